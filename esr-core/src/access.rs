@@ -1,0 +1,437 @@
+//! Channels, functions and the access decision (DOMAIN.md, Channels and access levels).
+//!
+//! | function tier | HSCN + smartcard | internet | internet, upgraded |
+//! |---|---|---|---|
+//! | employee (ESS-level) | yes | with ESS internet access | with ESS internet access |
+//! | manager (Supervisor, Manager, Administrator SS) | yes | no | if Upgrade Access: Manager |
+//! | professional remote (dashboards, BI reports) | yes | no | if Upgrade Access: Professional |
+//! | HSCN only (administration, BI administration, mobile registration) | yes | never | never |
+//!
+//! A function must also be granted by a URP the user holds, and a function shown as a Manager
+//! Dashboard portlet needs that portlet switched on for the trust.
+
+use crate::org::{NationalPortlet, TrustSettings};
+use crate::urp::{Urp, UrpKind};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// How a session reached ESR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Channel {
+    /// The NHS network (HSCN), authenticated with a smartcard.
+    Hscn,
+    /// The internet, authenticated with username and password.
+    Internet,
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Hscn => "HSCN with smartcard",
+            Self::Internet => "internet",
+        })
+    }
+}
+
+/// Which channel rule a function falls under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Tier {
+    /// ESS-level: over the internet with ESS internet access.
+    Employee,
+    /// Manager, Supervisor and Administrator Self Service: upgraded, with Upgrade Access: Manager.
+    Manager,
+    /// Professional dashboards and BI reports: upgraded, with Upgrade Access: Professional.
+    ProfessionalRemote,
+    /// Only on HSCN with a smartcard.
+    HscnOnly,
+}
+
+/// A function a URP grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Function {
+    /// See one's own record.
+    ViewOwnRecord,
+    /// Update one's own personal details.
+    UpdateOwnDetails,
+    /// Payslips and P60s.
+    ViewPayslips,
+    /// My e-Learning: subscribe, enrol, play.
+    ELearning,
+    /// My Compliance.
+    MyCompliance,
+    /// Register or change the mobile number for upgraded access.
+    ManageInternetAccess,
+    /// The Manager Dashboard.
+    ManagerDashboard,
+    /// See the records of one's reports.
+    ViewTeamRecords,
+    /// Change the records of one's reports.
+    UpdateTeamRecords,
+    /// Team Compliance portlet.
+    TeamCompliance,
+    /// Team Absence portlet.
+    TeamAbsence,
+    /// Team Appraisals portlet.
+    TeamAppraisals,
+    /// MSS Team Actions Calendar portlet.
+    TeamActionsCalendar,
+    /// Organisation Chart portlet.
+    OrganisationChart,
+    /// Manager actions on assignments (changes of hours, position, supervisor).
+    ManageTeamAssignments,
+    /// Act on records in delegated organisation units.
+    AdministerDelegatedRecords,
+    /// Grant and revoke URPs.
+    AssignUrps,
+    /// Unlock, suspend, reinstate and end accounts; approve internet access.
+    ResetAccounts,
+    /// See staff records within the grant's scope.
+    ViewStaffRecords,
+    /// Change staff records within the grant's scope.
+    ChangeStaffRecords,
+    /// The six-monthly URP audit report.
+    UrpAuditReport,
+    /// Organisation units, positions, Automatic Internet Access.
+    MaintainWorkstructures,
+    /// Upgrade Access and Manager Dashboard portlets.
+    AdministerPortal,
+    /// BI administration.
+    AdministerBi,
+    /// Add people and maintain assignments.
+    MaintainPeople,
+    /// Certifications, classes and enrolments.
+    AdministerLearning,
+    /// Professional dashboards.
+    ProfessionalDashboard,
+    /// BI reports.
+    BiReports,
+}
+
+impl Function {
+    /// Every function.
+    pub const ALL: [Function; 28] = {
+        use Function::*;
+        [
+            ViewOwnRecord,
+            UpdateOwnDetails,
+            ViewPayslips,
+            ELearning,
+            MyCompliance,
+            ManageInternetAccess,
+            ManagerDashboard,
+            ViewTeamRecords,
+            UpdateTeamRecords,
+            TeamCompliance,
+            TeamAbsence,
+            TeamAppraisals,
+            TeamActionsCalendar,
+            OrganisationChart,
+            ManageTeamAssignments,
+            AdministerDelegatedRecords,
+            AssignUrps,
+            ResetAccounts,
+            ViewStaffRecords,
+            ChangeStaffRecords,
+            UrpAuditReport,
+            MaintainWorkstructures,
+            AdministerPortal,
+            AdministerBi,
+            MaintainPeople,
+            AdministerLearning,
+            ProfessionalDashboard,
+            BiReports,
+        ]
+    };
+
+    /// The channel rule the function falls under.
+    pub fn tier(self) -> Tier {
+        use Function::*;
+        match self {
+            ViewOwnRecord | UpdateOwnDetails | ViewPayslips | ELearning | MyCompliance => {
+                Tier::Employee
+            }
+            ManagerDashboard
+            | ViewTeamRecords
+            | UpdateTeamRecords
+            | TeamCompliance
+            | TeamAbsence
+            | TeamAppraisals
+            | TeamActionsCalendar
+            | OrganisationChart
+            | ManageTeamAssignments
+            | AdministerDelegatedRecords => Tier::Manager,
+            ProfessionalDashboard | BiReports => Tier::ProfessionalRemote,
+            ManageInternetAccess
+            | AssignUrps
+            | ResetAccounts
+            | ViewStaffRecords
+            | ChangeStaffRecords
+            | UrpAuditReport
+            | MaintainWorkstructures
+            | AdministerPortal
+            | AdministerBi
+            | MaintainPeople
+            | AdministerLearning => Tier::HscnOnly,
+        }
+    }
+
+    /// The Manager Dashboard portlet that shows this function, if any.
+    pub fn portlet(self) -> Option<NationalPortlet> {
+        match self {
+            Self::TeamAbsence => Some(NationalPortlet::TeamAbsence),
+            Self::TeamAppraisals => Some(NationalPortlet::TeamAppraisals),
+            Self::TeamCompliance => Some(NationalPortlet::TeamCompliance),
+            Self::TeamActionsCalendar => Some(NationalPortlet::TeamActionsCalendar),
+            Self::OrganisationChart => Some(NationalPortlet::OrganisationChart),
+            _ => None,
+        }
+    }
+
+    /// The function's name for people.
+    pub fn name(self) -> &'static str {
+        use Function::*;
+        match self {
+            ViewOwnRecord => "View own record",
+            UpdateOwnDetails => "Update own details",
+            ViewPayslips => "Payslips",
+            ELearning => "My e-Learning",
+            MyCompliance => "My Compliance",
+            ManageInternetAccess => "Manage Internet Access",
+            ManagerDashboard => "Manager Dashboard",
+            ViewTeamRecords => "View team records",
+            UpdateTeamRecords => "Update team records",
+            TeamCompliance => "Team Compliance",
+            TeamAbsence => "Team Absence",
+            TeamAppraisals => "Team Appraisals",
+            TeamActionsCalendar => "MSS Team Actions Calendar",
+            OrganisationChart => "Organisation Chart",
+            ManageTeamAssignments => "Manage team assignments",
+            AdministerDelegatedRecords => "Administer delegated records",
+            AssignUrps => "Assign URPs",
+            ResetAccounts => "Reset accounts",
+            ViewStaffRecords => "View staff records",
+            ChangeStaffRecords => "Change staff records",
+            UrpAuditReport => "URP audit report",
+            MaintainWorkstructures => "Maintain workstructures",
+            AdministerPortal => "Portal administration",
+            AdministerBi => "BI administration",
+            MaintainPeople => "Maintain people",
+            AdministerLearning => "Learning administration",
+            ProfessionalDashboard => "Professional dashboard",
+            BiReports => "BI reports",
+        }
+    }
+}
+
+impl fmt::Display for Function {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a function is not available.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Denial {
+    /// No URP the user holds grants it.
+    NotGranted,
+    /// The trust has switched its portlet off.
+    PortletDisabled(NationalPortlet),
+    /// The user has no ESS internet access.
+    NoInternetAccess,
+    /// Only available on HSCN with a smartcard.
+    SmartcardRequired,
+    /// Needs this internet session to be upgraded with a one-time passcode.
+    UpgradeRequired,
+    /// The trust has not enabled Upgrade Access for this kind of user.
+    UpgradeAccessDisabled(UrpKind),
+}
+
+impl fmt::Display for Denial {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotGranted => f.write_str(
+                "none of your URPs grants it; ask your line manager to request the access",
+            ),
+            Self::PortletDisabled(p) => write!(
+                f,
+                "your trust has switched off the {p} portlet; ask your portal administrator"
+            ),
+            Self::NoInternetAccess => f.write_str(
+                "you have no ESS internet access; use the NHS network or ask for internet access",
+            ),
+            Self::SmartcardRequired => {
+                f.write_str("it is only available on the NHS network with a smartcard")
+            }
+            Self::UpgradeRequired => f.write_str(
+                "upgrade this internet session with a one-time passcode sent to your registered mobile",
+            ),
+            Self::UpgradeAccessDisabled(UrpKind::Professional) => f.write_str(
+                "your trust has not enabled Upgrade Access (Professional); use the NHS network",
+            ),
+            Self::UpgradeAccessDisabled(_) => f.write_str(
+                "your trust has not enabled Upgrade Access (Manager); use the NHS network",
+            ),
+        }
+    }
+}
+
+/// The outcome of an access check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum AccessDecision {
+    /// The function may be used.
+    Allowed,
+    /// It may not, and why.
+    Denied(Denial),
+}
+
+impl AccessDecision {
+    /// Whether the function may be used.
+    pub fn is_allowed(self) -> bool {
+        self == Self::Allowed
+    }
+}
+
+/// Everything an access decision depends on.
+#[derive(Debug, Clone, Copy)]
+pub struct AccessContext<'a> {
+    /// The URPs the user holds (active grants).
+    pub held: &'a BTreeSet<Urp>,
+    /// The session's channel.
+    pub channel: Channel,
+    /// Whether this session has been upgraded.
+    pub upgraded: bool,
+    /// The trust's settings.
+    pub settings: &'a TrustSettings,
+    /// Whether the user has ESS internet access (see [`has_internet_access`]).
+    pub internet_access: bool,
+}
+
+/// ESS internet access: automatic for holders of ESS, ESS Limited Access or External Learner
+/// when the trust's Automatic Internet Access is on; otherwise only when approved for the user.
+pub fn has_internet_access(
+    held: &BTreeSet<Urp>,
+    settings: &TrustSettings,
+    approved_for_user: bool,
+) -> bool {
+    approved_for_user
+        || (settings.automatic_internet_access
+            && held.iter().any(|u| u.kind() == UrpKind::Employee))
+}
+
+/// Decides whether `function` may be used in the context given, by the table in this module's
+/// documentation.
+pub fn decide(function: Function, ctx: &AccessContext<'_>) -> AccessDecision {
+    use AccessDecision::{Allowed, Denied};
+    if !ctx.held.iter().any(|u| u.functions().contains(&function)) {
+        return Denied(Denial::NotGranted);
+    }
+    if let Some(p) = function.portlet()
+        && !ctx.settings.dashboard.is_enabled(p)
+    {
+        return Denied(Denial::PortletDisabled(p));
+    }
+    if ctx.channel == Channel::Hscn {
+        return Allowed;
+    }
+    if !ctx.internet_access {
+        return Denied(Denial::NoInternetAccess);
+    }
+    let (enabled, kind) = match function.tier() {
+        Tier::Employee => return Allowed,
+        Tier::HscnOnly => return Denied(Denial::SmartcardRequired),
+        Tier::Manager => (ctx.settings.upgrade_access.manager, UrpKind::Manager),
+        Tier::ProfessionalRemote => (
+            ctx.settings.upgrade_access.professional,
+            UrpKind::Professional,
+        ),
+    };
+    if !enabled {
+        Denied(Denial::UpgradeAccessDisabled(kind))
+    } else if !ctx.upgraded {
+        Denied(Denial::UpgradeRequired)
+    } else {
+        Allowed
+    }
+}
+
+/// Every function allowed in the context.
+pub fn allowed_functions(ctx: &AccessContext<'_>) -> BTreeSet<Function> {
+    Function::ALL
+        .into_iter()
+        .filter(|f| decide(*f, ctx).is_allowed())
+        .collect()
+}
+
+/// Why an internet session could not be upgraded, if it could not; `None` when it can.
+/// Upgrading needs an internet session, ESS internet access, a registered mobile number, and a
+/// URP whose functions the trust's Upgrade Access opens.
+pub fn upgrade_blocker(ctx: &AccessContext<'_>, has_mobile: bool) -> Option<&'static str> {
+    if ctx.channel == Channel::Hscn {
+        return Some("sessions on the NHS network with a smartcard have full access already");
+    }
+    if !ctx.internet_access {
+        return Some("you have no ESS internet access; ask a user administrator to approve it");
+    }
+    let manager = ctx.held.iter().any(|u| u.kind() == UrpKind::Manager);
+    let professional = ctx.held.iter().any(|u| {
+        u.functions()
+            .iter()
+            .any(|f| f.tier() == Tier::ProfessionalRemote)
+    });
+    if !manager && !professional {
+        return Some("none of your URPs has functions that an upgrade would open");
+    }
+    let s = ctx.settings.upgrade_access;
+    if !((manager && s.manager) || (professional && s.professional)) {
+        return Some(
+            "your trust has not enabled Upgrade Access for your kind of URP; ask your portal administrator",
+        );
+    }
+    if !has_mobile {
+        return Some(
+            "no mobile number is registered; register one from 'Manage Internet Access' on the NHS network",
+        );
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_function_is_granted_by_some_urp() {
+        for f in Function::ALL {
+            assert!(
+                Urp::ALL.iter().any(|u| u.functions().contains(&f)),
+                "{f:?} is granted by nothing"
+            );
+        }
+    }
+
+    #[test]
+    fn local_bi_administration_never_over_the_internet() {
+        let held = BTreeSet::from([Urp::LocalBiAdministration]);
+        let mut settings = TrustSettings::default();
+        settings.upgrade_access.professional = true;
+        settings.upgrade_access.manager = true;
+        for upgraded in [false, true] {
+            let ctx = AccessContext {
+                held: &held,
+                channel: Channel::Internet,
+                upgraded,
+                settings: &settings,
+                internet_access: true,
+            };
+            assert_eq!(
+                decide(Function::AdministerBi, &ctx),
+                AccessDecision::Denied(Denial::SmartcardRequired)
+            );
+        }
+    }
+}

@@ -1,0 +1,593 @@
+//! The audit trail: append-only, one chain per trust, each entry hashed with SHA-256 over the
+//! previous entry's hash so that editing, removing or reordering an entry is detected.
+//!
+//! No entry ever holds a password, code, token or full phone number: the event types below have
+//! no field that could carry one.
+
+use crate::error::{Error, Result};
+use crate::ids::{AssignmentNumber, EmployeeNumber, GrantId, OrgUnitId, SessionRef, VpdCode};
+use crate::urp::Urp;
+use crate::username::Username;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// A SHA-256 chain hash.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AuditHash(pub [u8; 32]);
+
+impl AuditHash {
+    /// The hash before the first entry of a chain.
+    pub const GENESIS: AuditHash = AuditHash([0; 32]);
+}
+
+impl fmt::Display for AuditHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+impl fmt::Debug for AuditHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AuditHash({self})")
+    }
+}
+impl std::str::FromStr for AuditHash {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out)
+            .map_err(|_| Error::invalid("audit hash", "it must be 64 hexadecimal characters"))?;
+        Ok(Self(out))
+    }
+}
+crate::ids::string_serde!(AuditHash);
+
+/// Who did what an entry records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum AuditActor {
+    /// A user, in a session.
+    User {
+        /// The user.
+        username: Username,
+        /// The session (a one-way reference, never the id itself).
+        session: SessionRef,
+    },
+    /// A process of the embedding system.
+    System(String),
+    /// Someone not yet identified (a failed log-in).
+    Anonymous,
+}
+
+impl fmt::Display for AuditActor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::User { username, .. } => write!(f, "{username}"),
+            Self::System(p) => write!(f, "system: {p}"),
+            Self::Anonymous => f.write_str("anonymous"),
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum AuditEvent {
+    /// The trust was created.
+    TrustCreated {
+        /// Its name.
+        name: String,
+    },
+    /// A trust setting changed.
+    SettingChanged {
+        /// Which setting.
+        setting: String,
+        /// Its new value.
+        value: String,
+    },
+    /// An organisation unit was added.
+    OrgUnitAdded {
+        /// The unit.
+        unit: OrgUnitId,
+        /// Its parent.
+        parent: Option<OrgUnitId>,
+    },
+    /// A person and their account were added.
+    PersonAdded {
+        /// The person.
+        employee: EmployeeNumber,
+        /// Their username.
+        username: Username,
+    },
+    /// An assignment was added.
+    AssignmentAdded {
+        /// The assignment.
+        assignment: AssignmentNumber,
+        /// Whose it is.
+        employee: EmployeeNumber,
+        /// Its supervisor.
+        supervisor: Option<AssignmentNumber>,
+    },
+    /// An assignment's supervisor changed.
+    SupervisorChanged {
+        /// The assignment.
+        assignment: AssignmentNumber,
+        /// The new supervisor.
+        supervisor: Option<AssignmentNumber>,
+    },
+    /// A URP was granted.
+    UrpGranted {
+        /// The grant.
+        grant: GrantId,
+        /// To whom.
+        holder: Username,
+        /// What.
+        urp: Urp,
+        /// The scope, described.
+        scope: String,
+        /// Why.
+        reason: String,
+        /// The verification, described.
+        approval: String,
+    },
+    /// A URP was revoked.
+    UrpRevoked {
+        /// The grant.
+        grant: GrantId,
+        /// From whom.
+        holder: Username,
+        /// What.
+        urp: Urp,
+        /// Why.
+        reason: String,
+    },
+    /// A log-in succeeded.
+    LoggedIn {
+        /// Who.
+        username: Username,
+        /// The new session (a one-way reference).
+        session: SessionRef,
+        /// The channel, described.
+        channel: String,
+        /// The smartcard used, on HSCN.
+        smartcard: Option<String>,
+    },
+    /// A password log-in failed.
+    LoginFailed {
+        /// The account tried.
+        username: Username,
+        /// Consecutive failures so far.
+        failures: u32,
+    },
+    /// An account changed state.
+    AccountStateChanged {
+        /// The account.
+        username: Username,
+        /// From.
+        from: String,
+        /// To.
+        to: String,
+        /// Why.
+        reason: String,
+    },
+    /// A password was set (the password itself is never recorded).
+    PasswordSet {
+        /// The account.
+        username: Username,
+    },
+    /// ESS internet access was approved for a user.
+    InternetAccessApproved {
+        /// The user.
+        username: Username,
+    },
+    /// A session was upgraded.
+    SessionUpgraded {
+        /// The session (a one-way reference).
+        session: SessionRef,
+        /// The second factor used.
+        method: String,
+    },
+    /// A session ended.
+    SessionEnded {
+        /// The session (a one-way reference).
+        session: SessionRef,
+        /// Why.
+        reason: String,
+    },
+    /// A mobile number was registered or changed (only its masked form is recorded).
+    MobileRegistered {
+        /// The user.
+        username: Username,
+        /// The number as ESR shows it: `xxxxxxx374`.
+        masked: String,
+        /// Whether it replaced an earlier number.
+        changed: bool,
+    },
+    /// Someone read another person's record.
+    RecordViewed {
+        /// Whose record.
+        subject: EmployeeNumber,
+        /// On what basis, described.
+        basis: String,
+    },
+    /// Someone changed another person's record.
+    RecordChanged {
+        /// Whose record.
+        subject: EmployeeNumber,
+        /// Which fields.
+        fields: String,
+    },
+    /// A report was produced.
+    ReportProduced {
+        /// Which report.
+        report: String,
+    },
+}
+
+impl AuditEvent {
+    /// A short name of the kind of event (`"urp_granted"`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::TrustCreated { .. } => "trust_created",
+            Self::SettingChanged { .. } => "setting_changed",
+            Self::OrgUnitAdded { .. } => "org_unit_added",
+            Self::PersonAdded { .. } => "person_added",
+            Self::AssignmentAdded { .. } => "assignment_added",
+            Self::SupervisorChanged { .. } => "supervisor_changed",
+            Self::UrpGranted { .. } => "urp_granted",
+            Self::UrpRevoked { .. } => "urp_revoked",
+            Self::LoggedIn { .. } => "logged_in",
+            Self::LoginFailed { .. } => "login_failed",
+            Self::AccountStateChanged { .. } => "account_state_changed",
+            Self::PasswordSet { .. } => "password_set",
+            Self::InternetAccessApproved { .. } => "internet_access_approved",
+            Self::SessionUpgraded { .. } => "session_upgraded",
+            Self::SessionEnded { .. } => "session_ended",
+            Self::MobileRegistered { .. } => "mobile_registered",
+            Self::RecordViewed { .. } => "record_viewed",
+            Self::RecordChanged { .. } => "record_changed",
+            Self::ReportProduced { .. } => "report_produced",
+        }
+    }
+
+    /// The event's fields as name and text, in a fixed order: what the hash covers, and what
+    /// an export prints.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        fn opt<T: fmt::Display>(v: &Option<T>) -> String {
+            v.as_ref().map(ToString::to_string).unwrap_or_default()
+        }
+        match self {
+            Self::TrustCreated { name } => vec![("name", name.clone())],
+            Self::SettingChanged { setting, value } => {
+                vec![("setting", setting.clone()), ("value", value.clone())]
+            }
+            Self::OrgUnitAdded { unit, parent } => {
+                vec![("unit", unit.to_string()), ("parent", opt(parent))]
+            }
+            Self::PersonAdded { employee, username } => vec![
+                ("employee", employee.to_string()),
+                ("username", username.to_string()),
+            ],
+            Self::AssignmentAdded {
+                assignment,
+                employee,
+                supervisor,
+            } => vec![
+                ("assignment", assignment.to_string()),
+                ("employee", employee.to_string()),
+                ("supervisor", opt(supervisor)),
+            ],
+            Self::SupervisorChanged {
+                assignment,
+                supervisor,
+            } => vec![
+                ("assignment", assignment.to_string()),
+                ("supervisor", opt(supervisor)),
+            ],
+            Self::UrpGranted {
+                grant,
+                holder,
+                urp,
+                scope,
+                reason,
+                approval,
+            } => vec![
+                ("grant", grant.to_string()),
+                ("holder", holder.to_string()),
+                ("urp", urp.to_string()),
+                ("scope", scope.clone()),
+                ("reason", reason.clone()),
+                ("approval", approval.clone()),
+            ],
+            Self::UrpRevoked {
+                grant,
+                holder,
+                urp,
+                reason,
+            } => vec![
+                ("grant", grant.to_string()),
+                ("holder", holder.to_string()),
+                ("urp", urp.to_string()),
+                ("reason", reason.clone()),
+            ],
+            Self::LoggedIn {
+                username,
+                session,
+                channel,
+                smartcard,
+            } => vec![
+                ("username", username.to_string()),
+                ("session", session.to_string()),
+                ("channel", channel.clone()),
+                ("smartcard", opt(smartcard)),
+            ],
+            Self::LoginFailed { username, failures } => vec![
+                ("username", username.to_string()),
+                ("failures", failures.to_string()),
+            ],
+            Self::AccountStateChanged {
+                username,
+                from,
+                to,
+                reason,
+            } => vec![
+                ("username", username.to_string()),
+                ("from", from.clone()),
+                ("to", to.clone()),
+                ("reason", reason.clone()),
+            ],
+            Self::PasswordSet { username } | Self::InternetAccessApproved { username } => {
+                vec![("username", username.to_string())]
+            }
+            Self::SessionUpgraded { session, method } => {
+                vec![("session", session.to_string()), ("method", method.clone())]
+            }
+            Self::SessionEnded { session, reason } => {
+                vec![("session", session.to_string()), ("reason", reason.clone())]
+            }
+            Self::MobileRegistered {
+                username,
+                masked,
+                changed,
+            } => vec![
+                ("username", username.to_string()),
+                ("masked", masked.clone()),
+                ("changed", changed.to_string()),
+            ],
+            Self::RecordViewed { subject, basis } => {
+                vec![("subject", subject.to_string()), ("basis", basis.clone())]
+            }
+            Self::RecordChanged { subject, fields } => {
+                vec![("subject", subject.to_string()), ("fields", fields.clone())]
+            }
+            Self::ReportProduced { report } => vec![("report", report.clone())],
+        }
+    }
+}
+
+impl fmt::Display for AuditEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind())?;
+        for (k, v) in self.fields() {
+            if !v.is_empty() {
+                write!(f, " {k}={v}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One entry of a trust's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AuditEntry {
+    /// The trust whose trail this is.
+    pub vpd: VpdCode,
+    /// Position in the trail, from 1 with no gaps.
+    pub seq: u64,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it.
+    pub actor: AuditActor,
+    /// What happened.
+    pub event: AuditEvent,
+    /// The previous entry's hash ([`AuditHash::GENESIS`] for the first).
+    pub prev_hash: AuditHash,
+    /// This entry's hash, over `prev_hash` and every field above.
+    pub hash: AuditHash,
+}
+
+impl AuditEntry {
+    /// Builds the entry that follows `prev` (or starts the chain), computing its hash.
+    pub fn next(
+        prev: Option<&AuditEntry>,
+        vpd: VpdCode,
+        at: DateTime<Utc>,
+        actor: AuditActor,
+        event: AuditEvent,
+    ) -> Self {
+        let (seq, prev_hash) = prev.map_or((1, AuditHash::GENESIS), |p| (p.seq + 1, p.hash));
+        let mut e = Self {
+            vpd,
+            seq,
+            at,
+            actor,
+            event,
+            prev_hash,
+            hash: AuditHash::GENESIS,
+        };
+        e.hash = e.compute_hash();
+        e
+    }
+
+    /// The hash this entry's contents should have.
+    pub fn compute_hash(&self) -> AuditHash {
+        fn put(h: &mut Sha256, s: &[u8]) {
+            h.update((s.len() as u64).to_be_bytes());
+            h.update(s);
+        }
+        let mut h = Sha256::new();
+        put(&mut h, b"esr-audit-v1");
+        h.update(self.prev_hash.0);
+        h.update(self.seq.to_be_bytes());
+        put(&mut h, self.vpd.as_str().as_bytes());
+        h.update(self.at.timestamp().to_be_bytes());
+        h.update(self.at.timestamp_subsec_nanos().to_be_bytes());
+        match &self.actor {
+            AuditActor::User { username, session } => {
+                put(&mut h, b"user");
+                put(&mut h, username.to_string().as_bytes());
+                put(&mut h, session.to_string().as_bytes());
+            }
+            AuditActor::System(p) => {
+                put(&mut h, b"system");
+                put(&mut h, p.as_bytes());
+            }
+            AuditActor::Anonymous => put(&mut h, b"anonymous"),
+        }
+        put(&mut h, self.event.kind().as_bytes());
+        let fields = self.event.fields();
+        h.update((fields.len() as u64).to_be_bytes());
+        for (k, v) in fields {
+            put(&mut h, k.as_bytes());
+            put(&mut h, v.as_bytes());
+        }
+        AuditHash(h.finalize().into())
+    }
+}
+
+/// The newest entry of a verified trail: keep it somewhere the store cannot reach (a log
+/// shipped off the machine, a signed receipt) and check later trails still contain it, which
+/// detects truncation and wholesale rewriting too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AuditHead {
+    /// The number of entries (the newest entry's `seq`); 0 for an empty trail.
+    pub seq: u64,
+    /// The newest entry's hash ([`AuditHash::GENESIS`] for an empty trail).
+    pub hash: AuditHash,
+}
+
+/// Checks a trail entry by entry, so that a long trail can be verified in pages.
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    vpd: VpdCode,
+    head: AuditHead,
+}
+
+impl ChainVerifier {
+    /// A verifier for the trail of `vpd`, starting before its first entry.
+    pub fn new(vpd: VpdCode) -> Self {
+        Self {
+            vpd,
+            head: AuditHead {
+                seq: 0,
+                hash: AuditHash::GENESIS,
+            },
+        }
+    }
+
+    /// Checks the next entry: of this trust, next in sequence, linked to the one before, its
+    /// hash matching its contents.
+    pub fn feed(&mut self, e: &AuditEntry) -> Result<()> {
+        let expected_seq = self.head.seq + 1;
+        let broken = |reason| Error::AuditChainBroken {
+            vpd: self.vpd,
+            seq: expected_seq,
+            reason,
+        };
+        if e.vpd != self.vpd {
+            return Err(broken("the entry belongs to another trust"));
+        }
+        if e.seq != expected_seq {
+            return Err(broken("an entry is missing or out of order"));
+        }
+        if e.prev_hash != self.head.hash {
+            return Err(broken("it does not follow the entry before it"));
+        }
+        if e.compute_hash() != e.hash {
+            return Err(broken("its contents were changed after it was written"));
+        }
+        self.head = AuditHead {
+            seq: e.seq,
+            hash: e.hash,
+        };
+        Ok(())
+    }
+
+    /// The newest entry checked so far.
+    pub fn head(&self) -> AuditHead {
+        self.head
+    }
+}
+
+/// Checks a trust's whole trail at once (see [`ChainVerifier`]) and returns its head.
+pub fn verify_chain(vpd: VpdCode, entries: &[AuditEntry]) -> Result<AuditHead> {
+    let mut v = ChainVerifier::new(vpd);
+    for e in entries {
+        v.feed(e)?;
+    }
+    Ok(v.head())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn chain(n: usize) -> Vec<AuditEntry> {
+        let vpd: VpdCode = "297".parse().unwrap();
+        let mut out: Vec<AuditEntry> = Vec::new();
+        for i in 0..n {
+            let e = AuditEntry::next(
+                out.last(),
+                vpd,
+                DateTime::UNIX_EPOCH + chrono::TimeDelta::seconds(i as i64),
+                AuditActor::System("test".into()),
+                AuditEvent::SettingChanged {
+                    setting: format!("s{i}"),
+                    value: "on".into(),
+                },
+            );
+            out.push(e);
+        }
+        out
+    }
+
+    #[test]
+    fn an_untouched_chain_verifies() {
+        verify_chain("297".parse().unwrap(), &chain(10)).unwrap();
+        verify_chain("297".parse().unwrap(), &[]).unwrap();
+    }
+
+    #[test]
+    fn another_trusts_chain_does_not() {
+        assert!(verify_chain("999".parse().unwrap(), &chain(2)).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn any_edit_removal_or_swap_is_detected(n in 2usize..20, i in 0usize..20, j in 0usize..20, how in 0u8..4) {
+            let vpd: VpdCode = "297".parse().unwrap();
+            let mut c = chain(n);
+            let (i, j) = (i % n, j % n);
+            match how {
+                0 => { c.remove(i); if c.is_empty() { return Ok(()); } }
+                1 => { prop_assume!(i != j); c.swap(i, j); }
+                2 => {
+                    if let AuditEvent::SettingChanged { value, .. } = &mut c[i].event { *value = "off".into(); }
+                }
+                _ => { c[i].at += chrono::TimeDelta::seconds(1); }
+            }
+            let r = verify_chain(vpd, &c);
+            if how == 0 && i == n - 1 {
+                // Dropping the newest entry leaves a valid shorter chain: only a head kept
+                // elsewhere (`AuditHead`) reveals truncation, see `Esr::verify_audit_against`.
+                prop_assert!(r.is_ok());
+            } else {
+                prop_assert!(r.is_err());
+            }
+        }
+    }
+}

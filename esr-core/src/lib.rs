@@ -1,0 +1,105 @@
+//! # esr-core
+//!
+//! The self-service core of the NHS Electronic Staff Record (ESR) as an embeddable library:
+//! trusts as isolated tenants, people and accounts, assignments and line management, User
+//! Responsibility Profiles (URPs), the access each channel allows, record visibility and a
+//! tamper-evident audit trail. It does no I/O of its own: storage is behind [`Store`] (with
+//! [`InMemoryStore`] as the default), and time and randomness are injected.
+//!
+//! ```
+//! use esr_core::*;
+//! use chrono::{NaiveDate, TimeZone, Utc};
+//!
+//! # fn main() -> Result<(), Error> {
+//! let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap());
+//! let esr = Esr::new(InMemoryStore::new(), clock.clone());
+//! let vpd: VpdCode = "297".parse()?;
+//! let settings = TrustSettings { automatic_internet_access: true, ..Default::default() };
+//! esr.create_trust(vpd, "Example NHS Foundation Trust", settings)?;
+//!
+//! let feed = Actor::system("recruitment feed")?;
+//! let emma = esr.add_person(&feed, vpd, NewPerson {
+//!     employee_number: "20000001".parse()?,
+//!     name: PersonName::new("Emma", "Conroy")?,
+//!     date_of_birth: NaiveDate::from_ymd_opt(1985, 3, 14).unwrap(),
+//!     recruitment_email: "emma.conroy@nhs.net".parse()?,
+//! })?;
+//! assert_eq!(emma.username.to_string(), "297ECONROY01");
+//!
+//! esr.set_password(&feed, &emma.username, &Password::new("a long passphrase"))?;
+//! let session = esr.log_in_with_password("297ECONROY01", &Password::new("a long passphrase"))?;
+//! assert!(esr.decide(session.id, Function::MyCompliance)?.is_allowed());
+//! assert_eq!(
+//!     esr.decide(session.id, Function::AssignUrps)?,
+//!     AccessDecision::Denied(Denial::NotGranted),
+//! );
+//! esr.verify_audit(vpd)?;
+//! # Ok(()) }
+//! ```
+//!
+//! The public interface is what this page re-exports; the modules are private.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod access;
+mod account;
+mod assignment;
+mod audit;
+mod clock;
+mod error;
+mod ids;
+mod memory;
+mod org;
+mod phone;
+mod random;
+mod report;
+mod service;
+mod session;
+mod store;
+mod urp;
+pub mod username;
+
+#[doc(hidden)]
+pub mod fuzzing;
+
+pub use access::{
+    AccessContext, AccessDecision, Channel, Denial, Function, Tier, allowed_functions, decide,
+    has_internet_access, upgrade_blocker,
+};
+pub use account::{
+    Account, AccountState, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, NewPerson, Password,
+    PasswordHash, PasswordHashing, Person, PersonName,
+};
+pub use assignment::{Assignment, NewAssignment};
+pub use audit::{
+    AuditActor, AuditEntry, AuditEvent, AuditHash, AuditHead, ChainVerifier, verify_chain,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{Error, Result};
+pub use ids::{
+    AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, MAX_TEXT_CHARS, OrgUnitId, PositionId,
+    SessionId, VpdCode,
+};
+pub use memory::InMemoryStore;
+pub use org::{
+    DashboardConfig, MAX_LOCAL_BI_PORTLETS, NationalPortlet, OrgUnit, Trust, TrustSettings,
+    UpgradeAccess,
+};
+pub use phone::MobileNumber;
+pub use random::SecureRandom;
+pub use report::{UrpReportRow, urp_report_csv};
+pub use service::{
+    Actor, Config, DetailsChange, Esr, GrantRequest, PersonRecord, RecordAccess, RecordBasis,
+    TeamMember,
+};
+pub use session::{
+    MobileConfirmation, Session, SessionEnd, SessionEndReason, SmartcardAuthentication,
+    StepUpProof, Upgrade,
+};
+pub use store::{Store, StoreTx};
+pub use urp::{Approval, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind};
+pub use username::{Username, UsernameStem};
+
+/// Re-exported so embedders name the same `chrono` types as the library.
+pub use chrono;

@@ -1,0 +1,338 @@
+//! The in-memory store: the embedded default, and the reference for the storage contract.
+
+use crate::account::{Account, Person};
+use crate::assignment::Assignment;
+use crate::audit::AuditEntry;
+use crate::error::{Error, Result};
+use crate::ids::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
+use crate::org::Trust;
+use crate::session::Session;
+use crate::store::{Store, StoreTx};
+use crate::urp::UrpGrant;
+use crate::username::Username;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
+
+/// Everything in memory behind one lock; a transaction holds the lock for its whole run and
+/// undoes its writes if it fails or panics.
+#[derive(Debug, Default)]
+pub struct InMemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    trusts: BTreeMap<VpdCode, Trust>,
+    people: BTreeMap<(VpdCode, EmployeeNumber), Person>,
+    accounts: HashMap<Username, Account>,
+    assignments: BTreeMap<(VpdCode, AssignmentNumber), Assignment>,
+    by_employee: BTreeSet<(VpdCode, EmployeeNumber, AssignmentNumber)>,
+    by_supervisor: BTreeSet<(VpdCode, AssignmentNumber, AssignmentNumber)>,
+    grants: BTreeMap<GrantId, UrpGrant>,
+    grant_order: Vec<GrantId>,
+    grants_by_holder: HashMap<Username, Vec<GrantId>>,
+    sessions: HashMap<SessionId, Session>,
+    sessions_by_user: HashMap<Username, Vec<SessionId>>,
+    audit: BTreeMap<VpdCode, Vec<AuditEntry>>,
+}
+
+enum Undo {
+    Trust(VpdCode, Option<Trust>),
+    Person((VpdCode, EmployeeNumber), Option<Person>),
+    Account(Username, Option<Account>),
+    Assignment((VpdCode, AssignmentNumber), Option<Assignment>),
+    Grant(GrantId, Option<UrpGrant>),
+    Session(SessionId, Option<Session>),
+    Audit(VpdCode),
+}
+
+impl InMemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+struct Tx<'a> {
+    state: &'a mut State,
+    undo: Vec<Undo>,
+    committed: bool,
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if self.committed {
+            return;
+        }
+        while let Some(u) = self.undo.pop() {
+            let s = &mut *self.state;
+            match u {
+                Undo::Trust(k, old) => restore(&mut s.trusts, k, old),
+                Undo::Person(k, old) => restore(&mut s.people, k, old),
+                Undo::Account(k, old) => restore_hash(&mut s.accounts, k, old),
+                Undo::Assignment(k, old) => {
+                    if let Some(cur) = s.assignments.get(&k).cloned() {
+                        unindex_assignment(s, &cur);
+                    }
+                    if let Some(o) = &old {
+                        index_assignment(s, o);
+                    }
+                    restore(&mut s.assignments, k, old);
+                }
+                Undo::Grant(k, old) => {
+                    if old.is_none() {
+                        if let Some(g) = s.grants.remove(&k) {
+                            s.grant_order.retain(|x| *x != k);
+                            if let Some(v) = s.grants_by_holder.get_mut(&g.holder) {
+                                v.retain(|x| *x != k);
+                            }
+                        }
+                    } else {
+                        restore(&mut s.grants, k, old);
+                    }
+                }
+                Undo::Session(k, old) => {
+                    if old.is_none()
+                        && let Some(cur) = s.sessions.get(&k)
+                        && let Some(v) = s.sessions_by_user.get_mut(&cur.username)
+                    {
+                        v.retain(|x| *x != k);
+                    }
+                    restore_hash(&mut s.sessions, k, old);
+                }
+                Undo::Audit(vpd) => {
+                    if let Some(v) = s.audit.get_mut(&vpd) {
+                        v.pop();
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn restore<K: Ord, V>(m: &mut BTreeMap<K, V>, k: K, old: Option<V>) {
+    match old {
+        Some(v) => {
+            m.insert(k, v);
+        }
+        None => {
+            m.remove(&k);
+        }
+    }
+}
+
+fn restore_hash<K: std::hash::Hash + Eq, V>(m: &mut HashMap<K, V>, k: K, old: Option<V>) {
+    match old {
+        Some(v) => {
+            m.insert(k, v);
+        }
+        None => {
+            m.remove(&k);
+        }
+    }
+}
+
+fn index_assignment(s: &mut State, a: &Assignment) {
+    s.by_employee
+        .insert((a.vpd, a.employee_number.clone(), a.number.clone()));
+    if let Some(sup) = &a.supervisor {
+        s.by_supervisor
+            .insert((a.vpd, sup.clone(), a.number.clone()));
+    }
+}
+
+fn unindex_assignment(s: &mut State, a: &Assignment) {
+    s.by_employee
+        .remove(&(a.vpd, a.employee_number.clone(), a.number.clone()));
+    if let Some(sup) = &a.supervisor {
+        s.by_supervisor
+            .remove(&(a.vpd, sup.clone(), a.number.clone()));
+    }
+}
+
+impl Store for InMemoryStore {
+    fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
+        // A panic inside an earlier transaction was rolled back by `Tx::drop`, so the state
+        // behind a poisoned lock is consistent and safe to use.
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tx = Tx {
+            state: &mut guard,
+            undo: Vec::new(),
+            committed: false,
+        };
+        let r = f(&mut tx);
+        tx.committed = r.is_ok();
+        r
+    }
+}
+
+impl StoreTx for Tx<'_> {
+    fn trust(&self, vpd: VpdCode) -> Result<Option<Trust>> {
+        Ok(self.state.trusts.get(&vpd).cloned())
+    }
+    fn trust_settings(&self, vpd: VpdCode) -> Result<Option<crate::org::TrustSettings>> {
+        Ok(self.state.trusts.get(&vpd).map(|t| t.settings.clone()))
+    }
+    fn put_trust(&mut self, trust: &Trust) -> Result<()> {
+        let old = self.state.trusts.insert(trust.vpd, trust.clone());
+        self.undo.push(Undo::Trust(trust.vpd, old));
+        Ok(())
+    }
+
+    fn person(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Option<Person>> {
+        Ok(self.state.people.get(&(vpd, employee.clone())).cloned())
+    }
+    fn put_person(&mut self, person: &Person) -> Result<()> {
+        let k = (person.vpd, person.employee_number.clone());
+        let old = self.state.people.insert(k.clone(), person.clone());
+        self.undo.push(Undo::Person(k, old));
+        Ok(())
+    }
+    fn people(&self, vpd: VpdCode) -> Result<Vec<Person>> {
+        Ok(self
+            .state
+            .people
+            .range((vpd, min_employee())..)
+            .take_while(|((v, _), _)| *v == vpd)
+            .map(|(_, p)| p.clone())
+            .collect())
+    }
+
+    fn account(&self, username: &Username) -> Result<Option<Account>> {
+        Ok(self.state.accounts.get(username).cloned())
+    }
+    fn put_account(&mut self, account: &Account) -> Result<()> {
+        let old = self
+            .state
+            .accounts
+            .insert(account.username.clone(), account.clone());
+        self.undo.push(Undo::Account(account.username.clone(), old));
+        Ok(())
+    }
+
+    fn assignment(&self, vpd: VpdCode, number: &AssignmentNumber) -> Result<Option<Assignment>> {
+        Ok(self.state.assignments.get(&(vpd, number.clone())).cloned())
+    }
+    fn put_assignment(&mut self, a: &Assignment) -> Result<()> {
+        let k = (a.vpd, a.number.clone());
+        let old = self.state.assignments.insert(k.clone(), a.clone());
+        if let Some(o) = &old {
+            unindex_assignment(self.state, o);
+        }
+        index_assignment(self.state, a);
+        self.undo.push(Undo::Assignment(k, old));
+        Ok(())
+    }
+    fn assignments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Assignment>> {
+        let s = &*self.state;
+        Ok(s.by_employee
+            .range((vpd, employee.clone(), min_assignment())..)
+            .take_while(|(v, e, _)| *v == vpd && e == employee)
+            .filter_map(|(v, _, n)| s.assignments.get(&(*v, n.clone())).cloned())
+            .collect())
+    }
+    fn assignments_reporting_to(
+        &self,
+        vpd: VpdCode,
+        supervisor: &AssignmentNumber,
+    ) -> Result<Vec<Assignment>> {
+        let s = &*self.state;
+        Ok(s.by_supervisor
+            .range((vpd, supervisor.clone(), min_assignment())..)
+            .take_while(|(v, sup, _)| *v == vpd && sup == supervisor)
+            .filter_map(|(v, _, n)| s.assignments.get(&(*v, n.clone())).cloned())
+            .collect())
+    }
+
+    fn put_grant(&mut self, grant: &UrpGrant) -> Result<()> {
+        let s = &mut *self.state;
+        let old = s.grants.insert(grant.id, grant.clone());
+        if old.is_none() {
+            s.grant_order.push(grant.id);
+            s.grants_by_holder
+                .entry(grant.holder.clone())
+                .or_default()
+                .push(grant.id);
+        }
+        self.undo.push(Undo::Grant(grant.id, old));
+        Ok(())
+    }
+    fn grants_of(&self, holder: &Username) -> Result<Vec<UrpGrant>> {
+        let s = &*self.state;
+        Ok(s.grants_by_holder
+            .get(holder)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| s.grants.get(id).cloned())
+            .collect())
+    }
+    fn grants(&self, vpd: VpdCode) -> Result<Vec<UrpGrant>> {
+        let s = &*self.state;
+        Ok(s.grant_order
+            .iter()
+            .filter_map(|id| s.grants.get(id))
+            .filter(|g| g.vpd == vpd)
+            .cloned()
+            .collect())
+    }
+
+    fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+        Ok(self.state.sessions.get(id).cloned())
+    }
+    fn put_session(&mut self, session: &Session) -> Result<()> {
+        let s = &mut *self.state;
+        let old = s.sessions.insert(session.id, session.clone());
+        if old.is_none() {
+            s.sessions_by_user
+                .entry(session.username.clone())
+                .or_default()
+                .push(session.id);
+        }
+        self.undo.push(Undo::Session(session.id, old));
+        Ok(())
+    }
+    fn sessions_of(&self, username: &Username) -> Result<Vec<Session>> {
+        let s = &*self.state;
+        Ok(s.sessions_by_user
+            .get(username)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| s.sessions.get(id).cloned())
+            .collect())
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<()> {
+        let trail = self.state.audit.entry(entry.vpd).or_default();
+        let next = trail.last().map_or(1, |e| e.seq + 1);
+        if entry.seq != next {
+            return Err(Error::Storage(format!(
+                "audit entry {} is out of sequence for trust {} (next is {next})",
+                entry.seq, entry.vpd
+            )));
+        }
+        trail.push(entry.clone());
+        self.undo.push(Undo::Audit(entry.vpd));
+        Ok(())
+    }
+    fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>> {
+        Ok(self.state.audit.get(&vpd).and_then(|v| v.last()).cloned())
+    }
+    fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>> {
+        let start = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
+        Ok(self
+            .state
+            .audit
+            .get(&vpd)
+            .map(|v| v.iter().skip(start).take(limit).cloned().collect())
+            .unwrap_or_default())
+    }
+}
+
+fn min_employee() -> EmployeeNumber {
+    // The smallest valid employee number sorts before every other one.
+    "000000".parse().unwrap_or_else(|_| unreachable!())
+}
+
+fn min_assignment() -> AssignmentNumber {
+    "000000".parse().unwrap_or_else(|_| unreachable!())
+}

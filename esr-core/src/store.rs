@@ -1,0 +1,91 @@
+//! Storage behind traits: any database a trust brings can implement [`Store`].
+//!
+//! # Contract
+//! - [`Store::transaction`] runs the closure atomically and in isolation: either every write it
+//!   made is kept (the closure returned `Ok`) or none is (it returned `Err`, or panicked).
+//!   Concurrent transactions behave as if run one after another. A SQL adapter maps this to one
+//!   database transaction at `SERIALIZABLE` isolation, or takes a write lock at its start.
+//! - Reads inside a transaction see its own earlier writes.
+//! - `put_*` methods insert or replace by key; the service checks uniqueness before writing.
+//! - Every method is scoped by trust: no method returns another trust's rows.
+//! - The audit trail is append-only: [`StoreTx::append_audit`] must refuse an entry whose `seq`
+//!   is not one past the trust's last entry.
+//! - Secret fields (`Account::password_hash`, `Person::mobile`) must be persisted even though
+//!   serde skips them.
+
+use crate::account::{Account, Person};
+use crate::assignment::Assignment;
+use crate::audit::AuditEntry;
+use crate::error::Result;
+use crate::ids::{AssignmentNumber, EmployeeNumber, SessionId, VpdCode};
+use crate::org::{Trust, TrustSettings};
+use crate::urp::UrpGrant;
+use crate::username::Username;
+
+/// A store of everything the service keeps.
+pub trait Store: Send + Sync {
+    /// Runs `f` as one atomic, isolated transaction (see the module documentation).
+    fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R>;
+}
+
+/// The operations available inside a transaction. Every method may fail with
+/// [`crate::Error::Storage`] when the backend does.
+pub trait StoreTx {
+    /// The trust with this code.
+    fn trust(&self, vpd: VpdCode) -> Result<Option<Trust>>;
+    /// Inserts or replaces a trust.
+    fn put_trust(&mut self, trust: &Trust) -> Result<()>;
+    /// Only the trust's settings: what every access decision reads. Adapters whose trusts are
+    /// large to load should override it.
+    fn trust_settings(&self, vpd: VpdCode) -> Result<Option<TrustSettings>> {
+        Ok(self.trust(vpd)?.map(|t| t.settings))
+    }
+
+    /// A person by employee number.
+    fn person(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Option<Person>>;
+    /// Inserts or replaces a person.
+    fn put_person(&mut self, person: &Person) -> Result<()>;
+    /// Every person of the trust, by employee number.
+    fn people(&self, vpd: VpdCode) -> Result<Vec<Person>>;
+
+    /// An account by username.
+    fn account(&self, username: &Username) -> Result<Option<Account>>;
+    /// Inserts or replaces an account.
+    fn put_account(&mut self, account: &Account) -> Result<()>;
+
+    /// An assignment by number.
+    fn assignment(&self, vpd: VpdCode, number: &AssignmentNumber) -> Result<Option<Assignment>>;
+    /// Inserts or replaces an assignment.
+    fn put_assignment(&mut self, assignment: &Assignment) -> Result<()>;
+    /// A person's assignments, by number.
+    fn assignments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Assignment>>;
+    /// The assignments whose supervisor is `supervisor`, by number.
+    fn assignments_reporting_to(
+        &self,
+        vpd: VpdCode,
+        supervisor: &AssignmentNumber,
+    ) -> Result<Vec<Assignment>>;
+
+    /// Inserts or replaces a grant (by its id).
+    fn put_grant(&mut self, grant: &UrpGrant) -> Result<()>;
+    /// Every grant a user has had, active and revoked, oldest first.
+    fn grants_of(&self, holder: &Username) -> Result<Vec<UrpGrant>>;
+    /// Every grant of the trust, active and revoked, oldest first.
+    fn grants(&self, vpd: VpdCode) -> Result<Vec<UrpGrant>>;
+
+    /// A session by id.
+    fn session(&self, id: &SessionId) -> Result<Option<Session>>;
+    /// Inserts or replaces a session.
+    fn put_session(&mut self, session: &Session) -> Result<()>;
+    /// A user's sessions, live and ended.
+    fn sessions_of(&self, username: &Username) -> Result<Vec<Session>>;
+
+    /// Appends to the trust's audit trail; refuses an entry out of sequence.
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<()>;
+    /// The trust's newest audit entry.
+    fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>>;
+    /// The trust's audit entries with `seq` from `from` (1-based), at most `limit` of them.
+    fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+}
+
+use crate::session::Session;

@@ -1,0 +1,336 @@
+//! A day at an NHS trust, on the in-memory store: builds a trust of a few thousand staff from a
+//! fixed seed, then follows a ward manager from the NHS network to the internet and through an
+//! upgrade, a user administrator at work, a locked account, and the audit trail.
+//!
+//! Run it with `cargo run --release -p esr-examples --example trust_day`.
+
+use esr_core::chrono::{TimeDelta, TimeZone, Utc};
+use esr_core::{
+    AccessDecision, Actor, Channel, Error, Esr, Function, InMemoryStore, ManualClock,
+    MobileConfirmation, MobileNumber, NationalPortlet, Password, SmartcardAuthentication,
+    StepUpProof, TrustSettings, UpgradeAccess, Urp, urp_report_csv,
+};
+use esr_examples::{TrustSpec, build_trust};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("trust_day failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn heading(s: &str) {
+    println!("\n== {s} {}", "=".repeat(72usize.saturating_sub(s.len())));
+}
+
+fn list(functions: &std::collections::BTreeSet<Function>) -> String {
+    functions
+        .iter()
+        .map(|f| f.name())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn run() -> Result<(), Error> {
+    let clock = ManualClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 23, 7, 30, 0)
+            .single()
+            .ok_or(Error::Storage("bad start time".into()))?,
+    );
+    // A seeded RNG makes every run print the same; production passes getrandom::SysRng.
+    let esr = Esr::with_rng(
+        InMemoryStore::new(),
+        clock.clone(),
+        ChaCha20Rng::seed_from_u64(297),
+    );
+
+    heading("The trust");
+    let settings = TrustSettings {
+        automatic_internet_access: true,
+        ..TrustSettings::default()
+    };
+    let spec = TrustSpec {
+        vpd: "297".parse()?,
+        name: "Tees, Esk and Wear Valleys NHS Foundation Trust (demo)".into(),
+        ward_staff: 3_000,
+        ward_size: 30,
+        seed: 2026,
+    };
+    let started = Instant::now();
+    let t = build_trust(&esr, &spec, settings)?;
+    let vpd = t.vpd;
+    let trust = esr.trust(vpd)?;
+    let people = esr.people(vpd)?;
+    println!("{} (VPD {})", trust.name, trust.vpd);
+    println!(
+        "built in {:.0?}: {} people, {} organisation units, {} wards, {} people with a second (bank) assignment",
+        started.elapsed(),
+        people.len(),
+        trust.org_units.len(),
+        t.wards.len(),
+        t.second_assignments
+    );
+    println!(
+        "Automatic Internet Access: {}   Upgrade Access: Manager {}, Professional {}",
+        yes(trust.settings.automatic_internet_access),
+        on(trust.settings.upgrade_access.manager),
+        on(trust.settings.upgrade_access.professional)
+    );
+
+    heading("Usernames (VPD + initial + surname + sequence)");
+    let mut stems: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in &people {
+        *stems.entry(p.username.stem()).or_default() += 1;
+    }
+    let accented = |p: &&esr_core::Person| !p.name.family.is_ascii() || !p.name.given.is_ascii();
+    let punctuated = |p: &&esr_core::Person| p.name.family.contains(['\'', '-', ' ']);
+    let mut picks: Vec<&esr_core::Person> = people.iter().filter(accented).take(2).collect();
+    picks.extend(people.iter().filter(punctuated).take(2));
+    picks.extend(people.iter().filter(|p| p.username.sequence() > 1).take(2));
+    picks.extend(people.iter().max_by_key(|p| p.name.family.len()));
+    for p in picks {
+        println!("  {:<44} -> {}", p.name.to_string(), p.username);
+    }
+    let (busiest, n) = stems
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(s, n)| (*s, *n))
+        .unwrap_or(("", 0));
+    println!("  the busiest stem, {busiest}, runs to {vpd}{busiest}{n:02}");
+
+    heading("URPs held");
+    let admin = &t.user_admins[1];
+    let card = SmartcardAuthentication::verified_by_caller("UUID-ADMIN-0002")?;
+    let admin_hscn = esr.log_in_with_smartcard(&admin.username, &card)?;
+    let report = esr.urp_audit_report(&Actor::Session(admin_hscn.id), vpd)?;
+    let mut per_urp: BTreeMap<Urp, usize> = BTreeMap::new();
+    for r in &report {
+        *per_urp.entry(r.urp).or_default() += 1;
+    }
+    for (urp, n) in &per_urp {
+        println!("  {n:>5}  {urp}");
+    }
+
+    heading("The trust switches on manager internet access");
+    let portal = Actor::Session(admin_hscn.id);
+    esr.set_upgrade_access(
+        &portal,
+        vpd,
+        UpgradeAccess {
+            manager: true,
+            professional: true,
+        },
+    )?;
+    esr.set_portlet(&portal, vpd, NationalPortlet::TeamAppraisals, false)?;
+    esr.add_local_bi_portlet(&portal, vpd, "Bank and agency usage")?;
+    println!(
+        "  Upgrade Access: Manager Enabled, Professional Enabled (by {})",
+        admin.username
+    );
+    println!(
+        "  Team Appraisals portlet switched off; local BI portlet 'Bank and agency usage' added"
+    );
+
+    let manager = &t.ward_managers[0];
+    let feed = Actor::system("account set-up")?;
+    let pw = Password::new("Ward 1 rota, Monday!");
+    esr.set_password(&feed, &manager.username, &pw)?;
+    let team = {
+        let card = SmartcardAuthentication::verified_by_caller("UUID-WM-0001")?;
+        let hscn = esr.log_in_with_smartcard(&manager.username, &card)?;
+        heading(&format!(
+            "{} ({}) on the NHS network",
+            manager.name, manager.username
+        ));
+        let f = esr.functions(hscn.id)?;
+        println!("  {} functions: {}", f.len(), list(&f));
+        let mobile: MobileNumber = "07700 900374".parse()?;
+        esr.register_mobile(
+            hscn.id,
+            &MobileConfirmation::verified_by_caller(hscn.id, mobile),
+        )?;
+        println!(
+            "  registers a mobile number from Manage Internet Access: ending {}",
+            esr.person(vpd, &manager.employee_number)?
+                .mobile
+                .map(|m| m.masked())
+                .unwrap_or_default()
+        );
+        let team = esr.team(hscn.id)?;
+        esr.log_out(hscn.id)?;
+        team
+    };
+    println!(
+        "  team: {} people report to {} ({})",
+        team.len(),
+        manager.name,
+        manager.unit
+    );
+
+    clock.advance(TimeDelta::hours(11));
+    heading("The same manager at home, on the internet");
+    let web = esr.log_in_with_password(manager.username.to_string().as_str(), &pw)?;
+    let f = esr.functions(web.id)?;
+    println!("  before the upgrade, {} functions: {}", f.len(), list(&f));
+    if let AccessDecision::Denied(why) = esr.decide(web.id, Function::TeamCompliance)? {
+        println!("  Team Compliance: {why}");
+    }
+    esr.check_upgrade(web.id)?;
+    let masked = esr
+        .person(vpd, &manager.employee_number)?
+        .mobile
+        .map(|m| m.masked())
+        .unwrap_or_default();
+    println!("  'Upgrade Access': We have sent a code to your mobile number ending: {masked}");
+    println!("  (the code is verified by the passcode service; here the embedder vouches for it)");
+    esr.upgrade_session(&StepUpProof::verified_by_caller(web.id, "sms-otp")?)?;
+    let f = esr.functions(web.id)?;
+    println!("  after the upgrade, {} functions: {}", f.len(), list(&f));
+    if let AccessDecision::Denied(why) = esr.decide(web.id, Function::TeamAppraisals)? {
+        println!("  Team Appraisals: {why}");
+    }
+    let other = esr.log_in_with_password(manager.username.to_string().as_str(), &pw)?;
+    println!(
+        "  a second internet session is not upgraded by the first: {} functions",
+        esr.functions(other.id)?.len()
+    );
+    esr.log_out(other.id)?;
+    if let Some(member) = team.first() {
+        let record = esr.view_record(web.id, &member.assignment.employee_number)?;
+        println!(
+            "  views {} ({}) as {} -- audited",
+            record.person.name, member.assignment, record.basis
+        );
+    }
+    let stranger = &t.staff[t.staff.len() - 1];
+    match esr.view_record(web.id, &stranger.employee_number) {
+        Err(e) => println!("  tries {} on another ward: {e}", stranger.name),
+        Ok(_) => println!("  unexpectedly saw {}", stranger.name),
+    }
+
+    heading("Professional users over the internet");
+    esr.set_password(
+        &feed,
+        &admin.username,
+        &Password::new("corporate systems 2026"),
+    )?;
+    {
+        let card = SmartcardAuthentication::verified_by_caller("UUID-ADMIN-0002")?;
+        let hscn = esr.log_in_with_smartcard(&admin.username, &card)?;
+        esr.register_mobile(
+            hscn.id,
+            &MobileConfirmation::verified_by_caller(hscn.id, "+44 7700 900123".parse()?),
+        )?;
+        esr.log_out(hscn.id)?;
+    }
+    let pro = esr.log_in_with_password(
+        admin.username.to_string().as_str(),
+        &Password::new("corporate systems 2026"),
+    )?;
+    esr.upgrade_session(&StepUpProof::verified_by_caller(pro.id, "sms-otp")?)?;
+    let f = esr.functions(pro.id)?;
+    println!(
+        "  {} upgraded, {} functions: {}",
+        admin.username,
+        f.len(),
+        list(&f)
+    );
+    for function in [Function::AdministerBi, Function::AssignUrps] {
+        if let AccessDecision::Denied(why) = esr.decide(pro.id, function)? {
+            println!("  {function}: {why}");
+        }
+    }
+
+    heading("Someone guesses a password");
+    let target = &t.staff[42];
+    esr.set_password(&feed, &target.username, &Password::new("my own passphrase"))?;
+    for guess in [
+        "password1",
+        "Password1!",
+        "nhs12345",
+        "letmein!!",
+        "qwertyuiop",
+    ] {
+        let e = esr
+            .log_in_with_password(target.username.to_string().as_str(), &Password::new(guess))
+            .err();
+        println!(
+            "  {:<10} -> {}",
+            guess.chars().map(|_| '*').collect::<String>(),
+            e.map(|e| e.to_string()).unwrap_or_default()
+        );
+    }
+    esr.unlock_account(
+        &Actor::Session(admin_hscn.id),
+        &target.username,
+        "identity checked by phone",
+    )?;
+    let ok = esr.log_in_with_password(
+        target.username.to_string().as_str(),
+        &Password::new("my own passphrase"),
+    )?;
+    println!(
+        "  after an administrator unlocks it, {} logs in on the {}",
+        target.username, ok.channel
+    );
+    debug_assert_eq!(ok.channel, Channel::Internet);
+
+    heading("A leaver, and the two-administrator rule");
+    let leaver = &t.staff[7];
+    esr.end_account(
+        &Actor::Session(admin_hscn.id),
+        &leaver.username,
+        "left the trust",
+    )?;
+    println!(
+        "  {} ended: {}",
+        leaver.username,
+        esr.account(&leaver.username)?.state
+    );
+    match esr.end_account(
+        &Actor::Session(admin_hscn.id),
+        &t.user_admins[0].username,
+        "left the trust",
+    ) {
+        Err(e) => println!("  ending {}: {e}", t.user_admins[0].username),
+        Ok(_) => println!("  unexpectedly ended a user administrator"),
+    }
+
+    heading("The audit trail");
+    let head = esr.verify_audit(vpd)?;
+    println!("  {} entries, chain verified, head {}", head.seq, head.hash);
+    for e in esr.audit_trail(vpd, head.seq.saturating_sub(4), 5)? {
+        println!(
+            "  #{:<6} {} {:<14} {}",
+            e.seq,
+            e.at.format("%H:%M:%S"),
+            e.actor.to_string(),
+            e.event
+        );
+    }
+    let csv = urp_report_csv(&report)?;
+    println!(
+        "\n  URP audit report, first lines of {} rows of CSV:",
+        report.len()
+    );
+    for line in csv.lines().take(4) {
+        println!("  {line}");
+    }
+    Ok(())
+}
+
+fn yes(b: bool) -> &'static str {
+    if b { "Yes" } else { "No" }
+}
+
+fn on(b: bool) -> &'static str {
+    if b { "Enabled" } else { "Disabled" }
+}
