@@ -367,15 +367,51 @@ pub fn allowed_functions(ctx: &AccessContext<'_>) -> BTreeSet<Function> {
         .collect()
 }
 
+/// Why a session cannot be upgraded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum UpgradeBlocker {
+    /// It is an HSCN session, which has full access already.
+    HscnSession,
+    /// The user has no ESS internet access.
+    NoInternetAccess,
+    /// None of the user's URPs has functions an upgrade would open.
+    NothingToUpgrade,
+    /// The trust has not enabled Upgrade Access for the user's kind of URP.
+    UpgradeAccessDisabled,
+    /// No mobile number is registered to send the code to.
+    NoRegisteredMobile,
+}
+
+impl fmt::Display for UpgradeBlocker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::HscnSession => {
+                "sessions on the NHS network with a smartcard have full access already"
+            }
+            Self::NoInternetAccess => {
+                "you have no ESS internet access; ask a user administrator to approve it"
+            }
+            Self::NothingToUpgrade => "none of your URPs has functions that an upgrade would open",
+            Self::UpgradeAccessDisabled => {
+                "your trust has not enabled Upgrade Access for your kind of URP; ask your portal administrator"
+            }
+            Self::NoRegisteredMobile => {
+                "no mobile number is registered; register one from 'Manage Internet Access' on the NHS network"
+            }
+        })
+    }
+}
+
 /// Why an internet session could not be upgraded, if it could not; `None` when it can.
-/// Upgrading needs an internet session, ESS internet access, a registered mobile number, and a
-/// URP whose functions the trust's Upgrade Access opens.
-pub fn upgrade_blocker(ctx: &AccessContext<'_>, has_mobile: bool) -> Option<&'static str> {
+/// Upgrading needs an internet session, ESS internet access, a URP whose functions the trust's
+/// Upgrade Access opens, and a registered mobile number, checked in that order.
+pub fn upgrade_blocker(ctx: &AccessContext<'_>, has_mobile: bool) -> Option<UpgradeBlocker> {
     if ctx.channel == Channel::Hscn {
-        return Some("sessions on the NHS network with a smartcard have full access already");
+        return Some(UpgradeBlocker::HscnSession);
     }
     if !ctx.internet_access {
-        return Some("you have no ESS internet access; ask a user administrator to approve it");
+        return Some(UpgradeBlocker::NoInternetAccess);
     }
     let manager = ctx.held.iter().any(|u| u.kind() == UrpKind::Manager);
     let professional = ctx.held.iter().any(|u| {
@@ -384,18 +420,14 @@ pub fn upgrade_blocker(ctx: &AccessContext<'_>, has_mobile: bool) -> Option<&'st
             .any(|f| f.tier() == Tier::ProfessionalRemote)
     });
     if !manager && !professional {
-        return Some("none of your URPs has functions that an upgrade would open");
+        return Some(UpgradeBlocker::NothingToUpgrade);
     }
     let s = ctx.settings.upgrade_access;
     if !((manager && s.manager) || (professional && s.professional)) {
-        return Some(
-            "your trust has not enabled Upgrade Access for your kind of URP; ask your portal administrator",
-        );
+        return Some(UpgradeBlocker::UpgradeAccessDisabled);
     }
     if !has_mobile {
-        return Some(
-            "no mobile number is registered; register one from 'Manage Internet Access' on the NHS network",
-        );
+        return Some(UpgradeBlocker::NoRegisteredMobile);
     }
     None
 }

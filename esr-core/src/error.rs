@@ -1,10 +1,10 @@
 //! The one error type of the core. Every message says what was wrong and what to do about it,
 //! and none carries a password, code, token or full phone number.
 
-use crate::access::{Denial, Function};
+use crate::access::{Denial, Function, UpgradeBlocker};
 use crate::account::AccountState;
 use crate::ids::{AssignmentNumber, EmployeeNumber, OrgUnitId, SessionId, VpdCode};
-use crate::urp::Urp;
+use crate::urp::{ApprovalRefusal, Urp};
 use crate::username::Username;
 
 /// Everything that can go wrong in the core. When an operation returns an error, stored state is
@@ -157,10 +157,10 @@ pub enum Error {
     #[error("the password is not acceptable: {0}")]
     WeakPassword(&'static str),
     /// No such session.
-    #[error("there is no session {0}; log in again")]
+    #[error("there is no session {0:?}; log in again")]
     UnknownSession(SessionId),
     /// The session has ended.
-    #[error("session {0} has ended; log in again")]
+    #[error("session {0:?} has ended; log in again")]
     SessionEnded(SessionId),
     /// The session may not use a function.
     #[error("{function} is not available in this session: {denial}")]
@@ -172,7 +172,7 @@ pub enum Error {
     },
     /// The session cannot be upgraded.
     #[error("this session cannot be upgraded: {0}")]
-    UpgradeNotAvailable(&'static str),
+    UpgradeNotAvailable(UpgradeBlocker),
     /// A step-up proof was offered to a session it was not issued for.
     #[error(
         "the verification was made for another session; upgrade each session with its own code"
@@ -205,9 +205,9 @@ pub enum Error {
         /// How many would remain.
         remaining: usize,
     },
-    /// The grant lacks the line manager's verification.
-    #[error("{0}")]
-    ApprovalRefused(String),
+    /// The grant lacks a proper verification of the need.
+    #[error("the grant is refused: {0}")]
+    ApprovalRefused(ApprovalRefusal),
     /// The actor may not see or change this person's record.
     #[error(
         "you may not {action} the record of employee {subject}; only the person, their line managers and administrators for their area may"

@@ -64,8 +64,8 @@ pub mod username;
 pub mod fuzzing;
 
 pub use access::{
-    AccessContext, AccessDecision, Channel, Denial, Function, Tier, allowed_functions, decide,
-    has_internet_access, upgrade_blocker,
+    AccessContext, AccessDecision, Channel, Denial, Function, Tier, UpgradeBlocker,
+    allowed_functions, decide, has_internet_access, upgrade_blocker,
 };
 pub use account::{
     Account, AccountState, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, NewPerson, Password,
@@ -79,7 +79,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use ids::{
     AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, MAX_TEXT_CHARS, OrgUnitId, PositionId,
-    SessionId, VpdCode,
+    SessionId, SessionRef, VpdCode,
 };
 pub use memory::InMemoryStore;
 pub use org::{
@@ -98,7 +98,7 @@ pub use session::{
     StepUpProof, Upgrade,
 };
 pub use store::{Store, StoreTx};
-pub use urp::{Approval, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind};
+pub use urp::{Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind};
 pub use username::{Username, UsernameStem};
 
 /// Re-exported so embedders name the same `chrono` types as the library.

@@ -24,7 +24,9 @@ use crate::session::{
     StepUpProof, Upgrade,
 };
 use crate::store::{Store, StoreTx};
-use crate::urp::{Approval, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind};
+use crate::urp::{
+    Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind,
+};
 use crate::username::{MAX_SEQUENCE, Username, UsernameStem};
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
@@ -707,6 +709,10 @@ impl<S: Store, C: Clock> Esr<S, C> {
             let who = authorise(tx, actor, vpd, Function::ResetAccounts)?;
             let mut acc = account_of(tx, username)?;
             let from = acc.state;
+            if from == AccountState::Ended {
+                // The ended-is-final hint matters more than which operation was used.
+                from.transition(to)?;
+            }
             if let Some(expected) = from_only
                 && from != expected
             {
@@ -976,6 +982,20 @@ impl<S: Store, C: Clock> Esr<S, C> {
         })
     }
 
+    /// A user's live sessions, oldest first (for an administrator, or a "log out everywhere").
+    pub fn live_sessions(&self, username: &Username) -> Result<Vec<Session>> {
+        self.store.transaction(|tx| {
+            account_of(tx, username)?;
+            let mut v: Vec<Session> = tx
+                .sessions_of(username)?
+                .into_iter()
+                .filter(Session::is_live)
+                .collect();
+            v.sort_by_key(|s| s.started_at);
+            Ok(v)
+        })
+    }
+
     /// A live session.
     pub fn session(&self, session: SessionId) -> Result<Session> {
         self.store.transaction(|tx| live_session(tx, session))
@@ -1138,9 +1158,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             if let AuditActor::User { username, .. } = &who
                 && *username == request.holder
             {
-                return Err(Error::ApprovalRefused(
-                    "nobody grants URPs to themselves; ask another user administrator".into(),
-                ));
+                return Err(Error::ApprovalRefused(ApprovalRefusal::SelfGrant));
             }
             let acc = account_of(tx, &request.holder)?;
             if !acc.state.counts_as_active_user() {
@@ -1154,7 +1172,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             }
             let trust = trust_of(tx, vpd)?;
             check_scope(&trust, request.urp, &request.scope)?;
-            check_approval(tx, &acc, request.urp, &request.approval)?;
+            check_approval(tx, &acc, &who, request.urp, &request.approval)?;
             let g = UrpGrant {
                 id,
                 vpd,
@@ -1851,13 +1869,19 @@ fn check_scope(trust: &Trust, urp: Urp, scope: &GrantScope) -> Result<()> {
 
 /// Extra access (anything beyond employee-level URPs) needs the grantee's line manager to have
 /// verified the need, or a Caldicott guardian's exception.
-fn check_approval(tx: &dyn StoreTx, holder: &Account, urp: Urp, approval: &Approval) -> Result<()> {
+fn check_approval(
+    tx: &dyn StoreTx,
+    holder: &Account,
+    grantor: &AuditActor,
+    urp: Urp,
+    approval: &Approval,
+) -> Result<()> {
     let vpd = holder.username.vpd();
     match approval {
         Approval::NotRequired if urp.kind() == UrpKind::Employee => Ok(()),
-        Approval::NotRequired => Err(Error::ApprovalRefused(format!(
-            "{urp} is extra access: it is granted only after the person's line manager verifies the need (Approval::LineManager)"
-        ))),
+        Approval::NotRequired => Err(Error::ApprovalRefused(
+            ApprovalRefusal::LineManagerVerificationRequired { urp },
+        )),
         Approval::LineManager { verified_by } => {
             let mut managers = BTreeSet::new();
             for a in tx.assignments_of(vpd, &holder.employee_number)? {
@@ -1868,16 +1892,15 @@ fn check_approval(tx: &dyn StoreTx, holder: &Account, urp: Urp, approval: &Appro
                 }
             }
             if managers.is_empty() {
-                return Err(Error::ApprovalRefused(format!(
-                    "{} has no line manager on record; record a supervisor first, or use a Caldicott guardian exception",
-                    holder.username
-                )));
+                return Err(Error::ApprovalRefused(ApprovalRefusal::NoLineManager {
+                    holder: holder.username.clone(),
+                }));
             }
             if !managers.contains(verified_by) {
-                return Err(Error::ApprovalRefused(format!(
-                    "employee {verified_by} is not a line manager of {}; the verification must come from their line manager",
-                    holder.username
-                )));
+                return Err(Error::ApprovalRefused(ApprovalRefusal::NotTheLineManager {
+                    verified_by: verified_by.clone(),
+                    holder: holder.username.clone(),
+                }));
             }
             Ok(())
         }
@@ -1887,6 +1910,17 @@ fn check_approval(tx: &dyn StoreTx, holder: &Account, urp: Urp, approval: &Appro
         } => {
             person_of(tx, vpd, approved_by)?;
             clean_text("exception reference", reference, 80)?;
+            let grantor_employee = match grantor {
+                AuditActor::User { username, .. } => {
+                    Some(account_of(tx, username)?.employee_number)
+                }
+                _ => None,
+            };
+            if *approved_by == holder.employee_number
+                || grantor_employee.as_ref() == Some(approved_by)
+            {
+                return Err(Error::ApprovalRefused(ApprovalRefusal::SelfApproval));
+            }
             Ok(())
         }
     }
@@ -1916,9 +1950,8 @@ fn record_access(
         .collect();
     let grants_fn = |f: Function| grants.iter().any(|g| g.urp.functions().contains(&f));
     if acc.employee_number == *subject {
-        if grants_fn(Function::ViewOwnRecord) {
-            access.view.push(RecordBasis::Own);
-        }
+        // Everyone sees their own record, whatever URPs they hold.
+        access.view.push(RecordBasis::Own);
         if grants_fn(Function::UpdateOwnDetails) {
             access.change.push(RecordBasis::Own);
         }
@@ -1993,6 +2026,9 @@ fn pick_basis(
 ) -> Result<RecordBasis> {
     let mut first_denial: Option<(Function, Denial)> = None;
     for b in bases {
+        if *b == RecordBasis::Own && action == "view" {
+            return Ok(*b);
+        }
         let f = function_of(*b);
         match decide(f, ctx) {
             AccessDecision::Allowed => return Ok(*b),

@@ -126,7 +126,7 @@ impl StepUpProof {
 
 impl fmt::Debug for StepUpProof {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "StepUpProof({}, {})", self.session, self.method)
+        write!(f, "StepUpProof({:?}, {})", self.session, self.method)
     }
 }
 
@@ -152,6 +152,10 @@ impl MobileConfirmation {
 
 impl fmt::Debug for MobileConfirmation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "MobileConfirmation({}, {:?})", self.session, self.mobile)
+        write!(
+            f,
+            "MobileConfirmation({:?}, {:?})",
+            self.session, self.mobile
+        )
     }
 }

@@ -302,6 +302,61 @@ impl fmt::Display for Approval {
     }
 }
 
+/// Why a grant was refused for want of a proper verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ApprovalRefusal {
+    /// A user administrator tried to grant a URP to themselves.
+    SelfGrant,
+    /// The URP is extra access and the request carried no line manager's verification.
+    LineManagerVerificationRequired {
+        /// The URP asked for.
+        urp: Urp,
+    },
+    /// The grantee has no line manager on record to verify the need.
+    NoLineManager {
+        /// The grantee.
+        holder: Username,
+    },
+    /// The verification came from someone who is not the grantee's line manager.
+    NotTheLineManager {
+        /// Who verified.
+        verified_by: EmployeeNumber,
+        /// The grantee.
+        holder: Username,
+    },
+    /// An exception was approved by the grantee, or by the administrator making the grant.
+    SelfApproval,
+}
+
+impl fmt::Display for ApprovalRefusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SelfGrant => f.write_str(
+                "nobody grants URPs to themselves; ask another user administrator",
+            ),
+            Self::LineManagerVerificationRequired { urp } => write!(
+                f,
+                "{urp} is extra access: it is granted only after the person's line manager verifies the need (Approval::LineManager)"
+            ),
+            Self::NoLineManager { holder } => write!(
+                f,
+                "{holder} has no line manager on record; record a supervisor first, or use a Caldicott guardian exception"
+            ),
+            Self::NotTheLineManager {
+                verified_by,
+                holder,
+            } => write!(
+                f,
+                "employee {verified_by} is not a line manager of {holder}; the verification must come from their line manager"
+            ),
+            Self::SelfApproval => f.write_str(
+                "an exception is approved by someone other than the person receiving the access and the administrator granting it",
+            ),
+        }
+    }
+}
+
 /// Who made a grant or revocation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

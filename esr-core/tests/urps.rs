@@ -132,8 +132,7 @@ fn bootstrap_needs_two_distinct_active_users_and_works_once() {
 
 #[test]
 fn granting_needs_an_hscn_session_of_a_user_administrator() {
-    let mut s = TrustSettings::default();
-    s.automatic_internet_access = true;
+    let s = settings(true, false, false);
     let fx = Fixture::builder().settings(s).build();
     let v = fx.vpd();
     let m = fx.staff("Mia", "Manning", "Medicine", None);
@@ -236,7 +235,7 @@ fn nobody_grants_urps_to_themselves() {
         )
         .unwrap_err();
     assert!(
-        matches!(&e, Error::ApprovalRefused(m) if m.contains("themselves")),
+        e == Error::ApprovalRefused(ApprovalRefusal::SelfGrant),
         "{e:?}"
     );
     assert_refused(&fx, v, &e, || {
@@ -306,7 +305,10 @@ fn extra_access_needs_the_grantees_own_line_manager() {
             .grant_urp(admin, request(jo.username(), urp, by_manager(wrong)))
             .unwrap_err();
         assert!(
-            matches!(&e, Error::ApprovalRefused(msg) if msg.contains("is not a line manager of")),
+            matches!(
+                &e,
+                Error::ApprovalRefused(ApprovalRefusal::NotTheLineManager { .. })
+            ),
             "{e:?}"
         );
         assert_refused(&fx, v, &e, || {
@@ -320,7 +322,10 @@ fn extra_access_needs_the_grantees_own_line_manager() {
         .grant_urp(admin, request(jo.username(), urp, Approval::NotRequired))
         .unwrap_err();
     assert!(
-        matches!(&e, Error::ApprovalRefused(msg) if msg.contains("extra access")),
+        matches!(
+            &e,
+            Error::ApprovalRefused(ApprovalRefusal::LineManagerVerificationRequired { .. })
+        ),
         "{e:?}"
     );
     // Nobody on record to verify it.
@@ -329,7 +334,10 @@ fn extra_access_needs_the_grantees_own_line_manager() {
         .grant_urp(admin, request(loner.username(), urp, by_manager(&m)))
         .unwrap_err();
     assert!(
-        matches!(&e, Error::ApprovalRefused(msg) if msg.contains("no line manager on record")),
+        matches!(
+            &e,
+            Error::ApprovalRefused(ApprovalRefusal::NoLineManager { .. })
+        ),
         "{e:?}"
     );
 
@@ -384,6 +392,27 @@ fn extra_access_needs_the_grantees_own_line_manager() {
             ),
         )
         .unwrap();
+}
+
+#[test]
+fn a_caldicott_exception_is_not_approved_by_the_grantee() {
+    let fx = Fixture::new();
+    let v = fx.vpd();
+    let jo = fx.staff("Jo", "Smith", "Ward 5", None);
+    let own = GrantRequest {
+        holder: jo.username().clone(),
+        urp: Urp::LocalHrAdministration,
+        scope: GrantScope::WholeTrust,
+        approval: Approval::CaldicottException {
+            approved_by: jo.employee().clone(),
+            reference: "CG-SELF".into(),
+        },
+        reason: "I approved it myself".into(),
+    };
+    let before = fx.snapshot(v);
+    let r = fx.esr.grant_urp(fx.t().session_a, own);
+    assert!(matches!(r, Err(Error::ApprovalRefused(_))), "{r:?}");
+    assert!(fx.snapshot(v) == before);
 }
 
 #[test]
@@ -554,8 +583,7 @@ fn revoking_records_who_when_and_why() {
 
 #[test]
 fn fewer_than_two_active_user_administrators_is_refused() {
-    let mut s = TrustSettings::default();
-    s.automatic_internet_access = true;
+    let s = settings(true, false, false);
     let fx = Fixture::builder().settings(s).build();
     let v = fx.vpd();
     let (a, b) = (fx.t().admin_a.clone(), fx.t().admin_b.clone());
@@ -726,6 +754,12 @@ fn the_urp_audit_report_lists_active_grants_and_exports_safe_csv() {
                 s("system: trust set-up"),
                 s("trust go-live")
             ),
+            (
+                s("297GGUARDIAN01"),
+                ess,
+                s("system: test"),
+                s("new starter")
+            ),
             (s("297JSMITH01"), ess, s("system: test"), s("new starter")),
             (
                 s("297JSMITH01"),
@@ -736,7 +770,7 @@ fn the_urp_audit_report_lists_active_grants_and_exports_safe_csv() {
             (s("297MMANNING01"), ess, s("system: test"), s("new starter")),
         ]
     );
-    let jo_row = &rows[5];
+    let jo_row = &rows[6];
     assert_eq!(jo_row.employee_number, *jo.employee());
     assert_eq!(jo_row.name, "Smith, Jo");
     assert_eq!(jo_row.account_state, AccountState::Active);
@@ -746,13 +780,13 @@ fn the_urp_audit_report_lists_active_grants_and_exports_safe_csv() {
     assert_eq!(
         fx.audit(v).pop().unwrap().event,
         AuditEvent::ReportProduced {
-            report: "URP audit report (7 rows)".into()
+            report: "URP audit report (8 rows)".into()
         }
     );
 
     let csv = urp_report_csv(&rows).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines.len(), 8);
+    assert_eq!(lines.len(), 9);
     assert_eq!(
         lines[0],
         "Username,Employee Number,Name,Account State,URP,Scope,Held Since,Granted By,Reason,Approval"
@@ -763,9 +797,9 @@ fn the_urp_audit_report_lists_active_grants_and_exports_safe_csv() {
          Whole trust,2026-11-22T09:00:00Z,system: trust set-up,trust go-live,not required"
     );
     assert_eq!(
-        lines[6],
-        "297JSMITH01,29700004,\"Smith, Jo\",active,Supervisor Self Service,Whole trust,\
-         2026-11-22T10:00:00Z,297AADAMS01,\"'=SUM(A1,A2) \"\"urgent\"\"\",line manager 29700003"
+        lines[7],
+        "297JSMITH01,29700005,\"Smith, Jo\",active,Supervisor Self Service,Whole trust,\
+         2026-11-22T10:00:00Z,297AADAMS01,\"'=SUM(A1,A2) \"\"urgent\"\"\",line manager 29700004"
     );
 }
 
@@ -855,8 +889,7 @@ proptest! {
     fn random_urp_and_account_changes_never_leave_fewer_than_two_user_administrators(
         ops in proptest::collection::vec(op(), 1..25),
     ) {
-        let mut s = TrustSettings::default();
-        s.automatic_internet_access = true;
+        let s = settings(true, false, false);
         let fx = Fixture::builder().settings(s).build();
         let v = fx.vpd();
         let hrms = Urp::LocalHrmsSystemsAndUserAdministration;
@@ -865,8 +898,8 @@ proptest! {
             pool.push(fx.staff(g, f, "Trust HQ", None));
         }
         // The model: each person's state and whether they hold the URP.
-        let mut state = vec![AccountState::Active; 5];
-        let mut admin = vec![true, true, false, false, false];
+        let mut state = [AccountState::Active; 5];
+        let mut admin = [true, true, false, false, false];
         let counts = |st: AccountState| matches!(st, AccountState::Active | AccountState::Locked);
 
         for op in ops {
@@ -886,7 +919,7 @@ proptest! {
                         urp: hrms,
                         scope: GrantScope::WholeTrust,
                         approval: Approval::CaldicottException {
-                            approved_by: pool[0].employee().clone(),
+                            approved_by: fx.t().guardian.employee().clone(),
                             reference: "CG-P".into(),
                         },
                         reason: "cover".into(),

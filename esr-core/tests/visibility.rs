@@ -31,10 +31,9 @@ struct Org {
 }
 
 fn org(upgrade_manager: bool) -> Org {
-    let mut s = TrustSettings::default();
-    s.automatic_internet_access = true;
-    s.upgrade_access.manager = upgrade_manager;
-    let fx = Fixture::builder().settings(s).build();
+    let fx = Fixture::builder()
+        .settings(settings(true, upgrade_manager, false))
+        .build();
     let dana = fx.staff("Dana", "Director", "Medicine", None);
     let mia = fx.staff("Mia", "Manning", "Ward 5", Some(&dana));
     let jo = fx.staff("Jo", "Smith", "Ward 5", Some(&mia));
@@ -363,14 +362,8 @@ fn a_delegated_administrator_sees_their_units_and_below_only() {
 
 #[test]
 fn professionals_see_within_the_scope_of_their_urp_on_hscn_only() {
-    let mut s = TrustSettings::default();
-    s.automatic_internet_access = true;
-    s.upgrade_access = UpgradeAccess {
-        manager: true,
-        professional: true,
-    };
     let o = org(true);
-    o.fx.apply_settings(o.fx.vpd(), &s);
+    o.fx.apply_settings(o.fx.vpd(), &settings(true, true, true));
     let fx = &o.fx;
     let v = fx.vpd();
     let hr = fx.staff("Hana", "Reid", "Trust HQ", None);
@@ -709,4 +702,38 @@ proptest! {
             fx.esr.verify_audit(v).unwrap();
         }
     }
+}
+
+#[test]
+fn everyone_sees_their_own_record_whatever_urps_they_hold() {
+    let fx = Fixture::new();
+    let v = fx.vpd();
+    let p = fx.staff("Lee", "Learner", "Trust HQ", None);
+    // Only a manager URP, no Employee Self Service at all.
+    fx.hold_exactly(p.username(), Urp::SupervisorSelfServiceLimitedAccess);
+    let hscn = fx.hscn(p.username());
+    let access = fx.esr.record_access(p.username(), v, p.employee()).unwrap();
+    assert_eq!(access.view, vec![RecordBasis::Own]);
+    assert!(access.change.is_empty());
+    let before = fx.audit(v).len();
+    let record = fx.esr.view_record(hscn, p.employee()).unwrap();
+    assert_eq!(record.basis, RecordBasis::Own);
+    assert_eq!(
+        fx.audit(v).len(),
+        before,
+        "reading one's own record is not audited"
+    );
+    let change = DetailsChange {
+        family_name: Some("Leaner".into()),
+        ..DetailsChange::default()
+    };
+    assert_refused(
+        &fx,
+        v,
+        &Error::RecordNotVisible {
+            action: "change",
+            subject: p.employee().clone(),
+        },
+        || fx.esr.change_details(hscn, p.employee(), &change),
+    );
 }

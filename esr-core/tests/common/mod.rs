@@ -47,6 +47,19 @@ pub(crate) fn units(ids: &[&str]) -> GrantScope {
     GrantScope::OrgUnits(ids.iter().map(|u| unit(u)).collect())
 }
 
+/// Trust settings: Automatic Internet Access and Upgrade Access (Manager, Professional); every
+/// national portlet on.
+pub(crate) fn settings(automatic: bool, manager: bool, professional: bool) -> TrustSettings {
+    TrustSettings {
+        automatic_internet_access: automatic,
+        upgrade_access: UpgradeAccess {
+            manager,
+            professional,
+        },
+        ..TrustSettings::default()
+    }
+}
+
 /// A bare service: manual clock at [`start`], ChaCha20 seeded with `seed`, fast hashing.
 pub(crate) fn service(seed: u64, max_failed_logins: u32) -> (TestEsr, ManualClock) {
     let clock = ManualClock::new(start());
@@ -99,6 +112,8 @@ pub(crate) struct TrustSetup {
     pub(crate) vpd: VpdCode,
     pub(crate) admin_a: Staff,
     pub(crate) admin_b: Staff,
+    /// The trust's Caldicott guardian, who approves exceptions in [`Fixture::grant`].
+    pub(crate) guardian: Staff,
     pub(crate) session_a: SessionId,
     pub(crate) session_b: SessionId,
 }
@@ -163,6 +178,7 @@ impl FixtureBuilder {
             }
             let admin_a = fx.staff_at(v, "Alice", "Adams", "Trust HQ", None);
             let admin_b = fx.staff_at(v, "Bernard", "Brown", "Trust HQ", None);
+            let guardian = fx.staff_at(v, "Gwen", "Guardian", "Trust HQ", None);
             fx.esr
                 .bootstrap_user_administrators(
                     v,
@@ -176,6 +192,7 @@ impl FixtureBuilder {
                 vpd: v,
                 admin_a,
                 admin_b,
+                guardian,
                 session_a,
                 session_b,
             });
@@ -310,7 +327,7 @@ impl Fixture {
     }
 
     /// Grants `urp` to `holder` through a user administrator's HSCN session, with a Caldicott
-    /// exception approved by the other administrator.
+    /// exception approved by the trust's guardian.
     pub(crate) fn grant(&self, holder: &Username, urp: Urp, scope: GrantScope) -> UrpGrant {
         let t = self.trust(holder.vpd());
         self.esr
@@ -321,7 +338,7 @@ impl Fixture {
                     urp,
                     scope,
                     approval: Approval::CaldicottException {
-                        approved_by: t.admin_b.employee().clone(),
+                        approved_by: t.guardian.employee().clone(),
                         reference: "CG-2026-001".into(),
                     },
                     reason: format!("needs {urp}"),
