@@ -59,7 +59,7 @@ fn run() -> Result<(), Error> {
     };
     let spec = TrustSpec {
         vpd: "297".parse()?,
-        name: "Tees, Esk and Wear Valleys NHS Foundation Trust (demo)".into(),
+        name: "Northfield Valley NHS Foundation Trust (fictional)".into(),
         ward_staff: 3_000,
         ward_size: 30,
         seed: 2026,

@@ -98,6 +98,8 @@ pub struct BuiltTrust {
     pub vpd: VpdCode,
     /// Chief executive.
     pub chief_executive: Member,
+    /// The Caldicott guardian, who approves access exceptions.
+    pub caldicott_guardian: Member,
     /// The two user administrators (Local HRMS Systems and User Administration).
     pub user_admins: [Member; 2],
     /// Directors, one per directorate.
@@ -115,7 +117,8 @@ pub struct BuiltTrust {
 impl BuiltTrust {
     /// Everyone built.
     pub fn everyone(&self) -> impl Iterator<Item = &Member> {
-        std::iter::once(&self.chief_executive)
+        [&self.chief_executive, &self.caldicott_guardian]
+            .into_iter()
             .chain(self.user_admins.iter())
             .chain(self.directors.iter())
             .chain(self.ward_managers.iter())
@@ -242,6 +245,12 @@ pub fn build_trust<S: Store, C: Clock>(
         &unit("Digital")?,
         Some(&ceo_a),
     )?;
+    let (guardian, _) = hire(
+        &mut rng,
+        "Medical Director and Caldicott Guardian",
+        &board,
+        Some(&ceo_a),
+    )?;
     let mut directors = Vec::new();
     let mut director_assignments = Vec::new();
     for d in DIRECTORATES {
@@ -330,7 +339,7 @@ pub fn build_trust<S: Store, C: Clock>(
         mss,
         GrantScope::WholeTrust,
         Approval::CaldicottException {
-            approved_by: admin1.employee_number.clone(),
+            approved_by: guardian.employee_number.clone(),
             reference: "CG-2026-001".into(),
         },
     )?;
@@ -381,6 +390,7 @@ pub fn build_trust<S: Store, C: Clock>(
     Ok(BuiltTrust {
         vpd,
         chief_executive,
+        caldicott_guardian: guardian,
         user_admins: [admin1, admin2],
         directors: directors.into_iter().map(|(m, _)| m).collect(),
         ward_managers: ward_managers.into_iter().map(|(m, _)| m).collect(),
