@@ -178,6 +178,9 @@ pub enum Error {
         "the verification was made for another session; upgrade each session with its own code"
     )]
     StepUpMismatch,
+    /// The session has passed its lifetime.
+    #[error("session {0:?} has expired; log in again")]
+    SessionExpired(SessionId),
     /// The session is already upgraded.
     #[error("this session is already upgraded")]
     AlreadyUpgraded,

@@ -28,6 +28,7 @@ use crate::urp::{
     Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind,
 };
 use crate::username::{MAX_SEQUENCE, Username, UsernameStem};
+use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 use std::sync::Mutex;
@@ -40,6 +41,9 @@ pub struct Config {
     pub max_failed_logins: u32,
     /// Argon2id cost for new password hashes.
     pub password_hashing: PasswordHashing,
+    /// How long a session lasts from log-in, whatever is done in it (1 minute to 7 days;
+    /// default 12 hours). An expired session answers [`Error::SessionExpired`].
+    pub session_lifetime: TimeDelta,
 }
 
 impl Default for Config {
@@ -47,6 +51,7 @@ impl Default for Config {
         Self {
             max_failed_logins: 5,
             password_hashing: PasswordHashing::default(),
+            session_lifetime: TimeDelta::hours(12),
         }
     }
 }
@@ -249,6 +254,14 @@ impl<S: Store, C: Clock> Esr<S, C> {
             ));
         }
         config.password_hashing.check()?;
+        if config.session_lifetime < TimeDelta::minutes(1)
+            || config.session_lifetime > TimeDelta::days(7)
+        {
+            return Err(Error::invalid(
+                "session_lifetime",
+                "it must be from 1 minute to 7 days",
+            ));
+        }
         self.config = config;
         self.dummy_hash = std::sync::OnceLock::new();
         Ok(self)
@@ -327,7 +340,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<()> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let who = authorise(tx, actor, vpd, Function::MaintainWorkstructures)?;
+            let who = authorise(tx, actor, vpd, Function::MaintainWorkstructures, now)?;
             let mut trust = trust_of(tx, vpd)?;
             trust.add_org_unit(id.clone(), name, parent.clone())?;
             tx.put_trust(&trust)?;
@@ -352,7 +365,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<TrustSettings> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let who = authorise(tx, actor, vpd, function)?;
+            let who = authorise(tx, actor, vpd, function, now)?;
             let mut trust = trust_of(tx, vpd)?;
             change(&mut trust.settings)?;
             tx.put_trust(&trust)?;
@@ -481,7 +494,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let stem = UsernameStem::from_names(&new.name.given, &new.name.family)?;
         let grant_id = GrantId::from_bytes(self.random16()?);
         self.store.transaction(|tx| {
-            let who = authorise(tx, actor, vpd, Function::MaintainPeople)?;
+            let who = authorise(tx, actor, vpd, Function::MaintainPeople, now)?;
             trust_of(tx, vpd)?;
             if tx.person(vpd, &new.employee_number)?.is_some() {
                 return Err(Error::DuplicateEmployeeNumber {
@@ -567,7 +580,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let now = self.clock.now();
         let assignment = new.into_assignment(vpd)?;
         self.store.transaction(|tx| {
-            let who = authorise(tx, actor, vpd, Function::MaintainPeople)?;
+            let who = authorise(tx, actor, vpd, Function::MaintainPeople, now)?;
             let trust = trust_of(tx, vpd)?;
             person_of(tx, vpd, &assignment.employee_number)?;
             trust.org_unit(&assignment.org_unit)?;
@@ -607,7 +620,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<Assignment> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let who = authorise(tx, actor, vpd, Function::MaintainPeople)?;
+            let who = authorise(tx, actor, vpd, Function::MaintainPeople, now)?;
             let mut a = assignment_of(tx, vpd, number)?;
             if let Some(sup) = &supervisor {
                 check_supervisor(tx, &a, sup)?;
@@ -655,7 +668,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             .hash(password, &self.random16()?)?;
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let who = authorise(tx, actor, username.vpd(), Function::ResetAccounts)?;
+            let who = authorise(tx, actor, username.vpd(), Function::ResetAccounts, now)?;
             let mut acc = account_of(tx, username)?;
             if acc.state == AccountState::Ended {
                 return Err(Error::AccountEnded(username.clone()));
@@ -678,7 +691,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     pub fn approve_internet_access(&self, actor: &Actor, username: &Username) -> Result<()> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let who = authorise(tx, actor, username.vpd(), Function::ResetAccounts)?;
+            let who = authorise(tx, actor, username.vpd(), Function::ResetAccounts, now)?;
             let mut acc = account_of(tx, username)?;
             acc.internet_access_approved = true;
             tx.put_account(&acc)?;
@@ -706,7 +719,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
             let vpd = username.vpd();
-            let who = authorise(tx, actor, vpd, Function::ResetAccounts)?;
+            let who = authorise(tx, actor, vpd, Function::ResetAccounts, now)?;
             let mut acc = account_of(tx, username)?;
             let from = acc.state;
             if from == AccountState::Ended {
@@ -869,6 +882,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let session_id = SessionId::from_bytes(self.random16()?);
         let now = self.clock.now();
         let max = self.config.max_failed_logins;
+        let lifetime = self.config.session_lifetime;
         let outcome = self.store.transaction(|tx| {
             let vpd = username.vpd();
             let mut acc = account_of(tx, &username)?;
@@ -926,7 +940,15 @@ impl<S: Store, C: Clock> Esr<S, C> {
             }
             acc.failed_logins = 0;
             tx.put_account(&acc)?;
-            let session = open_session(tx, session_id, &username, Channel::Internet, now, None)?;
+            let session = open_session(
+                tx,
+                session_id,
+                &username,
+                Channel::Internet,
+                now,
+                lifetime,
+                None,
+            )?;
             Ok(PasswordOutcome::Session(session))
         })?;
         match outcome {
@@ -943,6 +965,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<Session> {
         let id = SessionId::from_bytes(self.random16()?);
         let now = self.clock.now();
+        let lifetime = self.config.session_lifetime;
         self.store.transaction(|tx| {
             let acc = account_of(tx, username)?;
             if acc.state != AccountState::Active {
@@ -954,6 +977,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 username,
                 Channel::Hscn,
                 now,
+                lifetime,
                 Some(card.card_id().to_owned()),
             )
         })
@@ -963,7 +987,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     pub fn log_out(&self, session: SessionId) -> Result<()> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let mut s = live_session(tx, session)?;
+            let mut s = live_session(tx, session, now)?;
             s.ended = Some(SessionEnd {
                 at: now,
                 reason: SessionEndReason::LoggedOut,
@@ -984,12 +1008,13 @@ impl<S: Store, C: Clock> Esr<S, C> {
 
     /// A user's live sessions, oldest first (for an administrator, or a "log out everywhere").
     pub fn live_sessions(&self, username: &Username) -> Result<Vec<Session>> {
+        let now = self.clock.now();
         self.store.transaction(|tx| {
             account_of(tx, username)?;
             let mut v: Vec<Session> = tx
                 .sessions_of(username)?
                 .into_iter()
-                .filter(Session::is_live)
+                .filter(|s| s.is_live_at(now))
                 .collect();
             v.sort_by_key(|s| s.started_at);
             Ok(v)
@@ -998,21 +1023,24 @@ impl<S: Store, C: Clock> Esr<S, C> {
 
     /// A live session.
     pub fn session(&self, session: SessionId) -> Result<Session> {
-        self.store.transaction(|tx| live_session(tx, session))
+        let now = self.clock.now();
+        self.store.transaction(|tx| live_session(tx, session, now))
     }
 
     /// Every function the session may use now.
     pub fn functions(&self, session: SessionId) -> Result<BTreeSet<Function>> {
+        let now = self.clock.now();
         self.store.transaction(|tx| {
-            let (s, trust, acc, held) = session_context(tx, session)?;
+            let (s, trust, acc, held) = session_context(tx, session, now)?;
             Ok(allowed_functions(&context(&s, &trust, &acc, &held)))
         })
     }
 
     /// Whether the session may use `function`, and if not, why.
     pub fn decide(&self, session: SessionId, function: Function) -> Result<AccessDecision> {
+        let now = self.clock.now();
         self.store.transaction(|tx| {
-            let (s, trust, acc, held) = session_context(tx, session)?;
+            let (s, trust, acc, held) = session_context(tx, session, now)?;
             Ok(decide(function, &context(&s, &trust, &acc, &held)))
         })
     }
@@ -1020,8 +1048,9 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// Checks that the session could be upgraded now: an internet session, ESS internet
     /// access, a URP whose functions the trust's Upgrade Access opens, and a registered mobile.
     pub fn check_upgrade(&self, session: SessionId) -> Result<()> {
+        let now = self.clock.now();
         self.store
-            .transaction(|tx| check_upgrade(tx, session).map(|_| ()))
+            .transaction(|tx| check_upgrade(tx, session, now).map(|_| ()))
     }
 
     /// Registers or changes the user's own mobile number for upgraded access. Only from an HSCN
@@ -1034,7 +1063,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<Person> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let (s, trust, acc, held) = session_context(tx, session)?;
+            let (s, trust, acc, held) = session_context(tx, session, now)?;
             if confirmation.session != session {
                 return Err(Error::StepUpMismatch);
             }
@@ -1070,7 +1099,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     pub fn upgrade_session(&self, proof: &StepUpProof) -> Result<Session> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let mut s = check_upgrade(tx, proof.session)?;
+            let mut s = check_upgrade(tx, proof.session, now)?;
             s.upgrade = Some(Upgrade {
                 at: now,
                 method: proof.method.clone(),
@@ -1154,7 +1183,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         self.store.transaction(|tx| {
             let vpd = request.holder.vpd();
             let actor = Actor::Session(session);
-            let who = authorise(tx, &actor, vpd, Function::AssignUrps)?;
+            let who = authorise(tx, &actor, vpd, Function::AssignUrps, now)?;
             if let AuditActor::User { username, .. } = &who
                 && *username == request.holder
             {
@@ -1203,7 +1232,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
             let vpd = holder.vpd();
-            let who = authorise(tx, &Actor::Session(session), vpd, Function::AssignUrps)?;
+            let who = authorise(tx, &Actor::Session(session), vpd, Function::AssignUrps, now)?;
             let mut g = tx
                 .grants_of(holder)?
                 .into_iter()
@@ -1264,7 +1293,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     pub fn urp_audit_report(&self, actor: &Actor, vpd: VpdCode) -> Result<Vec<UrpReportRow>> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let who = authorise(tx, actor, vpd, Function::UrpAuditReport)?;
+            let who = authorise(tx, actor, vpd, Function::UrpAuditReport, now)?;
             trust_of(tx, vpd)?;
             let mut rows = Vec::new();
             for g in tx.grants(vpd)?.into_iter().filter(UrpGrant::is_active) {
@@ -1312,7 +1341,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<PersonRecord> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let (s, trust, acc, held) = session_context(tx, session)?;
+            let (s, trust, acc, held) = session_context(tx, session, now)?;
             let access = record_access(tx, &s.username, s.vpd, subject)?;
             let ctx = context(&s, &trust, &acc, &held);
             let basis = pick_basis(
@@ -1380,7 +1409,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         }
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let (s, trust, acc, held) = session_context(tx, session)?;
+            let (s, trust, acc, held) = session_context(tx, session, now)?;
             let access = record_access(tx, &s.username, s.vpd, subject)?;
             let ctx = context(&s, &trust, &acc, &held);
             pick_basis(
@@ -1420,7 +1449,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     pub fn team(&self, session: SessionId) -> Result<Vec<TeamMember>> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let (s, trust, acc, held) = session_context(tx, session)?;
+            let (s, trust, acc, held) = session_context(tx, session, now)?;
             let ctx = context(&s, &trust, &acc, &held);
             if let AccessDecision::Denied(denial) = decide(Function::ViewTeamRecords, &ctx) {
                 return Err(Error::NotPermitted {
@@ -1544,7 +1573,7 @@ fn state_error(acc: &Account) -> Error {
 fn audit(
     tx: &mut dyn StoreTx,
     vpd: VpdCode,
-    at: chrono::DateTime<chrono::Utc>,
+    at: DateTime<Utc>,
     actor: AuditActor,
     event: AuditEvent,
 ) -> Result<()> {
@@ -1589,10 +1618,13 @@ fn same_trust(vpd: VpdCode, u: &Username) -> Result<()> {
     Ok(())
 }
 
-fn live_session(tx: &dyn StoreTx, id: SessionId) -> Result<Session> {
+fn live_session(tx: &dyn StoreTx, id: SessionId, now: DateTime<Utc>) -> Result<Session> {
     let s = tx.session(&id)?.ok_or(Error::UnknownSession(id))?;
     if !s.is_live() {
         return Err(Error::SessionEnded(id));
+    }
+    if now >= s.expires_at {
+        return Err(Error::SessionExpired(id));
     }
     Ok(s)
 }
@@ -1633,8 +1665,8 @@ fn active_user_administrators(
 
 type SessionContext = (Session, TrustSettings, Account, BTreeSet<Urp>);
 
-fn session_context(tx: &dyn StoreTx, id: SessionId) -> Result<SessionContext> {
-    let s = live_session(tx, id)?;
+fn session_context(tx: &dyn StoreTx, id: SessionId, now: DateTime<Utc>) -> Result<SessionContext> {
+    let s = live_session(tx, id, now)?;
     let trust = tx
         .trust_settings(s.vpd)?
         .ok_or(Error::UnknownTrust(s.vpd))?;
@@ -1679,11 +1711,12 @@ fn authorise(
     actor: &Actor,
     vpd: VpdCode,
     function: Function,
+    now: DateTime<Utc>,
 ) -> Result<AuditActor> {
     match actor {
         Actor::System(p) => Ok(AuditActor::System(p.clone())),
         Actor::Session(id) => {
-            let (s, trust, acc, held) = session_context(tx, *id)?;
+            let (s, trust, acc, held) = session_context(tx, *id, now)?;
             if s.vpd != vpd {
                 return Err(Error::CrossTrust {
                     what: format!("session of {}", s.username),
@@ -1704,7 +1737,8 @@ fn open_session(
     id: SessionId,
     username: &Username,
     channel: Channel,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
+    lifetime: TimeDelta,
     smartcard: Option<String>,
 ) -> Result<Session> {
     if tx.session(&id)?.is_some() {
@@ -1716,6 +1750,7 @@ fn open_session(
         username: username.clone(),
         channel,
         started_at: now,
+        expires_at: now + lifetime,
         upgrade: None,
         ended: None,
     };
@@ -1738,7 +1773,7 @@ fn open_session(
 fn end_sessions_of(
     tx: &mut dyn StoreTx,
     username: &Username,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
     reason: SessionEndReason,
     who: &AuditActor,
 ) -> Result<()> {
@@ -1763,8 +1798,8 @@ fn end_sessions_of(
     Ok(())
 }
 
-fn check_upgrade(tx: &dyn StoreTx, id: SessionId) -> Result<Session> {
-    let (s, trust, acc, held) = session_context(tx, id)?;
+fn check_upgrade(tx: &dyn StoreTx, id: SessionId, now: DateTime<Utc>) -> Result<Session> {
+    let (s, trust, acc, held) = session_context(tx, id, now)?;
     if s.is_upgraded() {
         return Err(Error::AlreadyUpgraded);
     }

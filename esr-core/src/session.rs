@@ -21,6 +21,9 @@ pub struct Session {
     pub channel: Channel,
     /// When they logged in.
     pub started_at: DateTime<Utc>,
+    /// When the session stops working, however it is used (log-in plus the configured
+    /// lifetime). The session is usable strictly before this instant.
+    pub expires_at: DateTime<Utc>,
     /// Set once the session is upgraded with a second factor.
     pub upgrade: Option<Upgrade>,
     /// Set when the session ends.
@@ -28,9 +31,14 @@ pub struct Session {
 }
 
 impl Session {
-    /// Whether the session is still live.
+    /// Whether the session has not been ended (it may still have expired: see
+    /// [`Session::is_live_at`]).
     pub fn is_live(&self) -> bool {
         self.ended.is_none()
+    }
+    /// Whether the session is usable at `now`: not ended, and `now` before its expiry.
+    pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
+        self.ended.is_none() && now < self.expires_at
     }
     /// Whether the session has been upgraded.
     pub fn is_upgraded(&self) -> bool {

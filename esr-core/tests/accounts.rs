@@ -6,8 +6,9 @@
 mod common;
 
 use common::*;
-use esr_core::chrono::NaiveDate;
+use esr_core::chrono::{NaiveDate, TimeDelta};
 use esr_core::*;
+use rand_core::SeedableRng;
 use std::collections::BTreeSet;
 
 fn new_person(employee: &str, given: &str, family: &str) -> NewPerson {
@@ -336,6 +337,7 @@ fn the_lockout_threshold_must_be_from_1_to_100() {
         .with_config(Config {
             max_failed_logins: n,
             password_hashing: PasswordHashing::insecure_fast_for_tests(),
+            ..Config::default()
         });
         match r {
             Ok(_) => assert!(ok, "{n} accepted"),
@@ -796,4 +798,59 @@ fn setting_someone_elses_password_needs_reset_accounts_on_hscn() {
     fx.esr
         .log_in_with_password(&kim.username().to_string(), &new)
         .unwrap();
+}
+
+#[test]
+fn a_session_expires_at_its_lifetime_to_the_second() {
+    let fx = Fixture::builder()
+        .settings(settings(true, false, false))
+        .build();
+    let v = fx.vpd();
+    let p = fx.staff("Sam", "Shift", "Trust HQ", None);
+    let web = fx.internet(p.username()).unwrap();
+    assert_eq!(web.expires_at, web.started_at + TimeDelta::hours(12));
+    fx.clock
+        .advance(TimeDelta::hours(12) - TimeDelta::seconds(1));
+    assert!(fx.esr.functions(web.id).is_ok(), "usable one second before");
+    assert_eq!(fx.esr.live_sessions(p.username()).unwrap().len(), 1);
+    fx.clock.advance(TimeDelta::seconds(1));
+    assert_refused(&fx, v, &Error::SessionExpired(web.id), || {
+        fx.esr.functions(web.id)
+    });
+    assert_refused(&fx, v, &Error::SessionExpired(web.id), || {
+        fx.esr
+            .upgrade_session(&StepUpProof::verified_by_caller(web.id, "sms-otp").unwrap())
+    });
+    assert!(fx.esr.live_sessions(p.username()).unwrap().is_empty());
+    // A new log-in works as ever.
+    assert!(fx.internet(p.username()).is_ok());
+}
+
+#[test]
+fn the_session_lifetime_is_configurable_within_bounds() {
+    for bad in [
+        TimeDelta::seconds(59),
+        TimeDelta::days(7) + TimeDelta::seconds(1),
+    ] {
+        let e = Esr::with_rng(
+            InMemoryStore::new(),
+            ManualClock::new(start()),
+            rand_chacha::ChaCha20Rng::seed_from_u64(1),
+        )
+        .with_config(Config {
+            session_lifetime: bad,
+            ..Config::default()
+        })
+        .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                Error::InvalidInput {
+                    what: "session_lifetime",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
 }

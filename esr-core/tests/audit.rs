@@ -455,6 +455,7 @@ fn tampered_service(seed: u64, logins: usize) -> Esr<TamperStore, ManualClock> {
     .with_config(Config {
         max_failed_logins: 5,
         password_hashing: PasswordHashing::insecure_fast_for_tests(),
+        ..Config::default()
     })
     .unwrap();
     let v = vpd("297");

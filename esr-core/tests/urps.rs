@@ -534,10 +534,12 @@ fn revoking_records_who_when_and_why() {
     let jo = fx.staff("Jo", "Smith", "Ward 5", None);
     fx.grant(jo.username(), Urp::ExternalLearner, GrantScope::WholeTrust);
     fx.clock.advance(TimeDelta::days(1));
+    // The administrator's session of a day ago has expired: a new one.
+    let session_b = fx.hscn(fx.t().admin_b.username());
     let g = fx
         .esr
         .revoke_urp(
-            fx.t().session_b,
+            session_b,
             jo.username(),
             Urp::ExternalLearner,
             "course over",
@@ -569,12 +571,8 @@ fn revoking_records_who_when_and_why() {
             urp: Urp::ExternalLearner,
         },
         || {
-            fx.esr.revoke_urp(
-                fx.t().session_b,
-                jo.username(),
-                Urp::ExternalLearner,
-                "again",
-            )
+            fx.esr
+                .revoke_urp(session_b, jo.username(), Urp::ExternalLearner, "again")
         },
     );
     // And it may be granted again afterwards.

@@ -316,12 +316,18 @@ fn run() -> Result<(), Error> {
             e.event
         );
     }
-    let csv = urp_report_csv(&report)?;
+    let extra: Vec<_> = report
+        .iter()
+        .filter(|r| r.urp != Urp::EmployeeSelfService)
+        .cloned()
+        .collect();
+    let csv = urp_report_csv(&extra)?;
     println!(
-        "\n  URP audit report, first lines of {} rows of CSV:",
-        report.len()
+        "\n  URP audit report: {} grants in all; the first of the {} beyond Employee Self Service, as CSV:",
+        report.len(),
+        extra.len()
     );
-    for line in csv.lines().take(4) {
+    for line in csv.lines().take(5) {
         println!("  {line}");
     }
     Ok(())

@@ -71,6 +71,7 @@ pub(crate) fn service(seed: u64, max_failed_logins: u32) -> (TestEsr, ManualCloc
     .with_config(Config {
         max_failed_logins,
         password_hashing: PasswordHashing::insecure_fast_for_tests(),
+        ..Config::default()
     })
     .unwrap();
     (esr, clock)
@@ -316,13 +317,14 @@ impl Fixture {
             .upgrade_session(&StepUpProof::verified_by_caller(session, "sms-otp").unwrap())
     }
 
-    /// The admin session of `holder`'s trust that is not `holder`'s own.
+    /// A fresh HSCN session of the administrator of `holder`'s trust who is not `holder`
+    /// (fresh, so that it is live however far a test has moved the clock).
     fn granting_session(&self, holder: &Username) -> SessionId {
         let t = self.trust(holder.vpd());
         if t.admin_a.username() == holder {
-            t.session_b
+            self.hscn(t.admin_b.username())
         } else {
-            t.session_a
+            self.hscn(t.admin_a.username())
         }
     }
 
