@@ -111,21 +111,24 @@ pub enum RecordBasis {
 }
 
 impl RecordBasis {
-    fn view_function(self) -> Function {
+    /// The function a session needs to view a record on this basis; `None` where none is
+    /// needed (everyone sees their own record).
+    fn view_function(self) -> Option<Function> {
         match self {
-            Self::Own => Function::ViewOwnRecord,
-            Self::LineManager => Function::ViewTeamRecords,
-            Self::DelegatedAdministrator => Function::AdministerDelegatedRecords,
-            Self::Professional(_) => Function::ViewStaffRecords,
+            Self::Own => None,
+            Self::LineManager => Some(Function::ViewTeamRecords),
+            Self::DelegatedAdministrator => Some(Function::AdministerDelegatedRecords),
+            Self::Professional(_) => Some(Function::ViewStaffRecords),
         }
     }
-    fn change_function(self) -> Function {
-        match self {
+    /// The function a session needs to change a record on this basis.
+    fn change_function(self) -> Option<Function> {
+        Some(match self {
             Self::Own => Function::UpdateOwnDetails,
             Self::LineManager => Function::UpdateTeamRecords,
             Self::DelegatedAdministrator => Function::AdministerDelegatedRecords,
             Self::Professional(_) => Function::ChangeStaffRecords,
-        }
+        })
     }
 }
 
@@ -722,12 +725,12 @@ impl<S: Store, C: Clock> Esr<S, C> {
             let who = authorise(tx, actor, vpd, Function::ResetAccounts, now)?;
             let mut acc = account_of(tx, username)?;
             let from = acc.state;
-            if from == AccountState::Ended {
-                // The ended-is-final hint matters more than which operation was used.
-                from.transition(to)?;
-            }
+            let next = from.transition(to);
+            // For an ended account, the ended-is-final hint matters more than which operation
+            // was used.
             if let Some(expected) = from_only
                 && from != expected
+                && from != AccountState::Ended
             {
                 return Err(Error::InvalidTransition {
                     from,
@@ -739,7 +742,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                     },
                 });
             }
-            acc.state = from.transition(to)?;
+            acc.state = next?;
             acc.state_changed_at = now;
             if to == AccountState::Active {
                 acc.failed_logins = 0;
@@ -1623,7 +1626,7 @@ fn live_session(tx: &dyn StoreTx, id: SessionId, now: DateTime<Utc>) -> Result<S
     if !s.is_live() {
         return Err(Error::SessionEnded(id));
     }
-    if now >= s.expires_at {
+    if !s.is_live_at(now) {
         return Err(Error::SessionExpired(id));
     }
     Ok(s)
@@ -2055,16 +2058,15 @@ fn push_once(v: &mut Vec<RecordBasis>, b: RecordBasis) {
 fn pick_basis(
     bases: &[RecordBasis],
     ctx: &AccessContext<'_>,
-    function_of: fn(RecordBasis) -> Function,
+    function_of: fn(RecordBasis) -> Option<Function>,
     action: &'static str,
     subject: &EmployeeNumber,
 ) -> Result<RecordBasis> {
     let mut first_denial: Option<(Function, Denial)> = None;
     for b in bases {
-        if *b == RecordBasis::Own && action == "view" {
+        let Some(f) = function_of(*b) else {
             return Ok(*b);
-        }
-        let f = function_of(*b);
+        };
         match decide(f, ctx) {
             AccessDecision::Allowed => return Ok(*b),
             AccessDecision::Denied(d) => {
