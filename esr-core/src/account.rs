@@ -148,6 +148,13 @@ pub struct Account {
     pub internet_access_approved: bool,
     /// When the state last changed.
     pub state_changed_at: DateTime<Utc>,
+    /// Consecutive wrong one-time passcodes, across challenges, since the last right one.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub passcode_failures: u32,
+    /// Set when `passcode_failures` reached the limit: the account cannot step up until an
+    /// administrator clears it.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub step_up_locked: bool,
 }
 
 /// A password as typed. Its `Debug` never shows it, it cannot be printed or serialised, and its

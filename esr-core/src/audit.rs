@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use crate::ids::{AssignmentNumber, EmployeeNumber, GrantId, OrgUnitId, SessionRef, VpdCode};
+use crate::passcode::{ChallengeId, Purpose};
 use crate::urp::Urp;
 use crate::username::Username;
 use chrono::{DateTime, Utc};
@@ -223,6 +224,60 @@ pub enum AuditEvent {
         /// Which report.
         report: String,
     },
+    // One-time passcodes and account recovery. No code, token or full number is recorded.
+    /// A passcode or recovery link was issued and handed to the sender.
+    PasscodeIssued {
+        /// For whom.
+        username: Username,
+        /// The challenge.
+        challenge: ChallengeId,
+        /// What for.
+        purpose: Purpose,
+        /// Where it went, masked (`xxxxxxx374`).
+        masked: String,
+        /// When it expires.
+        expires_at: DateTime<Utc>,
+    },
+    /// A passcode or recovery link was checked.
+    PasscodeChecked {
+        /// Whose.
+        username: Username,
+        /// The challenge.
+        challenge: ChallengeId,
+        /// What for.
+        purpose: Purpose,
+        /// The outcome (`approved`, `wrong code`, `expired`, ...).
+        outcome: String,
+    },
+    /// Pending challenges were superseded by a newer one.
+    PasscodeSuperseded {
+        /// Whose.
+        username: Username,
+        /// The superseded challenge.
+        challenge: ChallengeId,
+    },
+    /// Step-up was locked after too many consecutive wrong codes.
+    StepUpLocked {
+        /// Whose.
+        username: Username,
+        /// Consecutive wrong codes.
+        failures: u32,
+    },
+    /// An administrator cleared a step-up lock.
+    StepUpUnlocked {
+        /// Whose.
+        username: Username,
+        /// Why.
+        reason: String,
+    },
+    /// Someone asked for account recovery by e-mail and date of birth. The answer they got
+    /// does not say whether anything matched; this entry does.
+    RecoveryRequested {
+        /// What for.
+        purpose: Purpose,
+        /// How many accounts matched (each was sent a link, within the send limits).
+        matched: u32,
+    },
 }
 
 impl AuditEvent {
@@ -248,6 +303,12 @@ impl AuditEvent {
             Self::RecordViewed { .. } => "record_viewed",
             Self::RecordChanged { .. } => "record_changed",
             Self::ReportProduced { .. } => "report_produced",
+            Self::PasscodeIssued { .. } => "passcode_issued",
+            Self::PasscodeChecked { .. } => "passcode_checked",
+            Self::PasscodeSuperseded { .. } => "passcode_superseded",
+            Self::StepUpLocked { .. } => "step_up_locked",
+            Self::StepUpUnlocked { .. } => "step_up_unlocked",
+            Self::RecoveryRequested { .. } => "recovery_requested",
         }
     }
 
@@ -362,6 +423,49 @@ impl AuditEvent {
                 vec![("subject", subject.to_string()), ("fields", fields.clone())]
             }
             Self::ReportProduced { report } => vec![("report", report.clone())],
+            Self::PasscodeIssued {
+                username,
+                challenge,
+                purpose,
+                masked,
+                expires_at,
+            } => vec![
+                ("username", username.to_string()),
+                ("challenge", challenge.to_string()),
+                ("purpose", purpose.to_string()),
+                ("masked", masked.clone()),
+                ("expires_at", expires_at.to_rfc3339()),
+            ],
+            Self::PasscodeChecked {
+                username,
+                challenge,
+                purpose,
+                outcome,
+            } => vec![
+                ("username", username.to_string()),
+                ("challenge", challenge.to_string()),
+                ("purpose", purpose.to_string()),
+                ("outcome", outcome.clone()),
+            ],
+            Self::PasscodeSuperseded {
+                username,
+                challenge,
+            } => vec![
+                ("username", username.to_string()),
+                ("challenge", challenge.to_string()),
+            ],
+            Self::StepUpLocked { username, failures } => vec![
+                ("username", username.to_string()),
+                ("failures", failures.to_string()),
+            ],
+            Self::StepUpUnlocked { username, reason } => vec![
+                ("username", username.to_string()),
+                ("reason", reason.clone()),
+            ],
+            Self::RecoveryRequested { purpose, matched } => vec![
+                ("purpose", purpose.to_string()),
+                ("matched", matched.to_string()),
+            ],
         }
     }
 }

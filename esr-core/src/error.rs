@@ -241,6 +241,46 @@ pub enum Error {
         "the store failed and nothing was changed: {0}; retry, and check the store if it persists"
     )]
     Storage(String),
+    /// Step-up is locked for the account after too many consecutive wrong codes.
+    #[error(
+        "second-factor verification for {0} is locked after too many wrong codes; a user administrator must clear the lock (Reset accounts) before the account can upgrade again"
+    )]
+    StepUpLocked(Username),
+    /// Too many codes or links were sent to this user or number within the window.
+    #[error(
+        "too many codes have been sent recently; wait {retry_after_seconds} seconds and ask again"
+    )]
+    TooManySends {
+        /// Seconds until one more may be sent.
+        retry_after_seconds: i64,
+    },
+    /// A code was sent too recently to send another.
+    #[error("a code was sent moments ago; wait {retry_after_seconds} seconds before asking again")]
+    ResendTooSoon {
+        /// Seconds until one more may be sent.
+        retry_after_seconds: i64,
+    },
+    /// No challenge with this id was issued in this session.
+    #[error("there is no code {0} for this session; ask for a new code")]
+    UnknownChallenge(crate::passcode::ChallengeId),
+    /// The service has no sender for this kind of message.
+    #[error(
+        "no {0} sender is configured, so nothing was sent; give the service one with Esr::with_{0}_sender"
+    )]
+    NoSender(&'static str),
+    /// The sender refused the message; nothing was stored.
+    #[error(
+        "the message could not be handed to the gateway, so nothing was changed: {0}; try again"
+    )]
+    Delivery(String),
+    /// A challenge was made with a key that is no longer in the key ring.
+    #[error(
+        "the code was made with passcode key {0}, which is no longer in the key ring; keep a retired key for at least 4 hours, and ask for a new code"
+    )]
+    UnknownPasscodeKey(String),
+    /// A recovery link was refused.
+    #[error("the link cannot be used: {0}; ask for a new one")]
+    RecoveryLinkRefused(crate::passcode::LinkProblem),
     /// The random number generator failed; nothing was changed.
     #[error("the random number generator failed and nothing was changed: {0}")]
     Randomness(String),

@@ -34,26 +34,31 @@ macro_rules! string_serde {
     ($t:ty) => {
         #[cfg(feature = "serde")]
         impl serde::Serialize for $t {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            fn serialize<S: serde::Serializer>(
+                &self,
+                s: S,
+            ) -> ::std::result::Result<S::Ok, S::Error> {
                 s.collect_str(self)
             }
         }
         #[cfg(feature = "serde")]
         impl<'de> serde::Deserialize<'de> for $t {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            fn deserialize<D: serde::Deserializer<'de>>(
+                d: D,
+            ) -> ::std::result::Result<Self, D::Error> {
                 let s = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(d)?;
                 s.parse().map_err(serde::de::Error::custom)
             }
         }
         impl TryFrom<&str> for $t {
-            type Error = Error;
-            fn try_from(s: &str) -> Result<Self, Error> {
+            type Error = $crate::Error;
+            fn try_from(s: &str) -> ::std::result::Result<Self, $crate::Error> {
                 s.parse()
             }
         }
         impl TryFrom<String> for $t {
-            type Error = Error;
-            fn try_from(s: String) -> Result<Self, Error> {
+            type Error = $crate::Error;
+            fn try_from(s: String) -> ::std::result::Result<Self, $crate::Error> {
                 s.parse()
             }
         }
@@ -354,6 +359,12 @@ impl FromStr for SessionRef {
 impl fmt::Display for SessionRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&hex::encode(self.0))
+    }
+}
+impl SessionRef {
+    /// The eight bytes.
+    pub fn as_bytes(&self) -> &[u8; 8] {
+        &self.0
     }
 }
 impl fmt::Debug for SessionRef {

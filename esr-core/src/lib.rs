@@ -47,10 +47,13 @@ mod account;
 mod assignment;
 mod audit;
 mod clock;
+mod delivery;
 mod error;
 mod ids;
 mod memory;
 mod org;
+mod passcode;
+mod passcode_service;
 mod phone;
 mod random;
 mod report;
@@ -76,6 +79,10 @@ pub use audit::{
     AuditActor, AuditEntry, AuditEvent, AuditHash, AuditHead, ChainVerifier, verify_chain,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use delivery::{
+    DEFAULT_SMS_TEMPLATE, EmailKind, EmailMessage, EmailSender, MAX_SMS_TEMPLATE_CHARS, Outbox,
+    Sent, SmsMessage, SmsSender, SmsTemplate,
+};
 pub use error::{Error, Result};
 pub use ids::{
     AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, MAX_TEXT_CHARS, OrgUnitId, PositionId,
@@ -86,7 +93,13 @@ pub use org::{
     DashboardConfig, MAX_LOCAL_BI_PORTLETS, NationalPortlet, OrgUnit, Trust, TrustSettings,
     UpgradeAccess,
 };
-pub use phone::MobileNumber;
+pub use passcode::{
+    Approved, Binding, CODE_LIFETIME, Challenge, ChallengeId, ChallengeStatus, Destination, KeyId,
+    LINK_LIFETIME, LinkProblem, MIN_KEY_BYTES, Passcode, PasscodeChallenge, PasscodeKey,
+    PasscodeKeys, PasscodePolicy, PasscodeTag, Purpose, RecoveryToken, VerifyOutcome,
+};
+pub use passcode_service::RecoveryRequested;
+pub use phone::{MAX_PHONE_CHARS, MobileNumber};
 pub use random::SecureRandom;
 pub use report::{UrpReportRow, urp_report_csv};
 pub use service::{

@@ -6,10 +6,12 @@ use crate::audit::AuditEntry;
 use crate::error::{Error, Result};
 use crate::ids::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
 use crate::org::Trust;
+use crate::passcode::{Challenge, ChallengeId, Destination};
 use crate::session::Session;
 use crate::store::{Store, StoreTx};
 use crate::urp::UrpGrant;
 use crate::username::Username;
+use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
@@ -34,6 +36,9 @@ struct State {
     sessions: HashMap<SessionId, Session>,
     sessions_by_user: HashMap<Username, Vec<SessionId>>,
     audit: BTreeMap<VpdCode, Vec<AuditEntry>>,
+    challenges: HashMap<ChallengeId, Challenge>,
+    challenges_by_user: HashMap<Username, Vec<ChallengeId>>,
+    challenges_by_destination: HashMap<(VpdCode, Destination), Vec<ChallengeId>>,
 }
 
 enum Undo {
@@ -44,6 +49,7 @@ enum Undo {
     Grant(GrantId, Option<UrpGrant>),
     Session(SessionId, Option<Session>),
     Audit(VpdCode),
+    Challenge(ChallengeId, Option<Challenge>),
 }
 
 impl InMemoryStore {
@@ -99,6 +105,22 @@ impl Drop for Tx<'_> {
                         v.retain(|x| *x != k);
                     }
                     restore_hash(&mut s.sessions, k, old);
+                }
+                Undo::Challenge(k, old) => {
+                    if old.is_none()
+                        && let Some(cur) = s.challenges.remove(&k)
+                    {
+                        if let Some(v) = s.challenges_by_user.get_mut(&cur.username) {
+                            v.retain(|x| *x != k);
+                        }
+                        if let Some(d) = cur.destination
+                            && let Some(v) = s.challenges_by_destination.get_mut(&(cur.vpd, d))
+                        {
+                            v.retain(|x| *x != k);
+                        }
+                    } else {
+                        restore_hash(&mut s.challenges, k, old);
+                    }
                 }
                 Undo::Audit(vpd) => {
                     if let Some(v) = s.audit.get_mut(&vpd) {
@@ -298,6 +320,65 @@ impl StoreTx for Tx<'_> {
             .into_iter()
             .flatten()
             .filter_map(|id| s.sessions.get(id).cloned())
+            .collect())
+    }
+
+    fn challenge(&self, id: &ChallengeId) -> Result<Option<Challenge>> {
+        Ok(self.state.challenges.get(id).cloned())
+    }
+    fn put_challenge(&mut self, c: &Challenge) -> Result<()> {
+        let s = &mut *self.state;
+        let old = s.challenges.insert(c.id, c.clone());
+        match &old {
+            None => {
+                s.challenges_by_user
+                    .entry(c.username.clone())
+                    .or_default()
+                    .push(c.id);
+                if let Some(d) = &c.destination {
+                    s.challenges_by_destination
+                        .entry((c.vpd, d.clone()))
+                        .or_default()
+                        .push(c.id);
+                }
+            }
+            Some(o) if o.username != c.username || o.destination != c.destination => {
+                // Keys of a challenge never change; the service never does this.
+                s.challenges.insert(c.id, o.clone());
+                return Err(Error::Storage(
+                    "a challenge's user and destination cannot change".into(),
+                ));
+            }
+            Some(_) => {}
+        }
+        self.undo.push(Undo::Challenge(c.id, old));
+        Ok(())
+    }
+    fn challenges_of(&self, username: &Username, since: DateTime<Utc>) -> Result<Vec<Challenge>> {
+        let s = &*self.state;
+        Ok(s.challenges_by_user
+            .get(username)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| s.challenges.get(id))
+            .filter(|c| c.issued_at >= since)
+            .cloned()
+            .collect())
+    }
+    fn challenges_to(
+        &self,
+        vpd: VpdCode,
+        destination: &Destination,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Challenge>> {
+        let s = &*self.state;
+        Ok(s.challenges_by_destination
+            .get(&(vpd, destination.clone()))
+            .into_iter()
+            .flatten()
+            .filter_map(|id| s.challenges.get(id))
+            .filter(|c| c.issued_at >= since)
+            .cloned()
             .collect())
     }
 

@@ -115,6 +115,9 @@ pub struct TrustSettings {
     pub upgrade_access: UpgradeAccess,
     /// The Manager Dashboard's portlets.
     pub dashboard: DashboardConfig,
+    /// The text message that carries a one-time passcode.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub sms_template: crate::delivery::SmsTemplate,
 }
 
 /// Upgrade Access, set in Portal Administration.

@@ -4,9 +4,13 @@ use crate::error::Error;
 use std::fmt;
 use std::str::FromStr;
 
-/// A UK mobile number in E.164 form (`+447700900374`). Its `Debug` and `Display` show only the
+/// A mobile number in E.164 form (`+447700900374`). Its `Debug` and `Display` show only the
 /// masked form that ESR puts on screen (`xxxxxxx374`); the full number is reachable only through
 /// [`MobileNumber::expose_e164`], for the SMS gateway. It is never serialised.
+///
+/// Parsing and classification use the `phonenumber` crate (Google's libphonenumber metadata):
+/// numbers without a country code are read as UK numbers; a number with a country code may be
+/// from anywhere, as long as the metadata says it is a mobile number.
 ///
 /// ```
 /// use esr_core::MobileNumber;
@@ -18,7 +22,13 @@ use std::str::FromStr;
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct MobileNumber {
     e164: String,
+    /// Digits of the national significant number, for masking.
+    national_len: usize,
 }
+
+/// Longest text accepted as a phone number before parsing (E.164 numbers have at most 15
+/// digits; the rest is room for spaces and punctuation).
+pub const MAX_PHONE_CHARS: usize = 40;
 
 impl MobileNumber {
     /// The full number in E.164 form. Only for handing to an SMS gateway: never log it.
@@ -29,60 +39,69 @@ impl MobileNumber {
     /// The national significant number masked but for its last three digits, as ESR shows it:
     /// `xxxxxxx374`.
     pub fn masked(&self) -> String {
-        let national = &self.e164[3..];
+        let national = &self.e164[self.e164.len() - self.national_len..];
         let keep = national.len().saturating_sub(3);
         format!("{}{}", "x".repeat(keep), &national[keep..])
+    }
+
+    /// Whether this is in the range Ofcom reserves for drama and tests (07700 900000 to
+    /// 07700 900999): accepted, so that tests and demonstrations never text a real person, though
+    /// libphonenumber does not list it as allocated.
+    fn is_ofcom_drama(national: u64) -> bool {
+        (7_700_900_000..=7_700_900_999).contains(&national)
     }
 }
 
 impl FromStr for MobileNumber {
     type Err = Error;
-    /// Accepts a UK mobile number as people type it: `07700 900374`, `+44 7700 900374`,
-    /// `0044 (0)7700-900374`. Anything else, landlines included, is refused.
+    /// Accepts a mobile number as people type it: `07700 900374`, `+44 7700 900374`,
+    /// `0044 (0)7700-900374`, `+33 6 12 34 56 78`. Numbers without a country code are read as UK
+    /// numbers. Landlines, freephone, premium-rate, personal numbers, pagers and anything that is
+    /// not a valid number are refused. Where the numbering plan cannot tell a mobile from a
+    /// landline (North America), the number is accepted.
     fn from_str(s: &str) -> Result<Self, Error> {
+        use phonenumber::{Mode, Type, country, metadata::DATABASE};
         const WHAT: &str = "mobile number";
         let refuse = || {
             Error::invalid(
                 WHAT,
-                "it is not a UK mobile number; give one starting 07 or +44 7, such as 07700 900374",
+                "it is not a mobile number; give a UK mobile starting 07 or +44 7 (such as \
+                 07700 900374), or another country's mobile with its + code",
             )
         };
-        if s.len() > 40 {
+        let s = s.trim();
+        if s.is_empty() || s.chars().count() > MAX_PHONE_CHARS {
             return Err(refuse());
         }
-        let mut digits = String::with_capacity(16);
-        let mut plus = false;
-        for (i, c) in s.trim().chars().enumerate() {
+        // Digits, one leading +, and the punctuation people type; nothing else (letters would
+        // be read as a keypad word, an extension or a URI by a general parser).
+        for (i, c) in s.chars().enumerate() {
             match c {
-                '0'..='9' => digits.push(c),
-                '+' if i == 0 => plus = true,
-                ' ' | '-' | '.' | '(' | ')' => {}
+                '0'..='9' | ' ' | '-' | '.' | '(' | ')' => {}
+                '+' if i == 0 => {}
                 _ => return Err(refuse()),
             }
         }
-        // "(0)" after the country code is a common way of writing UK numbers.
-        let national = if plus {
-            digits
-                .strip_prefix("44")
-                .map(|d| d.strip_prefix('0').unwrap_or(d))
-        } else if let Some(d) = digits.strip_prefix("0044") {
-            Some(d.strip_prefix('0').unwrap_or(d))
-        } else {
-            digits.strip_prefix('0')
-        }
-        .ok_or_else(refuse)?;
-        // UK mobiles: 07 followed by nine digits; 070 and 076 (except 07624, Isle of Man) are
-        // personal numbers and pagers, not mobiles.
-        let is_mobile = national.len() == 10
-            && national.starts_with('7')
-            && !national.starts_with("70")
-            && (!national.starts_with("76") || national.starts_with("7624"));
-        if !is_mobile {
+        let number = phonenumber::parse(Some(country::Id::GB), s).map_err(|_| refuse())?;
+        if number.extension().is_some() {
             return Err(refuse());
         }
-        Ok(Self {
-            e164: format!("+44{national}"),
-        })
+        let national = number.national().value();
+        let mobile = Self::is_ofcom_drama(national) && number.code().value() == 44
+            || (number.is_valid()
+                && matches!(
+                    number.number_type(&DATABASE),
+                    Type::Mobile | Type::FixedLineOrMobile
+                ));
+        if !mobile {
+            return Err(refuse());
+        }
+        let e164 = number.format().mode(Mode::E164).to_string();
+        let national_len = number.national().to_string().len();
+        if !e164.starts_with('+') || national_len + 1 >= e164.len() {
+            return Err(refuse());
+        }
+        Ok(Self { e164, national_len })
     }
 }
 
@@ -111,6 +130,7 @@ mod tests {
             "+44 (0)7700-900374",
             "0044 7700 900374",
             " 07700.900.374 ",
+            "+44 (0) 7700 900 374",
         ] {
             let m: MobileNumber = s.parse().unwrap_or_else(|e| panic!("{s:?}: {e}"));
             assert_eq!(m.expose_e164(), "+447700900374", "{s:?}");
@@ -118,22 +138,41 @@ mod tests {
     }
 
     #[test]
-    fn refuses_what_is_not_a_uk_mobile() {
+    fn refuses_what_is_not_a_mobile() {
         for s in [
             "",
             "0191 123 4567",
             "020 7946 0000",
             "07700",
             "077009003745",
-            "+1 415 555 0100",
             "07700 90037a",
             "070 1234 5678",
             "0761 234 5678",
-            "7700900374",
             "07700+900374",
+            "0800 123 4567",
+            "09065 123456",
+            "+44 7700 900374 ext 12",
+            "tel:+447700900374",
+            "\u{0}07700900374",
+            "+44 7700 900374 1234567890123456789012345",
         ] {
             assert!(s.parse::<MobileNumber>().is_err(), "{s:?} accepted");
         }
+    }
+
+    #[test]
+    fn allocated_mobiles_here_and_abroad() {
+        let uk: MobileNumber = "07400 123456".parse().unwrap();
+        assert_eq!(uk.expose_e164(), "+447400123456");
+        assert_eq!(uk.masked(), "xxxxxxx456");
+        let fr: MobileNumber = "+33 6 12 34 56 78".parse().unwrap();
+        assert_eq!(fr.expose_e164(), "+33612345678");
+        assert_eq!(fr.masked(), "xxxxxx678");
+        // A French landline is not a mobile.
+        assert!("+33 1 42 68 53 00".parse::<MobileNumber>().is_err());
+        // North American numbers do not say whether they are mobile; they are accepted.
+        let us: MobileNumber = "+1 415 555 0100".parse().unwrap();
+        assert_eq!(us.expose_e164(), "+14155550100");
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub struct Config {
     /// How long a session lasts from log-in, whatever is done in it (1 minute to 7 days;
     /// default 12 hours). An expired session answers [`Error::SessionExpired`].
     pub session_lifetime: TimeDelta,
+    /// Limits on one-time passcodes and recovery links.
+    pub passcodes: crate::passcode::PasscodePolicy,
 }
 
 impl Default for Config {
@@ -52,6 +54,7 @@ impl Default for Config {
             max_failed_logins: 5,
             password_hashing: PasswordHashing::default(),
             session_lifetime: TimeDelta::hours(12),
+            passcodes: crate::passcode::PasscodePolicy::default(),
         }
     }
 }
@@ -205,10 +208,16 @@ pub struct TeamMember {
 /// Every method either applies fully and records its audit entries in the same transaction, or
 /// returns an [`Error`] and changes nothing.
 pub struct Esr<S: Store = InMemoryStore, C: Clock = crate::clock::SystemClock> {
-    store: S,
-    clock: C,
-    rng: Mutex<Box<dyn SecureRandom>>,
-    config: Config,
+    pub(crate) store: S,
+    pub(crate) clock: C,
+    pub(crate) rng: Mutex<Box<dyn SecureRandom>>,
+    pub(crate) config: Config,
+    /// Where texted codes go.
+    pub(crate) sms: Option<std::sync::Arc<dyn crate::delivery::SmsSender>>,
+    /// Where recovery e-mails go.
+    pub(crate) email: Option<std::sync::Arc<dyn crate::delivery::EmailSender>>,
+    /// The passcode key ring; a random one is made on first use if none is given.
+    pub(crate) keys: std::sync::RwLock<Option<crate::passcode::SharedKeys>>,
     /// A hash to verify against when the username is unknown or has no password, so that those
     /// take as long as a wrong password. Made on first use with the configured cost.
     dummy_hash: std::sync::OnceLock<Option<PasswordHash>>,
@@ -238,6 +247,9 @@ impl<S: Store, C: Clock> Esr<S, C> {
             clock,
             rng: Mutex::new(Box::new(rng)),
             config: Config::default(),
+            sms: None,
+            email: None,
+            keys: std::sync::RwLock::new(None),
             dummy_hash: std::sync::OnceLock::new(),
         }
     }
@@ -257,6 +269,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             ));
         }
         config.password_hashing.check()?;
+        config.passcodes.check()?;
         if config.session_lifetime < TimeDelta::minutes(1)
             || config.session_lifetime > TimeDelta::days(7)
         {
@@ -293,7 +306,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         }
     }
 
-    fn random16(&self) -> Result<[u8; 16]> {
+    pub(crate) fn random16(&self) -> Result<[u8; 16]> {
         let mut b = [0u8; 16];
         self.rng
             .lock()
@@ -518,6 +531,8 @@ impl<S: Store, C: Clock> Esr<S, C> {
             };
             tx.put_person(&person)?;
             tx.put_account(&Account {
+                passcode_failures: 0,
+                step_up_locked: false,
                 username: username.clone(),
                 employee_number: new.employee_number.clone(),
                 state: AccountState::Active,
@@ -1066,60 +1081,18 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<Person> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let (s, trust, acc, held) = session_context(tx, session, now)?;
             if confirmation.session != session {
                 return Err(Error::StepUpMismatch);
             }
-            if let AccessDecision::Denied(denial) = decide(
-                Function::ManageInternetAccess,
-                &context(&s, &trust, &acc, &held),
-            ) {
-                return Err(Error::NotPermitted {
-                    function: Function::ManageInternetAccess,
-                    denial,
-                });
-            }
-            let mut person = person_of(tx, s.vpd, &acc.employee_number)?;
-            let changed = person.mobile.is_some();
-            person.mobile = Some(confirmation.mobile.clone());
-            tx.put_person(&person)?;
-            audit(
-                tx,
-                s.vpd,
-                now,
-                user_actor(&s),
-                AuditEvent::MobileRegistered {
-                    username: s.username.clone(),
-                    masked: confirmation.mobile.masked(),
-                    changed,
-                },
-            )?;
-            Ok(person)
+            apply_mobile(tx, session, &confirmation.mobile, now).map(|(p, _)| p)
         })
     }
 
     /// Upgrades the session named in the proof, and only that one.
     pub fn upgrade_session(&self, proof: &StepUpProof) -> Result<Session> {
         let now = self.clock.now();
-        self.store.transaction(|tx| {
-            let mut s = check_upgrade(tx, proof.session, now)?;
-            s.upgrade = Some(Upgrade {
-                at: now,
-                method: proof.method.clone(),
-            });
-            tx.put_session(&s)?;
-            audit(
-                tx,
-                s.vpd,
-                now,
-                user_actor(&s),
-                AuditEvent::SessionUpgraded {
-                    session: s.id.audit_ref(),
-                    method: proof.method.clone(),
-                },
-            )?;
-            Ok(s)
-        })
+        self.store
+            .transaction(|tx| apply_upgrade(tx, proof.session, &proof.method, now))
     }
 
     // ----- URPs ------------------------------------------------------------------------------
@@ -1563,7 +1536,7 @@ fn enabled(b: bool) -> &'static str {
     if b { "Enabled" } else { "Disabled" }
 }
 
-fn state_error(acc: &Account) -> Error {
+pub(crate) fn state_error(acc: &Account) -> Error {
     let u = acc.username.clone();
     match acc.state {
         AccountState::Locked => Error::AccountLocked(u),
@@ -1573,7 +1546,7 @@ fn state_error(acc: &Account) -> Error {
     }
 }
 
-fn audit(
+pub(crate) fn audit(
     tx: &mut dyn StoreTx,
     vpd: VpdCode,
     at: DateTime<Utc>,
@@ -1585,11 +1558,15 @@ fn audit(
     tx.append_audit(&entry)
 }
 
-fn trust_of(tx: &dyn StoreTx, vpd: VpdCode) -> Result<Trust> {
+pub(crate) fn trust_of(tx: &dyn StoreTx, vpd: VpdCode) -> Result<Trust> {
     tx.trust(vpd)?.ok_or(Error::UnknownTrust(vpd))
 }
 
-fn person_of(tx: &dyn StoreTx, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Person> {
+pub(crate) fn person_of(
+    tx: &dyn StoreTx,
+    vpd: VpdCode,
+    employee: &EmployeeNumber,
+) -> Result<Person> {
     tx.person(vpd, employee)?
         .ok_or_else(|| Error::UnknownPerson {
             vpd,
@@ -1597,7 +1574,7 @@ fn person_of(tx: &dyn StoreTx, vpd: VpdCode, employee: &EmployeeNumber) -> Resul
         })
 }
 
-fn account_of(tx: &dyn StoreTx, username: &Username) -> Result<Account> {
+pub(crate) fn account_of(tx: &dyn StoreTx, username: &Username) -> Result<Account> {
     tx.account(username)?
         .ok_or_else(|| Error::UnknownAccount(username.clone()))
 }
@@ -1621,7 +1598,7 @@ fn same_trust(vpd: VpdCode, u: &Username) -> Result<()> {
     Ok(())
 }
 
-fn live_session(tx: &dyn StoreTx, id: SessionId, now: DateTime<Utc>) -> Result<Session> {
+pub(crate) fn live_session(tx: &dyn StoreTx, id: SessionId, now: DateTime<Utc>) -> Result<Session> {
     let s = tx.session(&id)?.ok_or(Error::UnknownSession(id))?;
     if !s.is_live() {
         return Err(Error::SessionEnded(id));
@@ -1632,7 +1609,7 @@ fn live_session(tx: &dyn StoreTx, id: SessionId, now: DateTime<Utc>) -> Result<S
     Ok(s)
 }
 
-fn held_urps(tx: &dyn StoreTx, username: &Username) -> Result<BTreeSet<Urp>> {
+pub(crate) fn held_urps(tx: &dyn StoreTx, username: &Username) -> Result<BTreeSet<Urp>> {
     Ok(tx
         .grants_of(username)?
         .into_iter()
@@ -1666,9 +1643,13 @@ fn active_user_administrators(
     Ok(holders.len())
 }
 
-type SessionContext = (Session, TrustSettings, Account, BTreeSet<Urp>);
+pub(crate) type SessionContext = (Session, TrustSettings, Account, BTreeSet<Urp>);
 
-fn session_context(tx: &dyn StoreTx, id: SessionId, now: DateTime<Utc>) -> Result<SessionContext> {
+pub(crate) fn session_context(
+    tx: &dyn StoreTx,
+    id: SessionId,
+    now: DateTime<Utc>,
+) -> Result<SessionContext> {
     let s = live_session(tx, id, now)?;
     let trust = tx
         .trust_settings(s.vpd)?
@@ -1678,7 +1659,7 @@ fn session_context(tx: &dyn StoreTx, id: SessionId, now: DateTime<Utc>) -> Resul
     Ok((s, trust, acc, held))
 }
 
-fn context<'a>(
+pub(crate) fn context<'a>(
     s: &Session,
     settings: &'a TrustSettings,
     acc: &Account,
@@ -1693,7 +1674,7 @@ fn context<'a>(
     }
 }
 
-fn user_actor(s: &Session) -> AuditActor {
+pub(crate) fn user_actor(s: &Session) -> AuditActor {
     AuditActor::User {
         username: s.username.clone(),
         session: s.id.audit_ref(),
@@ -1709,7 +1690,7 @@ fn grantor_of(who: &AuditActor) -> Grantor {
 }
 
 /// Checks the actor may use `function` in trust `vpd`, and says who they are for the audit.
-fn authorise(
+pub(crate) fn authorise(
     tx: &dyn StoreTx,
     actor: &Actor,
     vpd: VpdCode,
@@ -1801,7 +1782,85 @@ fn end_sessions_of(
     Ok(())
 }
 
-fn check_upgrade(tx: &dyn StoreTx, id: SessionId, now: DateTime<Utc>) -> Result<Session> {
+/// Checks the session may manage internet access (an HSCN session) and makes `mobile` the
+/// user's registered number. Returns the person and whether a number was replaced.
+pub(crate) fn apply_mobile(
+    tx: &mut dyn StoreTx,
+    session: SessionId,
+    mobile: &crate::phone::MobileNumber,
+    now: DateTime<Utc>,
+) -> Result<(Person, bool)> {
+    let (s, person) = check_manage_mobile(tx, session, now)?;
+    let mut person = person;
+    let changed = person.mobile.is_some();
+    person.mobile = Some(mobile.clone());
+    tx.put_person(&person)?;
+    audit(
+        tx,
+        s.vpd,
+        now,
+        user_actor(&s),
+        AuditEvent::MobileRegistered {
+            username: s.username.clone(),
+            masked: mobile.masked(),
+            changed,
+        },
+    )?;
+    Ok((person, changed))
+}
+
+/// Checks the session may register or change its user's mobile number: Manage Internet Access,
+/// which is only ever allowed on HSCN.
+pub(crate) fn check_manage_mobile(
+    tx: &dyn StoreTx,
+    session: SessionId,
+    now: DateTime<Utc>,
+) -> Result<(Session, Person)> {
+    let (s, trust, acc, held) = session_context(tx, session, now)?;
+    if let AccessDecision::Denied(denial) = decide(
+        Function::ManageInternetAccess,
+        &context(&s, &trust, &acc, &held),
+    ) {
+        return Err(Error::NotPermitted {
+            function: Function::ManageInternetAccess,
+            denial,
+        });
+    }
+    let person = person_of(tx, s.vpd, &acc.employee_number)?;
+    Ok((s, person))
+}
+
+/// Upgrades the session, after checking it may be.
+pub(crate) fn apply_upgrade(
+    tx: &mut dyn StoreTx,
+    session: SessionId,
+    method: &str,
+    now: DateTime<Utc>,
+) -> Result<Session> {
+    let mut s = check_upgrade(tx, session, now)?;
+    s.upgrade = Some(Upgrade {
+        at: now,
+        method: method.to_owned(),
+    });
+    tx.put_session(&s)?;
+    audit(
+        tx,
+        s.vpd,
+        now,
+        user_actor(&s),
+        AuditEvent::SessionUpgraded {
+            session: s.id.audit_ref(),
+            method: method.to_owned(),
+        },
+    )?;
+    Ok(s)
+}
+
+pub(crate) fn check_upgrade(
+    tx: &dyn StoreTx,
+    id: SessionId,
+    now: DateTime<Utc>,
+) -> Result<Session> {
     let (s, trust, acc, held) = session_context(tx, id, now)?;
     if s.is_upgraded() {
         return Err(Error::AlreadyUpgraded);

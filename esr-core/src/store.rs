@@ -17,10 +17,12 @@ use crate::account::{Account, Person};
 use crate::assignment::Assignment;
 use crate::audit::AuditEntry;
 use crate::error::Result;
-use crate::ids::{AssignmentNumber, EmployeeNumber, SessionId, VpdCode};
+use crate::ids::{AssignmentNumber, EmailAddress, EmployeeNumber, SessionId, VpdCode};
 use crate::org::{Trust, TrustSettings};
+use crate::passcode::{Challenge, ChallengeId, Destination};
 use crate::urp::UrpGrant;
 use crate::username::Username;
+use chrono::{DateTime, Utc};
 
 /// A store of everything the service keeps.
 pub trait Store: Send + Sync {
@@ -79,6 +81,31 @@ pub trait StoreTx {
     fn put_session(&mut self, session: &Session) -> Result<()>;
     /// A user's sessions, live and ended.
     fn sessions_of(&self, username: &Username) -> Result<Vec<Session>>;
+
+    /// People of the trust whose recruitment e-mail is `email` (compared without regard to
+    /// case). Adapters should override the scan with an index.
+    fn people_with_email(&self, vpd: VpdCode, email: &EmailAddress) -> Result<Vec<Person>> {
+        Ok(self
+            .people(vpd)?
+            .into_iter()
+            .filter(|p| &p.recruitment_email == email)
+            .collect())
+    }
+
+    /// A passcode or recovery challenge by id.
+    fn challenge(&self, id: &ChallengeId) -> Result<Option<Challenge>>;
+    /// Inserts or replaces a challenge (by its id). Every field must be persisted, the
+    /// destination included.
+    fn put_challenge(&mut self, challenge: &Challenge) -> Result<()>;
+    /// A user's challenges issued at or after `since`, oldest first.
+    fn challenges_of(&self, username: &Username, since: DateTime<Utc>) -> Result<Vec<Challenge>>;
+    /// The trust's challenges sent to `destination` at or after `since`, oldest first.
+    fn challenges_to(
+        &self,
+        vpd: VpdCode,
+        destination: &Destination,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Challenge>>;
 
     /// Appends to the trust's audit trail; refuses an entry out of sequence.
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<()>;

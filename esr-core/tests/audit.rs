@@ -428,6 +428,27 @@ impl StoreTx for TamperTx<'_> {
     fn sessions_of(&self, username: &Username) -> Result<Vec<Session>> {
         self.inner.sessions_of(username)
     }
+    fn challenge(&self, id: &esr_core::ChallengeId) -> Result<Option<esr_core::Challenge>> {
+        self.inner.challenge(id)
+    }
+    fn put_challenge(&mut self, c: &esr_core::Challenge) -> Result<()> {
+        self.inner.put_challenge(c)
+    }
+    fn challenges_of(
+        &self,
+        username: &Username,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<esr_core::Challenge>> {
+        self.inner.challenges_of(username, since)
+    }
+    fn challenges_to(
+        &self,
+        vpd: VpdCode,
+        destination: &esr_core::Destination,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<esr_core::Challenge>> {
+        self.inner.challenges_to(vpd, destination, since)
+    }
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<()> {
         self.inner.append_audit(entry)
     }
