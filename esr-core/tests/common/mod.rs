@@ -11,6 +11,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use std::cell::Cell;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// The service under test: in memory, with a clock that only moves when told to.
 pub(crate) type TestEsr = Esr<InMemoryStore, ManualClock>;
@@ -62,7 +63,23 @@ pub(crate) fn settings(automatic: bool, manager: bool, professional: bool) -> Tr
 
 /// A bare service: manual clock at [`start`], ChaCha20 seeded with `seed`, fast hashing.
 pub(crate) fn service(seed: u64, max_failed_logins: u32) -> (TestEsr, ManualClock) {
+    let (esr, clock, _) = service_with_outbox(seed, max_failed_logins, PasscodePolicy::default());
+    (esr, clock)
+}
+
+/// The fixture's passcode key: fixed, so that tests can rotate away from it.
+pub(crate) fn fixture_key() -> PasscodeKey {
+    PasscodeKey::new("fixture-1", &[0x42; 32]).unwrap()
+}
+
+/// A bare service whose texts and e-mails go to the returned [`Outbox`].
+pub(crate) fn service_with_outbox(
+    seed: u64,
+    max_failed_logins: u32,
+    passcodes: PasscodePolicy,
+) -> (TestEsr, ManualClock, Arc<Outbox>) {
     let clock = ManualClock::new(start());
+    let outbox = Arc::new(Outbox::new());
     let esr = Esr::with_rng(
         InMemoryStore::new(),
         clock.clone(),
@@ -71,10 +88,14 @@ pub(crate) fn service(seed: u64, max_failed_logins: u32) -> (TestEsr, ManualCloc
     .with_config(Config {
         max_failed_logins,
         password_hashing: PasswordHashing::insecure_fast_for_tests(),
+        passcodes,
         ..Config::default()
     })
-    .unwrap();
-    (esr, clock)
+    .unwrap()
+    .with_passcode_keys(PasscodeKeys::new(fixture_key()))
+    .with_sms_sender(outbox.clone())
+    .with_email_sender(outbox.clone());
+    (esr, clock, outbox)
 }
 
 /// The organisation-unit tree of every fixture trust, parents first.
@@ -123,6 +144,8 @@ pub(crate) struct TrustSetup {
 pub(crate) struct Fixture {
     pub(crate) esr: TestEsr,
     pub(crate) clock: ManualClock,
+    /// Every text and e-mail the service sent.
+    pub(crate) outbox: Arc<Outbox>,
     pub(crate) trusts: Vec<TrustSetup>,
     next: Cell<u32>,
 }
@@ -133,6 +156,7 @@ pub(crate) struct FixtureBuilder {
     max_failed_logins: u32,
     settings: TrustSettings,
     codes: Vec<&'static str>,
+    passcodes: PasscodePolicy,
 }
 
 impl FixtureBuilder {
@@ -148,6 +172,11 @@ impl FixtureBuilder {
         self.settings = settings;
         self
     }
+    /// Sets the passcode limits.
+    pub(crate) fn passcodes(mut self, policy: PasscodePolicy) -> Self {
+        self.passcodes = policy;
+        self
+    }
     /// Adds a trust (the first added is the primary one); "297" if none is named.
     pub(crate) fn trust(mut self, code: &'static str) -> Self {
         self.codes.push(code);
@@ -155,10 +184,12 @@ impl FixtureBuilder {
     }
 
     pub(crate) fn build(self) -> Fixture {
-        let (esr, clock) = service(self.seed, self.max_failed_logins);
+        let (esr, clock, outbox) =
+            service_with_outbox(self.seed, self.max_failed_logins, self.passcodes);
         let mut fx = Fixture {
             esr,
             clock,
+            outbox,
             trusts: Vec::new(),
             next: Cell::new(1),
         };
@@ -209,6 +240,7 @@ impl Fixture {
             max_failed_logins: 5,
             settings: TrustSettings::default(),
             codes: Vec::new(),
+            passcodes: PasscodePolicy::default(),
         }
     }
 
@@ -454,4 +486,42 @@ pub(crate) fn assert_refused<T: std::fmt::Debug>(
         fx.snapshot(v) == before,
         "the refusal {expected:?} changed stored state"
     );
+}
+
+// ----- passcodes -------------------------------------------------------------------------------
+
+impl Fixture {
+    /// The code in the newest text to `number`.
+    pub(crate) fn code_sent_to(&self, number: &str) -> String {
+        self.outbox
+            .last_code_to(&number.parse().unwrap())
+            .expect("a code was texted to the number")
+    }
+
+    /// Registers `number` for `staff` through the real flow: an HSCN session, a code texted to
+    /// the number, the code verified.
+    pub(crate) fn register_mobile_by_code(&self, staff: &Staff, number: &str) {
+        let s = self.hscn(staff.username());
+        let c = self.esr.request_mobile_code(s, number).unwrap();
+        let code = self.code_sent_to(number);
+        let out = self
+            .esr
+            .verify_passcode(s, &c.id, c.purpose, &code)
+            .unwrap();
+        assert!(out.is_approved(), "{out:?}");
+        self.esr.log_out(s).unwrap();
+    }
+
+    /// A manager who can upgrade over the internet: ESS and Manager Self Service, Upgrade
+    /// Access for managers enabled by the trust settings, and [`MOBILE`] registered directly.
+    pub(crate) fn upgradable_manager(&self, given: &str, family: &str) -> Staff {
+        let m = self.staff(given, family, "Ward 5", None);
+        self.grant(
+            m.username(),
+            Urp::ManagerSelfServicePayrollApprovalsNotRequired,
+            GrantScope::WholeTrust,
+        );
+        self.give_mobile(&m);
+        m
+    }
 }
