@@ -255,18 +255,35 @@ impl Outbox {
 
     /// The newest text message to `to`, if any.
     pub fn last_sms_to(&self, to: &MobileNumber) -> Option<SmsMessage> {
-        self.sent().into_iter().rev().find_map(|m| match m {
-            Sent::Sms(s) if &s.to == to => Some(s),
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        sent.iter().rev().find_map(|m| match m {
+            Sent::Sms(s) if &s.to == to => Some(s.clone()),
             _ => None,
         })
     }
 
     /// The newest e-mail to `to`, if any.
     pub fn last_email_to(&self, to: &EmailAddress) -> Option<EmailMessage> {
-        self.sent().into_iter().rev().find_map(|m| match m {
-            Sent::Email(e) if &e.to == to => Some(e),
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        sent.iter().rev().find_map(|m| match m {
+            Sent::Email(e) if &e.to == to => Some(e.clone()),
             _ => None,
         })
+    }
+
+    /// How many messages were sent.
+    pub fn len(&self) -> usize {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether nothing was sent.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Empties the outbox (as a gateway that has delivered its queue).
+    pub fn clear(&self) {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     /// The code in the newest text message to `to`: the first run of 6 to 10 digits.

@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::ids::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
 use crate::org::Trust;
 use crate::passcode::{Challenge, ChallengeId, Destination};
+
 use crate::session::Session;
 use crate::store::{Store, StoreTx};
 use crate::urp::UrpGrant;
@@ -37,8 +38,10 @@ struct State {
     sessions_by_user: HashMap<Username, Vec<SessionId>>,
     audit: BTreeMap<VpdCode, Vec<AuditEntry>>,
     challenges: HashMap<ChallengeId, Challenge>,
-    challenges_by_user: HashMap<Username, Vec<ChallengeId>>,
-    challenges_by_destination: HashMap<(VpdCode, Destination), Vec<ChallengeId>>,
+    /// (user, issued at, id): range queries by time.
+    challenges_by_user: BTreeSet<(Username, DateTime<Utc>, ChallengeId)>,
+    /// (trust, destination key, issued at, id).
+    challenges_by_destination: BTreeSet<(VpdCode, String, DateTime<Utc>, ChallengeId)>,
 }
 
 enum Undo {
@@ -110,13 +113,15 @@ impl Drop for Tx<'_> {
                     if old.is_none()
                         && let Some(cur) = s.challenges.remove(&k)
                     {
-                        if let Some(v) = s.challenges_by_user.get_mut(&cur.username) {
-                            v.retain(|x| *x != k);
-                        }
-                        if let Some(d) = cur.destination
-                            && let Some(v) = s.challenges_by_destination.get_mut(&(cur.vpd, d))
-                        {
-                            v.retain(|x| *x != k);
+                        s.challenges_by_user
+                            .remove(&(cur.username.clone(), cur.issued_at, k));
+                        if let Some(d) = &cur.destination {
+                            s.challenges_by_destination.remove(&(
+                                cur.vpd,
+                                d.index_key(),
+                                cur.issued_at,
+                                k,
+                            ));
                         }
                     } else {
                         restore_hash(&mut s.challenges, k, old);
@@ -332,18 +337,18 @@ impl StoreTx for Tx<'_> {
         match &old {
             None => {
                 s.challenges_by_user
-                    .entry(c.username.clone())
-                    .or_default()
-                    .push(c.id);
+                    .insert((c.username.clone(), c.issued_at, c.id));
                 if let Some(d) = &c.destination {
                     s.challenges_by_destination
-                        .entry((c.vpd, d.clone()))
-                        .or_default()
-                        .push(c.id);
+                        .insert((c.vpd, d.index_key(), c.issued_at, c.id));
                 }
             }
-            Some(o) if o.username != c.username || o.destination != c.destination => {
-                // Keys of a challenge never change; the service never does this.
+            Some(o)
+                if o.username != c.username
+                    || o.destination != c.destination
+                    || o.issued_at != c.issued_at =>
+            {
+                // The indexed fields of a challenge never change; the service never does this.
                 s.challenges.insert(c.id, o.clone());
                 return Err(Error::Storage(
                     "a challenge's user and destination cannot change".into(),
@@ -356,13 +361,11 @@ impl StoreTx for Tx<'_> {
     }
     fn challenges_of(&self, username: &Username, since: DateTime<Utc>) -> Result<Vec<Challenge>> {
         let s = &*self.state;
+        let from = (username.clone(), since, ChallengeId::from_bytes([0; 16]));
         Ok(s.challenges_by_user
-            .get(username)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| s.challenges.get(id))
-            .filter(|c| c.issued_at >= since)
-            .cloned()
+            .range(from..)
+            .take_while(|(u, _, _)| u == username)
+            .filter_map(|(_, _, id)| s.challenges.get(id).cloned())
             .collect())
     }
     fn challenges_to(
@@ -372,13 +375,12 @@ impl StoreTx for Tx<'_> {
         since: DateTime<Utc>,
     ) -> Result<Vec<Challenge>> {
         let s = &*self.state;
+        let key = destination.index_key();
+        let from = (vpd, key.clone(), since, ChallengeId::from_bytes([0; 16]));
         Ok(s.challenges_by_destination
-            .get(&(vpd, destination.clone()))
-            .into_iter()
-            .flatten()
-            .filter_map(|id| s.challenges.get(id))
-            .filter(|c| c.issued_at >= since)
-            .cloned()
+            .range(from..)
+            .take_while(|(v, k, _, _)| *v == vpd && *k == key)
+            .filter_map(|(_, _, _, id)| s.challenges.get(id).cloned())
             .collect())
     }
 

@@ -224,24 +224,73 @@ impl PasscodeKey {
     }
 
     /// The tag of `secret` (a code's digits or a link's random part) bound to `binding`.
+    ///
+    /// The MAC input is built on the stack, each variable-length field prefixed with its
+    /// length, so no two bindings share an input; for a six-digit code it fits one SHA-256
+    /// block.
     pub fn tag(&self, binding: &Binding<'_>, secret: &[u8]) -> PasscodeTag {
-        let mut mac = self.mac.clone();
-        // Every field is length-prefixed, so no two bindings share an input.
-        let mut field = |b: &[u8]| {
-            mac.update(&(b.len() as u32).to_be_bytes());
-            mac.update(b);
-        };
-        field(b"esr-passcode-v1");
-        field(binding.challenge.as_bytes());
-        field(binding.vpd.as_str().as_bytes());
-        field(binding.username.to_string().as_bytes());
+        let mut msg = StackBuf::default();
+        msg.push(&[1]); // format version
+        msg.push(binding.challenge.as_bytes());
+        msg.push(binding.vpd.as_str().as_bytes());
+        // Usernames are at most 31 characters; Display writes them without allocating.
+        let at = msg.len;
+        msg.push(&[0]);
+        let _ = fmt::Write::write_fmt(&mut msg, format_args!("{}", binding.username));
+        msg.set_len_byte(at);
         match binding.session {
-            Some(s) => field(s.as_bytes()),
-            None => field(b""),
+            Some(s) => {
+                msg.push(&[8]);
+                msg.push(s.as_bytes());
+            }
+            None => msg.push(&[0]),
         }
-        field(binding.purpose.as_str().as_bytes());
-        field(secret);
+        msg.push(&[binding.purpose as u8]);
+        let mut mac = self.mac.clone();
+        mac.update(msg.as_slice());
+        // The secret last, length-prefixed (codes and link secrets are at most 32 bytes).
+        mac.update(&[u8::try_from(secret.len()).unwrap_or(u8::MAX)]);
+        mac.update(secret);
         PasscodeTag(mac.finalize().into_bytes().into())
+    }
+}
+
+/// A small stack buffer for the MAC input; writes past its end are dropped, which cannot
+/// happen with valid bindings (at most 3 + 16 + 3 + 32 + 9 + 1 bytes).
+struct StackBuf {
+    buf: [u8; 96],
+    len: usize,
+}
+
+impl Default for StackBuf {
+    fn default() -> Self {
+        Self {
+            buf: [0; 96],
+            len: 0,
+        }
+    }
+}
+
+impl StackBuf {
+    fn push(&mut self, b: &[u8]) {
+        let end = (self.len + b.len()).min(self.buf.len());
+        let n = end - self.len;
+        self.buf[self.len..end].copy_from_slice(&b[..n]);
+        self.len = end;
+    }
+    /// Writes the length of what follows byte `at` into byte `at`.
+    fn set_len_byte(&mut self, at: usize) {
+        self.buf[at] = u8::try_from(self.len - at - 1).unwrap_or(u8::MAX);
+    }
+    fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl fmt::Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        self.push(s.as_bytes());
+        Ok(())
     }
 }
 
@@ -379,6 +428,17 @@ impl Destination {
                     None => "…".into(),
                 }
             }
+        }
+    }
+}
+
+impl Destination {
+    /// A key for indexes: the E.164 number or the lower-cased address, tagged by kind. Never
+    /// for display.
+    pub fn index_key(&self) -> String {
+        match self {
+            Self::Mobile(m) => format!("sms:{}", m.expose_e164()),
+            Self::Email(e) => format!("email:{}", e.as_str().to_lowercase()),
         }
     }
 }

@@ -287,7 +287,22 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 {
                     c
                 }
-                _ => return Ok(VerifyOutcome::UnknownChallenge),
+                _ => {
+                    // Probing for challenges is audited too (with the id asked for).
+                    audit(
+                        tx,
+                        s.vpd,
+                        now,
+                        user_actor(&s),
+                        AuditEvent::PasscodeChecked {
+                            username: s.username.clone(),
+                            challenge: *challenge,
+                            purpose,
+                            outcome: VerifyOutcome::UnknownChallenge.as_str().into(),
+                        },
+                    )?;
+                    return Ok(VerifyOutcome::UnknownChallenge);
+                }
             };
             let code = Passcode::typed(code, c.digits)?;
             let mut acc = account_of(tx, &s.username)?;
@@ -717,18 +732,20 @@ fn check_send_limits(
     now: DateTime<Utc>,
     policy: &PasscodePolicy,
 ) -> Result<()> {
+    // The window is `(now - send_window, now]`: a send leaves it exactly `send_window` after
+    // it was made, which is when `retry_after_seconds` says one more may go.
     let since = now - policy.send_window;
     let link = issue.purpose.is_link();
     let mine: Vec<DateTime<Utc>> = tx
         .challenges_of(issue.username, since)?
         .into_iter()
-        .filter(|c| c.purpose.is_link() == link && c.issued_at <= now)
+        .filter(|c| c.purpose.is_link() == link && c.issued_at > since && c.issued_at <= now)
         .map(|c| c.issued_at)
         .collect();
     let to_there: Vec<DateTime<Utc>> = tx
         .challenges_to(issue.vpd, &issue.destination, since)?
         .into_iter()
-        .filter(|c| c.issued_at <= now)
+        .filter(|c| c.issued_at > since && c.issued_at <= now)
         .map(|c| c.issued_at)
         .collect();
     let max = usize::try_from(policy.max_sends).unwrap_or(usize::MAX);

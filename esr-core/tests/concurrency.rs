@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use esr_core::chrono::TimeDelta;
 use esr_core::*;
 use std::sync::Barrier;
 
@@ -95,4 +96,69 @@ fn racing_wrong_passwords_count_every_failure_and_lock_once() {
     // are recorded, whatever the interleaving.
     assert_eq!(acc.failed_logins, 5);
     assert_eq!(failures, 5);
+}
+
+#[test]
+fn of_racing_verifications_of_the_right_code_exactly_one_is_approved() {
+    // Loose send limits (a code every 7 seconds for about 4 hours), so only the race is tested.
+    let fx = Fixture::builder()
+        .settings(settings(true, false, false))
+        .passcodes(PasscodePolicy {
+            max_sends: 100,
+            send_window: TimeDelta::minutes(1),
+            min_resend_interval: TimeDelta::zero(),
+            ..PasscodePolicy::default()
+        })
+        .build();
+    let v = fx.vpd();
+    let p = fx.staff("Pat", "Poll", "Ward 5", None);
+    // One HSCN session (12 hours long) confirms the number again each round with a fresh code.
+    let h = fx.hscn(p.username());
+    let barrier = Barrier::new(4);
+    for round in 0..2_000 {
+        fx.clock.advance(TimeDelta::seconds(7));
+        let c = fx.esr.request_mobile_code(h, MOBILE).unwrap();
+        let code = fx.code_sent_to(MOBILE);
+        let results: Vec<VerifyOutcome> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    let (esr, barrier, c, code) = (&fx.esr, &barrier, &c, &code);
+                    s.spawn(move || {
+                        barrier.wait();
+                        esr.verify_passcode(h, &c.id, c.purpose, code).unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let approved: Vec<_> = results.iter().filter(|o| o.is_approved()).collect();
+        assert_eq!(
+            approved,
+            vec![&VerifyOutcome::Approved(Approved::MobileRegistered {
+                masked: "xxxxxxx374".into(),
+                changed: round > 0,
+            })],
+            "round {round}: {results:?}"
+        );
+        assert_eq!(
+            results
+                .iter()
+                .filter(|o| **o == VerifyOutcome::AlreadyUsed)
+                .count(),
+            3,
+            "round {round}: {results:?}"
+        );
+    }
+    // Every round registered the number once and checked the code four times.
+    let audit = fx.audit(v);
+    let registered = audit
+        .iter()
+        .filter(|e| matches!(e.event, AuditEvent::MobileRegistered { .. }))
+        .count();
+    let checked = audit
+        .iter()
+        .filter(|e| matches!(e.event, AuditEvent::PasscodeChecked { .. }))
+        .count();
+    assert_eq!((registered, checked), (2_000, 8_000));
+    fx.esr.verify_audit(v).unwrap();
 }

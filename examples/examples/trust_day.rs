@@ -1,20 +1,23 @@
 //! A day at an NHS trust, on the in-memory store: builds a trust of a few thousand staff from a
-//! fixed seed, then follows a ward manager from the NHS network to the internet and through an
-//! upgrade, a user administrator at work, a locked account, and the audit trail.
+//! fixed seed, then follows a ward manager from the NHS network (registering a mobile number by
+//! texted code) to the internet and through a passcode upgrade, a user administrator at work, a
+//! locked account recovered by e-mail, and the audit trail.
 //!
 //! Run it with `cargo run --release -p esr-examples --example trust_day`.
 
 use esr_core::chrono::{TimeDelta, TimeZone, Utc};
 use esr_core::{
-    AccessDecision, Actor, Channel, Error, Esr, Function, InMemoryStore, ManualClock,
-    MobileConfirmation, MobileNumber, NationalPortlet, Password, SmartcardAuthentication,
-    StepUpProof, TrustSettings, UpgradeAccess, Urp, urp_report_csv,
+    AccessDecision, Actor, Approved, Channel, Error, Esr, Function, InMemoryStore, ManualClock,
+    NationalPortlet, Outbox, PasscodeChallenge, PasscodeKey, PasscodeKeys, Password, Purpose,
+    SessionId, SmartcardAuthentication, TrustSettings, UpgradeAccess, Urp, VerifyOutcome,
+    urp_report_csv,
 };
 use esr_examples::{TrustSpec, build_trust};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Instant;
 
 fn main() -> ExitCode {
@@ -46,11 +49,19 @@ fn run() -> Result<(), Error> {
             .ok_or(Error::Storage("bad start time".into()))?,
     );
     // A seeded RNG makes every run print the same; production passes getrandom::SysRng.
+    // Texts and e-mails go to an in-memory outbox; a trust plugs in its own gateways.
+    let outbox = Arc::new(Outbox::new());
+    // A fixed key keeps the demonstration repeatable; a trust loads its keys from its secret
+    // store, and rotates them with `PasscodeKeys::rotate`.
+    let keys = PasscodeKeys::new(PasscodeKey::new("demo-2026-11", &[0x5e; 32])?);
     let esr = Esr::with_rng(
         InMemoryStore::new(),
         clock.clone(),
         ChaCha20Rng::seed_from_u64(297),
-    );
+    )
+    .with_passcode_keys(keys)
+    .with_sms_sender(outbox.clone())
+    .with_email_sender(outbox.clone());
 
     heading("The trust");
     let settings = TrustSettings {
@@ -152,18 +163,12 @@ fn run() -> Result<(), Error> {
         ));
         let f = esr.functions(hscn.id)?;
         println!("  {} functions: {}", f.len(), list(&f));
-        let mobile: MobileNumber = "07700 900374".parse()?;
-        esr.register_mobile(
-            hscn.id,
-            &MobileConfirmation::verified_by_caller(hscn.id, mobile),
-        )?;
-        println!(
-            "  registers a mobile number from Manage Internet Access: ending {}",
-            esr.person(vpd, &manager.employee_number)?
-                .mobile
-                .map(|m| m.masked())
-                .unwrap_or_default()
-        );
+        println!("  Manage Internet Access: registers mobile number 07700 900374");
+        let c = esr.request_mobile_code(hscn.id, "07700 900374")?;
+        println!("  {}", c.message());
+        let code = phone_shows(&outbox, "07700 900374")?;
+        let out = esr.verify_passcode(hscn.id, &c.id, c.purpose, &code)?;
+        println!("  types the code: {}", describe(&out));
         let team = esr.team(hscn.id)?;
         esr.log_out(hscn.id)?;
         team
@@ -184,14 +189,15 @@ fn run() -> Result<(), Error> {
         println!("  Team Compliance: {why}");
     }
     esr.check_upgrade(web.id)?;
-    let masked = esr
-        .person(vpd, &manager.employee_number)?
-        .mobile
-        .map(|m| m.masked())
-        .unwrap_or_default();
-    println!("  'Upgrade Access': We have sent a code to your mobile number ending: {masked}");
-    println!("  (the code is verified by the passcode service; here the embedder vouches for it)");
-    esr.upgrade_session(&StepUpProof::verified_by_caller(web.id, "sms-otp")?)?;
+    let c = esr.request_upgrade_code(web.id)?;
+    println!("  'Upgrade Access': {}", c.message());
+    let code = phone_shows(&outbox, "07700 900374")?;
+    let wrong = if code == "111111" { "222222" } else { "111111" };
+    clock.advance(TimeDelta::seconds(40));
+    verify_and_say(&esr, web.id, &c, wrong, "a mistyped code")?;
+    clock.advance(TimeDelta::seconds(15));
+    verify_and_say(&esr, web.id, &c, &code, "the right code")?;
+    verify_and_say(&esr, web.id, &c, &code, "the same code again")?;
     let f = esr.functions(web.id)?;
     println!("  after the upgrade, {} functions: {}", f.len(), list(&f));
     if let AccessDecision::Denied(why) = esr.decide(web.id, Function::TeamAppraisals)? {
@@ -202,6 +208,10 @@ fn run() -> Result<(), Error> {
         "  a second internet session is not upgraded by the first: {} functions",
         esr.functions(other.id)?.len()
     );
+    let late = esr.request_upgrade_code(other.id)?;
+    let code = phone_shows(&outbox, "07700 900374")?;
+    clock.advance(TimeDelta::minutes(10));
+    verify_and_say(&esr, other.id, &late, &code, "a code 10 minutes old")?;
     esr.log_out(other.id)?;
     if let Some(member) = team.first() {
         let record = esr.view_record(web.id, &member.assignment.employee_number)?;
@@ -225,17 +235,20 @@ fn run() -> Result<(), Error> {
     {
         let card = SmartcardAuthentication::verified_by_caller("UUID-ADMIN-0002")?;
         let hscn = esr.log_in_with_smartcard(&admin.username, &card)?;
-        esr.register_mobile(
-            hscn.id,
-            &MobileConfirmation::verified_by_caller(hscn.id, "+44 7700 900123".parse()?),
-        )?;
+        let c = esr.request_mobile_code(hscn.id, "+44 7700 900123")?;
+        let code = phone_shows_quietly(&outbox, "+44 7700 900123")?;
+        esr.verify_passcode(hscn.id, &c.id, c.purpose, &code)?;
         esr.log_out(hscn.id)?;
     }
+    // Texts to one user are at least 30 seconds apart.
+    clock.advance(TimeDelta::minutes(2));
     let pro = esr.log_in_with_password(
         admin.username.to_string().as_str(),
         &Password::new("corporate systems 2026"),
     )?;
-    esr.upgrade_session(&StepUpProof::verified_by_caller(pro.id, "sms-otp")?)?;
+    let c = esr.request_upgrade_code(pro.id)?;
+    let code = phone_shows_quietly(&outbox, "+44 7700 900123")?;
+    esr.verify_passcode(pro.id, &c.id, Purpose::UpgradeSession, &code)?;
     let f = esr.functions(pro.id)?;
     println!(
         "  {} upgraded, {} functions: {}",
@@ -268,20 +281,45 @@ fn run() -> Result<(), Error> {
             e.map(|e| e.to_string()).unwrap_or_default()
         );
     }
-    esr.unlock_account(
-        &Actor::Session(admin_hscn.id),
-        &target.username,
-        "identity checked by phone",
-    )?;
-    let ok = esr.log_in_with_password(
-        target.username.to_string().as_str(),
-        &Password::new("my own passphrase"),
-    )?;
+    let person = esr.person(vpd, &target.employee_number)?;
     println!(
-        "  after an administrator unlocks it, {} logs in on the {}",
-        target.username, ok.channel
+        "  {} has forgotten the username too: gives the recruitment e-mail and date of birth",
+        person.name
+    );
+    let answer = esr.request_username_reminder(
+        vpd,
+        person.recruitment_email.as_str(),
+        person.date_of_birth,
+    )?;
+    println!("  -> {}", answer.message());
+    let stranger_answer =
+        esr.request_username_reminder(vpd, "nobody@example.nhs.uk", person.date_of_birth)?;
+    println!(
+        "  (an unknown address gets the very same answer: {})",
+        answer == stranger_answer
+    );
+    let mail = outbox
+        .last_email_to(&person.recruitment_email)
+        .ok_or(Error::Storage("no e-mail was sent".into()))?;
+    println!(
+        "  the e-mail names {} and carries a link valid until {}",
+        mail.username,
+        mail.link_expires_at.format("%H:%M")
+    );
+    clock.advance(TimeDelta::minutes(20));
+    let new_pw = Password::new("a brand new passphrase");
+    esr.reset_password_with_link(mail.expose_token().expose(), &new_pw)?;
+    let ok = esr.log_in_with_password(target.username.to_string().as_str(), &new_pw)?;
+    println!(
+        "  after the reset link, the account is {} and {} logs in on the {}",
+        esr.account(&target.username)?.state,
+        target.username,
+        ok.channel
     );
     debug_assert_eq!(ok.channel, Channel::Internet);
+    if let Err(e) = esr.reset_password_with_link(mail.expose_token().expose(), &new_pw) {
+        println!("  the link a second time: {e}");
+    }
 
     heading("A leaver, and the two-administrator rule");
     let leaver = &t.staff[7];
@@ -330,6 +368,47 @@ fn run() -> Result<(), Error> {
     for line in csv.lines().take(5) {
         println!("  {line}");
     }
+    Ok(())
+}
+
+/// What the phone shows: the newest text to `number`, and the code in it.
+fn phone_shows(outbox: &Outbox, number: &str) -> Result<String, Error> {
+    let to = number.parse()?;
+    let sms = outbox
+        .last_sms_to(&to)
+        .ok_or(Error::Storage("no text was sent".into()))?;
+    println!("  the phone shows: \"{}\"", sms.expose_text());
+    phone_shows_quietly(outbox, number)
+}
+
+fn phone_shows_quietly(outbox: &Outbox, number: &str) -> Result<String, Error> {
+    outbox
+        .last_code_to(&number.parse()?)
+        .ok_or(Error::Storage("no code was sent".into()))
+}
+
+fn describe(out: &VerifyOutcome) -> String {
+    match out {
+        VerifyOutcome::Approved(Approved::MobileRegistered { masked, .. }) => {
+            format!("approved: the number ending {masked} is registered")
+        }
+        VerifyOutcome::Approved(_) => "approved: this session is upgraded".to_owned(),
+        VerifyOutcome::WrongCode { attempts_left } => {
+            format!("wrong code, {attempts_left} attempts left")
+        }
+        other => format!("refused: {}", other.as_str()),
+    }
+}
+
+fn verify_and_say(
+    esr: &Esr<InMemoryStore, ManualClock>,
+    session: SessionId,
+    c: &PasscodeChallenge,
+    code: &str,
+    what: &str,
+) -> Result<(), Error> {
+    let out = esr.verify_passcode(session, &c.id, c.purpose, code)?;
+    println!("  types {what} -> {}", describe(&out));
     Ok(())
 }
 
