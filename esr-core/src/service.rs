@@ -2082,3 +2082,7 @@ fn pick_basis(
         }),
     }
 }
+
+// ----- Compliance ----------------------------------------------------------------------------
+mod compliance_ops;
+pub use compliance_ops::{ComplianceReport, TeamCompliance, TeamComplianceMember};
