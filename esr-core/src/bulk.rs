@@ -262,24 +262,22 @@ pub fn score_compliance_with_threads<I: BulkId>(
         as_of: as_of_days,
         last_amber,
     };
-    let (valid, green) = if threads == 1 {
-        let mut valid = vec![0u64; people.len() * words];
-        let mut green = vec![0u64; people.len() * words];
-        classify.run(&holdings, 0..n, &mut valid, &mut green);
-        (valid, green)
+    let masks = if threads == 1 {
+        let mut masks = vec![[0u64; 2]; people.len() * words];
+        classify.run(&holdings, 0..n, &mut masks);
+        masks
     } else {
         let chunk = n.div_ceil(threads);
-        let parts: Vec<(Vec<u64>, Vec<u64>)> = std::thread::scope(|s| {
+        let parts: Vec<Vec<[u64; 2]>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| {
                     let range = (t * chunk).min(n)..((t + 1) * chunk).min(n);
                     let classify = &classify;
                     let holdings = &holdings;
                     s.spawn(move || {
-                        let mut valid = vec![0u64; classify.people.len() * classify.words];
-                        let mut green = vec![0u64; classify.people.len() * classify.words];
-                        classify.run(holdings, range, &mut valid, &mut green);
-                        (valid, green)
+                        let mut masks = vec![[0u64; 2]; classify.people.len() * classify.words];
+                        classify.run(holdings, range, &mut masks);
+                        masks
                     })
                 })
                 .collect();
@@ -289,12 +287,11 @@ pub fn score_compliance_with_threads<I: BulkId>(
                 .collect()
         });
         let mut parts = parts.into_iter();
-        let (mut valid, mut green) = parts.next().unwrap_or_default();
-        for (v, g) in parts {
-            or_into(&mut valid, &v);
-            or_into(&mut green, &g);
+        let mut masks = parts.next().unwrap_or_default();
+        for m in parts {
+            or_into(&mut masks, &m);
         }
-        (valid, green)
+        masks
     };
 
     // One output row per assignment.
@@ -314,8 +311,7 @@ pub fn score_compliance_with_threads<I: BulkId>(
         positions: &positions,
         words,
         required: &required,
-        valid: &valid,
-        green: &green,
+        masks: &masks,
     };
     let athreads = if m < PARALLEL_MIN_ROWS { 1 } else { threads };
     let chunk = m.div_ceil(athreads).max(1);
@@ -363,9 +359,10 @@ fn check_len(table: &'static str, column: &'static str, want: usize, got: usize)
     Ok(())
 }
 
-fn or_into(dst: &mut [u64], src: &[u64]) {
+fn or_into(dst: &mut [[u64; 2]], src: &[[u64; 2]]) {
     for (d, s) in dst.iter_mut().zip(src) {
-        *d |= *s;
+        d[0] |= s[0];
+        d[1] |= s[1];
     }
 }
 
@@ -378,46 +375,78 @@ struct Classify<'a> {
 }
 
 impl Classify<'_> {
-    /// Marks, for each holding in `range`, its competency bit in the person's "valid" words when
-    /// it has not expired, and in "green" when it lasts beyond the amber window.
+    /// Marks, for each holding in `range`, its competency bit in the person's "valid" word when
+    /// it has not expired, and in the "green" word when it lasts beyond the amber window.
+    /// `masks[i]` is `[valid, green]` for word `i`.
     fn run<I: BulkId>(
         &self,
         h: &HoldingColumns<'_, I>,
         range: std::ops::Range<usize>,
-        valid: &mut [u64],
-        green: &mut [u64],
+        masks: &mut [[u64; 2]],
     ) {
         let persons = &h.person_id[range.clone()];
         let comps = &h.competency_id[range.clone()];
         let expiry = &h.expiry[range.clone()];
-        for (k, ((p, c), e)) in persons.iter().zip(comps).zip(expiry).enumerate() {
-            let (Some(p), Some(c)) = (self.people.get(p.to_i64()), self.comps.get(c.to_i64()))
-            else {
-                continue;
-            };
-            let e = if h
-                .expiry_validity
-                .as_ref()
-                .is_some_and(|v| !v.get(range.start + k))
-            {
-                NO_EXPIRY
-            } else {
-                *e
-            };
-            if e < self.as_of {
-                continue;
+        // Holdings usually come grouped by person: gather the bits of a run of holdings that land
+        // on the same word in registers, and write them out when the word changes.
+        let mut acc = Acc {
+            word: usize::MAX,
+            bits: [0, 0],
+        };
+        match &h.expiry_validity {
+            None => {
+                for ((p, c), e) in persons.iter().zip(comps).zip(expiry) {
+                    self.mark(masks, &mut acc, *p, *c, *e);
+                }
             }
-            let i = p as usize * self.words + c as usize / 64;
-            let bit = 1u64 << (c % 64);
-            if let Some(v) = valid.get_mut(i) {
-                *v |= bit;
-            }
-            if e > self.last_amber
-                && let Some(g) = green.get_mut(i)
-            {
-                *g |= bit;
+            Some(v) => {
+                for (k, ((p, c), e)) in persons.iter().zip(comps).zip(expiry).enumerate() {
+                    let e = if v.get(range.start + k) {
+                        *e
+                    } else {
+                        NO_EXPIRY
+                    };
+                    self.mark(masks, &mut acc, *p, *c, e);
+                }
             }
         }
+        acc.flush(masks);
+    }
+}
+
+/// The word being filled, and its bits so far.
+struct Acc {
+    word: usize,
+    bits: [u64; 2],
+}
+
+impl Acc {
+    #[inline(always)]
+    fn flush(&self, masks: &mut [[u64; 2]]) {
+        if let Some(m) = masks.get_mut(self.word) {
+            m[0] |= self.bits[0];
+            m[1] |= self.bits[1];
+        }
+    }
+}
+
+impl Classify<'_> {
+    #[inline(always)]
+    fn mark<I: BulkId>(&self, masks: &mut [[u64; 2]], acc: &mut Acc, p: I, c: I, e: i32) {
+        let (Some(p), Some(c)) = (self.people.get(p.to_i64()), self.comps.get(c.to_i64())) else {
+            return;
+        };
+        let bit = 1u64 << (c % 64);
+        // Branch-free: expiries are as likely one side of the dates as the other.
+        let valid = bit & u64::from(e >= self.as_of).wrapping_neg();
+        let green = bit & u64::from(e > self.last_amber).wrapping_neg();
+        let word = p as usize * self.words + c as usize / 64;
+        if word != acc.word {
+            acc.flush(masks);
+            *acc = Acc { word, bits: [0, 0] };
+        }
+        acc.bits[0] |= valid;
+        acc.bits[1] |= green;
     }
 }
 
@@ -426,8 +455,7 @@ struct Score<'a> {
     positions: &'a IdMap,
     words: usize,
     required: &'a [u64],
-    valid: &'a [u64],
-    green: &'a [u64],
+    masks: &'a [[u64; 2]],
 }
 
 struct OutRows<'a> {
@@ -448,12 +476,11 @@ impl Score<'_> {
             };
             let req = &self.required[pos as usize * w..pos as usize * w + w];
             let p = self.people.get(p.to_i64()).unwrap_or(0) as usize;
-            let valid = self.valid.get(p * w..p * w + w).unwrap_or(&[]);
-            let green = self.green.get(p * w..p * w + w).unwrap_or(&[]);
+            let masks = self.masks.get(p * w..p * w + w).unwrap_or(&[]);
             let (mut nreq, mut ng, mut nv) = (0u32, 0u32, 0u32);
             for (k, r) in req.iter().enumerate() {
-                let v = valid.get(k).copied().unwrap_or(0) & r;
-                let g = green.get(k).copied().unwrap_or(0) & r;
+                let [v, g] = masks.get(k).copied().unwrap_or([0, 0]);
+                let (v, g) = (v & r, g & r);
                 nreq += r.count_ones();
                 nv += v.count_ones();
                 ng += g.count_ones();
@@ -545,8 +572,12 @@ impl IdMap {
     fn get(&self, id: i64) -> Option<u32> {
         match self {
             Self::Dense { min, slots, .. } => {
-                let i = usize::try_from(id.checked_sub(*min)?).ok()?;
-                slots.get(i).copied().filter(|s| *s != NO_SLOT)
+                // Ids below `min` wrap to huge offsets and fail the length check.
+                let i = id.wrapping_sub(*min) as u64;
+                if i >= slots.len() as u64 {
+                    return None;
+                }
+                slots.get(i as usize).copied().filter(|s| *s != NO_SLOT)
             }
             Self::Sparse(m) => m.get(&id).copied(),
         }
