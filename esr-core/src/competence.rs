@@ -30,11 +30,11 @@ pub enum CompetenceOwner {
 /// back unchanged.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CompetenceName {
-    text: String,
+    text: Box<str>,
     owner: CompetenceOwner,
-    /// Byte ranges of the framework and title within `text`.
-    framework: (usize, usize),
-    title: (usize, usize),
+    /// Where the framework ends in `text`: it starts after the three-character owner and its
+    /// `|`, and the title runs from after its `|` to before the final `|`.
+    framework_end: u16,
 }
 
 impl CompetenceName {
@@ -59,12 +59,17 @@ impl CompetenceName {
 
     /// The framework (`CSTF`, `LOCAL`).
     pub fn framework(&self) -> &str {
-        &self.text[self.framework.0..self.framework.1]
+        self.text
+            .get(4..usize::from(self.framework_end))
+            .unwrap_or("")
     }
 
     /// The title (`Fire Safety - 1 Year`).
     pub fn title(&self) -> &str {
-        &self.text[self.title.0..self.title.1]
+        let end = self.text.len().saturating_sub(1);
+        self.text
+            .get(usize::from(self.framework_end) + 1..end)
+            .unwrap_or("")
     }
 
     /// The refresher period the title states, in months: `- 1 Year` is 12, `- 3 Years` 36,
@@ -149,15 +154,18 @@ impl FromStr for CompetenceName {
                 ));
             }
         }
-        let f0 = parts[0].len() + 1;
-        let f1 = f0 + parts[1].len();
-        let t0 = f1 + 1;
-        let t1 = t0 + parts[2].len();
+        // The owner is three characters (NHS or a VPD code); the length limit keeps offsets
+        // within u16.
+        let framework_end = u16::try_from(4 + parts[1].len()).map_err(|_| {
+            Error::invalid(
+                WHAT,
+                format!("it is longer than {MAX_COMPETENCE_NAME_CHARS} characters"),
+            )
+        })?;
         Ok(Self {
-            text: s.to_owned(),
+            text: s.into(),
             owner,
-            framework: (f0, f1),
-            title: (t0, t1),
+            framework_end,
         })
     }
 }

@@ -512,7 +512,8 @@ fn refusals_change_nothing() {
         expiry,
         level: CompetenceLevel::default(),
     };
-    let cases: Vec<(Error, Box<dyn Fn() -> Result<()>>)> = vec![
+    type Case<'a> = (Error, Box<dyn Fn() -> Result<()> + 'a>);
+    let cases: Vec<Case> = vec![
         (
             Error::UnknownCompetence {
                 vpd: v,
@@ -873,4 +874,84 @@ fn importing_an_esr_competence_export() {
         ),
         Err(Error::ImportRejected { .. })
     ));
+}
+
+#[test]
+fn the_store_undoes_compliance_writes_of_a_failed_transaction_and_keeps_trusts_apart() {
+    let fx = Fixture::builder().trust("297").trust("999").build();
+    let v = fx.vpd();
+    let emma = fx.staff("Emma", "Conroy", "Ward 5", None);
+    let fire = subject("Fire Safety - 1 Year");
+    let local = CompetenceName::new(CompetenceOwner::Local(v), "LOCAL", "Sepsis").unwrap();
+    let req = Requirement {
+        vpd: v,
+        target: RequirementTarget::Job("Staff Nurse".into()),
+        competence: fire.clone(),
+        essential: true,
+    };
+    let eq = Equivalence {
+        vpd: v,
+        held: local.clone(),
+        satisfies: fire.clone(),
+    };
+    let rec = CompetenceRecord {
+        vpd: v,
+        employee_number: emma.employee().clone(),
+        competence: fire.clone(),
+        achieved: d(2026, 1, 1),
+        expiry: None,
+        level: CompetenceLevel::default(),
+    };
+    let settings = ComplianceSettings {
+        target_percent: 80,
+        ..Default::default()
+    };
+    let write_all = |tx: &mut dyn StoreTx| -> Result<()> {
+        tx.put_competence_definition(v, &CompetenceDefinition::from_name(local.clone()))?;
+        tx.put_requirement(&req)?;
+        tx.put_equivalence(&eq)?;
+        tx.put_competence_record(&rec)?;
+        tx.put_compliance_settings(v, &settings)
+    };
+    let store = fx.esr.store();
+    let failed: Result<()> = store.transaction(|tx| {
+        write_all(tx)?;
+        Err(Error::Storage("deliberate".into()))
+    });
+    assert!(failed.is_err());
+    let empty = |vpd: VpdCode| {
+        store
+            .transaction(|tx| {
+                Ok(tx.competence_definitions(vpd)?.is_empty()
+                    && tx.requirements(vpd)?.is_empty()
+                    && tx.equivalences(vpd)?.is_empty()
+                    && tx.competence_records(vpd)?.is_empty()
+                    && tx.compliance_settings(vpd)?.is_none())
+            })
+            .unwrap()
+    };
+    assert!(empty(v));
+    store.transaction(write_all).unwrap();
+    assert!(!empty(v));
+    assert!(empty(vpd("999")));
+    // Deletes report whether there was something, and are undone with their transaction.
+    let failed: Result<()> = store.transaction(|tx| {
+        assert!(tx.delete_requirement(v, &req.target, &fire)?);
+        assert!(!tx.delete_requirement(v, &req.target, &fire)?);
+        assert!(tx.delete_equivalence(&eq)?);
+        assert!(tx.delete_competence_record(v, emma.employee(), &fire, d(2026, 1, 1))?);
+        assert!(tx.delete_competence_definition(v, &local)?);
+        Err(Error::Storage("deliberate".into()))
+    });
+    assert!(failed.is_err());
+    store
+        .transaction(|tx| {
+            assert_eq!(tx.requirements(v)?, [req.clone()]);
+            assert_eq!(tx.equivalences(v)?, [eq.clone()]);
+            assert_eq!(tx.competence_records_of(v, emma.employee())?, [rec.clone()]);
+            assert_eq!(tx.competence_definitions(v)?.len(), 1);
+            assert_eq!(tx.compliance_settings(v)?, Some(settings));
+            Ok(())
+        })
+        .unwrap();
 }
