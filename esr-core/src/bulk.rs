@@ -779,7 +779,8 @@ mod tests {
         // Enough holdings to take the parallel path.
         let as_of = d(2026, 11, 22);
         let base = days_since_epoch(as_of).unwrap();
-        let people = 20_000i64;
+        // More assignments than the parallel threshold too.
+        let people = (PARALLEL_MIN_ROWS + 1_000) as i64;
         let a: Vec<(i64, i64, i64)> = (0..people).map(|p| (p, p, p % 7)).collect();
         let r: Vec<(i64, i64)> = (0..7)
             .flat_map(|pos| (0..10).map(move |c| (pos, (c + pos) % 12)))

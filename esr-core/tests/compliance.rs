@@ -946,9 +946,12 @@ fn the_store_undoes_compliance_writes_of_a_failed_transaction_and_keeps_trusts_a
     assert!(failed.is_err());
     store
         .transaction(|tx| {
-            assert_eq!(tx.requirements(v)?, [req.clone()]);
-            assert_eq!(tx.equivalences(v)?, [eq.clone()]);
-            assert_eq!(tx.competence_records_of(v, emma.employee())?, [rec.clone()]);
+            assert_eq!(tx.requirements(v)?, std::slice::from_ref(&req));
+            assert_eq!(tx.equivalences(v)?, std::slice::from_ref(&eq));
+            assert_eq!(
+                tx.competence_records_of(v, emma.employee())?,
+                std::slice::from_ref(&rec)
+            );
             assert_eq!(tx.competence_definitions(v)?.len(), 1);
             assert_eq!(tx.compliance_settings(v)?, Some(settings));
             Ok(())
