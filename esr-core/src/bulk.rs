@@ -165,6 +165,30 @@ pub fn date_from_days(days: i32) -> Option<NaiveDate> {
 
 /// Scores every assignment as of `as_of` with the amber `window`, on every core the machine
 /// offers (see the module documentation).
+///
+/// ```
+/// use esr_core::chrono::NaiveDate;
+/// use esr_core::*;
+/// # fn main() -> Result<(), Error> {
+/// let as_of = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+/// let soon = days_since_epoch(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap())?;
+/// let scores = score_compliance(
+///     AssignmentColumns { assignment_id: &[10i64, 11], person_id: &[1, 2], position_id: &[7, 8] },
+///     RequirementColumns { position_id: &[7, 7], competency_id: &[100, 101] },
+///     HoldingColumns {
+///         person_id: &[1, 1],
+///         competency_id: &[100, 101],
+///         expiry: &[soon, NO_EXPIRY],
+///         expiry_validity: None,
+///     },
+///     as_of,
+///     AmberWindow::months(3)?,
+/// )?;
+/// assert_eq!((scores.green[0], scores.amber[0], scores.red[0]), (1, 1, 0));
+/// assert_eq!(scores.percent_at(0), Some(100.0));
+/// assert_eq!(scores.percent_at(1), None); // position 8 requires nothing
+/// # Ok(()) }
+/// ```
 pub fn score_compliance<I: BulkId>(
     assignments: AssignmentColumns<'_, I>,
     requirements: RequirementColumns<'_, I>,

@@ -209,6 +209,18 @@ pub fn expiry_status(
 /// - essential, not held → Red;
 /// - required (essential or desirable), held → [`expiry_status`];
 /// - not required, held → Blue.
+///
+/// ```
+/// use esr_core::chrono::NaiveDate;
+/// use esr_core::{AmberWindow, ComplianceStatus, Holding, Need, row_status};
+/// let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+/// let as_of = day(2018, 7, 25);
+/// let status = |h| row_status(Need::Essential, h, as_of, AmberWindow::ESR);
+/// assert_eq!(status(Holding::Expires(day(2018, 8, 12))), Some(ComplianceStatus::Amber));
+/// assert_eq!(status(Holding::Expires(day(2018, 7, 12))), Some(ComplianceStatus::Red));
+/// assert_eq!(status(Holding::NotHeld), Some(ComplianceStatus::Red));
+/// assert_eq!(status(Holding::NeverExpires), Some(ComplianceStatus::Green));
+/// ```
 pub fn row_status(
     need: Need,
     holding: Holding,
