@@ -278,6 +278,52 @@ pub enum AuditEvent {
         /// How many accounts matched (each was sent a link, within the send limits).
         matched: u32,
     },
+    // ----- Compliance ----------------------------------------------------------------------
+    /// A trust defined or overrode a competence in its catalogue.
+    CompetenceDefined {
+        /// The competence.
+        competence: String,
+        /// Its refresher period, described.
+        refresher: String,
+        /// Whether it is active.
+        active: bool,
+    },
+    /// A requirement was set or removed.
+    RequirementChanged {
+        /// What it attaches to, described.
+        target: String,
+        /// The competence.
+        competence: String,
+        /// `essential`, `desirable` or `removed`.
+        change: String,
+    },
+    /// An equivalence was added or removed.
+    EquivalenceChanged {
+        /// The competence held.
+        held: String,
+        /// The competence it satisfies.
+        satisfies: String,
+        /// Whether it was added (or removed).
+        added: bool,
+    },
+    /// A competence was recorded for a person.
+    CompetenceRecorded {
+        /// Whose.
+        subject: EmployeeNumber,
+        /// The competence.
+        competence: String,
+        /// When achieved.
+        achieved: String,
+        /// Valid through (empty: never expires).
+        expiry: String,
+    },
+    /// A competence export was imported.
+    CompetencesImported {
+        /// Records written.
+        records: u64,
+        /// Bad rows skipped.
+        skipped: u64,
+    },
 }
 
 impl AuditEvent {
@@ -309,6 +355,11 @@ impl AuditEvent {
             Self::StepUpLocked { .. } => "step_up_locked",
             Self::StepUpUnlocked { .. } => "step_up_unlocked",
             Self::RecoveryRequested { .. } => "recovery_requested",
+            Self::CompetenceDefined { .. } => "competence_defined",
+            Self::RequirementChanged { .. } => "requirement_changed",
+            Self::EquivalenceChanged { .. } => "equivalence_changed",
+            Self::CompetenceRecorded { .. } => "competence_recorded",
+            Self::CompetencesImported { .. } => "competences_imported",
         }
     }
 
@@ -465,6 +516,48 @@ impl AuditEvent {
             Self::RecoveryRequested { purpose, matched } => vec![
                 ("purpose", purpose.to_string()),
                 ("matched", matched.to_string()),
+            ],
+            Self::CompetenceDefined {
+                competence,
+                refresher,
+                active,
+            } => vec![
+                ("competence", competence.clone()),
+                ("refresher", refresher.clone()),
+                ("active", active.to_string()),
+            ],
+            Self::RequirementChanged {
+                target,
+                competence,
+                change,
+            } => vec![
+                ("target", target.clone()),
+                ("competence", competence.clone()),
+                ("change", change.clone()),
+            ],
+            Self::EquivalenceChanged {
+                held,
+                satisfies,
+                added,
+            } => vec![
+                ("held", held.clone()),
+                ("satisfies", satisfies.clone()),
+                ("added", added.to_string()),
+            ],
+            Self::CompetenceRecorded {
+                subject,
+                competence,
+                achieved,
+                expiry,
+            } => vec![
+                ("subject", subject.to_string()),
+                ("competence", competence.clone()),
+                ("achieved", achieved.clone()),
+                ("expiry", expiry.clone()),
+            ],
+            Self::CompetencesImported { records, skipped } => vec![
+                ("records", records.to_string()),
+                ("skipped", skipped.to_string()),
             ],
         }
     }

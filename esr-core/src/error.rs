@@ -3,6 +3,8 @@
 
 use crate::access::{Denial, Function, UpgradeBlocker};
 use crate::account::AccountState;
+use crate::competence::{CompetenceName, RequirementTarget};
+use crate::competence_csv::ImportProblem;
 use crate::ids::{AssignmentNumber, EmployeeNumber, OrgUnitId, SessionId, VpdCode};
 use crate::urp::{ApprovalRefusal, Urp};
 use crate::username::Username;
@@ -284,6 +286,54 @@ pub enum Error {
     /// The random number generator failed; nothing was changed.
     #[error("the random number generator failed and nothing was changed: {0}")]
     Randomness(String),
+
+    // ----- Compliance ----------------------------------------------------------------------
+    /// The competence is not in the trust's catalogue (or the trust retired it).
+    #[error(
+        "trust {vpd} has no active competence {competence}; define it in the trust's catalogue first, or check the name"
+    )]
+    UnknownCompetence {
+        /// The trust.
+        vpd: VpdCode,
+        /// The competence asked for.
+        competence: CompetenceName,
+    },
+    /// No such requirement.
+    #[error("trust {vpd} has no requirement of {competence} for {target}; nothing to remove")]
+    UnknownRequirement {
+        /// The trust.
+        vpd: VpdCode,
+        /// What it would attach to.
+        target: RequirementTarget,
+        /// The competence.
+        competence: CompetenceName,
+    },
+    /// No such equivalence.
+    #[error("trust {vpd} has no equivalence of {held} satisfying {satisfies}; nothing to remove")]
+    UnknownEquivalence {
+        /// The trust.
+        vpd: VpdCode,
+        /// The competence held.
+        held: CompetenceName,
+        /// The competence it would satisfy.
+        satisfies: CompetenceName,
+    },
+    /// The columns given to the bulk scorer do not fit together.
+    #[error("the bulk compliance input is not usable: {reason}")]
+    BulkInput {
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
+    /// A competence import was refused; nothing was imported.
+    #[error(
+        "the competence import was refused and nothing was imported: {} bad row(s), the first at {}; fix them, or import with skip_bad_rows to import the good rows only",
+        problems.len(),
+        problems.first().map_or_else(|| "no line".to_owned(), ToString::to_string)
+    )]
+    ImportRejected {
+        /// Every bad row, with its line number and reason.
+        problems: Vec<ImportProblem>,
+    },
 }
 
 impl Error {

@@ -46,7 +46,11 @@ mod access;
 mod account;
 mod assignment;
 mod audit;
+mod bulk;
 mod clock;
+mod competence;
+mod competence_csv;
+mod compliance;
 mod delivery;
 mod error;
 mod ids;
@@ -113,6 +117,28 @@ pub use session::{
 pub use store::{Store, StoreTx};
 pub use urp::{Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind};
 pub use username::{Username, UsernameStem};
+
+// Compliance
+pub use bulk::{
+    AssignmentColumns, BulkId, BulkScores, HoldingColumns, NO_EXPIRY, RequirementColumns, Validity,
+    date_from_days, days_since_epoch, score_compliance, score_compliance_with_threads,
+};
+pub use competence::{
+    CSTF_TITLES, CompetenceDefinition, CompetenceLevel, CompetenceName, CompetenceOwner,
+    CompetenceRecord, Equivalence, MAX_COMPETENCE_NAME_CHARS, NewCompetenceRecord, RecordExpiry,
+    Requirement, RequirementTarget, add_months, cstf, default_catalogue,
+};
+pub use competence_csv::{
+    ESR_DATE_FORMAT, ImportOptions, ImportProblem, ImportSummary, compliance_matrix_csv,
+    format_esr_date, parse_competence_loose, parse_esr_date,
+};
+pub use compliance::{
+    AmberWindow, AssignmentCompliance, ComplianceCounts, ComplianceRow, ComplianceRules,
+    ComplianceSettings, ComplianceStatus, Holding, Need, PersonCompliance, RollUp, StatusChange,
+    best_records, compliance_percent, end_of_next_month, expiry_status, format_percent, roll_up,
+    row_status, summarise, uk_date, worsening,
+};
+pub use service::{ComplianceReport, TeamCompliance, TeamComplianceMember};
 
 /// Re-exported so embedders name the same `chrono` types as the library.
 pub use chrono;

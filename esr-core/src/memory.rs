@@ -16,6 +16,15 @@ use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Mutex;
 
+mod compliance;
+use crate::competence::{
+    CompetenceDefinition, CompetenceName, CompetenceRecord, Equivalence, Requirement,
+    RequirementTarget,
+};
+use crate::compliance::ComplianceSettings;
+use chrono::NaiveDate;
+use compliance::{ComplianceTables, ComplianceUndo};
+
 /// Everything in memory behind one lock; a transaction holds the lock for its whole run and
 /// undoes its writes if it fails or panics.
 #[derive(Debug, Default)]
@@ -42,6 +51,8 @@ struct State {
     challenges_by_user: BTreeSet<(Username, DateTime<Utc>, ChallengeId)>,
     /// (trust, destination key, issued at, id).
     challenges_by_destination: BTreeSet<(VpdCode, String, DateTime<Utc>, ChallengeId)>,
+    // Compliance
+    compliance: ComplianceTables,
 }
 
 enum Undo {
@@ -53,6 +64,8 @@ enum Undo {
     Session(SessionId, Option<Session>),
     Audit(VpdCode),
     Challenge(ChallengeId, Option<Challenge>),
+    // Compliance
+    Compliance(ComplianceUndo),
 }
 
 impl InMemoryStore {
@@ -132,6 +145,8 @@ impl Drop for Tx<'_> {
                         v.pop();
                     }
                 }
+                // Compliance
+                Undo::Compliance(u) => s.compliance.undo(u),
             }
         }
     }
@@ -408,6 +423,208 @@ impl StoreTx for Tx<'_> {
             .get(&vpd)
             .map(|v| v.iter().skip(start).take(limit).cloned().collect())
             .unwrap_or_default())
+    }
+
+    // ----- Compliance ----------------------------------------------------------------------
+    fn competence_definition(
+        &self,
+        vpd: VpdCode,
+        name: &CompetenceName,
+    ) -> Result<Option<CompetenceDefinition>> {
+        let t = self.state.compliance.trust(vpd);
+        Ok(t.and_then(|t| t.definitions.get(name)).cloned())
+    }
+    fn put_competence_definition(
+        &mut self,
+        vpd: VpdCode,
+        definition: &CompetenceDefinition,
+    ) -> Result<()> {
+        let t = self.state.compliance.trust_mut(vpd);
+        let old = t
+            .definitions
+            .insert(definition.name.clone(), definition.clone());
+        self.undo.push(Undo::Compliance(ComplianceUndo::Definition(
+            vpd,
+            definition.name.clone(),
+            old,
+        )));
+        Ok(())
+    }
+    fn delete_competence_definition(
+        &mut self,
+        vpd: VpdCode,
+        name: &CompetenceName,
+    ) -> Result<bool> {
+        let old = self
+            .state
+            .compliance
+            .trust_mut(vpd)
+            .definitions
+            .remove(name);
+        let found = old.is_some();
+        if found {
+            self.undo.push(Undo::Compliance(ComplianceUndo::Definition(
+                vpd,
+                name.clone(),
+                old,
+            )));
+        }
+        Ok(found)
+    }
+    fn competence_definitions(&self, vpd: VpdCode) -> Result<Vec<CompetenceDefinition>> {
+        let t = self.state.compliance.trust(vpd);
+        Ok(t.map(|t| t.definitions.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn put_requirement(&mut self, r: &Requirement) -> Result<()> {
+        let k = (r.target.clone(), r.competence.clone());
+        let old = self
+            .state
+            .compliance
+            .trust_mut(r.vpd)
+            .requirements
+            .insert(k.clone(), r.clone());
+        self.undo
+            .push(Undo::Compliance(ComplianceUndo::Requirement(r.vpd, k, old)));
+        Ok(())
+    }
+    fn delete_requirement(
+        &mut self,
+        vpd: VpdCode,
+        target: &RequirementTarget,
+        competence: &CompetenceName,
+    ) -> Result<bool> {
+        let k = (target.clone(), competence.clone());
+        let old = self.state.compliance.trust_mut(vpd).requirements.remove(&k);
+        let found = old.is_some();
+        if found {
+            self.undo
+                .push(Undo::Compliance(ComplianceUndo::Requirement(vpd, k, old)));
+        }
+        Ok(found)
+    }
+    fn requirements(&self, vpd: VpdCode) -> Result<Vec<Requirement>> {
+        let t = self.state.compliance.trust(vpd);
+        Ok(t.map(|t| t.requirements.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn put_equivalence(&mut self, e: &Equivalence) -> Result<()> {
+        let added = self
+            .state
+            .compliance
+            .trust_mut(e.vpd)
+            .equivalences
+            .insert(e.clone());
+        if added {
+            self.undo.push(Undo::Compliance(ComplianceUndo::Equivalence(
+                e.clone(),
+                false,
+            )));
+        }
+        Ok(())
+    }
+    fn delete_equivalence(&mut self, e: &Equivalence) -> Result<bool> {
+        let removed = self
+            .state
+            .compliance
+            .trust_mut(e.vpd)
+            .equivalences
+            .remove(e);
+        if removed {
+            self.undo.push(Undo::Compliance(ComplianceUndo::Equivalence(
+                e.clone(),
+                true,
+            )));
+        }
+        Ok(removed)
+    }
+    fn equivalences(&self, vpd: VpdCode) -> Result<Vec<Equivalence>> {
+        let t = self.state.compliance.trust(vpd);
+        Ok(t.map(|t| t.equivalences.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn put_competence_record(&mut self, r: &CompetenceRecord) -> Result<()> {
+        let k = (r.competence.clone(), r.achieved);
+        let old = self
+            .state
+            .compliance
+            .trust_mut(r.vpd)
+            .records
+            .entry(r.employee_number.clone())
+            .or_default()
+            .insert(k.clone(), r.clone());
+        self.undo.push(Undo::Compliance(ComplianceUndo::Record(
+            r.vpd,
+            r.employee_number.clone(),
+            k,
+            old,
+        )));
+        Ok(())
+    }
+    fn delete_competence_record(
+        &mut self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        competence: &CompetenceName,
+        achieved: NaiveDate,
+    ) -> Result<bool> {
+        let k = (competence.clone(), achieved);
+        let t = self.state.compliance.trust_mut(vpd);
+        let Some(person) = t.records.get_mut(employee) else {
+            return Ok(false);
+        };
+        let old = person.remove(&k);
+        if person.is_empty() {
+            t.records.remove(employee);
+        }
+        let found = old.is_some();
+        if found {
+            self.undo.push(Undo::Compliance(ComplianceUndo::Record(
+                vpd,
+                employee.clone(),
+                k,
+                old,
+            )));
+        }
+        Ok(found)
+    }
+    fn competence_records_of(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Vec<CompetenceRecord>> {
+        let t = self.state.compliance.trust(vpd);
+        Ok(t.and_then(|t| t.records.get(employee))
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default())
+    }
+    fn competence_records(&self, vpd: VpdCode) -> Result<Vec<CompetenceRecord>> {
+        let t = self.state.compliance.trust(vpd);
+        Ok(t.map(|t| {
+            t.records
+                .values()
+                .flat_map(|m| m.values().cloned())
+                .collect()
+        })
+        .unwrap_or_default())
+    }
+
+    fn compliance_settings(&self, vpd: VpdCode) -> Result<Option<ComplianceSettings>> {
+        Ok(self.state.compliance.trust(vpd).and_then(|t| t.settings))
+    }
+    fn put_compliance_settings(
+        &mut self,
+        vpd: VpdCode,
+        settings: &ComplianceSettings,
+    ) -> Result<()> {
+        let t = self.state.compliance.trust_mut(vpd);
+        let old = t.settings.replace(*settings);
+        self.undo
+            .push(Undo::Compliance(ComplianceUndo::Settings(vpd, old)));
+        Ok(())
     }
 }
 

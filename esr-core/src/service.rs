@@ -2141,3 +2141,7 @@ fn pick_basis(
         }),
     }
 }
+
+// ----- Compliance ----------------------------------------------------------------------------
+mod compliance_ops;
+pub use compliance_ops::{ComplianceReport, TeamCompliance, TeamComplianceMember};

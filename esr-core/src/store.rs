@@ -113,6 +113,81 @@ pub trait StoreTx {
     fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>>;
     /// The trust's audit entries with `seq` from `from` (1-based), at most `limit` of them.
     fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+
+    // ----- Compliance ----------------------------------------------------------------------
+    // Every method is scoped by the trust's VPD code; definitions are the trust's own entries
+    // (local competences and overrides of national ones), not the built-in default catalogue.
+
+    /// The trust's own definition of a competence.
+    fn competence_definition(
+        &self,
+        vpd: VpdCode,
+        name: &CompetenceName,
+    ) -> Result<Option<CompetenceDefinition>>;
+    /// Inserts or replaces the trust's definition (by name).
+    fn put_competence_definition(
+        &mut self,
+        vpd: VpdCode,
+        definition: &CompetenceDefinition,
+    ) -> Result<()>;
+    /// Deletes the trust's definition; whether there was one.
+    fn delete_competence_definition(&mut self, vpd: VpdCode, name: &CompetenceName)
+    -> Result<bool>;
+    /// The trust's own definitions, by name.
+    fn competence_definitions(&self, vpd: VpdCode) -> Result<Vec<CompetenceDefinition>>;
+
+    /// Inserts or replaces a requirement (by trust, target and competence).
+    fn put_requirement(&mut self, requirement: &Requirement) -> Result<()>;
+    /// Deletes a requirement; whether there was one.
+    fn delete_requirement(
+        &mut self,
+        vpd: VpdCode,
+        target: &RequirementTarget,
+        competence: &CompetenceName,
+    ) -> Result<bool>;
+    /// The trust's requirements, by target then competence.
+    fn requirements(&self, vpd: VpdCode) -> Result<Vec<Requirement>>;
+
+    /// Inserts an equivalence (a set member: inserting it again changes nothing).
+    fn put_equivalence(&mut self, equivalence: &Equivalence) -> Result<()>;
+    /// Deletes an equivalence; whether there was one.
+    fn delete_equivalence(&mut self, equivalence: &Equivalence) -> Result<bool>;
+    /// The trust's equivalences, by held then satisfied competence.
+    fn equivalences(&self, vpd: VpdCode) -> Result<Vec<Equivalence>>;
+
+    /// Inserts or replaces a competence record (by trust, person, competence, achieved date).
+    fn put_competence_record(&mut self, record: &CompetenceRecord) -> Result<()>;
+    /// Deletes a competence record; whether there was one.
+    fn delete_competence_record(
+        &mut self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        competence: &CompetenceName,
+        achieved: NaiveDate,
+    ) -> Result<bool>;
+    /// A person's competence records, by competence then achieved date.
+    fn competence_records_of(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Vec<CompetenceRecord>>;
+    /// Every competence record of the trust, by person, competence, achieved date.
+    fn competence_records(&self, vpd: VpdCode) -> Result<Vec<CompetenceRecord>>;
+
+    /// The trust's compliance settings, if it has set any.
+    fn compliance_settings(&self, vpd: VpdCode) -> Result<Option<ComplianceSettings>>;
+    /// Inserts or replaces the trust's compliance settings.
+    fn put_compliance_settings(
+        &mut self,
+        vpd: VpdCode,
+        settings: &ComplianceSettings,
+    ) -> Result<()>;
 }
 
+use crate::competence::{
+    CompetenceDefinition, CompetenceName, CompetenceRecord, Equivalence, Requirement,
+    RequirementTarget,
+};
+use crate::compliance::ComplianceSettings;
 use crate::session::Session;
+use chrono::NaiveDate;

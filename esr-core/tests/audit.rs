@@ -463,6 +463,80 @@ impl StoreTx for TamperTx<'_> {
         let skip = usize::try_from(from.saturating_sub(1)).unwrap();
         Ok(all.into_iter().skip(skip).take(limit).collect())
     }
+
+    // ----- Compliance: passed through -----------------------------------------------------
+    fn competence_definition(
+        &self,
+        vpd: VpdCode,
+        name: &CompetenceName,
+    ) -> Result<Option<CompetenceDefinition>> {
+        self.inner.competence_definition(vpd, name)
+    }
+    fn put_competence_definition(&mut self, vpd: VpdCode, d: &CompetenceDefinition) -> Result<()> {
+        self.inner.put_competence_definition(vpd, d)
+    }
+    fn delete_competence_definition(
+        &mut self,
+        vpd: VpdCode,
+        name: &CompetenceName,
+    ) -> Result<bool> {
+        self.inner.delete_competence_definition(vpd, name)
+    }
+    fn competence_definitions(&self, vpd: VpdCode) -> Result<Vec<CompetenceDefinition>> {
+        self.inner.competence_definitions(vpd)
+    }
+    fn put_requirement(&mut self, r: &Requirement) -> Result<()> {
+        self.inner.put_requirement(r)
+    }
+    fn delete_requirement(
+        &mut self,
+        vpd: VpdCode,
+        target: &RequirementTarget,
+        competence: &CompetenceName,
+    ) -> Result<bool> {
+        self.inner.delete_requirement(vpd, target, competence)
+    }
+    fn requirements(&self, vpd: VpdCode) -> Result<Vec<Requirement>> {
+        self.inner.requirements(vpd)
+    }
+    fn put_equivalence(&mut self, e: &Equivalence) -> Result<()> {
+        self.inner.put_equivalence(e)
+    }
+    fn delete_equivalence(&mut self, e: &Equivalence) -> Result<bool> {
+        self.inner.delete_equivalence(e)
+    }
+    fn equivalences(&self, vpd: VpdCode) -> Result<Vec<Equivalence>> {
+        self.inner.equivalences(vpd)
+    }
+    fn put_competence_record(&mut self, r: &CompetenceRecord) -> Result<()> {
+        self.inner.put_competence_record(r)
+    }
+    fn delete_competence_record(
+        &mut self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        competence: &CompetenceName,
+        achieved: esr_core::chrono::NaiveDate,
+    ) -> Result<bool> {
+        self.inner
+            .delete_competence_record(vpd, employee, competence, achieved)
+    }
+    fn competence_records_of(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Vec<CompetenceRecord>> {
+        self.inner.competence_records_of(vpd, employee)
+    }
+    fn competence_records(&self, vpd: VpdCode) -> Result<Vec<CompetenceRecord>> {
+        self.inner.competence_records(vpd)
+    }
+    fn compliance_settings(&self, vpd: VpdCode) -> Result<Option<ComplianceSettings>> {
+        self.inner.compliance_settings(vpd)
+    }
+    fn put_compliance_settings(&mut self, vpd: VpdCode, s: &ComplianceSettings) -> Result<()> {
+        self.inner.put_compliance_settings(vpd, s)
+    }
 }
 
 /// A small trust over a [`TamperStore`]: 2 administrators, 4 staff, some log-ins.

@@ -368,6 +368,9 @@ fn run() -> Result<(), Error> {
     for line in csv.lines().take(5) {
         println!("  {line}");
     }
+
+    // Compliance
+    compliance_day(&esr, &t)?;
     Ok(())
 }
 
@@ -418,4 +421,300 @@ fn yes(b: bool) -> &'static str {
 
 fn on(b: bool) -> &'static str {
     if b { "Enabled" } else { "Disabled" }
+}
+
+// ----- Compliance ------------------------------------------------------------------------------
+
+/// The learning team configures requirements, imports the ESR competence export, a ward manager
+/// opens Team Compliance, the trust reads its compliance by subject against its target, and an
+/// analyst scores an NHS-scale workforce in bulk.
+fn compliance_day(
+    esr: &Esr<InMemoryStore, ManualClock>,
+    t: &esr_examples::BuiltTrust,
+) -> Result<(), Error> {
+    use esr_core::{
+        AmberWindow, CSTF_TITLES, CompetenceDefinition, CompetenceName, CompetenceOwner,
+        ComplianceSettings, Equivalence, ImportOptions, Requirement, RequirementTarget, cstf,
+        end_of_next_month, format_esr_date, format_percent, score_compliance, worsening,
+    };
+    use esr_examples::{WorkforceSpec, generate_workforce};
+    use rand_chacha::ChaCha8Rng;
+    use rand_core::Rng;
+
+    heading("Compliance: requirements and the ESR competence import");
+    let vpd = t.vpd;
+    let learning = Actor::system("learning and development team")?;
+    esr.set_compliance_settings(
+        &learning,
+        vpd,
+        ComplianceSettings {
+            target_percent: 90,
+            amber_window: AmberWindow::ESR,
+        },
+    )?;
+    let everyone = RequirementTarget::OrgUnit("Trust Board".parse()?);
+    for title in CSTF_TITLES {
+        esr.set_requirement(
+            &learning,
+            Requirement {
+                vpd,
+                target: everyone.clone(),
+                competence: cstf(title)?,
+                essential: true,
+            },
+        )?;
+    }
+    let local = |title: &str| CompetenceName::new(CompetenceOwner::Local(vpd), "LOCAL", title);
+    let sepsis = local("Sepsis Awareness - 2 Years")?;
+    let adults_l3 = local("Safeguarding Adults - Level 3 - 3 Years")?;
+    for c in [&sepsis, &adults_l3] {
+        esr.define_competence(&learning, vpd, CompetenceDefinition::from_name(c.clone()))?;
+    }
+    for job in ["Staff Nurse", "Senior Staff Nurse"] {
+        esr.set_requirement(
+            &learning,
+            Requirement {
+                vpd,
+                target: RequirementTarget::Job(job.into()),
+                competence: sepsis.clone(),
+                essential: true,
+            },
+        )?;
+    }
+    esr.add_equivalence(
+        &learning,
+        Equivalence {
+            vpd,
+            held: adults_l3.clone(),
+            satisfies: cstf("Safeguarding Adults - Level 1 and Level 2 - 3 Years")?,
+        },
+    )?;
+    println!(
+        "  {} requirements: the ten CSTF subjects for everyone, Sepsis Awareness for nurses; \
+         Safeguarding Adults Level 3 satisfies Levels 1 and 2; target {}%",
+        esr.requirements(vpd)?.len(),
+        esr.compliance_settings(vpd)?.target_percent
+    );
+
+    // The competence export, as ESR writes it, from a fixed seed.
+    let today = esr.uk_today();
+    let mut rng = ChaCha8Rng::seed_from_u64(4);
+    let mut csv = String::from("Employee Number,Competency Name,Expiry Date,VPD\n");
+    let mut subjects: Vec<CompetenceName> = CSTF_TITLES
+        .iter()
+        .map(|t| cstf(t))
+        .collect::<Result<_, _>>()?;
+    subjects.push(sepsis.clone());
+    for m in t.everyone() {
+        for (i, c) in subjects.iter().enumerate() {
+            let roll = rng.next_u32() % 100;
+            if roll < 4 || (i == 10 && roll < 15) {
+                continue; // not held
+            }
+            let c = if i == 8 && roll > 90 { &adults_l3 } else { c };
+            let days = i64::from(rng.next_u32() % 1_150) - 150;
+            let expiry = today + TimeDelta::days(days);
+            csv.push_str(&format!(
+                "{},\"{}\",{},{vpd}\n",
+                m.employee_number,
+                c,
+                format_esr_date(expiry)
+            ));
+        }
+    }
+    let bad = format!(
+        "{csv}99999999,\"{}\",30-Nov-2028,{vpd}\n{},\"{}\",31-Nov-2028,{vpd}\n",
+        subjects[0], t.staff[0].employee_number, subjects[1]
+    );
+    match esr.import_competences(&learning, vpd, bad.as_bytes(), ImportOptions::default()) {
+        Err(Error::ImportRejected { problems }) => {
+            println!("  an export with two bad rows is refused whole:");
+            for p in &problems {
+                println!("    {p}");
+            }
+        }
+        other => println!("  unexpectedly: {other:?}"),
+    }
+    let started = Instant::now();
+    let summary =
+        esr.import_competences(&learning, vpd, csv.as_bytes(), ImportOptions::default())?;
+    println!(
+        "  the corrected export: {} competence records imported in {:.0?}",
+        summary.imported,
+        started.elapsed()
+    );
+
+    heading("Team Compliance: a ward manager on the NHS network");
+    let manager = &t.ward_managers[0];
+    let card = SmartcardAuthentication::verified_by_caller("UUID-WARD-COMPLIANCE")?;
+    let hscn = esr.log_in_with_smartcard(&manager.username, &card)?;
+    let team = esr.team_compliance(hscn.id, None)?;
+    println!(
+        "  {} ({}), {} assignments in the team, as of {}",
+        manager.name,
+        manager.unit,
+        team.members.len(),
+        format_esr_date(team.as_of)
+    );
+    let short = |c: &CompetenceName| {
+        let t = c.title();
+        t.split(" - ").next().unwrap_or(t).to_owned()
+    };
+    for m in team.members.iter().take(12) {
+        let flagged: Vec<String> = m
+            .compliance
+            .flagged()
+            .map(|r| {
+                let when = r
+                    .holding
+                    .expiry()
+                    .map(|e| format!(" {}", format_esr_date(e)))
+                    .unwrap_or_else(|| " not held".into());
+                format!(
+                    "{} {}{when}",
+                    r.status.map_or("", status_word),
+                    short(&r.competence)
+                )
+            })
+            .collect();
+        println!(
+            "  {:<32} {:>6}  {}",
+            m.name.to_string(),
+            format_percent(m.compliance.percent()),
+            if flagged.is_empty() {
+                "all Green".to_owned()
+            } else {
+                flagged.join("; ")
+            }
+        );
+    }
+    if team.members.len() > 12 {
+        println!("  … and {} more", team.members.len() - 12);
+    }
+    let horizon = end_of_next_month(today);
+    let later = esr.team_compliance(hscn.id, Some(horizon))?;
+    let turning: Vec<_> = team
+        .members
+        .iter()
+        .zip(&later.members)
+        .flat_map(|(now, then)| {
+            worsening(&now.compliance, &then.compliance)
+                .into_iter()
+                .map(move |c| (now.name.to_string(), c))
+        })
+        .collect();
+    println!(
+        "  by {} (the end of next month) {} rows turn Amber or Red, among them:",
+        format_esr_date(horizon),
+        turning.len()
+    );
+    for (name, c) in turning.iter().take(4) {
+        println!(
+            "    {name}: {} {} -> {} (expires {})",
+            short(&c.competence),
+            c.from,
+            c.to,
+            c.expiry.map(format_esr_date).unwrap_or_default()
+        );
+    }
+    esr.log_out(hscn.id)?;
+
+    heading("The trust's compliance by subject, against its target");
+    let bi = Actor::system("workforce information")?;
+    let report = esr.compliance_report(&bi, vpd, None)?;
+    println!(
+        "  trust-wide {} of {} essential rows compliant ({}), target {}%",
+        report.trust.compliant(),
+        report.trust.essential,
+        format_percent(report.trust.percent()),
+        report.target
+    );
+    println!(
+        "  {:<62} {:>7} {:>6} {:>6}",
+        "subject", "percent", "Amber", "Red"
+    );
+    for r in &report.by_competence {
+        let mark = match r.meets_target() {
+            Some(true) => "meets target",
+            Some(false) => "BELOW TARGET",
+            None => "",
+        };
+        println!(
+            "  {:<62} {:>7} {:>6} {:>6}  {mark}",
+            r.key.display_name(),
+            format_percent(r.percent()),
+            r.counts.amber,
+            r.counts.red
+        );
+    }
+    let directorates: Vec<_> = report
+        .by_unit
+        .iter()
+        .filter(|r| r.key.as_str().ends_with("Services") || !r.key.as_str().contains("Ward"))
+        .collect();
+    println!("  by unit:");
+    for r in directorates {
+        println!(
+            "    {:<30} {:>6} of {:>5} essential rows compliant {:>7}",
+            r.key.to_string(),
+            r.counts.compliant(),
+            r.counts.essential,
+            format_percent(r.percent())
+        );
+    }
+    let matrix = esr.compliance_matrix(&bi, vpd, None)?;
+    println!(
+        "  the compliance matrix as CSV: a header and {} assignment lines, a column per competence",
+        matrix.lines().count().saturating_sub(1)
+    );
+
+    heading("Bulk scoring for analysts (NHS scale)");
+    // Full scale in a release build; a twentieth of it in a debug build.
+    let people = if cfg!(debug_assertions) {
+        70_000
+    } else {
+        1_400_000
+    };
+    let spec = WorkforceSpec {
+        people,
+        ..WorkforceSpec::nhs(2026, today)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let started = Instant::now();
+    let w = generate_workforce(&spec, threads)?;
+    let generated = started.elapsed();
+    let started = Instant::now();
+    let scores = score_compliance(
+        w.assignments(),
+        w.requirements(),
+        w.holdings(),
+        today,
+        AmberWindow::ESR,
+    )?;
+    let scored = started.elapsed();
+    let sum = |v: &[u32]| v.iter().map(|x| u64::from(*x)).sum::<u64>();
+    println!(
+        "  {} people, {} assignments, {} holdings generated in {generated:.2?}",
+        people,
+        w.assignment_id.len(),
+        w.holding_person.len()
+    );
+    println!(
+        "  scored in {scored:.2?} on {threads} thread(s): {:.0} million holdings per second; \
+         Green {}, Amber {}, Red {}",
+        w.holding_person.len() as f64 / scored.as_secs_f64() / 1e6,
+        sum(&scores.green),
+        sum(&scores.amber),
+        sum(&scores.red)
+    );
+    Ok(())
+}
+
+fn status_word(s: esr_core::ComplianceStatus) -> &'static str {
+    match s {
+        esr_core::ComplianceStatus::Red => "RED",
+        esr_core::ComplianceStatus::Amber => "Amber",
+        esr_core::ComplianceStatus::Green => "Green",
+        esr_core::ComplianceStatus::Blue => "Blue",
+    }
 }

@@ -12,6 +12,12 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
 use std::collections::BTreeSet;
 
+// Compliance
+mod workforce;
+pub use workforce::{
+    CSTF_BASE, ROLE_BASE, ROLE_COMPETENCES, Workforce, WorkforceSpec, generate_workforce,
+};
+
 /// Given names, with a few that test the username rule.
 const GIVEN: &[&str] = &[
     "Emma", "Olivia", "Amelia", "Isla", "Ava", "Mia", "Grace", "Sophie", "Priya", "Aisha", "Zoë",

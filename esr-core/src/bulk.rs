@@ -1,0 +1,873 @@
+//! The columnar compliance scorer for analysts: whole workforces in, one row per assignment out.
+//!
+//! Inputs are plain slices, the shape of Arrow columns, so a binding can pass Arrow buffers
+//! without copying them:
+//! - assignments: `assignment_id`, `person_id`, `position_id`;
+//! - requirements: `position_id`, `competency_id` (every requirement here is essential;
+//!   duplicates count once);
+//! - holdings: `person_id`, `competency_id`, `expiry` as days since 1970-01-01 (Arrow `Date32`),
+//!   "no expiry" being either a null in the optional validity bitmap (Arrow's layout: bit `i`,
+//!   least significant bit first, set when row `i` has a value) or the value [`NO_EXPIRY`].
+//!
+//! The statuses are exactly those of [`crate::row_status`] for essential rows: for each
+//! requirement of the assignment's position, the person's holding of that competency with the
+//! latest expiry counts. Equivalences between competences are not applied here; give the
+//! holdings already mapped if they matter.
+//!
+//! Ids may be `i32`, `u32` or `i64` ([`BulkId`]), and need not be dense: dense id ranges use
+//! lookup tables, sparse ones a hash map. The work is split across threads when the input is
+//! large enough for it to pay.
+
+use crate::compliance::AmberWindow;
+use crate::error::{Error, Result};
+use chrono::NaiveDate;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::num::NonZeroUsize;
+
+/// The `expiry` value that means "never expires" when no validity bitmap is given.
+pub const NO_EXPIRY: i32 = i32::MAX;
+
+/// An integer id column type the scorer accepts.
+pub trait BulkId: Copy + Send + Sync + 'static {
+    /// The id as an `i64` (lossless).
+    fn to_i64(self) -> i64;
+}
+impl BulkId for i64 {
+    fn to_i64(self) -> i64 {
+        self
+    }
+}
+impl BulkId for i32 {
+    fn to_i64(self) -> i64 {
+        i64::from(self)
+    }
+}
+impl BulkId for u32 {
+    fn to_i64(self) -> i64 {
+        i64::from(self)
+    }
+}
+
+/// An Arrow validity bitmap: bit `offset + i` (least significant bit first) is set when row `i`
+/// has a value.
+#[derive(Debug, Clone, Copy)]
+pub struct Validity<'a> {
+    bits: &'a [u8],
+    offset: usize,
+}
+
+impl<'a> Validity<'a> {
+    /// A bitmap over `bits`, starting at bit `offset`.
+    pub fn new(bits: &'a [u8], offset: usize) -> Self {
+        Self { bits, offset }
+    }
+
+    fn covers(&self, len: usize) -> bool {
+        self.offset
+            .checked_add(len)
+            .is_some_and(|end| end.div_ceil(8) <= self.bits.len())
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> bool {
+        let b = self.offset + i;
+        self.bits
+            .get(b / 8)
+            .is_some_and(|x| x & (1 << (b % 8)) != 0)
+    }
+}
+
+/// The assignments table.
+#[derive(Debug, Clone, Copy)]
+pub struct AssignmentColumns<'a, I> {
+    /// Each assignment's id.
+    pub assignment_id: &'a [I],
+    /// Whose it is.
+    pub person_id: &'a [I],
+    /// Its position.
+    pub position_id: &'a [I],
+}
+
+/// The requirements table: every row an essential requirement.
+#[derive(Debug, Clone, Copy)]
+pub struct RequirementColumns<'a, I> {
+    /// The position requiring it.
+    pub position_id: &'a [I],
+    /// The competency required.
+    pub competency_id: &'a [I],
+}
+
+/// The holdings table.
+#[derive(Debug, Clone, Copy)]
+pub struct HoldingColumns<'a, I> {
+    /// Who holds it.
+    pub person_id: &'a [I],
+    /// What.
+    pub competency_id: &'a [I],
+    /// Valid through this day, as days since 1970-01-01; [`NO_EXPIRY`] for never.
+    pub expiry: &'a [i32],
+    /// Arrow nulls of `expiry`: a null means never expires. `None`: no nulls.
+    pub expiry_validity: Option<Validity<'a>>,
+}
+
+/// One row per assignment, in input order, as columns.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BulkScores<I> {
+    /// The assignment.
+    pub assignment_id: Vec<I>,
+    /// Whose it is.
+    pub person_id: Vec<I>,
+    /// Distinct competencies its position requires.
+    pub required: Vec<u32>,
+    /// Of which Green.
+    pub green: Vec<u32>,
+    /// Of which Amber.
+    pub amber: Vec<u32>,
+    /// Of which Red (not held, or expired).
+    pub red: Vec<u32>,
+    /// (green + amber) / required × 100; 0.0 where `percent_valid` is false.
+    pub percent: Vec<f64>,
+    /// Whether `percent` has a value: false when nothing is required (no percentage, not 100).
+    pub percent_valid: Vec<bool>,
+}
+
+impl<I> BulkScores<I> {
+    /// Rows.
+    pub fn len(&self) -> usize {
+        self.assignment_id.len()
+    }
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.assignment_id.is_empty()
+    }
+    /// The percentage of row `i`, `None` where there is none.
+    pub fn percent_at(&self, i: usize) -> Option<f64> {
+        (*self.percent_valid.get(i)?).then(|| self.percent.get(i).copied())?
+    }
+}
+
+fn epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(NaiveDate::MIN)
+}
+
+/// Days since 1970-01-01 (Arrow `Date32`).
+pub fn days_since_epoch(date: NaiveDate) -> Result<i32> {
+    let days = date.signed_duration_since(epoch()).num_days();
+    i32::try_from(days)
+        .map_err(|_| Error::invalid("date", "it is too far from 1970 to count in days"))
+}
+
+/// The date `days` after 1970-01-01.
+pub fn date_from_days(days: i32) -> Option<NaiveDate> {
+    epoch().checked_add_signed(chrono::TimeDelta::days(i64::from(days)))
+}
+
+/// Scores every assignment as of `as_of` with the amber `window`, on every core the machine
+/// offers (see the module documentation).
+///
+/// ```
+/// use esr_core::chrono::NaiveDate;
+/// use esr_core::*;
+/// # fn main() -> Result<(), Error> {
+/// let as_of = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+/// let soon = days_since_epoch(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap())?;
+/// let scores = score_compliance(
+///     AssignmentColumns { assignment_id: &[10i64, 11], person_id: &[1, 2], position_id: &[7, 8] },
+///     RequirementColumns { position_id: &[7, 7], competency_id: &[100, 101] },
+///     HoldingColumns {
+///         person_id: &[1, 1],
+///         competency_id: &[100, 101],
+///         expiry: &[soon, NO_EXPIRY],
+///         expiry_validity: None,
+///     },
+///     as_of,
+///     AmberWindow::months(3)?,
+/// )?;
+/// assert_eq!((scores.green[0], scores.amber[0], scores.red[0]), (1, 1, 0));
+/// assert_eq!(scores.percent_at(0), Some(100.0));
+/// assert_eq!(scores.percent_at(1), None); // position 8 requires nothing
+/// # Ok(()) }
+/// ```
+pub fn score_compliance<I: BulkId>(
+    assignments: AssignmentColumns<'_, I>,
+    requirements: RequirementColumns<'_, I>,
+    holdings: HoldingColumns<'_, I>,
+    as_of: NaiveDate,
+    window: AmberWindow,
+) -> Result<BulkScores<I>> {
+    let threads = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
+    score_compliance_with_threads(assignments, requirements, holdings, as_of, window, threads)
+}
+
+/// Rows of holdings below which one thread does all the work.
+const PARALLEL_MIN_ROWS: usize = 1 << 18;
+
+/// [`score_compliance`] on at most `threads` threads.
+pub fn score_compliance_with_threads<I: BulkId>(
+    assignments: AssignmentColumns<'_, I>,
+    requirements: RequirementColumns<'_, I>,
+    holdings: HoldingColumns<'_, I>,
+    as_of: NaiveDate,
+    window: AmberWindow,
+    threads: NonZeroUsize,
+) -> Result<BulkScores<I>> {
+    check_len(
+        "assignments",
+        "person_id",
+        assignments.assignment_id.len(),
+        assignments.person_id.len(),
+    )?;
+    check_len(
+        "assignments",
+        "position_id",
+        assignments.assignment_id.len(),
+        assignments.position_id.len(),
+    )?;
+    check_len(
+        "requirements",
+        "competency_id",
+        requirements.position_id.len(),
+        requirements.competency_id.len(),
+    )?;
+    check_len(
+        "holdings",
+        "competency_id",
+        holdings.person_id.len(),
+        holdings.competency_id.len(),
+    )?;
+    check_len(
+        "holdings",
+        "expiry",
+        holdings.person_id.len(),
+        holdings.expiry.len(),
+    )?;
+    if let Some(v) = &holdings.expiry_validity
+        && !v.covers(holdings.person_id.len())
+    {
+        return Err(Error::BulkInput {
+            reason: format!(
+                "the expiry validity bitmap is shorter than the {} holdings; pass the column's own bitmap and offset",
+                holdings.person_id.len()
+            ),
+        });
+    }
+    let as_of_days = days_since_epoch(as_of)?;
+    let last_amber = days_since_epoch(window.last_day(as_of))?;
+
+    // Competencies that some position requires get one bit each.
+    let comps = IdMap::build(requirements.competency_id.iter().map(|c| c.to_i64()));
+    let words = comps.len().div_ceil(64).max(1);
+    let positions = IdMap::build(requirements.position_id.iter().map(|p| p.to_i64()));
+    let mut required = vec![0u64; positions.len() * words];
+    for (p, c) in requirements
+        .position_id
+        .iter()
+        .zip(requirements.competency_id)
+    {
+        if let (Some(p), Some(c)) = (positions.get(p.to_i64()), comps.get(c.to_i64())) {
+            let (w, bit) = (c as usize / 64, c % 64);
+            required[p as usize * words + w] |= 1 << bit;
+        }
+    }
+
+    // Each person with an assignment gets `words` words of "valid" (Amber or Green) and "green".
+    let people = IdMap::build(assignments.person_id.iter().map(|p| p.to_i64()));
+    let n = holdings.person_id.len();
+    let threads = if n < PARALLEL_MIN_ROWS {
+        1
+    } else {
+        threads.get().min(64)
+    };
+    let classify = Classify {
+        people: &people,
+        comps: &comps,
+        words,
+        as_of: as_of_days,
+        last_amber,
+    };
+    let masks = if threads == 1 {
+        let mut masks = vec![[0u64; 2]; people.len() * words];
+        classify.run(&holdings, 0..n, &mut masks);
+        masks
+    } else {
+        let chunk = n.div_ceil(threads);
+        let parts: Vec<Vec<[u64; 2]>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    let range = (t * chunk).min(n)..((t + 1) * chunk).min(n);
+                    let classify = &classify;
+                    let holdings = &holdings;
+                    s.spawn(move || {
+                        let mut masks = vec![[0u64; 2]; classify.people.len() * classify.words];
+                        classify.run(holdings, range, &mut masks);
+                        masks
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let mut parts = parts.into_iter();
+        let mut masks = parts.next().unwrap_or_default();
+        for m in parts {
+            or_into(&mut masks, &m);
+        }
+        masks
+    };
+
+    // One output row per assignment.
+    let m = assignments.assignment_id.len();
+    let mut out = BulkScores {
+        assignment_id: assignments.assignment_id.to_vec(),
+        person_id: assignments.person_id.to_vec(),
+        required: vec![0; m],
+        green: vec![0; m],
+        amber: vec![0; m],
+        red: vec![0; m],
+        percent: vec![0.0; m],
+        percent_valid: vec![false; m],
+    };
+    let score = Score {
+        people: &people,
+        positions: &positions,
+        words,
+        required: &required,
+        masks: &masks,
+    };
+    let athreads = if m < PARALLEL_MIN_ROWS { 1 } else { threads };
+    let chunk = m.div_ceil(athreads).max(1);
+    std::thread::scope(|s| {
+        let cols = out
+            .required
+            .chunks_mut(chunk)
+            .zip(out.green.chunks_mut(chunk))
+            .zip(out.amber.chunks_mut(chunk))
+            .zip(out.red.chunks_mut(chunk))
+            .zip(out.percent.chunks_mut(chunk))
+            .zip(out.percent_valid.chunks_mut(chunk))
+            .enumerate();
+        for (k, (((((req, gr), am), rd), pc), pv)) in cols {
+            let lo = k * chunk;
+            let rows = OutRows {
+                req,
+                gr,
+                am,
+                rd,
+                pc,
+                pv,
+            };
+            let score = &score;
+            let persons = &assignments.person_id[lo..lo + rows.req.len()];
+            let posns = &assignments.position_id[lo..lo + rows.req.len()];
+            if athreads == 1 {
+                score.run(persons, posns, rows);
+            } else {
+                s.spawn(move || score.run(persons, posns, rows));
+            }
+        }
+    });
+    Ok(out)
+}
+
+fn check_len(table: &'static str, column: &'static str, want: usize, got: usize) -> Result<()> {
+    if want != got {
+        return Err(Error::BulkInput {
+            reason: format!(
+                "in the {table} table, column {column} has {got} rows but the first column has {want}; every column of a table must have the same length"
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn or_into(dst: &mut [[u64; 2]], src: &[[u64; 2]]) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        d[0] |= s[0];
+        d[1] |= s[1];
+    }
+}
+
+struct Classify<'a> {
+    people: &'a IdMap,
+    comps: &'a IdMap,
+    words: usize,
+    as_of: i32,
+    last_amber: i32,
+}
+
+impl Classify<'_> {
+    /// Marks, for each holding in `range`, its competency bit in the person's "valid" word when
+    /// it has not expired, and in the "green" word when it lasts beyond the amber window.
+    /// `masks[i]` is `[valid, green]` for word `i`.
+    fn run<I: BulkId>(
+        &self,
+        h: &HoldingColumns<'_, I>,
+        range: std::ops::Range<usize>,
+        masks: &mut [[u64; 2]],
+    ) {
+        let persons = &h.person_id[range.clone()];
+        let comps = &h.competency_id[range.clone()];
+        let expiry = &h.expiry[range.clone()];
+        // Holdings usually come grouped by person: gather the bits of a run of holdings that land
+        // on the same word in registers, and write them out when the word changes.
+        let mut acc = Acc {
+            word: usize::MAX,
+            bits: [0, 0],
+        };
+        match &h.expiry_validity {
+            None => {
+                for ((p, c), e) in persons.iter().zip(comps).zip(expiry) {
+                    self.mark(masks, &mut acc, *p, *c, *e);
+                }
+            }
+            Some(v) => {
+                for (k, ((p, c), e)) in persons.iter().zip(comps).zip(expiry).enumerate() {
+                    let e = if v.get(range.start + k) {
+                        *e
+                    } else {
+                        NO_EXPIRY
+                    };
+                    self.mark(masks, &mut acc, *p, *c, e);
+                }
+            }
+        }
+        acc.flush(masks);
+    }
+}
+
+/// The word being filled, and its bits so far.
+struct Acc {
+    word: usize,
+    bits: [u64; 2],
+}
+
+impl Acc {
+    #[inline(always)]
+    fn flush(&self, masks: &mut [[u64; 2]]) {
+        if let Some(m) = masks.get_mut(self.word) {
+            m[0] |= self.bits[0];
+            m[1] |= self.bits[1];
+        }
+    }
+}
+
+impl Classify<'_> {
+    #[inline(always)]
+    fn mark<I: BulkId>(&self, masks: &mut [[u64; 2]], acc: &mut Acc, p: I, c: I, e: i32) {
+        let (Some(p), Some(c)) = (self.people.get(p.to_i64()), self.comps.get(c.to_i64())) else {
+            return;
+        };
+        let bit = 1u64 << (c % 64);
+        // Branch-free: expiries are as likely one side of the dates as the other.
+        let valid = bit & u64::from(e >= self.as_of).wrapping_neg();
+        let green = bit & u64::from(e > self.last_amber).wrapping_neg();
+        let word = p as usize * self.words + c as usize / 64;
+        if word != acc.word {
+            acc.flush(masks);
+            *acc = Acc { word, bits: [0, 0] };
+        }
+        acc.bits[0] |= valid;
+        acc.bits[1] |= green;
+    }
+}
+
+struct Score<'a> {
+    people: &'a IdMap,
+    positions: &'a IdMap,
+    words: usize,
+    required: &'a [u64],
+    masks: &'a [[u64; 2]],
+}
+
+struct OutRows<'a> {
+    req: &'a mut [u32],
+    gr: &'a mut [u32],
+    am: &'a mut [u32],
+    rd: &'a mut [u32],
+    pc: &'a mut [f64],
+    pv: &'a mut [bool],
+}
+
+impl Score<'_> {
+    fn run<I: BulkId>(&self, persons: &[I], positions: &[I], out: OutRows<'_>) {
+        let w = self.words;
+        for (i, (p, pos)) in persons.iter().zip(positions).enumerate() {
+            let Some(pos) = self.positions.get(pos.to_i64()) else {
+                continue;
+            };
+            let req = &self.required[pos as usize * w..pos as usize * w + w];
+            let p = self.people.get(p.to_i64()).unwrap_or(0) as usize;
+            let masks = self.masks.get(p * w..p * w + w).unwrap_or(&[]);
+            let (mut nreq, mut ng, mut nv) = (0u32, 0u32, 0u32);
+            for (k, r) in req.iter().enumerate() {
+                let [v, g] = masks.get(k).copied().unwrap_or([0, 0]);
+                let (v, g) = (v & r, g & r);
+                nreq += r.count_ones();
+                nv += v.count_ones();
+                ng += g.count_ones();
+            }
+            out.req[i] = nreq;
+            out.gr[i] = ng;
+            out.am[i] = nv - ng;
+            out.rd[i] = nreq - nv;
+            if nreq > 0 {
+                out.pc[i] = f64::from(nv) * 100.0 / f64::from(nreq);
+                out.pv[i] = true;
+            }
+        }
+    }
+}
+
+/// A fast hasher for integer keys (Fibonacci hashing): the default SipHash is several times
+/// slower, and ids are not attacker-chosen keys for a map that lives for one call.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.0 = (self.0 ^ v as u64)
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .rotate_left(26);
+    }
+}
+
+/// Ids to dense slots 0..len, in order of first appearance.
+enum IdMap {
+    Dense {
+        min: i64,
+        slots: Vec<u32>,
+        len: usize,
+    },
+    Sparse(HashMap<i64, u32, BuildHasherDefault<IdHasher>>),
+}
+
+const NO_SLOT: u32 = u32::MAX;
+
+impl IdMap {
+    fn build(ids: impl Iterator<Item = i64> + Clone) -> Self {
+        let (mut min, mut max, mut n) = (i64::MAX, i64::MIN, 0usize);
+        for id in ids.clone() {
+            min = min.min(id);
+            max = max.max(id);
+            n += 1;
+        }
+        let range = (i128::from(max) - i128::from(min) + 1).max(0);
+        let dense_limit = (4 * n as i128).max(1 << 16);
+        if n == 0 || (range <= dense_limit && range < i128::from(NO_SLOT)) {
+            let mut slots = vec![NO_SLOT; if n == 0 { 0 } else { range as usize }];
+            let mut len = 0usize;
+            for id in ids {
+                let s = &mut slots[(id - min) as usize];
+                if *s == NO_SLOT {
+                    *s = len as u32;
+                    len += 1;
+                }
+            }
+            Self::Dense { min, slots, len }
+        } else {
+            let mut map: HashMap<i64, u32, BuildHasherDefault<IdHasher>> = HashMap::default();
+            for id in ids {
+                let next = map.len() as u32;
+                map.entry(id).or_insert(next);
+            }
+            Self::Sparse(map)
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::Dense { len, .. } => *len,
+            Self::Sparse(m) => m.len(),
+        }
+    }
+
+    #[inline]
+    fn get(&self, id: i64) -> Option<u32> {
+        match self {
+            Self::Dense { min, slots, .. } => {
+                // Ids below `min` wrap to huge offsets and fail the length check.
+                let i = id.wrapping_sub(*min) as u64;
+                if i >= slots.len() as u64 {
+                    return None;
+                }
+                slots.get(i as usize).copied().filter(|s| *s != NO_SLOT)
+            }
+            Self::Sparse(m) => m.get(&id).copied(),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::compliance::{ComplianceCounts, Holding, Need, row_status};
+    use proptest::prelude::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    /// The row-by-row rules, applied naively.
+    fn reference(
+        a: &[(i64, i64, i64)],
+        r: &[(i64, i64)],
+        h: &[(i64, i64, Option<i32>)],
+        as_of: NaiveDate,
+        w: AmberWindow,
+    ) -> Vec<ComplianceCounts> {
+        a.iter()
+            .map(|&(_, person, position)| {
+                let needed: BTreeSet<i64> =
+                    r.iter().filter(|x| x.0 == position).map(|x| x.1).collect();
+                let mut c = ComplianceCounts::default();
+                for comp in needed {
+                    let holding = h
+                        .iter()
+                        .filter(|x| x.0 == person && x.1 == comp)
+                        .map(|x| Holding::from_expiry(x.2.map(|e| date_from_days(e).unwrap())))
+                        .fold(Holding::NotHeld, Holding::latest);
+                    c.add(row_status(Need::Essential, holding, as_of, w).unwrap());
+                }
+                c
+            })
+            .collect()
+    }
+
+    fn run(
+        a: &[(i64, i64, i64)],
+        r: &[(i64, i64)],
+        h: &[(i64, i64, Option<i32>)],
+        as_of: NaiveDate,
+        w: AmberWindow,
+        threads: usize,
+        use_bitmap: bool,
+    ) -> BulkScores<i64> {
+        let aid: Vec<i64> = a.iter().map(|x| x.0).collect();
+        let ap: Vec<i64> = a.iter().map(|x| x.1).collect();
+        let apos: Vec<i64> = a.iter().map(|x| x.2).collect();
+        let rp: Vec<i64> = r.iter().map(|x| x.0).collect();
+        let rc: Vec<i64> = r.iter().map(|x| x.1).collect();
+        let hp: Vec<i64> = h.iter().map(|x| x.0).collect();
+        let hc: Vec<i64> = h.iter().map(|x| x.1).collect();
+        let mut bits = vec![0u8; (h.len() + 3).div_ceil(8)];
+        let he: Vec<i32> = h
+            .iter()
+            .enumerate()
+            .map(|(i, x)| match x.2 {
+                Some(e) => {
+                    let b = i + 3;
+                    bits[b / 8] |= 1 << (b % 8);
+                    e
+                }
+                None if use_bitmap => 0,
+                None => NO_EXPIRY,
+            })
+            .collect();
+        score_compliance_with_threads(
+            AssignmentColumns {
+                assignment_id: &aid,
+                person_id: &ap,
+                position_id: &apos,
+            },
+            RequirementColumns {
+                position_id: &rp,
+                competency_id: &rc,
+            },
+            HoldingColumns {
+                person_id: &hp,
+                competency_id: &hc,
+                expiry: &he,
+                expiry_validity: use_bitmap.then(|| Validity::new(&bits, 3)),
+            },
+            as_of,
+            w,
+            NonZeroUsize::new(threads).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_small_example() {
+        let as_of = d(2018, 7, 25);
+        let day = |y, m, dd| days_since_epoch(d(y, m, dd)).unwrap();
+        let a = [(100, 1, 10), (101, 1, 11), (102, 2, 10), (103, 3, 99)];
+        let r = [(10, 7), (10, 8), (10, 9), (10, 9), (11, 7)];
+        let h = [
+            (1, 7, Some(day(2020, 11, 21))),
+            (1, 8, Some(day(2018, 7, 12))),
+            (1, 8, Some(day(2018, 8, 12))), // the latest of the two counts: Amber
+            (1, 42, None),                  // not required anywhere
+            (2, 7, None),
+            (2, 9, Some(day(2018, 7, 24))), // expired the day before
+        ];
+        let s = run(&a, &r, &h, as_of, AmberWindow::ESR, 1, false);
+        assert_eq!(s.required, [3, 1, 3, 0]);
+        assert_eq!(s.green, [1, 1, 1, 0]);
+        assert_eq!(s.amber, [1, 0, 0, 0]);
+        assert_eq!(s.red, [1, 0, 2, 0]);
+        assert_eq!(s.percent_at(0), Some(200.0 / 3.0));
+        assert_eq!(s.percent_at(1), Some(100.0));
+        assert_eq!(s.percent_at(3), None);
+        assert!(!s.percent_valid[3] && s.percent[3] == 0.0);
+        assert_eq!(s.assignment_id, [100, 101, 102, 103]);
+    }
+
+    #[test]
+    fn ragged_columns_are_refused() {
+        let e = score_compliance(
+            AssignmentColumns {
+                assignment_id: &[1i64, 2],
+                person_id: &[1],
+                position_id: &[1, 2],
+            },
+            RequirementColumns {
+                position_id: &[],
+                competency_id: &[],
+            },
+            HoldingColumns {
+                person_id: &[],
+                competency_id: &[],
+                expiry: &[],
+                expiry_validity: None,
+            },
+            d(2026, 1, 1),
+            AmberWindow::ESR,
+        )
+        .unwrap_err();
+        assert!(matches!(e, Error::BulkInput { .. }), "{e}");
+        let e = score_compliance(
+            AssignmentColumns {
+                assignment_id: &[1i32],
+                person_id: &[1],
+                position_id: &[1],
+            },
+            RequirementColumns {
+                position_id: &[],
+                competency_id: &[],
+            },
+            HoldingColumns {
+                person_id: &[1; 9],
+                competency_id: &[1; 9],
+                expiry: &[1; 9],
+                expiry_validity: Some(Validity::new(&[0xff], 0)),
+            },
+            d(2026, 1, 1),
+            AmberWindow::ESR,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("bitmap"), "{e}");
+    }
+
+    #[test]
+    fn sparse_ids_and_many_competencies() {
+        // Ids far apart take the hash-map path; 130 competencies take three words per person.
+        let as_of = d(2026, 11, 22);
+        let base = days_since_epoch(as_of).unwrap();
+        let big = 1i64 << 50;
+        let a = [(big, big + 1, -big), (7, big + 1, 3)];
+        let r: Vec<(i64, i64)> = (0..130).map(|c| (-big, c * 1_000_000_007)).collect();
+        let h: Vec<(i64, i64, Option<i32>)> = (0..130)
+            .map(|c| {
+                (
+                    big + 1,
+                    c * 1_000_000_007,
+                    Some(base + (c as i32 % 3 - 1) * 60),
+                )
+            })
+            .collect();
+        let s = run(&a, &r, &h, as_of, AmberWindow::ESR, 1, false);
+        let want = reference(&a, &r, &h, as_of, AmberWindow::ESR);
+        assert_eq!(s.required[0], 130);
+        assert_eq!(
+            (s.green[0], s.amber[0], s.red[0]),
+            (want[0].green, want[0].amber, want[0].red)
+        );
+        assert_eq!(s.required[1], 0);
+    }
+
+    #[test]
+    fn threads_agree_on_large_input() {
+        // Enough holdings to take the parallel path.
+        let as_of = d(2026, 11, 22);
+        let base = days_since_epoch(as_of).unwrap();
+        // More assignments than the parallel threshold too.
+        let people = (PARALLEL_MIN_ROWS + 1_000) as i64;
+        let a: Vec<(i64, i64, i64)> = (0..people).map(|p| (p, p, p % 7)).collect();
+        let r: Vec<(i64, i64)> = (0..7)
+            .flat_map(|pos| (0..10).map(move |c| (pos, (c + pos) % 12)))
+            .collect();
+        let h: Vec<(i64, i64, Option<i32>)> = (0..300_000i64)
+            .map(|i| {
+                let e = (i * 7919 % 400) as i32 - 100;
+                (
+                    i % people,
+                    i * 31 % 12,
+                    if i % 13 == 0 { None } else { Some(base + e) },
+                )
+            })
+            .collect();
+        let one = run(&a, &r, &h, as_of, AmberWindow::ESR, 1, false);
+        let two = run(&a, &r, &h, as_of, AmberWindow::ESR, 2, true);
+        assert_eq!(one, two);
+        let sums = |s: &BulkScores<i64>| {
+            (
+                s.green.iter().sum::<u32>(),
+                s.amber.iter().sum::<u32>(),
+                s.red.iter().sum::<u32>(),
+            )
+        };
+        let want = reference(&a[..200], &r, &h, as_of, AmberWindow::ESR);
+        for (i, w) in want.iter().enumerate() {
+            assert_eq!(
+                (one.green[i], one.amber[i], one.red[i]),
+                (w.green, w.amber, w.red)
+            );
+        }
+        let (g, am, rd) = sums(&one);
+        assert!(g > 0 && am > 0 && rd > 0);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn bulk_matches_the_row_rules(
+            a in prop::collection::vec((0i64..50, 0i64..6, 0i64..5), 0..12),
+            r in prop::collection::vec((0i64..5, 0i64..8), 0..16),
+            h in prop::collection::vec((0i64..6, 0i64..9, prop::option::of(-200i32..200)), 0..40),
+            as_of in 17_000i32..21_000,
+            months in 0u32..7,
+            bitmap in any::<bool>(),
+        ) {
+            let as_of = date_from_days(as_of).unwrap();
+            let base = days_since_epoch(as_of).unwrap();
+            let h: Vec<_> = h.into_iter().map(|(p, c, e)| (p, c, e.map(|e| base + e))).collect();
+            let w = AmberWindow::months(months).unwrap();
+            let s = run(&a, &r, &h, as_of, w, 1, bitmap);
+            let want = reference(&a, &r, &h, as_of, w);
+            let mut totals = ComplianceCounts::default();
+            let mut got = ComplianceCounts::default();
+            for (i, c) in want.iter().enumerate() {
+                prop_assert_eq!(s.required[i], c.essential);
+                prop_assert_eq!((s.green[i], s.amber[i], s.red[i]), (c.green, c.amber, c.red));
+                prop_assert_eq!(s.percent_at(i), c.percent());
+                totals.merge(c);
+                got.merge(&ComplianceCounts { essential: s.required[i], green: s.green[i], amber: s.amber[i], red: s.red[i] });
+            }
+            prop_assert_eq!(totals, got);
+            let _ = BTreeMap::<i32, i32>::new();
+        }
+    }
+}
