@@ -115,23 +115,19 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// [`crate::SmsTemplate::new`] for what it must contain.
     pub fn set_sms_template(&self, actor: &Actor, vpd: VpdCode, template: &str) -> Result<()> {
         let template = crate::delivery::SmsTemplate::new(template)?;
-        let now = self.clock.now();
-        self.store.transaction(|tx| {
-            let who = authorise(tx, actor, vpd, Function::AdministerPortal, now)?;
-            let mut trust = trust_of(tx, vpd)?;
-            trust.settings.sms_template = template.clone();
-            tx.put_trust(&trust)?;
-            audit(
-                tx,
-                vpd,
-                now,
-                who,
-                AuditEvent::SettingChanged {
-                    setting: "SMS template".into(),
-                    value: template.as_str().to_owned(),
-                },
-            )
-        })
+        let value = template.as_str().to_owned();
+        self.change_settings(
+            actor,
+            vpd,
+            Function::AdministerPortal,
+            "SMS template",
+            value,
+            |settings| {
+                settings.sms_template = template;
+                Ok(())
+            },
+        )
+        .map(|_| ())
     }
 
     // ----- codes -------------------------------------------------------------------------------

@@ -370,7 +370,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         })
     }
 
-    fn change_settings(
+    pub(crate) fn change_settings(
         &self,
         actor: &Actor,
         vpd: VpdCode,
