@@ -1425,14 +1425,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     pub fn team(&self, session: SessionId) -> Result<Vec<TeamMember>> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let (s, trust, acc, held) = session_context(tx, session, now)?;
-            let ctx = context(&s, &trust, &acc, &held);
-            if let AccessDecision::Denied(denial) = decide(Function::ViewTeamRecords, &ctx) {
-                return Err(Error::NotPermitted {
-                    function: Function::ViewTeamRecords,
-                    denial,
-                });
-            }
+            let (s, _, acc, _) = permitted(tx, session, Function::ViewTeamRecords, now)?;
             let mut out = Vec::new();
             let mut seen = HashSet::new();
             let mut frontier: Vec<(AssignmentNumber, u32)> = tx
@@ -1659,6 +1652,21 @@ pub(crate) fn session_context(
     Ok((s, trust, acc, held))
 }
 
+/// The session's context, once it is known the session may use `function` now; otherwise
+/// [`Error::NotPermitted`] with the reason.
+pub(crate) fn permitted(
+    tx: &dyn StoreTx,
+    session: SessionId,
+    function: Function,
+    now: DateTime<Utc>,
+) -> Result<SessionContext> {
+    let (s, trust, acc, held) = session_context(tx, session, now)?;
+    if let AccessDecision::Denied(denial) = decide(function, &context(&s, &trust, &acc, &held)) {
+        return Err(Error::NotPermitted { function, denial });
+    }
+    Ok((s, trust, acc, held))
+}
+
 pub(crate) fn context<'a>(
     s: &Session,
     settings: &'a TrustSettings,
@@ -1816,16 +1824,7 @@ pub(crate) fn check_manage_mobile(
     session: SessionId,
     now: DateTime<Utc>,
 ) -> Result<(Session, Person)> {
-    let (s, trust, acc, held) = session_context(tx, session, now)?;
-    if let AccessDecision::Denied(denial) = decide(
-        Function::ManageInternetAccess,
-        &context(&s, &trust, &acc, &held),
-    ) {
-        return Err(Error::NotPermitted {
-            function: Function::ManageInternetAccess,
-            denial,
-        });
-    }
+    let (s, _, acc, _) = permitted(tx, session, Function::ManageInternetAccess, now)?;
     let person = person_of(tx, s.vpd, &acc.employee_number)?;
     Ok((s, person))
 }

@@ -29,6 +29,7 @@ use crate::compliance::{
 };
 use crate::error::{Error, Result};
 use crate::ids::{AssignmentNumber, EmployeeNumber, OrgUnitId, SessionId, VpdCode};
+use crate::service::permitted;
 use crate::store::{Store, StoreTx};
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -463,15 +464,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let now = self.clock.now();
         let as_of = as_of.unwrap_or_else(|| uk_date(now));
         self.store.transaction(|tx| {
-            let (s, trust, acc, held) = session_context(tx, session, now)?;
-            if let AccessDecision::Denied(denial) =
-                decide(Function::MyCompliance, &context(&s, &trust, &acc, &held))
-            {
-                return Err(Error::NotPermitted {
-                    function: Function::MyCompliance,
-                    denial,
-                });
-            }
+            let (s, _, acc, _) = permitted(tx, session, Function::MyCompliance, now)?;
             person_compliance_in(tx, s.vpd, &acc.employee_number, as_of)
         })
     }
@@ -506,15 +499,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let now = self.clock.now();
         let as_of = as_of.unwrap_or_else(|| uk_date(now));
         self.store.transaction(|tx| {
-            let (s, trust, acc, held) = session_context(tx, session, now)?;
-            if let AccessDecision::Denied(denial) =
-                decide(Function::TeamCompliance, &context(&s, &trust, &acc, &held))
-            {
-                return Err(Error::NotPermitted {
-                    function: Function::TeamCompliance,
-                    denial,
-                });
-            }
+            let (s, _, acc, _) = permitted(tx, session, Function::TeamCompliance, now)?;
             let vpd = s.vpd;
             let (rules, _) = rules_in(tx, vpd)?;
             let mut records: HashMap<EmployeeNumber, Vec<CompetenceRecord>> = HashMap::new();
