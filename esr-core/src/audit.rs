@@ -324,6 +324,87 @@ pub enum AuditEvent {
         /// Bad rows skipped.
         skipped: u64,
     },
+    // Certifications and enrolment
+    /// A certification was defined or redefined.
+    CertificationDefined {
+        /// Its name.
+        certification: String,
+        /// The competence it awards.
+        competence: String,
+        /// Valid for, in days.
+        validity_days: u64,
+    },
+    /// A learner subscribed to a certification.
+    Subscribed {
+        /// The learner.
+        subject: EmployeeNumber,
+        /// The certification.
+        certification: String,
+    },
+    /// A learner unsubscribed (the subscription is cancelled).
+    Unsubscribed {
+        /// The learner.
+        subject: EmployeeNumber,
+        /// The certification.
+        certification: String,
+    },
+    /// A learner enrolled in a class of a component.
+    Enrolled {
+        /// The learner.
+        subject: EmployeeNumber,
+        /// The certification.
+        certification: String,
+        /// The cycle (1: the first certification path).
+        cycle: u64,
+        /// The course.
+        course: String,
+        /// The class chosen.
+        class: String,
+    },
+    /// Learning progress was saved, or an eAssessment failed.
+    LearningProgress {
+        /// The learner.
+        subject: EmployeeNumber,
+        /// The certification.
+        certification: String,
+        /// The course.
+        course: String,
+        /// The performance status now, with progress or score.
+        performance: String,
+    },
+    /// A component was completed (a course Completed, an eAssessment Passed).
+    ComponentCompleted {
+        /// The learner.
+        subject: EmployeeNumber,
+        /// The certification.
+        certification: String,
+        /// The course.
+        course: String,
+        /// Completed or Passed (with the score).
+        performance: String,
+    },
+    /// A certification's completion rule was met and its competence awarded.
+    CertificationAwarded {
+        /// The learner.
+        subject: EmployeeNumber,
+        /// The certification.
+        certification: String,
+        /// The path completed.
+        path: String,
+        /// Completed on.
+        completed: String,
+        /// Valid through.
+        expiry: String,
+    },
+    /// Learning was reported that is not recorded against any certification.
+    LearningNotRecorded {
+        /// The learner.
+        subject: EmployeeNumber,
+        /// The course.
+        course: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl AuditEvent {
@@ -360,6 +441,14 @@ impl AuditEvent {
             Self::EquivalenceChanged { .. } => "equivalence_changed",
             Self::CompetenceRecorded { .. } => "competence_recorded",
             Self::CompetencesImported { .. } => "competences_imported",
+            Self::CertificationDefined { .. } => "certification_defined",
+            Self::Subscribed { .. } => "subscribed",
+            Self::Unsubscribed { .. } => "unsubscribed",
+            Self::Enrolled { .. } => "enrolled",
+            Self::LearningProgress { .. } => "learning_progress",
+            Self::ComponentCompleted { .. } => "component_completed",
+            Self::CertificationAwarded { .. } => "certification_awarded",
+            Self::LearningNotRecorded { .. } => "learning_not_recorded",
         }
     }
 
@@ -558,6 +647,78 @@ impl AuditEvent {
             Self::CompetencesImported { records, skipped } => vec![
                 ("records", records.to_string()),
                 ("skipped", skipped.to_string()),
+            ],
+            Self::CertificationDefined {
+                certification,
+                competence,
+                validity_days,
+            } => vec![
+                ("certification", certification.clone()),
+                ("competence", competence.clone()),
+                ("validity_days", validity_days.to_string()),
+            ],
+            Self::Subscribed {
+                subject,
+                certification,
+            }
+            | Self::Unsubscribed {
+                subject,
+                certification,
+            } => vec![
+                ("subject", subject.to_string()),
+                ("certification", certification.clone()),
+            ],
+            Self::Enrolled {
+                subject,
+                certification,
+                cycle,
+                course,
+                class,
+            } => vec![
+                ("subject", subject.to_string()),
+                ("certification", certification.clone()),
+                ("cycle", cycle.to_string()),
+                ("course", course.clone()),
+                ("class", class.clone()),
+            ],
+            Self::LearningProgress {
+                subject,
+                certification,
+                course,
+                performance,
+            }
+            | Self::ComponentCompleted {
+                subject,
+                certification,
+                course,
+                performance,
+            } => vec![
+                ("subject", subject.to_string()),
+                ("certification", certification.clone()),
+                ("course", course.clone()),
+                ("performance", performance.clone()),
+            ],
+            Self::CertificationAwarded {
+                subject,
+                certification,
+                path,
+                completed,
+                expiry,
+            } => vec![
+                ("subject", subject.to_string()),
+                ("certification", certification.clone()),
+                ("path", path.clone()),
+                ("completed", completed.clone()),
+                ("expiry", expiry.clone()),
+            ],
+            Self::LearningNotRecorded {
+                subject,
+                course,
+                reason,
+            } => vec![
+                ("subject", subject.to_string()),
+                ("course", course.clone()),
+                ("reason", reason.clone()),
             ],
         }
     }

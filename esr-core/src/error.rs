@@ -334,6 +334,39 @@ pub enum Error {
         /// Every bad row, with its line number and reason.
         problems: Vec<ImportProblem>,
     },
+    // ----- Certifications and enrolment --------------------------------------------------
+    /// The trust has no certification of this name.
+    #[error(
+        "trust {vpd} has no certification {name:?}; check the name against the trust's certifications"
+    )]
+    UnknownCertification {
+        /// The trust.
+        vpd: VpdCode,
+        /// The name asked for.
+        name: String,
+    },
+    /// The certification has no such component.
+    #[error(
+        "the certification {certification:?} has no component {course:?}; choose one of its courses or eAssessments"
+    )]
+    UnknownComponent {
+        /// The certification.
+        certification: String,
+        /// The course asked for.
+        course: String,
+    },
+    /// A learning transition is not allowed in the subscription's (or component's) state.
+    #[error("you cannot {action} {certification:?} now: {state}; {hint}")]
+    LearningRefused {
+        /// What was asked.
+        action: crate::certification::LearningAction,
+        /// The certification.
+        certification: String,
+        /// The state it was in (`the subscription is certified until 30-Nov-2028`).
+        state: String,
+        /// What to do instead.
+        hint: String,
+    },
 }
 
 impl Error {

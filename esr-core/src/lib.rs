@@ -47,6 +47,7 @@ mod account;
 mod assignment;
 mod audit;
 mod bulk;
+mod certification;
 mod clock;
 mod competence;
 mod competence_csv;
@@ -139,6 +140,16 @@ pub use compliance::{
     row_status, summarise, uk_date, worsening,
 };
 pub use service::{ComplianceReport, TeamCompliance, TeamComplianceMember};
+
+// Certifications and enrolment
+pub use certification::{
+    Allowed, Certification, CertificationPath, CertifiedPeriod, Component, ComponentKind,
+    ComponentStatus, CompletionRule, Enrolment, ExpiryBase, LearningAction,
+    MAX_LEARNING_DAYS, MAX_LEARNING_NAME_CHARS, MY_ELEARNING_LIMIT, NotRecordedReason,
+    Performance, PlayResult, Renewal, Subscription, SubscriptionState, SubscriptionStatus,
+    award_expiry, check_action, check_enrol, completion_met, subscription_status, window_opens,
+};
+pub use service::{LearningOutcome, PlayOutcome, SubscriptionView};
 
 /// Re-exported so embedders name the same `chrono` types as the library.
 pub use chrono;

@@ -24,6 +24,9 @@ use crate::competence::{
 use crate::compliance::ComplianceSettings;
 use chrono::NaiveDate;
 use compliance::{ComplianceTables, ComplianceUndo};
+mod learning;
+use crate::certification::{Certification, Enrolment, Subscription};
+use learning::{LearningTables, LearningUndo};
 
 /// Everything in memory behind one lock; a transaction holds the lock for its whole run and
 /// undoes its writes if it fails or panics.
@@ -53,6 +56,8 @@ struct State {
     challenges_by_destination: BTreeSet<(VpdCode, String, DateTime<Utc>, ChallengeId)>,
     // Compliance
     compliance: ComplianceTables,
+    // Certifications and enrolment
+    learning: LearningTables,
 }
 
 enum Undo {
@@ -66,6 +71,8 @@ enum Undo {
     Challenge(ChallengeId, Option<Challenge>),
     // Compliance
     Compliance(ComplianceUndo),
+    // Certifications and enrolment
+    Learning(LearningUndo),
 }
 
 impl InMemoryStore {
@@ -147,6 +154,7 @@ impl Drop for Tx<'_> {
                 }
                 // Compliance
                 Undo::Compliance(u) => s.compliance.undo(u),
+                Undo::Learning(u) => s.learning.undo(u),
             }
         }
     }
@@ -625,6 +633,90 @@ impl StoreTx for Tx<'_> {
         self.undo
             .push(Undo::Compliance(ComplianceUndo::Settings(vpd, old)));
         Ok(())
+    }
+
+    // ----- Certifications and enrolment --------------------------------------------------------
+    fn certification(&self, vpd: VpdCode, name: &str) -> Result<Option<Certification>> {
+        let t = self.state.learning.trust(vpd);
+        Ok(t.and_then(|t| t.certifications.get(name)).cloned())
+    }
+    fn put_certification(&mut self, c: &Certification) -> Result<()> {
+        let t = self.state.learning.trust_mut(c.vpd);
+        let old = t.certifications.insert(c.name.clone(), c.clone());
+        self.undo.push(Undo::Learning(LearningUndo::Certification(
+            c.vpd,
+            c.name.clone(),
+            old,
+        )));
+        Ok(())
+    }
+    fn certifications(&self, vpd: VpdCode) -> Result<Vec<Certification>> {
+        let t = self.state.learning.trust(vpd);
+        Ok(t.map(|t| t.certifications.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn subscription(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        certification: &str,
+    ) -> Result<Option<Subscription>> {
+        let t = self.state.learning.trust(vpd);
+        let k = (employee.clone(), certification.to_owned());
+        Ok(t.and_then(|t| t.subscriptions.get(&k)).cloned())
+    }
+    fn put_subscription(&mut self, s: &Subscription) -> Result<()> {
+        let k = (s.employee_number.clone(), s.certification.clone());
+        let t = self.state.learning.trust_mut(s.vpd);
+        let old = t.subscriptions.insert(k.clone(), s.clone());
+        self.undo
+            .push(Undo::Learning(LearningUndo::Subscription(s.vpd, k, old)));
+        Ok(())
+    }
+    fn subscriptions_of(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Vec<Subscription>> {
+        let t = self.state.learning.trust(vpd);
+        Ok(t.map(|t| {
+            t.subscriptions
+                .range((employee.clone(), String::new())..)
+                .take_while(|((e, _), _)| e == employee)
+                .map(|(_, s)| s.clone())
+                .collect()
+        })
+        .unwrap_or_default())
+    }
+
+    fn put_enrolment(&mut self, e: &Enrolment) -> Result<()> {
+        let k = (
+            e.employee_number.clone(),
+            e.certification.clone(),
+            e.cycle,
+            e.course.clone(),
+        );
+        let t = self.state.learning.trust_mut(e.vpd);
+        let old = t.enrolments.insert(k.clone(), e.clone());
+        self.undo
+            .push(Undo::Learning(LearningUndo::Enrolment(e.vpd, k, old)));
+        Ok(())
+    }
+    fn enrolments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Enrolment>> {
+        let t = self.state.learning.trust(vpd);
+        let mut v: Vec<Enrolment> = t
+            .map(|t| {
+                t.enrolments
+                    .range((employee.clone(), String::new(), 0, String::new())..)
+                    .take_while(|((e, ..), _)| e == employee)
+                    .map(|(_, x)| x.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Stable: ties keep the key order (certification, cycle, course).
+        v.sort_by_key(|e| e.enrolled_at);
+        Ok(v)
     }
 }
 

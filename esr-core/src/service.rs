@@ -2144,3 +2144,7 @@ fn pick_basis(
 // ----- Compliance ----------------------------------------------------------------------------
 mod compliance_ops;
 pub use compliance_ops::{ComplianceReport, TeamCompliance, TeamComplianceMember};
+
+// ----- Certifications and enrolment ----------------------------------------------------------
+mod learning_ops;
+pub use learning_ops::{LearningOutcome, PlayOutcome, SubscriptionView};

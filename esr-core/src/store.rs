@@ -182,7 +182,41 @@ pub trait StoreTx {
         vpd: VpdCode,
         settings: &ComplianceSettings,
     ) -> Result<()>;
+
+    // ----- Certifications and enrolment ------------------------------------------------------
+    // Every method is scoped by the trust's VPD code. The records are plain serialisable values:
+    // an adapter may keep each as one JSON document under the key given.
+
+    /// The trust's certification with this name (the key is trust and name, compared exactly).
+    fn certification(&self, vpd: VpdCode, name: &str) -> Result<Option<Certification>>;
+    /// Inserts or replaces a certification (by `certification.vpd` and `certification.name`).
+    fn put_certification(&mut self, certification: &Certification) -> Result<()>;
+    /// The trust's certifications, by name.
+    fn certifications(&self, vpd: VpdCode) -> Result<Vec<Certification>>;
+
+    /// A learner's subscription to a certification (key: trust, employee number, certification
+    /// name), whatever its state, cancelled included.
+    fn subscription(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        certification: &str,
+    ) -> Result<Option<Subscription>>;
+    /// Inserts or replaces a subscription (by trust, employee number and certification name).
+    fn put_subscription(&mut self, subscription: &Subscription) -> Result<()>;
+    /// A learner's subscriptions, cancelled included, by certification name.
+    fn subscriptions_of(&self, vpd: VpdCode, employee: &EmployeeNumber)
+    -> Result<Vec<Subscription>>;
+
+    /// Inserts or replaces an enrolment (by trust, employee number, certification, cycle and
+    /// course).
+    fn put_enrolment(&mut self, enrolment: &Enrolment) -> Result<()>;
+    /// A learner's enrolments in every certification and cycle, oldest first: by `enrolled_at`,
+    /// then certification, cycle and course.
+    fn enrolments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Enrolment>>;
 }
+
+use crate::certification::{Certification, Enrolment, Subscription};
 
 use crate::competence::{
     CompetenceDefinition, CompetenceName, CompetenceRecord, Equivalence, Requirement,

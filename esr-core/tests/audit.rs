@@ -537,6 +537,35 @@ impl StoreTx for TamperTx<'_> {
     fn put_compliance_settings(&mut self, vpd: VpdCode, s: &ComplianceSettings) -> Result<()> {
         self.inner.put_compliance_settings(vpd, s)
     }
+    fn certification(&self, vpd: VpdCode, name: &str) -> Result<Option<Certification>> {
+        self.inner.certification(vpd, name)
+    }
+    fn put_certification(&mut self, c: &Certification) -> Result<()> {
+        self.inner.put_certification(c)
+    }
+    fn certifications(&self, vpd: VpdCode) -> Result<Vec<Certification>> {
+        self.inner.certifications(vpd)
+    }
+    fn subscription(
+        &self,
+        vpd: VpdCode,
+        e: &EmployeeNumber,
+        certification: &str,
+    ) -> Result<Option<Subscription>> {
+        self.inner.subscription(vpd, e, certification)
+    }
+    fn put_subscription(&mut self, s: &Subscription) -> Result<()> {
+        self.inner.put_subscription(s)
+    }
+    fn subscriptions_of(&self, vpd: VpdCode, e: &EmployeeNumber) -> Result<Vec<Subscription>> {
+        self.inner.subscriptions_of(vpd, e)
+    }
+    fn put_enrolment(&mut self, e: &Enrolment) -> Result<()> {
+        self.inner.put_enrolment(e)
+    }
+    fn enrolments_of(&self, vpd: VpdCode, e: &EmployeeNumber) -> Result<Vec<Enrolment>> {
+        self.inner.enrolments_of(vpd, e)
+    }
 }
 
 /// A small trust over a [`TamperStore`]: 2 administrators, 4 staff, some log-ins.

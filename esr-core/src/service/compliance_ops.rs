@@ -646,7 +646,7 @@ fn catalogue_in(
     Ok(c)
 }
 
-fn active_competence(
+pub(crate) fn active_competence(
     tx: &dyn StoreTx,
     vpd: VpdCode,
     name: &CompetenceName,
