@@ -465,9 +465,8 @@ pub fn check_action(
             action,
             certification: certification.to_owned(),
             state: "you are not subscribed to it".into(),
-            hint:
-                "subscribe to the certification first, or your learning will not be recorded"
-                    .into(),
+            hint: "subscribe to the certification first, or your learning will not be recorded"
+                .into(),
         }),
         (_, Some(s @ S::Cancelled { .. })) => refuse(
             s.to_string(),
@@ -477,13 +476,11 @@ pub fn check_action(
         (A::Enrol | A::Play, Some(S::Subscribed { .. })) => Ok(Allowed::AsIs),
         (
             A::Enrol | A::Play,
-            Some(
-                S::RenewalWindowOpen { renewing: true, .. } | S::Expired { renewing: true, .. },
-            ),
+            Some(S::RenewalWindowOpen { renewing: true, .. } | S::Expired { renewing: true, .. }),
         ) => Ok(Allowed::AsIs),
-        (A::Enrol, Some(S::RenewalWindowOpen { .. })) => Ok(Allowed::NewCycle(
-            CertificationPath::Recertification,
-        )),
+        (A::Enrol, Some(S::RenewalWindowOpen { .. })) => {
+            Ok(Allowed::NewCycle(CertificationPath::Recertification))
+        }
         // Whether a certification that is not renewable may be taken again: see `check_enrol`.
         (A::Enrol, Some(S::Expired { .. })) => {
             Ok(Allowed::NewCycle(CertificationPath::Certification))
@@ -495,10 +492,7 @@ pub fn check_action(
         (A::Enrol | A::Play, Some(s @ S::Certified { window_opens, .. })) => refuse(
             s.to_string(),
             match window_opens {
-                Some(w) => format!(
-                    "nothing to do until the renewal window opens on {}",
-                    d(w)
-                ),
+                Some(w) => format!("nothing to do until the renewal window opens on {}", d(w)),
                 None => "it is not renewable; nothing more to do until it expires".into(),
             },
         ),
@@ -634,7 +628,10 @@ impl Enrolment {
                 hint,
             })
         };
-        if matches!(self.performance, Performance::Completed | Performance::Passed) {
+        if matches!(
+            self.performance,
+            Performance::Completed | Performance::Passed
+        ) {
             return refuse("it is done already; nothing more to record".into());
         }
         match (result, self.kind) {

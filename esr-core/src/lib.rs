@@ -143,11 +143,11 @@ pub use service::{ComplianceReport, TeamCompliance, TeamComplianceMember};
 
 // Certifications and enrolment
 pub use certification::{
-    Allowed, Certification, CertificationPath, CertifiedPeriod, Component, ComponentKind,
-    ComponentStatus, CompletionRule, Enrolment, ExpiryBase, LearningAction,
-    MAX_LEARNING_DAYS, MAX_LEARNING_NAME_CHARS, MY_ELEARNING_LIMIT, NotRecordedReason,
-    Performance, PlayResult, Renewal, Subscription, SubscriptionState, SubscriptionStatus,
-    award_expiry, check_action, check_enrol, completion_met, subscription_status, window_opens,
+    Allowed, Certification, CertificationPath, CertifiedPeriod, CompletionRule, Component,
+    ComponentKind, ComponentStatus, Enrolment, ExpiryBase, LearningAction, MAX_LEARNING_DAYS,
+    MAX_LEARNING_NAME_CHARS, MY_ELEARNING_LIMIT, NotRecordedReason, Performance, PlayResult,
+    Renewal, Subscription, SubscriptionState, SubscriptionStatus, award_expiry, check_action,
+    check_enrol, completion_met, subscription_status, window_opens,
 };
 pub use service::{LearningOutcome, PlayOutcome, SubscriptionView};
 

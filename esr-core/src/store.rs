@@ -205,8 +205,11 @@ pub trait StoreTx {
     /// Inserts or replaces a subscription (by trust, employee number and certification name).
     fn put_subscription(&mut self, subscription: &Subscription) -> Result<()>;
     /// A learner's subscriptions, cancelled included, by certification name.
-    fn subscriptions_of(&self, vpd: VpdCode, employee: &EmployeeNumber)
-    -> Result<Vec<Subscription>>;
+    fn subscriptions_of(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Vec<Subscription>>;
 
     /// Inserts or replaces an enrolment (by trust, employee number, certification, cycle and
     /// course).

@@ -617,8 +617,5 @@ fn play_in(
         )?;
         awarded = Some(record);
     }
-    Ok(PlayOutcome {
-        enrolment,
-        awarded,
-    })
+    Ok(PlayOutcome { enrolment, awarded })
 }
