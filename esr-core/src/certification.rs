@@ -986,4 +986,40 @@ mod tests {
         assert!(check_action(LearningAction::Subscribe, &c.name, Some(expired)).is_err());
         assert!(check_action(LearningAction::Enrol, &c.name, None).is_err());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn an_expiry_never_precedes_its_completion(
+                validity in 1u32..=MAX_LEARNING_DAYS,
+                window in 1u32..=MAX_LEARNING_DAYS,
+                keep in any::<bool>(),
+                renewable in any::<bool>(),
+                completed in 0i64..40_000,
+                previous in proptest::option::of((0i64..40_000, 0u32..=MAX_LEARNING_DAYS)),
+            ) {
+                let epoch = d(1990, 1, 1);
+                let day = |n: i64| epoch + chrono::TimeDelta::days(n);
+                let mut c = cert(CompletionRule::AllComponents, None);
+                c.validity_days = validity;
+                c.renewal = renewable.then_some(Renewal {
+                    window_days: window.min(validity),
+                    base: if keep { ExpiryBase::PreviousExpiry } else { ExpiryBase::CompletionDate },
+                });
+                let previous = previous.map(|(at, len)| CertifiedPeriod {
+                    completed: day(at),
+                    expiry: plus_days(day(at), len).unwrap(),
+                });
+                let completed = day(completed);
+                let expiry = award_expiry(&c, previous, completed).unwrap();
+                prop_assert!(expiry > completed);
+                // Never longer than the validity plus what was left of the previous award.
+                let left = previous.map_or(0, |p| (p.expiry - completed).num_days().max(0));
+                prop_assert!((expiry - completed).num_days() <= i64::from(validity) + left);
+            }
+        }
+    }
 }

@@ -371,6 +371,8 @@ fn run() -> Result<(), Error> {
 
     // Compliance
     compliance_day(&esr, &t)?;
+    // Certifications and enrolment
+    learning_day(&esr, &t)?;
     Ok(())
 }
 
@@ -717,4 +719,220 @@ fn status_word(s: esr_core::ComplianceStatus) -> &'static str {
         esr_core::ComplianceStatus::Green => "Green",
         esr_core::ComplianceStatus::Blue => "Blue",
     }
+}
+
+// ----- Certifications and enrolment ------------------------------------------------------------
+
+/// One member of staff fixes a Red Conflict Resolution row: Find Learning, subscribe, enrol in
+/// each component, play (with progress saved, a failed eAssessment and a retry) and pass, and
+/// My Compliance turns the row Green at once. Generic over the store, like the rest of the day.
+fn learning_day<S: esr_core::Store, C: esr_core::Clock>(
+    esr: &Esr<S, C>,
+    t: &esr_examples::BuiltTrust,
+) -> Result<(), Error> {
+    use esr_core::{
+        Certification, CompetenceLevel, CompletionRule, ComplianceStatus, Component, ComponentKind,
+        ExpiryBase, LearningOutcome, PersonCompliance, PlayResult, Renewal, cstf, format_esr_date,
+        format_percent,
+    };
+
+    heading("Certifications: a Red Conflict Resolution row turns Green");
+    let vpd = t.vpd;
+    let today = esr.uk_today();
+    let learning = Actor::system("learning and development team")?;
+    let competence = cstf("NHS Conflict Resolution (England) - 3 Years")?;
+    let name = "297 Core Skills - NHS Conflict Resolution - 3 Years";
+    let part = |p: &str| format!("297 NHS Conflict Resolution - {p}");
+    let component = |p: &str, kind| Component {
+        course: part(p),
+        kind,
+        classes: vec!["e-Learning".into()],
+    };
+    esr.define_certification(
+        &learning,
+        Certification {
+            vpd,
+            name: name.into(),
+            competence: competence.clone(),
+            level: CompetenceLevel::assessed(),
+            validity_days: 1095,
+            completion_window_days: 1095,
+            renewal: Some(Renewal {
+                window_days: 90,
+                base: ExpiryBase::PreviousExpiry,
+            }),
+            mandatory: true,
+            components: vec![
+                component("Part 1", ComponentKind::Course),
+                component("Part 2", ComponentKind::Course),
+                component("eAssessment", ComponentKind::EAssessment),
+            ],
+            completion_rule: CompletionRule::AllComponents,
+        },
+    )?;
+
+    // Someone whose Conflict Resolution record has lapsed (or was never held) and whose other
+    // core skills are in date: the 90% of the user guide's screenshots.
+    let valid = |r: &esr_core::CompetenceRecord| r.expiry.is_none_or(|e| e >= today);
+    let mut learner = None;
+    for m in &t.staff {
+        let records = esr.competence_records(&learning, vpd, &m.employee_number)?;
+        let holds =
+            |c: &esr_core::CompetenceName| records.iter().any(|r| &r.competence == c && valid(r));
+        let others = esr_core::CSTF_TITLES
+            .iter()
+            .filter_map(|t| cstf(t).ok())
+            .filter(|c| *c != competence)
+            .all(|c| holds(&c));
+        let sepsis = records
+            .iter()
+            .any(|r| r.competence.title().starts_with("Sepsis") && valid(r));
+        if !holds(&competence) && others && sepsis {
+            learner = Some(m);
+            break;
+        }
+    }
+    let learner = learner.ok_or(Error::Storage(
+        "nobody lacks only Conflict Resolution; change the seed".into(),
+    ))?;
+    let card = SmartcardAuthentication::verified_by_caller("UUID-LEARNER-0001")?;
+    let session = esr.log_in_with_smartcard(&learner.username, &card)?;
+    let me = Actor::Session(session.id);
+    let emp = &learner.employee_number;
+    let show = |title: &str, c: &PersonCompliance| {
+        println!("  {title}: {} ({})", learner.name, learner.username);
+        for a in &c.assignments {
+            println!(
+                "    {} - {}   Compliance Percentage {}",
+                a.assignment,
+                a.title,
+                format_percent(a.percent())
+            );
+            for r in a.required_only() {
+                let mark = match r.status {
+                    Some(ComplianceStatus::Red) => "RED",
+                    Some(s) if r.competence == competence => {
+                        if s == ComplianceStatus::Green {
+                            "Green <-"
+                        } else {
+                            "Amber <-"
+                        }
+                    }
+                    _ => "",
+                };
+                if r.competence == competence || !mark.is_empty() {
+                    println!(
+                        "      {:<62} {:>11}  {}",
+                        r.competence.display_name(),
+                        r.holding
+                            .expiry()
+                            .map(format_esr_date)
+                            .unwrap_or_else(|| "not held".into()),
+                        mark
+                    );
+                }
+            }
+        }
+    };
+    show(
+        "My Compliance before",
+        &esr.my_compliance(session.id, None)?,
+    );
+
+    println!("\n  plays Part 1 straight from the catalogue, before subscribing:");
+    if let LearningOutcome::NotRecorded(why) =
+        esr.record_learning(&me, vpd, emp, &part("Part 1"), PlayResult::Completed)?
+    {
+        println!("    not recorded against any certification: {why}");
+    }
+
+    println!("  Find Learning for {}:", competence.display_name());
+    for c in esr.certifications_for(vpd, &competence)? {
+        println!(
+            "    {}   valid {} Day(s)   {}   renewable: {}",
+            c.name,
+            c.validity_days,
+            c.level,
+            if c.renewal.is_some() { "Yes" } else { "No" }
+        );
+    }
+    let sub = esr.subscribe(&me, vpd, emp, name)?;
+    println!(
+        "  Subscribe -> Finish: complete by {}",
+        format_esr_date(sub.due)
+    );
+    for p in ["Part 1", "Part 2", "eAssessment"] {
+        esr.enrol(&me, vpd, emp, name, &part(p), "e-Learning")?;
+    }
+    let components = |title: &str| -> Result<(), Error> {
+        println!("  {title}:");
+        for v in esr.subscriptions(&me, vpd, emp)? {
+            if v.subscription.certification != name {
+                continue;
+            }
+            for e in &v.enrolments {
+                println!(
+                    "    {:<44} {:<10} {:<14} {}",
+                    e.course,
+                    e.status.to_string(),
+                    e.performance.to_string(),
+                    e.score.map(|s| format!("score {s}%")).unwrap_or_default()
+                );
+            }
+            println!("    subscription: {}", v.status);
+        }
+        Ok(())
+    };
+    components("Components, enrolled in the e-Learning class")?;
+
+    let play =
+        |p: &str, r: PlayResult, what: &str| -> Result<Option<esr_core::CompetenceRecord>, Error> {
+            let out = esr.play(&me, vpd, emp, name, &part(p), r)?;
+            println!("    {p:<12} {what:<38} -> {}", out.enrolment.performance);
+            Ok(out.awarded)
+        };
+    println!("  Play:");
+    play(
+        "Part 1",
+        PlayResult::Progress(60),
+        "Home icon at 60%: progress saved",
+    )?;
+    play("Part 1", PlayResult::Completed, "resumes and finishes")?;
+    play("Part 2", PlayResult::Completed, "finishes")?;
+    if let Err(e) = esr.play(
+        &me,
+        vpd,
+        emp,
+        name,
+        &part("eAssessment"),
+        PlayResult::Completed,
+    ) {
+        println!("    eAssessment  views every page, answers nothing     -> refused:\n      {e}");
+    }
+    play("eAssessment", PlayResult::Failed(60), "scores 60%")?;
+    let awarded = play(
+        "eAssessment",
+        PlayResult::Passed(85),
+        "retries and scores 85%",
+    )?;
+    if let Some(r) = awarded {
+        println!(
+            "  certification complete: {} awarded at {}, achieved {}, expires {}",
+            r.competence.display_name(),
+            r.level,
+            format_esr_date(r.achieved),
+            r.expiry.map(format_esr_date).unwrap_or_default()
+        );
+    }
+    components("Components")?;
+    show("My Compliance after", &esr.my_compliance(session.id, None)?);
+    if let Err(e) = esr.enrol(&me, vpd, emp, name, &part("Part 1"), "e-Learning") {
+        println!("  enrolling again at once: {e}");
+    }
+    println!("  My e-Learning (mandatory only, most recent first):");
+    for e in esr.my_elearning(session.id, true)? {
+        println!("    {:<44} Status: {}", e.course, e.performance);
+    }
+    esr.log_out(session.id)?;
+    Ok(())
 }
