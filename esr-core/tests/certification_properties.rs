@@ -137,7 +137,7 @@ proptest! {
                     fx.esr.play(&actor, v, &e, NAME, COURSES[c].0, r).ok().map(|o| (c, r, o))
                 }
                 Op::Report(c, r) => match fx.esr.record_learning(&actor, v, &e, COURSES[c].0, r) {
-                    Ok(LearningOutcome::Recorded { outcome, .. }) => Some((c, r, outcome)),
+                    Ok(LearningOutcome::Recorded { outcome, .. }) => Some((c, r, *outcome)),
                     _ => None,
                 },
                 Op::Advance(days) => { fx.clock.advance(TimeDelta::days(days)); None }

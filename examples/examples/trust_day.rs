@@ -907,7 +907,7 @@ fn learning_day<S: esr_core::Store, C: esr_core::Clock>(
         &part("eAssessment"),
         PlayResult::Completed,
     ) {
-        println!("    eAssessment  views every page, answers nothing     -> refused:\n      {e}");
+        println!("    eAssessment  views every page, answers nothing      -> refused:\n      {e}");
     }
     play("eAssessment", PlayResult::Failed(60), "scores 60%")?;
     let awarded = play(

@@ -64,7 +64,7 @@ pub enum LearningOutcome {
         /// The certification.
         certification: String,
         /// What it did.
-        outcome: PlayOutcome,
+        outcome: Box<PlayOutcome>,
     },
     /// Not recorded against any certification (and audited as such).
     NotRecorded(NotRecordedReason),
@@ -362,7 +362,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                     Ok(outcome) => {
                         return Ok(LearningOutcome::Recorded {
                             certification: cert.name.clone(),
-                            outcome,
+                            outcome: Box::new(outcome),
                         });
                     }
                     Err(e @ Error::LearningRefused { .. }) => {
