@@ -418,6 +418,19 @@ fn a_cancelled_subscription_awards_nothing_and_subscribing_again_starts_afresh()
     let again = fx.esr.subscribe(&me, v, e, CR).unwrap();
     assert_eq!(again.cycle, 2);
     fx.esr.enrol(&me, v, e, CR, EASSESS, CLASS).unwrap();
+    // My e-Learning shows the new enrolment and what was finished before, not the stale
+    // eAssessment of the cancelled cycle.
+    let shown: Vec<(String, u32)> = fx
+        .esr
+        .my_elearning(s, false)
+        .unwrap()
+        .into_iter()
+        .map(|x| (x.course, x.cycle))
+        .collect();
+    assert_eq!(
+        shown,
+        vec![(EASSESS.into(), 2), (PART2.into(), 1), (PART1.into(), 1)]
+    );
     let out = fx
         .esr
         .play(&me, v, e, CR, EASSESS, PlayResult::Passed(100))
@@ -710,6 +723,19 @@ fn who_may_define_and_act_on_learning() {
     fx.esr
         .enrol(&admin_s, v, colleague.employee(), CR, PART1, CLASS)
         .unwrap();
+    // Reading someone else's learning is audited.
+    let n = audit_len(&fx);
+    let view = fx
+        .esr
+        .subscriptions(&admin_s, v, colleague.employee())
+        .unwrap();
+    assert_eq!(view[0].enrolments.len(), 1);
+    assert_eq!(audit_len(&fx), n + 1);
+    assert_eq!(audit_kinds(&fx).last(), Some(&"record_viewed"));
+    assert!(matches!(
+        fx.esr.subscriptions(&emma_s, v, colleague.employee()),
+        Err(Error::NotPermitted { .. })
+    ));
     // Another trust's session is refused.
     let other = Fixture::builder().trust("297").trust("999").build();
     let stranger = other.staff_at(vpd("999"), "Sam", "Jones", "Ward 5", None);

@@ -398,7 +398,8 @@ impl<S: Store, C: Clock> Esr<S, C> {
     }
 
     /// A learner's subscriptions (cancelled included), each with its status today and the
-    /// enrolments of its current cycle, by certification name.
+    /// enrolments of its current cycle, by certification name. A user reading someone else's
+    /// learning needs Learning administration, and the read is audited.
     pub fn subscriptions(
         &self,
         actor: &Actor,
@@ -408,7 +409,19 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let now = self.clock.now();
         let today = uk_date(now);
         self.store.transaction(|tx| {
-            learner(tx, actor, vpd, employee, now)?;
+            let (who, other) = learner_for(tx, actor, vpd, employee, now)?;
+            if other {
+                audit(
+                    tx,
+                    vpd,
+                    now,
+                    who,
+                    AuditEvent::RecordViewed {
+                        subject: employee.clone(),
+                        basis: "Learning administration (learning)".to_owned(),
+                    },
+                )?;
+            }
             let mut out = Vec::new();
             for sub in tx.subscriptions_of(vpd, employee)? {
                 let cert = certification_of(tx, vpd, &sub.certification)?;
@@ -431,25 +444,33 @@ impl<S: Store, C: Clock> Esr<S, C> {
 
     /// My e-Learning: the session's user's enrolments, most recent first, at most twenty
     /// ([`MY_ELEARNING_LIMIT`]); only mandatory learning when `mandatory_only`. Enrolments of a
-    /// cancelled subscription are not shown. Needs My e-Learning.
+    /// cancelled subscription, and unfinished ones of a superseded cycle, are not shown. Needs My
+    /// e-Learning.
     pub fn my_elearning(&self, session: SessionId, mandatory_only: bool) -> Result<Vec<Enrolment>> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
             let (s, _, acc, _) = permitted(tx, session, Function::ELearning, now)?;
             let vpd = s.vpd;
             let employee = acc.employee_number;
-            let cancelled: Vec<String> = tx
+            // Enrolments of a cancelled subscription, and the unfinished ones of a superseded
+            // cycle, can no longer be played: they are not shown.
+            let current: Vec<(String, u32)> = tx
                 .subscriptions_of(vpd, &employee)?
                 .into_iter()
-                .filter(|x| matches!(x.state, SubscriptionState::Cancelled(_)))
-                .map(|x| x.certification)
+                .filter(|x| !matches!(x.state, SubscriptionState::Cancelled(_)))
+                .map(|x| (x.certification, x.cycle))
                 .collect();
+            let shown = |e: &Enrolment| {
+                current
+                    .iter()
+                    .any(|(c, cycle)| *c == e.certification && (*cycle == e.cycle || e.is_done()))
+            };
             Ok(tx
                 .enrolments_of(vpd, &employee)?
                 .into_iter()
                 .rev()
                 .filter(|e| !mandatory_only || e.mandatory)
-                .filter(|e| !cancelled.contains(&e.certification))
+                .filter(|e| shown(e))
                 .take(MY_ELEARNING_LIMIT)
                 .collect())
         })
@@ -465,7 +486,19 @@ fn learner(
     employee: &EmployeeNumber,
     now: DateTime<Utc>,
 ) -> Result<AuditActor> {
+    Ok(learner_for(tx, actor, vpd, employee, now)?.0)
+}
+
+/// [`learner`], and whether the actor is a user acting on someone else's learning.
+fn learner_for(
+    tx: &dyn StoreTx,
+    actor: &Actor,
+    vpd: VpdCode,
+    employee: &EmployeeNumber,
+    now: DateTime<Utc>,
+) -> Result<(AuditActor, bool)> {
     trust_of(tx, vpd)?;
+    let mut other = false;
     let who = match actor {
         Actor::System(p) => AuditActor::System(p.clone()),
         Actor::Session(id) => {
@@ -477,10 +510,11 @@ fn learner(
                     found: s.vpd,
                 });
             }
-            let function = if acc.employee_number == *employee {
-                Function::ELearning
-            } else {
+            other = acc.employee_number != *employee;
+            let function = if other {
                 Function::AdministerLearning
+            } else {
+                Function::ELearning
             };
             if let AccessDecision::Denied(denial) =
                 decide(function, &context(&s, &trust, &acc, &held))
@@ -491,7 +525,7 @@ fn learner(
         }
     };
     person_of(tx, vpd, employee)?;
-    Ok(who)
+    Ok((who, other))
 }
 
 fn certification_of(tx: &dyn StoreTx, vpd: VpdCode, name: &str) -> Result<Certification> {
