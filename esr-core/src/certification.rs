@@ -112,8 +112,9 @@ pub struct Certification {
     /// "Completed certification is valid for N Day(s)": the award expires this many days after
     /// its base date.
     pub validity_days: u32,
-    /// "You must complete this certification in N Day(s)": from subscribing (or from the
-    /// expiry of the previous award, for a renewal).
+    /// "You must complete this certification in N Day(s)": counted from subscribing, or from
+    /// enrolling again after an expiry. A renewal inside the window is due by the current
+    /// award's expiry.
     pub completion_window_days: u32,
     /// `None`: not renewable.
     pub renewal: Option<Renewal>,
