@@ -7,85 +7,85 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
 create_exception!(
-    _esr,
+    esr,
     EsrError,
     PyException,
     "Base class of every error raised by esr."
 );
 create_exception!(
-    _esr,
+    esr,
     InvalidInputError,
     EsrError,
     "A value given to esr is not valid (or a password does not meet the policy)."
 );
 create_exception!(
-    _esr,
+    esr,
     ImportRejectedError,
     InvalidInputError,
     "A competence import was refused and nothing was imported."
 );
 create_exception!(
-    _esr,
+    esr,
     NotFoundError,
     EsrError,
     "Something named does not exist: a trust, unit, person, account, assignment, competence."
 );
 create_exception!(
-    _esr,
+    esr,
     ConflictError,
     EsrError,
     "The change conflicts with what is stored: a duplicate, a cycle, a held URP, a rule on user administrators."
 );
 create_exception!(
-    _esr,
+    esr,
     LogInError,
     EsrError,
     "A log-in was refused: wrong credentials, or the account cannot log in now."
 );
 create_exception!(
-    _esr,
+    esr,
     AccountLockedError,
     LogInError,
     "The account is locked after too many failed log-ins."
 );
 create_exception!(
-    _esr,
+    esr,
     SessionError,
     EsrError,
     "The session is unknown, ended or expired: log in again."
 );
 create_exception!(
-    _esr,
+    esr,
     NotPermittedError,
     EsrError,
     "The actor may not do this: the function, the record or the grant is not allowed."
 );
 create_exception!(
-    _esr,
+    esr,
     PasscodeError,
     EsrError,
     "A one-time passcode or recovery link problem."
 );
 create_exception!(
-    _esr,
+    esr,
     RateLimitedError,
     PasscodeError,
     "Too many codes, or a code sent moments ago; see retry_after_seconds."
 );
 create_exception!(
-    _esr,
+    esr,
     DeliveryError,
     EsrError,
     "A text or e-mail could not be handed to the sender; nothing was stored."
 );
 create_exception!(
-    _esr,
+    esr,
     AuditError,
     EsrError,
     "The audit trail fails verification: treat it as tampered with."
 );
 create_exception!(
-    _esr,
+    esr,
     StorageError,
     EsrError,
     "The store or the random number generator failed; nothing was changed."

@@ -285,6 +285,11 @@ record!(
 record!(
     /// The head of a verified audit trail: keep it outside the store.
     AuditHead { seq: u64, hash: String }
+    /// A head kept outside the store (its sequence number and hash), to verify against.
+    #[new]
+    fn new(seq: u64, hash: String) -> Self {
+        Self { seq, hash }
+    }
 );
 record!(
     /// A code that was sent: where (masked), until when, time and attempts left.
