@@ -3,8 +3,8 @@
 
 use crate::errors::InvalidInputError;
 use crate::types::{parse, utc};
-use esr_core::chrono::{DateTime, TimeDelta, Utc};
 use esr_core::Clock;
+use esr_core::chrono::{DateTime, TimeDelta, Utc};
 use pyo3::prelude::*;
 use std::sync::Arc;
 
@@ -207,7 +207,10 @@ impl EmailMessage {
 /// an exception it raises becomes a DeliveryError (nothing is stored).
 pub(crate) struct PySender(pub(crate) Py<PyAny>);
 
-fn call_sender(f: &Py<PyAny>, make: impl FnOnce(Python<'_>) -> PyResult<Py<PyAny>>) -> Result<(), String> {
+fn call_sender(
+    f: &Py<PyAny>,
+    make: impl FnOnce(Python<'_>) -> PyResult<Py<PyAny>>,
+) -> Result<(), String> {
     Python::attach(|py| {
         let message = make(py).map_err(|e| e.to_string())?;
         f.call1(py, (message,))

@@ -156,7 +156,10 @@ pub(crate) fn to_py(e: Error) -> PyErr {
 fn rate_limited(msg: String, retry_after_seconds: i64) -> PyErr {
     Python::attach(|py| {
         let err = RateLimitedError::new_err(msg);
-        match err.value(py).setattr("retry_after_seconds", retry_after_seconds) {
+        match err
+            .value(py)
+            .setattr("retry_after_seconds", retry_after_seconds)
+        {
             Ok(()) => err,
             Err(e) => e,
         }

@@ -13,7 +13,7 @@ use crate::types::{
 use esr_core::chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use esr_core::{
     Actor, Approval, ChallengeId, Clock, CompetenceLevel, CompetenceName, Config, EmployeeNumber,
-    Function, GrantScope, InMemoryStore, OrgUnitId, Password, PasscodeKey, PasscodeKeys,
+    Function, GrantScope, InMemoryStore, OrgUnitId, PasscodeKey, PasscodeKeys, Password,
     RecordExpiry, RequirementTarget, SessionId, Urp, Username, VpdCode,
 };
 use pyo3::prelude::*;
@@ -108,8 +108,16 @@ impl Session {
                 esr_core::Channel::Hscn => "HSCN",
                 _ => "INTERNET",
             },
-            if self.inner.is_upgraded() { "True" } else { "False" },
-            if self.inner.ended.is_some() { "True" } else { "False" },
+            if self.inner.is_upgraded() {
+                "True"
+            } else {
+                "False"
+            },
+            if self.inner.ended.is_some() {
+                "True"
+            } else {
+                "False"
+            },
             self.id.audit_ref()
         )
     }
@@ -177,7 +185,10 @@ impl VerifyOutcome {
             s.push_str(&format!(", session={}", sess.__repr__()));
         }
         if let Some(m) = &self.mobile_masked {
-            s.push_str(&format!(", mobile_masked='{m}', mobile_changed={}", if self.mobile_changed { "True" } else { "False" }));
+            s.push_str(&format!(
+                ", mobile_masked='{m}', mobile_changed={}",
+                if self.mobile_changed { "True" } else { "False" }
+            ));
         }
         s.push(')');
         s
@@ -343,7 +354,11 @@ impl Esr {
     /// Replaces the passcode key ring: `current` is (key id, secret); `retired` keys still
     /// verify codes made with them.
     #[pyo3(signature = (current, retired=Vec::new()))]
-    fn set_passcode_keys(&self, current: (String, Vec<u8>), retired: Vec<(String, Vec<u8>)>) -> PyResult<()> {
+    fn set_passcode_keys(
+        &self,
+        current: (String, Vec<u8>),
+        retired: Vec<(String, Vec<u8>)>,
+    ) -> PyResult<()> {
         let mut ring = PasscodeKeys::new(key_of(&current.0, &current.1)?);
         for (id, secret) in retired {
             ring = ring.with_retired(key_of(&id, &secret)?).map_err(to_py)?;
@@ -751,7 +766,12 @@ impl Esr {
     }
 
     /// Whether the session may use `function` (by name, "Team Compliance"), and if not why.
-    fn decide(&self, py: Python<'_>, session: &Session, function: &str) -> PyResult<AccessDecision> {
+    fn decide(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        function: &str,
+    ) -> PyResult<AccessDecision> {
         let id = session.id;
         let f = function_of(function)?;
         let d = self.run(py, |c| c.decide(id, f))?;
@@ -852,9 +872,7 @@ impl Esr {
         };
         let scope = match org_units {
             None => GrantScope::WholeTrust,
-            Some(us) => GrantScope::OrgUnits(
-                us.iter().map(|u| parse(u)).collect::<PyResult<_>>()?,
-            ),
+            Some(us) => GrantScope::OrgUnits(us.iter().map(|u| parse(u)).collect::<PyResult<_>>()?),
         };
         let request = esr_core::GrantRequest {
             holder: parse(holder)?,
@@ -1106,8 +1124,10 @@ impl Esr {
         date_of_birth: NaiveDate,
     ) -> PyResult<&'static str> {
         let vpd: VpdCode = parse(vpd)?;
-        self.run(py, |c| c.request_username_reminder(vpd, email, date_of_birth))
-            .map(|r| r.message())
+        self.run(py, |c| {
+            c.request_username_reminder(vpd, email, date_of_birth)
+        })
+        .map(|r| r.message())
     }
 
     /// Asks for a link that unlocks a locked account; otherwise as request_username_reminder.

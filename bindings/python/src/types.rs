@@ -14,9 +14,9 @@ pub(crate) fn parse<T: FromStr<Err = esr_core::Error>>(text: &str) -> PyResult<T
 
 /// A timezone-aware datetime as a UTC instant; a naive one is refused.
 pub(crate) fn utc(value: &Bound<'_, PyAny>) -> PyResult<DateTime<Utc>> {
-    let dt = value.cast::<PyDateTime>().map_err(|_| {
-        InvalidInputError::new_err("invalid datetime: give a datetime.datetime")
-    })?;
+    let dt = value
+        .cast::<PyDateTime>()
+        .map_err(|_| InvalidInputError::new_err("invalid datetime: give a datetime.datetime"))?;
     if dt.getattr("tzinfo")?.is_none() {
         return Err(InvalidInputError::new_err(
             "invalid datetime: it is naive (no tzinfo); give a timezone-aware datetime, such as datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)",
