@@ -18,6 +18,7 @@ timeit runs, per call.
 from __future__ import annotations
 
 import statistics
+import sys
 import timeit
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timezone
@@ -26,7 +27,7 @@ import pyotp
 
 import esr
 
-CALLS = 2_000  # calls per timed run
+CALLS = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000  # calls per timed run
 REPEATS = 7  # timed runs; the median is reported
 VPD = "297"
 

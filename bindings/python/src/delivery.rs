@@ -1,7 +1,7 @@
 //! Time and delivery for the Python service: an injectable manual clock, the in-memory
 //! outbox, and Python callables as SMS and e-mail senders.
 
-use crate::errors::InvalidInputError;
+use crate::errors::{InvalidInputError, to_py};
 use crate::types::{parse, utc};
 use esr_core::Clock;
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
@@ -74,15 +74,23 @@ impl Outbox {
     }
 
     /// The code in the newest text to `mobile` (typed as people type it), or None.
-    fn last_code_to(&self, mobile: &str) -> PyResult<Option<String>> {
-        let to: esr_core::MobileNumber = parse(mobile)?;
-        Ok(self.0.last_code_to(&to))
+    fn last_code_to(&self, py: Python<'_>, mobile: &str) -> PyResult<Option<String>> {
+        let outbox = &*self.0;
+        py.detach(|| {
+            let to: esr_core::MobileNumber = mobile.parse()?;
+            Ok(outbox.last_code_to(&to))
+        })
+        .map_err(to_py)
     }
 
     /// The newest text to `mobile`, or None.
-    fn last_sms_to(&self, mobile: &str) -> PyResult<Option<SmsMessage>> {
-        let to: esr_core::MobileNumber = parse(mobile)?;
-        Ok(self.0.last_sms_to(&to).map(SmsMessage))
+    fn last_sms_to(&self, py: Python<'_>, mobile: &str) -> PyResult<Option<SmsMessage>> {
+        let outbox = &*self.0;
+        py.detach(|| {
+            let to: esr_core::MobileNumber = mobile.parse()?;
+            Ok(outbox.last_sms_to(&to).map(SmsMessage))
+        })
+        .map_err(to_py)
     }
 
     /// The newest e-mail to `address`, or None.

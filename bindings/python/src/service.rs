@@ -811,10 +811,13 @@ impl Esr {
         session: &Session,
         mobile: &str,
     ) -> PyResult<Person> {
-        let m = parse(mobile)?;
-        let conf = esr_core::MobileConfirmation::verified_by_caller(session.id, m);
-        self.run(py, |c| c.register_mobile(session.id, &conf))
-            .map(Into::into)
+        let id = session.id;
+        // Parsing a number runs libphonenumber's patterns: done with the interpreter released.
+        self.run(py, |c| {
+            let conf = esr_core::MobileConfirmation::verified_by_caller(id, mobile.parse()?);
+            c.register_mobile(id, &conf)
+        })
+        .map(Into::into)
     }
 
     // ----- URPs ---------------------------------------------------------------------------

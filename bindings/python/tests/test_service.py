@@ -4,6 +4,7 @@ account recovery, compliance, threads, secrets kept out of repr, and every excep
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
@@ -551,3 +552,36 @@ def test_every_exception_type_is_reachable(w: World) -> None:
         (esr.StorageError, esr.EsrError),
     ]:
         assert issubclass(sub, base)
+
+
+def test_slow_calls_release_the_interpreter() -> None:
+    # A real Argon2id hash takes tens of milliseconds. While one thread hashes inside esr,
+    # another keeps running Python: its longest pause stays far below the hash's duration.
+    service = esr.Esr()
+    service.create_trust(VPD, "Northfield")
+    service.add_org_unit("set-up", VPD, "HQ", "HQ")
+    p = service.add_person(
+        "feed", VPD, employee_number="29700001", given_name="Emma", family_name="Conroy",
+        date_of_birth=date(1985, 3, 14), recruitment_email="emma.conroy@nhs.net",
+    )
+    started = threading.Event()
+    took: list[float] = []
+
+    def hash_passwords() -> None:
+        started.set()
+        t0 = time.perf_counter()
+        for _ in range(3):
+            service.set_password("feed", p.username, PASSWORD)
+        took.append(time.perf_counter() - t0)
+
+    worker = threading.Thread(target=hash_passwords)
+    worker.start()
+    started.wait()
+    longest, last = 0.0, time.perf_counter()
+    while worker.is_alive():
+        now = time.perf_counter()
+        longest, last = max(longest, now - last), now
+    worker.join()
+    one_hash = took[0] / 3
+    # Were the interpreter held, the pause would last at least one whole hash.
+    assert longest < one_hash / 2, (longest, one_hash)
