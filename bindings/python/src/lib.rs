@@ -1,31 +1,15 @@
 //! Python bindings of esr: a thin adapter over `esr-core` that converts types and errors and
 //! adds nothing the core lacks. The Python package is `esr`; this module is `esr._esr`.
 
-use esr_core::{AccessContext, Channel, Error, Function, TrustSettings, Urp};
-use pyo3::create_exception;
-use pyo3::exceptions::PyException;
+mod delivery;
+mod errors;
+mod service;
+mod types;
+
+use errors::{InvalidInputError, to_py};
+use esr_core::{AccessContext, Channel, Function, TrustSettings, Urp};
 use pyo3::prelude::*;
 use std::collections::BTreeSet;
-
-create_exception!(
-    _esr,
-    EsrError,
-    PyException,
-    "Base class of every error raised by esr."
-);
-create_exception!(
-    _esr,
-    InvalidInputError,
-    EsrError,
-    "A value given to esr is not valid."
-);
-
-fn to_py(e: Error) -> PyErr {
-    match e {
-        Error::InvalidInput { .. } => InvalidInputError::new_err(e.to_string()),
-        other => EsrError::new_err(other.to_string()),
-    }
-}
 
 /// An ESR username, such as 297ECONROY01.
 #[pyclass(frozen, eq, hash, module = "esr._esr")]
@@ -71,7 +55,7 @@ impl Username {
 /// through expose_e164(), for handing to an SMS gateway.
 #[pyclass(frozen, eq, hash, module = "esr._esr")]
 #[derive(PartialEq, Eq, Hash)]
-struct MobileNumber(esr_core::MobileNumber);
+pub(crate) struct MobileNumber(pub(crate) esr_core::MobileNumber);
 
 #[pymethods]
 impl MobileNumber {
@@ -169,8 +153,10 @@ fn allowed_functions(
 /// The compiled part of the esr package.
 #[pymodule]
 fn _esr(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("EsrError", m.py().get_type::<EsrError>())?;
-    m.add("InvalidInputError", m.py().get_type::<InvalidInputError>())?;
+    errors::register(m)?;
+    types::register(m)?;
+    delivery::register(m)?;
+    service::register(m)?;
     m.add_class::<Username>()?;
     m.add_class::<MobileNumber>()?;
     m.add_function(wrap_pyfunction!(username_stem, m)?)?;

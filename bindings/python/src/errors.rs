@@ -1,0 +1,187 @@
+//! The exception hierarchy: one `esr.EsrError` base and a subclass per kind of failure, each
+//! raised with the core's message (which never carries a secret).
+
+use esr_core::Error;
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+
+create_exception!(
+    esr,
+    EsrError,
+    PyException,
+    "Base class of every error raised by esr."
+);
+create_exception!(
+    esr,
+    InvalidInputError,
+    EsrError,
+    "A value given to esr is not valid (or a password does not meet the policy)."
+);
+create_exception!(
+    esr,
+    ImportRejectedError,
+    InvalidInputError,
+    "A competence import was refused and nothing was imported."
+);
+create_exception!(
+    esr,
+    NotFoundError,
+    EsrError,
+    "Something named does not exist: a trust, unit, person, account, assignment, competence."
+);
+create_exception!(
+    esr,
+    ConflictError,
+    EsrError,
+    "The change conflicts with what is stored: a duplicate, a cycle, a held URP, a rule on user administrators."
+);
+create_exception!(
+    esr,
+    LogInError,
+    EsrError,
+    "A log-in was refused: wrong credentials, or the account cannot log in now."
+);
+create_exception!(
+    esr,
+    AccountLockedError,
+    LogInError,
+    "The account is locked after too many failed log-ins."
+);
+create_exception!(
+    esr,
+    SessionError,
+    EsrError,
+    "The session is unknown, ended or expired: log in again."
+);
+create_exception!(
+    esr,
+    NotPermittedError,
+    EsrError,
+    "The actor may not do this: the function, the record or the grant is not allowed."
+);
+create_exception!(
+    esr,
+    PasscodeError,
+    EsrError,
+    "A one-time passcode or recovery link problem."
+);
+create_exception!(
+    esr,
+    RateLimitedError,
+    PasscodeError,
+    "Too many codes, or a code sent moments ago; see retry_after_seconds."
+);
+create_exception!(
+    esr,
+    DeliveryError,
+    EsrError,
+    "A text or e-mail could not be handed to the sender; nothing was stored."
+);
+create_exception!(
+    esr,
+    AuditError,
+    EsrError,
+    "The audit trail fails verification: treat it as tampered with."
+);
+create_exception!(
+    esr,
+    StorageError,
+    EsrError,
+    "The store or the random number generator failed; nothing was changed."
+);
+
+/// The Python exception for a core error, with the core's message.
+pub(crate) fn to_py(e: Error) -> PyErr {
+    let msg = e.to_string();
+    match e {
+        Error::InvalidInput { .. }
+        | Error::WeakPassword(_)
+        | Error::BulkInput { .. }
+        | Error::TooManyLocalPortlets { .. }
+        | Error::InvalidTransition { .. }
+        | Error::UsernamesExhausted { .. } => InvalidInputError::new_err(msg),
+        Error::ImportRejected { .. } => ImportRejectedError::new_err(msg),
+        Error::UnknownTrust(_)
+        | Error::UnknownOrgUnit { .. }
+        | Error::UnknownPerson { .. }
+        | Error::UnknownAccount(_)
+        | Error::UnknownAssignment { .. }
+        | Error::UnknownCompetence { .. }
+        | Error::UnknownRequirement { .. }
+        | Error::UnknownEquivalence { .. }
+        | Error::NotHeld { .. } => NotFoundError::new_err(msg),
+        Error::TrustExists(_)
+        | Error::OrgUnitExists { .. }
+        | Error::DuplicateEmployeeNumber { .. }
+        | Error::DuplicateAssignment { .. }
+        | Error::SupervisorCycle { .. }
+        | Error::AlreadyHeld { .. }
+        | Error::AlreadyBootstrapped(_)
+        | Error::AlreadyUpgraded
+        | Error::TooFewUserAdministrators { .. } => ConflictError::new_err(msg),
+        Error::AccountLocked(_) => AccountLockedError::new_err(msg),
+        Error::InvalidCredentials
+        | Error::AccountSuspended(_)
+        | Error::AccountEnded(_)
+        | Error::NoPassword(_)
+        | Error::NoInternetAccess(_) => LogInError::new_err(msg),
+        Error::UnknownSession(_) | Error::SessionEnded(_) | Error::SessionExpired(_) => {
+            SessionError::new_err(msg)
+        }
+        Error::NotPermitted { .. }
+        | Error::RecordNotVisible { .. }
+        | Error::CrossTrust { .. }
+        | Error::ApprovalRefused(_)
+        | Error::UpgradeNotAvailable(_)
+        | Error::StepUpMismatch => NotPermittedError::new_err(msg),
+        Error::TooManySends {
+            retry_after_seconds,
+        }
+        | Error::ResendTooSoon {
+            retry_after_seconds,
+        } => rate_limited(msg, retry_after_seconds),
+        Error::StepUpLocked(_)
+        | Error::UnknownChallenge(_)
+        | Error::UnknownPasscodeKey(_)
+        | Error::RecoveryLinkRefused(_) => PasscodeError::new_err(msg),
+        Error::NoSender(_) | Error::Delivery(_) => DeliveryError::new_err(msg),
+        Error::AuditChainBroken { .. } => AuditError::new_err(msg),
+        Error::Storage(_) | Error::Randomness(_) => StorageError::new_err(msg),
+        _ => EsrError::new_err(msg),
+    }
+}
+
+/// A RateLimitedError carrying `retry_after_seconds`.
+fn rate_limited(msg: String, retry_after_seconds: i64) -> PyErr {
+    Python::attach(|py| {
+        let err = RateLimitedError::new_err(msg);
+        match err
+            .value(py)
+            .setattr("retry_after_seconds", retry_after_seconds)
+        {
+            Ok(()) => err,
+            Err(e) => e,
+        }
+    })
+}
+
+/// Adds the exception classes to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("EsrError", py.get_type::<EsrError>())?;
+    m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
+    m.add("ImportRejectedError", py.get_type::<ImportRejectedError>())?;
+    m.add("NotFoundError", py.get_type::<NotFoundError>())?;
+    m.add("ConflictError", py.get_type::<ConflictError>())?;
+    m.add("LogInError", py.get_type::<LogInError>())?;
+    m.add("AccountLockedError", py.get_type::<AccountLockedError>())?;
+    m.add("SessionError", py.get_type::<SessionError>())?;
+    m.add("NotPermittedError", py.get_type::<NotPermittedError>())?;
+    m.add("PasscodeError", py.get_type::<PasscodeError>())?;
+    m.add("RateLimitedError", py.get_type::<RateLimitedError>())?;
+    m.add("DeliveryError", py.get_type::<DeliveryError>())?;
+    m.add("AuditError", py.get_type::<AuditError>())?;
+    m.add("StorageError", py.get_type::<StorageError>())?;
+    Ok(())
+}

@@ -1,0 +1,1502 @@
+//! `esr.Esr`: the whole service from Python, over the in-memory store and a system or manual
+//! clock. Every call that does real work releases the interpreter while the core runs, so the
+//! service is safe and useful from several Python threads.
+
+use crate::delivery::{ManualClock, PyClock, Sender};
+use crate::errors::{InvalidInputError, to_py};
+use crate::types::{
+    AccessDecision, Account, Assignment, AuditEntry, AuditHead, Channel, CompetenceDefinition,
+    CompetenceRecord, ComplianceReport, ComplianceSettings, ImportSummary, PasscodeChallenge,
+    Person, PersonCompliance, PersonRecord, Purpose, RecordAccess, Requirement, TeamCompliance,
+    TeamMember, Trust, TrustSettings, UrpGrant, UrpReportRow, parse,
+};
+use esr_core::chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use esr_core::{
+    Actor, Approval, ChallengeId, Clock, CompetenceLevel, CompetenceName, Config, EmployeeNumber,
+    Function, GrantScope, InMemoryStore, OrgUnitId, PasscodeKey, PasscodeKeys, Password,
+    RecordExpiry, RequirementTarget, SessionId, Urp, Username, VpdCode,
+};
+use pyo3::prelude::*;
+use std::sync::Arc;
+
+type Core = esr_core::Esr<InMemoryStore, PyClock>;
+
+/// A logged-in session. Its identifier acts as the user, so it is never printed: use
+/// expose_id() only to keep it server-side (a cookie), and Esr.resume_session(id) to get the
+/// session back.
+#[pyclass(frozen, module = "esr._esr")]
+#[derive(Clone)]
+pub(crate) struct Session {
+    id: SessionId,
+    inner: esr_core::Session,
+}
+
+impl From<esr_core::Session> for Session {
+    fn from(s: esr_core::Session) -> Self {
+        Self { id: s.id, inner: s }
+    }
+}
+
+#[pymethods]
+impl Session {
+    /// The user's username.
+    #[getter]
+    fn username(&self) -> String {
+        self.inner.username.to_string()
+    }
+    /// The trust's VPD code.
+    #[getter]
+    fn vpd(&self) -> String {
+        self.inner.vpd.to_string()
+    }
+    /// How the user reached ESR.
+    #[getter]
+    fn channel(&self) -> Channel {
+        self.inner.channel.into()
+    }
+    /// When the user logged in.
+    #[getter]
+    fn started_at(&self) -> DateTime<Utc> {
+        self.inner.started_at
+    }
+    /// When the session stops working.
+    #[getter]
+    fn expires_at(&self) -> DateTime<Utc> {
+        self.inner.expires_at
+    }
+    /// Whether the session was upgraded with a second factor (as of when this object was made).
+    #[getter]
+    fn upgraded(&self) -> bool {
+        self.inner.is_upgraded()
+    }
+    /// When it was upgraded, if it was.
+    #[getter]
+    fn upgraded_at(&self) -> Option<DateTime<Utc>> {
+        self.inner.upgrade.as_ref().map(|u| u.at)
+    }
+    /// When it ended, if it has.
+    #[getter]
+    fn ended_at(&self) -> Option<DateTime<Utc>> {
+        self.inner.ended.as_ref().map(|e| e.at)
+    }
+    /// Why it ended, if it has.
+    #[getter]
+    fn end_reason(&self) -> Option<String> {
+        self.inner.ended.as_ref().map(|e| e.reason.to_string())
+    }
+    /// The one-way reference the audit trail uses for this session (not a secret).
+    #[getter]
+    fn audit_ref(&self) -> String {
+        self.id.audit_ref().to_string()
+    }
+    /// The session's identifier (32 hex digits). Whoever holds it acts as the user: keep it
+    /// server-side and never log it.
+    fn expose_id(&self) -> String {
+        self.id.to_string()
+    }
+    fn __eq__(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+    fn __hash__(&self) -> u64 {
+        u64::from_le_bytes(*self.id.audit_ref().as_bytes())
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "Session(username='{}', channel=Channel.{}, upgraded={}, ended={}, audit_ref='{}')",
+            self.inner.username,
+            match self.inner.channel {
+                esr_core::Channel::Hscn => "HSCN",
+                _ => "INTERNET",
+            },
+            if self.inner.is_upgraded() {
+                "True"
+            } else {
+                "False"
+            },
+            if self.inner.ended.is_some() {
+                "True"
+            } else {
+                "False"
+            },
+            self.id.audit_ref()
+        )
+    }
+}
+
+/// What verifying a code came to. True when the code was accepted.
+#[pyclass(frozen, get_all, module = "esr._esr")]
+pub(crate) struct VerifyOutcome {
+    /// "approved", "wrong code", "expired", "already used", "superseded",
+    /// "max attempts reached", "locked" or "unknown challenge".
+    outcome: &'static str,
+    /// Whether the code was accepted and its purpose carried out.
+    approved: bool,
+    /// After a wrong code: guesses left on this challenge.
+    attempts_left: Option<u32>,
+    /// After an upgrade: the upgraded session.
+    session: Option<Session>,
+    /// After registering a number: the masked number.
+    mobile_masked: Option<String>,
+    /// After registering a number: whether it replaced another.
+    mobile_changed: bool,
+}
+
+impl From<esr_core::VerifyOutcome> for VerifyOutcome {
+    fn from(o: esr_core::VerifyOutcome) -> Self {
+        let mut v = Self {
+            outcome: o.as_str(),
+            approved: o.is_approved(),
+            attempts_left: None,
+            session: None,
+            mobile_masked: None,
+            mobile_changed: false,
+        };
+        match o {
+            esr_core::VerifyOutcome::WrongCode { attempts_left } => {
+                v.attempts_left = Some(attempts_left);
+            }
+            esr_core::VerifyOutcome::Approved(esr_core::Approved::SessionUpgraded(s)) => {
+                v.session = Some(s.into());
+            }
+            esr_core::VerifyOutcome::Approved(esr_core::Approved::MobileRegistered {
+                masked,
+                changed,
+            }) => {
+                v.mobile_masked = Some(masked);
+                v.mobile_changed = changed;
+            }
+            _ => {}
+        }
+        v
+    }
+}
+
+#[pymethods]
+impl VerifyOutcome {
+    fn __bool__(&self) -> bool {
+        self.approved
+    }
+    fn __repr__(&self) -> String {
+        let mut s = format!("VerifyOutcome(outcome='{}'", self.outcome);
+        if let Some(n) = self.attempts_left {
+            s.push_str(&format!(", attempts_left={n}"));
+        }
+        if let Some(sess) = &self.session {
+            s.push_str(&format!(", session={}", sess.__repr__()));
+        }
+        if let Some(m) = &self.mobile_masked {
+            s.push_str(&format!(
+                ", mobile_masked='{m}', mobile_changed={}",
+                if self.mobile_changed { "True" } else { "False" }
+            ));
+        }
+        s.push(')');
+        s
+    }
+}
+
+/// Who is acting: a Session, or the name of a process of the embedding system.
+fn actor_of(value: &Bound<'_, PyAny>) -> PyResult<Actor> {
+    if let Ok(s) = value.cast::<Session>() {
+        return Ok(Actor::Session(s.get().id));
+    }
+    if let Ok(name) = value.extract::<String>() {
+        return Actor::system(&name).map_err(to_py);
+    }
+    Err(InvalidInputError::new_err(
+        "invalid actor: give a Session, or the name of a system process as a str",
+    ))
+}
+
+/// A function by its name ("Team Compliance").
+fn function_of(name: &str) -> PyResult<Function> {
+    let wanted = name.trim();
+    Function::ALL
+        .iter()
+        .copied()
+        .find(|f| f.name().eq_ignore_ascii_case(wanted))
+        .ok_or_else(|| {
+            InvalidInputError::new_err(format!(
+                "invalid function: {wanted:?} is not an ESR function; see esr.function_names()"
+            ))
+        })
+}
+
+/// A challenge id and purpose from a PasscodeChallenge, or an id string and a purpose.
+fn challenge_of(
+    value: &Bound<'_, PyAny>,
+    purpose: Option<Purpose>,
+) -> PyResult<(ChallengeId, Option<esr_core::Purpose>)> {
+    if let Ok(c) = value.cast::<PasscodeChallenge>() {
+        let c = c.get();
+        let p = purpose.unwrap_or(c.purpose);
+        return Ok((parse(&c.id)?, Some(p.into())));
+    }
+    let id: String = value.extract().map_err(|_| {
+        InvalidInputError::new_err("invalid challenge: give the PasscodeChallenge or its id")
+    })?;
+    Ok((parse(&id)?, purpose.map(Into::into)))
+}
+
+fn target_of(
+    position: Option<&str>,
+    org_unit: Option<&str>,
+    job: Option<&str>,
+) -> PyResult<RequirementTarget> {
+    match (position, org_unit, job) {
+        (Some(p), None, None) => Ok(RequirementTarget::Position(parse(p)?)),
+        (None, Some(u), None) => Ok(RequirementTarget::OrgUnit(parse(u)?)),
+        (None, None, Some(j)) => Ok(RequirementTarget::Job(j.trim().to_owned())),
+        _ => Err(InvalidInputError::new_err(
+            "invalid requirement target: give exactly one of position, org_unit or job",
+        )),
+    }
+}
+
+fn key_of(id: &str, secret: &[u8]) -> PyResult<PasscodeKey> {
+    PasscodeKey::new(id, secret).map_err(to_py)
+}
+
+fn list<T, U: From<T>>(v: Vec<T>) -> Vec<U> {
+    v.into_iter().map(Into::into).collect()
+}
+
+/// The ESR service: trusts, people, accounts, URPs, sessions and access decisions, passcodes,
+/// account recovery, compliance and the audit trail, in memory.
+#[pyclass(frozen, module = "esr._esr")]
+pub(crate) struct Esr {
+    core: Arc<Core>,
+}
+
+impl Esr {
+    /// Runs `f` on the core with the interpreter released.
+    fn run<T: Send>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(&Core) -> esr_core::Result<T> + Send,
+    ) -> PyResult<T> {
+        let core = &*self.core;
+        py.detach(|| f(core)).map_err(to_py)
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.core.clock().now()
+    }
+}
+
+#[pymethods]
+impl Esr {
+    /// A service in memory. `clock`: a ManualClock for tests (default: the system clock).
+    /// `sms_sender`, `email_sender`: an Outbox or a callable taking an SmsMessage or
+    /// EmailMessage (an exception it raises becomes DeliveryError). `passcode_key`: the
+    /// server key (32 bytes or more) codes are bound with (default: a random one).
+    /// `fast_password_hashing`: the cheapest Argon2id cost, for tests only.
+    #[new]
+    #[pyo3(signature = (*, clock=None, sms_sender=None, email_sender=None, passcode_key=None,
+                        passcode_key_id="key-1", max_failed_logins=5, session_lifetime=None,
+                        fast_password_hashing=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        clock: Option<&Bound<'_, ManualClock>>,
+        sms_sender: Option<&Bound<'_, PyAny>>,
+        email_sender: Option<&Bound<'_, PyAny>>,
+        passcode_key: Option<Vec<u8>>,
+        passcode_key_id: &str,
+        max_failed_logins: u32,
+        session_lifetime: Option<TimeDelta>,
+        fast_password_hashing: bool,
+    ) -> PyResult<Self> {
+        let clock = clock.map_or(PyClock::System, |c| PyClock::Manual(c.get().0.clone()));
+        let mut config = Config {
+            max_failed_logins,
+            ..Config::default()
+        };
+        if let Some(l) = session_lifetime {
+            config.session_lifetime = l;
+        }
+        if fast_password_hashing {
+            config.password_hashing = esr_core::PasswordHashing::insecure_fast_for_tests();
+        }
+        let mut core = esr_core::Esr::new(InMemoryStore::new(), clock)
+            .with_config(config)
+            .map_err(to_py)?;
+        if let Some(secret) = passcode_key {
+            core = core.with_passcode_keys(PasscodeKeys::new(key_of(passcode_key_id, &secret)?));
+        }
+        if let Some(s) = sms_sender {
+            core = match Sender::from_py(s, "sms_sender")? {
+                Sender::Outbox(o) => core.with_sms_sender(o),
+                Sender::Callable(c) => core.with_sms_sender(c),
+            };
+        }
+        if let Some(s) = email_sender {
+            core = match Sender::from_py(s, "email_sender")? {
+                Sender::Outbox(o) => core.with_email_sender(o),
+                Sender::Callable(c) => core.with_email_sender(c),
+            };
+        }
+        Ok(Self {
+            core: Arc::new(core),
+        })
+    }
+
+    /// The service clock's instant.
+    #[pyo3(name = "now")]
+    fn py_now(&self) -> DateTime<Utc> {
+        self.now()
+    }
+
+    /// Today in the United Kingdom, from the service's clock.
+    fn uk_today(&self) -> NaiveDate {
+        self.core.uk_today()
+    }
+
+    /// Replaces the passcode key ring: `current` is (key id, secret); `retired` keys still
+    /// verify codes made with them.
+    #[pyo3(signature = (current, retired=Vec::new()))]
+    fn set_passcode_keys(
+        &self,
+        current: (String, Vec<u8>),
+        retired: Vec<(String, Vec<u8>)>,
+    ) -> PyResult<()> {
+        let mut ring = PasscodeKeys::new(key_of(&current.0, &current.1)?);
+        for (id, secret) in retired {
+            ring = ring.with_retired(key_of(&id, &secret)?).map_err(to_py)?;
+        }
+        self.core.set_passcode_keys(ring);
+        Ok(())
+    }
+
+    // ----- trusts -------------------------------------------------------------------------
+
+    /// Creates a trust.
+    #[pyo3(signature = (vpd, name, *, automatic_internet_access=false, upgrade_manager=false,
+                        upgrade_professional=false))]
+    fn create_trust(
+        &self,
+        py: Python<'_>,
+        vpd: &str,
+        name: &str,
+        automatic_internet_access: bool,
+        upgrade_manager: bool,
+        upgrade_professional: bool,
+    ) -> PyResult<Trust> {
+        let vpd: VpdCode = parse(vpd)?;
+        let settings = esr_core::TrustSettings {
+            automatic_internet_access,
+            upgrade_access: esr_core::UpgradeAccess {
+                manager: upgrade_manager,
+                professional: upgrade_professional,
+            },
+            ..Default::default()
+        };
+        self.run(py, |c| c.create_trust(vpd, name, settings))
+            .map(Into::into)
+    }
+
+    /// The trust with this VPD code.
+    fn trust(&self, py: Python<'_>, vpd: &str) -> PyResult<Trust> {
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.trust(vpd)).map(Into::into)
+    }
+
+    /// Adds an organisation unit under `parent` (needs Maintain workstructures).
+    #[pyo3(signature = (actor, vpd, unit, name, parent=None))]
+    fn add_org_unit(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        unit: &str,
+        name: &str,
+        parent: Option<&str>,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let unit: OrgUnitId = parse(unit)?;
+        let parent: Option<OrgUnitId> = parent.map(parse).transpose()?;
+        self.run(py, |c| c.add_org_unit(&actor, vpd, unit, name, parent))
+    }
+
+    /// Sets Automatic Internet Access (needs Maintain workstructures).
+    fn set_automatic_internet_access(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        on: bool,
+    ) -> PyResult<TrustSettings> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.set_automatic_internet_access(&actor, vpd, on))
+            .map(Into::into)
+    }
+
+    /// Sets Upgrade Access for Manager and Professional users (needs Portal administration).
+    #[pyo3(signature = (actor, vpd, *, manager, professional))]
+    fn set_upgrade_access(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        manager: bool,
+        professional: bool,
+    ) -> PyResult<TrustSettings> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let up = esr_core::UpgradeAccess {
+            manager,
+            professional,
+        };
+        self.run(py, |c| c.set_upgrade_access(&actor, vpd, up))
+            .map(Into::into)
+    }
+
+    /// Switches a national Manager Dashboard portlet ("Team Compliance") on or off.
+    fn set_portlet(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        portlet: &str,
+        on: bool,
+    ) -> PyResult<TrustSettings> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let wanted = portlet.trim();
+        let p = esr_core::NationalPortlet::ALL
+            .iter()
+            .copied()
+            .find(|p| p.name().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| {
+                InvalidInputError::new_err(format!(
+                    "invalid portlet: {wanted:?} is not a national portlet"
+                ))
+            })?;
+        self.run(py, |c| c.set_portlet(&actor, vpd, p, on))
+            .map(Into::into)
+    }
+
+    /// Adds a local BI portlet to the Manager Dashboard (at most three).
+    fn add_local_bi_portlet(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        name: &str,
+    ) -> PyResult<TrustSettings> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.add_local_bi_portlet(&actor, vpd, name))
+            .map(Into::into)
+    }
+
+    /// Removes a local BI portlet.
+    fn remove_local_bi_portlet(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        name: &str,
+    ) -> PyResult<TrustSettings> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.remove_local_bi_portlet(&actor, vpd, name))
+            .map(Into::into)
+    }
+
+    /// Sets the trust's SMS template: {code} once, {minutes}, optionally {trust}.
+    fn set_sms_template(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        template: &str,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.set_sms_template(&actor, vpd, template))
+    }
+
+    // ----- people, accounts, assignments --------------------------------------------------
+
+    /// Adds a person with their account and Employee Self Service (needs Maintain people).
+    #[pyo3(signature = (actor, vpd, *, employee_number, given_name, family_name, date_of_birth,
+                        recruitment_email))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_person(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        employee_number: &str,
+        given_name: &str,
+        family_name: &str,
+        date_of_birth: NaiveDate,
+        recruitment_email: &str,
+    ) -> PyResult<Person> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let new = esr_core::NewPerson {
+            employee_number: parse(employee_number)?,
+            name: esr_core::PersonName::new(given_name, family_name).map_err(to_py)?,
+            date_of_birth,
+            recruitment_email: parse(recruitment_email)?,
+        };
+        self.run(py, |c| c.add_person(&actor, vpd, new))
+            .map(Into::into)
+    }
+
+    /// The person with this employee number.
+    fn person(&self, py: Python<'_>, vpd: &str, employee_number: &str) -> PyResult<Person> {
+        let vpd: VpdCode = parse(vpd)?;
+        let e: EmployeeNumber = parse(employee_number)?;
+        self.run(py, |c| c.person(vpd, &e)).map(Into::into)
+    }
+
+    /// Every person of the trust.
+    fn people(&self, py: Python<'_>, vpd: &str) -> PyResult<Vec<Person>> {
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.people(vpd)).map(list)
+    }
+
+    /// The account with this username.
+    fn account(&self, py: Python<'_>, username: &str) -> PyResult<Account> {
+        let u: Username = parse(username)?;
+        self.run(py, |c| c.account(&u)).map(Into::into)
+    }
+
+    /// Adds an assignment (needs Maintain people).
+    #[pyo3(signature = (actor, vpd, *, number, employee_number, title, position, org_unit,
+                        supervisor=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn add_assignment(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        number: &str,
+        employee_number: &str,
+        title: &str,
+        position: &str,
+        org_unit: &str,
+        supervisor: Option<&str>,
+    ) -> PyResult<Assignment> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let new = esr_core::NewAssignment {
+            number: parse(number)?,
+            employee_number: parse(employee_number)?,
+            title: title.to_owned(),
+            position: parse(position)?,
+            org_unit: parse(org_unit)?,
+            supervisor: supervisor.map(parse).transpose()?,
+        };
+        self.run(py, |c| c.add_assignment(&actor, vpd, new))
+            .map(Into::into)
+    }
+
+    /// Changes an assignment's supervisor (None: no supervisor).
+    fn set_supervisor(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        number: &str,
+        supervisor: Option<&str>,
+    ) -> PyResult<Assignment> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let n = parse(number)?;
+        let s = supervisor.map(parse).transpose()?;
+        self.run(py, |c| c.set_supervisor(&actor, vpd, &n, s))
+            .map(Into::into)
+    }
+
+    /// A person's assignments.
+    fn assignments_of(
+        &self,
+        py: Python<'_>,
+        vpd: &str,
+        employee_number: &str,
+    ) -> PyResult<Vec<Assignment>> {
+        let vpd: VpdCode = parse(vpd)?;
+        let e: EmployeeNumber = parse(employee_number)?;
+        self.run(py, |c| c.assignments_of(vpd, &e)).map(list)
+    }
+
+    /// Sets a user's password (needs Reset accounts, or a system actor).
+    fn set_password(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+        password: String,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        let p = Password::new(password);
+        self.run(py, |c| c.set_password(&actor, &u, &p))
+    }
+
+    /// Approves ESS internet access for one user (needs Reset accounts).
+    fn approve_internet_access(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        self.run(py, |c| c.approve_internet_access(&actor, &u))
+    }
+
+    /// Unlocks a locked account (needs Reset accounts).
+    fn unlock_account(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+        reason: &str,
+    ) -> PyResult<Account> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        self.run(py, |c| c.unlock_account(&actor, &u, reason))
+            .map(Into::into)
+    }
+
+    /// Suspends an account, ending its live sessions (needs Reset accounts).
+    fn suspend_account(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+        reason: &str,
+    ) -> PyResult<Account> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        self.run(py, |c| c.suspend_account(&actor, &u, reason))
+            .map(Into::into)
+    }
+
+    /// Reinstates a suspended account (needs Reset accounts).
+    fn reinstate_account(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+        reason: &str,
+    ) -> PyResult<Account> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        self.run(py, |c| c.reinstate_account(&actor, &u, reason))
+            .map(Into::into)
+    }
+
+    /// Ends an account for good (a leaver; needs Reset accounts).
+    fn end_account(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+        reason: &str,
+    ) -> PyResult<Account> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        self.run(py, |c| c.end_account(&actor, &u, reason))
+            .map(Into::into)
+    }
+
+    // ----- sessions and access ------------------------------------------------------------
+
+    /// Logs in over the internet with username and password.
+    fn log_in_with_password(
+        &self,
+        py: Python<'_>,
+        username: &str,
+        password: String,
+    ) -> PyResult<Session> {
+        let p = Password::new(password);
+        self.run(py, |c| c.log_in_with_password(username, &p))
+            .map(Into::into)
+    }
+
+    /// Opens an HSCN session for a user whose smartcard `card_id` the caller has verified.
+    fn log_in_with_smartcard(
+        &self,
+        py: Python<'_>,
+        username: &str,
+        card_id: &str,
+    ) -> PyResult<Session> {
+        let u: Username = parse(username)?;
+        let card = esr_core::SmartcardAuthentication::verified_by_caller(card_id).map_err(to_py)?;
+        self.run(py, |c| c.log_in_with_smartcard(&u, &card))
+            .map(Into::into)
+    }
+
+    /// Ends a session.
+    fn log_out(&self, py: Python<'_>, session: &Session) -> PyResult<()> {
+        let id = session.id;
+        self.run(py, |c| c.log_out(id))
+    }
+
+    /// The session as it is now (upgraded, ended...).
+    fn session(&self, py: Python<'_>, session: &Session) -> PyResult<Session> {
+        let id = session.id;
+        self.run(py, |c| c.session(id)).map(Into::into)
+    }
+
+    /// The live session with this identifier (from Session.expose_id()).
+    fn resume_session(&self, py: Python<'_>, session_id: &str) -> PyResult<Session> {
+        let id: SessionId = parse(session_id)?;
+        self.run(py, |c| c.session(id)).map(Into::into)
+    }
+
+    /// A user's live sessions, oldest first.
+    fn live_sessions(&self, py: Python<'_>, username: &str) -> PyResult<Vec<Session>> {
+        let u: Username = parse(username)?;
+        self.run(py, |c| c.live_sessions(&u)).map(list)
+    }
+
+    /// The names of every function the session may use now.
+    fn functions(&self, py: Python<'_>, session: &Session) -> PyResult<Vec<&'static str>> {
+        let id = session.id;
+        self.run(py, |c| c.functions(id))
+            .map(|fs| fs.into_iter().map(Function::name).collect())
+    }
+
+    /// Whether the session may use `function` (by name, "Team Compliance"), and if not why.
+    fn decide(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        function: &str,
+    ) -> PyResult<AccessDecision> {
+        let id = session.id;
+        let f = function_of(function)?;
+        let d = self.run(py, |c| c.decide(id, f))?;
+        Ok(AccessDecision {
+            function: f.name().to_owned(),
+            allowed: d.is_allowed(),
+            reason: match d {
+                esr_core::AccessDecision::Denied(why) => Some(why.to_string()),
+                _ => None,
+            },
+        })
+    }
+
+    /// Raises NotPermittedError with the reason unless the session could be upgraded now.
+    fn check_upgrade(&self, py: Python<'_>, session: &Session) -> PyResult<()> {
+        let id = session.id;
+        self.run(py, |c| c.check_upgrade(id))
+    }
+
+    /// Upgrades a session after the caller verified a second factor its own way (`method`,
+    /// such as "trust-mfa"). Codes from this service upgrade through verify_passcode.
+    fn upgrade_session_verified_by_caller(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        method: &str,
+    ) -> PyResult<Session> {
+        let proof = esr_core::StepUpProof::verified_by_caller(session.id, method).map_err(to_py)?;
+        self.run(py, |c| c.upgrade_session(&proof)).map(Into::into)
+    }
+
+    /// Registers the user's mobile after the caller confirmed it its own way, from an HSCN
+    /// session. Codes from this service register through verify_passcode.
+    fn register_mobile_verified_by_caller(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        mobile: &str,
+    ) -> PyResult<Person> {
+        let id = session.id;
+        // Parsing a number runs libphonenumber's patterns: done with the interpreter released.
+        self.run(py, |c| {
+            let conf = esr_core::MobileConfirmation::verified_by_caller(id, mobile.parse()?);
+            c.register_mobile(id, &conf)
+        })
+        .map(Into::into)
+    }
+
+    // ----- URPs ---------------------------------------------------------------------------
+
+    /// Gives a new trust its first user administrators (at least two usernames).
+    fn bootstrap_user_administrators(
+        &self,
+        py: Python<'_>,
+        vpd: &str,
+        holders: Vec<String>,
+        reason: &str,
+    ) -> PyResult<Vec<UrpGrant>> {
+        let vpd: VpdCode = parse(vpd)?;
+        let hs = holders
+            .iter()
+            .map(|h| parse(h))
+            .collect::<PyResult<Vec<Username>>>()?;
+        self.run(py, |c| c.bootstrap_user_administrators(vpd, &hs, reason))
+            .map(list)
+    }
+
+    /// Grants a URP by name (needs Assign URPs). `org_units`: the units it applies to (needed
+    /// for Administrator Self Service; default the whole trust). The need is verified by
+    /// `line_manager` (their employee number) or by a Caldicott exception
+    /// (`caldicott_guardian` and `caldicott_reference`); employee-level URPs need neither.
+    #[pyo3(signature = (session, holder, urp, *, reason, org_units=None, line_manager=None,
+                        caldicott_guardian=None, caldicott_reference=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn grant_urp(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        holder: &str,
+        urp: &str,
+        reason: &str,
+        org_units: Option<Vec<String>>,
+        line_manager: Option<&str>,
+        caldicott_guardian: Option<&str>,
+        caldicott_reference: Option<&str>,
+    ) -> PyResult<UrpGrant> {
+        let approval = match (line_manager, caldicott_guardian, caldicott_reference) {
+            (None, None, None) => Approval::NotRequired,
+            (Some(m), None, None) => Approval::LineManager {
+                verified_by: parse(m)?,
+            },
+            (None, Some(g), Some(r)) => Approval::CaldicottException {
+                approved_by: parse(g)?,
+                reference: r.to_owned(),
+            },
+            _ => {
+                return Err(InvalidInputError::new_err(
+                    "invalid approval: give line_manager, or caldicott_guardian with caldicott_reference, or neither",
+                ));
+            }
+        };
+        let scope = match org_units {
+            None => GrantScope::WholeTrust,
+            Some(us) => GrantScope::OrgUnits(us.iter().map(|u| parse(u)).collect::<PyResult<_>>()?),
+        };
+        let request = esr_core::GrantRequest {
+            holder: parse(holder)?,
+            urp: parse(urp)?,
+            scope,
+            approval,
+            reason: reason.to_owned(),
+        };
+        let id = session.id;
+        self.run(py, |c| c.grant_urp(id, request)).map(Into::into)
+    }
+
+    /// Revokes a URP (needs Assign URPs).
+    fn revoke_urp(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        holder: &str,
+        urp: &str,
+        reason: &str,
+    ) -> PyResult<UrpGrant> {
+        let h: Username = parse(holder)?;
+        let u: Urp = parse(urp)?;
+        let id = session.id;
+        self.run(py, |c| c.revoke_urp(id, &h, u, reason))
+            .map(Into::into)
+    }
+
+    /// Every grant a user has had, active and revoked.
+    fn grants_of(&self, py: Python<'_>, username: &str) -> PyResult<Vec<UrpGrant>> {
+        let u: Username = parse(username)?;
+        self.run(py, |c| c.grants_of(&u)).map(list)
+    }
+
+    /// The names of the URPs a user holds now.
+    fn held_urps(&self, py: Python<'_>, username: &str) -> PyResult<Vec<&'static str>> {
+        let u: Username = parse(username)?;
+        self.run(py, |c| c.held_urps(&u))
+            .map(|s| s.into_iter().map(Urp::name).collect())
+    }
+
+    /// The URP audit report for the six-monthly review (needs URP audit report).
+    fn urp_audit_report(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+    ) -> PyResult<Vec<UrpReportRow>> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.urp_audit_report(&actor, vpd)).map(list)
+    }
+
+    // ----- records ------------------------------------------------------------------------
+
+    /// On what bases `actor` (a username) may view and change a person's record.
+    fn record_access(
+        &self,
+        py: Python<'_>,
+        actor: &str,
+        vpd: &str,
+        employee_number: &str,
+    ) -> PyResult<RecordAccess> {
+        let a: Username = parse(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let e: EmployeeNumber = parse(employee_number)?;
+        self.run(py, |c| c.record_access(&a, vpd, &e))
+            .map(Into::into)
+    }
+
+    /// Shows a person's record to the session's user, if a basis is usable on this channel.
+    fn view_record(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        employee_number: &str,
+    ) -> PyResult<PersonRecord> {
+        let e: EmployeeNumber = parse(employee_number)?;
+        let id = session.id;
+        self.run(py, |c| c.view_record(id, &e)).map(Into::into)
+    }
+
+    /// Changes a person's details (None leaves a field as it is).
+    #[pyo3(signature = (session, employee_number, *, given_name=None, family_name=None,
+                        recruitment_email=None))]
+    fn change_details(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        employee_number: &str,
+        given_name: Option<String>,
+        family_name: Option<String>,
+        recruitment_email: Option<&str>,
+    ) -> PyResult<Person> {
+        let e: EmployeeNumber = parse(employee_number)?;
+        let change = esr_core::DetailsChange {
+            given_name,
+            family_name,
+            recruitment_email: recruitment_email.map(parse).transpose()?,
+        };
+        let id = session.id;
+        self.run(py, |c| c.change_details(id, &e, &change))
+            .map(Into::into)
+    }
+
+    /// The people who report to the session's user, directly or through others.
+    fn team(&self, py: Python<'_>, session: &Session) -> PyResult<Vec<TeamMember>> {
+        let id = session.id;
+        self.run(py, |c| c.team(id)).map(list)
+    }
+
+    // ----- audit --------------------------------------------------------------------------
+
+    /// A page of the trust's audit trail: entries from `start` (1-based), at most `limit`.
+    #[pyo3(signature = (vpd, start=1, limit=1000))]
+    fn audit_trail(
+        &self,
+        py: Python<'_>,
+        vpd: &str,
+        start: u64,
+        limit: usize,
+    ) -> PyResult<Vec<AuditEntry>> {
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.audit_trail(vpd, start, limit)).map(list)
+    }
+
+    /// Verifies the trust's whole audit trail (or against an earlier head) and returns its head.
+    #[pyo3(signature = (vpd, anchor=None))]
+    fn verify_audit(
+        &self,
+        py: Python<'_>,
+        vpd: &str,
+        anchor: Option<&AuditHead>,
+    ) -> PyResult<AuditHead> {
+        let vpd: VpdCode = parse(vpd)?;
+        let anchor = anchor
+            .map(|a| -> PyResult<esr_core::AuditHead> {
+                Ok(esr_core::AuditHead {
+                    seq: a.seq,
+                    hash: parse(&a.hash)?,
+                })
+            })
+            .transpose()?;
+        self.run(py, |c| match &anchor {
+            None => c.verify_audit(vpd),
+            Some(a) => c.verify_audit_against(vpd, a),
+        })
+        .map(Into::into)
+    }
+
+    // ----- passcodes ----------------------------------------------------------------------
+
+    /// Texts a code to `mobile` to register (or change) the user's number; HSCN sessions only.
+    fn request_mobile_code(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        mobile: &str,
+    ) -> PyResult<PasscodeChallenge> {
+        let id = session.id;
+        let c = self.run(py, |c| c.request_mobile_code(id, mobile))?;
+        Ok(PasscodeChallenge::of(c, self.now()))
+    }
+
+    /// Texts a code to the user's registered number to upgrade this internet session.
+    fn request_upgrade_code(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+    ) -> PyResult<PasscodeChallenge> {
+        let id = session.id;
+        let c = self.run(py, |c| c.request_upgrade_code(id))?;
+        Ok(PasscodeChallenge::of(c, self.now()))
+    }
+
+    /// "Code not received": sends a new code for the same purpose; the old one is superseded.
+    fn resend_passcode(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        challenge: &Bound<'_, PyAny>,
+    ) -> PyResult<PasscodeChallenge> {
+        let (ch, _) = challenge_of(challenge, None)?;
+        let id = session.id;
+        let c = self.run(py, |c| c.resend_passcode(id, &ch))?;
+        Ok(PasscodeChallenge::of(c, self.now()))
+    }
+
+    /// A challenge's state now: status, time left, attempts left.
+    fn passcode_status(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        challenge: &Bound<'_, PyAny>,
+    ) -> PyResult<PasscodeChallenge> {
+        let (ch, _) = challenge_of(challenge, None)?;
+        let id = session.id;
+        let c = self.run(py, |c| c.passcode_status(id, &ch))?;
+        Ok(PasscodeChallenge::of(c, self.now()))
+    }
+
+    /// Verifies a code typed in `session`. `challenge`: the PasscodeChallenge (its purpose is
+    /// used) or its id with `purpose`. On approval the purpose is carried out: of concurrent
+    /// verifications exactly one is approved. A code of the wrong shape raises
+    /// InvalidInputError and costs no attempt.
+    #[pyo3(signature = (session, challenge, code, purpose=None))]
+    fn verify_passcode(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        challenge: &Bound<'_, PyAny>,
+        code: &str,
+        purpose: Option<Purpose>,
+    ) -> PyResult<VerifyOutcome> {
+        let (ch, purpose) = challenge_of(challenge, purpose)?;
+        let purpose = purpose.ok_or_else(|| {
+            InvalidInputError::new_err(
+                "invalid purpose: give purpose= when the challenge is given by its id",
+            )
+        })?;
+        let id = session.id;
+        self.run(py, |c| c.verify_passcode(id, &ch, purpose, code))
+            .map(Into::into)
+    }
+
+    /// Clears a step-up lock (needs Reset accounts).
+    fn clear_step_up_lock(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+        reason: &str,
+    ) -> PyResult<Account> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        self.run(py, |c| c.clear_step_up_lock(&actor, &u, reason))
+            .map(Into::into)
+    }
+
+    // ----- account recovery ---------------------------------------------------------------
+
+    /// "Forgotten username": e-mails the username and a reset link if the details match. The
+    /// answer (the sentence to show) is the same whether or not anything matched.
+    fn request_username_reminder(
+        &self,
+        py: Python<'_>,
+        vpd: &str,
+        email: &str,
+        date_of_birth: NaiveDate,
+    ) -> PyResult<&'static str> {
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| {
+            c.request_username_reminder(vpd, email, date_of_birth)
+        })
+        .map(|r| r.message())
+    }
+
+    /// Asks for a link that unlocks a locked account; otherwise as request_username_reminder.
+    fn request_unlock_link(
+        &self,
+        py: Python<'_>,
+        vpd: &str,
+        email: &str,
+        date_of_birth: NaiveDate,
+    ) -> PyResult<&'static str> {
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.request_unlock_link(vpd, email, date_of_birth))
+            .map(|r| r.message())
+    }
+
+    /// Sets a new password with a reset link's token (once, within 4 hours); returns the
+    /// username.
+    fn reset_password_with_link(
+        &self,
+        py: Python<'_>,
+        token: &str,
+        password: String,
+    ) -> PyResult<String> {
+        let p = Password::new(password);
+        self.run(py, |c| c.reset_password_with_link(token, &p))
+            .map(|u| u.to_string())
+    }
+
+    /// Unlocks an account with an unlock link's token; returns the username.
+    fn unlock_with_link(&self, py: Python<'_>, token: &str) -> PyResult<String> {
+        self.run(py, |c| c.unlock_with_link(token))
+            .map(|u| u.to_string())
+    }
+
+    // ----- compliance ---------------------------------------------------------------------
+
+    /// The trust's competence catalogue (national defaults overlaid with its own).
+    fn competence_catalogue(
+        &self,
+        py: Python<'_>,
+        vpd: &str,
+    ) -> PyResult<Vec<CompetenceDefinition>> {
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.competence_catalogue(vpd)).map(list)
+    }
+
+    /// Adds a local competence or overrides a national one (needs Learning administration).
+    #[pyo3(signature = (actor, vpd, name, *, refresher_months=None, active=true))]
+    fn define_competence(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        name: &str,
+        refresher_months: Option<u32>,
+        active: bool,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let def = esr_core::CompetenceDefinition {
+            name: parse(name)?,
+            refresher_months,
+            active,
+        };
+        self.run(py, |c| c.define_competence(&actor, vpd, def))
+    }
+
+    /// Requires a competence of a position, an organisation unit or a job (exactly one).
+    #[pyo3(signature = (actor, vpd, competence, *, position=None, org_unit=None, job=None,
+                        essential=true))]
+    #[allow(clippy::too_many_arguments)]
+    fn set_requirement(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        competence: &str,
+        position: Option<&str>,
+        org_unit: Option<&str>,
+        job: Option<&str>,
+        essential: bool,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let r = esr_core::Requirement {
+            vpd: parse(vpd)?,
+            target: target_of(position, org_unit, job)?,
+            competence: parse(competence)?,
+            essential,
+        };
+        self.run(py, |c| c.set_requirement(&actor, r))
+    }
+
+    /// Removes a requirement.
+    #[pyo3(signature = (actor, vpd, competence, *, position=None, org_unit=None, job=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn remove_requirement(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        competence: &str,
+        position: Option<&str>,
+        org_unit: Option<&str>,
+        job: Option<&str>,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let t = target_of(position, org_unit, job)?;
+        let comp: CompetenceName = parse(competence)?;
+        self.run(py, |c| c.remove_requirement(&actor, vpd, &t, &comp))
+    }
+
+    /// The trust's requirements.
+    fn requirements(&self, py: Python<'_>, vpd: &str) -> PyResult<Vec<Requirement>> {
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.requirements(vpd)).map(list)
+    }
+
+    /// Makes holding `held` satisfy a requirement for `satisfies`.
+    fn add_equivalence(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        held: &str,
+        satisfies: &str,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let e = esr_core::Equivalence {
+            vpd: parse(vpd)?,
+            held: parse(held)?,
+            satisfies: parse(satisfies)?,
+        };
+        self.run(py, |c| c.add_equivalence(&actor, e))
+    }
+
+    /// Removes an equivalence.
+    fn remove_equivalence(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        held: &str,
+        satisfies: &str,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let e = esr_core::Equivalence {
+            vpd: parse(vpd)?,
+            held: parse(held)?,
+            satisfies: parse(satisfies)?,
+        };
+        self.run(py, |c| c.remove_equivalence(&actor, e))
+    }
+
+    /// The trust's equivalences as (held, satisfies) pairs.
+    fn equivalences(&self, py: Python<'_>, vpd: &str) -> PyResult<Vec<(String, String)>> {
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.equivalences(vpd)).map(|v| {
+            v.into_iter()
+                .map(|e| (e.held.to_string(), e.satisfies.to_string()))
+                .collect()
+        })
+    }
+
+    /// The trust's compliance target and amber window.
+    fn compliance_settings(&self, py: Python<'_>, vpd: &str) -> PyResult<ComplianceSettings> {
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.compliance_settings(vpd))
+            .map(|s| ComplianceSettings {
+                target_percent: s.target_percent,
+                amber_months: s.amber_window.len_months(),
+            })
+    }
+
+    /// Sets the trust's compliance target (percent) and amber window (months).
+    #[pyo3(signature = (actor, vpd, *, target_percent, amber_months))]
+    fn set_compliance_settings(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        target_percent: u8,
+        amber_months: u32,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let s = esr_core::ComplianceSettings {
+            target_percent,
+            amber_window: esr_core::AmberWindow::months(amber_months).map_err(to_py)?,
+        };
+        self.run(py, |c| c.set_compliance_settings(&actor, vpd, s))
+    }
+
+    /// Records that a person holds a competence. `expiry`: a date, "refresher" (from the
+    /// catalogue's refresher period, the default) or "never". `level`: as ESR prints it.
+    #[pyo3(signature = (actor, vpd, employee_number, competence, *, achieved,
+                        expiry=None, level=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn record_competence(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        employee_number: &str,
+        competence: &str,
+        achieved: NaiveDate,
+        expiry: Option<&Bound<'_, PyAny>>,
+        level: Option<&str>,
+    ) -> PyResult<CompetenceRecord> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let e: EmployeeNumber = parse(employee_number)?;
+        let expiry = match expiry {
+            None => RecordExpiry::Refresher,
+            Some(v) => match v.extract::<String>() {
+                Ok(s) if s == "refresher" => RecordExpiry::Refresher,
+                Ok(s) if s == "never" => RecordExpiry::Never,
+                Ok(_) => {
+                    return Err(InvalidInputError::new_err(
+                        "invalid expiry: give a datetime.date, \"refresher\" or \"never\"",
+                    ));
+                }
+                Err(_) => RecordExpiry::On(v.extract::<NaiveDate>().map_err(|_| {
+                    InvalidInputError::new_err(
+                        "invalid expiry: give a datetime.date, \"refresher\" or \"never\"",
+                    )
+                })?),
+            },
+        };
+        let record = esr_core::NewCompetenceRecord {
+            competence: parse(competence)?,
+            achieved,
+            expiry,
+            level: level
+                .map(parse::<CompetenceLevel>)
+                .transpose()?
+                .unwrap_or_default(),
+        };
+        self.run(py, |c| c.record_competence(&actor, vpd, &e, record))
+            .map(Into::into)
+    }
+
+    /// A person's competence records.
+    fn competence_records(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        employee_number: &str,
+    ) -> PyResult<Vec<CompetenceRecord>> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let e: EmployeeNumber = parse(employee_number)?;
+        self.run(py, |c| c.competence_records(&actor, vpd, &e))
+            .map(list)
+    }
+
+    /// Imports an ESR competence export (CSV as bytes or str). Any bad row refuses the whole
+    /// file (ImportRejectedError) unless `skip_bad_rows`.
+    #[pyo3(signature = (actor, vpd, csv, *, skip_bad_rows=false))]
+    fn import_competences(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        csv: &Bound<'_, PyAny>,
+        skip_bad_rows: bool,
+    ) -> PyResult<ImportSummary> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let bytes: Vec<u8> = match csv.extract::<String>() {
+            Ok(s) => s.into_bytes(),
+            Err(_) => csv.extract::<Vec<u8>>().map_err(|_| {
+                InvalidInputError::new_err("invalid csv: give the file's contents as bytes or str")
+            })?,
+        };
+        let options = esr_core::ImportOptions { skip_bad_rows };
+        self.run(py, |c| c.import_competences(&actor, vpd, &bytes, options))
+            .map(Into::into)
+    }
+
+    /// My Compliance: the session's user's rows (as of a date; default today in the UK).
+    #[pyo3(signature = (session, as_of=None))]
+    fn my_compliance(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        as_of: Option<NaiveDate>,
+    ) -> PyResult<PersonCompliance> {
+        let id = session.id;
+        self.run(py, |c| c.my_compliance(id, as_of)).map(Into::into)
+    }
+
+    /// Another person's compliance, for someone who may see their record.
+    #[pyo3(signature = (session, employee_number, as_of=None))]
+    fn person_compliance(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        employee_number: &str,
+        as_of: Option<NaiveDate>,
+    ) -> PyResult<PersonCompliance> {
+        let e: EmployeeNumber = parse(employee_number)?;
+        let id = session.id;
+        self.run(py, |c| c.person_compliance(id, &e, as_of))
+            .map(Into::into)
+    }
+
+    /// Team Compliance: the manager's team and each member's compliance.
+    #[pyo3(signature = (session, as_of=None))]
+    fn team_compliance(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        as_of: Option<NaiveDate>,
+    ) -> PyResult<TeamCompliance> {
+        let id = session.id;
+        self.run(py, |c| c.team_compliance(id, as_of))
+            .map(Into::into)
+    }
+
+    /// The trust's compliance roll-ups by unit and competence against its target.
+    #[pyo3(signature = (actor, vpd, as_of=None))]
+    fn compliance_report(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        as_of: Option<NaiveDate>,
+    ) -> PyResult<ComplianceReport> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.compliance_report(&actor, vpd, as_of))
+            .map(Into::into)
+    }
+
+    /// The compliance matrix as CSV text.
+    #[pyo3(signature = (actor, vpd, as_of=None))]
+    fn compliance_matrix(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        as_of: Option<NaiveDate>,
+    ) -> PyResult<String> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.compliance_matrix(&actor, vpd, as_of))
+    }
+
+    fn __repr__(&self) -> String {
+        "Esr(in memory)".to_owned()
+    }
+}
+
+/// The names of every ESR function, for Esr.decide.
+#[pyfunction]
+fn function_names() -> Vec<&'static str> {
+    Function::ALL.iter().map(|f| f.name()).collect()
+}
+
+/// Adds the service classes to the module.
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Esr>()?;
+    m.add_class::<Session>()?;
+    m.add_class::<VerifyOutcome>()?;
+    m.add_function(wrap_pyfunction!(function_names, m)?)?;
+    Ok(())
+}
