@@ -28,13 +28,19 @@ create_exception!(
     esr,
     NotFoundError,
     EsrError,
-    "Something named does not exist: a trust, unit, person, account, assignment, competence."
+    "Something named does not exist: a trust, unit, person, account, assignment, competence, certification, course."
 );
 create_exception!(
     esr,
     ConflictError,
     EsrError,
     "The change conflicts with what is stored: a duplicate, a cycle, a held URP, a rule on user administrators."
+);
+create_exception!(
+    esr,
+    LearningRefusedError,
+    ConflictError,
+    "A learning step is not allowed in the subscription's or component's state now: subscribing twice, playing without enrolling, passing a course."
 );
 create_exception!(
     esr,
@@ -110,6 +116,8 @@ pub(crate) fn to_py(e: Error) -> PyErr {
         | Error::UnknownCompetence { .. }
         | Error::UnknownRequirement { .. }
         | Error::UnknownEquivalence { .. }
+        | Error::UnknownCertification { .. }
+        | Error::UnknownComponent { .. }
         | Error::NotHeld { .. } => NotFoundError::new_err(msg),
         Error::TrustExists(_)
         | Error::OrgUnitExists { .. }
@@ -120,6 +128,7 @@ pub(crate) fn to_py(e: Error) -> PyErr {
         | Error::AlreadyBootstrapped(_)
         | Error::AlreadyUpgraded
         | Error::TooFewUserAdministrators { .. } => ConflictError::new_err(msg),
+        Error::LearningRefused { .. } => LearningRefusedError::new_err(msg),
         Error::AccountLocked(_) => AccountLockedError::new_err(msg),
         Error::InvalidCredentials
         | Error::AccountSuspended(_)
@@ -174,6 +183,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("ImportRejectedError", py.get_type::<ImportRejectedError>())?;
     m.add("NotFoundError", py.get_type::<NotFoundError>())?;
     m.add("ConflictError", py.get_type::<ConflictError>())?;
+    m.add(
+        "LearningRefusedError",
+        py.get_type::<LearningRefusedError>(),
+    )?;
     m.add("LogInError", py.get_type::<LogInError>())?;
     m.add("AccountLockedError", py.get_type::<AccountLockedError>())?;
     m.add("SessionError", py.get_type::<SessionError>())?;

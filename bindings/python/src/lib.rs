@@ -3,6 +3,7 @@
 
 mod delivery;
 mod errors;
+mod learning;
 mod service;
 mod types;
 
@@ -156,6 +157,7 @@ fn _esr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     errors::register(m)?;
     types::register(m)?;
     delivery::register(m)?;
+    learning::register(m)?;
     service::register(m)?;
     m.add_class::<Username>()?;
     m.add_class::<MobileNumber>()?;

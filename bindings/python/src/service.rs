@@ -4,6 +4,10 @@
 
 use crate::delivery::{ManualClock, PyClock, Sender};
 use crate::errors::{InvalidInputError, to_py};
+use crate::learning::{
+    Certification, CompletionRule, Component, Enrolment, LearningOutcome, PlayOutcome, PlayResult,
+    Renewal, Subscription, SubscriptionView, level_or_default,
+};
 use crate::types::{
     AccessDecision, Account, Assignment, AuditEntry, AuditHead, Channel, CompetenceDefinition,
     CompetenceRecord, ComplianceReport, ComplianceSettings, ImportSummary, PasscodeChallenge,
@@ -262,7 +266,7 @@ fn list<T, U: From<T>>(v: Vec<T>) -> Vec<U> {
 }
 
 /// The ESR service: trusts, people, accounts, URPs, sessions and access decisions, passcodes,
-/// account recovery, compliance and the audit trail, in memory.
+/// account recovery, compliance, certifications and enrolment, and the audit trail, in memory.
 #[pyclass(frozen, module = "esr._esr")]
 pub(crate) struct Esr {
     core: Arc<Core>,
@@ -1479,6 +1483,191 @@ impl Esr {
         let actor = actor_of(actor)?;
         let vpd: VpdCode = parse(vpd)?;
         self.run(py, |c| c.compliance_matrix(&actor, vpd, as_of))
+    }
+
+    // ----- certifications and enrolment -----------------------------------------------------
+
+    /// Defines a certification, or redefines one of the same name (needs Learning
+    /// administration). `competence` must be active in the trust's catalogue; `level`: as ESR
+    /// prints it (default "Not Assessed"); `renewal`: None when not renewable.
+    #[pyo3(signature = (actor, vpd, name, *, competence, validity_days, completion_window_days,
+                        components, level=None, renewal=None, mandatory=false,
+                        completion_rule=CompletionRule::AllComponents))]
+    #[allow(clippy::too_many_arguments)]
+    fn define_certification(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        name: String,
+        competence: String,
+        validity_days: u32,
+        completion_window_days: u32,
+        components: Vec<Bound<'_, Component>>,
+        level: Option<&str>,
+        renewal: Option<Bound<'_, Renewal>>,
+        mandatory: bool,
+        completion_rule: CompletionRule,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let cert = Certification {
+            vpd: vpd.to_owned(),
+            name,
+            competence,
+            level: level_or_default(level)?,
+            validity_days,
+            completion_window_days,
+            renewal: renewal.map(|r| r.get().clone()),
+            mandatory,
+            components: components.iter().map(|c| c.get().clone()).collect(),
+            completion_rule,
+        }
+        .to_core()?;
+        self.run(py, |c| c.define_certification(&actor, cert))
+    }
+
+    /// The trust's certifications, by name.
+    fn certifications(&self, py: Python<'_>, vpd: &str) -> PyResult<Vec<Certification>> {
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.certifications(vpd)).map(list)
+    }
+
+    /// Find Learning: the trust's certifications that award `competence`, by name.
+    fn certifications_for(
+        &self,
+        py: Python<'_>,
+        vpd: &str,
+        competence: &str,
+    ) -> PyResult<Vec<Certification>> {
+        let vpd: VpdCode = parse(vpd)?;
+        let comp: CompetenceName = parse(competence)?;
+        self.run(py, |c| c.certifications_for(vpd, &comp)).map(list)
+    }
+
+    /// Subscribes a learner (themselves with My e-Learning, anyone else with Learning
+    /// administration): the certification path begins, due within its completion window.
+    fn subscribe(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        employee_number: &str,
+        certification: &str,
+    ) -> PyResult<Subscription> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let e: EmployeeNumber = parse(employee_number)?;
+        self.run(py, |c| c.subscribe(&actor, vpd, &e, certification))
+            .map(Into::into)
+    }
+
+    /// Unsubscribes: the subscription is cancelled (competences already awarded stay).
+    fn unsubscribe(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        employee_number: &str,
+        certification: &str,
+    ) -> PyResult<Subscription> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let e: EmployeeNumber = parse(employee_number)?;
+        self.run(py, |c| c.unsubscribe(&actor, vpd, &e, certification))
+            .map(Into::into)
+    }
+
+    /// Enrols in a class of a component; in the renewal window (or after an expiry) the first
+    /// enrolment begins a new cycle.
+    #[allow(clippy::too_many_arguments)]
+    fn enrol(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        employee_number: &str,
+        certification: &str,
+        course: &str,
+        class_name: &str,
+    ) -> PyResult<Enrolment> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let e: EmployeeNumber = parse(employee_number)?;
+        self.run(py, |c| {
+            c.enrol(&actor, vpd, &e, certification, course, class_name)
+        })
+        .map(Into::into)
+    }
+
+    /// Plays an enrolled component; when the completion rule is met the competence is
+    /// recorded at once (PlayOutcome.awarded).
+    #[allow(clippy::too_many_arguments)]
+    fn play(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        employee_number: &str,
+        certification: &str,
+        course: &str,
+        result: PlayResult,
+    ) -> PyResult<PlayOutcome> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let e: EmployeeNumber = parse(employee_number)?;
+        let result = result.into();
+        self.run(py, |c| {
+            c.play(&actor, vpd, &e, certification, course, result)
+        })
+        .map(Into::into)
+    }
+
+    /// Learning reported for a course (a content feed, or played from the catalogue): recorded
+    /// against the one subscribed certification that takes it, or reported as not recorded
+    /// with the reason.
+    fn record_learning(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        employee_number: &str,
+        course: &str,
+        result: PlayResult,
+    ) -> PyResult<LearningOutcome> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let e: EmployeeNumber = parse(employee_number)?;
+        let result = result.into();
+        self.run(py, |c| c.record_learning(&actor, vpd, &e, course, result))
+            .map(Into::into)
+    }
+
+    /// A learner's subscriptions with their status today and the current cycle's enrolments.
+    fn subscriptions(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        employee_number: &str,
+    ) -> PyResult<Vec<SubscriptionView>> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let e: EmployeeNumber = parse(employee_number)?;
+        self.run(py, |c| c.subscriptions(&actor, vpd, &e)).map(list)
+    }
+
+    /// My e-Learning: the session's user's latest enrolments, newest first, at most
+    /// MY_ELEARNING_LIMIT; `mandatory_only` keeps mandatory learning only.
+    #[pyo3(signature = (session, mandatory_only=false))]
+    fn my_elearning(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        mandatory_only: bool,
+    ) -> PyResult<Vec<Enrolment>> {
+        let id = session.id;
+        self.run(py, |c| c.my_elearning(id, mandatory_only))
+            .map(list)
     }
 
     fn __repr__(&self) -> String {

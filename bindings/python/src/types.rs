@@ -26,15 +26,55 @@ pub(crate) fn utc(value: &Bound<'_, PyAny>) -> PyResult<DateTime<Utc>> {
     Ok(fixed.with_timezone(&Utc))
 }
 
-/// Defines a Python enum over a core enum, printing as the core prints it.
+/// Defines a Python enum. Over a core enum, printing as the core prints it:
+/// `py_enum!(Name: core::Enum { Variant = "PY_NAME", .. })`; over a core enum with the
+/// bindings' own wording: `.. { Variant = "PY_NAME" => "text", .. }`; or a Python-only enum
+/// (a core value's kind): `py_enum!(Name { Variant = "PY_NAME" => "text", .. })`.
 macro_rules! py_enum {
     ($(#[$m:meta])* $name:ident : $core:ty { $($(#[$vm:meta])* $variant:ident = $py:literal),* $(,)? }) => {
+        py_enum!(@class $(#[$m])* $name { $($(#[$vm])* $variant = $py),* });
+        py_enum!(@convert $name : $core { $($variant),* });
+        impl $name {
+            fn text(self) -> String {
+                <$core>::from(self).to_string()
+            }
+        }
+    };
+    ($(#[$m:meta])* $name:ident : $core:ty { $($(#[$vm:meta])* $variant:ident = $py:literal => $text:literal),* $(,)? }) => {
+        py_enum!($(#[$m])* $name { $($(#[$vm])* $variant = $py => $text),* });
+        py_enum!(@convert $name : $core { $($variant),* });
+    };
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $py:literal => $text:literal),* $(,)? }) => {
+        py_enum!(@class $(#[$m])* $name { $($(#[$vm])* $variant = $py),* });
+        impl $name {
+            fn text(self) -> String {
+                match self {
+                    $(Self::$variant => $text,)*
+                }
+                .to_owned()
+            }
+        }
+    };
+    (@class $(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $py:literal),* }) => {
         $(#[$m])*
         #[pyclass(frozen, eq, eq_int, hash, from_py_object, module = "esr._esr")]
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
         pub(crate) enum $name {
             $($(#[$vm])* #[pyo3(name = $py)] $variant),*
         }
+        #[pymethods]
+        impl $name {
+            fn __str__(&self) -> String {
+                self.text()
+            }
+            fn __repr__(&self) -> String {
+                match self {
+                    $(Self::$variant => format!("{}.{}", stringify!($name), $py),)*
+                }
+            }
+        }
+    };
+    (@convert $name:ident : $core:ty { $($variant:ident),* }) => {
         impl From<$core> for $name {
             fn from(v: $core) -> Self {
                 #[allow(unreachable_patterns)]
@@ -50,19 +90,9 @@ macro_rules! py_enum {
                 }
             }
         }
-        #[pymethods]
-        impl $name {
-            fn __str__(&self) -> String {
-                <$core>::from(*self).to_string()
-            }
-            fn __repr__(&self) -> String {
-                match self {
-                    $(Self::$variant => format!("{}.{}", stringify!($name), $py),)*
-                }
-            }
-        }
     };
 }
+pub(crate) use py_enum;
 
 py_enum!(
     /// How a user reached ESR.
@@ -152,6 +182,8 @@ macro_rules! record {
         }
     };
 }
+
+pub(crate) use record;
 
 record!(
     /// An organisation unit of a trust.
