@@ -7,6 +7,8 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use std::collections::BTreeSet;
 
+mod bulk;
+
 create_exception!(
     _esr,
     EsrError,
@@ -176,6 +178,7 @@ fn _esr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(username_stem, m)?)?;
     m.add_function(wrap_pyfunction!(urp_names, m)?)?;
     m.add_function(wrap_pyfunction!(allowed_functions, m)?)?;
+    bulk::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 """esr: the self-service core of the NHS Electronic Staff Record, from Python."""
 
 from esr._esr import (
+    BulkInputError,
     EsrError,
     InvalidInputError,
     MobileNumber,
@@ -8,10 +9,13 @@ from esr._esr import (
     __version__,
     allowed_functions,
     urp_names,
+    read_competence_csv,
+    score_compliance,
     username_stem,
 )
 
 __all__ = [
+    "BulkInputError",
     "EsrError",
     "InvalidInputError",
     "MobileNumber",
@@ -19,5 +23,7 @@ __all__ = [
     "__version__",
     "allowed_functions",
     "urp_names",
+    "read_competence_csv",
+    "score_compliance",
     "username_stem",
 ]

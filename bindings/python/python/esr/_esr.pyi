@@ -41,3 +41,26 @@ def allowed_functions(
     upgrade_professional: bool = False,
     internet_access_approved: bool = False,
 ) -> list[str]: ...
+
+# Bulk scoring over Arrow tables (src/bulk.rs). The tables are any object with
+# __arrow_c_stream__ or __arrow_c_array__ (pyarrow Table, polars or pandas DataFrame).
+import datetime
+import os
+
+import pyarrow  # type: ignore[import-untyped]
+
+class BulkInputError(InvalidInputError): ...
+
+def score_compliance(
+    assignments: object,
+    requirements: object,
+    holdings: object,
+    as_of: datetime.date,
+    amber_months: int = 3,
+) -> pyarrow.Table: ...
+def read_competence_csv(
+    source: str | os.PathLike[str] | bytes,
+    vpd: str,
+    *,
+    skip_bad_rows: bool = False,
+) -> pyarrow.Table: ...
