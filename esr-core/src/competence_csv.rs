@@ -2,8 +2,8 @@
 //!
 //! Dates print and parse as ESR writes them: `30-Nov-2028` (month names in any case).
 
-use crate::competence::{CompetenceLevel, CompetenceName, CompetenceOwner};
 use crate::bulk::days_since_epoch;
+use crate::competence::{CompetenceLevel, CompetenceName, CompetenceOwner};
 use crate::compliance::{AssignmentCompliance, ComplianceStatus, format_percent};
 use crate::error::{Error, Result};
 use crate::ids::{EmployeeNumber, VpdCode};
@@ -464,8 +464,14 @@ Employee Number,Competency Name,Expiry Date,Achieved Date,VPD
         assert_eq!(cols.employee_number[1], "020000002");
         assert_eq!(cols.competence[0], "NHS|CSTF|Fire Safety - 1 Year|");
         let d = |y, m, dd| days_since_epoch(NaiveDate::from_ymd_opt(y, m, dd).unwrap()).unwrap();
-        assert_eq!(cols.expiry, [Some(d(2028, 11, 30)), None, Some(d(2027, 11, 30))]);
-        assert_eq!(cols.achieved, [Some(d(2027, 11, 30)), None, Some(d(2026, 11, 30))]);
+        assert_eq!(
+            cols.expiry,
+            [Some(d(2028, 11, 30)), None, Some(d(2027, 11, 30))]
+        );
+        assert_eq!(
+            cols.achieved,
+            [Some(d(2027, 11, 30)), None, Some(d(2026, 11, 30))]
+        );
         assert_eq!(cols.level[0], CompetenceLevel::default().to_string());
     }
 

@@ -65,7 +65,11 @@ struct Table {
     batches: Vec<RecordBatch>,
 }
 
-fn import_table(obj: &Bound<'_, PyAny>, name: &'static str, needs: &'static str) -> PyResult<Table> {
+fn import_table(
+    obj: &Bound<'_, PyAny>,
+    name: &'static str,
+    needs: &'static str,
+) -> PyResult<Table> {
     let arrow = |e: arrow_schema::ArrowError| {
         bulk_err(format!("the {name} table cannot be read as Arrow: {e}"))
     };
@@ -187,7 +191,10 @@ fn is_text(dt: &DataType) -> bool {
     match dt {
         DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
         DataType::Dictionary(_, v) => {
-            matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
+            matches!(
+                **v,
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            )
         }
         _ => false,
     }
@@ -196,7 +203,10 @@ fn is_text(dt: &DataType) -> bool {
 fn id_kind(t: &Table, col: &str, text_ok: bool) -> PyResult<IdKind> {
     let dt = t.schema.field_with_name(col).map(Field::data_type);
     let Ok(dt) = dt else {
-        return Err(bulk_err(format!("the {} table has no column {col}", t.name)));
+        return Err(bulk_err(format!(
+            "the {} table has no column {col}",
+            t.name
+        )));
     };
     let why = match dt {
         DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::UInt8 | DataType::UInt16 => {
@@ -500,15 +510,21 @@ fn score_compliance<'py>(
     }
     let text = (kinds[4] == IdKind::Text, kinds[6] == IdKind::Text);
     if text.0 != text.1 {
-        let (t, i) = if text.0 { ("holdings", "requirements") } else { ("requirements", "holdings") };
+        let (t, i) = if text.0 {
+            ("holdings", "requirements")
+        } else {
+            ("requirements", "holdings")
+        };
         return Err(bulk_err(format!(
             "the {i} table's column competency_id holds text but the {t} table's holds integers; give both the same kind of id"
         )));
     }
-    let ints = || kinds.iter().filter_map(|k| match k {
-        IdKind::Int(i) => Some(*i),
-        IdKind::Text => None,
-    });
+    let ints = || {
+        kinds.iter().filter_map(|k| match k {
+            IdKind::Int(i) => Some(*i),
+            IdKind::Text => None,
+        })
+    };
     let width = if ints().all(|k| k == IntKind::Small) {
         IntKind::Small
     } else if ints().all(|k| k == IntKind::U32) {
@@ -517,9 +533,15 @@ fn score_compliance<'py>(
         IntKind::Wide
     };
     let scores = match width {
-        IntKind::Small => Scores::I32(score::<i32>(py, &a, &r, &h, &chunks, text.0, as_of, window)?),
-        IntKind::U32 => Scores::U32(score::<u32>(py, &a, &r, &h, &chunks, text.0, as_of, window)?),
-        IntKind::Wide => Scores::I64(score::<i64>(py, &a, &r, &h, &chunks, text.0, as_of, window)?),
+        IntKind::Small => Scores::I32(score::<i32>(
+            py, &a, &r, &h, &chunks, text.0, as_of, window,
+        )?),
+        IntKind::U32 => Scores::U32(score::<u32>(
+            py, &a, &r, &h, &chunks, text.0, as_of, window,
+        )?),
+        IntKind::Wide => Scores::I64(score::<i64>(
+            py, &a, &r, &h, &chunks, text.0, as_of, window,
+        )?),
     };
     let batches = scores.into_batches(&a)?;
     to_pyarrow(py, batches)
@@ -587,9 +609,30 @@ impl Scores {
     /// without copying.
     fn into_batches(self, a: &Table) -> PyResult<(SchemaRef, Vec<RecordBatch>)> {
         let (required, green, amber, red, percent, valid) = match self {
-            Self::I32(s) => (s.required, s.green, s.amber, s.red, s.percent, s.percent_valid),
-            Self::U32(s) => (s.required, s.green, s.amber, s.red, s.percent, s.percent_valid),
-            Self::I64(s) => (s.required, s.green, s.amber, s.red, s.percent, s.percent_valid),
+            Self::I32(s) => (
+                s.required,
+                s.green,
+                s.amber,
+                s.red,
+                s.percent,
+                s.percent_valid,
+            ),
+            Self::U32(s) => (
+                s.required,
+                s.green,
+                s.amber,
+                s.red,
+                s.percent,
+                s.percent_valid,
+            ),
+            Self::I64(s) => (
+                s.required,
+                s.green,
+                s.amber,
+                s.red,
+                s.percent,
+                s.percent_valid,
+            ),
         };
         let id_type = |c: &str| {
             a.schema
@@ -663,7 +706,11 @@ fn to_pyarrow<'py>(
             capsule: Some(capsule.unbind()),
         },
     )?;
-    pa.call_method1("table", (holder,))
+    // RecordBatchReader.from_stream rather than pyarrow.table, which first asks whether the
+    // object is a pandas DataFrame and so imports pandas on its first call.
+    pa.getattr("RecordBatchReader")?
+        .call_method1("from_stream", (holder,))?
+        .call_method0("read_all")
 }
 
 /// A one-shot Arrow C stream, for handing a result to pyarrow.
@@ -675,7 +722,10 @@ struct ArrowStream {
 #[pymethods]
 impl ArrowStream {
     #[pyo3(signature = (requested_schema=None))]
-    fn __arrow_c_stream__(&mut self, requested_schema: Option<Py<PyAny>>) -> PyResult<Py<PyCapsule>> {
+    fn __arrow_c_stream__(
+        &mut self,
+        requested_schema: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyCapsule>> {
         let _ = requested_schema;
         self.capsule
             .take()
@@ -709,12 +759,9 @@ fn read_competence_csv<'py>(
                     "source must be a path (str or os.PathLike) or the file's bytes",
                 )
             })?;
-        let file = std::fs::File::open(&path).map_err(|e| {
-            PyOSError::new_err(format!("cannot open {}: {e}", path.display()))
-        })?;
-        py.detach(|| {
-            esr_core::read_competence_export(vpd, std::io::BufReader::new(file), options)
-        })
+        let file = std::fs::File::open(&path)
+            .map_err(|e| PyOSError::new_err(format!("cannot open {}: {e}", path.display())))?;
+        py.detach(|| esr_core::read_competence_export(vpd, std::io::BufReader::new(file), options))
     }
     .map_err(core_err)?;
     if !skipped.is_empty() {
