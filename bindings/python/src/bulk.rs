@@ -460,9 +460,23 @@ const ASSIGNMENTS_NEED: &str = "assignment_id, person_id and position_id";
 const REQUIREMENTS_NEED: &str = "position_id and competency_id";
 const HOLDINGS_NEED: &str = "person_id, competency_id and expiry";
 
-/// Scores every assignment as of `as_of`: one row per assignment of the assignments table, in
-/// its order, with the counts of required competencies Green, Amber and Red and the percentage
+/// Scores every assignment as of `as_of` (a datetime.date) with an Amber window of
+/// `amber_months`: one row per row of the assignments table, in its order, with
+/// `assignment_id`, `person_id` (as given), `required`, `green`, `amber`, `red` and `percent`
 /// (null where nothing is required). Returns a pyarrow Table.
+///
+/// Each table is any Arrow table (a pyarrow Table, a polars or pandas DataFrame) with the
+/// columns assignments: assignment_id, person_id, position_id; requirements: position_id,
+/// competency_id (each row an essential requirement); holdings: person_id, competency_id,
+/// expiry. Ids are integers of any width (int64 values must fit, uint64 too); competency_id
+/// may instead be text in both requirements and holdings (competence names, compared exactly,
+/// such as read_competence_csv gives). expiry is a date (date32, date64 or a timestamp
+/// without time zone); a null expiry never expires. The holding with the latest expiry counts.
+/// Raises BulkInputError naming the table and column when a column is missing, of the wrong
+/// type, has null ids, or holds dates as strings.
+///
+/// Example: holdings = esr.read_competence_csv("export.csv", vpd="297");
+/// scores = esr.score_compliance(assignments, requirements, holdings, datetime.date.today())
 #[pyfunction]
 #[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3))]
 fn score_compliance<'py>(
@@ -733,9 +747,17 @@ impl ArrowStream {
     }
 }
 
-/// Reads an ESR competence export (CSV: `Employee Number`, `Competency Name`, `Expiry Date`,
-/// and `VPD`, `Achieved Date`, `Competence Level` when present) from a path or bytes, as a
-/// pyarrow Table of holdings ready for score_compliance.
+/// Reads an ESR competence export (CSV with the headers Employee Number, Competency Name and
+/// Expiry Date, and VPD, Achieved Date and Competence Level when present; found in any order
+/// and case) from a path or the file's bytes, reading a file as it goes, into a pyarrow Table
+/// of holdings ready for score_compliance: person_id (the employee number, int64),
+/// competency_id (the competence name in the pipe form, NHS|CSTF|Fire Safety - 1 Year|),
+/// expiry (date32, null: never expires), achieved (date32), level, employee_number (as
+/// written) and line (the row's line in the file). Every record is kept, older ones too.
+///
+/// A bad row refuses the file with BulkInputError naming each bad line and why; with
+/// skip_bad_rows=True the good rows are returned and a UserWarning lists the bad lines. A VPD
+/// column must hold `vpd`.
 #[pyfunction]
 #[pyo3(signature = (source, vpd, *, skip_bad_rows=false))]
 fn read_competence_csv<'py>(

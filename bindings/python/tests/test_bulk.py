@@ -132,6 +132,10 @@ def test_text_competency_ids() -> None:
     hp = named(h).to_pandas()
     hp["competency_id"] = hp["competency_id"].astype("category")
     assert esr.score_compliance(a, named(r), hp, AS_OF).to_pydict() == EXPECTED
+    hl = pl.from_arrow(named(h))
+    assert esr.score_compliance(a, pl.from_arrow(named(r)), hl, AS_OF).to_pydict() == EXPECTED
+    hl = hl.with_columns(pl.col("competency_id").cast(pl.Categorical))
+    assert esr.score_compliance(a, named(r), hl, AS_OF).to_pydict() == EXPECTED
     with pytest.raises(esr.BulkInputError, match="requirements table's column competency_id holds text"):
         esr.score_compliance(a, named(r), h, AS_OF)
 
