@@ -261,3 +261,29 @@ def test_csv_errors_name_the_line(tmp_path: Path) -> None:
         esr.read_competence_csv(EXPORT.encode(), vpd="29")
     with pytest.raises(OSError, match="cannot open"):
         esr.read_competence_csv(tmp_path / "missing.csv", vpd="297")
+
+
+class OnlyArray:
+    """An Arrow producer offering only __arrow_c_array__ (a struct array: one record batch)."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.batch = table.combine_chunks().to_batches()[0]
+
+    def __arrow_c_array__(self, requested_schema: object = None) -> object:
+        return self.batch.__arrow_c_array__(requested_schema)
+
+
+def test_producers_of_a_single_array_are_read() -> None:
+    a, r, h = tables()
+    assert not hasattr(OnlyArray(a), "__arrow_c_stream__")
+    got = esr.score_compliance(OnlyArray(a), OnlyArray(r), OnlyArray(h), AS_OF)
+    assert got.to_pydict() == EXPECTED
+
+
+def test_ids_beyond_int64_are_refused() -> None:
+    a, _, _ = tables()
+    big = a.set_column(0, "assignment_id", pa.array([2**63, 1, 2, 3, 4], pa.uint64()))
+    refused(r"the assignments table's column assignment_id at row 0 is 9223372036854775808, too large", a=big)
+    # uint64 ids that fit are taken.
+    fits = a.set_column(0, "assignment_id", pa.array(EXPECTED["assignment_id"], pa.uint64()))
+    assert esr.score_compliance(fits, tables()[1], tables()[2], AS_OF).column("red").to_pylist() == EXPECTED["red"]
