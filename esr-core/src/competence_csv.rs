@@ -2,6 +2,7 @@
 //!
 //! Dates print and parse as ESR writes them: `30-Nov-2028` (month names in any case).
 
+use crate::bulk::days_since_epoch;
 use crate::competence::{CompetenceLevel, CompetenceName, CompetenceOwner};
 use crate::compliance::{AssignmentCompliance, ComplianceStatus, format_percent};
 use crate::error::{Error, Result};
@@ -114,10 +115,22 @@ pub(crate) fn parse_export(
     vpd: VpdCode,
     data: &[u8],
 ) -> Result<(Vec<ExportRow>, Vec<ImportProblem>)> {
+    let mut rows = Vec::new();
+    let problems = parse_export_rows(vpd, data, |row| rows.push(row))?;
+    Ok((rows, problems))
+}
+
+/// [`parse_export`] over any reader, handing each good row to `each` as it is read (so a large
+/// file is never held whole) and returning the bad ones.
+fn parse_export_rows<R: std::io::Read>(
+    vpd: VpdCode,
+    reader: R,
+    mut each: impl FnMut(ExportRow),
+) -> Result<Vec<ImportProblem>> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(true)
-        .from_reader(data);
+        .from_reader(reader);
     let headers = rdr.headers().cloned().map_err(|e| Error::ImportRejected {
         problems: vec![ImportProblem {
             line: 1,
@@ -142,7 +155,6 @@ pub(crate) fn parse_export(
         &["Competence Level", "Proficiency Level", "Level"],
     );
 
-    let mut rows = Vec::new();
     let mut problems = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
         let fallback_line = i as u64 + 2;
@@ -214,7 +226,7 @@ pub(crate) fn parse_export(
             (Some(employee), Some(competence), Some(expiry), Some(achieved), Some(level))
                 if why.is_empty() =>
             {
-                rows.push(ExportRow {
+                each(ExportRow {
                     line,
                     employee,
                     competence,
@@ -229,7 +241,89 @@ pub(crate) fn parse_export(
             }),
         }
     }
-    Ok((rows, problems))
+    Ok(problems)
+}
+
+/// An ESR competence export as columns (Arrow-shaped), one entry per good row in file order:
+/// what [`read_competence_export`] returns for analysts and the bulk scorer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CompetenceExportColumns {
+    /// The row's line in the file (the header is line 1).
+    pub line: Vec<u64>,
+    /// The employee number as written (`20000001`).
+    pub employee_number: Vec<String>,
+    /// The employee number as an integer id (employee numbers are 6 to 12 digits), the
+    /// `person_id` of the bulk scorer.
+    pub person_id: Vec<i64>,
+    /// The competence's full name in the pipe form (`NHS|CSTF|Fire Safety - 1 Year|`), whatever
+    /// form the file used.
+    pub competence: Vec<String>,
+    /// The achieved date, days since 1970-01-01; `None` when the file has none.
+    pub achieved: Vec<Option<i32>>,
+    /// The expiry date, days since 1970-01-01; `None`: never expires.
+    pub expiry: Vec<Option<i32>>,
+    /// The competence level as ESR writes it (`1 - Assessed`).
+    pub level: Vec<String>,
+}
+
+impl CompetenceExportColumns {
+    /// Rows.
+    pub fn len(&self) -> usize {
+        self.line.len()
+    }
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.line.is_empty()
+    }
+}
+
+/// Reads an ESR competence export (the columns [`crate::Esr::import_competences`]
+/// reads, found by header) from `reader` as it goes, into columns, without touching any
+/// service. A row with a bad field refuses the whole file with [`Error::ImportRejected`] (every
+/// bad row with its line); with [`ImportOptions::skip_bad_rows`] the good rows are returned
+/// and the bad ones listed beside them. Duplicates are kept: the bulk scorer takes the latest
+/// expiry itself.
+pub fn read_competence_export<R: std::io::Read>(
+    vpd: VpdCode,
+    reader: R,
+    options: ImportOptions,
+) -> Result<(CompetenceExportColumns, Vec<ImportProblem>)> {
+    let mut cols = CompetenceExportColumns::default();
+    let mut more = Vec::new();
+    let mut problems = parse_export_rows(vpd, reader, |row| {
+        // Dates beyond ±5.8 million years cannot be counted in `i32` days.
+        let days = |d: Option<NaiveDate>| d.map(days_since_epoch).transpose();
+        let (achieved, expiry) = match (days(row.achieved), days(row.expiry)) {
+            (Ok(a), Ok(e)) => (a, e),
+            (Err(e), _) | (_, Err(e)) => {
+                more.push(ImportProblem {
+                    line: row.line,
+                    reason: e.to_string(),
+                });
+                return;
+            }
+        };
+        let Ok(person) = row.employee.as_str().parse::<i64>() else {
+            more.push(ImportProblem {
+                line: row.line,
+                reason: "Employee Number: it is not a whole number".to_owned(),
+            });
+            return;
+        };
+        cols.line.push(row.line);
+        cols.person_id.push(person);
+        cols.employee_number.push(row.employee.as_str().to_owned());
+        cols.competence.push(row.competence.as_str().to_owned());
+        cols.achieved.push(achieved);
+        cols.expiry.push(expiry);
+        cols.level.push(row.level.to_string());
+    })?;
+    problems.append(&mut more);
+    problems.sort_by_key(|p| p.line);
+    if !problems.is_empty() && !options.skip_bad_rows {
+        return Err(Error::ImportRejected { problems });
+    }
+    Ok((cols, problems))
 }
 
 fn status_cell(status: Option<ComplianceStatus>, expiry: Option<NaiveDate>) -> String {
@@ -351,6 +445,62 @@ x1,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028,297
         assert!(problems[1].reason.contains("Competency Name"));
         assert!(problems[2].reason.contains("Expiry Date"));
         assert!(problems[3].reason.contains("VPD"));
+    }
+
+    #[test]
+    fn the_export_reads_into_columns_from_a_reader() {
+        let csv = "\
+Employee Number,Competency Name,Expiry Date,Achieved Date,VPD
+20000001,NHS(CSTF)Fire Safety - 1 Year,30-Nov-2028,30-Nov-2027,297
+020000002,NHS|CSTF|Fire Safety - 1 Year|,,,297
+20000001,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2027,30-Nov-2026,297
+";
+        let (cols, problems) =
+            read_competence_export(vpd(), csv.as_bytes(), ImportOptions::default()).unwrap();
+        assert!(problems.is_empty());
+        assert_eq!(cols.len(), 3);
+        assert_eq!(cols.line, [2, 3, 4]);
+        assert_eq!(cols.person_id, [20000001, 20000002, 20000001]);
+        assert_eq!(cols.employee_number[1], "020000002");
+        assert_eq!(cols.competence[0], "NHS|CSTF|Fire Safety - 1 Year|");
+        let d = |y, m, dd| days_since_epoch(NaiveDate::from_ymd_opt(y, m, dd).unwrap()).unwrap();
+        assert_eq!(
+            cols.expiry,
+            [Some(d(2028, 11, 30)), None, Some(d(2027, 11, 30))]
+        );
+        assert_eq!(
+            cols.achieved,
+            [Some(d(2027, 11, 30)), None, Some(d(2026, 11, 30))]
+        );
+        assert_eq!(cols.level[0], CompetenceLevel::default().to_string());
+    }
+
+    #[test]
+    fn a_bad_row_refuses_the_export_unless_skipped() {
+        let csv = "\
+Employee Number,Competency Name,Expiry Date
+20000001,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028
+20000002,NHS|CSTF|Fire Safety - 1 Year|,31-Nov-2028
+20000003,NHS|CSTF|Fire Safety - 1 Year|,
+";
+        match read_competence_export(vpd(), csv.as_bytes(), ImportOptions::default()) {
+            Err(Error::ImportRejected { problems }) => {
+                assert_eq!(problems.len(), 1);
+                assert_eq!(problems[0].line, 3);
+                assert!(problems[0].reason.contains("Expiry Date"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let (cols, problems) = read_competence_export(
+            vpd(),
+            csv.as_bytes(),
+            ImportOptions {
+                skip_bad_rows: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(cols.person_id, [20000001, 20000003]);
+        assert_eq!(problems[0].line, 3);
     }
 
     #[test]

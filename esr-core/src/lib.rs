@@ -130,8 +130,9 @@ pub use competence::{
     Requirement, RequirementTarget, add_months, cstf, default_catalogue,
 };
 pub use competence_csv::{
-    ESR_DATE_FORMAT, ImportOptions, ImportProblem, ImportSummary, compliance_matrix_csv,
-    format_esr_date, parse_competence_loose, parse_esr_date,
+    CompetenceExportColumns, ESR_DATE_FORMAT, ImportOptions, ImportProblem, ImportSummary,
+    compliance_matrix_csv, format_esr_date, parse_competence_loose, parse_esr_date,
+    read_competence_export,
 };
 pub use compliance::{
     AmberWindow, AssignmentCompliance, ComplianceCounts, ComplianceRow, ComplianceRules,

@@ -1,6 +1,7 @@
 //! Python bindings of esr: a thin adapter over `esr-core` that converts types and errors and
 //! adds nothing the core lacks. The Python package is `esr`; this module is `esr._esr`.
 
+mod bulk;
 mod delivery;
 mod errors;
 mod learning;
@@ -164,6 +165,7 @@ fn _esr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(username_stem, m)?)?;
     m.add_function(wrap_pyfunction!(urp_names, m)?)?;
     m.add_function(wrap_pyfunction!(allowed_functions, m)?)?;
+    bulk::register(m)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

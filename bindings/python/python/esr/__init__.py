@@ -31,6 +31,7 @@ from esr._esr import (
     EmailMessage,
     Enrolment,
     Esr,
+    BulkInputError,
     EsrError,
     ExpiryBase,
     ImportProblem,
@@ -85,6 +86,8 @@ from esr._esr import (
     allowed_functions,
     function_names,
     urp_names,
+    read_competence_csv,
+    score_compliance,
     username_stem,
     __version__,
 )
@@ -120,6 +123,7 @@ __all__ = [
     "EmailMessage",
     "Enrolment",
     "Esr",
+    "BulkInputError",
     "EsrError",
     "ExpiryBase",
     "ImportProblem",
@@ -174,6 +178,8 @@ __all__ = [
     "allowed_functions",
     "function_names",
     "urp_names",
+    "read_competence_csv",
+    "score_compliance",
     "username_stem",
     "__version__",
 ]

@@ -1225,3 +1225,25 @@ class Esr:
         self, actor: Session | str, vpd: str, employee_number: str
     ) -> list[SubscriptionView]: ...
     def my_elearning(self, session: Session, mandatory_only: bool = False) -> list[Enrolment]: ...
+# Bulk scoring over Arrow tables (src/bulk.rs). The tables are any object with
+# __arrow_c_stream__ or __arrow_c_array__ (pyarrow Table, polars or pandas DataFrame).
+import datetime
+import os
+
+import pyarrow  # type: ignore[import-untyped]
+
+class BulkInputError(InvalidInputError): ...
+
+def score_compliance(
+    assignments: object,
+    requirements: object,
+    holdings: object,
+    as_of: datetime.date,
+    amber_months: int = 3,
+) -> pyarrow.Table: ...
+def read_competence_csv(
+    source: str | os.PathLike[str] | bytes,
+    vpd: str,
+    *,
+    skip_bad_rows: bool = False,
+) -> pyarrow.Table: ...
