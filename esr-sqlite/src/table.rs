@@ -111,7 +111,9 @@ impl Table {
     }
 
     /// The records matching `filter` (an SQL condition on the table's columns with `?1`, `?2`…
-    /// placeholders for `params`), in `order` (an `ORDER BY` list; `rowid` is insertion order).
+    /// placeholders for `params`), in `order` (an `ORDER BY` list; `rowid` is insertion order;
+    /// empty for any order, when the caller sorts: an `ORDER BY` the filter's index does not
+    /// give can make SQLite scan the whole table in that order instead of using the index).
     pub(crate) fn list<T: DeserializeOwned>(
         &self,
         conn: &Connection,
@@ -119,10 +121,11 @@ impl Table {
         order: &str,
         params: Vec<Value>,
     ) -> Result<Vec<Doc<T>>> {
-        let sql = format!(
-            "SELECT body, secret FROM {} WHERE {filter} ORDER BY {order}",
-            self.name
-        );
+        let mut sql = format!("SELECT body, secret FROM {} WHERE {filter}", self.name);
+        if !order.is_empty() {
+            sql.push_str(" ORDER BY ");
+            sql.push_str(order);
+        }
         let rows: Vec<(String, Option<String>)> = conn
             .prepare_cached(&sql)
             .and_then(|mut st| {

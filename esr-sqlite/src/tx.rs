@@ -150,7 +150,7 @@ impl StoreTx for Tx<'_> {
     }
     fn people(&self, vpd: VpdCode) -> Result<Vec<Person>> {
         let mut v: Vec<Person> = PEOPLE
-            .list(self.conn, "vpd = ?1", "key", vec![text(vpd.as_str())])?
+            .list(self.conn, "vpd = ?1", "", vec![text(vpd.as_str())])?
             .into_iter()
             .map(with_mobile)
             .collect::<Result<_>>()?;
@@ -158,16 +158,18 @@ impl StoreTx for Tx<'_> {
         Ok(v)
     }
     fn people_with_email(&self, vpd: VpdCode, email: &EmailAddress) -> Result<Vec<Person>> {
-        PEOPLE
+        let mut v: Vec<Person> = PEOPLE
             .list(
                 self.conn,
                 "vpd = ?1 AND email = ?2",
-                "key",
+                "",
                 vec![text(vpd.as_str()), Value::Text(email_key(email))],
             )?
             .into_iter()
             .map(with_mobile)
-            .collect()
+            .collect::<Result<_>>()?;
+        v.sort_by(|a, b| a.employee_number.cmp(&b.employee_number));
+        Ok(v)
     }
 
     fn account(&self, username: &Username) -> Result<Option<Account>> {
@@ -212,7 +214,7 @@ impl StoreTx for Tx<'_> {
         let mut v = bodies(ASSIGNMENTS.list::<Assignment>(
             self.conn,
             "vpd = ?1 AND employee = ?2",
-            "key",
+            "",
             vec![text(vpd.as_str()), text(employee.as_str())],
         )?);
         v.sort_by(|a, b| a.number.cmp(&b.number));
@@ -226,7 +228,7 @@ impl StoreTx for Tx<'_> {
         let mut v = bodies(ASSIGNMENTS.list::<Assignment>(
             self.conn,
             "vpd = ?1 AND supervisor = ?2",
-            "key",
+            "",
             vec![text(vpd.as_str()), text(supervisor.as_str())],
         )?);
         v.sort_by(|a, b| a.number.cmp(&b.number));
@@ -387,8 +389,8 @@ impl StoreTx for Tx<'_> {
         let v = entry.vpd.as_str();
         let last: Option<i64> = self
             .conn
-            .prepare_cached("SELECT max(seq) FROM audit WHERE vpd = ?1")
-            .and_then(|mut st| st.query_row([v], |r| r.get(0)))
+            .prepare_cached("SELECT seq FROM audit WHERE vpd = ?1 ORDER BY seq DESC LIMIT 1")
+            .and_then(|mut st| st.query_row([v], |r| r.get(0)).optional())
             .map_err(storage("audit", "read"))?;
         let next = last.map_or(1, |s| s.saturating_add(1));
         if i64::try_from(entry.seq).ok() != Some(next) {
@@ -464,7 +466,7 @@ impl StoreTx for Tx<'_> {
         let mut v = bodies(COMPETENCE_DEFINITIONS.list::<CompetenceDefinition>(
             self.conn,
             "vpd = ?1",
-            "key",
+            "",
             vec![text(vpd.as_str())],
         )?);
         v.sort_by(|a, b| a.name.cmp(&b.name));
@@ -496,7 +498,7 @@ impl StoreTx for Tx<'_> {
         let mut v = bodies(REQUIREMENTS.list::<Requirement>(
             self.conn,
             "vpd = ?1",
-            "key",
+            "",
             vec![text(vpd.as_str())],
         )?);
         v.sort_by(|a, b| (&a.target, &a.competence).cmp(&(&b.target, &b.competence)));
@@ -520,7 +522,7 @@ impl StoreTx for Tx<'_> {
         let mut v = bodies(EQUIVALENCES.list::<Equivalence>(
             self.conn,
             "vpd = ?1",
-            "key",
+            "",
             vec![text(vpd.as_str())],
         )?);
         v.sort();
@@ -554,7 +556,7 @@ impl StoreTx for Tx<'_> {
         let mut v = bodies(COMPETENCE_RECORDS.list::<CompetenceRecord>(
             self.conn,
             "vpd = ?1 AND employee = ?2",
-            "key",
+            "",
             vec![text(vpd.as_str()), text(employee.as_str())],
         )?);
         v.sort_by(|a, b| (&a.competence, a.achieved).cmp(&(&b.competence, b.achieved)));
@@ -564,7 +566,7 @@ impl StoreTx for Tx<'_> {
         let mut v = bodies(COMPETENCE_RECORDS.list::<CompetenceRecord>(
             self.conn,
             "vpd = ?1",
-            "key",
+            "",
             vec![text(vpd.as_str())],
         )?);
         v.sort_by(|a, b| {
