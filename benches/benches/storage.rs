@@ -96,7 +96,10 @@ impl<S: Store> Bench<S> {
         let s = self.session();
         let c = self.esr.request_mobile_code(s, NUMBER).unwrap();
         let code = self.outbox.last_code_to(&NUMBER.parse().unwrap()).unwrap();
-        let out = self.esr.verify_passcode(s, &c.id, c.purpose, &code).unwrap();
+        let out = self
+            .esr
+            .verify_passcode(s, &c.id, c.purpose, &code)
+            .unwrap();
         assert!(out.is_approved());
         self.outbox.clear();
     }

@@ -179,3 +179,113 @@ pub(crate) fn storage(
 ) -> impl Fn(rusqlite::Error) -> Error {
     move |e| Error::Storage(format!("SQLite could not {doing} ({what}): {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use esr_core::{TrustSettings, VpdCode};
+
+    fn trust(vpd: &str) -> esr_core::Trust {
+        let now = esr_core::chrono::DateTime::UNIX_EPOCH;
+        esr_core::Trust::new(
+            vpd.parse().unwrap(),
+            "Test Trust",
+            TrustSettings::default(),
+            now,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn opening_applies_the_migrations_once_and_keeps_the_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("esr.db");
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version(), 1);
+        assert_eq!(store.path(), path);
+        store.transaction(|tx| tx.put_trust(&trust("297"))).unwrap();
+        drop(store);
+        let store = SqliteStore::open(&path).unwrap();
+        let v: VpdCode = "297".parse().unwrap();
+        let back = store.transaction(|tx| tx.trust(v)).unwrap();
+        assert_eq!(back, Some(trust("297")));
+        let conn = store.conn.lock().unwrap();
+        let version: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 1);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("esr.db");
+        drop(SqliteStore::open(&path).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 99;")
+            .unwrap();
+        let err = SqliteStore::open(&path).unwrap_err();
+        assert!(
+            matches!(&err, Error::Storage(m) if m.contains("version 99")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wal_and_the_configured_synchronous_setting_are_in_force() {
+        let dir = tempfile::tempdir().unwrap();
+        for (sync, code) in [
+            (Synchronous::Off, 0),
+            (Synchronous::Normal, 1),
+            (Synchronous::Full, 2),
+            (Synchronous::Extra, 3),
+        ] {
+            let config = SqliteConfig {
+                synchronous: sync,
+                ..SqliteConfig::default()
+            };
+            let store =
+                SqliteStore::open_with(dir.path().join(format!("{code}.db")), &config).unwrap();
+            let conn = store.conn.lock().unwrap();
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
+            let got: i64 = conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!((mode.as_str(), got), ("wal", code));
+        }
+        assert_eq!(SqliteConfig::default().synchronous, Synchronous::Normal);
+    }
+
+    #[test]
+    fn a_path_that_cannot_be_opened_is_a_storage_error_naming_it() {
+        let err = SqliteStore::open("/nonexistent-directory/esr.db").unwrap_err();
+        assert!(
+            matches!(&err, Error::Storage(m) if m.contains("/nonexistent-directory/esr.db")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_audit_table_refuses_updates_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("esr.db")).unwrap();
+        let conn = store.conn.lock().unwrap();
+        conn.execute(
+            "INSERT INTO audit (vpd, seq, body) VALUES ('297', 1, '{}')",
+            [],
+        )
+        .unwrap();
+        for sql in [
+            "UPDATE audit SET body = '[]'",
+            "DELETE FROM audit WHERE seq = 1",
+        ] {
+            let err = conn.execute(sql, []).unwrap_err();
+            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        }
+    }
+}

@@ -69,8 +69,18 @@ impl Table {
         let body = to_json(self.name, body)?;
         let names: Vec<&str> = self.columns.to_vec();
         let holders: Vec<String> = (0..names.len()).map(|i| format!("?{}", i + 5)).collect();
-        let mut sets: Vec<String> = names.iter().map(|c| format!("{c} = excluded.{c}")).collect();
-        sets.extend(["vpd = excluded.vpd", "body = excluded.body", "secret = excluded.secret"].map(String::from));
+        let mut sets: Vec<String> = names
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}"))
+            .collect();
+        sets.extend(
+            [
+                "vpd = excluded.vpd",
+                "body = excluded.body",
+                "secret = excluded.secret",
+            ]
+            .map(String::from),
+        );
         let sql = format!(
             "INSERT INTO {n} (key, vpd, body, secret{cols}) VALUES (?1, ?2, ?3, ?4{holders}) \
              ON CONFLICT (key) DO UPDATE SET {sets}",
@@ -298,6 +308,47 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<u32> {
         tx.execute_batch(&sql)
             .map_err(storage("schema", "apply a migration"))?;
     }
-    tx.commit().map_err(storage("schema", "commit a migration"))?;
+    tx.commit()
+        .map_err(storage("schema", "commit a migration"))?;
     Ok(latest)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Keys sort as the tuples of their parts, so a trust's keys sort together.
+        #[test]
+        fn keys_sort_as_their_parts(
+            a in proptest::collection::vec("[ -~]{0,6}", 1..4),
+            b in proptest::collection::vec("[ -~]{0,6}", 1..4),
+        ) {
+            let (ka, kb) = (key(&a.iter().map(String::as_str).collect::<Vec<_>>()),
+                            key(&b.iter().map(String::as_str).collect::<Vec<_>>()));
+            prop_assert_eq!(ka.cmp(&kb), a.cmp(&b));
+        }
+    }
+
+    #[test]
+    fn every_table_is_created_with_its_indexes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        assert_eq!(migrate(&mut conn).unwrap(), 1);
+        // Migrating again changes nothing.
+        assert_eq!(migrate(&mut conn).unwrap(), 1);
+        for t in MIGRATIONS[0].tables {
+            let n: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 \
+                     AND name NOT LIKE 'sqlite_%'",
+                    [t.name],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(n as usize, 1 + t.indexes.len(), "{}", t.name);
+        }
+    }
 }

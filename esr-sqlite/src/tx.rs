@@ -10,8 +10,8 @@ use esr_core::{
     Account, Assignment, AssignmentNumber, AuditEntry, Challenge, ChallengeId, ChallengeStatus,
     CompetenceDefinition, CompetenceName, CompetenceRecord, ComplianceSettings, Destination,
     EmailAddress, EmployeeNumber, Equivalence, Error, MobileNumber, PasswordHash, Person,
-    Requirement, RequirementTarget, Result, Session, SessionId, StoreTx, Trust, UrpGrant,
-    Username, VpdCode,
+    Requirement, RequirementTarget, Result, Session, SessionId, StoreTx, Trust, UrpGrant, Username,
+    VpdCode,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -263,9 +263,7 @@ impl StoreTx for Tx<'_> {
     }
 
     fn session(&self, id: &SessionId) -> Result<Option<Session>> {
-        Ok(SESSIONS
-            .get(self.conn, &session_key(id))?
-            .map(|(s, _)| s))
+        Ok(SESSIONS.get(self.conn, &session_key(id))?.map(|(s, _)| s))
     }
     fn put_session(&mut self, s: &Session) -> Result<()> {
         SESSIONS.put(
@@ -357,7 +355,10 @@ impl StoreTx for Tx<'_> {
                 self.conn,
                 "username = ?1 AND issued_at >= ?2",
                 "issued_at, key",
-                vec![Value::Text(username.to_string()), Value::Text(time_key(since))],
+                vec![
+                    Value::Text(username.to_string()),
+                    Value::Text(time_key(since)),
+                ],
             )?
             .into_iter()
             .map(with_destination)
@@ -441,11 +442,7 @@ impl StoreTx for Tx<'_> {
             .get(self.conn, &key(&[vpd.as_str(), name.as_str()]))?
             .map(|(d, _)| d))
     }
-    fn put_competence_definition(
-        &mut self,
-        vpd: VpdCode,
-        d: &CompetenceDefinition,
-    ) -> Result<()> {
+    fn put_competence_definition(&mut self, vpd: VpdCode, d: &CompetenceDefinition) -> Result<()> {
         COMPETENCE_DEFINITIONS.put(
             self.conn,
             &key(&[vpd.as_str(), d.name.as_str()]),
@@ -476,7 +473,11 @@ impl StoreTx for Tx<'_> {
     fn put_requirement(&mut self, r: &Requirement) -> Result<()> {
         REQUIREMENTS.put(
             self.conn,
-            &key(&[r.vpd.as_str(), &target_key(&r.target), r.competence.as_str()]),
+            &key(&[
+                r.vpd.as_str(),
+                &target_key(&r.target),
+                r.competence.as_str(),
+            ]),
             r.vpd.as_str(),
             vec![],
             r,
@@ -589,7 +590,14 @@ impl StoreTx for Tx<'_> {
         vpd: VpdCode,
         settings: &ComplianceSettings,
     ) -> Result<()> {
-        COMPLIANCE_SETTINGS.put(self.conn, vpd.as_str(), vpd.as_str(), vec![], settings, None)
+        COMPLIANCE_SETTINGS.put(
+            self.conn,
+            vpd.as_str(),
+            vpd.as_str(),
+            vec![],
+            settings,
+            None,
+        )
     }
 }
 
@@ -608,4 +616,49 @@ fn audit_from_json(s: &str) -> Result<AuditEntry> {
              esr-sqlite or by a newer version"
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use esr_core::chrono::TimeZone;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The text form of an instant sorts as the instant, across chrono's whole range.
+        #[test]
+        fn time_keys_sort_as_time(
+            a in -8_000_000_000_000i64..8_000_000_000_000,
+            an in 0u32..1_000_000_000,
+            b in -8_000_000_000_000i64..8_000_000_000_000,
+            bn in 0u32..1_000_000_000,
+        ) {
+            let (ta, tb) = (Utc.timestamp_opt(a, an).unwrap(), Utc.timestamp_opt(b, bn).unwrap());
+            prop_assert_eq!(time_key(ta).cmp(&time_key(tb)), ta.cmp(&tb));
+        }
+    }
+
+    #[test]
+    fn time_keys_cover_chronos_range() {
+        assert!(time_key(DateTime::<Utc>::MIN_UTC) < time_key(DateTime::UNIX_EPOCH));
+        assert!(time_key(DateTime::UNIX_EPOCH) < time_key(DateTime::<Utc>::MAX_UTC));
+    }
+
+    #[test]
+    fn destinations_read_back_exactly() {
+        for d in [
+            Destination::Mobile("07700 900374".parse().unwrap()),
+            Destination::Email("Jo.Bloggs@NHS.net".parse().unwrap()),
+        ] {
+            let back = destination_from_secret(&destination_secret(&d)).unwrap();
+            assert_eq!(back, d);
+            assert_eq!(back.index_key(), d.index_key());
+        }
+        assert!(matches!(
+            destination_from_secret("fax:123"),
+            Err(Error::Storage(_))
+        ));
+    }
 }

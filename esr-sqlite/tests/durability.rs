@@ -104,7 +104,11 @@ fn every_acknowledged_write_survives_sigkill() {
     for p in &people {
         esr.store()
             .transaction(|tx| {
-                assert!(tx.account(&p.username)?.is_some(), "{} has no account", p.username);
+                assert!(
+                    tx.account(&p.username)?.is_some(),
+                    "{} has no account",
+                    p.username
+                );
                 Ok(())
             })
             .unwrap();

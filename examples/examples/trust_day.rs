@@ -13,8 +13,8 @@ use esr_core::{
     SessionId, SmartcardAuthentication, Store, TrustSettings, UpgradeAccess, Urp, VerifyOutcome,
     urp_report_csv,
 };
-use esr_sqlite::SqliteStore;
 use esr_examples::{TrustSpec, build_trust};
+use esr_sqlite::SqliteStore;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use std::collections::BTreeMap;
@@ -94,14 +94,10 @@ fn run_on<S: Store>(store: S) -> Result<(), Error> {
     // A fixed key keeps the demonstration repeatable; a trust loads its keys from its secret
     // store, and rotates them with `PasscodeKeys::rotate`.
     let keys = PasscodeKeys::new(PasscodeKey::new("demo-2026-11", &[0x5e; 32])?);
-    let esr = Esr::with_rng(
-        store,
-        clock.clone(),
-        ChaCha20Rng::seed_from_u64(297),
-    )
-    .with_passcode_keys(keys)
-    .with_sms_sender(outbox.clone())
-    .with_email_sender(outbox.clone());
+    let esr = Esr::with_rng(store, clock.clone(), ChaCha20Rng::seed_from_u64(297))
+        .with_passcode_keys(keys)
+        .with_sms_sender(outbox.clone())
+        .with_email_sender(outbox.clone());
 
     heading("The trust");
     let settings = TrustSettings {
