@@ -10,8 +10,8 @@ use esr_core::{
     Account, Assignment, AssignmentNumber, AuditEntry, Challenge, ChallengeId, ChallengeStatus,
     CompetenceDefinition, CompetenceName, CompetenceRecord, ComplianceSettings, Destination,
     EmailAddress, EmployeeNumber, Equivalence, Error, MobileNumber, PasswordHash, Person,
-    Requirement, RequirementTarget, Result, Session, SessionId, StoreTx, Trust, UrpGrant, Username,
-    VpdCode,
+    Requirement, RequirementTarget, Result, Session, SessionId, StoreTx, Trust, TrustSettings,
+    UrpGrant, Username, VpdCode,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -125,6 +125,20 @@ fn record_key(
 impl StoreTx for Tx<'_> {
     fn trust(&self, vpd: VpdCode) -> Result<Option<Trust>> {
         Ok(TRUSTS.get(self.conn, vpd.as_str())?.map(|(t, _)| t))
+    }
+    fn trust_settings(&self, vpd: VpdCode) -> Result<Option<TrustSettings>> {
+        // Only the settings, not the organisation units: every access decision reads them.
+        let json: Option<String> = self
+            .conn
+            .prepare_cached("SELECT json_extract(body, '$.settings') FROM trusts WHERE key = ?1")
+            .and_then(|mut st| st.query_row([vpd.as_str()], |r| r.get(0)).optional())
+            .map_err(storage("trusts", "read"))?;
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|e| {
+                Error::Storage(format!("a stored trust's settings cannot be read ({e})"))
+            })
+        })
+        .transpose()
     }
     fn put_trust(&mut self, trust: &Trust) -> Result<()> {
         let v = trust.vpd.as_str();
