@@ -22,6 +22,24 @@
 //! - **Secrets**: `Account::password_hash`, `Person::mobile` and `Challenge::destination`,
 //!   which serde skips, are stored in their own column.
 //!
+//! # Adding a record kind
+//!
+//! Each record kind is a JSON document table (`src/table.rs`): a unique `key`, the trust's
+//! `vpd`, the indexed columns its queries filter on, the serde JSON `body`, and a `secret`
+//! column for a field serde skips. To add one (say certifications):
+//!
+//! 1. Declare it: `const CERTIFICATIONS: Table = Table { name: "certifications",
+//!    columns: &["employee"], indexes: &[&["vpd", "employee"]] };`
+//! 2. Add a migration creating it at the end of `MIGRATIONS` (`Migration { tables:
+//!    &[&CERTIFICATIONS], sql: "" }`): databases at an older version get it on open. Never edit a
+//!    migration that has shipped.
+//! 3. Implement the new `StoreTx` methods in `src/tx.rs` with `CERTIFICATIONS.put(conn, &key(&[vpd,
+//!    employee, id]), vpd, vec![employee], &record, None)`, `.get(conn, &key)`, `.list(conn,
+//!    "vpd = ?1 AND employee = ?2", "", params)` (then sort in Rust into the documented order)
+//!    and `.delete(conn, &key)`.
+//!
+//! The conformance kit then checks it against the in-memory store.
+//!
 //! ```
 //! use esr_core::{Esr, SystemClock, TrustSettings};
 //! use esr_sqlite::SqliteStore;
