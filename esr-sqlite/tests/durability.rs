@@ -64,7 +64,7 @@ fn every_acknowledged_write_survives_sigkill() {
         ])
         .env(DB_VAR, &path)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
