@@ -130,14 +130,14 @@ impl<S: Store> Harness<S> {
         Self { esr, clock, outbox }
     }
 
-    /// Runs `f` in a transaction of the store, panicking if it fails.
-    pub fn read<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> R {
+    /// Runs `f` in one transaction of the store (reads and writes), panicking if it fails.
+    pub fn in_tx<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> R {
         self.esr.store().transaction(f).expect("store read")
     }
 
     /// Everything the store holds for trust `vpd`, through every read method.
     pub fn snapshot(&self, vpd: VpdCode) -> Snapshot {
-        self.read(|tx| Snapshot::take(tx, vpd))
+        self.in_tx(|tx| Snapshot::take(tx, vpd))
     }
 
     /// Adds a person with the kit password and an assignment of the same number, reporting to
@@ -548,13 +548,13 @@ pub mod contracts {
         let h = Harness::new(make());
         let p = h.populate(vpd("297"));
         let [a, _, c] = &p.people;
-        let person = h.read(|tx| tx.person(p.vpd, &c.employee_number)).unwrap();
+        let person = h.in_tx(|tx| tx.person(p.vpd, &c.employee_number)).unwrap();
         assert_eq!(
             person.mobile,
             Some(MOBILE.parse().unwrap()),
             "Person::mobile must be stored"
         );
-        let account = h.read(|tx| tx.account(&a.username)).unwrap();
+        let account = h.in_tx(|tx| tx.account(&a.username)).unwrap();
         assert!(
             account.password_hash.is_some(),
             "Account::password_hash must be stored"
@@ -562,7 +562,7 @@ pub mod contracts {
         h.esr
             .log_in_with_password(&a.username.to_string(), &Password::new(PASSWORD))
             .expect("the stored password hash verifies the password");
-        let challenges = h.read(|tx| tx.challenges_of(&c.username, DateTime::<Utc>::MIN_UTC));
+        let challenges = h.in_tx(|tx| tx.challenges_of(&c.username, DateTime::<Utc>::MIN_UTC));
         assert_eq!(challenges.len(), 2);
         for ch in challenges {
             assert_eq!(
@@ -573,15 +573,15 @@ pub mod contracts {
         }
         let email = Destination::Email("Alice.Adams@NHS.net".parse().unwrap());
         let mut ch = h
-            .read(|tx| tx.challenges_of(&c.username, DateTime::<Utc>::MIN_UTC))
+            .in_tx(|tx| tx.challenges_of(&c.username, DateTime::<Utc>::MIN_UTC))
             .remove(0);
         ch.id = ChallengeId::from_bytes([7; 16]);
         ch.destination = Some(email.clone());
-        h.read(|tx| tx.put_challenge(&ch));
-        let back = h.read(|tx| tx.challenge(&ch.id)).unwrap();
+        h.in_tx(|tx| tx.put_challenge(&ch));
+        let back = h.in_tx(|tx| tx.challenge(&ch.id)).unwrap();
         assert_eq!(back, ch, "an e-mail destination is stored exactly");
         let lower = Destination::Email("alice.adams@nhs.net".parse().unwrap());
-        let to = h.read(|tx| tx.challenges_to(p.vpd, &lower, DateTime::<Utc>::MIN_UTC));
+        let to = h.in_tx(|tx| tx.challenges_to(p.vpd, &lower, DateTime::<Utc>::MIN_UTC));
         assert_eq!(
             to,
             vec![ch],
@@ -596,7 +596,7 @@ pub mod contracts {
         let p = h.populate(vpd("297"));
         let v = p.vpd;
         let [a, b, c] = &p.people;
-        h.read(|tx| {
+        h.in_tx(|tx| {
             let mut trust = tx.trust(v)?.unwrap();
             trust.name = "Renamed".into();
             trust.settings.automatic_internet_access = false;
@@ -642,7 +642,7 @@ pub mod contracts {
             tx.put_equivalence(&e)?;
             Ok(())
         });
-        h.read(|tx| {
+        h.in_tx(|tx| {
             let trust = tx.trust(v)?.unwrap();
             assert_eq!(trust.name, "Renamed");
             assert_eq!(tx.trust_settings(v)?, Some(trust.settings.clone()));
@@ -716,7 +716,7 @@ pub mod contracts {
         let p = h.populate(vpd("297"));
         let v = p.vpd;
         let c = &p.people[2];
-        h.read(|tx| {
+        h.in_tx(|tx| {
             let def = tx.competence_definitions(v)?.remove(0);
             assert!(tx.delete_competence_definition(v, &def.name)?);
             assert!(!tx.delete_competence_definition(v, &def.name)?);
@@ -746,7 +746,7 @@ pub mod contracts {
         let h = Harness::new(make());
         let p = h.populate(vpd("297"));
         let v = p.vpd;
-        h.read(|tx| {
+        h.in_tx(|tx| {
             let mut person = tx.person(v, &p.people[0].employee_number)?.unwrap();
             person.employee_number = "10000009".parse()?;
             tx.put_person(&person)?;
@@ -773,7 +773,7 @@ pub mod contracts {
         assert_eq!(d.username.to_string(), "297AADAMS03");
         for u in [&a.username, &c.username, &d.username] {
             let acc = h
-                .read(|tx| tx.account(u))
+                .in_tx(|tx| tx.account(u))
                 .expect("each username has an account");
             assert_eq!(&acc.username, u);
         }
@@ -832,10 +832,10 @@ pub mod contracts {
         );
         // The same employee number names two different people.
         let e = &one.people[0].employee_number;
-        let (x, y) = h.read(|tx| Ok((tx.person(one.vpd, e)?, tx.person(two.vpd, e)?)));
+        let (x, y) = h.in_tx(|tx| Ok((tx.person(one.vpd, e)?, tx.person(two.vpd, e)?)));
         assert_ne!(x.unwrap().username, y.unwrap().username);
         // Deleting in one trust leaves the other's alone.
-        h.read(|tx| {
+        h.in_tx(|tx| {
             let rec = tx.competence_records(one.vpd)?.remove(0);
             assert!(tx.delete_competence_record(
                 one.vpd,
@@ -845,7 +845,7 @@ pub mod contracts {
             )?);
             Ok(())
         });
-        assert_eq!(h.read(|tx| tx.competence_records(two.vpd)).len(), 4);
+        assert_eq!(h.in_tx(|tx| tx.competence_records(two.vpd)).len(), 4);
         h.esr.verify_audit(one.vpd).expect("trust 297's chain");
         h.esr.verify_audit(two.vpd).expect("trust 298's chain");
     }
@@ -856,7 +856,7 @@ pub mod contracts {
         let h = Harness::new(make());
         let one = h.populate(vpd("297"));
         h.populate(vpd("298"));
-        let trail = h.read(|tx| tx.audit_entries(one.vpd, 1, usize::MAX));
+        let trail = h.in_tx(|tx| tx.audit_entries(one.vpd, 1, usize::MAX));
         assert!(trail.len() > 10);
         for (i, e) in trail.iter().enumerate() {
             assert_eq!(e.seq, i as u64 + 1, "entries come in sequence from 1");
@@ -872,18 +872,21 @@ pub mod contracts {
                 last.seq
             );
         }
-        assert_eq!(h.read(|tx| tx.audit_entries(one.vpd, 1, usize::MAX)), trail);
-        let page = h.read(|tx| tx.audit_entries(one.vpd, 4, 3));
+        assert_eq!(
+            h.in_tx(|tx| tx.audit_entries(one.vpd, 1, usize::MAX)),
+            trail
+        );
+        let page = h.in_tx(|tx| tx.audit_entries(one.vpd, 4, 3));
         assert_eq!(page, trail[3..6].to_vec());
         assert!(
-            h.read(|tx| tx.audit_entries(one.vpd, last.seq + 1, 10))
+            h.in_tx(|tx| tx.audit_entries(one.vpd, last.seq + 1, 10))
                 .is_empty()
         );
-        assert!(h.read(|tx| tx.audit_entries(one.vpd, 1, 0)).is_empty());
+        assert!(h.in_tx(|tx| tx.audit_entries(one.vpd, 1, 0)).is_empty());
         let mut next = last.clone();
         next.seq += 1;
-        h.read(|tx| tx.append_audit(&next));
-        assert_eq!(h.read(|tx| tx.last_audit(one.vpd)), Some(next));
+        h.in_tx(|tx| tx.append_audit(&next));
+        assert_eq!(h.in_tx(|tx| tx.last_audit(one.vpd)), Some(next));
         h.esr
             .verify_audit(vpd("298"))
             .expect("the other trust's chain is untouched");
@@ -983,7 +986,7 @@ pub mod contracts {
             "a failed transaction left writes behind: {after:?}"
         );
         // The store still works.
-        h.read(|tx| write_everything(tx, &p));
+        h.in_tx(|tx| write_everything(tx, &p));
         assert_ne!(h.snapshot(p.vpd), before.0);
     }
 
@@ -1112,7 +1115,7 @@ pub mod contracts {
         let h = Harness::new(make());
         let p = h.populate(vpd("297"));
         let c = &p.people[2];
-        let all = h.read(|tx| tx.challenges_of(&c.username, DateTime::<Utc>::MIN_UTC));
+        let all = h.in_tx(|tx| tx.challenges_of(&c.username, DateTime::<Utc>::MIN_UTC));
         let approved = all
             .iter()
             .find(|x| x.status == ChallengeStatus::Approved)
@@ -1128,7 +1131,7 @@ pub mod contracts {
                 "rewriting a settled challenge as {status} must be refused: {r:?}"
             );
         }
-        assert_eq!(h.read(|tx| tx.challenge(&approved.id)), Some(approved));
+        assert_eq!(h.in_tx(|tx| tx.challenge(&approved.id)), Some(approved));
     }
 
     /// Of threads racing to verify the right code, exactly one is approved, every round.
@@ -1199,7 +1202,7 @@ pub mod contracts {
                 });
             }
         });
-        let acc = h.read(|tx| tx.account(u)).unwrap();
+        let acc = h.in_tx(|tx| tx.account(u)).unwrap();
         assert_eq!(
             acc.passcode_failures,
             (threads * each) as u32,
