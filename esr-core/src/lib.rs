@@ -71,6 +71,9 @@ pub mod username;
 #[doc(hidden)]
 pub mod fuzzing;
 
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
 pub use access::{
     AccessContext, AccessDecision, Channel, Denial, Function, Tier, UpgradeBlocker,
     allowed_functions, decide, has_internet_access, upgrade_blocker,

@@ -6,7 +6,7 @@ use crate::audit::AuditEntry;
 use crate::error::{Error, Result};
 use crate::ids::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
 use crate::org::Trust;
-use crate::passcode::{Challenge, ChallengeId, Destination};
+use crate::passcode::{Challenge, ChallengeId, ChallengeStatus, Destination};
 
 use crate::session::Session;
 use crate::store::{Store, StoreTx};
@@ -376,6 +376,15 @@ impl StoreTx for Tx<'_> {
                 return Err(Error::Storage(
                     "a challenge's user and destination cannot change".into(),
                 ));
+            }
+            Some(o) if o.status != ChallengeStatus::Pending => {
+                // A challenge is consumed once: a settled one is never written again.
+                let status = o.status;
+                s.challenges.insert(c.id, o.clone());
+                return Err(Error::Storage(format!(
+                    "challenge {} is already {status}; a challenge is settled only once",
+                    c.id
+                )));
             }
             Some(_) => {}
         }

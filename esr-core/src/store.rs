@@ -8,10 +8,17 @@
 //! - Reads inside a transaction see its own earlier writes.
 //! - `put_*` methods insert or replace by key; the service checks uniqueness before writing.
 //! - Every method is scoped by trust: no method returns another trust's rows.
+//! - A challenge is settled once: [`StoreTx::put_challenge`] must refuse to write over a stored
+//!   challenge that is no longer pending (a SQL adapter does it as one conditional
+//!   `UPDATE … WHERE id = ? AND status = 'pending'`), so that two verifications of one code can
+//!   never both be approved.
 //! - The audit trail is append-only: [`StoreTx::append_audit`] must refuse an entry whose `seq`
 //!   is not one past the trust's last entry.
 //! - Secret fields (`Account::password_hash`, `Person::mobile`) must be persisted even though
 //!   serde skips them.
+//!
+//! The `testkit` feature's `esr_core::testkit` module checks every point of this contract
+//! against any implementation (`esr_core::store_conformance_tests!`).
 
 use crate::account::{Account, Person};
 use crate::assignment::Assignment;
@@ -95,7 +102,8 @@ pub trait StoreTx {
     /// A passcode or recovery challenge by id.
     fn challenge(&self, id: &ChallengeId) -> Result<Option<Challenge>>;
     /// Inserts or replaces a challenge (by its id). Every field must be persisted, the
-    /// destination included.
+    /// destination included. Refuses ([`crate::Error::Storage`]) to replace a challenge that is
+    /// no longer pending.
     fn put_challenge(&mut self, challenge: &Challenge) -> Result<()>;
     /// A user's challenges issued at or after `since`, oldest first.
     fn challenges_of(&self, username: &Username, since: DateTime<Utc>) -> Result<Vec<Challenge>>;

@@ -3,16 +3,18 @@
 //! texted code) to the internet and through a passcode upgrade, a user administrator at work, a
 //! locked account recovered by e-mail, and the audit trail.
 //!
-//! Run it with `cargo run --release -p esr-examples --example trust_day`.
+//! Run it with `cargo run --release -p esr-examples --example trust_day`; add `-- --db PATH`
+//! to run it on a new SQLite database at `PATH` (esr-sqlite) instead of in memory.
 
 use esr_core::chrono::{TimeDelta, TimeZone, Utc};
 use esr_core::{
     AccessDecision, Actor, Approved, Channel, Error, Esr, Function, InMemoryStore, ManualClock,
     NationalPortlet, Outbox, PasscodeChallenge, PasscodeKey, PasscodeKeys, Password, Purpose,
-    SessionId, SmartcardAuthentication, TrustSettings, UpgradeAccess, Urp, VerifyOutcome,
+    SessionId, SmartcardAuthentication, Store, TrustSettings, UpgradeAccess, Urp, VerifyOutcome,
     urp_report_csv,
 };
 use esr_examples::{TrustSpec, build_trust};
+use esr_sqlite::SqliteStore;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use std::collections::BTreeMap;
@@ -42,7 +44,45 @@ fn list(functions: &std::collections::BTreeSet<Function>) -> String {
         .join(", ")
 }
 
+/// `--db PATH`: the SQLite database to create; none for the in-memory store.
+fn db_path() -> Result<Option<std::path::PathBuf>, Error> {
+    let usage = |reason: &str| Error::InvalidInput {
+        what: "arguments",
+        reason: format!("{reason}; usage: trust_day [--db PATH]"),
+    };
+    let mut args = std::env::args_os().skip(1);
+    let path = match args.next() {
+        None => return Ok(None),
+        Some(a) if a == "--db" => args
+            .next()
+            .map(std::path::PathBuf::from)
+            .ok_or_else(|| usage("--db needs the path of the database to create"))?,
+        Some(a) => return Err(usage(&format!("unknown argument {a:?}"))),
+    };
+    if let Some(a) = args.next() {
+        return Err(usage(&format!("unexpected argument {a:?}")));
+    }
+    if path.exists() {
+        return Err(usage(&format!(
+            "{} exists already; the demonstration builds its trust from scratch, so give a \
+             path that does not exist yet",
+            path.display()
+        )));
+    }
+    Ok(Some(path))
+}
+
 fn run() -> Result<(), Error> {
+    match db_path()? {
+        None => run_on(InMemoryStore::new()),
+        Some(path) => {
+            println!("(on SQLite: {})", path.display());
+            run_on(SqliteStore::open(&path)?)
+        }
+    }
+}
+
+fn run_on<S: Store>(store: S) -> Result<(), Error> {
     let clock = ManualClock::new(
         Utc.with_ymd_and_hms(2026, 11, 23, 7, 30, 0)
             .single()
@@ -54,14 +94,10 @@ fn run() -> Result<(), Error> {
     // A fixed key keeps the demonstration repeatable; a trust loads its keys from its secret
     // store, and rotates them with `PasscodeKeys::rotate`.
     let keys = PasscodeKeys::new(PasscodeKey::new("demo-2026-11", &[0x5e; 32])?);
-    let esr = Esr::with_rng(
-        InMemoryStore::new(),
-        clock.clone(),
-        ChaCha20Rng::seed_from_u64(297),
-    )
-    .with_passcode_keys(keys)
-    .with_sms_sender(outbox.clone())
-    .with_email_sender(outbox.clone());
+    let esr = Esr::with_rng(store, clock.clone(), ChaCha20Rng::seed_from_u64(297))
+        .with_passcode_keys(keys)
+        .with_sms_sender(outbox.clone())
+        .with_email_sender(outbox.clone());
 
     heading("The trust");
     let settings = TrustSettings {
@@ -405,8 +441,8 @@ fn describe(out: &VerifyOutcome) -> String {
     }
 }
 
-fn verify_and_say(
-    esr: &Esr<InMemoryStore, ManualClock>,
+fn verify_and_say<S: Store>(
+    esr: &Esr<S, ManualClock>,
     session: SessionId,
     c: &PasscodeChallenge,
     code: &str,
@@ -430,8 +466,8 @@ fn on(b: bool) -> &'static str {
 /// The learning team configures requirements, imports the ESR competence export, a ward manager
 /// opens Team Compliance, the trust reads its compliance by subject against its target, and an
 /// analyst scores an NHS-scale workforce in bulk.
-fn compliance_day(
-    esr: &Esr<InMemoryStore, ManualClock>,
+fn compliance_day<S: Store>(
+    esr: &Esr<S, ManualClock>,
     t: &esr_examples::BuiltTrust,
 ) -> Result<(), Error> {
     use esr_core::{

@@ -1,0 +1,344 @@
+//! # esr-sqlite
+//!
+//! A [`Store`] for `esr-core` on an embedded SQLite database (bundled with the crate), passing
+//! the core's storage conformance kit.
+//!
+//! - **Schema**: versioned migrations embedded in the crate and applied on open, in one
+//!   transaction (`PRAGMA user_version` records the version). A database from a newer version
+//!   is refused rather than misread.
+//! - **Journal**: WAL, so readers of other connections never block the writer; `synchronous`
+//!   is `NORMAL` by default ([`SqliteConfig`]): a committed transaction survives the process
+//!   being killed, and only an operating-system crash or power loss may lose the last few
+//!   (`FULL` keeps those too, at the cost of an fsync per commit).
+//! - **Transactions**: each [`Store::transaction`] is one `BEGIN IMMEDIATE` transaction,
+//!   committed when the closure returns `Ok` and rolled back when it returns `Err` or panics.
+//!   The store holds one connection behind a mutex: SQLite admits one writer at a time, and
+//!   every service operation may write, so a pool would only add connections waiting on the
+//!   same write lock (and `SQLITE_BUSY` retries); the mutex serialises the process's
+//!   transactions in order, and `busy_timeout` covers other processes on the same file.
+//! - **Passcodes**: a challenge is consumed by one conditional
+//!   `UPDATE … WHERE key = ? AND status = 'pending'`; if no row changes, the write fails with
+//!   [`Error::Storage`] saying the challenge was already settled.
+//! - **Secrets**: `Account::password_hash`, `Person::mobile` and `Challenge::destination`,
+//!   which serde skips, are stored in their own column.
+//!
+//! # Adding a record kind
+//!
+//! Each record kind is a JSON document table (`src/table.rs`): a unique `key`, the trust's
+//! `vpd`, the indexed columns its queries filter on, the serde JSON `body`, and a `secret`
+//! column for a field serde skips. To add one (say certifications):
+//!
+//! 1. Declare it: `const CERTIFICATIONS: Table = Table { name: "certifications",
+//!    columns: &["employee"], indexes: &[&["vpd", "employee"]] };`
+//! 2. Add a migration creating it at the end of `MIGRATIONS` (`Migration { tables:
+//!    &[&CERTIFICATIONS], sql: "" }`): databases at an older version get it on open. Never edit a
+//!    migration that has shipped.
+//! 3. Implement the new `StoreTx` methods in `src/tx.rs` with `CERTIFICATIONS.put(conn, &key(&[vpd,
+//!    employee, id]), vpd, vec![employee], &record, None)`, `.get(conn, &key)`, `.list(conn,
+//!    "vpd = ?1 AND employee = ?2", "", params)` (then sort in Rust into the documented order)
+//!    and `.delete(conn, &key)`.
+//!
+//! The conformance kit then checks it against the in-memory store.
+//!
+//! ```
+//! use esr_core::{Esr, SystemClock, TrustSettings};
+//! use esr_sqlite::SqliteStore;
+//! # fn main() -> Result<(), esr_core::Error> {
+//! # let dir = tempfile::tempdir().map_err(|e| esr_core::Error::Storage(e.to_string()))?;
+//! # let path = dir.path().join("esr.db");
+//! let esr = Esr::new(SqliteStore::open(&path)?, SystemClock);
+//! esr.create_trust("297".parse()?, "Example NHS Foundation Trust", TrustSettings::default())?;
+//! drop(esr);
+//! // Reopened, the trust is there.
+//! let esr = Esr::new(SqliteStore::open(&path)?, SystemClock);
+//! assert_eq!(esr.trust("297".parse()?)?.name, "Example NHS Foundation Trust");
+//! # Ok(()) }
+//! ```
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod table;
+mod tx;
+
+use esr_core::{Error, Result, Store, StoreTx};
+use rusqlite::{Connection, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+/// SQLite's `synchronous` setting: how often it waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Synchronous {
+    /// Never waits: fastest; an operating-system crash may corrupt the database.
+    Off,
+    /// Waits at checkpoints (with WAL): a commit survives the process being killed; a power
+    /// loss may lose the last few commits but never corrupts the database. The default.
+    #[default]
+    Normal,
+    /// Waits at every commit: a commit survives a power loss.
+    Full,
+    /// As `Full`, and also syncs the directory after a journal change.
+    Extra,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Self::Off => "OFF",
+            Self::Normal => "NORMAL",
+            Self::Full => "FULL",
+            Self::Extra => "EXTRA",
+        }
+    }
+}
+
+/// How a [`SqliteStore`] opens its database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteConfig {
+    /// The `synchronous` setting (default [`Synchronous::Normal`]).
+    pub synchronous: Synchronous,
+    /// How long a transaction waits for another process's write lock before failing (default
+    /// 5 seconds).
+    pub busy_timeout: Duration,
+}
+
+impl Default for SqliteConfig {
+    fn default() -> Self {
+        Self {
+            synchronous: Synchronous::Normal,
+            busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A store on a SQLite database file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+    schema_version: u32,
+}
+
+impl SqliteStore {
+    /// Opens (creating it if need be) the database at `path` with the default settings, and
+    /// brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with(path, &SqliteConfig::default())
+    }
+
+    /// Opens the database at `path` with `config`, and brings its schema up to date.
+    pub fn open_with(path: impl AsRef<Path>, config: &SqliteConfig) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let shown = path.display().to_string();
+        let fail = |what: &'static str| {
+            let shown = shown.clone();
+            move |e: rusqlite::Error| {
+                Error::Storage(format!(
+                    "could not {what} the SQLite database {shown}: {e}; check the path exists \
+                     and is writable"
+                ))
+            }
+        };
+        let mut conn = Connection::open(&path).map_err(fail("open"))?;
+        conn.busy_timeout(config.busy_timeout)
+            .map_err(fail("configure"))?;
+        // Every statement the store runs stays prepared (there are about sixty).
+        conn.set_prepared_statement_cache_capacity(128);
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(fail("set WAL mode on"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::Storage(format!(
+                "the SQLite database {shown} cannot use write-ahead logging (journal mode \
+                 {mode}); put it on a local file system"
+            )));
+        }
+        conn.execute_batch(&format!(
+            "PRAGMA synchronous = {};",
+            config.synchronous.pragma()
+        ))
+        .map_err(fail("configure"))?;
+        let schema_version = table::migrate(&mut conn)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path,
+            schema_version,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version the database is at (after the migrations this crate applied).
+    pub fn schema_version(&self) -> u32 {
+        self.schema_version
+    }
+}
+
+impl Store for SqliteStore {
+    fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
+        // A panic inside an earlier transaction dropped its `rusqlite::Transaction`, which
+        // rolled it back, so the connection behind a poisoned lock is consistent.
+        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(storage("transaction", "begin"))?;
+        let out = f(&mut tx::Tx { conn: &tx })?;
+        tx.commit().map_err(storage("transaction", "commit"))?;
+        Ok(out)
+    }
+}
+
+/// Maps a SQLite error to [`Error::Storage`], saying what was being done.
+pub(crate) fn storage(
+    what: &'static str,
+    doing: &'static str,
+) -> impl Fn(rusqlite::Error) -> Error {
+    move |e| Error::Storage(format!("SQLite could not {doing} ({what}): {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use esr_core::{TrustSettings, VpdCode};
+
+    fn trust(vpd: &str) -> esr_core::Trust {
+        let now = esr_core::chrono::DateTime::UNIX_EPOCH;
+        esr_core::Trust::new(
+            vpd.parse().unwrap(),
+            "Test Trust",
+            TrustSettings::default(),
+            now,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn opening_applies_the_migrations_once_and_keeps_the_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("esr.db");
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version(), 2);
+        assert_eq!(store.path(), path);
+        store.transaction(|tx| tx.put_trust(&trust("297"))).unwrap();
+        drop(store);
+        let store = SqliteStore::open(&path).unwrap();
+        let v: VpdCode = "297".parse().unwrap();
+        let back = store.transaction(|tx| tx.trust(v)).unwrap();
+        assert_eq!(back, Some(trust("297")));
+        let conn = store.conn.lock().unwrap();
+        let version: u32 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+    }
+
+    #[test]
+    fn a_version_1_database_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("esr.db");
+        {
+            // A database as version 1 left it: its tables, and a trust in them.
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            let m = &table::MIGRATIONS[0];
+            let mut sql: String = m.tables.iter().map(|t| t.ddl()).collect();
+            sql.push_str(m.sql);
+            sql.push_str("PRAGMA user_version = 1;");
+            conn.execute_batch(&sql).unwrap();
+        }
+        {
+            let store = SqliteStore::open(&path).unwrap();
+            store.transaction(|tx| tx.put_trust(&trust("297"))).unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version(), 2);
+        let v: VpdCode = "297".parse().unwrap();
+        assert_eq!(
+            store.transaction(|tx| tx.trust(v)).unwrap(),
+            Some(trust("297"))
+        );
+        // Version 2's tables exist and answer.
+        assert!(
+            store
+                .transaction(|tx| tx.certifications(v))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_database_from_a_newer_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("esr.db");
+        drop(SqliteStore::open(&path).unwrap());
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 99;")
+            .unwrap();
+        let err = SqliteStore::open(&path).unwrap_err();
+        assert!(
+            matches!(&err, Error::Storage(m) if m.contains("version 99")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn wal_and_the_configured_synchronous_setting_are_in_force() {
+        let dir = tempfile::tempdir().unwrap();
+        for (sync, code) in [
+            (Synchronous::Off, 0),
+            (Synchronous::Normal, 1),
+            (Synchronous::Full, 2),
+            (Synchronous::Extra, 3),
+        ] {
+            let config = SqliteConfig {
+                synchronous: sync,
+                ..SqliteConfig::default()
+            };
+            let store =
+                SqliteStore::open_with(dir.path().join(format!("{code}.db")), &config).unwrap();
+            let conn = store.conn.lock().unwrap();
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+                .unwrap();
+            let got: i64 = conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap();
+            assert_eq!((mode.as_str(), got), ("wal", code));
+        }
+        assert_eq!(SqliteConfig::default().synchronous, Synchronous::Normal);
+    }
+
+    #[test]
+    fn a_path_that_cannot_be_opened_is_a_storage_error_naming_it() {
+        let err = SqliteStore::open("/nonexistent-directory/esr.db").unwrap_err();
+        assert!(
+            matches!(&err, Error::Storage(m) if m.contains("/nonexistent-directory/esr.db")),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_audit_table_refuses_updates_and_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("esr.db")).unwrap();
+        let conn = store.conn.lock().unwrap();
+        conn.execute(
+            "INSERT INTO audit (vpd, seq, body) VALUES ('297', 1, '{}')",
+            [],
+        )
+        .unwrap();
+        for sql in [
+            "UPDATE audit SET body = '[]'",
+            "DELETE FROM audit WHERE seq = 1",
+        ] {
+            let err = conn.execute(sql, []).unwrap_err();
+            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        }
+    }
+}

@@ -1,0 +1,778 @@
+//! `StoreTx` on one open SQLite transaction.
+
+use crate::storage;
+use crate::table::{
+    ACCOUNTS, ASSIGNMENTS, CERTIFICATIONS, CHALLENGES, COMPETENCE_DEFINITIONS, COMPETENCE_RECORDS,
+    COMPLIANCE_SETTINGS, ENROLMENTS, EQUIVALENCES, GRANTS, PEOPLE, REQUIREMENTS, SESSIONS,
+    SUBSCRIPTIONS, TRUSTS, key,
+};
+use esr_core::chrono::{DateTime, NaiveDate, Utc};
+use esr_core::{
+    Account, Assignment, AssignmentNumber, AuditEntry, Certification, Challenge, ChallengeId,
+    ChallengeStatus, CompetenceDefinition, CompetenceName, CompetenceRecord, ComplianceSettings,
+    Destination, EmailAddress, EmployeeNumber, Enrolment, Equivalence, Error, MobileNumber,
+    PasswordHash, Person, Requirement, RequirementTarget, Result, Session, SessionId, StoreTx,
+    Subscription, Trust, TrustSettings, UrpGrant, Username, VpdCode,
+};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params};
+
+pub(crate) struct Tx<'a> {
+    pub(crate) conn: &'a Connection,
+}
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_owned())
+}
+
+/// A sortable text form of an instant: seconds (offset to be positive) and nanoseconds,
+/// fixed-width, so text order is time order over chrono's whole range.
+fn time_key(t: DateTime<Utc>) -> String {
+    format!(
+        "{:015}.{:09}",
+        t.timestamp() + 100_000_000_000_000,
+        t.timestamp_subsec_nanos().min(999_999_999)
+    )
+}
+
+fn status_key(s: ChallengeStatus) -> &'static str {
+    match s {
+        ChallengeStatus::Pending => "pending",
+        ChallengeStatus::Approved => "approved",
+        ChallengeStatus::Superseded => "superseded",
+        ChallengeStatus::Expired => "expired",
+        ChallengeStatus::MaxAttemptsReached => "max_attempts_reached",
+    }
+}
+
+/// A destination as stored in the secret column: exactly as given.
+fn destination_secret(d: &Destination) -> String {
+    match d {
+        Destination::Mobile(m) => format!("sms:{}", m.expose_e164()),
+        Destination::Email(e) => format!("email:{}", e.as_str()),
+    }
+}
+
+fn destination_from_secret(s: &str) -> Result<Destination> {
+    let bad = || Error::Storage("a stored challenge destination cannot be read".into());
+    if let Some(n) = s.strip_prefix("sms:") {
+        Ok(Destination::Mobile(
+            n.parse::<MobileNumber>().map_err(|_| bad())?,
+        ))
+    } else if let Some(e) = s.strip_prefix("email:") {
+        Ok(Destination::Email(
+            e.parse::<EmailAddress>().map_err(|_| bad())?,
+        ))
+    } else {
+        Err(bad())
+    }
+}
+
+fn with_mobile((mut p, secret): (Person, Option<String>)) -> Result<Person> {
+    p.mobile = secret
+        .map(|m| {
+            m.parse::<MobileNumber>()
+                .map_err(|_| Error::Storage("a stored mobile number cannot be read".into()))
+        })
+        .transpose()?;
+    Ok(p)
+}
+
+fn with_hash((mut a, secret): (Account, Option<String>)) -> Result<Account> {
+    a.password_hash = secret
+        .map(|h| {
+            PasswordHash::from_phc(&h)
+                .map_err(|_| Error::Storage("a stored password hash cannot be read".into()))
+        })
+        .transpose()?;
+    Ok(a)
+}
+
+fn with_destination((mut c, secret): (Challenge, Option<String>)) -> Result<Challenge> {
+    c.destination = secret.as_deref().map(destination_from_secret).transpose()?;
+    Ok(c)
+}
+
+fn bodies<T>(docs: Vec<(T, Option<String>)>) -> Vec<T> {
+    docs.into_iter().map(|(t, _)| t).collect()
+}
+
+fn email_key(e: &EmailAddress) -> String {
+    e.as_str().to_ascii_lowercase()
+}
+
+fn target_key(t: &RequirementTarget) -> String {
+    match t {
+        RequirementTarget::Position(p) => format!("position:{p}"),
+        RequirementTarget::OrgUnit(u) => format!("unit:{u}"),
+        RequirementTarget::Job(j) => format!("job:{j}"),
+    }
+}
+
+fn record_key(
+    vpd: VpdCode,
+    employee: &EmployeeNumber,
+    competence: &CompetenceName,
+    achieved: NaiveDate,
+) -> String {
+    key(&[
+        vpd.as_str(),
+        employee.as_str(),
+        competence.as_str(),
+        &achieved.to_string(),
+    ])
+}
+
+impl StoreTx for Tx<'_> {
+    fn trust(&self, vpd: VpdCode) -> Result<Option<Trust>> {
+        Ok(TRUSTS.get(self.conn, vpd.as_str())?.map(|(t, _)| t))
+    }
+    fn trust_settings(&self, vpd: VpdCode) -> Result<Option<TrustSettings>> {
+        // Only the settings, not the organisation units: every access decision reads them.
+        let json: Option<String> = self
+            .conn
+            .prepare_cached("SELECT json_extract(body, '$.settings') FROM trusts WHERE key = ?1")
+            .and_then(|mut st| st.query_row([vpd.as_str()], |r| r.get(0)).optional())
+            .map_err(storage("trusts", "read"))?;
+        json.map(|j| {
+            serde_json::from_str(&j).map_err(|e| {
+                Error::Storage(format!("a stored trust's settings cannot be read ({e})"))
+            })
+        })
+        .transpose()
+    }
+    fn put_trust(&mut self, trust: &Trust) -> Result<()> {
+        let v = trust.vpd.as_str();
+        TRUSTS.put(self.conn, v, v, vec![], trust, None)
+    }
+
+    fn person(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Option<Person>> {
+        PEOPLE
+            .get(self.conn, &key(&[vpd.as_str(), employee.as_str()]))?
+            .map(with_mobile)
+            .transpose()
+    }
+    fn put_person(&mut self, p: &Person) -> Result<()> {
+        let mobile = p.mobile.as_ref().map(MobileNumber::expose_e164);
+        PEOPLE.put(
+            self.conn,
+            &key(&[p.vpd.as_str(), p.employee_number.as_str()]),
+            p.vpd.as_str(),
+            vec![Value::Text(email_key(&p.recruitment_email))],
+            p,
+            mobile,
+        )
+    }
+    fn people(&self, vpd: VpdCode) -> Result<Vec<Person>> {
+        let mut v: Vec<Person> = PEOPLE
+            .list(self.conn, "vpd = ?1", "", vec![text(vpd.as_str())])?
+            .into_iter()
+            .map(with_mobile)
+            .collect::<Result<_>>()?;
+        v.sort_by(|a, b| a.employee_number.cmp(&b.employee_number));
+        Ok(v)
+    }
+    fn people_with_email(&self, vpd: VpdCode, email: &EmailAddress) -> Result<Vec<Person>> {
+        let mut v: Vec<Person> = PEOPLE
+            .list(
+                self.conn,
+                "vpd = ?1 AND email = ?2",
+                "",
+                vec![text(vpd.as_str()), Value::Text(email_key(email))],
+            )?
+            .into_iter()
+            .map(with_mobile)
+            .collect::<Result<_>>()?;
+        v.sort_by(|a, b| a.employee_number.cmp(&b.employee_number));
+        Ok(v)
+    }
+
+    fn account(&self, username: &Username) -> Result<Option<Account>> {
+        ACCOUNTS
+            .get(self.conn, &username.to_string())?
+            .map(with_hash)
+            .transpose()
+    }
+    fn put_account(&mut self, a: &Account) -> Result<()> {
+        let hash = a.password_hash.as_ref().map(PasswordHash::as_phc);
+        ACCOUNTS.put(
+            self.conn,
+            &a.username.to_string(),
+            a.username.vpd().as_str(),
+            vec![],
+            a,
+            hash,
+        )
+    }
+
+    fn assignment(&self, vpd: VpdCode, number: &AssignmentNumber) -> Result<Option<Assignment>> {
+        Ok(ASSIGNMENTS
+            .get(self.conn, &key(&[vpd.as_str(), number.as_str()]))?
+            .map(|(a, _)| a))
+    }
+    fn put_assignment(&mut self, a: &Assignment) -> Result<()> {
+        ASSIGNMENTS.put(
+            self.conn,
+            &key(&[a.vpd.as_str(), a.number.as_str()]),
+            a.vpd.as_str(),
+            vec![
+                text(a.employee_number.as_str()),
+                a.supervisor
+                    .as_ref()
+                    .map_or(Value::Null, |s| text(s.as_str())),
+            ],
+            a,
+            None,
+        )
+    }
+    fn assignments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Assignment>> {
+        let mut v = bodies(ASSIGNMENTS.list::<Assignment>(
+            self.conn,
+            "vpd = ?1 AND employee = ?2",
+            "",
+            vec![text(vpd.as_str()), text(employee.as_str())],
+        )?);
+        v.sort_by(|a, b| a.number.cmp(&b.number));
+        Ok(v)
+    }
+    fn assignments_reporting_to(
+        &self,
+        vpd: VpdCode,
+        supervisor: &AssignmentNumber,
+    ) -> Result<Vec<Assignment>> {
+        let mut v = bodies(ASSIGNMENTS.list::<Assignment>(
+            self.conn,
+            "vpd = ?1 AND supervisor = ?2",
+            "",
+            vec![text(vpd.as_str()), text(supervisor.as_str())],
+        )?);
+        v.sort_by(|a, b| a.number.cmp(&b.number));
+        Ok(v)
+    }
+
+    fn put_grant(&mut self, g: &UrpGrant) -> Result<()> {
+        GRANTS.put(
+            self.conn,
+            &g.id.to_string(),
+            g.vpd.as_str(),
+            vec![Value::Text(g.holder.to_string())],
+            g,
+            None,
+        )
+    }
+    fn grants_of(&self, holder: &Username) -> Result<Vec<UrpGrant>> {
+        Ok(bodies(GRANTS.list(
+            self.conn,
+            "holder = ?1",
+            "rowid",
+            vec![Value::Text(holder.to_string())],
+        )?))
+    }
+    fn grants(&self, vpd: VpdCode) -> Result<Vec<UrpGrant>> {
+        Ok(bodies(GRANTS.list(
+            self.conn,
+            "vpd = ?1",
+            "rowid",
+            vec![text(vpd.as_str())],
+        )?))
+    }
+
+    fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+        Ok(SESSIONS.get(self.conn, &session_key(id))?.map(|(s, _)| s))
+    }
+    fn put_session(&mut self, s: &Session) -> Result<()> {
+        SESSIONS.put(
+            self.conn,
+            &session_key(&s.id),
+            s.vpd.as_str(),
+            vec![Value::Text(s.username.to_string())],
+            s,
+            None,
+        )
+    }
+    fn sessions_of(&self, username: &Username) -> Result<Vec<Session>> {
+        Ok(bodies(SESSIONS.list(
+            self.conn,
+            "username = ?1",
+            "rowid",
+            vec![Value::Text(username.to_string())],
+        )?))
+    }
+
+    fn challenge(&self, id: &ChallengeId) -> Result<Option<Challenge>> {
+        CHALLENGES
+            .get(self.conn, &id.to_string())?
+            .map(with_destination)
+            .transpose()
+    }
+    fn put_challenge(&mut self, c: &Challenge) -> Result<()> {
+        let id = c.id.to_string();
+        let secret = c.destination.as_ref().map(destination_secret);
+        let destination = c.destination.as_ref().map(Destination::index_key);
+        let body = serde_json::to_string(c)
+            .map_err(|e| Error::Storage(format!("could not encode a challenge: {e}")))?;
+        // Consumption: one conditional update, which changes the row only while it is pending
+        // and its indexed fields are as stored.
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE challenges SET status = ?2, body = ?3, secret = ?4 \
+                 WHERE key = ?1 AND status = 'pending' AND username = ?5 \
+                 AND destination IS ?6 AND issued_at = ?7",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    id,
+                    status_key(c.status),
+                    body,
+                    secret,
+                    c.username.to_string(),
+                    destination,
+                    time_key(c.issued_at),
+                ])
+            })
+            .map_err(storage("challenges", "update"))?;
+        if changed == 1 {
+            return Ok(());
+        }
+        let stored: Option<String> = self
+            .conn
+            .prepare_cached("SELECT status FROM challenges WHERE key = ?1")
+            .and_then(|mut st| st.query_row([&id], |r| r.get(0)).optional())
+            .map_err(storage("challenges", "read"))?;
+        match stored {
+            None => CHALLENGES.put(
+                self.conn,
+                &id,
+                c.vpd.as_str(),
+                vec![
+                    Value::Text(c.username.to_string()),
+                    destination.map_or(Value::Null, Value::Text),
+                    Value::Text(time_key(c.issued_at)),
+                    text(status_key(c.status)),
+                ],
+                c,
+                secret.as_deref(),
+            ),
+            Some(s) if s == "pending" => Err(Error::Storage(
+                "a challenge's user, destination and issue time cannot change".into(),
+            )),
+            Some(s) => Err(Error::Storage(format!(
+                "challenge {id} is already {}; a challenge is settled only once (another \
+                 request consumed it first)",
+                s.replace('_', " ")
+            ))),
+        }
+    }
+    fn challenges_of(&self, username: &Username, since: DateTime<Utc>) -> Result<Vec<Challenge>> {
+        CHALLENGES
+            .list(
+                self.conn,
+                "username = ?1 AND issued_at >= ?2",
+                "issued_at, key",
+                vec![
+                    Value::Text(username.to_string()),
+                    Value::Text(time_key(since)),
+                ],
+            )?
+            .into_iter()
+            .map(with_destination)
+            .collect()
+    }
+    fn challenges_to(
+        &self,
+        vpd: VpdCode,
+        destination: &Destination,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Challenge>> {
+        CHALLENGES
+            .list(
+                self.conn,
+                "vpd = ?1 AND destination = ?2 AND issued_at >= ?3",
+                "issued_at, key",
+                vec![
+                    text(vpd.as_str()),
+                    Value::Text(destination.index_key()),
+                    Value::Text(time_key(since)),
+                ],
+            )?
+            .into_iter()
+            .map(with_destination)
+            .collect()
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<()> {
+        let v = entry.vpd.as_str();
+        let last: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT seq FROM audit WHERE vpd = ?1 ORDER BY seq DESC LIMIT 1")
+            .and_then(|mut st| st.query_row([v], |r| r.get(0)).optional())
+            .map_err(storage("audit", "read"))?;
+        let next = last.map_or(1, |s| s.saturating_add(1));
+        if i64::try_from(entry.seq).ok() != Some(next) {
+            return Err(Error::Storage(format!(
+                "audit entry {} is out of sequence for trust {} (next is {next})",
+                entry.seq, entry.vpd
+            )));
+        }
+        let body = serde_json::to_string(entry)
+            .map_err(|e| Error::Storage(format!("could not encode an audit entry: {e}")))?;
+        self.conn
+            .prepare_cached("INSERT INTO audit (vpd, seq, body) VALUES (?1, ?2, ?3)")
+            .and_then(|mut st| st.execute(params![v, next, body]))
+            .map_err(storage("audit", "append"))?;
+        Ok(())
+    }
+    fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>> {
+        let body: Option<String> = self
+            .conn
+            .prepare_cached("SELECT body FROM audit WHERE vpd = ?1 ORDER BY seq DESC LIMIT 1")
+            .and_then(|mut st| st.query_row([vpd.as_str()], |r| r.get(0)).optional())
+            .map_err(storage("audit", "read"))?;
+        body.map(|b| audit_from_json(&b)).transpose()
+    }
+    fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>> {
+        let from = i64::try_from(from).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows: Vec<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT body FROM audit WHERE vpd = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
+            )
+            .and_then(|mut st| {
+                st.query_map(params![vpd.as_str(), from, limit], |r| r.get(0))?
+                    .collect()
+            })
+            .map_err(storage("audit", "read"))?;
+        rows.iter().map(|b| audit_from_json(b)).collect()
+    }
+
+    // ----- Compliance ----------------------------------------------------------------------
+    fn competence_definition(
+        &self,
+        vpd: VpdCode,
+        name: &CompetenceName,
+    ) -> Result<Option<CompetenceDefinition>> {
+        Ok(COMPETENCE_DEFINITIONS
+            .get(self.conn, &key(&[vpd.as_str(), name.as_str()]))?
+            .map(|(d, _)| d))
+    }
+    fn put_competence_definition(&mut self, vpd: VpdCode, d: &CompetenceDefinition) -> Result<()> {
+        COMPETENCE_DEFINITIONS.put(
+            self.conn,
+            &key(&[vpd.as_str(), d.name.as_str()]),
+            vpd.as_str(),
+            vec![],
+            d,
+            None,
+        )
+    }
+    fn delete_competence_definition(
+        &mut self,
+        vpd: VpdCode,
+        name: &CompetenceName,
+    ) -> Result<bool> {
+        COMPETENCE_DEFINITIONS.delete(self.conn, &key(&[vpd.as_str(), name.as_str()]))
+    }
+    fn competence_definitions(&self, vpd: VpdCode) -> Result<Vec<CompetenceDefinition>> {
+        let mut v = bodies(COMPETENCE_DEFINITIONS.list::<CompetenceDefinition>(
+            self.conn,
+            "vpd = ?1",
+            "",
+            vec![text(vpd.as_str())],
+        )?);
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(v)
+    }
+
+    fn put_requirement(&mut self, r: &Requirement) -> Result<()> {
+        REQUIREMENTS.put(
+            self.conn,
+            &key(&[
+                r.vpd.as_str(),
+                &target_key(&r.target),
+                r.competence.as_str(),
+            ]),
+            r.vpd.as_str(),
+            vec![],
+            r,
+            None,
+        )
+    }
+    fn delete_requirement(
+        &mut self,
+        vpd: VpdCode,
+        target: &RequirementTarget,
+        competence: &CompetenceName,
+    ) -> Result<bool> {
+        REQUIREMENTS.delete(
+            self.conn,
+            &key(&[vpd.as_str(), &target_key(target), competence.as_str()]),
+        )
+    }
+    fn requirements(&self, vpd: VpdCode) -> Result<Vec<Requirement>> {
+        let mut v = bodies(REQUIREMENTS.list::<Requirement>(
+            self.conn,
+            "vpd = ?1",
+            "",
+            vec![text(vpd.as_str())],
+        )?);
+        v.sort_by(|a, b| (&a.target, &a.competence).cmp(&(&b.target, &b.competence)));
+        Ok(v)
+    }
+
+    fn put_equivalence(&mut self, e: &Equivalence) -> Result<()> {
+        EQUIVALENCES.put(
+            self.conn,
+            &equivalence_key(e),
+            e.vpd.as_str(),
+            vec![],
+            e,
+            None,
+        )
+    }
+    fn delete_equivalence(&mut self, e: &Equivalence) -> Result<bool> {
+        EQUIVALENCES.delete(self.conn, &equivalence_key(e))
+    }
+    fn equivalences(&self, vpd: VpdCode) -> Result<Vec<Equivalence>> {
+        let mut v = bodies(EQUIVALENCES.list::<Equivalence>(
+            self.conn,
+            "vpd = ?1",
+            "",
+            vec![text(vpd.as_str())],
+        )?);
+        v.sort();
+        Ok(v)
+    }
+
+    fn put_competence_record(&mut self, r: &CompetenceRecord) -> Result<()> {
+        COMPETENCE_RECORDS.put(
+            self.conn,
+            &record_key(r.vpd, &r.employee_number, &r.competence, r.achieved),
+            r.vpd.as_str(),
+            vec![text(r.employee_number.as_str())],
+            r,
+            None,
+        )
+    }
+    fn delete_competence_record(
+        &mut self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        competence: &CompetenceName,
+        achieved: NaiveDate,
+    ) -> Result<bool> {
+        COMPETENCE_RECORDS.delete(self.conn, &record_key(vpd, employee, competence, achieved))
+    }
+    fn competence_records_of(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Vec<CompetenceRecord>> {
+        let mut v = bodies(COMPETENCE_RECORDS.list::<CompetenceRecord>(
+            self.conn,
+            "vpd = ?1 AND employee = ?2",
+            "",
+            vec![text(vpd.as_str()), text(employee.as_str())],
+        )?);
+        v.sort_by(|a, b| (&a.competence, a.achieved).cmp(&(&b.competence, b.achieved)));
+        Ok(v)
+    }
+    fn competence_records(&self, vpd: VpdCode) -> Result<Vec<CompetenceRecord>> {
+        let mut v = bodies(COMPETENCE_RECORDS.list::<CompetenceRecord>(
+            self.conn,
+            "vpd = ?1",
+            "",
+            vec![text(vpd.as_str())],
+        )?);
+        v.sort_by(|a, b| {
+            (&a.employee_number, &a.competence, a.achieved).cmp(&(
+                &b.employee_number,
+                &b.competence,
+                b.achieved,
+            ))
+        });
+        Ok(v)
+    }
+
+    fn compliance_settings(&self, vpd: VpdCode) -> Result<Option<ComplianceSettings>> {
+        Ok(COMPLIANCE_SETTINGS
+            .get(self.conn, vpd.as_str())?
+            .map(|(s, _)| s))
+    }
+    fn put_compliance_settings(
+        &mut self,
+        vpd: VpdCode,
+        settings: &ComplianceSettings,
+    ) -> Result<()> {
+        COMPLIANCE_SETTINGS.put(
+            self.conn,
+            vpd.as_str(),
+            vpd.as_str(),
+            vec![],
+            settings,
+            None,
+        )
+    }
+
+    fn certification(&self, vpd: VpdCode, name: &str) -> Result<Option<Certification>> {
+        Ok(CERTIFICATIONS
+            .get(self.conn, &key(&[vpd.as_str(), name]))?
+            .map(|(c, _)| c))
+    }
+    fn put_certification(&mut self, c: &Certification) -> Result<()> {
+        CERTIFICATIONS.put(
+            self.conn,
+            &key(&[c.vpd.as_str(), &c.name]),
+            c.vpd.as_str(),
+            vec![],
+            c,
+            None,
+        )
+    }
+    fn certifications(&self, vpd: VpdCode) -> Result<Vec<Certification>> {
+        let mut v = bodies(CERTIFICATIONS.list::<Certification>(
+            self.conn,
+            "vpd = ?1",
+            "",
+            vec![text(vpd.as_str())],
+        )?);
+        v.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(v)
+    }
+
+    fn subscription(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        certification: &str,
+    ) -> Result<Option<Subscription>> {
+        Ok(SUBSCRIPTIONS
+            .get(
+                self.conn,
+                &key(&[vpd.as_str(), employee.as_str(), certification]),
+            )?
+            .map(|(s, _)| s))
+    }
+    fn put_subscription(&mut self, s: &Subscription) -> Result<()> {
+        SUBSCRIPTIONS.put(
+            self.conn,
+            &key(&[s.vpd.as_str(), s.employee_number.as_str(), &s.certification]),
+            s.vpd.as_str(),
+            vec![text(s.employee_number.as_str())],
+            s,
+            None,
+        )
+    }
+    fn subscriptions_of(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Vec<Subscription>> {
+        let mut v = bodies(SUBSCRIPTIONS.list::<Subscription>(
+            self.conn,
+            "vpd = ?1 AND employee = ?2",
+            "",
+            vec![text(vpd.as_str()), text(employee.as_str())],
+        )?);
+        v.sort_by(|a, b| a.certification.cmp(&b.certification));
+        Ok(v)
+    }
+
+    fn put_enrolment(&mut self, e: &Enrolment) -> Result<()> {
+        ENROLMENTS.put(
+            self.conn,
+            &key(&[
+                e.vpd.as_str(),
+                e.employee_number.as_str(),
+                &e.certification,
+                &format!("{:010}", e.cycle),
+                &e.course,
+            ]),
+            e.vpd.as_str(),
+            vec![text(e.employee_number.as_str())],
+            e,
+            None,
+        )
+    }
+    fn enrolments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Enrolment>> {
+        let mut v = bodies(ENROLMENTS.list::<Enrolment>(
+            self.conn,
+            "vpd = ?1 AND employee = ?2",
+            "",
+            vec![text(vpd.as_str()), text(employee.as_str())],
+        )?);
+        // Oldest first; ties in key order (certification, cycle, course), as the contract says.
+        v.sort_by(|a, b| {
+            (a.enrolled_at, &a.certification, a.cycle, &a.course).cmp(&(
+                b.enrolled_at,
+                &b.certification,
+                b.cycle,
+                &b.course,
+            ))
+        });
+        Ok(v)
+    }
+}
+
+fn session_key(id: &SessionId) -> String {
+    id.to_string()
+}
+
+fn equivalence_key(e: &Equivalence) -> String {
+    key(&[e.vpd.as_str(), e.held.as_str(), e.satisfies.as_str()])
+}
+
+fn audit_from_json(s: &str) -> Result<AuditEntry> {
+    serde_json::from_str(s).map_err(|e| {
+        Error::Storage(format!(
+            "a stored audit entry cannot be read ({e}); the database was changed outside \
+             esr-sqlite or by a newer version"
+        ))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use esr_core::chrono::TimeZone;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The text form of an instant sorts as the instant, across chrono's whole range.
+        #[test]
+        fn time_keys_sort_as_time(
+            a in -8_000_000_000_000i64..8_000_000_000_000,
+            an in 0u32..1_000_000_000,
+            b in -8_000_000_000_000i64..8_000_000_000_000,
+            bn in 0u32..1_000_000_000,
+        ) {
+            let (ta, tb) = (Utc.timestamp_opt(a, an).unwrap(), Utc.timestamp_opt(b, bn).unwrap());
+            prop_assert_eq!(time_key(ta).cmp(&time_key(tb)), ta.cmp(&tb));
+        }
+    }
+
+    #[test]
+    fn time_keys_cover_chronos_range() {
+        assert!(time_key(DateTime::<Utc>::MIN_UTC) < time_key(DateTime::UNIX_EPOCH));
+        assert!(time_key(DateTime::UNIX_EPOCH) < time_key(DateTime::<Utc>::MAX_UTC));
+    }
+
+    #[test]
+    fn destinations_read_back_exactly() {
+        for d in [
+            Destination::Mobile("07700 900374".parse().unwrap()),
+            Destination::Email("Jo.Bloggs@NHS.net".parse().unwrap()),
+        ] {
+            let back = destination_from_secret(&destination_secret(&d)).unwrap();
+            assert_eq!(back, d);
+            assert_eq!(back.index_key(), d.index_key());
+        }
+        assert!(matches!(
+            destination_from_secret("fax:123"),
+            Err(Error::Storage(_))
+        ));
+    }
+}
