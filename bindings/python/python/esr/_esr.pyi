@@ -1,6 +1,9 @@
+import os
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import ClassVar, Literal, final
+
+import pyarrow  # type: ignore[import-untyped]
 
 __version__: str
 
@@ -11,6 +14,8 @@ __version__: str
 #   InvalidInputError     InvalidInput, WeakPassword, BulkInput, TooManyLocalPortlets,
 #                         InvalidTransition, UsernamesExhausted
 #     ImportRejectedError ImportRejected (a competence import refused; nothing imported)
+#     BulkInputError      raised by score_compliance / read_competence_csv: a table or
+#                         column of the bulk input is wrong (the message names both)
 #   NotFoundError         UnknownTrust, UnknownOrgUnit, UnknownPerson, UnknownAccount,
 #                         UnknownAssignment, UnknownCompetence, UnknownRequirement,
 #                         UnknownEquivalence, UnknownCertification, UnknownComponent, NotHeld
@@ -1225,12 +1230,9 @@ class Esr:
         self, actor: Session | str, vpd: str, employee_number: str
     ) -> list[SubscriptionView]: ...
     def my_elearning(self, session: Session, mandatory_only: bool = False) -> list[Enrolment]: ...
+
 # Bulk scoring over Arrow tables (src/bulk.rs). The tables are any object with
 # __arrow_c_stream__ or __arrow_c_array__ (pyarrow Table, polars or pandas DataFrame).
-import datetime
-import os
-
-import pyarrow  # type: ignore[import-untyped]
 
 class BulkInputError(InvalidInputError): ...
 
@@ -1238,7 +1240,7 @@ def score_compliance(
     assignments: object,
     requirements: object,
     holdings: object,
-    as_of: datetime.date,
+    as_of: date,
     amber_months: int = 3,
 ) -> pyarrow.Table: ...
 def read_competence_csv(
