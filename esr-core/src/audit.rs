@@ -817,7 +817,24 @@ impl AuditEntry {
         actor: AuditActor,
         event: AuditEvent,
     ) -> Self {
-        let (seq, prev_hash) = prev.map_or((1, AuditHash::GENESIS), |p| (p.seq + 1, p.hash));
+        let head = prev.map_or(AuditHead::EMPTY, |p| AuditHead {
+            seq: p.seq,
+            hash: p.hash,
+        });
+        Self::after(head, vpd, at, actor, event)
+    }
+
+    /// Builds the entry that follows the trail whose newest entry is `head`
+    /// ([`AuditHead::EMPTY`] to start the chain), computing its hash: as [`AuditEntry::next`],
+    /// knowing only the link.
+    pub fn after(
+        head: AuditHead,
+        vpd: VpdCode,
+        at: DateTime<Utc>,
+        actor: AuditActor,
+        event: AuditEvent,
+    ) -> Self {
+        let (seq, prev_hash) = (head.seq + 1, head.hash);
         let mut e = Self {
             vpd,
             seq,
@@ -893,6 +910,14 @@ pub struct AuditHead {
     pub hash: AuditHash,
 }
 
+impl AuditHead {
+    /// The head of an empty trail.
+    pub const EMPTY: AuditHead = AuditHead {
+        seq: 0,
+        hash: AuditHash::GENESIS,
+    };
+}
+
 /// Checks a trail entry by entry, so that a long trail can be verified in pages.
 #[derive(Debug, Clone)]
 pub struct ChainVerifier {
@@ -905,10 +930,7 @@ impl ChainVerifier {
     pub fn new(vpd: VpdCode) -> Self {
         Self {
             vpd,
-            head: AuditHead {
-                seq: 0,
-                hash: AuditHash::GENESIS,
-            },
+            head: AuditHead::EMPTY,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use crate::account::{Account, Person};
 use crate::assignment::Assignment;
-use crate::audit::AuditEntry;
+use crate::audit::{AuditEntry, AuditHead};
 use crate::error::{Error, Result};
 use crate::ids::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
 use crate::org::Trust;
@@ -408,20 +408,35 @@ impl StoreTx for Tx<'_> {
     }
 
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<()> {
-        let trail = self.state.audit.entry(entry.vpd).or_default();
+        self.append_audit_owned(entry.clone())
+    }
+    fn append_audit_owned(&mut self, entry: AuditEntry) -> Result<()> {
+        let vpd = entry.vpd;
+        let trail = self.state.audit.entry(vpd).or_default();
         let next = trail.last().map_or(1, |e| e.seq + 1);
         if entry.seq != next {
             return Err(Error::Storage(format!(
-                "audit entry {} is out of sequence for trust {} (next is {next})",
-                entry.seq, entry.vpd
+                "audit entry {} is out of sequence for trust {vpd} (next is {next})",
+                entry.seq
             )));
         }
-        trail.push(entry.clone());
-        self.undo.push(Undo::Audit(entry.vpd));
+        trail.push(entry);
+        self.undo.push(Undo::Audit(vpd));
         Ok(())
     }
     fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>> {
         Ok(self.state.audit.get(&vpd).and_then(|v| v.last()).cloned())
+    }
+    fn audit_head(&self, vpd: VpdCode) -> Result<AuditHead> {
+        Ok(self
+            .state
+            .audit
+            .get(&vpd)
+            .and_then(|v| v.last())
+            .map_or(AuditHead::EMPTY, |e| AuditHead {
+                seq: e.seq,
+                hash: e.hash,
+            }))
     }
     fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>> {
         let start = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
@@ -727,4 +742,67 @@ fn min_employee() -> EmployeeNumber {
 
 fn min_assignment() -> AssignmentNumber {
     "000000".parse().unwrap_or_else(|_| unreachable!())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditActor, AuditEvent, AuditHash};
+
+    fn entry_after(head: AuditHead, vpd: VpdCode, i: i64) -> AuditEntry {
+        AuditEntry::after(
+            head,
+            vpd,
+            DateTime::UNIX_EPOCH + chrono::TimeDelta::seconds(i),
+            AuditActor::System("test".into()),
+            AuditEvent::ReportProduced {
+                report: format!("r{i}"),
+            },
+        )
+    }
+
+    #[test]
+    fn the_audit_head_is_the_newest_entrys_link() {
+        let store = InMemoryStore::new();
+        let vpd: VpdCode = "297".parse().unwrap();
+        let other: VpdCode = "999".parse().unwrap();
+        store
+            .transaction(|tx| {
+                assert_eq!(tx.audit_head(vpd)?, AuditHead::EMPTY);
+                for i in 0..3 {
+                    let e = entry_after(tx.audit_head(vpd)?, vpd, i);
+                    tx.append_audit_owned(e)?;
+                }
+                let last = tx.last_audit(vpd)?.unwrap();
+                assert_eq!(
+                    tx.audit_head(vpd)?,
+                    AuditHead {
+                        seq: 3,
+                        hash: last.hash
+                    }
+                );
+                assert_ne!(last.hash, AuditHash::GENESIS);
+                assert_eq!(tx.audit_head(other)?, AuditHead::EMPTY);
+                Ok(())
+            })
+            .unwrap();
+        let all = store
+            .transaction(|tx| tx.audit_entries(vpd, 1, 10))
+            .unwrap();
+        crate::audit::verify_chain(vpd, &all).unwrap();
+    }
+
+    #[test]
+    fn an_owned_entry_out_of_sequence_is_refused_and_nothing_changes() {
+        let store = InMemoryStore::new();
+        let vpd: VpdCode = "297".parse().unwrap();
+        store
+            .transaction(|tx| tx.append_audit_owned(entry_after(AuditHead::EMPTY, vpd, 0)))
+            .unwrap();
+        let stale = entry_after(AuditHead::EMPTY, vpd, 1);
+        let r = store.transaction(|tx| tx.append_audit_owned(stale));
+        assert!(matches!(r, Err(Error::Storage(_))), "{r:?}");
+        let head = store.transaction(|tx| tx.audit_head(vpd)).unwrap();
+        assert_eq!(head.seq, 1);
+    }
 }

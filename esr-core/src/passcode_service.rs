@@ -17,7 +17,7 @@ use crate::passcode::{
 use crate::phone::MobileNumber;
 use crate::service::{
     Actor, Esr, account_of, apply_mobile, apply_upgrade, audit, authorise, check_manage_mobile,
-    check_upgrade, live_session, person_of, trust_of, user_actor,
+    check_upgrade, live_session, person_of, trust_of, user_actor, user_actor_with,
 };
 use crate::session::Session;
 use crate::store::{Store, StoreTx};
@@ -274,11 +274,13 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let keys = self.key_ring()?;
         self.store.transaction(|tx| {
             let s = live_session(tx, session, now)?;
+            // The session's one-way reference: computed once, for the match and the audit.
+            let sref = s.id.audit_ref();
             let c = match tx.challenge(challenge)? {
                 Some(c)
                     if c.vpd == s.vpd
                         && c.username == s.username
-                        && c.session == Some(s.id.audit_ref())
+                        && c.session == Some(sref)
                         && c.purpose == purpose =>
                 {
                     c
@@ -289,7 +291,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                         tx,
                         s.vpd,
                         now,
-                        user_actor(&s),
+                        user_actor_with(&s, sref),
                         AuditEvent::PasscodeChecked {
                             username: s.username.clone(),
                             challenge: *challenge,
@@ -301,6 +303,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 }
             };
             let code = Passcode::typed(code, c.digits)?;
+            let (id, purpose) = (c.id, c.purpose);
             let mut acc = account_of(tx, &s.username)?;
             let outcome = if acc.step_up_locked {
                 VerifyOutcome::Locked
@@ -316,9 +319,9 @@ impl<S: Store, C: Clock> Esr<S, C> {
                             .ok_or_else(|| Error::UnknownPasscodeKey(c.key_id.to_string()))?;
                         let tag = key.tag(&c.binding(), code.expose().as_bytes());
                         if tag.matches(&c.tag) {
-                            approve(tx, &s, c.clone(), &mut acc, now)?
+                            approve(tx, &s, c, &mut acc, now)?
                         } else {
-                            wrong_guess(tx, &s, c.clone(), &mut acc, &policy, now)?
+                            wrong_guess(tx, &s, c, &mut acc, &policy, now)?
                         }
                     }
                 }
@@ -327,11 +330,11 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 tx,
                 s.vpd,
                 now,
-                user_actor(&s),
+                user_actor_with(&s, sref),
                 AuditEvent::PasscodeChecked {
                     username: s.username.clone(),
-                    challenge: c.id,
-                    purpose: c.purpose,
+                    challenge: id,
+                    purpose,
                     outcome: outcome.as_str().into(),
                 },
             )?;

@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::ids::{
     AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, MAX_TEXT_CHARS, OrgUnitId, SessionId,
-    VpdCode, clean_text,
+    SessionRef, VpdCode, clean_text,
 };
 use crate::memory::InMemoryStore;
 use crate::org::{NationalPortlet, Trust, TrustSettings, UpgradeAccess};
@@ -1546,9 +1546,8 @@ pub(crate) fn audit(
     actor: AuditActor,
     event: AuditEvent,
 ) -> Result<()> {
-    let last = tx.last_audit(vpd)?;
-    let entry = AuditEntry::next(last.as_ref(), vpd, at, actor, event);
-    tx.append_audit(&entry)
+    let head = tx.audit_head(vpd)?;
+    tx.append_audit_owned(AuditEntry::after(head, vpd, at, actor, event))
 }
 
 pub(crate) fn trust_of(tx: &dyn StoreTx, vpd: VpdCode) -> Result<Trust> {
@@ -1683,9 +1682,14 @@ pub(crate) fn context<'a>(
 }
 
 pub(crate) fn user_actor(s: &Session) -> AuditActor {
+    user_actor_with(s, s.id.audit_ref())
+}
+
+/// [`user_actor`] with the session's reference already computed.
+pub(crate) fn user_actor_with(s: &Session, session: SessionRef) -> AuditActor {
     AuditActor::User {
         username: s.username.clone(),
-        session: s.id.audit_ref(),
+        session,
     }
 }
 

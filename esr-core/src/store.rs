@@ -15,7 +15,7 @@
 
 use crate::account::{Account, Person};
 use crate::assignment::Assignment;
-use crate::audit::AuditEntry;
+use crate::audit::{AuditEntry, AuditHead};
 use crate::error::Result;
 use crate::ids::{AssignmentNumber, EmailAddress, EmployeeNumber, SessionId, VpdCode};
 use crate::org::{Trust, TrustSettings};
@@ -111,6 +111,22 @@ pub trait StoreTx {
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<()>;
     /// The trust's newest audit entry.
     fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>>;
+    /// The `seq` and hash of the trust's newest audit entry (`seq` 0 and
+    /// [`crate::AuditHash::GENESIS`] for an empty trail): all that appending the next entry
+    /// needs. Adapters that can read them without loading the whole entry should override it.
+    fn audit_head(&self, vpd: VpdCode) -> Result<AuditHead> {
+        Ok(self
+            .last_audit(vpd)?
+            .map_or(AuditHead::EMPTY, |e| AuditHead {
+                seq: e.seq,
+                hash: e.hash,
+            }))
+    }
+    /// As [`StoreTx::append_audit`], taking the entry by value: adapters that keep entries as
+    /// they are (the in-memory store) override it to avoid a copy.
+    fn append_audit_owned(&mut self, entry: AuditEntry) -> Result<()> {
+        self.append_audit(&entry)
+    }
     /// The trust's audit entries with `seq` from `from` (1-based), at most `limit` of them.
     fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>>;
 

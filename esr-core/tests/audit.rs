@@ -455,6 +455,12 @@ impl StoreTx for TamperTx<'_> {
     fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>> {
         self.inner.last_audit(vpd)
     }
+    fn audit_head(&self, vpd: VpdCode) -> Result<esr_core::AuditHead> {
+        self.inner.audit_head(vpd)
+    }
+    fn append_audit_owned(&mut self, entry: AuditEntry) -> Result<()> {
+        self.inner.append_audit_owned(entry)
+    }
     fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>> {
         let Some(doctor) = self.doctor else {
             return self.inner.audit_entries(vpd, from, limit);
