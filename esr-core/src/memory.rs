@@ -58,6 +58,22 @@ struct State {
     compliance: ComplianceTables,
     // Certifications and enrolment
     learning: LearningTables,
+    /// The undo log's buffer, kept empty between transactions so that each one does not
+    /// allocate (and grow) its own.
+    spare_undo: SpareUndo,
+}
+
+/// The largest undo log kept for reuse, in entries.
+const MAX_SPARE_UNDO: usize = 64;
+
+/// An empty undo log kept for the next transaction (its `Debug` shows only its capacity).
+#[derive(Default)]
+struct SpareUndo(Vec<Undo>);
+
+impl std::fmt::Debug for SpareUndo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SpareUndo(capacity {})", self.0.capacity())
+    }
 }
 
 enum Undo {
@@ -90,9 +106,21 @@ struct Tx<'a> {
 
 impl Drop for Tx<'_> {
     fn drop(&mut self) {
-        if self.committed {
-            return;
+        if !self.committed {
+            self.roll_back();
         }
+        let mut undo = std::mem::take(&mut self.undo);
+        undo.clear();
+        // A bulk transaction's large log is not kept: only a small one is worth reusing.
+        if undo.capacity() <= MAX_SPARE_UNDO {
+            self.state.spare_undo = SpareUndo(undo);
+        }
+    }
+}
+
+impl Tx<'_> {
+    /// Undoes every write, newest first.
+    fn roll_back(&mut self) {
         while let Some(u) = self.undo.pop() {
             let s = &mut *self.state;
             match u {
@@ -205,9 +233,10 @@ impl Store for InMemoryStore {
         // A panic inside an earlier transaction was rolled back by `Tx::drop`, so the state
         // behind a poisoned lock is consistent and safe to use.
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let undo = std::mem::take(&mut guard.spare_undo.0);
         let mut tx = Tx {
             state: &mut guard,
-            undo: Vec::new(),
+            undo,
             committed: false,
         };
         let r = f(&mut tx);
