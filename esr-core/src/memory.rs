@@ -262,8 +262,11 @@ impl StoreTx for Tx<'_> {
         Ok(self.state.people.get(&(vpd, employee.clone())).cloned())
     }
     fn put_person(&mut self, person: &Person) -> Result<()> {
+        self.put_person_owned(person.clone())
+    }
+    fn put_person_owned(&mut self, person: Person) -> Result<()> {
         let k = (person.vpd, person.employee_number.clone());
-        let old = self.state.people.insert(k.clone(), person.clone());
+        let old = self.state.people.insert(k.clone(), person);
         self.undo.push(Undo::Person(k, old));
         Ok(())
     }
@@ -281,11 +284,12 @@ impl StoreTx for Tx<'_> {
         Ok(self.state.accounts.get(username).cloned())
     }
     fn put_account(&mut self, account: &Account) -> Result<()> {
-        let old = self
-            .state
-            .accounts
-            .insert(account.username.clone(), account.clone());
-        self.undo.push(Undo::Account(account.username.clone(), old));
+        self.put_account_owned(account.clone())
+    }
+    fn put_account_owned(&mut self, account: Account) -> Result<()> {
+        let username = account.username.clone();
+        let old = self.state.accounts.insert(username.clone(), account);
+        self.undo.push(Undo::Account(username, old));
         Ok(())
     }
 
@@ -384,15 +388,18 @@ impl StoreTx for Tx<'_> {
         Ok(self.state.challenges.get(id).cloned())
     }
     fn put_challenge(&mut self, c: &Challenge) -> Result<()> {
+        self.put_challenge_owned(c.clone())
+    }
+    fn put_challenge_owned(&mut self, c: Challenge) -> Result<()> {
         let s = &mut *self.state;
-        let old = s.challenges.insert(c.id, c.clone());
-        match &old {
+        let id = c.id;
+        match s.challenges.get(&id) {
             None => {
                 s.challenges_by_user
-                    .insert((c.username.clone(), c.issued_at, c.id));
+                    .insert((c.username.clone(), c.issued_at, id));
                 if let Some(d) = &c.destination {
                     s.challenges_by_destination
-                        .insert((c.vpd, d.index_key(), c.issued_at, c.id));
+                        .insert((c.vpd, d.index_key(), c.issued_at, id));
                 }
             }
             Some(o)
@@ -401,14 +408,14 @@ impl StoreTx for Tx<'_> {
                     || o.issued_at != c.issued_at =>
             {
                 // The indexed fields of a challenge never change; the service never does this.
-                s.challenges.insert(c.id, o.clone());
                 return Err(Error::Storage(
                     "a challenge's user and destination cannot change".into(),
                 ));
             }
             Some(_) => {}
         }
-        self.undo.push(Undo::Challenge(c.id, old));
+        let old = s.challenges.insert(id, c);
+        self.undo.push(Undo::Challenge(id, old));
         Ok(())
     }
     fn challenges_of(&self, username: &Username, since: DateTime<Utc>) -> Result<Vec<Challenge>> {

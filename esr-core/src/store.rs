@@ -47,6 +47,11 @@ pub trait StoreTx {
     fn person(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Option<Person>>;
     /// Inserts or replaces a person.
     fn put_person(&mut self, person: &Person) -> Result<()>;
+    /// As [`StoreTx::put_person`], taking the person by value: adapters that keep rows as they
+    /// are (the in-memory store) override it to avoid a copy.
+    fn put_person_owned(&mut self, person: Person) -> Result<()> {
+        self.put_person(&person)
+    }
     /// Every person of the trust, by employee number.
     fn people(&self, vpd: VpdCode) -> Result<Vec<Person>>;
 
@@ -54,6 +59,11 @@ pub trait StoreTx {
     fn account(&self, username: &Username) -> Result<Option<Account>>;
     /// Inserts or replaces an account.
     fn put_account(&mut self, account: &Account) -> Result<()>;
+    /// As [`StoreTx::put_account`], taking the account by value (see
+    /// [`StoreTx::put_person_owned`]).
+    fn put_account_owned(&mut self, account: Account) -> Result<()> {
+        self.put_account(&account)
+    }
 
     /// An assignment by number.
     fn assignment(&self, vpd: VpdCode, number: &AssignmentNumber) -> Result<Option<Assignment>>;
@@ -97,6 +107,11 @@ pub trait StoreTx {
     /// Inserts or replaces a challenge (by its id). Every field must be persisted, the
     /// destination included.
     fn put_challenge(&mut self, challenge: &Challenge) -> Result<()>;
+    /// As [`StoreTx::put_challenge`], taking the challenge by value (see
+    /// [`StoreTx::put_person_owned`]).
+    fn put_challenge_owned(&mut self, challenge: Challenge) -> Result<()> {
+        self.put_challenge(&challenge)
+    }
     /// A user's challenges issued at or after `since`, oldest first.
     fn challenges_of(&self, username: &Username, since: DateTime<Utc>) -> Result<Vec<Challenge>>;
     /// The trust's challenges sent to `destination` at or after `since`, oldest first.

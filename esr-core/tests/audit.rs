@@ -455,6 +455,15 @@ impl StoreTx for TamperTx<'_> {
     fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>> {
         self.inner.last_audit(vpd)
     }
+    fn put_person_owned(&mut self, person: Person) -> Result<()> {
+        self.inner.put_person_owned(person)
+    }
+    fn put_account_owned(&mut self, account: Account) -> Result<()> {
+        self.inner.put_account_owned(account)
+    }
+    fn put_challenge_owned(&mut self, c: esr_core::Challenge) -> Result<()> {
+        self.inner.put_challenge_owned(c)
+    }
     fn audit_head(&self, vpd: VpdCode) -> Result<esr_core::AuditHead> {
         self.inner.audit_head(vpd)
     }
