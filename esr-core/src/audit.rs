@@ -484,7 +484,7 @@ impl AuditEvent {
             }
             Self::PersonAdded { employee, username } => {
                 f("employee", FieldText::Display(employee));
-                f("username", FieldText::Display(username));
+                f("username", FieldText::User(username));
             }
             Self::AssignmentAdded {
                 assignment,
@@ -510,8 +510,8 @@ impl AuditEvent {
                 reason,
                 approval,
             } => {
-                f("grant", FieldText::Display(grant));
-                f("holder", FieldText::Display(holder));
+                f("grant", FieldText::Hex(grant.as_bytes()));
+                f("holder", FieldText::User(holder));
                 f("urp", FieldText::Display(urp));
                 f("scope", FieldText::Str(scope));
                 f("reason", FieldText::Str(reason));
@@ -523,8 +523,8 @@ impl AuditEvent {
                 urp,
                 reason,
             } => {
-                f("grant", FieldText::Display(grant));
-                f("holder", FieldText::Display(holder));
+                f("grant", FieldText::Hex(grant.as_bytes()));
+                f("holder", FieldText::User(holder));
                 f("urp", FieldText::Display(urp));
                 f("reason", FieldText::Str(reason));
             }
@@ -534,13 +534,13 @@ impl AuditEvent {
                 channel,
                 smartcard,
             } => {
-                f("username", FieldText::Display(username));
-                f("session", FieldText::Display(session));
+                f("username", FieldText::User(username));
+                f("session", FieldText::Hex(session.as_bytes()));
                 f("channel", FieldText::Str(channel));
                 f("smartcard", FieldText::opt(smartcard));
             }
             Self::LoginFailed { username, failures } => {
-                f("username", FieldText::Display(username));
+                f("username", FieldText::User(username));
                 f("failures", FieldText::Display(failures));
             }
             Self::AccountStateChanged {
@@ -549,20 +549,20 @@ impl AuditEvent {
                 to,
                 reason,
             } => {
-                f("username", FieldText::Display(username));
+                f("username", FieldText::User(username));
                 f("from", FieldText::Str(from));
                 f("to", FieldText::Str(to));
                 f("reason", FieldText::Str(reason));
             }
             Self::PasswordSet { username } | Self::InternetAccessApproved { username } => {
-                f("username", FieldText::Display(username));
+                f("username", FieldText::User(username));
             }
             Self::SessionUpgraded { session, method } => {
-                f("session", FieldText::Display(session));
+                f("session", FieldText::Hex(session.as_bytes()));
                 f("method", FieldText::Str(method));
             }
             Self::SessionEnded { session, reason } => {
-                f("session", FieldText::Display(session));
+                f("session", FieldText::Hex(session.as_bytes()));
                 f("reason", FieldText::Str(reason));
             }
             Self::MobileRegistered {
@@ -570,7 +570,7 @@ impl AuditEvent {
                 masked,
                 changed,
             } => {
-                f("username", FieldText::Display(username));
+                f("username", FieldText::User(username));
                 f("masked", FieldText::Str(masked));
                 f("changed", FieldText::Display(changed));
             }
@@ -592,9 +592,9 @@ impl AuditEvent {
                 masked,
                 expires_at,
             } => {
-                f("username", FieldText::Display(username));
-                f("challenge", FieldText::Display(challenge));
-                f("purpose", FieldText::Display(purpose));
+                f("username", FieldText::User(username));
+                f("challenge", FieldText::Hex(challenge.as_bytes()));
+                f("purpose", FieldText::Str(purpose.as_str()));
                 f("masked", FieldText::Str(masked));
                 f("expires_at", FieldText::Owned(expires_at.to_rfc3339()));
             }
@@ -604,28 +604,28 @@ impl AuditEvent {
                 purpose,
                 outcome,
             } => {
-                f("username", FieldText::Display(username));
-                f("challenge", FieldText::Display(challenge));
-                f("purpose", FieldText::Display(purpose));
+                f("username", FieldText::User(username));
+                f("challenge", FieldText::Hex(challenge.as_bytes()));
+                f("purpose", FieldText::Str(purpose.as_str()));
                 f("outcome", FieldText::Str(outcome));
             }
             Self::PasscodeSuperseded {
                 username,
                 challenge,
             } => {
-                f("username", FieldText::Display(username));
-                f("challenge", FieldText::Display(challenge));
+                f("username", FieldText::User(username));
+                f("challenge", FieldText::Hex(challenge.as_bytes()));
             }
             Self::StepUpLocked { username, failures } => {
-                f("username", FieldText::Display(username));
+                f("username", FieldText::User(username));
                 f("failures", FieldText::Display(failures));
             }
             Self::StepUpUnlocked { username, reason } => {
-                f("username", FieldText::Display(username));
+                f("username", FieldText::User(username));
                 f("reason", FieldText::Str(reason));
             }
             Self::RecoveryRequested { purpose, matched } => {
-                f("purpose", FieldText::Display(purpose));
+                f("purpose", FieldText::Str(purpose.as_str()));
                 f("matched", FieldText::Display(matched));
             }
             Self::CompetenceDefined {
@@ -754,6 +754,10 @@ enum FieldText<'a> {
     Display(&'a dyn fmt::Display),
     /// A text that had to be built.
     Owned(String),
+    /// A username's `Display` output.
+    User(&'a Username),
+    /// Bytes as lower-case hexadecimal (the `Display` output of ids and references).
+    Hex(&'a [u8]),
 }
 
 impl<'a> FieldText<'a> {
@@ -772,6 +776,8 @@ impl fmt::Display for FieldText<'_> {
             Self::Str(s) => f.write_str(s),
             Self::Display(v) => v.fmt(f),
             Self::Owned(s) => f.write_str(s),
+            Self::User(u) => u.fmt(f),
+            Self::Hex(b) => crate::ids::write_hex(f, b),
         }
     }
 }
@@ -864,6 +870,23 @@ impl AuditEntry {
             let _ = write!(buf, "{v}");
             put(h, buf.as_bytes());
         }
+        fn put_username(h: &mut Sha256, buf: &mut String, u: &Username) {
+            buf.clear();
+            u.push_to(buf);
+            put(h, buf.as_bytes());
+        }
+        // As `put` of the lower-case hexadecimal text, encoded on the stack.
+        fn put_hex(h: &mut Sha256, bytes: &[u8]) {
+            h.update(((bytes.len() * 2) as u64).to_be_bytes());
+            let mut out = [0u8; 64];
+            for chunk in bytes.chunks(32) {
+                let out = &mut out[..chunk.len() * 2];
+                // The output is exactly twice the chunk's length: this cannot fail.
+                if hex::encode_to_slice(chunk, out).is_ok() {
+                    h.update(&*out);
+                }
+            }
+        }
         let mut buf = String::with_capacity(64);
         let mut h = Sha256::new();
         put(&mut h, b"esr-audit-v1");
@@ -875,8 +898,8 @@ impl AuditEntry {
         match &self.actor {
             AuditActor::User { username, session } => {
                 put(&mut h, b"user");
-                put_display(&mut h, &mut buf, username);
-                put_display(&mut h, &mut buf, session);
+                put_username(&mut h, &mut buf, username);
+                put_hex(&mut h, session.as_bytes());
             }
             AuditActor::System(p) => {
                 put(&mut h, b"system");
@@ -892,6 +915,8 @@ impl AuditEntry {
                 FieldText::Str(s) => put(&mut h, s.as_bytes()),
                 FieldText::Owned(s) => put(&mut h, s.as_bytes()),
                 FieldText::Display(v) => put_display(&mut h, &mut buf, v),
+                FieldText::User(u) => put_username(&mut h, &mut buf, u),
+                FieldText::Hex(b) => put_hex(&mut h, b),
             }
         });
         AuditHash(h.finalize().into())
