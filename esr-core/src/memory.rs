@@ -349,6 +349,17 @@ impl StoreTx for Tx<'_> {
             .filter_map(|id| s.grants.get(id).cloned())
             .collect())
     }
+    fn active_urps_of(&self, holder: &Username) -> Result<BTreeSet<crate::urp::Urp>> {
+        let s = &*self.state;
+        Ok(s.grants_by_holder
+            .get(holder)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| s.grants.get(id))
+            .filter(|g| g.is_active())
+            .map(|g| g.urp)
+            .collect())
+    }
     fn grants(&self, vpd: VpdCode) -> Result<Vec<UrpGrant>> {
         let s = &*self.state;
         Ok(s.grant_order
@@ -826,6 +837,51 @@ mod tests {
             .transaction(|tx| tx.audit_entries(vpd, 1, 10))
             .unwrap();
         crate::audit::verify_chain(vpd, &all).unwrap();
+    }
+
+    #[test]
+    fn active_urps_are_those_of_the_unrevoked_grants() {
+        use crate::urp::{Approval, GrantScope, Grantor, Revocation, Urp, UrpGrant};
+        let store = InMemoryStore::new();
+        let vpd: VpdCode = "297".parse().unwrap();
+        let holder: Username = "297JSMITH01".parse().unwrap();
+        let other: Username = "297ECONROY01".parse().unwrap();
+        let grant = |n: u8, who: &Username, urp: Urp, revoked: bool| UrpGrant {
+            id: GrantId::from_bytes([n; 16]),
+            vpd,
+            holder: who.clone(),
+            urp,
+            scope: GrantScope::WholeTrust,
+            granted_by: Grantor::System("test".into()),
+            granted_at: DateTime::UNIX_EPOCH,
+            reason: "test".into(),
+            approval: Approval::NotRequired,
+            revoked: revoked.then(|| Revocation {
+                by: Grantor::System("test".into()),
+                at: DateTime::UNIX_EPOCH,
+                reason: "test".into(),
+            }),
+        };
+        store
+            .transaction(|tx| {
+                assert!(tx.active_urps_of(&holder)?.is_empty());
+                tx.put_grant(&grant(1, &holder, Urp::EmployeeSelfService, false))?;
+                tx.put_grant(&grant(2, &holder, Urp::ExternalLearner, true))?;
+                tx.put_grant(&grant(3, &other, Urp::SupervisorSelfService, false))?;
+                let from_grants: BTreeSet<Urp> = tx
+                    .grants_of(&holder)?
+                    .into_iter()
+                    .filter(UrpGrant::is_active)
+                    .map(|g| g.urp)
+                    .collect();
+                assert_eq!(tx.active_urps_of(&holder)?, from_grants);
+                assert_eq!(
+                    tx.active_urps_of(&holder)?,
+                    BTreeSet::from([Urp::EmployeeSelfService])
+                );
+                Ok(())
+            })
+            .unwrap();
     }
 
     #[test]

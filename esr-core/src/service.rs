@@ -1602,12 +1602,7 @@ pub(crate) fn live_session(tx: &dyn StoreTx, id: SessionId, now: DateTime<Utc>) 
 }
 
 pub(crate) fn held_urps(tx: &dyn StoreTx, username: &Username) -> Result<BTreeSet<Urp>> {
-    Ok(tx
-        .grants_of(username)?
-        .into_iter()
-        .filter(UrpGrant::is_active)
-        .map(|g| g.urp)
-        .collect())
+    tx.active_urps_of(username)
 }
 
 fn holds(tx: &dyn StoreTx, username: &Username, urp: Urp) -> Result<bool> {

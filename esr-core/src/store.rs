@@ -20,9 +20,10 @@ use crate::error::Result;
 use crate::ids::{AssignmentNumber, EmailAddress, EmployeeNumber, SessionId, VpdCode};
 use crate::org::{Trust, TrustSettings};
 use crate::passcode::{Challenge, ChallengeId, Destination};
-use crate::urp::UrpGrant;
+use crate::urp::{Urp, UrpGrant};
 use crate::username::Username;
 use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
 
 /// A store of everything the service keeps.
 pub trait Store: Send + Sync {
@@ -84,6 +85,16 @@ pub trait StoreTx {
     fn grants_of(&self, holder: &Username) -> Result<Vec<UrpGrant>>;
     /// Every grant of the trust, active and revoked, oldest first.
     fn grants(&self, vpd: VpdCode) -> Result<Vec<UrpGrant>>;
+    /// The URPs of a user's active (unrevoked) grants: what every access decision reads.
+    /// Adapters can override the default, which reads every grant the user has had.
+    fn active_urps_of(&self, holder: &Username) -> Result<BTreeSet<Urp>> {
+        Ok(self
+            .grants_of(holder)?
+            .into_iter()
+            .filter(UrpGrant::is_active)
+            .map(|g| g.urp)
+            .collect())
+    }
 
     /// A session by id.
     fn session(&self, id: &SessionId) -> Result<Option<Session>>;

@@ -464,6 +464,9 @@ impl StoreTx for TamperTx<'_> {
     fn put_challenge_owned(&mut self, c: esr_core::Challenge) -> Result<()> {
         self.inner.put_challenge_owned(c)
     }
+    fn active_urps_of(&self, holder: &Username) -> Result<std::collections::BTreeSet<Urp>> {
+        self.inner.active_urps_of(holder)
+    }
     fn audit_head(&self, vpd: VpdCode) -> Result<esr_core::AuditHead> {
         self.inner.audit_head(vpd)
     }
