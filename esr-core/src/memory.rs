@@ -404,29 +404,29 @@ impl StoreTx for Tx<'_> {
     fn put_challenge_owned(&mut self, c: Challenge) -> Result<()> {
         let s = &mut *self.state;
         let id = c.id;
-        match s.challenges.get(&id) {
-            None => {
-                s.challenges_by_user
-                    .insert((c.username.clone(), c.issued_at, id));
-                if let Some(d) = &c.destination {
-                    s.challenges_by_destination
-                        .insert((c.vpd, d.index_key(), c.issued_at, id));
-                }
-            }
-            Some(o)
-                if o.username != c.username
-                    || o.destination != c.destination
-                    || o.issued_at != c.issued_at =>
+        // One lookup: replace in place when the challenge is stored already.
+        if let Some(slot) = s.challenges.get_mut(&id) {
+            if slot.username != c.username
+                || slot.destination != c.destination
+                || slot.issued_at != c.issued_at
             {
                 // The indexed fields of a challenge never change; the service never does this.
                 return Err(Error::Storage(
                     "a challenge's user and destination cannot change".into(),
                 ));
             }
-            Some(_) => {}
+            let old = std::mem::replace(slot, c);
+            self.undo.push(Undo::Challenge(id, Some(old)));
+            return Ok(());
         }
-        let old = s.challenges.insert(id, c);
-        self.undo.push(Undo::Challenge(id, old));
+        s.challenges_by_user
+            .insert((c.username.clone(), c.issued_at, id));
+        if let Some(d) = &c.destination {
+            s.challenges_by_destination
+                .insert((c.vpd, d.index_key(), c.issued_at, id));
+        }
+        s.challenges.insert(id, c);
+        self.undo.push(Undo::Challenge(id, None));
         Ok(())
     }
     fn challenges_of(&self, username: &Username, since: DateTime<Utc>) -> Result<Vec<Challenge>> {
@@ -879,6 +879,66 @@ mod tests {
                     tx.active_urps_of(&holder)?,
                     BTreeSet::from([Urp::EmployeeSelfService])
                 );
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_challenge_is_replaced_in_place_but_its_indexed_fields_never_change() {
+        use crate::passcode::{ChallengeStatus, PasscodeKey, Purpose};
+        let store = InMemoryStore::new();
+        let vpd: VpdCode = "297".parse().unwrap();
+        let user: Username = "297JSMITH01".parse().unwrap();
+        let key = PasscodeKey::new("k", &[7; 32]).unwrap();
+        let id = ChallengeId::from_bytes([1; 16]);
+        let now = DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_000);
+        let mut c = Challenge {
+            id,
+            vpd,
+            username: user.clone(),
+            session: None,
+            purpose: Purpose::ResetPassword,
+            destination: None,
+            key_id: key.id().clone(),
+            tag: key.tag(
+                &crate::passcode::Binding {
+                    challenge: &id,
+                    vpd,
+                    username: &user,
+                    session: None,
+                    purpose: Purpose::ResetPassword,
+                },
+                b"secret",
+            ),
+            digits: 0,
+            issued_at: now,
+            expires_at: now + chrono::TimeDelta::hours(4),
+            attempts: 0,
+            status: ChallengeStatus::Pending,
+            settled_at: None,
+        };
+        store
+            .transaction(|tx| tx.put_challenge_owned(c.clone()))
+            .unwrap();
+        c.attempts = 1;
+        store.transaction(|tx| tx.put_challenge(&c)).unwrap();
+        // A failed transaction restores the replaced challenge.
+        let mut later = c.clone();
+        later.attempts = 2;
+        let r: Result<()> = store.transaction(|tx| {
+            tx.put_challenge_owned(later)?;
+            Err(Error::Storage("roll back".into()))
+        });
+        assert!(r.is_err());
+        let mut moved = c.clone();
+        moved.username = "297ECONROY01".parse().unwrap();
+        let r = store.transaction(|tx| tx.put_challenge_owned(moved));
+        assert!(matches!(r, Err(Error::Storage(_))), "{r:?}");
+        store
+            .transaction(|tx| {
+                assert_eq!(tx.challenge(&id)?, Some(c.clone()));
+                assert_eq!(tx.challenges_of(&user, now)?, vec![c.clone()]);
                 Ok(())
             })
             .unwrap();
