@@ -5,6 +5,18 @@ use crate::error::Error;
 use std::fmt;
 use std::str::FromStr;
 
+/// Writes `bytes` as lower-case hexadecimal, without allocating (what `Display` of the ids and
+/// hashes does).
+pub(crate) fn write_hex(f: &mut dyn fmt::Write, bytes: &[u8]) -> fmt::Result {
+    let mut buf = [0u8; 64];
+    for chunk in bytes.chunks(32) {
+        let out = &mut buf[..chunk.len() * 2];
+        hex::encode_to_slice(chunk, out).map_err(|_| fmt::Error)?;
+        f.write_str(std::str::from_utf8(out).map_err(|_| fmt::Error)?)?;
+    }
+    Ok(())
+}
+
 /// Longest free text (names, reasons, titles) the library accepts, in characters.
 pub const MAX_TEXT_CHARS: usize = 200;
 
@@ -294,7 +306,7 @@ macro_rules! random_id {
         }
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&hex::encode(self.0))
+                crate::ids::write_hex(f, &self.0)
             }
         }
         string_serde!($name);
@@ -358,7 +370,7 @@ impl FromStr for SessionRef {
 }
 impl fmt::Display for SessionRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
+        crate::ids::write_hex(f, &self.0)
     }
 }
 impl SessionRef {

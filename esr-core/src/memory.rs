@@ -2,7 +2,7 @@
 
 use crate::account::{Account, Person};
 use crate::assignment::Assignment;
-use crate::audit::AuditEntry;
+use crate::audit::{AuditEntry, AuditHead};
 use crate::error::{Error, Result};
 use crate::ids::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
 use crate::org::Trust;
@@ -58,6 +58,22 @@ struct State {
     compliance: ComplianceTables,
     // Certifications and enrolment
     learning: LearningTables,
+    /// The undo log's buffer, kept empty between transactions so that each one does not
+    /// allocate (and grow) its own.
+    spare_undo: SpareUndo,
+}
+
+/// The largest undo log kept for reuse, in entries.
+const MAX_SPARE_UNDO: usize = 64;
+
+/// An empty undo log kept for the next transaction (its `Debug` shows only its capacity).
+#[derive(Default)]
+struct SpareUndo(Vec<Undo>);
+
+impl std::fmt::Debug for SpareUndo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SpareUndo(capacity {})", self.0.capacity())
+    }
 }
 
 enum Undo {
@@ -90,9 +106,21 @@ struct Tx<'a> {
 
 impl Drop for Tx<'_> {
     fn drop(&mut self) {
-        if self.committed {
-            return;
+        if !self.committed {
+            self.roll_back();
         }
+        let mut undo = std::mem::take(&mut self.undo);
+        undo.clear();
+        // A bulk transaction's large log is not kept: only a small one is worth reusing.
+        if undo.capacity() <= MAX_SPARE_UNDO {
+            self.state.spare_undo = SpareUndo(undo);
+        }
+    }
+}
+
+impl Tx<'_> {
+    /// Undoes every write, newest first.
+    fn roll_back(&mut self) {
         while let Some(u) = self.undo.pop() {
             let s = &mut *self.state;
             match u {
@@ -205,9 +233,10 @@ impl Store for InMemoryStore {
         // A panic inside an earlier transaction was rolled back by `Tx::drop`, so the state
         // behind a poisoned lock is consistent and safe to use.
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let undo = std::mem::take(&mut guard.spare_undo.0);
         let mut tx = Tx {
             state: &mut guard,
-            undo: Vec::new(),
+            undo,
             committed: false,
         };
         let r = f(&mut tx);
@@ -233,8 +262,11 @@ impl StoreTx for Tx<'_> {
         Ok(self.state.people.get(&(vpd, employee.clone())).cloned())
     }
     fn put_person(&mut self, person: &Person) -> Result<()> {
+        self.put_person_owned(person.clone())
+    }
+    fn put_person_owned(&mut self, person: Person) -> Result<()> {
         let k = (person.vpd, person.employee_number.clone());
-        let old = self.state.people.insert(k.clone(), person.clone());
+        let old = self.state.people.insert(k.clone(), person);
         self.undo.push(Undo::Person(k, old));
         Ok(())
     }
@@ -252,11 +284,12 @@ impl StoreTx for Tx<'_> {
         Ok(self.state.accounts.get(username).cloned())
     }
     fn put_account(&mut self, account: &Account) -> Result<()> {
-        let old = self
-            .state
-            .accounts
-            .insert(account.username.clone(), account.clone());
-        self.undo.push(Undo::Account(account.username.clone(), old));
+        self.put_account_owned(account.clone())
+    }
+    fn put_account_owned(&mut self, account: Account) -> Result<()> {
+        let username = account.username.clone();
+        let old = self.state.accounts.insert(username.clone(), account);
+        self.undo.push(Undo::Account(username, old));
         Ok(())
     }
 
@@ -316,6 +349,17 @@ impl StoreTx for Tx<'_> {
             .filter_map(|id| s.grants.get(id).cloned())
             .collect())
     }
+    fn active_urps_of(&self, holder: &Username) -> Result<BTreeSet<crate::urp::Urp>> {
+        let s = &*self.state;
+        Ok(s.grants_by_holder
+            .get(holder)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| s.grants.get(id))
+            .filter(|g| g.is_active())
+            .map(|g| g.urp)
+            .collect())
+    }
     fn grants(&self, vpd: VpdCode) -> Result<Vec<UrpGrant>> {
         let s = &*self.state;
         Ok(s.grant_order
@@ -355,40 +399,41 @@ impl StoreTx for Tx<'_> {
         Ok(self.state.challenges.get(id).cloned())
     }
     fn put_challenge(&mut self, c: &Challenge) -> Result<()> {
+        self.put_challenge_owned(c.clone())
+    }
+    fn put_challenge_owned(&mut self, c: Challenge) -> Result<()> {
         let s = &mut *self.state;
-        let old = s.challenges.insert(c.id, c.clone());
-        match &old {
-            None => {
-                s.challenges_by_user
-                    .insert((c.username.clone(), c.issued_at, c.id));
-                if let Some(d) = &c.destination {
-                    s.challenges_by_destination
-                        .insert((c.vpd, d.index_key(), c.issued_at, c.id));
-                }
-            }
-            Some(o)
-                if o.username != c.username
-                    || o.destination != c.destination
-                    || o.issued_at != c.issued_at =>
+        let id = c.id;
+        // One lookup: replace in place when the challenge is stored already.
+        if let Some(slot) = s.challenges.get_mut(&id) {
+            if slot.username != c.username
+                || slot.destination != c.destination
+                || slot.issued_at != c.issued_at
             {
                 // The indexed fields of a challenge never change; the service never does this.
-                s.challenges.insert(c.id, o.clone());
                 return Err(Error::Storage(
                     "a challenge's user and destination cannot change".into(),
                 ));
             }
-            Some(o) if o.status != ChallengeStatus::Pending => {
+            if slot.status != ChallengeStatus::Pending {
                 // A challenge is consumed once: a settled one is never written again.
-                let status = o.status;
-                s.challenges.insert(c.id, o.clone());
                 return Err(Error::Storage(format!(
-                    "challenge {} is already {status}; a challenge is settled only once",
-                    c.id
+                    "challenge {id} is already {}; a challenge is settled only once",
+                    slot.status
                 )));
             }
-            Some(_) => {}
+            let old = std::mem::replace(slot, c);
+            self.undo.push(Undo::Challenge(id, Some(old)));
+            return Ok(());
         }
-        self.undo.push(Undo::Challenge(c.id, old));
+        s.challenges_by_user
+            .insert((c.username.clone(), c.issued_at, id));
+        if let Some(d) = &c.destination {
+            s.challenges_by_destination
+                .insert((c.vpd, d.index_key(), c.issued_at, id));
+        }
+        s.challenges.insert(id, c);
+        self.undo.push(Undo::Challenge(id, None));
         Ok(())
     }
     fn challenges_of(&self, username: &Username, since: DateTime<Utc>) -> Result<Vec<Challenge>> {
@@ -417,20 +462,35 @@ impl StoreTx for Tx<'_> {
     }
 
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<()> {
-        let trail = self.state.audit.entry(entry.vpd).or_default();
+        self.append_audit_owned(entry.clone())
+    }
+    fn append_audit_owned(&mut self, entry: AuditEntry) -> Result<()> {
+        let vpd = entry.vpd;
+        let trail = self.state.audit.entry(vpd).or_default();
         let next = trail.last().map_or(1, |e| e.seq + 1);
         if entry.seq != next {
             return Err(Error::Storage(format!(
-                "audit entry {} is out of sequence for trust {} (next is {next})",
-                entry.seq, entry.vpd
+                "audit entry {} is out of sequence for trust {vpd} (next is {next})",
+                entry.seq
             )));
         }
-        trail.push(entry.clone());
-        self.undo.push(Undo::Audit(entry.vpd));
+        trail.push(entry);
+        self.undo.push(Undo::Audit(vpd));
         Ok(())
     }
     fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>> {
         Ok(self.state.audit.get(&vpd).and_then(|v| v.last()).cloned())
+    }
+    fn audit_head(&self, vpd: VpdCode) -> Result<AuditHead> {
+        Ok(self
+            .state
+            .audit
+            .get(&vpd)
+            .and_then(|v| v.last())
+            .map_or(AuditHead::EMPTY, |e| AuditHead {
+                seq: e.seq,
+                hash: e.hash,
+            }))
     }
     fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>> {
         let start = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
@@ -736,4 +796,172 @@ fn min_employee() -> EmployeeNumber {
 
 fn min_assignment() -> AssignmentNumber {
     "000000".parse().unwrap_or_else(|_| unreachable!())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditActor, AuditEvent, AuditHash};
+
+    fn entry_after(head: AuditHead, vpd: VpdCode, i: i64) -> AuditEntry {
+        AuditEntry::after(
+            head,
+            vpd,
+            DateTime::UNIX_EPOCH + chrono::TimeDelta::seconds(i),
+            AuditActor::System("test".into()),
+            AuditEvent::ReportProduced {
+                report: format!("r{i}"),
+            },
+        )
+    }
+
+    #[test]
+    fn the_audit_head_is_the_newest_entrys_link() {
+        let store = InMemoryStore::new();
+        let vpd: VpdCode = "297".parse().unwrap();
+        let other: VpdCode = "999".parse().unwrap();
+        store
+            .transaction(|tx| {
+                assert_eq!(tx.audit_head(vpd)?, AuditHead::EMPTY);
+                for i in 0..3 {
+                    let e = entry_after(tx.audit_head(vpd)?, vpd, i);
+                    tx.append_audit_owned(e)?;
+                }
+                let last = tx.last_audit(vpd)?.unwrap();
+                assert_eq!(
+                    tx.audit_head(vpd)?,
+                    AuditHead {
+                        seq: 3,
+                        hash: last.hash
+                    }
+                );
+                assert_ne!(last.hash, AuditHash::GENESIS);
+                assert_eq!(tx.audit_head(other)?, AuditHead::EMPTY);
+                Ok(())
+            })
+            .unwrap();
+        let all = store
+            .transaction(|tx| tx.audit_entries(vpd, 1, 10))
+            .unwrap();
+        crate::audit::verify_chain(vpd, &all).unwrap();
+    }
+
+    #[test]
+    fn active_urps_are_those_of_the_unrevoked_grants() {
+        use crate::urp::{Approval, GrantScope, Grantor, Revocation, Urp, UrpGrant};
+        let store = InMemoryStore::new();
+        let vpd: VpdCode = "297".parse().unwrap();
+        let holder: Username = "297JSMITH01".parse().unwrap();
+        let other: Username = "297ECONROY01".parse().unwrap();
+        let grant = |n: u8, who: &Username, urp: Urp, revoked: bool| UrpGrant {
+            id: GrantId::from_bytes([n; 16]),
+            vpd,
+            holder: who.clone(),
+            urp,
+            scope: GrantScope::WholeTrust,
+            granted_by: Grantor::System("test".into()),
+            granted_at: DateTime::UNIX_EPOCH,
+            reason: "test".into(),
+            approval: Approval::NotRequired,
+            revoked: revoked.then(|| Revocation {
+                by: Grantor::System("test".into()),
+                at: DateTime::UNIX_EPOCH,
+                reason: "test".into(),
+            }),
+        };
+        store
+            .transaction(|tx| {
+                assert!(tx.active_urps_of(&holder)?.is_empty());
+                tx.put_grant(&grant(1, &holder, Urp::EmployeeSelfService, false))?;
+                tx.put_grant(&grant(2, &holder, Urp::ExternalLearner, true))?;
+                tx.put_grant(&grant(3, &other, Urp::SupervisorSelfService, false))?;
+                let from_grants: BTreeSet<Urp> = tx
+                    .grants_of(&holder)?
+                    .into_iter()
+                    .filter(UrpGrant::is_active)
+                    .map(|g| g.urp)
+                    .collect();
+                assert_eq!(tx.active_urps_of(&holder)?, from_grants);
+                assert_eq!(
+                    tx.active_urps_of(&holder)?,
+                    BTreeSet::from([Urp::EmployeeSelfService])
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_challenge_is_replaced_in_place_but_its_indexed_fields_never_change() {
+        use crate::passcode::{ChallengeStatus, PasscodeKey, Purpose};
+        let store = InMemoryStore::new();
+        let vpd: VpdCode = "297".parse().unwrap();
+        let user: Username = "297JSMITH01".parse().unwrap();
+        let key = PasscodeKey::new("k", &[7; 32]).unwrap();
+        let id = ChallengeId::from_bytes([1; 16]);
+        let now = DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_000);
+        let mut c = Challenge {
+            id,
+            vpd,
+            username: user.clone(),
+            session: None,
+            purpose: Purpose::ResetPassword,
+            destination: None,
+            key_id: key.id().clone(),
+            tag: key.tag(
+                &crate::passcode::Binding {
+                    challenge: &id,
+                    vpd,
+                    username: &user,
+                    session: None,
+                    purpose: Purpose::ResetPassword,
+                },
+                b"secret",
+            ),
+            digits: 0,
+            issued_at: now,
+            expires_at: now + chrono::TimeDelta::hours(4),
+            attempts: 0,
+            status: ChallengeStatus::Pending,
+            settled_at: None,
+        };
+        store
+            .transaction(|tx| tx.put_challenge_owned(c.clone()))
+            .unwrap();
+        c.attempts = 1;
+        store.transaction(|tx| tx.put_challenge(&c)).unwrap();
+        // A failed transaction restores the replaced challenge.
+        let mut later = c.clone();
+        later.attempts = 2;
+        let r: Result<()> = store.transaction(|tx| {
+            tx.put_challenge_owned(later)?;
+            Err(Error::Storage("roll back".into()))
+        });
+        assert!(r.is_err());
+        let mut moved = c.clone();
+        moved.username = "297ECONROY01".parse().unwrap();
+        let r = store.transaction(|tx| tx.put_challenge_owned(moved));
+        assert!(matches!(r, Err(Error::Storage(_))), "{r:?}");
+        store
+            .transaction(|tx| {
+                assert_eq!(tx.challenge(&id)?, Some(c.clone()));
+                assert_eq!(tx.challenges_of(&user, now)?, vec![c.clone()]);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn an_owned_entry_out_of_sequence_is_refused_and_nothing_changes() {
+        let store = InMemoryStore::new();
+        let vpd: VpdCode = "297".parse().unwrap();
+        store
+            .transaction(|tx| tx.append_audit_owned(entry_after(AuditHead::EMPTY, vpd, 0)))
+            .unwrap();
+        let stale = entry_after(AuditHead::EMPTY, vpd, 1);
+        let r = store.transaction(|tx| tx.append_audit_owned(stale));
+        assert!(matches!(r, Err(Error::Storage(_))), "{r:?}");
+        let head = store.transaction(|tx| tx.audit_head(vpd)).unwrap();
+        assert_eq!(head.seq, 1);
+    }
 }

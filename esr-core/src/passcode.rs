@@ -119,7 +119,7 @@ impl ChallengeId {
 
 impl fmt::Display for ChallengeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&hex::encode(self.0))
+        crate::ids::write_hex(f, &self.0)
     }
 }
 

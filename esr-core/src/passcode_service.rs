@@ -8,7 +8,7 @@ use crate::audit::{AuditActor, AuditEvent};
 use crate::clock::Clock;
 use crate::delivery::{EmailKind, EmailMessage, EmailSender, SmsMessage, SmsSender};
 use crate::error::{Error, Result};
-use crate::ids::{EmailAddress, MAX_TEXT_CHARS, SessionId, VpdCode, clean_text};
+use crate::ids::{EmailAddress, MAX_TEXT_CHARS, SessionId, SessionRef, VpdCode, clean_text};
 use crate::passcode::{
     Approved, Challenge, ChallengeId, ChallengeStatus, Destination, LinkProblem, Passcode,
     PasscodeChallenge, PasscodeKey, PasscodeKeys, PasscodePolicy, PasscodeTag, Purpose,
@@ -16,8 +16,9 @@ use crate::passcode::{
 };
 use crate::phone::MobileNumber;
 use crate::service::{
-    Actor, Esr, account_of, apply_mobile, apply_upgrade, audit, authorise, check_manage_mobile,
-    check_upgrade, live_session, person_of, trust_of, user_actor,
+    Actor, Esr, account_of, apply_mobile_for, apply_upgrade_for, audit, authorise,
+    check_manage_mobile, check_upgrade, live_session, person_of, trust_of, user_actor,
+    user_actor_with,
 };
 use crate::session::Session;
 use crate::store::{Store, StoreTx};
@@ -274,11 +275,13 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let keys = self.key_ring()?;
         self.store.transaction(|tx| {
             let s = live_session(tx, session, now)?;
+            // The session's one-way reference: computed once, for the match and the audit.
+            let sref = s.id.audit_ref();
             let c = match tx.challenge(challenge)? {
                 Some(c)
                     if c.vpd == s.vpd
                         && c.username == s.username
-                        && c.session == Some(s.id.audit_ref())
+                        && c.session == Some(sref)
                         && c.purpose == purpose =>
                 {
                     c
@@ -289,7 +292,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                         tx,
                         s.vpd,
                         now,
-                        user_actor(&s),
+                        user_actor_with(&s, sref),
                         AuditEvent::PasscodeChecked {
                             username: s.username.clone(),
                             challenge: *challenge,
@@ -301,7 +304,8 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 }
             };
             let code = Passcode::typed(code, c.digits)?;
-            let mut acc = account_of(tx, &s.username)?;
+            let (id, purpose) = (c.id, c.purpose);
+            let acc = account_of(tx, &s.username)?;
             let outcome = if acc.step_up_locked {
                 VerifyOutcome::Locked
             } else {
@@ -316,9 +320,9 @@ impl<S: Store, C: Clock> Esr<S, C> {
                             .ok_or_else(|| Error::UnknownPasscodeKey(c.key_id.to_string()))?;
                         let tag = key.tag(&c.binding(), code.expose().as_bytes());
                         if tag.matches(&c.tag) {
-                            approve(tx, &s, c.clone(), &mut acc, now)?
+                            approve(tx, &s, sref, c, acc, now)?
                         } else {
-                            wrong_guess(tx, &s, c.clone(), &mut acc, &policy, now)?
+                            wrong_guess(tx, &s, c, acc, &policy, now)?
                         }
                     }
                 }
@@ -327,11 +331,11 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 tx,
                 s.vpd,
                 now,
-                user_actor(&s),
+                user_actor_with(&s, sref),
                 AuditEvent::PasscodeChecked {
                     username: s.username.clone(),
-                    challenge: c.id,
-                    purpose: c.purpose,
+                    challenge: id,
+                    purpose,
                     outcome: outcome.as_str().into(),
                 },
             )?;
@@ -804,30 +808,25 @@ fn supersede(
 fn approve(
     tx: &mut dyn StoreTx,
     s: &Session,
+    sref: SessionRef,
     mut c: Challenge,
-    acc: &mut Account,
+    mut acc: Account,
     now: DateTime<Utc>,
 ) -> Result<VerifyOutcome> {
-    c.status = ChallengeStatus::Approved;
-    c.settled_at = Some(now);
-    tx.put_challenge(&c)?;
     if acc.passcode_failures != 0 {
         acc.passcode_failures = 0;
-        tx.put_account(acc)?;
+        tx.put_account(&acc)?;
     }
     let approved = match c.purpose {
         Purpose::UpgradeSession => {
-            Approved::SessionUpgraded(apply_upgrade(tx, s.id, "sms-otp", now)?)
+            Approved::SessionUpgraded(apply_upgrade_for(tx, s, sref, &acc, "sms-otp", now)?)
         }
         Purpose::RegisterMobile | Purpose::ChangeMobile => {
             let Some(Destination::Mobile(m)) = &c.destination else {
                 return Err(Error::Storage("a mobile challenge lost its number".into()));
             };
-            let (_, changed) = apply_mobile(tx, s.id, m, now)?;
-            Approved::MobileRegistered {
-                masked: m.masked(),
-                changed,
-            }
+            let (masked, changed) = apply_mobile_for(tx, s, sref, &acc, m, now)?;
+            Approved::MobileRegistered { masked, changed }
         }
         Purpose::ResetPassword | Purpose::UnlockAccount => {
             return Err(Error::invalid(
@@ -836,6 +835,11 @@ fn approve(
             ));
         }
     };
+    // Written after the purpose is carried out (nothing there reads it): the transaction
+    // keeps all of it or none.
+    c.status = ChallengeStatus::Approved;
+    c.settled_at = Some(now);
+    tx.put_challenge_owned(c)?;
     Ok(VerifyOutcome::Approved(approved))
 }
 
@@ -845,7 +849,7 @@ fn wrong_guess(
     tx: &mut dyn StoreTx,
     s: &Session,
     mut c: Challenge,
-    acc: &mut Account,
+    mut acc: Account,
     policy: &PasscodePolicy,
     now: DateTime<Utc>,
 ) -> Result<VerifyOutcome> {
@@ -854,7 +858,8 @@ fn wrong_guess(
         c.status = ChallengeStatus::MaxAttemptsReached;
         c.settled_at = Some(now);
     }
-    tx.put_challenge(&c)?;
+    let attempts_left = policy.max_attempts.saturating_sub(c.attempts);
+    tx.put_challenge_owned(c)?;
     acc.passcode_failures = acc.passcode_failures.saturating_add(1);
     if acc.passcode_failures >= policy.max_consecutive_failures {
         acc.step_up_locked = true;
@@ -869,8 +874,6 @@ fn wrong_guess(
             },
         )?;
     }
-    tx.put_account(acc)?;
-    Ok(VerifyOutcome::WrongCode {
-        attempts_left: policy.max_attempts.saturating_sub(c.attempts),
-    })
+    tx.put_account_owned(acc)?;
+    Ok(VerifyOutcome::WrongCode { attempts_left })
 }

@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::ids::{
     AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, MAX_TEXT_CHARS, OrgUnitId, SessionId,
-    VpdCode, clean_text,
+    SessionRef, VpdCode, clean_text,
 };
 use crate::memory::InMemoryStore;
 use crate::org::{NationalPortlet, Trust, TrustSettings, UpgradeAccess};
@@ -1546,9 +1546,8 @@ pub(crate) fn audit(
     actor: AuditActor,
     event: AuditEvent,
 ) -> Result<()> {
-    let last = tx.last_audit(vpd)?;
-    let entry = AuditEntry::next(last.as_ref(), vpd, at, actor, event);
-    tx.append_audit(&entry)
+    let head = tx.audit_head(vpd)?;
+    tx.append_audit_owned(AuditEntry::after(head, vpd, at, actor, event))
 }
 
 pub(crate) fn trust_of(tx: &dyn StoreTx, vpd: VpdCode) -> Result<Trust> {
@@ -1603,12 +1602,7 @@ pub(crate) fn live_session(tx: &dyn StoreTx, id: SessionId, now: DateTime<Utc>) 
 }
 
 pub(crate) fn held_urps(tx: &dyn StoreTx, username: &Username) -> Result<BTreeSet<Urp>> {
-    Ok(tx
-        .grants_of(username)?
-        .into_iter()
-        .filter(UrpGrant::is_active)
-        .map(|g| g.urp)
-        .collect())
+    tx.active_urps_of(username)
 }
 
 fn holds(tx: &dyn StoreTx, username: &Username, urp: Urp) -> Result<bool> {
@@ -1683,9 +1677,14 @@ pub(crate) fn context<'a>(
 }
 
 pub(crate) fn user_actor(s: &Session) -> AuditActor {
+    user_actor_with(s, s.id.audit_ref())
+}
+
+/// [`user_actor`] with the session's reference already computed.
+pub(crate) fn user_actor_with(s: &Session, session: SessionRef) -> AuditActor {
     AuditActor::User {
         username: s.username.clone(),
-        session: s.id.audit_ref(),
+        session,
     }
 }
 
@@ -1798,23 +1797,67 @@ pub(crate) fn apply_mobile(
     mobile: &crate::phone::MobileNumber,
     now: DateTime<Utc>,
 ) -> Result<(Person, bool)> {
-    let (s, person) = check_manage_mobile(tx, session, now)?;
-    let mut person = person;
+    let (s, mut person) = check_manage_mobile(tx, session, now)?;
     let changed = person.mobile.is_some();
     person.mobile = Some(mobile.clone());
     tx.put_person(&person)?;
+    audit_mobile_registered(tx, &s, s.id.audit_ref(), mobile.masked(), changed, now)?;
+    Ok((person, changed))
+}
+
+/// [`apply_mobile`] for a session and its account already read in this transaction (the
+/// session live at `now`), whose reference is `sref`: the same checks, without reading them
+/// again. Returns the number masked and whether a number was replaced.
+pub(crate) fn apply_mobile_for(
+    tx: &mut dyn StoreTx,
+    s: &Session,
+    sref: SessionRef,
+    acc: &Account,
+    mobile: &crate::phone::MobileNumber,
+    now: DateTime<Utc>,
+) -> Result<(String, bool)> {
+    permitted_for(tx, s, acc, Function::ManageInternetAccess)?;
+    let mut person = person_of(tx, s.vpd, &acc.employee_number)?;
+    let changed = person.mobile.is_some();
+    person.mobile = Some(mobile.clone());
+    tx.put_person_owned(person)?;
+    let masked = mobile.masked();
+    audit_mobile_registered(tx, s, sref, masked.clone(), changed, now)?;
+    Ok((masked, changed))
+}
+
+fn audit_mobile_registered(
+    tx: &mut dyn StoreTx,
+    s: &Session,
+    sref: SessionRef,
+    masked: String,
+    changed: bool,
+    now: DateTime<Utc>,
+) -> Result<()> {
     audit(
         tx,
         s.vpd,
         now,
-        user_actor(&s),
+        user_actor_with(s, sref),
         AuditEvent::MobileRegistered {
             username: s.username.clone(),
-            masked: mobile.masked(),
+            masked,
             changed,
         },
-    )?;
-    Ok((person, changed))
+    )
+}
+
+/// Whether the session, with its account, may use `function` (as [`permitted`], for a session
+/// and account already read).
+fn permitted_for(tx: &dyn StoreTx, s: &Session, acc: &Account, function: Function) -> Result<()> {
+    let trust = tx
+        .trust_settings(s.vpd)?
+        .ok_or(Error::UnknownTrust(s.vpd))?;
+    let held = held_urps(tx, &s.username)?;
+    if let AccessDecision::Denied(denial) = decide(function, &context(s, &trust, acc, &held)) {
+        return Err(Error::NotPermitted { function, denial });
+    }
+    Ok(())
 }
 
 /// Checks the session may register or change its user's mobile number: Manage Internet Access,
@@ -1836,7 +1879,37 @@ pub(crate) fn apply_upgrade(
     method: &str,
     now: DateTime<Utc>,
 ) -> Result<Session> {
-    let mut s = check_upgrade(tx, session, now)?;
+    let s = check_upgrade(tx, session, now)?;
+    let sref = s.id.audit_ref();
+    upgrade_session(tx, s, sref, method, now)
+}
+
+/// [`apply_upgrade`] for a session and its account already read in this transaction (the
+/// session live at `now`), whose reference is `sref`: the same checks, without reading them
+/// again.
+pub(crate) fn apply_upgrade_for(
+    tx: &mut dyn StoreTx,
+    s: &Session,
+    sref: SessionRef,
+    acc: &Account,
+    method: &str,
+    now: DateTime<Utc>,
+) -> Result<Session> {
+    let trust = tx
+        .trust_settings(s.vpd)?
+        .ok_or(Error::UnknownTrust(s.vpd))?;
+    let held = held_urps(tx, &s.username)?;
+    check_upgrade_in(tx, s, &trust, acc, &held)?;
+    upgrade_session(tx, s.clone(), sref, method, now)
+}
+
+fn upgrade_session(
+    tx: &mut dyn StoreTx,
+    mut s: Session,
+    sref: SessionRef,
+    method: &str,
+    now: DateTime<Utc>,
+) -> Result<Session> {
     s.upgrade = Some(Upgrade {
         at: now,
         method: method.to_owned(),
@@ -1846,9 +1919,9 @@ pub(crate) fn apply_upgrade(
         tx,
         s.vpd,
         now,
-        user_actor(&s),
+        user_actor_with(&s, sref),
         AuditEvent::SessionUpgraded {
-            session: s.id.audit_ref(),
+            session: sref,
             method: method.to_owned(),
         },
     )?;
@@ -1861,14 +1934,26 @@ pub(crate) fn check_upgrade(
     now: DateTime<Utc>,
 ) -> Result<Session> {
     let (s, trust, acc, held) = session_context(tx, id, now)?;
+    check_upgrade_in(tx, &s, &trust, &acc, &held)?;
+    Ok(s)
+}
+
+/// Whether the session may be upgraded, given its context.
+fn check_upgrade_in(
+    tx: &dyn StoreTx,
+    s: &Session,
+    trust: &TrustSettings,
+    acc: &Account,
+    held: &BTreeSet<Urp>,
+) -> Result<()> {
     if s.is_upgraded() {
         return Err(Error::AlreadyUpgraded);
     }
     let person = person_of(tx, s.vpd, &acc.employee_number)?;
-    if let Some(why) = upgrade_blocker(&context(&s, &trust, &acc, &held), person.mobile.is_some()) {
+    if let Some(why) = upgrade_blocker(&context(s, trust, acc, held), person.mobile.is_some()) {
         return Err(Error::UpgradeNotAvailable(why));
     }
-    Ok(s)
+    Ok(())
 }
 
 fn next_username(tx: &dyn StoreTx, vpd: VpdCode, stem: &UsernameStem) -> Result<Username> {

@@ -22,14 +22,15 @@
 
 use crate::account::{Account, Person};
 use crate::assignment::Assignment;
-use crate::audit::AuditEntry;
+use crate::audit::{AuditEntry, AuditHead};
 use crate::error::Result;
 use crate::ids::{AssignmentNumber, EmailAddress, EmployeeNumber, SessionId, VpdCode};
 use crate::org::{Trust, TrustSettings};
 use crate::passcode::{Challenge, ChallengeId, Destination};
-use crate::urp::UrpGrant;
+use crate::urp::{Urp, UrpGrant};
 use crate::username::Username;
 use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
 
 /// A store of everything the service keeps.
 pub trait Store: Send + Sync {
@@ -54,6 +55,11 @@ pub trait StoreTx {
     fn person(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Option<Person>>;
     /// Inserts or replaces a person.
     fn put_person(&mut self, person: &Person) -> Result<()>;
+    /// As [`StoreTx::put_person`], taking the person by value: adapters that keep rows as they
+    /// are (the in-memory store) override it to avoid a copy.
+    fn put_person_owned(&mut self, person: Person) -> Result<()> {
+        self.put_person(&person)
+    }
     /// Every person of the trust, by employee number.
     fn people(&self, vpd: VpdCode) -> Result<Vec<Person>>;
 
@@ -61,6 +67,11 @@ pub trait StoreTx {
     fn account(&self, username: &Username) -> Result<Option<Account>>;
     /// Inserts or replaces an account.
     fn put_account(&mut self, account: &Account) -> Result<()>;
+    /// As [`StoreTx::put_account`], taking the account by value (see
+    /// [`StoreTx::put_person_owned`]).
+    fn put_account_owned(&mut self, account: Account) -> Result<()> {
+        self.put_account(&account)
+    }
 
     /// An assignment by number.
     fn assignment(&self, vpd: VpdCode, number: &AssignmentNumber) -> Result<Option<Assignment>>;
@@ -81,6 +92,16 @@ pub trait StoreTx {
     fn grants_of(&self, holder: &Username) -> Result<Vec<UrpGrant>>;
     /// Every grant of the trust, active and revoked, oldest first.
     fn grants(&self, vpd: VpdCode) -> Result<Vec<UrpGrant>>;
+    /// The URPs of a user's active (unrevoked) grants: what every access decision reads.
+    /// Adapters can override the default, which reads every grant the user has had.
+    fn active_urps_of(&self, holder: &Username) -> Result<BTreeSet<Urp>> {
+        Ok(self
+            .grants_of(holder)?
+            .into_iter()
+            .filter(UrpGrant::is_active)
+            .map(|g| g.urp)
+            .collect())
+    }
 
     /// A session by id.
     fn session(&self, id: &SessionId) -> Result<Option<Session>>;
@@ -105,6 +126,11 @@ pub trait StoreTx {
     /// destination included. Refuses ([`crate::Error::Storage`]) to replace a challenge that is
     /// no longer pending.
     fn put_challenge(&mut self, challenge: &Challenge) -> Result<()>;
+    /// As [`StoreTx::put_challenge`], taking the challenge by value (see
+    /// [`StoreTx::put_person_owned`]).
+    fn put_challenge_owned(&mut self, challenge: Challenge) -> Result<()> {
+        self.put_challenge(&challenge)
+    }
     /// A user's challenges issued at or after `since`, oldest first.
     fn challenges_of(&self, username: &Username, since: DateTime<Utc>) -> Result<Vec<Challenge>>;
     /// The trust's challenges sent to `destination` at or after `since`, oldest first.
@@ -119,6 +145,22 @@ pub trait StoreTx {
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<()>;
     /// The trust's newest audit entry.
     fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>>;
+    /// The `seq` and hash of the trust's newest audit entry (`seq` 0 and
+    /// [`crate::AuditHash::GENESIS`] for an empty trail): all that appending the next entry
+    /// needs. Adapters that can read them without loading the whole entry should override it.
+    fn audit_head(&self, vpd: VpdCode) -> Result<AuditHead> {
+        Ok(self
+            .last_audit(vpd)?
+            .map_or(AuditHead::EMPTY, |e| AuditHead {
+                seq: e.seq,
+                hash: e.hash,
+            }))
+    }
+    /// As [`StoreTx::append_audit`], taking the entry by value: adapters that keep entries as
+    /// they are (the in-memory store) override it to avoid a copy.
+    fn append_audit_owned(&mut self, entry: AuditEntry) -> Result<()> {
+        self.append_audit(&entry)
+    }
     /// The trust's audit entries with `seq` from `from` (1-based), at most `limit` of them.
     fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>>;
 

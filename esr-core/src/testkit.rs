@@ -412,6 +412,8 @@ pub struct Snapshot {
     audit: Vec<AuditEntry>,
     audit_page: Vec<AuditEntry>,
     last_audit: Option<AuditEntry>,
+    audit_head: AuditHead,
+    active_urps: Vec<std::collections::BTreeSet<Urp>>,
     definitions: Vec<CompetenceDefinition>,
     definition: Vec<Option<CompetenceDefinition>>,
     requirements: Vec<Requirement>,
@@ -537,6 +539,11 @@ impl Snapshot {
             audit: tx.audit_entries(vpd, 1, usize::MAX)?,
             audit_page: tx.audit_entries(vpd, 3, 4)?,
             last_audit: tx.last_audit(vpd)?,
+            audit_head: tx.audit_head(vpd)?,
+            active_urps: usernames
+                .iter()
+                .map(|u| tx.active_urps_of(u))
+                .collect::<Result<_>>()?,
             definitions,
             definition,
             requirements: tx.requirements(vpd)?,

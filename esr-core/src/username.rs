@@ -60,6 +60,31 @@ impl Username {
     }
 }
 
+impl Username {
+    /// Appends the `Display` output to `out` without the formatting machinery (what hashing
+    /// an audit entry does for every username).
+    pub(crate) fn push_to(&self, out: &mut String) {
+        out.push_str(self.vpd.as_str());
+        out.push_str(&self.stem);
+        // `{:02}`: at least two digits.
+        let mut digits = [b'0'; 5];
+        let mut n = self.sequence;
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        let start = i.min(digits.len() - 2);
+        for &d in &digits[start..] {
+            out.push(char::from(d));
+        }
+    }
+}
+
 impl fmt::Display for Username {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}{}{:02}", self.vpd, self.stem, self.sequence)
@@ -183,6 +208,17 @@ mod tests {
         )
         .unwrap()
         .to_string()
+    }
+
+    #[test]
+    fn push_to_writes_the_display_output() {
+        let stem = UsernameStem::from_names("Emma", "Conroy").unwrap();
+        for seq in 1..=MAX_SEQUENCE {
+            let u = Username::new(vpd(), &stem, seq).unwrap();
+            let mut out = String::from("x");
+            u.push_to(&mut out);
+            assert_eq!(out, format!("x{u}"), "{seq}");
+        }
     }
 
     #[test]

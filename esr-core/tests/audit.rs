@@ -455,6 +455,24 @@ impl StoreTx for TamperTx<'_> {
     fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>> {
         self.inner.last_audit(vpd)
     }
+    fn put_person_owned(&mut self, person: Person) -> Result<()> {
+        self.inner.put_person_owned(person)
+    }
+    fn put_account_owned(&mut self, account: Account) -> Result<()> {
+        self.inner.put_account_owned(account)
+    }
+    fn put_challenge_owned(&mut self, c: esr_core::Challenge) -> Result<()> {
+        self.inner.put_challenge_owned(c)
+    }
+    fn active_urps_of(&self, holder: &Username) -> Result<std::collections::BTreeSet<Urp>> {
+        self.inner.active_urps_of(holder)
+    }
+    fn audit_head(&self, vpd: VpdCode) -> Result<esr_core::AuditHead> {
+        self.inner.audit_head(vpd)
+    }
+    fn append_audit_owned(&mut self, entry: AuditEntry) -> Result<()> {
+        self.inner.append_audit_owned(entry)
+    }
     fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>> {
         let Some(doctor) = self.doctor else {
             return self.inner.audit_entries(vpd, from, limit);
