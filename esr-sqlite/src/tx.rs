@@ -97,6 +97,22 @@ fn bodies<T>(docs: Vec<(T, Option<String>)>) -> Vec<T> {
     docs.into_iter().map(|(t, _)| t).collect()
 }
 
+/// The records of one person of a trust, from a table with an indexed `employee` column, in no
+/// particular order (the caller sorts them into the order its contract gives).
+fn of_employee<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    table: &crate::table::Table,
+    vpd: VpdCode,
+    employee: &EmployeeNumber,
+) -> Result<Vec<T>> {
+    Ok(bodies(table.list::<T>(
+        conn,
+        "vpd = ?1 AND employee = ?2",
+        "",
+        vec![text(vpd.as_str()), text(employee.as_str())],
+    )?))
+}
+
 fn email_key(e: &EmailAddress) -> String {
     e.as_str().to_ascii_lowercase()
 }
@@ -226,12 +242,7 @@ impl StoreTx for Tx<'_> {
         )
     }
     fn assignments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Assignment>> {
-        let mut v = bodies(ASSIGNMENTS.list::<Assignment>(
-            self.conn,
-            "vpd = ?1 AND employee = ?2",
-            "",
-            vec![text(vpd.as_str()), text(employee.as_str())],
-        )?);
+        let mut v = of_employee::<Assignment>(self.conn, &ASSIGNMENTS, vpd, employee)?;
         v.sort_by(|a, b| a.number.cmp(&b.number));
         Ok(v)
     }
@@ -569,12 +580,7 @@ impl StoreTx for Tx<'_> {
         vpd: VpdCode,
         employee: &EmployeeNumber,
     ) -> Result<Vec<CompetenceRecord>> {
-        let mut v = bodies(COMPETENCE_RECORDS.list::<CompetenceRecord>(
-            self.conn,
-            "vpd = ?1 AND employee = ?2",
-            "",
-            vec![text(vpd.as_str()), text(employee.as_str())],
-        )?);
+        let mut v = of_employee::<CompetenceRecord>(self.conn, &COMPETENCE_RECORDS, vpd, employee)?;
         v.sort_by(|a, b| (&a.competence, a.achieved).cmp(&(&b.competence, b.achieved)));
         Ok(v)
     }
@@ -669,12 +675,7 @@ impl StoreTx for Tx<'_> {
         vpd: VpdCode,
         employee: &EmployeeNumber,
     ) -> Result<Vec<Subscription>> {
-        let mut v = bodies(SUBSCRIPTIONS.list::<Subscription>(
-            self.conn,
-            "vpd = ?1 AND employee = ?2",
-            "",
-            vec![text(vpd.as_str()), text(employee.as_str())],
-        )?);
+        let mut v = of_employee::<Subscription>(self.conn, &SUBSCRIPTIONS, vpd, employee)?;
         v.sort_by(|a, b| a.certification.cmp(&b.certification));
         Ok(v)
     }
@@ -696,12 +697,7 @@ impl StoreTx for Tx<'_> {
         )
     }
     fn enrolments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Enrolment>> {
-        let mut v = bodies(ENROLMENTS.list::<Enrolment>(
-            self.conn,
-            "vpd = ?1 AND employee = ?2",
-            "",
-            vec![text(vpd.as_str()), text(employee.as_str())],
-        )?);
+        let mut v = of_employee::<Enrolment>(self.conn, &ENROLMENTS, vpd, employee)?;
         // Oldest first; ties in key order (certification, cycle, course), as the contract says.
         v.sort_by(|a, b| {
             (a.enrolled_at, &a.certification, a.cycle, &a.course).cmp(&(
