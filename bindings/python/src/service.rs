@@ -283,6 +283,22 @@ impl Esr {
         py.detach(|| f(core)).map_err(to_py)
     }
 
+    /// One step of an account's life (unlock, suspend, reinstate, end): the actor and username
+    /// converted, the core's `step` run with the interpreter released.
+    fn account_step(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+        reason: &str,
+        step: fn(&Core, &Actor, &Username, &str) -> esr_core::Result<esr_core::Account>,
+    ) -> PyResult<Account> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        self.run(py, |c| step(c, &actor, &u, reason))
+            .map(Into::into)
+    }
+
     fn now(&self) -> DateTime<Utc> {
         self.core.clock().now()
     }
@@ -663,10 +679,7 @@ impl Esr {
         username: &str,
         reason: &str,
     ) -> PyResult<Account> {
-        let actor = actor_of(actor)?;
-        let u: Username = parse(username)?;
-        self.run(py, |c| c.unlock_account(&actor, &u, reason))
-            .map(Into::into)
+        self.account_step(py, actor, username, reason, Core::unlock_account)
     }
 
     /// Suspends an account, ending its live sessions (needs Reset accounts).
@@ -677,10 +690,7 @@ impl Esr {
         username: &str,
         reason: &str,
     ) -> PyResult<Account> {
-        let actor = actor_of(actor)?;
-        let u: Username = parse(username)?;
-        self.run(py, |c| c.suspend_account(&actor, &u, reason))
-            .map(Into::into)
+        self.account_step(py, actor, username, reason, Core::suspend_account)
     }
 
     /// Reinstates a suspended account (needs Reset accounts).
@@ -691,10 +701,7 @@ impl Esr {
         username: &str,
         reason: &str,
     ) -> PyResult<Account> {
-        let actor = actor_of(actor)?;
-        let u: Username = parse(username)?;
-        self.run(py, |c| c.reinstate_account(&actor, &u, reason))
-            .map(Into::into)
+        self.account_step(py, actor, username, reason, Core::reinstate_account)
     }
 
     /// Ends an account for good (a leaver; needs Reset accounts).
@@ -705,10 +712,7 @@ impl Esr {
         username: &str,
         reason: &str,
     ) -> PyResult<Account> {
-        let actor = actor_of(actor)?;
-        let u: Username = parse(username)?;
-        self.run(py, |c| c.end_account(&actor, &u, reason))
-            .map(Into::into)
+        self.account_step(py, actor, username, reason, Core::end_account)
     }
 
     // ----- sessions and access ------------------------------------------------------------
