@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::ids::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
 use crate::org::Trust;
 use crate::passcode::{Challenge, ChallengeId, ChallengeStatus, Destination};
+use crate::phone::MobileNumber;
 
 use crate::session::Session;
 use crate::store::{Store, StoreTx};
@@ -38,14 +39,19 @@ pub struct InMemoryStore {
 #[derive(Debug, Default)]
 struct State {
     trusts: BTreeMap<VpdCode, Trust>,
-    people: BTreeMap<(VpdCode, EmployeeNumber), Person>,
+    /// People by trust and employee number (hashed: a lookup does not walk a tree of
+    /// strings), with `people_order` for reading a trust's people in order.
+    people: HashMap<VpdCode, HashMap<EmployeeNumber, Person>>,
+    people_order: BTreeSet<(VpdCode, EmployeeNumber)>,
     accounts: HashMap<Username, Account>,
     assignments: BTreeMap<(VpdCode, AssignmentNumber), Assignment>,
     by_employee: BTreeSet<(VpdCode, EmployeeNumber, AssignmentNumber)>,
     by_supervisor: BTreeSet<(VpdCode, AssignmentNumber, AssignmentNumber)>,
     grants: BTreeMap<GrantId, UrpGrant>,
     grant_order: Vec<GrantId>,
-    grants_by_holder: HashMap<Username, Vec<GrantId>>,
+    /// Each holder's grants, in grant order, with what access checks need of them: the URPs
+    /// in force are read without touching the grants themselves.
+    grants_by_holder: HashMap<Username, Vec<HeldGrant>>,
     sessions: HashMap<SessionId, Session>,
     sessions_by_user: HashMap<Username, Vec<SessionId>>,
     audit: BTreeMap<VpdCode, Vec<AuditEntry>>,
@@ -79,6 +85,7 @@ impl std::fmt::Debug for SpareUndo {
 enum Undo {
     Trust(VpdCode, Option<Trust>),
     Person((VpdCode, EmployeeNumber), Option<Person>),
+    PersonMobile((VpdCode, EmployeeNumber), Option<MobileNumber>),
     Account(Username, Option<Account>),
     Assignment((VpdCode, AssignmentNumber), Option<Assignment>),
     Grant(GrantId, Option<UrpGrant>),
@@ -119,13 +126,32 @@ impl Drop for Tx<'_> {
 }
 
 impl Tx<'_> {
+    fn person_ref(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Option<&Person> {
+        self.state.people.get(&vpd)?.get(employee)
+    }
+
     /// Undoes every write, newest first.
     fn roll_back(&mut self) {
         while let Some(u) = self.undo.pop() {
             let s = &mut *self.state;
             match u {
                 Undo::Trust(k, old) => restore(&mut s.trusts, k, old),
-                Undo::Person(k, old) => restore(&mut s.people, k, old),
+                Undo::Person((vpd, e), old) => match old {
+                    Some(p) => {
+                        s.people.entry(vpd).or_default().insert(e, p);
+                    }
+                    None => {
+                        if let Some(m) = s.people.get_mut(&vpd) {
+                            m.remove(&e);
+                        }
+                        s.people_order.remove(&(vpd, e));
+                    }
+                },
+                Undo::PersonMobile((vpd, e), old) => {
+                    if let Some(p) = s.people.get_mut(&vpd).and_then(|m| m.get_mut(&e)) {
+                        p.mobile = old;
+                    }
+                }
                 Undo::Account(k, old) => restore_hash(&mut s.accounts, k, old),
                 Undo::Assignment(k, old) => {
                     if let Some(cur) = s.assignments.get(&k).cloned() {
@@ -136,18 +162,21 @@ impl Tx<'_> {
                     }
                     restore(&mut s.assignments, k, old);
                 }
-                Undo::Grant(k, old) => {
-                    if old.is_none() {
+                Undo::Grant(k, old) => match old {
+                    None => {
                         if let Some(g) = s.grants.remove(&k) {
                             s.grant_order.retain(|x| *x != k);
                             if let Some(v) = s.grants_by_holder.get_mut(&g.holder) {
-                                v.retain(|x| *x != k);
+                                v.retain(|h| h.id != k);
                             }
                         }
-                    } else {
-                        restore(&mut s.grants, k, old);
                     }
-                }
+                    Some(o) => {
+                        let current = s.grants.get(&k).cloned();
+                        index_grant(s, &o, current.as_ref());
+                        s.grants.insert(k, o);
+                    }
+                },
                 Undo::Session(k, old) => {
                     if old.is_none()
                         && let Some(cur) = s.sessions.get(&k)
@@ -210,6 +239,39 @@ fn restore_hash<K: std::hash::Hash + Eq, V>(m: &mut HashMap<K, V>, k: K, old: Op
     }
 }
 
+/// A grant as the holder index keeps it.
+#[derive(Debug, Clone, Copy)]
+struct HeldGrant {
+    id: GrantId,
+    urp: crate::urp::Urp,
+    active: bool,
+}
+
+/// Puts `g` in its holder's index, replacing `old` (the grant it replaces) in place, so a
+/// holder's grants keep their order.
+fn index_grant(s: &mut State, g: &UrpGrant, old: Option<&UrpGrant>) {
+    let held = HeldGrant {
+        id: g.id,
+        urp: g.urp,
+        active: g.is_active(),
+    };
+    if let Some(o) = old {
+        let v = s.grants_by_holder.get_mut(&o.holder);
+        if o.holder == g.holder {
+            if let Some(h) = v.and_then(|v| v.iter_mut().find(|h| h.id == g.id)) {
+                *h = held;
+                return;
+            }
+        } else if let Some(v) = v {
+            v.retain(|h| h.id != o.id);
+        }
+    }
+    s.grants_by_holder
+        .entry(g.holder.clone())
+        .or_default()
+        .push(held);
+}
+
 fn index_assignment(s: &mut State, a: &Assignment) {
     s.by_employee
         .insert((a.vpd, a.employee_number.clone(), a.number.clone()));
@@ -259,24 +321,57 @@ impl StoreTx for Tx<'_> {
     }
 
     fn person(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Option<Person>> {
-        Ok(self.state.people.get(&(vpd, employee.clone())).cloned())
+        Ok(self.person_ref(vpd, employee).cloned())
+    }
+    fn person_mobile(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Option<Option<MobileNumber>>> {
+        Ok(self.person_ref(vpd, employee).map(|p| p.mobile.clone()))
+    }
+    fn set_person_mobile(
+        &mut self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        mobile: Option<MobileNumber>,
+    ) -> Result<Option<Option<MobileNumber>>> {
+        let Some(p) = self
+            .state
+            .people
+            .get_mut(&vpd)
+            .and_then(|m| m.get_mut(employee))
+        else {
+            return Ok(None);
+        };
+        let old = std::mem::replace(&mut p.mobile, mobile);
+        self.undo
+            .push(Undo::PersonMobile((vpd, employee.clone()), old.clone()));
+        Ok(Some(old))
     }
     fn put_person(&mut self, person: &Person) -> Result<()> {
         self.put_person_owned(person.clone())
     }
     fn put_person_owned(&mut self, person: Person) -> Result<()> {
+        let s = &mut *self.state;
         let k = (person.vpd, person.employee_number.clone());
-        let old = self.state.people.insert(k.clone(), person);
+        let old = s
+            .people
+            .entry(person.vpd)
+            .or_default()
+            .insert(k.1.clone(), person);
+        if old.is_none() {
+            s.people_order.insert(k.clone());
+        }
         self.undo.push(Undo::Person(k, old));
         Ok(())
     }
     fn people(&self, vpd: VpdCode) -> Result<Vec<Person>> {
-        Ok(self
-            .state
-            .people
+        let s = &*self.state;
+        Ok(s.people_order
             .range((vpd, min_employee())..)
-            .take_while(|((v, _), _)| *v == vpd)
-            .map(|(_, p)| p.clone())
+            .take_while(|(v, _)| *v == vpd)
+            .filter_map(|(_, e)| self.person_ref(vpd, e).cloned())
             .collect())
     }
 
@@ -332,11 +427,8 @@ impl StoreTx for Tx<'_> {
         let old = s.grants.insert(grant.id, grant.clone());
         if old.is_none() {
             s.grant_order.push(grant.id);
-            s.grants_by_holder
-                .entry(grant.holder.clone())
-                .or_default()
-                .push(grant.id);
         }
+        index_grant(s, grant, old.as_ref());
         self.undo.push(Undo::Grant(grant.id, old));
         Ok(())
     }
@@ -346,18 +438,18 @@ impl StoreTx for Tx<'_> {
             .get(holder)
             .into_iter()
             .flatten()
-            .filter_map(|id| s.grants.get(id).cloned())
+            .filter_map(|h| s.grants.get(&h.id).cloned())
             .collect())
     }
     fn active_urps_of(&self, holder: &Username) -> Result<BTreeSet<crate::urp::Urp>> {
-        let s = &*self.state;
-        Ok(s.grants_by_holder
+        Ok(self
+            .state
+            .grants_by_holder
             .get(holder)
             .into_iter()
             .flatten()
-            .filter_map(|id| s.grants.get(id))
-            .filter(|g| g.is_active())
-            .map(|g| g.urp)
+            .filter(|h| h.active)
+            .map(|h| h.urp)
             .collect())
     }
     fn grants(&self, vpd: VpdCode) -> Result<Vec<UrpGrant>> {

@@ -1560,10 +1560,14 @@ pub(crate) fn person_of(
     employee: &EmployeeNumber,
 ) -> Result<Person> {
     tx.person(vpd, employee)?
-        .ok_or_else(|| Error::UnknownPerson {
-            vpd,
-            employee: employee.clone(),
-        })
+        .ok_or_else(|| unknown_person(vpd, employee))
+}
+
+fn unknown_person(vpd: VpdCode, employee: &EmployeeNumber) -> Error {
+    Error::UnknownPerson {
+        vpd,
+        employee: employee.clone(),
+    }
 }
 
 pub(crate) fn account_of(tx: &dyn StoreTx, username: &Username) -> Result<Account> {
@@ -1817,10 +1821,10 @@ pub(crate) fn apply_mobile_for(
     now: DateTime<Utc>,
 ) -> Result<(String, bool)> {
     permitted_for(tx, s, acc, Function::ManageInternetAccess)?;
-    let mut person = person_of(tx, s.vpd, &acc.employee_number)?;
-    let changed = person.mobile.is_some();
-    person.mobile = Some(mobile.clone());
-    tx.put_person_owned(person)?;
+    let changed = tx
+        .set_person_mobile(s.vpd, &acc.employee_number, Some(mobile.clone()))?
+        .ok_or_else(|| unknown_person(s.vpd, &acc.employee_number))?
+        .is_some();
     let masked = mobile.masked();
     audit_mobile_registered(tx, s, sref, masked.clone(), changed, now)?;
     Ok((masked, changed))
@@ -1949,8 +1953,11 @@ fn check_upgrade_in(
     if s.is_upgraded() {
         return Err(Error::AlreadyUpgraded);
     }
-    let person = person_of(tx, s.vpd, &acc.employee_number)?;
-    if let Some(why) = upgrade_blocker(&context(s, trust, acc, held), person.mobile.is_some()) {
+    let has_mobile = tx
+        .person_mobile(s.vpd, &acc.employee_number)?
+        .ok_or_else(|| unknown_person(s.vpd, &acc.employee_number))?
+        .is_some();
+    if let Some(why) = upgrade_blocker(&context(s, trust, acc, held), has_mobile) {
         return Err(Error::UpgradeNotAvailable(why));
     }
     Ok(())

@@ -27,6 +27,7 @@ use crate::error::Result;
 use crate::ids::{AssignmentNumber, EmailAddress, EmployeeNumber, SessionId, VpdCode};
 use crate::org::{Trust, TrustSettings};
 use crate::passcode::{Challenge, ChallengeId, Destination};
+use crate::phone::MobileNumber;
 use crate::urp::{Urp, UrpGrant};
 use crate::username::Username;
 use chrono::{DateTime, Utc};
@@ -62,6 +63,32 @@ pub trait StoreTx {
     }
     /// Every person of the trust, by employee number.
     fn people(&self, vpd: VpdCode) -> Result<Vec<Person>>;
+    /// A person's registered mobile number, without the rest of the record: `None` when there
+    /// is no such person, `Some(None)` when they have no number. Adapters that can read one
+    /// field cheaply override it (the passcode checks ask it on every session upgrade).
+    fn person_mobile(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Option<Option<MobileNumber>>> {
+        Ok(self.person(vpd, employee)?.map(|p| p.mobile))
+    }
+    /// Sets (or clears) a person's mobile number and returns the number it replaces, as
+    /// [`StoreTx::person_mobile`] answers it: `None` when there is no such person, and then
+    /// nothing is written. Adapters override it to change the one field in place.
+    fn set_person_mobile(
+        &mut self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        mobile: Option<MobileNumber>,
+    ) -> Result<Option<Option<MobileNumber>>> {
+        let Some(mut person) = self.person(vpd, employee)? else {
+            return Ok(None);
+        };
+        let old = std::mem::replace(&mut person.mobile, mobile);
+        self.put_person_owned(person)?;
+        Ok(Some(old))
+    }
 
     /// An account by username.
     fn account(&self, username: &Username) -> Result<Option<Account>>;

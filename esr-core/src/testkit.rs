@@ -396,6 +396,7 @@ pub struct Snapshot {
     settings: Option<TrustSettings>,
     people: Vec<Person>,
     by_key: Vec<Option<Person>>,
+    mobiles: Vec<Option<Option<crate::MobileNumber>>>,
     with_email: Vec<Vec<Person>>,
     accounts: Vec<Option<Account>>,
     assignments: Vec<Option<Assignment>>,
@@ -498,6 +499,10 @@ impl Snapshot {
             by_key: employees
                 .iter()
                 .map(|e| tx.person(vpd, e))
+                .collect::<Result<_>>()?,
+            mobiles: employees
+                .iter()
+                .map(|e| tx.person_mobile(vpd, e))
                 .collect::<Result<_>>()?,
             with_email: emails
                 .iter()
@@ -839,6 +844,24 @@ pub mod contracts {
             tx.put_person(&person)?;
             assert_eq!(tx.person(v, &person.employee_number)?, Some(person.clone()));
             assert_eq!(tx.people(v)?.len(), 4);
+            let number: crate::MobileNumber = "07700 900111".parse()?;
+            let e = &person.employee_number;
+            let before = person.mobile.clone();
+            assert_eq!(
+                tx.set_person_mobile(v, e, Some(number.clone()))?,
+                Some(before)
+            );
+            assert_eq!(tx.person_mobile(v, e)?, Some(Some(number.clone())));
+            assert_eq!(
+                tx.person(v, e)?.map(|p| p.mobile),
+                Some(Some(number.clone()))
+            );
+            assert_eq!(tx.set_person_mobile(v, e, None)?, Some(Some(number)));
+            assert_eq!(tx.person_mobile(v, e)?, Some(None));
+            let nobody: EmployeeNumber = "10000099".parse()?;
+            assert_eq!(tx.set_person_mobile(v, &nobody, None)?, None);
+            assert_eq!(tx.person_mobile(v, &nobody)?, None);
+            assert_eq!(tx.person(v, &nobody)?, None);
             let last = tx.last_audit(v)?.unwrap();
             let mut next = last.clone();
             next.seq += 1;
@@ -989,6 +1012,7 @@ pub mod contracts {
         new_trust.vpd = "299".parse()?;
         tx.put_trust(&new_trust)?;
         for person in tx.people(v)? {
+            tx.set_person_mobile(v, &person.employee_number, Some("07700 900999".parse()?))?;
             let mut changed = person.clone();
             changed.mobile = None;
             changed.recruitment_email = "x@nhs.net".parse()?;

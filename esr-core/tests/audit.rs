@@ -458,6 +458,21 @@ impl StoreTx for TamperTx<'_> {
     fn put_person_owned(&mut self, person: Person) -> Result<()> {
         self.inner.put_person_owned(person)
     }
+    fn person_mobile(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Option<Option<MobileNumber>>> {
+        self.inner.person_mobile(vpd, employee)
+    }
+    fn set_person_mobile(
+        &mut self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        mobile: Option<MobileNumber>,
+    ) -> Result<Option<Option<MobileNumber>>> {
+        self.inner.set_person_mobile(vpd, employee, mobile)
+    }
     fn put_account_owned(&mut self, account: Account) -> Result<()> {
         self.inner.put_account_owned(account)
     }

@@ -234,7 +234,7 @@ fn challenge_of(
     if let Ok(c) = value.cast::<PasscodeChallenge>() {
         let c = c.get();
         let p = purpose.unwrap_or(c.purpose);
-        return Ok((parse(&c.id)?, Some(p.into())));
+        return Ok((c.key, Some(p.into())));
     }
     let id: String = value.extract().map_err(|_| {
         InvalidInputError::new_err("invalid challenge: give the PasscodeChallenge or its id")

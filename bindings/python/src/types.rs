@@ -323,20 +323,54 @@ record!(
         Self { seq, hash }
     }
 );
-record!(
-    /// A code that was sent: where (masked), until when, time and attempts left.
-    PasscodeChallenge {
-        id: String,
-        purpose: Purpose,
-        masked_destination: String,
-        issued_at: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-        time_left: TimeDelta,
-        status: ChallengeStatus,
-        attempts_left: u32,
-        message: String,
+/// A code that was sent: where (masked), until when, time and attempts left.
+///
+/// Written out rather than made by `record!`: it keeps its id parsed as well as printed, so
+/// passing it back to `verify_passcode` does not parse the id again.
+#[pyclass(frozen, module = "esr._esr")]
+#[derive(Clone)]
+pub(crate) struct PasscodeChallenge {
+    pub(crate) key: esr_core::ChallengeId,
+    #[pyo3(get)]
+    pub(crate) id: String,
+    #[pyo3(get)]
+    pub(crate) purpose: Purpose,
+    #[pyo3(get)]
+    pub(crate) masked_destination: String,
+    #[pyo3(get)]
+    pub(crate) issued_at: DateTime<Utc>,
+    #[pyo3(get)]
+    pub(crate) expires_at: DateTime<Utc>,
+    #[pyo3(get)]
+    pub(crate) time_left: TimeDelta,
+    #[pyo3(get)]
+    pub(crate) status: ChallengeStatus,
+    #[pyo3(get)]
+    pub(crate) attempts_left: u32,
+    #[pyo3(get)]
+    pub(crate) message: String,
+}
+
+#[pymethods]
+impl PasscodeChallenge {
+    fn __repr__(slf: &Bound<'_, Self>) -> PyResult<String> {
+        let mut parts = Vec::new();
+        for field in [
+            "id",
+            "purpose",
+            "masked_destination",
+            "issued_at",
+            "expires_at",
+            "time_left",
+            "status",
+            "attempts_left",
+            "message",
+        ] {
+            parts.push(format!("{field}={}", slf.getattr(field)?.repr()?));
+        }
+        Ok(format!("PasscodeChallenge({})", parts.join(", ")))
     }
-);
+}
 record!(
     /// Counts of essential rows by status, and the percentage compliant (None: nothing required).
     ComplianceCounts { essential: u32, green: u32, amber: u32, red: u32, percent: Option<f64> }
@@ -619,6 +653,7 @@ impl From<esr_core::AuditHead> for AuditHead {
 impl PasscodeChallenge {
     pub(crate) fn of(c: esr_core::PasscodeChallenge, now: DateTime<Utc>) -> Self {
         Self {
+            key: c.id,
             id: c.id.to_string(),
             purpose: c.purpose.into(),
             masked_destination: c.masked_destination.clone(),
