@@ -218,8 +218,10 @@ impl fmt::Debug for Password {
 }
 
 /// An argon2id password hash as a PHC string. Only this is stored, never the password.
+///
+/// Shared, not copied, when its account is cloned (every request reads the account).
 #[derive(Clone, PartialEq, Eq)]
-pub struct PasswordHash(String);
+pub struct PasswordHash(std::sync::Arc<str>);
 
 impl PasswordHash {
     /// Wraps a PHC string read back from storage, checking it is an argon2id hash.
@@ -232,7 +234,7 @@ impl PasswordHash {
                 "only argon2id hashes are accepted",
             ));
         }
-        Ok(Self(phc.to_owned()))
+        Ok(Self(phc.into()))
     }
 
     /// The PHC string, for a storage adapter to persist.
@@ -301,7 +303,7 @@ impl PasswordHashing {
             .hasher()?
             .hash_password_with_salt(password.expose(), salt)
             .map_err(|e| Error::invalid("password", e.to_string()))?;
-        Ok(PasswordHash(h.to_string()))
+        Ok(PasswordHash(h.to_string().into()))
     }
 
     /// Verifies in constant time with the parameters recorded in the hash itself.

@@ -879,10 +879,12 @@ impl AuditEntry {
                 let len = (self.0.len() - at - 8) as u64;
                 self.0[at..at + 8].copy_from_slice(&len.to_be_bytes());
             }
-            fn put_username(&mut self, buf: &mut String, u: &Username) {
-                buf.clear();
-                u.push_to(buf);
-                self.put(buf.as_bytes());
+            fn put_username(&mut self, u: &Username) {
+                let at = self.0.len();
+                self.raw(&[0; 8]);
+                u.write_bytes(|b| self.0.extend_from_slice(b));
+                let len = (self.0.len() - at - 8) as u64;
+                self.0[at..at + 8].copy_from_slice(&len.to_be_bytes());
             }
             /// As `put` of the lower-case hexadecimal text.
             fn put_hex(&mut self, bytes: &[u8]) {
@@ -893,7 +895,6 @@ impl AuditEntry {
                 let _ = hex::encode_to_slice(bytes, &mut self.0[at..]);
             }
         }
-        let mut buf = String::new();
         let mut h = Input(Vec::with_capacity(512));
         h.put(b"esr-audit-v1");
         h.raw(&self.prev_hash.0);
@@ -904,7 +905,7 @@ impl AuditEntry {
         match &self.actor {
             AuditActor::User { username, session } => {
                 h.put(b"user");
-                h.put_username(&mut buf, username);
+                h.put_username(username);
                 h.put_hex(session.as_bytes());
             }
             AuditActor::System(p) => {
@@ -921,7 +922,7 @@ impl AuditEntry {
                 FieldText::Str(s) => h.put(s.as_bytes()),
                 FieldText::Owned(s) => h.put(s.as_bytes()),
                 FieldText::Display(v) => h.put_display(v),
-                FieldText::User(u) => h.put_username(&mut buf, u),
+                FieldText::User(u) => h.put_username(u),
                 FieldText::Hex(b) => h.put_hex(b),
             }
         });

@@ -119,8 +119,11 @@ string_serde!(VpdCode);
 macro_rules! text_id {
     ($(#[$m:meta])* $name:ident, $what:literal, $check:expr) => {
         $(#[$m])*
+        // Kept inline (no heap allocation) up to 24 bytes, which every identifier of this
+        // kind but the longest organisation unit names fits: identifiers are copied into
+        // every record and audit entry that names them.
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub struct $name(compact_str::CompactString);
 
         impl $name {
             /// The identifier as text.
@@ -133,7 +136,7 @@ macro_rules! text_id {
             type Err = Error;
             fn from_str(s: &str) -> Result<Self, Error> {
                 let check: fn(&str) -> Result<String, Error> = $check;
-                check(s).map(Self)
+                check(s).map(|t| Self(t.into()))
             }
         }
 

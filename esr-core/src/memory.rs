@@ -14,7 +14,12 @@ use crate::store::{Store, StoreTx};
 use crate::urp::UrpGrant;
 use crate::username::Username;
 use chrono::{DateTime, Utc};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The store's hash maps: foldhash, seeded at random per map, instead of SipHash. Lookups by
+/// username and id are on the path of every request, and the keys are identifiers the
+/// library validated, not arbitrary text.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 use std::sync::Mutex;
 
 mod compliance;
@@ -442,15 +447,20 @@ impl StoreTx for Tx<'_> {
             .collect())
     }
     fn active_urps_of(&self, holder: &Username) -> Result<BTreeSet<crate::urp::Urp>> {
-        Ok(self
+        // Inserted one by one: collecting would sort through a temporary vector first.
+        let mut urps = BTreeSet::new();
+        for h in self
             .state
             .grants_by_holder
             .get(holder)
             .into_iter()
             .flatten()
-            .filter(|h| h.active)
-            .map(|h| h.urp)
-            .collect())
+        {
+            if h.active {
+                urps.insert(h.urp);
+            }
+        }
+        Ok(urps)
     }
     fn grants(&self, vpd: VpdCode) -> Result<Vec<UrpGrant>> {
         let s = &*self.state;

@@ -147,7 +147,7 @@ crate::ids::string_serde!(ChallengeId);
 
 /// The name of a server key: 1 to 32 characters from `A-Z a-z 0-9 - _ .`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyId(String);
+pub struct KeyId(compact_str::CompactString);
 
 impl KeyId {
     /// The name.
@@ -170,7 +170,7 @@ impl FromStr for KeyId {
                 "it must be 1 to 32 characters from A-Z, a-z, 0-9, '-', '_' and '.'",
             ));
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self(s.into()))
     }
 }
 
@@ -233,10 +233,10 @@ impl PasscodeKey {
         msg.push(&[1]); // format version
         msg.push(binding.challenge.as_bytes());
         msg.push(binding.vpd.as_str().as_bytes());
-        // Usernames are at most 31 characters; Display writes them without allocating.
+        // Usernames are at most 31 characters, written as Display writes them.
         let at = msg.len;
         msg.push(&[0]);
-        let _ = fmt::Write::write_fmt(&mut msg, format_args!("{}", binding.username));
+        binding.username.write_bytes(|b| msg.push(b));
         msg.set_len_byte(at);
         match binding.session {
             Some(s) => {
@@ -284,13 +284,6 @@ impl StackBuf {
     }
     fn as_slice(&self) -> &[u8] {
         &self.buf[..self.len]
-    }
-}
-
-impl fmt::Write for StackBuf {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.push(s.as_bytes());
-        Ok(())
     }
 }
 

@@ -21,7 +21,8 @@ use std::str::FromStr;
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct MobileNumber {
-    e164: String,
+    /// Inline: an E.164 number is at most 16 characters.
+    e164: compact_str::CompactString,
     /// Digits of the national significant number, for masking.
     national_len: usize,
 }
@@ -41,7 +42,10 @@ impl MobileNumber {
     pub fn masked(&self) -> String {
         let national = &self.e164[self.e164.len() - self.national_len..];
         let keep = national.len().saturating_sub(3);
-        format!("{}{}", "x".repeat(keep), &national[keep..])
+        let mut out = String::with_capacity(national.len());
+        out.extend(std::iter::repeat_n('x', keep));
+        out.push_str(&national[keep..]);
+        out
     }
 
     /// Whether this is in the range Ofcom reserves for drama and tests (07700 900000 to
@@ -101,7 +105,10 @@ impl FromStr for MobileNumber {
         if !e164.starts_with('+') || national_len + 1 >= e164.len() {
             return Err(refuse());
         }
-        Ok(Self { e164, national_len })
+        Ok(Self {
+            e164: e164.into(),
+            national_len,
+        })
     }
 }
 

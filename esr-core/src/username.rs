@@ -26,7 +26,9 @@ pub const MAX_SEQUENCE: u16 = 999;
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Username {
     vpd: VpdCode,
-    stem: String,
+    /// Inline (no heap allocation) up to 24 bytes: every stem but those of the longest
+    /// surnames.
+    stem: compact_str::CompactString,
     sequence: u16,
 }
 
@@ -49,23 +51,23 @@ impl Username {
         if sequence == 0 || sequence > MAX_SEQUENCE {
             return Err(Error::UsernamesExhausted {
                 vpd,
-                stem: stem.0.clone(),
+                stem: stem.0.as_str().into(),
             });
         }
         Ok(Self {
             vpd,
-            stem: stem.0.clone(),
+            stem: stem.0.as_str().into(),
             sequence,
         })
     }
 }
 
 impl Username {
-    /// Appends the `Display` output to `out` without the formatting machinery (what hashing
-    /// an audit entry does for every username).
-    pub(crate) fn push_to(&self, out: &mut String) {
-        out.push_str(self.vpd.as_str());
-        out.push_str(&self.stem);
+    /// Gives the `Display` output to `put`, piece by piece, without the formatting machinery
+    /// (what hashing an audit entry and tagging a passcode do for every username).
+    pub(crate) fn write_bytes(&self, mut put: impl FnMut(&[u8])) {
+        put(self.vpd.as_str().as_bytes());
+        put(self.stem.as_bytes());
         // `{:02}`: at least two digits.
         let mut digits = [b'0'; 5];
         let mut n = self.sequence;
@@ -78,10 +80,7 @@ impl Username {
                 break;
             }
         }
-        let start = i.min(digits.len() - 2);
-        for &d in &digits[start..] {
-            out.push(char::from(d));
-        }
+        put(&digits[i.min(digits.len() - 2)..]);
     }
 }
 
@@ -137,7 +136,7 @@ impl FromStr for Username {
         }
         Ok(Self {
             vpd,
-            stem: stem.to_owned(),
+            stem: stem.into(),
             sequence,
         })
     }
@@ -211,12 +210,14 @@ mod tests {
     }
 
     #[test]
-    fn push_to_writes_the_display_output() {
+    fn write_bytes_gives_the_display_output() {
         let stem = UsernameStem::from_names("Emma", "Conroy").unwrap();
         for seq in 1..=MAX_SEQUENCE {
             let u = Username::new(vpd(), &stem, seq).unwrap();
             let mut out = String::from("x");
-            u.push_to(&mut out);
+            let mut bytes = Vec::new();
+            u.write_bytes(|b| bytes.extend_from_slice(b));
+            out.push_str(std::str::from_utf8(&bytes).unwrap());
             assert_eq!(out, format!("x{u}"), "{seq}");
         }
     }

@@ -8,6 +8,10 @@ mod learning;
 mod service;
 mod types;
 
+/// Every Rust allocation of the extension module (see Cargo.toml for why).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use errors::{InvalidInputError, to_py};
 use esr_core::{AccessContext, Channel, Function, TrustSettings, Urp};
 use pyo3::prelude::*;
