@@ -20,8 +20,10 @@ use std::sync::Mutex;
 /// A trust's text-message template. `{code}` (required) is replaced by the code, `{minutes}` by
 /// its lifetime in minutes (10) and `{trust}` by the trust's name. At most 320 characters
 /// (two SMS segments) after filling in.
+///
+/// Shared, not copied, when the trust's settings are cloned (access checks read them).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmsTemplate(String);
+pub struct SmsTemplate(std::sync::Arc<str>);
 
 /// The template used when a trust sets none.
 pub const DEFAULT_SMS_TEMPLATE: &str = "{code} is your ESR code. It lasts {minutes} minutes. Never share it: ESR staff will never ask for it.";
@@ -31,7 +33,7 @@ pub const MAX_SMS_TEMPLATE_CHARS: usize = 300;
 
 impl Default for SmsTemplate {
     fn default() -> Self {
-        Self(DEFAULT_SMS_TEMPLATE.to_owned())
+        Self(DEFAULT_SMS_TEMPLATE.into())
     }
 }
 
@@ -62,7 +64,7 @@ impl SmsTemplate {
                 "the only placeholders are {code}, {minutes} and {trust}",
             ));
         }
-        Ok(Self(t))
+        Ok(Self(t.into()))
     }
 
     /// The template text.
