@@ -14,6 +14,14 @@ The grammar does not understand one construct that uniffi emits around its decla
 Exactly those three-line blocks are blanked (not deleted, so line numbers stay those of the
 file) before parsing; any other conditional compilation block is parsed as written.
 
+Nor does it understand the empty tuple `()` as an expression, which uniffi writes in the
+callback-interface code of a foreign trait method returning nothing:
+
+    let writeReturn = { () }
+
+Exactly that line (whole, up to indentation) is parsed as `let writeReturn = { Void() }`, the
+same closure spelled as the grammar knows it. Every other line is parsed as written.
+
 Usage:
     check_swift_syntax.py FILE_OR_DIR...   check every .swift file (directories recursively)
     check_swift_syntax.py --self-test      prove the checker rejects broken Swift
@@ -32,6 +40,8 @@ import tree_sitter_swift
 from tree_sitter import Language, Node, Parser
 
 UNIFFI_WRAPPER = ("#if swift(>=5.8)", "@_documentation(visibility: private)", "#endif")
+UNIFFI_VOID_RETURN = "let writeReturn = { () }"
+UNIFFI_VOID_RETURN_PARSED_AS = "let writeReturn = { Void() }"
 
 
 @dataclass(frozen=True)
@@ -61,13 +71,35 @@ def blank_uniffi_wrappers(source: str) -> tuple[str, int]:
     return "\n".join(lines), blanked
 
 
+def rewrite_uniffi_void_returns(source: str) -> tuple[str, int]:
+    """Respells exactly uniffi's `let writeReturn = { () }` lines as `{ Void() }`.
+
+    Returns the new text (same lines otherwise) and how many lines were respelled.
+    """
+    lines = source.split("\n")
+    rewritten = 0
+    for i, line in enumerate(lines):
+        if line.strip() == UNIFFI_VOID_RETURN:
+            indent = line[: len(line) - len(line.lstrip())]
+            lines[i] = indent + UNIFFI_VOID_RETURN_PARSED_AS
+            rewritten += 1
+    return "\n".join(lines), rewritten
+
+
+def prepare(source: str) -> tuple[str, int, int]:
+    """The text the grammar parses: uniffi's wrappers blanked and its `{ () }` respelled."""
+    text, blanked = blank_uniffi_wrappers(source)
+    text, rewritten = rewrite_uniffi_void_returns(text)
+    return text, blanked, rewritten
+
+
 def _parser() -> Parser:
     return Parser(Language(tree_sitter_swift.language()))
 
 
 def problems_in(source: str, parser: Parser | None = None) -> list[Problem]:
-    """Every ERROR and MISSING node of `source` after blanking uniffi's wrappers."""
-    text, _ = blank_uniffi_wrappers(source)
+    """Every ERROR and MISSING node of `source` once `prepare`d."""
+    text, _, _ = prepare(source)
     tree = (parser or _parser()).parse(text.encode("utf-8"))
     found: list[Problem] = []
     stack: list[Node] = [tree.root_node]
@@ -125,8 +157,13 @@ def check(paths: list[str]) -> int:
         for p in found:
             print(f"{f}:{p.line}:{p.column}: {p.what}")
         failed += bool(found)
-        _, blanked = blank_uniffi_wrappers(source)
-        note = f" ({blanked} uniffi #if swift(>=5.8) blocks blanked)" if blanked else ""
+        _, blanked, rewritten = prepare(source)
+        notes = []
+        if blanked:
+            notes.append(f"{blanked} uniffi #if swift(>=5.8) blocks blanked")
+        if rewritten:
+            notes.append(f"{rewritten} uniffi '{{ () }}' closures read as '{{ Void() }}'")
+        note = f" ({'; '.join(notes)})" if notes else ""
         status = "FAILED" if found else "ok"
         print(f"  {status:6} {f}{note}")
     if failed:
@@ -150,6 +187,7 @@ BROKEN: list[tuple[str, str, int | None]] = [
         "    public func ok() {}\n    public func broken( {}\n}\n",
         6,
     ),
+    ("an empty tuple other than uniffi's writeReturn line", "let w = { () }\n", 1),
 ]
 
 # Each valid snippet must be accepted.
@@ -159,6 +197,10 @@ VALID: list[tuple[str, str]] = [
         "public struct FfiConverterString {\n#if swift(>=5.8)\n"
         "    @_documentation(visibility: private)\n#endif\n"
         "    public static func lift(_ v: Int) throws -> String { String(v) }\n}\n",
+    ),
+    (
+        "uniffi's Void callback return",
+        "func f() {\n    let writeReturn = { () }\n    call(writeReturn: writeReturn)\n}\n",
     ),
     ("a small XCTest", "import XCTest\nfinal class T: XCTestCase {\n"
      "    func testA() throws { XCTAssertEqual(1 + 1, 2) }\n}\n"),
