@@ -460,7 +460,29 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -474,6 +496,110 @@ fileprivate struct FfiConverterUInt16: FfiConverterPrimitive {
     }
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
+    typealias FfiType = UInt32
+    typealias SwiftType = UInt32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
+    typealias FfiType = UInt64
+    typealias SwiftType = UInt64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
+    typealias FfiType = Double
+    typealias SwiftType = Double
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
+        return try lift(readDouble(&buf))
+    }
+
+    public static func write(_ value: Double, into buf: inout [UInt8]) {
+        writeDouble(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterBool : FfiConverter {
+    typealias FfiType = Int8
+    typealias SwiftType = Bool
+
+    public static func lift(_ value: Int8) throws -> Bool {
+        return value != 0
+    }
+
+    public static func lower(_ value: Bool) -> Int8 {
+        return value ? 1 : 0
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Bool {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Bool, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -522,6 +648,4938 @@ fileprivate struct FfiConverterString: FfiConverter {
         writeInt(&buf, len)
         writeBytes(&buf, value.utf8)
     }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Date {
+        let seconds: Int64 = try readInt(&buf)
+        let nanoseconds: UInt32 = try readInt(&buf)
+        // Build the Date from whole seconds first, then add the nanoseconds as a
+        // separate TimeInterval.  Date stores CFAbsoluteTime (seconds since 2001),
+        // so adding a small fraction to the ~7.8e8 base is twice as precise as
+        // adding it to the ~1.76e9 Unix-epoch value, because the smaller magnitude
+        // leaves more mantissa bits for the sub-second part.
+        if seconds >= 0 {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(Double(nanoseconds) / 1.0e9)
+        } else {
+            return Date(timeIntervalSince1970: Double(seconds))
+                .addingTimeInterval(-Double(nanoseconds) / 1.0e9)
+        }
+    }
+
+    public static func write(_ value: Date, into buf: inout [UInt8]) {
+        var delta = value.timeIntervalSince1970
+        var sign: Int64 = 1
+        if delta < 0 {
+            // The nanoseconds portion of the epoch offset must always be
+            // positive, to simplify the calculation we will use the absolute
+            // value of the offset.
+            sign = -1
+            delta = -delta
+        }
+        if delta.rounded(.down) > Double(Int64.max) {
+            fatalError("Timestamp overflow, exceeds max bounds supported by Uniffi")
+        }
+        let seconds = Int64(delta)
+        let nanoseconds = UInt32((delta - Double(seconds)) * 1.0e9)
+        writeInt(&buf, sign * seconds)
+        writeInt(&buf, nanoseconds)
+    }
+}
+
+
+
+
+/**
+ * The app's e-mail gateway, for account-recovery e-mails. Throw to refuse a message.
+ */
+public protocol EmailGateway: AnyObject, Sendable {
+    
+    /**
+     * Sends one e-mail.
+     */
+    func sendEmail(message: EmailMessage) throws 
+    
+}
+/**
+ * The app's e-mail gateway, for account-recovery e-mails. Throw to refuse a message.
+ */
+open class EmailGatewayImpl: EmailGateway, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_esr_ffi_fn_clone_emailgateway(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_esr_ffi_fn_free_emailgateway(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Sends one e-mail.
+     */
+open func sendEmail(message: EmailMessage)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_emailgateway_send_email(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEmailMessage_lower(message),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceEmailGateway {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceEmailGateway = UniffiVTableCallbackInterfaceEmailGateway(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeEmailGateway.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface EmailGateway: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeEmailGateway.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface EmailGateway: handle missing in uniffiClone")
+            }
+        },
+        sendEmail: { (
+            uniffiHandle: UInt64,
+            message: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeEmailGateway.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.sendEmail(
+                     message: try FfiConverterTypeEmailMessage_lift(message)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeEsrError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceEmailGateway> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceEmailGateway>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitEmailGateway() {
+    uniffi_esr_ffi_fn_init_callback_vtable_emailgateway(UniffiCallbackInterfaceEmailGateway.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEmailGateway: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<EmailGateway>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = EmailGateway
+
+    public static func lift(_ handle: UInt64) throws -> EmailGateway {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return EmailGatewayImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: EmailGateway) -> UInt64 {
+         if let rustImpl = value as? EmailGatewayImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EmailGateway {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: EmailGateway, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmailGateway_lift(_ handle: UInt64) throws -> EmailGateway {
+    return try FfiConverterTypeEmailGateway.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmailGateway_lower(_ value: EmailGateway) -> UInt64 {
+    return FfiConverterTypeEmailGateway.lower(value)
+}
+
+
+
+
+
+
+/**
+ * An account-recovery e-mail, as handed to the app's [`EmailGateway`]. It prints without the
+ * link's token; the gateway reads it with `expose_token` or builds the body with `text`.
+ */
+public protocol EmailMessageProtocol: AnyObject, Sendable {
+    
+    /**
+     * The link's token. Only for the gateway: never log it.
+     */
+    func exposeToken()  -> String
+    
+    /**
+     * A username reminder (with a reset link) or an unlock link.
+     */
+    func kind()  -> EmailKind
+    
+    /**
+     * When the link stops working (4 hours after it was sent).
+     */
+    func linkExpiresAt()  -> Date
+    
+    /**
+     * A plain-text body with the link `{link_base}{token}`.
+     */
+    func text(linkBase: String)  -> String
+    
+    /**
+     * The recipient: the recruitment e-mail address on the person's record.
+     */
+    func toAddress()  -> String
+    
+    /**
+     * The account's username.
+     */
+    func username()  -> String
+    
+    /**
+     * The trust sending it.
+     */
+    func vpd()  -> String
+    
+}
+/**
+ * An account-recovery e-mail, as handed to the app's [`EmailGateway`]. It prints without the
+ * link's token; the gateway reads it with `expose_token` or builds the body with `text`.
+ */
+open class EmailMessage: EmailMessageProtocol, @unchecked Sendable, CustomDebugStringConvertible, CustomStringConvertible {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_esr_ffi_fn_clone_emailmessage(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_esr_ffi_fn_free_emailmessage(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The link's token. Only for the gateway: never log it.
+     */
+open func exposeToken() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_emailmessage_expose_token(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A username reminder (with a reset link) or an unlock link.
+     */
+open func kind() -> EmailKind  {
+    return try!  FfiConverterTypeEmailKind_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_emailmessage_kind(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * When the link stops working (4 hours after it was sent).
+     */
+open func linkExpiresAt() -> Date  {
+    return try!  FfiConverterTimestamp.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_emailmessage_link_expires_at(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A plain-text body with the link `{link_base}{token}`.
+     */
+open func text(linkBase: String) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_emailmessage_text(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(linkBase),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The recipient: the recruitment e-mail address on the person's record.
+     */
+open func toAddress() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_emailmessage_to_address(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The account's username.
+     */
+open func username() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_emailmessage_username(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The trust sending it.
+     */
+open func vpd() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_emailmessage_vpd(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_emailmessage_uniffi_trait_debug(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_emailmessage_uniffi_trait_display(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEmailMessage: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = EmailMessage
+
+    public static func lift(_ handle: UInt64) throws -> EmailMessage {
+        return EmailMessage(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: EmailMessage) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EmailMessage {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: EmailMessage, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmailMessage_lift(_ handle: UInt64) throws -> EmailMessage {
+    return try FfiConverterTypeEmailMessage.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmailMessage_lower(_ value: EmailMessage) -> UInt64 {
+    return FfiConverterTypeEmailMessage.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The ESR service for an app: trusts, people and accounts, log-in sessions and their access,
+ * passcodes, account recovery, compliance views, and certifications, in memory. Safe to share
+ * between threads.
+ */
+public protocol EsrServiceProtocol: AnyObject, Sendable {
+    
+    /**
+     * Adds an assignment (needs Maintain people).
+     */
+    func addAssignment(actor: Actor, vpd: String, assignment: NewAssignment) throws  -> AssignmentInfo
+    
+    /**
+     * Adds an organisation unit under `parent` (needs Maintain workstructures).
+     */
+    func addOrgUnit(actor: Actor, vpd: String, unit: String, name: String, parent: String?) throws 
+    
+    /**
+     * Adds a person with their account (needs Maintain people); the person's username is in
+     * the answer.
+     */
+    func addPerson(actor: Actor, vpd: String, person: NewPerson) throws  -> PersonInfo
+    
+    /**
+     * Moves a test service's clock on by `seconds` (negative moves it back).
+     */
+    func advanceClock(seconds: Int64) throws 
+    
+    /**
+     * Approves Employee Self Service internet access for one user (needs Reset accounts).
+     */
+    func approveInternetAccess(actor: Actor, username: String) throws 
+    
+    /**
+     * Gives a new trust its first two (or more) user administrators.
+     */
+    func bootstrapUserAdministrators(vpd: String, holders: [String], reason: String) throws 
+    
+    /**
+     * Find Learning: the trust's certifications that award `competence`.
+     */
+    func certificationsFor(vpd: String, competence: String) throws  -> [CertificationDefinition]
+    
+    /**
+     * Fails with the reason (`PermissionDenied`) unless the session could be upgraded now.
+     */
+    func checkUpgrade(session: EsrSession) throws 
+    
+    /**
+     * Clears a step-up lock (needs Reset accounts).
+     */
+    func clearStepUpLock(actor: Actor, username: String, reason: String) throws 
+    
+    /**
+     * The trust's competence catalogue (national defaults overlaid with its own).
+     */
+    func competenceCatalogue(vpd: String) throws  -> [CompetenceDefinition]
+    
+    /**
+     * Creates a trust (a tenant) with its access settings.
+     */
+    func createTrust(vpd: String, name: String, options: TrustOptions) throws 
+    
+    /**
+     * Whether the session may use `function` (by name, "Team Compliance"), and if not why.
+     */
+    func decide(session: EsrSession, function: String) throws  -> AccessDecision
+    
+    /**
+     * Defines a certification, or redefines one of the same name (needs Learning
+     * administration).
+     */
+    func defineCertification(actor: Actor, vpd: String, certification: CertificationDefinition) throws 
+    
+    /**
+     * Adds a local competence (`297|LOCAL|Title|`) or overrides a national one (needs Learning
+     * administration).
+     */
+    func defineCompetence(actor: Actor, vpd: String, definition: CompetenceDefinition) throws 
+    
+    /**
+     * Enrols in a class of a component of a subscribed certification.
+     */
+    func enrol(actor: Actor, vpd: String, employeeNumber: String, certification: String, course: String, className: String) throws  -> Enrolment
+    
+    /**
+     * The names of every function the session may use now ("My Compliance").
+     */
+    func functions(session: EsrSession) throws  -> [String]
+    
+    /**
+     * Grants a URP (the session needs Assign URPs).
+     */
+    func grantUrp(session: EsrSession, request: UrpGrantRequest) throws 
+    
+    /**
+     * Logs in over the internet with username and password (the access level is Standard
+     * until the session is upgraded).
+     */
+    func logInWithPassword(username: String, password: String) throws  -> EsrSession
+    
+    /**
+     * Opens an HSCN session for a user whose smartcard `card_id` the app has verified.
+     */
+    func logInWithSmartcard(username: String, cardId: String) throws  -> EsrSession
+    
+    /**
+     * Ends the session.
+     */
+    func logOut(session: EsrSession) throws 
+    
+    /**
+     * My Compliance: the session's user's rows and percentages (as of a day; `None`: today).
+     */
+    func myCompliance(session: EsrSession, asOf: CalendarDate?) throws  -> PersonCompliance
+    
+    /**
+     * My e-Learning: the session's user's latest enrolments, newest first; `mandatory_only`
+     * keeps mandatory learning only.
+     */
+    func myElearning(session: EsrSession, mandatoryOnly: Bool) throws  -> [Enrolment]
+    
+    /**
+     * The service clock's instant.
+     */
+    func now()  -> Date
+    
+    /**
+     * The built-in outbox: every text and e-mail the service sent without an app gateway.
+     */
+    func outbox()  -> Outbox
+    
+    /**
+     * A code's state now: status, seconds left, attempts left.
+     */
+    func passcodeStatus(session: EsrSession, challenge: PasscodeChallenge) throws  -> PasscodeChallenge
+    
+    /**
+     * The person with this employee number (the mobile number only masked).
+     */
+    func person(vpd: String, employeeNumber: String) throws  -> PersonInfo
+    
+    /**
+     * Plays an enrolled component (saves progress, completes a course, passes or fails an
+     * eAssessment); when the completion rule is met the competence is recorded at once and is
+     * in `awarded`, and compliance turns Green.
+     */
+    func play(actor: Actor, vpd: String, employeeNumber: String, certification: String, course: String, result: PlayResult) throws  -> PlayOutcome
+    
+    /**
+     * Records that a person holds a competence.
+     */
+    func recordCompetence(actor: Actor, vpd: String, employeeNumber: String, record: NewCompetenceRecord) throws  -> CompetenceRecord
+    
+    /**
+     * Texts a code to `mobile` to register (or change) the user's number; from a smartcard
+     * session only. Verify it with `verify_passcode`.
+     */
+    func requestMobileCode(session: EsrSession, mobile: String) throws  -> PasscodeChallenge
+    
+    /**
+     * "Unlock account": e-mails a link that unlocks a locked account; otherwise as
+     * `request_username_reminder`.
+     */
+    func requestUnlockLink(vpd: String, email: String, dateOfBirth: CalendarDate) throws  -> String
+    
+    /**
+     * Texts a code to the user's registered number to upgrade this internet session.
+     */
+    func requestUpgradeCode(session: EsrSession) throws  -> PasscodeChallenge
+    
+    /**
+     * "Forgotten username": e-mails the username and a password-reset link if the details
+     * match. The answer (the sentence to show) is the same whether or not anything matched.
+     */
+    func requestUsernameReminder(vpd: String, email: String, dateOfBirth: CalendarDate) throws  -> String
+    
+    /**
+     * "Code not received": texts a new code for the same purpose; the old one is superseded.
+     */
+    func resendPasscode(session: EsrSession, challenge: PasscodeChallenge) throws  -> PasscodeChallenge
+    
+    /**
+     * Sets a new password with a reset link's token (once, within 4 hours); returns the
+     * username.
+     */
+    func resetPasswordWithLink(token: String, password: String) throws  -> String
+    
+    /**
+     * The session as it is now: access level, expiry, seconds left. Fails with
+     * `SessionExpired` once it is logged out or expired.
+     */
+    func sessionInfo(session: EsrSession) throws  -> SessionInfo
+    
+    /**
+     * Sets a test service's clock to `instant`.
+     */
+    func setNow(instant: Date) throws 
+    
+    /**
+     * Sets a user's password (needs Reset accounts, or a system actor).
+     */
+    func setPassword(actor: Actor, username: String, password: String) throws 
+    
+    /**
+     * Requires a competence of a position, an organisation unit or a job.
+     */
+    func setRequirement(actor: Actor, vpd: String, competence: String, target: RequirementTarget, essential: Bool) throws 
+    
+    /**
+     * Subscribes a learner (themselves with My e-Learning, anyone else with Learning
+     * administration); the answer has the status for today.
+     */
+    func subscribe(actor: Actor, vpd: String, employeeNumber: String, certification: String) throws  -> Subscription
+    
+    /**
+     * A learner's subscriptions with their status today and the current cycle's enrolments.
+     */
+    func subscriptions(actor: Actor, vpd: String, employeeNumber: String) throws  -> [Subscription]
+    
+    /**
+     * Team Compliance: the manager's team and each member's compliance.
+     */
+    func teamCompliance(session: EsrSession, asOf: CalendarDate?) throws  -> TeamCompliance
+    
+    /**
+     * Today in the United Kingdom, by the service's clock.
+     */
+    func ukToday()  -> CalendarDate
+    
+    /**
+     * Unlocks an account with an unlock link's token; returns the username.
+     */
+    func unlockWithLink(token: String) throws  -> String
+    
+    /**
+     * Unsubscribes: the subscription is cancelled (competences already awarded stay).
+     */
+    func unsubscribe(actor: Actor, vpd: String, employeeNumber: String, certification: String) throws 
+    
+    /**
+     * Verifies a code the user typed for `challenge`. On approval its purpose is carried out
+     * (the number registered, or the session upgraded). A code of the wrong shape fails with
+     * `InvalidInput` and costs no attempt.
+     */
+    func verifyPasscode(session: EsrSession, challenge: PasscodeChallenge, code: String) throws  -> VerifyResult
+    
+}
+/**
+ * The ESR service for an app: trusts, people and accounts, log-in sessions and their access,
+ * passcodes, account recovery, compliance views, and certifications, in memory. Safe to share
+ * between threads.
+ */
+open class EsrService: EsrServiceProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_esr_ffi_fn_clone_esrservice(self.handle, $0) }
+    }
+    /**
+     * A service on the system clock. `passcode_key`: the server secret (32 bytes or more)
+     * texted codes are bound with; keep it in the Keychain. `sms_gateway`, `email_gateway`: the
+     * app's own gateways; without one, messages go to the built-in [`Outbox`].
+     */
+public convenience init(passcodeKey: Data, smsGateway: SmsGateway?, emailGateway: EmailGateway?)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_constructor_esrservice_new(
+        FfiConverterData.lower(passcodeKey),
+        FfiConverterOptionTypeSmsGateway.lower(smsGateway),
+        FfiConverterOptionTypeEmailGateway.lower(emailGateway),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_esr_ffi_fn_free_esrservice(handle, $0) }
+    }
+
+    
+    /**
+     * A service for tests and previews: its clock starts at `start` and moves only with
+     * `advance_clock` and `set_now`, and passwords are hashed at the cheapest cost (never use
+     * it for real accounts).
+     */
+public static func forTesting(passcodeKey: Data, start: Date, smsGateway: SmsGateway?, emailGateway: EmailGateway?)throws  -> EsrService  {
+    return try  FfiConverterTypeEsrService_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_constructor_esrservice_for_testing(
+        FfiConverterData.lower(passcodeKey),
+        FfiConverterTimestamp.lower(start),
+        FfiConverterOptionTypeSmsGateway.lower(smsGateway),
+        FfiConverterOptionTypeEmailGateway.lower(emailGateway),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Adds an assignment (needs Maintain people).
+     */
+open func addAssignment(actor: Actor, vpd: String, assignment: NewAssignment)throws  -> AssignmentInfo  {
+    return try  FfiConverterTypeAssignmentInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_add_assignment(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterTypeNewAssignment_lower(assignment),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds an organisation unit under `parent` (needs Maintain workstructures).
+     */
+open func addOrgUnit(actor: Actor, vpd: String, unit: String, name: String, parent: String?)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_add_org_unit(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(unit),
+        FfiConverterString.lower(name),
+        FfiConverterOptionString.lower(parent),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Adds a person with their account (needs Maintain people); the person's username is in
+     * the answer.
+     */
+open func addPerson(actor: Actor, vpd: String, person: NewPerson)throws  -> PersonInfo  {
+    return try  FfiConverterTypePersonInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_add_person(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterTypeNewPerson_lower(person),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Moves a test service's clock on by `seconds` (negative moves it back).
+     */
+open func advanceClock(seconds: Int64)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_advance_clock(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(seconds),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Approves Employee Self Service internet access for one user (needs Reset accounts).
+     */
+open func approveInternetAccess(actor: Actor, username: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_approve_internet_access(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(username),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Gives a new trust its first two (or more) user administrators.
+     */
+open func bootstrapUserAdministrators(vpd: String, holders: [String], reason: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_bootstrap_user_administrators(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(vpd),
+        FfiConverterSequenceString.lower(holders),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Find Learning: the trust's certifications that award `competence`.
+     */
+open func certificationsFor(vpd: String, competence: String)throws  -> [CertificationDefinition]  {
+    return try  FfiConverterSequenceTypeCertificationDefinition.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_certifications_for(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(competence),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Fails with the reason (`PermissionDenied`) unless the session could be upgraded now.
+     */
+open func checkUpgrade(session: EsrSession)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_check_upgrade(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Clears a step-up lock (needs Reset accounts).
+     */
+open func clearStepUpLock(actor: Actor, username: String, reason: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_clear_step_up_lock(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(username),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The trust's competence catalogue (national defaults overlaid with its own).
+     */
+open func competenceCatalogue(vpd: String)throws  -> [CompetenceDefinition]  {
+    return try  FfiConverterSequenceTypeCompetenceDefinition.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_competence_catalogue(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(vpd),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Creates a trust (a tenant) with its access settings.
+     */
+open func createTrust(vpd: String, name: String, options: TrustOptions)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_create_trust(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(name),
+        FfiConverterTypeTrustOptions_lower(options),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Whether the session may use `function` (by name, "Team Compliance"), and if not why.
+     */
+open func decide(session: EsrSession, function: String)throws  -> AccessDecision  {
+    return try  FfiConverterTypeAccessDecision_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_decide(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(function),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Defines a certification, or redefines one of the same name (needs Learning
+     * administration).
+     */
+open func defineCertification(actor: Actor, vpd: String, certification: CertificationDefinition)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_define_certification(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterTypeCertificationDefinition_lower(certification),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Adds a local competence (`297|LOCAL|Title|`) or overrides a national one (needs Learning
+     * administration).
+     */
+open func defineCompetence(actor: Actor, vpd: String, definition: CompetenceDefinition)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_define_competence(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterTypeCompetenceDefinition_lower(definition),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Enrols in a class of a component of a subscribed certification.
+     */
+open func enrol(actor: Actor, vpd: String, employeeNumber: String, certification: String, course: String, className: String)throws  -> Enrolment  {
+    return try  FfiConverterTypeEnrolment_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_enrol(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(employeeNumber),
+        FfiConverterString.lower(certification),
+        FfiConverterString.lower(course),
+        FfiConverterString.lower(className),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The names of every function the session may use now ("My Compliance").
+     */
+open func functions(session: EsrSession)throws  -> [String]  {
+    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_functions(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Grants a URP (the session needs Assign URPs).
+     */
+open func grantUrp(session: EsrSession, request: UrpGrantRequest)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_grant_urp(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterTypeUrpGrantRequest_lower(request),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Logs in over the internet with username and password (the access level is Standard
+     * until the session is upgraded).
+     */
+open func logInWithPassword(username: String, password: String)throws  -> EsrSession  {
+    return try  FfiConverterTypeEsrSession_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_log_in_with_password(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(username),
+        FfiConverterString.lower(password),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Opens an HSCN session for a user whose smartcard `card_id` the app has verified.
+     */
+open func logInWithSmartcard(username: String, cardId: String)throws  -> EsrSession  {
+    return try  FfiConverterTypeEsrSession_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_log_in_with_smartcard(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(username),
+        FfiConverterString.lower(cardId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Ends the session.
+     */
+open func logOut(session: EsrSession)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_log_out(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * My Compliance: the session's user's rows and percentages (as of a day; `None`: today).
+     */
+open func myCompliance(session: EsrSession, asOf: CalendarDate?)throws  -> PersonCompliance  {
+    return try  FfiConverterTypePersonCompliance_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_my_compliance(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterOptionTypeCalendarDate.lower(asOf),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * My e-Learning: the session's user's latest enrolments, newest first; `mandatory_only`
+     * keeps mandatory learning only.
+     */
+open func myElearning(session: EsrSession, mandatoryOnly: Bool)throws  -> [Enrolment]  {
+    return try  FfiConverterSequenceTypeEnrolment.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_my_elearning(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterBool.lower(mandatoryOnly),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The service clock's instant.
+     */
+open func now() -> Date  {
+    return try!  FfiConverterTimestamp.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_now(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The built-in outbox: every text and e-mail the service sent without an app gateway.
+     */
+open func outbox() -> Outbox  {
+    return try!  FfiConverterTypeOutbox_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_outbox(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A code's state now: status, seconds left, attempts left.
+     */
+open func passcodeStatus(session: EsrSession, challenge: PasscodeChallenge)throws  -> PasscodeChallenge  {
+    return try  FfiConverterTypePasscodeChallenge_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_passcode_status(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterTypePasscodeChallenge_lower(challenge),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The person with this employee number (the mobile number only masked).
+     */
+open func person(vpd: String, employeeNumber: String)throws  -> PersonInfo  {
+    return try  FfiConverterTypePersonInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_person(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(employeeNumber),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Plays an enrolled component (saves progress, completes a course, passes or fails an
+     * eAssessment); when the completion rule is met the competence is recorded at once and is
+     * in `awarded`, and compliance turns Green.
+     */
+open func play(actor: Actor, vpd: String, employeeNumber: String, certification: String, course: String, result: PlayResult)throws  -> PlayOutcome  {
+    return try  FfiConverterTypePlayOutcome_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_play(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(employeeNumber),
+        FfiConverterString.lower(certification),
+        FfiConverterString.lower(course),
+        FfiConverterTypePlayResult_lower(result),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Records that a person holds a competence.
+     */
+open func recordCompetence(actor: Actor, vpd: String, employeeNumber: String, record: NewCompetenceRecord)throws  -> CompetenceRecord  {
+    return try  FfiConverterTypeCompetenceRecord_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_record_competence(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(employeeNumber),
+        FfiConverterTypeNewCompetenceRecord_lower(record),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Texts a code to `mobile` to register (or change) the user's number; from a smartcard
+     * session only. Verify it with `verify_passcode`.
+     */
+open func requestMobileCode(session: EsrSession, mobile: String)throws  -> PasscodeChallenge  {
+    return try  FfiConverterTypePasscodeChallenge_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_request_mobile_code(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(mobile),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * "Unlock account": e-mails a link that unlocks a locked account; otherwise as
+     * `request_username_reminder`.
+     */
+open func requestUnlockLink(vpd: String, email: String, dateOfBirth: CalendarDate)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_request_unlock_link(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(email),
+        FfiConverterTypeCalendarDate_lower(dateOfBirth),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Texts a code to the user's registered number to upgrade this internet session.
+     */
+open func requestUpgradeCode(session: EsrSession)throws  -> PasscodeChallenge  {
+    return try  FfiConverterTypePasscodeChallenge_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_request_upgrade_code(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * "Forgotten username": e-mails the username and a password-reset link if the details
+     * match. The answer (the sentence to show) is the same whether or not anything matched.
+     */
+open func requestUsernameReminder(vpd: String, email: String, dateOfBirth: CalendarDate)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_request_username_reminder(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(email),
+        FfiConverterTypeCalendarDate_lower(dateOfBirth),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * "Code not received": texts a new code for the same purpose; the old one is superseded.
+     */
+open func resendPasscode(session: EsrSession, challenge: PasscodeChallenge)throws  -> PasscodeChallenge  {
+    return try  FfiConverterTypePasscodeChallenge_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_resend_passcode(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterTypePasscodeChallenge_lower(challenge),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sets a new password with a reset link's token (once, within 4 hours); returns the
+     * username.
+     */
+open func resetPasswordWithLink(token: String, password: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_reset_password_with_link(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(token),
+        FfiConverterString.lower(password),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The session as it is now: access level, expiry, seconds left. Fails with
+     * `SessionExpired` once it is logged out or expired.
+     */
+open func sessionInfo(session: EsrSession)throws  -> SessionInfo  {
+    return try  FfiConverterTypeSessionInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_session_info(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sets a test service's clock to `instant`.
+     */
+open func setNow(instant: Date)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_set_now(
+            self.uniffiCloneHandle(),
+        FfiConverterTimestamp.lower(instant),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Sets a user's password (needs Reset accounts, or a system actor).
+     */
+open func setPassword(actor: Actor, username: String, password: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_set_password(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(username),
+        FfiConverterString.lower(password),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Requires a competence of a position, an organisation unit or a job.
+     */
+open func setRequirement(actor: Actor, vpd: String, competence: String, target: RequirementTarget, essential: Bool)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_set_requirement(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(competence),
+        FfiConverterTypeRequirementTarget_lower(target),
+        FfiConverterBool.lower(essential),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Subscribes a learner (themselves with My e-Learning, anyone else with Learning
+     * administration); the answer has the status for today.
+     */
+open func subscribe(actor: Actor, vpd: String, employeeNumber: String, certification: String)throws  -> Subscription  {
+    return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_subscribe(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(employeeNumber),
+        FfiConverterString.lower(certification),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A learner's subscriptions with their status today and the current cycle's enrolments.
+     */
+open func subscriptions(actor: Actor, vpd: String, employeeNumber: String)throws  -> [Subscription]  {
+    return try  FfiConverterSequenceTypeSubscription.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_subscriptions(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(employeeNumber),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Team Compliance: the manager's team and each member's compliance.
+     */
+open func teamCompliance(session: EsrSession, asOf: CalendarDate?)throws  -> TeamCompliance  {
+    return try  FfiConverterTypeTeamCompliance_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_team_compliance(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterOptionTypeCalendarDate.lower(asOf),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Today in the United Kingdom, by the service's clock.
+     */
+open func ukToday() -> CalendarDate  {
+    return try!  FfiConverterTypeCalendarDate_lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_uk_today(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Unlocks an account with an unlock link's token; returns the username.
+     */
+open func unlockWithLink(token: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_unlock_with_link(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(token),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Unsubscribes: the subscription is cancelled (competences already awarded stay).
+     */
+open func unsubscribe(actor: Actor, vpd: String, employeeNumber: String, certification: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_unsubscribe(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(employeeNumber),
+        FfiConverterString.lower(certification),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Verifies a code the user typed for `challenge`. On approval its purpose is carried out
+     * (the number registered, or the session upgraded). A code of the wrong shape fails with
+     * `InvalidInput` and costs no attempt.
+     */
+open func verifyPasscode(session: EsrSession, challenge: PasscodeChallenge, code: String)throws  -> VerifyResult  {
+    return try  FfiConverterTypeVerifyResult_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_verify_passcode(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterTypePasscodeChallenge_lower(challenge),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEsrService: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = EsrService
+
+    public static func lift(_ handle: UInt64) throws -> EsrService {
+        return EsrService(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: EsrService) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EsrService {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: EsrService, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEsrService_lift(_ handle: UInt64) throws -> EsrService {
+    return try FfiConverterTypeEsrService.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEsrService_lower(_ value: EsrService) -> UInt64 {
+    return FfiConverterTypeEsrService.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A logged-in session. It holds the session's identifier, which acts as the user, so it never
+ * prints it and never hands it out; pass the session back to the service's methods.
+ */
+public protocol EsrSessionProtocol: AnyObject, Sendable {
+    
+    /**
+     * The one-way reference the audit trail uses for this session (not a secret).
+     */
+    func auditRef()  -> String
+    
+    /**
+     * The user's username.
+     */
+    func username()  -> String
+    
+}
+/**
+ * A logged-in session. It holds the session's identifier, which acts as the user, so it never
+ * prints it and never hands it out; pass the session back to the service's methods.
+ */
+open class EsrSession: EsrSessionProtocol, @unchecked Sendable, CustomDebugStringConvertible, CustomStringConvertible {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_esr_ffi_fn_clone_esrsession(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_esr_ffi_fn_free_esrsession(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The one-way reference the audit trail uses for this session (not a secret).
+     */
+open func auditRef() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrsession_audit_ref(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The user's username.
+     */
+open func username() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrsession_username(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrsession_uniffi_trait_debug(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrsession_uniffi_trait_display(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEsrSession: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = EsrSession
+
+    public static func lift(_ handle: UInt64) throws -> EsrSession {
+        return EsrSession(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: EsrSession) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EsrSession {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: EsrSession, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEsrSession_lift(_ handle: UInt64) throws -> EsrSession {
+    return try FfiConverterTypeEsrSession.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEsrSession_lower(_ value: EsrSession) -> UInt64 {
+    return FfiConverterTypeEsrSession.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The built-in outbox: keeps every text and e-mail the service sends when the app gives it no
+ * gateway of its own. Tests and demonstrations read the code that was "texted" from it.
+ */
+public protocol OutboxProtocol: AnyObject, Sendable {
+    
+    /**
+     * Empties it.
+     */
+    func clear() 
+    
+    /**
+     * Makes every later send fail with `reason` (or succeed again, with `None`).
+     */
+    func failWith(reason: String?) 
+    
+    /**
+     * The code in the newest text to `mobile` (typed as people type it), or `None`. This is
+     * the one place a code comes back across the boundary: it stands for the user's phone.
+     */
+    func lastCodeTo(mobile: String) throws  -> String?
+    
+    /**
+     * The newest e-mail to `address`, or `None`: it stands for the user's mailbox.
+     */
+    func lastEmailTo(address: String) throws  -> EmailMessage?
+    
+    /**
+     * The newest text to `mobile`, or `None`.
+     */
+    func lastSmsTo(mobile: String) throws  -> SmsMessage?
+    
+    /**
+     * How many messages it holds.
+     */
+    func messageCount()  -> UInt64
+    
+}
+/**
+ * The built-in outbox: keeps every text and e-mail the service sends when the app gives it no
+ * gateway of its own. Tests and demonstrations read the code that was "texted" from it.
+ */
+open class Outbox: OutboxProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_esr_ffi_fn_clone_outbox(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_esr_ffi_fn_free_outbox(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Empties it.
+     */
+open func clear()  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_outbox_clear(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Makes every later send fail with `reason` (or succeed again, with `None`).
+     */
+open func failWith(reason: String?)  {try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_outbox_fail_with(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionString.lower(reason),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The code in the newest text to `mobile` (typed as people type it), or `None`. This is
+     * the one place a code comes back across the boundary: it stands for the user's phone.
+     */
+open func lastCodeTo(mobile: String)throws  -> String?  {
+    return try  FfiConverterOptionString.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_outbox_last_code_to(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(mobile),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The newest e-mail to `address`, or `None`: it stands for the user's mailbox.
+     */
+open func lastEmailTo(address: String)throws  -> EmailMessage?  {
+    return try  FfiConverterOptionTypeEmailMessage.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_outbox_last_email_to(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(address),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The newest text to `mobile`, or `None`.
+     */
+open func lastSmsTo(mobile: String)throws  -> SmsMessage?  {
+    return try  FfiConverterOptionTypeSmsMessage.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_outbox_last_sms_to(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(mobile),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * How many messages it holds.
+     */
+open func messageCount() -> UInt64  {
+    return try!  FfiConverterUInt64.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_outbox_message_count(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeOutbox: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Outbox
+
+    public static func lift(_ handle: UInt64) throws -> Outbox {
+        return Outbox(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Outbox) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Outbox {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Outbox, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutbox_lift(_ handle: UInt64) throws -> Outbox {
+    return try FfiConverterTypeOutbox.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeOutbox_lower(_ value: Outbox) -> UInt64 {
+    return FfiConverterTypeOutbox.lower(value)
+}
+
+
+
+
+
+
+/**
+ * The app's SMS gateway: hands a text to the network. Throw `EsrError.delivery` (any error)
+ * to refuse it; the code is then not stored and the user sees the delivery error.
+ */
+public protocol SmsGateway: AnyObject, Sendable {
+    
+    /**
+     * Sends one text.
+     */
+    func sendSms(message: SmsMessage) throws 
+    
+}
+/**
+ * The app's SMS gateway: hands a text to the network. Throw `EsrError.delivery` (any error)
+ * to refuse it; the code is then not stored and the user sees the delivery error.
+ */
+open class SmsGatewayImpl: SmsGateway, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_esr_ffi_fn_clone_smsgateway(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_esr_ffi_fn_free_smsgateway(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Sends one text.
+     */
+open func sendSms(message: SmsMessage)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_smsgateway_send_sms(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSmsMessage_lower(message),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfaceSmsGateway {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfaceSmsGateway = UniffiVTableCallbackInterfaceSmsGateway(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypeSmsGateway.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface SmsGateway: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypeSmsGateway.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface SmsGateway: handle missing in uniffiClone")
+            }
+        },
+        sendSms: { (
+            uniffiHandle: UInt64,
+            message: UInt64,
+            uniffiOutReturn: UnsafeMutableRawPointer,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> () in
+                guard let uniffiObj = try? FfiConverterTypeSmsGateway.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return try uniffiObj.sendSms(
+                     message: try FfiConverterTypeSmsMessage_lift(message)
+                )
+            }
+
+            
+            let writeReturn = { () }
+            uniffiTraitInterfaceCallWithError(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn,
+                lowerError: FfiConverterTypeEsrError_lower
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfaceSmsGateway> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfaceSmsGateway>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitSmsGateway() {
+    uniffi_esr_ffi_fn_init_callback_vtable_smsgateway(UniffiCallbackInterfaceSmsGateway.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSmsGateway: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<SmsGateway>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = SmsGateway
+
+    public static func lift(_ handle: UInt64) throws -> SmsGateway {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return SmsGatewayImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: SmsGateway) -> UInt64 {
+         if let rustImpl = value as? SmsGatewayImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SmsGateway {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SmsGateway, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSmsGateway_lift(_ handle: UInt64) throws -> SmsGateway {
+    return try FfiConverterTypeSmsGateway.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSmsGateway_lower(_ value: SmsGateway) -> UInt64 {
+    return FfiConverterTypeSmsGateway.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A text carrying a code, as handed to the app's [`SmsGateway`]. It prints with the number
+ * masked and the text redacted; the gateway reads the full number and text with the
+ * `expose_` methods, and must never log them.
+ */
+public protocol SmsMessageProtocol: AnyObject, Sendable {
+    
+    /**
+     * The text, code included. Only for the gateway: never log it.
+     */
+    func exposeText()  -> String
+    
+    /**
+     * The recipient in E.164 form (`+447700900374`). Only for the gateway: never log it.
+     */
+    func exposeToE164()  -> String
+    
+    /**
+     * The recipient, masked (`xxxxxxx374`).
+     */
+    func maskedTo()  -> String
+    
+    /**
+     * The trust sending it.
+     */
+    func vpd()  -> String
+    
+}
+/**
+ * A text carrying a code, as handed to the app's [`SmsGateway`]. It prints with the number
+ * masked and the text redacted; the gateway reads the full number and text with the
+ * `expose_` methods, and must never log them.
+ */
+open class SmsMessage: SmsMessageProtocol, @unchecked Sendable, CustomDebugStringConvertible, CustomStringConvertible {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_esr_ffi_fn_clone_smsmessage(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_esr_ffi_fn_free_smsmessage(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The text, code included. Only for the gateway: never log it.
+     */
+open func exposeText() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_smsmessage_expose_text(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The recipient in E.164 form (`+447700900374`). Only for the gateway: never log it.
+     */
+open func exposeToE164() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_smsmessage_expose_to_e164(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The recipient, masked (`xxxxxxx374`).
+     */
+open func maskedTo() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_smsmessage_masked_to(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The trust sending it.
+     */
+open func vpd() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_smsmessage_vpd(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_smsmessage_uniffi_trait_debug(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_smsmessage_uniffi_trait_display(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSmsMessage: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = SmsMessage
+
+    public static func lift(_ handle: UInt64) throws -> SmsMessage {
+        return SmsMessage(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: SmsMessage) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SmsMessage {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: SmsMessage, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSmsMessage_lift(_ handle: UInt64) throws -> SmsMessage {
+    return try FfiConverterTypeSmsMessage.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSmsMessage_lower(_ value: SmsMessage) -> UInt64 {
+    return FfiConverterTypeSmsMessage.lower(value)
+}
+
+
+
+
+/**
+ * Whether a session may use a function, and if not why.
+ */
+public struct AccessDecision: Equatable, Hashable {
+    /**
+     * The function, as ESR names it ("Team Compliance").
+     */
+    public var function: String
+    /**
+     * Whether the session may use it now.
+     */
+    public var allowed: Bool
+    /**
+     * Why not, when it may not.
+     */
+    public var reason: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The function, as ESR names it ("Team Compliance").
+         */function: String, 
+        /**
+         * Whether the session may use it now.
+         */allowed: Bool, 
+        /**
+         * Why not, when it may not.
+         */reason: String?) {
+        self.function = function
+        self.allowed = allowed
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AccessDecision: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAccessDecision: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AccessDecision {
+        return
+            try AccessDecision(
+                function: FfiConverterString.read(from: &buf), 
+                allowed: FfiConverterBool.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AccessDecision, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.function, into: &buf)
+        FfiConverterBool.write(value.allowed, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccessDecision_lift(_ buf: RustBuffer) throws -> AccessDecision {
+    return try FfiConverterTypeAccessDecision.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccessDecision_lower(_ value: AccessDecision) -> RustBuffer {
+    return FfiConverterTypeAccessDecision.lower(value)
+}
+
+
+/**
+ * One assignment's compliance.
+ */
+public struct AssignmentCompliance: Equatable, Hashable {
+    /**
+     * The assignment number.
+     */
+    public var assignment: String
+    /**
+     * Its title.
+     */
+    public var title: String
+    /**
+     * Its organisation unit.
+     */
+    public var orgUnit: String
+    /**
+     * The date the colours are for.
+     */
+    public var asOf: CalendarDate
+    /**
+     * Required rows first (by competence name), then the Blue ones.
+     */
+    public var rows: [ComplianceRow]
+    /**
+     * The counts of essential rows and the percentage.
+     */
+    public var counts: ComplianceCounts
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The assignment number.
+         */assignment: String, 
+        /**
+         * Its title.
+         */title: String, 
+        /**
+         * Its organisation unit.
+         */orgUnit: String, 
+        /**
+         * The date the colours are for.
+         */asOf: CalendarDate, 
+        /**
+         * Required rows first (by competence name), then the Blue ones.
+         */rows: [ComplianceRow], 
+        /**
+         * The counts of essential rows and the percentage.
+         */counts: ComplianceCounts) {
+        self.assignment = assignment
+        self.title = title
+        self.orgUnit = orgUnit
+        self.asOf = asOf
+        self.rows = rows
+        self.counts = counts
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AssignmentCompliance: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAssignmentCompliance: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AssignmentCompliance {
+        return
+            try AssignmentCompliance(
+                assignment: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                orgUnit: FfiConverterString.read(from: &buf), 
+                asOf: FfiConverterTypeCalendarDate.read(from: &buf), 
+                rows: FfiConverterSequenceTypeComplianceRow.read(from: &buf), 
+                counts: FfiConverterTypeComplianceCounts.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AssignmentCompliance, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.assignment, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.orgUnit, into: &buf)
+        FfiConverterTypeCalendarDate.write(value.asOf, into: &buf)
+        FfiConverterSequenceTypeComplianceRow.write(value.rows, into: &buf)
+        FfiConverterTypeComplianceCounts.write(value.counts, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignmentCompliance_lift(_ buf: RustBuffer) throws -> AssignmentCompliance {
+    return try FfiConverterTypeAssignmentCompliance.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignmentCompliance_lower(_ value: AssignmentCompliance) -> RustBuffer {
+    return FfiConverterTypeAssignmentCompliance.lower(value)
+}
+
+
+/**
+ * An assignment.
+ */
+public struct AssignmentInfo: Equatable, Hashable {
+    /**
+     * The assignment number.
+     */
+    public var number: String
+    /**
+     * The person's employee number.
+     */
+    public var employeeNumber: String
+    /**
+     * The job title.
+     */
+    public var title: String
+    /**
+     * The position.
+     */
+    public var position: String
+    /**
+     * The organisation unit.
+     */
+    public var orgUnit: String
+    /**
+     * The supervisor's assignment number, if any.
+     */
+    public var supervisor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The assignment number.
+         */number: String, 
+        /**
+         * The person's employee number.
+         */employeeNumber: String, 
+        /**
+         * The job title.
+         */title: String, 
+        /**
+         * The position.
+         */position: String, 
+        /**
+         * The organisation unit.
+         */orgUnit: String, 
+        /**
+         * The supervisor's assignment number, if any.
+         */supervisor: String?) {
+        self.number = number
+        self.employeeNumber = employeeNumber
+        self.title = title
+        self.position = position
+        self.orgUnit = orgUnit
+        self.supervisor = supervisor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AssignmentInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAssignmentInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AssignmentInfo {
+        return
+            try AssignmentInfo(
+                number: FfiConverterString.read(from: &buf), 
+                employeeNumber: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                position: FfiConverterString.read(from: &buf), 
+                orgUnit: FfiConverterString.read(from: &buf), 
+                supervisor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AssignmentInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.number, into: &buf)
+        FfiConverterString.write(value.employeeNumber, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.position, into: &buf)
+        FfiConverterString.write(value.orgUnit, into: &buf)
+        FfiConverterOptionString.write(value.supervisor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignmentInfo_lift(_ buf: RustBuffer) throws -> AssignmentInfo {
+    return try FfiConverterTypeAssignmentInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignmentInfo_lower(_ value: AssignmentInfo) -> RustBuffer {
+    return FfiConverterTypeAssignmentInfo.lower(value)
+}
+
+
+/**
+ * A calendar day in the United Kingdom (a date of birth, an expiry, "as of"): year, month
+ * (1–12) and day (1–31). In Swift, build one from `DateComponents`.
+ */
+public struct CalendarDate: Equatable, Hashable {
+    /**
+     * The year (2026).
+     */
+    public var year: Int32
+    /**
+     * The month, 1 for January.
+     */
+    public var month: UInt8
+    /**
+     * The day of the month, from 1.
+     */
+    public var day: UInt8
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The year (2026).
+         */year: Int32, 
+        /**
+         * The month, 1 for January.
+         */month: UInt8, 
+        /**
+         * The day of the month, from 1.
+         */day: UInt8) {
+        self.year = year
+        self.month = month
+        self.day = day
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CalendarDate: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCalendarDate: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CalendarDate {
+        return
+            try CalendarDate(
+                year: FfiConverterInt32.read(from: &buf), 
+                month: FfiConverterUInt8.read(from: &buf), 
+                day: FfiConverterUInt8.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CalendarDate, into buf: inout [UInt8]) {
+        FfiConverterInt32.write(value.year, into: &buf)
+        FfiConverterUInt8.write(value.month, into: &buf)
+        FfiConverterUInt8.write(value.day, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCalendarDate_lift(_ buf: RustBuffer) throws -> CalendarDate {
+    return try FfiConverterTypeCalendarDate.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCalendarDate_lower(_ value: CalendarDate) -> RustBuffer {
+    return FfiConverterTypeCalendarDate.lower(value)
+}
+
+
+/**
+ * A learning certification of a trust.
+ */
+public struct CertificationDefinition: Equatable, Hashable {
+    /**
+     * The name, unique within the trust.
+     */
+    public var name: String
+    /**
+     * The competence awarded on completion (active in the trust's catalogue).
+     */
+    public var competence: String
+    /**
+     * The level awarded, as ESR prints it (`None`: "Not Assessed").
+     */
+    public var level: String?
+    /**
+     * The award is valid for this many days.
+     */
+    public var validityDays: UInt32
+    /**
+     * It must be completed within this many days of subscribing.
+     */
+    public var completionWindowDays: UInt32
+    /**
+     * `None`: not renewable.
+     */
+    public var renewal: RenewalRule?
+    /**
+     * Whether it is mandatory learning.
+     */
+    public var mandatory: Bool
+    /**
+     * Its components, in the order shown.
+     */
+    public var components: [ComponentDefinition]
+    /**
+     * When it is complete.
+     */
+    public var completionRule: CompletionRule
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The name, unique within the trust.
+         */name: String, 
+        /**
+         * The competence awarded on completion (active in the trust's catalogue).
+         */competence: String, 
+        /**
+         * The level awarded, as ESR prints it (`None`: "Not Assessed").
+         */level: String?, 
+        /**
+         * The award is valid for this many days.
+         */validityDays: UInt32, 
+        /**
+         * It must be completed within this many days of subscribing.
+         */completionWindowDays: UInt32, 
+        /**
+         * `None`: not renewable.
+         */renewal: RenewalRule?, 
+        /**
+         * Whether it is mandatory learning.
+         */mandatory: Bool, 
+        /**
+         * Its components, in the order shown.
+         */components: [ComponentDefinition], 
+        /**
+         * When it is complete.
+         */completionRule: CompletionRule) {
+        self.name = name
+        self.competence = competence
+        self.level = level
+        self.validityDays = validityDays
+        self.completionWindowDays = completionWindowDays
+        self.renewal = renewal
+        self.mandatory = mandatory
+        self.components = components
+        self.completionRule = completionRule
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CertificationDefinition: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCertificationDefinition: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CertificationDefinition {
+        return
+            try CertificationDefinition(
+                name: FfiConverterString.read(from: &buf), 
+                competence: FfiConverterString.read(from: &buf), 
+                level: FfiConverterOptionString.read(from: &buf), 
+                validityDays: FfiConverterUInt32.read(from: &buf), 
+                completionWindowDays: FfiConverterUInt32.read(from: &buf), 
+                renewal: FfiConverterOptionTypeRenewalRule.read(from: &buf), 
+                mandatory: FfiConverterBool.read(from: &buf), 
+                components: FfiConverterSequenceTypeComponentDefinition.read(from: &buf), 
+                completionRule: FfiConverterTypeCompletionRule.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CertificationDefinition, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterString.write(value.competence, into: &buf)
+        FfiConverterOptionString.write(value.level, into: &buf)
+        FfiConverterUInt32.write(value.validityDays, into: &buf)
+        FfiConverterUInt32.write(value.completionWindowDays, into: &buf)
+        FfiConverterOptionTypeRenewalRule.write(value.renewal, into: &buf)
+        FfiConverterBool.write(value.mandatory, into: &buf)
+        FfiConverterSequenceTypeComponentDefinition.write(value.components, into: &buf)
+        FfiConverterTypeCompletionRule.write(value.completionRule, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificationDefinition_lift(_ buf: RustBuffer) throws -> CertificationDefinition {
+    return try FfiConverterTypeCertificationDefinition.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCertificationDefinition_lower(_ value: CertificationDefinition) -> RustBuffer {
+    return FfiConverterTypeCertificationDefinition.lower(value)
+}
+
+
+/**
+ * An entry of a trust's competence catalogue.
+ */
+public struct CompetenceDefinition: Equatable, Hashable {
+    /**
+     * The competence's full name.
+     */
+    public var name: String
+    /**
+     * Months until a record of it expires (`None`: never).
+     */
+    public var refresherMonths: UInt32?
+    /**
+     * Whether it can be recorded and required.
+     */
+    public var active: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The competence's full name.
+         */name: String, 
+        /**
+         * Months until a record of it expires (`None`: never).
+         */refresherMonths: UInt32?, 
+        /**
+         * Whether it can be recorded and required.
+         */active: Bool) {
+        self.name = name
+        self.refresherMonths = refresherMonths
+        self.active = active
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CompetenceDefinition: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCompetenceDefinition: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CompetenceDefinition {
+        return
+            try CompetenceDefinition(
+                name: FfiConverterString.read(from: &buf), 
+                refresherMonths: FfiConverterOptionUInt32.read(from: &buf), 
+                active: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CompetenceDefinition, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterOptionUInt32.write(value.refresherMonths, into: &buf)
+        FfiConverterBool.write(value.active, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompetenceDefinition_lift(_ buf: RustBuffer) throws -> CompetenceDefinition {
+    return try FfiConverterTypeCompetenceDefinition.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompetenceDefinition_lower(_ value: CompetenceDefinition) -> RustBuffer {
+    return FfiConverterTypeCompetenceDefinition.lower(value)
+}
+
+
+/**
+ * A competence record.
+ */
+public struct CompetenceRecord: Equatable, Hashable {
+    /**
+     * The person's employee number.
+     */
+    public var employeeNumber: String
+    /**
+     * The competence.
+     */
+    public var competence: String
+    /**
+     * When it was achieved.
+     */
+    public var achieved: CalendarDate
+    /**
+     * The last day it is valid (`None`: never expires).
+     */
+    public var expiry: CalendarDate?
+    /**
+     * The level, as ESR prints it.
+     */
+    public var level: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The person's employee number.
+         */employeeNumber: String, 
+        /**
+         * The competence.
+         */competence: String, 
+        /**
+         * When it was achieved.
+         */achieved: CalendarDate, 
+        /**
+         * The last day it is valid (`None`: never expires).
+         */expiry: CalendarDate?, 
+        /**
+         * The level, as ESR prints it.
+         */level: String) {
+        self.employeeNumber = employeeNumber
+        self.competence = competence
+        self.achieved = achieved
+        self.expiry = expiry
+        self.level = level
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CompetenceRecord: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCompetenceRecord: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CompetenceRecord {
+        return
+            try CompetenceRecord(
+                employeeNumber: FfiConverterString.read(from: &buf), 
+                competence: FfiConverterString.read(from: &buf), 
+                achieved: FfiConverterTypeCalendarDate.read(from: &buf), 
+                expiry: FfiConverterOptionTypeCalendarDate.read(from: &buf), 
+                level: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CompetenceRecord, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.employeeNumber, into: &buf)
+        FfiConverterString.write(value.competence, into: &buf)
+        FfiConverterTypeCalendarDate.write(value.achieved, into: &buf)
+        FfiConverterOptionTypeCalendarDate.write(value.expiry, into: &buf)
+        FfiConverterString.write(value.level, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompetenceRecord_lift(_ buf: RustBuffer) throws -> CompetenceRecord {
+    return try FfiConverterTypeCompetenceRecord.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompetenceRecord_lower(_ value: CompetenceRecord) -> RustBuffer {
+    return FfiConverterTypeCompetenceRecord.lower(value)
+}
+
+
+/**
+ * Counts of essential rows by colour, and the percentage compliant.
+ */
+public struct ComplianceCounts: Equatable, Hashable {
+    /**
+     * Essential rows.
+     */
+    public var essential: UInt32
+    /**
+     * Of which Green.
+     */
+    public var green: UInt32
+    /**
+     * Of which Amber.
+     */
+    public var amber: UInt32
+    /**
+     * Of which Red.
+     */
+    public var red: UInt32
+    /**
+     * Green and Amber as a percentage of essential rows (`None`: nothing is required).
+     */
+    public var percent: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Essential rows.
+         */essential: UInt32, 
+        /**
+         * Of which Green.
+         */green: UInt32, 
+        /**
+         * Of which Amber.
+         */amber: UInt32, 
+        /**
+         * Of which Red.
+         */red: UInt32, 
+        /**
+         * Green and Amber as a percentage of essential rows (`None`: nothing is required).
+         */percent: Double?) {
+        self.essential = essential
+        self.green = green
+        self.amber = amber
+        self.red = red
+        self.percent = percent
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ComplianceCounts: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComplianceCounts: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComplianceCounts {
+        return
+            try ComplianceCounts(
+                essential: FfiConverterUInt32.read(from: &buf), 
+                green: FfiConverterUInt32.read(from: &buf), 
+                amber: FfiConverterUInt32.read(from: &buf), 
+                red: FfiConverterUInt32.read(from: &buf), 
+                percent: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ComplianceCounts, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.essential, into: &buf)
+        FfiConverterUInt32.write(value.green, into: &buf)
+        FfiConverterUInt32.write(value.amber, into: &buf)
+        FfiConverterUInt32.write(value.red, into: &buf)
+        FfiConverterOptionDouble.write(value.percent, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComplianceCounts_lift(_ buf: RustBuffer) throws -> ComplianceCounts {
+    return try FfiConverterTypeComplianceCounts.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComplianceCounts_lower(_ value: ComplianceCounts) -> RustBuffer {
+    return FfiConverterTypeComplianceCounts.lower(value)
+}
+
+
+/**
+ * One competence row of My Compliance or Team Compliance.
+ */
+public struct ComplianceRow: Equatable, Hashable {
+    /**
+     * The competence.
+     */
+    public var competence: String
+    /**
+     * How the assignment needs it.
+     */
+    public var need: Need
+    /**
+     * Whether it is held.
+     */
+    public var held: Bool
+    /**
+     * The last day the record that counts is valid (`None`: not held, or never expires).
+     */
+    public var expiry: CalendarDate?
+    /**
+     * Whether the record that counts never expires.
+     */
+    public var neverExpires: Bool
+    /**
+     * The level of the record that counts.
+     */
+    public var level: String?
+    /**
+     * The competence actually held, when an equivalent one satisfies this row.
+     */
+    public var satisfiedBy: String?
+    /**
+     * Its colour; `None` for a desirable competence not held.
+     */
+    public var status: ComplianceStatus?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The competence.
+         */competence: String, 
+        /**
+         * How the assignment needs it.
+         */need: Need, 
+        /**
+         * Whether it is held.
+         */held: Bool, 
+        /**
+         * The last day the record that counts is valid (`None`: not held, or never expires).
+         */expiry: CalendarDate?, 
+        /**
+         * Whether the record that counts never expires.
+         */neverExpires: Bool, 
+        /**
+         * The level of the record that counts.
+         */level: String?, 
+        /**
+         * The competence actually held, when an equivalent one satisfies this row.
+         */satisfiedBy: String?, 
+        /**
+         * Its colour; `None` for a desirable competence not held.
+         */status: ComplianceStatus?) {
+        self.competence = competence
+        self.need = need
+        self.held = held
+        self.expiry = expiry
+        self.neverExpires = neverExpires
+        self.level = level
+        self.satisfiedBy = satisfiedBy
+        self.status = status
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ComplianceRow: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComplianceRow: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComplianceRow {
+        return
+            try ComplianceRow(
+                competence: FfiConverterString.read(from: &buf), 
+                need: FfiConverterTypeNeed.read(from: &buf), 
+                held: FfiConverterBool.read(from: &buf), 
+                expiry: FfiConverterOptionTypeCalendarDate.read(from: &buf), 
+                neverExpires: FfiConverterBool.read(from: &buf), 
+                level: FfiConverterOptionString.read(from: &buf), 
+                satisfiedBy: FfiConverterOptionString.read(from: &buf), 
+                status: FfiConverterOptionTypeComplianceStatus.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ComplianceRow, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.competence, into: &buf)
+        FfiConverterTypeNeed.write(value.need, into: &buf)
+        FfiConverterBool.write(value.held, into: &buf)
+        FfiConverterOptionTypeCalendarDate.write(value.expiry, into: &buf)
+        FfiConverterBool.write(value.neverExpires, into: &buf)
+        FfiConverterOptionString.write(value.level, into: &buf)
+        FfiConverterOptionString.write(value.satisfiedBy, into: &buf)
+        FfiConverterOptionTypeComplianceStatus.write(value.status, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComplianceRow_lift(_ buf: RustBuffer) throws -> ComplianceRow {
+    return try FfiConverterTypeComplianceRow.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComplianceRow_lower(_ value: ComplianceRow) -> RustBuffer {
+    return FfiConverterTypeComplianceRow.lower(value)
+}
+
+
+/**
+ * One component of a certification, with the classes a learner can choose from.
+ */
+public struct ComponentDefinition: Equatable, Hashable {
+    /**
+     * The course's name, unique within the certification.
+     */
+    public var course: String
+    /**
+     * Course or eAssessment.
+     */
+    public var kind: ComponentKind
+    /**
+     * The classes offered (`e-Learning`); at least one.
+     */
+    public var classes: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The course's name, unique within the certification.
+         */course: String, 
+        /**
+         * Course or eAssessment.
+         */kind: ComponentKind, 
+        /**
+         * The classes offered (`e-Learning`); at least one.
+         */classes: [String]) {
+        self.course = course
+        self.kind = kind
+        self.classes = classes
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ComponentDefinition: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComponentDefinition: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComponentDefinition {
+        return
+            try ComponentDefinition(
+                course: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeComponentKind.read(from: &buf), 
+                classes: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ComponentDefinition, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.course, into: &buf)
+        FfiConverterTypeComponentKind.write(value.kind, into: &buf)
+        FfiConverterSequenceString.write(value.classes, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComponentDefinition_lift(_ buf: RustBuffer) throws -> ComponentDefinition {
+    return try FfiConverterTypeComponentDefinition.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComponentDefinition_lower(_ value: ComponentDefinition) -> RustBuffer {
+    return FfiConverterTypeComponentDefinition.lower(value)
+}
+
+
+/**
+ * One enrolled component: a row of My e-Learning.
+ */
+public struct Enrolment: Equatable, Hashable {
+    /**
+     * The learner's employee number.
+     */
+    public var employeeNumber: String
+    /**
+     * The certification.
+     */
+    public var certification: String
+    /**
+     * The subscription's cycle it belongs to (from 1).
+     */
+    public var cycle: UInt32
+    /**
+     * The course.
+     */
+    public var course: String
+    /**
+     * Course or eAssessment.
+     */
+    public var kind: ComponentKind
+    /**
+     * The class chosen.
+     */
+    public var className: String
+    /**
+     * Whether it is mandatory learning.
+     */
+    public var mandatory: Bool
+    /**
+     * When enrolled.
+     */
+    public var enrolledAt: Date
+    /**
+     * When it was done, if it is.
+     */
+    public var completedOn: CalendarDate?
+    /**
+     * Performance status.
+     */
+    public var performance: Performance
+    /**
+     * Saved progress, in percent.
+     */
+    public var progress: UInt8
+    /**
+     * eAssessment attempts made to a result.
+     */
+    public var attempts: UInt32
+    /**
+     * The last eAssessment score, in percent.
+     */
+    public var score: UInt8?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The learner's employee number.
+         */employeeNumber: String, 
+        /**
+         * The certification.
+         */certification: String, 
+        /**
+         * The subscription's cycle it belongs to (from 1).
+         */cycle: UInt32, 
+        /**
+         * The course.
+         */course: String, 
+        /**
+         * Course or eAssessment.
+         */kind: ComponentKind, 
+        /**
+         * The class chosen.
+         */className: String, 
+        /**
+         * Whether it is mandatory learning.
+         */mandatory: Bool, 
+        /**
+         * When enrolled.
+         */enrolledAt: Date, 
+        /**
+         * When it was done, if it is.
+         */completedOn: CalendarDate?, 
+        /**
+         * Performance status.
+         */performance: Performance, 
+        /**
+         * Saved progress, in percent.
+         */progress: UInt8, 
+        /**
+         * eAssessment attempts made to a result.
+         */attempts: UInt32, 
+        /**
+         * The last eAssessment score, in percent.
+         */score: UInt8?) {
+        self.employeeNumber = employeeNumber
+        self.certification = certification
+        self.cycle = cycle
+        self.course = course
+        self.kind = kind
+        self.className = className
+        self.mandatory = mandatory
+        self.enrolledAt = enrolledAt
+        self.completedOn = completedOn
+        self.performance = performance
+        self.progress = progress
+        self.attempts = attempts
+        self.score = score
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Enrolment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrolment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Enrolment {
+        return
+            try Enrolment(
+                employeeNumber: FfiConverterString.read(from: &buf), 
+                certification: FfiConverterString.read(from: &buf), 
+                cycle: FfiConverterUInt32.read(from: &buf), 
+                course: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterTypeComponentKind.read(from: &buf), 
+                className: FfiConverterString.read(from: &buf), 
+                mandatory: FfiConverterBool.read(from: &buf), 
+                enrolledAt: FfiConverterTimestamp.read(from: &buf), 
+                completedOn: FfiConverterOptionTypeCalendarDate.read(from: &buf), 
+                performance: FfiConverterTypePerformance.read(from: &buf), 
+                progress: FfiConverterUInt8.read(from: &buf), 
+                attempts: FfiConverterUInt32.read(from: &buf), 
+                score: FfiConverterOptionUInt8.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Enrolment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.employeeNumber, into: &buf)
+        FfiConverterString.write(value.certification, into: &buf)
+        FfiConverterUInt32.write(value.cycle, into: &buf)
+        FfiConverterString.write(value.course, into: &buf)
+        FfiConverterTypeComponentKind.write(value.kind, into: &buf)
+        FfiConverterString.write(value.className, into: &buf)
+        FfiConverterBool.write(value.mandatory, into: &buf)
+        FfiConverterTimestamp.write(value.enrolledAt, into: &buf)
+        FfiConverterOptionTypeCalendarDate.write(value.completedOn, into: &buf)
+        FfiConverterTypePerformance.write(value.performance, into: &buf)
+        FfiConverterUInt8.write(value.progress, into: &buf)
+        FfiConverterUInt32.write(value.attempts, into: &buf)
+        FfiConverterOptionUInt8.write(value.score, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolment_lift(_ buf: RustBuffer) throws -> Enrolment {
+    return try FfiConverterTypeEnrolment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolment_lower(_ value: Enrolment) -> RustBuffer {
+    return FfiConverterTypeEnrolment.lower(value)
+}
+
+
+/**
+ * An assignment to add.
+ */
+public struct NewAssignment: Equatable, Hashable {
+    /**
+     * The assignment number, unique in the trust.
+     */
+    public var number: String
+    /**
+     * The person's employee number.
+     */
+    public var employeeNumber: String
+    /**
+     * The job title.
+     */
+    public var title: String
+    /**
+     * The position (`297|Staff Nurse|Ward 5|`).
+     */
+    public var position: String
+    /**
+     * The organisation unit.
+     */
+    public var orgUnit: String
+    /**
+     * The supervisor's assignment number, if any.
+     */
+    public var supervisor: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The assignment number, unique in the trust.
+         */number: String, 
+        /**
+         * The person's employee number.
+         */employeeNumber: String, 
+        /**
+         * The job title.
+         */title: String, 
+        /**
+         * The position (`297|Staff Nurse|Ward 5|`).
+         */position: String, 
+        /**
+         * The organisation unit.
+         */orgUnit: String, 
+        /**
+         * The supervisor's assignment number, if any.
+         */supervisor: String?) {
+        self.number = number
+        self.employeeNumber = employeeNumber
+        self.title = title
+        self.position = position
+        self.orgUnit = orgUnit
+        self.supervisor = supervisor
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewAssignment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewAssignment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewAssignment {
+        return
+            try NewAssignment(
+                number: FfiConverterString.read(from: &buf), 
+                employeeNumber: FfiConverterString.read(from: &buf), 
+                title: FfiConverterString.read(from: &buf), 
+                position: FfiConverterString.read(from: &buf), 
+                orgUnit: FfiConverterString.read(from: &buf), 
+                supervisor: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewAssignment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.number, into: &buf)
+        FfiConverterString.write(value.employeeNumber, into: &buf)
+        FfiConverterString.write(value.title, into: &buf)
+        FfiConverterString.write(value.position, into: &buf)
+        FfiConverterString.write(value.orgUnit, into: &buf)
+        FfiConverterOptionString.write(value.supervisor, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewAssignment_lift(_ buf: RustBuffer) throws -> NewAssignment {
+    return try FfiConverterTypeNewAssignment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewAssignment_lower(_ value: NewAssignment) -> RustBuffer {
+    return FfiConverterTypeNewAssignment.lower(value)
+}
+
+
+/**
+ * A competence a person holds, to record.
+ */
+public struct NewCompetenceRecord: Equatable, Hashable {
+    /**
+     * The competence (`NHS|CSTF|Fire Safety - 1 Year|`).
+     */
+    public var competence: String
+    /**
+     * When it was achieved.
+     */
+    public var achieved: CalendarDate
+    /**
+     * When it expires.
+     */
+    public var expiry: RecordExpiry
+    /**
+     * The level, as ESR prints it (`None`: "Not Assessed").
+     */
+    public var level: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The competence (`NHS|CSTF|Fire Safety - 1 Year|`).
+         */competence: String, 
+        /**
+         * When it was achieved.
+         */achieved: CalendarDate, 
+        /**
+         * When it expires.
+         */expiry: RecordExpiry, 
+        /**
+         * The level, as ESR prints it (`None`: "Not Assessed").
+         */level: String?) {
+        self.competence = competence
+        self.achieved = achieved
+        self.expiry = expiry
+        self.level = level
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewCompetenceRecord: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewCompetenceRecord: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewCompetenceRecord {
+        return
+            try NewCompetenceRecord(
+                competence: FfiConverterString.read(from: &buf), 
+                achieved: FfiConverterTypeCalendarDate.read(from: &buf), 
+                expiry: FfiConverterTypeRecordExpiry.read(from: &buf), 
+                level: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewCompetenceRecord, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.competence, into: &buf)
+        FfiConverterTypeCalendarDate.write(value.achieved, into: &buf)
+        FfiConverterTypeRecordExpiry.write(value.expiry, into: &buf)
+        FfiConverterOptionString.write(value.level, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewCompetenceRecord_lift(_ buf: RustBuffer) throws -> NewCompetenceRecord {
+    return try FfiConverterTypeNewCompetenceRecord.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewCompetenceRecord_lower(_ value: NewCompetenceRecord) -> RustBuffer {
+    return FfiConverterTypeNewCompetenceRecord.lower(value)
+}
+
+
+/**
+ * A person to add, with their account.
+ */
+public struct NewPerson: Equatable, Hashable {
+    /**
+     * The employee number, unique in the trust.
+     */
+    public var employeeNumber: String
+    /**
+     * Given name.
+     */
+    public var givenName: String
+    /**
+     * Family name.
+     */
+    public var familyName: String
+    /**
+     * Date of birth (account recovery asks for it).
+     */
+    public var dateOfBirth: CalendarDate
+    /**
+     * The recruitment e-mail address recovery e-mails go to.
+     */
+    public var recruitmentEmail: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The employee number, unique in the trust.
+         */employeeNumber: String, 
+        /**
+         * Given name.
+         */givenName: String, 
+        /**
+         * Family name.
+         */familyName: String, 
+        /**
+         * Date of birth (account recovery asks for it).
+         */dateOfBirth: CalendarDate, 
+        /**
+         * The recruitment e-mail address recovery e-mails go to.
+         */recruitmentEmail: String) {
+        self.employeeNumber = employeeNumber
+        self.givenName = givenName
+        self.familyName = familyName
+        self.dateOfBirth = dateOfBirth
+        self.recruitmentEmail = recruitmentEmail
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewPerson: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewPerson: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewPerson {
+        return
+            try NewPerson(
+                employeeNumber: FfiConverterString.read(from: &buf), 
+                givenName: FfiConverterString.read(from: &buf), 
+                familyName: FfiConverterString.read(from: &buf), 
+                dateOfBirth: FfiConverterTypeCalendarDate.read(from: &buf), 
+                recruitmentEmail: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewPerson, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.employeeNumber, into: &buf)
+        FfiConverterString.write(value.givenName, into: &buf)
+        FfiConverterString.write(value.familyName, into: &buf)
+        FfiConverterTypeCalendarDate.write(value.dateOfBirth, into: &buf)
+        FfiConverterString.write(value.recruitmentEmail, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewPerson_lift(_ buf: RustBuffer) throws -> NewPerson {
+    return try FfiConverterTypeNewPerson.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewPerson_lower(_ value: NewPerson) -> RustBuffer {
+    return FfiConverterTypeNewPerson.lower(value)
+}
+
+
+/**
+ * A code that was texted, as the app shows it: never the code or the full number. Give it back
+ * to verify, resend or check the code.
+ */
+public struct PasscodeChallenge: Equatable, Hashable {
+    /**
+     * The challenge's identifier (not a secret: it is useless without the code).
+     */
+    public var id: String
+    /**
+     * What the code is for.
+     */
+    public var purpose: Purpose
+    /**
+     * The masked number it went to: `xxxxxxx374`.
+     */
+    public var maskedDestination: String
+    /**
+     * When it was sent.
+     */
+    public var issuedAt: Date
+    /**
+     * When it stops working (10 minutes after it was sent).
+     */
+    public var expiresAt: Date
+    /**
+     * Whole seconds left before it expires, by the service's clock (0 once expired).
+     */
+    public var secondsLeft: UInt64
+    /**
+     * Its state when this record was made.
+     */
+    public var status: ChallengeStatus
+    /**
+     * Wrong guesses left before it dies.
+     */
+    public var attemptsLeft: UInt32
+    /**
+     * The sentence to show: "We have sent a code to your mobile number ending: xxxxxxx374".
+     */
+    public var message: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The challenge's identifier (not a secret: it is useless without the code).
+         */id: String, 
+        /**
+         * What the code is for.
+         */purpose: Purpose, 
+        /**
+         * The masked number it went to: `xxxxxxx374`.
+         */maskedDestination: String, 
+        /**
+         * When it was sent.
+         */issuedAt: Date, 
+        /**
+         * When it stops working (10 minutes after it was sent).
+         */expiresAt: Date, 
+        /**
+         * Whole seconds left before it expires, by the service's clock (0 once expired).
+         */secondsLeft: UInt64, 
+        /**
+         * Its state when this record was made.
+         */status: ChallengeStatus, 
+        /**
+         * Wrong guesses left before it dies.
+         */attemptsLeft: UInt32, 
+        /**
+         * The sentence to show: "We have sent a code to your mobile number ending: xxxxxxx374".
+         */message: String) {
+        self.id = id
+        self.purpose = purpose
+        self.maskedDestination = maskedDestination
+        self.issuedAt = issuedAt
+        self.expiresAt = expiresAt
+        self.secondsLeft = secondsLeft
+        self.status = status
+        self.attemptsLeft = attemptsLeft
+        self.message = message
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PasscodeChallenge: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePasscodeChallenge: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PasscodeChallenge {
+        return
+            try PasscodeChallenge(
+                id: FfiConverterString.read(from: &buf), 
+                purpose: FfiConverterTypePurpose.read(from: &buf), 
+                maskedDestination: FfiConverterString.read(from: &buf), 
+                issuedAt: FfiConverterTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
+                secondsLeft: FfiConverterUInt64.read(from: &buf), 
+                status: FfiConverterTypeChallengeStatus.read(from: &buf), 
+                attemptsLeft: FfiConverterUInt32.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PasscodeChallenge, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterTypePurpose.write(value.purpose, into: &buf)
+        FfiConverterString.write(value.maskedDestination, into: &buf)
+        FfiConverterTimestamp.write(value.issuedAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterUInt64.write(value.secondsLeft, into: &buf)
+        FfiConverterTypeChallengeStatus.write(value.status, into: &buf)
+        FfiConverterUInt32.write(value.attemptsLeft, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasscodeChallenge_lift(_ buf: RustBuffer) throws -> PasscodeChallenge {
+    return try FfiConverterTypePasscodeChallenge.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePasscodeChallenge_lower(_ value: PasscodeChallenge) -> RustBuffer {
+    return FfiConverterTypePasscodeChallenge.lower(value)
+}
+
+
+/**
+ * My Compliance: a person's compliance over their assignments.
+ */
+public struct PersonCompliance: Equatable, Hashable {
+    /**
+     * The person's employee number.
+     */
+    public var employeeNumber: String
+    /**
+     * The date the colours are for.
+     */
+    public var asOf: CalendarDate
+    /**
+     * Each assignment, by number.
+     */
+    public var assignments: [AssignmentCompliance]
+    /**
+     * Every assignment's essential rows together.
+     */
+    public var summary: ComplianceCounts
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The person's employee number.
+         */employeeNumber: String, 
+        /**
+         * The date the colours are for.
+         */asOf: CalendarDate, 
+        /**
+         * Each assignment, by number.
+         */assignments: [AssignmentCompliance], 
+        /**
+         * Every assignment's essential rows together.
+         */summary: ComplianceCounts) {
+        self.employeeNumber = employeeNumber
+        self.asOf = asOf
+        self.assignments = assignments
+        self.summary = summary
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PersonCompliance: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePersonCompliance: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PersonCompliance {
+        return
+            try PersonCompliance(
+                employeeNumber: FfiConverterString.read(from: &buf), 
+                asOf: FfiConverterTypeCalendarDate.read(from: &buf), 
+                assignments: FfiConverterSequenceTypeAssignmentCompliance.read(from: &buf), 
+                summary: FfiConverterTypeComplianceCounts.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PersonCompliance, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.employeeNumber, into: &buf)
+        FfiConverterTypeCalendarDate.write(value.asOf, into: &buf)
+        FfiConverterSequenceTypeAssignmentCompliance.write(value.assignments, into: &buf)
+        FfiConverterTypeComplianceCounts.write(value.summary, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePersonCompliance_lift(_ buf: RustBuffer) throws -> PersonCompliance {
+    return try FfiConverterTypePersonCompliance.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePersonCompliance_lower(_ value: PersonCompliance) -> RustBuffer {
+    return FfiConverterTypePersonCompliance.lower(value)
+}
+
+
+/**
+ * A person as the app shows them. The mobile number only ever appears masked.
+ */
+public struct PersonInfo: Equatable, Hashable {
+    /**
+     * The trust's VPD code.
+     */
+    public var vpd: String
+    /**
+     * The employee number.
+     */
+    public var employeeNumber: String
+    /**
+     * The username ESR made for the person (`297ECONROY01`).
+     */
+    public var username: String
+    /**
+     * Given name.
+     */
+    public var givenName: String
+    /**
+     * Family name.
+     */
+    public var familyName: String
+    /**
+     * The registered mobile number, masked (`xxxxxxx374`), if one is registered.
+     */
+    public var maskedMobile: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The trust's VPD code.
+         */vpd: String, 
+        /**
+         * The employee number.
+         */employeeNumber: String, 
+        /**
+         * The username ESR made for the person (`297ECONROY01`).
+         */username: String, 
+        /**
+         * Given name.
+         */givenName: String, 
+        /**
+         * Family name.
+         */familyName: String, 
+        /**
+         * The registered mobile number, masked (`xxxxxxx374`), if one is registered.
+         */maskedMobile: String?) {
+        self.vpd = vpd
+        self.employeeNumber = employeeNumber
+        self.username = username
+        self.givenName = givenName
+        self.familyName = familyName
+        self.maskedMobile = maskedMobile
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PersonInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePersonInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PersonInfo {
+        return
+            try PersonInfo(
+                vpd: FfiConverterString.read(from: &buf), 
+                employeeNumber: FfiConverterString.read(from: &buf), 
+                username: FfiConverterString.read(from: &buf), 
+                givenName: FfiConverterString.read(from: &buf), 
+                familyName: FfiConverterString.read(from: &buf), 
+                maskedMobile: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PersonInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.vpd, into: &buf)
+        FfiConverterString.write(value.employeeNumber, into: &buf)
+        FfiConverterString.write(value.username, into: &buf)
+        FfiConverterString.write(value.givenName, into: &buf)
+        FfiConverterString.write(value.familyName, into: &buf)
+        FfiConverterOptionString.write(value.maskedMobile, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePersonInfo_lift(_ buf: RustBuffer) throws -> PersonInfo {
+    return try FfiConverterTypePersonInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePersonInfo_lower(_ value: PersonInfo) -> RustBuffer {
+    return FfiConverterTypePersonInfo.lower(value)
+}
+
+
+/**
+ * What playing a component did.
+ */
+public struct PlayOutcome: Equatable, Hashable {
+    /**
+     * The enrolment after the result.
+     */
+    public var enrolment: Enrolment
+    /**
+     * The competence record awarded when this result completed the certification.
+     */
+    public var awarded: CompetenceRecord?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The enrolment after the result.
+         */enrolment: Enrolment, 
+        /**
+         * The competence record awarded when this result completed the certification.
+         */awarded: CompetenceRecord?) {
+        self.enrolment = enrolment
+        self.awarded = awarded
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PlayOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlayOutcome: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlayOutcome {
+        return
+            try PlayOutcome(
+                enrolment: FfiConverterTypeEnrolment.read(from: &buf), 
+                awarded: FfiConverterOptionTypeCompetenceRecord.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PlayOutcome, into buf: inout [UInt8]) {
+        FfiConverterTypeEnrolment.write(value.enrolment, into: &buf)
+        FfiConverterOptionTypeCompetenceRecord.write(value.awarded, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlayOutcome_lift(_ buf: RustBuffer) throws -> PlayOutcome {
+    return try FfiConverterTypePlayOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlayOutcome_lower(_ value: PlayOutcome) -> RustBuffer {
+    return FfiConverterTypePlayOutcome.lower(value)
+}
+
+
+/**
+ * How a renewable certification is renewed.
+ */
+public struct RenewalRule: Equatable, Hashable {
+    /**
+     * The renewal window opens this many days before expiry.
+     */
+    public var windowDays: UInt32
+    /**
+     * Where the renewed expiry is counted from.
+     */
+    public var base: ExpiryBase
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The renewal window opens this many days before expiry.
+         */windowDays: UInt32, 
+        /**
+         * Where the renewed expiry is counted from.
+         */base: ExpiryBase) {
+        self.windowDays = windowDays
+        self.base = base
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RenewalRule: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRenewalRule: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RenewalRule {
+        return
+            try RenewalRule(
+                windowDays: FfiConverterUInt32.read(from: &buf), 
+                base: FfiConverterTypeExpiryBase.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RenewalRule, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.windowDays, into: &buf)
+        FfiConverterTypeExpiryBase.write(value.base, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRenewalRule_lift(_ buf: RustBuffer) throws -> RenewalRule {
+    return try FfiConverterTypeRenewalRule.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRenewalRule_lower(_ value: RenewalRule) -> RustBuffer {
+    return FfiConverterTypeRenewalRule.lower(value)
+}
+
+
+/**
+ * A live session as the app shows it.
+ */
+public struct SessionInfo: Equatable, Hashable {
+    /**
+     * The user's username.
+     */
+    public var username: String
+    /**
+     * The trust's VPD code.
+     */
+    public var vpd: String
+    /**
+     * How the user reached ESR.
+     */
+    public var channel: Channel
+    /**
+     * What the session may reach.
+     */
+    public var accessLevel: AccessLevel
+    /**
+     * When the user logged in.
+     */
+    public var startedAt: Date
+    /**
+     * When the session stops working.
+     */
+    public var expiresAt: Date
+    /**
+     * When it was upgraded, if it was.
+     */
+    public var upgradedAt: Date?
+    /**
+     * Whole seconds until it expires, by the service's clock.
+     */
+    public var secondsLeft: UInt64
+    /**
+     * The one-way reference the audit trail uses for this session (not a secret).
+     */
+    public var auditRef: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The user's username.
+         */username: String, 
+        /**
+         * The trust's VPD code.
+         */vpd: String, 
+        /**
+         * How the user reached ESR.
+         */channel: Channel, 
+        /**
+         * What the session may reach.
+         */accessLevel: AccessLevel, 
+        /**
+         * When the user logged in.
+         */startedAt: Date, 
+        /**
+         * When the session stops working.
+         */expiresAt: Date, 
+        /**
+         * When it was upgraded, if it was.
+         */upgradedAt: Date?, 
+        /**
+         * Whole seconds until it expires, by the service's clock.
+         */secondsLeft: UInt64, 
+        /**
+         * The one-way reference the audit trail uses for this session (not a secret).
+         */auditRef: String) {
+        self.username = username
+        self.vpd = vpd
+        self.channel = channel
+        self.accessLevel = accessLevel
+        self.startedAt = startedAt
+        self.expiresAt = expiresAt
+        self.upgradedAt = upgradedAt
+        self.secondsLeft = secondsLeft
+        self.auditRef = auditRef
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SessionInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSessionInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SessionInfo {
+        return
+            try SessionInfo(
+                username: FfiConverterString.read(from: &buf), 
+                vpd: FfiConverterString.read(from: &buf), 
+                channel: FfiConverterTypeChannel.read(from: &buf), 
+                accessLevel: FfiConverterTypeAccessLevel.read(from: &buf), 
+                startedAt: FfiConverterTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
+                upgradedAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                secondsLeft: FfiConverterUInt64.read(from: &buf), 
+                auditRef: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SessionInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.username, into: &buf)
+        FfiConverterString.write(value.vpd, into: &buf)
+        FfiConverterTypeChannel.write(value.channel, into: &buf)
+        FfiConverterTypeAccessLevel.write(value.accessLevel, into: &buf)
+        FfiConverterTimestamp.write(value.startedAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterOptionTimestamp.write(value.upgradedAt, into: &buf)
+        FfiConverterUInt64.write(value.secondsLeft, into: &buf)
+        FfiConverterString.write(value.auditRef, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionInfo_lift(_ buf: RustBuffer) throws -> SessionInfo {
+    return try FfiConverterTypeSessionInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionInfo_lower(_ value: SessionInfo) -> RustBuffer {
+    return FfiConverterTypeSessionInfo.lower(value)
+}
+
+
+/**
+ * A learner's subscription to a certification.
+ */
+public struct Subscription: Equatable, Hashable {
+    /**
+     * The learner's employee number.
+     */
+    public var employeeNumber: String
+    /**
+     * The certification.
+     */
+    public var certification: String
+    /**
+     * When (last) subscribed.
+     */
+    public var subscribedOn: CalendarDate
+    /**
+     * The current cycle, from 1.
+     */
+    public var cycle: UInt32
+    /**
+     * The current path is due by this date.
+     */
+    public var due: CalendarDate
+    /**
+     * Its status today (by the service's clock).
+     */
+    public var status: SubscriptionStatus
+    /**
+     * The current cycle's enrolments, in the certification's component order.
+     */
+    public var enrolments: [Enrolment]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The learner's employee number.
+         */employeeNumber: String, 
+        /**
+         * The certification.
+         */certification: String, 
+        /**
+         * When (last) subscribed.
+         */subscribedOn: CalendarDate, 
+        /**
+         * The current cycle, from 1.
+         */cycle: UInt32, 
+        /**
+         * The current path is due by this date.
+         */due: CalendarDate, 
+        /**
+         * Its status today (by the service's clock).
+         */status: SubscriptionStatus, 
+        /**
+         * The current cycle's enrolments, in the certification's component order.
+         */enrolments: [Enrolment]) {
+        self.employeeNumber = employeeNumber
+        self.certification = certification
+        self.subscribedOn = subscribedOn
+        self.cycle = cycle
+        self.due = due
+        self.status = status
+        self.enrolments = enrolments
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Subscription: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSubscription: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Subscription {
+        return
+            try Subscription(
+                employeeNumber: FfiConverterString.read(from: &buf), 
+                certification: FfiConverterString.read(from: &buf), 
+                subscribedOn: FfiConverterTypeCalendarDate.read(from: &buf), 
+                cycle: FfiConverterUInt32.read(from: &buf), 
+                due: FfiConverterTypeCalendarDate.read(from: &buf), 
+                status: FfiConverterTypeSubscriptionStatus.read(from: &buf), 
+                enrolments: FfiConverterSequenceTypeEnrolment.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Subscription, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.employeeNumber, into: &buf)
+        FfiConverterString.write(value.certification, into: &buf)
+        FfiConverterTypeCalendarDate.write(value.subscribedOn, into: &buf)
+        FfiConverterUInt32.write(value.cycle, into: &buf)
+        FfiConverterTypeCalendarDate.write(value.due, into: &buf)
+        FfiConverterTypeSubscriptionStatus.write(value.status, into: &buf)
+        FfiConverterSequenceTypeEnrolment.write(value.enrolments, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSubscription_lift(_ buf: RustBuffer) throws -> Subscription {
+    return try FfiConverterTypeSubscription.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSubscription_lower(_ value: Subscription) -> RustBuffer {
+    return FfiConverterTypeSubscription.lower(value)
+}
+
+
+/**
+ * The Team Compliance portlet: a manager's team and each member's compliance.
+ */
+public struct TeamCompliance: Equatable, Hashable {
+    /**
+     * The date the colours are for.
+     */
+    public var asOf: CalendarDate
+    /**
+     * The members, nearest first, then by name.
+     */
+    public var members: [TeamComplianceMember]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The date the colours are for.
+         */asOf: CalendarDate, 
+        /**
+         * The members, nearest first, then by name.
+         */members: [TeamComplianceMember]) {
+        self.asOf = asOf
+        self.members = members
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TeamCompliance: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTeamCompliance: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TeamCompliance {
+        return
+            try TeamCompliance(
+                asOf: FfiConverterTypeCalendarDate.read(from: &buf), 
+                members: FfiConverterSequenceTypeTeamComplianceMember.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TeamCompliance, into buf: inout [UInt8]) {
+        FfiConverterTypeCalendarDate.write(value.asOf, into: &buf)
+        FfiConverterSequenceTypeTeamComplianceMember.write(value.members, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTeamCompliance_lift(_ buf: RustBuffer) throws -> TeamCompliance {
+    return try FfiConverterTypeTeamCompliance.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTeamCompliance_lower(_ value: TeamCompliance) -> RustBuffer {
+    return FfiConverterTypeTeamCompliance.lower(value)
+}
+
+
+/**
+ * One member of Team Compliance.
+ */
+public struct TeamComplianceMember: Equatable, Hashable {
+    /**
+     * The member's given name.
+     */
+    public var givenName: String
+    /**
+     * The member's family name.
+     */
+    public var familyName: String
+    /**
+     * The member's employee number.
+     */
+    public var employeeNumber: String
+    /**
+     * 1 for a direct report, 2 for a report's report, and so on.
+     */
+    public var depth: UInt32
+    /**
+     * The compliance of the member's assignment in the manager's line.
+     */
+    public var compliance: AssignmentCompliance
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The member's given name.
+         */givenName: String, 
+        /**
+         * The member's family name.
+         */familyName: String, 
+        /**
+         * The member's employee number.
+         */employeeNumber: String, 
+        /**
+         * 1 for a direct report, 2 for a report's report, and so on.
+         */depth: UInt32, 
+        /**
+         * The compliance of the member's assignment in the manager's line.
+         */compliance: AssignmentCompliance) {
+        self.givenName = givenName
+        self.familyName = familyName
+        self.employeeNumber = employeeNumber
+        self.depth = depth
+        self.compliance = compliance
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TeamComplianceMember: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTeamComplianceMember: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TeamComplianceMember {
+        return
+            try TeamComplianceMember(
+                givenName: FfiConverterString.read(from: &buf), 
+                familyName: FfiConverterString.read(from: &buf), 
+                employeeNumber: FfiConverterString.read(from: &buf), 
+                depth: FfiConverterUInt32.read(from: &buf), 
+                compliance: FfiConverterTypeAssignmentCompliance.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TeamComplianceMember, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.givenName, into: &buf)
+        FfiConverterString.write(value.familyName, into: &buf)
+        FfiConverterString.write(value.employeeNumber, into: &buf)
+        FfiConverterUInt32.write(value.depth, into: &buf)
+        FfiConverterTypeAssignmentCompliance.write(value.compliance, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTeamComplianceMember_lift(_ buf: RustBuffer) throws -> TeamComplianceMember {
+    return try FfiConverterTypeTeamComplianceMember.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTeamComplianceMember_lower(_ value: TeamComplianceMember) -> RustBuffer {
+    return FfiConverterTypeTeamComplianceMember.lower(value)
+}
+
+
+/**
+ * A trust's access settings when it is created.
+ */
+public struct TrustOptions: Equatable, Hashable {
+    /**
+     * Automatic Internet Access: every employee may use ESS over the internet.
+     */
+    public var automaticInternetAccess: Bool
+    /**
+     * Upgrade Access: Manager functions over the internet after a second factor.
+     */
+    public var upgradeManager: Bool
+    /**
+     * Upgrade Access: Professional functions over the internet after a second factor.
+     */
+    public var upgradeProfessional: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Automatic Internet Access: every employee may use ESS over the internet.
+         */automaticInternetAccess: Bool, 
+        /**
+         * Upgrade Access: Manager functions over the internet after a second factor.
+         */upgradeManager: Bool, 
+        /**
+         * Upgrade Access: Professional functions over the internet after a second factor.
+         */upgradeProfessional: Bool) {
+        self.automaticInternetAccess = automaticInternetAccess
+        self.upgradeManager = upgradeManager
+        self.upgradeProfessional = upgradeProfessional
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension TrustOptions: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTrustOptions: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TrustOptions {
+        return
+            try TrustOptions(
+                automaticInternetAccess: FfiConverterBool.read(from: &buf), 
+                upgradeManager: FfiConverterBool.read(from: &buf), 
+                upgradeProfessional: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: TrustOptions, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.automaticInternetAccess, into: &buf)
+        FfiConverterBool.write(value.upgradeManager, into: &buf)
+        FfiConverterBool.write(value.upgradeProfessional, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrustOptions_lift(_ buf: RustBuffer) throws -> TrustOptions {
+    return try FfiConverterTypeTrustOptions.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTrustOptions_lower(_ value: TrustOptions) -> RustBuffer {
+    return FfiConverterTypeTrustOptions.lower(value)
+}
+
+
+/**
+ * A URP to grant.
+ */
+public struct UrpGrantRequest: Equatable, Hashable {
+    /**
+     * Who receives it (a username).
+     */
+    public var holder: String
+    /**
+     * The URP by name ("Supervisor Self Service").
+     */
+    public var urp: String
+    /**
+     * Why, for the audit report.
+     */
+    public var reason: String
+    /**
+     * The organisation units it applies to; `None` for the whole trust.
+     */
+    public var orgUnits: [String]?
+    /**
+     * The employee number of the holder's line manager who verified the need; `None` for
+     * employee-level URPs, which need no approval.
+     */
+    public var verifiedByLineManager: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Who receives it (a username).
+         */holder: String, 
+        /**
+         * The URP by name ("Supervisor Self Service").
+         */urp: String, 
+        /**
+         * Why, for the audit report.
+         */reason: String, 
+        /**
+         * The organisation units it applies to; `None` for the whole trust.
+         */orgUnits: [String]?, 
+        /**
+         * The employee number of the holder's line manager who verified the need; `None` for
+         * employee-level URPs, which need no approval.
+         */verifiedByLineManager: String?) {
+        self.holder = holder
+        self.urp = urp
+        self.reason = reason
+        self.orgUnits = orgUnits
+        self.verifiedByLineManager = verifiedByLineManager
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UrpGrantRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUrpGrantRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UrpGrantRequest {
+        return
+            try UrpGrantRequest(
+                holder: FfiConverterString.read(from: &buf), 
+                urp: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                orgUnits: FfiConverterOptionSequenceString.read(from: &buf), 
+                verifiedByLineManager: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UrpGrantRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.holder, into: &buf)
+        FfiConverterString.write(value.urp, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterOptionSequenceString.write(value.orgUnits, into: &buf)
+        FfiConverterOptionString.write(value.verifiedByLineManager, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUrpGrantRequest_lift(_ buf: RustBuffer) throws -> UrpGrantRequest {
+    return try FfiConverterTypeUrpGrantRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUrpGrantRequest_lower(_ value: UrpGrantRequest) -> RustBuffer {
+    return FfiConverterTypeUrpGrantRequest.lower(value)
 }
 
 
@@ -615,7 +5673,791 @@ public func FfiConverterTypeUsernameParts_lower(_ value: UsernameParts) -> RustB
 
 
 /**
- * Errors crossing the FFI boundary, each with a message a person can act on.
+ * The result of verifying a code.
+ */
+public struct VerifyResult: Equatable, Hashable {
+    /**
+     * What it came to.
+     */
+    public var status: VerifyStatus
+    /**
+     * Whether the code was accepted and its purpose carried out.
+     */
+    public var approved: Bool
+    /**
+     * After a wrong code: guesses left on this code.
+     */
+    public var attemptsLeft: UInt32?
+    /**
+     * After an upgrade: the upgraded session.
+     */
+    public var session: SessionInfo?
+    /**
+     * After registering a number: the number, masked.
+     */
+    public var maskedMobile: String?
+    /**
+     * After registering a number: whether it replaced another.
+     */
+    public var mobileChanged: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What it came to.
+         */status: VerifyStatus, 
+        /**
+         * Whether the code was accepted and its purpose carried out.
+         */approved: Bool, 
+        /**
+         * After a wrong code: guesses left on this code.
+         */attemptsLeft: UInt32?, 
+        /**
+         * After an upgrade: the upgraded session.
+         */session: SessionInfo?, 
+        /**
+         * After registering a number: the number, masked.
+         */maskedMobile: String?, 
+        /**
+         * After registering a number: whether it replaced another.
+         */mobileChanged: Bool) {
+        self.status = status
+        self.approved = approved
+        self.attemptsLeft = attemptsLeft
+        self.session = session
+        self.maskedMobile = maskedMobile
+        self.mobileChanged = mobileChanged
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension VerifyResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifyResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifyResult {
+        return
+            try VerifyResult(
+                status: FfiConverterTypeVerifyStatus.read(from: &buf), 
+                approved: FfiConverterBool.read(from: &buf), 
+                attemptsLeft: FfiConverterOptionUInt32.read(from: &buf), 
+                session: FfiConverterOptionTypeSessionInfo.read(from: &buf), 
+                maskedMobile: FfiConverterOptionString.read(from: &buf), 
+                mobileChanged: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: VerifyResult, into buf: inout [UInt8]) {
+        FfiConverterTypeVerifyStatus.write(value.status, into: &buf)
+        FfiConverterBool.write(value.approved, into: &buf)
+        FfiConverterOptionUInt32.write(value.attemptsLeft, into: &buf)
+        FfiConverterOptionTypeSessionInfo.write(value.session, into: &buf)
+        FfiConverterOptionString.write(value.maskedMobile, into: &buf)
+        FfiConverterBool.write(value.mobileChanged, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifyResult_lift(_ buf: RustBuffer) throws -> VerifyResult {
+    return try FfiConverterTypeVerifyResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifyResult_lower(_ value: VerifyResult) -> RustBuffer {
+    return FfiConverterTypeVerifyResult.lower(value)
+}
+
+
+/**
+ * What a live session may reach, by how it was authenticated.
+ */
+
+public enum AccessLevel: Equatable, Hashable {
+    
+    /**
+     * On HSCN with a smartcard: everything the user's URPs grant.
+     */
+    case smartcard
+    /**
+     * Over the internet with a password only: Employee Self Service functions.
+     */
+    case standard
+    /**
+     * Over the internet, upgraded with a texted code: also the Manager or Professional
+     * functions the trust's Upgrade Access opens.
+     */
+    case upgraded
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AccessLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAccessLevel: FfiConverterRustBuffer {
+    typealias SwiftType = AccessLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AccessLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .smartcard
+        
+        case 2: return .standard
+        
+        case 3: return .upgraded
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AccessLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .smartcard:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .standard:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .upgraded:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccessLevel_lift(_ buf: RustBuffer) throws -> AccessLevel {
+    return try FfiConverterTypeAccessLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccessLevel_lower(_ value: AccessLevel) -> RustBuffer {
+    return FfiConverterTypeAccessLevel.lower(value)
+}
+
+
+
+/**
+ * Who is acting: a logged-in user, or a named process of the embedding system (a recruitment
+ * feed, a set-up script) that acts with the system's authority.
+ */
+
+public enum Actor {
+    
+    /**
+     * A logged-in user, with the functions their session may use.
+     */
+    case user(
+        /**
+         * The session.
+         */session: EsrSession
+    )
+    /**
+     * A process of the embedding system, named for the audit trail.
+     */
+    case system(
+        /**
+         * Its name ("recruitment feed").
+         */process: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Actor: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeActor: FfiConverterRustBuffer {
+    typealias SwiftType = Actor
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Actor {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .user(session: try FfiConverterTypeEsrSession.read(from: &buf)
+        )
+        
+        case 2: return .system(process: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Actor, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .user(session):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeEsrSession.write(session, into: &buf)
+            
+        
+        case let .system(process):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(process, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActor_lift(_ buf: RustBuffer) throws -> Actor {
+    return try FfiConverterTypeActor.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeActor_lower(_ value: Actor) -> RustBuffer {
+    return FfiConverterTypeActor.lower(value)
+}
+
+
+
+/**
+ * A code's state.
+ */
+
+public enum ChallengeStatus: Equatable, Hashable {
+    
+    /**
+     * Waiting for the code.
+     */
+    case pending
+    /**
+     * Verified (it cannot verify again).
+     */
+    case approved
+    /**
+     * Replaced by a newer code (a resend).
+     */
+    case superseded
+    /**
+     * Its 10 minutes are up.
+     */
+    case expired
+    /**
+     * Too many wrong guesses killed it.
+     */
+    case maxAttemptsReached
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ChallengeStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChallengeStatus: FfiConverterRustBuffer {
+    typealias SwiftType = ChallengeStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChallengeStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .pending
+        
+        case 2: return .approved
+        
+        case 3: return .superseded
+        
+        case 4: return .expired
+        
+        case 5: return .maxAttemptsReached
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ChallengeStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .pending:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .approved:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .superseded:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .maxAttemptsReached:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChallengeStatus_lift(_ buf: RustBuffer) throws -> ChallengeStatus {
+    return try FfiConverterTypeChallengeStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChallengeStatus_lower(_ value: ChallengeStatus) -> RustBuffer {
+    return FfiConverterTypeChallengeStatus.lower(value)
+}
+
+
+
+/**
+ * How the user reached ESR.
+ */
+
+public enum Channel: Equatable, Hashable {
+    
+    /**
+     * The NHS network (HSCN), authenticated with a smartcard.
+     */
+    case hscn
+    /**
+     * The internet, authenticated with username and password.
+     */
+    case internet
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Channel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChannel: FfiConverterRustBuffer {
+    typealias SwiftType = Channel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Channel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .hscn
+        
+        case 2: return .internet
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Channel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .hscn:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .internet:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChannel_lift(_ buf: RustBuffer) throws -> Channel {
+    return try FfiConverterTypeChannel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChannel_lower(_ value: Channel) -> RustBuffer {
+    return FfiConverterTypeChannel.lower(value)
+}
+
+
+
+/**
+ * When a certification is complete.
+ */
+
+public enum CompletionRule: Equatable, Hashable {
+    
+    /**
+     * Every course Completed and every eAssessment Passed.
+     */
+    case allComponents
+    /**
+     * Passing every eAssessment completes the certification on its own.
+     */
+    case passedAssessmentCompletesCourse
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension CompletionRule: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCompletionRule: FfiConverterRustBuffer {
+    typealias SwiftType = CompletionRule
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CompletionRule {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .allComponents
+        
+        case 2: return .passedAssessmentCompletesCourse
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: CompletionRule, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .allComponents:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .passedAssessmentCompletesCourse:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompletionRule_lift(_ buf: RustBuffer) throws -> CompletionRule {
+    return try FfiConverterTypeCompletionRule.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompletionRule_lower(_ value: CompletionRule) -> RustBuffer {
+    return FfiConverterTypeCompletionRule.lower(value)
+}
+
+
+
+/**
+ * A compliance row's colour (RAG, plus Blue).
+ */
+
+public enum ComplianceStatus: Equatable, Hashable {
+    
+    /**
+     * Essential and not held, or expired.
+     */
+    case red
+    /**
+     * Expiring within the amber window (3 months in ESR).
+     */
+    case amber
+    /**
+     * Valid beyond the amber window, or never expiring.
+     */
+    case green
+    /**
+     * Held but not required.
+     */
+    case blue
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ComplianceStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComplianceStatus: FfiConverterRustBuffer {
+    typealias SwiftType = ComplianceStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComplianceStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .red
+        
+        case 2: return .amber
+        
+        case 3: return .green
+        
+        case 4: return .blue
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ComplianceStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .red:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .amber:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .green:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .blue:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComplianceStatus_lift(_ buf: RustBuffer) throws -> ComplianceStatus {
+    return try FfiConverterTypeComplianceStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComplianceStatus_lower(_ value: ComplianceStatus) -> RustBuffer {
+    return FfiConverterTypeComplianceStatus.lower(value)
+}
+
+
+
+/**
+ * Course or eAssessment.
+ */
+
+public enum ComponentKind: Equatable, Hashable {
+    
+    /**
+     * A course: done when Completed.
+     */
+    case course
+    /**
+     * An eAssessment: done only when Passed.
+     */
+    case eAssessment
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ComponentKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeComponentKind: FfiConverterRustBuffer {
+    typealias SwiftType = ComponentKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ComponentKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .course
+        
+        case 2: return .eAssessment
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ComponentKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .course:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .eAssessment:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComponentKind_lift(_ buf: RustBuffer) throws -> ComponentKind {
+    return try FfiConverterTypeComponentKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeComponentKind_lower(_ value: ComponentKind) -> RustBuffer {
+    return FfiConverterTypeComponentKind.lower(value)
+}
+
+
+
+/**
+ * The kind of an account-recovery e-mail.
+ */
+
+public enum EmailKind: Equatable, Hashable {
+    
+    /**
+     * "Forgotten username": the username and a password-reset link.
+     */
+    case usernameReminder
+    /**
+     * An account-unlock link.
+     */
+    case unlockAccount
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension EmailKind: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEmailKind: FfiConverterRustBuffer {
+    typealias SwiftType = EmailKind
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EmailKind {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .usernameReminder
+        
+        case 2: return .unlockAccount
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: EmailKind, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .usernameReminder:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .unlockAccount:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmailKind_lift(_ buf: RustBuffer) throws -> EmailKind {
+    return try FfiConverterTypeEmailKind.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEmailKind_lower(_ value: EmailKind) -> RustBuffer {
+    return FfiConverterTypeEmailKind.lower(value)
+}
+
+
+
+/**
+ * Errors crossing the FFI boundary, each with a message a person can act on. In Swift they are
+ * thrown as `EsrError` cases (`.invalidInput(message:)`); in Python as `EsrError.InvalidInput`.
  */
 public 
 enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -623,7 +6465,8 @@ enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     
     /**
-     * A value given to the library is not valid.
+     * A value given to the library is not valid (a malformed username, a weak password, a date
+     * that does not exist, a competence import with bad rows).
      */
     case InvalidInput(
         /**
@@ -631,11 +6474,117 @@ enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */message: String
     )
     /**
-     * Anything else the core refused.
+     * Something named does not exist: a trust, unit, person, account, assignment, competence,
+     * certification or course.
      */
-    case Refused(
+    case NotFound(
         /**
-         * What went wrong and what to do.
+         * What was not found and what to check.
+         */message: String
+    )
+    /**
+     * The change conflicts with what is stored: a duplicate, a cycle, a URP already held, the
+     * rule of two user administrators, a session already upgraded.
+     */
+    case Conflict(
+        /**
+         * What conflicts and what to do instead.
+         */message: String
+    )
+    /**
+     * A log-in was refused: wrong username or password, no password yet, no internet access,
+     * a suspended or ended account.
+     */
+    case LogInRefused(
+        /**
+         * Why, in words to show the user.
+         */message: String
+    )
+    /**
+     * The account is locked after too many failed log-ins.
+     */
+    case AccountLocked(
+        /**
+         * How to unlock it.
+         */message: String
+    )
+    /**
+     * The session is unknown, was logged out or has expired: log in again.
+     */
+    case SessionExpired(
+        /**
+         * What happened to the session.
+         */message: String
+    )
+    /**
+     * The session or actor may not do this (a function not granted or not open on this
+     * channel, a record not visible, a session that cannot be upgraded).
+     */
+    case PermissionDenied(
+        /**
+         * Why not, and what would allow it.
+         */message: String
+    )
+    /**
+     * A one-time passcode or recovery link was refused (step-up locked, no such challenge, a
+     * used or expired link).
+     */
+    case PasscodeRefused(
+        /**
+         * What to do: usually ask for a new code or link.
+         */message: String
+    )
+    /**
+     * Too many codes were sent recently, or one was sent moments ago.
+     */
+    case RateLimited(
+        /**
+         * When to ask again.
+         */message: String, 
+        /**
+         * Seconds until one more may be sent.
+         */retryAfterSeconds: Int64
+    )
+    /**
+     * A text or e-mail could not be handed to the gateway (or none is configured); nothing was
+     * stored. A foreign gateway throws this to refuse a message.
+     */
+    case Delivery(
+        /**
+         * Why it could not be sent.
+         */message: String
+    )
+    /**
+     * A learning step is not allowed in the subscription's or component's state now.
+     */
+    case LearningRefused(
+        /**
+         * The state it is in and what to do instead.
+         */message: String
+    )
+    /**
+     * The trust's audit trail fails verification: treat it as tampered with.
+     */
+    case AuditBroken(
+        /**
+         * Where the trail breaks.
+         */message: String
+    )
+    /**
+     * The store or the random number generator failed; nothing was changed. Retry.
+     */
+    case Storage(
+        /**
+         * What failed.
+         */message: String
+    )
+    /**
+     * Something inside the library went wrong that the caller cannot fix (a newer kind of core
+     * failure, or a foreign callback that failed unexpectedly); nothing was changed.
+     */
+    case Internal(
+        /**
+         * What went wrong.
          */message: String
     )
 
@@ -670,7 +6619,44 @@ public struct FfiConverterTypeEsrError: FfiConverterRustBuffer {
         case 1: return .InvalidInput(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 2: return .Refused(
+        case 2: return .NotFound(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 3: return .Conflict(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 4: return .LogInRefused(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 5: return .AccountLocked(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 6: return .SessionExpired(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 7: return .PermissionDenied(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 8: return .PasscodeRefused(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 9: return .RateLimited(
+            message: try FfiConverterString.read(from: &buf), 
+            retryAfterSeconds: try FfiConverterInt64.read(from: &buf)
+            )
+        case 10: return .Delivery(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 11: return .LearningRefused(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .AuditBroken(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 13: return .Storage(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 14: return .Internal(
             message: try FfiConverterString.read(from: &buf)
             )
 
@@ -690,8 +6676,69 @@ public struct FfiConverterTypeEsrError: FfiConverterRustBuffer {
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Refused(message):
+        case let .NotFound(message):
             writeInt(&buf, Int32(2))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Conflict(message):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .LogInRefused(message):
+            writeInt(&buf, Int32(4))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .AccountLocked(message):
+            writeInt(&buf, Int32(5))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .SessionExpired(message):
+            writeInt(&buf, Int32(6))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .PermissionDenied(message):
+            writeInt(&buf, Int32(7))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .PasscodeRefused(message):
+            writeInt(&buf, Int32(8))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .RateLimited(message,retryAfterSeconds):
+            writeInt(&buf, Int32(9))
+            FfiConverterString.write(message, into: &buf)
+            FfiConverterInt64.write(retryAfterSeconds, into: &buf)
+            
+        
+        case let .Delivery(message):
+            writeInt(&buf, Int32(10))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .LearningRefused(message):
+            writeInt(&buf, Int32(11))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .AuditBroken(message):
+            writeInt(&buf, Int32(12))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Storage(message):
+            writeInt(&buf, Int32(13))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Internal(message):
+            writeInt(&buf, Int32(14))
             FfiConverterString.write(message, into: &buf)
             
         }
@@ -711,6 +6758,1554 @@ public func FfiConverterTypeEsrError_lift(_ buf: RustBuffer) throws -> EsrError 
 #endif
 public func FfiConverterTypeEsrError_lower(_ value: EsrError) -> RustBuffer {
     return FfiConverterTypeEsrError.lower(value)
+}
+
+
+/**
+ * Where a renewed certification's expiry is counted from.
+ */
+
+public enum ExpiryBase: Equatable, Hashable {
+    
+    /**
+     * From the completion date.
+     */
+    case completionDate
+    /**
+     * From the previous expiry when renewed inside the window.
+     */
+    case previousExpiry
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ExpiryBase: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeExpiryBase: FfiConverterRustBuffer {
+    typealias SwiftType = ExpiryBase
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExpiryBase {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .completionDate
+        
+        case 2: return .previousExpiry
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ExpiryBase, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .completionDate:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .previousExpiry:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExpiryBase_lift(_ buf: RustBuffer) throws -> ExpiryBase {
+    return try FfiConverterTypeExpiryBase.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeExpiryBase_lower(_ value: ExpiryBase) -> RustBuffer {
+    return FfiConverterTypeExpiryBase.lower(value)
+}
+
+
+
+/**
+ * How an assignment needs a competence.
+ */
+
+public enum Need: Equatable, Hashable {
+    
+    /**
+     * Required and essential: counts towards the percentage.
+     */
+    case essential
+    /**
+     * Required but not essential: shown, never counted.
+     */
+    case desirable
+    /**
+     * Not required (a Blue row).
+     */
+    case notRequired
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Need: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNeed: FfiConverterRustBuffer {
+    typealias SwiftType = Need
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Need {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .essential
+        
+        case 2: return .desirable
+        
+        case 3: return .notRequired
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Need, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .essential:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .desirable:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notRequired:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNeed_lift(_ buf: RustBuffer) throws -> Need {
+    return try FfiConverterTypeNeed.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNeed_lower(_ value: Need) -> RustBuffer {
+    return FfiConverterTypeNeed.lower(value)
+}
+
+
+
+/**
+ * A component's performance status.
+ */
+
+public enum Performance: Equatable, Hashable {
+    
+    /**
+     * Not started.
+     */
+    case notAttempted
+    /**
+     * Started; progress is saved.
+     */
+    case inProgress
+    /**
+     * A course finished.
+     */
+    case completed
+    /**
+     * An eAssessment passed.
+     */
+    case passed
+    /**
+     * An eAssessment failed: it may be retried.
+     */
+    case failed
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Performance: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePerformance: FfiConverterRustBuffer {
+    typealias SwiftType = Performance
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Performance {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notAttempted
+        
+        case 2: return .inProgress
+        
+        case 3: return .completed
+        
+        case 4: return .passed
+        
+        case 5: return .failed
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Performance, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notAttempted:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .inProgress:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .completed:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .passed:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .failed:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePerformance_lift(_ buf: RustBuffer) throws -> Performance {
+    return try FfiConverterTypePerformance.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePerformance_lower(_ value: Performance) -> RustBuffer {
+    return FfiConverterTypePerformance.lower(value)
+}
+
+
+
+/**
+ * What playing a component reports.
+ */
+
+public enum PlayResult: Equatable, Hashable {
+    
+    /**
+     * Closed part-way: progress saved, in percent (0–99).
+     */
+    case progress(
+        /**
+         * Percent done.
+         */percent: UInt8
+    )
+    /**
+     * A course finished (an eAssessment must be passed instead).
+     */
+    case completed
+    /**
+     * An eAssessment passed, with its score in percent.
+     */
+    case passed(
+        /**
+         * The score.
+         */score: UInt8
+    )
+    /**
+     * An eAssessment failed, with its score in percent.
+     */
+    case failed(
+        /**
+         * The score.
+         */score: UInt8
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension PlayResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePlayResult: FfiConverterRustBuffer {
+    typealias SwiftType = PlayResult
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PlayResult {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .progress(percent: try FfiConverterUInt8.read(from: &buf)
+        )
+        
+        case 2: return .completed
+        
+        case 3: return .passed(score: try FfiConverterUInt8.read(from: &buf)
+        )
+        
+        case 4: return .failed(score: try FfiConverterUInt8.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: PlayResult, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .progress(percent):
+            writeInt(&buf, Int32(1))
+            FfiConverterUInt8.write(percent, into: &buf)
+            
+        
+        case .completed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .passed(score):
+            writeInt(&buf, Int32(3))
+            FfiConverterUInt8.write(score, into: &buf)
+            
+        
+        case let .failed(score):
+            writeInt(&buf, Int32(4))
+            FfiConverterUInt8.write(score, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlayResult_lift(_ buf: RustBuffer) throws -> PlayResult {
+    return try FfiConverterTypePlayResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePlayResult_lower(_ value: PlayResult) -> RustBuffer {
+    return FfiConverterTypePlayResult.lower(value)
+}
+
+
+
+/**
+ * What a code is for.
+ */
+
+public enum Purpose: Equatable, Hashable {
+    
+    /**
+     * Confirm a first mobile number (from an HSCN session).
+     */
+    case registerMobile
+    /**
+     * Confirm a new number in place of the registered one (from an HSCN session).
+     */
+    case changeMobile
+    /**
+     * Upgrade this internet session.
+     */
+    case upgradeSession
+    /**
+     * Reset the password with an e-mailed link.
+     */
+    case resetPassword
+    /**
+     * Unlock a locked account with an e-mailed link.
+     */
+    case unlockAccount
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Purpose: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePurpose: FfiConverterRustBuffer {
+    typealias SwiftType = Purpose
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Purpose {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .registerMobile
+        
+        case 2: return .changeMobile
+        
+        case 3: return .upgradeSession
+        
+        case 4: return .resetPassword
+        
+        case 5: return .unlockAccount
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Purpose, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .registerMobile:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .changeMobile:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .upgradeSession:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .resetPassword:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .unlockAccount:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurpose_lift(_ buf: RustBuffer) throws -> Purpose {
+    return try FfiConverterTypePurpose.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePurpose_lower(_ value: Purpose) -> RustBuffer {
+    return FfiConverterTypePurpose.lower(value)
+}
+
+
+
+/**
+ * When a recorded competence expires.
+ */
+
+public enum RecordExpiry: Equatable, Hashable {
+    
+    /**
+     * After the catalogue's refresher period.
+     */
+    case refresher
+    /**
+     * Never.
+     */
+    case never
+    /**
+     * On this date.
+     */
+    case on(
+        /**
+         * The last day it is valid.
+         */date: CalendarDate
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RecordExpiry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecordExpiry: FfiConverterRustBuffer {
+    typealias SwiftType = RecordExpiry
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecordExpiry {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .refresher
+        
+        case 2: return .never
+        
+        case 3: return .on(date: try FfiConverterTypeCalendarDate.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RecordExpiry, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .refresher:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .never:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .on(date):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeCalendarDate.write(date, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordExpiry_lift(_ buf: RustBuffer) throws -> RecordExpiry {
+    return try FfiConverterTypeRecordExpiry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordExpiry_lower(_ value: RecordExpiry) -> RustBuffer {
+    return FfiConverterTypeRecordExpiry.lower(value)
+}
+
+
+
+/**
+ * What a requirement attaches to.
+ */
+
+public enum RequirementTarget: Equatable, Hashable {
+    
+    /**
+     * A position (`297|Staff Nurse|Ward 5|`).
+     */
+    case position(
+        /**
+         * The position.
+         */position: String
+    )
+    /**
+     * An organisation unit: every assignment in it.
+     */
+    case orgUnit(
+        /**
+         * The unit.
+         */unit: String
+    )
+    /**
+     * A job title.
+     */
+    case job(
+        /**
+         * The job.
+         */job: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RequirementTarget: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRequirementTarget: FfiConverterRustBuffer {
+    typealias SwiftType = RequirementTarget
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RequirementTarget {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .position(position: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 2: return .orgUnit(unit: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .job(job: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RequirementTarget, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .position(position):
+            writeInt(&buf, Int32(1))
+            FfiConverterString.write(position, into: &buf)
+            
+        
+        case let .orgUnit(unit):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(unit, into: &buf)
+            
+        
+        case let .job(job):
+            writeInt(&buf, Int32(3))
+            FfiConverterString.write(job, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequirementTarget_lift(_ buf: RustBuffer) throws -> RequirementTarget {
+    return try FfiConverterTypeRequirementTarget.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRequirementTarget_lower(_ value: RequirementTarget) -> RustBuffer {
+    return FfiConverterTypeRequirementTarget.lower(value)
+}
+
+
+
+/**
+ * A subscription's status on a day, computed when read.
+ */
+
+public enum SubscriptionStatus: Equatable, Hashable {
+    
+    /**
+     * Working on the certification path, due by `due`.
+     */
+    case subscribed(
+        /**
+         * Due date.
+         */due: CalendarDate, 
+        /**
+         * Whether the due date has passed.
+         */overdue: Bool
+    )
+    /**
+     * Certified, valid through `expiry`.
+     */
+    case certified(
+        /**
+         * Valid through.
+         */expiry: CalendarDate, 
+        /**
+         * When the renewal window opens (`None`: not renewable).
+         */windowOpens: CalendarDate?
+    )
+    /**
+     * Certified and inside the renewal window.
+     */
+    case renewalWindowOpen(
+        /**
+         * Valid through.
+         */expiry: CalendarDate, 
+        /**
+         * Whether the recertification path has begun.
+         */renewing: Bool
+    )
+    /**
+     * The award expired.
+     */
+    case expired(
+        /**
+         * The last day it was valid.
+         */expiry: CalendarDate, 
+        /**
+         * Whether a new path has begun.
+         */renewing: Bool
+    )
+    /**
+     * Unsubscribed.
+     */
+    case cancelled(
+        /**
+         * When.
+         */on: CalendarDate
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension SubscriptionStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSubscriptionStatus: FfiConverterRustBuffer {
+    typealias SwiftType = SubscriptionStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SubscriptionStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .subscribed(due: try FfiConverterTypeCalendarDate.read(from: &buf), overdue: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 2: return .certified(expiry: try FfiConverterTypeCalendarDate.read(from: &buf), windowOpens: try FfiConverterOptionTypeCalendarDate.read(from: &buf)
+        )
+        
+        case 3: return .renewalWindowOpen(expiry: try FfiConverterTypeCalendarDate.read(from: &buf), renewing: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 4: return .expired(expiry: try FfiConverterTypeCalendarDate.read(from: &buf), renewing: try FfiConverterBool.read(from: &buf)
+        )
+        
+        case 5: return .cancelled(on: try FfiConverterTypeCalendarDate.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: SubscriptionStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .subscribed(due,overdue):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeCalendarDate.write(due, into: &buf)
+            FfiConverterBool.write(overdue, into: &buf)
+            
+        
+        case let .certified(expiry,windowOpens):
+            writeInt(&buf, Int32(2))
+            FfiConverterTypeCalendarDate.write(expiry, into: &buf)
+            FfiConverterOptionTypeCalendarDate.write(windowOpens, into: &buf)
+            
+        
+        case let .renewalWindowOpen(expiry,renewing):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeCalendarDate.write(expiry, into: &buf)
+            FfiConverterBool.write(renewing, into: &buf)
+            
+        
+        case let .expired(expiry,renewing):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeCalendarDate.write(expiry, into: &buf)
+            FfiConverterBool.write(renewing, into: &buf)
+            
+        
+        case let .cancelled(on):
+            writeInt(&buf, Int32(5))
+            FfiConverterTypeCalendarDate.write(on, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSubscriptionStatus_lift(_ buf: RustBuffer) throws -> SubscriptionStatus {
+    return try FfiConverterTypeSubscriptionStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSubscriptionStatus_lower(_ value: SubscriptionStatus) -> RustBuffer {
+    return FfiConverterTypeSubscriptionStatus.lower(value)
+}
+
+
+
+/**
+ * What verifying a code came to.
+ */
+
+public enum VerifyStatus: Equatable, Hashable {
+    
+    /**
+     * The code was right; its purpose was carried out.
+     */
+    case approved
+    /**
+     * The code was wrong; see `attempts_left`.
+     */
+    case wrongCode
+    /**
+     * The code's 10 minutes are up: ask for a new code.
+     */
+    case expired
+    /**
+     * The code was already used: codes work once.
+     */
+    case alreadyUsed
+    /**
+     * A newer code was sent: use the latest one.
+     */
+    case superseded
+    /**
+     * Too many wrong guesses on this code: ask for a new one.
+     */
+    case tooManyAttempts
+    /**
+     * Too many wrong codes on this account: a user administrator must clear the lock.
+     */
+    case locked
+    /**
+     * No such code for this session and purpose.
+     */
+    case unknownChallenge
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension VerifyStatus: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeVerifyStatus: FfiConverterRustBuffer {
+    typealias SwiftType = VerifyStatus
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VerifyStatus {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .approved
+        
+        case 2: return .wrongCode
+        
+        case 3: return .expired
+        
+        case 4: return .alreadyUsed
+        
+        case 5: return .superseded
+        
+        case 6: return .tooManyAttempts
+        
+        case 7: return .locked
+        
+        case 8: return .unknownChallenge
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: VerifyStatus, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .approved:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .wrongCode:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .alreadyUsed:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .superseded:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .tooManyAttempts:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .locked:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .unknownChallenge:
+            writeInt(&buf, Int32(8))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifyStatus_lift(_ buf: RustBuffer) throws -> VerifyStatus {
+    return try FfiConverterTypeVerifyStatus.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeVerifyStatus_lower(_ value: VerifyStatus) -> RustBuffer {
+    return FfiConverterTypeVerifyStatus.lower(value)
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt8: FfiConverterRustBuffer {
+    typealias SwiftType = UInt8?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt8.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt8.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
+    typealias SwiftType = String?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTimestamp: FfiConverterRustBuffer {
+    typealias SwiftType = Date?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTimestamp.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTimestamp.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeEmailGateway: FfiConverterRustBuffer {
+    typealias SwiftType = EmailGateway?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEmailGateway.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEmailGateway.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeEmailMessage: FfiConverterRustBuffer {
+    typealias SwiftType = EmailMessage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEmailMessage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEmailMessage.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSmsGateway: FfiConverterRustBuffer {
+    typealias SwiftType = SmsGateway?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSmsGateway.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSmsGateway.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSmsMessage: FfiConverterRustBuffer {
+    typealias SwiftType = SmsMessage?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSmsMessage.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSmsMessage.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCalendarDate: FfiConverterRustBuffer {
+    typealias SwiftType = CalendarDate?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCalendarDate.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCalendarDate.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeCompetenceRecord: FfiConverterRustBuffer {
+    typealias SwiftType = CompetenceRecord?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeCompetenceRecord.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeCompetenceRecord.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRenewalRule: FfiConverterRustBuffer {
+    typealias SwiftType = RenewalRule?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRenewalRule.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRenewalRule.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeSessionInfo: FfiConverterRustBuffer {
+    typealias SwiftType = SessionInfo?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSessionInfo.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSessionInfo.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeComplianceStatus: FfiConverterRustBuffer {
+    typealias SwiftType = ComplianceStatus?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeComplianceStatus.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeComplianceStatus.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterSequenceString.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterSequenceString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeAssignmentCompliance: FfiConverterRustBuffer {
+    typealias SwiftType = [AssignmentCompliance]
+
+    public static func write(_ value: [AssignmentCompliance], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAssignmentCompliance.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [AssignmentCompliance] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [AssignmentCompliance]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAssignmentCompliance.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCertificationDefinition: FfiConverterRustBuffer {
+    typealias SwiftType = [CertificationDefinition]
+
+    public static func write(_ value: [CertificationDefinition], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCertificationDefinition.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CertificationDefinition] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CertificationDefinition]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCertificationDefinition.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCompetenceDefinition: FfiConverterRustBuffer {
+    typealias SwiftType = [CompetenceDefinition]
+
+    public static func write(_ value: [CompetenceDefinition], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCompetenceDefinition.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CompetenceDefinition] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CompetenceDefinition]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCompetenceDefinition.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeComplianceRow: FfiConverterRustBuffer {
+    typealias SwiftType = [ComplianceRow]
+
+    public static func write(_ value: [ComplianceRow], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeComplianceRow.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ComplianceRow] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ComplianceRow]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeComplianceRow.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeComponentDefinition: FfiConverterRustBuffer {
+    typealias SwiftType = [ComponentDefinition]
+
+    public static func write(_ value: [ComponentDefinition], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeComponentDefinition.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ComponentDefinition] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ComponentDefinition]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeComponentDefinition.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeEnrolment: FfiConverterRustBuffer {
+    typealias SwiftType = [Enrolment]
+
+    public static func write(_ value: [Enrolment], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeEnrolment.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Enrolment] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Enrolment]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeEnrolment.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSubscription: FfiConverterRustBuffer {
+    typealias SwiftType = [Subscription]
+
+    public static func write(_ value: [Subscription], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSubscription.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Subscription] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Subscription]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSubscription.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeTeamComplianceMember: FfiConverterRustBuffer {
+    typealias SwiftType = [TeamComplianceMember]
+
+    public static func write(_ value: [TeamComplianceMember], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeTeamComplianceMember.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [TeamComplianceMember] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [TeamComplianceMember]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeTeamComplianceMember.read(from: &buf))
+        }
+        return seq
+    }
 }
 /**
  * The masked form ESR shows of a UK mobile number (`xxxxxxx374`); the full number never comes
@@ -747,6 +8342,26 @@ public func usernameStem(givenName: String, surname: String)throws  -> String  {
     )
 })
 }
+/**
+ * The names of every ESR function, for `EsrService.decide`.
+ */
+public func functionNames() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_func_function_names(uniffiCallStatus
+    )
+})
+}
+/**
+ * The names of every URP, for `UrpGrantRequest.urp`.
+ */
+public func urpNames() -> [String]  {
+    return try!  FfiConverterSequenceString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_func_urp_names(uniffiCallStatus
+    )
+})
+}
 
 private enum InitializationResult {
     case ok
@@ -763,16 +8378,228 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_esr_ffi_checksum_func_mask_mobile_number() != 12737) {
+    if (uniffi_esr_ffi_checksum_func_mask_mobile_number() != 7657) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_func_parse_username() != 12147) {
+    if (uniffi_esr_ffi_checksum_func_parse_username() != 33034) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_func_username_stem() != 6978) {
+    if (uniffi_esr_ffi_checksum_func_username_stem() != 7763) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_func_function_names() != 25086) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_func_urp_names() != 30918) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_emailgateway_send_email() != 63451) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_emailmessage_expose_token() != 57550) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_emailmessage_kind() != 57679) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_emailmessage_link_expires_at() != 9660) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_emailmessage_text() != 515) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_emailmessage_to_address() != 60764) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_emailmessage_username() != 27612) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_emailmessage_vpd() != 14308) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_outbox_clear() != 17590) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_outbox_fail_with() != 48852) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_outbox_last_code_to() != 6295) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_outbox_last_email_to() != 45462) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_outbox_last_sms_to() != 14318) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_outbox_message_count() != 41296) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_smsgateway_send_sms() != 19291) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_smsmessage_expose_text() != 3325) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_smsmessage_expose_to_e164() != 38970) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_smsmessage_masked_to() != 64407) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_smsmessage_vpd() != 29757) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_add_assignment() != 37216) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_add_org_unit() != 1740) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_add_person() != 42932) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_advance_clock() != 49932) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_approve_internet_access() != 36091) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_bootstrap_user_administrators() != 21608) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_certifications_for() != 53459) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_check_upgrade() != 6963) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_clear_step_up_lock() != 64049) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_competence_catalogue() != 26017) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_create_trust() != 18913) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_decide() != 26378) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_define_certification() != 2215) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_define_competence() != 17320) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_enrol() != 55633) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_functions() != 62653) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_grant_urp() != 57569) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_log_in_with_password() != 19694) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_log_in_with_smartcard() != 45582) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_log_out() != 1394) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_my_compliance() != 1041) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_my_elearning() != 43015) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_now() != 36994) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_outbox() != 4653) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_passcode_status() != 52551) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_person() != 36468) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_play() != 7135) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_record_competence() != 57143) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_request_mobile_code() != 45181) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_request_unlock_link() != 25431) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_request_upgrade_code() != 46654) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_request_username_reminder() != 36145) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_resend_passcode() != 25255) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_reset_password_with_link() != 20159) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_session_info() != 51999) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_set_now() != 43084) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_set_password() != 48038) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_set_requirement() != 36587) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_subscribe() != 42729) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_subscriptions() != 5647) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_team_compliance() != 15557) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_uk_today() != 23532) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_unlock_with_link() != 529) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_unsubscribe() != 2468) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_verify_passcode() != 22934) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrsession_audit_ref() != 1081) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrsession_username() != 17934) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_constructor_esrservice_for_testing() != 47026) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_constructor_esrservice_new() != 56855) {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitEmailGateway()
+    uniffiCallbackInitSmsGateway()
     return InitializationResult.ok
 }()
 

@@ -243,6 +243,488 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_EMAIL_GATEWAY_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_EMAIL_GATEWAY_METHOD0
+typedef void (*UniffiCallbackInterfaceEmailGatewayMethod0)(uint64_t, uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_SMS_GATEWAY_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_SMS_GATEWAY_METHOD0
+typedef void (*UniffiCallbackInterfaceSmsGatewayMethod0)(uint64_t, uint64_t, void* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_EMAIL_GATEWAY
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_EMAIL_GATEWAY
+typedef struct UniffiVTableCallbackInterfaceEmailGateway {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceEmailGatewayMethod0 _Nonnull sendEmail;
+} UniffiVTableCallbackInterfaceEmailGateway;
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SMS_GATEWAY
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_SMS_GATEWAY
+typedef struct UniffiVTableCallbackInterfaceSmsGateway {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfaceSmsGatewayMethod0 _Nonnull sendSms;
+} UniffiVTableCallbackInterfaceSmsGateway;
+
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_EMAILGATEWAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_EMAILGATEWAY
+uint64_t uniffi_esr_ffi_fn_clone_emailgateway(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_EMAILGATEWAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_EMAILGATEWAY
+void uniffi_esr_ffi_fn_free_emailgateway(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_INIT_CALLBACK_VTABLE_EMAILGATEWAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_INIT_CALLBACK_VTABLE_EMAILGATEWAY
+void uniffi_esr_ffi_fn_init_callback_vtable_emailgateway(const UniffiVTableCallbackInterfaceEmailGateway* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILGATEWAY_SEND_EMAIL
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILGATEWAY_SEND_EMAIL
+void uniffi_esr_ffi_fn_method_emailgateway_send_email(uint64_t ptr, uint64_t message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_EMAILMESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_EMAILMESSAGE
+uint64_t uniffi_esr_ffi_fn_clone_emailmessage(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_EMAILMESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_EMAILMESSAGE
+void uniffi_esr_ffi_fn_free_emailmessage(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_EXPOSE_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_EXPOSE_TOKEN
+RustBuffer uniffi_esr_ffi_fn_method_emailmessage_expose_token(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_KIND
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_KIND
+RustBuffer uniffi_esr_ffi_fn_method_emailmessage_kind(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_LINK_EXPIRES_AT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_LINK_EXPIRES_AT
+RustBuffer uniffi_esr_ffi_fn_method_emailmessage_link_expires_at(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_TEXT
+RustBuffer uniffi_esr_ffi_fn_method_emailmessage_text(uint64_t ptr, RustBuffer link_base, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_TO_ADDRESS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_TO_ADDRESS
+RustBuffer uniffi_esr_ffi_fn_method_emailmessage_to_address(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_USERNAME
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_USERNAME
+RustBuffer uniffi_esr_ffi_fn_method_emailmessage_username(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_VPD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_VPD
+RustBuffer uniffi_esr_ffi_fn_method_emailmessage_vpd(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_esr_ffi_fn_method_emailmessage_uniffi_trait_debug(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_EMAILMESSAGE_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_esr_ffi_fn_method_emailmessage_uniffi_trait_display(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_OUTBOX
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_OUTBOX
+uint64_t uniffi_esr_ffi_fn_clone_outbox(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_OUTBOX
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_OUTBOX
+void uniffi_esr_ffi_fn_free_outbox(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_OUTBOX_CLEAR
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_OUTBOX_CLEAR
+void uniffi_esr_ffi_fn_method_outbox_clear(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_OUTBOX_FAIL_WITH
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_OUTBOX_FAIL_WITH
+void uniffi_esr_ffi_fn_method_outbox_fail_with(uint64_t ptr, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_OUTBOX_LAST_CODE_TO
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_OUTBOX_LAST_CODE_TO
+RustBuffer uniffi_esr_ffi_fn_method_outbox_last_code_to(uint64_t ptr, RustBuffer mobile, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_OUTBOX_LAST_EMAIL_TO
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_OUTBOX_LAST_EMAIL_TO
+RustBuffer uniffi_esr_ffi_fn_method_outbox_last_email_to(uint64_t ptr, RustBuffer address, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_OUTBOX_LAST_SMS_TO
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_OUTBOX_LAST_SMS_TO
+RustBuffer uniffi_esr_ffi_fn_method_outbox_last_sms_to(uint64_t ptr, RustBuffer mobile, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_OUTBOX_MESSAGE_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_OUTBOX_MESSAGE_COUNT
+uint64_t uniffi_esr_ffi_fn_method_outbox_message_count(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_SMSGATEWAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_SMSGATEWAY
+uint64_t uniffi_esr_ffi_fn_clone_smsgateway(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_SMSGATEWAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_SMSGATEWAY
+void uniffi_esr_ffi_fn_free_smsgateway(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_INIT_CALLBACK_VTABLE_SMSGATEWAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_INIT_CALLBACK_VTABLE_SMSGATEWAY
+void uniffi_esr_ffi_fn_init_callback_vtable_smsgateway(const UniffiVTableCallbackInterfaceSmsGateway* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSGATEWAY_SEND_SMS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSGATEWAY_SEND_SMS
+void uniffi_esr_ffi_fn_method_smsgateway_send_sms(uint64_t ptr, uint64_t message, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_SMSMESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_SMSMESSAGE
+uint64_t uniffi_esr_ffi_fn_clone_smsmessage(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_SMSMESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_SMSMESSAGE
+void uniffi_esr_ffi_fn_free_smsmessage(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSMESSAGE_EXPOSE_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSMESSAGE_EXPOSE_TEXT
+RustBuffer uniffi_esr_ffi_fn_method_smsmessage_expose_text(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSMESSAGE_EXPOSE_TO_E164
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSMESSAGE_EXPOSE_TO_E164
+RustBuffer uniffi_esr_ffi_fn_method_smsmessage_expose_to_e164(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSMESSAGE_MASKED_TO
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSMESSAGE_MASKED_TO
+RustBuffer uniffi_esr_ffi_fn_method_smsmessage_masked_to(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSMESSAGE_VPD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSMESSAGE_VPD
+RustBuffer uniffi_esr_ffi_fn_method_smsmessage_vpd(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSMESSAGE_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSMESSAGE_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_esr_ffi_fn_method_smsmessage_uniffi_trait_debug(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSMESSAGE_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_SMSMESSAGE_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_esr_ffi_fn_method_smsmessage_uniffi_trait_display(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_ESRSERVICE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_ESRSERVICE
+uint64_t uniffi_esr_ffi_fn_clone_esrservice(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_ESRSERVICE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_ESRSERVICE
+void uniffi_esr_ffi_fn_free_esrservice(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_FOR_TESTING
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_FOR_TESTING
+uint64_t uniffi_esr_ffi_fn_constructor_esrservice_for_testing(RustBuffer passcode_key, RustBuffer start, RustBuffer sms_gateway, RustBuffer email_gateway, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_NEW
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_NEW
+uint64_t uniffi_esr_ffi_fn_constructor_esrservice_new(RustBuffer passcode_key, RustBuffer sms_gateway, RustBuffer email_gateway, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ADD_ASSIGNMENT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ADD_ASSIGNMENT
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_add_assignment(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer assignment, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ADD_ORG_UNIT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ADD_ORG_UNIT
+void uniffi_esr_ffi_fn_method_esrservice_add_org_unit(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer unit, RustBuffer name, RustBuffer parent, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ADD_PERSON
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ADD_PERSON
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_add_person(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer person, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ADVANCE_CLOCK
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ADVANCE_CLOCK
+void uniffi_esr_ffi_fn_method_esrservice_advance_clock(uint64_t ptr, int64_t seconds, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_APPROVE_INTERNET_ACCESS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_APPROVE_INTERNET_ACCESS
+void uniffi_esr_ffi_fn_method_esrservice_approve_internet_access(uint64_t ptr, RustBuffer actor, RustBuffer username, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_BOOTSTRAP_USER_ADMINISTRATORS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_BOOTSTRAP_USER_ADMINISTRATORS
+void uniffi_esr_ffi_fn_method_esrservice_bootstrap_user_administrators(uint64_t ptr, RustBuffer vpd, RustBuffer holders, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CERTIFICATIONS_FOR
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CERTIFICATIONS_FOR
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_certifications_for(uint64_t ptr, RustBuffer vpd, RustBuffer competence, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CHECK_UPGRADE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CHECK_UPGRADE
+void uniffi_esr_ffi_fn_method_esrservice_check_upgrade(uint64_t ptr, uint64_t session, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CLEAR_STEP_UP_LOCK
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CLEAR_STEP_UP_LOCK
+void uniffi_esr_ffi_fn_method_esrservice_clear_step_up_lock(uint64_t ptr, RustBuffer actor, RustBuffer username, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_COMPETENCE_CATALOGUE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_COMPETENCE_CATALOGUE
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_competence_catalogue(uint64_t ptr, RustBuffer vpd, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CREATE_TRUST
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CREATE_TRUST
+void uniffi_esr_ffi_fn_method_esrservice_create_trust(uint64_t ptr, RustBuffer vpd, RustBuffer name, RustBuffer options, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_DECIDE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_DECIDE
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_decide(uint64_t ptr, uint64_t session, RustBuffer function, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_DEFINE_CERTIFICATION
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_DEFINE_CERTIFICATION
+void uniffi_esr_ffi_fn_method_esrservice_define_certification(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer certification, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_DEFINE_COMPETENCE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_DEFINE_COMPETENCE
+void uniffi_esr_ffi_fn_method_esrservice_define_competence(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer definition, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ENROL
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ENROL
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_enrol(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer employee_number, RustBuffer certification, RustBuffer course, RustBuffer class_name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_FUNCTIONS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_FUNCTIONS
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_functions(uint64_t ptr, uint64_t session, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_GRANT_URP
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_GRANT_URP
+void uniffi_esr_ffi_fn_method_esrservice_grant_urp(uint64_t ptr, uint64_t session, RustBuffer request, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_LOG_IN_WITH_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_LOG_IN_WITH_PASSWORD
+uint64_t uniffi_esr_ffi_fn_method_esrservice_log_in_with_password(uint64_t ptr, RustBuffer username, RustBuffer password, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_LOG_IN_WITH_SMARTCARD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_LOG_IN_WITH_SMARTCARD
+uint64_t uniffi_esr_ffi_fn_method_esrservice_log_in_with_smartcard(uint64_t ptr, RustBuffer username, RustBuffer card_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_LOG_OUT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_LOG_OUT
+void uniffi_esr_ffi_fn_method_esrservice_log_out(uint64_t ptr, uint64_t session, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_MY_COMPLIANCE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_MY_COMPLIANCE
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_my_compliance(uint64_t ptr, uint64_t session, RustBuffer as_of, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_MY_ELEARNING
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_MY_ELEARNING
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_my_elearning(uint64_t ptr, uint64_t session, int8_t mandatory_only, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_NOW
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_NOW
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_now(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_OUTBOX
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_OUTBOX
+uint64_t uniffi_esr_ffi_fn_method_esrservice_outbox(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_PASSCODE_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_PASSCODE_STATUS
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_passcode_status(uint64_t ptr, uint64_t session, RustBuffer challenge, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_PERSON
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_PERSON
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_person(uint64_t ptr, RustBuffer vpd, RustBuffer employee_number, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_PLAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_PLAY
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_play(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer employee_number, RustBuffer certification, RustBuffer course, RustBuffer result, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_RECORD_COMPETENCE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_RECORD_COMPETENCE
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_record_competence(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer employee_number, RustBuffer record, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_REQUEST_MOBILE_CODE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_REQUEST_MOBILE_CODE
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_request_mobile_code(uint64_t ptr, uint64_t session, RustBuffer mobile, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_REQUEST_UNLOCK_LINK
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_REQUEST_UNLOCK_LINK
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_request_unlock_link(uint64_t ptr, RustBuffer vpd, RustBuffer email, RustBuffer date_of_birth, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_REQUEST_UPGRADE_CODE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_REQUEST_UPGRADE_CODE
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_request_upgrade_code(uint64_t ptr, uint64_t session, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_REQUEST_USERNAME_REMINDER
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_REQUEST_USERNAME_REMINDER
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_request_username_reminder(uint64_t ptr, RustBuffer vpd, RustBuffer email, RustBuffer date_of_birth, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_RESEND_PASSCODE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_RESEND_PASSCODE
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_resend_passcode(uint64_t ptr, uint64_t session, RustBuffer challenge, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_RESET_PASSWORD_WITH_LINK
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_RESET_PASSWORD_WITH_LINK
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_reset_password_with_link(uint64_t ptr, RustBuffer token, RustBuffer password, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SESSION_INFO
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SESSION_INFO
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_session_info(uint64_t ptr, uint64_t session, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_NOW
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_NOW
+void uniffi_esr_ffi_fn_method_esrservice_set_now(uint64_t ptr, RustBuffer instant, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_PASSWORD
+void uniffi_esr_ffi_fn_method_esrservice_set_password(uint64_t ptr, RustBuffer actor, RustBuffer username, RustBuffer password, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_REQUIREMENT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_REQUIREMENT
+void uniffi_esr_ffi_fn_method_esrservice_set_requirement(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer competence, RustBuffer target, int8_t essential, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SUBSCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SUBSCRIBE
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_subscribe(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer employee_number, RustBuffer certification, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SUBSCRIPTIONS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SUBSCRIPTIONS
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_subscriptions(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer employee_number, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_TEAM_COMPLIANCE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_TEAM_COMPLIANCE
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_team_compliance(uint64_t ptr, uint64_t session, RustBuffer as_of, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_UK_TODAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_UK_TODAY
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_uk_today(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_UNLOCK_WITH_LINK
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_UNLOCK_WITH_LINK
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_unlock_with_link(uint64_t ptr, RustBuffer token, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_UNSUBSCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_UNSUBSCRIBE
+void uniffi_esr_ffi_fn_method_esrservice_unsubscribe(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer employee_number, RustBuffer certification, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_VERIFY_PASSCODE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_VERIFY_PASSCODE
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_verify_passcode(uint64_t ptr, uint64_t session, RustBuffer challenge, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_ESRSESSION
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_ESRSESSION
+uint64_t uniffi_esr_ffi_fn_clone_esrsession(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_ESRSESSION
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_ESRSESSION
+void uniffi_esr_ffi_fn_free_esrsession(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSESSION_AUDIT_REF
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSESSION_AUDIT_REF
+RustBuffer uniffi_esr_ffi_fn_method_esrsession_audit_ref(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSESSION_USERNAME
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSESSION_USERNAME
+RustBuffer uniffi_esr_ffi_fn_method_esrsession_username(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSESSION_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSESSION_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_esr_ffi_fn_method_esrsession_uniffi_trait_debug(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSESSION_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSESSION_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_esr_ffi_fn_method_esrsession_uniffi_trait_display(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_MASK_MOBILE_NUMBER
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_MASK_MOBILE_NUMBER
 RustBuffer uniffi_esr_ffi_fn_func_mask_mobile_number(RustBuffer text, RustCallStatus *_Nonnull out_status
@@ -256,6 +738,18 @@ RustBuffer uniffi_esr_ffi_fn_func_parse_username(RustBuffer text, RustCallStatus
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_USERNAME_STEM
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_USERNAME_STEM
 RustBuffer uniffi_esr_ffi_fn_func_username_stem(RustBuffer given_name, RustBuffer surname, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_FUNCTION_NAMES
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_FUNCTION_NAMES
+RustBuffer uniffi_esr_ffi_fn_func_function_names(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_URP_NAMES
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_URP_NAMES
+RustBuffer uniffi_esr_ffi_fn_func_urp_names(RustCallStatus *_Nonnull out_status
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_ESR_FFI_RUSTBUFFER_ALLOC
@@ -533,6 +1027,426 @@ uint16_t uniffi_esr_ffi_checksum_func_parse_username(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_USERNAME_STEM
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_USERNAME_STEM
 uint16_t uniffi_esr_ffi_checksum_func_username_stem(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_FUNCTION_NAMES
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_FUNCTION_NAMES
+uint16_t uniffi_esr_ffi_checksum_func_function_names(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_URP_NAMES
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_URP_NAMES
+uint16_t uniffi_esr_ffi_checksum_func_urp_names(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILGATEWAY_SEND_EMAIL
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILGATEWAY_SEND_EMAIL
+uint16_t uniffi_esr_ffi_checksum_method_emailgateway_send_email(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_EXPOSE_TOKEN
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_EXPOSE_TOKEN
+uint16_t uniffi_esr_ffi_checksum_method_emailmessage_expose_token(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_KIND
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_KIND
+uint16_t uniffi_esr_ffi_checksum_method_emailmessage_kind(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_LINK_EXPIRES_AT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_LINK_EXPIRES_AT
+uint16_t uniffi_esr_ffi_checksum_method_emailmessage_link_expires_at(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_TEXT
+uint16_t uniffi_esr_ffi_checksum_method_emailmessage_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_TO_ADDRESS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_TO_ADDRESS
+uint16_t uniffi_esr_ffi_checksum_method_emailmessage_to_address(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_USERNAME
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_USERNAME
+uint16_t uniffi_esr_ffi_checksum_method_emailmessage_username(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_VPD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILMESSAGE_VPD
+uint16_t uniffi_esr_ffi_checksum_method_emailmessage_vpd(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_OUTBOX_CLEAR
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_OUTBOX_CLEAR
+uint16_t uniffi_esr_ffi_checksum_method_outbox_clear(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_OUTBOX_FAIL_WITH
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_OUTBOX_FAIL_WITH
+uint16_t uniffi_esr_ffi_checksum_method_outbox_fail_with(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_OUTBOX_LAST_CODE_TO
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_OUTBOX_LAST_CODE_TO
+uint16_t uniffi_esr_ffi_checksum_method_outbox_last_code_to(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_OUTBOX_LAST_EMAIL_TO
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_OUTBOX_LAST_EMAIL_TO
+uint16_t uniffi_esr_ffi_checksum_method_outbox_last_email_to(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_OUTBOX_LAST_SMS_TO
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_OUTBOX_LAST_SMS_TO
+uint16_t uniffi_esr_ffi_checksum_method_outbox_last_sms_to(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_OUTBOX_MESSAGE_COUNT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_OUTBOX_MESSAGE_COUNT
+uint16_t uniffi_esr_ffi_checksum_method_outbox_message_count(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_SMSGATEWAY_SEND_SMS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_SMSGATEWAY_SEND_SMS
+uint16_t uniffi_esr_ffi_checksum_method_smsgateway_send_sms(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_SMSMESSAGE_EXPOSE_TEXT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_SMSMESSAGE_EXPOSE_TEXT
+uint16_t uniffi_esr_ffi_checksum_method_smsmessage_expose_text(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_SMSMESSAGE_EXPOSE_TO_E164
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_SMSMESSAGE_EXPOSE_TO_E164
+uint16_t uniffi_esr_ffi_checksum_method_smsmessage_expose_to_e164(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_SMSMESSAGE_MASKED_TO
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_SMSMESSAGE_MASKED_TO
+uint16_t uniffi_esr_ffi_checksum_method_smsmessage_masked_to(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_SMSMESSAGE_VPD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_SMSMESSAGE_VPD
+uint16_t uniffi_esr_ffi_checksum_method_smsmessage_vpd(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_ADD_ASSIGNMENT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_ADD_ASSIGNMENT
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_add_assignment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_ADD_ORG_UNIT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_ADD_ORG_UNIT
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_add_org_unit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_ADD_PERSON
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_ADD_PERSON
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_add_person(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_ADVANCE_CLOCK
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_ADVANCE_CLOCK
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_advance_clock(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_APPROVE_INTERNET_ACCESS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_APPROVE_INTERNET_ACCESS
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_approve_internet_access(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_BOOTSTRAP_USER_ADMINISTRATORS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_BOOTSTRAP_USER_ADMINISTRATORS
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_bootstrap_user_administrators(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CERTIFICATIONS_FOR
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CERTIFICATIONS_FOR
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_certifications_for(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CHECK_UPGRADE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CHECK_UPGRADE
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_check_upgrade(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CLEAR_STEP_UP_LOCK
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CLEAR_STEP_UP_LOCK
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_clear_step_up_lock(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_COMPETENCE_CATALOGUE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_COMPETENCE_CATALOGUE
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_competence_catalogue(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CREATE_TRUST
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CREATE_TRUST
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_create_trust(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_DECIDE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_DECIDE
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_decide(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_DEFINE_CERTIFICATION
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_DEFINE_CERTIFICATION
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_define_certification(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_DEFINE_COMPETENCE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_DEFINE_COMPETENCE
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_define_competence(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_ENROL
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_ENROL
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_enrol(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_FUNCTIONS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_FUNCTIONS
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_functions(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_GRANT_URP
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_GRANT_URP
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_grant_urp(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_LOG_IN_WITH_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_LOG_IN_WITH_PASSWORD
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_log_in_with_password(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_LOG_IN_WITH_SMARTCARD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_LOG_IN_WITH_SMARTCARD
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_log_in_with_smartcard(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_LOG_OUT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_LOG_OUT
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_log_out(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_MY_COMPLIANCE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_MY_COMPLIANCE
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_my_compliance(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_MY_ELEARNING
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_MY_ELEARNING
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_my_elearning(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_NOW
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_NOW
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_now(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_OUTBOX
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_OUTBOX
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_outbox(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_PASSCODE_STATUS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_PASSCODE_STATUS
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_passcode_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_PERSON
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_PERSON
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_person(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_PLAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_PLAY
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_play(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_RECORD_COMPETENCE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_RECORD_COMPETENCE
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_record_competence(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_REQUEST_MOBILE_CODE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_REQUEST_MOBILE_CODE
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_request_mobile_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_REQUEST_UNLOCK_LINK
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_REQUEST_UNLOCK_LINK
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_request_unlock_link(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_REQUEST_UPGRADE_CODE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_REQUEST_UPGRADE_CODE
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_request_upgrade_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_REQUEST_USERNAME_REMINDER
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_REQUEST_USERNAME_REMINDER
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_request_username_reminder(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_RESEND_PASSCODE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_RESEND_PASSCODE
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_resend_passcode(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_RESET_PASSWORD_WITH_LINK
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_RESET_PASSWORD_WITH_LINK
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_reset_password_with_link(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SESSION_INFO
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SESSION_INFO
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_session_info(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SET_NOW
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SET_NOW
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_set_now(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SET_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SET_PASSWORD
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_set_password(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SET_REQUIREMENT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SET_REQUIREMENT
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_set_requirement(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SUBSCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SUBSCRIBE
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_subscribe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SUBSCRIPTIONS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SUBSCRIPTIONS
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_subscriptions(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_TEAM_COMPLIANCE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_TEAM_COMPLIANCE
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_team_compliance(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_UK_TODAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_UK_TODAY
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_uk_today(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_UNLOCK_WITH_LINK
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_UNLOCK_WITH_LINK
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_unlock_with_link(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_UNSUBSCRIBE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_UNSUBSCRIBE
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_unsubscribe(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_VERIFY_PASSCODE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_VERIFY_PASSCODE
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_verify_passcode(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSESSION_AUDIT_REF
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSESSION_AUDIT_REF
+uint16_t uniffi_esr_ffi_checksum_method_esrsession_audit_ref(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSESSION_USERNAME
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSESSION_USERNAME
+uint16_t uniffi_esr_ffi_checksum_method_esrsession_username(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_CONSTRUCTOR_ESRSERVICE_FOR_TESTING
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_CONSTRUCTOR_ESRSERVICE_FOR_TESTING
+uint16_t uniffi_esr_ffi_checksum_constructor_esrservice_for_testing(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_CONSTRUCTOR_ESRSERVICE_NEW
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_CONSTRUCTOR_ESRSERVICE_NEW
+uint16_t uniffi_esr_ffi_checksum_constructor_esrservice_new(void
     
 );
 #endif
