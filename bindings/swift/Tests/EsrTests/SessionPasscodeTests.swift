@@ -208,26 +208,38 @@ final class SessionPasscodeTests: XCTestCase {
 
     func testOneServiceServesManyThreads() throws {
         let people = [trust.adminA, trust.adminB, trust.director, trust.mary, trust.ann]
-        let lock = NSLock()
-        var refs: [String] = []
-        var failures: [String] = []
+        let collected = Collected()
         let service = self.service
         DispatchQueue.concurrentPerform(iterations: 20) { i in
             let person = people[i % people.count]
             do {
                 let session = try service.logInWithSmartcard(
                     username: person.username, cardId: TrustFixture.card)
-                let info = try service.sessionInfo(session: session)
-                lock.lock()
-                refs.append(info.auditRef)
-                lock.unlock()
+                collected.add(try service.sessionInfo(session: session).auditRef)
             } catch {
-                lock.lock()
-                failures.append("\(error)")
-                lock.unlock()
+                collected.fail("\(error)")
             }
         }
-        XCTAssertEqual(failures, [])
-        XCTAssertEqual(Set(refs).count, 20)
+        XCTAssertEqual(collected.failures, [])
+        XCTAssertEqual(Set(collected.refs).count, 20)
+    }
+}
+
+/// What the threads of `testOneServiceServesManyThreads` report, behind a lock.
+private final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var refs: [String] = []
+    private(set) var failures: [String] = []
+
+    func add(_ ref: String) {
+        lock.lock()
+        refs.append(ref)
+        lock.unlock()
+    }
+
+    func fail(_ error: String) {
+        lock.lock()
+        failures.append(error)
+        lock.unlock()
     }
 }

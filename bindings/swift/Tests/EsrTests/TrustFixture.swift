@@ -57,7 +57,7 @@ struct TrustFixture {
             throws -> PersonInfo
         {
             next += 1
-            let number = vpd + String(format: "%05d", next)
+            let number = vpd + String(format: "%05ld", next)
             let person = try service.addPerson(
                 actor: feed,
                 vpd: vpd,
