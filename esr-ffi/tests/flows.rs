@@ -2,6 +2,7 @@
 //! Swift makes): set-up, smartcard and password log-in with their access levels, registering a
 //! number and upgrading a session with texted codes, account recovery, the compliance views,
 //! and a certification that turns a Red row Green.
+#![allow(clippy::unwrap_used)] // the set-up helpers are test code too
 
 use esr_ffi::*;
 use std::sync::{Arc, Mutex};
