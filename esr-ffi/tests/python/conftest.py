@@ -193,7 +193,8 @@ def _install_tracking() -> None:
     for cls_name in _OBJECTS:
         cls = getattr(esr_ffi, cls_name)
         for n, o in list(vars(cls).items()):
-            if n.startswith("_") and n != "__init__":
+            # Only the service has a constructor; the other objects come from the library.
+            if n.startswith("_") and not (n == "__init__" and cls_name == "EsrService"):
                 continue
             name = f"{cls_name}.{'new' if n == '__init__' else n}"
             if isinstance(o, classmethod):
