@@ -24,14 +24,14 @@ fn start() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_338_000)
 }
 
-fn system() -> Actor {
-    Actor::System {
+fn system() -> EsrActor {
+    EsrActor::System {
         process: "trust set-up".into(),
     }
 }
 
-fn user(session: &Arc<EsrSession>) -> Actor {
-    Actor::User {
+fn user(session: &Arc<EsrSession>) -> EsrActor {
+    EsrActor::User {
         session: session.clone(),
     }
 }

@@ -17,7 +17,7 @@ _ROOT = Path(__file__).resolve().parents[3]
 sys.path.insert(0, os.environ.get("ESR_FFI_PYTHON", str(_ROOT / "target" / "uniffi-python")))
 
 import esr_ffi  # noqa: E402  (the generated module lives outside the source tree)
-from esr_ffi import Actor, CalendarDate, EsrService, EsrSession, PersonInfo  # noqa: E402
+from esr_ffi import EsrActor, CalendarDate, EsrService, EsrSession, PersonInfo  # noqa: E402
 
 VPD = "297"
 PASSWORD = "correct horse battery staple"
@@ -30,7 +30,7 @@ PART1 = "297 NHS Conflict Resolution - Part 1"
 PART2 = "297 NHS Conflict Resolution - Part 2"
 EASSESS = "297 NHS Conflict Resolution - eAssessment"
 CLASS = "e-Learning"
-SYSTEM = Actor.SYSTEM(process="trust set-up")
+SYSTEM = EsrActor.SYSTEM(process="trust set-up")
 
 
 def email_of(person: PersonInfo) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 import esr_ffi
 from conftest import CLASS, CR, EASSESS, PART1, PART2, SYSTEM, VPD, World
-from esr_ffi import Actor, CalendarDate, ComplianceStatus, EsrError, Need, Performance, PlayResult
+from esr_ffi import EsrActor, CalendarDate, ComplianceStatus, EsrError, Need, Performance, PlayResult
 
 
 def conflict_row(w: World, compliance: esr_ffi.PersonCompliance) -> esr_ffi.ComplianceRow:
@@ -19,7 +19,7 @@ def conflict_row(w: World, compliance: esr_ffi.PersonCompliance) -> esr_ffi.Comp
 
 def test_a_certification_turns_my_red_row_green(w: World) -> None:
     me = w.smartcard(w.emma)
-    who = Actor.USER(session=me)
+    who = EsrActor.USER(session=me)
     e = w.emma.employee_number
     mine = w.esr.my_compliance(me, None)
     assert mine.employee_number == e

@@ -68,7 +68,7 @@ def test_each_kind_of_failure_has_its_class(w: World) -> None:
             org_units=["Ward 5"], verified_by_line_manager=None))
     assert "line manager" in refused.value.message
     with pytest.raises(EsrError.PermissionDenied):
-        w.esr.set_password(esr_ffi.Actor.USER(session=w.smartcard(w.emma)), w.mia.username,
+        w.esr.set_password(esr_ffi.EsrActor.USER(session=w.smartcard(w.emma)), w.mia.username,
                            "a long enough passphrase")
     with pytest.raises(EsrError.Conflict):
         w.esr.bootstrap_user_administrators(VPD, [w.mia.username, w.emma.username], "again")

@@ -101,7 +101,7 @@ def test_internet_access_can_be_approved_per_user() -> None:
     esr = EsrService.for_testing(KEY, START, None, None)
     esr.create_trust(VPD, "No automatic access", esr_ffi.TrustOptions(
         automatic_internet_access=False, upgrade_manager=False, upgrade_professional=False))
-    system = esr_ffi.Actor.SYSTEM(process="set-up")
+    system = esr_ffi.EsrActor.SYSTEM(process="set-up")
     p = esr.add_person(system, VPD, esr_ffi.NewPerson(
         employee_number="29700001", given_name="Ann", family_name="Other",
         date_of_birth=esr_ffi.CalendarDate(year=1990, month=1, day=2),

@@ -35,14 +35,14 @@ METHODS = {
 }
 
 RECORDS_AND_ENUMS = {
-    "AccessDecision", "AccessLevel", "Actor", "AssignmentCompliance", "AssignmentInfo",
+    "AccessDecision", "AccessLevel", "EsrActor", "AssignmentCompliance", "AssignmentInfo",
     "CalendarDate", "CertificationDefinition", "ChallengeStatus", "Channel",
     "CompetenceDefinition", "CompetenceRecord", "CompletionRule", "ComplianceCounts",
     "ComplianceRow", "ComplianceStatus", "ComponentDefinition", "ComponentKind", "EmailKind",
     "Enrolment", "ExpiryBase", "Need", "NewAssignment", "NewCompetenceRecord", "NewPerson",
     "PasscodeChallenge", "Performance", "PersonCompliance", "PersonInfo", "PlayOutcome",
     "PlayResult", "Purpose", "RecordExpiry", "RenewalRule", "RequirementTarget", "SessionInfo",
-    "Subscription", "SubscriptionStatus", "TeamCompliance", "TeamComplianceMember",
+    "LearningSubscription", "SubscriptionStatus", "TeamCompliance", "TeamComplianceMember",
     "TrustOptions", "UrpGrantRequest", "UsernameParts", "VerifyResult", "VerifyStatus",
 }
 
