@@ -119,7 +119,7 @@ impl EmailMessage {
     }
 }
 
-/// The app's SMS gateway: hands a text to the network. Throw `EsrError.delivery` (any error)
+/// The app's SMS gateway: hands a text to the network. Throw `EsrError.Delivery` (any error)
 /// to refuse it; the code is then not stored and the user sees the delivery error.
 #[uniffi::export(with_foreign)]
 pub trait SmsGateway: Send + Sync {

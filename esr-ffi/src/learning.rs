@@ -352,7 +352,7 @@ impl From<esr_core::SubscriptionStatus> for SubscriptionStatus {
 
 /// A learner's subscription to a certification.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct Subscription {
+pub struct LearningSubscription {
     /// The learner's employee number.
     pub employee_number: String,
     /// The certification.
@@ -369,7 +369,7 @@ pub struct Subscription {
     pub enrolments: Vec<Enrolment>,
 }
 
-impl From<esr_core::SubscriptionView> for Subscription {
+impl From<esr_core::SubscriptionView> for LearningSubscription {
     fn from(v: esr_core::SubscriptionView) -> Self {
         let s = v.subscription;
         Self {

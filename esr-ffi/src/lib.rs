@@ -24,10 +24,10 @@ pub use delivery::{EmailGateway, EmailMessage, Outbox, SmsGateway, SmsMessage};
 pub use error::EsrError;
 pub use learning::{
     CertificationDefinition, CompletionRule, ComponentDefinition, ComponentKind, Enrolment,
-    ExpiryBase, Performance, PlayOutcome, PlayResult, RenewalRule, Subscription,
+    ExpiryBase, LearningSubscription, Performance, PlayOutcome, PlayResult, RenewalRule,
     SubscriptionStatus,
 };
-pub use service::{Actor, EsrService, EsrSession, function_names, urp_names};
+pub use service::{EsrActor, EsrService, EsrSession, function_names, urp_names};
 pub use types::{
     AccessDecision, AccessLevel, AssignmentCompliance, AssignmentInfo, CalendarDate,
     ChallengeStatus, Channel, CompetenceDefinition, CompetenceRecord, ComplianceCounts,

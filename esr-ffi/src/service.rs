@@ -3,7 +3,9 @@
 
 use crate::delivery::{EmailGateway, FfiClock, Gateway, Outbox, SmsGateway};
 use crate::error::EsrError;
-use crate::learning::{CertificationDefinition, Enrolment, PlayOutcome, PlayResult, Subscription};
+use crate::learning::{
+    CertificationDefinition, Enrolment, LearningSubscription, PlayOutcome, PlayResult,
+};
 use crate::types::{
     AccessDecision, AssignmentInfo, CalendarDate, CompetenceDefinition, CompetenceRecord,
     NewAssignment, NewCompetenceRecord, NewPerson, PasscodeChallenge, PersonCompliance, PersonInfo,
@@ -75,7 +77,7 @@ impl EsrSession {
 /// Who is acting: a logged-in user, or a named process of the embedding system (a recruitment
 /// feed, a set-up script) that acts with the system's authority.
 #[derive(uniffi::Enum)]
-pub enum Actor {
+pub enum EsrActor {
     /// A logged-in user, with the functions their session may use.
     User {
         /// The session.
@@ -88,7 +90,7 @@ pub enum Actor {
     },
 }
 
-impl Actor {
+impl EsrActor {
     fn to_core(&self) -> Result<esr_core::Actor, EsrError> {
         match self {
             Self::User { session } => Ok(esr_core::Actor::Session(session.id)),
@@ -273,7 +275,7 @@ impl EsrService {
     /// Adds an organisation unit under `parent` (needs Maintain workstructures).
     pub fn add_org_unit(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         vpd: String,
         unit: String,
         name: String,
@@ -293,7 +295,7 @@ impl EsrService {
     /// the answer.
     pub fn add_person(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         vpd: String,
         person: NewPerson,
     ) -> Result<PersonInfo, EsrError> {
@@ -318,7 +320,7 @@ impl EsrService {
     /// Adds an assignment (needs Maintain people).
     pub fn add_assignment(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         vpd: String,
         assignment: NewAssignment,
     ) -> Result<AssignmentInfo, EsrError> {
@@ -339,7 +341,7 @@ impl EsrService {
     /// Sets a user's password (needs Reset accounts, or a system actor).
     pub fn set_password(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         username: String,
         password: String,
     ) -> Result<(), EsrError> {
@@ -350,7 +352,11 @@ impl EsrService {
     }
 
     /// Approves Employee Self Service internet access for one user (needs Reset accounts).
-    pub fn approve_internet_access(&self, actor: Actor, username: String) -> Result<(), EsrError> {
+    pub fn approve_internet_access(
+        &self,
+        actor: EsrActor,
+        username: String,
+    ) -> Result<(), EsrError> {
         let u: Username = parse(&username)?;
         Ok(self.core.approve_internet_access(&actor.to_core()?, &u)?)
     }
@@ -409,7 +415,7 @@ impl EsrService {
     /// administration).
     pub fn define_competence(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         vpd: String,
         definition: CompetenceDefinition,
     ) -> Result<(), EsrError> {
@@ -426,7 +432,7 @@ impl EsrService {
     /// Requires a competence of a position, an organisation unit or a job.
     pub fn set_requirement(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         vpd: String,
         competence: String,
         target: RequirementTarget,
@@ -444,7 +450,7 @@ impl EsrService {
     /// Records that a person holds a competence.
     pub fn record_competence(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         vpd: String,
         employee_number: String,
         record: NewCompetenceRecord,
@@ -471,7 +477,7 @@ impl EsrService {
     /// administration).
     pub fn define_certification(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         vpd: String,
         certification: CertificationDefinition,
     ) -> Result<(), EsrError> {
@@ -623,7 +629,7 @@ impl EsrService {
     /// Clears a step-up lock (needs Reset accounts).
     pub fn clear_step_up_lock(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         username: String,
         reason: String,
     ) -> Result<(), EsrError> {
@@ -733,11 +739,11 @@ impl EsrService {
     /// administration); the answer has the status for today.
     pub fn subscribe(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         vpd: String,
         employee_number: String,
         certification: String,
-    ) -> Result<Subscription, EsrError> {
+    ) -> Result<LearningSubscription, EsrError> {
         let actor = actor.to_core()?;
         let vpd: VpdCode = parse(&vpd)?;
         let e: EmployeeNumber = parse(&employee_number)?;
@@ -758,7 +764,7 @@ impl EsrService {
     /// Unsubscribes: the subscription is cancelled (competences already awarded stay).
     pub fn unsubscribe(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         vpd: String,
         employee_number: String,
         certification: String,
@@ -772,10 +778,10 @@ impl EsrService {
     /// A learner's subscriptions with their status today and the current cycle's enrolments.
     pub fn subscriptions(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         vpd: String,
         employee_number: String,
-    ) -> Result<Vec<Subscription>, EsrError> {
+    ) -> Result<Vec<LearningSubscription>, EsrError> {
         let e: EmployeeNumber = parse(&employee_number)?;
         Ok(list(self.core.subscriptions(
             &actor.to_core()?,
@@ -787,7 +793,7 @@ impl EsrService {
     /// Enrols in a class of a component of a subscribed certification.
     pub fn enrol(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         vpd: String,
         employee_number: String,
         certification: String,
@@ -813,7 +819,7 @@ impl EsrService {
     /// in `awarded`, and compliance turns Green.
     pub fn play(
         &self,
-        actor: Actor,
+        actor: EsrActor,
         vpd: String,
         employee_number: String,
         certification: String,
@@ -915,7 +921,7 @@ mod tests {
 
     #[test]
     fn a_system_actor_needs_a_name() {
-        let a = Actor::System {
+        let a = EsrActor::System {
             process: String::new(),
         };
         assert!(matches!(a.to_core(), Err(EsrError::InvalidInput { .. })));

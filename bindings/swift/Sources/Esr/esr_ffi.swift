@@ -1191,18 +1191,18 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     /**
      * Adds an assignment (needs Maintain people).
      */
-    func addAssignment(actor: Actor, vpd: String, assignment: NewAssignment) throws  -> AssignmentInfo
+    func addAssignment(actor: EsrActor, vpd: String, assignment: NewAssignment) throws  -> AssignmentInfo
     
     /**
      * Adds an organisation unit under `parent` (needs Maintain workstructures).
      */
-    func addOrgUnit(actor: Actor, vpd: String, unit: String, name: String, parent: String?) throws 
+    func addOrgUnit(actor: EsrActor, vpd: String, unit: String, name: String, parent: String?) throws 
     
     /**
      * Adds a person with their account (needs Maintain people); the person's username is in
      * the answer.
      */
-    func addPerson(actor: Actor, vpd: String, person: NewPerson) throws  -> PersonInfo
+    func addPerson(actor: EsrActor, vpd: String, person: NewPerson) throws  -> PersonInfo
     
     /**
      * Moves a test service's clock on by `seconds` (negative moves it back).
@@ -1212,7 +1212,7 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     /**
      * Approves Employee Self Service internet access for one user (needs Reset accounts).
      */
-    func approveInternetAccess(actor: Actor, username: String) throws 
+    func approveInternetAccess(actor: EsrActor, username: String) throws 
     
     /**
      * Gives a new trust its first two (or more) user administrators.
@@ -1232,7 +1232,7 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     /**
      * Clears a step-up lock (needs Reset accounts).
      */
-    func clearStepUpLock(actor: Actor, username: String, reason: String) throws 
+    func clearStepUpLock(actor: EsrActor, username: String, reason: String) throws 
     
     /**
      * The trust's competence catalogue (national defaults overlaid with its own).
@@ -1253,18 +1253,18 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
      * Defines a certification, or redefines one of the same name (needs Learning
      * administration).
      */
-    func defineCertification(actor: Actor, vpd: String, certification: CertificationDefinition) throws 
+    func defineCertification(actor: EsrActor, vpd: String, certification: CertificationDefinition) throws 
     
     /**
      * Adds a local competence (`297|LOCAL|Title|`) or overrides a national one (needs Learning
      * administration).
      */
-    func defineCompetence(actor: Actor, vpd: String, definition: CompetenceDefinition) throws 
+    func defineCompetence(actor: EsrActor, vpd: String, definition: CompetenceDefinition) throws 
     
     /**
      * Enrols in a class of a component of a subscribed certification.
      */
-    func enrol(actor: Actor, vpd: String, employeeNumber: String, certification: String, course: String, className: String) throws  -> Enrolment
+    func enrol(actor: EsrActor, vpd: String, employeeNumber: String, certification: String, course: String, className: String) throws  -> Enrolment
     
     /**
      * The names of every function the session may use now ("My Compliance").
@@ -1328,12 +1328,12 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
      * eAssessment); when the completion rule is met the competence is recorded at once and is
      * in `awarded`, and compliance turns Green.
      */
-    func play(actor: Actor, vpd: String, employeeNumber: String, certification: String, course: String, result: PlayResult) throws  -> PlayOutcome
+    func play(actor: EsrActor, vpd: String, employeeNumber: String, certification: String, course: String, result: PlayResult) throws  -> PlayOutcome
     
     /**
      * Records that a person holds a competence.
      */
-    func recordCompetence(actor: Actor, vpd: String, employeeNumber: String, record: NewCompetenceRecord) throws  -> CompetenceRecord
+    func recordCompetence(actor: EsrActor, vpd: String, employeeNumber: String, record: NewCompetenceRecord) throws  -> CompetenceRecord
     
     /**
      * Texts a code to `mobile` to register (or change) the user's number; from a smartcard
@@ -1383,23 +1383,23 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     /**
      * Sets a user's password (needs Reset accounts, or a system actor).
      */
-    func setPassword(actor: Actor, username: String, password: String) throws 
+    func setPassword(actor: EsrActor, username: String, password: String) throws 
     
     /**
      * Requires a competence of a position, an organisation unit or a job.
      */
-    func setRequirement(actor: Actor, vpd: String, competence: String, target: RequirementTarget, essential: Bool) throws 
+    func setRequirement(actor: EsrActor, vpd: String, competence: String, target: RequirementTarget, essential: Bool) throws 
     
     /**
      * Subscribes a learner (themselves with My e-Learning, anyone else with Learning
      * administration); the answer has the status for today.
      */
-    func subscribe(actor: Actor, vpd: String, employeeNumber: String, certification: String) throws  -> Subscription
+    func subscribe(actor: EsrActor, vpd: String, employeeNumber: String, certification: String) throws  -> LearningSubscription
     
     /**
      * A learner's subscriptions with their status today and the current cycle's enrolments.
      */
-    func subscriptions(actor: Actor, vpd: String, employeeNumber: String) throws  -> [Subscription]
+    func subscriptions(actor: EsrActor, vpd: String, employeeNumber: String) throws  -> [LearningSubscription]
     
     /**
      * Team Compliance: the manager's team and each member's compliance.
@@ -1419,7 +1419,7 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     /**
      * Unsubscribes: the subscription is cancelled (competences already awarded stay).
      */
-    func unsubscribe(actor: Actor, vpd: String, employeeNumber: String, certification: String) throws 
+    func unsubscribe(actor: EsrActor, vpd: String, employeeNumber: String, certification: String) throws 
     
     /**
      * Verifies a code the user typed for `challenge`. On approval its purpose is carried out
@@ -1523,12 +1523,12 @@ public static func forTesting(passcodeKey: Data, start: Date, smsGateway: SmsGat
     /**
      * Adds an assignment (needs Maintain people).
      */
-open func addAssignment(actor: Actor, vpd: String, assignment: NewAssignment)throws  -> AssignmentInfo  {
+open func addAssignment(actor: EsrActor, vpd: String, assignment: NewAssignment)throws  -> AssignmentInfo  {
     return try  FfiConverterTypeAssignmentInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_add_assignment(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterTypeNewAssignment_lower(assignment),uniffiCallStatus
     )
@@ -1538,11 +1538,11 @@ open func addAssignment(actor: Actor, vpd: String, assignment: NewAssignment)thr
     /**
      * Adds an organisation unit under `parent` (needs Maintain workstructures).
      */
-open func addOrgUnit(actor: Actor, vpd: String, unit: String, name: String, parent: String?)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+open func addOrgUnit(actor: EsrActor, vpd: String, unit: String, name: String, parent: String?)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_add_org_unit(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterString.lower(unit),
         FfiConverterString.lower(name),
@@ -1555,12 +1555,12 @@ open func addOrgUnit(actor: Actor, vpd: String, unit: String, name: String, pare
      * Adds a person with their account (needs Maintain people); the person's username is in
      * the answer.
      */
-open func addPerson(actor: Actor, vpd: String, person: NewPerson)throws  -> PersonInfo  {
+open func addPerson(actor: EsrActor, vpd: String, person: NewPerson)throws  -> PersonInfo  {
     return try  FfiConverterTypePersonInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_add_person(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterTypeNewPerson_lower(person),uniffiCallStatus
     )
@@ -1582,11 +1582,11 @@ open func advanceClock(seconds: Int64)throws   {try rustCallWithError(FfiConvert
     /**
      * Approves Employee Self Service internet access for one user (needs Reset accounts).
      */
-open func approveInternetAccess(actor: Actor, username: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+open func approveInternetAccess(actor: EsrActor, username: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_approve_internet_access(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(username),uniffiCallStatus
     )
 }
@@ -1635,11 +1635,11 @@ open func checkUpgrade(session: EsrSession)throws   {try rustCallWithError(FfiCo
     /**
      * Clears a step-up lock (needs Reset accounts).
      */
-open func clearStepUpLock(actor: Actor, username: String, reason: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+open func clearStepUpLock(actor: EsrActor, username: String, reason: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_clear_step_up_lock(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(username),
         FfiConverterString.lower(reason),uniffiCallStatus
     )
@@ -1691,11 +1691,11 @@ open func decide(session: EsrSession, function: String)throws  -> AccessDecision
      * Defines a certification, or redefines one of the same name (needs Learning
      * administration).
      */
-open func defineCertification(actor: Actor, vpd: String, certification: CertificationDefinition)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+open func defineCertification(actor: EsrActor, vpd: String, certification: CertificationDefinition)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_define_certification(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterTypeCertificationDefinition_lower(certification),uniffiCallStatus
     )
@@ -1706,11 +1706,11 @@ open func defineCertification(actor: Actor, vpd: String, certification: Certific
      * Adds a local competence (`297|LOCAL|Title|`) or overrides a national one (needs Learning
      * administration).
      */
-open func defineCompetence(actor: Actor, vpd: String, definition: CompetenceDefinition)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+open func defineCompetence(actor: EsrActor, vpd: String, definition: CompetenceDefinition)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_define_competence(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterTypeCompetenceDefinition_lower(definition),uniffiCallStatus
     )
@@ -1720,12 +1720,12 @@ open func defineCompetence(actor: Actor, vpd: String, definition: CompetenceDefi
     /**
      * Enrols in a class of a component of a subscribed certification.
      */
-open func enrol(actor: Actor, vpd: String, employeeNumber: String, certification: String, course: String, className: String)throws  -> Enrolment  {
+open func enrol(actor: EsrActor, vpd: String, employeeNumber: String, certification: String, course: String, className: String)throws  -> Enrolment  {
     return try  FfiConverterTypeEnrolment_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_enrol(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterString.lower(employeeNumber),
         FfiConverterString.lower(certification),
@@ -1888,12 +1888,12 @@ open func person(vpd: String, employeeNumber: String)throws  -> PersonInfo  {
      * eAssessment); when the completion rule is met the competence is recorded at once and is
      * in `awarded`, and compliance turns Green.
      */
-open func play(actor: Actor, vpd: String, employeeNumber: String, certification: String, course: String, result: PlayResult)throws  -> PlayOutcome  {
+open func play(actor: EsrActor, vpd: String, employeeNumber: String, certification: String, course: String, result: PlayResult)throws  -> PlayOutcome  {
     return try  FfiConverterTypePlayOutcome_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_play(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterString.lower(employeeNumber),
         FfiConverterString.lower(certification),
@@ -1906,12 +1906,12 @@ open func play(actor: Actor, vpd: String, employeeNumber: String, certification:
     /**
      * Records that a person holds a competence.
      */
-open func recordCompetence(actor: Actor, vpd: String, employeeNumber: String, record: NewCompetenceRecord)throws  -> CompetenceRecord  {
+open func recordCompetence(actor: EsrActor, vpd: String, employeeNumber: String, record: NewCompetenceRecord)throws  -> CompetenceRecord  {
     return try  FfiConverterTypeCompetenceRecord_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_record_competence(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterString.lower(employeeNumber),
         FfiConverterTypeNewCompetenceRecord_lower(record),uniffiCallStatus
@@ -2037,11 +2037,11 @@ open func setNow(instant: Date)throws   {try rustCallWithError(FfiConverterTypeE
     /**
      * Sets a user's password (needs Reset accounts, or a system actor).
      */
-open func setPassword(actor: Actor, username: String, password: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+open func setPassword(actor: EsrActor, username: String, password: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_set_password(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(username),
         FfiConverterString.lower(password),uniffiCallStatus
     )
@@ -2051,11 +2051,11 @@ open func setPassword(actor: Actor, username: String, password: String)throws   
     /**
      * Requires a competence of a position, an organisation unit or a job.
      */
-open func setRequirement(actor: Actor, vpd: String, competence: String, target: RequirementTarget, essential: Bool)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+open func setRequirement(actor: EsrActor, vpd: String, competence: String, target: RequirementTarget, essential: Bool)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_set_requirement(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterString.lower(competence),
         FfiConverterTypeRequirementTarget_lower(target),
@@ -2068,12 +2068,12 @@ open func setRequirement(actor: Actor, vpd: String, competence: String, target: 
      * Subscribes a learner (themselves with My e-Learning, anyone else with Learning
      * administration); the answer has the status for today.
      */
-open func subscribe(actor: Actor, vpd: String, employeeNumber: String, certification: String)throws  -> Subscription  {
-    return try  FfiConverterTypeSubscription_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+open func subscribe(actor: EsrActor, vpd: String, employeeNumber: String, certification: String)throws  -> LearningSubscription  {
+    return try  FfiConverterTypeLearningSubscription_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_subscribe(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterString.lower(employeeNumber),
         FfiConverterString.lower(certification),uniffiCallStatus
@@ -2084,12 +2084,12 @@ open func subscribe(actor: Actor, vpd: String, employeeNumber: String, certifica
     /**
      * A learner's subscriptions with their status today and the current cycle's enrolments.
      */
-open func subscriptions(actor: Actor, vpd: String, employeeNumber: String)throws  -> [Subscription]  {
-    return try  FfiConverterSequenceTypeSubscription.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+open func subscriptions(actor: EsrActor, vpd: String, employeeNumber: String)throws  -> [LearningSubscription]  {
+    return try  FfiConverterSequenceTypeLearningSubscription.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_subscriptions(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterString.lower(employeeNumber),uniffiCallStatus
     )
@@ -2138,11 +2138,11 @@ open func unlockWithLink(token: String)throws  -> String  {
     /**
      * Unsubscribes: the subscription is cancelled (competences already awarded stay).
      */
-open func unsubscribe(actor: Actor, vpd: String, employeeNumber: String, certification: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+open func unsubscribe(actor: EsrActor, vpd: String, employeeNumber: String, certification: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_unsubscribe(
             self.uniffiCloneHandle(),
-        FfiConverterTypeActor_lower(actor),
+        FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterString.lower(employeeNumber),
         FfiConverterString.lower(certification),uniffiCallStatus
@@ -2608,7 +2608,7 @@ public func FfiConverterTypeOutbox_lower(_ value: Outbox) -> UInt64 {
 
 
 /**
- * The app's SMS gateway: hands a text to the network. Throw `EsrError.delivery` (any error)
+ * The app's SMS gateway: hands a text to the network. Throw `EsrError.Delivery` (any error)
  * to refuse it; the code is then not stored and the user sees the delivery error.
  */
 public protocol SmsGateway: AnyObject, Sendable {
@@ -2620,7 +2620,7 @@ public protocol SmsGateway: AnyObject, Sendable {
     
 }
 /**
- * The app's SMS gateway: hands a text to the network. Throw `EsrError.delivery` (any error)
+ * The app's SMS gateway: hands a text to the network. Throw `EsrError.Delivery` (any error)
  * to refuse it; the code is then not stored and the user sees the delivery error.
  */
 open class SmsGatewayImpl: SmsGateway, @unchecked Sendable {
@@ -4205,6 +4205,125 @@ public func FfiConverterTypeEnrolment_lower(_ value: Enrolment) -> RustBuffer {
 
 
 /**
+ * A learner's subscription to a certification.
+ */
+public struct LearningSubscription: Equatable, Hashable {
+    /**
+     * The learner's employee number.
+     */
+    public var employeeNumber: String
+    /**
+     * The certification.
+     */
+    public var certification: String
+    /**
+     * When (last) subscribed.
+     */
+    public var subscribedOn: CalendarDate
+    /**
+     * The current cycle, from 1.
+     */
+    public var cycle: UInt32
+    /**
+     * The current path is due by this date.
+     */
+    public var due: CalendarDate
+    /**
+     * Its status today (by the service's clock).
+     */
+    public var status: SubscriptionStatus
+    /**
+     * The current cycle's enrolments, in the certification's component order.
+     */
+    public var enrolments: [Enrolment]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The learner's employee number.
+         */employeeNumber: String, 
+        /**
+         * The certification.
+         */certification: String, 
+        /**
+         * When (last) subscribed.
+         */subscribedOn: CalendarDate, 
+        /**
+         * The current cycle, from 1.
+         */cycle: UInt32, 
+        /**
+         * The current path is due by this date.
+         */due: CalendarDate, 
+        /**
+         * Its status today (by the service's clock).
+         */status: SubscriptionStatus, 
+        /**
+         * The current cycle's enrolments, in the certification's component order.
+         */enrolments: [Enrolment]) {
+        self.employeeNumber = employeeNumber
+        self.certification = certification
+        self.subscribedOn = subscribedOn
+        self.cycle = cycle
+        self.due = due
+        self.status = status
+        self.enrolments = enrolments
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LearningSubscription: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLearningSubscription: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LearningSubscription {
+        return
+            try LearningSubscription(
+                employeeNumber: FfiConverterString.read(from: &buf), 
+                certification: FfiConverterString.read(from: &buf), 
+                subscribedOn: FfiConverterTypeCalendarDate.read(from: &buf), 
+                cycle: FfiConverterUInt32.read(from: &buf), 
+                due: FfiConverterTypeCalendarDate.read(from: &buf), 
+                status: FfiConverterTypeSubscriptionStatus.read(from: &buf), 
+                enrolments: FfiConverterSequenceTypeEnrolment.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LearningSubscription, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.employeeNumber, into: &buf)
+        FfiConverterString.write(value.certification, into: &buf)
+        FfiConverterTypeCalendarDate.write(value.subscribedOn, into: &buf)
+        FfiConverterUInt32.write(value.cycle, into: &buf)
+        FfiConverterTypeCalendarDate.write(value.due, into: &buf)
+        FfiConverterTypeSubscriptionStatus.write(value.status, into: &buf)
+        FfiConverterSequenceTypeEnrolment.write(value.enrolments, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLearningSubscription_lift(_ buf: RustBuffer) throws -> LearningSubscription {
+    return try FfiConverterTypeLearningSubscription.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLearningSubscription_lower(_ value: LearningSubscription) -> RustBuffer {
+    return FfiConverterTypeLearningSubscription.lower(value)
+}
+
+
+/**
  * An assignment to add.
  */
 public struct NewAssignment: Equatable, Hashable {
@@ -5117,125 +5236,6 @@ public func FfiConverterTypeSessionInfo_lower(_ value: SessionInfo) -> RustBuffe
 
 
 /**
- * A learner's subscription to a certification.
- */
-public struct Subscription: Equatable, Hashable {
-    /**
-     * The learner's employee number.
-     */
-    public var employeeNumber: String
-    /**
-     * The certification.
-     */
-    public var certification: String
-    /**
-     * When (last) subscribed.
-     */
-    public var subscribedOn: CalendarDate
-    /**
-     * The current cycle, from 1.
-     */
-    public var cycle: UInt32
-    /**
-     * The current path is due by this date.
-     */
-    public var due: CalendarDate
-    /**
-     * Its status today (by the service's clock).
-     */
-    public var status: SubscriptionStatus
-    /**
-     * The current cycle's enrolments, in the certification's component order.
-     */
-    public var enrolments: [Enrolment]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The learner's employee number.
-         */employeeNumber: String, 
-        /**
-         * The certification.
-         */certification: String, 
-        /**
-         * When (last) subscribed.
-         */subscribedOn: CalendarDate, 
-        /**
-         * The current cycle, from 1.
-         */cycle: UInt32, 
-        /**
-         * The current path is due by this date.
-         */due: CalendarDate, 
-        /**
-         * Its status today (by the service's clock).
-         */status: SubscriptionStatus, 
-        /**
-         * The current cycle's enrolments, in the certification's component order.
-         */enrolments: [Enrolment]) {
-        self.employeeNumber = employeeNumber
-        self.certification = certification
-        self.subscribedOn = subscribedOn
-        self.cycle = cycle
-        self.due = due
-        self.status = status
-        self.enrolments = enrolments
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Subscription: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSubscription: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Subscription {
-        return
-            try Subscription(
-                employeeNumber: FfiConverterString.read(from: &buf), 
-                certification: FfiConverterString.read(from: &buf), 
-                subscribedOn: FfiConverterTypeCalendarDate.read(from: &buf), 
-                cycle: FfiConverterUInt32.read(from: &buf), 
-                due: FfiConverterTypeCalendarDate.read(from: &buf), 
-                status: FfiConverterTypeSubscriptionStatus.read(from: &buf), 
-                enrolments: FfiConverterSequenceTypeEnrolment.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Subscription, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.employeeNumber, into: &buf)
-        FfiConverterString.write(value.certification, into: &buf)
-        FfiConverterTypeCalendarDate.write(value.subscribedOn, into: &buf)
-        FfiConverterUInt32.write(value.cycle, into: &buf)
-        FfiConverterTypeCalendarDate.write(value.due, into: &buf)
-        FfiConverterTypeSubscriptionStatus.write(value.status, into: &buf)
-        FfiConverterSequenceTypeEnrolment.write(value.enrolments, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSubscription_lift(_ buf: RustBuffer) throws -> Subscription {
-    return try FfiConverterTypeSubscription.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSubscription_lower(_ value: Subscription) -> RustBuffer {
-    return FfiConverterTypeSubscription.lower(value)
-}
-
-
-/**
  * The Team Compliance portlet: a manager's team and each member's compliance.
  */
 public struct TeamCompliance: Equatable, Hashable {
@@ -5868,94 +5868,6 @@ public func FfiConverterTypeAccessLevel_lower(_ value: AccessLevel) -> RustBuffe
 
 
 /**
- * Who is acting: a logged-in user, or a named process of the embedding system (a recruitment
- * feed, a set-up script) that acts with the system's authority.
- */
-
-public enum Actor {
-    
-    /**
-     * A logged-in user, with the functions their session may use.
-     */
-    case user(
-        /**
-         * The session.
-         */session: EsrSession
-    )
-    /**
-     * A process of the embedding system, named for the audit trail.
-     */
-    case system(
-        /**
-         * Its name ("recruitment feed").
-         */process: String
-    )
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Actor: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeActor: FfiConverterRustBuffer {
-    typealias SwiftType = Actor
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Actor {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .user(session: try FfiConverterTypeEsrSession.read(from: &buf)
-        )
-        
-        case 2: return .system(process: try FfiConverterString.read(from: &buf)
-        )
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Actor, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case let .user(session):
-            writeInt(&buf, Int32(1))
-            FfiConverterTypeEsrSession.write(session, into: &buf)
-            
-        
-        case let .system(process):
-            writeInt(&buf, Int32(2))
-            FfiConverterString.write(process, into: &buf)
-            
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeActor_lift(_ buf: RustBuffer) throws -> Actor {
-    return try FfiConverterTypeActor.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeActor_lower(_ value: Actor) -> RustBuffer {
-    return FfiConverterTypeActor.lower(value)
-}
-
-
-
-/**
  * A code's state.
  */
 
@@ -6456,8 +6368,96 @@ public func FfiConverterTypeEmailKind_lower(_ value: EmailKind) -> RustBuffer {
 
 
 /**
+ * Who is acting: a logged-in user, or a named process of the embedding system (a recruitment
+ * feed, a set-up script) that acts with the system's authority.
+ */
+
+public enum EsrActor {
+    
+    /**
+     * A logged-in user, with the functions their session may use.
+     */
+    case user(
+        /**
+         * The session.
+         */session: EsrSession
+    )
+    /**
+     * A process of the embedding system, named for the audit trail.
+     */
+    case system(
+        /**
+         * Its name ("recruitment feed").
+         */process: String
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension EsrActor: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEsrActor: FfiConverterRustBuffer {
+    typealias SwiftType = EsrActor
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EsrActor {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .user(session: try FfiConverterTypeEsrSession.read(from: &buf)
+        )
+        
+        case 2: return .system(process: try FfiConverterString.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: EsrActor, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .user(session):
+            writeInt(&buf, Int32(1))
+            FfiConverterTypeEsrSession.write(session, into: &buf)
+            
+        
+        case let .system(process):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(process, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEsrActor_lift(_ buf: RustBuffer) throws -> EsrActor {
+    return try FfiConverterTypeEsrActor.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEsrActor_lower(_ value: EsrActor) -> RustBuffer {
+    return FfiConverterTypeEsrActor.lower(value)
+}
+
+
+
+/**
  * Errors crossing the FFI boundary, each with a message a person can act on. In Swift they are
- * thrown as `EsrError` cases (`.invalidInput(message:)`); in Python as `EsrError.InvalidInput`.
+ * thrown as `EsrError` cases (`EsrError.InvalidInput(message:)`); in Python as `EsrError.InvalidInput`.
  */
 public 
 enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -8261,23 +8261,23 @@ fileprivate struct FfiConverterSequenceTypeEnrolment: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeSubscription: FfiConverterRustBuffer {
-    typealias SwiftType = [Subscription]
+fileprivate struct FfiConverterSequenceTypeLearningSubscription: FfiConverterRustBuffer {
+    typealias SwiftType = [LearningSubscription]
 
-    public static func write(_ value: [Subscription], into buf: inout [UInt8]) {
+    public static func write(_ value: [LearningSubscription], into buf: inout [UInt8]) {
         let len = Int32(value.count)
         writeInt(&buf, len)
         for item in value {
-            FfiConverterTypeSubscription.write(item, into: &buf)
+            FfiConverterTypeLearningSubscription.write(item, into: &buf)
         }
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Subscription] {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [LearningSubscription] {
         let len: Int32 = try readInt(&buf)
-        var seq = [Subscription]()
+        var seq = [LearningSubscription]()
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeSubscription.read(from: &buf))
+            seq.append(try FfiConverterTypeLearningSubscription.read(from: &buf))
         }
         return seq
     }
@@ -8450,19 +8450,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_smsmessage_vpd() != 29757) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_add_assignment() != 37216) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_add_assignment() != 48014) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_add_org_unit() != 1740) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_add_org_unit() != 40232) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_add_person() != 42932) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_add_person() != 63101) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_advance_clock() != 49932) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_approve_internet_access() != 36091) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_approve_internet_access() != 65429) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_bootstrap_user_administrators() != 21608) {
@@ -8474,7 +8474,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrservice_check_upgrade() != 6963) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_clear_step_up_lock() != 64049) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_clear_step_up_lock() != 49722) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_competence_catalogue() != 26017) {
@@ -8486,13 +8486,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrservice_decide() != 26378) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_define_certification() != 2215) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_define_certification() != 34197) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_define_competence() != 17320) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_define_competence() != 5442) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_enrol() != 55633) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_enrol() != 9493) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_functions() != 62653) {
@@ -8528,10 +8528,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrservice_person() != 36468) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_play() != 7135) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_play() != 51728) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_record_competence() != 57143) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_record_competence() != 39675) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_request_mobile_code() != 45181) {
@@ -8558,16 +8558,16 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrservice_set_now() != 43084) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_set_password() != 48038) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_set_password() != 10317) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_set_requirement() != 36587) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_set_requirement() != 55803) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_subscribe() != 42729) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_subscribe() != 53226) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_subscriptions() != 5647) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_subscriptions() != 55745) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_team_compliance() != 15557) {
@@ -8579,7 +8579,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrservice_unlock_with_link() != 529) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_unsubscribe() != 2468) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_unsubscribe() != 13021) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_verify_passcode() != 22934) {

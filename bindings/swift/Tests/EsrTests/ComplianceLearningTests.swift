@@ -9,7 +9,7 @@ final class ComplianceLearningTests: XCTestCase {
     static let part1 = "297 NHS Conflict Resolution - Part 1"
     static let assessment = "297 NHS Conflict Resolution - eAssessment"
     static let eLearning = "e-Learning"
-    static let learning = Esr.Actor.system(process: "learning and development team")
+    static let learning = EsrActor.system(process: "learning and development team")
 
     private var trust: TrustFixture!
     private var conflict = ""
@@ -83,7 +83,7 @@ final class ComplianceLearningTests: XCTestCase {
 
     func testACertificationTurnsTheRowGreen() throws {
         let session = try trust.hscn(trust.ann)
-        let me = Esr.Actor.user(session: session)
+        let me = EsrActor.user(session: session)
         let number = trust.ann.employeeNumber
 
         XCTAssertEqual(
@@ -167,7 +167,7 @@ final class ComplianceLearningTests: XCTestCase {
     }
 
     func testOnlyLearningAdministrationSubscribesSomeoneElse() throws {
-        let me = Esr.Actor.user(session: try trust.hscn(trust.ann))
+        let me = EsrActor.user(session: try trust.hscn(trust.ann))
         assertEsrError({ if case .PermissionDenied = $0 { true } else { false } }) {
             _ = try service.subscribe(
                 actor: me, vpd: vpd, employeeNumber: trust.mary.employeeNumber,
@@ -181,7 +181,7 @@ final class ComplianceLearningTests: XCTestCase {
     }
 
     func testUnsubscribingCancels() throws {
-        let me = Esr.Actor.user(session: try trust.hscn(trust.ann))
+        let me = EsrActor.user(session: try trust.hscn(trust.ann))
         let number = trust.ann.employeeNumber
         _ = try service.subscribe(
             actor: me, vpd: vpd, employeeNumber: number, certification: Self.certification)

@@ -24,8 +24,8 @@ struct TrustFixture {
     let mary: PersonInfo
     let ann: PersonInfo
 
-    static let setUp = Esr.Actor.system(process: "trust set-up")
-    static let feed = Esr.Actor.system(process: "recruitment feed")
+    static let setUp = EsrActor.system(process: "trust set-up")
+    static let feed = EsrActor.system(process: "recruitment feed")
 
     /// Builds the trust; the service's SMS and e-mail go to the gateways given, or else to its
     /// built-in outbox.
