@@ -24,6 +24,7 @@ Usage:
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import tree_sitter_swift
@@ -47,7 +48,7 @@ SWIFT_NAMES = frozenset(
     setUp setUpWithError tearDown tearDownWithError file line filePath
     Package PackageDescription platforms iOS macOS v12 v15 products library targets
     binaryTarget target testTarget name path dependencies linkerSettings linkedFramework
-    """.split()
+    """.split()  # noqa: SIM905 (a word list reads better than a list of quoted strings)
 )
 
 # Where a name is declared rather than used.
@@ -73,7 +74,7 @@ def _parser() -> Parser:
     return Parser(Language(tree_sitter_swift.language()))
 
 
-def _nodes(root: Node):
+def _nodes(root: Node) -> Iterator[Node]:
     stack = [root]
     while stack:
         node = stack.pop()
@@ -122,11 +123,14 @@ def declared_in(root: Node) -> tuple[set[str], set[str]]:
     dot or stand as an argument label."""
     declared, members = set(), set()
     for n in _nodes(root):
-        if n.type in ("simple_identifier", "type_identifier") and n.parent is not None:
-            if n.parent.type in DECLARING_PARENTS:
-                declared.add(_text(n))
-                if _is_member(n):
-                    members.add(_text(n))
+        if (
+            n.type in ("simple_identifier", "type_identifier")
+            and n.parent is not None
+            and n.parent.type in DECLARING_PARENTS
+        ):
+            declared.add(_text(n))
+            if _is_member(n):
+                members.add(_text(n))
     return declared, members
 
 
@@ -189,8 +193,8 @@ def check(generated: str, paths: list[str]) -> int:
         )
     sources = {str(f): f.read_text(encoding="utf-8") for f in files}
     problems = unknown_names(api, sources, parser)
-    for p in problems:
-        print(p)
+    for problem in problems:
+        print(problem)
     if problems:
         print(
             f"check_swift_names: {len(problems)} unknown name(s) in {len(files)} files; fix the"
@@ -230,13 +234,17 @@ BAD = [
     ("a renamed argument label", GOOD.replace("(text:", "(input:"), "input"),
     ("a renamed field", GOOD.replace("parts.username", "parts.userName"), "userName"),
     ("a renamed enum case", GOOD.replace(".wrongCode", ".wrong"), "wrong"),
-    ("a renamed type", GOOD.replace(": VerifyStatus", ": VerificationStatus"),
-     "VerificationStatus"),
+    (
+        "a renamed type",
+        GOOD.replace(": VerifyStatus", ": VerificationStatus"),
+        "VerificationStatus",
+    ),
     ("a renamed method", GOOD.replace("service.logOut(", "service.logout("), "logout"),
     (
         "a renamed field that a local variable happens to share",
         GOOD.replace("parts.username", "parts.userName").replace(
-            "let parts", "let userName = 1\n        let parts"),
+            "let parts", "let userName = 1\n        let parts"
+        ),
         "userName",
     ),
 ]

@@ -183,8 +183,10 @@ BROKEN: list[tuple[str, str, int | None]] = [
     ("stray token", "struct S {\n    var a: Int\n    ]\n}\n", 3),
     (
         "error after a blanked uniffi block keeps its line number",
-        "public struct S {\n#if swift(>=5.8)\n    @_documentation(visibility: private)\n#endif\n"
-        "    public func ok() {}\n    public func broken( {}\n}\n",
+        (
+            "public struct S {\n#if swift(>=5.8)\n    @_documentation(visibility: private)\n"
+            "#endif\n    public func ok() {}\n    public func broken( {}\n}\n"
+        ),
         6,
     ),
     ("an empty tuple other than uniffi's writeReturn line", "let w = { () }\n", 1),
@@ -194,16 +196,23 @@ BROKEN: list[tuple[str, str, int | None]] = [
 VALID: list[tuple[str, str]] = [
     (
         "uniffi's documentation wrapper",
-        "public struct FfiConverterString {\n#if swift(>=5.8)\n"
-        "    @_documentation(visibility: private)\n#endif\n"
-        "    public static func lift(_ v: Int) throws -> String { String(v) }\n}\n",
+        (
+            "public struct FfiConverterString {\n#if swift(>=5.8)\n"
+            "    @_documentation(visibility: private)\n#endif\n"
+            "    public static func lift(_ v: Int) throws -> String { String(v) }\n}\n"
+        ),
     ),
     (
         "uniffi's Void callback return",
         "func f() {\n    let writeReturn = { () }\n    call(writeReturn: writeReturn)\n}\n",
     ),
-    ("a small XCTest", "import XCTest\nfinal class T: XCTestCase {\n"
-     "    func testA() throws { XCTAssertEqual(1 + 1, 2) }\n}\n"),
+    (
+        "a small XCTest",
+        (
+            "import XCTest\nfinal class T: XCTestCase {\n"
+            "    func testA() throws { XCTAssertEqual(1 + 1, 2) }\n}\n"
+        ),
+    ),
 ]
 
 
