@@ -174,6 +174,43 @@ final class SessionPasscodeTests: XCTestCase {
         XCTAssertNil(try service.person(vpd: TrustFixture.vpd, employeeNumber: trust.ann.employeeNumber).maskedMobile)
     }
 
+    func testAStepUpLockIsClearedByAUserAdministrator() throws {
+        try trust.registerMobile(trust.mary)
+        let web = try trust.web(trust.mary)
+        // Four codes each used up by five wrong guesses lock the account's second factor.
+        for _ in 1...4 {
+            let challenge = try service.requestUpgradeCode(session: web)
+            let wrong = try trust.lastCode() == "000000" ? "111111" : "000000"
+            for _ in 1...5 {
+                _ = try service.verifyPasscode(session: web, challenge: challenge, code: wrong)
+            }
+            try service.advanceClock(seconds: 60)
+        }
+        let locked = assertEsrError({ if case .PasscodeRefused = $0 { true } else { false } }) {
+            _ = try service.requestUpgradeCode(session: web)
+        }
+        XCTAssertTrue(locked.contains("user administrator"), locked)
+
+        // Only a user administrator (Reset accounts) clears it, and only once.
+        let ann = EsrActor.user(session: try trust.hscn(trust.ann))
+        assertEsrError({ if case .PermissionDenied = $0 { true } else { false } }) {
+            try service.clearStepUpLock(actor: ann, username: trust.mary.username, reason: "asked")
+        }
+        let admin = EsrActor.user(session: try trust.hscn(trust.adminA))
+        try service.clearStepUpLock(
+            actor: admin, username: trust.mary.username, reason: "identity checked by phone")
+        assertEsrError({ if case .InvalidInput = $0 { true } else { false } }) {
+            try service.clearStepUpLock(actor: admin, username: trust.mary.username, reason: "again")
+        }
+
+        try service.advanceClock(seconds: 3600)  // past the limit on codes sent per hour
+        let challenge = try service.requestUpgradeCode(session: web)
+        let result = try service.verifyPasscode(
+            session: web, challenge: challenge, code: try trust.lastCode())
+        XCTAssertEqual(result.status, .approved)
+        XCTAssertEqual(try service.sessionInfo(session: web).accessLevel, .upgraded)
+    }
+
     func testSessionsEndByLogOutAndByExpiry() throws {
         let web = try trust.web(trust.ann)
         try service.logOut(session: web)
