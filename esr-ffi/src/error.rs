@@ -4,8 +4,7 @@
 use esr_core::Error;
 
 /// Errors crossing the FFI boundary, each with a message a person can act on. In Swift they are
-/// thrown as `EsrError` cases (`EsrError.InvalidInput(message:)`); in Python as
-/// `EsrError.InvalidInput`.
+/// thrown as `EsrError` cases (`EsrError.InvalidInput(message:)`); in Python as `EsrError.InvalidInput`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum EsrError {
     /// A value given to the library is not valid (a malformed username, a weak password, a date
