@@ -423,6 +423,67 @@ mod tests {
     }
 
     #[test]
+    fn subscription_statuses_keep_their_dates() {
+        let d = |m, day| esr_core::chrono::NaiveDate::from_ymd_opt(2027, m, day).unwrap();
+        let cal = |m, day| CalendarDate {
+            year: 2027,
+            month: m,
+            day,
+        };
+        assert_eq!(
+            SubscriptionStatus::from(esr_core::SubscriptionStatus::Certified {
+                expiry: d(3, 1),
+                window_opens: Some(d(1, 31)),
+            }),
+            SubscriptionStatus::Certified {
+                expiry: cal(3, 1),
+                window_opens: Some(cal(1, 31)),
+            }
+        );
+        assert_eq!(
+            SubscriptionStatus::from(esr_core::SubscriptionStatus::Subscribed {
+                due: d(5, 2),
+                overdue: true,
+            }),
+            SubscriptionStatus::Subscribed {
+                due: cal(5, 2),
+                overdue: true,
+            }
+        );
+        assert_eq!(
+            SubscriptionStatus::from(esr_core::SubscriptionStatus::Cancelled { on: d(6, 3) }),
+            SubscriptionStatus::Cancelled { on: cal(6, 3) }
+        );
+    }
+
+    #[test]
+    fn a_definition_round_trips_through_the_core() {
+        let vpd: esr_core::VpdCode = "297".parse().unwrap();
+        let def = CertificationDefinition {
+            name: "297 Fire".into(),
+            competence: "297|LOCAL|Fire Safety|".into(),
+            level: Some("1 - Assessed".into()),
+            validity_days: 365,
+            completion_window_days: 30,
+            renewal: Some(RenewalRule {
+                window_days: 30,
+                base: ExpiryBase::PreviousExpiry,
+            }),
+            mandatory: true,
+            components: vec![ComponentDefinition {
+                course: "297 Fire - eAssessment".into(),
+                kind: ComponentKind::EAssessment,
+                classes: vec!["e-Learning".into()],
+            }],
+            completion_rule: CompletionRule::PassedAssessmentCompletesCourse,
+        };
+        assert_eq!(
+            CertificationDefinition::from(def.to_core(vpd).unwrap()),
+            def
+        );
+    }
+
+    #[test]
     fn a_definition_with_a_bad_level_or_competence_is_refused() {
         let vpd: esr_core::VpdCode = "297".parse().unwrap();
         let mut def = CertificationDefinition {

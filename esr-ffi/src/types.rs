@@ -869,6 +869,66 @@ mod tests {
         );
     }
 
+    fn session(channel: esr_core::Channel, upgraded: bool) -> esr_core::Session {
+        let at = DateTime::from_timestamp(1_795_338_000, 0).unwrap();
+        esr_core::Session {
+            id: "0123456789abcdef0123456789abcdef".parse().unwrap(),
+            vpd: "297".parse().unwrap(),
+            username: "297ECONROY01".parse().unwrap(),
+            channel,
+            started_at: at,
+            expires_at: at + TimeDelta::hours(12),
+            upgrade: upgraded.then(|| esr_core::Upgrade {
+                at: at + TimeDelta::minutes(5),
+                method: "sms-otp".into(),
+            }),
+            ended: None,
+        }
+    }
+
+    #[test]
+    fn the_access_level_follows_the_channel_and_the_upgrade() {
+        let at = DateTime::from_timestamp(1_795_338_000, 0).unwrap();
+        let hscn = SessionInfo::of(&session(esr_core::Channel::Hscn, false), at);
+        assert_eq!(
+            (hscn.channel, hscn.access_level),
+            (Channel::Hscn, AccessLevel::Smartcard)
+        );
+        let web = SessionInfo::of(&session(esr_core::Channel::Internet, false), at);
+        assert_eq!(web.access_level, AccessLevel::Standard);
+        assert_eq!(web.upgraded_at, None);
+        let later = at + TimeDelta::hours(2);
+        let up = SessionInfo::of(&session(esr_core::Channel::Internet, true), later);
+        assert_eq!(up.access_level, AccessLevel::Upgraded);
+        assert_eq!(up.upgraded_at, Some(to_system(at + TimeDelta::minutes(5))));
+        assert_eq!(up.seconds_left, 10 * 3600);
+        let gone = SessionInfo::of(
+            &session(esr_core::Channel::Internet, true),
+            at + TimeDelta::hours(13),
+        );
+        assert_eq!(gone.seconds_left, 0);
+        // The record shows the audit reference, never the identifier.
+        assert!(!format!("{web:?}").contains("0123456789abcdef0123456789abcdef"));
+    }
+
+    #[test]
+    fn a_person_shows_only_the_masked_mobile() {
+        let person = esr_core::Person {
+            vpd: "297".parse().unwrap(),
+            employee_number: "29700001".parse().unwrap(),
+            name: esr_core::PersonName::new("Emma", "Conroy").unwrap(),
+            date_of_birth: NaiveDate::from_ymd_opt(1985, 3, 14).unwrap(),
+            recruitment_email: "emma@nhs.net".parse().unwrap(),
+            mobile: Some("07700 900374".parse().unwrap()),
+            username: "297ECONROY01".parse().unwrap(),
+            created_at: DateTime::from_timestamp(1_795_338_000, 0).unwrap(),
+        };
+        let info = PersonInfo::from(person);
+        assert_eq!(info.masked_mobile.as_deref(), Some("xxxxxxx374"));
+        assert!(!format!("{info:?}").contains("900374\""));
+        assert!(!format!("{info:?}").contains("7700900374"));
+    }
+
     #[test]
     fn rows_say_how_a_competence_is_held() {
         let row = esr_core::ComplianceRow {

@@ -704,3 +704,32 @@ fn refusals_leave_state_as_it_was_and_say_what_to_do() {
         )
         .unwrap();
 }
+
+#[test]
+fn the_service_is_shared_between_threads_and_one_code_verifies_once() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<EsrService>();
+    send_sync::<EsrSession>();
+    send_sync::<Outbox>();
+
+    let w = world();
+    let s = w
+        .esr
+        .log_in_with_smartcard(w.emma.username.clone(), "CARD-1".into())
+        .unwrap();
+    let ch = w.esr.request_mobile_code(s.clone(), MOBILE.into()).unwrap();
+    let right = code(&w);
+    let approved: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                let (esr, s, ch, right) = (w.esr.clone(), s.clone(), ch.clone(), right.clone());
+                scope.spawn(move || esr.verify_passcode(s, ch, right).unwrap().approved)
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| usize::from(h.join().unwrap()))
+            .sum()
+    });
+    assert_eq!(approved, 1);
+}
