@@ -1,40 +1,41 @@
 //! uniffi bindings of esr for iOS teams: a thin adapter over `esr-core` that mirrors its types
 //! and maps its errors, so nothing panics across the boundary and the core stays free of uniffi.
 //!
-//! This first surface covers what an app validates on the device: usernames, the username rule,
-//! and the masked mobile number. Sessions, passcodes and compliance views follow.
+//! The surface: [`EsrService`] (an `Arc`-held, thread-safe service over the in-memory store)
+//! with log-in sessions ([`EsrSession`]) and their [`AccessLevel`], the passcode flows
+//! (register or change a number, upgrade a session, resend, verify with attempts and seconds
+//! left), account recovery, My Compliance, Team Compliance and My e-Learning views, and
+//! certification subscribe, enrol and play; the app's own SMS and e-mail gateways as foreign
+//! traits ([`SmsGateway`], [`EmailGateway`]) or else the built-in [`Outbox`]; one error enum,
+//! [`EsrError`]; and the on-device checks below (usernames, the username rule, the masked
+//! number).
+//!
+//! Instants cross as `SystemTime` (Swift `Date`); UK calendar days as [`CalendarDate`].
 
 uniffi::setup_scaffolding!();
 
-/// Errors crossing the FFI boundary, each with a message a person can act on.
-#[derive(Debug, thiserror::Error, uniffi::Error)]
-pub enum EsrError {
-    /// A value given to the library is not valid.
-    #[error("{message}")]
-    InvalidInput {
-        /// What was wrong and what a valid value looks like.
-        message: String,
-    },
-    /// Anything else the core refused.
-    #[error("{message}")]
-    Refused {
-        /// What went wrong and what to do.
-        message: String,
-    },
-}
+mod delivery;
+mod error;
+mod learning;
+mod service;
+mod types;
 
-impl From<esr_core::Error> for EsrError {
-    fn from(e: esr_core::Error) -> Self {
-        match e {
-            esr_core::Error::InvalidInput { .. } => Self::InvalidInput {
-                message: e.to_string(),
-            },
-            other => Self::Refused {
-                message: other.to_string(),
-            },
-        }
-    }
-}
+pub use delivery::{EmailGateway, EmailMessage, Outbox, SmsGateway, SmsMessage};
+pub use error::EsrError;
+pub use learning::{
+    CertificationDefinition, CompletionRule, ComponentDefinition, ComponentKind, Enrolment,
+    ExpiryBase, LearningSubscription, Performance, PlayOutcome, PlayResult, RenewalRule,
+    SubscriptionStatus,
+};
+pub use service::{EsrActor, EsrService, EsrSession, function_names, urp_names};
+pub use types::{
+    AccessDecision, AccessLevel, AssignmentCompliance, AssignmentInfo, CalendarDate,
+    ChallengeStatus, Channel, CompetenceDefinition, CompetenceRecord, ComplianceCounts,
+    ComplianceRow, ComplianceStatus, EmailKind, Need, NewAssignment, NewCompetenceRecord,
+    NewPerson, PasscodeChallenge, PersonCompliance, PersonInfo, Purpose, RecordExpiry,
+    RequirementTarget, SessionInfo, TeamCompliance, TeamComplianceMember, TrustOptions,
+    UrpGrantRequest, VerifyResult, VerifyStatus,
+};
 
 /// A username taken apart.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]

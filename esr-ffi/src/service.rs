@@ -1,0 +1,929 @@
+//! `EsrService`: the service an iOS app holds (in memory, over the system clock or a manual one
+//! for tests), and `EsrSession`, the handle of a logged-in session.
+
+use crate::delivery::{EmailGateway, FfiClock, Gateway, Outbox, SmsGateway};
+use crate::error::EsrError;
+use crate::learning::{
+    CertificationDefinition, Enrolment, LearningSubscription, PlayOutcome, PlayResult,
+};
+use crate::types::{
+    AccessDecision, AssignmentInfo, CalendarDate, CompetenceDefinition, CompetenceRecord,
+    NewAssignment, NewCompetenceRecord, NewPerson, PasscodeChallenge, PersonCompliance, PersonInfo,
+    RequirementTarget, SessionInfo, TeamCompliance, TrustOptions, UrpGrantRequest, VerifyResult,
+    date_opt, from_system, to_system,
+};
+use esr_core::chrono::{DateTime, TimeDelta, Utc};
+use esr_core::{
+    Clock, Config, EmployeeNumber, Function, InMemoryStore, PasscodeKey, PasscodeKeys, Password,
+    SessionId, Username, VpdCode,
+};
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+type Core = esr_core::Esr<InMemoryStore, FfiClock>;
+
+/// The identifier the passcode key is filed under.
+const KEY_ID: &str = "app-1";
+
+/// A logged-in session. It holds the session's identifier, which acts as the user, so it never
+/// prints it and never hands it out; pass the session back to the service's methods.
+#[derive(uniffi::Object)]
+#[uniffi::export(Display, Debug)]
+pub struct EsrSession {
+    id: SessionId,
+    username: Username,
+}
+
+impl EsrSession {
+    fn of(s: &esr_core::Session) -> Arc<Self> {
+        Arc::new(Self {
+            id: s.id,
+            username: s.username.clone(),
+        })
+    }
+}
+
+impl fmt::Display for EsrSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "session of {} (audit ref {})",
+            self.username,
+            self.id.audit_ref()
+        )
+    }
+}
+
+impl fmt::Debug for EsrSession {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EsrSession({self})")
+    }
+}
+
+#[uniffi::export]
+impl EsrSession {
+    /// The user's username.
+    pub fn username(&self) -> String {
+        self.username.to_string()
+    }
+
+    /// The one-way reference the audit trail uses for this session (not a secret).
+    pub fn audit_ref(&self) -> String {
+        self.id.audit_ref().to_string()
+    }
+}
+
+/// Who is acting: a logged-in user, or a named process of the embedding system (a recruitment
+/// feed, a set-up script) that acts with the system's authority.
+#[derive(uniffi::Enum)]
+pub enum EsrActor {
+    /// A logged-in user, with the functions their session may use.
+    User {
+        /// The session.
+        session: Arc<EsrSession>,
+    },
+    /// A process of the embedding system, named for the audit trail.
+    System {
+        /// Its name ("recruitment feed").
+        process: String,
+    },
+}
+
+impl EsrActor {
+    fn to_core(&self) -> Result<esr_core::Actor, EsrError> {
+        match self {
+            Self::User { session } => Ok(esr_core::Actor::Session(session.id)),
+            Self::System { process } => Ok(esr_core::Actor::system(process)?),
+        }
+    }
+}
+
+fn parse<T>(text: &str) -> Result<T, EsrError>
+where
+    T: std::str::FromStr<Err = esr_core::Error>,
+{
+    Ok(text.parse()?)
+}
+
+fn list<T, U: From<T>>(v: Vec<T>) -> Vec<U> {
+    v.into_iter().map(Into::into).collect()
+}
+
+/// The ESR service for an app: trusts, people and accounts, log-in sessions and their access,
+/// passcodes, account recovery, compliance views, and certifications, in memory. Safe to share
+/// between threads.
+#[derive(uniffi::Object)]
+pub struct EsrService {
+    core: Core,
+    outbox: Arc<Outbox>,
+    manual: Option<esr_core::ManualClock>,
+}
+
+impl fmt::Debug for EsrService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("EsrService(in memory)")
+    }
+}
+
+impl EsrService {
+    fn build(
+        passcode_key: &[u8],
+        clock: FfiClock,
+        config: Config,
+        sms_gateway: Option<Arc<dyn SmsGateway>>,
+        email_gateway: Option<Arc<dyn EmailGateway>>,
+    ) -> Result<Arc<Self>, EsrError> {
+        let key = PasscodeKey::new(KEY_ID, passcode_key)?;
+        let outbox = Arc::new(esr_core::Outbox::new());
+        let manual = match &clock {
+            FfiClock::Manual(m) => Some(m.clone()),
+            FfiClock::System => None,
+        };
+        let mut core = esr_core::Esr::new(InMemoryStore::new(), clock)
+            .with_config(config)?
+            .with_passcode_keys(PasscodeKeys::new(key));
+        core = match sms_gateway {
+            Some(g) => core.with_sms_sender(Arc::new(Gateway(g))),
+            None => core.with_sms_sender(outbox.clone()),
+        };
+        core = match email_gateway {
+            Some(g) => core.with_email_sender(Arc::new(Gateway(g))),
+            None => core.with_email_sender(outbox.clone()),
+        };
+        Ok(Arc::new(Self {
+            core,
+            outbox: Arc::new(Outbox(outbox)),
+            manual,
+        }))
+    }
+
+    fn now_utc(&self) -> DateTime<Utc> {
+        self.core.clock().now()
+    }
+
+    fn manual_clock(&self) -> Result<&esr_core::ManualClock, EsrError> {
+        self.manual.as_ref().ok_or_else(|| {
+            EsrError::invalid(
+                "invalid clock: this service runs on the system clock, which cannot be moved; make the service with EsrService.forTesting to move time",
+            )
+        })
+    }
+
+    fn challenge(&self, c: esr_core::PasscodeChallenge) -> PasscodeChallenge {
+        PasscodeChallenge::of(&c, self.now_utc())
+    }
+}
+
+#[uniffi::export]
+impl EsrService {
+    /// A service on the system clock. `passcode_key`: the server secret (32 bytes or more)
+    /// texted codes are bound with; keep it in the Keychain. `sms_gateway`, `email_gateway`: the
+    /// app's own gateways; without one, messages go to the built-in [`Outbox`].
+    #[uniffi::constructor]
+    pub fn new(
+        passcode_key: Vec<u8>,
+        sms_gateway: Option<Arc<dyn SmsGateway>>,
+        email_gateway: Option<Arc<dyn EmailGateway>>,
+    ) -> Result<Arc<Self>, EsrError> {
+        Self::build(
+            &passcode_key,
+            FfiClock::System,
+            Config::default(),
+            sms_gateway,
+            email_gateway,
+        )
+    }
+
+    /// A service for tests and previews: its clock starts at `start` and moves only with
+    /// `advance_clock` and `set_now`, and passwords are hashed at the cheapest cost (never use
+    /// it for real accounts).
+    #[uniffi::constructor]
+    pub fn for_testing(
+        passcode_key: Vec<u8>,
+        start: SystemTime,
+        sms_gateway: Option<Arc<dyn SmsGateway>>,
+        email_gateway: Option<Arc<dyn EmailGateway>>,
+    ) -> Result<Arc<Self>, EsrError> {
+        let clock = FfiClock::Manual(esr_core::ManualClock::new(from_system(start)?));
+        let config = Config {
+            password_hashing: esr_core::PasswordHashing::insecure_fast_for_tests(),
+            ..Config::default()
+        };
+        Self::build(&passcode_key, clock, config, sms_gateway, email_gateway)
+    }
+
+    /// The built-in outbox: every text and e-mail the service sent without an app gateway.
+    pub fn outbox(&self) -> Arc<Outbox> {
+        self.outbox.clone()
+    }
+
+    // ----- time -------------------------------------------------------------------------------
+
+    /// The service clock's instant.
+    pub fn now(&self) -> SystemTime {
+        to_system(self.now_utc())
+    }
+
+    /// Today in the United Kingdom, by the service's clock.
+    pub fn uk_today(&self) -> CalendarDate {
+        self.core.uk_today().into()
+    }
+
+    /// Moves a test service's clock on by `seconds` (negative moves it back).
+    pub fn advance_clock(&self, seconds: i64) -> Result<(), EsrError> {
+        let clock = self.manual_clock()?;
+        let to = TimeDelta::try_seconds(seconds)
+            .and_then(|d| clock.now().checked_add_signed(d))
+            .ok_or_else(|| {
+                EsrError::invalid(format!(
+                    "invalid clock move: {seconds} seconds from now is outside the years the library handles"
+                ))
+            })?;
+        clock.set(to);
+        Ok(())
+    }
+
+    /// Sets a test service's clock to `instant`.
+    pub fn set_now(&self, instant: SystemTime) -> Result<(), EsrError> {
+        let at = from_system(instant)?;
+        self.manual_clock()?.set(at);
+        Ok(())
+    }
+
+    // ----- set-up -----------------------------------------------------------------------------
+
+    /// Creates a trust (a tenant) with its access settings.
+    pub fn create_trust(
+        &self,
+        vpd: String,
+        name: String,
+        options: TrustOptions,
+    ) -> Result<(), EsrError> {
+        let settings = esr_core::TrustSettings {
+            automatic_internet_access: options.automatic_internet_access,
+            upgrade_access: esr_core::UpgradeAccess {
+                manager: options.upgrade_manager,
+                professional: options.upgrade_professional,
+            },
+            ..Default::default()
+        };
+        self.core.create_trust(parse(&vpd)?, &name, settings)?;
+        Ok(())
+    }
+
+    /// Adds an organisation unit under `parent` (needs Maintain workstructures).
+    pub fn add_org_unit(
+        &self,
+        actor: EsrActor,
+        vpd: String,
+        unit: String,
+        name: String,
+        parent: Option<String>,
+    ) -> Result<(), EsrError> {
+        let parent = parent.as_deref().map(parse).transpose()?;
+        Ok(self.core.add_org_unit(
+            &actor.to_core()?,
+            parse(&vpd)?,
+            parse(&unit)?,
+            &name,
+            parent,
+        )?)
+    }
+
+    /// Adds a person with their account (needs Maintain people); the person's username is in
+    /// the answer.
+    pub fn add_person(
+        &self,
+        actor: EsrActor,
+        vpd: String,
+        person: NewPerson,
+    ) -> Result<PersonInfo, EsrError> {
+        let new = esr_core::NewPerson {
+            employee_number: parse(&person.employee_number)?,
+            name: esr_core::PersonName::new(&person.given_name, &person.family_name)?,
+            date_of_birth: person.date_of_birth.to_core()?,
+            recruitment_email: parse(&person.recruitment_email)?,
+        };
+        Ok(self
+            .core
+            .add_person(&actor.to_core()?, parse(&vpd)?, new)?
+            .into())
+    }
+
+    /// The person with this employee number (the mobile number only masked).
+    pub fn person(&self, vpd: String, employee_number: String) -> Result<PersonInfo, EsrError> {
+        let e: EmployeeNumber = parse(&employee_number)?;
+        Ok(self.core.person(parse(&vpd)?, &e)?.into())
+    }
+
+    /// Adds an assignment (needs Maintain people).
+    pub fn add_assignment(
+        &self,
+        actor: EsrActor,
+        vpd: String,
+        assignment: NewAssignment,
+    ) -> Result<AssignmentInfo, EsrError> {
+        let new = esr_core::NewAssignment {
+            number: parse(&assignment.number)?,
+            employee_number: parse(&assignment.employee_number)?,
+            title: assignment.title,
+            position: parse(&assignment.position)?,
+            org_unit: parse(&assignment.org_unit)?,
+            supervisor: assignment.supervisor.as_deref().map(parse).transpose()?,
+        };
+        Ok(self
+            .core
+            .add_assignment(&actor.to_core()?, parse(&vpd)?, new)?
+            .into())
+    }
+
+    /// Sets a user's password (needs Reset accounts, or a system actor).
+    pub fn set_password(
+        &self,
+        actor: EsrActor,
+        username: String,
+        password: String,
+    ) -> Result<(), EsrError> {
+        let u: Username = parse(&username)?;
+        Ok(self
+            .core
+            .set_password(&actor.to_core()?, &u, &Password::new(password))?)
+    }
+
+    /// Approves Employee Self Service internet access for one user (needs Reset accounts).
+    pub fn approve_internet_access(
+        &self,
+        actor: EsrActor,
+        username: String,
+    ) -> Result<(), EsrError> {
+        let u: Username = parse(&username)?;
+        Ok(self.core.approve_internet_access(&actor.to_core()?, &u)?)
+    }
+
+    /// Gives a new trust its first two (or more) user administrators.
+    pub fn bootstrap_user_administrators(
+        &self,
+        vpd: String,
+        holders: Vec<String>,
+        reason: String,
+    ) -> Result<(), EsrError> {
+        let hs = holders
+            .iter()
+            .map(|h| parse(h))
+            .collect::<Result<Vec<Username>, _>>()?;
+        self.core
+            .bootstrap_user_administrators(parse(&vpd)?, &hs, &reason)?;
+        Ok(())
+    }
+
+    /// Grants a URP (the session needs Assign URPs).
+    pub fn grant_urp(
+        &self,
+        session: Arc<EsrSession>,
+        request: UrpGrantRequest,
+    ) -> Result<(), EsrError> {
+        let scope = match &request.org_units {
+            None => esr_core::GrantScope::WholeTrust,
+            Some(us) => esr_core::GrantScope::OrgUnits(
+                us.iter().map(|u| parse(u)).collect::<Result<_, _>>()?,
+            ),
+        };
+        let approval = match &request.verified_by_line_manager {
+            None => esr_core::Approval::NotRequired,
+            Some(m) => esr_core::Approval::LineManager {
+                verified_by: parse(m)?,
+            },
+        };
+        let r = esr_core::GrantRequest {
+            holder: parse(&request.holder)?,
+            urp: parse(&request.urp)?,
+            scope,
+            approval,
+            reason: request.reason,
+        };
+        self.core.grant_urp(session.id, r)?;
+        Ok(())
+    }
+
+    /// The trust's competence catalogue (national defaults overlaid with its own).
+    pub fn competence_catalogue(&self, vpd: String) -> Result<Vec<CompetenceDefinition>, EsrError> {
+        Ok(list(self.core.competence_catalogue(parse(&vpd)?)?))
+    }
+
+    /// Adds a local competence (`297|LOCAL|Title|`) or overrides a national one (needs Learning
+    /// administration).
+    pub fn define_competence(
+        &self,
+        actor: EsrActor,
+        vpd: String,
+        definition: CompetenceDefinition,
+    ) -> Result<(), EsrError> {
+        let def = esr_core::CompetenceDefinition {
+            name: parse(&definition.name)?,
+            refresher_months: definition.refresher_months,
+            active: definition.active,
+        };
+        Ok(self
+            .core
+            .define_competence(&actor.to_core()?, parse(&vpd)?, def)?)
+    }
+
+    /// Requires a competence of a position, an organisation unit or a job.
+    pub fn set_requirement(
+        &self,
+        actor: EsrActor,
+        vpd: String,
+        competence: String,
+        target: RequirementTarget,
+        essential: bool,
+    ) -> Result<(), EsrError> {
+        let r = esr_core::Requirement {
+            vpd: parse(&vpd)?,
+            target: target.to_core()?,
+            competence: parse(&competence)?,
+            essential,
+        };
+        Ok(self.core.set_requirement(&actor.to_core()?, r)?)
+    }
+
+    /// Records that a person holds a competence.
+    pub fn record_competence(
+        &self,
+        actor: EsrActor,
+        vpd: String,
+        employee_number: String,
+        record: NewCompetenceRecord,
+    ) -> Result<CompetenceRecord, EsrError> {
+        let e: EmployeeNumber = parse(&employee_number)?;
+        let record = esr_core::NewCompetenceRecord {
+            competence: parse(&record.competence)?,
+            achieved: record.achieved.to_core()?,
+            expiry: record.expiry.to_core()?,
+            level: record
+                .level
+                .as_deref()
+                .map(parse)
+                .transpose()?
+                .unwrap_or_default(),
+        };
+        Ok(self
+            .core
+            .record_competence(&actor.to_core()?, parse(&vpd)?, &e, record)?
+            .into())
+    }
+
+    /// Defines a certification, or redefines one of the same name (needs Learning
+    /// administration).
+    pub fn define_certification(
+        &self,
+        actor: EsrActor,
+        vpd: String,
+        certification: CertificationDefinition,
+    ) -> Result<(), EsrError> {
+        let cert = certification.to_core(parse(&vpd)?)?;
+        Ok(self.core.define_certification(&actor.to_core()?, cert)?)
+    }
+
+    // ----- log-in sessions --------------------------------------------------------------------
+
+    /// Logs in over the internet with username and password (the access level is Standard
+    /// until the session is upgraded).
+    pub fn log_in_with_password(
+        &self,
+        username: String,
+        password: String,
+    ) -> Result<Arc<EsrSession>, EsrError> {
+        let s = self
+            .core
+            .log_in_with_password(&username, &Password::new(password))?;
+        Ok(EsrSession::of(&s))
+    }
+
+    /// Opens an HSCN session for a user whose smartcard `card_id` the app has verified.
+    pub fn log_in_with_smartcard(
+        &self,
+        username: String,
+        card_id: String,
+    ) -> Result<Arc<EsrSession>, EsrError> {
+        let u: Username = parse(&username)?;
+        let card = esr_core::SmartcardAuthentication::verified_by_caller(&card_id)?;
+        let s = self.core.log_in_with_smartcard(&u, &card)?;
+        Ok(EsrSession::of(&s))
+    }
+
+    /// The session as it is now: access level, expiry, seconds left. Fails with
+    /// `SessionExpired` once it is logged out or expired.
+    pub fn session_info(&self, session: Arc<EsrSession>) -> Result<SessionInfo, EsrError> {
+        let s = self.core.session(session.id)?;
+        Ok(SessionInfo::of(&s, self.now_utc()))
+    }
+
+    /// Ends the session.
+    pub fn log_out(&self, session: Arc<EsrSession>) -> Result<(), EsrError> {
+        Ok(self.core.log_out(session.id)?)
+    }
+
+    /// The names of every function the session may use now ("My Compliance").
+    pub fn functions(&self, session: Arc<EsrSession>) -> Result<Vec<String>, EsrError> {
+        Ok(self
+            .core
+            .functions(session.id)?
+            .into_iter()
+            .map(|f| f.name().to_owned())
+            .collect())
+    }
+
+    /// Whether the session may use `function` (by name, "Team Compliance"), and if not why.
+    pub fn decide(
+        &self,
+        session: Arc<EsrSession>,
+        function: String,
+    ) -> Result<AccessDecision, EsrError> {
+        let wanted = function.trim();
+        let f = Function::ALL
+            .iter()
+            .copied()
+            .find(|f| f.name().eq_ignore_ascii_case(wanted))
+            .ok_or_else(|| {
+                EsrError::invalid(format!(
+                    "invalid function: {wanted:?} is not an ESR function; use a name from functionNames()"
+                ))
+            })?;
+        let d = self.core.decide(session.id, f)?;
+        Ok(AccessDecision {
+            function: f.name().to_owned(),
+            allowed: d.is_allowed(),
+            reason: match d {
+                esr_core::AccessDecision::Denied(why) => Some(why.to_string()),
+                _ => None,
+            },
+        })
+    }
+
+    /// Fails with the reason (`PermissionDenied`) unless the session could be upgraded now.
+    pub fn check_upgrade(&self, session: Arc<EsrSession>) -> Result<(), EsrError> {
+        Ok(self.core.check_upgrade(session.id)?)
+    }
+
+    // ----- passcodes --------------------------------------------------------------------------
+
+    /// Texts a code to `mobile` to register (or change) the user's number; from a smartcard
+    /// session only. Verify it with `verify_passcode`.
+    pub fn request_mobile_code(
+        &self,
+        session: Arc<EsrSession>,
+        mobile: String,
+    ) -> Result<PasscodeChallenge, EsrError> {
+        let c = self.core.request_mobile_code(session.id, &mobile)?;
+        Ok(self.challenge(c))
+    }
+
+    /// Texts a code to the user's registered number to upgrade this internet session.
+    pub fn request_upgrade_code(
+        &self,
+        session: Arc<EsrSession>,
+    ) -> Result<PasscodeChallenge, EsrError> {
+        let c = self.core.request_upgrade_code(session.id)?;
+        Ok(self.challenge(c))
+    }
+
+    /// "Code not received": texts a new code for the same purpose; the old one is superseded.
+    pub fn resend_passcode(
+        &self,
+        session: Arc<EsrSession>,
+        challenge: PasscodeChallenge,
+    ) -> Result<PasscodeChallenge, EsrError> {
+        let id = parse(&challenge.id)?;
+        let c = self.core.resend_passcode(session.id, &id)?;
+        Ok(self.challenge(c))
+    }
+
+    /// A code's state now: status, seconds left, attempts left.
+    pub fn passcode_status(
+        &self,
+        session: Arc<EsrSession>,
+        challenge: PasscodeChallenge,
+    ) -> Result<PasscodeChallenge, EsrError> {
+        let id = parse(&challenge.id)?;
+        let c = self.core.passcode_status(session.id, &id)?;
+        Ok(self.challenge(c))
+    }
+
+    /// Verifies a code the user typed for `challenge`. On approval its purpose is carried out
+    /// (the number registered, or the session upgraded). A code of the wrong shape fails with
+    /// `InvalidInput` and costs no attempt.
+    pub fn verify_passcode(
+        &self,
+        session: Arc<EsrSession>,
+        challenge: PasscodeChallenge,
+        code: String,
+    ) -> Result<VerifyResult, EsrError> {
+        let id = parse(&challenge.id)?;
+        let o = self
+            .core
+            .verify_passcode(session.id, &id, challenge.purpose.into(), &code)?;
+        Ok(VerifyResult::of(o, self.now_utc()))
+    }
+
+    /// Clears a step-up lock (needs Reset accounts).
+    pub fn clear_step_up_lock(
+        &self,
+        actor: EsrActor,
+        username: String,
+        reason: String,
+    ) -> Result<(), EsrError> {
+        let u: Username = parse(&username)?;
+        self.core
+            .clear_step_up_lock(&actor.to_core()?, &u, &reason)?;
+        Ok(())
+    }
+
+    // ----- account recovery -------------------------------------------------------------------
+
+    /// "Forgotten username": e-mails the username and a password-reset link if the details
+    /// match. The answer (the sentence to show) is the same whether or not anything matched.
+    pub fn request_username_reminder(
+        &self,
+        vpd: String,
+        email: String,
+        date_of_birth: CalendarDate,
+    ) -> Result<String, EsrError> {
+        let r =
+            self.core
+                .request_username_reminder(parse(&vpd)?, &email, date_of_birth.to_core()?)?;
+        Ok(r.message().to_owned())
+    }
+
+    /// "Unlock account": e-mails a link that unlocks a locked account; otherwise as
+    /// `request_username_reminder`.
+    pub fn request_unlock_link(
+        &self,
+        vpd: String,
+        email: String,
+        date_of_birth: CalendarDate,
+    ) -> Result<String, EsrError> {
+        let r = self
+            .core
+            .request_unlock_link(parse(&vpd)?, &email, date_of_birth.to_core()?)?;
+        Ok(r.message().to_owned())
+    }
+
+    /// Sets a new password with a reset link's token (once, within 4 hours); returns the
+    /// username.
+    pub fn reset_password_with_link(
+        &self,
+        token: String,
+        password: String,
+    ) -> Result<String, EsrError> {
+        Ok(self
+            .core
+            .reset_password_with_link(&token, &Password::new(password))?
+            .to_string())
+    }
+
+    /// Unlocks an account with an unlock link's token; returns the username.
+    pub fn unlock_with_link(&self, token: String) -> Result<String, EsrError> {
+        Ok(self.core.unlock_with_link(&token)?.to_string())
+    }
+
+    // ----- compliance views -------------------------------------------------------------------
+
+    /// My Compliance: the session's user's rows and percentages (as of a day; `None`: today).
+    pub fn my_compliance(
+        &self,
+        session: Arc<EsrSession>,
+        as_of: Option<CalendarDate>,
+    ) -> Result<PersonCompliance, EsrError> {
+        Ok(self
+            .core
+            .my_compliance(session.id, date_opt(as_of)?)?
+            .into())
+    }
+
+    /// Team Compliance: the manager's team and each member's compliance.
+    pub fn team_compliance(
+        &self,
+        session: Arc<EsrSession>,
+        as_of: Option<CalendarDate>,
+    ) -> Result<TeamCompliance, EsrError> {
+        Ok(self
+            .core
+            .team_compliance(session.id, date_opt(as_of)?)?
+            .into())
+    }
+
+    /// My e-Learning: the session's user's latest enrolments, newest first; `mandatory_only`
+    /// keeps mandatory learning only.
+    pub fn my_elearning(
+        &self,
+        session: Arc<EsrSession>,
+        mandatory_only: bool,
+    ) -> Result<Vec<Enrolment>, EsrError> {
+        Ok(list(self.core.my_elearning(session.id, mandatory_only)?))
+    }
+
+    // ----- certifications ---------------------------------------------------------------------
+
+    /// Find Learning: the trust's certifications that award `competence`.
+    pub fn certifications_for(
+        &self,
+        vpd: String,
+        competence: String,
+    ) -> Result<Vec<CertificationDefinition>, EsrError> {
+        let c = parse(&competence)?;
+        Ok(list(self.core.certifications_for(parse(&vpd)?, &c)?))
+    }
+
+    /// Subscribes a learner (themselves with My e-Learning, anyone else with Learning
+    /// administration); the answer has the status for today.
+    pub fn subscribe(
+        &self,
+        actor: EsrActor,
+        vpd: String,
+        employee_number: String,
+        certification: String,
+    ) -> Result<LearningSubscription, EsrError> {
+        let actor = actor.to_core()?;
+        let vpd: VpdCode = parse(&vpd)?;
+        let e: EmployeeNumber = parse(&employee_number)?;
+        let s = self.core.subscribe(&actor, vpd, &e, &certification)?;
+        self.core
+            .subscriptions(&actor, vpd, &e)?
+            .into_iter()
+            .find(|v| v.subscription.certification == s.certification)
+            .map(Into::into)
+            .ok_or_else(|| EsrError::Internal {
+                message: format!(
+                    "the subscription to {:?} was made but could not be read back; read it with subscriptions()",
+                    s.certification
+                ),
+            })
+    }
+
+    /// Unsubscribes: the subscription is cancelled (competences already awarded stay).
+    pub fn unsubscribe(
+        &self,
+        actor: EsrActor,
+        vpd: String,
+        employee_number: String,
+        certification: String,
+    ) -> Result<(), EsrError> {
+        let e: EmployeeNumber = parse(&employee_number)?;
+        self.core
+            .unsubscribe(&actor.to_core()?, parse(&vpd)?, &e, &certification)?;
+        Ok(())
+    }
+
+    /// A learner's subscriptions with their status today and the current cycle's enrolments.
+    pub fn subscriptions(
+        &self,
+        actor: EsrActor,
+        vpd: String,
+        employee_number: String,
+    ) -> Result<Vec<LearningSubscription>, EsrError> {
+        let e: EmployeeNumber = parse(&employee_number)?;
+        Ok(list(self.core.subscriptions(
+            &actor.to_core()?,
+            parse(&vpd)?,
+            &e,
+        )?))
+    }
+
+    /// Enrols in a class of a component of a subscribed certification.
+    pub fn enrol(
+        &self,
+        actor: EsrActor,
+        vpd: String,
+        employee_number: String,
+        certification: String,
+        course: String,
+        class_name: String,
+    ) -> Result<Enrolment, EsrError> {
+        let e: EmployeeNumber = parse(&employee_number)?;
+        Ok(self
+            .core
+            .enrol(
+                &actor.to_core()?,
+                parse(&vpd)?,
+                &e,
+                &certification,
+                &course,
+                &class_name,
+            )?
+            .into())
+    }
+
+    /// Plays an enrolled component (saves progress, completes a course, passes or fails an
+    /// eAssessment); when the completion rule is met the competence is recorded at once and is
+    /// in `awarded`, and compliance turns Green.
+    pub fn play(
+        &self,
+        actor: EsrActor,
+        vpd: String,
+        employee_number: String,
+        certification: String,
+        course: String,
+        result: PlayResult,
+    ) -> Result<PlayOutcome, EsrError> {
+        let e: EmployeeNumber = parse(&employee_number)?;
+        Ok(self
+            .core
+            .play(
+                &actor.to_core()?,
+                parse(&vpd)?,
+                &e,
+                &certification,
+                &course,
+                result.into(),
+            )?
+            .into())
+    }
+}
+
+/// The names of every ESR function, for `EsrService.decide`.
+#[uniffi::export]
+pub fn function_names() -> Vec<String> {
+    Function::ALL.iter().map(|f| f.name().to_owned()).collect()
+}
+
+/// The names of every URP, for `UrpGrantRequest.urp`.
+#[uniffi::export]
+pub fn urp_names() -> Vec<String> {
+    esr_core::Urp::ALL
+        .iter()
+        .map(|u| u.name().to_owned())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn service() -> Arc<EsrService> {
+        EsrService::for_testing(
+            vec![7; 32],
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_338_000),
+            None,
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_short_passcode_key_is_refused() {
+        let e = EsrService::new(vec![1; 8], None, None).unwrap_err();
+        assert!(matches!(e, EsrError::InvalidInput { .. }), "{e:?}");
+        assert!(!e.message().contains("\u{1}"));
+    }
+
+    #[test]
+    fn the_test_clock_moves_and_the_system_clock_does_not() {
+        let s = service();
+        let t0 = s.now();
+        s.advance_clock(600).unwrap();
+        assert_eq!(s.now(), t0 + Duration::from_secs(600));
+        assert!(matches!(
+            s.advance_clock(i64::MAX),
+            Err(EsrError::InvalidInput { .. })
+        ));
+        assert_eq!(s.now(), t0 + Duration::from_secs(600));
+        s.set_now(t0).unwrap();
+        assert_eq!(s.now(), t0);
+        let real = EsrService::new(vec![7; 32], None, None).unwrap();
+        assert!(matches!(
+            real.advance_clock(1),
+            Err(EsrError::InvalidInput { .. })
+        ));
+    }
+
+    #[test]
+    fn an_unknown_function_name_is_refused_with_the_way_to_find_one() {
+        let s = service();
+        let session = Arc::new(EsrSession {
+            id: "0123456789abcdef0123456789abcdef"
+                .parse()
+                .unwrap_or_else(|e| panic!("{e}")),
+            username: "297ECONROY01".parse().unwrap(),
+        });
+        let e = s.decide(session.clone(), "Flying".into()).unwrap_err();
+        assert!(e.message().contains("functionNames"), "{e}");
+        // A real function name with a session the service never issued: log in again.
+        let e = s
+            .decide(session.clone(), "my compliance".into())
+            .unwrap_err();
+        assert!(matches!(e, EsrError::SessionExpired { .. }), "{e:?}");
+        assert!(!session.to_string().contains("0123456789abcdef"));
+        assert!(function_names().contains(&"Team Compliance".to_owned()));
+        assert!(urp_names().contains(&"Employee Self Service".to_owned()));
+    }
+
+    #[test]
+    fn a_system_actor_needs_a_name() {
+        let a = EsrActor::System {
+            process: String::new(),
+        };
+        assert!(matches!(a.to_core(), Err(EsrError::InvalidInput { .. })));
+    }
+}

@@ -1,0 +1,93 @@
+"""The generated module's surface is exactly what these tests know about: a new export (or a
+removed one) fails here until the suite, the Swift tests and the README are brought up to date.
+Every name below is called somewhere in this suite; conftest.py checks that at the end of a
+full run (ESR_FFI_EVERY_EXPORT=1, as scripts/test-ffi-python sets)."""
+
+from __future__ import annotations
+
+import inspect
+
+import esr_ffi
+
+FUNCTIONS = {"function_names", "mask_mobile_number", "parse_username", "urp_names", "username_stem"}
+
+METHODS = {
+    "EsrService": {
+        "add_assignment", "add_org_unit", "add_person", "advance_clock",
+        "approve_internet_access", "bootstrap_user_administrators", "certifications_for",
+        "check_upgrade", "clear_step_up_lock", "competence_catalogue", "create_trust", "decide",
+        "define_certification", "define_competence", "enrol", "for_testing", "functions",
+        "grant_urp", "log_in_with_password", "log_in_with_smartcard", "log_out", "my_compliance",
+        "my_elearning", "now", "outbox", "passcode_status", "person", "play",
+        "record_competence", "request_mobile_code", "request_unlock_link",
+        "request_upgrade_code", "request_username_reminder", "resend_passcode",
+        "reset_password_with_link", "session_info", "set_now", "set_password",
+        "set_requirement", "subscribe", "subscriptions", "team_compliance", "uk_today",
+        "unlock_with_link", "unsubscribe", "verify_passcode",
+    },
+    "EsrSession": {"audit_ref", "username"},
+    "Outbox": {"clear", "fail_with", "last_code_to", "last_email_to", "last_sms_to", "message_count"},
+    "SmsMessage": {"expose_text", "expose_to_e164", "masked_to", "vpd"},
+    "EmailMessage": {"expose_token", "kind", "link_expires_at", "text", "to_address", "username", "vpd"},
+    # Foreign traits: the app implements these; the library calls them.
+    "SmsGateway": {"send_sms"},
+    "EmailGateway": {"send_email"},
+}
+
+RECORDS_AND_ENUMS = {
+    "AccessDecision", "AccessLevel", "EsrActor", "AssignmentCompliance", "AssignmentInfo",
+    "CalendarDate", "CertificationDefinition", "ChallengeStatus", "Channel",
+    "CompetenceDefinition", "CompetenceRecord", "CompletionRule", "ComplianceCounts",
+    "ComplianceRow", "ComplianceStatus", "ComponentDefinition", "ComponentKind", "EmailKind",
+    "Enrolment", "ExpiryBase", "Need", "NewAssignment", "NewCompetenceRecord", "NewPerson",
+    "PasscodeChallenge", "Performance", "PersonCompliance", "PersonInfo", "PlayOutcome",
+    "PlayResult", "Purpose", "RecordExpiry", "RenewalRule", "RequirementTarget", "SessionInfo",
+    "LearningSubscription", "SubscriptionStatus", "TeamCompliance", "TeamComplianceMember",
+    "TrustOptions", "UrpGrantRequest", "UsernameParts", "VerifyResult", "VerifyStatus",
+}
+
+ERRORS = {
+    "AccountLocked", "AuditBroken", "Conflict", "Delivery", "Internal", "InvalidInput",
+    "LearningRefused", "LogInRefused", "NotFound", "PasscodeRefused", "PermissionDenied",
+    "RateLimited", "SessionExpired", "Storage",
+}
+
+# What uniffi adds around the exported types: protocols, the Rust-side trait wrappers, its own
+# panic error and the timestamp alias.
+UNIFFI_SUPPORT = {
+    "EmailGatewayImpl", "EmailMessageProtocol", "EsrServiceProtocol", "EsrSessionProtocol",
+    "InternalError", "OutboxProtocol", "SmsGatewayImpl", "SmsMessageProtocol",
+}
+
+
+def public(names: object) -> set[str]:
+    return {n for n in names if not n.startswith("_")}  # type: ignore[attr-defined]
+
+
+def test_module_functions_are_the_expected_set() -> None:
+    found = {
+        n for n, o in vars(esr_ffi).items()
+        if inspect.isfunction(o) and getattr(o, "__wrapped__", o).__module__ == "esr_ffi"
+        and not n.startswith("_")
+    }
+    assert found == FUNCTIONS
+
+
+def test_object_methods_are_the_expected_set() -> None:
+    for cls, methods in METHODS.items():
+        assert public(vars(getattr(esr_ffi, cls))) == methods, cls
+
+
+def test_types_are_the_expected_set() -> None:
+    found = {
+        n for n, o in vars(esr_ffi).items()
+        if inspect.isclass(o) and o.__module__ == "esr_ffi" and not n.startswith("_")
+    }
+    assert found == RECORDS_AND_ENUMS | set(METHODS) | UNIFFI_SUPPORT | {"EsrError"}
+
+
+def test_error_kinds_are_the_expected_set() -> None:
+    kinds = {n for n in public(vars(esr_ffi.EsrError)) if inspect.isclass(getattr(esr_ffi.EsrError, n))}
+    assert kinds == ERRORS
+    for k in kinds:
+        assert issubclass(getattr(esr_ffi.EsrError, k), Exception)
