@@ -868,23 +868,25 @@ impl AuditEntry {
                 self.raw(&(b.len() as u64).to_be_bytes());
                 self.raw(b);
             }
-            /// As `put` of the text `v.to_string()` would give, written in place.
-            fn put_display(&mut self, v: &dyn fmt::Display) {
-                use std::io::Write as _;
+            /// As `put` of the bytes `write` appends, with the length filled in after.
+            fn put_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
                 let at = self.0.len();
                 self.raw(&[0; 8]);
-                // Writing to a `Vec` fails only if a `Display` implementation does, and none
-                // of these does; `to_string()` would panic there, this hashes what was written.
-                let _ = write!(self.0, "{v}");
+                write(&mut self.0);
                 let len = (self.0.len() - at - 8) as u64;
                 self.0[at..at + 8].copy_from_slice(&len.to_be_bytes());
             }
+            /// As `put` of the text `v.to_string()` would give, written in place.
+            fn put_display(&mut self, v: &dyn fmt::Display) {
+                use std::io::Write as _;
+                // Writing to a `Vec` fails only if a `Display` implementation does, and none
+                // of these does; `to_string()` would panic there, this hashes what was written.
+                self.put_with(|out| {
+                    let _ = write!(out, "{v}");
+                });
+            }
             fn put_username(&mut self, u: &Username) {
-                let at = self.0.len();
-                self.raw(&[0; 8]);
-                u.write_bytes(|b| self.0.extend_from_slice(b));
-                let len = (self.0.len() - at - 8) as u64;
-                self.0[at..at + 8].copy_from_slice(&len.to_be_bytes());
+                self.put_with(|out| u.write_bytes(|b| out.extend_from_slice(b)));
             }
             /// As `put` of the lower-case hexadecimal text.
             fn put_hex(&mut self, bytes: &[u8]) {
