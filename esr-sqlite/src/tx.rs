@@ -8,11 +8,11 @@ use crate::table::{
 };
 use esr_core::chrono::{DateTime, NaiveDate, Utc};
 use esr_core::{
-    Account, Assignment, AssignmentNumber, AuditEntry, Certification, Challenge, ChallengeId,
-    ChallengeStatus, CompetenceDefinition, CompetenceName, CompetenceRecord, ComplianceSettings,
-    Destination, EmailAddress, EmployeeNumber, Enrolment, Equivalence, Error, MobileNumber,
-    PasswordHash, Person, Requirement, RequirementTarget, Result, Session, SessionId, StoreTx,
-    Subscription, Trust, TrustSettings, UrpGrant, Username, VpdCode,
+    Account, Assignment, AssignmentNumber, AuditEntry, AuditHead, Certification, Challenge,
+    ChallengeId, ChallengeStatus, CompetenceDefinition, CompetenceName, CompetenceRecord,
+    ComplianceSettings, Destination, EmailAddress, EmployeeNumber, Enrolment, Equivalence, Error,
+    MobileNumber, PasswordHash, Person, Requirement, RequirementTarget, Result, Session, SessionId,
+    StoreTx, Subscription, Trust, TrustSettings, UrpGrant, Username, VpdCode,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -441,6 +441,31 @@ impl StoreTx for Tx<'_> {
             .and_then(|mut st| st.query_row([vpd.as_str()], |r| r.get(0)).optional())
             .map_err(storage("audit", "read"))?;
         body.map(|b| audit_from_json(&b)).transpose()
+    }
+    fn audit_head(&self, vpd: VpdCode) -> Result<AuditHead> {
+        // The newest entry's seq and hash only, without decoding the whole entry: every
+        // audited change reads it to chain its entry.
+        let head: Option<(i64, String)> = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, json_extract(body, '$.hash') FROM audit WHERE vpd = ?1 \
+                 ORDER BY seq DESC LIMIT 1",
+            )
+            .and_then(|mut st| {
+                st.query_row([vpd.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()
+            })
+            .map_err(storage("audit", "read"))?;
+        let Some((seq, hash)) = head else {
+            return Ok(AuditHead::EMPTY);
+        };
+        Ok(AuditHead {
+            seq: u64::try_from(seq)
+                .map_err(|_| Error::Storage(format!("audit entry {seq} has a negative seq")))?,
+            hash: hash.parse().map_err(|e| {
+                Error::Storage(format!("audit entry {seq} has an unreadable hash: {e}"))
+            })?,
+        })
     }
     fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>> {
         let from = i64::try_from(from).unwrap_or(i64::MAX);
