@@ -1064,11 +1064,18 @@ impl<S: Store, C: Clock> Esr<S, C> {
     }
 
     /// Checks that the session could be upgraded now: an internet session, ESS internet
-    /// access, a URP whose functions the trust's Upgrade Access opens, and a registered mobile.
+    /// access, a URP whose functions the trust's Upgrade Access opens, and a registered mobile;
+    /// and that the account's second-factor verification is not locked
+    /// ([`Error::StepUpLocked`]), as [`Esr::request_upgrade_code`] would refuse then too.
     pub fn check_upgrade(&self, session: SessionId) -> Result<()> {
         let now = self.clock.now();
-        self.store
-            .transaction(|tx| check_upgrade(tx, session, now).map(|_| ()))
+        self.store.transaction(|tx| {
+            let s = check_upgrade(tx, session, now)?;
+            if account_of(tx, &s.username)?.step_up_locked {
+                return Err(Error::StepUpLocked(s.username));
+            }
+            Ok(())
+        })
     }
 
     /// Registers or changes the user's own mobile number for upgraded access. Only from an HSCN

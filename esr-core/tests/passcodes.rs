@@ -488,6 +488,7 @@ fn twenty_consecutive_wrong_codes_lock_step_up_until_an_administrator_clears_it(
     fx.clock.advance(secs(30));
     let sent = sms_count(&fx);
     let locked = Error::StepUpLocked(u.clone());
+    assert_refused(&fx, v, &locked, || fx.esr.check_upgrade(s.id));
     assert_refused(&fx, v, &locked, || fx.esr.request_upgrade_code(s.id));
     assert_refused(&fx, v, &locked, || fx.esr.resend_passcode(s.id, &last.id));
     let h = fx.hscn(u);
@@ -508,6 +509,7 @@ fn twenty_consecutive_wrong_codes_lock_step_up_until_an_administrator_clears_it(
         .clear_step_up_lock(&admin, u, "identity checked by phone")
         .unwrap();
     assert!(!acc.step_up_locked);
+    assert_eq!(fx.esr.check_upgrade(s.id), Ok(()));
     assert_eq!(acc.passcode_failures, 0);
     assert_eq!(
         fx.audit(v).last().unwrap().event,
