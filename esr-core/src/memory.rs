@@ -15,12 +15,12 @@ use crate::urp::UrpGrant;
 use crate::username::Username;
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 /// The store's hash maps: foldhash, seeded at random per map, instead of SipHash. Lookups by
 /// username and id are on the path of every request, and the keys are identifiers the
 /// library validated, not arbitrary text.
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
-use std::sync::Mutex;
 
 mod compliance;
 use crate::competence::{
