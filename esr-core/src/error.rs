@@ -159,10 +159,10 @@ pub enum Error {
     #[error("the password is not acceptable: {0}")]
     WeakPassword(&'static str),
     /// No such session.
-    #[error("there is no session {0:?}; log in again")]
+    #[error("there is no such session (reference {}); log in again", .0.audit_ref())]
     UnknownSession(SessionId),
     /// The session has ended.
-    #[error("session {0:?} has ended; log in again")]
+    #[error("the session has ended (reference {}); log in again", .0.audit_ref())]
     SessionEnded(SessionId),
     /// The session may not use a function.
     #[error("{function} is not available in this session: {denial}")]
@@ -181,7 +181,7 @@ pub enum Error {
     )]
     StepUpMismatch,
     /// The session has passed its lifetime.
-    #[error("session {0:?} has expired; log in again")]
+    #[error("the session has expired (reference {}); log in again", .0.audit_ref())]
     SessionExpired(SessionId),
     /// The session is already upgraded.
     #[error("this session is already upgraded")]
