@@ -319,7 +319,8 @@ macro_rules! random_id {
 random_id!(
     /// A session's identifier: 128 random bits, printed by `Display` as 32 hexadecimal
     /// characters. Whoever holds it acts as the session's user, so treat it as a secret: its
-    /// `Debug` shows only a prefix, and the audit trail records its [`SessionRef`] instead.
+    /// `Debug` (and so every error naming a session) shows only its one-way [`SessionRef`], as
+    /// the audit trail does.
     SessionId,
     "session id"
 );
@@ -331,7 +332,9 @@ random_id!(
 
 impl fmt::Debug for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SessionId({}…)", &hex::encode(self.0)[..8])
+        // Not even a prefix of the id: its one-way audit reference, which ties the value to the
+        // session's audit entries without giving away any bit of the bearer secret.
+        write!(f, "SessionId(ref {})", self.audit_ref())
     }
 }
 
@@ -448,8 +451,16 @@ mod tests {
     fn session_ids_round_trip() {
         let id = SessionId::from_bytes([0xab; 16]);
         assert_eq!(id.to_string().parse::<SessionId>().unwrap(), id);
-        assert_eq!(format!("{id:?}"), "SessionId(abababab…)");
         let r = id.audit_ref();
+        assert_eq!(format!("{id:?}"), format!("SessionId(ref {r})"));
+        let hex = id.to_string();
+        let debug = format!("{id:?}");
+        for w in 0..=hex.len() - 8 {
+            assert!(
+                !debug.contains(&hex[w..w + 8]),
+                "{debug} shows part of the id"
+            );
+        }
         assert_eq!(r.to_string().len(), 16);
         assert_eq!(r.to_string().parse::<SessionRef>().unwrap(), r);
         assert!(!id.to_string().contains(&r.to_string()));
