@@ -64,8 +64,9 @@ pub struct ImportSummary {
     /// Rows that repeated an earlier row's person, competence and achieved date: the one with
     /// the latest expiry was kept.
     pub merged_duplicates: usize,
-    /// The bad rows skipped (only with [`ImportOptions::skip_bad_rows`]).
-    pub skipped: Vec<ImportProblem>,
+    /// The bad rows skipped (only with [`ImportOptions::skip_bad_rows`]): the first
+    /// [`MAX_IMPORT_PROBLEMS`] with their lines and reasons, and a count of the rest.
+    pub skipped: ImportProblems,
 }
 
 /// One good row of a competence export, before the service checks people and the catalogue.
@@ -98,11 +99,377 @@ pub fn parse_competence_loose(s: &str) -> Result<CompetenceName> {
     s.parse()
 }
 
-fn header_index(headers: &csv::StringRecord, names: &[&str]) -> Option<usize> {
+/// The most bytes one record (one row, or the header) of a competence file may hold: its
+/// fields' contents after unquoting, 64 KiB. A longer row is refused with its line (usually it
+/// is a quote that is never closed, which runs on to the end of the file); without
+/// [`ImportOptions::skip_bad_rows`] reading stops there, with it the row is skipped and reading
+/// carries on at the next record. No more than this is ever held of one record, whatever the
+/// file's size or its lines' lengths.
+pub const MAX_CSV_RECORD_BYTES: usize = 64 * 1024;
+
+/// The most columns the header or a row of a competence file may have: 1,024. A header with
+/// more refuses the file; a row with more is a bad row.
+pub const MAX_CSV_COLUMNS: usize = 1_024;
+
+/// The most bad rows an import keeps, with their lines and reasons: the first 1,000 by line.
+/// Any further bad rows are counted ([`ImportProblems::more`]) but not kept, so a refusal of a
+/// huge file stays small.
+pub const MAX_IMPORT_PROBLEMS: usize = 1_000;
+
+/// How much of the file is read at a time.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+/// The bad rows of an import: the first [`MAX_IMPORT_PROBLEMS`] (in line order, as the file is
+/// read) with their lines and reasons, and a count of any more. Reads as a slice of the kept
+/// problems (`problems.len()`, `problems[0]`, `problems.iter()`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ImportProblems {
+    listed: Vec<ImportProblem>,
+    more: u64,
+}
+
+impl ImportProblems {
+    /// No problems.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a problem: kept while fewer than [`MAX_IMPORT_PROBLEMS`] are, counted otherwise.
+    pub fn push(&mut self, problem: ImportProblem) {
+        if self.listed.len() < MAX_IMPORT_PROBLEMS {
+            self.listed.push(problem);
+        } else {
+            self.more = self.more.saturating_add(1);
+        }
+    }
+
+    /// The problems kept, in line order.
+    pub fn listed(&self) -> &[ImportProblem] {
+        &self.listed
+    }
+
+    /// How many bad rows there were beyond those kept.
+    pub fn more(&self) -> u64 {
+        self.more
+    }
+
+    /// How many bad rows there were in all (kept and counted).
+    pub fn total(&self) -> u64 {
+        (self.listed.len() as u64).saturating_add(self.more)
+    }
+
+    /// Whether there were no bad rows at all.
+    pub fn is_empty(&self) -> bool {
+        self.listed.is_empty() && self.more == 0
+    }
+
+    /// Merges two lists each in line order into one in line order, keeping the first
+    /// [`MAX_IMPORT_PROBLEMS`] by line and counting the rest.
+    pub(crate) fn merge(self, other: Self) -> Self {
+        let total = self.total().saturating_add(other.total());
+        let mut listed =
+            Vec::with_capacity((self.listed.len() + other.listed.len()).min(MAX_IMPORT_PROBLEMS));
+        let (mut a, mut b) = (
+            self.listed.into_iter().peekable(),
+            other.listed.into_iter().peekable(),
+        );
+        while listed.len() < MAX_IMPORT_PROBLEMS {
+            let take_a = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) => x.line <= y.line,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            listed.extend(if take_a { a.next() } else { b.next() });
+        }
+        let more = total.saturating_sub(listed.len() as u64);
+        Self { listed, more }
+    }
+}
+
+impl From<Vec<ImportProblem>> for ImportProblems {
+    /// Keeps the first [`MAX_IMPORT_PROBLEMS`] and counts the rest.
+    fn from(problems: Vec<ImportProblem>) -> Self {
+        let mut p = Self::new();
+        for x in problems {
+            p.push(x);
+        }
+        p
+    }
+}
+
+impl std::ops::Deref for ImportProblems {
+    type Target = [ImportProblem];
+    fn deref(&self) -> &[ImportProblem] {
+        &self.listed
+    }
+}
+
+impl IntoIterator for ImportProblems {
+    type Item = ImportProblem;
+    type IntoIter = std::vec::IntoIter<ImportProblem>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.listed.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a ImportProblems {
+    type Item = &'a ImportProblem;
+    type IntoIter = std::slice::Iter<'a, ImportProblem>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.listed.iter()
+    }
+}
+
+impl fmt::Display for ImportProblems {
+    /// `3 bad row(s), the first at line 7: …` (and how many were not listed).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} bad row(s)", self.total())?;
+        if let Some(first) = self.listed.first() {
+            write!(f, ", the first at {first}")?;
+        }
+        if self.more > 0 {
+            write!(
+                f,
+                " ({} are listed, {} more were counted but not kept)",
+                self.listed.len(),
+                self.more
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// One record of a competence file as read by [`RecordReader`].
+enum Record {
+    /// A record that fits the limits: its fields are in the reader's buffers.
+    Fields {
+        /// The line it starts on, from 1.
+        line: u64,
+    },
+    /// A record over [`MAX_CSV_RECORD_BYTES`], skipped to its end unless reading stopped.
+    TooLong {
+        /// The line it starts on.
+        line: u64,
+    },
+    /// A record with more than [`MAX_CSV_COLUMNS`] fields, skipped to its end.
+    TooManyColumns {
+        /// The line it starts on.
+        line: u64,
+    },
+    /// The end of the file.
+    End,
+}
+
+/// Reads CSV records one at a time with `csv_core`, holding at most one chunk of input and
+/// one record (bounded by [`MAX_CSV_RECORD_BYTES`] and [`MAX_CSV_COLUMNS`]), and tracking the
+/// line each record starts on itself: lines end at `\n`, `\r\n` or a lone `\r` (also inside
+/// quoted fields), blank lines count, and a UTF-8 byte order mark at the start is dropped.
+struct RecordReader<R> {
+    core: csv_core::Reader,
+    src: R,
+    input: Vec<u8>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+    started: bool,
+    /// Field contents of the current record; one byte longer than the limit, to tell "exactly
+    /// at the limit" from "over".
+    out: Vec<u8>,
+    /// Field ends in `out`; one longer than the column limit.
+    ends: Vec<usize>,
+    /// Fields and bytes of the last record returned as [`Record::Fields`].
+    nfields: usize,
+    /// The line of the next byte to read, from 1.
+    line: u64,
+    prev_cr: bool,
+    /// Whether the next byte that is not a line ending starts a record.
+    at_start: bool,
+    start_line: u64,
+}
+
+impl<R: std::io::Read> RecordReader<R> {
+    fn new(src: R) -> Self {
+        Self {
+            core: csv_core::Reader::new(),
+            src,
+            input: vec![0; READ_CHUNK_BYTES],
+            pos: 0,
+            len: 0,
+            eof: false,
+            started: false,
+            out: vec![0; MAX_CSV_RECORD_BYTES + 1],
+            ends: vec![0; MAX_CSV_COLUMNS + 1],
+            nfields: 0,
+            line: 1,
+            prev_cr: false,
+            at_start: true,
+            start_line: 1,
+        }
+    }
+
+    /// Refills the input buffer (which is empty); at the very start, drops a byte order mark.
+    fn fill(&mut self) -> std::io::Result<()> {
+        self.pos = 0;
+        self.len = 0;
+        let want = if self.started { 1 } else { 3 };
+        while self.len < want && !self.eof {
+            match self.src.read(&mut self.input[self.len..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.len += n.min(self.input.len() - self.len),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if !self.started {
+            self.started = true;
+            if self.input[..self.len].starts_with(b"\xEF\xBB\xBF") {
+                self.pos = 3;
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts lines over bytes the parser consumed, noting where a record starts.
+    fn scan(&mut self, from: usize, to: usize) {
+        for &b in &self.input[from..to] {
+            match b {
+                b'\n' => {
+                    self.line += 1;
+                    self.prev_cr = false;
+                }
+                b'\r' => {
+                    if self.prev_cr {
+                        self.line += 1;
+                    }
+                    self.prev_cr = true;
+                }
+                _ => {
+                    if self.prev_cr {
+                        self.line += 1;
+                        self.prev_cr = false;
+                    }
+                    if self.at_start {
+                        self.at_start = false;
+                        self.start_line = self.line;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next record. With `stop_if_too_long`, a record over the limit is reported as soon
+    /// as it is seen, without reading to its end.
+    fn next(&mut self, stop_if_too_long: bool) -> std::io::Result<Record> {
+        use csv_core::ReadRecordResult as R;
+        let (mut nout, mut nend) = (0, 0);
+        let (mut too_long, mut too_wide) = (false, false);
+        loop {
+            if self.pos == self.len && !self.eof {
+                self.fill()?;
+            }
+            let (res, nin, o, e) = self.core.read_record(
+                &self.input[self.pos..self.len],
+                &mut self.out[nout..],
+                &mut self.ends[nend..],
+            );
+            self.scan(self.pos, self.pos + nin);
+            self.pos += nin;
+            nout += o;
+            nend += e;
+            match res {
+                R::InputEmpty => {}
+                R::OutputFull => {
+                    too_long = true;
+                    nout = 0;
+                    if stop_if_too_long {
+                        return Ok(Record::TooLong {
+                            line: self.start_line,
+                        });
+                    }
+                }
+                R::OutputEndsFull => {
+                    too_wide = true;
+                    nend = 0;
+                }
+                R::Record => {
+                    self.at_start = true;
+                    let line = self.start_line;
+                    return Ok(if too_long || nout > MAX_CSV_RECORD_BYTES {
+                        Record::TooLong { line }
+                    } else if too_wide || nend > MAX_CSV_COLUMNS {
+                        Record::TooManyColumns { line }
+                    } else {
+                        self.nfields = nend;
+                        Record::Fields { line }
+                    });
+                }
+                R::End => return Ok(Record::End),
+            }
+        }
+    }
+
+    /// The fields of the last [`Record::Fields`], each checked to be UTF-8: `Err(i)` names
+    /// the first field (from 0) that is not.
+    fn fields(&self) -> std::result::Result<Vec<&str>, usize> {
+        let mut start = 0;
+        (0..self.nfields)
+            .map(|i| {
+                let end = self.ends[i];
+                let f = std::str::from_utf8(&self.out[start..end]).map_err(|_| i);
+                start = end;
+                f
+            })
+            .collect()
+    }
+}
+
+fn header_index(headers: &[String], names: &[&str]) -> Option<usize> {
     headers.iter().position(|h| {
         let h = h.trim().trim_start_matches('\u{feff}');
         names.iter().any(|n| h.eq_ignore_ascii_case(n))
     })
+}
+
+/// The refusal of a whole file with one problem, keeping those found before it.
+fn refuse(mut problems: ImportProblems, line: u64, reason: String) -> Error {
+    problems.push(ImportProblem { line, reason });
+    Error::ImportRejected { problems }
+}
+
+fn too_long(line: u64, stopped: bool) -> ImportProblem {
+    ImportProblem {
+        line,
+        reason: format!(
+            "the row is over {} KiB ({MAX_CSV_RECORD_BYTES} bytes), the most a row may hold; \
+             look for a quote that is never closed, or shorten its fields{}",
+            MAX_CSV_RECORD_BYTES / 1024,
+            if stopped {
+                "; the rest of the file was not read"
+            } else {
+                ""
+            }
+        ),
+    }
+}
+
+fn too_wide(line: u64) -> ImportProblem {
+    ImportProblem {
+        line,
+        reason: format!(
+            "the row has more than {MAX_CSV_COLUMNS} columns, the most a row may have; \
+             check its delimiters"
+        ),
+    }
+}
+
+fn unreadable(line: u64, e: &std::io::Error, problems: ImportProblems) -> Error {
+    refuse(
+        problems,
+        line,
+        format!("the file could not be read past this line ({e}); nothing was imported, try again"),
+    )
 }
 
 /// Parses an ESR competence export. Columns are found by header, in any order and case:
@@ -111,38 +478,72 @@ fn header_index(headers: &csv::StringRecord, names: &[&str]) -> Option<usize> {
 /// (or `Date Achieved`, `Date From`) and `Competence Level` (or `Proficiency Level`, `Level`) are
 /// read when present; other columns are ignored. Returns the good rows and the bad ones; a file
 /// whose header lacks a needed column is refused as a whole.
-pub(crate) fn parse_export(
-    vpd: VpdCode,
-    data: &[u8],
-) -> Result<(Vec<ExportRow>, Vec<ImportProblem>)> {
+#[cfg(test)]
+pub(crate) fn parse_export(vpd: VpdCode, data: &[u8]) -> Result<(Vec<ExportRow>, ImportProblems)> {
     let mut rows = Vec::new();
-    let problems = parse_export_rows(vpd, data, |row| rows.push(row))?;
+    let problems = parse_export_rows(vpd, data, true, |row, _| rows.push(row))?;
     Ok((rows, problems))
 }
 
-/// [`parse_export`] over any reader, handing each good row to `each` as it is read (so a large
-/// file is never held whole) and returning the bad ones.
-fn parse_export_rows<R: std::io::Read>(
+/// Parses an ESR competence export from `reader` as it reads (see [`parse_export`] for the
+/// columns), handing each good row to `each` (with the problem list, to which it may add) and
+/// returning the bad rows, in line order. Memory does not depend on the file's size: one chunk
+/// of input and one record (at most [`MAX_CSV_RECORD_BYTES`]) are held, and at most
+/// [`MAX_IMPORT_PROBLEMS`] problems. A header that cannot be read, is over the limits or lacks
+/// a needed column refuses the file; so does a row over [`MAX_CSV_RECORD_BYTES`] unless
+/// `skip_bad_rows` (then it is skipped to its end), and a read error.
+pub(crate) fn parse_export_rows<R: std::io::Read>(
     vpd: VpdCode,
     reader: R,
-    mut each: impl FnMut(ExportRow),
-) -> Result<Vec<ImportProblem>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(reader);
-    let headers = rdr.headers().cloned().map_err(|e| Error::ImportRejected {
-        problems: vec![ImportProblem {
-            line: 1,
-            reason: format!("the header cannot be read ({e}); save the file as UTF-8 CSV"),
-        }],
-    })?;
+    skip_bad_rows: bool,
+    mut each: impl FnMut(ExportRow, &mut ImportProblems),
+) -> Result<ImportProblems> {
+    let mut problems = ImportProblems::new();
+    let mut rdr = RecordReader::new(reader);
+    let headers: Vec<String> = match rdr.next(true) {
+        Err(e) => return Err(unreadable(rdr.start_line, &e, problems)),
+        Ok(Record::End) => Vec::new(),
+        Ok(Record::TooLong { line }) => {
+            return Err(refuse(
+                problems,
+                line,
+                format!(
+                    "the header is over {} KiB ({MAX_CSV_RECORD_BYTES} bytes); export the competences with ESR's header",
+                    MAX_CSV_RECORD_BYTES / 1024
+                ),
+            ));
+        }
+        Ok(Record::TooManyColumns { line }) => {
+            return Err(refuse(
+                problems,
+                line,
+                format!(
+                    "the header has more than {MAX_CSV_COLUMNS} columns; export the competences with ESR's header"
+                ),
+            ));
+        }
+        Ok(Record::Fields { line }) => match rdr.fields() {
+            Ok(f) => f.into_iter().map(str::to_owned).collect(),
+            Err(i) => {
+                return Err(refuse(
+                    problems,
+                    line,
+                    format!(
+                        "the header cannot be read (column {} is not UTF-8); save the file as UTF-8 CSV",
+                        i + 1
+                    ),
+                ));
+            }
+        },
+    };
+    let header_line = rdr.start_line;
     let need = |names: &[&str], label: &str| {
-        header_index(&headers, names).ok_or_else(|| Error::ImportRejected {
-            problems: vec![ImportProblem {
-                line: 1,
-                reason: format!("the header has no {label} column; export the competences with it"),
-            }],
+        header_index(&headers, names).ok_or_else(|| {
+            refuse(
+                ImportProblems::new(),
+                header_line,
+                format!("the header has no {label} column; export the competences with it"),
+            )
         })
     };
     let c_emp = need(&["Employee Number"], "Employee Number")?;
@@ -154,28 +555,43 @@ fn parse_export_rows<R: std::io::Read>(
         &headers,
         &["Competence Level", "Proficiency Level", "Level"],
     );
+    drop(headers);
 
-    let mut problems = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let fallback_line = i as u64 + 2;
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(fallback_line, |p| p.line());
+    loop {
+        let line = match rdr.next(!skip_bad_rows) {
+            Err(e) => return Err(unreadable(rdr.start_line, &e, problems)),
+            Ok(Record::End) => break,
+            Ok(Record::TooLong { line }) => {
+                if skip_bad_rows {
+                    problems.push(too_long(line, false));
+                    continue;
+                }
+                problems.push(too_long(line, true));
+                return Err(Error::ImportRejected { problems });
+            }
+            Ok(Record::TooManyColumns { line }) => {
+                problems.push(too_wide(line));
+                continue;
+            }
+            Ok(Record::Fields { line }) => line,
+        };
+        let rec = match rdr.fields() {
+            Ok(rec) => rec,
+            Err(i) => {
                 problems.push(ImportProblem {
                     line,
                     reason: format!(
-                        "the row cannot be read as CSV ({e}); fix its quoting or encoding"
+                        "the row cannot be read as CSV (column {} is not UTF-8); fix its encoding",
+                        i + 1
                     ),
                 });
                 continue;
             }
         };
-        let line = rec.position().map_or(fallback_line, |p| p.line());
         if rec.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
-        let field = |c: usize| rec.get(c).map(str::trim).unwrap_or("");
+        let field = |c: usize| rec.get(c).map(|f| f.trim()).unwrap_or("");
         let mut why = Vec::new();
         if let Some(c) = c_vpd {
             let v = field(c);
@@ -226,14 +642,17 @@ fn parse_export_rows<R: std::io::Read>(
             (Some(employee), Some(competence), Some(expiry), Some(achieved), Some(level))
                 if why.is_empty() =>
             {
-                each(ExportRow {
-                    line,
-                    employee,
-                    competence,
-                    achieved,
-                    expiry,
-                    level,
-                });
+                each(
+                    ExportRow {
+                        line,
+                        employee,
+                        competence,
+                        achieved,
+                        expiry,
+                        level,
+                    },
+                    &mut problems,
+                );
             }
             _ => problems.push(ImportProblem {
                 line,
@@ -279,24 +698,29 @@ impl CompetenceExportColumns {
 
 /// Reads an ESR competence export (the columns [`crate::Esr::import_competences`]
 /// reads, found by header) from `reader` as it goes, into columns, without touching any
-/// service. A row with a bad field refuses the whole file with [`Error::ImportRejected`] (every
-/// bad row with its line); with [`ImportOptions::skip_bad_rows`] the good rows are returned
-/// and the bad ones listed beside them. Duplicates are kept: the bulk scorer takes the latest
-/// expiry itself.
+/// service. A row with a bad field refuses the whole file with [`Error::ImportRejected`] (the
+/// bad rows with their lines, the first [`MAX_IMPORT_PROBLEMS`] listed and the rest counted);
+/// with [`ImportOptions::skip_bad_rows`] the good rows are returned and the bad ones listed
+/// beside them. Duplicates are kept: the bulk scorer takes the latest expiry itself.
+///
+/// Memory grows with the good rows' columns only: the file is read in chunks, one record of at
+/// most [`MAX_CSV_RECORD_BYTES`] (with at most [`MAX_CSV_COLUMNS`] columns) is held at a time,
+/// and a longer one is refused by its line (see [`MAX_CSV_RECORD_BYTES`]) after reading no
+/// more than the limit of it unless `skip_bad_rows`. Line numbers are those of the line each
+/// record starts on, counting blank lines and line breaks inside quoted fields.
 pub fn read_competence_export<R: std::io::Read>(
     vpd: VpdCode,
     reader: R,
     options: ImportOptions,
-) -> Result<(CompetenceExportColumns, Vec<ImportProblem>)> {
+) -> Result<(CompetenceExportColumns, ImportProblems)> {
     let mut cols = CompetenceExportColumns::default();
-    let mut more = Vec::new();
-    let mut problems = parse_export_rows(vpd, reader, |row| {
+    let problems = parse_export_rows(vpd, reader, options.skip_bad_rows, |row, problems| {
         // Dates beyond ±5.8 million years cannot be counted in `i32` days.
         let days = |d: Option<NaiveDate>| d.map(days_since_epoch).transpose();
         let (achieved, expiry) = match (days(row.achieved), days(row.expiry)) {
             (Ok(a), Ok(e)) => (a, e),
             (Err(e), _) | (_, Err(e)) => {
-                more.push(ImportProblem {
+                problems.push(ImportProblem {
                     line: row.line,
                     reason: e.to_string(),
                 });
@@ -304,7 +728,7 @@ pub fn read_competence_export<R: std::io::Read>(
             }
         };
         let Ok(person) = row.employee.as_str().parse::<i64>() else {
-            more.push(ImportProblem {
+            problems.push(ImportProblem {
                 line: row.line,
                 reason: "Employee Number: it is not a whole number".to_owned(),
             });
@@ -318,8 +742,6 @@ pub fn read_competence_export<R: std::io::Read>(
         cols.expiry.push(expiry);
         cols.level.push(row.level.to_string());
     })?;
-    problems.append(&mut more);
-    problems.sort_by_key(|p| p.line);
     if !problems.is_empty() && !options.skip_bad_rows {
         return Err(Error::ImportRejected { problems });
     }
