@@ -19,8 +19,38 @@ pub fn format_esr_date(d: NaiveDate) -> String {
     d.format(ESR_DATE_FORMAT).to_string()
 }
 
+/// `DD-Mon-YYYY` read directly (the usual case, and most of an import's time through chrono's
+/// format parser); `None` for anything else, left to chrono.
+fn parse_esr_date_fast(s: &str) -> Option<NaiveDate> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    let b = s.as_bytes();
+    if b.len() != 11 || b[2] != b'-' || b[6] != b'-' {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let day = digits(0..2)?;
+    let year = digits(7..11)?;
+    let mon = [
+        b[3].to_ascii_lowercase(),
+        b[4].to_ascii_lowercase(),
+        b[5].to_ascii_lowercase(),
+    ];
+    let month = MONTHS.iter().position(|m| **m == mon)? as u32 + 1;
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+}
+
 /// Parses an ESR date (`30-Nov-2028`, `30-NOV-2028`).
 pub fn parse_esr_date(s: &str) -> Result<NaiveDate> {
+    if let Some(d) = parse_esr_date_fast(s.trim()) {
+        return Ok(d);
+    }
     NaiveDate::parse_from_str(s.trim(), ESR_DATE_FORMAT).map_err(|_| {
         Error::invalid(
             "date",
@@ -340,32 +370,57 @@ impl<R: std::io::Read> RecordReader<R> {
         }
     }
 
-    /// Counts lines over bytes the parser consumed, noting where a record starts.
+    /// Counts lines over bytes the parser consumed (all of one record, and the line endings
+    /// before it), noting where the record starts.
     fn scan(&mut self, from: usize, to: usize) {
-        for &b in &self.input[from..to] {
+        let mut bytes = &self.input[from..to];
+        let (mut line, mut prev_cr) = (self.line, self.prev_cr);
+        // Line endings before the record, up to its first byte.
+        while self.at_start {
+            let Some((&b, rest)) = bytes.split_first() else {
+                break;
+            };
             match b {
                 b'\n' => {
-                    self.line += 1;
-                    self.prev_cr = false;
+                    line += 1;
+                    prev_cr = false;
                 }
                 b'\r' => {
-                    if self.prev_cr {
-                        self.line += 1;
-                    }
-                    self.prev_cr = true;
+                    line += u64::from(prev_cr);
+                    prev_cr = true;
                 }
                 _ => {
-                    if self.prev_cr {
-                        self.line += 1;
-                        self.prev_cr = false;
+                    line += u64::from(prev_cr);
+                    prev_cr = false;
+                    self.at_start = false;
+                    self.start_line = line;
+                }
+            }
+            bytes = rest;
+        }
+        // The record's bytes: usually no `\r`, so the `\n` are just counted.
+        if !prev_cr && !bytes.contains(&b'\r') {
+            line += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        } else {
+            for &b in bytes {
+                match b {
+                    b'\n' => {
+                        line += 1;
+                        prev_cr = false;
                     }
-                    if self.at_start {
-                        self.at_start = false;
-                        self.start_line = self.line;
+                    b'\r' => {
+                        line += u64::from(prev_cr);
+                        prev_cr = true;
+                    }
+                    _ => {
+                        line += u64::from(prev_cr);
+                        prev_cr = false;
                     }
                 }
             }
         }
+        self.line = line;
+        self.prev_cr = prev_cr;
     }
 
     /// The next record. With `stop_if_too_long`, a record over the limit is reported as soon
@@ -1217,6 +1272,15 @@ NHS(CSTF)Fire Safety - 1 Year,20000001,30-Nov-2029,30-Nov-2028,1 - Assessed,ok
         }
 
         proptest! {
+            #[test]
+            fn the_fast_date_reader_agrees_with_chrono(s in "[0-9]{2}-[A-Za-z]{3}-[0-9]{4}|[0-9 ]{1,3}-(Nov|nov|NOV|Feb)-[+0-9]{1,6}") {
+                let chrono = NaiveDate::parse_from_str(s.trim(), ESR_DATE_FORMAT).ok();
+                prop_assert_eq!(parse_esr_date(&s).ok(), chrono);
+                if let Some(d) = parse_esr_date_fast(&s) {
+                    prop_assert_eq!(Some(d), chrono);
+                }
+            }
+
             #[test]
             fn reported_lines_are_where_records_start(
                 bom in any::<bool>(),
