@@ -1,6 +1,24 @@
 //! ESR competence files: reading a competence export (CSV) and writing a compliance matrix (CSV).
 //!
 //! Dates print and parse as ESR writes them: `30-Nov-2028` (month names in any case).
+//!
+//! # Reading untrusted files
+//!
+//! [`read_competence_export`] and [`crate::Esr::import_competences`] read any
+//! [`std::io::Read`] in chunks of 64 KiB, parsing with `csv_core` as they go, so memory while
+//! reading depends neither on the file's size nor on any line's length:
+//!
+//! | limit | value | over it |
+//! |---|---|---|
+//! | [`MAX_CSV_RECORD_BYTES`] | 64 KiB of field contents in one record | the row is bad ("line 7: the row is over 64 KiB …"); without `skip_bad_rows` reading stops there, with it the row is skipped to its end; a header over it refuses the file |
+//! | [`MAX_CSV_COLUMNS`] | 1,024 columns in the header or a row | a bad row; a header over it refuses the file |
+//! | [`MAX_IMPORT_PROBLEMS`] | the first 1,000 bad rows kept (in line order) | counted in [`ImportProblems::more`] and named in the refusal's message |
+//!
+//! A field that is not UTF-8 makes its row bad; a read error refuses the whole import. Line
+//! numbers are those of the line each record starts on: `\n`, `\r\n` and a lone `\r` end
+//! lines (inside quoted fields too), blank lines count, and a UTF-8 byte order mark at the start
+//! is dropped. The good rows themselves are kept ([`read_competence_export`] returns them as
+//! columns; the service holds them until it writes them in one transaction).
 
 use crate::bulk::days_since_epoch;
 use crate::competence::{CompetenceLevel, CompetenceName, CompetenceOwner};
