@@ -84,7 +84,11 @@ impl Export {
         let month = MONTHS[pick(30, 12)];
         let title = CSTF_TITLES[pick(36, CSTF_TITLES.len())];
         let years: u64 = if title.contains("3 Years") { 3 } else { 1 };
-        let expiry_day = if (r >> 40).is_multiple_of(50) { 31 } else { day }; // 31-Feb: a bad row
+        let expiry_day = if (r >> 40).is_multiple_of(50) {
+            31
+        } else {
+            day
+        }; // 31-Feb: a bad row
         let expiry_month = if expiry_day == 31 { "Feb" } else { month };
         self.n += 1;
         self.row.clear();

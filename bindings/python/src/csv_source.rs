@@ -58,13 +58,19 @@ impl<'py> CsvSource<'py> {
         if let Ok(s) = source.cast::<PyString>()
             && str_is == StrIs::Contents
         {
-            return Ok(Self::Owned(s.to_str()?.as_bytes().to_vec()));
+            // A lone surrogate cannot be encoded: note which argument, as pyo3 does.
+            let text = s.to_str().inspect_err(|e| {
+                let _ = e
+                    .value(py)
+                    .call_method1("add_note", (format!("while processing '{arg}'"),));
+            })?;
+            return Ok(Self::Owned(text.as_bytes().to_vec()));
         }
         if source.hasattr("read")? {
             let text = py.import("io")?.getattr("TextIOBase")?;
             if source.is_instance(&text)? {
                 return Err(PyTypeError::new_err(format!(
-                    "{arg}: the file is open in text mode; open it in binary mode ('rb')"
+                    "argument '{arg}': the file is open in text mode; open it in binary mode ('rb')"
                 )));
             }
             return Ok(Self::Object(PyReader::new(source.clone().unbind(), arg)));
@@ -75,7 +81,7 @@ impl<'py> CsvSource<'py> {
         };
         let wrong = || {
             PyTypeError::new_err(format!(
-                "{arg}: give {accepted} or a binary file object, not {}",
+                "argument '{arg}': expected {accepted} or a binary file object, got {}",
                 source
                     .get_type()
                     .name()
@@ -146,7 +152,7 @@ impl PyReader {
         let copy = |data: &[u8], buf: &mut [u8]| {
             if data.len() > buf.len() {
                 return Err(PyValueError::new_err(format!(
-                    "{}: read({}) returned {} bytes, more than asked for",
+                    "argument '{}': read({}) returned {} bytes, more than asked for",
                     self.arg,
                     buf.len(),
                     data.len()
@@ -175,7 +181,7 @@ impl PyReader {
             )
         };
         Err(PyTypeError::new_err(format!(
-            "{}: read() returned {what}",
+            "argument '{}': read() returned {what}",
             self.arg
         )))
     }

@@ -97,23 +97,32 @@ def test_text_mode_files_and_wrong_types_are_type_errors(w: World, tmp_path: Pat
     path = tmp_path / "export.csv"
     path.write_text(export(w))
     with path.open() as f:
-        with pytest.raises(TypeError, match=r"csv: the file is open in text mode; open it in binary mode \('rb'\)"):
+        with pytest.raises(TypeError, match=r"argument 'csv': the file is open in text mode; open it in binary mode \('rb'\)"):
             w.esr.import_competences("learning", VPD, f)  # type: ignore[arg-type]
-        with pytest.raises(TypeError, match="source: the file is open in text mode"):
+        with pytest.raises(TypeError, match="argument 'source': the file is open in text mode"):
             esr.read_competence_csv(f, vpd=VPD)  # type: ignore[arg-type]
 
     class ReturnsText:
         def read(self, n: int) -> str:
             return "Employee Number"
 
-    with pytest.raises(TypeError, match=r"csv: read\(\) returned str: the file is open in text mode"):
+    with pytest.raises(TypeError, match=r"argument 'csv': read\(\) returned str: the file is open in text mode"):
         w.esr.import_competences("learning", VPD, ReturnsText())  # type: ignore[arg-type]
     for wrong in [42, None, 1.5, ["a"], object()]:
-        with pytest.raises(TypeError, match="csv: give the file's contents"):
+        with pytest.raises(TypeError, match="argument 'csv': expected the file's contents"):
             w.esr.import_competences("learning", VPD, wrong)  # type: ignore[arg-type]
-        with pytest.raises(TypeError, match="source: give the file's bytes"):
+        with pytest.raises(TypeError, match="argument 'source': expected the file's bytes"):
             esr.read_competence_csv(wrong, vpd=VPD)  # type: ignore[arg-type]
+    with pytest.raises(UnicodeEncodeError) as e:
+        w.esr.import_competences("learning", VPD, "Employee Number\ud800")
+    assert "while processing 'csv'" in e.value.__notes__
     assert w.esr.competence_records("learning", VPD, w.cat.employee_number) == []
+
+
+def test_a_long_path_is_not_echoed_whole(tmp_path: Path) -> None:
+    with pytest.raises(OSError, match="cannot open") as e:
+        esr.read_competence_csv(str(tmp_path / ("x" * 100_000)), vpd=VPD)
+    assert len(str(e.value)) < 400
 
 
 def test_an_exception_from_read_is_raised_and_nothing_is_imported(w: World) -> None:
