@@ -552,16 +552,13 @@ fn unreadable(line: u64, e: &std::io::Error, problems: ImportProblems) -> Error 
     refuse(
         problems,
         line,
-        format!("the file could not be read past this line ({e}); nothing was imported, try again"),
+        format!(
+            "the file could not be read past this line ({e}); check the file or its source and try again"
+        ),
     )
 }
 
-/// Parses an ESR competence export. Columns are found by header, in any order and case:
-/// `Employee Number`, `Competency Name` (or `Competence Name`) and `Expiry Date` are needed
-/// (an empty expiry means never expires); `VPD` (must be the importing trust's), `Achieved Date`
-/// (or `Date Achieved`, `Date From`) and `Competence Level` (or `Proficiency Level`, `Level`) are
-/// read when present; other columns are ignored. Returns the good rows and the bad ones; a file
-/// whose header lacks a needed column is refused as a whole.
+/// [`parse_export_rows`] over bytes, with `skip_bad_rows`, collecting the good rows.
 #[cfg(test)]
 pub(crate) fn parse_export(vpd: VpdCode, data: &[u8]) -> Result<(Vec<ExportRow>, ImportProblems)> {
     let mut rows = Vec::new();
@@ -569,9 +566,13 @@ pub(crate) fn parse_export(vpd: VpdCode, data: &[u8]) -> Result<(Vec<ExportRow>,
     Ok((rows, problems))
 }
 
-/// Parses an ESR competence export from `reader` as it reads (see [`parse_export`] for the
-/// columns), handing each good row to `each` (with the problem list, to which it may add) and
-/// returning the bad rows, in line order. Memory does not depend on the file's size: one chunk
+/// Parses an ESR competence export from `reader` as it reads. Columns are found by header, in
+/// any order and case: `Employee Number`, `Competency Name` (or `Competence Name`) and `Expiry
+/// Date` are needed (an empty expiry means never expires); `VPD` (must be the importing
+/// trust's), `Achieved Date` (or `Date Achieved`, `Date From`) and `Competence Level` (or
+/// `Proficiency Level`, `Level`) are read when present; other columns are ignored. Hands each
+/// good row to `each` (with the problem list, to which it may add) and returns the bad rows, in
+/// line order. Memory does not depend on the file's size: one chunk
 /// of input and one record (at most [`MAX_CSV_RECORD_BYTES`]) are held, and at most
 /// [`MAX_IMPORT_PROBLEMS`] problems. A header that cannot be read, is over the limits or lacks
 /// a needed column refuses the file; so does a row over [`MAX_CSV_RECORD_BYTES`] unless
