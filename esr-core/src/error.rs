@@ -4,7 +4,7 @@
 use crate::access::{Denial, Function, UpgradeBlocker};
 use crate::account::AccountState;
 use crate::competence::{CompetenceName, RequirementTarget};
-use crate::competence_csv::ImportProblem;
+use crate::competence_csv::ImportProblems;
 use crate::ids::{AssignmentNumber, EmployeeNumber, OrgUnitId, SessionId, VpdCode};
 use crate::urp::{ApprovalRefusal, Urp};
 use crate::username::Username;
@@ -326,13 +326,12 @@ pub enum Error {
     },
     /// A competence import was refused; nothing was imported.
     #[error(
-        "the competence import was refused and nothing was imported: {} bad row(s), the first at {}; fix them, or import with skip_bad_rows to import the good rows only",
-        problems.len(),
-        problems.first().map_or_else(|| "no line".to_owned(), ToString::to_string)
+        "the competence import was refused and nothing was imported: {problems}; fix them, or import with skip_bad_rows to import the good rows only"
     )]
     ImportRejected {
-        /// Every bad row, with its line number and reason.
-        problems: Vec<ImportProblem>,
+        /// The bad rows, with their line numbers and reasons: the first
+        /// [`crate::MAX_IMPORT_PROBLEMS`] listed, the rest counted.
+        problems: ImportProblems,
     },
     // ----- Certifications and enrolment --------------------------------------------------
     /// The trust has no certification of this name.

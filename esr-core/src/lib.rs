@@ -133,7 +133,8 @@ pub use competence::{
     Requirement, RequirementTarget, add_months, cstf, default_catalogue,
 };
 pub use competence_csv::{
-    CompetenceExportColumns, ESR_DATE_FORMAT, ImportOptions, ImportProblem, ImportSummary,
+    CompetenceExportColumns, ESR_DATE_FORMAT, ImportOptions, ImportProblem, ImportProblems,
+    ImportSummary, MAX_CSV_COLUMNS, MAX_CSV_RECORD_BYTES, MAX_IMPORT_PROBLEMS,
     compliance_matrix_csv, format_esr_date, parse_competence_loose, parse_esr_date,
     read_competence_export,
 };

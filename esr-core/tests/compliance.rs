@@ -867,7 +867,7 @@ fn importing_an_esr_competence_export() {
         fx.esr.import_competences(
             &system(),
             v,
-            b"Name\nx\n",
+            &b"Name\nx\n"[..],
             ImportOptions {
                 skip_bad_rows: true
             }

@@ -7,6 +7,7 @@
 //! the scorer runs on; otherwise they are widened or concatenated once. Results are built from
 //! the scorer's own vectors without copying and handed to pyarrow as a C stream.
 
+use crate::csv_source::{CsvSource, StrIs};
 use crate::errors::{EsrError, InvalidInputError};
 use arrow_array::cast::AsArray;
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema, from_ffi};
@@ -28,9 +29,9 @@ use esr_core::{
     NO_EXPIRY, RequirementColumns, Validity, VpdCode,
 };
 use pyo3::create_exception;
-use pyo3::exceptions::{PyOSError, PyUserWarning};
+use pyo3::exceptions::PyUserWarning;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyCapsule};
+use pyo3::types::PyCapsule;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
@@ -749,15 +750,21 @@ impl ArrowStream {
 
 /// Reads an ESR competence export (CSV with the headers Employee Number, Competency Name and
 /// Expiry Date, and VPD, Achieved Date and Competence Level when present; found in any order
-/// and case) from a path or the file's bytes, reading a file as it goes, into a pyarrow Table
-/// of holdings ready for score_compliance: person_id (the employee number, int64),
-/// competency_id (the competence name in the pipe form, NHS|CSTF|Fire Safety - 1 Year|),
+/// and case) from a path (str or os.PathLike), the file's bytes, or a binary file object
+/// (open(..., "rb"), io.BytesIO, a stream), reading files and file objects in chunks as it
+/// goes (never whole; the interpreter is released except while each .read(n) runs), into a
+/// pyarrow Table of holdings ready for score_compliance: person_id (the employee number,
+/// int64), competency_id (the competence name in the pipe form, NHS|CSTF|Fire Safety - 1 Year|),
 /// expiry (date32, null: never expires), achieved (date32), level, employee_number (as
-/// written) and line (the row's line in the file). Every record is kept, older ones too.
+/// written) and line (the line the row starts on in the file). Every record is kept, older ones
+/// too.
 ///
-/// A bad row refuses the file with BulkInputError naming each bad line and why; with
-/// skip_bad_rows=True the good rows are returned and a UserWarning lists the bad lines. A VPD
-/// column must hold `vpd`.
+/// A bad row refuses the file with BulkInputError naming the first 1,000 bad lines and why,
+/// and counting the rest; with skip_bad_rows=True the good rows are returned and a UserWarning
+/// lists the first bad lines and how many there were. A row over 64 KiB or with over 1,024
+/// columns is a bad row (a header over them refuses the file). A VPD column must hold `vpd`. A
+/// text-mode file or another type raises TypeError; an exception from a file object's .read is
+/// raised as it is.
 #[pyfunction]
 #[pyo3(signature = (source, vpd, *, skip_bad_rows=false))]
 fn read_competence_csv<'py>(
@@ -768,31 +775,18 @@ fn read_competence_csv<'py>(
 ) -> PyResult<Bound<'py, PyAny>> {
     let vpd: VpdCode = vpd.parse().map_err(core_err)?;
     let options = ImportOptions { skip_bad_rows };
-    let (cols, skipped) = if let Ok(b) = source.cast::<PyBytes>() {
-        let data = b.as_bytes();
-        py.detach(|| esr_core::read_competence_export(vpd, data, options))
-    } else {
-        let path: std::path::PathBuf = py
-            .import("os")?
-            .call_method1("fspath", (source,))
-            .and_then(|p| p.extract())
-            .map_err(|_| {
-                PyErr::new::<pyo3::exceptions::PyTypeError, _>(
-                    "source must be a path (str or os.PathLike) or the file's bytes",
-                )
-            })?;
-        let file = std::fs::File::open(&path)
-            .map_err(|e| PyOSError::new_err(format!("cannot open {}: {e}", path.display())))?;
-        py.detach(|| esr_core::read_competence_export(vpd, std::io::BufReader::new(file), options))
-    }
-    .map_err(core_err)?;
+    let (cols, skipped) = CsvSource::new(source, "source", StrIs::Path)?.read(
+        py,
+        |r| esr_core::read_competence_export(vpd, r, options),
+        core_err,
+    )?;
     if !skipped.is_empty() {
         let first: Vec<String> = skipped.iter().take(5).map(ToString::to_string).collect();
         let msg = format!(
             "read_competence_csv skipped {} bad row(s): {}{}",
-            skipped.len(),
+            skipped.total(),
             first.join("; "),
-            if skipped.len() > 5 { "; …" } else { "" }
+            if skipped.total() > 5 { "; …" } else { "" }
         );
         let msg = CString::new(msg.replace('\0', " ")).unwrap_or_default();
         PyErr::warn(py, &py.get_type::<PyUserWarning>(), &msg, 1)?;

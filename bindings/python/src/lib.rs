@@ -2,6 +2,7 @@
 //! adds nothing the core lacks. The Python package is `esr`; this module is `esr._esr`.
 
 mod bulk;
+mod csv_source;
 mod delivery;
 mod errors;
 mod learning;

@@ -2,6 +2,7 @@
 //! clock. Every call that does real work releases the interpreter while the core runs, so the
 //! service is safe and useful from several Python threads.
 
+use crate::csv_source::{CsvSource, StrIs};
 use crate::delivery::{ManualClock, PyClock, Sender};
 use crate::errors::{InvalidInputError, to_py};
 use crate::learning::{
@@ -1396,8 +1397,15 @@ impl Esr {
             .map(list)
     }
 
-    /// Imports an ESR competence export (CSV as bytes or str). Any bad row refuses the whole
-    /// file (ImportRejectedError) unless `skip_bad_rows`.
+    /// Imports an ESR competence export. `csv` is the file's contents (bytes or str), a path
+    /// (os.PathLike such as pathlib.Path; a str is the contents, not a path), or a binary file
+    /// object (open(..., "rb"), io.BytesIO, a socket's makefile("rb")): files and file objects
+    /// are read in chunks as they are parsed, never whole, with the interpreter released
+    /// except while each .read(n) runs. Any bad row refuses the whole file (ImportRejectedError,
+    /// naming the first 1,000 bad rows and counting the rest) unless `skip_bad_rows`. Rows over
+    /// 64 KiB or with over 1,024 columns are bad rows; a header over them refuses the file. A
+    /// text-mode file or another type raises TypeError; an exception from the file object's
+    /// .read is raised as it is, and nothing is imported.
     #[pyo3(signature = (actor, vpd, csv, *, skip_bad_rows=false))]
     fn import_competences(
         &self,
@@ -1409,14 +1417,15 @@ impl Esr {
     ) -> PyResult<ImportSummary> {
         let actor = actor_of(actor)?;
         let vpd: VpdCode = parse(vpd)?;
-        let bytes: Vec<u8> = match csv.extract::<String>() {
-            Ok(s) => s.into_bytes(),
-            Err(_) => csv.extract::<Vec<u8>>().map_err(|_| {
-                InvalidInputError::new_err("invalid csv: give the file's contents as bytes or str")
-            })?,
-        };
+        let source = CsvSource::new(csv, "csv", StrIs::Contents)?;
         let options = esr_core::ImportOptions { skip_bad_rows };
-        self.run(py, |c| c.import_competences(&actor, vpd, &bytes, options))
+        let core = &*self.core;
+        source
+            .read(
+                py,
+                |r| core.import_competences(&actor, vpd, r, options),
+                to_py,
+            )
             .map(Into::into)
     }
 

@@ -464,8 +464,14 @@ record!(
     ImportProblem { line: u64, reason: String }
 );
 record!(
-    /// What a competence import did.
-    ImportSummary { imported: usize, merged_duplicates: usize, skipped: Vec<ImportProblem> }
+    /// What a competence import did: `skipped` lists the first 1,000 bad rows skipped,
+    /// `more_skipped` counts any beyond them.
+    ImportSummary {
+        imported: usize,
+        merged_duplicates: usize,
+        skipped: Vec<ImportProblem>,
+        more_skipped: u64
+    }
 );
 
 impl From<esr_core::Trust> for Trust {
@@ -816,6 +822,7 @@ impl From<esr_core::ImportSummary> for ImportSummary {
         Self {
             imported: s.imported,
             merged_duplicates: s.merged_duplicates,
+            more_skipped: s.skipped.more(),
             skipped: s
                 .skipped
                 .into_iter()

@@ -20,8 +20,8 @@ use crate::competence::{
     default_catalogue,
 };
 use crate::competence_csv::{
-    ImportOptions, ImportProblem, ImportSummary, compliance_matrix_csv, format_esr_date,
-    parse_export,
+    ImportOptions, ImportProblem, ImportProblems, ImportSummary, compliance_matrix_csv,
+    format_esr_date, parse_export_rows,
 };
 use crate::compliance::{
     AssignmentCompliance, ComplianceCounts, ComplianceRules, ComplianceSettings, PersonCompliance,
@@ -345,23 +345,37 @@ impl<S: Store, C: Clock> Esr<S, C> {
 
     /// Imports an ESR competence export (see [`crate::ImportSummary`] and the columns read by
     /// the parser: `Employee Number`, `Competency Name`, `Expiry Date` as `30-Nov-2028`, and
-    /// optionally `VPD`, `Achieved Date`, `Competence Level`). Every bad row is reported with
-    /// its line number and reason: an unreadable row, a bad value, a person not in the trust, a
-    /// competence not in its catalogue. With any bad row nothing is imported, unless
-    /// `options.skip_bad_rows`. Rows without an achieved date are recorded as achieved on the
-    /// import date (or on their expiry date, if that is earlier); rows repeating a person,
-    /// competence and achieved date keep the latest expiry. Needs Learning administration; the
-    /// import is audited as one entry.
-    pub fn import_competences(
+    /// optionally `VPD`, `Achieved Date`, `Competence Level`) from `csv`, any reader (`&[u8]`, a
+    /// `File`, a socket), read as it goes. Every bad row is reported with its line number and
+    /// reason: an unreadable row, a bad value, a person not in the trust, a competence not in
+    /// its catalogue (the first [`crate::MAX_IMPORT_PROBLEMS`] listed, the rest counted). With
+    /// any bad row nothing is imported, unless `options.skip_bad_rows`. Rows without an
+    /// achieved date are recorded as achieved on the import date (or on their expiry date, if
+    /// that is earlier); rows repeating a person, competence and achieved date keep the latest
+    /// expiry. Needs Learning administration (checked before the file is read, and again when
+    /// writing); the import is audited as one entry.
+    ///
+    /// Limits: a record over [`crate::MAX_CSV_RECORD_BYTES`] or with more than
+    /// [`crate::MAX_CSV_COLUMNS`] columns is a bad row (an over-long one stops the reading unless
+    /// `skip_bad_rows`); a read error refuses the import. Memory: the file is read in chunks and
+    /// never held whole; the good rows are held until they are written, in one transaction, so
+    /// a refusal leaves the store as it was. The file is read outside any store transaction.
+    pub fn import_competences<R: std::io::Read>(
         &self,
         actor: &Actor,
         vpd: VpdCode,
-        csv: &[u8],
+        csv: R,
         options: ImportOptions,
     ) -> Result<ImportSummary> {
         let now = self.clock.now();
         let today = uk_date(now);
-        let (rows, mut problems) = parse_export(vpd, csv)?;
+        // Refuse an actor who may not import before reading what may be a large file.
+        self.store.transaction(|tx| {
+            authorise(tx, actor, vpd, Function::AdministerLearning, now)?;
+            trust_of(tx, vpd).map(drop)
+        })?;
+        let mut rows = Vec::new();
+        let parsed = parse_export_rows(vpd, csv, options.skip_bad_rows, |row, _| rows.push(row))?;
         self.store.transaction(|tx| {
             let who = authorise(tx, actor, vpd, Function::AdministerLearning, now)?;
             trust_of(tx, vpd)?;
@@ -370,6 +384,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             let mut keep: BTreeMap<(EmployeeNumber, CompetenceName, NaiveDate), CompetenceRecord> =
                 BTreeMap::new();
             let mut merged = 0;
+            let mut found = ImportProblems::new();
             for row in rows.iter() {
                 let exists = match known.get(&row.employee) {
                     Some(e) => *e,
@@ -393,7 +408,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                     ));
                 }
                 if !why.is_empty() {
-                    problems.push(ImportProblem {
+                    found.push(ImportProblem {
                         line: row.line,
                         reason: why.join("; "),
                     });
@@ -424,11 +439,10 @@ impl<S: Store, C: Clock> Esr<S, C> {
                     }
                 }
             }
-            problems.sort_by_key(|p| p.line);
+            // Both lists are in line order: the merge keeps the first by line.
+            let problems = parsed.merge(found);
             if !problems.is_empty() && !options.skip_bad_rows {
-                return Err(Error::ImportRejected {
-                    problems: problems.clone(),
-                });
+                return Err(Error::ImportRejected { problems });
             }
             for r in keep.values() {
                 tx.put_competence_record(r)?;
@@ -440,13 +454,13 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 who,
                 AuditEvent::CompetencesImported {
                     records: keep.len() as u64,
-                    skipped: problems.len() as u64,
+                    skipped: problems.total(),
                 },
             )?;
             Ok(ImportSummary {
                 imported: keep.len(),
                 merged_duplicates: merged,
-                skipped: problems.clone(),
+                skipped: problems,
             })
         })
     }

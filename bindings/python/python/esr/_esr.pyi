@@ -1,11 +1,16 @@
 import os
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import ClassVar, Literal, final
+from typing import ClassVar, Literal, Protocol, final
 
 import pyarrow  # type: ignore[import-untyped]
 
 __version__: str
+
+class _BinaryReader(Protocol):
+    """A binary file object: read(n) returns at most n bytes, b"" at the end."""
+
+    def read(self, n: int, /) -> bytes | bytearray: ...
 
 # ----- exceptions ------------------------------------------------------------------------
 # Every error esr raises is an EsrError subclass carrying the core's message (which never
@@ -579,6 +584,8 @@ class ImportSummary:
     def merged_duplicates(self) -> int: ...
     @property
     def skipped(self) -> list[ImportProblem]: ...
+    @property
+    def more_skipped(self) -> int: ...
 
 # ----- certifications and enrolment --------------------------------------------------------
 
@@ -1171,7 +1178,12 @@ class Esr:
         self, actor: Session | str, vpd: str, employee_number: str
     ) -> list[CompetenceRecord]: ...
     def import_competences(
-        self, actor: Session | str, vpd: str, csv: bytes | str, *, skip_bad_rows: bool = False
+        self,
+        actor: Session | str,
+        vpd: str,
+        csv: bytes | bytearray | str | os.PathLike[str] | _BinaryReader,
+        *,
+        skip_bad_rows: bool = False,
     ) -> ImportSummary: ...
     def my_compliance(self, session: Session, as_of: date | None = None) -> PersonCompliance: ...
     def person_compliance(
@@ -1244,7 +1256,7 @@ def score_compliance(
     amber_months: int = 3,
 ) -> pyarrow.Table: ...
 def read_competence_csv(
-    source: str | os.PathLike[str] | bytes,
+    source: str | os.PathLike[str] | bytes | bytearray | _BinaryReader,
     vpd: str,
     *,
     skip_bad_rows: bool = False,
