@@ -8,12 +8,10 @@
 
 use crate::error::{Error, Result};
 use crate::ids::{EmployeeNumber, OrgUnitId, PositionId, VpdCode, clean_text, string_serde};
+use crate::limits::MAX_COMPETENCE_NAME_CHARS;
 use chrono::{Months, NaiveDate};
 use std::fmt;
 use std::str::FromStr;
-
-/// The longest competence name accepted, in characters.
-pub const MAX_COMPETENCE_NAME_CHARS: usize = 240;
 
 /// Who owns a competence: the NHS (national) or one trust (local).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -110,12 +108,7 @@ impl FromStr for CompetenceName {
     fn from_str(s: &str) -> Result<Self> {
         const WHAT: &str = "competence name";
         let shape = "write it as OWNER|FRAMEWORK|Title| (NHS|CSTF|Fire Safety - 1 Year| or 297|LOCAL|Title|)";
-        if s.chars().count() > MAX_COMPETENCE_NAME_CHARS {
-            return Err(Error::invalid(
-                WHAT,
-                format!("it is longer than {MAX_COMPETENCE_NAME_CHARS} characters"),
-            ));
-        }
+        crate::limits::check_chars(WHAT, s, MAX_COMPETENCE_NAME_CHARS)?;
         if s.chars().any(char::is_control) {
             return Err(Error::invalid(
                 WHAT,

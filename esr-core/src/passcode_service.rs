@@ -8,7 +8,8 @@ use crate::audit::{AuditActor, AuditEvent};
 use crate::clock::Clock;
 use crate::delivery::{EmailKind, EmailMessage, EmailSender, SmsMessage, SmsSender};
 use crate::error::{Error, Result};
-use crate::ids::{EmailAddress, MAX_TEXT_CHARS, SessionId, SessionRef, VpdCode, clean_text};
+use crate::ids::{EmailAddress, SessionId, SessionRef, VpdCode, clean_text};
+use crate::limits::MAX_REASON_CHARS;
 use crate::passcode::{
     Approved, Challenge, ChallengeId, ChallengeStatus, Destination, LinkProblem, Passcode,
     PasscodeChallenge, PasscodeKey, PasscodeKeys, PasscodePolicy, PasscodeTag, Purpose,
@@ -270,6 +271,8 @@ impl<S: Store, C: Clock> Esr<S, C> {
         purpose: Purpose,
         code: &str,
     ) -> Result<VerifyOutcome> {
+        // No code is longer; refused before anything is read or audited.
+        crate::limits::check_bytes("passcode", code, crate::limits::MAX_PASSCODE_BYTES)?;
         let now = self.clock.now();
         let policy = self.policy();
         let keys = self.key_ring()?;
@@ -350,7 +353,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         username: &Username,
         reason: &str,
     ) -> Result<Account> {
-        let reason = clean_text("reason", reason, MAX_TEXT_CHARS)?;
+        let reason = clean_text("reason", reason, MAX_REASON_CHARS)?;
         let now = self.clock.now();
         self.store.transaction(|tx| {
             let who = authorise(tx, actor, username.vpd(), Function::ResetAccounts, now)?;
