@@ -301,7 +301,11 @@ impl FromStr for CompetenceLevel {
         };
         let (rank, label) = s.trim().split_once(" - ").ok_or_else(bad)?;
         let rank: u8 = rank.trim().parse().map_err(|_| bad())?;
-        let label = clean_text("competence level", label, 60)?;
+        let label = clean_text(
+            "competence level",
+            label,
+            crate::limits::MAX_COMPETENCE_LEVEL_CHARS,
+        )?;
         Ok(Self { rank, label })
     }
 }

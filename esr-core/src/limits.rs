@@ -91,6 +91,19 @@ pub const MAX_PORTLET_NAME_CHARS: usize = 80;
 /// in the catalogue is well under it.
 pub const MAX_URP_NAME_CHARS: usize = 100;
 
+/// A competence level's label (`Level 2`), in characters.
+pub const MAX_COMPETENCE_LEVEL_CHARS: usize = 60;
+
+/// A smartcard's identifier, as the embedding application verified it, in characters.
+pub const MAX_SMARTCARD_ID_CHARS: usize = 64;
+
+/// The name of the second factor an embedding application verified itself (`authenticator
+/// app`), in characters.
+pub const MAX_STEP_UP_METHOD_CHARS: usize = 40;
+
+/// A Caldicott exception's reference, in characters.
+pub const MAX_EXCEPTION_REFERENCE_CHARS: usize = 80;
+
 /// A passcode key's id, in bytes (`A-Z a-z 0-9 - _ .`).
 pub const MAX_KEY_ID_BYTES: usize = 32;
 

@@ -2114,7 +2114,11 @@ fn check_approval(
             reference,
         } => {
             person_of(tx, vpd, approved_by)?;
-            clean_text("exception reference", reference, 80)?;
+            clean_text(
+                "exception reference",
+                reference,
+                crate::limits::MAX_EXCEPTION_REFERENCE_CHARS,
+            )?;
             let grantor_employee = match grantor {
                 AuditActor::User { username, .. } => {
                     Some(account_of(tx, username)?.employee_number)
