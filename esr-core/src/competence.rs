@@ -291,6 +291,12 @@ impl Default for CompetenceLevel {
 impl FromStr for CompetenceLevel {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
+        // The rank, " - " and the label: checked first, so the message never echoes a long text.
+        crate::limits::check_chars(
+            "competence level",
+            s.trim(),
+            4 + crate::limits::MAX_COMPETENCE_LEVEL_CHARS,
+        )?;
         let bad = || {
             Error::invalid(
                 "competence level",
@@ -529,6 +535,18 @@ mod tests {
         assert_eq!(CompetenceLevel::default().to_string(), "0 - Not Assessed");
         assert!("Assessed".parse::<CompetenceLevel>().is_err());
         assert!("x - Assessed".parse::<CompetenceLevel>().is_err());
+        // A long level is refused by its length, without being echoed.
+        let long = format!(
+            "1 - {}",
+            "L".repeat(crate::limits::MAX_COMPETENCE_LEVEL_CHARS)
+        );
+        assert!(long.parse::<CompetenceLevel>().is_ok());
+        let e = format!("{long}L").parse::<CompetenceLevel>().unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("it is 65 characters long; the most is 64"),
+            "{e}"
+        );
     }
 
     #[test]

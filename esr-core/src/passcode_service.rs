@@ -690,7 +690,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             tag: PasscodeTag([0; 32]),
             digits,
             issued_at: now,
-            expires_at: now + issue.purpose.lifetime(),
+            expires_at: crate::clock::plus(now, issue.purpose.lifetime()),
             attempts: 0,
             status: ChallengeStatus::Pending,
             settled_at: None,
@@ -737,7 +737,7 @@ fn check_send_limits(
 ) -> Result<()> {
     // The window is `(now - send_window, now]`: a send leaves it exactly `send_window` after
     // it was made, which is when `retry_after_seconds` says one more may go.
-    let since = now - policy.send_window;
+    let since = crate::clock::minus(now, policy.send_window);
     let link = issue.purpose.is_link();
     let mine: Vec<DateTime<Utc>> = tx
         .challenges_of(issue.username, since)?
@@ -756,7 +756,8 @@ fn check_send_limits(
         if times.len() >= max {
             times.sort();
             // One more may go when enough of these have left the window.
-            let frees_at = times[times.len() - max] + policy.send_window;
+            let first = times.get(times.len() - max).copied().unwrap_or(now);
+            let frees_at = crate::clock::plus(first, policy.send_window);
             return Err(Error::TooManySends {
                 retry_after_seconds: seconds_until(frees_at, now),
             });
@@ -766,7 +767,10 @@ fn check_send_limits(
         && now - *last < policy.min_resend_interval
     {
         return Err(Error::ResendTooSoon {
-            retry_after_seconds: seconds_until(*last + policy.min_resend_interval, now),
+            retry_after_seconds: seconds_until(
+                crate::clock::plus(*last, policy.min_resend_interval),
+                now,
+            ),
         });
     }
     Ok(())
@@ -782,7 +786,7 @@ fn supersede(
     now: DateTime<Utc>,
     keep: Option<&ChallengeId>,
 ) -> Result<()> {
-    let since = now - purpose.lifetime();
+    let since = crate::clock::minus(now, purpose.lifetime());
     for mut old in tx.challenges_of(username, since)? {
         if old.is_pending_at(now)
             && same_family(old.purpose, purpose)

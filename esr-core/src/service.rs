@@ -1762,7 +1762,7 @@ fn open_session(
         username: username.clone(),
         channel,
         started_at: now,
-        expires_at: now + lifetime,
+        expires_at: crate::clock::plus(now, lifetime),
         upgrade: None,
         ended: None,
     };

@@ -74,7 +74,12 @@ fn import_table(
         bulk_err(format!("the {name} table cannot be read as Arrow: {e}"))
     };
     if obj.hasattr("__arrow_c_stream__")? {
-        let capsule = obj.call_method0("__arrow_c_stream__")?;
+        let export = |e: PyErr| {
+            bulk_err(format!(
+                "the {name} table cannot be exported as Arrow: {e}; give columns of Arrow types (ids as integers or text, dates as dates)"
+            ))
+        };
+        let capsule = obj.call_method0("__arrow_c_stream__").map_err(export)?;
         let capsule = capsule.cast::<PyCapsule>()?;
         let ptr = capsule.pointer_checked(Some(STREAM))?;
         // SAFETY: the capsule is named arrow_array_stream, so by the PyCapsule interface it
@@ -91,7 +96,9 @@ fn import_table(
             batches,
         })
     } else if obj.hasattr("__arrow_c_array__")? {
-        let pair = obj.call_method0("__arrow_c_array__")?;
+        let pair = obj
+            .call_method0("__arrow_c_array__")
+            .map_err(|e| bulk_err(format!("the {name} table cannot be exported as Arrow: {e}")))?;
         let (schema, array): (Bound<'_, PyCapsule>, Bound<'_, PyCapsule>) = pair.extract()?;
         let sp = schema.pointer_checked(Some(c"arrow_schema"))?;
         let ap = array.pointer_checked(Some(c"arrow_array"))?;
@@ -445,8 +452,8 @@ fn as_date(obj: &Bound<'_, PyAny>) -> PyResult<NaiveDate> {
     let dt = obj.py().import("datetime")?;
     let is_date = obj.is_instance(&dt.getattr("date")?)?;
     if !is_date || obj.is_instance(&dt.getattr("datetime")?)? {
-        return Err(InvalidInputError::new_err(format!(
-            "as_of must be a datetime.date, not {}",
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "argument 'as_of': as_of must be a datetime.date, not {}",
             obj.get_type().name()?
         )));
     }
