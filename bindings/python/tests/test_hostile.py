@@ -725,6 +725,27 @@ def test_extreme_session_lifetimes(lifetime: timedelta) -> None:
 # ----- Arrow inputs to the bulk scorer --------------------------------------------------------
 
 
+class Exporter:
+    """An object offering the Arrow PyCapsule interface, answering with `stream` / `array`."""
+
+    def __init__(self, stream: Callable[[], Any] | None = None, array: Callable[[], Any] | None = None):
+        if stream is not None:
+            self.__arrow_c_stream__ = lambda requested_schema=None: stream()
+        if array is not None:
+            self.__arrow_c_array__ = lambda requested_schema=None: array()
+
+
+def _raise() -> Any:
+    raise RuntimeError("the exporter failed")
+
+
+def _mixed_stream() -> Any:
+    """A stream whose second batch does not have the stream's schema."""
+    good = pa.record_batch({"assignment_id": [1], "person_id": [1], "position_id": [10]})
+    bad = pa.record_batch({"assignment_id": ["x"], "person_id": [1], "position_id": [10]})
+    return pa.RecordBatchReader.from_batches(good.schema, iter([good, bad])).__arrow_c_stream__()
+
+
 def arrow_cases() -> Iterator[tuple[str, tuple[Any, Any, Any]]]:
     a, r, h = _tables()
     yield "nulls in assignment ids", (
@@ -779,6 +800,14 @@ def arrow_cases() -> Iterator[tuple[str, tuple[Any, Any, Any]]]:
         pl.DataFrame({"assignment_id": [100, None], "person_id": [1, 2], "position_id": [10, 10]}), r, h)
     yield "polars null expiry", (
         a, r, pl.DataFrame({"person_id": [1], "competency_id": [7], "expiry": [None]}))
+    yield "a stream changing schema", (Exporter(stream=_mixed_stream), r, h)
+    yield "an exporter that raises", (Exporter(stream=_raise), r, h)
+    yield "an exporter giving an int", (Exporter(stream=lambda: 42), r, h)
+    yield "an exporter giving another capsule", (
+        Exporter(stream=lambda: pa.array([1]).__arrow_c_array__()[0]), r, h)
+    yield "an array exporter that raises", (Exporter(array=_raise), r, h)
+    yield "an array exporter giving a plain array", (Exporter(array=pa.array([1, 2]).__arrow_c_array__), r, h)
+    yield "an array exporter giving one capsule", (Exporter(array=lambda: pa.array([1]).__arrow_c_array__()[0]), r, h)
     yield "a list, not a table", ([1, 2, 3], r, h)
     yield "None", (None, r, h)
     yield "a string", ("assignments.csv", r, h)
