@@ -297,6 +297,42 @@ mod tests {
         }
     }
 
+    /// The identifiers whose shape bounds them: the longest of each parses, one more is refused.
+    #[test]
+    fn identifiers_are_bounded_by_their_shape() {
+        use crate::*;
+        let longest_user = format!("297E{}999", "X".repeat(crate::username::MAX_SURNAME_CHARS));
+        assert_eq!(longest_user.len(), MAX_USERNAME_CHARS);
+        assert!(longest_user.parse::<Username>().is_ok());
+        assert!(format!("{longest_user}9").parse::<Username>().is_err());
+        let longest_assignment = format!("{}-{}", "1".repeat(12), "2".repeat(3));
+        assert_eq!(longest_assignment.len(), MAX_ASSIGNMENT_NUMBER_CHARS);
+        assert!(longest_assignment.parse::<AssignmentNumber>().is_ok());
+        assert!(
+            format!("{longest_assignment}2")
+                .parse::<AssignmentNumber>()
+                .is_err()
+        );
+        let longest_employee = "1".repeat(MAX_EMPLOYEE_NUMBER_CHARS);
+        assert!(longest_employee.parse::<EmployeeNumber>().is_ok());
+        assert!(
+            format!("{longest_employee}1")
+                .parse::<EmployeeNumber>()
+                .is_err()
+        );
+        let token = format!("{}.{}", "a".repeat(32), "b".repeat(64));
+        assert_eq!(token.len(), MAX_RECOVERY_TOKEN_CHARS);
+        assert!(RecoveryToken::parse(&token).is_ok());
+        assert!(RecoveryToken::parse(&format!("{token}b")).is_err());
+        assert!(PasscodeKey::new(&"k".repeat(MAX_KEY_ID_BYTES), &[7; 32]).is_ok());
+        assert!(PasscodeKey::new(&"k".repeat(MAX_KEY_ID_BYTES + 1), &[7; 32]).is_err());
+        let longest_urp = Urp::ALL.iter().map(|u| u.name().chars().count()).max();
+        assert!(longest_urp.is_some_and(|n| n <= MAX_URP_NAME_CHARS));
+        let spaced = format!("{}123456", " ".repeat(MAX_PASSCODE_BYTES - 6));
+        assert!(Passcode::typed(&spaced, 6).is_ok());
+        assert!(Passcode::typed(&format!(" {spaced}"), 6).is_err());
+    }
+
     #[test]
     fn the_username_limit_is_the_longest_username() {
         assert_eq!(MAX_USERNAME_CHARS, "297EABCDEFGHIJKLMNOPQRSTUVWX999".len());

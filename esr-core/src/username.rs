@@ -104,7 +104,7 @@ impl FromStr for Username {
         let hint = "a username is a three-digit VPD code, the first initial, the surname and a \
                     two-digit number, such as 297ECONROY01";
         let t = s.trim();
-        if !t.is_ascii() || t.len() < 7 || t.len() > 3 + 1 + MAX_SURNAME_CHARS + 3 {
+        if !t.is_ascii() || t.len() < 7 || t.len() > crate::limits::MAX_USERNAME_CHARS {
             return Err(Error::invalid(WHAT, hint));
         }
         let upper = t.to_ascii_uppercase();
