@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::ids::{EmailAddress, EmployeeNumber, VpdCode, clean_text};
+use crate::limits::{MAX_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use crate::phone::MobileNumber;
 use crate::username::Username;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -18,11 +19,11 @@ pub struct PersonName {
 }
 
 impl PersonName {
-    /// Checks both parts: one line each, at most 100 characters.
+    /// Checks both parts: one line each, at most [`crate::limits::MAX_NAME_CHARS`] characters.
     pub fn new(given: &str, family: &str) -> Result<Self> {
         Ok(Self {
-            given: clean_text("given name", given, 100)?,
-            family: clean_text("surname", family, 100)?,
+            given: clean_text("given name", given, MAX_NAME_CHARS)?,
+            family: clean_text("surname", family, MAX_NAME_CHARS)?,
         })
     }
 }
@@ -162,19 +163,16 @@ pub struct Account {
 #[derive(Clone)]
 pub struct Password(String);
 
-/// Shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 8;
-/// Longest password accepted (argon2 hashes anything, but there is no reason to hash megabytes).
-pub const MAX_PASSWORD_CHARS: usize = 128;
-
 impl Password {
     /// Wraps a password without judging it (for log-in, where any input is compared).
     pub fn new(secret: impl Into<String>) -> Self {
         Self(secret.into())
     }
 
-    /// Checks the password policy for a new password: 8 to 128 characters, not all one character.
+    /// Checks the password policy for a new password: 8 to 128 characters, not all one character
+    /// (and, first, [`Password::check_size`]).
     pub fn check_policy(&self) -> Result<()> {
+        self.check_size()?;
         let n = self.0.chars().count();
         if n < MIN_PASSWORD_CHARS {
             return Err(Error::WeakPassword("it must be at least 8 characters long"));
@@ -192,6 +190,13 @@ impl Password {
             ));
         }
         Ok(())
+    }
+
+    /// Refuses a password of more than [`MAX_PASSWORD_BYTES`] bytes with
+    /// [`Error::InvalidInput`], before anything hashes it (every password given to the library
+    /// is checked so, at log-in too).
+    pub fn check_size(&self) -> Result<()> {
+        crate::limits::check_bytes("password", &self.0, MAX_PASSWORD_BYTES)
     }
 
     pub(crate) fn expose(&self) -> &[u8] {
@@ -347,6 +352,15 @@ mod tests {
         assert!(Password::new("short").check_policy().is_err());
         assert!(Password::new("aaaaaaaaaa").check_policy().is_err());
         assert!(Password::new("x".repeat(129)).check_policy().is_err());
+        // The size limit comes first, and is in bytes.
+        assert!(Password::new("é".repeat(512)).check_size().is_ok());
+        assert_eq!(
+            Password::new("é".repeat(513)).check_policy(),
+            Err(Error::invalid(
+                "password",
+                "it is 1026 bytes long; the most is 1024 bytes; shorten it"
+            ))
+        );
         assert!(
             Password::new("a sensible passphrase")
                 .check_policy()

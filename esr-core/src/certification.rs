@@ -18,12 +18,11 @@
 use crate::competence::{CompetenceLevel, CompetenceName};
 use crate::error::{Error, Result};
 use crate::ids::{EmployeeNumber, VpdCode, clean_text};
+use crate::limits::MAX_LEARNING_NAME_CHARS;
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use std::collections::BTreeSet;
 use std::fmt;
 
-/// The longest certification or course name accepted, in characters.
-pub const MAX_LEARNING_NAME_CHARS: usize = 160;
 /// The longest validity, completion window or renewal window accepted, in days (ten years).
 pub const MAX_LEARNING_DAYS: u32 = 3_660;
 /// How many enrolments My e-Learning shows at most.
@@ -201,8 +200,9 @@ impl Certification {
     }
 }
 
-/// Checks a name is clean and given exactly (no surrounding spaces).
-fn exact_text(what: &'static str, s: &str) -> Result<()> {
+/// Checks a name is clean and given exactly (no surrounding spaces): what a certification's,
+/// course's or class's name must be, so what a name looked up must be too.
+pub(crate) fn exact_text(what: &'static str, s: &str) -> Result<()> {
     if clean_text(what, s, MAX_LEARNING_NAME_CHARS)? != s {
         return Err(Error::invalid(
             what,

@@ -47,10 +47,24 @@ impl ManualClock {
         *self.now.lock().unwrap_or_else(|e| e.into_inner()) = instant;
     }
 
-    /// Moves the clock on by `delta` (a negative delta moves it back).
+    /// Moves the clock on by `delta` (a negative delta moves it back). Past the end of the
+    /// range of dates it stops at the end ([`ManualClock::try_advance`] refuses instead).
     pub fn advance(&self, delta: TimeDelta) {
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
-        *now += delta;
+        *now = plus(*now, delta);
+    }
+
+    /// Moves the clock on by `delta`, or refuses with [`crate::Error::InvalidInput`] (leaving
+    /// it where it was) when that would pass the end of the range of dates.
+    pub fn try_advance(&self, delta: TimeDelta) -> crate::Result<()> {
+        let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
+        *now = now.checked_add_signed(delta).ok_or_else(|| {
+            crate::Error::invalid(
+                "clock step",
+                "it would move the clock past the range of dates; move it by less",
+            )
+        })?;
+        Ok(())
     }
 }
 
@@ -63,5 +77,52 @@ impl Clock for ManualClock {
 impl<C: Clock + ?Sized> Clock for Arc<C> {
     fn now(&self) -> DateTime<Utc> {
         (**self).now()
+    }
+}
+
+/// `t + d`, stopping at the ends of the range of instants instead of overflowing: an injected
+/// clock may stand anywhere, and every time rule adds to it.
+pub(crate) fn plus(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
+    t.checked_add_signed(d).unwrap_or(if d < TimeDelta::zero() {
+        DateTime::<Utc>::MIN_UTC
+    } else {
+        DateTime::<Utc>::MAX_UTC
+    })
+}
+
+/// `t - d`, stopping at the ends of the range of instants.
+pub(crate) fn minus(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
+    t.checked_sub_signed(d).unwrap_or(if d < TimeDelta::zero() {
+        DateTime::<Utc>::MAX_UTC
+    } else {
+        DateTime::<Utc>::MIN_UTC
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_manual_clock_does_not_overflow() {
+        let start = DateTime::<Utc>::MAX_UTC - TimeDelta::days(1);
+        let clock = ManualClock::new(start);
+        assert!(clock.try_advance(TimeDelta::days(2)).is_err());
+        assert_eq!(clock.now(), start);
+        clock.try_advance(TimeDelta::hours(1)).unwrap();
+        assert_eq!(clock.now(), start + TimeDelta::hours(1));
+        clock.advance(TimeDelta::MAX);
+        assert_eq!(clock.now(), DateTime::<Utc>::MAX_UTC);
+        clock.advance(TimeDelta::MIN);
+        assert_eq!(clock.now(), DateTime::<Utc>::MIN_UTC);
+        assert!(clock.try_advance(TimeDelta::seconds(-1)).is_err());
+        assert_eq!(
+            minus(DateTime::<Utc>::MIN_UTC, TimeDelta::days(1)),
+            DateTime::<Utc>::MIN_UTC
+        );
+        assert_eq!(
+            minus(DateTime::<Utc>::MAX_UTC, TimeDelta::MIN),
+            DateTime::<Utc>::MAX_UTC
+        );
     }
 }

@@ -8,12 +8,10 @@
 
 use crate::error::{Error, Result};
 use crate::ids::{EmployeeNumber, OrgUnitId, PositionId, VpdCode, clean_text, string_serde};
+use crate::limits::MAX_COMPETENCE_NAME_CHARS;
 use chrono::{Months, NaiveDate};
 use std::fmt;
 use std::str::FromStr;
-
-/// The longest competence name accepted, in characters.
-pub const MAX_COMPETENCE_NAME_CHARS: usize = 240;
 
 /// Who owns a competence: the NHS (national) or one trust (local).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -110,12 +108,7 @@ impl FromStr for CompetenceName {
     fn from_str(s: &str) -> Result<Self> {
         const WHAT: &str = "competence name";
         let shape = "write it as OWNER|FRAMEWORK|Title| (NHS|CSTF|Fire Safety - 1 Year| or 297|LOCAL|Title|)";
-        if s.chars().count() > MAX_COMPETENCE_NAME_CHARS {
-            return Err(Error::invalid(
-                WHAT,
-                format!("it is longer than {MAX_COMPETENCE_NAME_CHARS} characters"),
-            ));
-        }
+        crate::limits::check_chars(WHAT, s, MAX_COMPETENCE_NAME_CHARS)?;
         if s.chars().any(char::is_control) {
             return Err(Error::invalid(
                 WHAT,
@@ -298,6 +291,12 @@ impl Default for CompetenceLevel {
 impl FromStr for CompetenceLevel {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
+        // The rank, " - " and the label: checked first, so the message never echoes a long text.
+        crate::limits::check_chars(
+            "competence level",
+            s.trim(),
+            4 + crate::limits::MAX_COMPETENCE_LEVEL_CHARS,
+        )?;
         let bad = || {
             Error::invalid(
                 "competence level",
@@ -308,7 +307,11 @@ impl FromStr for CompetenceLevel {
         };
         let (rank, label) = s.trim().split_once(" - ").ok_or_else(bad)?;
         let rank: u8 = rank.trim().parse().map_err(|_| bad())?;
-        let label = clean_text("competence level", label, 60)?;
+        let label = clean_text(
+            "competence level",
+            label,
+            crate::limits::MAX_COMPETENCE_LEVEL_CHARS,
+        )?;
         Ok(Self { rank, label })
     }
 }
@@ -532,6 +535,18 @@ mod tests {
         assert_eq!(CompetenceLevel::default().to_string(), "0 - Not Assessed");
         assert!("Assessed".parse::<CompetenceLevel>().is_err());
         assert!("x - Assessed".parse::<CompetenceLevel>().is_err());
+        // A long level is refused by its length, without being echoed.
+        let long = format!(
+            "1 - {}",
+            "L".repeat(crate::limits::MAX_COMPETENCE_LEVEL_CHARS)
+        );
+        assert!(long.parse::<CompetenceLevel>().is_ok());
+        let e = format!("{long}L").parse::<CompetenceLevel>().unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("it is 65 characters long; the most is 64"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -674,7 +674,7 @@ pub fn uk_date(instant: DateTime<Utc>) -> NaiveDate {
         _ => false,
     };
     if bst {
-        (instant + chrono::TimeDelta::hours(1)).date_naive()
+        crate::clock::plus(instant, chrono::TimeDelta::hours(1)).date_naive()
     } else {
         instant.date_naive()
     }

@@ -10,6 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::ids::{EmailAddress, VpdCode};
+use crate::limits::MAX_SMS_TEMPLATE_CHARS;
 use crate::passcode::RecoveryToken;
 use crate::phone::MobileNumber;
 use crate::username::Username;
@@ -27,9 +28,6 @@ pub struct SmsTemplate(std::sync::Arc<str>);
 
 /// The template used when a trust sets none.
 pub const DEFAULT_SMS_TEMPLATE: &str = "{code} is your ESR code. It lasts {minutes} minutes. Never share it: ESR staff will never ask for it.";
-
-/// Longest template accepted, in characters.
-pub const MAX_SMS_TEMPLATE_CHARS: usize = 300;
 
 impl Default for SmsTemplate {
     fn default() -> Self {

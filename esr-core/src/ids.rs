@@ -17,22 +17,16 @@ pub(crate) fn write_hex(f: &mut dyn fmt::Write, bytes: &[u8]) -> fmt::Result {
     Ok(())
 }
 
-/// Longest free text (names, reasons, titles) the library accepts, in characters.
-pub const MAX_TEXT_CHARS: usize = 200;
+pub(crate) use crate::limits::MAX_TEXT_CHARS;
 
-/// Trims `s` and checks it is a usable single line of text: not empty, at most `max` characters,
-/// no control characters.
+/// Trims `s` and checks it is a usable single line of text: not empty, at most `max` characters
+/// (saying how many it has when it has more), no control characters.
 pub(crate) fn clean_text(what: &'static str, s: &str, max: usize) -> Result<String, Error> {
     let t = s.trim();
     if t.is_empty() {
         return Err(Error::invalid(what, "it is empty; give a value"));
     }
-    if t.chars().count() > max {
-        return Err(Error::invalid(
-            what,
-            format!("it is longer than {max} characters; shorten it"),
-        ));
-    }
+    crate::limits::check_chars(what, t, max)?;
     if t.chars().any(char::is_control) {
         return Err(Error::invalid(
             what,
@@ -168,7 +162,7 @@ text_id!(
     /// An employee number (`200000000`): 6 to 12 digits, unique within a trust.
     EmployeeNumber,
     "employee number",
-    |s| digits("employee number", s, 6, 12)
+    |s| digits("employee number", s, 6, crate::limits::MAX_EMPLOYEE_NUMBER_CHARS)
 );
 
 text_id!(
@@ -198,7 +192,7 @@ text_id!(
     /// at most 80 characters.
     OrgUnitId,
     "organisation unit",
-    |s| clean_text("organisation unit", s, 80)
+    |s| clean_text("organisation unit", s, crate::limits::MAX_ORG_UNIT_ID_CHARS)
 );
 
 text_id!(
@@ -206,7 +200,7 @@ text_id!(
     /// most 120 characters.
     PositionId,
     "position",
-    |s| clean_text("position", s, 120)
+    |s| clean_text("position", s, crate::limits::MAX_POSITION_ID_CHARS)
 );
 
 /// An e-mail address, kept as given but compared case-insensitively (the recruitment address
@@ -242,7 +236,8 @@ impl FromStr for EmailAddress {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
         const WHAT: &str = "e-mail address";
-        let t = clean_text(WHAT, s, 254)?;
+        crate::limits::check_bytes(WHAT, s.trim(), crate::limits::MAX_EMAIL_BYTES)?;
+        let t = clean_text(WHAT, s, crate::limits::MAX_EMAIL_BYTES)?;
         let Some((local, domain)) = t.rsplit_once('@') else {
             return Err(Error::invalid(
                 WHAT,

@@ -55,6 +55,7 @@ mod compliance;
 mod delivery;
 mod error;
 mod ids;
+pub mod limits;
 mod memory;
 mod org;
 mod passcode;
@@ -79,8 +80,7 @@ pub use access::{
     allowed_functions, decide, has_internet_access, upgrade_blocker,
 };
 pub use account::{
-    Account, AccountState, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS, NewPerson, Password,
-    PasswordHash, PasswordHashing, Person, PersonName,
+    Account, AccountState, NewPerson, Password, PasswordHash, PasswordHashing, Person, PersonName,
 };
 pub use assignment::{Assignment, NewAssignment};
 pub use audit::{
@@ -88,13 +88,18 @@ pub use audit::{
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use delivery::{
-    DEFAULT_SMS_TEMPLATE, EmailKind, EmailMessage, EmailSender, MAX_SMS_TEMPLATE_CHARS, Outbox,
-    Sent, SmsMessage, SmsSender, SmsTemplate,
+    DEFAULT_SMS_TEMPLATE, EmailKind, EmailMessage, EmailSender, Outbox, Sent, SmsMessage,
+    SmsSender, SmsTemplate,
 };
 pub use error::{Error, Result};
 pub use ids::{
-    AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, MAX_TEXT_CHARS, OrgUnitId, PositionId,
-    SessionId, SessionRef, VpdCode,
+    AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, OrgUnitId, PositionId, SessionId,
+    SessionRef, VpdCode,
+};
+/// The text limits that were re-exported here before [`limits`] gathered them all.
+pub use limits::{
+    MAX_COMPETENCE_NAME_CHARS, MAX_LEARNING_NAME_CHARS, MAX_PASSWORD_CHARS, MAX_PHONE_CHARS,
+    MAX_SMS_TEMPLATE_CHARS, MAX_TEXT_CHARS, MIN_PASSWORD_CHARS,
 };
 pub use memory::InMemoryStore;
 pub use org::{
@@ -107,7 +112,7 @@ pub use passcode::{
     PasscodeKeys, PasscodePolicy, PasscodeTag, Purpose, RecoveryToken, VerifyOutcome,
 };
 pub use passcode_service::RecoveryRequested;
-pub use phone::{MAX_PHONE_CHARS, MobileNumber};
+pub use phone::MobileNumber;
 pub use random::SecureRandom;
 pub use report::{UrpReportRow, urp_report_csv};
 pub use service::{
@@ -129,8 +134,8 @@ pub use bulk::{
 };
 pub use competence::{
     CSTF_TITLES, CompetenceDefinition, CompetenceLevel, CompetenceName, CompetenceOwner,
-    CompetenceRecord, Equivalence, MAX_COMPETENCE_NAME_CHARS, NewCompetenceRecord, RecordExpiry,
-    Requirement, RequirementTarget, add_months, cstf, default_catalogue,
+    CompetenceRecord, Equivalence, NewCompetenceRecord, RecordExpiry, Requirement,
+    RequirementTarget, add_months, cstf, default_catalogue,
 };
 pub use competence_csv::{
     CompetenceExportColumns, ESR_DATE_FORMAT, ImportOptions, ImportProblem, ImportProblems,
@@ -150,9 +155,9 @@ pub use service::{ComplianceReport, TeamCompliance, TeamComplianceMember};
 pub use certification::{
     Allowed, Certification, CertificationPath, CertifiedPeriod, CompletionRule, Component,
     ComponentKind, ComponentStatus, Enrolment, ExpiryBase, LearningAction, MAX_LEARNING_DAYS,
-    MAX_LEARNING_NAME_CHARS, MY_ELEARNING_LIMIT, NotRecordedReason, Performance, PlayResult,
-    Renewal, Subscription, SubscriptionState, SubscriptionStatus, award_expiry, check_action,
-    check_enrol, completion_met, subscription_status, window_opens,
+    MY_ELEARNING_LIMIT, NotRecordedReason, Performance, PlayResult, Renewal, Subscription,
+    SubscriptionState, SubscriptionStatus, award_expiry, check_action, check_enrol, completion_met,
+    subscription_status, window_opens,
 };
 pub use service::{LearningOutcome, PlayOutcome, SubscriptionView};
 

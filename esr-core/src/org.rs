@@ -218,7 +218,7 @@ impl DashboardConfig {
     /// Adds a local BI portlet; a fourth is refused with [`Error::TooManyLocalPortlets`], and a
     /// name already present is refused too.
     pub fn add_local_bi_portlet(&mut self, name: &str) -> Result<()> {
-        let name = clean_text("portlet name", name, 80)?;
+        let name = clean_text("portlet name", name, crate::limits::MAX_PORTLET_NAME_CHARS)?;
         if self.local_bi.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
             return Err(Error::invalid(
                 "portlet name",
@@ -236,9 +236,9 @@ impl DashboardConfig {
 
     /// Removes a local BI portlet by name; says so if there is none of that name.
     pub fn remove_local_bi_portlet(&mut self, name: &str) -> Result<()> {
+        let name = clean_text("portlet name", name, crate::limits::MAX_PORTLET_NAME_CHARS)?;
         let before = self.local_bi.len();
-        self.local_bi
-            .retain(|n| !n.eq_ignore_ascii_case(name.trim()));
+        self.local_bi.retain(|n| !n.eq_ignore_ascii_case(&name));
         if self.local_bi.len() == before {
             return Err(Error::invalid(
                 "portlet name",

@@ -160,7 +160,7 @@ impl FromStr for KeyId {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         if s.is_empty()
-            || s.len() > 32
+            || s.len() > crate::limits::MAX_KEY_ID_BYTES
             || !s
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
@@ -659,7 +659,7 @@ impl Passcode {
                 "type the digits of the code exactly as the text message gives them",
             )
         };
-        if s.len() > 64 {
+        if s.len() > crate::limits::MAX_PASSCODE_BYTES {
             return Err(refuse());
         }
         let code: String = s.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
@@ -696,7 +696,7 @@ impl RecoveryToken {
     pub fn parse(s: &str) -> Result<(ChallengeId, [u8; 32])> {
         let refuse = || Error::RecoveryLinkRefused(LinkProblem::NotRecognised);
         let s = s.trim();
-        if s.len() != 32 + 1 + 64 {
+        if s.len() != crate::limits::MAX_RECOVERY_TOKEN_CHARS {
             return Err(refuse());
         }
         let (id, secret) = s.split_once('.').ok_or_else(refuse)?;

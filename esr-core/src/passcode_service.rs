@@ -8,7 +8,8 @@ use crate::audit::{AuditActor, AuditEvent};
 use crate::clock::Clock;
 use crate::delivery::{EmailKind, EmailMessage, EmailSender, SmsMessage, SmsSender};
 use crate::error::{Error, Result};
-use crate::ids::{EmailAddress, MAX_TEXT_CHARS, SessionId, SessionRef, VpdCode, clean_text};
+use crate::ids::{EmailAddress, SessionId, SessionRef, VpdCode, clean_text};
+use crate::limits::MAX_REASON_CHARS;
 use crate::passcode::{
     Approved, Challenge, ChallengeId, ChallengeStatus, Destination, LinkProblem, Passcode,
     PasscodeChallenge, PasscodeKey, PasscodeKeys, PasscodePolicy, PasscodeTag, Purpose,
@@ -270,6 +271,8 @@ impl<S: Store, C: Clock> Esr<S, C> {
         purpose: Purpose,
         code: &str,
     ) -> Result<VerifyOutcome> {
+        // No code is longer; refused before anything is read or audited.
+        crate::limits::check_bytes("passcode", code, crate::limits::MAX_PASSCODE_BYTES)?;
         let now = self.clock.now();
         let policy = self.policy();
         let keys = self.key_ring()?;
@@ -350,7 +353,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         username: &Username,
         reason: &str,
     ) -> Result<Account> {
-        let reason = clean_text("reason", reason, MAX_TEXT_CHARS)?;
+        let reason = clean_text("reason", reason, MAX_REASON_CHARS)?;
         let now = self.clock.now();
         self.store.transaction(|tx| {
             let who = authorise(tx, actor, username.vpd(), Function::ResetAccounts, now)?;
@@ -687,7 +690,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             tag: PasscodeTag([0; 32]),
             digits,
             issued_at: now,
-            expires_at: now + issue.purpose.lifetime(),
+            expires_at: crate::clock::plus(now, issue.purpose.lifetime()),
             attempts: 0,
             status: ChallengeStatus::Pending,
             settled_at: None,
@@ -734,7 +737,7 @@ fn check_send_limits(
 ) -> Result<()> {
     // The window is `(now - send_window, now]`: a send leaves it exactly `send_window` after
     // it was made, which is when `retry_after_seconds` says one more may go.
-    let since = now - policy.send_window;
+    let since = crate::clock::minus(now, policy.send_window);
     let link = issue.purpose.is_link();
     let mine: Vec<DateTime<Utc>> = tx
         .challenges_of(issue.username, since)?
@@ -753,7 +756,8 @@ fn check_send_limits(
         if times.len() >= max {
             times.sort();
             // One more may go when enough of these have left the window.
-            let frees_at = times[times.len() - max] + policy.send_window;
+            let first = times.get(times.len() - max).copied().unwrap_or(now);
+            let frees_at = crate::clock::plus(first, policy.send_window);
             return Err(Error::TooManySends {
                 retry_after_seconds: seconds_until(frees_at, now),
             });
@@ -763,7 +767,10 @@ fn check_send_limits(
         && now - *last < policy.min_resend_interval
     {
         return Err(Error::ResendTooSoon {
-            retry_after_seconds: seconds_until(*last + policy.min_resend_interval, now),
+            retry_after_seconds: seconds_until(
+                crate::clock::plus(*last, policy.min_resend_interval),
+                now,
+            ),
         });
     }
     Ok(())
@@ -779,7 +786,7 @@ fn supersede(
     now: DateTime<Utc>,
     keep: Option<&ChallengeId>,
 ) -> Result<()> {
-    let since = now - purpose.lifetime();
+    let since = crate::clock::minus(now, purpose.lifetime());
     for mut old in tx.challenges_of(username, since)? {
         if old.is_pending_at(now)
             && same_family(old.purpose, purpose)

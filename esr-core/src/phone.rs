@@ -1,6 +1,7 @@
 //! Registered mobile numbers, held in E.164 form and never shown whole.
 
 use crate::error::Error;
+use crate::limits::MAX_PHONE_CHARS;
 use std::fmt;
 use std::str::FromStr;
 
@@ -26,10 +27,6 @@ pub struct MobileNumber {
     /// Digits of the national significant number, for masking.
     national_len: usize,
 }
-
-/// Longest text accepted as a phone number before parsing (E.164 numbers have at most 15
-/// digits; the rest is room for spaces and punctuation).
-pub const MAX_PHONE_CHARS: usize = 40;
 
 impl MobileNumber {
     /// The full number in E.164 form. Only for handing to an SMS gateway: never log it.
@@ -74,7 +71,8 @@ impl FromStr for MobileNumber {
             )
         };
         let s = s.trim();
-        if s.is_empty() || s.chars().count() > MAX_PHONE_CHARS {
+        crate::limits::check_chars(WHAT, s, MAX_PHONE_CHARS)?;
+        if s.is_empty() {
             return Err(refuse());
         }
         // Digits, one leading +, and the punctuation people type; nothing else (letters would

@@ -12,9 +12,10 @@ use crate::audit::{AuditActor, AuditEntry, AuditEvent, AuditHead, ChainVerifier}
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::ids::{
-    AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, MAX_TEXT_CHARS, OrgUnitId, SessionId,
-    SessionRef, VpdCode, clean_text,
+    AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, OrgUnitId, SessionId, SessionRef,
+    VpdCode, clean_text,
 };
+use crate::limits::MAX_REASON_CHARS;
 use crate::memory::InMemoryStore;
 use crate::org::{NationalPortlet, Trust, TrustSettings, UpgradeAccess};
 use crate::random::SecureRandom;
@@ -73,7 +74,11 @@ pub enum Actor {
 impl Actor {
     /// A system process, named for the audit trail (`"nhs-jobs-feed"`).
     pub fn system(process: &str) -> Result<Self> {
-        Ok(Self::System(clean_text("process name", process, 80)?))
+        Ok(Self::System(clean_text(
+            "process name",
+            process,
+            crate::limits::MAX_ACTOR_NAME_CHARS,
+        )?))
     }
 }
 
@@ -733,7 +738,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         to: AccountState,
         reason: &str,
     ) -> Result<Account> {
-        let reason = clean_text("reason", reason, MAX_TEXT_CHARS)?;
+        let reason = clean_text("reason", reason, MAX_REASON_CHARS)?;
         let now = self.clock.now();
         self.store.transaction(|tx| {
             let vpd = username.vpd();
@@ -875,7 +880,12 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// Logs in over the internet with username and password. A wrong username and a wrong
     /// password give the same [`Error::InvalidCredentials`]; after
     /// [`Config::max_failed_logins`] consecutive failures the account locks.
+    ///
+    /// A password over [`crate::limits::MAX_PASSWORD_BYTES`] is refused with
+    /// [`Error::InvalidInput`] before anything is hashed or looked up (no right password is so
+    /// long), and counts as no attempt.
     pub fn log_in_with_password(&self, username: &str, password: &Password) -> Result<Session> {
+        password.check_size()?;
         let Ok(username) = username.parse::<Username>() else {
             self.waste_a_hash(password);
             return Err(Error::InvalidCredentials);
@@ -1113,7 +1123,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         holders: &[Username],
         reason: &str,
     ) -> Result<Vec<UrpGrant>> {
-        let reason = clean_text("reason", reason, MAX_TEXT_CHARS)?;
+        let reason = clean_text("reason", reason, MAX_REASON_CHARS)?;
         let distinct: BTreeSet<&Username> = holders.iter().collect();
         if distinct.len() < 2 {
             return Err(Error::TooFewUserAdministrators {
@@ -1160,7 +1170,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// Grants a URP (needs Assign URPs, so an HSCN session of a user administrator). Records
     /// grantor, reason, time and the line manager's verification.
     pub fn grant_urp(&self, session: SessionId, request: GrantRequest) -> Result<UrpGrant> {
-        let reason = clean_text("reason", &request.reason, MAX_TEXT_CHARS)?;
+        let reason = clean_text("reason", &request.reason, MAX_REASON_CHARS)?;
         let id = GrantId::from_bytes(self.random16()?);
         let now = self.clock.now();
         self.store.transaction(|tx| {
@@ -1211,7 +1221,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         urp: Urp,
         reason: &str,
     ) -> Result<UrpGrant> {
-        let reason = clean_text("reason", reason, MAX_TEXT_CHARS)?;
+        let reason = clean_text("reason", reason, MAX_REASON_CHARS)?;
         let now = self.clock.now();
         self.store.transaction(|tx| {
             let vpd = holder.vpd();
@@ -1367,12 +1377,12 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let given = change
             .given_name
             .as_deref()
-            .map(|g| clean_text("given name", g, 100))
+            .map(|g| clean_text("given name", g, crate::limits::MAX_NAME_CHARS))
             .transpose()?;
         let family = change
             .family_name
             .as_deref()
-            .map(|g| clean_text("surname", g, 100))
+            .map(|g| clean_text("surname", g, crate::limits::MAX_NAME_CHARS))
             .transpose()?;
         let mut fields = Vec::new();
         if given.is_some() {
@@ -1752,7 +1762,7 @@ fn open_session(
         username: username.clone(),
         channel,
         started_at: now,
-        expires_at: now + lifetime,
+        expires_at: crate::clock::plus(now, lifetime),
         upgrade: None,
         ended: None,
     };
@@ -2104,7 +2114,11 @@ fn check_approval(
             reference,
         } => {
             person_of(tx, vpd, approved_by)?;
-            clean_text("exception reference", reference, 80)?;
+            clean_text(
+                "exception reference",
+                reference,
+                crate::limits::MAX_EXCEPTION_REFERENCE_CHARS,
+            )?;
             let grantor_employee = match grantor {
                 AuditActor::User { username, .. } => {
                     Some(account_of(tx, username)?.employee_number)

@@ -99,7 +99,11 @@ impl SmartcardAuthentication {
     /// Records that the caller has verified the smartcard `card_id` for this user.
     pub fn verified_by_caller(card_id: &str) -> Result<Self, Error> {
         Ok(Self {
-            card_id: crate::ids::clean_text("smartcard id", card_id, 64)?,
+            card_id: crate::ids::clean_text(
+                "smartcard id",
+                card_id,
+                crate::limits::MAX_SMARTCARD_ID_CHARS,
+            )?,
         })
     }
     /// The card's identifier.
@@ -123,7 +127,11 @@ impl StepUpProof {
     pub fn verified_by_caller(session: SessionId, method: &str) -> Result<Self, Error> {
         Ok(Self {
             session,
-            method: crate::ids::clean_text("step-up method", method, 40)?,
+            method: crate::ids::clean_text(
+                "step-up method",
+                method,
+                crate::limits::MAX_STEP_UP_METHOD_CHARS,
+            )?,
         })
     }
     /// The session the proof is for.

@@ -246,6 +246,7 @@ impl FromStr for Urp {
     /// Parses a URP by its ESR name, ignoring case and surrounding spaces.
     fn from_str(s: &str) -> Result<Self, Error> {
         let t = s.trim();
+        crate::limits::check_chars("URP", t, crate::limits::MAX_URP_NAME_CHARS)?;
         Urp::ALL
             .into_iter()
             .find(|u| u.name().eq_ignore_ascii_case(t))

@@ -104,7 +104,7 @@ impl FromStr for Username {
         let hint = "a username is a three-digit VPD code, the first initial, the surname and a \
                     two-digit number, such as 297ECONROY01";
         let t = s.trim();
-        if !t.is_ascii() || t.len() < 7 || t.len() > 3 + 1 + MAX_SURNAME_CHARS + 3 {
+        if !t.is_ascii() || t.len() < 7 || t.len() > crate::limits::MAX_USERNAME_CHARS {
             return Err(Error::invalid(WHAT, hint));
         }
         let upper = t.to_ascii_uppercase();
@@ -155,7 +155,13 @@ impl UsernameStem {
     /// use esr_core::UsernameStem;
     /// assert_eq!(UsernameStem::from_names("Émilie", "O'Connor-Brady").unwrap().as_str(), "EOCONNORBRADY");
     /// ```
+    ///
+    /// Each name may have at most [`crate::limits::MAX_NAME_CHARS`] characters (checked before
+    /// transliteration).
     pub fn from_names(given_name: &str, surname: &str) -> Result<Self, Error> {
+        use crate::limits::{MAX_NAME_CHARS, check_chars};
+        check_chars("given name", given_name.trim(), MAX_NAME_CHARS)?;
+        check_chars("surname", surname.trim(), MAX_NAME_CHARS)?;
         let initial = letters(given_name).chars().next().ok_or_else(|| {
             Error::invalid(
                 "given name",
@@ -220,6 +226,21 @@ mod tests {
             out.push_str(std::str::from_utf8(&bytes).unwrap());
             assert_eq!(out, format!("x{u}"), "{seq}");
         }
+    }
+
+    #[test]
+    fn names_are_limited_before_transliteration() {
+        let at_limit = "é".repeat(crate::limits::MAX_NAME_CHARS);
+        assert!(UsernameStem::from_names(&at_limit, &at_limit).is_ok());
+        let over = format!(" {at_limit}é ");
+        assert_eq!(
+            UsernameStem::from_names("Emma", &over),
+            Err(Error::invalid(
+                "surname",
+                "it is 101 characters long; the most is 100; shorten it"
+            ))
+        );
+        assert!(UsernameStem::from_names(&over, "Conroy").is_err());
     }
 
     #[test]

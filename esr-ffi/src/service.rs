@@ -547,7 +547,8 @@ impl EsrService {
             .find(|f| f.name().eq_ignore_ascii_case(wanted))
             .ok_or_else(|| {
                 EsrError::invalid(format!(
-                    "invalid function: {wanted:?} is not an ESR function; use a name from functionNames()"
+                    "invalid function: {} is not an ESR function; use a name from functionNames()",
+                    crate::error::shown(wanted)
                 ))
             })?;
         let d = self.core.decide(session.id, f)?;

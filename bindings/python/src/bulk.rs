@@ -75,9 +75,21 @@ fn import_table(
         bulk_err(format!("the {name} table cannot be read as Arrow: {e}"))
     };
     if obj.hasattr("__arrow_c_stream__")? {
-        let capsule = obj.call_method0("__arrow_c_stream__")?;
-        let capsule = capsule.cast::<PyCapsule>()?;
-        let ptr = capsule.pointer_checked(Some(STREAM))?;
+        let export = |e: PyErr| {
+            bulk_err(format!(
+                "the {name} table cannot be exported as Arrow: {e}; give columns of Arrow types (ids as integers or text, dates as dates)"
+            ))
+        };
+        let not_capsule = |e: PyErr| {
+            bulk_err(format!(
+                "the {name} table's __arrow_c_stream__ did not give an Arrow stream capsule ({e}); give a pyarrow Table, a polars or a pandas DataFrame"
+            ))
+        };
+        let capsule = obj.call_method0("__arrow_c_stream__").map_err(export)?;
+        let capsule = capsule
+            .cast::<PyCapsule>()
+            .map_err(|e| not_capsule(e.into()))?;
+        let ptr = capsule.pointer_checked(Some(STREAM)).map_err(not_capsule)?;
         // SAFETY: the capsule is named arrow_array_stream, so by the PyCapsule interface it
         // holds an ArrowArrayStream; from_raw moves it out and marks the original released,
         // which is how a consumer takes it over.
@@ -92,10 +104,22 @@ fn import_table(
             batches,
         })
     } else if obj.hasattr("__arrow_c_array__")? {
-        let pair = obj.call_method0("__arrow_c_array__")?;
-        let (schema, array): (Bound<'_, PyCapsule>, Bound<'_, PyCapsule>) = pair.extract()?;
-        let sp = schema.pointer_checked(Some(c"arrow_schema"))?;
-        let ap = array.pointer_checked(Some(c"arrow_array"))?;
+        let pair = obj
+            .call_method0("__arrow_c_array__")
+            .map_err(|e| bulk_err(format!("the {name} table cannot be exported as Arrow: {e}")))?;
+        let not_capsules = |e: PyErr| {
+            bulk_err(format!(
+                "the {name} table's __arrow_c_array__ did not give an Arrow schema and array capsule ({e}); give a pyarrow Table, a polars or a pandas DataFrame"
+            ))
+        };
+        let (schema, array): (Bound<'_, PyCapsule>, Bound<'_, PyCapsule>) =
+            pair.extract().map_err(not_capsules)?;
+        let sp = schema
+            .pointer_checked(Some(c"arrow_schema"))
+            .map_err(not_capsules)?;
+        let ap = array
+            .pointer_checked(Some(c"arrow_array"))
+            .map_err(not_capsules)?;
         // SAFETY: capsules so named hold an ArrowSchema and an ArrowArray; the array is moved
         // out (its original marked released) and the schema only borrowed, as the interface
         // requires.
@@ -446,8 +470,8 @@ fn as_date(obj: &Bound<'_, PyAny>) -> PyResult<NaiveDate> {
     let dt = obj.py().import("datetime")?;
     let is_date = obj.is_instance(&dt.getattr("date")?)?;
     if !is_date || obj.is_instance(&dt.getattr("datetime")?)? {
-        return Err(InvalidInputError::new_err(format!(
-            "as_of must be a datetime.date, not {}",
+        return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "argument 'as_of': as_of must be a datetime.date, not {}",
             obj.get_type().name()?
         )));
     }

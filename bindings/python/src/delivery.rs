@@ -1,10 +1,11 @@
 //! Time and delivery for the Python service: an injectable manual clock, the in-memory
 //! outbox, and Python callables as SMS and e-mail senders.
 
-use crate::errors::{InvalidInputError, to_py};
-use crate::types::{parse, utc};
+use crate::errors::{to_py, wrong_type};
+use crate::types::{in_python_range, parse, utc};
 use esr_core::Clock;
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
+use pyo3::exceptions::PyOverflowError;
 use pyo3::prelude::*;
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ impl ManualClock {
     /// A clock stopped at `start` (a timezone-aware datetime).
     #[new]
     fn new(start: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(Self(esr_core::ManualClock::new(utc(start)?)))
+        Ok(Self(esr_core::ManualClock::new(utc(start, "start")?)))
     }
 
     /// The clock's instant, in UTC.
@@ -28,13 +29,20 @@ impl ManualClock {
 
     /// Moves the clock to `instant` (backwards too).
     fn set(&self, instant: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.0.set(utc(instant)?);
+        self.0.set(utc(instant, "instant")?);
         Ok(())
     }
 
-    /// Moves the clock on by `delta` (a datetime.timedelta; negative moves it back).
-    fn advance(&self, delta: TimeDelta) {
-        self.0.advance(delta);
+    /// Moves the clock on by `delta` (a datetime.timedelta; negative moves it back). Raises
+    /// OverflowError, leaving the clock where it was, when that would pass datetime's range.
+    fn advance(&self, delta: TimeDelta) -> PyResult<()> {
+        let now = self.0.now();
+        match now.checked_add_signed(delta) {
+            Some(t) if in_python_range(t) => self.0.try_advance(delta).map_err(to_py),
+            _ => Err(PyOverflowError::new_err(
+                "argument 'delta': it would move the clock outside the years 1 to 9999",
+            )),
+        }
     }
 
     fn __repr__(&self) -> String {
@@ -259,9 +267,11 @@ impl Sender {
         if value.is_callable() {
             return Ok(Self::Callable(Arc::new(PySender(value.clone().unbind()))));
         }
-        Err(InvalidInputError::new_err(format!(
-            "invalid sender: {what} must be an esr.Outbox or a callable taking the message"
-        )))
+        Err(wrong_type(
+            what,
+            "an esr.Outbox or a callable taking the message (a sender)",
+            value,
+        ))
     }
 }
 

@@ -98,6 +98,39 @@ create_exception!(
 );
 
 /// The Python exception for a core error, with the core's message.
+/// A value of the wrong Python type for `arg`: a TypeError naming the argument, as pyo3's own
+/// conversions raise (Python's convention), for the arguments esr converts itself.
+pub(crate) fn wrong_type(arg: &str, expected: &str, got: &Bound<'_, PyAny>) -> PyErr {
+    let got = got
+        .get_type()
+        .name()
+        .map_or_else(|_| "another type".to_owned(), |n| n.to_string());
+    pyo3::exceptions::PyTypeError::new_err(format!(
+        "argument '{arg}': expected {expected}, got {got}"
+    ))
+}
+
+/// The text of a str argument esr converts itself, its conversion error (a lone surrogate's
+/// UnicodeEncodeError) noted with the argument's name as pyo3 notes its own.
+pub(crate) fn text_of<'a>(s: &'a Bound<'_, pyo3::types::PyString>, arg: &str) -> PyResult<&'a str> {
+    s.to_str().inspect_err(|e| {
+        let _ = e
+            .value(s.py())
+            .call_method1("add_note", (format!("while processing '{arg}'"),));
+    })
+}
+
+/// `text` quoted for an error message, or only its length when it is long: a message never
+/// echoes a huge input back.
+pub(crate) fn shown(text: &str) -> String {
+    const MOST: usize = 100;
+    if text.len() <= MOST {
+        format!("{text:?}")
+    } else {
+        format!("a text of {} characters", text.chars().count())
+    }
+}
+
 pub(crate) fn to_py(e: Error) -> PyErr {
     let msg = e.to_string();
     match e {

@@ -4,7 +4,7 @@
 
 use crate::csv_source::{CsvSource, StrIs};
 use crate::delivery::{ManualClock, PyClock, Sender};
-use crate::errors::{InvalidInputError, to_py};
+use crate::errors::{InvalidInputError, shown, text_of, to_py, wrong_type};
 use crate::learning::{
     Certification, CompletionRule, Component, Enrolment, LearningOutcome, PlayOutcome, PlayResult,
     Renewal, Subscription, SubscriptionView, level_or_default,
@@ -22,6 +22,7 @@ use esr_core::{
     RecordExpiry, RequirementTarget, SessionId, Urp, Username, VpdCode,
 };
 use pyo3::prelude::*;
+use pyo3::types::PyString;
 use std::sync::Arc;
 
 type Core = esr_core::Esr<InMemoryStore, PyClock>;
@@ -205,11 +206,13 @@ fn actor_of(value: &Bound<'_, PyAny>) -> PyResult<Actor> {
     if let Ok(s) = value.cast::<Session>() {
         return Ok(Actor::Session(s.get().id));
     }
-    if let Ok(name) = value.extract::<String>() {
-        return Actor::system(&name).map_err(to_py);
+    if let Ok(name) = value.cast::<PyString>() {
+        return Actor::system(text_of(name, "actor")?).map_err(to_py);
     }
-    Err(InvalidInputError::new_err(
-        "invalid actor: give a Session, or the name of a system process as a str",
+    Err(wrong_type(
+        "actor",
+        "a Session, or the name of a system process as a str",
+        value,
     ))
 }
 
@@ -222,7 +225,8 @@ fn function_of(name: &str) -> PyResult<Function> {
         .find(|f| f.name().eq_ignore_ascii_case(wanted))
         .ok_or_else(|| {
             InvalidInputError::new_err(format!(
-                "invalid function: {wanted:?} is not an ESR function; see esr.function_names()"
+                "invalid function: {} is not an ESR function; see esr.function_names()",
+                shown(wanted)
             ))
         })
 }
@@ -237,10 +241,10 @@ fn challenge_of(
         let p = purpose.unwrap_or(c.purpose);
         return Ok((c.key, Some(p.into())));
     }
-    let id: String = value.extract().map_err(|_| {
-        InvalidInputError::new_err("invalid challenge: give the PasscodeChallenge or its id")
-    })?;
-    Ok((parse(&id)?, purpose.map(Into::into)))
+    let id = value
+        .cast::<PyString>()
+        .map_err(|_| wrong_type("challenge", "a PasscodeChallenge or its id as a str", value))?;
+    Ok((parse(text_of(id, "challenge")?)?, purpose.map(Into::into)))
 }
 
 fn target_of(
@@ -491,7 +495,8 @@ impl Esr {
             .find(|p| p.name().eq_ignore_ascii_case(wanted))
             .ok_or_else(|| {
                 InvalidInputError::new_err(format!(
-                    "invalid portlet: {wanted:?} is not a national portlet"
+                    "invalid portlet: {} is not a national portlet",
+                    shown(wanted)
                 ))
             })?;
         self.run(py, |c| c.set_portlet(&actor, vpd, p, on))

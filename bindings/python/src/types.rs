@@ -1,7 +1,7 @@
 //! Python shapes of the core's values: enums, frozen records (whose `repr` never shows a
 //! secret) and the conversions between Python and the core.
 
-use crate::errors::{InvalidInputError, to_py};
+use crate::errors::{InvalidInputError, to_py, wrong_type};
 use esr_core::chrono::{DateTime, FixedOffset, NaiveDate, TimeDelta, Utc};
 use pyo3::prelude::*;
 use pyo3::types::PyDateTime;
@@ -13,17 +13,37 @@ pub(crate) fn parse<T: FromStr<Err = esr_core::Error>>(text: &str) -> PyResult<T
 }
 
 /// A timezone-aware datetime as a UTC instant; a naive one is refused.
-pub(crate) fn utc(value: &Bound<'_, PyAny>) -> PyResult<DateTime<Utc>> {
+/// `arg` names the argument in the errors: TypeError for something not a datetime,
+/// InvalidInputError for a naive one or one whose time zone gives no fixed offset, ValueError for
+/// an instant outside the years 1 to 9999 in UTC (which Python could not be given back).
+pub(crate) fn utc(value: &Bound<'_, PyAny>, arg: &str) -> PyResult<DateTime<Utc>> {
     let dt = value
         .cast::<PyDateTime>()
-        .map_err(|_| InvalidInputError::new_err("invalid datetime: give a datetime.datetime"))?;
-    if dt.getattr("tzinfo")?.is_none() {
-        return Err(InvalidInputError::new_err(
-            "invalid datetime: it is naive (no tzinfo); give a timezone-aware datetime, such as datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)",
-        ));
+        .map_err(|_| wrong_type(arg, "a timezone-aware datetime.datetime", value))?;
+    if dt.getattr("tzinfo")?.is_none() || dt.call_method0("utcoffset")?.is_none() {
+        return Err(InvalidInputError::new_err(format!(
+            "invalid datetime: {arg} is naive (no tzinfo, or one without an offset); give a timezone-aware datetime, such as datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)",
+        )));
     }
-    let fixed: DateTime<FixedOffset> = dt.extract()?;
-    Ok(fixed.with_timezone(&Utc))
+    let fixed: DateTime<FixedOffset> = dt.extract().map_err(|e| {
+        InvalidInputError::new_err(format!(
+            "invalid datetime: {arg} has a time zone esr cannot read ({e}); give it with a fixed offset, such as timezone.utc"
+        ))
+    })?;
+    let t = fixed.with_timezone(&Utc);
+    if !in_python_range(t) {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "argument '{arg}': in UTC it falls outside the years 1 to 9999"
+        )));
+    }
+    Ok(t)
+}
+
+/// Whether Python's datetime can hold `t` (years 1 to 9999), so every instant esr keeps can be
+/// given back.
+pub(crate) fn in_python_range(t: DateTime<Utc>) -> bool {
+    use esr_core::chrono::Datelike;
+    (1..=9999).contains(&t.year())
 }
 
 /// Defines a Python enum. Over a core enum, printing as the core prints it:

@@ -196,7 +196,7 @@ def test_null_keys_are_refused() -> None:
 
 
 def test_bad_arguments() -> None:
-    with pytest.raises(esr.InvalidInputError, match="as_of must be a datetime.date"):
+    with pytest.raises(TypeError, match="as_of must be a datetime.date"):
         esr.score_compliance(*tables(), dt.datetime(2026, 11, 23))  # type: ignore[arg-type]
     with pytest.raises(esr.InvalidInputError, match="amber_months"):
         esr.score_compliance(*tables(), AS_OF, amber_months=-1)

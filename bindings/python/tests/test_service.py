@@ -348,7 +348,7 @@ def test_python_callables_as_senders() -> None:
     fs = failing.log_in_with_smartcard(q.username, CARD)
     with pytest.raises(esr.DeliveryError, match="gateway on fire"):
         failing.request_mobile_code(fs, MOBILE)
-    with pytest.raises(esr.InvalidInputError, match="sender"):
+    with pytest.raises(TypeError, match="sms_sender"):
         esr.Esr(sms_sender=42)  # type: ignore[arg-type]
 
 

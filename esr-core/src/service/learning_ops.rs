@@ -13,6 +13,7 @@ use super::compliance_ops::{active_competence, record_competence_in};
 use super::{Actor, Esr, audit, context, person_of, session_context, trust_of, user_actor};
 use crate::access::{AccessDecision, Function, decide};
 use crate::audit::{AuditActor, AuditEvent};
+use crate::certification::exact_text;
 use crate::certification::{
     Allowed, Certification, CertificationPath, CertifiedPeriod, ComponentKind, ComponentStatus,
     Enrolment, LearningAction, MY_ELEARNING_LIMIT, NotRecordedReason, Performance, PlayResult,
@@ -224,6 +225,8 @@ impl<S: Store, C: Clock> Esr<S, C> {
         course: &str,
         class: &str,
     ) -> Result<Enrolment> {
+        exact_text("course", course)?;
+        exact_text("class", class)?;
         let now = self.clock.now();
         let today = uk_date(now);
         self.store.transaction(|tx| {
@@ -323,6 +326,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         course: &str,
         result: PlayResult,
     ) -> Result<PlayOutcome> {
+        exact_text("course", course)?;
         let now = self.clock.now();
         self.store.transaction(|tx| {
             let who = learner(tx, actor, vpd, employee, now)?;
@@ -344,6 +348,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         course: &str,
         result: PlayResult,
     ) -> Result<LearningOutcome> {
+        exact_text("course", course)?;
         let now = self.clock.now();
         self.store.transaction(|tx| {
             let who = learner(tx, actor, vpd, employee, now)?;
@@ -528,7 +533,10 @@ fn learner_for(
     Ok((who, other))
 }
 
+/// The certification named `name`: a name no certification could have (too long, control
+/// characters, surrounding spaces) is refused as [`Error::InvalidInput`] before the lookup.
 fn certification_of(tx: &dyn StoreTx, vpd: VpdCode, name: &str) -> Result<Certification> {
+    exact_text("certification", name)?;
     tx.certification(vpd, name)?
         .ok_or_else(|| Error::UnknownCertification {
             vpd,

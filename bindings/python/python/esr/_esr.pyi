@@ -42,6 +42,16 @@ class _BinaryReader(Protocol):
 #   AuditError            AuditChainBroken
 #   StorageError          Storage, Randomness
 #   EsrError              anything else
+#
+# Besides these, Python's own exceptions follow Python's convention: an argument of the wrong
+# Python type raises TypeError, an int out of its C type's range (a negative count, 2**64)
+# OverflowError, a str that is not valid Unicode (a lone surrogate) UnicodeEncodeError (a
+# ValueError), and an instant outside the years 1 to 9999 in UTC ValueError; each names the
+# argument (in its message or, from pyo3's conversions, in a note: "while processing 'vpd'").
+# Those raised after conversion are esr errors. No call lets a Rust panic through (pyo3's
+# PanicException): tests/test_hostile.py feeds every public callable hostile values. Every
+# text has a maximum length (README, "Limits"): a longer one raises InvalidInputError saying
+# how long it is and what the most is.
 
 class EsrError(Exception):
     """Base class of every error raised by esr."""

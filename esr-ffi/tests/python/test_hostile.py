@@ -1,0 +1,475 @@
+"""No panic crosses the C ABI: every export of esr-ffi, fed hostile values through uniffi.
+
+Every exported function and method that takes an argument has a case in CASES (a valid call on
+the conftest trust); test_every_export_has_a_hostile_case fails when one has none, or when a
+case's arguments are not the export's, so a new export or argument must be covered. Each
+argument in turn -- and, inside a record or enum variant, each field in turn, recursively -- is
+replaced by hostile values of its own type (huge, empty, NUL, control-character and
+lone-surrogate strings; ints at 0, -1, 13, 32, the ends of i32, u32, i64 and u64 and past them;
+dates with month 13, day 0 or year +-2^31; instants at datetime.min and datetime.max; empty and
+huge lists; huge and invalid-UTF-8 bytes) and by values of other types. The call must then
+succeed, or raise an EsrError case -- never uniffi's InternalError, which is how a Rust panic
+surfaces -- leaving the service's state as it was; a value of the wrong type or out of its
+integer type's range may instead be refused by the generated Python before it reaches Rust
+(TypeError, ValueError, AttributeError, OverflowError), which Swift's type checker makes
+impossible there. A 10 MB, NUL or lone-surrogate string must never be stored.
+"""
+
+from __future__ import annotations
+
+import inspect
+import struct
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+import esr_ffi
+from conftest import CLASS, CR, KEY, MOBILE, PART1, PASSWORD, START, SYSTEM, VPD, World, build_world, email_of
+from esr_ffi import CalendarDate, EsrError
+
+_OBJECTS = ("EsrService", "EsrSession", "Outbox", "SmsMessage", "EmailMessage")
+
+HUGE = "x" * 10_000_000
+STRINGS: list[tuple[str, Any]] = [
+    ("huge", HUGE),
+    ("huge-unicode", "é" * 3_000_000),
+    ("empty", ""),
+    ("blank", "   "),
+    ("nul", "297\x00"),
+    ("control", "a\nb\x7f"),
+    ("surrogate", "\ud800"),
+]
+INTS: list[tuple[str, Any]] = [
+    ("0", 0),
+    ("-1", -1),
+    ("13", 13),
+    ("32", 32),
+    ("i32-max", 2**31 - 1),
+    ("i32-min", -(2**31)),
+    ("2**31", 2**31),
+    ("u32-max", 2**32 - 1),
+    ("2**32", 2**32),
+    ("i64-max", 2**63 - 1),
+    ("i64-min", -(2**63)),
+    ("u64-max", 2**64 - 1),
+    ("2**64", 2**64),
+    ("2**200", 2**200),
+]
+TIMES: list[tuple[str, Any]] = [
+    ("datetime.min", datetime.min.replace(tzinfo=timezone.utc)),
+    ("datetime.max", datetime.max.replace(tzinfo=timezone.utc)),
+    ("year-1", datetime(1, 1, 1, tzinfo=timezone.utc)),
+    ("far-future", datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)),
+    ("before-epoch", datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc)),
+    ("odd-zone", datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=23, minutes=59)))),
+    ("naive", datetime(2026, 1, 1)),
+]
+BYTES: list[tuple[str, Any]] = [
+    ("empty-bytes", b""),
+    ("short-bytes", b"\x00" * 31),
+    ("huge-bytes", b"\xff" * 10_000_000),
+    ("bad-utf8", b"\xff\xfe\x00"),
+]
+WRONG: list[tuple[str, Any]] = [
+    ("none", None),
+    ("object", object()),
+    ("float", 1.5),
+    ("str-for-other", "7"),
+    ("int-for-other", 7),
+]
+BAD_DATES: list[tuple[str, Any]] = [
+    ("month-13", CalendarDate(year=2026, month=13, day=1)),
+    ("month-0", CalendarDate(year=2026, month=0, day=1)),
+    ("day-0", CalendarDate(year=2026, month=1, day=0)),
+    ("feb-30", CalendarDate(year=2026, month=2, day=30)),
+    ("year-2**31-1", CalendarDate(year=2**31 - 1, month=12, day=31)),
+    ("year--2**31", CalendarDate(year=-(2**31), month=1, day=1)),
+    ("year-0", CalendarDate(year=0, month=1, day=1)),
+    ("year-10000", CalendarDate(year=10_000, month=1, day=1)),
+]
+
+# No argument may accept these and change anything.
+MUST_REFUSE = {"huge", "huge-unicode", "nul", "surrogate"}
+
+# Refusals that change state by design: (export, EsrError case) -> why.
+STATEFUL_REFUSALS: dict[tuple[str, type[BaseException]], str] = {
+    ("EsrService.log_in_with_password", EsrError.LogInRefused): "a failed log-in is counted",
+}
+
+# Python-side refusals by uniffi's generated code, before Rust is called (a bool field given
+# None fails in struct.pack).
+LOWERING = (TypeError, ValueError, AttributeError, OverflowError, struct.error)
+
+# Fields of records an export reads nothing but an id from: what is in them cannot be stored.
+UNREAD_FIELDS = {
+    ("challenge", f)
+    for f in ("masked_destination", "issued_at", "expires_at", "seconds_left", "status",
+              "attempts_left", "message")
+}
+
+
+def is_record(value: Any) -> bool:
+    """A uniffi record or enum variant: built from its fields by keyword."""
+    if type(value).__module__ != "esr_ffi" or isinstance(value, BaseException):
+        return False
+    try:
+        params = inspect.signature(type(value).__init__).parameters
+    except (TypeError, ValueError):
+        return False
+    fields = [p for n, p in params.items() if n != "self"]
+    return bool(fields) and all(
+        p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and hasattr(value, p.name) for p in fields
+    )
+
+
+def fields_of(value: Any) -> list[str]:
+    return [n for n in inspect.signature(type(value).__init__).parameters if n != "self"]
+
+
+def rebuild(value: Any, field: str, new: Any) -> Any:
+    kwargs = {n: getattr(value, n) for n in fields_of(value)}
+    kwargs[field] = new
+    return type(value)(**kwargs)
+
+
+def hostile_like(value: Any, annotation: str = "") -> Iterator[tuple[str, Any]]:
+    """Hostile values for an argument (or field) whose valid value is `value`."""
+    if isinstance(value, bool):
+        pass
+    elif isinstance(value, str) or (value is None and "str" in annotation):
+        yield from STRINGS
+    elif isinstance(value, int) or (value is None and "int" in annotation):
+        yield from INTS
+    elif isinstance(value, bytes):
+        yield from BYTES
+    elif isinstance(value, datetime):
+        yield from TIMES
+    elif isinstance(value, CalendarDate) or (value is None and "CalendarDate" in annotation):
+        yield from BAD_DATES
+        if value is not None:
+            for f in fields_of(value):
+                for label, v in hostile_like(getattr(value, f)):
+                    yield f"{f}={label}", rebuild(value, f, v)
+    elif isinstance(value, list):
+        yield "empty-list", []
+        yield "huge-list", [value[0] if value else ""] * 100_000
+        if value:
+            for label, v in hostile_like(value[0]):
+                yield f"[0]={label}", [v, *value[1:]]
+    elif is_record(value):
+        for f in fields_of(value):
+            for label, v in hostile_like(getattr(value, f)):
+                yield f"{f}={label}", rebuild(value, f, v)
+    yield from WRONG
+
+
+class Ctx:
+    """The conftest world, with a live session of each kind, a pending challenge and a reset
+    token."""
+
+    def __init__(self) -> None:
+        self.w: World = build_world()
+        w = self.w
+        self.hscn = w.smartcard(w.emma)
+        self.challenge = w.esr.request_mobile_code(self.hscn, MOBILE)
+        w.esr.advance_clock(120)
+        self.web = w.internet(w.mia)
+        w.esr.request_username_reminder(VPD, email_of(w.emma), esr_ffi.CalendarDate(year=1985, month=3, day=14))
+        mail = w.esr.outbox().last_email_to(email_of(w.emma))
+        assert mail is not None
+        self.mail = mail
+        self.token = mail.expose_token()
+        sms = w.esr.outbox().last_sms_to(MOBILE)
+        assert sms is not None
+        self.sms = sms
+        w.esr.subscribe(SYSTEM, VPD, w.emma.employee_number, CR)
+
+    def snapshot(self) -> tuple[Any, ...]:
+        """What a refused call must leave as it was."""
+        e = self.w.esr
+        people = [str(e.person(VPD, p.employee_number)) for p in (self.w.alice, self.w.mia, self.w.emma)]
+        return (
+            people,
+            str(e.subscriptions(SYSTEM, VPD, self.w.emma.employee_number)),
+            len(e.competence_catalogue(VPD)),
+            len(e.certifications_for(VPD, self.w.conflict)),
+            str(e.session_info(self.hscn)),
+            str(e.passcode_status(self.hscn, self.challenge)),
+            e.outbox().message_count(),
+            e.now(),
+            str(e.my_compliance(self.hscn, None)),
+        )
+
+
+PERSON = lambda: esr_ffi.NewPerson(  # noqa: E731
+    employee_number="29700009", given_name="Ann", family_name="Other",
+    date_of_birth=CalendarDate(year=1990, month=1, day=2), recruitment_email="ann.other@nhs.net",
+)
+Case = Callable[[Ctx], tuple[Callable[..., Any], dict[str, Any]]]
+
+CASES: dict[str, Case] = {
+    "mask_mobile_number": lambda c: (esr_ffi.mask_mobile_number, dict(text=MOBILE)),
+    "parse_username": lambda c: (esr_ffi.parse_username, dict(text="297ECONROY01")),
+    "username_stem": lambda c: (esr_ffi.username_stem, dict(given_name="Sean", surname="O'Brien")),
+    "EsrService.__init__": lambda c: (
+        esr_ffi.EsrService, dict(passcode_key=KEY, sms_gateway=None, email_gateway=None)
+    ),
+    "EsrService.for_testing": lambda c: (
+        esr_ffi.EsrService.for_testing,
+        dict(passcode_key=KEY, start=START, sms_gateway=None, email_gateway=None),
+    ),
+    "EsrService.advance_clock": lambda c: (c.w.esr.advance_clock, dict(seconds=60)),
+    "EsrService.set_now": lambda c: (c.w.esr.set_now, dict(instant=START + timedelta(days=1))),
+    "EsrService.create_trust": lambda c: (
+        c.w.esr.create_trust,
+        dict(vpd="298", name="Southfield NHS Trust", options=esr_ffi.TrustOptions(
+            automatic_internet_access=True, upgrade_manager=False, upgrade_professional=False)),
+    ),
+    "EsrService.add_org_unit": lambda c: (
+        c.w.esr.add_org_unit, dict(actor=SYSTEM, vpd=VPD, unit="Ward 6", name="Ward 6", parent="Trust HQ")
+    ),
+    "EsrService.add_person": lambda c: (
+        c.w.esr.add_person, dict(actor=SYSTEM, vpd=VPD, person=PERSON())
+    ),
+    "EsrService.add_assignment": lambda c: (
+        c.w.esr.add_assignment,
+        dict(actor=SYSTEM, vpd=VPD, assignment=esr_ffi.NewAssignment(
+            number="29700004-2", employee_number=c.w.emma.employee_number, title="Bank Nurse",
+            position=f"{VPD}|Bank Nurse|Ward 5|", org_unit="Ward 5", supervisor="29700003")),
+    ),
+    "EsrService.person": lambda c: (c.w.esr.person, dict(vpd=VPD, employee_number=c.w.emma.employee_number)),
+    "EsrService.set_password": lambda c: (
+        c.w.esr.set_password, dict(actor=SYSTEM, username=c.w.emma.username, password="a new passphrase")
+    ),
+    "EsrService.approve_internet_access": lambda c: (
+        c.w.esr.approve_internet_access, dict(actor=SYSTEM, username=c.w.emma.username)
+    ),
+    "EsrService.bootstrap_user_administrators": lambda c: (
+        c.w.esr.bootstrap_user_administrators,
+        dict(vpd=VPD, holders=[c.w.alice.username, c.w.emma.username], reason="again"),
+    ),
+    "EsrService.grant_urp": lambda c: (
+        c.w.esr.grant_urp,
+        dict(session=c.w.smartcard(c.w.alice), request=esr_ffi.UrpGrantRequest(
+            holder=c.w.emma.username, urp="Supervisor Self Service", reason="covers Ward 5",
+            org_units=["Ward 5"], verified_by_line_manager=c.w.mia.employee_number)),
+    ),
+    "EsrService.clear_step_up_lock": lambda c: (
+        c.w.esr.clear_step_up_lock, dict(actor=SYSTEM, username=c.w.emma.username, reason="cleared")
+    ),
+    "EsrService.log_in_with_password": lambda c: (
+        c.w.esr.log_in_with_password, dict(username=c.w.mia.username, password=PASSWORD)
+    ),
+    "EsrService.log_in_with_smartcard": lambda c: (
+        c.w.esr.log_in_with_smartcard, dict(username=c.w.emma.username, card_id="CARD-1")
+    ),
+    "EsrService.log_out": lambda c: (c.w.esr.log_out, dict(session=c.web)),
+    "EsrService.session_info": lambda c: (c.w.esr.session_info, dict(session=c.web)),
+    "EsrService.functions": lambda c: (c.w.esr.functions, dict(session=c.web)),
+    "EsrService.decide": lambda c: (c.w.esr.decide, dict(session=c.web, function="My Compliance")),
+    "EsrService.check_upgrade": lambda c: (c.w.esr.check_upgrade, dict(session=c.web)),
+    "EsrService.request_mobile_code": lambda c: (
+        c.w.esr.request_mobile_code, dict(session=c.hscn, mobile="07700 900375")
+    ),
+    "EsrService.request_upgrade_code": lambda c: (c.w.esr.request_upgrade_code, dict(session=c.web)),
+    "EsrService.resend_passcode": lambda c: (
+        c.w.esr.resend_passcode, dict(session=c.hscn, challenge=c.challenge)
+    ),
+    "EsrService.passcode_status": lambda c: (
+        c.w.esr.passcode_status, dict(session=c.hscn, challenge=c.challenge)
+    ),
+    "EsrService.verify_passcode": lambda c: (
+        c.w.esr.verify_passcode, dict(session=c.hscn, challenge=c.challenge, code="000000")
+    ),
+    "EsrService.request_username_reminder": lambda c: (
+        c.w.esr.request_username_reminder,
+        dict(vpd=VPD, email=email_of(c.w.emma), date_of_birth=CalendarDate(year=1985, month=3, day=14)),
+    ),
+    "EsrService.request_unlock_link": lambda c: (
+        c.w.esr.request_unlock_link,
+        dict(vpd=VPD, email=email_of(c.w.emma), date_of_birth=CalendarDate(year=1985, month=3, day=14)),
+    ),
+    "EsrService.reset_password_with_link": lambda c: (
+        c.w.esr.reset_password_with_link, dict(token=c.token, password="a new passphrase")
+    ),
+    "EsrService.unlock_with_link": lambda c: (c.w.esr.unlock_with_link, dict(token=c.token)),
+    "EsrService.competence_catalogue": lambda c: (c.w.esr.competence_catalogue, dict(vpd=VPD)),
+    "EsrService.define_competence": lambda c: (
+        c.w.esr.define_competence,
+        dict(actor=SYSTEM, vpd=VPD, definition=esr_ffi.CompetenceDefinition(
+            name="297|LOCAL|Blood Transfusion - 2 Years|", refresher_months=24, active=True)),
+    ),
+    "EsrService.set_requirement": lambda c: (
+        c.w.esr.set_requirement,
+        dict(actor=SYSTEM, vpd=VPD, competence=c.w.conflict,
+             target=esr_ffi.RequirementTarget.JOB(job="Staff Nurse"), essential=True),
+    ),
+    "EsrService.record_competence": lambda c: (
+        c.w.esr.record_competence,
+        dict(actor=SYSTEM, vpd=VPD, employee_number=c.w.emma.employee_number,
+             record=esr_ffi.NewCompetenceRecord(
+                 competence=c.w.conflict, achieved=CalendarDate(year=2026, month=1, day=9),
+                 expiry=esr_ffi.RecordExpiry.ON(date=CalendarDate(year=2027, month=1, day=9)),
+                 level="1 - Assessed")),
+    ),
+    "EsrService.my_compliance": lambda c: (
+        c.w.esr.my_compliance, dict(session=c.hscn, as_of=CalendarDate(year=2026, month=12, day=1))
+    ),
+    "EsrService.team_compliance": lambda c: (
+        c.w.esr.team_compliance, dict(session=c.w.smartcard(c.w.mia), as_of=None)
+    ),
+    "EsrService.define_certification": lambda c: (
+        c.w.esr.define_certification,
+        dict(actor=SYSTEM, vpd=VPD, certification=esr_ffi.CertificationDefinition(
+            name="297 Blood Transfusion", competence=c.w.conflict, level=None, validity_days=730,
+            completion_window_days=60,
+            renewal=esr_ffi.RenewalRule(window_days=30, base=esr_ffi.ExpiryBase.COMPLETION_DATE),
+            mandatory=False,
+            components=[esr_ffi.ComponentDefinition(
+                course="297 Transfusion", kind=esr_ffi.ComponentKind.COURSE, classes=[CLASS])],
+            completion_rule=esr_ffi.CompletionRule.ALL_COMPONENTS)),
+    ),
+    "EsrService.certifications_for": lambda c: (
+        c.w.esr.certifications_for, dict(vpd=VPD, competence=c.w.conflict)
+    ),
+    "EsrService.subscribe": lambda c: (
+        c.w.esr.subscribe, dict(actor=SYSTEM, vpd=VPD, employee_number=c.w.mia.employee_number, certification=CR)
+    ),
+    "EsrService.unsubscribe": lambda c: (
+        c.w.esr.unsubscribe,
+        dict(actor=SYSTEM, vpd=VPD, employee_number=c.w.emma.employee_number, certification=CR),
+    ),
+    "EsrService.enrol": lambda c: (
+        c.w.esr.enrol,
+        dict(actor=SYSTEM, vpd=VPD, employee_number=c.w.emma.employee_number, certification=CR,
+             course=PART1, class_name=CLASS),
+    ),
+    "EsrService.play": lambda c: (
+        c.w.esr.play,
+        dict(actor=SYSTEM, vpd=VPD, employee_number=c.w.emma.employee_number, certification=CR,
+             course=PART1, result=esr_ffi.PlayResult.PROGRESS(percent=40)),
+    ),
+    "EsrService.subscriptions": lambda c: (
+        c.w.esr.subscriptions, dict(actor=SYSTEM, vpd=VPD, employee_number=c.w.emma.employee_number)
+    ),
+    "EsrService.my_elearning": lambda c: (
+        c.w.esr.my_elearning, dict(session=c.hscn, mandatory_only=True)
+    ),
+    "Outbox.fail_with": lambda c: (c.w.esr.outbox().fail_with, dict(reason=None)),
+    "Outbox.last_code_to": lambda c: (c.w.esr.outbox().last_code_to, dict(mobile=MOBILE)),
+    "Outbox.last_sms_to": lambda c: (c.w.esr.outbox().last_sms_to, dict(mobile=MOBILE)),
+    "Outbox.last_email_to": lambda c: (c.w.esr.outbox().last_email_to, dict(address=email_of(c.w.emma))),
+    "EmailMessage.text": lambda c: (c.mail.text, dict(link_base="https://esr.example/reset")),
+}
+
+
+def exports() -> dict[str, inspect.Signature]:
+    """Every exported function and method, as conftest tracks them."""
+    out: dict[str, inspect.Signature] = {}
+    for n, o in vars(esr_ffi).items():
+        if inspect.isfunction(o) and o.__module__ == "esr_ffi" and not n.startswith("_"):
+            out[n] = inspect.signature(o)
+    for cls_name in _OBJECTS:
+        cls = getattr(esr_ffi, cls_name)
+        for n, o in vars(cls).items():
+            if n.startswith("_") and not (n == "__init__" and cls_name == "EsrService"):
+                continue
+            f = o.__func__ if isinstance(o, classmethod) else o
+            if inspect.isfunction(f):
+                out[f"{cls_name}.{n}"] = inspect.signature(inspect.unwrap(f))
+    return out
+
+
+def parameters(sig: inspect.Signature) -> dict[str, str]:
+    return {n: str(p.annotation) for n, p in sig.parameters.items() if n not in ("self", "cls")}
+
+
+def test_every_export_has_a_hostile_case() -> None:
+    found = exports()
+    takes_input = {n for n, sig in found.items() if parameters(sig)}
+    missing = sorted(takes_input - set(CASES))
+    assert not missing, f"exports with no hostile case in CASES: {missing}"
+    stale = sorted(set(CASES) - takes_input)
+    assert not stale, f"CASES names exports that take no input or no longer exist: {stale}"
+    c = Ctx()
+    for name in sorted(takes_input):
+        _, kwargs = CASES[name](c)
+        assert set(kwargs) == set(parameters(found[name])), f"{name}: give every argument a value"
+
+
+# Wrong-type values uniffi's generated Python lowers without checking (an int for a bool): Rust
+# then cannot lift the argument and uniffi reports InternalError("Failed to convert arg ..."), a
+# refusal before any esr code runs, not a panic. Swift's types rule these out.
+WRONG_TYPE_LABELS = {label for label, _ in WRONG}
+
+
+def check_refusal(where: str, e: BaseException, label: str = "") -> None:
+    if (
+        isinstance(e, esr_ffi.InternalError)
+        and str(e).startswith("Failed to convert arg")
+        and label.rpartition("=")[2] in WRONG_TYPE_LABELS
+    ):
+        return
+    assert not isinstance(e, esr_ffi.InternalError), f"{where}: a Rust panic: {str(e)[:500]}"
+    assert isinstance(e, (EsrError, *LOWERING)), f"{where}: {type(e).__name__}: {str(e)[:300]}"
+    message = getattr(e, "message", str(e))
+    assert len(str(message)) < 2_000, f"{where}: a {len(str(message))}-character message"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hostile_values(name: str) -> None:
+    c = Ctx()
+    annotations = parameters(exports()[name])
+    stored: list[str] = []
+    _, base = CASES[name](c)
+    plan = [(arg, label) for arg in base for label, _ in hostile_like(base[arg], annotations[arg])]
+    for arg, label in plan:
+        fn, kwargs = CASES[name](c)
+        value = dict(hostile_like(kwargs[arg], annotations[arg]))[label]
+        kwargs[arg] = value
+        where = f"{name}({arg}: {label})"
+        before = c.snapshot()
+        try:
+            fn(**kwargs)
+        except BaseException as e:  # noqa: BLE001 - a panic may surface as anything
+            check_refusal(where, e, label)
+            if any(name == n and isinstance(e, t) for n, t in STATEFUL_REFUSALS):
+                c = Ctx()
+                continue
+            assert c.snapshot() == before, f"{where} was refused but changed state"
+            continue
+        try:
+            after = c.snapshot()
+        except BaseException as e:  # noqa: BLE001
+            # The clock was moved where Python cannot read it back: not a Rust panic.
+            assert not isinstance(e, esr_ffi.InternalError), f"{where}: then a Rust panic: {e}"
+            c = Ctx()
+            continue
+        if after != before:
+            field = label.partition("=")[0]
+            if label.rpartition("=")[2] in MUST_REFUSE and (arg, field) not in UNREAD_FIELDS:
+                stored.append(f"{arg}: {label}")
+            c = Ctx()
+    assert not stored, f"{name} stored hostile values: {stored}"
+
+
+@pytest.mark.parametrize("label", [label for label, _ in TIMES if label != "naive"])
+def test_every_export_answers_at_the_ends_of_time(label: str) -> None:
+    """With the test clock moved to an extreme instant, every export gives an answer or an
+    EsrError: no time rule panics."""
+    c = Ctx()
+    try:
+        c.w.esr.set_now(dict(TIMES)[label])
+    except EsrError:
+        return
+    for name in sorted(CASES):
+        if not name.startswith("EsrService.") or name == "EsrService.__init__":
+            continue
+        fn, kwargs = CASES[name](c)
+        try:
+            fn(**kwargs)
+        except BaseException as e:  # noqa: BLE001
+            assert not isinstance(e, esr_ffi.InternalError), f"{name} at {label}: a Rust panic: {e}"
+            assert isinstance(e, (EsrError, OverflowError, ValueError)), f"{name} at {label}: {e!r}"
