@@ -223,15 +223,39 @@ impl EmailMessage {
 /// an exception it raises becomes a DeliveryError (nothing is stored).
 pub(crate) struct PySender(pub(crate) Py<PyAny>);
 
+std::thread_local! {
+    /// The exception the last failing Python sender raised on this thread, kept for the
+    /// DeliveryError the refusal becomes (as its `__cause__`): the service runs the sender on
+    /// the calling thread, so the error is mapped back on this same thread.
+    static SENDER_EXCEPTION: std::cell::RefCell<Option<PyErr>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The exception a Python sender raised for the refusal being mapped now, if any.
+pub(crate) fn take_sender_exception() -> Option<PyErr> {
+    SENDER_EXCEPTION.with(|c| c.borrow_mut().take())
+}
+
+/// Calls a sender. Its exception's text is not copied into the refusal: a gateway's error
+/// often quotes the request (the number, the text with the code), and the refusal's message
+/// reaches logs. It names the exception's type; the exception itself becomes the
+/// DeliveryError's `__cause__`.
 fn call_sender(
     f: &Py<PyAny>,
     make: impl FnOnce(Python<'_>) -> PyResult<Py<PyAny>>,
 ) -> Result<(), String> {
     Python::attach(|py| {
-        let message = make(py).map_err(|e| e.to_string())?;
-        f.call1(py, (message,))
-            .map(|_| ())
-            .map_err(|e| format!("the Python sender raised {}", e))
+        let raised = match make(py).and_then(|message| f.call1(py, (message,))) {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let kind = raised
+            .get_type(py)
+            .name()
+            .map_or_else(|_| "an exception".to_owned(), |n| n.to_string());
+        SENDER_EXCEPTION.with(|c| *c.borrow_mut() = Some(raised));
+        Err(format!(
+            "the Python sender raised {kind} (see the DeliveryError's __cause__)"
+        ))
     })
 }
 

@@ -187,7 +187,14 @@ pub(crate) fn to_py(e: Error) -> PyErr {
         | Error::UnknownChallenge(_)
         | Error::UnknownPasscodeKey(_)
         | Error::RecoveryLinkRefused(_) => PasscodeError::new_err(msg),
-        Error::NoSender(_) | Error::Delivery(_) => DeliveryError::new_err(msg),
+        Error::NoSender(_) => DeliveryError::new_err(msg),
+        Error::Delivery(_) => {
+            let err = DeliveryError::new_err(msg);
+            if let Some(cause) = crate::delivery::take_sender_exception() {
+                Python::attach(|py| err.set_cause(py, Some(cause)));
+            }
+            err
+        }
         Error::AuditChainBroken { .. } => AuditError::new_err(msg),
         Error::Storage(_) | Error::Randomness(_) => StorageError::new_err(msg),
         _ => EsrError::new_err(msg),

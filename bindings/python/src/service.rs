@@ -313,8 +313,9 @@ impl Esr {
 impl Esr {
     /// A service in memory. `clock`: a ManualClock for tests (default: the system clock).
     /// `sms_sender`, `email_sender`: an Outbox or a callable taking an SmsMessage or
-    /// EmailMessage (an exception it raises becomes DeliveryError). `passcode_key`: the
-    /// server key (32 bytes or more) codes are bound with (default: a random one).
+    /// EmailMessage (an exception it raises becomes a DeliveryError whose `__cause__` it is:
+    /// its text, which may quote the number or the code, is not copied into the message).
+    /// `passcode_key`: the server key (32 bytes or more) codes are bound with (default: a random one).
     /// `fast_password_hashing`: the cheapest Argon2id cost, for tests only.
     #[new]
     #[pyo3(signature = (*, clock=None, sms_sender=None, email_sender=None, passcode_key=None,
