@@ -669,10 +669,12 @@ pub fn passcode_verify(data: &[u8]) {
                     });
                 }
             }
-            // Move the clock on (up to about 12 minutes).
+            // Move the clock on (up to about 13 minutes a step; the sessions, of 12 hours, stay
+            // live).
             2 => {
                 let secs = i64::from(input.byte().unwrap_or(0)) * 3;
-                fx.clock.advance(TimeDelta::seconds(secs));
+                let left = (start() + TimeDelta::hours(11) - now).num_seconds().max(0);
+                fx.clock.advance(TimeDelta::seconds(secs.min(left)));
             }
             // Verify.
             _ => {
