@@ -11,6 +11,8 @@ use std::fmt;
 /// A person's name, as ESR prints it: `Conroy, Emma`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+// Read through `PersonName::new`, so that deserialising checks the name as constructing does.
+#[cfg_attr(feature = "serde", serde(try_from = "PersonNameFields"))]
 pub struct PersonName {
     /// Given (first) name.
     pub given: String,
@@ -25,6 +27,22 @@ impl PersonName {
             given: clean_text("given name", given, MAX_NAME_CHARS)?,
             family: clean_text("surname", family, MAX_NAME_CHARS)?,
         })
+    }
+}
+
+/// A [`PersonName`] as read, before [`PersonName::new`] checks it.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct PersonNameFields {
+    given: String,
+    family: String,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<PersonNameFields> for PersonName {
+    type Error = Error;
+    fn try_from(f: PersonNameFields) -> Result<Self> {
+        Self::new(&f.given, &f.family)
     }
 }
 
@@ -327,6 +345,20 @@ impl PasswordHashing {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Found by the serde fuzz target: deserialising built names `PersonName::new` refuses.
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialising_a_name_checks_it_as_new_does() {
+        let read = |j: &str| serde_json::from_str::<PersonName>(j);
+        assert!(read(r#"{"given":"Emma\nX","family":"Conroy"}"#).is_err());
+        assert!(read(r#"{"given":"Emma","family":""}"#).is_err());
+        let long = "x".repeat(101);
+        assert!(read(&format!(r#"{{"given":"{long}","family":"Conroy"}}"#)).is_err());
+        let ok = read(r#"{"given":"Emma","family":"Conroy"}"#).unwrap();
+        assert_eq!(ok, PersonName::new("Emma", "Conroy").unwrap());
+        assert_eq!(read(&serde_json::to_string(&ok).unwrap()).unwrap(), ok);
+    }
 
     #[test]
     fn hashes_are_argon2id_and_verify() {

@@ -172,9 +172,36 @@ const READ_CHUNK_BYTES: usize = 64 * 1024;
 /// problems (`problems.len()`, `problems[0]`, `problems.iter()`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "ImportProblemsFields"))]
 pub struct ImportProblems {
     listed: Vec<ImportProblem>,
     more: u64,
+}
+
+/// The serialised form of [`ImportProblems`], checked on the way in: no more than
+/// [`MAX_IMPORT_PROBLEMS`] listed.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct ImportProblemsFields {
+    listed: Vec<ImportProblem>,
+    more: u64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<ImportProblemsFields> for ImportProblems {
+    type Error = String;
+    fn try_from(f: ImportProblemsFields) -> std::result::Result<Self, String> {
+        if f.listed.len() > MAX_IMPORT_PROBLEMS {
+            return Err(format!(
+                "{} problems are listed; the most kept is {MAX_IMPORT_PROBLEMS}",
+                f.listed.len()
+            ));
+        }
+        Ok(Self {
+            listed: f.listed,
+            more: f.more,
+        })
+    }
 }
 
 impl ImportProblems {

@@ -110,7 +110,22 @@ pub enum Need {
 /// The amber window: how many calendar months before expiry a row turns Amber (3 in ESR).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+// Read through `AmberWindow::months`, so that deserialising checks the range as constructing does.
+#[cfg_attr(feature = "serde", serde(try_from = "u32", into = "u32"))]
 pub struct AmberWindow(u32);
+
+impl TryFrom<u32> for AmberWindow {
+    type Error = Error;
+    fn try_from(months: u32) -> Result<Self> {
+        Self::months(months)
+    }
+}
+
+impl From<AmberWindow> for u32 {
+    fn from(w: AmberWindow) -> u32 {
+        w.0
+    }
+}
 
 impl AmberWindow {
     /// The most months the window may span.
@@ -749,6 +764,24 @@ pub fn roll_up(
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// Found by the serde fuzz target: deserialising built windows `AmberWindow::months`
+    /// refuses (up to `u32::MAX` months).
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialising_an_amber_window_checks_its_range() {
+        assert!(serde_json::from_str::<AmberWindow>("121").is_err());
+        assert!(serde_json::from_str::<AmberWindow>("4294967295").is_err());
+        assert_eq!(
+            serde_json::from_str::<AmberWindow>("3").unwrap(),
+            AmberWindow::ESR
+        );
+        assert_eq!(serde_json::to_string(&AmberWindow::ESR).unwrap(), "3");
+        let s: ComplianceSettings =
+            serde_json::from_str(&serde_json::to_string(&ComplianceSettings::default()).unwrap())
+                .unwrap();
+        assert_eq!(s, ComplianceSettings::default());
+    }
     use proptest::prelude::*;
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

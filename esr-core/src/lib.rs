@@ -70,6 +70,7 @@ mod urp;
 pub mod username;
 
 #[doc(hidden)]
+#[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 
 #[cfg(feature = "testkit")]
