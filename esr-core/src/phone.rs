@@ -61,15 +61,32 @@ impl FromStr for MobileNumber {
     /// not a valid number are refused. Where the numbering plan cannot tell a mobile from a
     /// landline (North America), the number is accepted.
     fn from_str(s: &str) -> Result<Self, Error> {
+        let m = Self::read(s)?;
+        // The number texted must be the one typed: its E.164 form must read back as itself.
+        // (Found by the phone_number fuzz target: `(000)7700-900172` kept the zeros as
+        // Italian-style leading zeros and printed as +4407700900172, which reads back as
+        // +447700900172.)
+        match Self::read(&m.e164) {
+            Ok(again) if again == m => Ok(m),
+            _ => Err(Self::refusal()),
+        }
+    }
+}
+
+impl MobileNumber {
+    fn refusal() -> Error {
+        Error::invalid(
+            "mobile number",
+            "it is not a mobile number; give a UK mobile starting 07 or +44 7 (such as \
+             07700 900374), or another country's mobile with its + code",
+        )
+    }
+
+    /// One reading of `s`; [`FromStr`] checks that the result reads back as itself.
+    fn read(s: &str) -> Result<Self, Error> {
         use phonenumber::{Mode, Type, country, metadata::DATABASE};
         const WHAT: &str = "mobile number";
-        let refuse = || {
-            Error::invalid(
-                WHAT,
-                "it is not a mobile number; give a UK mobile starting 07 or +44 7 (such as \
-                 07700 900374), or another country's mobile with its + code",
-            )
-        };
+        let refuse = Self::refusal;
         let s = s.trim();
         crate::limits::check_chars(WHAT, s, MAX_PHONE_CHARS)?;
         if s.is_empty() {
@@ -103,6 +120,7 @@ impl FromStr for MobileNumber {
         if !e164.starts_with('+') || national_len + 1 >= e164.len() {
             return Err(refuse());
         }
+
         Ok(Self {
             e164: e164.into(),
             national_len,
@@ -160,6 +178,9 @@ mod tests {
             "tel:+447700900374",
             "\u{0}07700900374",
             "+44 7700 900374 1234567890123456789012345",
+            // Read with leading zeros kept, printing as +4407700900172 (fuzz target
+            // phone_number): the texted number would not be the one typed.
+            "(000)7700-900172",
         ] {
             assert!(s.parse::<MobileNumber>().is_err(), "{s:?} accepted");
         }
