@@ -72,7 +72,10 @@ pub fn parse_esr_date(s: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(s.trim(), ESR_DATE_FORMAT).map_err(|_| {
         Error::invalid(
             "date",
-            format!("{s:?} is not a date written as ESR writes them, such as 30-Nov-2028"),
+            format!(
+                "{} is not a date written as ESR writes them, such as 30-Nov-2028",
+                crate::limits::shown(s)
+            ),
         )
     })
 }
@@ -425,21 +428,10 @@ impl<R: std::io::Read> RecordReader<R> {
             let Some((&b, rest)) = bytes.split_first() else {
                 break;
             };
-            match b {
-                b'\n' => {
-                    line += 1;
-                    prev_cr = false;
-                }
-                b'\r' => {
-                    line += u64::from(prev_cr);
-                    prev_cr = true;
-                }
-                _ => {
-                    line += u64::from(prev_cr);
-                    prev_cr = false;
-                    self.at_start = false;
-                    self.start_line = line;
-                }
+            count_line(b, &mut line, &mut prev_cr);
+            if b != b'\n' && b != b'\r' {
+                self.at_start = false;
+                self.start_line = line;
             }
             bytes = rest;
         }
@@ -448,20 +440,7 @@ impl<R: std::io::Read> RecordReader<R> {
             line += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
         } else {
             for &b in bytes {
-                match b {
-                    b'\n' => {
-                        line += 1;
-                        prev_cr = false;
-                    }
-                    b'\r' => {
-                        line += u64::from(prev_cr);
-                        prev_cr = true;
-                    }
-                    _ => {
-                        line += u64::from(prev_cr);
-                        prev_cr = false;
-                    }
-                }
+                count_line(b, &mut line, &mut prev_cr);
             }
         }
         self.line = line;
@@ -583,6 +562,25 @@ fn unreadable(line: u64, e: &std::io::Error, problems: ImportProblems) -> Error 
             "the file could not be read past this line ({e}); check the file or its source and try again"
         ),
     )
+}
+
+/// Moves the line count over one byte: `\n`, `\r\n` and a lone `\r` each end a line (a `\r`
+/// is counted once the next byte shows it was not followed by `\n`).
+fn count_line(b: u8, line: &mut u64, prev_cr: &mut bool) {
+    match b {
+        b'\n' => {
+            *line += 1;
+            *prev_cr = false;
+        }
+        b'\r' => {
+            *line += u64::from(*prev_cr);
+            *prev_cr = true;
+        }
+        _ => {
+            *line += u64::from(*prev_cr);
+            *prev_cr = false;
+        }
+    }
 }
 
 /// [`parse_export_rows`] over bytes, with `skip_bad_rows`, collecting the good rows.
@@ -709,7 +707,8 @@ pub(crate) fn parse_export_rows<R: std::io::Read>(
             let v = field(c);
             if v != vpd.as_str() {
                 why.push(format!(
-                    "VPD {v:?} is not this trust's ({vpd}); import each trust's rows into that trust"
+                    "VPD {} is not this trust's ({vpd}); import each trust's rows into that trust",
+                    crate::limits::shown(v)
                 ));
             }
         }

@@ -107,6 +107,18 @@ pub const MAX_EXCEPTION_REFERENCE_CHARS: usize = 80;
 /// A passcode key's id, in bytes (`A-Z a-z 0-9 - _ .`).
 pub const MAX_KEY_ID_BYTES: usize = 32;
 
+/// How an error message shows a text it was given: quoted (`"Fire Safety"`), or only its length
+/// when it is over 100 bytes (`a text of 65536 characters`), so that a message never echoes a
+/// huge input back. The Python and uniffi bindings use it for their own messages too.
+pub fn shown(text: &str) -> String {
+    const MOST: usize = 100;
+    if text.len() <= MOST {
+        format!("{text:?}")
+    } else {
+        format!("a text of {} characters", text.chars().count())
+    }
+}
+
 /// Refuses `s` when it has more than `max` characters, saying how many it has. Cheap when `s` is
 /// short: the characters are counted only when there are more bytes than `max`.
 pub(crate) fn check_chars(what: &'static str, s: &str, max: usize) -> crate::Result<()> {
@@ -140,6 +152,16 @@ pub(crate) fn check_bytes(what: &'static str, s: &str, max: usize) -> crate::Res
 mod tests {
     use super::*;
     use crate::Error;
+
+    #[test]
+    fn messages_show_a_short_text_quoted_and_a_long_one_by_its_length() {
+        assert_eq!(shown("30-Nov-2O28"), "\"30-Nov-2O28\"");
+        assert_eq!(shown(&"é".repeat(60)), "a text of 60 characters");
+        // Through the importer: a 60,000-byte date field is named by its length only.
+        let e = crate::parse_esr_date(&"9".repeat(60_000)).unwrap_err();
+        assert!(e.to_string().contains("a text of 60000 characters"), "{e}");
+        assert!(e.to_string().len() < 200);
+    }
 
     fn reason(e: Error) -> String {
         match e {

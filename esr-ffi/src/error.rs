@@ -103,16 +103,7 @@ pub enum EsrError {
     },
 }
 
-/// `text` quoted for an error message, or only its length when it is long: a message never
-/// echoes a huge input back.
-pub(crate) fn shown(text: &str) -> String {
-    const MOST: usize = 100;
-    if text.len() <= MOST {
-        format!("{text:?}")
-    } else {
-        format!("a text of {} characters", text.chars().count())
-    }
-}
+pub(crate) use esr_core::limits::shown;
 
 impl EsrError {
     /// An invalid-input error with this message.

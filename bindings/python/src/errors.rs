@@ -120,16 +120,7 @@ pub(crate) fn text_of<'a>(s: &'a Bound<'_, pyo3::types::PyString>, arg: &str) ->
     })
 }
 
-/// `text` quoted for an error message, or only its length when it is long: a message never
-/// echoes a huge input back.
-pub(crate) fn shown(text: &str) -> String {
-    const MOST: usize = 100;
-    if text.len() <= MOST {
-        format!("{text:?}")
-    } else {
-        format!("a text of {} characters", text.chars().count())
-    }
-}
+pub(crate) use esr_core::limits::shown;
 
 pub(crate) fn to_py(e: Error) -> PyErr {
     let msg = e.to_string();
