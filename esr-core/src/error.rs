@@ -2,12 +2,12 @@
 //! and none carries a password, code, token or full phone number.
 
 use crate::access::{Denial, Function, UpgradeBlocker};
-use crate::account::AccountState;
-use crate::competence::{CompetenceName, RequirementTarget};
-use crate::competence_csv::ImportProblems;
-use crate::ids::{AssignmentNumber, EmployeeNumber, OrgUnitId, SessionId, VpdCode};
+use crate::people::AccountState;
+use crate::compliance::{CompetenceName, RequirementTarget};
+use crate::compliance::ImportProblems;
+use crate::values::{AssignmentNumber, EmployeeNumber, OrgUnitId, SessionId, VpdCode};
 use crate::urp::{ApprovalRefusal, Urp};
-use crate::username::Username;
+use crate::values::username::Username;
 
 /// Everything that can go wrong in the core. When an operation returns an error, stored state is
 /// exactly as it was before the call.
@@ -358,7 +358,7 @@ pub enum Error {
     #[error("you cannot {action} {certification:?} now: {state}; {hint}")]
     LearningRefused {
         /// What was asked.
-        action: crate::certification::LearningAction,
+        action: crate::learning::LearningAction,
         /// The certification.
         certification: String,
         /// The state it was in (`the subscription is certified until 30-Nov-2028`).

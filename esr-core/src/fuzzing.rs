@@ -1056,7 +1056,7 @@ mod tests {
                     });
                 } else if let Some(rest) = line
                     .strip_prefix("string_serde!(")
-                    .or_else(|| line.strip_prefix("crate::ids::string_serde!("))
+                    .or_else(|| line.strip_prefix("crate::values::string_serde!("))
                 {
                     name = Some(ident(rest));
                 } else if let Some((_, rest)) = line.split_once("serde::Deserialize<'de> for ") {

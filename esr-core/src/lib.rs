@@ -42,67 +42,51 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-mod access;
-mod account;
-mod assignment;
-mod audit;
-mod bulk;
-mod certification;
-mod clock;
-mod competence;
-mod competence_csv;
-mod compliance;
-mod delivery;
 mod error;
-mod ids;
-pub mod limits;
-mod memory;
-mod org;
-mod passcode;
-mod passcode_service;
-mod phone;
-mod random;
-mod report;
-mod service;
-mod session;
-mod store;
-mod urp;
-pub mod username;
+pub mod values;
+
+pub mod access;
+pub mod audit;
+pub mod compliance;
+pub mod learning;
+pub mod org;
+pub mod passcode;
+pub mod people;
+pub mod service;
+pub mod store;
+pub mod urp;
 
 #[doc(hidden)]
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 
-#[cfg(feature = "testkit")]
-pub mod testkit;
-
 pub use access::{
     AccessContext, AccessDecision, Channel, Denial, Function, Tier, UpgradeBlocker,
     allowed_functions, decide, has_internet_access, upgrade_blocker,
 };
-pub use account::{
+pub use people::{
     Account, AccountState, NewPerson, Password, PasswordHash, PasswordHashing, Person, PersonName,
 };
-pub use assignment::{Assignment, NewAssignment};
+pub use people::{Assignment, NewAssignment};
 pub use audit::{
     AuditActor, AuditEntry, AuditEvent, AuditHash, AuditHead, ChainVerifier, verify_chain,
 };
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use delivery::{
+pub use values::{Clock, ManualClock, SystemClock};
+pub use passcode::{
     DEFAULT_SMS_TEMPLATE, EmailKind, EmailMessage, EmailSender, Outbox, Sent, SmsMessage,
     SmsSender, SmsTemplate,
 };
 pub use error::{Error, Result};
-pub use ids::{
+pub use values::{
     AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, OrgUnitId, PositionId, SessionId,
     SessionRef, VpdCode,
 };
 /// The text limits that were re-exported here before [`limits`] gathered them all.
-pub use limits::{
+pub use values::limits::{
     MAX_COMPETENCE_NAME_CHARS, MAX_LEARNING_NAME_CHARS, MAX_PASSWORD_CHARS, MAX_PHONE_CHARS,
     MAX_SMS_TEMPLATE_CHARS, MAX_TEXT_CHARS, MIN_PASSWORD_CHARS,
 };
-pub use memory::InMemoryStore;
+pub use store::InMemoryStore;
 pub use org::{
     DashboardConfig, MAX_LOCAL_BI_PORTLETS, NationalPortlet, OrgUnit, Trust, TrustSettings,
     UpgradeAccess,
@@ -112,33 +96,33 @@ pub use passcode::{
     LINK_LIFETIME, LinkProblem, MIN_KEY_BYTES, Passcode, PasscodeChallenge, PasscodeKey,
     PasscodeKeys, PasscodePolicy, PasscodeTag, Purpose, RecoveryToken, VerifyOutcome,
 };
-pub use passcode_service::RecoveryRequested;
-pub use phone::MobileNumber;
-pub use random::SecureRandom;
-pub use report::{UrpReportRow, urp_report_csv};
+pub use passcode::RecoveryRequested;
+pub use values::MobileNumber;
+pub use values::SecureRandom;
+pub use urp::{UrpReportRow, urp_report_csv};
 pub use service::{
     Actor, Config, DetailsChange, Esr, GrantRequest, PersonRecord, RecordAccess, RecordBasis,
     TeamMember,
 };
-pub use session::{
+pub use access::{
     MobileConfirmation, Session, SessionEnd, SessionEndReason, SmartcardAuthentication,
     StepUpProof, Upgrade,
 };
 pub use store::{Store, StoreTx};
 pub use urp::{Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind};
-pub use username::{Username, UsernameStem};
+pub use values::username::{Username, UsernameStem};
 
 // Compliance
-pub use bulk::{
+pub use compliance::{
     AssignmentColumns, BulkId, BulkScores, HoldingColumns, NO_EXPIRY, RequirementColumns, Validity,
     date_from_days, days_since_epoch, score_compliance, score_compliance_with_threads,
 };
-pub use competence::{
+pub use compliance::{
     CSTF_TITLES, CompetenceDefinition, CompetenceLevel, CompetenceName, CompetenceOwner,
     CompetenceRecord, Equivalence, NewCompetenceRecord, RecordExpiry, Requirement,
     RequirementTarget, add_months, cstf, default_catalogue,
 };
-pub use competence_csv::{
+pub use compliance::{
     CompetenceExportColumns, ESR_DATE_FORMAT, ImportOptions, ImportProblem, ImportProblems,
     ImportSummary, MAX_CSV_COLUMNS, MAX_CSV_RECORD_BYTES, MAX_IMPORT_PROBLEMS,
     compliance_matrix_csv, format_esr_date, parse_competence_loose, parse_esr_date,
@@ -150,17 +134,19 @@ pub use compliance::{
     best_records, compliance_percent, end_of_next_month, expiry_status, format_percent, roll_up,
     row_status, summarise, uk_date, worsening,
 };
-pub use service::{ComplianceReport, TeamCompliance, TeamComplianceMember};
+pub use compliance::{ComplianceReport, TeamCompliance, TeamComplianceMember};
 
 // Certifications and enrolment
-pub use certification::{
+pub use learning::{
     Allowed, Certification, CertificationPath, CertifiedPeriod, CompletionRule, Component,
     ComponentKind, ComponentStatus, Enrolment, ExpiryBase, LearningAction, MAX_LEARNING_DAYS,
     MY_ELEARNING_LIMIT, NotRecordedReason, Performance, PlayResult, Renewal, Subscription,
     SubscriptionState, SubscriptionStatus, award_expiry, check_action, check_enrol, completion_met,
     subscription_status, window_opens,
 };
-pub use service::{LearningOutcome, PlayOutcome, SubscriptionView};
+pub use learning::{LearningOutcome, PlayOutcome, SubscriptionView};
+
+pub use values::{limits, username};
 
 /// Re-exported so embedders name the same `chrono` types as the library.
 pub use chrono;

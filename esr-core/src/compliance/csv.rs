@@ -1,0 +1,1377 @@
+//! ESR competence files: reading a competence export (CSV) and writing a compliance matrix (CSV).
+//!
+//! Dates print and parse as ESR writes them: `30-Nov-2028` (month names in any case).
+//!
+//! # Reading untrusted files
+//!
+//! [`read_competence_export`] and [`crate::Esr::import_competences`] read any
+//! [`std::io::Read`] in chunks of 64 KiB, parsing with `csv_core` as they go, so memory while
+//! reading depends neither on the file's size nor on any line's length:
+//!
+//! | limit | value | over it |
+//! |---|---|---|
+//! | [`MAX_CSV_RECORD_BYTES`] | 64 KiB of field contents in one record | the row is bad ("line 7: the row is over 64 KiB …"); without `skip_bad_rows` reading stops there, with it the row is skipped to its end; a header over it refuses the file |
+//! | [`MAX_CSV_COLUMNS`] | 1,024 columns in the header or a row | a bad row; a header over it refuses the file |
+//! | [`MAX_IMPORT_PROBLEMS`] | the first 1,000 bad rows kept (in line order) | counted in [`ImportProblems::more`] and named in the refusal's message |
+//!
+//! A field that is not UTF-8 makes its row bad; a read error refuses the whole import. Line
+//! numbers are those of the line each record starts on: `\n`, `\r\n` and a lone `\r` end
+//! lines (inside quoted fields too), blank lines count, and a UTF-8 byte order mark at the start
+//! is dropped. The good rows themselves are kept ([`read_competence_export`] returns them as
+//! columns; the service holds them until it writes them in one transaction).
+
+use crate::compliance::days_since_epoch;
+use crate::compliance::{CompetenceLevel, CompetenceName, CompetenceOwner};
+use crate::compliance::{AssignmentCompliance, ComplianceStatus, format_percent};
+use crate::error::{Error, Result};
+use crate::values::{EmployeeNumber, VpdCode};
+use chrono::NaiveDate;
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// The format of dates in ESR files.
+pub const ESR_DATE_FORMAT: &str = "%d-%b-%Y";
+
+/// Formats a date as ESR does: `30-Nov-2028`.
+pub fn format_esr_date(d: NaiveDate) -> String {
+    d.format(ESR_DATE_FORMAT).to_string()
+}
+
+/// `DD-Mon-YYYY` read directly (the usual case, and most of an import's time through chrono's
+/// format parser); `None` for anything else, left to chrono.
+fn parse_esr_date_fast(s: &str) -> Option<NaiveDate> {
+    const MONTHS: [&[u8; 3]; 12] = [
+        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
+        b"dec",
+    ];
+    let b = s.as_bytes();
+    if b.len() != 11 || b[2] != b'-' || b[6] != b'-' {
+        return None;
+    }
+    let digits = |r: std::ops::Range<usize>| {
+        b[r].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let day = digits(0..2)?;
+    let year = digits(7..11)?;
+    let mon = [
+        b[3].to_ascii_lowercase(),
+        b[4].to_ascii_lowercase(),
+        b[5].to_ascii_lowercase(),
+    ];
+    let month = MONTHS.iter().position(|m| **m == mon)? as u32 + 1;
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+}
+
+/// Parses an ESR date (`30-Nov-2028`, `30-NOV-2028`).
+pub fn parse_esr_date(s: &str) -> Result<NaiveDate> {
+    if let Some(d) = parse_esr_date_fast(s.trim()) {
+        return Ok(d);
+    }
+    NaiveDate::parse_from_str(s.trim(), ESR_DATE_FORMAT).map_err(|_| {
+        Error::invalid(
+            "date",
+            format!(
+                "{} is not a date written as ESR writes them, such as 30-Nov-2028",
+                crate::values::limits::shown(s)
+            ),
+        )
+    })
+}
+
+/// One bad row of an import: its line in the file (the header is line 1) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ImportProblem {
+    /// The line number in the file, from 1.
+    pub line: u64,
+    /// What is wrong with it and what to do.
+    pub reason: String,
+}
+
+impl fmt::Display for ImportProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+/// How to import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ImportOptions {
+    /// Import the good rows and report the bad ones, instead of refusing the whole file when
+    /// any row is bad.
+    pub skip_bad_rows: bool,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ImportSummary {
+    /// Records written (new or replacing one with the same person, competence and achieved
+    /// date).
+    pub imported: usize,
+    /// Rows that repeated an earlier row's person, competence and achieved date: the one with
+    /// the latest expiry was kept.
+    pub merged_duplicates: usize,
+    /// The bad rows skipped (only with [`ImportOptions::skip_bad_rows`]): the first
+    /// [`MAX_IMPORT_PROBLEMS`] with their lines and reasons, and a count of the rest.
+    pub skipped: ImportProblems,
+}
+
+/// One good row of a competence export, before the service checks people and the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ExportRow {
+    pub(crate) line: u64,
+    pub(crate) employee: EmployeeNumber,
+    pub(crate) competence: CompetenceName,
+    pub(crate) achieved: Option<NaiveDate>,
+    pub(crate) expiry: Option<NaiveDate>,
+    pub(crate) level: CompetenceLevel,
+}
+
+/// Reads a competence name in the pipe form (`NHS|CSTF|Fire Safety - 1 Year|`) or as ESR's
+/// screens show it (`NHS(CSTF)Fire Safety - 1 Year`).
+pub fn parse_competence_loose(s: &str) -> Result<CompetenceName> {
+    let s = s.trim();
+    if s.contains('|') {
+        return s.parse();
+    }
+    if let Some((owner, rest)) = s.split_once('(')
+        && let Some((framework, title)) = rest.split_once(')')
+    {
+        let owner = match owner.trim() {
+            "NHS" => CompetenceOwner::National,
+            o => CompetenceOwner::Local(o.parse()?),
+        };
+        return CompetenceName::new(owner, framework.trim(), title.trim());
+    }
+    s.parse()
+}
+
+/// The most bytes one record (one row, or the header) of a competence file may hold: its
+/// fields' contents after unquoting, 64 KiB. A longer row is refused with its line (usually it
+/// is a quote that is never closed, which runs on to the end of the file); without
+/// [`ImportOptions::skip_bad_rows`] reading stops there, with it the row is skipped and reading
+/// carries on at the next record. No more than this is ever held of one record, whatever the
+/// file's size or its lines' lengths.
+pub const MAX_CSV_RECORD_BYTES: usize = 64 * 1024;
+
+/// The most columns the header or a row of a competence file may have: 1,024. A header with
+/// more refuses the file; a row with more is a bad row.
+pub const MAX_CSV_COLUMNS: usize = 1_024;
+
+/// The most bad rows an import keeps, with their lines and reasons: the first 1,000 by line.
+/// Any further bad rows are counted ([`ImportProblems::more`]) but not kept, so a refusal of a
+/// huge file stays small.
+pub const MAX_IMPORT_PROBLEMS: usize = 1_000;
+
+/// How much of the file is read at a time.
+const READ_CHUNK_BYTES: usize = 64 * 1024;
+
+/// The bad rows of an import: the first [`MAX_IMPORT_PROBLEMS`] (in line order, as the file is
+/// read) with their lines and reasons, and a count of any more. Reads as a slice of the kept
+/// problems (`problems.len()`, `problems[0]`, `problems.iter()`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(try_from = "ImportProblemsFields"))]
+pub struct ImportProblems {
+    listed: Vec<ImportProblem>,
+    more: u64,
+}
+
+/// The serialised form of [`ImportProblems`], checked on the way in: no more than
+/// [`MAX_IMPORT_PROBLEMS`] listed.
+#[cfg(feature = "serde")]
+#[derive(serde::Deserialize)]
+struct ImportProblemsFields {
+    listed: Vec<ImportProblem>,
+    more: u64,
+}
+
+#[cfg(feature = "serde")]
+impl TryFrom<ImportProblemsFields> for ImportProblems {
+    type Error = String;
+    fn try_from(f: ImportProblemsFields) -> std::result::Result<Self, String> {
+        if f.listed.len() > MAX_IMPORT_PROBLEMS {
+            return Err(format!(
+                "{} problems are listed; the most kept is {MAX_IMPORT_PROBLEMS}",
+                f.listed.len()
+            ));
+        }
+        Ok(Self {
+            listed: f.listed,
+            more: f.more,
+        })
+    }
+}
+
+impl ImportProblems {
+    /// No problems.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a problem: kept while fewer than [`MAX_IMPORT_PROBLEMS`] are, counted otherwise.
+    pub fn push(&mut self, problem: ImportProblem) {
+        if self.listed.len() < MAX_IMPORT_PROBLEMS {
+            self.listed.push(problem);
+        } else {
+            self.more = self.more.saturating_add(1);
+        }
+    }
+
+    /// The problems kept, in line order.
+    pub fn listed(&self) -> &[ImportProblem] {
+        &self.listed
+    }
+
+    /// How many bad rows there were beyond those kept.
+    pub fn more(&self) -> u64 {
+        self.more
+    }
+
+    /// How many bad rows there were in all (kept and counted).
+    pub fn total(&self) -> u64 {
+        (self.listed.len() as u64).saturating_add(self.more)
+    }
+
+    /// Whether there were no bad rows at all.
+    pub fn is_empty(&self) -> bool {
+        self.listed.is_empty() && self.more == 0
+    }
+
+    /// Merges two lists each in line order into one in line order, keeping the first
+    /// [`MAX_IMPORT_PROBLEMS`] by line and counting the rest.
+    pub(crate) fn merge(self, other: Self) -> Self {
+        let total = self.total().saturating_add(other.total());
+        let mut listed =
+            Vec::with_capacity((self.listed.len() + other.listed.len()).min(MAX_IMPORT_PROBLEMS));
+        let (mut a, mut b) = (
+            self.listed.into_iter().peekable(),
+            other.listed.into_iter().peekable(),
+        );
+        while listed.len() < MAX_IMPORT_PROBLEMS {
+            let take_a = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) => x.line <= y.line,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            listed.extend(if take_a { a.next() } else { b.next() });
+        }
+        let more = total.saturating_sub(listed.len() as u64);
+        Self { listed, more }
+    }
+}
+
+impl From<Vec<ImportProblem>> for ImportProblems {
+    /// Keeps the first [`MAX_IMPORT_PROBLEMS`] and counts the rest.
+    fn from(problems: Vec<ImportProblem>) -> Self {
+        let mut p = Self::new();
+        for x in problems {
+            p.push(x);
+        }
+        p
+    }
+}
+
+impl std::ops::Deref for ImportProblems {
+    type Target = [ImportProblem];
+    fn deref(&self) -> &[ImportProblem] {
+        &self.listed
+    }
+}
+
+impl IntoIterator for ImportProblems {
+    type Item = ImportProblem;
+    type IntoIter = std::vec::IntoIter<ImportProblem>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.listed.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a ImportProblems {
+    type Item = &'a ImportProblem;
+    type IntoIter = std::slice::Iter<'a, ImportProblem>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.listed.iter()
+    }
+}
+
+impl fmt::Display for ImportProblems {
+    /// `3 bad row(s), the first at line 7: …` (and how many were not listed).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} bad row(s)", self.total())?;
+        if let Some(first) = self.listed.first() {
+            write!(f, ", the first at {first}")?;
+        }
+        if self.more > 0 {
+            write!(
+                f,
+                " ({} are listed, {} more were counted but not kept)",
+                self.listed.len(),
+                self.more
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// One record of a competence file as read by [`RecordReader`].
+enum Record {
+    /// A record that fits the limits: its fields are in the reader's buffers.
+    Fields {
+        /// The line it starts on, from 1.
+        line: u64,
+    },
+    /// A record over [`MAX_CSV_RECORD_BYTES`], skipped to its end unless reading stopped.
+    TooLong {
+        /// The line it starts on.
+        line: u64,
+    },
+    /// A record with more than [`MAX_CSV_COLUMNS`] fields, skipped to its end.
+    TooManyColumns {
+        /// The line it starts on.
+        line: u64,
+    },
+    /// The end of the file.
+    End,
+}
+
+/// Reads CSV records one at a time with `csv_core`, holding at most one chunk of input and
+/// one record (bounded by [`MAX_CSV_RECORD_BYTES`] and [`MAX_CSV_COLUMNS`]), and tracking the
+/// line each record starts on itself: lines end at `\n`, `\r\n` or a lone `\r` (also inside
+/// quoted fields), blank lines count, and a UTF-8 byte order mark at the start is dropped.
+struct RecordReader<R> {
+    core: csv_core::Reader,
+    src: R,
+    input: Vec<u8>,
+    pos: usize,
+    len: usize,
+    eof: bool,
+    started: bool,
+    /// Field contents of the current record; one byte longer than the limit, to tell "exactly
+    /// at the limit" from "over".
+    out: Vec<u8>,
+    /// Field ends in `out`; one longer than the column limit.
+    ends: Vec<usize>,
+    /// Fields and bytes of the last record returned as [`Record::Fields`].
+    nfields: usize,
+    /// The line of the next byte to read, from 1.
+    line: u64,
+    prev_cr: bool,
+    /// Whether the next byte that is not a line ending starts a record.
+    at_start: bool,
+    start_line: u64,
+}
+
+impl<R: std::io::Read> RecordReader<R> {
+    fn new(src: R) -> Self {
+        Self {
+            core: csv_core::Reader::new(),
+            src,
+            input: vec![0; READ_CHUNK_BYTES],
+            pos: 0,
+            len: 0,
+            eof: false,
+            started: false,
+            out: vec![0; MAX_CSV_RECORD_BYTES + 1],
+            ends: vec![0; MAX_CSV_COLUMNS + 1],
+            nfields: 0,
+            line: 1,
+            prev_cr: false,
+            at_start: true,
+            start_line: 1,
+        }
+    }
+
+    /// Refills the input buffer (which is empty); at the very start, drops a byte order mark.
+    fn fill(&mut self) -> std::io::Result<()> {
+        self.pos = 0;
+        self.len = 0;
+        let want = if self.started { 1 } else { 3 };
+        while self.len < want && !self.eof {
+            match self.src.read(&mut self.input[self.len..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.len += n.min(self.input.len() - self.len),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if !self.started {
+            self.started = true;
+            if self.input[..self.len].starts_with(b"\xEF\xBB\xBF") {
+                self.pos = 3;
+            }
+        }
+        Ok(())
+    }
+
+    /// The line reading is at: the current record's, or where the next one would start.
+    fn reading_line(&self) -> u64 {
+        if self.at_start {
+            self.line + u64::from(self.prev_cr)
+        } else {
+            self.start_line
+        }
+    }
+
+    /// Counts lines over bytes the parser consumed (all of one record, and the line endings
+    /// before it), noting where the record starts.
+    fn scan(&mut self, from: usize, to: usize) {
+        let mut bytes = &self.input[from..to];
+        let (mut line, mut prev_cr) = (self.line, self.prev_cr);
+        // Line endings before the record, up to its first byte.
+        while self.at_start {
+            let Some((&b, rest)) = bytes.split_first() else {
+                break;
+            };
+            count_line(b, &mut line, &mut prev_cr);
+            if b != b'\n' && b != b'\r' {
+                self.at_start = false;
+                self.start_line = line;
+            }
+            bytes = rest;
+        }
+        // The record's bytes: usually no `\r`, so the `\n` are just counted.
+        if !prev_cr && !bytes.contains(&b'\r') {
+            line += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        } else {
+            for &b in bytes {
+                count_line(b, &mut line, &mut prev_cr);
+            }
+        }
+        self.line = line;
+        self.prev_cr = prev_cr;
+    }
+
+    /// The next record. With `stop_if_too_long`, a record over the limit is reported as soon
+    /// as it is seen, without reading to its end.
+    fn next(&mut self, stop_if_too_long: bool) -> std::io::Result<Record> {
+        use csv_core::ReadRecordResult as R;
+        let (mut nout, mut nend) = (0, 0);
+        let (mut too_long, mut too_wide) = (false, false);
+        loop {
+            // An empty input tells the parser the file has ended: refill until there is some
+            // (a byte order mark alone leaves none) or the file has ended.
+            while self.pos == self.len && !self.eof {
+                self.fill()?;
+            }
+            let (res, nin, o, e) = self.core.read_record(
+                &self.input[self.pos..self.len],
+                &mut self.out[nout..],
+                &mut self.ends[nend..],
+            );
+            self.scan(self.pos, self.pos + nin);
+            self.pos += nin;
+            nout += o;
+            nend += e;
+            match res {
+                R::InputEmpty => {}
+                R::OutputFull => {
+                    too_long = true;
+                    nout = 0;
+                    if stop_if_too_long {
+                        return Ok(Record::TooLong {
+                            line: self.start_line,
+                        });
+                    }
+                }
+                R::OutputEndsFull => {
+                    too_wide = true;
+                    nend = 0;
+                }
+                R::Record => {
+                    self.at_start = true;
+                    let line = self.start_line;
+                    return Ok(if too_long || nout > MAX_CSV_RECORD_BYTES {
+                        Record::TooLong { line }
+                    } else if too_wide || nend > MAX_CSV_COLUMNS {
+                        Record::TooManyColumns { line }
+                    } else {
+                        self.nfields = nend;
+                        Record::Fields { line }
+                    });
+                }
+                R::End => return Ok(Record::End),
+            }
+        }
+    }
+
+    /// The fields of the last [`Record::Fields`], each checked to be UTF-8: `Err(i)` names
+    /// the first field (from 0) that is not.
+    fn fields(&self) -> std::result::Result<Vec<&str>, usize> {
+        let mut start = 0;
+        (0..self.nfields)
+            .map(|i| {
+                let end = self.ends[i];
+                let f = std::str::from_utf8(&self.out[start..end]).map_err(|_| i);
+                start = end;
+                f
+            })
+            .collect()
+    }
+}
+
+fn header_index(headers: &[String], names: &[&str]) -> Option<usize> {
+    headers.iter().position(|h| {
+        let h = h.trim().trim_start_matches('\u{feff}');
+        names.iter().any(|n| h.eq_ignore_ascii_case(n))
+    })
+}
+
+/// The refusal of a whole file with one problem, keeping those found before it.
+fn refuse(mut problems: ImportProblems, line: u64, reason: String) -> Error {
+    problems.push(ImportProblem { line, reason });
+    Error::ImportRejected { problems }
+}
+
+fn too_long(line: u64, stopped: bool) -> ImportProblem {
+    ImportProblem {
+        line,
+        reason: format!(
+            "the row is over {} KiB ({MAX_CSV_RECORD_BYTES} bytes), the most a row may hold; \
+             look for a quote that is never closed, or shorten its fields{}",
+            MAX_CSV_RECORD_BYTES / 1024,
+            if stopped {
+                "; the rest of the file was not read"
+            } else {
+                ""
+            }
+        ),
+    }
+}
+
+fn too_wide(line: u64) -> ImportProblem {
+    ImportProblem {
+        line,
+        reason: format!(
+            "the row has more than {MAX_CSV_COLUMNS} columns, the most a row may have; \
+             check its delimiters"
+        ),
+    }
+}
+
+fn unreadable(line: u64, e: &std::io::Error, problems: ImportProblems) -> Error {
+    refuse(
+        problems,
+        line,
+        format!(
+            "the file could not be read past this line ({e}); check the file or its source and try again"
+        ),
+    )
+}
+
+/// Moves the line count over one byte: `\n`, `\r\n` and a lone `\r` each end a line (a `\r`
+/// is counted once the next byte shows it was not followed by `\n`).
+fn count_line(b: u8, line: &mut u64, prev_cr: &mut bool) {
+    match b {
+        b'\n' => {
+            *line += 1;
+            *prev_cr = false;
+        }
+        b'\r' => {
+            *line += u64::from(*prev_cr);
+            *prev_cr = true;
+        }
+        _ => {
+            *line += u64::from(*prev_cr);
+            *prev_cr = false;
+        }
+    }
+}
+
+/// [`parse_export_rows`] over bytes, with `skip_bad_rows`, collecting the good rows.
+#[cfg(test)]
+pub(crate) fn parse_export(vpd: VpdCode, data: &[u8]) -> Result<(Vec<ExportRow>, ImportProblems)> {
+    let mut rows = Vec::new();
+    let problems = parse_export_rows(vpd, data, true, |row, _| rows.push(row))?;
+    Ok((rows, problems))
+}
+
+/// Parses an ESR competence export from `reader` as it reads. Columns are found by header, in
+/// any order and case: `Employee Number`, `Competency Name` (or `Competence Name`) and `Expiry
+/// Date` are needed (an empty expiry means never expires); `VPD` (must be the importing
+/// trust's), `Achieved Date` (or `Date Achieved`, `Date From`) and `Competence Level` (or
+/// `Proficiency Level`, `Level`) are read when present; other columns are ignored. Hands each
+/// good row to `each` (with the problem list, to which it may add) and returns the bad rows, in
+/// line order. Memory does not depend on the file's size: one chunk
+/// of input and one record (at most [`MAX_CSV_RECORD_BYTES`]) are held, and at most
+/// [`MAX_IMPORT_PROBLEMS`] problems. A header that cannot be read, is over the limits or lacks
+/// a needed column refuses the file; so does a row over [`MAX_CSV_RECORD_BYTES`] unless
+/// `skip_bad_rows` (then it is skipped to its end), and a read error.
+pub(crate) fn parse_export_rows<R: std::io::Read>(
+    vpd: VpdCode,
+    reader: R,
+    skip_bad_rows: bool,
+    mut each: impl FnMut(ExportRow, &mut ImportProblems),
+) -> Result<ImportProblems> {
+    let mut problems = ImportProblems::new();
+    let mut rdr = RecordReader::new(reader);
+    let headers: Vec<String> = match rdr.next(true) {
+        Err(e) => return Err(unreadable(rdr.reading_line(), &e, problems)),
+        Ok(Record::End) => Vec::new(),
+        Ok(Record::TooLong { line }) => {
+            return Err(refuse(
+                problems,
+                line,
+                format!(
+                    "the header is over {} KiB ({MAX_CSV_RECORD_BYTES} bytes); export the competences with ESR's header",
+                    MAX_CSV_RECORD_BYTES / 1024
+                ),
+            ));
+        }
+        Ok(Record::TooManyColumns { line }) => {
+            return Err(refuse(
+                problems,
+                line,
+                format!(
+                    "the header has more than {MAX_CSV_COLUMNS} columns; export the competences with ESR's header"
+                ),
+            ));
+        }
+        Ok(Record::Fields { line }) => match rdr.fields() {
+            Ok(f) => f.into_iter().map(str::to_owned).collect(),
+            Err(i) => {
+                return Err(refuse(
+                    problems,
+                    line,
+                    format!(
+                        "the header cannot be read (column {} is not UTF-8); save the file as UTF-8 CSV",
+                        i + 1
+                    ),
+                ));
+            }
+        },
+    };
+    let header_line = rdr.start_line;
+    let need = |names: &[&str], label: &str| {
+        header_index(&headers, names).ok_or_else(|| {
+            refuse(
+                ImportProblems::new(),
+                header_line,
+                format!("the header has no {label} column; export the competences with it"),
+            )
+        })
+    };
+    let c_emp = need(&["Employee Number"], "Employee Number")?;
+    let c_name = need(&["Competency Name", "Competence Name"], "Competency Name")?;
+    let c_exp = need(&["Expiry Date"], "Expiry Date")?;
+    let c_vpd = header_index(&headers, &["VPD", "VPD Code"]);
+    let c_ach = header_index(&headers, &["Achieved Date", "Date Achieved", "Date From"]);
+    let c_lvl = header_index(
+        &headers,
+        &["Competence Level", "Proficiency Level", "Level"],
+    );
+    drop(headers);
+
+    loop {
+        let line = match rdr.next(!skip_bad_rows) {
+            Err(e) => return Err(unreadable(rdr.reading_line(), &e, problems)),
+            Ok(Record::End) => break,
+            Ok(Record::TooLong { line }) => {
+                if skip_bad_rows {
+                    problems.push(too_long(line, false));
+                    continue;
+                }
+                problems.push(too_long(line, true));
+                return Err(Error::ImportRejected { problems });
+            }
+            Ok(Record::TooManyColumns { line }) => {
+                problems.push(too_wide(line));
+                continue;
+            }
+            Ok(Record::Fields { line }) => line,
+        };
+        let rec = match rdr.fields() {
+            Ok(rec) => rec,
+            Err(i) => {
+                problems.push(ImportProblem {
+                    line,
+                    reason: format!(
+                        "the row cannot be read as CSV (column {} is not UTF-8); fix its encoding",
+                        i + 1
+                    ),
+                });
+                continue;
+            }
+        };
+        if rec.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        let field = |c: usize| rec.get(c).map(|f| f.trim()).unwrap_or("");
+        let mut why = Vec::new();
+        if let Some(c) = c_vpd {
+            let v = field(c);
+            if v != vpd.as_str() {
+                why.push(format!(
+                    "VPD {} is not this trust's ({vpd}); import each trust's rows into that trust",
+                    crate::values::limits::shown(v)
+                ));
+            }
+        }
+        let employee = field(c_emp)
+            .parse::<EmployeeNumber>()
+            .map_err(|e| why.push(format!("Employee Number: {e}")))
+            .ok();
+        let competence = parse_competence_loose(field(c_name))
+            .map_err(|e| why.push(format!("Competency Name: {e}")))
+            .ok();
+        let expiry = match field(c_exp) {
+            "" => Some(None),
+            s => parse_esr_date(s)
+                .map(Some)
+                .map_err(|e| why.push(format!("Expiry Date: {e}")))
+                .ok(),
+        };
+        let achieved = match c_ach.map(field) {
+            None | Some("") => Some(None),
+            Some(s) => parse_esr_date(s)
+                .map(Some)
+                .map_err(|e| why.push(format!("Achieved Date: {e}")))
+                .ok(),
+        };
+        let level = match c_lvl.map(field) {
+            None | Some("") => Some(CompetenceLevel::default()),
+            Some(s) => s
+                .parse::<CompetenceLevel>()
+                .map_err(|e| why.push(format!("Competence Level: {e}")))
+                .ok(),
+        };
+        if let (Some(Some(a)), Some(Some(e))) = (achieved, expiry)
+            && e < a
+        {
+            why.push(format!(
+                "the expiry {} is before the achieved date {}; check both dates",
+                format_esr_date(e),
+                format_esr_date(a)
+            ));
+        }
+        match (employee, competence, expiry, achieved, level) {
+            (Some(employee), Some(competence), Some(expiry), Some(achieved), Some(level))
+                if why.is_empty() =>
+            {
+                each(
+                    ExportRow {
+                        line,
+                        employee,
+                        competence,
+                        achieved,
+                        expiry,
+                        level,
+                    },
+                    &mut problems,
+                );
+            }
+            _ => problems.push(ImportProblem {
+                line,
+                reason: why.join("; "),
+            }),
+        }
+    }
+    Ok(problems)
+}
+
+/// An ESR competence export as columns (Arrow-shaped), one entry per good row in file order:
+/// what [`read_competence_export`] returns for analysts and the bulk scorer.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CompetenceExportColumns {
+    /// The row's line in the file (the header is line 1).
+    pub line: Vec<u64>,
+    /// The employee number as written (`20000001`).
+    pub employee_number: Vec<String>,
+    /// The employee number as an integer id (employee numbers are 6 to 12 digits), the
+    /// `person_id` of the bulk scorer.
+    pub person_id: Vec<i64>,
+    /// The competence's full name in the pipe form (`NHS|CSTF|Fire Safety - 1 Year|`), whatever
+    /// form the file used.
+    pub competence: Vec<String>,
+    /// The achieved date, days since 1970-01-01; `None` when the file has none.
+    pub achieved: Vec<Option<i32>>,
+    /// The expiry date, days since 1970-01-01; `None`: never expires.
+    pub expiry: Vec<Option<i32>>,
+    /// The competence level as ESR writes it (`1 - Assessed`).
+    pub level: Vec<String>,
+}
+
+impl CompetenceExportColumns {
+    /// Rows.
+    pub fn len(&self) -> usize {
+        self.line.len()
+    }
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.line.is_empty()
+    }
+}
+
+/// Reads an ESR competence export (the columns [`crate::Esr::import_competences`]
+/// reads, found by header) from `reader` as it goes, into columns, without touching any
+/// service. A row with a bad field refuses the whole file with [`Error::ImportRejected`] (the
+/// bad rows with their lines, the first [`MAX_IMPORT_PROBLEMS`] listed and the rest counted);
+/// with [`ImportOptions::skip_bad_rows`] the good rows are returned and the bad ones listed
+/// beside them. Duplicates are kept: the bulk scorer takes the latest expiry itself.
+///
+/// Memory grows with the good rows' columns only: the file is read in chunks, one record of at
+/// most [`MAX_CSV_RECORD_BYTES`] (with at most [`MAX_CSV_COLUMNS`] columns) is held at a time,
+/// and a longer one is refused by its line (see [`MAX_CSV_RECORD_BYTES`]) after reading no
+/// more than the limit of it unless `skip_bad_rows`. Line numbers are those of the line each
+/// record starts on, counting blank lines and line breaks inside quoted fields.
+pub fn read_competence_export<R: std::io::Read>(
+    vpd: VpdCode,
+    reader: R,
+    options: ImportOptions,
+) -> Result<(CompetenceExportColumns, ImportProblems)> {
+    let mut cols = CompetenceExportColumns::default();
+    let problems = parse_export_rows(vpd, reader, options.skip_bad_rows, |row, problems| {
+        // Dates beyond ±5.8 million years cannot be counted in `i32` days.
+        let days = |d: Option<NaiveDate>| d.map(days_since_epoch).transpose();
+        let (achieved, expiry) = match (days(row.achieved), days(row.expiry)) {
+            (Ok(a), Ok(e)) => (a, e),
+            (Err(e), _) | (_, Err(e)) => {
+                problems.push(ImportProblem {
+                    line: row.line,
+                    reason: e.to_string(),
+                });
+                return;
+            }
+        };
+        let Ok(person) = row.employee.as_str().parse::<i64>() else {
+            problems.push(ImportProblem {
+                line: row.line,
+                reason: "Employee Number: it is not a whole number".to_owned(),
+            });
+            return;
+        };
+        cols.line.push(row.line);
+        cols.person_id.push(person);
+        cols.employee_number.push(row.employee.as_str().to_owned());
+        cols.competence.push(row.competence.as_str().to_owned());
+        cols.achieved.push(achieved);
+        cols.expiry.push(expiry);
+        cols.level.push(row.level.to_string());
+    })?;
+    if !problems.is_empty() && !options.skip_bad_rows {
+        return Err(Error::ImportRejected { problems });
+    }
+    Ok((cols, problems))
+}
+
+fn status_cell(status: Option<ComplianceStatus>, expiry: Option<NaiveDate>) -> String {
+    match (status, expiry) {
+        (None, _) => String::new(),
+        (Some(s), Some(e)) => format!("{s} {}", format_esr_date(e)),
+        (Some(s), None) => s.to_string(),
+    }
+}
+
+/// Writes a compliance matrix: one line per assignment (`Employee Number`, `Assignment`,
+/// `Organisation Unit`, `As Of`, `Essential`, `Green`, `Amber`, `Red`, `Compliance Percentage`)
+/// and one column per competence any of them needs or holds, whose cell is the row's status and
+/// the expiry that counts (`Amber 12-Aug-2018`; `Red` alone when not held; empty when the
+/// competence is neither needed nor held).
+pub fn compliance_matrix_csv(rows: &[(EmployeeNumber, AssignmentCompliance)]) -> Result<String> {
+    let competences: BTreeSet<&CompetenceName> = rows
+        .iter()
+        .flat_map(|(_, a)| a.rows.iter().map(|r| &r.competence))
+        .collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let storage = |e: csv::Error| Error::Storage(format!("writing the compliance matrix: {e}"));
+    let mut header = vec![
+        "Employee Number".to_owned(),
+        "Assignment".to_owned(),
+        "Organisation Unit".to_owned(),
+        "As Of".to_owned(),
+        "Essential".to_owned(),
+        "Green".to_owned(),
+        "Amber".to_owned(),
+        "Red".to_owned(),
+        "Compliance Percentage".to_owned(),
+    ];
+    header.extend(competences.iter().map(|c| c.to_string()));
+    w.write_record(&header).map_err(storage)?;
+    for (employee, a) in rows {
+        let mut line = vec![
+            employee.to_string(),
+            a.assignment.to_string(),
+            a.org_unit.to_string(),
+            format_esr_date(a.as_of),
+            a.counts.essential.to_string(),
+            a.counts.green.to_string(),
+            a.counts.amber.to_string(),
+            a.counts.red.to_string(),
+            format_percent(a.percent()),
+        ];
+        for c in &competences {
+            let cell = a
+                .rows
+                .iter()
+                .find(|r| &&r.competence == c)
+                .map(|r| status_cell(r.status, r.holding.expiry()))
+                .unwrap_or_default();
+            line.push(cell);
+        }
+        w.write_record(&line).map_err(storage)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Error::Storage(format!("writing the compliance matrix: {e}")))?;
+    String::from_utf8(bytes)
+        .map_err(|e| Error::Storage(format!("the compliance matrix is not UTF-8: {e}")))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn vpd() -> VpdCode {
+        "297".parse().unwrap()
+    }
+
+    #[test]
+    fn dates_print_and_parse_as_esr_writes_them() {
+        let d = NaiveDate::from_ymd_opt(2028, 11, 30).unwrap();
+        assert_eq!(format_esr_date(d), "30-Nov-2028");
+        assert_eq!(parse_esr_date("30-Nov-2028").unwrap(), d);
+        assert_eq!(parse_esr_date("30-NOV-2028").unwrap(), d);
+        assert_eq!(parse_esr_date(" 30-nov-2028 ").unwrap(), d);
+        assert!(parse_esr_date("2028-11-30").is_err());
+        assert!(parse_esr_date("31-Nov-2028").is_err());
+        assert!(parse_esr_date("29-Feb-2027").is_err());
+        assert!(parse_esr_date("29-Feb-2028").is_ok());
+    }
+
+    #[test]
+    fn loose_names() {
+        let n = parse_competence_loose("NHS(CSTF)Fire Safety - 1 Year").unwrap();
+        assert_eq!(n.as_str(), "NHS|CSTF|Fire Safety - 1 Year|");
+        let n = parse_competence_loose("297|LOCAL|Sepsis|").unwrap();
+        assert_eq!(n.as_str(), "297|LOCAL|Sepsis|");
+        assert!(parse_competence_loose("Fire Safety").is_err());
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_with_its_line() {
+        let csv = "\
+Employee Number,Competency Name,Expiry Date,VPD
+20000001,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028,297
+x1,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028,297
+20000002,Fire Safety,30-Nov-2028,297
+20000003,NHS|CSTF|Fire Safety - 1 Year|,2028-11-30,297
+20000004,NHS|CSTF|Fire Safety - 1 Year|,,999
+20000005,\"NHS|CSTF|Equality, Diversity and Human Rights - 3 Years|\",,297
+";
+        let (rows, problems) = parse_export(vpd(), csv.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].line, 2);
+        assert_eq!(rows[1].expiry, None);
+        assert_eq!(
+            rows[1].competence.title(),
+            "Equality, Diversity and Human Rights - 3 Years"
+        );
+        let lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
+        assert_eq!(lines, [3, 4, 5, 6]);
+        assert!(problems[0].reason.contains("Employee Number"));
+        assert!(problems[1].reason.contains("Competency Name"));
+        assert!(problems[2].reason.contains("Expiry Date"));
+        assert!(problems[3].reason.contains("VPD"));
+    }
+
+    #[test]
+    fn the_export_reads_into_columns_from_a_reader() {
+        let csv = "\
+Employee Number,Competency Name,Expiry Date,Achieved Date,VPD
+20000001,NHS(CSTF)Fire Safety - 1 Year,30-Nov-2028,30-Nov-2027,297
+020000002,NHS|CSTF|Fire Safety - 1 Year|,,,297
+20000001,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2027,30-Nov-2026,297
+";
+        let (cols, problems) =
+            read_competence_export(vpd(), csv.as_bytes(), ImportOptions::default()).unwrap();
+        assert!(problems.is_empty());
+        assert_eq!(cols.len(), 3);
+        assert_eq!(cols.line, [2, 3, 4]);
+        assert_eq!(cols.person_id, [20000001, 20000002, 20000001]);
+        assert_eq!(cols.employee_number[1], "020000002");
+        assert_eq!(cols.competence[0], "NHS|CSTF|Fire Safety - 1 Year|");
+        let d = |y, m, dd| days_since_epoch(NaiveDate::from_ymd_opt(y, m, dd).unwrap()).unwrap();
+        assert_eq!(
+            cols.expiry,
+            [Some(d(2028, 11, 30)), None, Some(d(2027, 11, 30))]
+        );
+        assert_eq!(
+            cols.achieved,
+            [Some(d(2027, 11, 30)), None, Some(d(2026, 11, 30))]
+        );
+        assert_eq!(cols.level[0], CompetenceLevel::default().to_string());
+    }
+
+    #[test]
+    fn a_bad_row_refuses_the_export_unless_skipped() {
+        let csv = "\
+Employee Number,Competency Name,Expiry Date
+20000001,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028
+20000002,NHS|CSTF|Fire Safety - 1 Year|,31-Nov-2028
+20000003,NHS|CSTF|Fire Safety - 1 Year|,
+";
+        match read_competence_export(vpd(), csv.as_bytes(), ImportOptions::default()) {
+            Err(Error::ImportRejected { problems }) => {
+                assert_eq!(problems.len(), 1);
+                assert_eq!(problems[0].line, 3);
+                assert!(problems[0].reason.contains("Expiry Date"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let (cols, problems) = read_competence_export(
+            vpd(),
+            csv.as_bytes(),
+            ImportOptions {
+                skip_bad_rows: true,
+            },
+        )
+        .unwrap();
+        assert_eq!(cols.person_id, [20000001, 20000003]);
+        assert_eq!(problems[0].line, 3);
+    }
+
+    #[test]
+    fn a_header_without_a_needed_column_is_refused() {
+        let e = parse_export(vpd(), b"Employee Number,Expiry Date\n1,2\n").unwrap_err();
+        match e {
+            Error::ImportRejected { problems } => {
+                assert_eq!(problems[0].line, 1);
+                assert!(problems[0].reason.contains("Competency Name"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn optional_columns_are_read() {
+        let csv = "\
+competence name,EMPLOYEE NUMBER,Date Achieved,Expiry Date,Competence Level,Notes
+NHS(CSTF)Fire Safety - 1 Year,20000001,30-Nov-2027,30-Nov-2028,1 - Assessed,ok
+NHS(CSTF)Fire Safety - 1 Year,20000001,30-Nov-2029,30-Nov-2028,1 - Assessed,ok
+";
+        let (rows, problems) = parse_export(vpd(), csv.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].achieved, NaiveDate::from_ymd_opt(2027, 11, 30));
+        assert_eq!(rows[0].level, CompetenceLevel::assessed());
+        assert_eq!(problems[0].line, 3);
+        assert!(problems[0].reason.contains("before the achieved date"));
+    }
+
+    const HEAD: &str = "Employee Number,Competency Name,Expiry Date,Notes";
+    const GOOD: &str = "20000001,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028";
+    const BAD: &str = "x1,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028";
+
+    fn skip() -> ImportOptions {
+        ImportOptions {
+            skip_bad_rows: true,
+        }
+    }
+
+    /// The lines of the good rows and of the problems, read with `skip_bad_rows`.
+    fn lines_of(data: &[u8]) -> (Vec<u64>, Vec<u64>) {
+        let (cols, problems) = read_competence_export(vpd(), data, skip()).unwrap();
+        (cols.line, problems.iter().map(|p| p.line).collect())
+    }
+
+    /// A reader handing out at most `n` bytes a call, as pipes and Python file objects may.
+    struct Trickle<'a>(&'a [u8], usize);
+    impl std::io::Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn the_first_record_after_a_blank_line_has_its_own_line() {
+        // rust-csv#208 reported line 2 for the row on line 3.
+        let csv = format!("{HEAD}\n\n{GOOD}\n\n\n{BAD}\n{GOOD}\n");
+        assert_eq!(lines_of(csv.as_bytes()), (vec![3, 7], vec![6]));
+        // Blank lines before the header too.
+        let csv = format!("\n\n{HEAD}\n{BAD}\n");
+        assert_eq!(lines_of(csv.as_bytes()), (vec![], vec![4]));
+        let e = parse_export(vpd(), b"\n\nEmployee Number\n1\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("line 3: the header has no Competency Name")
+        );
+    }
+
+    #[test]
+    fn line_breaks_inside_quoted_fields_count() {
+        let csv = format!(
+            "{HEAD}\n{GOOD},\"two\nlines\"\n{BAD},\"a \"\"quoted\"\"\n\n, and more\"\n{GOOD}\n"
+        );
+        assert_eq!(lines_of(csv.as_bytes()), (vec![2, 7], vec![4]));
+    }
+
+    #[test]
+    fn crlf_and_lone_cr_end_lines() {
+        let csv = format!("{HEAD}\r\n{GOOD}\r\n\r\n{BAD},\"x\r\ny\"\r\n{GOOD}\r{BAD}\r\n");
+        assert_eq!(lines_of(csv.as_bytes()), (vec![2, 6], vec![4, 7]));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_even_before_a_quoted_header() {
+        let csv = format!("\u{feff}\"Employee Number\",Competency Name,Expiry Date\n{GOOD}\n");
+        assert_eq!(lines_of(csv.as_bytes()), (vec![2], vec![]));
+        // Split across reads of one byte.
+        let (cols, problems) =
+            read_competence_export(vpd(), Trickle(csv.as_bytes(), 1), skip()).unwrap();
+        assert_eq!((cols.line, problems.len()), (vec![2], 0));
+    }
+
+    #[test]
+    fn chunked_reads_give_the_same_answer() {
+        let csv = format!(
+            "{HEAD}\r\n{GOOD},\"a,b\r\n\"\"c\"\"\"\r\n\r\n{BAD}\n{GOOD}\n{}\n{GOOD}",
+            "x".repeat(3 * READ_CHUNK_BYTES)
+        );
+        let whole = read_competence_export(vpd(), csv.as_bytes(), skip()).unwrap();
+        for n in [1, 2, 3, 7, 4096, READ_CHUNK_BYTES + 1] {
+            assert_eq!(
+                read_competence_export(vpd(), Trickle(csv.as_bytes(), n), skip()).unwrap(),
+                whole
+            );
+        }
+        assert_eq!(whole.0.line, [2, 6, 8]);
+        assert_eq!(whole.1.iter().map(|p| p.line).collect::<Vec<_>>(), [5, 7]);
+    }
+
+    #[test]
+    fn a_row_at_the_limit_is_read_and_one_byte_more_is_refused_by_its_line() {
+        // Field contents: 8 + 29 + 11 bytes, then the notes.
+        let fixed = GOOD.len() - 2;
+        let at = format!("{GOOD},{}", "n".repeat(MAX_CSV_RECORD_BYTES - fixed));
+        let over = format!("{GOOD},{}", "n".repeat(MAX_CSV_RECORD_BYTES - fixed + 1));
+        let csv = format!("{HEAD}\n{at}\n{over}\n{GOOD}\n");
+        let (lines, problems) = lines_of(csv.as_bytes());
+        assert_eq!((lines, problems), (vec![2, 4], vec![3]));
+        match read_competence_export(vpd(), csv.as_bytes(), ImportOptions::default()) {
+            Err(Error::ImportRejected { problems }) => {
+                assert_eq!(problems.len(), 1);
+                let p = problems[0].to_string();
+                assert!(p.starts_with("line 3: the row is over 64 KiB"), "{p}");
+                assert!(p.contains("the rest of the file was not read"), "{p}");
+            }
+            other => panic!("{other:?}"),
+        }
+        // An unclosed quote runs on: the row is refused by the line it starts on.
+        let csv = format!(
+            "{HEAD}\n{GOOD}\n{BAD},\"never closed\n{}",
+            "x\n".repeat(40_000)
+        );
+        let e = read_competence_export(vpd(), csv.as_bytes(), ImportOptions::default());
+        assert!(
+            e.unwrap_err()
+                .to_string()
+                .contains("line 3: the row is over 64 KiB")
+        );
+        assert_eq!(lines_of(csv.as_bytes()), (vec![2], vec![3]));
+    }
+
+    #[test]
+    fn a_header_over_the_limits_refuses_the_file() {
+        let long = format!("{HEAD},{}\n{GOOD}\n", "h".repeat(MAX_CSV_RECORD_BYTES));
+        let e = read_competence_export(vpd(), long.as_bytes(), skip()).unwrap_err();
+        assert!(
+            e.to_string().contains("line 1: the header is over 64 KiB"),
+            "{e}"
+        );
+        let wide = format!("{HEAD}{}\n{GOOD}\n", ",h".repeat(MAX_CSV_COLUMNS - 3));
+        let e = read_competence_export(vpd(), wide.as_bytes(), skip()).unwrap_err();
+        assert!(e.to_string().contains("more than 1024 columns"), "{e}");
+        // At the limit it is fine.
+        let wide = format!("{HEAD}{}\n{GOOD}\n", ",h".repeat(MAX_CSV_COLUMNS - 4));
+        assert_eq!(lines_of(wide.as_bytes()), (vec![2], vec![]));
+    }
+
+    #[test]
+    fn a_row_with_too_many_columns_is_a_bad_row() {
+        let csv = format!(
+            "{HEAD}\n{GOOD}{}\n{GOOD}{}\n{GOOD}\n",
+            ",".repeat(MAX_CSV_COLUMNS - 3),
+            ",".repeat(MAX_CSV_COLUMNS - 2)
+        );
+        assert_eq!(lines_of(csv.as_bytes()), (vec![2, 4], vec![3]));
+        let (_, problems) = read_competence_export(vpd(), csv.as_bytes(), skip()).unwrap();
+        assert!(problems[0].reason.contains("more than 1024 columns"));
+    }
+
+    #[test]
+    fn a_row_that_is_not_utf8_is_a_bad_row() {
+        let mut csv = format!("{HEAD}\n{GOOD},caf").into_bytes();
+        csv.extend_from_slice(b"\xe9\n");
+        csv.extend_from_slice(format!("{GOOD}\n").as_bytes());
+        assert_eq!(lines_of(&csv), (vec![3], vec![2]));
+        let e = read_competence_export(vpd(), &csv[..], ImportOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("column 4 is not UTF-8"), "{e}");
+        // Two fields whose bytes would make UTF-8 only together are each refused.
+        let mut csv = format!("{HEAD}\n{GOOD},").into_bytes();
+        csv.extend_from_slice(b"\xc3,\xa9\n");
+        assert_eq!(lines_of(&csv), (vec![], vec![2]));
+    }
+
+    #[test]
+    fn a_read_error_refuses_the_file_even_when_skipping() {
+        struct Broken(usize);
+        impl std::io::Read for Broken {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let row = format!("{GOOD}\n");
+                if self.0 == 0 {
+                    self.0 += 1;
+                    let head = format!("{HEAD}\n{row}");
+                    buf[..head.len()].copy_from_slice(head.as_bytes());
+                    return Ok(head.len());
+                }
+                Err(std::io::Error::other("the disk went away"))
+            }
+        }
+        let e = read_competence_export(vpd(), Broken(0), skip()).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("line 3: the file could not be read past this line (the disk went away)"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn problems_are_capped_and_the_rest_counted() {
+        let mut csv = format!("{HEAD}\n");
+        for _ in 0..MAX_IMPORT_PROBLEMS + 234 {
+            csv.push_str(BAD);
+            csv.push('\n');
+        }
+        csv.push_str(GOOD);
+        match read_competence_export(vpd(), csv.as_bytes(), ImportOptions::default()) {
+            Err(Error::ImportRejected { problems }) => {
+                assert_eq!(problems.len(), MAX_IMPORT_PROBLEMS);
+                assert_eq!(problems.more(), 234);
+                assert_eq!(problems.total(), 1234);
+                assert_eq!(problems.last().unwrap().line, 1001);
+                let msg = Error::ImportRejected { problems }.to_string();
+                assert!(
+                    msg.contains("1234 bad row(s), the first at line 2:"),
+                    "{msg}"
+                );
+                assert!(
+                    msg.contains("1000 are listed, 234 more were counted but not kept"),
+                    "{msg}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let (cols, problems) = read_competence_export(vpd(), csv.as_bytes(), skip()).unwrap();
+        assert_eq!((cols.line, problems.more()), (vec![1236], 234));
+    }
+
+    #[test]
+    fn merging_problem_lists_keeps_the_first_by_line() {
+        let p = |line| ImportProblem {
+            line,
+            reason: String::new(),
+        };
+        let a = ImportProblems::from((0..800).map(|i| p(2 * i)).collect::<Vec<_>>());
+        let b = ImportProblems::from((0..900).map(|i| p(2 * i + 1)).collect::<Vec<_>>());
+        let m = a.merge(b);
+        assert_eq!(m.len(), MAX_IMPORT_PROBLEMS);
+        assert_eq!(m.more(), 700);
+        assert!(m.iter().enumerate().all(|(i, x)| x.line == i as u64));
+        let small = ImportProblems::from(vec![p(5)]).merge(ImportProblems::from(vec![p(3), p(9)]));
+        assert_eq!(small.iter().map(|x| x.line).collect::<Vec<_>>(), [3, 5, 9]);
+        assert_eq!(small.more(), 0);
+    }
+
+    mod lines {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// One row of a generated file: good or bad, its notes (any of the awkward
+        /// characters), its line ending, blank lines before it, and whether to quote the name.
+        fn row() -> impl Strategy<Value = (bool, String, bool, usize, bool)> {
+            (
+                any::<bool>(),
+                "[a-z ,\"\r\n]{0,12}",
+                any::<bool>(),
+                0usize..3,
+                any::<bool>(),
+            )
+        }
+
+        /// Lines counted independently: `\r\n`, `\n` and a lone `\r` each end one.
+        fn line_of(prefix: &str) -> u64 {
+            prefix
+                .replace("\r\n", "\n")
+                .replace('\r', "\n")
+                .matches('\n')
+                .count() as u64
+                + 1
+        }
+
+        proptest! {
+            #[test]
+            fn the_fast_date_reader_agrees_with_chrono(s in "[0-9]{2}-[A-Za-z]{3}-[0-9]{4}|[0-9 ]{1,3}-(Nov|nov|NOV|Feb)-[+0-9]{1,6}") {
+                let chrono = NaiveDate::parse_from_str(s.trim(), ESR_DATE_FORMAT).ok();
+                prop_assert_eq!(parse_esr_date(&s).ok(), chrono);
+                if let Some(d) = parse_esr_date_fast(&s) {
+                    prop_assert_eq!(Some(d), chrono);
+                }
+            }
+
+            #[test]
+            fn reported_lines_are_where_records_start(
+                bom in any::<bool>(),
+                head_crlf in any::<bool>(),
+                rows in proptest::collection::vec(row(), 0..40),
+                trailing in any::<bool>(),
+            ) {
+                let mut csv = String::new();
+                if bom {
+                    csv.push('\u{feff}');
+                }
+                csv.push_str(HEAD);
+                let mut want_good = Vec::new();
+                let mut want_bad = Vec::new();
+                let mut end = if head_crlf { "\r\n" } else { "\n" };
+                for (i, (good, notes, crlf, blanks, quote_name)) in rows.iter().enumerate() {
+                    csv.push_str(end);
+                    end = if *crlf { "\r\n" } else { "\n" };
+                    for _ in 0..*blanks {
+                        csv.push_str(end);
+                    }
+                    let line = line_of(&csv);
+                    let name = if *quote_name {
+                        "\"NHS|CSTF|Fire Safety - 1 Year|\""
+                    } else {
+                        "NHS|CSTF|Fire Safety - 1 Year|"
+                    };
+                    let employee = if *good { "20000001" } else { "x1" };
+                    csv.push_str(&format!(
+                        "{employee},{name},30-Nov-2028,\"{}\"",
+                        notes.replace('"', "\"\"")
+                    ));
+                    if *good { want_good.push(line) } else { want_bad.push(line) }
+                    let _ = i;
+                }
+                if trailing {
+                    csv.push_str(end);
+                }
+                let (good, bad) = lines_of(csv.as_bytes());
+                prop_assert_eq!(good, want_good);
+                prop_assert_eq!(bad, want_bad);
+                // The same through one-byte reads.
+                let (cols, problems) =
+                    read_competence_export(vpd(), Trickle(csv.as_bytes(), 1), skip()).unwrap();
+                prop_assert_eq!(cols.len() + problems.len(), rows.len());
+            }
+        }
+    }
+}

@@ -1,0 +1,1018 @@
+//! The compliance rules, as pure functions over dates: the status of a row, the percentage of an
+//! assignment, the summary across a person's assignments, the rows an assignment has, and the
+//! roll-ups by organisation unit and by competence.
+//!
+//! # The rules (DOMAIN.md)
+//! As of a date D, with an amber window of M calendar months (3 by default):
+//! - **Red**: essential and not held, or held with an expiry before D (a record is valid
+//!   through its expiry date);
+//! - **Amber**: held with an expiry from D to D + M months, both ends included (month-end
+//!   clamped: 30 Nov + 3 months is 28 or 29 Feb);
+//! - **Green**: held with a later expiry, or none;
+//! - **Blue**: held but not required.
+//!
+//! The percentage of an assignment is its essential rows that are Green or Amber over its
+//! essential rows; with no essential rows there is no percentage (never 100, never NaN).
+
+use crate::people::Assignment;
+use crate::compliance::{CompetenceLevel, CompetenceName, CompetenceRecord, Equivalence};
+use crate::compliance::{Requirement, RequirementTarget};
+use crate::error::{Error, Result};
+use crate::values::{AssignmentNumber, EmployeeNumber, OrgUnitId};
+use crate::org::Trust;
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// The colour of a compliance row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum ComplianceStatus {
+    /// Essential and not held, or expired.
+    Red,
+    /// Expiring within the amber window.
+    Amber,
+    /// Valid beyond the amber window, or never expiring.
+    Green,
+    /// Held but not required.
+    Blue,
+}
+
+impl ComplianceStatus {
+    /// Whether the row counts as compliant (Green or Amber).
+    pub fn is_compliant(self) -> bool {
+        matches!(self, Self::Green | Self::Amber)
+    }
+}
+
+impl fmt::Display for ComplianceStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Red => "Red",
+            Self::Amber => "Amber",
+            Self::Green => "Green",
+            Self::Blue => "Blue",
+        })
+    }
+}
+
+/// Whether, and until when, a competence is held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Holding {
+    /// No record.
+    NotHeld,
+    /// Held, valid through this date.
+    Expires(NaiveDate),
+    /// Held, never expiring.
+    NeverExpires,
+}
+
+impl Holding {
+    /// From a record's expiry.
+    pub fn from_expiry(expiry: Option<NaiveDate>) -> Self {
+        expiry.map_or(Self::NeverExpires, Self::Expires)
+    }
+
+    /// The better of two holdings: the latest expiry counts, and never expiring beats any date.
+    pub fn latest(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::NeverExpires, _) | (_, Self::NeverExpires) => Self::NeverExpires,
+            (Self::Expires(a), Self::Expires(b)) => Self::Expires(a.max(b)),
+            (Self::Expires(a), Self::NotHeld) | (Self::NotHeld, Self::Expires(a)) => {
+                Self::Expires(a)
+            }
+            (Self::NotHeld, Self::NotHeld) => Self::NotHeld,
+        }
+    }
+
+    /// The expiry, if held with one.
+    pub fn expiry(self) -> Option<NaiveDate> {
+        match self {
+            Self::Expires(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
+/// How a competence is needed by an assignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Need {
+    /// Required and essential: counts towards the percentage.
+    Essential,
+    /// Required but not essential: shown, never counted.
+    Desirable,
+    /// Not required at all.
+    NotRequired,
+}
+
+/// The amber window: how many calendar months before expiry a row turns Amber (3 in ESR).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+// Read through `AmberWindow::months`, so that deserialising checks the range as constructing does.
+#[cfg_attr(feature = "serde", serde(try_from = "u32", into = "u32"))]
+pub struct AmberWindow(u32);
+
+impl TryFrom<u32> for AmberWindow {
+    type Error = Error;
+    fn try_from(months: u32) -> Result<Self> {
+        Self::months(months)
+    }
+}
+
+impl From<AmberWindow> for u32 {
+    fn from(w: AmberWindow) -> u32 {
+        w.0
+    }
+}
+
+impl AmberWindow {
+    /// The most months the window may span.
+    pub const MAX_MONTHS: u32 = 120;
+    /// ESR's window: 3 months.
+    pub const ESR: AmberWindow = AmberWindow(3);
+
+    /// A window of `months` (0 to 120; 0 means nothing is ever Amber).
+    pub fn months(months: u32) -> Result<Self> {
+        if months > Self::MAX_MONTHS {
+            return Err(Error::invalid(
+                "amber window",
+                format!(
+                    "{months} months is more than {}; give 0 to {} (ESR uses 3)",
+                    Self::MAX_MONTHS,
+                    Self::MAX_MONTHS
+                ),
+            ));
+        }
+        Ok(Self(months))
+    }
+
+    /// Its length in months.
+    pub fn len_months(self) -> u32 {
+        self.0
+    }
+
+    /// The last day of the window opened on `as_of`: `as_of` plus the months, clamped to the
+    /// month's end; the calendar's last day if that lies beyond it.
+    pub fn last_day(self, as_of: NaiveDate) -> NaiveDate {
+        as_of
+            .checked_add_months(Months::new(self.0))
+            .unwrap_or(NaiveDate::MAX)
+    }
+}
+
+impl Default for AmberWindow {
+    fn default() -> Self {
+        Self::ESR
+    }
+}
+
+/// A trust's compliance settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ComplianceSettings {
+    /// The percentage compliant the trust reports against, 0 to 100 (default 90).
+    pub target_percent: u8,
+    /// The amber window (default 3 months, as ESR).
+    pub amber_window: AmberWindow,
+}
+
+impl Default for ComplianceSettings {
+    fn default() -> Self {
+        Self {
+            target_percent: 90,
+            amber_window: AmberWindow::ESR,
+        }
+    }
+}
+
+impl ComplianceSettings {
+    /// Checks the target is a percentage.
+    pub fn check(&self) -> Result<()> {
+        if self.target_percent > 100 {
+            return Err(Error::invalid(
+                "compliance target",
+                format!(
+                    "{}% is not a percentage; give 0 to 100",
+                    self.target_percent
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The status of a record that is held, as of `as_of`: Red if it expired before `as_of`, Amber
+/// if it expires from `as_of` to the window's last day (both included), Green if later or never.
+pub fn expiry_status(
+    expiry: Option<NaiveDate>,
+    as_of: NaiveDate,
+    window: AmberWindow,
+) -> ComplianceStatus {
+    match expiry {
+        None => ComplianceStatus::Green,
+        Some(e) if e < as_of => ComplianceStatus::Red,
+        Some(e) if e <= window.last_day(as_of) => ComplianceStatus::Amber,
+        Some(_) => ComplianceStatus::Green,
+    }
+}
+
+/// The status of one row as of `as_of`. `None` for a desirable competence not held, and for one
+/// neither required nor held: such a row has no colour.
+///
+/// - essential, not held → Red;
+/// - required (essential or desirable), held → [`expiry_status`];
+/// - not required, held → Blue.
+///
+/// ```
+/// use esr_core::chrono::NaiveDate;
+/// use esr_core::{AmberWindow, ComplianceStatus, Holding, Need, row_status};
+/// let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+/// let as_of = day(2018, 7, 25);
+/// let status = |h| row_status(Need::Essential, h, as_of, AmberWindow::ESR);
+/// assert_eq!(status(Holding::Expires(day(2018, 8, 12))), Some(ComplianceStatus::Amber));
+/// assert_eq!(status(Holding::Expires(day(2018, 7, 12))), Some(ComplianceStatus::Red));
+/// assert_eq!(status(Holding::NotHeld), Some(ComplianceStatus::Red));
+/// assert_eq!(status(Holding::NeverExpires), Some(ComplianceStatus::Green));
+/// ```
+pub fn row_status(
+    need: Need,
+    holding: Holding,
+    as_of: NaiveDate,
+    window: AmberWindow,
+) -> Option<ComplianceStatus> {
+    match (need, holding) {
+        (Need::Essential, Holding::NotHeld) => Some(ComplianceStatus::Red),
+        (Need::Desirable | Need::NotRequired, Holding::NotHeld) => None,
+        (Need::NotRequired, _) => Some(ComplianceStatus::Blue),
+        (Need::Essential | Need::Desirable, h) => Some(expiry_status(h.expiry(), as_of, window)),
+    }
+}
+
+/// Counts of essential rows by colour, and the percentage they make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ComplianceCounts {
+    /// Essential rows.
+    pub essential: u32,
+    /// Of which Green.
+    pub green: u32,
+    /// Of which Amber.
+    pub amber: u32,
+    /// Of which Red.
+    pub red: u32,
+}
+
+impl ComplianceCounts {
+    /// Counts one essential row of this status (Blue is never essential and is ignored).
+    pub fn add(&mut self, status: ComplianceStatus) {
+        match status {
+            ComplianceStatus::Green => self.green += 1,
+            ComplianceStatus::Amber => self.amber += 1,
+            ComplianceStatus::Red => self.red += 1,
+            ComplianceStatus::Blue => return,
+        }
+        self.essential += 1;
+    }
+
+    /// Adds another set of counts.
+    pub fn merge(&mut self, other: &Self) {
+        self.essential += other.essential;
+        self.green += other.green;
+        self.amber += other.amber;
+        self.red += other.red;
+    }
+
+    /// Rows that are Green or Amber.
+    pub fn compliant(&self) -> u32 {
+        self.green + self.amber
+    }
+
+    /// The percentage compliant: Green or Amber over essential, from 0 to 100. `None` when there
+    /// are no essential rows.
+    pub fn percent(&self) -> Option<f64> {
+        compliance_percent(self.compliant(), self.essential)
+    }
+}
+
+/// `compliant / essential` as a percentage; `None` when `essential` is 0 (not 100, not NaN).
+pub fn compliance_percent(compliant: u32, essential: u32) -> Option<f64> {
+    (essential > 0).then(|| f64::from(compliant.min(essential)) * 100.0 / f64::from(essential))
+}
+
+/// Formats a percentage as ESR does (`90.0%`), or `n/a` when there is none.
+pub fn format_percent(p: Option<f64>) -> String {
+    p.map_or_else(|| "n/a".to_owned(), |p| format!("{p:.1}%"))
+}
+
+/// One row of the Compliance and Competency page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ComplianceRow {
+    /// The competence.
+    pub competence: CompetenceName,
+    /// How the assignment needs it.
+    pub need: Need,
+    /// The record that counts (latest expiry), if held.
+    pub holding: Holding,
+    /// The level of the record that counts.
+    pub level: Option<CompetenceLevel>,
+    /// The competence actually held, when an equivalent one satisfies this row.
+    pub satisfied_by: Option<CompetenceName>,
+    /// Its colour; `None` for a desirable competence not held.
+    pub status: Option<ComplianceStatus>,
+}
+
+impl ComplianceRow {
+    /// Whether the row is required (essential or desirable): what "Required Competencies Only"
+    /// keeps.
+    pub fn is_required(&self) -> bool {
+        self.need != Need::NotRequired
+    }
+}
+
+/// One assignment's compliance as of a date.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AssignmentCompliance {
+    /// The assignment.
+    pub assignment: AssignmentNumber,
+    /// Its title.
+    pub title: String,
+    /// Its organisation unit.
+    pub org_unit: OrgUnitId,
+    /// The date the statuses are for.
+    pub as_of: NaiveDate,
+    /// Required rows first (by competence name), then the Blue ones.
+    pub rows: Vec<ComplianceRow>,
+    /// The counts of essential rows.
+    pub counts: ComplianceCounts,
+}
+
+impl AssignmentCompliance {
+    /// The percentage (`None` with no essential requirements).
+    pub fn percent(&self) -> Option<f64> {
+        self.counts.percent()
+    }
+
+    /// Only the required rows (the "Required Competencies Only" tick box).
+    pub fn required_only(&self) -> impl Iterator<Item = &ComplianceRow> {
+        self.rows.iter().filter(|r| r.is_required())
+    }
+
+    /// The rows that are Amber or Red: what Team Compliance flags.
+    pub fn flagged(&self) -> impl Iterator<Item = &ComplianceRow> {
+        self.rows.iter().filter(|r| {
+            matches!(
+                r.status,
+                Some(ComplianceStatus::Amber | ComplianceStatus::Red)
+            )
+        })
+    }
+}
+
+/// A person's compliance: one entry per assignment and a summary across them.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct PersonCompliance {
+    /// The person.
+    pub employee_number: EmployeeNumber,
+    /// The date the statuses are for.
+    pub as_of: NaiveDate,
+    /// Each assignment, by number.
+    pub assignments: Vec<AssignmentCompliance>,
+    /// The summary across assignments (see [`summarise`]).
+    pub summary: ComplianceCounts,
+}
+
+impl PersonCompliance {
+    /// The summary percentage.
+    pub fn percent(&self) -> Option<f64> {
+        self.summary.percent()
+    }
+}
+
+/// The summary across a person's assignments: each competence essential to **any** of the
+/// assignments counts once, with its status from the person's holdings. A competence two
+/// assignments both need is one row, not two, so a person's summary is the share of everything
+/// they must hold that they hold validly. With no essential competence at all there is no
+/// percentage.
+pub fn summarise(assignments: &[AssignmentCompliance]) -> ComplianceCounts {
+    let mut seen: BTreeMap<&CompetenceName, ComplianceStatus> = BTreeMap::new();
+    for a in assignments {
+        for r in &a.rows {
+            if r.need == Need::Essential
+                && let Some(s) = r.status
+            {
+                seen.entry(&r.competence).or_insert(s);
+            }
+        }
+    }
+    let mut c = ComplianceCounts::default();
+    for s in seen.into_values() {
+        c.add(s);
+    }
+    c
+}
+
+/// The trust's compliance configuration: what each assignment needs, what counts as what, and
+/// the target and window it reports against. Built once and used for many people.
+#[derive(Debug, Clone)]
+pub struct ComplianceRules {
+    trust: Trust,
+    requirements: Vec<Requirement>,
+    /// For each competence, every competence whose holding satisfies it (itself included).
+    satisfied_by: BTreeMap<CompetenceName, BTreeSet<CompetenceName>>,
+    window: AmberWindow,
+}
+
+impl ComplianceRules {
+    /// Rules from a trust's requirements and equivalences. Equivalences chain transitively; a
+    /// cycle simply makes its members satisfy each other.
+    pub fn new(
+        trust: Trust,
+        requirements: Vec<Requirement>,
+        equivalences: &[Equivalence],
+        window: AmberWindow,
+    ) -> Self {
+        // satisfies[h] = what h satisfies directly.
+        let mut direct: BTreeMap<&CompetenceName, Vec<&CompetenceName>> = BTreeMap::new();
+        for e in equivalences {
+            direct.entry(&e.held).or_default().push(&e.satisfies);
+        }
+        let mut satisfied_by: BTreeMap<CompetenceName, BTreeSet<CompetenceName>> = BTreeMap::new();
+        for held in direct.keys() {
+            let mut stack: Vec<&CompetenceName> = direct.get(held).cloned().unwrap_or_default();
+            let mut reached: BTreeSet<&CompetenceName> = BTreeSet::new();
+            while let Some(c) = stack.pop() {
+                if reached.insert(c)
+                    && let Some(next) = direct.get(c)
+                {
+                    stack.extend(next.iter().copied());
+                }
+            }
+            for c in reached {
+                if c != *held {
+                    satisfied_by
+                        .entry(c.clone())
+                        .or_default()
+                        .insert((*held).clone());
+                }
+            }
+        }
+        Self {
+            trust,
+            requirements,
+            satisfied_by,
+            window,
+        }
+    }
+
+    /// The amber window.
+    pub fn window(&self) -> AmberWindow {
+        self.window
+    }
+
+    /// The trust.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
+    }
+
+    /// The competences that satisfy a requirement for `c`, other than `c` itself.
+    pub fn equivalents_of(&self, c: &CompetenceName) -> impl Iterator<Item = &CompetenceName> {
+        self.satisfied_by.get(c).into_iter().flatten()
+    }
+
+    /// What an assignment needs: each competence once, essential if any requirement that applies
+    /// says so. Requirements apply by position, by organisation unit (the assignment's or any
+    /// above it) and by job title.
+    pub fn needs_of(&self, a: &Assignment) -> BTreeMap<CompetenceName, Need> {
+        let units = self.trust.ancestry(&a.org_unit);
+        let mut out: BTreeMap<CompetenceName, Need> = BTreeMap::new();
+        for r in &self.requirements {
+            let applies = match &r.target {
+                RequirementTarget::Position(p) => *p == a.position,
+                RequirementTarget::OrgUnit(u) => units.contains(u),
+                RequirementTarget::Job(j) => *j == a.title,
+            };
+            if applies {
+                let need = if r.essential {
+                    Need::Essential
+                } else {
+                    Need::Desirable
+                };
+                let e = out.entry(r.competence.clone()).or_insert(need);
+                *e = (*e).min(need);
+            }
+        }
+        out
+    }
+
+    /// The rows of one assignment as of `as_of`, from the person's records.
+    pub fn assess(
+        &self,
+        a: &Assignment,
+        records: &[CompetenceRecord],
+        as_of: NaiveDate,
+    ) -> AssignmentCompliance {
+        let best = best_records(records);
+        let needs = self.needs_of(a);
+        let mut rows = Vec::new();
+        let mut counts = ComplianceCounts::default();
+        for (c, need) in &needs {
+            let mut holding = Holding::NotHeld;
+            let mut level = None;
+            let mut satisfied_by = None;
+            let own = best.get(c);
+            if let Some(r) = own {
+                holding = Holding::from_expiry(r.expiry);
+                level = Some(r.level.clone());
+            }
+            for eq in self.equivalents_of(c) {
+                if let Some(r) = best.get(eq) {
+                    let h = Holding::from_expiry(r.expiry);
+                    if holding.latest(h) != holding {
+                        holding = h;
+                        level = Some(r.level.clone());
+                        satisfied_by = Some(eq.clone());
+                    }
+                }
+            }
+            let status = row_status(*need, holding, as_of, self.window);
+            if *need == Need::Essential
+                && let Some(s) = status
+            {
+                counts.add(s);
+            }
+            rows.push(ComplianceRow {
+                competence: c.clone(),
+                need: *need,
+                holding,
+                level,
+                satisfied_by,
+                status,
+            });
+        }
+        for (c, r) in &best {
+            if !needs.contains_key(*c) {
+                let holding = Holding::from_expiry(r.expiry);
+                rows.push(ComplianceRow {
+                    competence: (*c).clone(),
+                    need: Need::NotRequired,
+                    holding,
+                    level: Some(r.level.clone()),
+                    satisfied_by: None,
+                    status: row_status(Need::NotRequired, holding, as_of, self.window),
+                });
+            }
+        }
+        AssignmentCompliance {
+            assignment: a.number.clone(),
+            title: a.title.clone(),
+            org_unit: a.org_unit.clone(),
+            as_of,
+            rows,
+            counts,
+        }
+    }
+
+    /// A person's compliance across their assignments (each assessed, then [`summarise`]d).
+    pub fn assess_person(
+        &self,
+        employee: &EmployeeNumber,
+        assignments: &[Assignment],
+        records: &[CompetenceRecord],
+        as_of: NaiveDate,
+    ) -> PersonCompliance {
+        let assignments: Vec<AssignmentCompliance> = assignments
+            .iter()
+            .map(|a| self.assess(a, records, as_of))
+            .collect();
+        PersonCompliance {
+            employee_number: employee.clone(),
+            as_of,
+            summary: summarise(&assignments),
+            assignments,
+        }
+    }
+}
+
+/// For each competence, the record whose expiry counts (the latest; no expiry beats any date;
+/// on a tie, the later achieved date).
+pub fn best_records(records: &[CompetenceRecord]) -> BTreeMap<&CompetenceName, &CompetenceRecord> {
+    let mut best: BTreeMap<&CompetenceName, &CompetenceRecord> = BTreeMap::new();
+    for r in records {
+        best.entry(&r.competence)
+            .and_modify(|b| {
+                let key = |x: &CompetenceRecord| (x.expiry.is_none(), x.expiry, x.achieved);
+                if key(r) > key(b) {
+                    *b = r;
+                }
+            })
+            .or_insert(r);
+    }
+    best
+}
+
+/// A row that worsens between two dates: the answer to "who turns Amber or Red by then".
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct StatusChange {
+    /// The assignment.
+    pub assignment: AssignmentNumber,
+    /// The competence.
+    pub competence: CompetenceName,
+    /// Its status on the first date.
+    pub from: ComplianceStatus,
+    /// Its status on the second.
+    pub to: ComplianceStatus,
+    /// The expiry that makes it change.
+    pub expiry: Option<NaiveDate>,
+}
+
+/// The required rows that turn Amber or Red between `now` and `later` (two assessments of the
+/// same assignment at different dates): Green to Amber, Green to Red and Amber to Red.
+pub fn worsening(now: &AssignmentCompliance, later: &AssignmentCompliance) -> Vec<StatusChange> {
+    let before: BTreeMap<&CompetenceName, ComplianceStatus> = now
+        .rows
+        .iter()
+        .filter_map(|r| r.status.map(|s| (&r.competence, s)))
+        .collect();
+    let rank = |s: ComplianceStatus| match s {
+        ComplianceStatus::Green | ComplianceStatus::Blue => 0,
+        ComplianceStatus::Amber => 1,
+        ComplianceStatus::Red => 2,
+    };
+    later
+        .rows
+        .iter()
+        .filter(|r| r.is_required())
+        .filter_map(|r| {
+            let to = r.status?;
+            let from = *before.get(&r.competence)?;
+            (rank(to) > rank(from)).then(|| StatusChange {
+                assignment: later.assignment.clone(),
+                competence: r.competence.clone(),
+                from,
+                to,
+                expiry: r.holding.expiry(),
+            })
+        })
+        .collect()
+}
+
+/// The last day of the month after `date`'s: "by the end of next month".
+pub fn end_of_next_month(date: NaiveDate) -> NaiveDate {
+    let first = date.with_day(1).unwrap_or(date);
+    first
+        .checked_add_months(Months::new(2))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(NaiveDate::MAX)
+}
+
+/// The date in the United Kingdom at `instant`: GMT in winter, BST (UTC+1) from 01:00 UTC on the
+/// last Sunday of March to 01:00 UTC on the last Sunday of October. The service's "today".
+pub fn uk_date(instant: DateTime<Utc>) -> NaiveDate {
+    let year = instant.year();
+    let last_sunday = |month: u32| -> Option<NaiveDate> {
+        let last = NaiveDate::from_ymd_opt(year, month + 1, 1)?.pred_opt()?;
+        let back = last.weekday().num_days_from_sunday();
+        last.checked_sub_days(chrono::Days::new(u64::from(back)))
+    };
+    let bst = match (last_sunday(3), last_sunday(10)) {
+        (Some(start), Some(end)) => {
+            let start = start.and_hms_opt(1, 0, 0).map(|t| t.and_utc());
+            let end = end.and_hms_opt(1, 0, 0).map(|t| t.and_utc());
+            matches!((start, end), (Some(s), Some(e)) if instant >= s && instant < e)
+        }
+        _ => false,
+    };
+    if bst {
+        crate::values::plus(instant, chrono::TimeDelta::hours(1)).date_naive()
+    } else {
+        instant.date_naive()
+    }
+}
+
+/// A roll-up line: the essential rows of many assignments, against the trust's target.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct RollUp<K> {
+    /// What is rolled up (an organisation unit, a competence).
+    pub key: K,
+    /// Assignments counted.
+    pub assignments: u32,
+    /// The essential rows and their colours.
+    pub counts: ComplianceCounts,
+    /// The trust's target percentage.
+    pub target: u8,
+}
+
+impl<K> RollUp<K> {
+    /// The percentage compliant, `None` with no essential rows.
+    pub fn percent(&self) -> Option<f64> {
+        self.counts.percent()
+    }
+    /// Whether the percentage reaches the target (`None` with no essential rows).
+    pub fn meets_target(&self) -> Option<bool> {
+        self.percent().map(|p| p + 1e-9 >= f64::from(self.target))
+    }
+}
+
+/// Rolls assignment results up per organisation unit (each assignment counts in its unit and in
+/// every unit above it) and per competence (over every essential row of that competence).
+pub fn roll_up(
+    trust: &Trust,
+    results: &[AssignmentCompliance],
+    target: u8,
+) -> (Vec<RollUp<OrgUnitId>>, Vec<RollUp<CompetenceName>>) {
+    let mut units: BTreeMap<OrgUnitId, (u32, ComplianceCounts)> = BTreeMap::new();
+    let mut subjects: BTreeMap<CompetenceName, (u32, ComplianceCounts)> = BTreeMap::new();
+    for a in results {
+        for u in trust.ancestry(&a.org_unit) {
+            let e = units.entry(u).or_default();
+            e.0 += 1;
+            e.1.merge(&a.counts);
+        }
+        for r in &a.rows {
+            if r.need == Need::Essential
+                && let Some(s) = r.status
+            {
+                let e = subjects.entry(r.competence.clone()).or_default();
+                e.0 += 1;
+                e.1.add(s);
+            }
+        }
+    }
+    fn make<K>(target: u8) -> impl Fn((K, (u32, ComplianceCounts))) -> RollUp<K> {
+        move |(key, (assignments, counts))| RollUp {
+            key,
+            assignments,
+            counts,
+            target,
+        }
+    }
+    (
+        units.into_iter().map(make(target)).collect(),
+        subjects.into_iter().map(make(target)).collect(),
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    /// Found by the serde fuzz target: deserialising built windows `AmberWindow::months`
+    /// refuses (up to `u32::MAX` months).
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialising_an_amber_window_checks_its_range() {
+        assert!(serde_json::from_str::<AmberWindow>("121").is_err());
+        assert!(serde_json::from_str::<AmberWindow>("4294967295").is_err());
+        assert_eq!(
+            serde_json::from_str::<AmberWindow>("3").unwrap(),
+            AmberWindow::ESR
+        );
+        assert_eq!(serde_json::to_string(&AmberWindow::ESR).unwrap(), "3");
+        let s: ComplianceSettings =
+            serde_json::from_str(&serde_json::to_string(&ComplianceSettings::default()).unwrap())
+                .unwrap();
+        assert_eq!(s, ComplianceSettings::default());
+    }
+    use proptest::prelude::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+    const W: AmberWindow = AmberWindow::ESR;
+
+    #[test]
+    fn expiry_boundaries() {
+        let as_of = d(2026, 8, 31);
+        // Valid through the expiry date: expiring on D itself is Amber, the day before is Red.
+        assert_eq!(
+            expiry_status(Some(as_of), as_of, W),
+            ComplianceStatus::Amber
+        );
+        assert_eq!(
+            expiry_status(Some(d(2026, 8, 30)), as_of, W),
+            ComplianceStatus::Red
+        );
+        // 31 Aug + 3 months is 30 Nov: the last Amber day.
+        assert_eq!(
+            expiry_status(Some(d(2026, 11, 30)), as_of, W),
+            ComplianceStatus::Amber
+        );
+        assert_eq!(
+            expiry_status(Some(d(2026, 12, 1)), as_of, W),
+            ComplianceStatus::Green
+        );
+        assert_eq!(expiry_status(None, as_of, W), ComplianceStatus::Green);
+    }
+
+    #[test]
+    fn the_window_clamps_at_february() {
+        // 30 Nov + 3 months is 28 Feb in a common year, 29 Feb in a leap year.
+        let as_of = d(2026, 11, 30);
+        assert_eq!(W.last_day(as_of), d(2027, 2, 28));
+        assert_eq!(
+            expiry_status(Some(d(2027, 2, 28)), as_of, W),
+            ComplianceStatus::Amber
+        );
+        assert_eq!(
+            expiry_status(Some(d(2027, 3, 1)), as_of, W),
+            ComplianceStatus::Green
+        );
+        let as_of = d(2027, 11, 30);
+        assert_eq!(W.last_day(as_of), d(2028, 2, 29));
+        assert_eq!(
+            expiry_status(Some(d(2028, 2, 29)), as_of, W),
+            ComplianceStatus::Amber
+        );
+        assert_eq!(
+            expiry_status(Some(d(2028, 3, 1)), as_of, W),
+            ComplianceStatus::Green
+        );
+    }
+
+    #[test]
+    fn the_twenty_ninth_of_february() {
+        // A record expiring on 29 Feb is valid that day and Red the next.
+        let e = Some(d(2028, 2, 29));
+        assert_eq!(expiry_status(e, d(2028, 2, 29), W), ComplianceStatus::Amber);
+        assert_eq!(expiry_status(e, d(2028, 3, 1), W), ComplianceStatus::Red);
+        // As of 29 Feb, the window ends on 29 May.
+        assert_eq!(W.last_day(d(2028, 2, 29)), d(2028, 5, 29));
+        assert_eq!(
+            expiry_status(Some(d(2028, 5, 29)), d(2028, 2, 29), W),
+            ComplianceStatus::Amber
+        );
+        assert_eq!(
+            expiry_status(Some(d(2028, 5, 30)), d(2028, 2, 29), W),
+            ComplianceStatus::Green
+        );
+        // As of 29 Nov 2027 the window ends on 29 Feb 2028.
+        assert_eq!(W.last_day(d(2027, 11, 29)), d(2028, 2, 29));
+    }
+
+    #[test]
+    fn row_statuses() {
+        let as_of = d(2026, 11, 22);
+        let later = Holding::Expires(d(2030, 1, 1));
+        assert_eq!(
+            row_status(Need::Essential, Holding::NotHeld, as_of, W),
+            Some(ComplianceStatus::Red)
+        );
+        assert_eq!(
+            row_status(Need::Desirable, Holding::NotHeld, as_of, W),
+            None
+        );
+        assert_eq!(
+            row_status(Need::NotRequired, Holding::NotHeld, as_of, W),
+            None
+        );
+        assert_eq!(
+            row_status(Need::NotRequired, later, as_of, W),
+            Some(ComplianceStatus::Blue)
+        );
+        assert_eq!(
+            row_status(Need::NotRequired, Holding::Expires(d(2000, 1, 1)), as_of, W),
+            Some(ComplianceStatus::Blue)
+        );
+        assert_eq!(
+            row_status(Need::Essential, later, as_of, W),
+            Some(ComplianceStatus::Green)
+        );
+        assert_eq!(
+            row_status(Need::Essential, Holding::NeverExpires, as_of, W),
+            Some(ComplianceStatus::Green)
+        );
+        assert_eq!(
+            row_status(Need::Desirable, Holding::Expires(as_of), as_of, W),
+            Some(ComplianceStatus::Amber)
+        );
+    }
+
+    #[test]
+    fn the_seed_table_in_late_july_2018() {
+        let as_of = d(2018, 7, 25);
+        let rows = [
+            (d(2020, 11, 21), ComplianceStatus::Green), // Moving and Handling
+            (d(2018, 7, 12), ComplianceStatus::Red),    // Conflict Resolution
+            (d(2020, 1, 15), ComplianceStatus::Green),  // Preventing Radicalisation
+            (d(2018, 8, 12), ComplianceStatus::Amber),  // Safeguarding Adults
+        ];
+        for (expiry, want) in rows {
+            assert_eq!(
+                row_status(Need::Essential, Holding::Expires(expiry), as_of, W),
+                Some(want),
+                "{expiry}"
+            );
+        }
+    }
+
+    #[test]
+    fn percentages() {
+        let mut c = ComplianceCounts::default();
+        for _ in 0..9 {
+            c.add(ComplianceStatus::Green);
+        }
+        c.add(ComplianceStatus::Red);
+        c.add(ComplianceStatus::Blue);
+        assert_eq!(c.essential, 10);
+        assert_eq!(c.percent(), Some(90.0));
+        assert_eq!(format_percent(c.percent()), "90.0%");
+        assert_eq!(ComplianceCounts::default().percent(), None);
+        assert_eq!(format_percent(None), "n/a");
+        assert_eq!(compliance_percent(0, 3), Some(0.0));
+        assert_eq!(compliance_percent(3, 3), Some(100.0));
+    }
+
+    #[test]
+    fn latest_holding_counts() {
+        let a = Holding::Expires(d(2020, 1, 1));
+        let b = Holding::Expires(d(2021, 1, 1));
+        assert_eq!(a.latest(b), b);
+        assert_eq!(b.latest(a), b);
+        assert_eq!(a.latest(Holding::NeverExpires), Holding::NeverExpires);
+        assert_eq!(Holding::NotHeld.latest(a), a);
+        assert_eq!(Holding::NotHeld.latest(Holding::NotHeld), Holding::NotHeld);
+    }
+
+    #[test]
+    fn end_of_next_month_clamps() {
+        assert_eq!(end_of_next_month(d(2026, 11, 22)), d(2026, 12, 31));
+        assert_eq!(end_of_next_month(d(2026, 12, 31)), d(2027, 1, 31));
+        assert_eq!(end_of_next_month(d(2028, 1, 31)), d(2028, 2, 29));
+        assert_eq!(end_of_next_month(d(2027, 1, 1)), d(2027, 2, 28));
+    }
+
+    #[test]
+    fn uk_dates_follow_british_summer_time() {
+        let at = |y, m, dd, h, mi| Utc.with_ymd_and_hms(y, m, dd, h, mi, 0).unwrap();
+        // Winter: GMT.
+        assert_eq!(uk_date(at(2026, 11, 22, 23, 30)), d(2026, 11, 22));
+        // Summer: 23:30 UTC is 00:30 BST the next day.
+        assert_eq!(uk_date(at(2026, 7, 14, 23, 30)), d(2026, 7, 15));
+        // 2026: BST from 01:00 UTC on 29 March to 01:00 UTC on 25 October.
+        assert_eq!(uk_date(at(2026, 3, 29, 0, 59)), d(2026, 3, 29));
+        assert_eq!(uk_date(at(2026, 3, 28, 23, 30)), d(2026, 3, 28));
+        assert_eq!(uk_date(at(2026, 3, 29, 23, 0)), d(2026, 3, 30));
+        assert_eq!(uk_date(at(2026, 10, 24, 23, 30)), d(2026, 10, 25));
+        assert_eq!(uk_date(at(2026, 10, 25, 23, 30)), d(2026, 10, 25));
+    }
+
+    #[test]
+    fn windows_are_bounded() {
+        assert!(AmberWindow::months(121).is_err());
+        assert_eq!(
+            AmberWindow::months(0).unwrap().last_day(d(2026, 1, 1)),
+            d(2026, 1, 1)
+        );
+        assert_eq!(
+            AmberWindow::months(120).unwrap().last_day(NaiveDate::MAX),
+            NaiveDate::MAX
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn status_follows_the_three_ranges(
+            as_of in 0i32..40_000, offset in -400i32..400, months in 0u32..13
+        ) {
+            let epoch = d(1970, 1, 1);
+            let as_of = epoch + chrono::TimeDelta::days(i64::from(as_of));
+            let expiry = as_of + chrono::TimeDelta::days(i64::from(offset));
+            let w = AmberWindow::months(months).unwrap();
+            let s = expiry_status(Some(expiry), as_of, w);
+            let end = as_of.checked_add_months(Months::new(months)).unwrap();
+            let want = if expiry < as_of {
+                ComplianceStatus::Red
+            } else if expiry <= end {
+                ComplianceStatus::Amber
+            } else {
+                ComplianceStatus::Green
+            };
+            prop_assert_eq!(s, want);
+            // Statuses only worsen as the date moves on.
+            let next = expiry_status(Some(expiry), as_of.succ_opt().unwrap(), w);
+            let rank = |x: ComplianceStatus| match x {
+                ComplianceStatus::Green | ComplianceStatus::Blue => 0,
+                ComplianceStatus::Amber => 1,
+                ComplianceStatus::Red => 2,
+            };
+            prop_assert!(rank(next) >= rank(s));
+        }
+
+        #[test]
+        fn percent_is_never_nan_and_within_bounds(c in 0u32..1000, e in 0u32..1000) {
+            match compliance_percent(c, e) {
+                None => prop_assert_eq!(e, 0),
+                Some(p) => prop_assert!(p.is_finite() && (0.0..=100.0).contains(&p)),
+            }
+        }
+    }
+}

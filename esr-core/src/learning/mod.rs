@@ -1,0 +1,7 @@
+//! Learning: certifications, subscriptions, enrolment and the learning that awards competences.
+
+mod certification;
+mod ops;
+
+pub use certification::*;
+pub use ops::*;

@@ -1,0 +1,370 @@
+//! Delivery of codes and links: the embedder's SMS and e-mail gateways behind traits, and an
+//! in-memory [`Outbox`] for tests and demonstrations.
+//!
+//! The core does no I/O. The service calls a sender **inside** the store transaction that
+//! records the challenge, as its last step, so a message is handed over if and only if its
+//! challenge is stored (the transactional-outbox pattern). A sender should therefore only
+//! enqueue the message (a queue, an outbox table) and return; a slow network call there holds
+//! the store's transaction open. If it returns an error, nothing is stored and the caller gets
+//! [`crate::Error::Delivery`].
+
+use crate::error::{Error, Result};
+use crate::values::{EmailAddress, VpdCode};
+use crate::values::limits::MAX_SMS_TEMPLATE_CHARS;
+use crate::passcode::RecoveryToken;
+use crate::values::MobileNumber;
+use crate::values::username::Username;
+use chrono::{DateTime, Utc};
+use std::fmt;
+use std::sync::Mutex;
+
+/// A trust's text-message template. `{code}` (required) is replaced by the code, `{minutes}` by
+/// its lifetime in minutes (10) and `{trust}` by the trust's name. At most 320 characters
+/// (two SMS segments) after filling in.
+///
+/// Shared, not copied, when the trust's settings are cloned (access checks read them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsTemplate(std::sync::Arc<str>);
+
+/// The template used when a trust sets none.
+pub const DEFAULT_SMS_TEMPLATE: &str = "{code} is your ESR code. It lasts {minutes} minutes. Never share it: ESR staff will never ask for it.";
+
+impl Default for SmsTemplate {
+    fn default() -> Self {
+        Self(DEFAULT_SMS_TEMPLATE.into())
+    }
+}
+
+impl SmsTemplate {
+    /// Checks a template: it must contain `{code}` once, use only the known placeholders, and
+    /// say how long the code lasts (`{minutes}`).
+    pub fn new(template: &str) -> Result<Self> {
+        let t = crate::values::clean_text("SMS template", template, MAX_SMS_TEMPLATE_CHARS)?;
+        if t.matches("{code}").count() != 1 {
+            return Err(Error::invalid(
+                "SMS template",
+                "it must contain {code} exactly once, where the code goes",
+            ));
+        }
+        if !t.contains("{minutes}") {
+            return Err(Error::invalid(
+                "SMS template",
+                "it must say how long the code lasts with {minutes}",
+            ));
+        }
+        let stripped = t
+            .replace("{code}", "")
+            .replace("{minutes}", "")
+            .replace("{trust}", "");
+        if stripped.contains('{') || stripped.contains('}') {
+            return Err(Error::invalid(
+                "SMS template",
+                "the only placeholders are {code}, {minutes} and {trust}",
+            ));
+        }
+        Ok(Self(t.into()))
+    }
+
+    /// The template text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The message for `code`.
+    pub(crate) fn render(&self, code: &str, minutes: i64, trust: &str) -> String {
+        self.0
+            .replace("{trust}", trust)
+            .replace("{minutes}", &minutes.to_string())
+            .replace("{code}", code)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl serde::Serialize for SmsTemplate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for SmsTemplate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Self::new(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A text message carrying a code. Its `Debug` shows neither the number nor the text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmsMessage {
+    /// The trust sending it.
+    pub vpd: VpdCode,
+    to: MobileNumber,
+    text: String,
+}
+
+impl SmsMessage {
+    pub(crate) fn new(vpd: VpdCode, to: MobileNumber, text: String) -> Self {
+        Self { vpd, to, text }
+    }
+    /// The recipient. Use [`MobileNumber::expose_e164`] for the gateway only.
+    pub fn to(&self) -> &MobileNumber {
+        &self.to
+    }
+    /// The text, code included. Only for the gateway: never log it.
+    pub fn expose_text(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Debug for SmsMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "SmsMessage {{ vpd: {}, to: {}, text: <redacted, {} chars> }}",
+            self.vpd,
+            self.to.masked(),
+            self.text.chars().count()
+        )
+    }
+}
+
+/// An embedder's SMS gateway. See the module documentation for when it is called.
+pub trait SmsSender: Send + Sync {
+    /// Hands `message` to the gateway (or its queue). An `Err` says why it could not; the
+    /// challenge is then not stored.
+    fn send_sms(&self, message: &SmsMessage) -> std::result::Result<(), String>;
+}
+
+/// What an account-recovery e-mail is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailKind {
+    /// "Forgotten username": the username and a link to reset the password.
+    UsernameReminder,
+    /// A link that unlocks the account.
+    UnlockAccount,
+}
+
+/// An account-recovery e-mail. The embedder renders it with its own wording and link address;
+/// [`EmailMessage::text`] gives a plain default. Its `Debug` hides the token and the address.
+#[derive(Clone, PartialEq, Eq)]
+pub struct EmailMessage {
+    /// The trust sending it.
+    pub vpd: VpdCode,
+    /// What it is for.
+    pub kind: EmailKind,
+    to: EmailAddress,
+    /// The account's username (for the reminder).
+    pub username: Username,
+    token: RecoveryToken,
+    /// When the link stops working (4 hours after it was issued).
+    pub link_expires_at: DateTime<Utc>,
+}
+
+impl EmailMessage {
+    pub(crate) fn new(
+        vpd: VpdCode,
+        kind: EmailKind,
+        to: EmailAddress,
+        username: Username,
+        token: RecoveryToken,
+        link_expires_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            vpd,
+            kind,
+            to,
+            username,
+            token,
+            link_expires_at,
+        }
+    }
+    /// The recipient: the recruitment e-mail address on the person's record.
+    pub fn to(&self) -> &EmailAddress {
+        &self.to
+    }
+    /// The link's token, to put in the link. Only for the gateway: never log it.
+    pub fn expose_token(&self) -> &RecoveryToken {
+        &self.token
+    }
+    /// A plain-text body with the link `{link_base}{token}`.
+    pub fn text(&self, link_base: &str) -> String {
+        let link = format!("{link_base}{}", self.token.expose());
+        let until = self.link_expires_at.format("%H:%M UTC on %d %b %Y");
+        match self.kind {
+            EmailKind::UsernameReminder => format!(
+                "Your ESR username is {}.\nTo set a new password, open this link: {link}\n\
+                 The link works once, until {until}. If you did not ask for this, ignore this e-mail.",
+                self.username
+            ),
+            EmailKind::UnlockAccount => format!(
+                "To unlock your ESR account {}, open this link: {link}\n\
+                 The link works once, until {until}. If you did not ask for this, ignore this e-mail.",
+                self.username
+            ),
+        }
+    }
+}
+
+impl fmt::Debug for EmailMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailMessage")
+            .field("vpd", &self.vpd)
+            .field("kind", &self.kind)
+            .field("username", &self.username)
+            .field("token", &self.token)
+            .field("link_expires_at", &self.link_expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An embedder's e-mail gateway. See the module documentation for when it is called.
+pub trait EmailSender: Send + Sync {
+    /// Hands `message` to the gateway (or its queue). An `Err` says why it could not; the
+    /// link is then not stored.
+    fn send_email(&self, message: &EmailMessage) -> std::result::Result<(), String>;
+}
+
+/// A message handed to the [`Outbox`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sent {
+    /// A text message.
+    Sms(SmsMessage),
+    /// An e-mail.
+    Email(EmailMessage),
+}
+
+/// An in-memory SMS and e-mail sender that keeps every message, for tests and demonstrations.
+/// It can be told to fail, to exercise the error path.
+#[derive(Debug, Default)]
+pub struct Outbox {
+    sent: Mutex<Vec<Sent>>,
+    failing: Mutex<Option<String>>,
+}
+
+impl Outbox {
+    /// An empty outbox.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every message so far, oldest first.
+    pub fn sent(&self) -> Vec<Sent> {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The newest text message to `to`, if any.
+    pub fn last_sms_to(&self, to: &MobileNumber) -> Option<SmsMessage> {
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        sent.iter().rev().find_map(|m| match m {
+            Sent::Sms(s) if &s.to == to => Some(s.clone()),
+            _ => None,
+        })
+    }
+
+    /// The newest e-mail to `to`, if any.
+    pub fn last_email_to(&self, to: &EmailAddress) -> Option<EmailMessage> {
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        sent.iter().rev().find_map(|m| match m {
+            Sent::Email(e) if &e.to == to => Some(e.clone()),
+            _ => None,
+        })
+    }
+
+    /// How many messages were sent.
+    pub fn len(&self) -> usize {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Whether nothing was sent.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Empties the outbox (as a gateway that has delivered its queue).
+    pub fn clear(&self) {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// The code in the newest text message to `to`: the first run of 6 to 10 digits.
+    pub fn last_code_to(&self, to: &MobileNumber) -> Option<String> {
+        let text = self.last_sms_to(to)?.text;
+        text.split(|c: char| !c.is_ascii_digit())
+            .find(|w| (6..=10).contains(&w.len()))
+            .map(str::to_owned)
+    }
+
+    /// Makes every later send fail with `reason` (or succeed again, with `None`).
+    pub fn fail_with(&self, reason: Option<&str>) {
+        *self.failing.lock().unwrap_or_else(|e| e.into_inner()) = reason.map(str::to_owned);
+    }
+
+    fn push(&self, m: Sent) -> std::result::Result<(), String> {
+        if let Some(r) = self
+            .failing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            return Err(r);
+        }
+        self.sent.lock().unwrap_or_else(|e| e.into_inner()).push(m);
+        Ok(())
+    }
+}
+
+impl SmsSender for Outbox {
+    fn send_sms(&self, message: &SmsMessage) -> std::result::Result<(), String> {
+        self.push(Sent::Sms(message.clone()))
+    }
+}
+
+impl EmailSender for Outbox {
+    fn send_email(&self, message: &EmailMessage) -> std::result::Result<(), String> {
+        self.push(Sent::Email(message.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_are_checked() {
+        let t = SmsTemplate::default();
+        let text = t.render("012345", 10, "Northfield");
+        assert!(
+            text.contains("012345") && text.contains("10 minutes"),
+            "{text}"
+        );
+        assert!(SmsTemplate::new("Code {code}, {minutes} min, {trust}").is_ok());
+        for bad in [
+            "no code here {minutes}",
+            "{code} {code} {minutes}",
+            "{code} forever",
+            "{code} {minutes} {name}",
+            "",
+            &"x".repeat(301),
+        ] {
+            assert!(SmsTemplate::new(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn messages_hide_their_secrets() {
+        let to: MobileNumber = "07700 900374".parse().unwrap();
+        let m = SmsMessage::new(
+            "297".parse().unwrap(),
+            to.clone(),
+            "123456 is your code".into(),
+        );
+        let d = format!("{m:?}");
+        assert!(!d.contains("123456") && !d.contains("900374"), "{d}");
+        let outbox = Outbox::new();
+        outbox.send_sms(&m).unwrap();
+        assert_eq!(outbox.last_code_to(&to).as_deref(), Some("123456"));
+        outbox.fail_with(Some("gateway down"));
+        assert_eq!(outbox.send_sms(&m), Err("gateway down".into()));
+        assert_eq!(outbox.sent().len(), 1);
+    }
+}

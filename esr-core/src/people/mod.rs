@@ -1,0 +1,9 @@
+//! People, their accounts and assignments, and line management.
+
+mod account;
+mod assignment;
+mod ops;
+
+pub use account::*;
+pub use assignment::*;
+pub use ops::*;

@@ -1,0 +1,1069 @@
+//! The in-memory store: the embedded default, and the reference for the storage contract.
+
+use crate::people::{Account, Person};
+use crate::people::Assignment;
+use crate::audit::{AuditEntry, AuditHead};
+use crate::error::{Error, Result};
+use crate::values::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
+use crate::org::Trust;
+use crate::passcode::{Challenge, ChallengeId, ChallengeStatus, Destination};
+use crate::values::MobileNumber;
+
+use crate::access::Session;
+use crate::store::{Store, StoreTx};
+use crate::urp::UrpGrant;
+use crate::values::username::Username;
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+/// The store's hash maps: foldhash, seeded at random per map, instead of SipHash. Lookups by
+/// username and id are on the path of every request, and the keys are identifiers the
+/// library validated, not arbitrary text.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+
+mod compliance;
+use crate::compliance::{
+    CompetenceDefinition, CompetenceName, CompetenceRecord, Equivalence, Requirement,
+    RequirementTarget,
+};
+use crate::compliance::ComplianceSettings;
+use chrono::NaiveDate;
+use compliance::{ComplianceTables, ComplianceUndo};
+mod learning;
+use crate::learning::{Certification, Enrolment, Subscription};
+use learning::{LearningTables, LearningUndo};
+
+/// Everything in memory behind one lock; a transaction holds the lock for its whole run and
+/// undoes its writes if it fails or panics.
+#[derive(Debug, Default)]
+pub struct InMemoryStore {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    trusts: BTreeMap<VpdCode, Trust>,
+    /// People by trust and employee number (hashed: a lookup does not walk a tree of
+    /// strings), with `people_order` for reading a trust's people in order.
+    people: HashMap<VpdCode, HashMap<EmployeeNumber, Person>>,
+    people_order: BTreeSet<(VpdCode, EmployeeNumber)>,
+    accounts: HashMap<Username, Account>,
+    assignments: BTreeMap<(VpdCode, AssignmentNumber), Assignment>,
+    by_employee: BTreeSet<(VpdCode, EmployeeNumber, AssignmentNumber)>,
+    by_supervisor: BTreeSet<(VpdCode, AssignmentNumber, AssignmentNumber)>,
+    grants: BTreeMap<GrantId, UrpGrant>,
+    grant_order: Vec<GrantId>,
+    /// Each holder's grants, in grant order, with what access checks need of them: the URPs
+    /// in force are read without touching the grants themselves.
+    grants_by_holder: HashMap<Username, Vec<HeldGrant>>,
+    sessions: HashMap<SessionId, Session>,
+    sessions_by_user: HashMap<Username, Vec<SessionId>>,
+    audit: BTreeMap<VpdCode, Vec<AuditEntry>>,
+    challenges: HashMap<ChallengeId, Challenge>,
+    /// (user, issued at, id): range queries by time.
+    challenges_by_user: BTreeSet<(Username, DateTime<Utc>, ChallengeId)>,
+    /// (trust, destination key, issued at, id).
+    challenges_by_destination: BTreeSet<(VpdCode, String, DateTime<Utc>, ChallengeId)>,
+    // Compliance
+    compliance: ComplianceTables,
+    // Certifications and enrolment
+    learning: LearningTables,
+    /// The undo log's buffer, kept empty between transactions so that each one does not
+    /// allocate (and grow) its own.
+    spare_undo: SpareUndo,
+}
+
+/// The largest undo log kept for reuse, in entries.
+const MAX_SPARE_UNDO: usize = 64;
+
+/// An empty undo log kept for the next transaction (its `Debug` shows only its capacity).
+#[derive(Default)]
+struct SpareUndo(Vec<Undo>);
+
+impl std::fmt::Debug for SpareUndo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SpareUndo(capacity {})", self.0.capacity())
+    }
+}
+
+enum Undo {
+    Trust(VpdCode, Option<Trust>),
+    Person((VpdCode, EmployeeNumber), Option<Person>),
+    PersonMobile((VpdCode, EmployeeNumber), Option<MobileNumber>),
+    Account(Username, Option<Account>),
+    Assignment((VpdCode, AssignmentNumber), Option<Assignment>),
+    Grant(GrantId, Option<UrpGrant>),
+    Session(SessionId, Option<Session>),
+    Audit(VpdCode),
+    Challenge(ChallengeId, Option<Challenge>),
+    // Compliance
+    Compliance(ComplianceUndo),
+    // Certifications and enrolment
+    Learning(LearningUndo),
+}
+
+impl InMemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+struct Tx<'a> {
+    state: &'a mut State,
+    undo: Vec<Undo>,
+    committed: bool,
+}
+
+impl Drop for Tx<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            self.roll_back();
+        }
+        let mut undo = std::mem::take(&mut self.undo);
+        undo.clear();
+        // A bulk transaction's large log is not kept: only a small one is worth reusing.
+        if undo.capacity() <= MAX_SPARE_UNDO {
+            self.state.spare_undo = SpareUndo(undo);
+        }
+    }
+}
+
+impl Tx<'_> {
+    fn person_ref(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Option<&Person> {
+        self.state.people.get(&vpd)?.get(employee)
+    }
+
+    /// Undoes every write, newest first.
+    fn roll_back(&mut self) {
+        while let Some(u) = self.undo.pop() {
+            let s = &mut *self.state;
+            match u {
+                Undo::Trust(k, old) => restore(&mut s.trusts, k, old),
+                Undo::Person((vpd, e), old) => match old {
+                    Some(p) => {
+                        s.people.entry(vpd).or_default().insert(e, p);
+                    }
+                    None => {
+                        if let Some(m) = s.people.get_mut(&vpd) {
+                            m.remove(&e);
+                        }
+                        s.people_order.remove(&(vpd, e));
+                    }
+                },
+                Undo::PersonMobile((vpd, e), old) => {
+                    if let Some(p) = s.people.get_mut(&vpd).and_then(|m| m.get_mut(&e)) {
+                        p.mobile = old;
+                    }
+                }
+                Undo::Account(k, old) => restore_hash(&mut s.accounts, k, old),
+                Undo::Assignment(k, old) => {
+                    if let Some(cur) = s.assignments.get(&k).cloned() {
+                        unindex_assignment(s, &cur);
+                    }
+                    if let Some(o) = &old {
+                        index_assignment(s, o);
+                    }
+                    restore(&mut s.assignments, k, old);
+                }
+                Undo::Grant(k, old) => match old {
+                    None => {
+                        if let Some(g) = s.grants.remove(&k) {
+                            s.grant_order.retain(|x| *x != k);
+                            if let Some(v) = s.grants_by_holder.get_mut(&g.holder) {
+                                v.retain(|h| h.id != k);
+                            }
+                        }
+                    }
+                    Some(o) => {
+                        let current = s.grants.get(&k).cloned();
+                        index_grant(s, &o, current.as_ref());
+                        s.grants.insert(k, o);
+                    }
+                },
+                Undo::Session(k, old) => {
+                    if old.is_none()
+                        && let Some(cur) = s.sessions.get(&k)
+                        && let Some(v) = s.sessions_by_user.get_mut(&cur.username)
+                    {
+                        v.retain(|x| *x != k);
+                    }
+                    restore_hash(&mut s.sessions, k, old);
+                }
+                Undo::Challenge(k, old) => {
+                    if old.is_none()
+                        && let Some(cur) = s.challenges.remove(&k)
+                    {
+                        s.challenges_by_user
+                            .remove(&(cur.username.clone(), cur.issued_at, k));
+                        if let Some(d) = &cur.destination {
+                            s.challenges_by_destination.remove(&(
+                                cur.vpd,
+                                d.index_key(),
+                                cur.issued_at,
+                                k,
+                            ));
+                        }
+                    } else {
+                        restore_hash(&mut s.challenges, k, old);
+                    }
+                }
+                Undo::Audit(vpd) => {
+                    if let Some(v) = s.audit.get_mut(&vpd) {
+                        v.pop();
+                    }
+                }
+                // Compliance
+                Undo::Compliance(u) => s.compliance.undo(u),
+                Undo::Learning(u) => s.learning.undo(u),
+            }
+        }
+    }
+}
+
+fn restore<K: Ord, V>(m: &mut BTreeMap<K, V>, k: K, old: Option<V>) {
+    match old {
+        Some(v) => {
+            m.insert(k, v);
+        }
+        None => {
+            m.remove(&k);
+        }
+    }
+}
+
+fn restore_hash<K: std::hash::Hash + Eq, V>(m: &mut HashMap<K, V>, k: K, old: Option<V>) {
+    match old {
+        Some(v) => {
+            m.insert(k, v);
+        }
+        None => {
+            m.remove(&k);
+        }
+    }
+}
+
+/// A grant as the holder index keeps it.
+#[derive(Debug, Clone, Copy)]
+struct HeldGrant {
+    id: GrantId,
+    urp: crate::urp::Urp,
+    active: bool,
+}
+
+/// Puts `g` in its holder's index, replacing `old` (the grant it replaces) in place, so a
+/// holder's grants keep their order.
+fn index_grant(s: &mut State, g: &UrpGrant, old: Option<&UrpGrant>) {
+    let held = HeldGrant {
+        id: g.id,
+        urp: g.urp,
+        active: g.is_active(),
+    };
+    if let Some(o) = old {
+        let v = s.grants_by_holder.get_mut(&o.holder);
+        if o.holder == g.holder {
+            if let Some(h) = v.and_then(|v| v.iter_mut().find(|h| h.id == g.id)) {
+                *h = held;
+                return;
+            }
+        } else if let Some(v) = v {
+            v.retain(|h| h.id != o.id);
+        }
+    }
+    s.grants_by_holder
+        .entry(g.holder.clone())
+        .or_default()
+        .push(held);
+}
+
+fn index_assignment(s: &mut State, a: &Assignment) {
+    s.by_employee
+        .insert((a.vpd, a.employee_number.clone(), a.number.clone()));
+    if let Some(sup) = &a.supervisor {
+        s.by_supervisor
+            .insert((a.vpd, sup.clone(), a.number.clone()));
+    }
+}
+
+fn unindex_assignment(s: &mut State, a: &Assignment) {
+    s.by_employee
+        .remove(&(a.vpd, a.employee_number.clone(), a.number.clone()));
+    if let Some(sup) = &a.supervisor {
+        s.by_supervisor
+            .remove(&(a.vpd, sup.clone(), a.number.clone()));
+    }
+}
+
+impl Store for InMemoryStore {
+    fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
+        // A panic inside an earlier transaction was rolled back by `Tx::drop`, so the state
+        // behind a poisoned lock is consistent and safe to use.
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let undo = std::mem::take(&mut guard.spare_undo.0);
+        let mut tx = Tx {
+            state: &mut guard,
+            undo,
+            committed: false,
+        };
+        let r = f(&mut tx);
+        tx.committed = r.is_ok();
+        r
+    }
+}
+
+impl StoreTx for Tx<'_> {
+    fn trust(&self, vpd: VpdCode) -> Result<Option<Trust>> {
+        Ok(self.state.trusts.get(&vpd).cloned())
+    }
+    fn trust_settings(&self, vpd: VpdCode) -> Result<Option<crate::org::TrustSettings>> {
+        Ok(self.state.trusts.get(&vpd).map(|t| t.settings.clone()))
+    }
+    fn put_trust(&mut self, trust: &Trust) -> Result<()> {
+        let old = self.state.trusts.insert(trust.vpd, trust.clone());
+        self.undo.push(Undo::Trust(trust.vpd, old));
+        Ok(())
+    }
+
+    fn person(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Option<Person>> {
+        Ok(self.person_ref(vpd, employee).cloned())
+    }
+    fn person_mobile(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Option<Option<MobileNumber>>> {
+        Ok(self.person_ref(vpd, employee).map(|p| p.mobile.clone()))
+    }
+    fn set_person_mobile(
+        &mut self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        mobile: Option<MobileNumber>,
+    ) -> Result<Option<Option<MobileNumber>>> {
+        let Some(p) = self
+            .state
+            .people
+            .get_mut(&vpd)
+            .and_then(|m| m.get_mut(employee))
+        else {
+            return Ok(None);
+        };
+        let old = std::mem::replace(&mut p.mobile, mobile);
+        self.undo
+            .push(Undo::PersonMobile((vpd, employee.clone()), old.clone()));
+        Ok(Some(old))
+    }
+    fn put_person(&mut self, person: &Person) -> Result<()> {
+        self.put_person_owned(person.clone())
+    }
+    fn put_person_owned(&mut self, person: Person) -> Result<()> {
+        let s = &mut *self.state;
+        let k = (person.vpd, person.employee_number.clone());
+        let old = s
+            .people
+            .entry(person.vpd)
+            .or_default()
+            .insert(k.1.clone(), person);
+        if old.is_none() {
+            s.people_order.insert(k.clone());
+        }
+        self.undo.push(Undo::Person(k, old));
+        Ok(())
+    }
+    fn people(&self, vpd: VpdCode) -> Result<Vec<Person>> {
+        let s = &*self.state;
+        Ok(s.people_order
+            .range((vpd, min_employee())..)
+            .take_while(|(v, _)| *v == vpd)
+            .filter_map(|(_, e)| self.person_ref(vpd, e).cloned())
+            .collect())
+    }
+
+    fn account(&self, username: &Username) -> Result<Option<Account>> {
+        Ok(self.state.accounts.get(username).cloned())
+    }
+    fn put_account(&mut self, account: &Account) -> Result<()> {
+        self.put_account_owned(account.clone())
+    }
+    fn put_account_owned(&mut self, account: Account) -> Result<()> {
+        let username = account.username.clone();
+        let old = self.state.accounts.insert(username.clone(), account);
+        self.undo.push(Undo::Account(username, old));
+        Ok(())
+    }
+
+    fn assignment(&self, vpd: VpdCode, number: &AssignmentNumber) -> Result<Option<Assignment>> {
+        Ok(self.state.assignments.get(&(vpd, number.clone())).cloned())
+    }
+    fn put_assignment(&mut self, a: &Assignment) -> Result<()> {
+        let k = (a.vpd, a.number.clone());
+        let old = self.state.assignments.insert(k.clone(), a.clone());
+        if let Some(o) = &old {
+            unindex_assignment(self.state, o);
+        }
+        index_assignment(self.state, a);
+        self.undo.push(Undo::Assignment(k, old));
+        Ok(())
+    }
+    fn assignments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Assignment>> {
+        let s = &*self.state;
+        Ok(s.by_employee
+            .range((vpd, employee.clone(), min_assignment())..)
+            .take_while(|(v, e, _)| *v == vpd && e == employee)
+            .filter_map(|(v, _, n)| s.assignments.get(&(*v, n.clone())).cloned())
+            .collect())
+    }
+    fn assignments_reporting_to(
+        &self,
+        vpd: VpdCode,
+        supervisor: &AssignmentNumber,
+    ) -> Result<Vec<Assignment>> {
+        let s = &*self.state;
+        Ok(s.by_supervisor
+            .range((vpd, supervisor.clone(), min_assignment())..)
+            .take_while(|(v, sup, _)| *v == vpd && sup == supervisor)
+            .filter_map(|(v, _, n)| s.assignments.get(&(*v, n.clone())).cloned())
+            .collect())
+    }
+
+    fn put_grant(&mut self, grant: &UrpGrant) -> Result<()> {
+        let s = &mut *self.state;
+        let old = s.grants.insert(grant.id, grant.clone());
+        if old.is_none() {
+            s.grant_order.push(grant.id);
+        }
+        index_grant(s, grant, old.as_ref());
+        self.undo.push(Undo::Grant(grant.id, old));
+        Ok(())
+    }
+    fn grants_of(&self, holder: &Username) -> Result<Vec<UrpGrant>> {
+        let s = &*self.state;
+        Ok(s.grants_by_holder
+            .get(holder)
+            .into_iter()
+            .flatten()
+            .filter_map(|h| s.grants.get(&h.id).cloned())
+            .collect())
+    }
+    fn active_urps_of(&self, holder: &Username) -> Result<BTreeSet<crate::urp::Urp>> {
+        // Inserted one by one: collecting would sort through a temporary vector first.
+        let mut urps = BTreeSet::new();
+        for h in self
+            .state
+            .grants_by_holder
+            .get(holder)
+            .into_iter()
+            .flatten()
+        {
+            if h.active {
+                urps.insert(h.urp);
+            }
+        }
+        Ok(urps)
+    }
+    fn grants(&self, vpd: VpdCode) -> Result<Vec<UrpGrant>> {
+        let s = &*self.state;
+        Ok(s.grant_order
+            .iter()
+            .filter_map(|id| s.grants.get(id))
+            .filter(|g| g.vpd == vpd)
+            .cloned()
+            .collect())
+    }
+
+    fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+        Ok(self.state.sessions.get(id).cloned())
+    }
+    fn put_session(&mut self, session: &Session) -> Result<()> {
+        let s = &mut *self.state;
+        let old = s.sessions.insert(session.id, session.clone());
+        if old.is_none() {
+            s.sessions_by_user
+                .entry(session.username.clone())
+                .or_default()
+                .push(session.id);
+        }
+        self.undo.push(Undo::Session(session.id, old));
+        Ok(())
+    }
+    fn sessions_of(&self, username: &Username) -> Result<Vec<Session>> {
+        let s = &*self.state;
+        Ok(s.sessions_by_user
+            .get(username)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| s.sessions.get(id).cloned())
+            .collect())
+    }
+
+    fn challenge(&self, id: &ChallengeId) -> Result<Option<Challenge>> {
+        Ok(self.state.challenges.get(id).cloned())
+    }
+    fn put_challenge(&mut self, c: &Challenge) -> Result<()> {
+        self.put_challenge_owned(c.clone())
+    }
+    fn put_challenge_owned(&mut self, c: Challenge) -> Result<()> {
+        let s = &mut *self.state;
+        let id = c.id;
+        // One lookup: replace in place when the challenge is stored already.
+        if let Some(slot) = s.challenges.get_mut(&id) {
+            if slot.username != c.username
+                || slot.destination != c.destination
+                || slot.issued_at != c.issued_at
+            {
+                // The indexed fields of a challenge never change; the service never does this.
+                return Err(Error::Storage(
+                    "a challenge's user and destination cannot change".into(),
+                ));
+            }
+            if slot.status != ChallengeStatus::Pending {
+                // A challenge is consumed once: a settled one is never written again.
+                return Err(Error::Storage(format!(
+                    "challenge {id} is already {}; a challenge is settled only once",
+                    slot.status
+                )));
+            }
+            let old = std::mem::replace(slot, c);
+            self.undo.push(Undo::Challenge(id, Some(old)));
+            return Ok(());
+        }
+        s.challenges_by_user
+            .insert((c.username.clone(), c.issued_at, id));
+        if let Some(d) = &c.destination {
+            s.challenges_by_destination
+                .insert((c.vpd, d.index_key(), c.issued_at, id));
+        }
+        s.challenges.insert(id, c);
+        self.undo.push(Undo::Challenge(id, None));
+        Ok(())
+    }
+    fn challenges_of(&self, username: &Username, since: DateTime<Utc>) -> Result<Vec<Challenge>> {
+        let s = &*self.state;
+        let from = (username.clone(), since, ChallengeId::from_bytes([0; 16]));
+        Ok(s.challenges_by_user
+            .range(from..)
+            .take_while(|(u, _, _)| u == username)
+            .filter_map(|(_, _, id)| s.challenges.get(id).cloned())
+            .collect())
+    }
+    fn challenges_to(
+        &self,
+        vpd: VpdCode,
+        destination: &Destination,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Challenge>> {
+        let s = &*self.state;
+        let key = destination.index_key();
+        let from = (vpd, key.clone(), since, ChallengeId::from_bytes([0; 16]));
+        Ok(s.challenges_by_destination
+            .range(from..)
+            .take_while(|(v, k, _, _)| *v == vpd && *k == key)
+            .filter_map(|(_, _, _, id)| s.challenges.get(id).cloned())
+            .collect())
+    }
+
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<()> {
+        self.append_audit_owned(entry.clone())
+    }
+    fn append_audit_owned(&mut self, entry: AuditEntry) -> Result<()> {
+        let vpd = entry.vpd;
+        let trail = self.state.audit.entry(vpd).or_default();
+        let next = trail.last().map_or(1, |e| e.seq + 1);
+        if entry.seq != next {
+            return Err(Error::Storage(format!(
+                "audit entry {} is out of sequence for trust {vpd} (next is {next})",
+                entry.seq
+            )));
+        }
+        trail.push(entry);
+        self.undo.push(Undo::Audit(vpd));
+        Ok(())
+    }
+    fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>> {
+        Ok(self.state.audit.get(&vpd).and_then(|v| v.last()).cloned())
+    }
+    fn audit_head(&self, vpd: VpdCode) -> Result<AuditHead> {
+        Ok(self
+            .state
+            .audit
+            .get(&vpd)
+            .and_then(|v| v.last())
+            .map_or(AuditHead::EMPTY, |e| AuditHead {
+                seq: e.seq,
+                hash: e.hash,
+            }))
+    }
+    fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>> {
+        let start = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
+        Ok(self
+            .state
+            .audit
+            .get(&vpd)
+            .map(|v| v.iter().skip(start).take(limit).cloned().collect())
+            .unwrap_or_default())
+    }
+
+    // ----- Compliance ----------------------------------------------------------------------
+    fn competence_definition(
+        &self,
+        vpd: VpdCode,
+        name: &CompetenceName,
+    ) -> Result<Option<CompetenceDefinition>> {
+        let t = self.state.compliance.trust(vpd);
+        Ok(t.and_then(|t| t.definitions.get(name)).cloned())
+    }
+    fn put_competence_definition(
+        &mut self,
+        vpd: VpdCode,
+        definition: &CompetenceDefinition,
+    ) -> Result<()> {
+        let t = self.state.compliance.trust_mut(vpd);
+        let old = t
+            .definitions
+            .insert(definition.name.clone(), definition.clone());
+        self.undo.push(Undo::Compliance(ComplianceUndo::Definition(
+            vpd,
+            definition.name.clone(),
+            old,
+        )));
+        Ok(())
+    }
+    fn delete_competence_definition(
+        &mut self,
+        vpd: VpdCode,
+        name: &CompetenceName,
+    ) -> Result<bool> {
+        let old = self
+            .state
+            .compliance
+            .trust_mut(vpd)
+            .definitions
+            .remove(name);
+        let found = old.is_some();
+        if found {
+            self.undo.push(Undo::Compliance(ComplianceUndo::Definition(
+                vpd,
+                name.clone(),
+                old,
+            )));
+        }
+        Ok(found)
+    }
+    fn competence_definitions(&self, vpd: VpdCode) -> Result<Vec<CompetenceDefinition>> {
+        let t = self.state.compliance.trust(vpd);
+        Ok(t.map(|t| t.definitions.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn put_requirement(&mut self, r: &Requirement) -> Result<()> {
+        let k = (r.target.clone(), r.competence.clone());
+        let old = self
+            .state
+            .compliance
+            .trust_mut(r.vpd)
+            .requirements
+            .insert(k.clone(), r.clone());
+        self.undo
+            .push(Undo::Compliance(ComplianceUndo::Requirement(r.vpd, k, old)));
+        Ok(())
+    }
+    fn delete_requirement(
+        &mut self,
+        vpd: VpdCode,
+        target: &RequirementTarget,
+        competence: &CompetenceName,
+    ) -> Result<bool> {
+        let k = (target.clone(), competence.clone());
+        let old = self.state.compliance.trust_mut(vpd).requirements.remove(&k);
+        let found = old.is_some();
+        if found {
+            self.undo
+                .push(Undo::Compliance(ComplianceUndo::Requirement(vpd, k, old)));
+        }
+        Ok(found)
+    }
+    fn requirements(&self, vpd: VpdCode) -> Result<Vec<Requirement>> {
+        let t = self.state.compliance.trust(vpd);
+        Ok(t.map(|t| t.requirements.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn put_equivalence(&mut self, e: &Equivalence) -> Result<()> {
+        let added = self
+            .state
+            .compliance
+            .trust_mut(e.vpd)
+            .equivalences
+            .insert(e.clone());
+        if added {
+            self.undo.push(Undo::Compliance(ComplianceUndo::Equivalence(
+                e.clone(),
+                false,
+            )));
+        }
+        Ok(())
+    }
+    fn delete_equivalence(&mut self, e: &Equivalence) -> Result<bool> {
+        let removed = self
+            .state
+            .compliance
+            .trust_mut(e.vpd)
+            .equivalences
+            .remove(e);
+        if removed {
+            self.undo.push(Undo::Compliance(ComplianceUndo::Equivalence(
+                e.clone(),
+                true,
+            )));
+        }
+        Ok(removed)
+    }
+    fn equivalences(&self, vpd: VpdCode) -> Result<Vec<Equivalence>> {
+        let t = self.state.compliance.trust(vpd);
+        Ok(t.map(|t| t.equivalences.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn put_competence_record(&mut self, r: &CompetenceRecord) -> Result<()> {
+        let k = (r.competence.clone(), r.achieved);
+        let old = self
+            .state
+            .compliance
+            .trust_mut(r.vpd)
+            .records
+            .entry(r.employee_number.clone())
+            .or_default()
+            .insert(k.clone(), r.clone());
+        self.undo.push(Undo::Compliance(ComplianceUndo::Record(
+            r.vpd,
+            r.employee_number.clone(),
+            k,
+            old,
+        )));
+        Ok(())
+    }
+    fn delete_competence_record(
+        &mut self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        competence: &CompetenceName,
+        achieved: NaiveDate,
+    ) -> Result<bool> {
+        let k = (competence.clone(), achieved);
+        let t = self.state.compliance.trust_mut(vpd);
+        let Some(person) = t.records.get_mut(employee) else {
+            return Ok(false);
+        };
+        let old = person.remove(&k);
+        if person.is_empty() {
+            t.records.remove(employee);
+        }
+        let found = old.is_some();
+        if found {
+            self.undo.push(Undo::Compliance(ComplianceUndo::Record(
+                vpd,
+                employee.clone(),
+                k,
+                old,
+            )));
+        }
+        Ok(found)
+    }
+    fn competence_records_of(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Vec<CompetenceRecord>> {
+        let t = self.state.compliance.trust(vpd);
+        Ok(t.and_then(|t| t.records.get(employee))
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default())
+    }
+    fn competence_records(&self, vpd: VpdCode) -> Result<Vec<CompetenceRecord>> {
+        let t = self.state.compliance.trust(vpd);
+        Ok(t.map(|t| {
+            t.records
+                .values()
+                .flat_map(|m| m.values().cloned())
+                .collect()
+        })
+        .unwrap_or_default())
+    }
+
+    fn compliance_settings(&self, vpd: VpdCode) -> Result<Option<ComplianceSettings>> {
+        Ok(self.state.compliance.trust(vpd).and_then(|t| t.settings))
+    }
+    fn put_compliance_settings(
+        &mut self,
+        vpd: VpdCode,
+        settings: &ComplianceSettings,
+    ) -> Result<()> {
+        let t = self.state.compliance.trust_mut(vpd);
+        let old = t.settings.replace(*settings);
+        self.undo
+            .push(Undo::Compliance(ComplianceUndo::Settings(vpd, old)));
+        Ok(())
+    }
+
+    // ----- Certifications and enrolment --------------------------------------------------------
+    fn certification(&self, vpd: VpdCode, name: &str) -> Result<Option<Certification>> {
+        let t = self.state.learning.trust(vpd);
+        Ok(t.and_then(|t| t.certifications.get(name)).cloned())
+    }
+    fn put_certification(&mut self, c: &Certification) -> Result<()> {
+        let t = self.state.learning.trust_mut(c.vpd);
+        let old = t.certifications.insert(c.name.clone(), c.clone());
+        self.undo.push(Undo::Learning(LearningUndo::Certification(
+            c.vpd,
+            c.name.clone(),
+            old,
+        )));
+        Ok(())
+    }
+    fn certifications(&self, vpd: VpdCode) -> Result<Vec<Certification>> {
+        let t = self.state.learning.trust(vpd);
+        Ok(t.map(|t| t.certifications.values().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn subscription(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        certification: &str,
+    ) -> Result<Option<Subscription>> {
+        let t = self.state.learning.trust(vpd);
+        let k = (employee.clone(), certification.to_owned());
+        Ok(t.and_then(|t| t.subscriptions.get(&k)).cloned())
+    }
+    fn put_subscription(&mut self, s: &Subscription) -> Result<()> {
+        let k = (s.employee_number.clone(), s.certification.clone());
+        let t = self.state.learning.trust_mut(s.vpd);
+        let old = t.subscriptions.insert(k.clone(), s.clone());
+        self.undo
+            .push(Undo::Learning(LearningUndo::Subscription(s.vpd, k, old)));
+        Ok(())
+    }
+    fn subscriptions_of(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Vec<Subscription>> {
+        let t = self.state.learning.trust(vpd);
+        Ok(t.map(|t| {
+            t.subscriptions
+                .range((employee.clone(), String::new())..)
+                .take_while(|((e, _), _)| e == employee)
+                .map(|(_, s)| s.clone())
+                .collect()
+        })
+        .unwrap_or_default())
+    }
+
+    fn put_enrolment(&mut self, e: &Enrolment) -> Result<()> {
+        let k = (
+            e.employee_number.clone(),
+            e.certification.clone(),
+            e.cycle,
+            e.course.clone(),
+        );
+        let t = self.state.learning.trust_mut(e.vpd);
+        let old = t.enrolments.insert(k.clone(), e.clone());
+        self.undo
+            .push(Undo::Learning(LearningUndo::Enrolment(e.vpd, k, old)));
+        Ok(())
+    }
+    fn enrolments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Enrolment>> {
+        let t = self.state.learning.trust(vpd);
+        let mut v: Vec<Enrolment> = t
+            .map(|t| {
+                t.enrolments
+                    .range((employee.clone(), String::new(), 0, String::new())..)
+                    .take_while(|((e, ..), _)| e == employee)
+                    .map(|(_, x)| x.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Stable: ties keep the key order (certification, cycle, course).
+        v.sort_by_key(|e| e.enrolled_at);
+        Ok(v)
+    }
+}
+
+fn min_employee() -> EmployeeNumber {
+    // The smallest valid employee number sorts before every other one.
+    "000000".parse().unwrap_or_else(|_| unreachable!())
+}
+
+fn min_assignment() -> AssignmentNumber {
+    "000000".parse().unwrap_or_else(|_| unreachable!())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditActor, AuditEvent, AuditHash};
+
+    fn entry_after(head: AuditHead, vpd: VpdCode, i: i64) -> AuditEntry {
+        AuditEntry::after(
+            head,
+            vpd,
+            DateTime::UNIX_EPOCH + chrono::TimeDelta::seconds(i),
+            AuditActor::System("test".into()),
+            AuditEvent::ReportProduced {
+                report: format!("r{i}"),
+            },
+        )
+    }
+
+    #[test]
+    fn the_audit_head_is_the_newest_entrys_link() {
+        let store = InMemoryStore::new();
+        let vpd: VpdCode = "297".parse().unwrap();
+        let other: VpdCode = "999".parse().unwrap();
+        store
+            .transaction(|tx| {
+                assert_eq!(tx.audit_head(vpd)?, AuditHead::EMPTY);
+                for i in 0..3 {
+                    let e = entry_after(tx.audit_head(vpd)?, vpd, i);
+                    tx.append_audit_owned(e)?;
+                }
+                let last = tx.last_audit(vpd)?.unwrap();
+                assert_eq!(
+                    tx.audit_head(vpd)?,
+                    AuditHead {
+                        seq: 3,
+                        hash: last.hash
+                    }
+                );
+                assert_ne!(last.hash, AuditHash::GENESIS);
+                assert_eq!(tx.audit_head(other)?, AuditHead::EMPTY);
+                Ok(())
+            })
+            .unwrap();
+        let all = store
+            .transaction(|tx| tx.audit_entries(vpd, 1, 10))
+            .unwrap();
+        crate::audit::verify_chain(vpd, &all).unwrap();
+    }
+
+    #[test]
+    fn active_urps_are_those_of_the_unrevoked_grants() {
+        use crate::urp::{Approval, GrantScope, Grantor, Revocation, Urp, UrpGrant};
+        let store = InMemoryStore::new();
+        let vpd: VpdCode = "297".parse().unwrap();
+        let holder: Username = "297JSMITH01".parse().unwrap();
+        let other: Username = "297ECONROY01".parse().unwrap();
+        let grant = |n: u8, who: &Username, urp: Urp, revoked: bool| UrpGrant {
+            id: GrantId::from_bytes([n; 16]),
+            vpd,
+            holder: who.clone(),
+            urp,
+            scope: GrantScope::WholeTrust,
+            granted_by: Grantor::System("test".into()),
+            granted_at: DateTime::UNIX_EPOCH,
+            reason: "test".into(),
+            approval: Approval::NotRequired,
+            revoked: revoked.then(|| Revocation {
+                by: Grantor::System("test".into()),
+                at: DateTime::UNIX_EPOCH,
+                reason: "test".into(),
+            }),
+        };
+        store
+            .transaction(|tx| {
+                assert!(tx.active_urps_of(&holder)?.is_empty());
+                tx.put_grant(&grant(1, &holder, Urp::EmployeeSelfService, false))?;
+                tx.put_grant(&grant(2, &holder, Urp::ExternalLearner, true))?;
+                tx.put_grant(&grant(3, &other, Urp::SupervisorSelfService, false))?;
+                let from_grants: BTreeSet<Urp> = tx
+                    .grants_of(&holder)?
+                    .into_iter()
+                    .filter(UrpGrant::is_active)
+                    .map(|g| g.urp)
+                    .collect();
+                assert_eq!(tx.active_urps_of(&holder)?, from_grants);
+                assert_eq!(
+                    tx.active_urps_of(&holder)?,
+                    BTreeSet::from([Urp::EmployeeSelfService])
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn a_challenge_is_replaced_in_place_but_its_indexed_fields_never_change() {
+        use crate::passcode::{ChallengeStatus, PasscodeKey, Purpose};
+        let store = InMemoryStore::new();
+        let vpd: VpdCode = "297".parse().unwrap();
+        let user: Username = "297JSMITH01".parse().unwrap();
+        let key = PasscodeKey::new("k", &[7; 32]).unwrap();
+        let id = ChallengeId::from_bytes([1; 16]);
+        let now = DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_000);
+        let mut c = Challenge {
+            id,
+            vpd,
+            username: user.clone(),
+            session: None,
+            purpose: Purpose::ResetPassword,
+            destination: None,
+            key_id: key.id().clone(),
+            tag: key.tag(
+                &crate::passcode::Binding {
+                    challenge: &id,
+                    vpd,
+                    username: &user,
+                    session: None,
+                    purpose: Purpose::ResetPassword,
+                },
+                b"secret",
+            ),
+            digits: 0,
+            issued_at: now,
+            expires_at: now + chrono::TimeDelta::hours(4),
+            attempts: 0,
+            status: ChallengeStatus::Pending,
+            settled_at: None,
+        };
+        store
+            .transaction(|tx| tx.put_challenge_owned(c.clone()))
+            .unwrap();
+        c.attempts = 1;
+        store.transaction(|tx| tx.put_challenge(&c)).unwrap();
+        // A failed transaction restores the replaced challenge.
+        let mut later = c.clone();
+        later.attempts = 2;
+        let r: Result<()> = store.transaction(|tx| {
+            tx.put_challenge_owned(later)?;
+            Err(Error::Storage("roll back".into()))
+        });
+        assert!(r.is_err());
+        let mut moved = c.clone();
+        moved.username = "297ECONROY01".parse().unwrap();
+        let r = store.transaction(|tx| tx.put_challenge_owned(moved));
+        assert!(matches!(r, Err(Error::Storage(_))), "{r:?}");
+        store
+            .transaction(|tx| {
+                assert_eq!(tx.challenge(&id)?, Some(c.clone()));
+                assert_eq!(tx.challenges_of(&user, now)?, vec![c.clone()]);
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn an_owned_entry_out_of_sequence_is_refused_and_nothing_changes() {
+        let store = InMemoryStore::new();
+        let vpd: VpdCode = "297".parse().unwrap();
+        store
+            .transaction(|tx| tx.append_audit_owned(entry_after(AuditHead::EMPTY, vpd, 0)))
+            .unwrap();
+        let stale = entry_after(AuditHead::EMPTY, vpd, 1);
+        let r = store.transaction(|tx| tx.append_audit_owned(stale));
+        assert!(matches!(r, Err(Error::Storage(_))), "{r:?}");
+        let head = store.transaction(|tx| tx.audit_head(vpd)).unwrap();
+        assert_eq!(head.seq, 1);
+    }
+}

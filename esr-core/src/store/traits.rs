@@ -1,0 +1,307 @@
+//! Storage behind traits: any database a trust brings can implement [`Store`].
+//!
+//! # Contract
+//! - [`Store::transaction`] runs the closure atomically and in isolation: either every write it
+//!   made is kept (the closure returned `Ok`) or none is (it returned `Err`, or panicked).
+//!   Concurrent transactions behave as if run one after another. A SQL adapter maps this to one
+//!   database transaction at `SERIALIZABLE` isolation, or takes a write lock at its start.
+//! - Reads inside a transaction see its own earlier writes.
+//! - `put_*` methods insert or replace by key; the service checks uniqueness before writing.
+//! - Every method is scoped by trust: no method returns another trust's rows.
+//! - A challenge is settled once: [`StoreTx::put_challenge`] must refuse to write over a stored
+//!   challenge that is no longer pending (a SQL adapter does it as one conditional
+//!   `UPDATE … WHERE id = ? AND status = 'pending'`), so that two verifications of one code can
+//!   never both be approved.
+//! - The audit trail is append-only: [`StoreTx::append_audit`] must refuse an entry whose `seq`
+//!   is not one past the trust's last entry.
+//! - Secret fields (`Account::password_hash`, `Person::mobile`) must be persisted even though
+//!   serde skips them.
+//!
+//! The `testkit` feature's `esr_core::testkit` module checks every point of this contract
+//! against any implementation (`esr_core::store_conformance_tests!`).
+
+use crate::people::{Account, Person};
+use crate::people::Assignment;
+use crate::audit::{AuditEntry, AuditHead};
+use crate::error::Result;
+use crate::values::{AssignmentNumber, EmailAddress, EmployeeNumber, SessionId, VpdCode};
+use crate::org::{Trust, TrustSettings};
+use crate::passcode::{Challenge, ChallengeId, Destination};
+use crate::values::MobileNumber;
+use crate::urp::{Urp, UrpGrant};
+use crate::values::username::Username;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeSet;
+
+/// A store of everything the service keeps.
+pub trait Store: Send + Sync {
+    /// Runs `f` as one atomic, isolated transaction (see the module documentation).
+    fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R>;
+}
+
+/// The operations available inside a transaction. Every method may fail with
+/// [`crate::Error::Storage`] when the backend does.
+pub trait StoreTx {
+    /// The trust with this code.
+    fn trust(&self, vpd: VpdCode) -> Result<Option<Trust>>;
+    /// Inserts or replaces a trust.
+    fn put_trust(&mut self, trust: &Trust) -> Result<()>;
+    /// Only the trust's settings: what every access decision reads. Adapters whose trusts are
+    /// large to load should override it.
+    fn trust_settings(&self, vpd: VpdCode) -> Result<Option<TrustSettings>> {
+        Ok(self.trust(vpd)?.map(|t| t.settings))
+    }
+
+    /// A person by employee number.
+    fn person(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Option<Person>>;
+    /// Inserts or replaces a person.
+    fn put_person(&mut self, person: &Person) -> Result<()>;
+    /// As [`StoreTx::put_person`], taking the person by value: adapters that keep rows as they
+    /// are (the in-memory store) override it to avoid a copy.
+    fn put_person_owned(&mut self, person: Person) -> Result<()> {
+        self.put_person(&person)
+    }
+    /// Every person of the trust, by employee number.
+    fn people(&self, vpd: VpdCode) -> Result<Vec<Person>>;
+    /// A person's registered mobile number, without the rest of the record: `None` when there
+    /// is no such person, `Some(None)` when they have no number. Adapters that can read one
+    /// field cheaply override it (the passcode checks ask it on every session upgrade).
+    fn person_mobile(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Option<Option<MobileNumber>>> {
+        Ok(self.person(vpd, employee)?.map(|p| p.mobile))
+    }
+    /// Sets (or clears) a person's mobile number and returns the number it replaces, as
+    /// [`StoreTx::person_mobile`] answers it: `None` when there is no such person, and then
+    /// nothing is written. Adapters override it to change the one field in place.
+    fn set_person_mobile(
+        &mut self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        mobile: Option<MobileNumber>,
+    ) -> Result<Option<Option<MobileNumber>>> {
+        let Some(mut person) = self.person(vpd, employee)? else {
+            return Ok(None);
+        };
+        let old = std::mem::replace(&mut person.mobile, mobile);
+        self.put_person_owned(person)?;
+        Ok(Some(old))
+    }
+
+    /// An account by username.
+    fn account(&self, username: &Username) -> Result<Option<Account>>;
+    /// Inserts or replaces an account.
+    fn put_account(&mut self, account: &Account) -> Result<()>;
+    /// As [`StoreTx::put_account`], taking the account by value (see
+    /// [`StoreTx::put_person_owned`]).
+    fn put_account_owned(&mut self, account: Account) -> Result<()> {
+        self.put_account(&account)
+    }
+
+    /// An assignment by number.
+    fn assignment(&self, vpd: VpdCode, number: &AssignmentNumber) -> Result<Option<Assignment>>;
+    /// Inserts or replaces an assignment.
+    fn put_assignment(&mut self, assignment: &Assignment) -> Result<()>;
+    /// A person's assignments, by number.
+    fn assignments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Assignment>>;
+    /// The assignments whose supervisor is `supervisor`, by number.
+    fn assignments_reporting_to(
+        &self,
+        vpd: VpdCode,
+        supervisor: &AssignmentNumber,
+    ) -> Result<Vec<Assignment>>;
+
+    /// Inserts or replaces a grant (by its id).
+    fn put_grant(&mut self, grant: &UrpGrant) -> Result<()>;
+    /// Every grant a user has had, active and revoked, oldest first.
+    fn grants_of(&self, holder: &Username) -> Result<Vec<UrpGrant>>;
+    /// Every grant of the trust, active and revoked, oldest first.
+    fn grants(&self, vpd: VpdCode) -> Result<Vec<UrpGrant>>;
+    /// The URPs of a user's active (unrevoked) grants: what every access decision reads.
+    /// Adapters can override the default, which reads every grant the user has had.
+    fn active_urps_of(&self, holder: &Username) -> Result<BTreeSet<Urp>> {
+        Ok(self
+            .grants_of(holder)?
+            .into_iter()
+            .filter(UrpGrant::is_active)
+            .map(|g| g.urp)
+            .collect())
+    }
+
+    /// A session by id.
+    fn session(&self, id: &SessionId) -> Result<Option<Session>>;
+    /// Inserts or replaces a session.
+    fn put_session(&mut self, session: &Session) -> Result<()>;
+    /// A user's sessions, live and ended.
+    fn sessions_of(&self, username: &Username) -> Result<Vec<Session>>;
+
+    /// People of the trust whose recruitment e-mail is `email` (compared without regard to
+    /// case). Adapters should override the scan with an index.
+    fn people_with_email(&self, vpd: VpdCode, email: &EmailAddress) -> Result<Vec<Person>> {
+        Ok(self
+            .people(vpd)?
+            .into_iter()
+            .filter(|p| &p.recruitment_email == email)
+            .collect())
+    }
+
+    /// A passcode or recovery challenge by id.
+    fn challenge(&self, id: &ChallengeId) -> Result<Option<Challenge>>;
+    /// Inserts or replaces a challenge (by its id). Every field must be persisted, the
+    /// destination included. Refuses ([`crate::Error::Storage`]) to replace a challenge that is
+    /// no longer pending.
+    fn put_challenge(&mut self, challenge: &Challenge) -> Result<()>;
+    /// As [`StoreTx::put_challenge`], taking the challenge by value (see
+    /// [`StoreTx::put_person_owned`]).
+    fn put_challenge_owned(&mut self, challenge: Challenge) -> Result<()> {
+        self.put_challenge(&challenge)
+    }
+    /// A user's challenges issued at or after `since`, oldest first.
+    fn challenges_of(&self, username: &Username, since: DateTime<Utc>) -> Result<Vec<Challenge>>;
+    /// The trust's challenges sent to `destination` at or after `since`, oldest first.
+    fn challenges_to(
+        &self,
+        vpd: VpdCode,
+        destination: &Destination,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Challenge>>;
+
+    /// Appends to the trust's audit trail; refuses an entry out of sequence.
+    fn append_audit(&mut self, entry: &AuditEntry) -> Result<()>;
+    /// The trust's newest audit entry.
+    fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>>;
+    /// The `seq` and hash of the trust's newest audit entry (`seq` 0 and
+    /// [`crate::AuditHash::GENESIS`] for an empty trail): all that appending the next entry
+    /// needs. Adapters that can read them without loading the whole entry should override it.
+    fn audit_head(&self, vpd: VpdCode) -> Result<AuditHead> {
+        Ok(self
+            .last_audit(vpd)?
+            .map_or(AuditHead::EMPTY, |e| AuditHead {
+                seq: e.seq,
+                hash: e.hash,
+            }))
+    }
+    /// As [`StoreTx::append_audit`], taking the entry by value: adapters that keep entries as
+    /// they are (the in-memory store) override it to avoid a copy.
+    fn append_audit_owned(&mut self, entry: AuditEntry) -> Result<()> {
+        self.append_audit(&entry)
+    }
+    /// The trust's audit entries with `seq` from `from` (1-based), at most `limit` of them.
+    fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+
+    // ----- Compliance ----------------------------------------------------------------------
+    // Every method is scoped by the trust's VPD code; definitions are the trust's own entries
+    // (local competences and overrides of national ones), not the built-in default catalogue.
+
+    /// The trust's own definition of a competence.
+    fn competence_definition(
+        &self,
+        vpd: VpdCode,
+        name: &CompetenceName,
+    ) -> Result<Option<CompetenceDefinition>>;
+    /// Inserts or replaces the trust's definition (by name).
+    fn put_competence_definition(
+        &mut self,
+        vpd: VpdCode,
+        definition: &CompetenceDefinition,
+    ) -> Result<()>;
+    /// Deletes the trust's definition; whether there was one.
+    fn delete_competence_definition(&mut self, vpd: VpdCode, name: &CompetenceName)
+    -> Result<bool>;
+    /// The trust's own definitions, by name.
+    fn competence_definitions(&self, vpd: VpdCode) -> Result<Vec<CompetenceDefinition>>;
+
+    /// Inserts or replaces a requirement (by trust, target and competence).
+    fn put_requirement(&mut self, requirement: &Requirement) -> Result<()>;
+    /// Deletes a requirement; whether there was one.
+    fn delete_requirement(
+        &mut self,
+        vpd: VpdCode,
+        target: &RequirementTarget,
+        competence: &CompetenceName,
+    ) -> Result<bool>;
+    /// The trust's requirements, by target then competence.
+    fn requirements(&self, vpd: VpdCode) -> Result<Vec<Requirement>>;
+
+    /// Inserts an equivalence (a set member: inserting it again changes nothing).
+    fn put_equivalence(&mut self, equivalence: &Equivalence) -> Result<()>;
+    /// Deletes an equivalence; whether there was one.
+    fn delete_equivalence(&mut self, equivalence: &Equivalence) -> Result<bool>;
+    /// The trust's equivalences, by held then satisfied competence.
+    fn equivalences(&self, vpd: VpdCode) -> Result<Vec<Equivalence>>;
+
+    /// Inserts or replaces a competence record (by trust, person, competence, achieved date).
+    fn put_competence_record(&mut self, record: &CompetenceRecord) -> Result<()>;
+    /// Deletes a competence record; whether there was one.
+    fn delete_competence_record(
+        &mut self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        competence: &CompetenceName,
+        achieved: NaiveDate,
+    ) -> Result<bool>;
+    /// A person's competence records, by competence then achieved date.
+    fn competence_records_of(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Vec<CompetenceRecord>>;
+    /// Every competence record of the trust, by person, competence, achieved date.
+    fn competence_records(&self, vpd: VpdCode) -> Result<Vec<CompetenceRecord>>;
+
+    /// The trust's compliance settings, if it has set any.
+    fn compliance_settings(&self, vpd: VpdCode) -> Result<Option<ComplianceSettings>>;
+    /// Inserts or replaces the trust's compliance settings.
+    fn put_compliance_settings(
+        &mut self,
+        vpd: VpdCode,
+        settings: &ComplianceSettings,
+    ) -> Result<()>;
+
+    // ----- Certifications and enrolment ------------------------------------------------------
+    // Every method is scoped by the trust's VPD code. The records are plain serialisable values:
+    // an adapter may keep each as one JSON document under the key given.
+
+    /// The trust's certification with this name (the key is trust and name, compared exactly).
+    fn certification(&self, vpd: VpdCode, name: &str) -> Result<Option<Certification>>;
+    /// Inserts or replaces a certification (by `certification.vpd` and `certification.name`).
+    fn put_certification(&mut self, certification: &Certification) -> Result<()>;
+    /// The trust's certifications, by name.
+    fn certifications(&self, vpd: VpdCode) -> Result<Vec<Certification>>;
+
+    /// A learner's subscription to a certification (key: trust, employee number, certification
+    /// name), whatever its state, cancelled included.
+    fn subscription(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+        certification: &str,
+    ) -> Result<Option<Subscription>>;
+    /// Inserts or replaces a subscription (by trust, employee number and certification name).
+    fn put_subscription(&mut self, subscription: &Subscription) -> Result<()>;
+    /// A learner's subscriptions, cancelled included, by certification name.
+    fn subscriptions_of(
+        &self,
+        vpd: VpdCode,
+        employee: &EmployeeNumber,
+    ) -> Result<Vec<Subscription>>;
+
+    /// Inserts or replaces an enrolment (by trust, employee number, certification, cycle and
+    /// course).
+    fn put_enrolment(&mut self, enrolment: &Enrolment) -> Result<()>;
+    /// A learner's enrolments in every certification and cycle, oldest first: by `enrolled_at`,
+    /// then certification, cycle and course.
+    fn enrolments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Enrolment>>;
+}
+
+use crate::learning::{Certification, Enrolment, Subscription};
+
+use crate::compliance::{
+    CompetenceDefinition, CompetenceName, CompetenceRecord, Equivalence, Requirement,
+    RequirementTarget,
+};
+use crate::compliance::ComplianceSettings;
+use crate::access::Session;
+use chrono::NaiveDate;
