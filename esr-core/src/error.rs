@@ -2,12 +2,12 @@
 //! and none carries a password, code, token or full phone number.
 
 use crate::access::{Denial, Function, UpgradeBlocker};
-use crate::people::AccountState;
-use crate::compliance::{CompetenceName, RequirementTarget};
 use crate::compliance::ImportProblems;
-use crate::values::{AssignmentNumber, EmployeeNumber, OrgUnitId, SessionId, VpdCode};
+use crate::compliance::{CompetenceName, RequirementTarget};
+use crate::people::AccountState;
 use crate::urp::{ApprovalRefusal, Urp};
 use crate::values::username::Username;
+use crate::values::{AssignmentNumber, EmployeeNumber, OrgUnitId, SessionId, VpdCode};
 
 /// Everything that can go wrong in the core. When an operation returns an error, stored state is
 /// exactly as it was before the call.

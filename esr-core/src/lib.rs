@@ -64,55 +64,60 @@ pub use access::{
     AccessContext, AccessDecision, Channel, Denial, Function, Tier, UpgradeBlocker,
     allowed_functions, decide, has_internet_access, upgrade_blocker,
 };
-pub use people::{
-    Account, AccountState, NewPerson, Password, PasswordHash, PasswordHashing, Person, PersonName,
+pub use access::{
+    MobileConfirmation, Session, SessionEnd, SessionEndReason, SmartcardAuthentication,
+    StepUpProof, Upgrade,
 };
-pub use people::{Assignment, NewAssignment};
 pub use audit::{
     AuditActor, AuditEntry, AuditEvent, AuditHash, AuditHead, ChainVerifier, verify_chain,
 };
-pub use values::{Clock, ManualClock, SystemClock};
-pub use passcode::{
-    DEFAULT_SMS_TEMPLATE, EmailKind, EmailMessage, EmailSender, Outbox, Sent, SmsMessage,
-    SmsSender, SmsTemplate,
-};
 pub use error::{Error, Result};
-pub use values::{
-    AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, OrgUnitId, PositionId, SessionId,
-    SessionRef, VpdCode,
-};
-/// The text limits that were re-exported here before [`limits`] gathered them all.
-pub use values::limits::{
-    MAX_COMPETENCE_NAME_CHARS, MAX_LEARNING_NAME_CHARS, MAX_PASSWORD_CHARS, MAX_PHONE_CHARS,
-    MAX_SMS_TEMPLATE_CHARS, MAX_TEXT_CHARS, MIN_PASSWORD_CHARS,
-};
-pub use store::InMemoryStore;
 pub use org::{
     DashboardConfig, MAX_LOCAL_BI_PORTLETS, NationalPortlet, OrgUnit, Trust, TrustSettings,
     UpgradeAccess,
 };
+pub use passcode::RecoveryRequested;
 pub use passcode::{
     Approved, Binding, CODE_LIFETIME, Challenge, ChallengeId, ChallengeStatus, Destination, KeyId,
     LINK_LIFETIME, LinkProblem, MIN_KEY_BYTES, Passcode, PasscodeChallenge, PasscodeKey,
     PasscodeKeys, PasscodePolicy, PasscodeTag, Purpose, RecoveryToken, VerifyOutcome,
 };
-pub use passcode::RecoveryRequested;
+pub use passcode::{
+    DEFAULT_SMS_TEMPLATE, EmailKind, EmailMessage, EmailSender, Outbox, Sent, SmsMessage,
+    SmsSender, SmsTemplate,
+};
+pub use people::{
+    Account, AccountState, NewPerson, Password, PasswordHash, PasswordHashing, Person, PersonName,
+};
+pub use people::{Assignment, NewAssignment};
+pub use people::{DetailsChange, PersonRecord, RecordAccess, RecordBasis, TeamMember};
+pub use service::{Actor, Config, Esr};
+pub use store::InMemoryStore;
+pub use store::{Store, StoreTx};
+pub use urp::GrantRequest;
+pub use urp::{Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind};
+pub use urp::{UrpReportRow, urp_report_csv};
 pub use values::MobileNumber;
 pub use values::SecureRandom;
-pub use urp::{UrpReportRow, urp_report_csv};
-pub use service::{
-    Actor, Config, DetailsChange, Esr, GrantRequest, PersonRecord, RecordAccess, RecordBasis,
-    TeamMember,
+/// The text limits that were re-exported here before [`limits`] gathered them all.
+pub use values::limits::{
+    MAX_COMPETENCE_NAME_CHARS, MAX_LEARNING_NAME_CHARS, MAX_PASSWORD_CHARS, MAX_PHONE_CHARS,
+    MAX_SMS_TEMPLATE_CHARS, MAX_TEXT_CHARS, MIN_PASSWORD_CHARS,
 };
-pub use access::{
-    MobileConfirmation, Session, SessionEnd, SessionEndReason, SmartcardAuthentication,
-    StepUpProof, Upgrade,
-};
-pub use store::{Store, StoreTx};
-pub use urp::{Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind};
 pub use values::username::{Username, UsernameStem};
+pub use values::{
+    AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, OrgUnitId, PositionId, SessionId,
+    SessionRef, VpdCode,
+};
+pub use values::{Clock, ManualClock, SystemClock};
 
 // Compliance
+pub use compliance::{
+    AmberWindow, AssignmentCompliance, ComplianceCounts, ComplianceRow, ComplianceRules,
+    ComplianceSettings, ComplianceStatus, Holding, Need, PersonCompliance, RollUp, StatusChange,
+    best_records, compliance_percent, end_of_next_month, expiry_status, format_percent, roll_up,
+    row_status, summarise, uk_date, worsening,
+};
 pub use compliance::{
     AssignmentColumns, BulkId, BulkScores, HoldingColumns, NO_EXPIRY, RequirementColumns, Validity,
     date_from_days, days_since_epoch, score_compliance, score_compliance_with_threads,
@@ -127,12 +132,6 @@ pub use compliance::{
     ImportSummary, MAX_CSV_COLUMNS, MAX_CSV_RECORD_BYTES, MAX_IMPORT_PROBLEMS,
     compliance_matrix_csv, format_esr_date, parse_competence_loose, parse_esr_date,
     read_competence_export,
-};
-pub use compliance::{
-    AmberWindow, AssignmentCompliance, ComplianceCounts, ComplianceRow, ComplianceRules,
-    ComplianceSettings, ComplianceStatus, Holding, Need, PersonCompliance, RollUp, StatusChange,
-    best_records, compliance_percent, end_of_next_month, expiry_status, format_percent, roll_up,
-    row_status, summarise, uk_date, worsening,
 };
 pub use compliance::{ComplianceReport, TeamCompliance, TeamComplianceMember};
 

@@ -5,5 +5,5 @@ esr_core::store_conformance_tests!(esr_core::InMemoryStore::new());
 
 #[test]
 fn run_all_runs_every_contract_in_one_call() {
-    esr_core::testkit::run_all(esr_core::InMemoryStore::new);
+    esr_core::store::testkit::run_all(esr_core::InMemoryStore::new);
 }

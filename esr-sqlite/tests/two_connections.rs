@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use esr_core::chrono::TimeDelta;
-use esr_core::testkit::{Harness, MOBILE};
+use esr_core::store::testkit::{Harness, MOBILE};
 use esr_core::{Clock, Store, VerifyOutcome};
 use esr_sqlite::SqliteStore;
 use std::sync::Barrier;

@@ -2,9 +2,10 @@
 //! internet upgraded by a one-time passcode) allows, and the sessions that carry it.
 
 mod channels;
-mod session;
 mod ops;
+mod session;
+mod steps;
 
 pub use channels::*;
 pub use session::*;
-pub use ops::*;
+pub(crate) use steps::*;

@@ -2,8 +2,8 @@
 
 use crate::access::Channel;
 use crate::error::Error;
-use crate::values::{SessionId, VpdCode};
 use crate::values::username::Username;
+use crate::values::{SessionId, VpdCode};
 use chrono::{DateTime, Utc};
 use std::fmt;
 

@@ -1,7 +1,6 @@
 //! The tamper-evident audit trail: entries, the hash chain and its verification.
 
-mod trail;
 mod ops;
+mod trail;
 
 pub use trail::*;
-pub use ops::*;

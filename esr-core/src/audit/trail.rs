@@ -5,10 +5,10 @@
 //! no field that could carry one.
 
 use crate::error::{Error, Result};
-use crate::values::{AssignmentNumber, EmployeeNumber, GrantId, OrgUnitId, SessionRef, VpdCode};
 use crate::passcode::{ChallengeId, Purpose};
 use crate::urp::Urp;
 use crate::values::username::Username;
+use crate::values::{AssignmentNumber, EmployeeNumber, GrantId, OrgUnitId, SessionRef, VpdCode};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::fmt;

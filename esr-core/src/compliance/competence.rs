@@ -7,8 +7,8 @@
 //! byte for byte.
 
 use crate::error::{Error, Result};
-use crate::values::{EmployeeNumber, OrgUnitId, PositionId, VpdCode, clean_text, string_serde};
 use crate::values::limits::MAX_COMPETENCE_NAME_CHARS;
+use crate::values::{EmployeeNumber, OrgUnitId, PositionId, VpdCode, clean_text, string_serde};
 use chrono::{Months, NaiveDate};
 use std::fmt;
 use std::str::FromStr;

@@ -21,8 +21,8 @@
 //! columns; the service holds them until it writes them in one transaction).
 
 use crate::compliance::days_since_epoch;
-use crate::compliance::{CompetenceLevel, CompetenceName, CompetenceOwner};
 use crate::compliance::{AssignmentCompliance, ComplianceStatus, format_percent};
+use crate::compliance::{CompetenceLevel, CompetenceName, CompetenceOwner};
 use crate::error::{Error, Result};
 use crate::values::{EmployeeNumber, VpdCode};
 use chrono::NaiveDate;

@@ -5,15 +5,12 @@
 //! "Today" is the date in the United Kingdom at the injected clock's instant
 //! ([`crate::uk_date`]).
 
-use crate::service::{
-    Actor, Esr, RecordBasis, audit, authorise, context, person_of, pick_basis, record_access,
-    session_context, trust_of, user_actor,
-};
 use crate::access::{AccessDecision, Function, decide};
-use crate::people::PersonName;
-use crate::people::Assignment;
 use crate::audit::{AuditActor, AuditEvent};
-use crate::values::Clock;
+use crate::compliance::{
+    AssignmentCompliance, ComplianceCounts, ComplianceRules, ComplianceSettings, PersonCompliance,
+    RollUp, roll_up, uk_date,
+};
 use crate::compliance::{
     CompetenceDefinition, CompetenceName, CompetenceOwner, CompetenceRecord, Equivalence,
     NewCompetenceRecord, RecordExpiry, Requirement, RequirementTarget, add_months,
@@ -23,14 +20,17 @@ use crate::compliance::{
     ImportOptions, ImportProblem, ImportProblems, ImportSummary, compliance_matrix_csv,
     format_esr_date, parse_export_rows,
 };
-use crate::compliance::{
-    AssignmentCompliance, ComplianceCounts, ComplianceRules, ComplianceSettings, PersonCompliance,
-    RollUp, roll_up, uk_date,
-};
 use crate::error::{Error, Result};
-use crate::values::{AssignmentNumber, EmployeeNumber, OrgUnitId, SessionId, VpdCode};
+use crate::people::Assignment;
+use crate::people::PersonName;
+use crate::people::*;
 use crate::service::permitted;
+use crate::service::{
+    Actor, Esr, audit, authorise, context, person_of, session_context, trust_of, user_actor,
+};
 use crate::store::{Store, StoreTx};
+use crate::values::Clock;
+use crate::values::{AssignmentNumber, EmployeeNumber, OrgUnitId, SessionId, VpdCode};
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashMap, HashSet};
 

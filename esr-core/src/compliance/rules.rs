@@ -14,12 +14,12 @@
 //! The percentage of an assignment is its essential rows that are Green or Amber over its
 //! essential rows; with no essential rows there is no percentage (never 100, never NaN).
 
-use crate::people::Assignment;
 use crate::compliance::{CompetenceLevel, CompetenceName, CompetenceRecord, Equivalence};
 use crate::compliance::{Requirement, RequirementTarget};
 use crate::error::{Error, Result};
-use crate::values::{AssignmentNumber, EmployeeNumber, OrgUnitId};
 use crate::org::Trust;
+use crate::people::Assignment;
+use crate::values::{AssignmentNumber, EmployeeNumber, OrgUnitId};
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

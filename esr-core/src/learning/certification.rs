@@ -17,8 +17,8 @@
 
 use crate::compliance::{CompetenceLevel, CompetenceName};
 use crate::error::{Error, Result};
-use crate::values::{EmployeeNumber, VpdCode, clean_text};
 use crate::values::limits::MAX_LEARNING_NAME_CHARS;
+use crate::values::{EmployeeNumber, VpdCode, clean_text};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use std::collections::BTreeSet;
 use std::fmt;

@@ -9,10 +9,15 @@
 //! Local Learning Administration ("certifications, classes and enrolments"). A system actor (an
 //! e-learning content feed) is trusted and named in the audit trail.
 
-use crate::compliance::{active_competence, record_competence_in};
-use crate::service::{Actor, Esr, audit, context, person_of, session_context, trust_of, user_actor};
 use crate::access::{AccessDecision, Function, decide};
 use crate::audit::{AuditActor, AuditEvent};
+use crate::compliance::format_esr_date;
+use crate::compliance::uk_date;
+use crate::compliance::{
+    CompetenceName, CompetenceOwner, CompetenceRecord, NewCompetenceRecord, RecordExpiry,
+};
+use crate::compliance::{active_competence, record_competence_in};
+use crate::error::{Error, Result};
 use crate::learning::exact_text;
 use crate::learning::{
     Allowed, Certification, CertificationPath, CertifiedPeriod, ComponentKind, ComponentStatus,
@@ -20,16 +25,13 @@ use crate::learning::{
     Subscription, SubscriptionState, SubscriptionStatus, award_expiry, check_action, check_enrol,
     completion_met, plus_days, subscription_status,
 };
-use crate::values::Clock;
-use crate::compliance::{
-    CompetenceName, CompetenceOwner, CompetenceRecord, NewCompetenceRecord, RecordExpiry,
-};
-use crate::compliance::format_esr_date;
-use crate::compliance::uk_date;
-use crate::error::{Error, Result};
-use crate::values::{EmployeeNumber, SessionId, VpdCode};
 use crate::service::permitted;
+use crate::service::{
+    Actor, Esr, audit, context, person_of, session_context, trust_of, user_actor,
+};
 use crate::store::{Store, StoreTx};
+use crate::values::Clock;
+use crate::values::{EmployeeNumber, SessionId, VpdCode};
 use chrono::{DateTime, Utc};
 
 /// A subscription as the learner sees it: its status computed for today, and the components of

@@ -1,8 +1,7 @@
 //! Organisations: trusts (isolated tenants, each with its VPD code), their organisation-unit
 //! hierarchy and their settings.
 
-mod trust;
 mod ops;
+mod trust;
 
 pub use trust::*;
-pub use ops::*;

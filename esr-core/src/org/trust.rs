@@ -78,7 +78,11 @@ impl Trust {
         if let Some(p) = &parent {
             self.org_unit(p)?;
         }
-        let name = clean_text("organisation unit name", name, crate::values::MAX_TEXT_CHARS)?;
+        let name = clean_text(
+            "organisation unit name",
+            name,
+            crate::values::MAX_TEXT_CHARS,
+        )?;
         self.org_units
             .insert(id.clone(), OrgUnit { id, name, parent });
         Ok(())
@@ -218,7 +222,11 @@ impl DashboardConfig {
     /// Adds a local BI portlet; a fourth is refused with [`Error::TooManyLocalPortlets`], and a
     /// name already present is refused too.
     pub fn add_local_bi_portlet(&mut self, name: &str) -> Result<()> {
-        let name = clean_text("portlet name", name, crate::values::limits::MAX_PORTLET_NAME_CHARS)?;
+        let name = clean_text(
+            "portlet name",
+            name,
+            crate::values::limits::MAX_PORTLET_NAME_CHARS,
+        )?;
         if self.local_bi.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
             return Err(Error::invalid(
                 "portlet name",
@@ -236,7 +244,11 @@ impl DashboardConfig {
 
     /// Removes a local BI portlet by name; says so if there is none of that name.
     pub fn remove_local_bi_portlet(&mut self, name: &str) -> Result<()> {
-        let name = clean_text("portlet name", name, crate::values::limits::MAX_PORTLET_NAME_CHARS)?;
+        let name = clean_text(
+            "portlet name",
+            name,
+            crate::values::limits::MAX_PORTLET_NAME_CHARS,
+        )?;
         let before = self.local_bi.len();
         self.local_bi.retain(|n| !n.eq_ignore_ascii_case(&name));
         if self.local_bi.len() == before {

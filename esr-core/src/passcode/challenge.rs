@@ -25,10 +25,10 @@
 //!   least time between sends (30 seconds).
 
 use crate::error::{Error, Result};
-use crate::values::{EmailAddress, SessionRef, VpdCode};
 use crate::values::MobileNumber;
 use crate::values::SecureRandom;
 use crate::values::username::Username;
+use crate::values::{EmailAddress, SessionRef, VpdCode};
 use chrono::{DateTime, TimeDelta, Utc};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;

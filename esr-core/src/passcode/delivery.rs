@@ -9,11 +9,11 @@
 //! [`crate::Error::Delivery`].
 
 use crate::error::{Error, Result};
-use crate::values::{EmailAddress, VpdCode};
-use crate::values::limits::MAX_SMS_TEMPLATE_CHARS;
 use crate::passcode::RecoveryToken;
 use crate::values::MobileNumber;
+use crate::values::limits::MAX_SMS_TEMPLATE_CHARS;
 use crate::values::username::Username;
+use crate::values::{EmailAddress, VpdCode};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::sync::Mutex;

@@ -2,28 +2,28 @@
 //! recovery by e-mail. The rules are in [`crate::passcode`]; delivery in [`crate::delivery`].
 
 use crate::access::Function;
-use crate::people::Account;
-use crate::people::{AccountState, Password};
+use crate::access::Session;
+use crate::access::*;
 use crate::audit::{AuditActor, AuditEvent};
-use crate::values::Clock;
-use crate::passcode::{EmailKind, EmailMessage, EmailSender, SmsMessage, SmsSender};
 use crate::error::{Error, Result};
-use crate::values::{EmailAddress, SessionId, SessionRef, VpdCode, clean_text};
-use crate::values::limits::MAX_REASON_CHARS;
 use crate::passcode::{
     Approved, Challenge, ChallengeId, ChallengeStatus, Destination, LinkProblem, Passcode,
     PasscodeChallenge, PasscodeKey, PasscodeKeys, PasscodePolicy, PasscodeTag, Purpose,
     RecoveryToken, SharedKeys, VerifyOutcome,
 };
-use crate::values::MobileNumber;
+use crate::passcode::{EmailKind, EmailMessage, EmailSender, SmsMessage, SmsSender};
+use crate::people::Account;
+use crate::people::{AccountState, Password};
 use crate::service::{
-    Actor, Esr, account_of, apply_mobile_for, apply_upgrade_for, audit, authorise,
-    check_manage_mobile, check_upgrade, live_session, person_of, trust_of, user_actor,
+    Actor, Esr, account_of, audit, authorise, live_session, person_of, trust_of, user_actor,
     user_actor_with,
 };
-use crate::access::Session;
 use crate::store::{Store, StoreTx};
+use crate::values::Clock;
+use crate::values::MobileNumber;
+use crate::values::limits::MAX_REASON_CHARS;
 use crate::values::username::Username;
+use crate::values::{EmailAddress, SessionId, SessionRef, VpdCode, clean_text};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::sync::Arc;
 
@@ -272,7 +272,11 @@ impl<S: Store, C: Clock> Esr<S, C> {
         code: &str,
     ) -> Result<VerifyOutcome> {
         // No code is longer; refused before anything is read or audited.
-        crate::values::limits::check_bytes("passcode", code, crate::values::limits::MAX_PASSCODE_BYTES)?;
+        crate::values::limits::check_bytes(
+            "passcode",
+            code,
+            crate::values::limits::MAX_PASSCODE_BYTES,
+        )?;
         let now = self.clock.now();
         let policy = self.policy();
         let keys = self.key_ring()?;

@@ -1,10 +1,12 @@
 //! People and their accounts: the person record, account states, and password hashing.
 
 use crate::error::{Error, Result};
-use crate::values::{EmailAddress, EmployeeNumber, VpdCode, clean_text};
-use crate::values::limits::{MAX_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS};
 use crate::values::MobileNumber;
+use crate::values::limits::{
+    MAX_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_PASSWORD_CHARS, MIN_PASSWORD_CHARS,
+};
 use crate::values::username::Username;
+use crate::values::{EmailAddress, EmployeeNumber, VpdCode, clean_text};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::fmt;
 

@@ -3,7 +3,8 @@
 mod account;
 mod assignment;
 mod ops;
+mod visibility;
 
 pub use account::*;
 pub use assignment::*;
-pub use ops::*;
+pub use visibility::*;

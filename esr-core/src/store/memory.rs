@@ -1,13 +1,13 @@
 //! The in-memory store: the embedded default, and the reference for the storage contract.
 
-use crate::people::{Account, Person};
-use crate::people::Assignment;
 use crate::audit::{AuditEntry, AuditHead};
 use crate::error::{Error, Result};
-use crate::values::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
 use crate::org::Trust;
 use crate::passcode::{Challenge, ChallengeId, ChallengeStatus, Destination};
+use crate::people::Assignment;
+use crate::people::{Account, Person};
 use crate::values::MobileNumber;
+use crate::values::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
 
 use crate::access::Session;
 use crate::store::{Store, StoreTx};
@@ -23,11 +23,11 @@ use std::sync::Mutex;
 type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
 mod compliance;
+use crate::compliance::ComplianceSettings;
 use crate::compliance::{
     CompetenceDefinition, CompetenceName, CompetenceRecord, Equivalence, Requirement,
     RequirementTarget,
 };
-use crate::compliance::ComplianceSettings;
 use chrono::NaiveDate;
 use compliance::{ComplianceTables, ComplianceUndo};
 mod learning;

@@ -1,11 +1,11 @@
 //! Storage: the [`Store`] and [`StoreTx`] traits every adapter implements, the in-memory store,
 //! and (feature `testkit`) the conformance kit.
 
-mod traits;
 mod memory;
+mod traits;
 
-pub use traits::*;
 pub use memory::*;
+pub use traits::*;
 
 #[cfg(feature = "testkit")]
 pub mod testkit;

@@ -20,16 +20,16 @@
 //! The `testkit` feature's `esr_core::testkit` module checks every point of this contract
 //! against any implementation (`esr_core::store_conformance_tests!`).
 
-use crate::people::{Account, Person};
-use crate::people::Assignment;
 use crate::audit::{AuditEntry, AuditHead};
 use crate::error::Result;
-use crate::values::{AssignmentNumber, EmailAddress, EmployeeNumber, SessionId, VpdCode};
 use crate::org::{Trust, TrustSettings};
 use crate::passcode::{Challenge, ChallengeId, Destination};
-use crate::values::MobileNumber;
+use crate::people::Assignment;
+use crate::people::{Account, Person};
 use crate::urp::{Urp, UrpGrant};
+use crate::values::MobileNumber;
 use crate::values::username::Username;
+use crate::values::{AssignmentNumber, EmailAddress, EmployeeNumber, SessionId, VpdCode};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
@@ -298,10 +298,10 @@ pub trait StoreTx {
 
 use crate::learning::{Certification, Enrolment, Subscription};
 
+use crate::access::Session;
+use crate::compliance::ComplianceSettings;
 use crate::compliance::{
     CompetenceDefinition, CompetenceName, CompetenceRecord, Equivalence, Requirement,
     RequirementTarget,
 };
-use crate::compliance::ComplianceSettings;
-use crate::access::Session;
 use chrono::NaiveDate;

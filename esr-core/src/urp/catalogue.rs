@@ -2,8 +2,8 @@
 
 use crate::access::Function;
 use crate::error::Error;
-use crate::values::{EmployeeNumber, GrantId, OrgUnitId, VpdCode, string_serde};
 use crate::values::username::Username;
+use crate::values::{EmployeeNumber, GrantId, OrgUnitId, VpdCode, string_serde};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 use std::fmt;

@@ -2,9 +2,9 @@
 //! approval, and the URP audit report.
 
 mod catalogue;
-mod report;
 mod ops;
+mod report;
 
 pub use catalogue::*;
-pub use report::*;
 pub use ops::*;
+pub use report::*;

@@ -1,0 +1,378 @@
+//! The URP operations of [`Esr`](crate::Esr): bootstrapping user administrators, granting and
+//! revoking URPs, and the URP audit report.
+
+use crate::access::Function;
+use crate::access::Session;
+use crate::audit::{AuditActor, AuditEvent};
+use crate::error::{Error, Result};
+use crate::org::{Trust, TrustSettings};
+use crate::people::{Account, AccountState};
+use crate::service::*;
+use crate::store::{Store, StoreTx};
+use crate::urp::UrpReportRow;
+use crate::urp::{
+    Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind,
+};
+use crate::values::Clock;
+use crate::values::limits::MAX_REASON_CHARS;
+use crate::values::username::Username;
+use crate::values::{GrantId, OrgUnitId, SessionId, VpdCode, clean_text};
+use std::collections::BTreeSet;
+
+/// A request to grant a URP.
+#[derive(Debug, Clone)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct GrantRequest {
+    /// Who receives it.
+    pub holder: Username,
+    /// What.
+    pub urp: Urp,
+    /// Where it applies. Administrator Self Service needs named organisation units.
+    pub scope: GrantScope,
+    /// How the need was verified: the line manager for everything beyond employee-level URPs.
+    pub approval: Approval,
+    /// Why, for the audit report.
+    pub reason: String,
+}
+
+impl<S: Store, C: Clock> Esr<S, C> {
+    /// Gives a new trust its first user administrators: at least two distinct active accounts
+    /// receive Local HRMS Systems and User Administration. Only while the trust has none;
+    /// every later grant goes through one of them.
+    pub fn bootstrap_user_administrators(
+        &self,
+        vpd: VpdCode,
+        holders: &[Username],
+        reason: &str,
+    ) -> Result<Vec<UrpGrant>> {
+        let reason = clean_text("reason", reason, MAX_REASON_CHARS)?;
+        let distinct: BTreeSet<&Username> = holders.iter().collect();
+        if distinct.len() < 2 {
+            return Err(Error::TooFewUserAdministrators {
+                remaining: distinct.len(),
+            });
+        }
+        let ids = distinct
+            .iter()
+            .map(|_| self.random16().map(GrantId::from_bytes))
+            .collect::<Result<Vec<_>>>()?;
+        let now = self.clock.now();
+        self.store.transaction(|tx| {
+            trust_of(tx, vpd)?;
+            if active_user_administrators(tx, vpd, None)? > 0 {
+                return Err(Error::AlreadyBootstrapped(vpd));
+            }
+            let who = AuditActor::System("trust set-up".into());
+            let mut out = Vec::new();
+            for (holder, id) in distinct.iter().zip(ids) {
+                same_trust(vpd, holder)?;
+                let acc = account_of(tx, holder)?;
+                if acc.state != AccountState::Active {
+                    return Err(state_error(&acc));
+                }
+                let g = UrpGrant {
+                    id,
+                    vpd,
+                    holder: (*holder).clone(),
+                    urp: Urp::LocalHrmsSystemsAndUserAdministration,
+                    scope: GrantScope::WholeTrust,
+                    granted_by: grantor_of(&who),
+                    granted_at: now,
+                    reason: reason.clone(),
+                    approval: Approval::NotRequired,
+                    revoked: None,
+                };
+                put_grant_audited(tx, &g, who.clone())?;
+                out.push(g);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Grants a URP (needs Assign URPs, so an HSCN session of a user administrator). Records
+    /// grantor, reason, time and the line manager's verification.
+    pub fn grant_urp(&self, session: SessionId, request: GrantRequest) -> Result<UrpGrant> {
+        let reason = clean_text("reason", &request.reason, MAX_REASON_CHARS)?;
+        let id = GrantId::from_bytes(self.random16()?);
+        let now = self.clock.now();
+        self.store.transaction(|tx| {
+            let vpd = request.holder.vpd();
+            let actor = Actor::Session(session);
+            let who = authorise(tx, &actor, vpd, Function::AssignUrps, now)?;
+            if let AuditActor::User { username, .. } = &who
+                && *username == request.holder
+            {
+                return Err(Error::ApprovalRefused(ApprovalRefusal::SelfGrant));
+            }
+            let acc = account_of(tx, &request.holder)?;
+            if !acc.state.counts_as_active_user() {
+                return Err(state_error(&acc));
+            }
+            if holds(tx, &request.holder, request.urp)? {
+                return Err(Error::AlreadyHeld {
+                    username: request.holder.clone(),
+                    urp: request.urp,
+                });
+            }
+            let trust = trust_of(tx, vpd)?;
+            check_scope(&trust, request.urp, &request.scope)?;
+            check_approval(tx, &acc, &who, request.urp, &request.approval)?;
+            let g = UrpGrant {
+                id,
+                vpd,
+                holder: request.holder.clone(),
+                urp: request.urp,
+                scope: request.scope.clone(),
+                granted_by: grantor_of(&who),
+                granted_at: now,
+                reason: reason.clone(),
+                approval: request.approval.clone(),
+                revoked: None,
+            };
+            put_grant_audited(tx, &g, who)?;
+            Ok(g)
+        })
+    }
+
+    /// Revokes a URP (needs Assign URPs). Refused if it would leave fewer than two active
+    /// holders of Local HRMS Systems and User Administration.
+    pub fn revoke_urp(
+        &self,
+        session: SessionId,
+        holder: &Username,
+        urp: Urp,
+        reason: &str,
+    ) -> Result<UrpGrant> {
+        let reason = clean_text("reason", reason, MAX_REASON_CHARS)?;
+        let now = self.clock.now();
+        self.store.transaction(|tx| {
+            let vpd = holder.vpd();
+            let who = authorise(tx, &Actor::Session(session), vpd, Function::AssignUrps, now)?;
+            let mut g = tx
+                .grants_of(holder)?
+                .into_iter()
+                .find(|g| g.is_active() && g.urp == urp)
+                .ok_or_else(|| Error::NotHeld {
+                    username: holder.clone(),
+                    urp,
+                })?;
+            if urp == Urp::LocalHrmsSystemsAndUserAdministration {
+                let acc = account_of(tx, holder)?;
+                if acc.state.counts_as_active_user() {
+                    let remaining = active_user_administrators(tx, vpd, Some(holder))?;
+                    if remaining < 2 {
+                        return Err(Error::TooFewUserAdministrators { remaining });
+                    }
+                }
+            }
+            g.revoked = Some(Revocation {
+                by: grantor_of(&who),
+                at: now,
+                reason: reason.clone(),
+            });
+            tx.put_grant(&g)?;
+            audit(
+                tx,
+                vpd,
+                now,
+                who,
+                AuditEvent::UrpRevoked {
+                    grant: g.id,
+                    holder: holder.clone(),
+                    urp,
+                    reason,
+                },
+            )?;
+            Ok(g)
+        })
+    }
+
+    /// Every grant a user has had, active and revoked.
+    pub fn grants_of(&self, username: &Username) -> Result<Vec<UrpGrant>> {
+        self.store.transaction(|tx| {
+            account_of(tx, username)?;
+            tx.grants_of(username)
+        })
+    }
+
+    /// The URPs a user holds now.
+    pub fn held_urps(&self, username: &Username) -> Result<BTreeSet<Urp>> {
+        self.store.transaction(|tx| {
+            account_of(tx, username)?;
+            held_urps(tx, username)
+        })
+    }
+
+    /// The URP audit report for the six-monthly review: who holds what, since when, granted by
+    /// whom and why (needs URP audit report). Its production is audited.
+    pub fn urp_audit_report(&self, actor: &Actor, vpd: VpdCode) -> Result<Vec<UrpReportRow>> {
+        let now = self.clock.now();
+        self.store.transaction(|tx| {
+            let who = authorise(tx, actor, vpd, Function::UrpAuditReport, now)?;
+            trust_of(tx, vpd)?;
+            let mut rows = Vec::new();
+            for g in tx.grants(vpd)?.into_iter().filter(UrpGrant::is_active) {
+                let acc = account_of(tx, &g.holder)?;
+                let person = person_of(tx, vpd, &acc.employee_number)?;
+                rows.push(UrpReportRow::new(&g, &person, acc.state));
+            }
+            rows.sort_by(|a, b| {
+                (&a.username, a.urp, a.held_since).cmp(&(&b.username, b.urp, b.held_since))
+            });
+            audit(
+                tx,
+                vpd,
+                now,
+                who,
+                AuditEvent::ReportProduced {
+                    report: format!("URP audit report ({} rows)", rows.len()),
+                },
+            )?;
+            Ok(rows)
+        })
+    }
+}
+
+pub(crate) fn holds(tx: &dyn StoreTx, username: &Username, urp: Urp) -> Result<bool> {
+    Ok(tx
+        .grants_of(username)?
+        .iter()
+        .any(|g| g.is_active() && g.urp == urp))
+}
+
+pub(crate) fn active_user_administrators(
+    tx: &dyn StoreTx,
+    vpd: VpdCode,
+    excluding: Option<&Username>,
+) -> Result<usize> {
+    let mut holders = BTreeSet::new();
+    for g in tx.grants(vpd)? {
+        if g.is_active()
+            && g.urp == Urp::LocalHrmsSystemsAndUserAdministration
+            && Some(&g.holder) != excluding
+            && account_of(tx, &g.holder)?.state.counts_as_active_user()
+        {
+            holders.insert(g.holder);
+        }
+    }
+    Ok(holders.len())
+}
+
+pub(crate) type SessionContext = (Session, TrustSettings, Account, BTreeSet<Urp>);
+
+pub(crate) fn grantor_of(who: &AuditActor) -> Grantor {
+    match who {
+        AuditActor::User { username, .. } => Grantor::User(username.clone()),
+        AuditActor::System(p) => Grantor::System(p.clone()),
+        AuditActor::Anonymous => Grantor::System("anonymous".into()),
+    }
+}
+
+pub(crate) fn put_grant_audited(tx: &mut dyn StoreTx, g: &UrpGrant, who: AuditActor) -> Result<()> {
+    tx.put_grant(g)?;
+    let scope = match &g.scope {
+        GrantScope::WholeTrust => "whole trust".to_owned(),
+        GrantScope::OrgUnits(units) => units
+            .iter()
+            .map(OrgUnitId::as_str)
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    audit(
+        tx,
+        g.vpd,
+        g.granted_at,
+        who,
+        AuditEvent::UrpGranted {
+            grant: g.id,
+            holder: g.holder.clone(),
+            urp: g.urp,
+            scope,
+            reason: g.reason.clone(),
+            approval: g.approval.to_string(),
+        },
+    )
+}
+
+pub(crate) fn check_scope(trust: &Trust, urp: Urp, scope: &GrantScope) -> Result<()> {
+    match scope {
+        GrantScope::WholeTrust if urp.needs_org_scope() => Err(Error::invalid(
+            "scope",
+            format!("{urp} acts for delegated organisation units; name at least one"),
+        )),
+        GrantScope::OrgUnits(units) if units.is_empty() => Err(Error::invalid(
+            "scope",
+            "it names no organisation unit; name at least one, or grant for the whole trust",
+        )),
+        GrantScope::OrgUnits(units) => {
+            for u in units {
+                trust.org_unit(u)?;
+            }
+            Ok(())
+        }
+        GrantScope::WholeTrust => Ok(()),
+    }
+}
+
+/// Extra access (anything beyond employee-level URPs) needs the grantee's line manager to have
+/// verified the need, or a Caldicott guardian's exception.
+pub(crate) fn check_approval(
+    tx: &dyn StoreTx,
+    holder: &Account,
+    grantor: &AuditActor,
+    urp: Urp,
+    approval: &Approval,
+) -> Result<()> {
+    let vpd = holder.username.vpd();
+    match approval {
+        Approval::NotRequired if urp.kind() == UrpKind::Employee => Ok(()),
+        Approval::NotRequired => Err(Error::ApprovalRefused(
+            ApprovalRefusal::LineManagerVerificationRequired { urp },
+        )),
+        Approval::LineManager { verified_by } => {
+            let mut managers = BTreeSet::new();
+            for a in tx.assignments_of(vpd, &holder.employee_number)? {
+                if let Some(sup) = &a.supervisor
+                    && let Some(s) = tx.assignment(vpd, sup)?
+                {
+                    managers.insert(s.employee_number);
+                }
+            }
+            if managers.is_empty() {
+                return Err(Error::ApprovalRefused(ApprovalRefusal::NoLineManager {
+                    holder: holder.username.clone(),
+                }));
+            }
+            if !managers.contains(verified_by) {
+                return Err(Error::ApprovalRefused(ApprovalRefusal::NotTheLineManager {
+                    verified_by: verified_by.clone(),
+                    holder: holder.username.clone(),
+                }));
+            }
+            Ok(())
+        }
+        Approval::CaldicottException {
+            approved_by,
+            reference,
+        } => {
+            person_of(tx, vpd, approved_by)?;
+            clean_text(
+                "exception reference",
+                reference,
+                crate::values::limits::MAX_EXCEPTION_REFERENCE_CHARS,
+            )?;
+            let grantor_employee = match grantor {
+                AuditActor::User { username, .. } => {
+                    Some(account_of(tx, username)?.employee_number)
+                }
+                _ => None,
+            };
+            if *approved_by == holder.employee_number
+                || grantor_employee.as_ref() == Some(approved_by)
+            {
+                return Err(Error::ApprovalRefused(ApprovalRefusal::SelfApproval));
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,9 +1,9 @@
 //! Reports: the URP audit report, as rows and as CSV.
 
-use crate::people::{AccountState, Person};
 use crate::error::{Error, Result};
-use crate::values::EmployeeNumber;
+use crate::people::{AccountState, Person};
 use crate::urp::{GrantScope, Urp, UrpGrant};
+use crate::values::EmployeeNumber;
 use crate::values::username::Username;
 use chrono::{DateTime, SecondsFormat, Utc};
 

@@ -17,8 +17,6 @@ pub(crate) fn write_hex(f: &mut dyn fmt::Write, bytes: &[u8]) -> fmt::Result {
     Ok(())
 }
 
-pub(crate) use crate::values::limits::MAX_TEXT_CHARS;
-
 /// Trims `s` and checks it is a usable single line of text: not empty, at most `max` characters
 /// (saying how many it has when it has more), no control characters.
 pub(crate) fn clean_text(what: &'static str, s: &str, max: usize) -> Result<String, Error> {

@@ -323,7 +323,10 @@ mod tests {
     #[test]
     fn identifiers_are_bounded_by_their_shape() {
         use crate::*;
-        let longest_user = format!("297E{}999", "X".repeat(crate::values::username::MAX_SURNAME_CHARS));
+        let longest_user = format!(
+            "297E{}999",
+            "X".repeat(crate::values::username::MAX_SURNAME_CHARS)
+        );
         assert_eq!(longest_user.len(), MAX_USERNAME_CHARS);
         assert!(longest_user.parse::<Username>().is_ok());
         assert!(format!("{longest_user}9").parse::<Username>().is_err());

@@ -1,16 +1,16 @@
 //! The bottom layer: identifiers, usernames, mobile numbers, dates, text limits, the clock and the
 //! random source. Nothing here knows of the rest of the domain.
 
-pub mod limits;
-pub mod username;
-mod ids;
-mod phone;
 mod clock;
+mod ids;
+pub mod limits;
+mod phone;
 mod random;
+pub mod username;
 
-pub use limits::*;
-pub use username::*;
-pub use ids::*;
-pub use phone::*;
 pub use clock::*;
+pub use ids::*;
+pub use limits::*;
+pub use phone::*;
 pub use random::*;
+pub use username::*;

@@ -1,10 +1,10 @@
 //! The in-memory store's compliance tables, one set per trust, with their undo entries.
 
+use crate::compliance::ComplianceSettings;
 use crate::compliance::{
     CompetenceDefinition, CompetenceName, CompetenceRecord, Equivalence, Requirement,
     RequirementTarget,
 };
-use crate::compliance::ComplianceSettings;
 use crate::values::{EmployeeNumber, VpdCode};
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, BTreeSet};
