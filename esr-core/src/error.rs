@@ -1,10 +1,11 @@
 //! The one error type of the core. Every message says what was wrong and what to do about it,
 //! and none carries a password, code, token or full phone number.
 
-use crate::access::{Denial, Function, UpgradeBlocker};
+use crate::access::{Denial, UpgradeBlocker};
 use crate::compliance::ImportProblems;
 use crate::compliance::{CompetenceName, RequirementTarget};
 use crate::people::AccountState;
+use crate::urp::Function;
 use crate::urp::{ApprovalRefusal, Urp};
 use crate::values::username::Username;
 use crate::values::{AssignmentNumber, EmployeeNumber, OrgUnitId, SessionId, VpdCode};

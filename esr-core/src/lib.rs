@@ -61,8 +61,8 @@ pub mod urp;
 pub mod fuzzing;
 
 pub use access::{
-    AccessContext, AccessDecision, Channel, Denial, Function, Tier, UpgradeBlocker,
-    allowed_functions, decide, has_internet_access, upgrade_blocker,
+    AccessContext, AccessDecision, Channel, Denial, UpgradeBlocker, allowed_functions, decide,
+    has_internet_access, upgrade_blocker,
 };
 pub use access::{
     MobileConfirmation, Session, SessionEnd, SessionEndReason, SmartcardAuthentication,
@@ -96,6 +96,7 @@ pub use store::InMemoryStore;
 pub use store::{Store, StoreTx};
 pub use urp::GrantRequest;
 pub use urp::{Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind};
+pub use urp::{Function, Tier};
 pub use urp::{UrpReportRow, urp_report_csv};
 pub use values::MobileNumber;
 pub use values::SecureRandom;

@@ -2,9 +2,7 @@
 //! mobile registration and the session upgrade.
 
 use crate::access::*;
-use crate::access::{
-    AccessDecision, Channel, Function, allowed_functions, decide, has_internet_access,
-};
+use crate::access::{AccessDecision, Channel, allowed_functions, decide, has_internet_access};
 use crate::access::{
     MobileConfirmation, Session, SessionEnd, SessionEndReason, SmartcardAuthentication, StepUpProof,
 };
@@ -13,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::people::{AccountState, Password, Person};
 use crate::service::*;
 use crate::store::Store;
+use crate::urp::Function;
 use crate::values::Clock;
 use crate::values::SessionId;
 use crate::values::username::Username;

@@ -1,7 +1,7 @@
 //! Steps over a store transaction that the access and passcode operations share: opening and
 //! ending sessions, registering a mobile number and upgrading a session.
 
-use crate::access::{AccessDecision, Channel, Function, decide, upgrade_blocker};
+use crate::access::{AccessDecision, Channel, decide, upgrade_blocker};
 use crate::access::{Session, SessionEnd, SessionEndReason, Upgrade};
 use crate::audit::{AuditActor, AuditEvent};
 use crate::error::{Error, Result};
@@ -9,6 +9,7 @@ use crate::org::TrustSettings;
 use crate::people::{Account, Person};
 use crate::service::*;
 use crate::store::StoreTx;
+use crate::urp::Function;
 use crate::urp::Urp;
 use crate::values::username::Username;
 use crate::values::{SessionId, SessionRef};

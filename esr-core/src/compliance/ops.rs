@@ -5,7 +5,7 @@
 //! "Today" is the date in the United Kingdom at the injected clock's instant
 //! ([`crate::uk_date`]).
 
-use crate::access::{AccessDecision, Function, decide};
+use crate::access::{AccessDecision, decide};
 use crate::audit::{AuditActor, AuditEvent};
 use crate::compliance::{
     AssignmentCompliance, ComplianceCounts, ComplianceRules, ComplianceSettings, PersonCompliance,
@@ -29,6 +29,7 @@ use crate::service::{
     Actor, Esr, audit, authorise, context, person_of, session_context, trust_of, user_actor,
 };
 use crate::store::{Store, StoreTx};
+use crate::urp::Function;
 use crate::values::Clock;
 use crate::values::{AssignmentNumber, EmployeeNumber, OrgUnitId, SessionId, VpdCode};
 use chrono::NaiveDate;

@@ -9,7 +9,7 @@
 //! Local Learning Administration ("certifications, classes and enrolments"). A system actor (an
 //! e-learning content feed) is trusted and named in the audit trail.
 
-use crate::access::{AccessDecision, Function, decide};
+use crate::access::{AccessDecision, decide};
 use crate::audit::{AuditActor, AuditEvent};
 use crate::compliance::format_esr_date;
 use crate::compliance::uk_date;
@@ -30,6 +30,7 @@ use crate::service::{
     Actor, Esr, audit, context, person_of, session_context, trust_of, user_actor,
 };
 use crate::store::{Store, StoreTx};
+use crate::urp::Function;
 use crate::values::Clock;
 use crate::values::{EmployeeNumber, SessionId, VpdCode};
 use chrono::{DateTime, Utc};

@@ -1,12 +1,12 @@
 //! The trust operations of [`Esr`](crate::Esr): creating trusts and organisation units, and
 //! changing a trust's settings.
 
-use crate::access::Function;
 use crate::audit::{AuditActor, AuditEvent};
 use crate::error::{Error, Result};
 use crate::org::{NationalPortlet, Trust, TrustSettings, UpgradeAccess};
 use crate::service::*;
 use crate::store::Store;
+use crate::urp::Function;
 use crate::values::Clock;
 use crate::values::{OrgUnitId, VpdCode};
 

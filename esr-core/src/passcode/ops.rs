@@ -1,7 +1,6 @@
 //! The passcode and recovery flows of the service: issue, resend, verify, lock, and account
 //! recovery by e-mail. The rules are in [`crate::passcode`]; delivery in [`crate::delivery`].
 
-use crate::access::Function;
 use crate::access::Session;
 use crate::access::*;
 use crate::audit::{AuditActor, AuditEvent};
@@ -19,6 +18,7 @@ use crate::service::{
     user_actor_with,
 };
 use crate::store::{Store, StoreTx};
+use crate::urp::Function;
 use crate::values::Clock;
 use crate::values::MobileNumber;
 use crate::values::limits::MAX_REASON_CHARS;

@@ -1,7 +1,6 @@
 //! The people operations of [`Esr`](crate::Esr): people, accounts, assignments, passwords,
 //! account states, and viewing and changing records.
 
-use crate::access::Function;
 use crate::access::SessionEndReason;
 use crate::access::*;
 use crate::audit::AuditEvent;
@@ -11,6 +10,7 @@ use crate::people::{Account, AccountState, NewPerson, Password, Person};
 use crate::people::{Assignment, NewAssignment};
 use crate::service::*;
 use crate::store::{Store, StoreTx};
+use crate::urp::Function;
 use crate::urp::*;
 use crate::urp::{Approval, GrantScope, Revocation, Urp, UrpGrant};
 use crate::values::Clock;

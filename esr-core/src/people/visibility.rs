@@ -1,11 +1,12 @@
 //! Record visibility: who may see or change whose record, and on what basis.
 
-use crate::access::{AccessContext, AccessDecision, Denial, Function, decide};
+use crate::access::{AccessContext, AccessDecision, Denial, decide};
 use crate::error::{Error, Result};
 use crate::people::Assignment;
 use crate::people::{Person, PersonName};
 use crate::service::*;
 use crate::store::StoreTx;
+use crate::urp::Function;
 use crate::urp::{GrantScope, Urp, UrpGrant};
 use crate::values::username::Username;
 use crate::values::{EmailAddress, EmployeeNumber, VpdCode};

@@ -3,13 +3,14 @@
 
 use super::Actor;
 use crate::access::Session;
-use crate::access::{AccessContext, AccessDecision, Function, decide, has_internet_access};
+use crate::access::{AccessContext, AccessDecision, decide, has_internet_access};
 use crate::audit::{AuditActor, AuditEntry, AuditEvent};
 use crate::error::{Error, Result};
 use crate::org::{Trust, TrustSettings};
 use crate::people::Assignment;
 use crate::people::{Account, AccountState, Person};
 use crate::store::StoreTx;
+use crate::urp::Function;
 use crate::urp::Urp;
 use crate::urp::*;
 use crate::values::username::Username;

@@ -1,7 +1,7 @@
 //! User Responsibility Profiles: the catalogue, the functions each grants, and grant records.
 
-use crate::access::Function;
 use crate::error::Error;
+use crate::urp::Function;
 use crate::values::username::Username;
 use crate::values::{EmployeeNumber, GrantId, OrgUnitId, VpdCode, string_serde};
 use chrono::{DateTime, Utc};

@@ -1,7 +1,6 @@
 //! The URP operations of [`Esr`](crate::Esr): bootstrapping user administrators, granting and
 //! revoking URPs, and the URP audit report.
 
-use crate::access::Function;
 use crate::access::Session;
 use crate::audit::{AuditActor, AuditEvent};
 use crate::error::{Error, Result};
@@ -9,6 +8,7 @@ use crate::org::{Trust, TrustSettings};
 use crate::people::{Account, AccountState};
 use crate::service::*;
 use crate::store::{Store, StoreTx};
+use crate::urp::Function;
 use crate::urp::UrpReportRow;
 use crate::urp::{
     Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind,
