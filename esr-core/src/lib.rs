@@ -72,6 +72,7 @@ pub use audit::{
     AuditActor, AuditEntry, AuditEvent, AuditHash, AuditHead, ChainVerifier, verify_chain,
 };
 pub use error::{Error, Result};
+pub use org::{DEFAULT_SMS_TEMPLATE, SmsTemplate};
 pub use org::{
     DashboardConfig, MAX_LOCAL_BI_PORTLETS, NationalPortlet, OrgUnit, Trust, TrustSettings,
     UpgradeAccess,
@@ -82,10 +83,7 @@ pub use passcode::{
     LINK_LIFETIME, LinkProblem, MIN_KEY_BYTES, Passcode, PasscodeChallenge, PasscodeKey,
     PasscodeKeys, PasscodePolicy, PasscodeTag, Purpose, RecoveryToken, VerifyOutcome,
 };
-pub use passcode::{
-    DEFAULT_SMS_TEMPLATE, EmailKind, EmailMessage, EmailSender, Outbox, Sent, SmsMessage,
-    SmsSender, SmsTemplate,
-};
+pub use passcode::{EmailKind, EmailMessage, EmailSender, Outbox, Sent, SmsMessage, SmsSender};
 pub use people::{
     Account, AccountState, NewPerson, Password, PasswordHash, PasswordHashing, Person, PersonName,
 };

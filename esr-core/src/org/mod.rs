@@ -2,6 +2,8 @@
 //! hierarchy and their settings.
 
 mod ops;
+mod sms_template;
 mod trust;
 
+pub use sms_template::*;
 pub use trust::*;

@@ -121,7 +121,7 @@ pub struct TrustSettings {
     pub dashboard: DashboardConfig,
     /// The text message that carries a one-time passcode.
     #[cfg_attr(feature = "serde", serde(default))]
-    pub sms_template: crate::passcode::SmsTemplate,
+    pub sms_template: crate::org::SmsTemplate,
 }
 
 /// Upgrade Access, set in Portal Administration.
