@@ -369,6 +369,16 @@ pub enum Error {
     },
 }
 
+impl From<crate::values::ValueError> for Error {
+    fn from(e: crate::values::ValueError) -> Self {
+        use crate::values::ValueError as V;
+        match e {
+            V::Invalid { what, reason } => Self::InvalidInput { what, reason },
+            V::UsernamesExhausted { vpd, stem } => Self::UsernamesExhausted { vpd, stem },
+        }
+    }
+}
+
 impl Error {
     pub(crate) fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
         Self::InvalidInput {

@@ -134,6 +134,12 @@ impl EsrError {
     }
 }
 
+impl From<esr_core::values::ValueError> for EsrError {
+    fn from(e: esr_core::values::ValueError) -> Self {
+        Error::from(e).into()
+    }
+}
+
 impl From<Error> for EsrError {
     fn from(e: Error) -> Self {
         let message = e.to_string();

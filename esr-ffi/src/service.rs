@@ -101,9 +101,10 @@ impl EsrActor {
 
 fn parse<T>(text: &str) -> Result<T, EsrError>
 where
-    T: std::str::FromStr<Err = esr_core::Error>,
+    T: std::str::FromStr,
+    T::Err: Into<esr_core::Error>,
 {
-    Ok(text.parse()?)
+    text.parse().map_err(|e: T::Err| EsrError::from(e.into()))
 }
 
 fn list<T, U: From<T>>(v: Vec<T>) -> Vec<U> {

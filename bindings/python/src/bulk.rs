@@ -797,7 +797,9 @@ fn read_competence_csv<'py>(
     vpd: &str,
     skip_bad_rows: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let vpd: VpdCode = vpd.parse().map_err(core_err)?;
+    let vpd: VpdCode = vpd
+        .parse()
+        .map_err(|e: esr_core::values::ValueError| core_err(e.into()))?;
     let options = ImportOptions { skip_bad_rows };
     let (cols, skipped) = CsvSource::new(source, "source", StrIs::Path)?.read(
         py,

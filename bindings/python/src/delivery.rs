@@ -86,7 +86,7 @@ impl Outbox {
         let outbox = &*self.0;
         py.detach(|| {
             let to: esr_core::MobileNumber = mobile.parse()?;
-            Ok(outbox.last_code_to(&to))
+            Ok::<_, esr_core::values::ValueError>(outbox.last_code_to(&to))
         })
         .map_err(to_py)
     }
@@ -96,7 +96,7 @@ impl Outbox {
         let outbox = &*self.0;
         py.detach(|| {
             let to: esr_core::MobileNumber = mobile.parse()?;
-            Ok(outbox.last_sms_to(&to).map(SmsMessage))
+            Ok::<_, esr_core::values::ValueError>(outbox.last_sms_to(&to).map(SmsMessage))
         })
         .map_err(to_py)
     }

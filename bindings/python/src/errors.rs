@@ -122,7 +122,8 @@ pub(crate) fn text_of<'a>(s: &'a Bound<'_, pyo3::types::PyString>, arg: &str) ->
 
 pub(crate) use esr_core::limits::shown;
 
-pub(crate) fn to_py(e: Error) -> PyErr {
+pub(crate) fn to_py(e: impl Into<Error>) -> PyErr {
+    let e: Error = e.into();
     let msg = e.to_string();
     match e {
         Error::InvalidInput { .. }

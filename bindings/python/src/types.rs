@@ -8,7 +8,10 @@ use pyo3::types::PyDateTime;
 use std::str::FromStr;
 
 /// Parses a core value from text, raising InvalidInputError with the core's reason.
-pub(crate) fn parse<T: FromStr<Err = esr_core::Error>>(text: &str) -> PyResult<T> {
+pub(crate) fn parse<T: FromStr>(text: &str) -> PyResult<T>
+where
+    T::Err: Into<esr_core::Error>,
+{
     text.parse().map_err(to_py)
 }
 

@@ -216,7 +216,11 @@ impl Password {
     /// [`Error::InvalidInput`], before anything hashes it (every password given to the library
     /// is checked so, at log-in too).
     pub fn check_size(&self) -> Result<()> {
-        crate::values::limits::check_bytes("password", &self.0, MAX_PASSWORD_BYTES)
+        Ok(crate::values::limits::check_bytes(
+            "password",
+            &self.0,
+            MAX_PASSWORD_BYTES,
+        )?)
     }
 
     pub(crate) fn expose(&self) -> &[u8] {

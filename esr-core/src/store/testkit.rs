@@ -469,7 +469,7 @@ impl Snapshot {
         definition.push(tx.competence_definition(vpd, &"NHS|CSTF|Fire Safety - 1 Year|".parse()?)?);
         let numbers: Vec<AssignmentNumber> = employees
             .iter()
-            .map(|e| e.as_str().parse())
+            .map(|e| Ok(e.as_str().parse()?))
             .collect::<Result<_>>()?;
         let certifications = tx.certifications(vpd)?;
         let mut cert_names: Vec<String> = certifications.iter().map(|c| c.name.clone()).collect();

@@ -56,10 +56,10 @@ impl ManualClock {
 
     /// Moves the clock on by `delta`, or refuses with [`crate::Error::InvalidInput`] (leaving
     /// it where it was) when that would pass the end of the range of dates.
-    pub fn try_advance(&self, delta: TimeDelta) -> crate::Result<()> {
+    pub fn try_advance(&self, delta: TimeDelta) -> Result<(), crate::values::ValueError> {
         let mut now = self.now.lock().unwrap_or_else(|e| e.into_inner());
         *now = now.checked_add_signed(delta).ok_or_else(|| {
-            crate::Error::invalid(
+            crate::values::ValueError::invalid(
                 "clock step",
                 "it would move the clock past the range of dates; move it by less",
             )

@@ -1,7 +1,7 @@
 //! Validated identifiers. Each newtype checks its input in `FromStr`/`TryFrom`, cannot be built
 //! invalid, and its `Display` output parses back to the same value.
 
-use crate::error::Error;
+use crate::values::ValueError;
 use std::fmt;
 use std::str::FromStr;
 
@@ -19,14 +19,14 @@ pub(crate) fn write_hex(f: &mut dyn fmt::Write, bytes: &[u8]) -> fmt::Result {
 
 /// Trims `s` and checks it is a usable single line of text: not empty, at most `max` characters
 /// (saying how many it has when it has more), no control characters.
-pub(crate) fn clean_text(what: &'static str, s: &str, max: usize) -> Result<String, Error> {
+pub(crate) fn clean_text(what: &'static str, s: &str, max: usize) -> Result<String, ValueError> {
     let t = s.trim();
     if t.is_empty() {
-        return Err(Error::invalid(what, "it is empty; give a value"));
+        return Err(ValueError::invalid(what, "it is empty; give a value"));
     }
     crate::values::limits::check_chars(what, t, max)?;
     if t.chars().any(char::is_control) {
-        return Err(Error::invalid(
+        return Err(ValueError::invalid(
             what,
             "it contains a control character (such as a line break or NUL); remove it",
         ));
@@ -55,14 +55,14 @@ macro_rules! string_serde {
             }
         }
         impl TryFrom<&str> for $t {
-            type Error = $crate::Error;
-            fn try_from(s: &str) -> ::std::result::Result<Self, $crate::Error> {
+            type Error = <$t as ::std::str::FromStr>::Err;
+            fn try_from(s: &str) -> ::std::result::Result<Self, Self::Error> {
                 s.parse()
             }
         }
         impl TryFrom<String> for $t {
-            type Error = $crate::Error;
-            fn try_from(s: String) -> ::std::result::Result<Self, $crate::Error> {
+            type Error = <$t as ::std::str::FromStr>::Err;
+            fn try_from(s: String) -> ::std::result::Result<Self, Self::Error> {
                 s.parse()
             }
         }
@@ -83,11 +83,11 @@ impl VpdCode {
 }
 
 impl FromStr for VpdCode {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         let b = s.as_bytes();
         if b.len() != 3 || !b.iter().all(u8::is_ascii_digit) {
-            return Err(Error::invalid(
+            return Err(ValueError::invalid(
                 "VPD code",
                 "a VPD code is exactly three digits, such as 297",
             ));
@@ -125,9 +125,9 @@ macro_rules! text_id {
         }
 
         impl FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self, Error> {
-                let check: fn(&str) -> Result<String, Error> = $check;
+            type Err = ValueError;
+            fn from_str(s: &str) -> Result<Self, ValueError> {
+                let check: fn(&str) -> Result<String, ValueError> = $check;
                 check(s).map(|t| Self(t.into()))
             }
         }
@@ -146,9 +146,9 @@ macro_rules! text_id {
     };
 }
 
-fn digits(what: &'static str, s: &str, min: usize, max: usize) -> Result<String, Error> {
+fn digits(what: &'static str, s: &str, min: usize, max: usize) -> Result<String, ValueError> {
     if s.len() < min || s.len() > max || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::invalid(
+        return Err(ValueError::invalid(
             what,
             format!("it must be {min} to {max} digits, with no spaces or letters"),
         ));
@@ -177,7 +177,7 @@ text_id!(
         if ok {
             Ok(s.to_owned())
         } else {
-            Err(Error::invalid(
+            Err(ValueError::invalid(
                 "assignment number",
                 "it must be 6 to 12 digits, optionally followed by '-' and 1 to 3 digits (24552166-2)",
             ))
@@ -231,13 +231,13 @@ impl std::hash::Hash for EmailAddress {
 }
 
 impl FromStr for EmailAddress {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         const WHAT: &str = "e-mail address";
         crate::values::limits::check_bytes(WHAT, s.trim(), crate::values::limits::MAX_EMAIL_BYTES)?;
         let t = clean_text(WHAT, s, crate::values::limits::MAX_EMAIL_BYTES)?;
         let Some((local, domain)) = t.rsplit_once('@') else {
-            return Err(Error::invalid(
+            return Err(ValueError::invalid(
                 WHAT,
                 "it has no '@'; give an address like first.last@nhs.net",
             ));
@@ -249,7 +249,7 @@ impl FromStr for EmailAddress {
             || domain.ends_with('.')
             || t.chars().any(char::is_whitespace);
         if bad {
-            return Err(Error::invalid(
+            return Err(ValueError::invalid(
                 WHAT,
                 "it is not of the form name@domain.tld; give an address like first.last@nhs.net",
             ));
@@ -288,14 +288,14 @@ macro_rules! random_id {
         }
 
         impl FromStr for $name {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self, Error> {
+            type Err = ValueError;
+            fn from_str(s: &str) -> Result<Self, ValueError> {
                 let mut out = [0u8; 16];
                 hex::decode_to_slice(s, &mut out).map_err(|_| {
-                    Error::invalid($what, "it must be 32 lower-case hexadecimal characters")
+                    ValueError::invalid($what, "it must be 32 lower-case hexadecimal characters")
                 })?;
                 if s.bytes().any(|b| b.is_ascii_uppercase()) {
-                    return Err(Error::invalid($what, "it must be 32 lower-case hexadecimal characters"));
+                    return Err(ValueError::invalid($what, "it must be 32 lower-case hexadecimal characters"));
                 }
                 Ok(Self(out))
             }
@@ -358,11 +358,11 @@ impl SessionId {
 pub struct SessionRef([u8; 8]);
 
 impl FromStr for SessionRef {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self, Error> {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         let mut out = [0u8; 8];
         hex::decode_to_slice(s, &mut out).map_err(|_| {
-            Error::invalid("session reference", "it must be 16 hexadecimal characters")
+            ValueError::invalid("session reference", "it must be 16 hexadecimal characters")
         })?;
         Ok(Self(out))
     }

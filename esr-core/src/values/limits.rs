@@ -121,11 +121,15 @@ pub fn shown(text: &str) -> String {
 
 /// Refuses `s` when it has more than `max` characters, saying how many it has. Cheap when `s` is
 /// short: the characters are counted only when there are more bytes than `max`.
-pub(crate) fn check_chars(what: &'static str, s: &str, max: usize) -> crate::Result<()> {
+pub(crate) fn check_chars(
+    what: &'static str,
+    s: &str,
+    max: usize,
+) -> Result<(), crate::values::ValueError> {
     if s.len() > max {
         let n = s.chars().count();
         if n > max {
-            return Err(crate::Error::invalid(
+            return Err(crate::values::ValueError::invalid(
                 what,
                 format!("it is {n} characters long; the most is {max}; shorten it"),
             ));
@@ -135,9 +139,13 @@ pub(crate) fn check_chars(what: &'static str, s: &str, max: usize) -> crate::Res
 }
 
 /// Refuses `s` when it has more than `max` UTF-8 bytes, saying how many it has.
-pub(crate) fn check_bytes(what: &'static str, s: &str, max: usize) -> crate::Result<()> {
+pub(crate) fn check_bytes(
+    what: &'static str,
+    s: &str,
+    max: usize,
+) -> Result<(), crate::values::ValueError> {
     if s.len() > max {
-        return Err(crate::Error::invalid(
+        return Err(crate::values::ValueError::invalid(
             what,
             format!(
                 "it is {} bytes long; the most is {max} bytes; shorten it",
@@ -174,7 +182,7 @@ mod tests {
     fn characters_are_counted_not_bytes() {
         assert!(check_chars("x", &"é".repeat(10), 10).is_ok());
         assert_eq!(
-            reason(check_chars("x", &"é".repeat(11), 10).unwrap_err()),
+            reason(check_chars("x", &"é".repeat(11), 10).unwrap_err().into()),
             "it is 11 characters long; the most is 10; shorten it"
         );
     }
@@ -183,7 +191,7 @@ mod tests {
     fn bytes_are_counted_not_characters() {
         assert!(check_bytes("x", &"a".repeat(10), 10).is_ok());
         assert_eq!(
-            reason(check_bytes("x", &"é".repeat(6), 10).unwrap_err()),
+            reason(check_bytes("x", &"é".repeat(6), 10).unwrap_err().into()),
             "it is 12 bytes long; the most is 10 bytes; shorten it"
         );
     }
@@ -209,7 +217,7 @@ mod tests {
                 MAX_NAME_CHARS,
                 "characters",
                 |n| "é".repeat(n),
-                |s| PersonName::new(s, "Conroy").map(drop),
+                |s| PersonName::new(s, "Conroy").map(drop).map_err(Error::from),
             ),
             (
                 "trust name",
@@ -231,49 +239,53 @@ mod tests {
                 MAX_REASON_CHARS,
                 "characters",
                 |n| "r".repeat(n),
-                |s| crate::values::clean_text("reason", s, MAX_REASON_CHARS).map(drop),
+                |s| {
+                    crate::values::clean_text("reason", s, MAX_REASON_CHARS)
+                        .map(drop)
+                        .map_err(Error::from)
+                },
             ),
             (
                 "organisation unit",
                 MAX_ORG_UNIT_ID_CHARS,
                 "characters",
                 |n| "u".repeat(n),
-                |s| s.parse::<OrgUnitId>().map(drop),
+                |s| s.parse::<OrgUnitId>().map(drop).map_err(Error::from),
             ),
             (
                 "position",
                 MAX_POSITION_ID_CHARS,
                 "characters",
                 |n| "p".repeat(n),
-                |s| s.parse::<PositionId>().map(drop),
+                |s| s.parse::<PositionId>().map(drop).map_err(Error::from),
             ),
             (
                 "e-mail address",
                 MAX_EMAIL_BYTES,
                 "bytes",
                 |n| format!("{}@nhs.net", "a".repeat(n - 8)),
-                |s| s.parse::<EmailAddress>().map(drop),
+                |s| s.parse::<EmailAddress>().map(drop).map_err(Error::from),
             ),
             (
                 "mobile number",
                 MAX_PHONE_CHARS,
                 "characters",
                 |n| format!("07700{}900374", " ".repeat(n - 11)),
-                |s| s.parse::<MobileNumber>().map(drop),
+                |s| s.parse::<MobileNumber>().map(drop).map_err(Error::from),
             ),
             (
                 "SMS template",
                 MAX_SMS_TEMPLATE_CHARS,
                 "characters",
                 |n| format!("{:x<w$}", "{code} lasts {minutes} min ", w = n),
-                |s| SmsTemplate::new(s).map(drop),
+                |s| SmsTemplate::new(s).map(drop).map_err(Error::from),
             ),
             (
                 "competence name",
                 MAX_COMPETENCE_NAME_CHARS,
                 "characters",
                 |n| format!("NHS|CSTF|{}|", "c".repeat(n - 10)),
-                |s| s.parse::<CompetenceName>().map(drop),
+                |s| s.parse::<CompetenceName>().map(drop).map_err(Error::from),
             ),
             (
                 "course",
@@ -287,7 +299,11 @@ mod tests {
                 MAX_ACTOR_NAME_CHARS,
                 "characters",
                 |n| "a".repeat(n),
-                |s| crate::service::Actor::system(s).map(drop),
+                |s| {
+                    crate::service::Actor::system(s)
+                        .map(drop)
+                        .map_err(Error::from)
+                },
             ),
             (
                 "portlet name",

@@ -2,6 +2,7 @@
 //! random source. Nothing here knows of the rest of the domain.
 
 mod clock;
+mod error;
 mod ids;
 pub mod limits;
 mod phone;
@@ -9,6 +10,7 @@ mod random;
 pub mod username;
 
 pub use clock::*;
+pub use error::*;
 pub use ids::*;
 pub use limits::*;
 pub use phone::*;

@@ -1,6 +1,6 @@
 //! Registered mobile numbers, held in E.164 form and never shown whole.
 
-use crate::error::Error;
+use crate::values::ValueError;
 use crate::values::limits::MAX_PHONE_CHARS;
 use std::fmt;
 use std::str::FromStr;
@@ -54,13 +54,13 @@ impl MobileNumber {
 }
 
 impl FromStr for MobileNumber {
-    type Err = Error;
+    type Err = ValueError;
     /// Accepts a mobile number as people type it: `07700 900374`, `+44 7700 900374`,
     /// `0044 (0)7700-900374`, `+33 6 12 34 56 78`. Numbers without a country code are read as UK
     /// numbers. Landlines, freephone, premium-rate, personal numbers, pagers and anything that is
     /// not a valid number are refused. Where the numbering plan cannot tell a mobile from a
     /// landline (North America), the number is accepted.
-    fn from_str(s: &str) -> Result<Self, Error> {
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         let m = Self::read(s)?;
         // The number texted must be the one typed: its E.164 form must read back as itself.
         // (Found by the phone_number fuzz target: `(000)7700-900172` kept the zeros as
@@ -74,8 +74,8 @@ impl FromStr for MobileNumber {
 }
 
 impl MobileNumber {
-    fn refusal() -> Error {
-        Error::invalid(
+    fn refusal() -> ValueError {
+        ValueError::invalid(
             "mobile number",
             "it is not a mobile number; give a UK mobile starting 07 or +44 7 (such as \
              07700 900374), or another country's mobile with its + code",
@@ -83,7 +83,7 @@ impl MobileNumber {
     }
 
     /// One reading of `s`; [`FromStr`] checks that the result reads back as itself.
-    fn read(s: &str) -> Result<Self, Error> {
+    fn read(s: &str) -> Result<Self, ValueError> {
         use phonenumber::{Mode, Type, country, metadata::DATABASE};
         const WHAT: &str = "mobile number";
         let refuse = Self::refusal;

@@ -12,7 +12,7 @@
 //!   `999` as three digits. Past `999` the trust is told to choose a distinct name form.
 //! - A name with no letter left after transliteration is refused with an error that says so.
 
-use crate::error::Error;
+use crate::values::ValueError;
 use crate::values::{VpdCode, string_serde};
 use std::fmt;
 use std::str::FromStr;
@@ -47,9 +47,9 @@ impl Username {
     }
 
     /// Builds the username for a stem and sequence; fails past [`MAX_SEQUENCE`].
-    pub fn new(vpd: VpdCode, stem: &UsernameStem, sequence: u16) -> Result<Self, Error> {
+    pub fn new(vpd: VpdCode, stem: &UsernameStem, sequence: u16) -> Result<Self, ValueError> {
         if sequence == 0 || sequence > MAX_SEQUENCE {
-            return Err(Error::UsernamesExhausted {
+            return Err(ValueError::UsernamesExhausted {
                 vpd,
                 stem: stem.0.as_str().into(),
             });
@@ -96,43 +96,45 @@ impl fmt::Debug for Username {
 }
 
 impl FromStr for Username {
-    type Err = Error;
+    type Err = ValueError;
     /// Parses a username as typed at the log-in screen: surrounding spaces are ignored and lower
     /// case is accepted (`297econroy01`), but the result is always the canonical upper-case form.
-    fn from_str(s: &str) -> Result<Self, Error> {
+    fn from_str(s: &str) -> Result<Self, ValueError> {
         const WHAT: &str = "username";
         let hint = "a username is a three-digit VPD code, the first initial, the surname and a \
                     two-digit number, such as 297ECONROY01";
         let t = s.trim();
         if !t.is_ascii() || t.len() < 7 || t.len() > crate::values::limits::MAX_USERNAME_CHARS {
-            return Err(Error::invalid(WHAT, hint));
+            return Err(ValueError::invalid(WHAT, hint));
         }
         let upper = t.to_ascii_uppercase();
-        let vpd: VpdCode = upper[..3].parse().map_err(|_| Error::invalid(WHAT, hint))?;
+        let vpd: VpdCode = upper[..3]
+            .parse()
+            .map_err(|_| ValueError::invalid(WHAT, hint))?;
         let rest = &upper[3..];
         let letters = rest.bytes().take_while(u8::is_ascii_uppercase).count();
         let (stem, seq) = rest.split_at(letters);
         if !(2..=1 + MAX_SURNAME_CHARS).contains(&letters)
             || !seq.bytes().all(|b| b.is_ascii_digit())
         {
-            return Err(Error::invalid(WHAT, hint));
+            return Err(ValueError::invalid(WHAT, hint));
         }
         let sequence: u16 = match seq.len() {
-            2 => seq.parse().map_err(|_| Error::invalid(WHAT, hint))?,
+            2 => seq.parse().map_err(|_| ValueError::invalid(WHAT, hint))?,
             3 => {
-                let n: u16 = seq.parse().map_err(|_| Error::invalid(WHAT, hint))?;
+                let n: u16 = seq.parse().map_err(|_| ValueError::invalid(WHAT, hint))?;
                 if n < 100 {
-                    return Err(Error::invalid(
+                    return Err(ValueError::invalid(
                         WHAT,
                         "sequences below 100 are written with two digits (01 to 99)",
                     ));
                 }
                 n
             }
-            _ => return Err(Error::invalid(WHAT, hint)),
+            _ => return Err(ValueError::invalid(WHAT, hint)),
         };
         if sequence == 0 {
-            return Err(Error::invalid(WHAT, "the sequence starts at 01"));
+            return Err(ValueError::invalid(WHAT, "the sequence starts at 01"));
         }
         Ok(Self {
             vpd,
@@ -158,19 +160,19 @@ impl UsernameStem {
     ///
     /// Each name may have at most [`crate::values::limits::MAX_NAME_CHARS`] characters (checked before
     /// transliteration).
-    pub fn from_names(given_name: &str, surname: &str) -> Result<Self, Error> {
+    pub fn from_names(given_name: &str, surname: &str) -> Result<Self, ValueError> {
         use crate::values::limits::{MAX_NAME_CHARS, check_chars};
         check_chars("given name", given_name.trim(), MAX_NAME_CHARS)?;
         check_chars("surname", surname.trim(), MAX_NAME_CHARS)?;
         let initial = letters(given_name).chars().next().ok_or_else(|| {
-            Error::invalid(
+            ValueError::invalid(
                 "given name",
                 "it has no letter that can start a username; give the name in Latin letters",
             )
         })?;
         let surname = letters(surname);
         if surname.is_empty() {
-            return Err(Error::invalid(
+            return Err(ValueError::invalid(
                 "surname",
                 "it has no letter that can form a username; give the surname in Latin letters",
             ));
@@ -235,7 +237,7 @@ mod tests {
         let over = format!(" {at_limit}é ");
         assert_eq!(
             UsernameStem::from_names("Emma", &over),
-            Err(Error::invalid(
+            Err(ValueError::invalid(
                 "surname",
                 "it is 101 characters long; the most is 100; shorten it"
             ))
@@ -280,7 +282,7 @@ mod tests {
         let stem = UsernameStem::from_names("Jo", "Smith").unwrap();
         assert!(matches!(
             Username::new(vpd(), &stem, 1000),
-            Err(Error::UsernamesExhausted { .. })
+            Err(ValueError::UsernamesExhausted { .. })
         ));
     }
 
