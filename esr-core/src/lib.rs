@@ -114,8 +114,8 @@ pub use values::{Clock, ManualClock, SystemClock};
 pub use compliance::{
     AmberWindow, AssignmentCompliance, ComplianceCounts, ComplianceRow, ComplianceRules,
     ComplianceSettings, ComplianceStatus, Holding, Need, PersonCompliance, RollUp, StatusChange,
-    best_records, compliance_percent, end_of_next_month, expiry_status, format_percent, roll_up,
-    row_status, summarise, uk_date, worsening,
+    best_records, compliance_percent, expiry_status, format_percent, roll_up, row_status,
+    summarise, worsening,
 };
 pub use compliance::{
     AssignmentColumns, BulkId, BulkScores, HoldingColumns, NO_EXPIRY, RequirementColumns, Validity,
@@ -124,15 +124,17 @@ pub use compliance::{
 pub use compliance::{
     CSTF_TITLES, CompetenceDefinition, CompetenceLevel, CompetenceName, CompetenceOwner,
     CompetenceRecord, Equivalence, NewCompetenceRecord, RecordExpiry, Requirement,
-    RequirementTarget, add_months, cstf, default_catalogue,
+    RequirementTarget, cstf, default_catalogue,
 };
 pub use compliance::{
-    CompetenceExportColumns, ESR_DATE_FORMAT, ImportOptions, ImportProblem, ImportProblems,
-    ImportSummary, MAX_CSV_COLUMNS, MAX_CSV_RECORD_BYTES, MAX_IMPORT_PROBLEMS,
-    compliance_matrix_csv, format_esr_date, parse_competence_loose, parse_esr_date,
-    read_competence_export,
+    CompetenceExportColumns, ImportOptions, ImportProblem, ImportProblems, ImportSummary,
+    MAX_CSV_COLUMNS, MAX_CSV_RECORD_BYTES, MAX_IMPORT_PROBLEMS, compliance_matrix_csv,
+    parse_competence_loose, read_competence_export,
 };
 pub use compliance::{ComplianceReport, TeamCompliance, TeamComplianceMember};
+pub use values::add_months;
+pub use values::{ESR_DATE_FORMAT, format_esr_date, parse_esr_date};
+pub use values::{end_of_next_month, uk_date};
 
 // Certifications and enrolment
 pub use learning::{

@@ -9,7 +9,7 @@
 use crate::error::{Error, Result};
 use crate::values::limits::MAX_COMPETENCE_NAME_CHARS;
 use crate::values::{EmployeeNumber, OrgUnitId, PositionId, VpdCode, clean_text, string_serde};
-use chrono::{Months, NaiveDate};
+use chrono::NaiveDate;
 use std::fmt;
 use std::str::FromStr;
 
@@ -443,21 +443,11 @@ pub struct NewCompetenceRecord {
     pub level: CompetenceLevel,
 }
 
-/// Adds calendar months to a date, clamping to the month's end (31 Aug + 3 months is 30 Nov;
-/// 30 Nov + 3 months is 28 or 29 Feb).
-pub fn add_months(date: NaiveDate, months: u32) -> Result<NaiveDate> {
-    date.checked_add_months(Months::new(months)).ok_or_else(|| {
-        Error::invalid(
-            "date",
-            format!("{date} plus {months} months is beyond the calendar the library supports"),
-        )
-    })
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::values::add_months;
     use proptest::prelude::*;
 
     #[test]

@@ -24,61 +24,10 @@ use crate::compliance::days_since_epoch;
 use crate::compliance::{AssignmentCompliance, ComplianceStatus, format_percent};
 use crate::compliance::{CompetenceLevel, CompetenceName, CompetenceOwner};
 use crate::error::{Error, Result};
-use crate::values::{EmployeeNumber, VpdCode};
+use crate::values::{EmployeeNumber, VpdCode, format_esr_date, parse_esr_date};
 use chrono::NaiveDate;
 use std::collections::BTreeSet;
 use std::fmt;
-
-/// The format of dates in ESR files.
-pub const ESR_DATE_FORMAT: &str = "%d-%b-%Y";
-
-/// Formats a date as ESR does: `30-Nov-2028`.
-pub fn format_esr_date(d: NaiveDate) -> String {
-    d.format(ESR_DATE_FORMAT).to_string()
-}
-
-/// `DD-Mon-YYYY` read directly (the usual case, and most of an import's time through chrono's
-/// format parser); `None` for anything else, left to chrono.
-fn parse_esr_date_fast(s: &str) -> Option<NaiveDate> {
-    const MONTHS: [&[u8; 3]; 12] = [
-        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
-        b"dec",
-    ];
-    let b = s.as_bytes();
-    if b.len() != 11 || b[2] != b'-' || b[6] != b'-' {
-        return None;
-    }
-    let digits = |r: std::ops::Range<usize>| {
-        b[r].iter().try_fold(0u32, |n, &d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        })
-    };
-    let day = digits(0..2)?;
-    let year = digits(7..11)?;
-    let mon = [
-        b[3].to_ascii_lowercase(),
-        b[4].to_ascii_lowercase(),
-        b[5].to_ascii_lowercase(),
-    ];
-    let month = MONTHS.iter().position(|m| **m == mon)? as u32 + 1;
-    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
-}
-
-/// Parses an ESR date (`30-Nov-2028`, `30-NOV-2028`).
-pub fn parse_esr_date(s: &str) -> Result<NaiveDate> {
-    if let Some(d) = parse_esr_date_fast(s.trim()) {
-        return Ok(d);
-    }
-    NaiveDate::parse_from_str(s.trim(), ESR_DATE_FORMAT).map_err(|_| {
-        Error::invalid(
-            "date",
-            format!(
-                "{} is not a date written as ESR writes them, such as 30-Nov-2028",
-                crate::values::limits::shown(s)
-            ),
-        )
-    })
-}
 
 /// One bad row of an import: its line in the file (the header is line 1) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -926,6 +875,7 @@ pub fn compliance_matrix_csv(rows: &[(EmployeeNumber, AssignmentCompliance)]) ->
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::values::{ESR_DATE_FORMAT, parse_esr_date_fast};
 
     fn vpd() -> VpdCode {
         "297".parse().unwrap()

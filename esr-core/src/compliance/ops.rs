@@ -9,16 +9,15 @@ use crate::access::{AccessDecision, decide};
 use crate::audit::{AuditActor, AuditEvent};
 use crate::compliance::{
     AssignmentCompliance, ComplianceCounts, ComplianceRules, ComplianceSettings, PersonCompliance,
-    RollUp, roll_up, uk_date,
+    RollUp, roll_up,
 };
 use crate::compliance::{
     CompetenceDefinition, CompetenceName, CompetenceOwner, CompetenceRecord, Equivalence,
-    NewCompetenceRecord, RecordExpiry, Requirement, RequirementTarget, add_months,
-    default_catalogue,
+    NewCompetenceRecord, RecordExpiry, Requirement, RequirementTarget, default_catalogue,
 };
 use crate::compliance::{
     ImportOptions, ImportProblem, ImportProblems, ImportSummary, compliance_matrix_csv,
-    format_esr_date, parse_export_rows,
+    parse_export_rows,
 };
 use crate::error::{Error, Result};
 use crate::people::Assignment;
@@ -31,6 +30,9 @@ use crate::service::{
 use crate::store::{Store, StoreTx};
 use crate::urp::Function;
 use crate::values::Clock;
+use crate::values::add_months;
+use crate::values::format_esr_date;
+use crate::values::uk_date;
 use crate::values::{AssignmentNumber, EmployeeNumber, OrgUnitId, SessionId, VpdCode};
 use chrono::NaiveDate;
 use std::collections::{BTreeMap, HashMap, HashSet};

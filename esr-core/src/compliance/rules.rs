@@ -20,7 +20,7 @@ use crate::error::{Error, Result};
 use crate::org::Trust;
 use crate::people::Assignment;
 use crate::values::{AssignmentNumber, EmployeeNumber, OrgUnitId};
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
+use chrono::{Months, NaiveDate};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -662,39 +662,6 @@ pub fn worsening(now: &AssignmentCompliance, later: &AssignmentCompliance) -> Ve
         .collect()
 }
 
-/// The last day of the month after `date`'s: "by the end of next month".
-pub fn end_of_next_month(date: NaiveDate) -> NaiveDate {
-    let first = date.with_day(1).unwrap_or(date);
-    first
-        .checked_add_months(Months::new(2))
-        .and_then(|d| d.pred_opt())
-        .unwrap_or(NaiveDate::MAX)
-}
-
-/// The date in the United Kingdom at `instant`: GMT in winter, BST (UTC+1) from 01:00 UTC on the
-/// last Sunday of March to 01:00 UTC on the last Sunday of October. The service's "today".
-pub fn uk_date(instant: DateTime<Utc>) -> NaiveDate {
-    let year = instant.year();
-    let last_sunday = |month: u32| -> Option<NaiveDate> {
-        let last = NaiveDate::from_ymd_opt(year, month + 1, 1)?.pred_opt()?;
-        let back = last.weekday().num_days_from_sunday();
-        last.checked_sub_days(chrono::Days::new(u64::from(back)))
-    };
-    let bst = match (last_sunday(3), last_sunday(10)) {
-        (Some(start), Some(end)) => {
-            let start = start.and_hms_opt(1, 0, 0).map(|t| t.and_utc());
-            let end = end.and_hms_opt(1, 0, 0).map(|t| t.and_utc());
-            matches!((start, end), (Some(s), Some(e)) if instant >= s && instant < e)
-        }
-        _ => false,
-    };
-    if bst {
-        crate::values::plus(instant, chrono::TimeDelta::hours(1)).date_naive()
-    } else {
-        instant.date_naive()
-    }
-}
-
 /// A roll-up line: the essential rows of many assignments, against the trust's target.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -763,7 +730,9 @@ pub fn roll_up(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::values::{end_of_next_month, uk_date};
     use chrono::TimeZone;
+    use chrono::Utc;
 
     /// Found by the serde fuzz target: deserialising built windows `AmberWindow::months`
     /// refuses (up to `u32::MAX` months).

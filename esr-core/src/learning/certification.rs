@@ -324,7 +324,7 @@ pub enum SubscriptionStatus {
 
 impl fmt::Display for SubscriptionStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::compliance::format_esr_date as d;
+        use crate::values::format_esr_date as d;
         match *self {
             Self::Subscribed { due, overdue } => {
                 write!(f, "subscribed, due {}", d(due))?;
@@ -445,7 +445,7 @@ pub fn check_action(
     certification: &str,
     status: Option<SubscriptionStatus>,
 ) -> Result<Allowed> {
-    use crate::compliance::format_esr_date as d;
+    use crate::values::format_esr_date as d;
     use LearningAction as A;
     use SubscriptionStatus as S;
     let refuse = |state: String, hint: String| {

@@ -11,8 +11,6 @@
 
 use crate::access::{AccessDecision, decide};
 use crate::audit::{AuditActor, AuditEvent};
-use crate::compliance::format_esr_date;
-use crate::compliance::uk_date;
 use crate::compliance::{
     CompetenceName, CompetenceOwner, CompetenceRecord, NewCompetenceRecord, RecordExpiry,
 };
@@ -32,6 +30,8 @@ use crate::service::{
 use crate::store::{Store, StoreTx};
 use crate::urp::Function;
 use crate::values::Clock;
+use crate::values::format_esr_date;
+use crate::values::uk_date;
 use crate::values::{EmployeeNumber, SessionId, VpdCode};
 use chrono::{DateTime, Utc};
 

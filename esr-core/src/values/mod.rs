@@ -2,6 +2,7 @@
 //! random source. Nothing here knows of the rest of the domain.
 
 mod clock;
+mod dates;
 mod error;
 mod ids;
 pub mod limits;
@@ -10,6 +11,7 @@ mod random;
 pub mod username;
 
 pub use clock::*;
+pub use dates::*;
 pub use error::*;
 pub use ids::*;
 pub use limits::*;
