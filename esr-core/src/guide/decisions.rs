@@ -71,8 +71,9 @@
 //! [`UpgradeBlocker`](crate::UpgradeBlocker), [`ApprovalRefusal`](crate::ApprovalRefusal),
 //! [`LinkProblem`](crate::LinkProblem). Wrong passcodes are not errors but outcomes
 //! ([`VerifyOutcome`](crate::VerifyOutcome)), since a wrong guess is an expected answer.
-//! Errors are classified into kinds in the core, once, so that bindings map kinds and never
-//! individual variants.
+//! The decision for bindings: errors are classified into kinds once, in the core, and the
+//! Python and Swift bindings map kinds, never individual variants, so a new variant cannot
+//! silently become a generic error in one of them.
 //!
 //! # Limits on every input
 //!
