@@ -37,12 +37,16 @@
 //! # Ok(()) }
 //! ```
 //!
+//! The domain, its rules and the library's design decisions are explained in the [`guide`]:
+//! start there.
+//!
 //! The public interface is what this page re-exports; the modules are private.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod error;
+pub mod guide;
 pub mod values;
 
 pub mod access;

@@ -1,22 +1,5 @@
-//! The columnar compliance scorer for analysts: whole workforces in, one row per assignment out.
-//!
-//! Inputs are plain slices, the shape of Arrow columns, so a binding can pass Arrow buffers
-//! without copying them:
-//! - assignments: `assignment_id`, `person_id`, `position_id`;
-//! - requirements: `position_id`, `competency_id` (every requirement here is essential;
-//!   duplicates count once);
-//! - holdings: `person_id`, `competency_id`, `expiry` as days since 1970-01-01 (Arrow `Date32`),
-//!   "no expiry" being either a null in the optional validity bitmap (Arrow's layout: bit `i`,
-//!   least significant bit first, set when row `i` has a value) or the value [`NO_EXPIRY`].
-//!
-//! The statuses are exactly those of [`crate::row_status`] for essential rows: for each
-//! requirement of the assignment's position, the person's holding of that competency with the
-//! latest expiry counts. Equivalences between competences are not applied here; give the
-//! holdings already mapped if they matter.
-//!
-//! Ids may be `i32`, `u32` or `i64` ([`BulkId`]), and need not be dense: dense id ranges use
-//! lookup tables, sparse ones a hash map. The work is split across threads when the input is
-//! large enough for it to pay.
+//! The columnar compliance scorer for analysts. Its rules are documented on
+//! [`score_compliance`], where rustdoc shows them.
 
 use crate::compliance::AmberWindow;
 use crate::error::{Error, Result};
@@ -164,7 +147,27 @@ pub fn date_from_days(days: i32) -> Option<NaiveDate> {
 }
 
 /// Scores every assignment as of `as_of` with the amber `window`, on every core the machine
-/// offers (see the module documentation).
+/// offers: the columnar scorer for analysts, whole workforces in, one row per assignment out.
+///
+/// Inputs are plain slices, the shape of Arrow columns, so a binding can pass Arrow buffers
+/// without copying them:
+/// - assignments ([`AssignmentColumns`]): `assignment_id`, `person_id`, `position_id`;
+/// - requirements ([`RequirementColumns`]): `position_id`, `competency_id` (every requirement
+///   here is essential; duplicates count once);
+/// - holdings ([`HoldingColumns`]): `person_id`, `competency_id`, `expiry` as days since
+///   1970-01-01 (Arrow `Date32`, see [`days_since_epoch`]), "no expiry" being either a null in
+///   the optional [`Validity`] bitmap (Arrow's layout: bit `i`, least significant bit first,
+///   set when row `i` has a value) or the value [`NO_EXPIRY`].
+///
+/// The statuses are exactly those of [`crate::row_status`] for essential rows: for each
+/// requirement of the assignment's position, the person's holding of that competency with the
+/// latest expiry counts. Equivalences between competences are not applied here; give the
+/// holdings already mapped if they matter. Requirements on organisation units and jobs are not
+/// read either: only positions.
+///
+/// Ids may be `i32`, `u32` or `i64` ([`BulkId`]), and need not be dense: dense id ranges use
+/// lookup tables, sparse ones a hash map. The work is split across threads when the input is
+/// large enough for it to pay ([`score_compliance_with_threads`] caps the threads).
 ///
 /// ```
 /// use esr_core::chrono::NaiveDate;

@@ -1,12 +1,6 @@
 //! Delivery of codes and links: the embedder's SMS and e-mail gateways behind traits, and an
-//! in-memory [`Outbox`] for tests and demonstrations.
-//!
-//! The core does no I/O. The service calls a sender **inside** the store transaction that
-//! records the challenge, as its last step, so a message is handed over if and only if its
-//! challenge is stored (the transactional-outbox pattern). A sender should therefore only
-//! enqueue the message (a queue, an outbox table) and return; a slow network call there holds
-//! the store's transaction open. If it returns an error, nothing is stored and the caller gets
-//! [`crate::Error::Delivery`].
+//! in-memory [`Outbox`]. The delivery rules are documented on [`SmsSender`] and
+//! [`EmailSender`], where rustdoc shows them.
 
 use crate::passcode::RecoveryToken;
 use crate::values::MobileNumber;
@@ -51,7 +45,31 @@ impl fmt::Debug for SmsMessage {
     }
 }
 
-/// An embedder's SMS gateway. See the module documentation for when it is called.
+/// An embedder's SMS gateway: where texted one-time passcodes go.
+///
+/// Called by [`crate::Esr::request_mobile_code`], [`crate::Esr::request_upgrade_code`] and
+/// [`crate::Esr::resend_passcode`], once per code, with the text of the trust's
+/// [`crate::SmsTemplate`] filled in. Set it with [`crate::Esr::with_sms_sender`].
+///
+/// # When it is called
+///
+/// The core does no I/O. The service calls a sender **inside** the store transaction that
+/// records the challenge, right after recording it, so a message is handed over if and only
+/// if its challenge is stored (the transactional-outbox pattern):
+///
+/// - a sender should only **enqueue** the message (a queue, an outbox table) and return; a
+///   slow network call there holds the store's transaction (and, with the in-memory store,
+///   every other request) open;
+/// - if it returns `Err`, the transaction is rolled back: nothing is stored, no send is
+///   counted, and the caller gets [`crate::Error::Delivery`] with the reason;
+/// - if it returns `Ok` but the transaction later fails, the message has been handed over for
+///   a challenge that does not exist: it cannot verify, and the user asks again;
+/// - without a sender configured, the operations that send refuse with
+///   [`crate::Error::NoSender`] before touching the store.
+///
+/// The message carries secrets (the number and the code, or the address and the link's
+/// token) behind `expose_*` methods; its `Debug` hides them. Never log what they return.
+/// [`Outbox`] is an implementation for tests and demonstrations.
 pub trait SmsSender: Send + Sync {
     /// Hands `message` to the gateway (or its queue). An `Err` says why it could not; the
     /// challenge is then not stored.
@@ -140,7 +158,31 @@ impl fmt::Debug for EmailMessage {
     }
 }
 
-/// An embedder's e-mail gateway. See the module documentation for when it is called.
+/// An embedder's e-mail gateway: where account-recovery links go.
+///
+/// Called by [`crate::Esr::request_username_reminder`] and [`crate::Esr::request_unlock_link`],
+/// once per matching account, with an [`EmailMessage`] the embedder renders in its own wording
+/// ([`EmailMessage::text`] is a plain default). Set it with [`crate::Esr::with_email_sender`].
+///
+/// # When it is called
+///
+/// The core does no I/O. The service calls a sender **inside** the store transaction that
+/// records the challenge, right after recording it, so a message is handed over if and only
+/// if its challenge is stored (the transactional-outbox pattern):
+///
+/// - a sender should only **enqueue** the message (a queue, an outbox table) and return; a
+///   slow network call there holds the store's transaction (and, with the in-memory store,
+///   every other request) open;
+/// - if it returns `Err`, the transaction is rolled back: nothing is stored, no send is
+///   counted, and the caller gets [`crate::Error::Delivery`] with the reason;
+/// - if it returns `Ok` but the transaction later fails, the message has been handed over for
+///   a challenge that does not exist: it cannot verify, and the user asks again;
+/// - without a sender configured, the operations that send refuse with
+///   [`crate::Error::NoSender`] before touching the store.
+///
+/// The message carries secrets (the number and the code, or the address and the link's
+/// token) behind `expose_*` methods; its `Debug` hides them. Never log what they return.
+/// [`Outbox`] is an implementation for tests and demonstrations.
 pub trait EmailSender: Send + Sync {
     /// Hands `message` to the gateway (or its queue). An `Err` says why it could not; the
     /// link is then not stored.

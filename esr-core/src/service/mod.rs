@@ -1,5 +1,17 @@
-//! The service: [`Esr`], its [`Config`] and the [`Actor`] of each call, and the transaction
-//! helpers every area's operations share. Each area's operations are in its own `ops.rs`.
+//! The service: [`Esr`], the library's front door over a store, a clock and an RNG; its
+//! [`Config`]; and the [`Actor`] of each call.
+//!
+//! Every method of [`Esr`] either applies fully, with its audit entries in the same store
+//! transaction, or returns an [`Error`] and changes nothing. An [`Actor`] is a
+//! user's session, whose functions are checked by the access decision
+//! ([`decide`](crate::decide)), or a named system process (a recruitment feed, the trust's
+//! set-up), trusted and named in the audit trail. [`Config`] holds the service's own settings
+//! (failed log-ins before a lock, password hashing cost, session lifetime, passcode limits),
+//! range-checked by [`Esr::with_config`]; trust settings live with each trust.
+//!
+//! Each area's operations are in that area's `ops.rs` (listed in the area's module docs and
+//! the [guide](crate::guide)); this module holds the constructors and the transaction helpers
+//! every area shares.
 
 use crate::error::{Error, Result};
 use crate::people::{Password, PasswordHash, PasswordHashing};

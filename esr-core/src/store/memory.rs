@@ -34,8 +34,12 @@ mod learning;
 use crate::learning::{Certification, Enrolment, Subscription};
 use learning::{LearningTables, LearningUndo};
 
-/// Everything in memory behind one lock; a transaction holds the lock for its whole run and
-/// undoes its writes if it fails or panics.
+/// The in-memory store: the embedded default, and the reference implementation of the
+/// [`Store`] contract (the conformance kit compares other adapters' answers with its own).
+///
+/// Everything is in memory behind one lock; a transaction holds the lock for its whole run
+/// (so transactions run one after another) and undoes its writes if it fails or panics.
+/// Nothing survives the process: use `esr-sqlite` or your own adapter to keep data.
 #[derive(Debug, Default)]
 pub struct InMemoryStore {
     state: Mutex<State>,

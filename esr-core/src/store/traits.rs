@@ -1,24 +1,4 @@
-//! Storage behind traits: any database a trust brings can implement [`Store`].
-//!
-//! # Contract
-//! - [`Store::transaction`] runs the closure atomically and in isolation: either every write it
-//!   made is kept (the closure returned `Ok`) or none is (it returned `Err`, or panicked).
-//!   Concurrent transactions behave as if run one after another. A SQL adapter maps this to one
-//!   database transaction at `SERIALIZABLE` isolation, or takes a write lock at its start.
-//! - Reads inside a transaction see its own earlier writes.
-//! - `put_*` methods insert or replace by key; the service checks uniqueness before writing.
-//! - Every method is scoped by trust: no method returns another trust's rows.
-//! - A challenge is settled once: [`StoreTx::put_challenge`] must refuse to write over a stored
-//!   challenge that is no longer pending (a SQL adapter does it as one conditional
-//!   `UPDATE … WHERE id = ? AND status = 'pending'`), so that two verifications of one code can
-//!   never both be approved.
-//! - The audit trail is append-only: [`StoreTx::append_audit`] must refuse an entry whose `seq`
-//!   is not one past the trust's last entry.
-//! - Secret fields (`Account::password_hash`, `Person::mobile`) must be persisted even though
-//!   serde skips them.
-//!
-//! The `testkit` feature's `esr_core::testkit` module checks every point of this contract
-//! against any implementation (`esr_core::store_conformance_tests!`).
+//! The storage traits. Their contract is documented on [`Store`], where rustdoc shows it.
 
 use crate::audit::{AuditEntry, AuditHead};
 use crate::error::Result;
@@ -33,14 +13,59 @@ use crate::values::{AssignmentNumber, EmailAddress, EmployeeNumber, SessionId, V
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
-/// A store of everything the service keeps.
+/// A store of everything the service keeps: any database a trust brings can implement it.
+///
+/// [`crate::InMemoryStore`] is the embedded default and the reference implementation;
+/// `esr-sqlite` is another. The service reaches storage only through
+/// [`Store::transaction`] and the [`StoreTx`] methods it hands the closure.
+///
+/// # Contract
+///
+/// Every adapter must keep these promises; the service's own rules (single use of a code, the
+/// two-user-administrator floor, "a refusal changes nothing") rely on them.
+///
+/// - **Atomic and isolated.** [`Store::transaction`] runs the closure atomically and in
+///   isolation: either every write it made is kept (the closure returned `Ok`) or none is (it
+///   returned `Err`, or panicked). Concurrent transactions behave as if run one after another.
+///   A SQL adapter maps this to one database transaction at `SERIALIZABLE` isolation, or takes
+///   a write lock at its start (SQLite's `BEGIN IMMEDIATE`).
+/// - **Read your writes.** Reads inside a transaction see its own earlier writes.
+/// - **Insert or replace.** `put_*` methods insert or replace by key; the service checks
+///   uniqueness (usernames, employee numbers, assignment numbers) before writing.
+/// - **One trust at a time.** Every method is scoped by trust: no method returns another
+///   trust's rows.
+/// - **A challenge is settled once.** [`StoreTx::put_challenge`] must refuse (with
+///   [`crate::Error::Storage`]) to write over a stored challenge that is no longer pending (a
+///   SQL adapter does it as one conditional `UPDATE … WHERE id = ? AND status = 'pending'`), so
+///   that two verifications of one code can never both be approved.
+/// - **The audit trail is append-only.** [`StoreTx::append_audit`] must refuse an entry whose
+///   `seq` is not one past the trust's last entry.
+/// - **Secrets are persisted.** Secret fields (`Account::password_hash`, `Person::mobile`,
+///   `Challenge::destination`) must be stored and read back even though serde skips them.
+/// - **Failures are errors.** A backend failure is returned as [`crate::Error::Storage`];
+///   the service then changes nothing and passes it on.
+///
+/// The conformance kit (the `testkit` feature's `esr_core::store::testkit` module, with the
+/// `esr_core::store_conformance_tests!` macro) checks every point of this contract against any
+/// implementation, and compares its answers with the in-memory store's. The guide's
+/// [store contract](crate::guide::store_contract) page says why each point is there.
 pub trait Store: Send + Sync {
-    /// Runs `f` as one atomic, isolated transaction (see the module documentation).
+    /// Runs `f` as one atomic, isolated transaction: every write `f` makes is kept if it
+    /// returns `Ok`, none if it returns `Err` or panics, and concurrent transactions behave
+    /// as if run one after another (see the contract on [`Store`]).
     fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R>;
 }
 
 /// The operations available inside a transaction. Every method may fail with
 /// [`crate::Error::Storage`] when the backend does.
+///
+/// Each method keeps the contract documented on [`Store`]: reads see the transaction's own
+/// writes, `put_*` inserts or replaces by key, nothing crosses from one trust to another,
+/// [`StoreTx::put_challenge`] never overwrites a settled challenge, and
+/// [`StoreTx::append_audit`] only appends the next entry in sequence. Methods with a default
+/// body (`trust_settings`, `active_urps_of`, `people_with_email`, `audit_head`,
+/// the `*_owned` variants) are correct as they are; adapters override
+/// them only to be faster.
 pub trait StoreTx {
     /// The trust with this code.
     fn trust(&self, vpd: VpdCode) -> Result<Option<Trust>>;
