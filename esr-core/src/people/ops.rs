@@ -11,6 +11,7 @@ use crate::people::{Assignment, NewAssignment};
 use crate::service::*;
 use crate::store::{Store, StoreTx};
 use crate::urp::Function;
+use crate::urp::check_user_administrator_floor;
 use crate::urp::*;
 use crate::urp::{Approval, GrantScope, Revocation, Urp, UrpGrant};
 use crate::values::Clock;
@@ -283,9 +284,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             let removes_access = !to.counts_as_active_user() && from.counts_as_active_user();
             if removes_access && holds(tx, username, Urp::LocalHrmsSystemsAndUserAdministration)? {
                 let remaining = active_user_administrators(tx, vpd, Some(username))?;
-                if remaining < 2 {
-                    return Err(Error::TooFewUserAdministrators { remaining });
-                }
+                check_user_administrator_floor(remaining)?;
             }
             tx.put_account(&acc)?;
             audit(

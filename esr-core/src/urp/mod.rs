@@ -30,10 +30,12 @@
 
 mod catalogue;
 mod functions;
+mod grants;
 mod ops;
 mod report;
 
 pub use catalogue::*;
 pub use functions::*;
+pub use grants::*;
 pub use ops::*;
 pub use report::*;

@@ -4,15 +4,14 @@
 use crate::access::Session;
 use crate::audit::{AuditActor, AuditEvent};
 use crate::error::{Error, Result};
-use crate::org::{Trust, TrustSettings};
+use crate::org::TrustSettings;
 use crate::people::{Account, AccountState};
 use crate::service::*;
 use crate::store::{Store, StoreTx};
 use crate::urp::Function;
 use crate::urp::UrpReportRow;
-use crate::urp::{
-    Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind,
-};
+use crate::urp::{Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant};
+use crate::urp::{check_approval, check_scope, check_user_administrator_floor};
 use crate::values::Clock;
 use crate::values::limits::MAX_REASON_CHARS;
 use crate::values::username::Username;
@@ -47,11 +46,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<Vec<UrpGrant>> {
         let reason = clean_text("reason", reason, MAX_REASON_CHARS)?;
         let distinct: BTreeSet<&Username> = holders.iter().collect();
-        if distinct.len() < 2 {
-            return Err(Error::TooFewUserAdministrators {
-                remaining: distinct.len(),
-            });
-        }
+        check_user_administrator_floor(distinct.len())?;
         let ids = distinct
             .iter()
             .map(|_| self.random16().map(GrantId::from_bytes))
@@ -116,7 +111,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             }
             let trust = trust_of(tx, vpd)?;
             check_scope(&trust, request.urp, &request.scope)?;
-            check_approval(tx, &acc, &who, request.urp, &request.approval)?;
+            check_approval_in(tx, &acc, &who, request.urp, &request.approval)?;
             let g = UrpGrant {
                 id,
                 vpd,
@@ -160,9 +155,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 let acc = account_of(tx, holder)?;
                 if acc.state.counts_as_active_user() {
                     let remaining = active_user_administrators(tx, vpd, Some(holder))?;
-                    if remaining < 2 {
-                        return Err(Error::TooFewUserAdministrators { remaining });
-                    }
+                    check_user_administrator_floor(remaining)?;
                 }
             }
             g.revoked = Some(Revocation {
@@ -294,29 +287,9 @@ pub(crate) fn put_grant_audited(tx: &mut dyn StoreTx, g: &UrpGrant, who: AuditAc
     )
 }
 
-pub(crate) fn check_scope(trust: &Trust, urp: Urp, scope: &GrantScope) -> Result<()> {
-    match scope {
-        GrantScope::WholeTrust if urp.needs_org_scope() => Err(Error::invalid(
-            "scope",
-            format!("{urp} acts for delegated organisation units; name at least one"),
-        )),
-        GrantScope::OrgUnits(units) if units.is_empty() => Err(Error::invalid(
-            "scope",
-            "it names no organisation unit; name at least one, or grant for the whole trust",
-        )),
-        GrantScope::OrgUnits(units) => {
-            for u in units {
-                trust.org_unit(u)?;
-            }
-            Ok(())
-        }
-        GrantScope::WholeTrust => Ok(()),
-    }
-}
-
-/// Extra access (anything beyond employee-level URPs) needs the grantee's line manager to have
-/// verified the need, or a Caldicott guardian's exception.
-pub(crate) fn check_approval(
+/// [`check_approval`] over a transaction: reads the holder's line managers and the grantor's
+/// employee number.
+pub(crate) fn check_approval_in(
     tx: &dyn StoreTx,
     holder: &Account,
     grantor: &AuditActor,
@@ -324,12 +297,17 @@ pub(crate) fn check_approval(
     approval: &Approval,
 ) -> Result<()> {
     let vpd = holder.username.vpd();
-    match approval {
-        Approval::NotRequired if urp.kind() == UrpKind::Employee => Ok(()),
-        Approval::NotRequired => Err(Error::ApprovalRefused(
-            ApprovalRefusal::LineManagerVerificationRequired { urp },
-        )),
-        Approval::LineManager { verified_by } => {
+    let grantor_employee = match grantor {
+        AuditActor::User { username, .. } => Some(account_of(tx, username)?.employee_number),
+        _ => None,
+    };
+    check_approval(
+        &holder.username,
+        &holder.employee_number,
+        grantor_employee.as_ref(),
+        urp,
+        approval,
+        || {
             let mut managers = BTreeSet::new();
             for a in tx.assignments_of(vpd, &holder.employee_number)? {
                 if let Some(sup) = &a.supervisor
@@ -338,41 +316,8 @@ pub(crate) fn check_approval(
                     managers.insert(s.employee_number);
                 }
             }
-            if managers.is_empty() {
-                return Err(Error::ApprovalRefused(ApprovalRefusal::NoLineManager {
-                    holder: holder.username.clone(),
-                }));
-            }
-            if !managers.contains(verified_by) {
-                return Err(Error::ApprovalRefused(ApprovalRefusal::NotTheLineManager {
-                    verified_by: verified_by.clone(),
-                    holder: holder.username.clone(),
-                }));
-            }
-            Ok(())
-        }
-        Approval::CaldicottException {
-            approved_by,
-            reference,
-        } => {
-            person_of(tx, vpd, approved_by)?;
-            clean_text(
-                "exception reference",
-                reference,
-                crate::values::limits::MAX_EXCEPTION_REFERENCE_CHARS,
-            )?;
-            let grantor_employee = match grantor {
-                AuditActor::User { username, .. } => {
-                    Some(account_of(tx, username)?.employee_number)
-                }
-                _ => None,
-            };
-            if *approved_by == holder.employee_number
-                || grantor_employee.as_ref() == Some(approved_by)
-            {
-                return Err(Error::ApprovalRefused(ApprovalRefusal::SelfApproval));
-            }
-            Ok(())
-        }
-    }
+            Ok(managers)
+        },
+        |approver| person_of(tx, vpd, approver).map(drop),
+    )
 }

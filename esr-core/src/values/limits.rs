@@ -217,7 +217,7 @@ mod tests {
                 MAX_NAME_CHARS,
                 "characters",
                 |n| "é".repeat(n),
-                |s| PersonName::new(s, "Conroy").map(drop).map_err(Error::from),
+                |s| PersonName::new(s, "Conroy").map(drop),
             ),
             (
                 "trust name",
@@ -278,14 +278,14 @@ mod tests {
                 MAX_SMS_TEMPLATE_CHARS,
                 "characters",
                 |n| format!("{:x<w$}", "{code} lasts {minutes} min ", w = n),
-                |s| SmsTemplate::new(s).map(drop).map_err(Error::from),
+                |s| SmsTemplate::new(s).map(drop),
             ),
             (
                 "competence name",
                 MAX_COMPETENCE_NAME_CHARS,
                 "characters",
                 |n| format!("NHS|CSTF|{}|", "c".repeat(n - 10)),
-                |s| s.parse::<CompetenceName>().map(drop).map_err(Error::from),
+                |s| s.parse::<CompetenceName>().map(drop),
             ),
             (
                 "course",
@@ -299,11 +299,7 @@ mod tests {
                 MAX_ACTOR_NAME_CHARS,
                 "characters",
                 |n| "a".repeat(n),
-                |s| {
-                    crate::service::Actor::system(s)
-                        .map(drop)
-                        .map_err(Error::from)
-                },
+                |s| crate::service::Actor::system(s).map(drop),
             ),
             (
                 "portlet name",
