@@ -55,7 +55,11 @@ pub const MAX_PASSWORD_CHARS: usize = 128;
 
 /// A username as typed, in characters after trimming: a VPD code, an initial, a surname of at
 /// most 24 letters and a sequence of at most three digits.
-pub const MAX_USERNAME_CHARS: usize = 3 + 1 + crate::values::username::MAX_SURNAME_CHARS + 3;
+pub const MAX_USERNAME_CHARS: usize = 3 + 1 + MAX_SURNAME_CHARS + 3;
+
+
+/// The most letters of a surname a username keeps (longer ones are cut there).
+pub const MAX_SURNAME_CHARS: usize = 24;
 
 /// A mobile number as people type it, before parsing, in characters: E.164 numbers have at most
 /// 15 digits; the rest is room for spaces and punctuation. Checked before the number is parsed.

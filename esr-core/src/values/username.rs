@@ -18,7 +18,7 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The most letters of a surname a username keeps.
-pub const MAX_SURNAME_CHARS: usize = 24;
+pub use crate::values::limits::MAX_SURNAME_CHARS;
 /// The highest sequence number; past it a stem is exhausted.
 pub const MAX_SEQUENCE: u16 = 999;
 
