@@ -1,6 +1,10 @@
 //! The competence CSV importer streams: memory while reading depends neither on the file's size
 //! nor on any one line's length. Measured with a counting global allocator over files produced
 //! lazily by a generated reader (never held whole).
+//!
+//! A test binary of its own, not a module of `tests/it`: the global allocator counts every
+//! allocation of its process, so tests running beside it in one binary would distort what it
+//! measures.
 
 #![allow(clippy::unwrap_used)]
 

@@ -57,7 +57,6 @@ pub const MAX_PASSWORD_CHARS: usize = 128;
 /// most 24 letters and a sequence of at most three digits.
 pub const MAX_USERNAME_CHARS: usize = 3 + 1 + MAX_SURNAME_CHARS + 3;
 
-
 /// The most letters of a surname a username keeps (longer ones are cut there).
 pub const MAX_SURNAME_CHARS: usize = 24;
 

@@ -1,9 +1,7 @@
 //! Atomicity under threads: the service is shared across threads, and the rules that read and
 //! then write (the two-administrator rule, lockout counting) hold when requests race.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use esr_core::chrono::TimeDelta;
 use esr_core::*;
 use std::sync::Barrier;

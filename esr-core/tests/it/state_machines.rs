@@ -10,9 +10,7 @@
 //! purposes, sessions and the send limits, account recovery, and the subscription lifecycle.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
 use esr_core::*;
 use proptest::prelude::*;
@@ -139,7 +137,7 @@ fn run<T: std::fmt::Debug>(
         ProptestConfig {
             cases,
             failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
-                "tests/state_machines.proptest-regressions",
+                "tests/proptest-regressions/state_machines.txt",
             ))),
             ..ProptestConfig::default()
         },

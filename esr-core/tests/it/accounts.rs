@@ -3,9 +3,7 @@
 //! was.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use esr_core::chrono::{NaiveDate, TimeDelta};
 use esr_core::*;
 use rand_core::SeedableRng;

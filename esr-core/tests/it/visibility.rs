@@ -3,9 +3,7 @@
 //! scope of their URP; every read of another person's record audited; never across trusts.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use esr_core::chrono::NaiveDate;
 use esr_core::*;
 use proptest::prelude::*;

@@ -3,9 +3,7 @@
 //! rule, and the URP audit report.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use esr_core::chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
 use esr_core::*;
 use proptest::prelude::*;

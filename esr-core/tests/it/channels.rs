@@ -3,9 +3,7 @@
 //! the tier table in `access.rs` (not from `Urp::functions`, `Function::tier` or `decide`).
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use esr_core::*;
 use std::collections::BTreeSet;
 

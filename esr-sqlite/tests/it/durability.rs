@@ -3,7 +3,7 @@
 //! database has every acknowledged operation and no half-applied one.
 //!
 //! The child is this test binary run again with `ESR_DURABILITY_DB` set (the ignored test
-//! `child_writes_until_killed`).
+//! `durability::child_writes_until_killed`).
 
 #![allow(clippy::unwrap_used)]
 
@@ -57,7 +57,7 @@ fn every_acknowledged_write_survives_sigkill() {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "child_writes_until_killed",
+            "durability::child_writes_until_killed",
             "--ignored",
             "--nocapture",
             "--test-threads=1",

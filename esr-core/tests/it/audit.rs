@@ -3,9 +3,7 @@
 //! and never holds a secret; nor does any `Debug`, JSON or error message of the library.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use esr_core::chrono::{NaiveDate, TimeDelta};
 use esr_core::*;
 use std::sync::Mutex;

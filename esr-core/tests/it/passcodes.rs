@@ -1,9 +1,7 @@
 //! One-time passcodes: issue, verify, expiry, resend, limits, purpose binding, key rotation.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use esr_core::chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use esr_core::*;
 use rand_chacha::ChaCha20Rng;

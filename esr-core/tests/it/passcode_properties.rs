@@ -4,9 +4,7 @@
 //! and nothing is approved once step-up is locked.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
 use esr_core::*;
 use proptest::prelude::*;

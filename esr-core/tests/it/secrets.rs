@@ -8,9 +8,7 @@
 //! session id, any 16-character window of a key or token secret).
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use esr_core::chrono::{NaiveDate, TimeDelta};
 use esr_core::*;
 use std::fmt::{Debug, Display};

@@ -4,9 +4,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use esr_core::chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use esr_core::*;
 

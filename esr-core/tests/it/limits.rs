@@ -3,9 +3,7 @@
 //! the range of instants makes no time rule overflow.
 #![allow(clippy::unwrap_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
 use esr_core::limits::*;
 use esr_core::*;

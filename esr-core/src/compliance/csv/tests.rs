@@ -1,0 +1,450 @@
+use super::*;
+use crate::values::{ESR_DATE_FORMAT, parse_esr_date_fast};
+
+fn vpd() -> VpdCode {
+    "297".parse().unwrap()
+}
+
+#[test]
+fn dates_print_and_parse_as_esr_writes_them() {
+    let d = NaiveDate::from_ymd_opt(2028, 11, 30).unwrap();
+    assert_eq!(format_esr_date(d), "30-Nov-2028");
+    assert_eq!(parse_esr_date("30-Nov-2028").unwrap(), d);
+    assert_eq!(parse_esr_date("30-NOV-2028").unwrap(), d);
+    assert_eq!(parse_esr_date(" 30-nov-2028 ").unwrap(), d);
+    assert!(parse_esr_date("2028-11-30").is_err());
+    assert!(parse_esr_date("31-Nov-2028").is_err());
+    assert!(parse_esr_date("29-Feb-2027").is_err());
+    assert!(parse_esr_date("29-Feb-2028").is_ok());
+}
+
+#[test]
+fn loose_names() {
+    let n = parse_competence_loose("NHS(CSTF)Fire Safety - 1 Year").unwrap();
+    assert_eq!(n.as_str(), "NHS|CSTF|Fire Safety - 1 Year|");
+    let n = parse_competence_loose("297|LOCAL|Sepsis|").unwrap();
+    assert_eq!(n.as_str(), "297|LOCAL|Sepsis|");
+    assert!(parse_competence_loose("Fire Safety").is_err());
+}
+
+#[test]
+fn every_bad_row_is_reported_with_its_line() {
+    let csv = "\
+Employee Number,Competency Name,Expiry Date,VPD
+20000001,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028,297
+x1,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028,297
+20000002,Fire Safety,30-Nov-2028,297
+20000003,NHS|CSTF|Fire Safety - 1 Year|,2028-11-30,297
+20000004,NHS|CSTF|Fire Safety - 1 Year|,,999
+20000005,\"NHS|CSTF|Equality, Diversity and Human Rights - 3 Years|\",,297
+";
+    let (rows, problems) = parse_export(vpd(), csv.as_bytes()).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].line, 2);
+    assert_eq!(rows[1].expiry, None);
+    assert_eq!(
+        rows[1].competence.title(),
+        "Equality, Diversity and Human Rights - 3 Years"
+    );
+    let lines: Vec<u64> = problems.iter().map(|p| p.line).collect();
+    assert_eq!(lines, [3, 4, 5, 6]);
+    assert!(problems[0].reason.contains("Employee Number"));
+    assert!(problems[1].reason.contains("Competency Name"));
+    assert!(problems[2].reason.contains("Expiry Date"));
+    assert!(problems[3].reason.contains("VPD"));
+}
+
+#[test]
+fn the_export_reads_into_columns_from_a_reader() {
+    let csv = "\
+Employee Number,Competency Name,Expiry Date,Achieved Date,VPD
+20000001,NHS(CSTF)Fire Safety - 1 Year,30-Nov-2028,30-Nov-2027,297
+020000002,NHS|CSTF|Fire Safety - 1 Year|,,,297
+20000001,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2027,30-Nov-2026,297
+";
+    let (cols, problems) =
+        read_competence_export(vpd(), csv.as_bytes(), ImportOptions::default()).unwrap();
+    assert!(problems.is_empty());
+    assert_eq!(cols.len(), 3);
+    assert_eq!(cols.line, [2, 3, 4]);
+    assert_eq!(cols.person_id, [20000001, 20000002, 20000001]);
+    assert_eq!(cols.employee_number[1], "020000002");
+    assert_eq!(cols.competence[0], "NHS|CSTF|Fire Safety - 1 Year|");
+    let d = |y, m, dd| days_since_epoch(NaiveDate::from_ymd_opt(y, m, dd).unwrap()).unwrap();
+    assert_eq!(
+        cols.expiry,
+        [Some(d(2028, 11, 30)), None, Some(d(2027, 11, 30))]
+    );
+    assert_eq!(
+        cols.achieved,
+        [Some(d(2027, 11, 30)), None, Some(d(2026, 11, 30))]
+    );
+    assert_eq!(cols.level[0], CompetenceLevel::default().to_string());
+}
+
+#[test]
+fn a_bad_row_refuses_the_export_unless_skipped() {
+    let csv = "\
+Employee Number,Competency Name,Expiry Date
+20000001,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028
+20000002,NHS|CSTF|Fire Safety - 1 Year|,31-Nov-2028
+20000003,NHS|CSTF|Fire Safety - 1 Year|,
+";
+    match read_competence_export(vpd(), csv.as_bytes(), ImportOptions::default()) {
+        Err(Error::ImportRejected { problems }) => {
+            assert_eq!(problems.len(), 1);
+            assert_eq!(problems[0].line, 3);
+            assert!(problems[0].reason.contains("Expiry Date"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let (cols, problems) = read_competence_export(
+        vpd(),
+        csv.as_bytes(),
+        ImportOptions {
+            skip_bad_rows: true,
+        },
+    )
+    .unwrap();
+    assert_eq!(cols.person_id, [20000001, 20000003]);
+    assert_eq!(problems[0].line, 3);
+}
+
+#[test]
+fn a_header_without_a_needed_column_is_refused() {
+    let e = parse_export(vpd(), b"Employee Number,Expiry Date\n1,2\n").unwrap_err();
+    match e {
+        Error::ImportRejected { problems } => {
+            assert_eq!(problems[0].line, 1);
+            assert!(problems[0].reason.contains("Competency Name"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn optional_columns_are_read() {
+    let csv = "\
+competence name,EMPLOYEE NUMBER,Date Achieved,Expiry Date,Competence Level,Notes
+NHS(CSTF)Fire Safety - 1 Year,20000001,30-Nov-2027,30-Nov-2028,1 - Assessed,ok
+NHS(CSTF)Fire Safety - 1 Year,20000001,30-Nov-2029,30-Nov-2028,1 - Assessed,ok
+";
+    let (rows, problems) = parse_export(vpd(), csv.as_bytes()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].achieved, NaiveDate::from_ymd_opt(2027, 11, 30));
+    assert_eq!(rows[0].level, CompetenceLevel::assessed());
+    assert_eq!(problems[0].line, 3);
+    assert!(problems[0].reason.contains("before the achieved date"));
+}
+
+const HEAD: &str = "Employee Number,Competency Name,Expiry Date,Notes";
+const GOOD: &str = "20000001,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028";
+const BAD: &str = "x1,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028";
+
+fn skip() -> ImportOptions {
+    ImportOptions {
+        skip_bad_rows: true,
+    }
+}
+
+/// The lines of the good rows and of the problems, read with `skip_bad_rows`.
+fn lines_of(data: &[u8]) -> (Vec<u64>, Vec<u64>) {
+    let (cols, problems) = read_competence_export(vpd(), data, skip()).unwrap();
+    (cols.line, problems.iter().map(|p| p.line).collect())
+}
+
+/// A reader handing out at most `n` bytes a call, as pipes and Python file objects may.
+struct Trickle<'a>(&'a [u8], usize);
+impl std::io::Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.len().min(self.1).min(buf.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn the_first_record_after_a_blank_line_has_its_own_line() {
+    // rust-csv#208 reported line 2 for the row on line 3.
+    let csv = format!("{HEAD}\n\n{GOOD}\n\n\n{BAD}\n{GOOD}\n");
+    assert_eq!(lines_of(csv.as_bytes()), (vec![3, 7], vec![6]));
+    // Blank lines before the header too.
+    let csv = format!("\n\n{HEAD}\n{BAD}\n");
+    assert_eq!(lines_of(csv.as_bytes()), (vec![], vec![4]));
+    let e = parse_export(vpd(), b"\n\nEmployee Number\n1\n").unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("line 3: the header has no Competency Name")
+    );
+}
+
+#[test]
+fn line_breaks_inside_quoted_fields_count() {
+    let csv = format!(
+        "{HEAD}\n{GOOD},\"two\nlines\"\n{BAD},\"a \"\"quoted\"\"\n\n, and more\"\n{GOOD}\n"
+    );
+    assert_eq!(lines_of(csv.as_bytes()), (vec![2, 7], vec![4]));
+}
+
+#[test]
+fn crlf_and_lone_cr_end_lines() {
+    let csv = format!("{HEAD}\r\n{GOOD}\r\n\r\n{BAD},\"x\r\ny\"\r\n{GOOD}\r{BAD}\r\n");
+    assert_eq!(lines_of(csv.as_bytes()), (vec![2, 6], vec![4, 7]));
+}
+
+#[test]
+fn a_byte_order_mark_is_dropped_even_before_a_quoted_header() {
+    let csv = format!("\u{feff}\"Employee Number\",Competency Name,Expiry Date\n{GOOD}\n");
+    assert_eq!(lines_of(csv.as_bytes()), (vec![2], vec![]));
+    // Split across reads of one byte.
+    let (cols, problems) =
+        read_competence_export(vpd(), Trickle(csv.as_bytes(), 1), skip()).unwrap();
+    assert_eq!((cols.line, problems.len()), (vec![2], 0));
+}
+
+#[test]
+fn chunked_reads_give_the_same_answer() {
+    let csv = format!(
+        "{HEAD}\r\n{GOOD},\"a,b\r\n\"\"c\"\"\"\r\n\r\n{BAD}\n{GOOD}\n{}\n{GOOD}",
+        "x".repeat(3 * READ_CHUNK_BYTES)
+    );
+    let whole = read_competence_export(vpd(), csv.as_bytes(), skip()).unwrap();
+    for n in [1, 2, 3, 7, 4096, READ_CHUNK_BYTES + 1] {
+        assert_eq!(
+            read_competence_export(vpd(), Trickle(csv.as_bytes(), n), skip()).unwrap(),
+            whole
+        );
+    }
+    assert_eq!(whole.0.line, [2, 6, 8]);
+    assert_eq!(whole.1.iter().map(|p| p.line).collect::<Vec<_>>(), [5, 7]);
+}
+
+#[test]
+fn a_row_at_the_limit_is_read_and_one_byte_more_is_refused_by_its_line() {
+    // Field contents: 8 + 29 + 11 bytes, then the notes.
+    let fixed = GOOD.len() - 2;
+    let at = format!("{GOOD},{}", "n".repeat(MAX_CSV_RECORD_BYTES - fixed));
+    let over = format!("{GOOD},{}", "n".repeat(MAX_CSV_RECORD_BYTES - fixed + 1));
+    let csv = format!("{HEAD}\n{at}\n{over}\n{GOOD}\n");
+    let (lines, problems) = lines_of(csv.as_bytes());
+    assert_eq!((lines, problems), (vec![2, 4], vec![3]));
+    match read_competence_export(vpd(), csv.as_bytes(), ImportOptions::default()) {
+        Err(Error::ImportRejected { problems }) => {
+            assert_eq!(problems.len(), 1);
+            let p = problems[0].to_string();
+            assert!(p.starts_with("line 3: the row is over 64 KiB"), "{p}");
+            assert!(p.contains("the rest of the file was not read"), "{p}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // An unclosed quote runs on: the row is refused by the line it starts on.
+    let csv = format!(
+        "{HEAD}\n{GOOD}\n{BAD},\"never closed\n{}",
+        "x\n".repeat(40_000)
+    );
+    let e = read_competence_export(vpd(), csv.as_bytes(), ImportOptions::default());
+    assert!(
+        e.unwrap_err()
+            .to_string()
+            .contains("line 3: the row is over 64 KiB")
+    );
+    assert_eq!(lines_of(csv.as_bytes()), (vec![2], vec![3]));
+}
+
+#[test]
+fn a_header_over_the_limits_refuses_the_file() {
+    let long = format!("{HEAD},{}\n{GOOD}\n", "h".repeat(MAX_CSV_RECORD_BYTES));
+    let e = read_competence_export(vpd(), long.as_bytes(), skip()).unwrap_err();
+    assert!(
+        e.to_string().contains("line 1: the header is over 64 KiB"),
+        "{e}"
+    );
+    let wide = format!("{HEAD}{}\n{GOOD}\n", ",h".repeat(MAX_CSV_COLUMNS - 3));
+    let e = read_competence_export(vpd(), wide.as_bytes(), skip()).unwrap_err();
+    assert!(e.to_string().contains("more than 1024 columns"), "{e}");
+    // At the limit it is fine.
+    let wide = format!("{HEAD}{}\n{GOOD}\n", ",h".repeat(MAX_CSV_COLUMNS - 4));
+    assert_eq!(lines_of(wide.as_bytes()), (vec![2], vec![]));
+}
+
+#[test]
+fn a_row_with_too_many_columns_is_a_bad_row() {
+    let csv = format!(
+        "{HEAD}\n{GOOD}{}\n{GOOD}{}\n{GOOD}\n",
+        ",".repeat(MAX_CSV_COLUMNS - 3),
+        ",".repeat(MAX_CSV_COLUMNS - 2)
+    );
+    assert_eq!(lines_of(csv.as_bytes()), (vec![2, 4], vec![3]));
+    let (_, problems) = read_competence_export(vpd(), csv.as_bytes(), skip()).unwrap();
+    assert!(problems[0].reason.contains("more than 1024 columns"));
+}
+
+#[test]
+fn a_row_that_is_not_utf8_is_a_bad_row() {
+    let mut csv = format!("{HEAD}\n{GOOD},caf").into_bytes();
+    csv.extend_from_slice(b"\xe9\n");
+    csv.extend_from_slice(format!("{GOOD}\n").as_bytes());
+    assert_eq!(lines_of(&csv), (vec![3], vec![2]));
+    let e = read_competence_export(vpd(), &csv[..], ImportOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("column 4 is not UTF-8"), "{e}");
+    // Two fields whose bytes would make UTF-8 only together are each refused.
+    let mut csv = format!("{HEAD}\n{GOOD},").into_bytes();
+    csv.extend_from_slice(b"\xc3,\xa9\n");
+    assert_eq!(lines_of(&csv), (vec![], vec![2]));
+}
+
+#[test]
+fn a_read_error_refuses_the_file_even_when_skipping() {
+    struct Broken(usize);
+    impl std::io::Read for Broken {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let row = format!("{GOOD}\n");
+            if self.0 == 0 {
+                self.0 += 1;
+                let head = format!("{HEAD}\n{row}");
+                buf[..head.len()].copy_from_slice(head.as_bytes());
+                return Ok(head.len());
+            }
+            Err(std::io::Error::other("the disk went away"))
+        }
+    }
+    let e = read_competence_export(vpd(), Broken(0), skip()).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("line 3: the file could not be read past this line (the disk went away)"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn problems_are_capped_and_the_rest_counted() {
+    let mut csv = format!("{HEAD}\n");
+    for _ in 0..MAX_IMPORT_PROBLEMS + 234 {
+        csv.push_str(BAD);
+        csv.push('\n');
+    }
+    csv.push_str(GOOD);
+    match read_competence_export(vpd(), csv.as_bytes(), ImportOptions::default()) {
+        Err(Error::ImportRejected { problems }) => {
+            assert_eq!(problems.len(), MAX_IMPORT_PROBLEMS);
+            assert_eq!(problems.more(), 234);
+            assert_eq!(problems.total(), 1234);
+            assert_eq!(problems.last().unwrap().line, 1001);
+            let msg = Error::ImportRejected { problems }.to_string();
+            assert!(
+                msg.contains("1234 bad row(s), the first at line 2:"),
+                "{msg}"
+            );
+            assert!(
+                msg.contains("1000 are listed, 234 more were counted but not kept"),
+                "{msg}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let (cols, problems) = read_competence_export(vpd(), csv.as_bytes(), skip()).unwrap();
+    assert_eq!((cols.line, problems.more()), (vec![1236], 234));
+}
+
+#[test]
+fn merging_problem_lists_keeps_the_first_by_line() {
+    let p = |line| ImportProblem {
+        line,
+        reason: String::new(),
+    };
+    let a = ImportProblems::from((0..800).map(|i| p(2 * i)).collect::<Vec<_>>());
+    let b = ImportProblems::from((0..900).map(|i| p(2 * i + 1)).collect::<Vec<_>>());
+    let m = a.merge(b);
+    assert_eq!(m.len(), MAX_IMPORT_PROBLEMS);
+    assert_eq!(m.more(), 700);
+    assert!(m.iter().enumerate().all(|(i, x)| x.line == i as u64));
+    let small = ImportProblems::from(vec![p(5)]).merge(ImportProblems::from(vec![p(3), p(9)]));
+    assert_eq!(small.iter().map(|x| x.line).collect::<Vec<_>>(), [3, 5, 9]);
+    assert_eq!(small.more(), 0);
+}
+
+mod lines {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// One row of a generated file: good or bad, its notes (any of the awkward
+    /// characters), its line ending, blank lines before it, and whether to quote the name.
+    fn row() -> impl Strategy<Value = (bool, String, bool, usize, bool)> {
+        (
+            any::<bool>(),
+            "[a-z ,\"\r\n]{0,12}",
+            any::<bool>(),
+            0usize..3,
+            any::<bool>(),
+        )
+    }
+
+    /// Lines counted independently: `\r\n`, `\n` and a lone `\r` each end one.
+    fn line_of(prefix: &str) -> u64 {
+        prefix
+            .replace("\r\n", "\n")
+            .replace('\r', "\n")
+            .matches('\n')
+            .count() as u64
+            + 1
+    }
+
+    proptest! {
+        #[test]
+        fn the_fast_date_reader_agrees_with_chrono(s in "[0-9]{2}-[A-Za-z]{3}-[0-9]{4}|[0-9 ]{1,3}-(Nov|nov|NOV|Feb)-[+0-9]{1,6}") {
+            let chrono = NaiveDate::parse_from_str(s.trim(), ESR_DATE_FORMAT).ok();
+            prop_assert_eq!(parse_esr_date(&s).ok(), chrono);
+            if let Some(d) = parse_esr_date_fast(&s) {
+                prop_assert_eq!(Some(d), chrono);
+            }
+        }
+
+        #[test]
+        fn reported_lines_are_where_records_start(
+            bom in any::<bool>(),
+            head_crlf in any::<bool>(),
+            rows in proptest::collection::vec(row(), 0..40),
+            trailing in any::<bool>(),
+        ) {
+            let mut csv = String::new();
+            if bom {
+                csv.push('\u{feff}');
+            }
+            csv.push_str(HEAD);
+            let mut want_good = Vec::new();
+            let mut want_bad = Vec::new();
+            let mut end = if head_crlf { "\r\n" } else { "\n" };
+            for (i, (good, notes, crlf, blanks, quote_name)) in rows.iter().enumerate() {
+                csv.push_str(end);
+                end = if *crlf { "\r\n" } else { "\n" };
+                for _ in 0..*blanks {
+                    csv.push_str(end);
+                }
+                let line = line_of(&csv);
+                let name = if *quote_name {
+                    "\"NHS|CSTF|Fire Safety - 1 Year|\""
+                } else {
+                    "NHS|CSTF|Fire Safety - 1 Year|"
+                };
+                let employee = if *good { "20000001" } else { "x1" };
+                csv.push_str(&format!(
+                    "{employee},{name},30-Nov-2028,\"{}\"",
+                    notes.replace('"', "\"\"")
+                ));
+                if *good { want_good.push(line) } else { want_bad.push(line) }
+                let _ = i;
+            }
+            if trailing {
+                csv.push_str(end);
+            }
+            let (good, bad) = lines_of(csv.as_bytes());
+            prop_assert_eq!(good, want_good);
+            prop_assert_eq!(bad, want_bad);
+            // The same through one-byte reads.
+            let (cols, problems) =
+                read_competence_export(vpd(), Trickle(csv.as_bytes(), 1), skip()).unwrap();
+            prop_assert_eq!(cols.len() + problems.len(), rows.len());
+        }
+    }
+}

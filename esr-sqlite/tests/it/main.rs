@@ -1,0 +1,5 @@
+//! The integration tests of esr-sqlite, built as one test binary with a module per area.
+
+mod conformance;
+mod durability;
+mod two_connections;
