@@ -15,7 +15,9 @@
 //! returns its head, [`Esr::verify_audit_against`](crate::Esr::verify_audit_against) also checks
 //! an earlier head is still there.
 
+mod event;
 mod ops;
 mod trail;
 
+pub use event::*;
 pub use trail::*;

@@ -1,4 +1,8 @@
 use super::*;
+use crate::audit::*;
+use crate::passcode::*;
+use crate::urp::*;
+use crate::values::*;
 use proptest::prelude::*;
 
 fn chain(n: usize) -> Vec<AuditEntry> {

@@ -1,0 +1,709 @@
+use super::*;
+
+/// One scenario with a record of every kind, in two trusts, run on the store under test and
+/// on [`InMemoryStore`] (the reference): every read method answers the same (so every field
+/// is stored, updates replace, and lists come in the documented order).
+pub fn matches_the_reference_store<S: Store>(make: &dyn Fn() -> S) {
+    let subject = Harness::new(make());
+    let reference = Harness::new(InMemoryStore::new());
+    for code in ["297", "298"] {
+        subject.populate(vpd(code));
+        reference.populate(vpd(code));
+    }
+    for code in ["297", "298", "299"] {
+        let (got, want) = (subject.snapshot(vpd(code)), reference.snapshot(vpd(code)));
+        if got != want {
+            panic!(
+                "trust {code}: the store under test answers differently from the reference \
+                 in-memory store\n  got:  {got:?}\n  want: {want:?}"
+            );
+        }
+    }
+}
+
+/// Fields serde skips (`Person::mobile`, `Account::password_hash`,
+/// `Challenge::destination`) are stored and read back.
+pub fn secret_fields_are_persisted<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let [a, _, c] = &p.people;
+    let person = h.in_tx(|tx| tx.person(p.vpd, &c.employee_number)).unwrap();
+    assert_eq!(
+        person.mobile,
+        Some(MOBILE.parse().unwrap()),
+        "Person::mobile must be stored"
+    );
+    let account = h.in_tx(|tx| tx.account(&a.username)).unwrap();
+    assert!(
+        account.password_hash.is_some(),
+        "Account::password_hash must be stored"
+    );
+    h.esr
+        .log_in_with_password(&a.username.to_string(), &Password::new(PASSWORD))
+        .expect("the stored password hash verifies the password");
+    let challenges = h.in_tx(|tx| tx.challenges_of(&c.username, DateTime::<Utc>::MIN_UTC));
+    assert_eq!(challenges.len(), 2);
+    for ch in challenges {
+        assert_eq!(
+            ch.destination,
+            Some(Destination::Mobile(MOBILE.parse().unwrap())),
+            "Challenge::destination must be stored"
+        );
+    }
+    let email = Destination::Email("Alice.Adams@NHS.net".parse().unwrap());
+    let mut ch = h
+        .in_tx(|tx| tx.challenges_of(&c.username, DateTime::<Utc>::MIN_UTC))
+        .remove(0);
+    ch.id = ChallengeId::from_bytes([7; 16]);
+    ch.destination = Some(email.clone());
+    h.in_tx(|tx| tx.put_challenge(&ch));
+    let back = h.in_tx(|tx| tx.challenge(&ch.id)).unwrap();
+    assert_eq!(back, ch, "an e-mail destination is stored exactly");
+    let lower = Destination::Email("alice.adams@nhs.net".parse().unwrap());
+    let to = h.in_tx(|tx| tx.challenges_to(p.vpd, &lower, DateTime::<Utc>::MIN_UTC));
+    assert_eq!(
+        to,
+        vec![ch],
+        "e-mail destinations match without regard to case"
+    );
+}
+
+/// `put_*` inserts or replaces by key: writing a changed record again leaves one record, the
+/// new one, and moves it in every index (a new supervisor, a revoked grant keeping its place).
+pub fn put_replaces_by_key<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let v = p.vpd;
+    let [a, b, c] = &p.people;
+    h.in_tx(|tx| {
+        let mut trust = tx.trust(v)?.unwrap();
+        trust.name = "Renamed".into();
+        trust.settings.automatic_internet_access = false;
+        tx.put_trust(&trust)?;
+        let mut person = tx.person(v, &b.employee_number)?.unwrap();
+        person.recruitment_email = "new.address@nhs.net".parse()?;
+        person.mobile = Some("07700 900111".parse()?);
+        tx.put_person(&person)?;
+        let mut account = tx.account(&b.username)?.unwrap();
+        account.failed_logins = 3;
+        account.password_hash = None;
+        tx.put_account(&account)?;
+        // Bernard reported to Alice; now to ALICE.
+        let mut asg = tx.assignment(v, &"10000002".parse()?)?.unwrap();
+        asg.supervisor = Some("10000003".parse()?);
+        tx.put_assignment(&asg)?;
+        let mut first = tx.grants(v)?.remove(0);
+        first.revoked = Some(Revocation {
+            by: Grantor::System("kit".into()),
+            at: start(),
+            reason: "test".into(),
+        });
+        tx.put_grant(&first)?;
+        let mut s = tx.session(&p.session)?.unwrap();
+        s.upgrade = Some(Upgrade {
+            at: start(),
+            method: "kit".into(),
+        });
+        tx.put_session(&s)?;
+        let mut settings = tx.compliance_settings(v)?.unwrap();
+        settings.target_percent = 50;
+        tx.put_compliance_settings(v, &settings)?;
+        let mut r = tx.requirements(v)?.remove(0);
+        r.essential = !r.essential;
+        tx.put_requirement(&r)?;
+        let mut rec = tx.competence_records_of(v, &c.employee_number)?.remove(0);
+        rec.expiry = None;
+        tx.put_competence_record(&rec)?;
+        let mut def = tx.competence_definitions(v)?.remove(0);
+        def.active = false;
+        tx.put_competence_definition(v, &def)?;
+        let e = tx.equivalences(v)?.remove(0);
+        tx.put_equivalence(&e)?;
+        Ok(())
+    });
+    h.in_tx(|tx| {
+        let trust = tx.trust(v)?.unwrap();
+        assert_eq!(trust.name, "Renamed");
+        assert_eq!(tx.trust_settings(v)?, Some(trust.settings.clone()));
+        assert!(!trust.settings.automatic_internet_access);
+        let people = tx.people(v)?;
+        assert_eq!(people.len(), 3, "replacing a person adds none");
+        let bernard = tx.person(v, &b.employee_number)?.unwrap();
+        assert_eq!(bernard.mobile, Some("07700 900111".parse()?));
+        assert_eq!(bernard.recruitment_email.as_str(), "new.address@nhs.net");
+        assert!(
+            tx.people_with_email(v, &b.recruitment_email)?.is_empty(),
+            "the old e-mail address no longer finds the person"
+        );
+        assert_eq!(
+            tx.people_with_email(v, &"NEW.address@nhs.net".parse()?)?,
+            vec![bernard]
+        );
+        let account = tx.account(&b.username)?.unwrap();
+        assert_eq!((account.failed_logins, account.password_hash), (3, None));
+        let alice_reports: Vec<String> = tx
+            .assignments_reporting_to(v, &"10000001".parse()?)?
+            .iter()
+            .map(|x| x.number.to_string())
+            .collect();
+        assert_eq!(
+            alice_reports,
+            ["10000003"],
+            "the old supervisor's index is updated"
+        );
+        let new_reports = tx.assignments_reporting_to(v, &"10000003".parse()?)?;
+        assert_eq!(new_reports.len(), 1);
+        assert_eq!(new_reports[0].number.as_str(), "10000002");
+        let grants = tx.grants(v)?;
+        assert!(
+            grants[0].revoked.is_some(),
+            "a replaced grant keeps its place"
+        );
+        assert_eq!(
+            tx.grants_of(&a.username)?
+                .iter()
+                .filter(|g| g.id == grants[0].id)
+                .count(),
+            usize::from(grants[0].holder == a.username)
+        );
+        assert!(tx.session(&p.session)?.unwrap().upgrade.is_some());
+        assert_eq!(
+            tx.sessions_of(&c.username)?.len(),
+            1,
+            "replacing a session adds none"
+        );
+        assert_eq!(tx.compliance_settings(v)?.unwrap().target_percent, 50);
+        assert_eq!(tx.requirements(v)?.len(), 2);
+        assert_eq!(
+            tx.equivalences(v)?.len(),
+            1,
+            "an equivalence is a set member"
+        );
+        // Three recorded, one awarded by the certification.
+        assert_eq!(tx.competence_records_of(v, &c.employee_number)?.len(), 4);
+        assert_eq!(
+            tx.competence_records_of(v, &c.employee_number)?[0].expiry,
+            None
+        );
+        assert!(!tx.competence_definitions(v)?[0].active);
+        Ok(())
+    });
+}
+
+/// `delete_*` removes the record and says whether there was one.
+pub fn deletes_report_whether_there_was_a_row<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let v = p.vpd;
+    let c = &p.people[2];
+    h.in_tx(|tx| {
+        let def = tx.competence_definitions(v)?.remove(0);
+        assert!(tx.delete_competence_definition(v, &def.name)?);
+        assert!(!tx.delete_competence_definition(v, &def.name)?);
+        assert_eq!(tx.competence_definition(v, &def.name)?, None);
+        let r = tx.requirements(v)?.remove(0);
+        assert!(tx.delete_requirement(v, &r.target, &r.competence)?);
+        assert!(!tx.delete_requirement(v, &r.target, &r.competence)?);
+        assert_eq!(tx.requirements(v)?.len(), 1);
+        let e = tx.equivalences(v)?.remove(0);
+        assert!(tx.delete_equivalence(&e)?);
+        assert!(!tx.delete_equivalence(&e)?);
+        assert!(tx.equivalences(v)?.is_empty());
+        let rec = tx.competence_records_of(v, &c.employee_number)?.remove(0);
+        let del = |tx: &mut dyn StoreTx| {
+            tx.delete_competence_record(v, &rec.employee_number, &rec.competence, rec.achieved)
+        };
+        assert!(del(tx)?);
+        assert!(!del(tx)?);
+        assert_eq!(tx.competence_records_of(v, &c.employee_number)?.len(), 3);
+        assert_eq!(tx.competence_records(v)?.len(), 4);
+        Ok(())
+    });
+}
+
+/// Reads inside a transaction see its own earlier writes.
+pub fn reads_see_the_transactions_own_writes<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let v = p.vpd;
+    h.in_tx(|tx| {
+        let mut person = tx.person(v, &p.people[0].employee_number)?.unwrap();
+        person.employee_number = "10000009".parse()?;
+        tx.put_person(&person)?;
+        assert_eq!(tx.person(v, &person.employee_number)?, Some(person.clone()));
+        assert_eq!(tx.people(v)?.len(), 4);
+        let number: crate::MobileNumber = "07700 900111".parse()?;
+        let e = &person.employee_number;
+        let before = person.mobile.clone();
+        assert_eq!(
+            tx.set_person_mobile(v, e, Some(number.clone()))?,
+            Some(before)
+        );
+        assert_eq!(tx.person_mobile(v, e)?, Some(Some(number.clone())));
+        assert_eq!(
+            tx.person(v, e)?.map(|p| p.mobile),
+            Some(Some(number.clone()))
+        );
+        assert_eq!(tx.set_person_mobile(v, e, None)?, Some(Some(number)));
+        assert_eq!(tx.person_mobile(v, e)?, Some(None));
+        let nobody: EmployeeNumber = "10000099".parse()?;
+        assert_eq!(tx.set_person_mobile(v, &nobody, None)?, None);
+        assert_eq!(tx.person_mobile(v, &nobody)?, None);
+        assert_eq!(tx.person(v, &nobody)?, None);
+        let last = tx.last_audit(v)?.unwrap();
+        let mut next = last.clone();
+        next.seq += 1;
+        tx.append_audit(&next)?;
+        assert_eq!(tx.last_audit(v)?, Some(next));
+        Ok(())
+    });
+}
+
+/// Usernames are unique: people with the same name get the next sequence number, in
+/// whichever order and case the name is written (a service contract).
+pub fn usernames_are_unique<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let [a, _, c] = &p.people;
+    assert_eq!(a.username.to_string(), "297AADAMS01");
+    assert_eq!(c.username.to_string(), "297AADAMS02");
+    let d = h.staff(p.vpd, "10000004", "Anne", "Adams", None);
+    assert_eq!(d.username.to_string(), "297AADAMS03");
+    for u in [&a.username, &c.username, &d.username] {
+        let acc = h
+            .in_tx(|tx| tx.account(u))
+            .expect("each username has an account");
+        assert_eq!(&acc.username, u);
+    }
+    let other = h.populate(vpd("298"));
+    assert_eq!(other.people[0].username.to_string(), "298AADAMS01");
+}
+
+/// An employee number is unique within a trust, and may be used again in another (a service
+/// contract): the refusal changes nothing.
+pub fn employee_numbers_are_unique_within_a_trust<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let before = h.snapshot(p.vpd);
+    let again = h.esr.add_person(
+        &system(),
+        p.vpd,
+        NewPerson {
+            employee_number: "10000002".parse().unwrap(),
+            name: PersonName::new("Zed", "Zimmer").unwrap(),
+            date_of_birth: NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
+            recruitment_email: "zed@nhs.net".parse().unwrap(),
+        },
+    );
+    assert!(
+        matches!(again, Err(Error::DuplicateEmployeeNumber { .. })),
+        "{again:?}"
+    );
+    assert_eq!(
+        h.snapshot(p.vpd),
+        before,
+        "a refused person changes nothing"
+    );
+    h.populate(vpd("298"));
+    assert_eq!(
+        h.snapshot(p.vpd),
+        before,
+        "another trust's people are its own"
+    );
+}
+
+/// No method returns another trust's rows, though both trusts use the same employee and
+/// assignment numbers.
+pub fn trusts_are_isolated<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let one = h.populate(vpd("297"));
+    let two = h.populate(vpd("298"));
+    for p in [&one, &two] {
+        let seen = h.snapshot(p.vpd).trusts_seen();
+        assert_eq!(seen, vec![p.vpd], "trust {} sees rows of {seen:?}", p.vpd);
+    }
+    let empty = h.snapshot(vpd("299"));
+    assert!(
+        empty.trusts_seen().is_empty(),
+        "an unknown trust sees rows of {:?}",
+        empty.trusts_seen()
+    );
+    // The same employee number names two different people.
+    let e = &one.people[0].employee_number;
+    let (x, y) = h.in_tx(|tx| Ok((tx.person(one.vpd, e)?, tx.person(two.vpd, e)?)));
+    assert_ne!(x.unwrap().username, y.unwrap().username);
+    // Deleting in one trust leaves the other's alone.
+    h.in_tx(|tx| {
+        let rec = tx.competence_records(one.vpd)?.remove(0);
+        assert!(tx.delete_competence_record(
+            one.vpd,
+            &rec.employee_number,
+            &rec.competence,
+            rec.achieved
+        )?);
+        Ok(())
+    });
+    assert_eq!(h.in_tx(|tx| tx.competence_records(two.vpd)).len(), 5);
+    h.esr.verify_audit(one.vpd).expect("trust 297's chain");
+    h.esr.verify_audit(two.vpd).expect("trust 298's chain");
+}
+
+/// The audit trail is append-only and in order: `append_audit` refuses an entry whose `seq`
+/// is not one past the trust's last, and each trust has its own sequence.
+pub fn audit_trail_is_append_only_and_in_order<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let one = h.populate(vpd("297"));
+    h.populate(vpd("298"));
+    let trail = h.in_tx(|tx| tx.audit_entries(one.vpd, 1, usize::MAX));
+    assert!(trail.len() > 10);
+    for (i, e) in trail.iter().enumerate() {
+        assert_eq!(e.seq, i as u64 + 1, "entries come in sequence from 1");
+    }
+    let last = trail.last().unwrap().clone();
+    for seq in [0, 1, last.seq, last.seq + 2, u64::MAX] {
+        let mut e = last.clone();
+        e.seq = seq;
+        let r = h.esr.store().transaction(|tx| tx.append_audit(&e));
+        assert!(
+            matches!(r, Err(Error::Storage(_))),
+            "an entry with seq {seq} after {} must be refused with Error::Storage: {r:?}",
+            last.seq
+        );
+    }
+    assert_eq!(
+        h.in_tx(|tx| tx.audit_entries(one.vpd, 1, usize::MAX)),
+        trail
+    );
+    let page = h.in_tx(|tx| tx.audit_entries(one.vpd, 4, 3));
+    assert_eq!(page, trail[3..6].to_vec());
+    assert!(
+        h.in_tx(|tx| tx.audit_entries(one.vpd, last.seq + 1, 10))
+            .is_empty()
+    );
+    assert!(h.in_tx(|tx| tx.audit_entries(one.vpd, 1, 0)).is_empty());
+    let mut next = last.clone();
+    next.seq += 1;
+    h.in_tx(|tx| tx.append_audit(&next));
+    assert_eq!(h.in_tx(|tx| tx.last_audit(one.vpd)), Some(next));
+    h.esr
+        .verify_audit(vpd("298"))
+        .expect("the other trust's chain is untouched");
+}
+
+fn write_everything(tx: &mut dyn StoreTx, p: &Population) -> Result<()> {
+    let v = p.vpd;
+    let mut fresh = 100u8..;
+    let mut trust = tx.trust(v)?.unwrap();
+    trust.name = "Changed".into();
+    tx.put_trust(&trust)?;
+    let mut new_trust = trust.clone();
+    new_trust.vpd = "299".parse()?;
+    tx.put_trust(&new_trust)?;
+    for person in tx.people(v)? {
+        tx.set_person_mobile(v, &person.employee_number, Some("07700 900999".parse()?))?;
+        let mut changed = person.clone();
+        changed.mobile = None;
+        changed.recruitment_email = "x@nhs.net".parse()?;
+        tx.put_person(&changed)?;
+        let mut extra = person.clone();
+        extra.employee_number = format!("2{}", &person.employee_number.as_str()[1..]).parse()?;
+        tx.put_person(&extra)?;
+        let mut acc = tx.account(&person.username)?.unwrap();
+        acc.failed_logins += 1;
+        acc.password_hash = None;
+        tx.put_account(&acc)?;
+        for mut a in tx.assignments_of(v, &person.employee_number)? {
+            a.supervisor = None;
+            a.title = "Changed".into();
+            tx.put_assignment(&a)?;
+            a.number = format!("2{}", &a.number.as_str()[1..]).parse()?;
+            tx.put_assignment(&a)?;
+        }
+        for mut s in tx.sessions_of(&person.username)? {
+            s.ended = None;
+            tx.put_session(&s)?;
+            s.id = SessionId::from_bytes([fresh.next().unwrap_or(0); 16]);
+            tx.put_session(&s)?;
+        }
+        for mut c in tx.challenges_of(&person.username, DateTime::<Utc>::MIN_UTC)? {
+            if c.status == ChallengeStatus::Pending {
+                c.attempts += 1;
+                tx.put_challenge(&c)?;
+            }
+            c.id = ChallengeId::from_bytes([fresh.next().unwrap_or(0); 16]);
+            c.status = ChallengeStatus::Pending;
+            tx.put_challenge(&c)?;
+        }
+    }
+    for mut g in tx.grants(v)? {
+        g.reason = "changed".into();
+        tx.put_grant(&g)?;
+    }
+    let last = tx.last_audit(v)?.unwrap();
+    let mut next = last.clone();
+    next.seq += 1;
+    tx.append_audit(&next)?;
+    let mut other = last;
+    other.vpd = "299".parse()?;
+    other.seq = 1;
+    tx.append_audit(&other)?;
+    for d in tx.competence_definitions(v)? {
+        tx.delete_competence_definition(v, &d.name)?;
+    }
+    let mut def = CompetenceDefinition::from_name("NHS|CSTF|Fire Safety - 1 Year|".parse()?);
+    def.active = false;
+    tx.put_competence_definition(v, &def)?;
+    for r in tx.requirements(v)? {
+        tx.delete_requirement(v, &r.target, &r.competence)?;
+    }
+    for e in tx.equivalences(v)? {
+        tx.delete_equivalence(&e)?;
+    }
+    for mut r in tx.competence_records(v)? {
+        tx.delete_competence_record(v, &r.employee_number, &r.competence, r.achieved)?;
+        r.achieved = NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+        tx.put_competence_record(&r)?;
+    }
+    tx.put_compliance_settings(v, &ComplianceSettings::default())?;
+    Ok(())
+}
+
+/// A transaction whose closure returns `Err` keeps none of its writes, of any kind.
+pub fn failed_transaction_leaves_state_unchanged<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let before = (h.snapshot(p.vpd), h.snapshot(vpd("299")));
+    let r: Result<()> = h.esr.store().transaction(|tx| {
+        write_everything(tx, &p)?;
+        Err(Error::invalid("kit", "the closure fails after writing"))
+    });
+    assert!(matches!(r, Err(Error::InvalidInput { .. })), "{r:?}");
+    let after = (h.snapshot(p.vpd), h.snapshot(vpd("299")));
+    assert!(
+        after == before,
+        "a failed transaction left writes behind: {after:?}"
+    );
+    // The store still works.
+    h.in_tx(|tx| write_everything(tx, &p));
+    assert_ne!(h.snapshot(p.vpd), before.0);
+}
+
+/// A transaction whose closure panics keeps none of its writes, and the store works after.
+pub fn panicking_transaction_leaves_state_unchanged<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let before = (h.snapshot(p.vpd), h.snapshot(vpd("299")));
+    let r = catch_unwind(AssertUnwindSafe(|| {
+        let _ = h.esr.store().transaction(|tx| -> Result<()> {
+            write_everything(tx, &p)?;
+            panic!("the closure panics after writing");
+        });
+    }));
+    assert!(r.is_err());
+    let after = (h.snapshot(p.vpd), h.snapshot(vpd("299")));
+    assert!(
+        after == before,
+        "a panicking transaction left writes behind: {after:?}"
+    );
+    h.populate(vpd("298"));
+}
+
+/// Operations the service refuses leave the store exactly as it was.
+pub fn refusals_leave_state_unchanged<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let v = p.vpd;
+    let [a, b, c] = &p.people;
+    let before = h.snapshot(v);
+    let esr = &h.esr;
+    let sys = system();
+    let refusals: Vec<(&str, Result<()>)> = vec![
+        (
+            "a trust that exists",
+            esr.create_trust(v, "Again", TrustSettings::default())
+                .map(drop),
+        ),
+        (
+            "a duplicate assignment",
+            esr.add_assignment(
+                &sys,
+                v,
+                NewAssignment {
+                    number: "10000002".parse().unwrap(),
+                    employee_number: c.employee_number.clone(),
+                    title: "Porter".into(),
+                    position: format!("{v}|Porter|Ward|").parse().unwrap(),
+                    org_unit: "Ward".parse().unwrap(),
+                    supervisor: None,
+                },
+            )
+            .map(drop),
+        ),
+        (
+            "a supervisor cycle",
+            esr.set_supervisor(
+                &sys,
+                v,
+                &"10000001".parse().unwrap(),
+                Some("10000002".parse().unwrap()),
+            )
+            .map(drop),
+        ),
+        (
+            "an org unit that exists",
+            esr.add_org_unit(&sys, v, "Ward".parse().unwrap(), "Again", None)
+                .map(drop),
+        ),
+        (
+            "revoking a user administrator below two",
+            esr.revoke_urp(
+                p.session,
+                &b.username,
+                Urp::LocalHrmsSystemsAndUserAdministration,
+                "kit",
+            )
+            .map(drop),
+        ),
+        (
+            "a weak password",
+            esr.set_password(&sys, &a.username, &Password::new("short")),
+        ),
+        (
+            "a requirement of an unknown competence",
+            esr.set_requirement(
+                &sys,
+                Requirement {
+                    vpd: v,
+                    target: RequirementTarget::Job("Porter".into()),
+                    competence: format!("{v}|LOCAL|Nothing like it|").parse().unwrap(),
+                    essential: true,
+                },
+            ),
+        ),
+        (
+            "a record of an unknown person",
+            esr.record_competence(
+                &sys,
+                v,
+                &"99999999".parse().unwrap(),
+                NewCompetenceRecord {
+                    competence: "NHS|CSTF|Fire Safety - 1 Year|".parse().unwrap(),
+                    achieved: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+                    expiry: RecordExpiry::Refresher,
+                    level: CompetenceLevel::default(),
+                },
+            )
+            .map(drop),
+        ),
+    ];
+    for (what, r) in refusals {
+        assert!(r.is_err(), "{what} was not refused");
+        let after = h.snapshot(v);
+        assert!(
+            after == before,
+            "refusing {what} changed the store: {after:?}"
+        );
+    }
+}
+
+/// A challenge is consumed once: writing a settled challenge over one already settled is
+/// refused with [`Error::Storage`] (adapters implement it as a conditional update, so two
+/// writers racing outside the service's transaction cannot both win).
+pub fn settled_challenge_cannot_be_settled_again<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let c = &p.people[2];
+    let all = h.in_tx(|tx| tx.challenges_of(&c.username, DateTime::<Utc>::MIN_UTC));
+    let approved = all
+        .iter()
+        .find(|x| x.status == ChallengeStatus::Approved)
+        .expect("an approved challenge")
+        .clone();
+    for status in [ChallengeStatus::Approved, ChallengeStatus::Pending] {
+        let mut again = approved.clone();
+        again.status = status;
+        again.settled_at = Some(start() + TimeDelta::hours(1));
+        let r = h.esr.store().transaction(|tx| tx.put_challenge(&again));
+        assert!(
+            matches!(r, Err(Error::Storage(_))),
+            "rewriting a settled challenge as {status} must be refused: {r:?}"
+        );
+    }
+    assert_eq!(h.in_tx(|tx| tx.challenge(&approved.id)), Some(approved));
+}
+
+/// Of threads racing to verify the right code, exactly one is approved, every round.
+pub fn passcode_consumption_has_exactly_one_winner<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let threads = 4;
+    let barrier = Barrier::new(threads);
+    for round in 0..20 {
+        h.clock.advance(TimeDelta::seconds(7));
+        let c = h
+            .esr
+            .request_mobile_code(p.session, MOBILE)
+            .expect("request code");
+        let code = h.outbox.last_code_to(&MOBILE.parse().unwrap()).unwrap();
+        let results: Vec<Result<VerifyOutcome>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (esr, barrier, c, code) = (&h.esr, &barrier, &c, &code);
+                    s.spawn(move || {
+                        barrier.wait();
+                        esr.verify_passcode(p.session, &c.id, c.purpose, code)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let approved = results
+            .iter()
+            .filter(|r| matches!(r, Ok(o) if o.is_approved()))
+            .count();
+        let used = results
+            .iter()
+            .filter(|r| matches!(r, Ok(VerifyOutcome::AlreadyUsed)))
+            .count();
+        assert_eq!(
+            (approved, used),
+            (1, threads - 1),
+            "round {round}: exactly one verification wins: {results:?}"
+        );
+    }
+    h.esr.verify_audit(p.vpd).expect("the audit chain verifies");
+}
+
+/// Concurrent read-then-write transactions behave as if run one after another: no lost
+/// update.
+pub fn concurrent_transactions_serialise<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let u = &p.people[1].username;
+    let (threads, each) = (6, 20);
+    let barrier = Barrier::new(threads);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let (store, barrier) = (h.esr.store(), &barrier);
+            s.spawn(move || {
+                barrier.wait();
+                for _ in 0..each {
+                    store
+                        .transaction(|tx| {
+                            let mut acc = tx.account(u)?.unwrap();
+                            std::thread::yield_now();
+                            acc.passcode_failures += 1;
+                            tx.put_account(&acc)
+                        })
+                        .expect("increment");
+                }
+            });
+        }
+    });
+    let acc = h.in_tx(|tx| tx.account(u)).unwrap();
+    assert_eq!(
+        acc.passcode_failures,
+        (threads * each) as u32,
+        "no update is lost"
+    );
+}
