@@ -48,6 +48,7 @@ SWIFT_NAMES = frozenset(
     setUp setUpWithError tearDown tearDownWithError file line filePath
     Package PackageDescription platforms iOS macOS v12 v15 products library targets
     binaryTarget target testTarget name path dependencies linkerSettings linkedFramework
+    Target LinkerSetting systemLibrary linkedLibrary url checksum
     """.split()  # noqa: SIM905 (a word list reads better than a list of quoted strings)
 )
 
