@@ -43,8 +43,10 @@ SWIFT_NAMES = frozenset(
     utf8 description localizedDescription init self
     addingTimeInterval timeIntervalSince1970 repeating
     NSLock lock unlock DispatchQueue concurrentPerform iterations
+    Result success failure withTaskGroup addTask compactMap isMultiple min max reflecting
+    distantPast distantFuture
     XCTestCase XCTAssert XCTAssertEqual XCTAssertNotEqual XCTAssertTrue XCTAssertFalse
-    XCTAssertNil XCTAssertNotNil XCTAssertThrowsError XCTAssertNoThrow XCTFail XCTUnwrap
+    XCTAssertNil XCTAssertNotNil XCTAssertGreaterThan XCTAssertLessThan XCTAssertThrowsError XCTAssertNoThrow XCTFail XCTUnwrap
     setUp setUpWithError tearDown tearDownWithError file line filePath
     Package PackageDescription platforms iOS macOS v12 v15 products library targets
     binaryTarget target testTarget name path dependencies linkerSettings linkedFramework
