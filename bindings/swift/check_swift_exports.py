@@ -54,7 +54,6 @@ def exports(generated: str) -> dict[str, str]:
     The kinds are "method" (after a dot), "static" (on the type), "init" (the type called),
     "function" (by its name) and "implemented" (a foreign trait's method a test implements)."""
     found: dict[str, str] = {}
-    objects = set()
     block: tuple[str, str] | None = None  # ("protocol" | "class", name)
     for line in generated.splitlines():
         if block is None:
@@ -62,7 +61,6 @@ def exports(generated: str) -> dict[str, str]:
                 block = ("protocol", m.group(1))
             elif m := _CLASS.match(line):
                 block = ("class", m.group(1))
-                objects.add(m.group(1))
             elif (m := _TOP_FUNC.match(line)) and not m.group(1).startswith(
                 ("FfiConverter", "uniffi")
             ):
@@ -79,8 +77,6 @@ def exports(generated: str) -> dict[str, str]:
                 m = _PROTOCOL.match(line) or _CLASS.match(line)
                 if m:
                     block = ("protocol" if line.startswith("public") else "class", m.group(1))
-                    if block[0] == "class":
-                        objects.add(m.group(1))
                 elif (m := _TOP_FUNC.match(line)) and not m.group(1).startswith(
                     ("FfiConverter", "uniffi")
                 ):
