@@ -423,7 +423,7 @@ final class HostileTests: XCTestCase {
     }
 
     func testBadKeysAreRefused() throws {
-        for (label, key) in [("empty", Data()), ("31-bytes", Data(count: 31))] {
+        for key in [Data(), Data(count: 31)] {
             assertEsrError({ if case .InvalidInput = $0 { true } else { false } }) {
                 _ = try EsrService(passcodeKey: key, smsGateway: nil, emailGateway: nil)
             }
@@ -431,8 +431,6 @@ final class HostileTests: XCTestCase {
                 _ = try EsrService.forTesting(
                     passcodeKey: key, start: TrustFixture.start, smsGateway: nil, emailGateway: nil)
             }
-            probes += 1
-            _ = label
         }
         // A huge key: refused or used, never a crash.
         do {
