@@ -9,7 +9,12 @@
 # The header and module map are the committed ones (bindings/swift/Sources/EsrFFI/); the script
 # first checks that they and the Swift sources match what the library just built generates.
 #
-# Usage: bindings/swift/build-xcframework.sh [--debug] [--ios-only]
+# It then switches the repository's root Package.swift to the path form (set-binary-target.sh
+# local), so the root package uses this XCFramework rather than a released one; `git diff
+# Package.swift` shows the switch, and `git checkout Package.swift` undoes it. With
+# --keep-manifest the root Package.swift is left as it is.
+#
+# Usage: bindings/swift/build-xcframework.sh [--debug] [--ios-only] [--keep-manifest]
 # Needs: Xcode (xcodebuild, lipo), rustup with the targets listed below.
 set -euo pipefail
 
@@ -20,15 +25,17 @@ die() {
 
 profile=release
 ios_only=false
+keep_manifest=false
 for arg in "$@"; do
   case "$arg" in
     --debug) profile=debug ;;
     --ios-only) ios_only=true ;;
+    --keep-manifest) keep_manifest=true ;;
     -h | --help)
-      sed -n '2,13p' "$0"
+      sed -n '2,19p' "$0"
       exit 0
       ;;
-    *) die "unknown argument '$arg' (usage: build-xcframework.sh [--debug] [--ios-only])" ;;
+    *) die "unknown argument '$arg' (usage: build-xcframework.sh [--debug] [--ios-only] [--keep-manifest])" ;;
   esac
 done
 
@@ -37,7 +44,7 @@ root=$(cd "$here/../.." && pwd)
 cd "$root"
 
 [ "$(uname -s)" = Darwin ] ||
-  die "an XCFramework is built on macOS with Xcode; on Linux run scripts/check-swift instead"
+  die "an XCFramework is built on macOS with Xcode; on Linux, scripts/test-swift builds and tests the package against libesr_ffi.so"
 for tool in cargo rustup xcodebuild lipo; do
   command -v "$tool" > /dev/null || die "'$tool' not found: install Xcode and rustup, then rerun"
 done
@@ -112,3 +119,6 @@ rm -rf "$out"
 echo "==> xcodebuild -create-xcframework"
 xcodebuild -create-xcframework "${xcargs[@]}" -output "$out"
 echo "built $out"
+if ! $keep_manifest; then
+  "$here/set-binary-target.sh" local
+fi

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Check that hand-written Swift calls only names the generated bindings (or Swift) have.
 
-Linux has no Swift compiler, so a rename in esr-ffi (a method, an argument label, a record
-field, an enum case) would break the XCTests only on a Mac. This check catches that here: it
-parses the generated `esr_ffi.swift` and the hand-written files with the tree-sitter Swift
+A rename in esr-ffi (a method, an argument label, a record field, an enum case) breaks the
+XCTests and also the README's Swift examples, which no compiler sees. This check reports each
+such use in seconds, with no Swift toolchain, before scripts/test-swift compiles the package:
+it parses the generated `esr_ffi.swift` and the hand-written files with the tree-sitter Swift
 grammar and fails on any name the hand-written files use as a member (`service.logOut`,
 `.wrongCode`), a call (`parseUsername(`), an argument label (`session:`) or a type
 (`EsrActor`) that is neither
@@ -43,11 +44,14 @@ SWIFT_NAMES = frozenset(
     utf8 description localizedDescription init self
     addingTimeInterval timeIntervalSince1970 repeating
     NSLock lock unlock DispatchQueue concurrentPerform iterations
+    Result success failure withTaskGroup addTask compactMap isMultiple min max reflecting
+    distantPast distantFuture
     XCTestCase XCTAssert XCTAssertEqual XCTAssertNotEqual XCTAssertTrue XCTAssertFalse
-    XCTAssertNil XCTAssertNotNil XCTAssertThrowsError XCTAssertNoThrow XCTFail XCTUnwrap
+    XCTAssertNil XCTAssertNotNil XCTAssertGreaterThan XCTAssertLessThan XCTAssertThrowsError XCTAssertNoThrow XCTFail XCTUnwrap
     setUp setUpWithError tearDown tearDownWithError file line filePath
     Package PackageDescription platforms iOS macOS v12 v15 products library targets
     binaryTarget target testTarget name path dependencies linkerSettings linkedFramework
+    Target LinkerSetting systemLibrary linkedLibrary url checksum
     """.split()  # noqa: SIM905 (a word list reads better than a list of quoted strings)
 )
 

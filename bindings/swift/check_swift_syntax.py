@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Parse Swift files with the tree-sitter Swift grammar and fail on any syntax error.
 
-Linux has no Swift toolchain, so `scripts/check-swift` runs this over every `.swift` file of the
-Swift package (the uniffi-generated sources, Package.swift and the XCTests) to catch a broken
-file before a macOS machine does.
+`scripts/check-swift` runs this over every `.swift` file of the Swift package (the
+uniffi-generated sources, both Package.swift files and the XCTests) and the README's Swift
+examples, which no compiler sees: it needs no Swift toolchain and fails in seconds, before
+`scripts/test-swift` compiles the package.
 
 The grammar does not understand one construct that uniffi emits around its declarations:
 
