@@ -138,7 +138,7 @@ pub trait EmailGateway: Send + Sync {
 pub(crate) struct Gateway<G: ?Sized>(pub(crate) Arc<G>);
 
 fn refusal(e: EsrError) -> String {
-    e.message().to_owned()
+    e.message()
 }
 
 impl esr_core::SmsSender for Gateway<dyn SmsGateway> {

@@ -562,7 +562,7 @@ impl EsrService {
         })
     }
 
-    /// Fails with the reason (`PermissionDenied`) unless the session could be upgraded now.
+    /// Fails with the reason (`NotPermitted`) unless the session could be upgraded now.
     pub fn check_upgrade(&self, session: Arc<EsrSession>) -> Result<(), EsrError> {
         Ok(self.core.check_upgrade(session.id)?)
     }

@@ -360,7 +360,7 @@ fn a_manager_upgrades_an_internet_session_with_a_texted_code() {
     assert!(
         matches!(
             e,
-            EsrError::PermissionDenied { .. } | EsrError::Conflict { .. }
+            EsrError::NotPermitted { .. } | EsrError::Conflict { .. }
         ),
         "{e:?}"
     );
@@ -619,7 +619,7 @@ fn a_certification_turns_a_red_row_green_in_my_and_team_compliance() {
     assert_eq!(member.depth, 1);
     assert_eq!(member.compliance.counts.percent, Some(100.0));
     let e = w.esr.team_compliance(me, None).unwrap_err();
-    assert!(matches!(e, EsrError::PermissionDenied { .. }), "{e:?}");
+    assert!(matches!(e, EsrError::NotPermitted { .. }), "{e:?}");
 }
 
 #[test]

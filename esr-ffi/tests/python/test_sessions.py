@@ -26,7 +26,7 @@ def test_a_smartcard_session_has_full_access(w: World) -> None:
     assert info.audit_ref == s.audit_ref()
     assert s.username() == "297ECONROY01"
     # An HSCN session has full access already: there is nothing to upgrade.
-    with pytest.raises(EsrError.PermissionDenied) as e:
+    with pytest.raises(EsrError.NotPermitted) as e:
         w.esr.check_upgrade(s)
     assert "cannot be upgraded" in e.value.message
 
