@@ -613,6 +613,33 @@ impl Error {
     }
 }
 
+/// The one of `all` whose name is `wanted`, ignoring ASCII case and surrounding space, or an
+/// [`Error::InvalidInput`] about `what` that lists the valid names: the `FromStr` of the
+/// domain's named enums ([`crate::urp::Function`], [`crate::org::NationalPortlet`],
+/// [`crate::access::Channel`]).
+pub(crate) fn by_name<T: Copy>(
+    what: &'static str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+    wanted: &str,
+) -> Result<T> {
+    let wanted = wanted.trim();
+    all.iter()
+        .copied()
+        .find(|t| name(*t).eq_ignore_ascii_case(wanted))
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|t| name(*t)).collect();
+            Error::invalid(
+                what,
+                format!(
+                    "{} is not one; the valid names are: {}",
+                    crate::values::limits::shown(wanted),
+                    names.join(", ")
+                ),
+            )
+        })
+}
+
 /// The core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -835,6 +862,39 @@ mod tests {
         let names: HashSet<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(names.len(), ErrorKind::ALL.len());
         assert_eq!(ErrorKind::NotPermitted.to_string(), "not_permitted");
+    }
+
+    #[test]
+    fn names_are_found_whatever_their_case_and_a_wrong_one_lists_the_valid_ones() {
+        use crate::access::Channel;
+        use crate::org::NationalPortlet;
+        for f in Function::ALL {
+            assert_eq!(f.name().to_uppercase().parse::<Function>(), Ok(f));
+            assert_eq!(format!(" {} ", f.name().to_lowercase()).parse(), Ok(f));
+        }
+        for p in NationalPortlet::ALL {
+            assert_eq!(p.name().to_lowercase().parse::<NationalPortlet>(), Ok(p));
+        }
+        assert_eq!("hscn".parse::<Channel>(), Ok(Channel::Hscn));
+        assert_eq!("Internet".parse::<Channel>(), Ok(Channel::Internet));
+        let e = "Team Complience".parse::<Function>().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        let text = e.to_string();
+        assert!(
+            text.starts_with("invalid function: \"Team Complience\" is not one"),
+            "{text}"
+        );
+        assert!(
+            Function::ALL.iter().all(|f| text.contains(f.name())),
+            "{text}"
+        );
+        let text = "Team".parse::<NationalPortlet>().unwrap_err().to_string();
+        assert!(text.contains("Team Absence, Team Appraisals"), "{text}");
+        let text = "wifi".parse::<Channel>().unwrap_err().to_string();
+        assert!(
+            text.ends_with("the valid names are: HSCN, internet"),
+            "{text}"
+        );
     }
 
     #[test]
