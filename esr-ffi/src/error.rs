@@ -121,8 +121,6 @@ pub enum EsrError {
     },
 }
 
-pub(crate) use esr_core::limits::shown;
-
 impl EsrError {
     /// An invalid-input error with this message.
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
@@ -309,14 +307,18 @@ mod tests {
         for &kind in ErrorKind::ALL {
             let e = EsrError::of_kind(kind, "what went wrong".into(), Some(5));
             let name = case_name(&e);
-            assert!(seen.insert(name), "{kind} maps to {name}, as another kind does");
+            assert!(
+                seen.insert(name),
+                "{kind} maps to {name}, as another kind does"
+            );
             // The same name as the kind's snake_case one.
             let snake: String = name
                 .chars()
                 .enumerate()
                 .flat_map(|(i, c)| {
                     let sep = (i > 0 && c.is_ascii_uppercase()).then_some('_');
-                    sep.into_iter().chain(std::iter::once(c.to_ascii_lowercase()))
+                    sep.into_iter()
+                        .chain(std::iter::once(c.to_ascii_lowercase()))
                 })
                 .collect();
             assert_eq!(snake, kind.as_str());
