@@ -134,7 +134,6 @@ pub(crate) fn text_of<'a>(s: &'a Bound<'_, pyo3::types::PyString>, arg: &str) ->
     })
 }
 
-pub(crate) use esr_core::limits::shown;
 
 /// The Python exception for a core error, with the core's message: its kind's class.
 pub(crate) fn to_py(e: Error) -> PyErr {
@@ -172,9 +171,9 @@ fn of_kind(kind: ErrorKind, msg: String, retry_after_seconds: Option<i64>) -> Py
         ErrorKind::Storage => StorageError::new_err(msg),
         ErrorKind::Internal => InternalError::new_err(msg),
         // ErrorKind is #[non_exhaustive]: a kind added to the core after this binding.
-        other => InternalError::new_err(format!(
-            "{msg} (an unclassified kind of failure: {other})"
-        )),
+        other => {
+            InternalError::new_err(format!("{msg} (an unclassified kind of failure: {other})"))
+        }
     }
 }
 
@@ -222,7 +221,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("AccountLockedError", py.get_type::<AccountLockedError>())?;
     m.add("SessionExpiredError", py.get_type::<SessionExpiredError>())?;
     m.add("NotPermittedError", py.get_type::<NotPermittedError>())?;
-    m.add("PasscodeRefusedError", py.get_type::<PasscodeRefusedError>())?;
+    m.add(
+        "PasscodeRefusedError",
+        py.get_type::<PasscodeRefusedError>(),
+    )?;
     m.add("RateLimitedError", py.get_type::<RateLimitedError>())?;
     m.add("DeliveryError", py.get_type::<DeliveryError>())?;
     m.add("AuditBrokenError", py.get_type::<AuditBrokenError>())?;
