@@ -674,36 +674,33 @@ mod tests {
         let competence: CompetenceName = p("NHS|CSTF|Fire Safety - 1 Year|");
         vec![
             Error::invalid("username", "too long"),
-            Error::UnknownTrust(vpd.clone()),
-            Error::TrustExists(vpd.clone()),
+            Error::UnknownTrust(vpd),
+            Error::TrustExists(vpd),
             Error::UnknownOrgUnit {
-                vpd: vpd.clone(),
+                vpd,
                 unit: unit.clone(),
             },
-            Error::OrgUnitExists {
-                vpd: vpd.clone(),
-                unit,
-            },
+            Error::OrgUnitExists { vpd, unit },
             Error::TooManyLocalPortlets { max: 3 },
             Error::UnknownPerson {
-                vpd: vpd.clone(),
+                vpd,
                 employee: employee.clone(),
             },
             Error::DuplicateEmployeeNumber {
-                vpd: vpd.clone(),
+                vpd,
                 employee: employee.clone(),
             },
             Error::UsernamesExhausted {
-                vpd: vpd.clone(),
+                vpd,
                 stem: "ECONROY".into(),
             },
             Error::UnknownAccount(user.clone()),
             Error::UnknownAssignment {
-                vpd: vpd.clone(),
+                vpd,
                 assignment: assignment.clone(),
             },
             Error::DuplicateAssignment {
-                vpd: vpd.clone(),
+                vpd,
                 assignment: assignment.clone(),
             },
             Error::SupervisorCycle {
@@ -712,7 +709,7 @@ mod tests {
             },
             Error::CrossTrust {
                 what: "the unit".into(),
-                expected: vpd.clone(),
+                expected: vpd,
                 found: p("298"),
             },
             Error::InvalidCredentials,
@@ -751,11 +748,11 @@ mod tests {
                 subject: employee,
             },
             Error::AuditChainBroken {
-                vpd: vpd.clone(),
+                vpd,
                 seq: 4,
                 reason: "the hash does not match",
             },
-            Error::AlreadyBootstrapped(vpd.clone()),
+            Error::AlreadyBootstrapped(vpd),
             Error::Storage("disk full".into()),
             Error::StepUpLocked(user),
             Error::TooManySends {
@@ -771,16 +768,16 @@ mod tests {
             Error::RecoveryLinkRefused(LinkProblem::Expired),
             Error::Randomness("no entropy".into()),
             Error::UnknownCompetence {
-                vpd: vpd.clone(),
+                vpd,
                 competence: competence.clone(),
             },
             Error::UnknownRequirement {
-                vpd: vpd.clone(),
+                vpd,
                 target: RequirementTarget::Job("Staff Nurse".into()),
                 competence: competence.clone(),
             },
             Error::UnknownEquivalence {
-                vpd: vpd.clone(),
+                vpd,
                 held: competence.clone(),
                 satisfies: competence,
             },

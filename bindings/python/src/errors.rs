@@ -134,7 +134,6 @@ pub(crate) fn text_of<'a>(s: &'a Bound<'_, pyo3::types::PyString>, arg: &str) ->
     })
 }
 
-
 /// The Python exception for a core error, with the core's message: its kind's class.
 pub(crate) fn to_py(e: Error) -> PyErr {
     let kind = e.kind();
