@@ -138,9 +138,6 @@ pub enum Error {
         "account {0} has ended and cannot be used again; a returning employee is given a new account"
     )]
     AccountEnded(Username),
-    /// The account has no password yet.
-    #[error("account {0} has no password set; use 'Forgotten username/password' to set one")]
-    NoPassword(Username),
     /// The requested change of account state is not allowed.
     #[error("an account cannot go from {from} to {to}: {hint}")]
     InvalidTransition {
@@ -379,7 +376,245 @@ impl From<crate::values::ValueError> for Error {
     }
 }
 
+/// What kind of failure an [`Error`] is: the one classification every binding maps, so Swift's
+/// `EsrError` cases and Python's exception classes carry the same names (Python adds its
+/// `Error` suffix: [`ErrorKind::NotPermitted`] is `EsrError.NotPermitted` in Swift and
+/// `esr.NotPermittedError` in Python).
+///
+/// New kinds may be added; a binding maps a kind it does not know to its `Internal` error,
+/// saying the failure is unclassified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// A value given to the library is not valid (a malformed username, a weak password, a
+    /// state change that is not allowed).
+    InvalidInput,
+    /// The tables or file given to the bulk compliance scorer or the competence export reader
+    /// are not usable.
+    BulkInput,
+    /// A competence import was refused because of bad rows; nothing was imported.
+    ImportRejected,
+    /// Something named does not exist: a trust, unit, person, account, assignment, competence,
+    /// certification, course, or a URP the user does not hold.
+    NotFound,
+    /// The change conflicts with what is stored: a duplicate, a cycle, a URP already held, the
+    /// rule of two user administrators, a session already upgraded.
+    Conflict,
+    /// A learning step is not allowed in the subscription's or component's state now.
+    LearningRefused,
+    /// A log-in was refused: wrong username or password, no internet access, a suspended or
+    /// ended account.
+    LogInRefused,
+    /// The account is locked after too many failed log-ins.
+    AccountLocked,
+    /// The session is unknown, was logged out or has expired: log in again.
+    SessionExpired,
+    /// The session or actor may not do this: a function not granted or not open on this
+    /// channel, a record not visible, a grant refused, a session that cannot be upgraded.
+    NotPermitted,
+    /// A one-time passcode or recovery link was refused: step-up locked, no such challenge, a
+    /// retired key, a used or expired link.
+    PasscodeRefused,
+    /// Too many codes were sent recently, or one was sent moments ago; see
+    /// [`Error::retry_after`].
+    RateLimited,
+    /// A text or e-mail could not be handed to the gateway, or none is configured; nothing was
+    /// stored.
+    Delivery,
+    /// The trust's audit trail fails verification: treat it as tampered with.
+    AuditBroken,
+    /// The store or the random number generator failed; nothing was changed. Retry.
+    Storage,
+    /// Something inside the library went wrong that the caller cannot fix. No core error has
+    /// this kind today; bindings use it for a kind they do not know.
+    Internal,
+}
+
+impl ErrorKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [ErrorKind] = &[
+        Self::InvalidInput,
+        Self::BulkInput,
+        Self::ImportRejected,
+        Self::NotFound,
+        Self::Conflict,
+        Self::LearningRefused,
+        Self::LogInRefused,
+        Self::AccountLocked,
+        Self::SessionExpired,
+        Self::NotPermitted,
+        Self::PasscodeRefused,
+        Self::RateLimited,
+        Self::Delivery,
+        Self::AuditBroken,
+        Self::Storage,
+        Self::Internal,
+    ];
+
+    /// A stable snake_case name for logs and tests (`"not_permitted"`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidInput => "invalid_input",
+            Self::BulkInput => "bulk_input",
+            Self::ImportRejected => "import_rejected",
+            Self::NotFound => "not_found",
+            Self::Conflict => "conflict",
+            Self::LearningRefused => "learning_refused",
+            Self::LogInRefused => "log_in_refused",
+            Self::AccountLocked => "account_locked",
+            Self::SessionExpired => "session_expired",
+            Self::NotPermitted => "not_permitted",
+            Self::PasscodeRefused => "passcode_refused",
+            Self::RateLimited => "rate_limited",
+            Self::Delivery => "delivery",
+            Self::AuditBroken => "audit_broken",
+            Self::Storage => "storage",
+            Self::Internal => "internal",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Error {
+    /// What kind of failure this is; the bindings map this, never the variants.
+    ///
+    /// Every variant is listed here without a catch-all, so a new variant does not compile
+    /// until it is classified.
+    pub const fn kind(&self) -> ErrorKind {
+        use ErrorKind as K;
+        match self {
+            Self::InvalidInput { .. }
+            | Self::WeakPassword(_)
+            | Self::TooManyLocalPortlets { .. }
+            | Self::InvalidTransition { .. }
+            | Self::UsernamesExhausted { .. } => K::InvalidInput,
+            Self::BulkInput { .. } => K::BulkInput,
+            Self::ImportRejected { .. } => K::ImportRejected,
+            Self::UnknownTrust(_)
+            | Self::UnknownOrgUnit { .. }
+            | Self::UnknownPerson { .. }
+            | Self::UnknownAccount(_)
+            | Self::UnknownAssignment { .. }
+            | Self::UnknownCompetence { .. }
+            | Self::UnknownRequirement { .. }
+            | Self::UnknownEquivalence { .. }
+            | Self::UnknownCertification { .. }
+            | Self::UnknownComponent { .. }
+            | Self::NotHeld { .. } => K::NotFound,
+            Self::TrustExists(_)
+            | Self::OrgUnitExists { .. }
+            | Self::DuplicateEmployeeNumber { .. }
+            | Self::DuplicateAssignment { .. }
+            | Self::SupervisorCycle { .. }
+            | Self::AlreadyHeld { .. }
+            | Self::AlreadyBootstrapped(_)
+            | Self::AlreadyUpgraded
+            | Self::TooFewUserAdministrators { .. } => K::Conflict,
+            Self::LearningRefused { .. } => K::LearningRefused,
+            Self::InvalidCredentials
+            | Self::AccountSuspended(_)
+            | Self::AccountEnded(_)
+            | Self::NoInternetAccess(_) => K::LogInRefused,
+            Self::AccountLocked(_) => K::AccountLocked,
+            Self::UnknownSession(_) | Self::SessionEnded(_) | Self::SessionExpired(_) => {
+                K::SessionExpired
+            }
+            Self::NotPermitted { .. }
+            | Self::RecordNotVisible { .. }
+            | Self::CrossTrust { .. }
+            | Self::ApprovalRefused(_)
+            | Self::UpgradeNotAvailable(_)
+            | Self::StepUpMismatch => K::NotPermitted,
+            Self::StepUpLocked(_)
+            | Self::UnknownChallenge(_)
+            | Self::UnknownPasscodeKey(_)
+            | Self::RecoveryLinkRefused(_) => K::PasscodeRefused,
+            Self::TooManySends { .. } | Self::ResendTooSoon { .. } => K::RateLimited,
+            Self::NoSender(_) | Self::Delivery(_) => K::Delivery,
+            Self::AuditChainBroken { .. } => K::AuditBroken,
+            Self::Storage(_) | Self::Randomness(_) => K::Storage,
+        }
+    }
+
+    /// A stable snake_case code naming the variant (`"unknown_trust"`), for logs and tests.
+    /// Codes are unique; a code never changes meaning once published.
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidInput { .. } => "invalid_input",
+            Self::UnknownTrust(_) => "unknown_trust",
+            Self::TrustExists(_) => "trust_exists",
+            Self::UnknownOrgUnit { .. } => "unknown_org_unit",
+            Self::OrgUnitExists { .. } => "org_unit_exists",
+            Self::TooManyLocalPortlets { .. } => "too_many_local_portlets",
+            Self::UnknownPerson { .. } => "unknown_person",
+            Self::DuplicateEmployeeNumber { .. } => "duplicate_employee_number",
+            Self::UsernamesExhausted { .. } => "usernames_exhausted",
+            Self::UnknownAccount(_) => "unknown_account",
+            Self::UnknownAssignment { .. } => "unknown_assignment",
+            Self::DuplicateAssignment { .. } => "duplicate_assignment",
+            Self::SupervisorCycle { .. } => "supervisor_cycle",
+            Self::CrossTrust { .. } => "cross_trust",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::AccountLocked(_) => "account_locked",
+            Self::AccountSuspended(_) => "account_suspended",
+            Self::AccountEnded(_) => "account_ended",
+            Self::InvalidTransition { .. } => "invalid_transition",
+            Self::NoInternetAccess(_) => "no_internet_access",
+            Self::WeakPassword(_) => "weak_password",
+            Self::UnknownSession(_) => "unknown_session",
+            Self::SessionEnded(_) => "session_ended",
+            Self::NotPermitted { .. } => "not_permitted",
+            Self::UpgradeNotAvailable(_) => "upgrade_not_available",
+            Self::StepUpMismatch => "step_up_mismatch",
+            Self::SessionExpired(_) => "session_expired",
+            Self::AlreadyUpgraded => "already_upgraded",
+            Self::AlreadyHeld { .. } => "already_held",
+            Self::NotHeld { .. } => "not_held",
+            Self::TooFewUserAdministrators { .. } => "too_few_user_administrators",
+            Self::ApprovalRefused(_) => "approval_refused",
+            Self::RecordNotVisible { .. } => "record_not_visible",
+            Self::AuditChainBroken { .. } => "audit_chain_broken",
+            Self::AlreadyBootstrapped(_) => "already_bootstrapped",
+            Self::Storage(_) => "storage",
+            Self::StepUpLocked(_) => "step_up_locked",
+            Self::TooManySends { .. } => "too_many_sends",
+            Self::ResendTooSoon { .. } => "resend_too_soon",
+            Self::UnknownChallenge(_) => "unknown_challenge",
+            Self::NoSender(_) => "no_sender",
+            Self::Delivery(_) => "delivery",
+            Self::UnknownPasscodeKey(_) => "unknown_passcode_key",
+            Self::RecoveryLinkRefused(_) => "recovery_link_refused",
+            Self::Randomness(_) => "randomness",
+            Self::UnknownCompetence { .. } => "unknown_competence",
+            Self::UnknownRequirement { .. } => "unknown_requirement",
+            Self::UnknownEquivalence { .. } => "unknown_equivalence",
+            Self::BulkInput { .. } => "bulk_input",
+            Self::ImportRejected { .. } => "import_rejected",
+            Self::UnknownCertification { .. } => "unknown_certification",
+            Self::UnknownComponent { .. } => "unknown_component",
+            Self::LearningRefused { .. } => "learning_refused",
+        }
+    }
+
+    /// How long to wait before asking again, for the rate-limit errors ([`ErrorKind::RateLimited`]);
+    /// `None` for every other error.
+    pub fn retry_after(&self) -> Option<chrono::TimeDelta> {
+        match self {
+            Self::TooManySends {
+                retry_after_seconds,
+            }
+            | Self::ResendTooSoon {
+                retry_after_seconds,
+            } => Some(chrono::TimeDelta::seconds(*retry_after_seconds)),
+            _ => None,
+        }
+    }
+
     pub(crate) fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
         Self::InvalidInput {
             what,
@@ -388,5 +623,300 @@ impl Error {
     }
 }
 
+/// The one of `all` whose name is `wanted`, ignoring ASCII case and surrounding space, or an
+/// [`Error::InvalidInput`] about `what` that lists the valid names: the `FromStr` of the
+/// domain's named enums ([`crate::urp::Function`], [`crate::org::NationalPortlet`],
+/// [`crate::access::Channel`]).
+pub(crate) fn by_name<T: Copy>(
+    what: &'static str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+    wanted: &str,
+) -> Result<T> {
+    let wanted = wanted.trim();
+    all.iter()
+        .copied()
+        .find(|t| name(*t).eq_ignore_ascii_case(wanted))
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|t| name(*t)).collect();
+            Error::invalid(
+                what,
+                format!(
+                    "{} is not one; the valid names are: {}",
+                    crate::values::limits::shown(wanted),
+                    names.join(", ")
+                ),
+            )
+        })
+}
+
 /// The core's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::{Denial, UpgradeBlocker};
+    use crate::compliance::{ImportProblems, RequirementTarget};
+    use crate::learning::LearningAction;
+    use crate::passcode::{ChallengeId, LinkProblem};
+    use crate::people::AccountState;
+    use crate::urp::{ApprovalRefusal, Function, Urp};
+    use crate::values::SessionId;
+    use std::collections::{HashMap, HashSet};
+
+    fn p<T: std::str::FromStr>(s: &str) -> T
+    where
+        T::Err: std::fmt::Debug,
+    {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e:?}"))
+    }
+
+    /// One of each variant. `code()` and `kind()` match without a catch-all, so a new variant
+    /// must be classified there; add it here too so its code is checked for uniqueness.
+    fn one_of_each() -> Vec<Error> {
+        let vpd: VpdCode = p("297");
+        let user: Username = p("297ECONROY01");
+        let employee: EmployeeNumber = p("20000001");
+        let assignment: AssignmentNumber = p("20000001");
+        let unit: OrgUnitId = p("WARD1");
+        let session = SessionId::from_bytes([7; 16]);
+        let competence: CompetenceName = p("NHS|CSTF|Fire Safety - 1 Year|");
+        vec![
+            Error::invalid("username", "too long"),
+            Error::UnknownTrust(vpd),
+            Error::TrustExists(vpd),
+            Error::UnknownOrgUnit {
+                vpd,
+                unit: unit.clone(),
+            },
+            Error::OrgUnitExists { vpd, unit },
+            Error::TooManyLocalPortlets { max: 3 },
+            Error::UnknownPerson {
+                vpd,
+                employee: employee.clone(),
+            },
+            Error::DuplicateEmployeeNumber {
+                vpd,
+                employee: employee.clone(),
+            },
+            Error::UsernamesExhausted {
+                vpd,
+                stem: "ECONROY".into(),
+            },
+            Error::UnknownAccount(user.clone()),
+            Error::UnknownAssignment {
+                vpd,
+                assignment: assignment.clone(),
+            },
+            Error::DuplicateAssignment {
+                vpd,
+                assignment: assignment.clone(),
+            },
+            Error::SupervisorCycle {
+                assignment: assignment.clone(),
+                supervisor: assignment,
+            },
+            Error::CrossTrust {
+                what: "the unit".into(),
+                expected: vpd,
+                found: p("298"),
+            },
+            Error::InvalidCredentials,
+            Error::AccountLocked(user.clone()),
+            Error::AccountSuspended(user.clone()),
+            Error::AccountEnded(user.clone()),
+            Error::InvalidTransition {
+                from: AccountState::Ended,
+                to: AccountState::Active,
+                hint: "give a new account",
+            },
+            Error::NoInternetAccess(user.clone()),
+            Error::WeakPassword("too short"),
+            Error::UnknownSession(session),
+            Error::SessionEnded(session),
+            Error::NotPermitted {
+                function: Function::ALL[0],
+                denial: Denial::NotGranted,
+            },
+            Error::UpgradeNotAvailable(UpgradeBlocker::NothingToUpgrade),
+            Error::StepUpMismatch,
+            Error::SessionExpired(session),
+            Error::AlreadyUpgraded,
+            Error::AlreadyHeld {
+                username: user.clone(),
+                urp: Urp::EmployeeSelfService,
+            },
+            Error::NotHeld {
+                username: user.clone(),
+                urp: Urp::EmployeeSelfService,
+            },
+            Error::TooFewUserAdministrators { remaining: 1 },
+            Error::ApprovalRefused(ApprovalRefusal::SelfGrant),
+            Error::RecordNotVisible {
+                action: "view",
+                subject: employee,
+            },
+            Error::AuditChainBroken {
+                vpd,
+                seq: 4,
+                reason: "the hash does not match",
+            },
+            Error::AlreadyBootstrapped(vpd),
+            Error::Storage("disk full".into()),
+            Error::StepUpLocked(user),
+            Error::TooManySends {
+                retry_after_seconds: 600,
+            },
+            Error::ResendTooSoon {
+                retry_after_seconds: 42,
+            },
+            Error::UnknownChallenge(ChallengeId::from_bytes([1; 16])),
+            Error::NoSender("SMS"),
+            Error::Delivery("gateway down".into()),
+            Error::UnknownPasscodeKey("k1".into()),
+            Error::RecoveryLinkRefused(LinkProblem::Expired),
+            Error::Randomness("no entropy".into()),
+            Error::UnknownCompetence {
+                vpd,
+                competence: competence.clone(),
+            },
+            Error::UnknownRequirement {
+                vpd,
+                target: RequirementTarget::Job("Staff Nurse".into()),
+                competence: competence.clone(),
+            },
+            Error::UnknownEquivalence {
+                vpd,
+                held: competence.clone(),
+                satisfies: competence,
+            },
+            Error::BulkInput {
+                reason: "no column".into(),
+            },
+            Error::ImportRejected {
+                problems: ImportProblems::new(),
+            },
+            Error::UnknownCertification {
+                vpd,
+                name: "Fire".into(),
+            },
+            Error::UnknownComponent {
+                certification: "Fire".into(),
+                course: "Intro".into(),
+            },
+            Error::LearningRefused {
+                action: LearningAction::Subscribe,
+                certification: "Fire".into(),
+                state: "subscribed already".into(),
+                hint: "carry on".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_variant_has_a_kind_and_a_unique_snake_case_code() {
+        let all = one_of_each();
+        assert_eq!(all.len(), 53, "one of each of the 53 variants");
+        let mut codes = HashMap::new();
+        for e in &all {
+            let code = e.code();
+            assert!(
+                !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{code} is not snake_case"
+            );
+            if let Some(other) = codes.insert(code, e) {
+                panic!("{code} is the code of both {other:?} and {e:?}");
+            }
+            assert!(ErrorKind::ALL.contains(&e.kind()), "{e:?}");
+        }
+    }
+
+    #[test]
+    fn the_kinds_that_errors_have_are_all_but_internal() {
+        let used: HashSet<ErrorKind> = one_of_each().iter().map(Error::kind).collect();
+        for k in ErrorKind::ALL {
+            assert_eq!(used.contains(k), *k != ErrorKind::Internal, "{k}");
+        }
+    }
+
+    #[test]
+    fn all_lists_every_kind_once_with_a_unique_name() {
+        // No catch-all: a new kind does not compile until it has a place here, and the
+        // assertions fail until it is in ALL.
+        fn index(k: ErrorKind) -> usize {
+            match k {
+                ErrorKind::InvalidInput => 0,
+                ErrorKind::BulkInput => 1,
+                ErrorKind::ImportRejected => 2,
+                ErrorKind::NotFound => 3,
+                ErrorKind::Conflict => 4,
+                ErrorKind::LearningRefused => 5,
+                ErrorKind::LogInRefused => 6,
+                ErrorKind::AccountLocked => 7,
+                ErrorKind::SessionExpired => 8,
+                ErrorKind::NotPermitted => 9,
+                ErrorKind::PasscodeRefused => 10,
+                ErrorKind::RateLimited => 11,
+                ErrorKind::Delivery => 12,
+                ErrorKind::AuditBroken => 13,
+                ErrorKind::Storage => 14,
+                ErrorKind::Internal => 15,
+            }
+        }
+        let indexes: Vec<usize> = ErrorKind::ALL.iter().map(|k| index(*k)).collect();
+        assert_eq!(indexes, (0..16).collect::<Vec<_>>());
+        let names: HashSet<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
+        assert_eq!(ErrorKind::NotPermitted.to_string(), "not_permitted");
+    }
+
+    #[test]
+    fn names_are_found_whatever_their_case_and_a_wrong_one_lists_the_valid_ones() {
+        use crate::access::Channel;
+        use crate::org::NationalPortlet;
+        for f in Function::ALL {
+            assert_eq!(f.name().to_uppercase().parse::<Function>(), Ok(f));
+            assert_eq!(format!(" {} ", f.name().to_lowercase()).parse(), Ok(f));
+        }
+        for p in NationalPortlet::ALL {
+            assert_eq!(p.name().to_lowercase().parse::<NationalPortlet>(), Ok(p));
+        }
+        assert_eq!("hscn".parse::<Channel>(), Ok(Channel::Hscn));
+        assert_eq!("Internet".parse::<Channel>(), Ok(Channel::Internet));
+        let e = "Team Complience".parse::<Function>().unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        let text = e.to_string();
+        assert!(
+            text.starts_with("invalid function: \"Team Complience\" is not one"),
+            "{text}"
+        );
+        assert!(
+            Function::ALL.iter().all(|f| text.contains(f.name())),
+            "{text}"
+        );
+        let text = "Team".parse::<NationalPortlet>().unwrap_err().to_string();
+        assert!(text.contains("Team Absence, Team Appraisals"), "{text}");
+        let text = "wifi".parse::<Channel>().unwrap_err().to_string();
+        assert!(
+            text.ends_with("the valid names are: HSCN, internet"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn only_the_rate_limits_say_when_to_retry() {
+        for e in one_of_each() {
+            let expected = match &e {
+                Error::TooManySends { .. } => Some(chrono::TimeDelta::seconds(600)),
+                Error::ResendTooSoon { .. } => Some(chrono::TimeDelta::seconds(42)),
+                _ => None,
+            };
+            assert_eq!(e.retry_after(), expected, "{e:?}");
+            assert_eq!(
+                e.retry_after().is_some(),
+                e.kind() == ErrorKind::RateLimited
+            );
+        }
+    }
+}

@@ -75,7 +75,7 @@ pub use access::{
 pub use audit::{
     AuditActor, AuditEntry, AuditEvent, AuditHash, AuditHead, ChainVerifier, verify_chain,
 };
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 pub use org::{DEFAULT_SMS_TEMPLATE, SmsTemplate};
 pub use org::{
     DashboardConfig, MAX_LOCAL_BI_PORTLETS, NationalPortlet, OrgUnit, Trust, TrustSettings,

@@ -1,10 +1,8 @@
 //! Texts and e-mails: the app's own gateways as foreign traits, the messages handed to them,
-//! the built-in outbox for tests and demonstrations, and the service's clock.
+//! the built-in outbox for tests and demonstrations.
 
 use crate::error::EsrError;
 use crate::types::{EmailKind, to_system};
-use esr_core::Clock;
-use esr_core::chrono::{DateTime, Utc};
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -89,7 +87,7 @@ impl EmailMessage {
     pub fn kind(&self) -> EmailKind {
         match self.0.kind {
             esr_core::EmailKind::UsernameReminder => EmailKind::UsernameReminder,
-            _ => EmailKind::UnlockAccount,
+            esr_core::EmailKind::UnlockAccount => EmailKind::UnlockAccount,
         }
     }
 
@@ -138,7 +136,7 @@ pub trait EmailGateway: Send + Sync {
 pub(crate) struct Gateway<G: ?Sized>(pub(crate) Arc<G>);
 
 fn refusal(e: EsrError) -> String {
-    e.message().to_owned()
+    e.message()
 }
 
 impl esr_core::SmsSender for Gateway<dyn SmsGateway> {
@@ -199,39 +197,9 @@ impl Outbox {
     }
 }
 
-/// The service's clock: the system's, or a manual one for tests.
-#[derive(Clone)]
-pub(crate) enum FfiClock {
-    /// The operating system's clock.
-    System,
-    /// A clock that moves only when told to.
-    Manual(esr_core::ManualClock),
-}
-
-impl Clock for FfiClock {
-    fn now(&self) -> DateTime<Utc> {
-        match self {
-            Self::System => esr_core::SystemClock.now(),
-            Self::Manual(c) => c.now(),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use esr_core::chrono::TimeDelta;
-
-    #[test]
-    fn a_manual_clock_moves_only_when_told_and_the_system_clock_runs() {
-        let start = DateTime::from_timestamp(1_795_338_000, 0).unwrap();
-        let manual = esr_core::ManualClock::new(start);
-        let clock = FfiClock::Manual(manual.clone());
-        assert_eq!(clock.now(), start);
-        manual.advance(TimeDelta::seconds(90));
-        assert_eq!(clock.now(), start + TimeDelta::seconds(90));
-        assert!(FfiClock::System.now() > start - TimeDelta::days(365 * 10));
-    }
 
     #[test]
     fn the_outbox_refuses_a_number_or_address_that_is_not_one() {

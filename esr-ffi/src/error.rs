@@ -1,21 +1,39 @@
-//! The one error type crossing the boundary: a variant per kind of core failure, each carrying
+//! The one error type crossing the boundary: a case per [`esr_core::ErrorKind`], each carrying
 //! the core's message (which says what was wrong and what to do, and never carries a secret).
+//! The core classifies its errors; this file only converts kinds, never variants.
 
-use esr_core::Error;
+use esr_core::{Error, ErrorKind};
 
-/// Errors crossing the FFI boundary, each with a message a person can act on. In Swift they are
-/// thrown as `EsrError` cases (`EsrError.InvalidInput(message:)`); in Python as `EsrError.InvalidInput`.
+/// Errors crossing the FFI boundary, one case per kind of core failure
+/// ([`esr_core::ErrorKind`], the same names as Python's exception classes without their
+/// `Error` suffix), each with a message a person can act on. In Swift they are thrown as
+/// `EsrError` cases (`EsrError.InvalidInput(message:)`, and `error.message()` on any case); in
+/// Python as `EsrError.InvalidInput`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
+#[uniffi::export(Display)]
 pub enum EsrError {
     /// A value given to the library is not valid (a malformed username, a weak password, a date
-    /// that does not exist, a competence import with bad rows).
+    /// that does not exist, a state change that is not allowed).
     #[error("{message}")]
     InvalidInput {
         /// What was wrong and what a valid value looks like.
         message: String,
     },
+    /// The tables or file given to the bulk compliance scorer or the competence export reader
+    /// are not usable.
+    #[error("{message}")]
+    BulkInput {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A competence import was refused because of bad rows; nothing was imported.
+    #[error("{message}")]
+    ImportRejected {
+        /// The bad rows, with their line numbers and reasons.
+        message: String,
+    },
     /// Something named does not exist: a trust, unit, person, account, assignment, competence,
-    /// certification or course.
+    /// certification or course, or a URP the user does not hold.
     #[error("{message}")]
     NotFound {
         /// What was not found and what to check.
@@ -28,8 +46,14 @@ pub enum EsrError {
         /// What conflicts and what to do instead.
         message: String,
     },
-    /// A log-in was refused: wrong username or password, no password yet, no internet access,
-    /// a suspended or ended account.
+    /// A learning step is not allowed in the subscription's or component's state now.
+    #[error("{message}")]
+    LearningRefused {
+        /// The state it is in and what to do instead.
+        message: String,
+    },
+    /// A log-in was refused: wrong username or password, no internet access, a suspended or
+    /// ended account.
     #[error("{message}")]
     LogInRefused {
         /// Why, in words to show the user.
@@ -48,9 +72,9 @@ pub enum EsrError {
         message: String,
     },
     /// The session or actor may not do this (a function not granted or not open on this
-    /// channel, a record not visible, a session that cannot be upgraded).
+    /// channel, a record not visible, a grant refused, a session that cannot be upgraded).
     #[error("{message}")]
-    PermissionDenied {
+    NotPermitted {
         /// Why not, and what would allow it.
         message: String,
     },
@@ -76,12 +100,6 @@ pub enum EsrError {
         /// Why it could not be sent.
         message: String,
     },
-    /// A learning step is not allowed in the subscription's or component's state now.
-    #[error("{message}")]
-    LearningRefused {
-        /// The state it is in and what to do instead.
-        message: String,
-    },
     /// The trust's audit trail fails verification: treat it as tampered with.
     #[error("{message}")]
     AuditBroken {
@@ -94,16 +112,14 @@ pub enum EsrError {
         /// What failed.
         message: String,
     },
-    /// Something inside the library went wrong that the caller cannot fix (a newer kind of core
-    /// failure, or a foreign callback that failed unexpectedly); nothing was changed.
+    /// Something inside the library went wrong that the caller cannot fix (a kind of core
+    /// failure this binding does not know yet); nothing was changed.
     #[error("{message}")]
     Internal {
         /// What went wrong.
         message: String,
     },
 }
-
-pub(crate) use esr_core::limits::shown;
 
 impl EsrError {
     /// An invalid-input error with this message.
@@ -114,19 +130,21 @@ impl EsrError {
     }
 
     /// The message, whatever the kind.
-    pub fn message(&self) -> &str {
+    pub fn message_str(&self) -> &str {
         match self {
             Self::InvalidInput { message }
+            | Self::BulkInput { message }
+            | Self::ImportRejected { message }
             | Self::NotFound { message }
             | Self::Conflict { message }
+            | Self::LearningRefused { message }
             | Self::LogInRefused { message }
             | Self::AccountLocked { message }
             | Self::SessionExpired { message }
-            | Self::PermissionDenied { message }
+            | Self::NotPermitted { message }
             | Self::PasscodeRefused { message }
             | Self::RateLimited { message, .. }
             | Self::Delivery { message }
-            | Self::LearningRefused { message }
             | Self::AuditBroken { message }
             | Self::Storage { message }
             | Self::Internal { message } => message,
@@ -140,70 +158,48 @@ impl From<esr_core::values::ValueError> for EsrError {
     }
 }
 
+#[uniffi::export]
+impl EsrError {
+    /// The message, whatever the case: what went wrong and what to do about it.
+    pub fn message(&self) -> String {
+        self.message_str().to_owned()
+    }
+}
+
 impl From<Error> for EsrError {
     fn from(e: Error) -> Self {
-        let message = e.to_string();
-        match e {
-            Error::InvalidInput { .. }
-            | Error::WeakPassword(_)
-            | Error::BulkInput { .. }
-            | Error::TooManyLocalPortlets { .. }
-            | Error::InvalidTransition { .. }
-            | Error::UsernamesExhausted { .. }
-            | Error::ImportRejected { .. } => Self::InvalidInput { message },
-            Error::UnknownTrust(_)
-            | Error::UnknownOrgUnit { .. }
-            | Error::UnknownPerson { .. }
-            | Error::UnknownAccount(_)
-            | Error::UnknownAssignment { .. }
-            | Error::UnknownCompetence { .. }
-            | Error::UnknownRequirement { .. }
-            | Error::UnknownEquivalence { .. }
-            | Error::UnknownCertification { .. }
-            | Error::UnknownComponent { .. }
-            | Error::NotHeld { .. } => Self::NotFound { message },
-            Error::TrustExists(_)
-            | Error::OrgUnitExists { .. }
-            | Error::DuplicateEmployeeNumber { .. }
-            | Error::DuplicateAssignment { .. }
-            | Error::SupervisorCycle { .. }
-            | Error::AlreadyHeld { .. }
-            | Error::AlreadyBootstrapped(_)
-            | Error::AlreadyUpgraded
-            | Error::TooFewUserAdministrators { .. } => Self::Conflict { message },
-            Error::LearningRefused { .. } => Self::LearningRefused { message },
-            Error::AccountLocked(_) => Self::AccountLocked { message },
-            Error::InvalidCredentials
-            | Error::AccountSuspended(_)
-            | Error::AccountEnded(_)
-            | Error::NoPassword(_)
-            | Error::NoInternetAccess(_) => Self::LogInRefused { message },
-            Error::UnknownSession(_) | Error::SessionEnded(_) | Error::SessionExpired(_) => {
-                Self::SessionExpired { message }
-            }
-            Error::NotPermitted { .. }
-            | Error::RecordNotVisible { .. }
-            | Error::CrossTrust { .. }
-            | Error::ApprovalRefused(_)
-            | Error::UpgradeNotAvailable(_)
-            | Error::StepUpMismatch => Self::PermissionDenied { message },
-            Error::TooManySends {
-                retry_after_seconds,
-            }
-            | Error::ResendTooSoon {
-                retry_after_seconds,
-            } => Self::RateLimited {
+        let retry_after_seconds = e.retry_after().map(|d| d.num_seconds());
+        Self::of_kind(e.kind(), e.to_string(), retry_after_seconds)
+    }
+}
+
+impl EsrError {
+    /// The case for a kind of core failure, with its message.
+    fn of_kind(kind: ErrorKind, message: String, retry_after_seconds: Option<i64>) -> Self {
+        match kind {
+            ErrorKind::InvalidInput => Self::InvalidInput { message },
+            ErrorKind::BulkInput => Self::BulkInput { message },
+            ErrorKind::ImportRejected => Self::ImportRejected { message },
+            ErrorKind::NotFound => Self::NotFound { message },
+            ErrorKind::Conflict => Self::Conflict { message },
+            ErrorKind::LearningRefused => Self::LearningRefused { message },
+            ErrorKind::LogInRefused => Self::LogInRefused { message },
+            ErrorKind::AccountLocked => Self::AccountLocked { message },
+            ErrorKind::SessionExpired => Self::SessionExpired { message },
+            ErrorKind::NotPermitted => Self::NotPermitted { message },
+            ErrorKind::PasscodeRefused => Self::PasscodeRefused { message },
+            ErrorKind::RateLimited => Self::RateLimited {
                 message,
-                retry_after_seconds,
+                retry_after_seconds: retry_after_seconds.unwrap_or(0),
             },
-            Error::StepUpLocked(_)
-            | Error::UnknownChallenge(_)
-            | Error::UnknownPasscodeKey(_)
-            | Error::RecoveryLinkRefused(_) => Self::PasscodeRefused { message },
-            Error::NoSender(_) | Error::Delivery(_) => Self::Delivery { message },
-            Error::AuditChainBroken { .. } => Self::AuditBroken { message },
-            Error::Storage(_) | Error::Randomness(_) => Self::Storage { message },
-            _ => Self::Internal { message },
+            ErrorKind::Delivery => Self::Delivery { message },
+            ErrorKind::AuditBroken => Self::AuditBroken { message },
+            ErrorKind::Storage => Self::Storage { message },
+            ErrorKind::Internal => Self::Internal { message },
+            // ErrorKind is #[non_exhaustive]: a kind added to the core after this binding.
+            other => Self::Internal {
+                message: format!("{message} (an unclassified kind of failure: {other})"),
+            },
         }
     }
 }
@@ -251,7 +247,7 @@ mod tests {
                 matches!(e, EsrError::AccountLocked { .. })
             }),
             (Error::StepUpMismatch, |e| {
-                matches!(e, EsrError::PermissionDenied { .. })
+                matches!(e, EsrError::NotPermitted { .. })
             }),
             (Error::StepUpLocked(user.clone()), |e| {
                 matches!(e, EsrError::PasscodeRefused { .. })
@@ -286,6 +282,53 @@ mod tests {
             assert!(is_right(&e), "{text} became {e:?}");
             assert_eq!(e.message(), text);
             assert_eq!(e.to_string(), text);
+        }
+    }
+
+    /// The case's name, as Swift and Python see it.
+    fn case_name(e: &EsrError) -> &'static str {
+        match e {
+            EsrError::InvalidInput { .. } => "InvalidInput",
+            EsrError::BulkInput { .. } => "BulkInput",
+            EsrError::ImportRejected { .. } => "ImportRejected",
+            EsrError::NotFound { .. } => "NotFound",
+            EsrError::Conflict { .. } => "Conflict",
+            EsrError::LearningRefused { .. } => "LearningRefused",
+            EsrError::LogInRefused { .. } => "LogInRefused",
+            EsrError::AccountLocked { .. } => "AccountLocked",
+            EsrError::SessionExpired { .. } => "SessionExpired",
+            EsrError::NotPermitted { .. } => "NotPermitted",
+            EsrError::PasscodeRefused { .. } => "PasscodeRefused",
+            EsrError::RateLimited { .. } => "RateLimited",
+            EsrError::Delivery { .. } => "Delivery",
+            EsrError::AuditBroken { .. } => "AuditBroken",
+            EsrError::Storage { .. } => "Storage",
+            EsrError::Internal { .. } => "Internal",
+        }
+    }
+
+    #[test]
+    fn every_kind_maps_to_its_own_case_of_the_same_name() {
+        let mut seen = std::collections::HashSet::new();
+        for &kind in ErrorKind::ALL {
+            let e = EsrError::of_kind(kind, "what went wrong".into(), Some(5));
+            let name = case_name(&e);
+            assert!(
+                seen.insert(name),
+                "{kind} maps to {name}, as another kind does"
+            );
+            // The same name as the kind's snake_case one.
+            let snake: String = name
+                .chars()
+                .enumerate()
+                .flat_map(|(i, c)| {
+                    let sep = (i > 0 && c.is_ascii_uppercase()).then_some('_');
+                    sep.into_iter()
+                        .chain(std::iter::once(c.to_ascii_lowercase()))
+                })
+                .collect();
+            assert_eq!(snake, kind.as_str());
+            assert_eq!(e.message(), "what went wrong", "{kind}");
         }
     }
 

@@ -18,7 +18,7 @@ impl From<esr_core::ComponentKind> for ComponentKind {
     fn from(k: esr_core::ComponentKind) -> Self {
         match k {
             esr_core::ComponentKind::Course => Self::Course,
-            _ => Self::EAssessment,
+            esr_core::ComponentKind::EAssessment => Self::EAssessment,
         }
     }
 }
@@ -149,7 +149,7 @@ impl From<esr_core::Certification> for CertificationDefinition {
                 window_days: r.window_days,
                 base: match r.base {
                     esr_core::ExpiryBase::CompletionDate => ExpiryBase::CompletionDate,
-                    _ => ExpiryBase::PreviousExpiry,
+                    esr_core::ExpiryBase::PreviousExpiry => ExpiryBase::PreviousExpiry,
                 },
             }),
             mandatory: c.mandatory,
@@ -164,7 +164,9 @@ impl From<esr_core::Certification> for CertificationDefinition {
                 .collect(),
             completion_rule: match c.completion_rule {
                 esr_core::CompletionRule::AllComponents => CompletionRule::AllComponents,
-                _ => CompletionRule::PassedAssessmentCompletesCourse,
+                esr_core::CompletionRule::PassedAssessmentCompletesCourse => {
+                    CompletionRule::PassedAssessmentCompletesCourse
+                }
             },
         }
     }
@@ -225,7 +227,7 @@ impl From<esr_core::Performance> for Performance {
             esr_core::Performance::InProgress => Self::InProgress,
             esr_core::Performance::Completed => Self::Completed,
             esr_core::Performance::Passed => Self::Passed,
-            _ => Self::Failed,
+            esr_core::Performance::Failed => Self::Failed,
         }
     }
 }
@@ -274,7 +276,7 @@ impl From<esr_core::Enrolment> for Enrolment {
             enrolled_at: to_system(e.enrolled_at),
             completed_on: match e.status {
                 esr_core::ComponentStatus::Completed(d) => Some(d.into()),
-                _ => None,
+                esr_core::ComponentStatus::Planned => None,
             },
             performance: e.performance.into(),
             progress: e.progress,

@@ -1,7 +1,7 @@
 //! `EsrService`: the service an iOS app holds (in memory, over the system clock or a manual one
 //! for tests), and `EsrSession`, the handle of a logged-in session.
 
-use crate::delivery::{EmailGateway, FfiClock, Gateway, Outbox, SmsGateway};
+use crate::delivery::{EmailGateway, Gateway, Outbox, SmsGateway};
 use crate::error::EsrError;
 use crate::learning::{
     CertificationDefinition, Enrolment, LearningSubscription, PlayOutcome, PlayResult,
@@ -13,6 +13,7 @@ use crate::types::{
     date_opt, from_system, to_system,
 };
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
+use esr_core::values::ClockChoice;
 use esr_core::{
     Clock, Config, EmployeeNumber, Function, InMemoryStore, PasscodeKey, PasscodeKeys, Password,
     SessionId, Username, VpdCode,
@@ -21,7 +22,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-type Core = esr_core::Esr<InMemoryStore, FfiClock>;
+type Core = esr_core::Esr<InMemoryStore, ClockChoice>;
 
 /// The identifier the passcode key is filed under.
 const KEY_ID: &str = "app-1";
@@ -130,17 +131,14 @@ impl fmt::Debug for EsrService {
 impl EsrService {
     fn build(
         passcode_key: &[u8],
-        clock: FfiClock,
+        clock: ClockChoice,
         config: Config,
         sms_gateway: Option<Arc<dyn SmsGateway>>,
         email_gateway: Option<Arc<dyn EmailGateway>>,
     ) -> Result<Arc<Self>, EsrError> {
         let key = PasscodeKey::new(KEY_ID, passcode_key)?;
         let outbox = Arc::new(esr_core::Outbox::new());
-        let manual = match &clock {
-            FfiClock::Manual(m) => Some(m.clone()),
-            FfiClock::System => None,
-        };
+        let manual = clock.manual().cloned();
         let mut core = esr_core::Esr::new(InMemoryStore::new(), clock)
             .with_config(config)?
             .with_passcode_keys(PasscodeKeys::new(key));
@@ -189,7 +187,7 @@ impl EsrService {
     ) -> Result<Arc<Self>, EsrError> {
         Self::build(
             &passcode_key,
-            FfiClock::System,
+            ClockChoice::System,
             Config::default(),
             sms_gateway,
             email_gateway,
@@ -206,7 +204,7 @@ impl EsrService {
         sms_gateway: Option<Arc<dyn SmsGateway>>,
         email_gateway: Option<Arc<dyn EmailGateway>>,
     ) -> Result<Arc<Self>, EsrError> {
-        let clock = FfiClock::Manual(esr_core::ManualClock::new(from_system(start)?));
+        let clock = ClockChoice::Manual(esr_core::ManualClock::new(from_system(start)?));
         let config = Config {
             password_hashing: esr_core::PasswordHashing::insecure_fast_for_tests(),
             ..Config::default()
@@ -384,25 +382,27 @@ impl EsrService {
         session: Arc<EsrSession>,
         request: UrpGrantRequest,
     ) -> Result<(), EsrError> {
-        let scope = match &request.org_units {
-            None => esr_core::GrantScope::WholeTrust,
-            Some(us) => esr_core::GrantScope::OrgUnits(
-                us.iter().map(|u| parse(u)).collect::<Result<_, _>>()?,
-            ),
-        };
-        let approval = match &request.verified_by_line_manager {
-            None => esr_core::Approval::NotRequired,
-            Some(m) => esr_core::Approval::LineManager {
-                verified_by: parse(m)?,
-            },
-        };
-        let r = esr_core::GrantRequest {
-            holder: parse(&request.holder)?,
-            urp: parse(&request.urp)?,
-            scope,
-            approval,
-            reason: request.reason,
-        };
+        let mut r = esr_core::GrantRequest::new(
+            parse(&request.holder)?,
+            parse(&request.urp)?,
+            request.reason,
+        );
+        if let Some(us) = &request.org_units {
+            r = r.in_org_units(us.iter().map(|u| parse(u)).collect::<Result<Vec<_>, _>>()?);
+        }
+        let r = r.with_verification(
+            request
+                .verified_by_line_manager
+                .as_deref()
+                .map(parse)
+                .transpose()?,
+            request
+                .caldicott_guardian
+                .as_deref()
+                .map(parse)
+                .transpose()?,
+            request.caldicott_reference,
+        )?;
         self.core.grant_urp(session.id, r)?;
         Ok(())
     }
@@ -541,29 +541,19 @@ impl EsrService {
         session: Arc<EsrSession>,
         function: String,
     ) -> Result<AccessDecision, EsrError> {
-        let wanted = function.trim();
-        let f = Function::ALL
-            .iter()
-            .copied()
-            .find(|f| f.name().eq_ignore_ascii_case(wanted))
-            .ok_or_else(|| {
-                EsrError::invalid(format!(
-                    "invalid function: {} is not an ESR function; use a name from functionNames()",
-                    crate::error::shown(wanted)
-                ))
-            })?;
+        let f: Function = function.parse()?;
         let d = self.core.decide(session.id, f)?;
         Ok(AccessDecision {
             function: f.name().to_owned(),
             allowed: d.is_allowed(),
             reason: match d {
                 esr_core::AccessDecision::Denied(why) => Some(why.to_string()),
-                _ => None,
+                esr_core::AccessDecision::Allowed => None,
             },
         })
     }
 
-    /// Fails with the reason (`PermissionDenied`) unless the session could be upgraded now.
+    /// Fails with the reason (`NotPermitted`) unless the session could be upgraded now.
     pub fn check_upgrade(&self, session: Arc<EsrSession>) -> Result<(), EsrError> {
         Ok(self.core.check_upgrade(session.id)?)
     }
@@ -910,7 +900,10 @@ mod tests {
             username: "297ECONROY01".parse().unwrap(),
         });
         let e = s.decide(session.clone(), "Flying".into()).unwrap_err();
-        assert!(e.message().contains("functionNames"), "{e}");
+        assert!(
+            e.message().contains("the valid names are: View own record"),
+            "{e}"
+        );
         // A real function name with a session the service never issued: log in again.
         let e = s
             .decide(session.clone(), "my compliance".into())

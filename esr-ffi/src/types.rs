@@ -102,7 +102,7 @@ impl From<esr_core::Channel> for Channel {
     fn from(c: esr_core::Channel) -> Self {
         match c {
             esr_core::Channel::Hscn => Self::Hscn,
-            _ => Self::Internet,
+            esr_core::Channel::Internet => Self::Internet,
         }
     }
 }
@@ -117,6 +117,16 @@ pub enum AccessLevel {
     /// Over the internet, upgraded with a texted code: also the Manager or Professional
     /// functions the trust's Upgrade Access opens.
     Upgraded,
+}
+
+impl From<esr_core::access::AccessLevel> for AccessLevel {
+    fn from(l: esr_core::access::AccessLevel) -> Self {
+        match l {
+            esr_core::access::AccessLevel::Smartcard => Self::Smartcard,
+            esr_core::access::AccessLevel::Standard => Self::Standard,
+            esr_core::access::AccessLevel::Upgraded => Self::Upgraded,
+        }
+    }
 }
 
 /// A live session as the app shows it.
@@ -149,11 +159,7 @@ impl SessionInfo {
             username: s.username.to_string(),
             vpd: s.vpd.to_string(),
             channel,
-            access_level: match (channel, s.is_upgraded()) {
-                (Channel::Hscn, _) => AccessLevel::Smartcard,
-                (Channel::Internet, false) => AccessLevel::Standard,
-                (Channel::Internet, true) => AccessLevel::Upgraded,
-            },
+            access_level: s.access_level().into(),
             started_at: to_system(s.started_at),
             expires_at: to_system(s.expires_at),
             upgraded_at: s.upgrade.as_ref().map(|u| to_system(u.at)),
@@ -291,8 +297,15 @@ pub struct UrpGrantRequest {
     /// The organisation units it applies to; `None` for the whole trust.
     pub org_units: Option<Vec<String>>,
     /// The employee number of the holder's line manager who verified the need; `None` for
-    /// employee-level URPs, which need no approval.
+    /// employee-level URPs, which need no approval, and for a Caldicott exception.
     pub verified_by_line_manager: Option<String>,
+    /// Instead of a line manager: the employee number of the trust's Caldicott guardian who
+    /// approved the grant as an exception (give `caldicott_reference` with it).
+    #[uniffi(default = None)]
+    pub caldicott_guardian: Option<String>,
+    /// The Caldicott exception's reference.
+    #[uniffi(default = None)]
+    pub caldicott_reference: Option<String>,
 }
 
 /// An entry of a trust's competence catalogue.
@@ -473,7 +486,7 @@ impl From<esr_core::ChallengeStatus> for ChallengeStatus {
             esr_core::ChallengeStatus::Approved => Self::Approved,
             esr_core::ChallengeStatus::Superseded => Self::Superseded,
             esr_core::ChallengeStatus::Expired => Self::Expired,
-            _ => Self::MaxAttemptsReached,
+            esr_core::ChallengeStatus::MaxAttemptsReached => Self::MaxAttemptsReached,
         }
     }
 }
@@ -558,37 +571,31 @@ pub struct VerifyResult {
 
 impl VerifyResult {
     pub(crate) fn of(o: esr_core::VerifyOutcome, now: DateTime<Utc>) -> Self {
-        use esr_core::VerifyOutcome as V;
-        let mut r = Self {
-            status: VerifyStatus::UnknownChallenge,
-            approved: o.is_approved(),
-            attempts_left: None,
-            session: None,
-            masked_mobile: None,
-            mobile_changed: false,
-        };
-        r.status = match o {
-            V::Approved(esr_core::Approved::SessionUpgraded(s)) => {
-                r.session = Some(SessionInfo::of(&s, now));
-                VerifyStatus::Approved
-            }
-            V::Approved(esr_core::Approved::MobileRegistered { masked, changed }) => {
-                r.masked_mobile = Some(masked);
-                r.mobile_changed = changed;
-                VerifyStatus::Approved
-            }
-            V::WrongCode { attempts_left } => {
-                r.attempts_left = Some(attempts_left);
-                VerifyStatus::WrongCode
-            }
-            V::Expired => VerifyStatus::Expired,
-            V::AlreadyUsed => VerifyStatus::AlreadyUsed,
-            V::Superseded => VerifyStatus::Superseded,
-            V::TooManyAttempts => VerifyStatus::TooManyAttempts,
-            V::Locked => VerifyStatus::Locked,
-            _ => VerifyStatus::UnknownChallenge,
-        };
-        r
+        let flat = o.flatten();
+        Self {
+            status: flat.status.into(),
+            approved: flat.is_approved(),
+            attempts_left: flat.attempts_left,
+            session: flat.session.map(|s| SessionInfo::of(&s, now)),
+            masked_mobile: flat.masked_mobile,
+            mobile_changed: flat.mobile_changed,
+        }
+    }
+}
+
+impl From<esr_core::passcode::VerifyStatus> for VerifyStatus {
+    fn from(s: esr_core::passcode::VerifyStatus) -> Self {
+        use esr_core::passcode::VerifyStatus as V;
+        match s {
+            V::Approved => Self::Approved,
+            V::WrongCode => Self::WrongCode,
+            V::Expired => Self::Expired,
+            V::AlreadyUsed => Self::AlreadyUsed,
+            V::Superseded => Self::Superseded,
+            V::TooManyAttempts => Self::TooManyAttempts,
+            V::Locked => Self::Locked,
+            V::UnknownChallenge => Self::UnknownChallenge,
+        }
     }
 }
 
@@ -622,7 +629,7 @@ impl From<esr_core::ComplianceStatus> for ComplianceStatus {
             esr_core::ComplianceStatus::Red => Self::Red,
             esr_core::ComplianceStatus::Amber => Self::Amber,
             esr_core::ComplianceStatus::Green => Self::Green,
-            _ => Self::Blue,
+            esr_core::ComplianceStatus::Blue => Self::Blue,
         }
     }
 }
@@ -691,14 +698,14 @@ impl From<esr_core::ComplianceRow> for ComplianceRow {
         let (held, expiry, never_expires) = match r.holding {
             esr_core::Holding::Expires(d) => (true, Some(d.into()), false),
             esr_core::Holding::NeverExpires => (true, None, true),
-            _ => (false, None, false),
+            esr_core::Holding::NotHeld => (false, None, false),
         };
         Self {
             competence: r.competence.to_string(),
             need: match r.need {
                 esr_core::Need::Essential => Need::Essential,
                 esr_core::Need::Desirable => Need::Desirable,
-                _ => Need::NotRequired,
+                esr_core::Need::NotRequired => Need::NotRequired,
             },
             held,
             expiry,

@@ -144,6 +144,8 @@ fn world_with(sms: Option<Arc<dyn SmsGateway>>) -> World {
             reason: "manages Ward 5".into(),
             org_units: None,
             verified_by_line_manager: Some(alice.employee_number.clone()),
+            caldicott_guardian: None,
+            caldicott_reference: None,
         },
     )
     .unwrap();
@@ -358,10 +360,7 @@ fn a_manager_upgrades_an_internet_session_with_a_texted_code() {
     );
     let e = w.esr.check_upgrade(web).unwrap_err();
     assert!(
-        matches!(
-            e,
-            EsrError::PermissionDenied { .. } | EsrError::Conflict { .. }
-        ),
+        matches!(e, EsrError::NotPermitted { .. } | EsrError::Conflict { .. }),
         "{e:?}"
     );
 }
@@ -619,7 +618,7 @@ fn a_certification_turns_a_red_row_green_in_my_and_team_compliance() {
     assert_eq!(member.depth, 1);
     assert_eq!(member.compliance.counts.percent, Some(100.0));
     let e = w.esr.team_compliance(me, None).unwrap_err();
-    assert!(matches!(e, EsrError::PermissionDenied { .. }), "{e:?}");
+    assert!(matches!(e, EsrError::NotPermitted { .. }), "{e:?}");
 }
 
 #[test]
@@ -732,4 +731,45 @@ fn the_service_is_shared_between_threads_and_one_code_verifies_once() {
             .sum()
     });
     assert_eq!(approved, 1);
+}
+
+#[test]
+fn a_urp_is_granted_under_a_caldicott_exception_and_a_mixed_verification_is_refused() {
+    let w = world();
+    let admin = w
+        .esr
+        .log_in_with_smartcard(w.alice.username.clone(), "CARD-A".into())
+        .unwrap();
+    let request = |manager: Option<String>, guardian: Option<String>, reference: Option<&str>| {
+        UrpGrantRequest {
+            holder: w.emma.username.clone(),
+            urp: "Supervisor Self Service".into(),
+            reason: "covers Ward 5".into(),
+            org_units: None,
+            verified_by_line_manager: manager,
+            caldicott_guardian: guardian,
+            caldicott_reference: reference.map(Into::into),
+        }
+    };
+    let mixed = request(
+        Some(w.mia.employee_number.clone()),
+        Some(w.bernard.employee_number.clone()),
+        Some("CG-2026-001"),
+    );
+    let e = w.esr.grant_urp(admin.clone(), mixed).unwrap_err();
+    assert!(matches!(e, EsrError::InvalidInput { .. }), "{e:?}");
+    assert!(e.message().contains("Caldicott guardian"), "{e}");
+    let no_reference = request(None, Some(w.bernard.employee_number.clone()), None);
+    let e = w.esr.grant_urp(admin.clone(), no_reference).unwrap_err();
+    assert!(matches!(e, EsrError::InvalidInput { .. }), "{e:?}");
+    w.esr
+        .grant_urp(
+            admin,
+            request(
+                None,
+                Some(w.bernard.employee_number.clone()),
+                Some("CG-2026-001"),
+            ),
+        )
+        .unwrap();
 }

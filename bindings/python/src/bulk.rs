@@ -8,7 +8,7 @@
 //! the scorer's own vectors without copying and handed to pyarrow as a C stream.
 
 use crate::csv_source::{CsvSource, StrIs};
-use crate::errors::{EsrError, InvalidInputError};
+use crate::errors::{BulkInputError, EsrError, InvalidInputError};
 use arrow_array::cast::AsArray;
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema, from_ffi};
 use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
@@ -28,7 +28,6 @@ use esr_core::{
     AmberWindow, AssignmentColumns, BulkId, BulkScores, Error, HoldingColumns, ImportOptions,
     NO_EXPIRY, RequirementColumns, Validity, VpdCode,
 };
-use pyo3::create_exception;
 use pyo3::exceptions::PyUserWarning;
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
@@ -37,13 +36,6 @@ use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::sync::Arc;
 
-create_exception!(
-    _esr,
-    BulkInputError,
-    InvalidInputError,
-    "A table given to score_compliance, or a file given to read_competence_csv, is not usable; the message names the table and column, or the line."
-);
-
 const STREAM: &CStr = c"arrow_array_stream";
 
 fn bulk_err(msg: impl Into<String>) -> PyErr {
@@ -51,11 +43,7 @@ fn bulk_err(msg: impl Into<String>) -> PyErr {
 }
 
 fn core_err(e: Error) -> PyErr {
-    match e {
-        Error::BulkInput { .. } | Error::ImportRejected { .. } => bulk_err(e.to_string()),
-        Error::InvalidInput { .. } => InvalidInputError::new_err(e.to_string()),
-        other => EsrError::new_err(other.to_string()),
-    }
+    crate::errors::to_py(e)
 }
 
 /// One imported table: its record batches (chunks), all sharing `schema`.
@@ -844,9 +832,8 @@ fn read_competence_csv<'py>(
     to_pyarrow(py, (schema, vec![batch]))
 }
 
-/// Adds the bulk functions and BulkInputError to the module.
+/// Adds the bulk functions to the module (BulkInputError is added with the other exceptions).
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("BulkInputError", m.py().get_type::<BulkInputError>())?;
     m.add_function(wrap_pyfunction!(score_compliance, m)?)?;
     m.add_function(wrap_pyfunction!(read_competence_csv, m)?)?;
     Ok(())

@@ -50,24 +50,6 @@ impl ManualClock {
     }
 }
 
-/// The service's clock: the system's, or a manual one shared with Python.
-#[derive(Clone)]
-pub(crate) enum PyClock {
-    /// The operating system's clock.
-    System,
-    /// A manual clock.
-    Manual(esr_core::ManualClock),
-}
-
-impl Clock for PyClock {
-    fn now(&self) -> DateTime<Utc> {
-        match self {
-            Self::System => esr_core::SystemClock.now(),
-            Self::Manual(c) => c.now(),
-        }
-    }
-}
-
 /// An in-memory SMS and e-mail sender that keeps every message: give it to
 /// `Esr(sms_sender=outbox, email_sender=outbox)` and read back the code that was "texted".
 #[pyclass(frozen, module = "esr._esr")]

@@ -1,7 +1,9 @@
-//! The exception hierarchy: one `esr.EsrError` base and a subclass per kind of failure, each
-//! raised with the core's message (which never carries a secret).
+//! The exception hierarchy: one `esr.EsrError` base and a subclass per kind of failure
+//! ([`esr_core::ErrorKind`], the same names as Swift's `EsrError` cases with Python's `Error`
+//! suffix), each raised with the core's message (which never carries a secret). The core
+//! classifies its errors; this file only converts kinds, never variants.
 
-use esr_core::Error;
+use esr_core::{Error, ErrorKind};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -20,8 +22,14 @@ create_exception!(
 );
 create_exception!(
     esr,
-    ImportRejectedError,
+    BulkInputError,
     InvalidInputError,
+    "A table given to score_compliance, or a file given to read_competence_csv, is not usable; the message names the table and column, or the line."
+);
+create_exception!(
+    esr,
+    ImportRejectedError,
+    BulkInputError,
     "A competence import was refused and nothing was imported."
 );
 create_exception!(
@@ -44,19 +52,19 @@ create_exception!(
 );
 create_exception!(
     esr,
-    LogInError,
+    LogInRefusedError,
     EsrError,
     "A log-in was refused: wrong credentials, or the account cannot log in now."
 );
 create_exception!(
     esr,
     AccountLockedError,
-    LogInError,
+    LogInRefusedError,
     "The account is locked after too many failed log-ins."
 );
 create_exception!(
     esr,
-    SessionError,
+    SessionExpiredError,
     EsrError,
     "The session is unknown, ended or expired: log in again."
 );
@@ -68,14 +76,14 @@ create_exception!(
 );
 create_exception!(
     esr,
-    PasscodeError,
+    PasscodeRefusedError,
     EsrError,
-    "A one-time passcode or recovery link problem."
+    "A one-time passcode or recovery link was refused."
 );
 create_exception!(
     esr,
     RateLimitedError,
-    PasscodeError,
+    PasscodeRefusedError,
     "Too many codes, or a code sent moments ago; see retry_after_seconds."
 );
 create_exception!(
@@ -86,7 +94,7 @@ create_exception!(
 );
 create_exception!(
     esr,
-    AuditError,
+    AuditBrokenError,
     EsrError,
     "The audit trail fails verification: treat it as tampered with."
 );
@@ -95,6 +103,12 @@ create_exception!(
     StorageError,
     EsrError,
     "The store or the random number generator failed; nothing was changed."
+);
+create_exception!(
+    esr,
+    InternalError,
+    EsrError,
+    "Something inside esr went wrong that the caller cannot fix; nothing was changed."
 );
 
 /// The Python exception for a core error, with the core's message.
@@ -120,77 +134,59 @@ pub(crate) fn text_of<'a>(s: &'a Bound<'_, pyo3::types::PyString>, arg: &str) ->
     })
 }
 
-pub(crate) use esr_core::limits::shown;
-
+/// The Python exception for a core error, with the core's message: its kind's class.
 pub(crate) fn to_py(e: impl Into<Error>) -> PyErr {
     let e: Error = e.into();
-    let msg = e.to_string();
-    match e {
-        Error::InvalidInput { .. }
-        | Error::WeakPassword(_)
-        | Error::BulkInput { .. }
-        | Error::TooManyLocalPortlets { .. }
-        | Error::InvalidTransition { .. }
-        | Error::UsernamesExhausted { .. } => InvalidInputError::new_err(msg),
-        Error::ImportRejected { .. } => ImportRejectedError::new_err(msg),
-        Error::UnknownTrust(_)
-        | Error::UnknownOrgUnit { .. }
-        | Error::UnknownPerson { .. }
-        | Error::UnknownAccount(_)
-        | Error::UnknownAssignment { .. }
-        | Error::UnknownCompetence { .. }
-        | Error::UnknownRequirement { .. }
-        | Error::UnknownEquivalence { .. }
-        | Error::UnknownCertification { .. }
-        | Error::UnknownComponent { .. }
-        | Error::NotHeld { .. } => NotFoundError::new_err(msg),
-        Error::TrustExists(_)
-        | Error::OrgUnitExists { .. }
-        | Error::DuplicateEmployeeNumber { .. }
-        | Error::DuplicateAssignment { .. }
-        | Error::SupervisorCycle { .. }
-        | Error::AlreadyHeld { .. }
-        | Error::AlreadyBootstrapped(_)
-        | Error::AlreadyUpgraded
-        | Error::TooFewUserAdministrators { .. } => ConflictError::new_err(msg),
-        Error::LearningRefused { .. } => LearningRefusedError::new_err(msg),
-        Error::AccountLocked(_) => AccountLockedError::new_err(msg),
-        Error::InvalidCredentials
-        | Error::AccountSuspended(_)
-        | Error::AccountEnded(_)
-        | Error::NoPassword(_)
-        | Error::NoInternetAccess(_) => LogInError::new_err(msg),
-        Error::UnknownSession(_) | Error::SessionEnded(_) | Error::SessionExpired(_) => {
-            SessionError::new_err(msg)
-        }
-        Error::NotPermitted { .. }
-        | Error::RecordNotVisible { .. }
-        | Error::CrossTrust { .. }
-        | Error::ApprovalRefused(_)
-        | Error::UpgradeNotAvailable(_)
-        | Error::StepUpMismatch => NotPermittedError::new_err(msg),
-        Error::TooManySends {
-            retry_after_seconds,
-        }
-        | Error::ResendTooSoon {
-            retry_after_seconds,
-        } => rate_limited(msg, retry_after_seconds),
-        Error::StepUpLocked(_)
-        | Error::UnknownChallenge(_)
-        | Error::UnknownPasscodeKey(_)
-        | Error::RecoveryLinkRefused(_) => PasscodeError::new_err(msg),
-        Error::NoSender(_) => DeliveryError::new_err(msg),
-        Error::Delivery(_) => {
-            let err = DeliveryError::new_err(msg);
-            if let Some(cause) = crate::delivery::take_sender_exception() {
-                Python::attach(|py| err.set_cause(py, Some(cause)));
-            }
-            err
-        }
-        Error::AuditChainBroken { .. } => AuditError::new_err(msg),
-        Error::Storage(_) | Error::Randomness(_) => StorageError::new_err(msg),
-        _ => EsrError::new_err(msg),
+    let kind = e.kind();
+    let err = of_kind(
+        kind,
+        e.to_string(),
+        e.retry_after().map(|d| d.num_seconds()),
+    );
+    if kind == ErrorKind::Delivery
+        && let Some(cause) = crate::delivery::take_sender_exception()
+    {
+        Python::attach(|py| err.set_cause(py, Some(cause)));
     }
+    err
+}
+
+/// The exception of a kind of core failure, with its message.
+fn of_kind(kind: ErrorKind, msg: String, retry_after_seconds: Option<i64>) -> PyErr {
+    match kind {
+        ErrorKind::InvalidInput => InvalidInputError::new_err(msg),
+        ErrorKind::BulkInput => BulkInputError::new_err(msg),
+        ErrorKind::ImportRejected => ImportRejectedError::new_err(msg),
+        ErrorKind::NotFound => NotFoundError::new_err(msg),
+        ErrorKind::Conflict => ConflictError::new_err(msg),
+        ErrorKind::LearningRefused => LearningRefusedError::new_err(msg),
+        ErrorKind::LogInRefused => LogInRefusedError::new_err(msg),
+        ErrorKind::AccountLocked => AccountLockedError::new_err(msg),
+        ErrorKind::SessionExpired => SessionExpiredError::new_err(msg),
+        ErrorKind::NotPermitted => NotPermittedError::new_err(msg),
+        ErrorKind::PasscodeRefused => PasscodeRefusedError::new_err(msg),
+        ErrorKind::RateLimited => rate_limited(msg, retry_after_seconds.unwrap_or(0)),
+        ErrorKind::Delivery => DeliveryError::new_err(msg),
+        ErrorKind::AuditBroken => AuditBrokenError::new_err(msg),
+        ErrorKind::Storage => StorageError::new_err(msg),
+        ErrorKind::Internal => InternalError::new_err(msg),
+        // ErrorKind is #[non_exhaustive]: a kind added to the core after this binding.
+        other => {
+            InternalError::new_err(format!("{msg} (an unclassified kind of failure: {other})"))
+        }
+    }
+}
+
+/// Each kind's code (`"not_permitted"`) and the exception class it raises, for the tests.
+#[pyfunction]
+pub(crate) fn _error_kinds(py: Python<'_>) -> PyResult<Vec<(&'static str, Py<PyAny>)>> {
+    ErrorKind::ALL
+        .iter()
+        .map(|&k| {
+            let e = of_kind(k, String::new(), None);
+            Ok((k.as_str(), e.get_type(py).into_any().unbind()))
+        })
+        .collect()
 }
 
 /// A RateLimitedError carrying `retry_after_seconds`.
@@ -207,11 +203,13 @@ fn rate_limited(msg: String, retry_after_seconds: i64) -> PyErr {
     })
 }
 
-/// Adds the exception classes to the module.
+/// Adds the exception classes to the module, and the four earlier names as aliases
+/// (`LogInError` is `LogInRefusedError`).
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("EsrError", py.get_type::<EsrError>())?;
     m.add("InvalidInputError", py.get_type::<InvalidInputError>())?;
+    m.add("BulkInputError", py.get_type::<BulkInputError>())?;
     m.add("ImportRejectedError", py.get_type::<ImportRejectedError>())?;
     m.add("NotFoundError", py.get_type::<NotFoundError>())?;
     m.add("ConflictError", py.get_type::<ConflictError>())?;
@@ -219,14 +217,24 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "LearningRefusedError",
         py.get_type::<LearningRefusedError>(),
     )?;
-    m.add("LogInError", py.get_type::<LogInError>())?;
+    m.add("LogInRefusedError", py.get_type::<LogInRefusedError>())?;
     m.add("AccountLockedError", py.get_type::<AccountLockedError>())?;
-    m.add("SessionError", py.get_type::<SessionError>())?;
+    m.add("SessionExpiredError", py.get_type::<SessionExpiredError>())?;
     m.add("NotPermittedError", py.get_type::<NotPermittedError>())?;
-    m.add("PasscodeError", py.get_type::<PasscodeError>())?;
+    m.add(
+        "PasscodeRefusedError",
+        py.get_type::<PasscodeRefusedError>(),
+    )?;
     m.add("RateLimitedError", py.get_type::<RateLimitedError>())?;
     m.add("DeliveryError", py.get_type::<DeliveryError>())?;
-    m.add("AuditError", py.get_type::<AuditError>())?;
+    m.add("AuditBrokenError", py.get_type::<AuditBrokenError>())?;
     m.add("StorageError", py.get_type::<StorageError>())?;
+    m.add("InternalError", py.get_type::<InternalError>())?;
+    // The earlier names, kept as aliases.
+    m.add("LogInError", py.get_type::<LogInRefusedError>())?;
+    m.add("SessionError", py.get_type::<SessionExpiredError>())?;
+    m.add("PasscodeError", py.get_type::<PasscodeRefusedError>())?;
+    m.add("AuditError", py.get_type::<AuditBrokenError>())?;
+    m.add_function(wrap_pyfunction!(_error_kinds, m)?)?;
     Ok(())
 }

@@ -13,7 +13,7 @@ mod types;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use errors::{InvalidInputError, to_py};
+use errors::to_py;
 use esr_core::{AccessContext, Channel, Function, TrustSettings, Urp};
 use pyo3::prelude::*;
 use std::collections::BTreeSet;
@@ -127,15 +127,7 @@ fn allowed_functions(
         .map(|u| u.parse::<Urp>())
         .collect::<Result<BTreeSet<_>, _>>()
         .map_err(to_py)?;
-    let channel = match channel.trim().to_ascii_lowercase().as_str() {
-        "hscn" => Channel::Hscn,
-        "internet" => Channel::Internet,
-        _ => {
-            return Err(InvalidInputError::new_err(
-                "invalid channel: it must be 'hscn' or 'internet'",
-            ));
-        }
-    };
+    let channel: Channel = channel.parse().map_err(to_py)?;
     let settings = TrustSettings {
         automatic_internet_access,
         upgrade_access: esr_core::UpgradeAccess {

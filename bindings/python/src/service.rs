@@ -3,8 +3,8 @@
 //! service is safe and useful from several Python threads.
 
 use crate::csv_source::{CsvSource, StrIs};
-use crate::delivery::{ManualClock, PyClock, Sender};
-use crate::errors::{InvalidInputError, shown, text_of, to_py, wrong_type};
+use crate::delivery::{ManualClock, Sender};
+use crate::errors::{InvalidInputError, text_of, to_py, wrong_type};
 use crate::learning::{
     Certification, CompletionRule, Component, Enrolment, LearningOutcome, PlayOutcome, PlayResult,
     Renewal, Subscription, SubscriptionView, level_or_default,
@@ -16,16 +16,17 @@ use crate::types::{
     TeamMember, Trust, TrustSettings, UrpGrant, UrpReportRow, parse,
 };
 use esr_core::chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use esr_core::values::ClockChoice;
 use esr_core::{
-    Actor, Approval, ChallengeId, Clock, CompetenceLevel, CompetenceName, Config, EmployeeNumber,
-    Function, GrantScope, InMemoryStore, OrgUnitId, PasscodeKey, PasscodeKeys, Password,
-    RecordExpiry, RequirementTarget, SessionId, Urp, Username, VpdCode,
+    Actor, ChallengeId, Clock, CompetenceLevel, CompetenceName, Config, EmployeeNumber, Function,
+    InMemoryStore, OrgUnitId, PasscodeKey, PasscodeKeys, Password, RecordExpiry, RequirementTarget,
+    SessionId, Urp, Username, VpdCode,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 use std::sync::Arc;
 
-type Core = esr_core::Esr<InMemoryStore, PyClock>;
+type Core = esr_core::Esr<InMemoryStore, ClockChoice>;
 
 /// A logged-in session. Its identifier acts as the user, so it is never printed: use
 /// expose_id() only to keep it server-side (a cookie), and Esr.resume_session(id) to get the
@@ -112,7 +113,7 @@ impl Session {
             self.inner.username,
             match self.inner.channel {
                 esr_core::Channel::Hscn => "HSCN",
-                _ => "INTERNET",
+                esr_core::Channel::Internet => "INTERNET",
             },
             if self.inner.is_upgraded() {
                 "True"
@@ -149,31 +150,15 @@ pub(crate) struct VerifyOutcome {
 
 impl From<esr_core::VerifyOutcome> for VerifyOutcome {
     fn from(o: esr_core::VerifyOutcome) -> Self {
-        let mut v = Self {
-            outcome: o.as_str(),
-            approved: o.is_approved(),
-            attempts_left: None,
-            session: None,
-            mobile_masked: None,
-            mobile_changed: false,
-        };
-        match o {
-            esr_core::VerifyOutcome::WrongCode { attempts_left } => {
-                v.attempts_left = Some(attempts_left);
-            }
-            esr_core::VerifyOutcome::Approved(esr_core::Approved::SessionUpgraded(s)) => {
-                v.session = Some(s.into());
-            }
-            esr_core::VerifyOutcome::Approved(esr_core::Approved::MobileRegistered {
-                masked,
-                changed,
-            }) => {
-                v.mobile_masked = Some(masked);
-                v.mobile_changed = changed;
-            }
-            _ => {}
+        let flat = o.flatten();
+        Self {
+            outcome: flat.status.as_str(),
+            approved: flat.is_approved(),
+            attempts_left: flat.attempts_left,
+            session: flat.session.map(Into::into),
+            mobile_masked: flat.masked_mobile,
+            mobile_changed: flat.mobile_changed,
         }
-        v
     }
 }
 
@@ -218,17 +203,7 @@ fn actor_of(value: &Bound<'_, PyAny>) -> PyResult<Actor> {
 
 /// A function by its name ("Team Compliance").
 fn function_of(name: &str) -> PyResult<Function> {
-    let wanted = name.trim();
-    Function::ALL
-        .iter()
-        .copied()
-        .find(|f| f.name().eq_ignore_ascii_case(wanted))
-        .ok_or_else(|| {
-            InvalidInputError::new_err(format!(
-                "invalid function: {} is not an ESR function; see esr.function_names()",
-                shown(wanted)
-            ))
-        })
+    name.parse().map_err(to_py)
 }
 
 /// A challenge id and purpose from a PasscodeChallenge, or an id string and a purpose.
@@ -332,7 +307,7 @@ impl Esr {
         session_lifetime: Option<TimeDelta>,
         fast_password_hashing: bool,
     ) -> PyResult<Self> {
-        let clock = clock.map_or(PyClock::System, |c| PyClock::Manual(c.get().0.clone()));
+        let clock = ClockChoice::from(clock.map(|c| c.get().0.clone()));
         let mut config = Config {
             max_failed_logins,
             ..Config::default()
@@ -489,17 +464,7 @@ impl Esr {
     ) -> PyResult<TrustSettings> {
         let actor = actor_of(actor)?;
         let vpd: VpdCode = parse(vpd)?;
-        let wanted = portlet.trim();
-        let p = esr_core::NationalPortlet::ALL
-            .iter()
-            .copied()
-            .find(|p| p.name().eq_ignore_ascii_case(wanted))
-            .ok_or_else(|| {
-                InvalidInputError::new_err(format!(
-                    "invalid portlet: {} is not a national portlet",
-                    shown(wanted)
-                ))
-            })?;
+        let p: esr_core::NationalPortlet = portlet.parse().map_err(to_py)?;
         self.run(py, |c| c.set_portlet(&actor, vpd, p, on))
             .map(Into::into)
     }
@@ -795,7 +760,7 @@ impl Esr {
             allowed: d.is_allowed(),
             reason: match d {
                 esr_core::AccessDecision::Denied(why) => Some(why.to_string()),
-                _ => None,
+                esr_core::AccessDecision::Allowed => None,
             },
         })
     }
@@ -873,32 +838,18 @@ impl Esr {
         caldicott_guardian: Option<&str>,
         caldicott_reference: Option<&str>,
     ) -> PyResult<UrpGrant> {
-        let approval = match (line_manager, caldicott_guardian, caldicott_reference) {
-            (None, None, None) => Approval::NotRequired,
-            (Some(m), None, None) => Approval::LineManager {
-                verified_by: parse(m)?,
-            },
-            (None, Some(g), Some(r)) => Approval::CaldicottException {
-                approved_by: parse(g)?,
-                reference: r.to_owned(),
-            },
-            _ => {
-                return Err(InvalidInputError::new_err(
-                    "invalid approval: give line_manager, or caldicott_guardian with caldicott_reference, or neither",
-                ));
-            }
-        };
-        let scope = match org_units {
-            None => GrantScope::WholeTrust,
-            Some(us) => GrantScope::OrgUnits(us.iter().map(|u| parse(u)).collect::<PyResult<_>>()?),
-        };
-        let request = esr_core::GrantRequest {
-            holder: parse(holder)?,
-            urp: parse(urp)?,
-            scope,
-            approval,
-            reason: reason.to_owned(),
-        };
+        let mut request = esr_core::GrantRequest::new(parse(holder)?, parse(urp)?, reason);
+        if let Some(us) = org_units {
+            request =
+                request.in_org_units(us.iter().map(|u| parse(u)).collect::<PyResult<Vec<_>>>()?);
+        }
+        let request = request
+            .with_verification(
+                line_manager.map(parse).transpose()?,
+                caldicott_guardian.map(parse).transpose()?,
+                caldicott_reference.map(str::to_owned),
+            )
+            .map_err(to_py)?;
         let id = session.id;
         self.run(py, |c| c.grant_urp(id, request)).map(Into::into)
     }

@@ -116,7 +116,7 @@ MAY_ACCEPT: dict[tuple[str, str, str], str] = {
 # Refusals that change state by design: (callable, exception class) -> why.
 STATEFUL_REFUSALS: dict[tuple[str, type[BaseException]], str] = {
     # A wrong password is a failed log-in: audited, and counted towards the lockout.
-    ("Esr.log_in_with_password", esr.LogInError): "a failed log-in is audited and counted",
+    ("Esr.log_in_with_password", esr.LogInRefusedError): "a failed log-in is audited and counted",
 }
 
 # The message of a refusal is for people: it never echoes a huge input back.

@@ -202,7 +202,7 @@ def test_whole_trust_walk(w: World) -> None:
 
     # Log out; the audit trail verifies and records what happened.
     w.esr.log_out(web)
-    with pytest.raises(esr.SessionError, match="ended"):
+    with pytest.raises(esr.SessionExpiredError, match="ended"):
         w.esr.session(web)
     assert w.esr.live_sessions(w.mary.username) == [hscn]
     head = w.esr.verify_audit(VPD)
@@ -220,7 +220,7 @@ def test_admin_settings_and_account_states(w: World) -> None:
     assert w.esr.add_local_bi_portlet("set-up", VPD, "Bank spend").local_bi_portlets == ["Bank spend"]
     assert w.esr.remove_local_bi_portlet("set-up", VPD, "Bank spend").local_bi_portlets == []
     assert not w.esr.set_automatic_internet_access("set-up", VPD, False).automatic_internet_access
-    with pytest.raises(esr.LogInError):
+    with pytest.raises(esr.LogInRefusedError):
         w.web(w.cat)  # no internet access any more
     w.esr.approve_internet_access(s, w.cat.username)
     assert w.esr.account(w.cat.username).internet_access_approved
@@ -370,12 +370,12 @@ def test_recovery_links(w: World) -> None:
     token = mail.expose_token()
     assert w.esr.reset_password_with_link(token, "a brand new passphrase") == w.ann.username
     w.esr.log_in_with_password(w.ann.username, "a brand new passphrase")
-    with pytest.raises(esr.PasscodeError, match="link"):
+    with pytest.raises(esr.PasscodeRefusedError, match="link"):
         w.esr.reset_password_with_link(token, "another new passphrase")
 
     # Lock Ben out, then unlock him with a link; a link past its 4 hours is refused.
     for _ in range(5):
-        with pytest.raises(esr.LogInError):
+        with pytest.raises(esr.LogInRefusedError):
             w.esr.log_in_with_password(w.ben.username, "wrong password!")
     with pytest.raises(esr.AccountLockedError):
         w.esr.log_in_with_password(w.ben.username, PASSWORD)
@@ -384,7 +384,7 @@ def test_recovery_links(w: World) -> None:
     late = w.outbox.last_email_to(w.ben.recruitment_email)
     assert late is not None and late.kind == "unlock account"
     w.clock.advance(timedelta(hours=4))
-    with pytest.raises(esr.PasscodeError):
+    with pytest.raises(esr.PasscodeRefusedError):
         w.esr.unlock_with_link(late.expose_token())
     w.esr.request_unlock_link(VPD, w.ben.recruitment_email, date(1985, 3, 14))
     fresh = w.outbox.last_email_to(w.ben.recruitment_email)
@@ -532,31 +532,52 @@ def test_every_exception_type_is_reachable(w: World) -> None:
     raises(esr.NotFoundError, lambda: w.esr.trust("999"))
     raises(esr.NotFoundError, lambda: w.esr.person(VPD, "29799999"))
     raises(esr.ConflictError, lambda: w.esr.create_trust(VPD, "again"))
-    raises(esr.LogInError, lambda: w.esr.log_in_with_password(w.ann.username, "not the password"))
+    raises(esr.LogInRefusedError, lambda: w.esr.log_in_with_password(w.ann.username, "not the password"))
     ended = w.hscn(w.ann)
     w.esr.log_out(ended)
-    raises(esr.SessionError, lambda: w.esr.functions(ended))
+    raises(esr.SessionExpiredError, lambda: w.esr.functions(ended))
     w.clock.advance(timedelta(hours=13))
-    raises(esr.SessionError, lambda: w.esr.functions(w.admin_session))
+    raises(esr.SessionExpiredError, lambda: w.esr.functions(w.admin_session))
     admin = w.hscn(w.admin_a)
     raises(esr.NotPermittedError, lambda: w.esr.grant_urp(w.hscn(w.ann), w.ben.username, MANAGER_URP, reason="x"))
     raises(esr.NotPermittedError, lambda: w.esr.view_record(w.web(w.ben), w.ann.employee_number))
-    raises(esr.PasscodeError, lambda: w.esr.passcode_status(admin, "0" * 32))
-    raises(esr.PasscodeError, lambda: w.esr.unlock_with_link("not-a-token"))
+    raises(esr.PasscodeRefusedError, lambda: w.esr.passcode_status(admin, "0" * 32))
+    raises(esr.PasscodeRefusedError, lambda: w.esr.unlock_with_link("not-a-token"))
     w.outbox.fail_with("gateway down")
     raises(esr.DeliveryError, lambda: w.esr.request_mobile_code(admin, MOBILE))
     w.outbox.fail_with(None)
     head = w.esr.verify_audit(VPD)
-    raises(esr.AuditError, lambda: w.esr.verify_audit(VPD, anchor=esr.AuditHead(head.seq, "0" * 64)))
+    raises(esr.AuditBrokenError, lambda: w.esr.verify_audit(VPD, anchor=esr.AuditHead(head.seq, "0" * 64)))
     raises(esr.NotPermittedError, lambda: w.esr.compliance_report(w.web(w.ann), VPD))
     # The hierarchy as documented in the stubs.
     for sub, base in [
         (esr.ImportRejectedError, esr.InvalidInputError),
-        (esr.AccountLockedError, esr.LogInError),
-        (esr.RateLimitedError, esr.PasscodeError),
+        (esr.AccountLockedError, esr.LogInRefusedError),
+        (esr.RateLimitedError, esr.PasscodeRefusedError),
+        (esr.ImportRejectedError, esr.BulkInputError),
+        (esr.BulkInputError, esr.InvalidInputError),
         (esr.StorageError, esr.EsrError),
+        (esr.InternalError, esr.EsrError),
     ]:
         assert issubclass(sub, base)
+
+
+def test_every_kind_of_core_error_has_its_own_named_exception() -> None:
+    # The core's ErrorKind::ALL, each with the class it raises: distinct classes under
+    # EsrError, named after the kind (not_permitted: NotPermittedError), exported from esr.
+    kinds = esr._esr._error_kinds()
+    assert len(kinds) >= 16
+    classes = [cls for _, cls in kinds]
+    assert len(set(classes)) == len(classes)
+    for code, cls in kinds:
+        assert issubclass(cls, esr.EsrError) and cls is not esr.EsrError
+        assert cls.__name__ == "".join(w.capitalize() for w in code.split("_")) + "Error"
+        assert getattr(esr, cls.__name__) is cls and cls.__name__ in esr.__all__
+    # The earlier names are aliases of the renamed classes.
+    assert esr.LogInError is esr.LogInRefusedError
+    assert esr.SessionError is esr.SessionExpiredError
+    assert esr.PasscodeError is esr.PasscodeRefusedError
+    assert esr.AuditError is esr.AuditBrokenError
 
 
 def test_slow_calls_release_the_interpreter() -> None:

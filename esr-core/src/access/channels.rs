@@ -25,6 +25,27 @@ pub enum Channel {
     Internet,
 }
 
+impl Channel {
+    /// Both channels.
+    pub const ALL: [Channel; 2] = [Self::Hscn, Self::Internet];
+
+    /// The channel's short name: `"HSCN"` or `"internet"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Hscn => "HSCN",
+            Self::Internet => "internet",
+        }
+    }
+}
+
+/// A channel by its short name ([`Channel::name`]), whatever its case.
+impl std::str::FromStr for Channel {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        crate::error::by_name("channel", &Self::ALL, Self::name, s)
+    }
+}
+
 impl fmt::Display for Channel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

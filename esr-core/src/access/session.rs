@@ -44,6 +44,27 @@ impl Session {
     pub fn is_upgraded(&self) -> bool {
         self.upgrade.is_some()
     }
+    /// What the session may reach by how it was authenticated: a smartcard on HSCN, an
+    /// internet log-in, or an internet log-in upgraded with a second factor.
+    pub fn access_level(&self) -> AccessLevel {
+        match (self.channel, self.is_upgraded()) {
+            (Channel::Hscn, _) => AccessLevel::Smartcard,
+            (Channel::Internet, false) => AccessLevel::Standard,
+            (Channel::Internet, true) => AccessLevel::Upgraded,
+        }
+    }
+}
+
+/// What a live session may reach, by how it was authenticated ([`Session::access_level`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AccessLevel {
+    /// On HSCN with a smartcard: everything the user's URPs grant.
+    Smartcard,
+    /// Over the internet with a password: employee-level functions only.
+    Standard,
+    /// Over the internet, upgraded with a one-time passcode: also the functions the trust's
+    /// Upgrade Access allows.
+    Upgraded,
 }
 
 /// A session's upgrade.
@@ -173,5 +194,47 @@ impl fmt::Debug for MobileConfirmation {
             "MobileConfirmation({:?}, {:?})",
             self.session, self.mobile
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn session(channel: Channel, upgraded: bool) -> Session {
+        let at = DateTime::from_timestamp(1_795_338_000, 0).unwrap_or_default();
+        Session {
+            id: SessionId::from_bytes([3; 16]),
+            vpd: "297".parse().unwrap_or_else(|e| panic!("{e}")),
+            username: "297ECONROY01".parse().unwrap_or_else(|e| panic!("{e}")),
+            channel,
+            started_at: at,
+            expires_at: at + chrono::TimeDelta::hours(12),
+            upgrade: upgraded.then(|| Upgrade {
+                at,
+                method: "sms-otp".into(),
+            }),
+            ended: None,
+        }
+    }
+
+    #[test]
+    fn a_smartcard_session_is_smartcard_level_and_an_internet_one_standard_until_upgraded() {
+        assert_eq!(
+            session(Channel::Hscn, false).access_level(),
+            AccessLevel::Smartcard
+        );
+        assert_eq!(
+            session(Channel::Hscn, true).access_level(),
+            AccessLevel::Smartcard
+        );
+        assert_eq!(
+            session(Channel::Internet, false).access_level(),
+            AccessLevel::Standard
+        );
+        assert_eq!(
+            session(Channel::Internet, true).access_level(),
+            AccessLevel::Upgraded
+        );
     }
 }

@@ -172,6 +172,14 @@ impl NationalPortlet {
     }
 }
 
+/// A portlet by its name ([`NationalPortlet::name`], `"Team Absence"`), whatever its case.
+impl std::str::FromStr for NationalPortlet {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        crate::error::by_name("portlet", &Self::ALL, Self::name, s)
+    }
+}
+
 impl fmt::Display for NationalPortlet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

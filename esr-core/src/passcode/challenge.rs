@@ -829,9 +829,79 @@ impl VerifyOutcome {
 
     /// A short stable name for the audit trail and bindings.
     pub fn as_str(&self) -> &'static str {
+        self.status().as_str()
+    }
+
+    /// Which outcome this is, without its details.
+    pub fn status(&self) -> VerifyStatus {
         match self {
-            Self::Approved(_) => "approved",
-            Self::WrongCode { .. } => "wrong code",
+            Self::Approved(_) => VerifyStatus::Approved,
+            Self::WrongCode { .. } => VerifyStatus::WrongCode,
+            Self::Expired => VerifyStatus::Expired,
+            Self::AlreadyUsed => VerifyStatus::AlreadyUsed,
+            Self::Superseded => VerifyStatus::Superseded,
+            Self::TooManyAttempts => VerifyStatus::TooManyAttempts,
+            Self::Locked => VerifyStatus::Locked,
+            Self::UnknownChallenge => VerifyStatus::UnknownChallenge,
+        }
+    }
+
+    /// The outcome as one record of optional details, for callers without sum types (the
+    /// bindings): its status, and whichever of the guesses left, the upgraded session or the
+    /// registered number it carries.
+    pub fn flatten(self) -> FlatVerifyOutcome {
+        let mut flat = FlatVerifyOutcome {
+            status: self.status(),
+            attempts_left: None,
+            session: None,
+            masked_mobile: None,
+            mobile_changed: false,
+        };
+        match self {
+            Self::Approved(Approved::SessionUpgraded(s)) => flat.session = Some(s),
+            Self::Approved(Approved::MobileRegistered { masked, changed }) => {
+                flat.masked_mobile = Some(masked);
+                flat.mobile_changed = changed;
+            }
+            Self::WrongCode { attempts_left } => flat.attempts_left = Some(attempts_left),
+            Self::Expired
+            | Self::AlreadyUsed
+            | Self::Superseded
+            | Self::TooManyAttempts
+            | Self::Locked
+            | Self::UnknownChallenge => {}
+        }
+        flat
+    }
+}
+
+/// Which [`VerifyOutcome`] a code came to, without its details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VerifyStatus {
+    /// The code was right and its purpose carried out.
+    Approved,
+    /// The code was wrong.
+    WrongCode,
+    /// The challenge's 10 minutes are up.
+    Expired,
+    /// The code was already used.
+    AlreadyUsed,
+    /// A newer code was sent.
+    Superseded,
+    /// Too many wrong guesses on this challenge.
+    TooManyAttempts,
+    /// Step-up is locked for the account.
+    Locked,
+    /// No such challenge for this session and purpose.
+    UnknownChallenge,
+}
+
+impl VerifyStatus {
+    /// A short stable name for the audit trail and bindings (`"wrong code"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approved => "approved",
+            Self::WrongCode => "wrong code",
             Self::Expired => "expired",
             Self::AlreadyUsed => "already used",
             Self::Superseded => "superseded",
@@ -839,6 +909,29 @@ impl VerifyOutcome {
             Self::Locked => "locked",
             Self::UnknownChallenge => "unknown challenge",
         }
+    }
+}
+
+/// A [`VerifyOutcome`] flattened ([`VerifyOutcome::flatten`]): its status and the details it
+/// carried, each `None` (or `false`) when it carried none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlatVerifyOutcome {
+    /// Which outcome.
+    pub status: VerifyStatus,
+    /// After a wrong code: guesses left on this challenge.
+    pub attempts_left: Option<u32>,
+    /// After an upgrade: the upgraded session.
+    pub session: Option<crate::access::Session>,
+    /// After registering a number: the masked number.
+    pub masked_mobile: Option<String>,
+    /// After registering a number: whether it replaced another.
+    pub mobile_changed: bool,
+}
+
+impl FlatVerifyOutcome {
+    /// Whether the code was accepted.
+    pub fn is_approved(&self) -> bool {
+        self.status == VerifyStatus::Approved
     }
 }
 

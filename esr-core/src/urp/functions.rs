@@ -195,6 +195,14 @@ impl Function {
     }
 }
 
+/// A function by its name ([`Function::name`], `"Team Compliance"`), whatever its case.
+impl std::str::FromStr for Function {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        crate::error::by_name("function", &Self::ALL, Self::name, s)
+    }
+}
+
 impl fmt::Display for Function {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())

@@ -15,7 +15,7 @@ use crate::urp::{check_approval, check_scope, check_user_administrator_floor};
 use crate::values::Clock;
 use crate::values::limits::MAX_REASON_CHARS;
 use crate::values::username::Username;
-use crate::values::{GrantId, OrgUnitId, SessionId, VpdCode, clean_text};
+use crate::values::{EmployeeNumber, GrantId, OrgUnitId, SessionId, VpdCode, clean_text};
 use std::collections::BTreeSet;
 
 /// A request to grant a URP.
@@ -32,6 +32,70 @@ pub struct GrantRequest {
     pub approval: Approval,
     /// Why, for the audit report.
     pub reason: String,
+}
+
+impl GrantRequest {
+    /// A request to grant `urp` to `holder` across the whole trust with no verification of the
+    /// need (enough for employee-level URPs); narrow it with [`GrantRequest::in_org_units`] and
+    /// verify it with [`GrantRequest::verified_by_line_manager`] or
+    /// [`GrantRequest::with_caldicott_exception`].
+    pub fn new(holder: Username, urp: Urp, reason: impl Into<String>) -> Self {
+        Self {
+            holder,
+            urp,
+            scope: GrantScope::WholeTrust,
+            approval: Approval::NotRequired,
+            reason: reason.into(),
+        }
+    }
+
+    /// The grant applies to these organisation units and their descendants only.
+    pub fn in_org_units(mut self, units: impl IntoIterator<Item = OrgUnitId>) -> Self {
+        self.scope = GrantScope::OrgUnits(units.into_iter().collect());
+        self
+    }
+
+    /// The holder's line manager verified the need.
+    pub fn verified_by_line_manager(mut self, manager: EmployeeNumber) -> Self {
+        self.approval = Approval::LineManager {
+            verified_by: manager,
+        };
+        self
+    }
+
+    /// The trust's Caldicott guardian approved the grant as an exception, under `reference`.
+    pub fn with_caldicott_exception(
+        mut self,
+        guardian: EmployeeNumber,
+        reference: impl Into<String>,
+    ) -> Self {
+        self.approval = Approval::CaldicottException {
+            approved_by: guardian,
+            reference: reference.into(),
+        };
+        self
+    }
+
+    /// The verification from the optional parts a caller without sum types gives (the
+    /// bindings' arguments): a line manager, or a Caldicott guardian with the exception's
+    /// reference, or neither. Any other combination is refused with
+    /// [`Error::InvalidInput`].
+    pub fn with_verification(
+        self,
+        line_manager: Option<EmployeeNumber>,
+        caldicott_guardian: Option<EmployeeNumber>,
+        caldicott_reference: Option<String>,
+    ) -> Result<Self> {
+        match (line_manager, caldicott_guardian, caldicott_reference) {
+            (None, None, None) => Ok(self),
+            (Some(m), None, None) => Ok(self.verified_by_line_manager(m)),
+            (None, Some(g), Some(r)) => Ok(self.with_caldicott_exception(g, r)),
+            _ => Err(Error::invalid(
+                "approval",
+                "give a line manager, or a Caldicott guardian with the exception's reference, or neither",
+            )),
+        }
+    }
 }
 
 impl<S: Store, C: Clock> Esr<S, C> {
@@ -320,4 +384,54 @@ pub(crate) fn check_approval_in(
         },
         |approver| person_of(tx, vpd, approver).map(drop),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p<T: std::str::FromStr>(s: &str) -> T
+    where
+        T::Err: std::fmt::Debug,
+    {
+        s.parse().unwrap_or_else(|e| panic!("{s}: {e:?}"))
+    }
+
+    #[test]
+    fn a_grant_request_is_verified_by_a_line_manager_or_a_caldicott_exception_or_neither() {
+        let base = || GrantRequest::new(p("297ECONROY01"), Urp::EmployeeSelfService, "new starter");
+        let plain = base().with_verification(None, None, None).unwrap();
+        assert_eq!(plain.approval, Approval::NotRequired);
+        assert_eq!(plain.scope, GrantScope::WholeTrust);
+        let m: EmployeeNumber = p("20000001");
+        let g: EmployeeNumber = p("20000002");
+        let lm = base()
+            .with_verification(Some(m.clone()), None, None)
+            .unwrap();
+        assert_eq!(
+            lm.approval,
+            Approval::LineManager {
+                verified_by: m.clone()
+            }
+        );
+        let cg = base()
+            .with_verification(None, Some(g.clone()), Some("CG-1".into()))
+            .unwrap();
+        assert_eq!(
+            cg.approval,
+            base().with_caldicott_exception(g.clone(), "CG-1").approval
+        );
+        for (m, g, r) in [
+            (Some(m.clone()), Some(g.clone()), Some("CG-1".to_owned())),
+            (None, Some(g.clone()), None),
+            (None, None, Some("CG-1".to_owned())),
+            (Some(m), None, Some("CG-1".to_owned())),
+        ] {
+            let e = base().with_verification(m, g, r).unwrap_err();
+            assert!(e.to_string().starts_with("invalid approval"), "{e}");
+        }
+        let unit: OrgUnitId = p("WARD1");
+        let scoped = base().in_org_units([unit.clone()]);
+        assert_eq!(scoped.scope, GrantScope::OrgUnits([unit].into()));
+    }
 }

@@ -99,6 +99,43 @@ pub(crate) fn minus(t: DateTime<Utc>, d: TimeDelta) -> DateTime<Utc> {
     })
 }
 
+/// The clock a service runs on when its embedder chooses at run time (as the bindings do): the
+/// operating system's, or a [`ManualClock`] for tests and demonstrations.
+#[derive(Debug, Clone, Default)]
+pub enum ClockChoice {
+    /// The operating system's wall clock ([`SystemClock`]).
+    #[default]
+    System,
+    /// A clock that moves only when told to.
+    Manual(ManualClock),
+}
+
+impl ClockChoice {
+    /// The manual clock, if this is one.
+    pub fn manual(&self) -> Option<&ManualClock> {
+        match self {
+            Self::System => None,
+            Self::Manual(c) => Some(c),
+        }
+    }
+}
+
+/// The manual clock if there is one, else the system's.
+impl From<Option<ManualClock>> for ClockChoice {
+    fn from(manual: Option<ManualClock>) -> Self {
+        manual.map_or(Self::System, Self::Manual)
+    }
+}
+
+impl Clock for ClockChoice {
+    fn now(&self) -> DateTime<Utc> {
+        match self {
+            Self::System => SystemClock.now(),
+            Self::Manual(c) => c.now(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +161,19 @@ mod tests {
             minus(DateTime::<Utc>::MAX_UTC, TimeDelta::MIN),
             DateTime::<Utc>::MAX_UTC
         );
+    }
+
+    #[test]
+    fn a_clock_choice_reads_the_manual_clock_it_holds_or_the_system_clock() {
+        let start = DateTime::from_timestamp(1_795_338_000, 0).unwrap_or_default();
+        let manual = ManualClock::new(start);
+        let chosen = ClockChoice::from(Some(manual.clone()));
+        assert_eq!(chosen.now(), start);
+        manual.advance(TimeDelta::seconds(90));
+        assert_eq!(chosen.now(), start + TimeDelta::seconds(90));
+        assert!(chosen.manual().is_some());
+        let system = ClockChoice::from(None);
+        assert!(system.manual().is_none());
+        assert!(system.now() > start - TimeDelta::days(3650));
     }
 }

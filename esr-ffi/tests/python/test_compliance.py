@@ -97,7 +97,7 @@ def test_team_compliance_shows_the_managers_team(w: World) -> None:
     assert member.compliance.counts.percent == 100.0
     assert member.compliance.org_unit == "Ward 5"
     assert member.compliance.rows[0].status == ComplianceStatus.GREEN
-    with pytest.raises(EsrError.PermissionDenied) as e:
+    with pytest.raises(EsrError.NotPermitted) as e:
         w.esr.team_compliance(w.smartcard(w.emma), None)
     assert "Team Compliance" in e.value.message
 

@@ -62,12 +62,12 @@ def test_each_kind_of_failure_has_its_class(w: World) -> None:
         w.esr.grant_urp(w.smartcard(w.alice), esr_ffi.UrpGrantRequest(
             holder=w.emma.username, urp="No Such URP", reason="none", org_units=None,
             verified_by_line_manager=None))
-    with pytest.raises(EsrError.PermissionDenied) as refused:
+    with pytest.raises(EsrError.NotPermitted) as refused:
         w.esr.grant_urp(w.smartcard(w.alice), esr_ffi.UrpGrantRequest(
             holder=w.emma.username, urp="Supervisor Self Service", reason="acting up",
             org_units=["Ward 5"], verified_by_line_manager=None))
     assert "line manager" in refused.value.message
-    with pytest.raises(EsrError.PermissionDenied):
+    with pytest.raises(EsrError.NotPermitted):
         w.esr.set_password(esr_ffi.EsrActor.USER(session=w.smartcard(w.emma)), w.mia.username,
                            "a long enough passphrase")
     with pytest.raises(EsrError.Conflict):

@@ -79,10 +79,10 @@ def test_upgrading_a_session_raises_its_access_level(w: World) -> None:
 
 def test_an_upgrade_needs_a_registered_number(w: World) -> None:
     s = w.internet(w.mia)
-    with pytest.raises(EsrError.PermissionDenied) as e:
+    with pytest.raises(EsrError.NotPermitted) as e:
         w.esr.check_upgrade(s)
     assert "mobile" in e.value.message
-    with pytest.raises(EsrError.PermissionDenied):
+    with pytest.raises(EsrError.NotPermitted):
         w.esr.request_upgrade_code(s)
 
 
@@ -167,7 +167,7 @@ def test_numbers_are_only_ever_masked(w: World) -> None:
 
 def test_codes_only_come_from_a_smartcard_session(w: World) -> None:
     s = w.internet(w.emma)
-    with pytest.raises(EsrError.PermissionDenied):
+    with pytest.raises(EsrError.NotPermitted):
         w.esr.request_mobile_code(s, MOBILE)
 
 

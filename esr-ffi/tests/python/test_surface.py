@@ -47,9 +47,9 @@ RECORDS_AND_ENUMS = {
 }
 
 ERRORS = {
-    "AccountLocked", "AuditBroken", "Conflict", "Delivery", "Internal", "InvalidInput",
-    "LearningRefused", "LogInRefused", "NotFound", "PasscodeRefused", "PermissionDenied",
-    "RateLimited", "SessionExpired", "Storage",
+    "AccountLocked", "AuditBroken", "BulkInput", "Conflict", "Delivery", "ImportRejected",
+    "Internal", "InvalidInput", "LearningRefused", "LogInRefused", "NotFound", "NotPermitted",
+    "PasscodeRefused", "RateLimited", "SessionExpired", "Storage",
 }
 
 # What uniffi adds around the exported types: protocols, the Rust-side trait wrappers, its own

@@ -14,13 +14,16 @@ class _BinaryReader(Protocol):
 
 # ----- exceptions ------------------------------------------------------------------------
 # Every error esr raises is an EsrError subclass carrying the core's message (which never
-# holds a code, token, password or full phone number). How the core's errors map:
+# holds a code, token, password or full phone number). The core gives each error a kind
+# (esr_core::ErrorKind); each kind has one class, named as the kind is in Swift with Python's
+# Error suffix (NotPermitted: esr.NotPermittedError, Swift's EsrError.NotPermitted). The core's
+# errors by kind:
 #
-#   InvalidInputError     InvalidInput, WeakPassword, BulkInput, TooManyLocalPortlets,
+#   InvalidInputError     InvalidInput, WeakPassword, TooManyLocalPortlets,
 #                         InvalidTransition, UsernamesExhausted
-#     ImportRejectedError ImportRejected (a competence import refused; nothing imported)
-#     BulkInputError      raised by score_compliance / read_competence_csv: a table or
-#                         column of the bulk input is wrong (the message names both)
+#     BulkInputError      BulkInput; also raised by score_compliance / read_competence_csv: a
+#                         table or column of the bulk input is wrong (the message names both)
+#       ImportRejectedError ImportRejected (a competence import refused; nothing imported)
 #   NotFoundError         UnknownTrust, UnknownOrgUnit, UnknownPerson, UnknownAccount,
 #                         UnknownAssignment, UnknownCompetence, UnknownRequirement,
 #                         UnknownEquivalence, UnknownCertification, UnknownComponent, NotHeld
@@ -29,19 +32,22 @@ class _BinaryReader(Protocol):
 #                         AlreadyBootstrapped, AlreadyUpgraded, TooFewUserAdministrators
 #     LearningRefusedError LearningRefused (a learning step not allowed in the subscription's
 #                         or component's state; the message says the state and what to do)
-#   LogInError            InvalidCredentials, AccountSuspended, AccountEnded, NoPassword,
-#                         NoInternetAccess
+#   LogInRefusedError     InvalidCredentials, AccountSuspended, AccountEnded, NoInternetAccess
 #     AccountLockedError  AccountLocked
-#   SessionError          UnknownSession, SessionEnded, SessionExpired
+#   SessionExpiredError   UnknownSession, SessionEnded, SessionExpired
 #   NotPermittedError     NotPermitted, RecordNotVisible, CrossTrust, ApprovalRefused,
 #                         UpgradeNotAvailable, StepUpMismatch
-#   PasscodeError         StepUpLocked, UnknownChallenge, UnknownPasscodeKey,
+#   PasscodeRefusedError  StepUpLocked, UnknownChallenge, UnknownPasscodeKey,
 #                         RecoveryLinkRefused
 #     RateLimitedError    TooManySends, ResendTooSoon (with retry_after_seconds)
 #   DeliveryError         NoSender, Delivery (the SMS/e-mail sender failed or raised)
-#   AuditError            AuditChainBroken
+#   AuditBrokenError      AuditChainBroken
 #   StorageError          Storage, Randomness
-#   EsrError              anything else
+#   InternalError         a kind of failure this build of the binding does not know
+#
+# LogInError, SessionError, PasscodeError and AuditError are the earlier names of
+# LogInRefusedError, SessionExpiredError, PasscodeRefusedError and AuditBrokenError, kept as
+# aliases.
 #
 # Besides these, Python's own exceptions follow Python's convention: an argument of the wrong
 # Python type raises TypeError, an int out of its C type's range (a negative count, 2**64)
@@ -59,7 +65,11 @@ class EsrError(Exception):
 class InvalidInputError(EsrError):
     """A value given to esr is not valid (or a password does not meet the policy)."""
 
-class ImportRejectedError(InvalidInputError):
+class BulkInputError(InvalidInputError):
+    """A table given to score_compliance, or a file given to read_competence_csv, is not
+    usable; the message names the table and column, or the line."""
+
+class ImportRejectedError(BulkInputError):
     """A competence import was refused and nothing was imported."""
 
 class NotFoundError(EsrError):
@@ -72,22 +82,22 @@ class ConflictError(EsrError):
 class LearningRefusedError(ConflictError):
     """A learning step is not allowed in the subscription's or component's state now."""
 
-class LogInError(EsrError):
+class LogInRefusedError(EsrError):
     """A log-in was refused: wrong credentials, or the account cannot log in now."""
 
-class AccountLockedError(LogInError):
+class AccountLockedError(LogInRefusedError):
     """The account is locked after too many failed log-ins."""
 
-class SessionError(EsrError):
+class SessionExpiredError(EsrError):
     """The session is unknown, ended or expired: log in again."""
 
 class NotPermittedError(EsrError):
     """The actor may not do this."""
 
-class PasscodeError(EsrError):
-    """A one-time passcode or recovery link problem."""
+class PasscodeRefusedError(EsrError):
+    """A one-time passcode or recovery link was refused."""
 
-class RateLimitedError(PasscodeError):
+class RateLimitedError(PasscodeRefusedError):
     """Too many codes, or a code sent moments ago."""
 
     retry_after_seconds: int
@@ -95,11 +105,22 @@ class RateLimitedError(PasscodeError):
 class DeliveryError(EsrError):
     """A text or e-mail could not be handed to the sender; nothing was stored."""
 
-class AuditError(EsrError):
+class AuditBrokenError(EsrError):
     """The audit trail fails verification."""
 
 class StorageError(EsrError):
     """The store or the random number generator failed; nothing was changed."""
+
+class InternalError(EsrError):
+    """Something inside esr went wrong that the caller cannot fix; nothing was changed."""
+
+LogInError = LogInRefusedError
+SessionError = SessionExpiredError
+PasscodeError = PasscodeRefusedError
+AuditError = AuditBrokenError
+
+def _error_kinds() -> list[tuple[str, type[EsrError]]]:
+    """Each kind's code ("not_permitted") and the exception class it raises."""
 
 @final
 class Username:
@@ -1255,8 +1276,7 @@ class Esr:
 
 # Bulk scoring over Arrow tables (src/bulk.rs). The tables are any object with
 # __arrow_c_stream__ or __arrow_c_array__ (pyarrow Table, polars or pandas DataFrame).
-
-class BulkInputError(InvalidInputError): ...
+# A table or file that is not usable raises BulkInputError (above).
 
 def score_compliance(
     assignments: object,

@@ -1225,7 +1225,7 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     func certificationsFor(vpd: String, competence: String) throws  -> [CertificationDefinition]
     
     /**
-     * Fails with the reason (`PermissionDenied`) unless the session could be upgraded now.
+     * Fails with the reason (`NotPermitted`) unless the session could be upgraded now.
      */
     func checkUpgrade(session: EsrSession) throws 
     
@@ -1621,7 +1621,7 @@ open func certificationsFor(vpd: String, competence: String)throws  -> [Certific
 }
     
     /**
-     * Fails with the reason (`PermissionDenied`) unless the session could be upgraded now.
+     * Fails with the reason (`NotPermitted`) unless the session could be upgraded now.
      */
 open func checkUpgrade(session: EsrSession)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
@@ -5504,9 +5504,18 @@ public struct UrpGrantRequest: Equatable, Hashable {
     public var orgUnits: [String]?
     /**
      * The employee number of the holder's line manager who verified the need; `None` for
-     * employee-level URPs, which need no approval.
+     * employee-level URPs, which need no approval, and for a Caldicott exception.
      */
     public var verifiedByLineManager: String?
+    /**
+     * Instead of a line manager: the employee number of the trust's Caldicott guardian who
+     * approved the grant as an exception (give `caldicott_reference` with it).
+     */
+    public var caldicottGuardian: String?
+    /**
+     * The Caldicott exception's reference.
+     */
+    public var caldicottReference: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5525,13 +5534,22 @@ public struct UrpGrantRequest: Equatable, Hashable {
          */orgUnits: [String]?, 
         /**
          * The employee number of the holder's line manager who verified the need; `None` for
-         * employee-level URPs, which need no approval.
-         */verifiedByLineManager: String?) {
+         * employee-level URPs, which need no approval, and for a Caldicott exception.
+         */verifiedByLineManager: String?, 
+        /**
+         * Instead of a line manager: the employee number of the trust's Caldicott guardian who
+         * approved the grant as an exception (give `caldicott_reference` with it).
+         */caldicottGuardian: String? = nil, 
+        /**
+         * The Caldicott exception's reference.
+         */caldicottReference: String? = nil) {
         self.holder = holder
         self.urp = urp
         self.reason = reason
         self.orgUnits = orgUnits
         self.verifiedByLineManager = verifiedByLineManager
+        self.caldicottGuardian = caldicottGuardian
+        self.caldicottReference = caldicottReference
     }
 
     
@@ -5554,7 +5572,9 @@ public struct FfiConverterTypeUrpGrantRequest: FfiConverterRustBuffer {
                 urp: FfiConverterString.read(from: &buf), 
                 reason: FfiConverterString.read(from: &buf), 
                 orgUnits: FfiConverterOptionSequenceString.read(from: &buf), 
-                verifiedByLineManager: FfiConverterOptionString.read(from: &buf)
+                verifiedByLineManager: FfiConverterOptionString.read(from: &buf), 
+                caldicottGuardian: FfiConverterOptionString.read(from: &buf), 
+                caldicottReference: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -5564,6 +5584,8 @@ public struct FfiConverterTypeUrpGrantRequest: FfiConverterRustBuffer {
         FfiConverterString.write(value.reason, into: &buf)
         FfiConverterOptionSequenceString.write(value.orgUnits, into: &buf)
         FfiConverterOptionString.write(value.verifiedByLineManager, into: &buf)
+        FfiConverterOptionString.write(value.caldicottGuardian, into: &buf)
+        FfiConverterOptionString.write(value.caldicottReference, into: &buf)
     }
 }
 
@@ -6456,8 +6478,11 @@ public func FfiConverterTypeEsrActor_lower(_ value: EsrActor) -> RustBuffer {
 
 
 /**
- * Errors crossing the FFI boundary, each with a message a person can act on. In Swift they are
- * thrown as `EsrError` cases (`EsrError.InvalidInput(message:)`); in Python as `EsrError.InvalidInput`.
+ * Errors crossing the FFI boundary, one case per kind of core failure
+ * ([`esr_core::ErrorKind`], the same names as Python's exception classes without their
+ * `Error` suffix), each with a message a person can act on. In Swift they are thrown as
+ * `EsrError` cases (`EsrError.InvalidInput(message:)`, and `error.message()` on any case); in
+ * Python as `EsrError.InvalidInput`.
  */
 public 
 enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
@@ -6466,7 +6491,7 @@ enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     
     /**
      * A value given to the library is not valid (a malformed username, a weak password, a date
-     * that does not exist, a competence import with bad rows).
+     * that does not exist, a state change that is not allowed).
      */
     case InvalidInput(
         /**
@@ -6474,8 +6499,25 @@ enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */message: String
     )
     /**
+     * The tables or file given to the bulk compliance scorer or the competence export reader
+     * are not usable.
+     */
+    case BulkInput(
+        /**
+         * What is wrong and how to fix it.
+         */message: String
+    )
+    /**
+     * A competence import was refused because of bad rows; nothing was imported.
+     */
+    case ImportRejected(
+        /**
+         * The bad rows, with their line numbers and reasons.
+         */message: String
+    )
+    /**
      * Something named does not exist: a trust, unit, person, account, assignment, competence,
-     * certification or course.
+     * certification or course, or a URP the user does not hold.
      */
     case NotFound(
         /**
@@ -6492,8 +6534,16 @@ enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */message: String
     )
     /**
-     * A log-in was refused: wrong username or password, no password yet, no internet access,
-     * a suspended or ended account.
+     * A learning step is not allowed in the subscription's or component's state now.
+     */
+    case LearningRefused(
+        /**
+         * The state it is in and what to do instead.
+         */message: String
+    )
+    /**
+     * A log-in was refused: wrong username or password, no internet access, a suspended or
+     * ended account.
      */
     case LogInRefused(
         /**
@@ -6518,9 +6568,9 @@ enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     )
     /**
      * The session or actor may not do this (a function not granted or not open on this
-     * channel, a record not visible, a session that cannot be upgraded).
+     * channel, a record not visible, a grant refused, a session that cannot be upgraded).
      */
-    case PermissionDenied(
+    case NotPermitted(
         /**
          * Why not, and what would allow it.
          */message: String
@@ -6555,14 +6605,6 @@ enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */message: String
     )
     /**
-     * A learning step is not allowed in the subscription's or component's state now.
-     */
-    case LearningRefused(
-        /**
-         * The state it is in and what to do instead.
-         */message: String
-    )
-    /**
      * The trust's audit trail fails verification: treat it as tampered with.
      */
     case AuditBroken(
@@ -6579,8 +6621,8 @@ enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */message: String
     )
     /**
-     * Something inside the library went wrong that the caller cannot fix (a newer kind of core
-     * failure, or a foreign callback that failed unexpectedly); nothing was changed.
+     * Something inside the library went wrong that the caller cannot fix (a kind of core
+     * failure this binding does not know yet); nothing was changed.
      */
     case Internal(
         /**
@@ -6589,8 +6631,31 @@ enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
     )
 
     
+    /**
+     * The message, whatever the case: what went wrong and what to do about it.
+     */
+public func message() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrerror_message(
+            FfiConverterTypeEsrError_lower(self),uniffiCallStatus
+    )
+})
+}
+    
 
     
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrerror_uniffi_trait_display(
+            FfiConverterTypeEsrError_lower(self),uniffiCallStatus
+    )
+}
+    )
+}
 
     
     public var errorDescription: String? {
@@ -6619,44 +6684,50 @@ public struct FfiConverterTypeEsrError: FfiConverterRustBuffer {
         case 1: return .InvalidInput(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 2: return .NotFound(
+        case 2: return .BulkInput(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 3: return .Conflict(
+        case 3: return .ImportRejected(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 4: return .LogInRefused(
+        case 4: return .NotFound(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 5: return .AccountLocked(
+        case 5: return .Conflict(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 6: return .SessionExpired(
+        case 6: return .LearningRefused(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 7: return .PermissionDenied(
+        case 7: return .LogInRefused(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 8: return .PasscodeRefused(
+        case 8: return .AccountLocked(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 9: return .RateLimited(
+        case 9: return .SessionExpired(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 10: return .NotPermitted(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 11: return .PasscodeRefused(
+            message: try FfiConverterString.read(from: &buf)
+            )
+        case 12: return .RateLimited(
             message: try FfiConverterString.read(from: &buf), 
             retryAfterSeconds: try FfiConverterInt64.read(from: &buf)
             )
-        case 10: return .Delivery(
+        case 13: return .Delivery(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 11: return .LearningRefused(
+        case 14: return .AuditBroken(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .AuditBroken(
+        case 15: return .Storage(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 13: return .Storage(
-            message: try FfiConverterString.read(from: &buf)
-            )
-        case 14: return .Internal(
+        case 16: return .Internal(
             message: try FfiConverterString.read(from: &buf)
             )
 
@@ -6676,69 +6747,79 @@ public struct FfiConverterTypeEsrError: FfiConverterRustBuffer {
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .NotFound(message):
+        case let .BulkInput(message):
             writeInt(&buf, Int32(2))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Conflict(message):
+        case let .ImportRejected(message):
             writeInt(&buf, Int32(3))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .LogInRefused(message):
+        case let .NotFound(message):
             writeInt(&buf, Int32(4))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .AccountLocked(message):
+        case let .Conflict(message):
             writeInt(&buf, Int32(5))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .SessionExpired(message):
+        case let .LearningRefused(message):
             writeInt(&buf, Int32(6))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .PermissionDenied(message):
+        case let .LogInRefused(message):
             writeInt(&buf, Int32(7))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .PasscodeRefused(message):
+        case let .AccountLocked(message):
             writeInt(&buf, Int32(8))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .RateLimited(message,retryAfterSeconds):
+        case let .SessionExpired(message):
             writeInt(&buf, Int32(9))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .NotPermitted(message):
+            writeInt(&buf, Int32(10))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .PasscodeRefused(message):
+            writeInt(&buf, Int32(11))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .RateLimited(message,retryAfterSeconds):
+            writeInt(&buf, Int32(12))
             FfiConverterString.write(message, into: &buf)
             FfiConverterInt64.write(retryAfterSeconds, into: &buf)
             
         
         case let .Delivery(message):
-            writeInt(&buf, Int32(10))
-            FfiConverterString.write(message, into: &buf)
-            
-        
-        case let .LearningRefused(message):
-            writeInt(&buf, Int32(11))
-            FfiConverterString.write(message, into: &buf)
-            
-        
-        case let .AuditBroken(message):
-            writeInt(&buf, Int32(12))
-            FfiConverterString.write(message, into: &buf)
-            
-        
-        case let .Storage(message):
             writeInt(&buf, Int32(13))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Internal(message):
+        case let .AuditBroken(message):
             writeInt(&buf, Int32(14))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Storage(message):
+            writeInt(&buf, Int32(15))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Internal(message):
+            writeInt(&buf, Int32(16))
             FfiConverterString.write(message, into: &buf)
             
         }
@@ -8471,7 +8552,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrservice_certifications_for() != 53459) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_check_upgrade() != 6963) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_check_upgrade() != 16729) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_clear_step_up_lock() != 49722) {

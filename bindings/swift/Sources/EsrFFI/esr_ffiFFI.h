@@ -725,6 +725,16 @@ RustBuffer uniffi_esr_ffi_fn_method_esrsession_uniffi_trait_debug(uint64_t ptr, 
 RustBuffer uniffi_esr_ffi_fn_method_esrsession_uniffi_trait_display(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRERROR_MESSAGE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRERROR_MESSAGE
+RustBuffer uniffi_esr_ffi_fn_method_esrerror_message(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRERROR_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRERROR_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_esr_ffi_fn_method_esrerror_uniffi_trait_display(RustBuffer ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_MASK_MOBILE_NUMBER
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_MASK_MOBILE_NUMBER
 RustBuffer uniffi_esr_ffi_fn_func_mask_mobile_number(RustBuffer text, RustCallStatus *_Nonnull out_status

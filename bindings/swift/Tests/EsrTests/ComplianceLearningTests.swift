@@ -76,7 +76,7 @@ final class ComplianceLearningTests: XCTestCase {
         XCTAssertEqual(ann.compliance.counts.red, 1)
 
         // Ann manages nobody: Team Compliance is not hers.
-        assertEsrError({ if case .PermissionDenied = $0 { true } else { false } }) {
+        assertEsrError({ if case .NotPermitted = $0 { true } else { false } }) {
             _ = try service.teamCompliance(session: try trust.hscn(trust.ann), asOf: nil)
         }
     }
@@ -168,7 +168,7 @@ final class ComplianceLearningTests: XCTestCase {
 
     func testOnlyLearningAdministrationSubscribesSomeoneElse() throws {
         let me = EsrActor.user(session: try trust.hscn(trust.ann))
-        assertEsrError({ if case .PermissionDenied = $0 { true } else { false } }) {
+        assertEsrError({ if case .NotPermitted = $0 { true } else { false } }) {
             _ = try service.subscribe(
                 actor: me, vpd: vpd, employeeNumber: trust.mary.employeeNumber,
                 certification: Self.certification)

@@ -55,7 +55,7 @@ final class SessionPasscodeTests: XCTestCase {
 
     func testRegistersAMobileNumberByCodeFromHscnOnly() throws {
         let web = try trust.web(trust.mary)
-        assertEsrError({ if case .PermissionDenied = $0 { true } else { false } }) {
+        assertEsrError({ if case .NotPermitted = $0 { true } else { false } }) {
             _ = try service.requestMobileCode(session: web, mobile: TrustFixture.mobile)
         }
 
@@ -193,7 +193,7 @@ final class SessionPasscodeTests: XCTestCase {
 
         // Only a user administrator (Reset accounts) clears it, and only once.
         let ann = EsrActor.user(session: try trust.hscn(trust.ann))
-        assertEsrError({ if case .PermissionDenied = $0 { true } else { false } }) {
+        assertEsrError({ if case .NotPermitted = $0 { true } else { false } }) {
             try service.clearStepUpLock(actor: ann, username: trust.mary.username, reason: "asked")
         }
         let admin = EsrActor.user(session: try trust.hscn(trust.adminA))

@@ -149,7 +149,7 @@ func assertEsrError(
         XCTFail("expected an EsrError, nothing was thrown", file: file, line: line)
     } catch let error as EsrError {
         XCTAssertTrue(expected(error), "unexpected error \(error)", file: file, line: line)
-        return error.localizedDescription
+        return error.message()
     } catch {
         XCTFail("expected an EsrError, got \(error)", file: file, line: line)
     }

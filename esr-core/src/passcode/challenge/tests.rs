@@ -222,3 +222,40 @@ fn email_destinations_are_masked() {
     assert_eq!(d.masked(), "j…@nhs.net");
     assert!(!format!("{d:?}").contains("smith"));
 }
+
+#[test]
+fn a_flattened_outcome_keeps_its_status_and_the_details_it_carried() {
+    let wrong = VerifyOutcome::WrongCode { attempts_left: 2 }.flatten();
+    assert_eq!(wrong.status, VerifyStatus::WrongCode);
+    assert_eq!(wrong.attempts_left, Some(2));
+    assert!(!wrong.is_approved() && wrong.session.is_none());
+    let mobile = VerifyOutcome::Approved(Approved::MobileRegistered {
+        masked: "07*** ***374".into(),
+        changed: true,
+    });
+    assert_eq!(mobile.as_str(), "approved");
+    let mobile = mobile.flatten();
+    assert!(mobile.is_approved() && mobile.mobile_changed);
+    assert_eq!(mobile.masked_mobile.as_deref(), Some("07*** ***374"));
+    for (o, name) in [
+        (VerifyOutcome::Expired, "expired"),
+        (VerifyOutcome::AlreadyUsed, "already used"),
+        (VerifyOutcome::Superseded, "superseded"),
+        (VerifyOutcome::TooManyAttempts, "max attempts reached"),
+        (VerifyOutcome::Locked, "locked"),
+        (VerifyOutcome::UnknownChallenge, "unknown challenge"),
+    ] {
+        assert_eq!(o.as_str(), name);
+        let flat = o.flatten();
+        assert_eq!(flat.status.as_str(), name);
+        assert_eq!(
+            (
+                flat.attempts_left,
+                flat.session,
+                flat.masked_mobile,
+                flat.mobile_changed
+            ),
+            (None, None, None, false)
+        );
+    }
+}
