@@ -8,7 +8,7 @@
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use esr_core::chrono::NaiveDate;
-use esr_core::{AmberWindow, score_compliance_with_threads};
+use esr_core::{compliance::AmberWindow, compliance::score_compliance_with_threads};
 use esr_examples::{WorkforceSpec, generate_workforce};
 use std::hint::black_box;
 use std::num::NonZeroUsize;

@@ -8,8 +8,9 @@
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use esr_core::chrono::{TimeZone, Utc};
 use esr_core::{
-    AccessContext, Channel, Esr, Function, InMemoryStore, ManualClock, SmartcardAuthentication,
-    TrustSettings, Urp, Username, allowed_functions, decide,
+    Esr, InMemoryStore, ManualClock, Username, access::AccessContext, access::Channel,
+    access::SmartcardAuthentication, access::allowed_functions, access::decide, org::TrustSettings,
+    urp::Function, urp::Urp,
 };
 use esr_examples::{TrustSpec, build_trust};
 use rand_chacha::ChaCha20Rng;
@@ -23,7 +24,7 @@ fn parsing(c: &mut Criterion) {
     });
     c.bench_function("username/stem", |b| {
         b.iter(|| {
-            esr_core::UsernameStem::from_names(
+            esr_core::values::username::UsernameStem::from_names(
                 black_box("Seán"),
                 black_box("O'Brien-Ó Súilleabháin"),
             )
@@ -39,7 +40,7 @@ fn access(c: &mut Criterion) {
     ]);
     let settings = TrustSettings {
         automatic_internet_access: true,
-        upgrade_access: esr_core::UpgradeAccess {
+        upgrade_access: esr_core::org::UpgradeAccess {
             manager: true,
             professional: false,
         },

@@ -9,9 +9,10 @@
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use esr_core::chrono::{TimeDelta, TimeZone, Utc};
 use esr_core::{
-    Binding, ChallengeId, Clock, Config, Esr, InMemoryStore, ManualClock, Outbox, PasscodeKey,
-    PasscodeKeys, PasscodePolicy, PasswordHashing, Purpose, SessionId, SmartcardAuthentication,
-    TrustSettings, Username,
+    ChallengeId, Clock, Config, Esr, InMemoryStore, ManualClock, SessionId, Username,
+    access::SmartcardAuthentication, org::TrustSettings, passcode::Binding, passcode::Outbox,
+    passcode::PasscodeKey, passcode::PasscodeKeys, passcode::PasscodePolicy, passcode::Purpose,
+    people::PasswordHashing,
 };
 use esr_examples::{TrustSpec, build_trust};
 use rand_chacha::ChaCha20Rng;

@@ -9,10 +9,11 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use esr_core::chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
 use esr_core::{
-    Actor, CSTF_TITLES, CompetenceLevel, CompetenceName, Config, EmployeeNumber, Esr,
-    InMemoryStore, ManualClock, NewCompetenceRecord, Outbox, PasscodeKey, PasscodeKeys,
-    PasscodePolicy, PasswordHashing, RecordExpiry, SessionId, SmartcardAuthentication, Store,
-    TrustSettings, VpdCode, cstf,
+    Actor, Config, EmployeeNumber, Esr, InMemoryStore, ManualClock, SessionId, Store, VpdCode,
+    access::SmartcardAuthentication, compliance::CSTF_TITLES, compliance::CompetenceLevel,
+    compliance::CompetenceName, compliance::NewCompetenceRecord, compliance::RecordExpiry,
+    compliance::cstf, org::TrustSettings, passcode::Outbox, passcode::PasscodeKey,
+    passcode::PasscodeKeys, passcode::PasscodePolicy, people::PasswordHashing,
 };
 use esr_examples::{TrustSpec, build_trust};
 use esr_sqlite::{SqliteConfig, SqliteStore, Synchronous};

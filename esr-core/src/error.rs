@@ -328,7 +328,7 @@ pub enum Error {
     )]
     ImportRejected {
         /// The bad rows, with their line numbers and reasons: the first
-        /// [`crate::MAX_IMPORT_PROBLEMS`] listed, the rest counted.
+        /// [`crate::compliance::MAX_IMPORT_PROBLEMS`] listed, the rest counted.
         problems: ImportProblems,
     },
     // ----- Certifications and enrolment --------------------------------------------------

@@ -6,7 +6,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use crate::*;
+use crate::{
+    access::*, audit::*, compliance::*, learning::*, org::*, passcode::*, people::*, store::*,
+    urp::*, values::*, *,
+};
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

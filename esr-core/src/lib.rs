@@ -7,7 +7,7 @@
 //! [`InMemoryStore`] as the default), and time and randomness are injected.
 //!
 //! ```
-//! use esr_core::*;
+//! use esr_core::{*, access::*, audit::*, compliance::*, learning::*, org::*, passcode::*, people::*, store::*, urp::*, values::*};
 //! use chrono::{NaiveDate, TimeZone, Utc};
 //!
 //! # fn main() -> Result<(), Error> {
@@ -64,93 +64,16 @@ pub mod urp;
 #[cfg(any(test, feature = "fuzzing"))]
 pub mod fuzzing;
 
-pub use access::{
-    AccessContext, AccessDecision, Channel, Denial, UpgradeBlocker, allowed_functions, decide,
-    has_internet_access, upgrade_blocker,
-};
-pub use access::{
-    MobileConfirmation, Session, SessionEnd, SessionEndReason, SmartcardAuthentication,
-    StepUpProof, Upgrade,
-};
-pub use audit::{
-    AuditActor, AuditEntry, AuditEvent, AuditHash, AuditHead, ChainVerifier, verify_chain,
-};
+// The headline types; everything else is reached through its area module above.
 pub use error::{Error, ErrorKind, Result};
-pub use org::{DEFAULT_SMS_TEMPLATE, SmsTemplate};
-pub use org::{
-    DashboardConfig, MAX_LOCAL_BI_PORTLETS, NationalPortlet, OrgUnit, Trust, TrustSettings,
-    UpgradeAccess,
-};
-pub use passcode::RecoveryRequested;
-pub use passcode::{
-    Approved, Binding, CODE_LIFETIME, Challenge, ChallengeId, ChallengeStatus, Destination, KeyId,
-    LINK_LIFETIME, LinkProblem, MIN_KEY_BYTES, Passcode, PasscodeChallenge, PasscodeKey,
-    PasscodeKeys, PasscodePolicy, PasscodeTag, Purpose, RecoveryToken, VerifyOutcome,
-};
-pub use passcode::{EmailKind, EmailMessage, EmailSender, Outbox, Sent, SmsMessage, SmsSender};
-pub use people::{
-    Account, AccountState, NewPerson, Password, PasswordHash, PasswordHashing, Person, PersonName,
-};
-pub use people::{Assignment, NewAssignment};
-pub use people::{DetailsChange, PersonRecord, RecordAccess, RecordBasis, TeamMember};
+pub use passcode::ChallengeId;
 pub use service::{Actor, Config, Esr};
-pub use store::InMemoryStore;
-pub use store::{Store, StoreTx};
-pub use urp::GrantRequest;
-pub use urp::{Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant, UrpKind};
-pub use urp::{Function, Tier};
-pub use urp::{UrpReportRow, urp_report_csv};
-pub use values::MobileNumber;
-pub use values::SecureRandom;
-/// The text limits that were re-exported here before [`limits`] gathered them all.
-pub use values::limits::{
-    MAX_COMPETENCE_NAME_CHARS, MAX_LEARNING_NAME_CHARS, MAX_PASSWORD_CHARS, MAX_PHONE_CHARS,
-    MAX_SMS_TEMPLATE_CHARS, MAX_TEXT_CHARS, MIN_PASSWORD_CHARS,
-};
-pub use values::username::{Username, UsernameStem};
+pub use store::{InMemoryStore, Store, StoreTx};
 pub use values::{
-    AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, OrgUnitId, PositionId, SessionId,
-    SessionRef, VpdCode,
+    AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, MobileNumber, OrgUnitId, PositionId,
+    SessionId, SessionRef, Username, VpdCode,
 };
-pub use values::{Clock, ManualClock, SystemClock};
-
-// Compliance
-pub use compliance::{
-    AmberWindow, AssignmentCompliance, ComplianceCounts, ComplianceRow, ComplianceRules,
-    ComplianceSettings, ComplianceStatus, Holding, Need, PersonCompliance, RollUp, StatusChange,
-    best_records, compliance_percent, expiry_status, format_percent, roll_up, row_status,
-    summarise, worsening,
-};
-pub use compliance::{
-    AssignmentColumns, BulkId, BulkScores, HoldingColumns, NO_EXPIRY, RequirementColumns, Validity,
-    date_from_days, days_since_epoch, score_compliance, score_compliance_with_threads,
-};
-pub use compliance::{
-    CSTF_TITLES, CompetenceDefinition, CompetenceLevel, CompetenceName, CompetenceOwner,
-    CompetenceRecord, Equivalence, NewCompetenceRecord, RecordExpiry, Requirement,
-    RequirementTarget, cstf, default_catalogue,
-};
-pub use compliance::{
-    CompetenceExportColumns, ImportOptions, ImportProblem, ImportProblems, ImportSummary,
-    MAX_CSV_COLUMNS, MAX_CSV_RECORD_BYTES, MAX_IMPORT_PROBLEMS, compliance_matrix_csv,
-    parse_competence_loose, read_competence_export,
-};
-pub use compliance::{ComplianceReport, TeamCompliance, TeamComplianceMember};
-pub use values::add_months;
-pub use values::{ESR_DATE_FORMAT, format_esr_date, parse_esr_date};
-pub use values::{end_of_next_month, uk_date};
-
-// Certifications and enrolment
-pub use learning::{
-    Allowed, Certification, CertificationPath, CertifiedPeriod, CompletionRule, Component,
-    ComponentKind, ComponentStatus, Enrolment, ExpiryBase, LearningAction, MAX_LEARNING_DAYS,
-    MY_ELEARNING_LIMIT, NotRecordedReason, Performance, PlayResult, Renewal, Subscription,
-    SubscriptionState, SubscriptionStatus, award_expiry, check_action, check_enrol, completion_met,
-    subscription_status, window_opens,
-};
-pub use learning::{LearningOutcome, PlayOutcome, SubscriptionView};
-
-pub use values::{limits, username};
+pub use values::{Clock, ManualClock, SecureRandom, SystemClock};
 
 /// Re-exported so embedders name the same `chrono` types as the library.
 pub use chrono;

@@ -11,7 +11,7 @@
 mod common;
 
 use common::*;
-use esr_core::*;
+use esr_core::{compliance::*, values::*};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Read;
 use std::sync::Mutex;

@@ -12,7 +12,7 @@ use std::time::SystemTime;
 /// `expose_` methods, and must never log them.
 #[derive(uniffi::Object)]
 #[uniffi::export(Display, Debug)]
-pub struct SmsMessage(esr_core::SmsMessage);
+pub struct SmsMessage(esr_core::passcode::SmsMessage);
 
 impl fmt::Display for SmsMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -58,7 +58,7 @@ impl SmsMessage {
 /// link's token; the gateway reads it with `expose_token` or builds the body with `text`.
 #[derive(uniffi::Object)]
 #[uniffi::export(Display, Debug)]
-pub struct EmailMessage(esr_core::EmailMessage);
+pub struct EmailMessage(esr_core::passcode::EmailMessage);
 
 impl fmt::Display for EmailMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -86,8 +86,8 @@ impl EmailMessage {
     /// A username reminder (with a reset link) or an unlock link.
     pub fn kind(&self) -> EmailKind {
         match self.0.kind {
-            esr_core::EmailKind::UsernameReminder => EmailKind::UsernameReminder,
-            esr_core::EmailKind::UnlockAccount => EmailKind::UnlockAccount,
+            esr_core::passcode::EmailKind::UsernameReminder => EmailKind::UsernameReminder,
+            esr_core::passcode::EmailKind::UnlockAccount => EmailKind::UnlockAccount,
         }
     }
 
@@ -139,16 +139,16 @@ fn refusal(e: EsrError) -> String {
     e.message()
 }
 
-impl esr_core::SmsSender for Gateway<dyn SmsGateway> {
-    fn send_sms(&self, message: &esr_core::SmsMessage) -> Result<(), String> {
+impl esr_core::passcode::SmsSender for Gateway<dyn SmsGateway> {
+    fn send_sms(&self, message: &esr_core::passcode::SmsMessage) -> Result<(), String> {
         self.0
             .send_sms(Arc::new(SmsMessage(message.clone())))
             .map_err(refusal)
     }
 }
 
-impl esr_core::EmailSender for Gateway<dyn EmailGateway> {
-    fn send_email(&self, message: &esr_core::EmailMessage) -> Result<(), String> {
+impl esr_core::passcode::EmailSender for Gateway<dyn EmailGateway> {
+    fn send_email(&self, message: &esr_core::passcode::EmailMessage) -> Result<(), String> {
         self.0
             .send_email(Arc::new(EmailMessage(message.clone())))
             .map_err(refusal)
@@ -158,7 +158,7 @@ impl esr_core::EmailSender for Gateway<dyn EmailGateway> {
 /// The built-in outbox: keeps every text and e-mail the service sends when the app gives it no
 /// gateway of its own. Tests and demonstrations read the code that was "texted" from it.
 #[derive(uniffi::Object)]
-pub struct Outbox(pub(crate) Arc<esr_core::Outbox>);
+pub struct Outbox(pub(crate) Arc<esr_core::passcode::Outbox>);
 
 #[uniffi::export]
 impl Outbox {
@@ -203,7 +203,7 @@ mod tests {
 
     #[test]
     fn the_outbox_refuses_a_number_or_address_that_is_not_one() {
-        let outbox = Outbox(Arc::new(esr_core::Outbox::new()));
+        let outbox = Outbox(Arc::new(esr_core::passcode::Outbox::new()));
         assert!(matches!(
             outbox.last_code_to("0191 496 0123".into()),
             Err(EsrError::InvalidInput { .. })

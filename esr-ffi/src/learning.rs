@@ -14,16 +14,16 @@ pub enum ComponentKind {
     EAssessment,
 }
 
-impl From<esr_core::ComponentKind> for ComponentKind {
-    fn from(k: esr_core::ComponentKind) -> Self {
+impl From<esr_core::learning::ComponentKind> for ComponentKind {
+    fn from(k: esr_core::learning::ComponentKind) -> Self {
         match k {
-            esr_core::ComponentKind::Course => Self::Course,
-            esr_core::ComponentKind::EAssessment => Self::EAssessment,
+            esr_core::learning::ComponentKind::Course => Self::Course,
+            esr_core::learning::ComponentKind::EAssessment => Self::EAssessment,
         }
     }
 }
 
-impl From<ComponentKind> for esr_core::ComponentKind {
+impl From<ComponentKind> for esr_core::learning::ComponentKind {
     fn from(k: ComponentKind) -> Self {
         match k {
             ComponentKind::Course => Self::Course,
@@ -97,8 +97,8 @@ impl CertificationDefinition {
     pub(crate) fn to_core(
         &self,
         vpd: esr_core::VpdCode,
-    ) -> Result<esr_core::Certification, EsrError> {
-        Ok(esr_core::Certification {
+    ) -> Result<esr_core::learning::Certification, EsrError> {
+        Ok(esr_core::learning::Certification {
             vpd,
             name: self.name.clone(),
             competence: self.competence.parse()?,
@@ -110,35 +110,35 @@ impl CertificationDefinition {
                 .unwrap_or_default(),
             validity_days: self.validity_days,
             completion_window_days: self.completion_window_days,
-            renewal: self.renewal.map(|r| esr_core::Renewal {
+            renewal: self.renewal.map(|r| esr_core::learning::Renewal {
                 window_days: r.window_days,
                 base: match r.base {
-                    ExpiryBase::CompletionDate => esr_core::ExpiryBase::CompletionDate,
-                    ExpiryBase::PreviousExpiry => esr_core::ExpiryBase::PreviousExpiry,
+                    ExpiryBase::CompletionDate => esr_core::learning::ExpiryBase::CompletionDate,
+                    ExpiryBase::PreviousExpiry => esr_core::learning::ExpiryBase::PreviousExpiry,
                 },
             }),
             mandatory: self.mandatory,
             components: self
                 .components
                 .iter()
-                .map(|c| esr_core::Component {
+                .map(|c| esr_core::learning::Component {
                     course: c.course.clone(),
                     kind: c.kind.into(),
                     classes: c.classes.clone(),
                 })
                 .collect(),
             completion_rule: match self.completion_rule {
-                CompletionRule::AllComponents => esr_core::CompletionRule::AllComponents,
+                CompletionRule::AllComponents => esr_core::learning::CompletionRule::AllComponents,
                 CompletionRule::PassedAssessmentCompletesCourse => {
-                    esr_core::CompletionRule::PassedAssessmentCompletesCourse
+                    esr_core::learning::CompletionRule::PassedAssessmentCompletesCourse
                 }
             },
         })
     }
 }
 
-impl From<esr_core::Certification> for CertificationDefinition {
-    fn from(c: esr_core::Certification) -> Self {
+impl From<esr_core::learning::Certification> for CertificationDefinition {
+    fn from(c: esr_core::learning::Certification) -> Self {
         Self {
             name: c.name,
             competence: c.competence.to_string(),
@@ -148,8 +148,8 @@ impl From<esr_core::Certification> for CertificationDefinition {
             renewal: c.renewal.map(|r| RenewalRule {
                 window_days: r.window_days,
                 base: match r.base {
-                    esr_core::ExpiryBase::CompletionDate => ExpiryBase::CompletionDate,
-                    esr_core::ExpiryBase::PreviousExpiry => ExpiryBase::PreviousExpiry,
+                    esr_core::learning::ExpiryBase::CompletionDate => ExpiryBase::CompletionDate,
+                    esr_core::learning::ExpiryBase::PreviousExpiry => ExpiryBase::PreviousExpiry,
                 },
             }),
             mandatory: c.mandatory,
@@ -163,8 +163,8 @@ impl From<esr_core::Certification> for CertificationDefinition {
                 })
                 .collect(),
             completion_rule: match c.completion_rule {
-                esr_core::CompletionRule::AllComponents => CompletionRule::AllComponents,
-                esr_core::CompletionRule::PassedAssessmentCompletesCourse => {
+                esr_core::learning::CompletionRule::AllComponents => CompletionRule::AllComponents,
+                esr_core::learning::CompletionRule::PassedAssessmentCompletesCourse => {
                     CompletionRule::PassedAssessmentCompletesCourse
                 }
             },
@@ -194,7 +194,7 @@ pub enum PlayResult {
     },
 }
 
-impl From<PlayResult> for esr_core::PlayResult {
+impl From<PlayResult> for esr_core::learning::PlayResult {
     fn from(r: PlayResult) -> Self {
         match r {
             PlayResult::Progress { percent } => Self::Progress(percent),
@@ -220,14 +220,14 @@ pub enum Performance {
     Failed,
 }
 
-impl From<esr_core::Performance> for Performance {
-    fn from(p: esr_core::Performance) -> Self {
+impl From<esr_core::learning::Performance> for Performance {
+    fn from(p: esr_core::learning::Performance) -> Self {
         match p {
-            esr_core::Performance::NotAttempted => Self::NotAttempted,
-            esr_core::Performance::InProgress => Self::InProgress,
-            esr_core::Performance::Completed => Self::Completed,
-            esr_core::Performance::Passed => Self::Passed,
-            esr_core::Performance::Failed => Self::Failed,
+            esr_core::learning::Performance::NotAttempted => Self::NotAttempted,
+            esr_core::learning::Performance::InProgress => Self::InProgress,
+            esr_core::learning::Performance::Completed => Self::Completed,
+            esr_core::learning::Performance::Passed => Self::Passed,
+            esr_core::learning::Performance::Failed => Self::Failed,
         }
     }
 }
@@ -263,8 +263,8 @@ pub struct Enrolment {
     pub score: Option<u8>,
 }
 
-impl From<esr_core::Enrolment> for Enrolment {
-    fn from(e: esr_core::Enrolment) -> Self {
+impl From<esr_core::learning::Enrolment> for Enrolment {
+    fn from(e: esr_core::learning::Enrolment) -> Self {
         Self {
             employee_number: e.employee_number.to_string(),
             certification: e.certification,
@@ -275,8 +275,8 @@ impl From<esr_core::Enrolment> for Enrolment {
             mandatory: e.mandatory,
             enrolled_at: to_system(e.enrolled_at),
             completed_on: match e.status {
-                esr_core::ComponentStatus::Completed(d) => Some(d.into()),
-                esr_core::ComponentStatus::Planned => None,
+                esr_core::learning::ComponentStatus::Completed(d) => Some(d.into()),
+                esr_core::learning::ComponentStatus::Planned => None,
             },
             performance: e.performance.into(),
             progress: e.progress,
@@ -324,9 +324,9 @@ pub enum SubscriptionStatus {
     },
 }
 
-impl From<esr_core::SubscriptionStatus> for SubscriptionStatus {
-    fn from(s: esr_core::SubscriptionStatus) -> Self {
-        use esr_core::SubscriptionStatus as S;
+impl From<esr_core::learning::SubscriptionStatus> for SubscriptionStatus {
+    fn from(s: esr_core::learning::SubscriptionStatus) -> Self {
+        use esr_core::learning::SubscriptionStatus as S;
         match s {
             S::Subscribed { due, overdue } => Self::Subscribed {
                 due: due.into(),
@@ -371,8 +371,8 @@ pub struct LearningSubscription {
     pub enrolments: Vec<Enrolment>,
 }
 
-impl From<esr_core::SubscriptionView> for LearningSubscription {
-    fn from(v: esr_core::SubscriptionView) -> Self {
+impl From<esr_core::learning::SubscriptionView> for LearningSubscription {
+    fn from(v: esr_core::learning::SubscriptionView) -> Self {
         let s = v.subscription;
         Self {
             employee_number: s.employee_number.to_string(),
@@ -395,8 +395,8 @@ pub struct PlayOutcome {
     pub awarded: Option<CompetenceRecord>,
 }
 
-impl From<esr_core::PlayOutcome> for PlayOutcome {
-    fn from(p: esr_core::PlayOutcome) -> Self {
+impl From<esr_core::learning::PlayOutcome> for PlayOutcome {
+    fn from(p: esr_core::learning::PlayOutcome) -> Self {
         Self {
             enrolment: p.enrolment.into(),
             awarded: p.awarded.map(Into::into),
@@ -411,16 +411,16 @@ mod tests {
     #[test]
     fn play_results_carry_their_numbers() {
         assert_eq!(
-            esr_core::PlayResult::from(PlayResult::Passed { score: 90 }),
-            esr_core::PlayResult::Passed(90)
+            esr_core::learning::PlayResult::from(PlayResult::Passed { score: 90 }),
+            esr_core::learning::PlayResult::Passed(90)
         );
         assert_eq!(
-            esr_core::PlayResult::from(PlayResult::Progress { percent: 40 }),
-            esr_core::PlayResult::Progress(40)
+            esr_core::learning::PlayResult::from(PlayResult::Progress { percent: 40 }),
+            esr_core::learning::PlayResult::Progress(40)
         );
         assert_eq!(
-            esr_core::PlayResult::from(PlayResult::Completed),
-            esr_core::PlayResult::Completed
+            esr_core::learning::PlayResult::from(PlayResult::Completed),
+            esr_core::learning::PlayResult::Completed
         );
     }
 
@@ -433,7 +433,7 @@ mod tests {
             day,
         };
         assert_eq!(
-            SubscriptionStatus::from(esr_core::SubscriptionStatus::Certified {
+            SubscriptionStatus::from(esr_core::learning::SubscriptionStatus::Certified {
                 expiry: d(3, 1),
                 window_opens: Some(d(1, 31)),
             }),
@@ -443,7 +443,7 @@ mod tests {
             }
         );
         assert_eq!(
-            SubscriptionStatus::from(esr_core::SubscriptionStatus::Subscribed {
+            SubscriptionStatus::from(esr_core::learning::SubscriptionStatus::Subscribed {
                 due: d(5, 2),
                 overdue: true,
             }),
@@ -453,7 +453,9 @@ mod tests {
             }
         );
         assert_eq!(
-            SubscriptionStatus::from(esr_core::SubscriptionStatus::Cancelled { on: d(6, 3) }),
+            SubscriptionStatus::from(esr_core::learning::SubscriptionStatus::Cancelled {
+                on: d(6, 3)
+            }),
             SubscriptionStatus::Cancelled { on: cal(6, 3) }
         );
     }

@@ -65,9 +65,11 @@ pub fn parse_username(text: String) -> Result<UsernameParts, EsrError> {
 /// The initial-and-surname stem of a person's username (`Seán`, `O'Brien` → `SOBRIEN`).
 #[uniffi::export]
 pub fn username_stem(given_name: String, surname: String) -> Result<String, EsrError> {
-    Ok(esr_core::UsernameStem::from_names(&given_name, &surname)?
-        .as_str()
-        .to_owned())
+    Ok(
+        esr_core::values::username::UsernameStem::from_names(&given_name, &surname)?
+            .as_str()
+            .to_owned(),
+    )
 }
 
 /// The masked form ESR shows of a UK mobile number (`xxxxxxx374`); the full number never comes

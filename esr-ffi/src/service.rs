@@ -15,8 +15,8 @@ use crate::types::{
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
 use esr_core::values::ClockChoice;
 use esr_core::{
-    Clock, Config, EmployeeNumber, Function, InMemoryStore, PasscodeKey, PasscodeKeys, Password,
-    SessionId, Username, VpdCode,
+    Clock, Config, EmployeeNumber, InMemoryStore, SessionId, Username, VpdCode,
+    passcode::PasscodeKey, passcode::PasscodeKeys, people::Password, urp::Function,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ pub struct EsrSession {
 }
 
 impl EsrSession {
-    fn of(s: &esr_core::Session) -> Arc<Self> {
+    fn of(s: &esr_core::access::Session) -> Arc<Self> {
         Arc::new(Self {
             id: s.id,
             username: s.username.clone(),
@@ -137,7 +137,7 @@ impl EsrService {
         email_gateway: Option<Arc<dyn EmailGateway>>,
     ) -> Result<Arc<Self>, EsrError> {
         let key = PasscodeKey::new(KEY_ID, passcode_key)?;
-        let outbox = Arc::new(esr_core::Outbox::new());
+        let outbox = Arc::new(esr_core::passcode::Outbox::new());
         let manual = clock.manual().cloned();
         let mut core = esr_core::Esr::new(InMemoryStore::new(), clock)
             .with_config(config)?
@@ -169,7 +169,7 @@ impl EsrService {
         })
     }
 
-    fn challenge(&self, c: esr_core::PasscodeChallenge) -> PasscodeChallenge {
+    fn challenge(&self, c: esr_core::passcode::PasscodeChallenge) -> PasscodeChallenge {
         PasscodeChallenge::of(&c, self.now_utc())
     }
 }
@@ -206,7 +206,7 @@ impl EsrService {
     ) -> Result<Arc<Self>, EsrError> {
         let clock = ClockChoice::Manual(esr_core::ManualClock::new(from_system(start)?));
         let config = Config {
-            password_hashing: esr_core::PasswordHashing::insecure_fast_for_tests(),
+            password_hashing: esr_core::people::PasswordHashing::insecure_fast_for_tests(),
             ..Config::default()
         };
         Self::build(&passcode_key, clock, config, sms_gateway, email_gateway)
@@ -259,9 +259,9 @@ impl EsrService {
         name: String,
         options: TrustOptions,
     ) -> Result<(), EsrError> {
-        let settings = esr_core::TrustSettings {
+        let settings = esr_core::org::TrustSettings {
             automatic_internet_access: options.automatic_internet_access,
-            upgrade_access: esr_core::UpgradeAccess {
+            upgrade_access: esr_core::org::UpgradeAccess {
                 manager: options.upgrade_manager,
                 professional: options.upgrade_professional,
             },
@@ -298,9 +298,9 @@ impl EsrService {
         vpd: String,
         person: NewPerson,
     ) -> Result<PersonInfo, EsrError> {
-        let new = esr_core::NewPerson {
+        let new = esr_core::people::NewPerson {
             employee_number: parse(&person.employee_number)?,
-            name: esr_core::PersonName::new(&person.given_name, &person.family_name)?,
+            name: esr_core::people::PersonName::new(&person.given_name, &person.family_name)?,
             date_of_birth: person.date_of_birth.to_core()?,
             recruitment_email: parse(&person.recruitment_email)?,
         };
@@ -323,7 +323,7 @@ impl EsrService {
         vpd: String,
         assignment: NewAssignment,
     ) -> Result<AssignmentInfo, EsrError> {
-        let new = esr_core::NewAssignment {
+        let new = esr_core::people::NewAssignment {
             number: parse(&assignment.number)?,
             employee_number: parse(&assignment.employee_number)?,
             title: assignment.title,
@@ -382,7 +382,7 @@ impl EsrService {
         session: Arc<EsrSession>,
         request: UrpGrantRequest,
     ) -> Result<(), EsrError> {
-        let mut r = esr_core::GrantRequest::new(
+        let mut r = esr_core::urp::GrantRequest::new(
             parse(&request.holder)?,
             parse(&request.urp)?,
             request.reason,
@@ -420,7 +420,7 @@ impl EsrService {
         vpd: String,
         definition: CompetenceDefinition,
     ) -> Result<(), EsrError> {
-        let def = esr_core::CompetenceDefinition {
+        let def = esr_core::compliance::CompetenceDefinition {
             name: parse(&definition.name)?,
             refresher_months: definition.refresher_months,
             active: definition.active,
@@ -439,7 +439,7 @@ impl EsrService {
         target: RequirementTarget,
         essential: bool,
     ) -> Result<(), EsrError> {
-        let r = esr_core::Requirement {
+        let r = esr_core::compliance::Requirement {
             vpd: parse(&vpd)?,
             target: target.to_core()?,
             competence: parse(&competence)?,
@@ -457,7 +457,7 @@ impl EsrService {
         record: NewCompetenceRecord,
     ) -> Result<CompetenceRecord, EsrError> {
         let e: EmployeeNumber = parse(&employee_number)?;
-        let record = esr_core::NewCompetenceRecord {
+        let record = esr_core::compliance::NewCompetenceRecord {
             competence: parse(&record.competence)?,
             achieved: record.achieved.to_core()?,
             expiry: record.expiry.to_core()?,
@@ -508,7 +508,7 @@ impl EsrService {
         card_id: String,
     ) -> Result<Arc<EsrSession>, EsrError> {
         let u: Username = parse(&username)?;
-        let card = esr_core::SmartcardAuthentication::verified_by_caller(&card_id)?;
+        let card = esr_core::access::SmartcardAuthentication::verified_by_caller(&card_id)?;
         let s = self.core.log_in_with_smartcard(&u, &card)?;
         Ok(EsrSession::of(&s))
     }
@@ -547,8 +547,8 @@ impl EsrService {
             function: f.name().to_owned(),
             allowed: d.is_allowed(),
             reason: match d {
-                esr_core::AccessDecision::Denied(why) => Some(why.to_string()),
-                esr_core::AccessDecision::Allowed => None,
+                esr_core::access::AccessDecision::Denied(why) => Some(why.to_string()),
+                esr_core::access::AccessDecision::Allowed => None,
             },
         })
     }
@@ -842,7 +842,7 @@ pub fn function_names() -> Vec<String> {
 /// The names of every URP, for `UrpGrantRequest.urp`.
 #[uniffi::export]
 pub fn urp_names() -> Vec<String> {
-    esr_core::Urp::ALL
+    esr_core::urp::Urp::ALL
         .iter()
         .map(|u| u.name().to_owned())
         .collect()

@@ -98,11 +98,11 @@ pub enum Channel {
     Internet,
 }
 
-impl From<esr_core::Channel> for Channel {
-    fn from(c: esr_core::Channel) -> Self {
+impl From<esr_core::access::Channel> for Channel {
+    fn from(c: esr_core::access::Channel) -> Self {
         match c {
-            esr_core::Channel::Hscn => Self::Hscn,
-            esr_core::Channel::Internet => Self::Internet,
+            esr_core::access::Channel::Hscn => Self::Hscn,
+            esr_core::access::Channel::Internet => Self::Internet,
         }
     }
 }
@@ -153,7 +153,7 @@ pub struct SessionInfo {
 }
 
 impl SessionInfo {
-    pub(crate) fn of(s: &esr_core::Session, now: DateTime<Utc>) -> Self {
+    pub(crate) fn of(s: &esr_core::access::Session, now: DateTime<Utc>) -> Self {
         let channel = Channel::from(s.channel);
         Self {
             username: s.username.to_string(),
@@ -225,8 +225,8 @@ pub struct PersonInfo {
     pub masked_mobile: Option<String>,
 }
 
-impl From<esr_core::Person> for PersonInfo {
-    fn from(p: esr_core::Person) -> Self {
+impl From<esr_core::people::Person> for PersonInfo {
+    fn from(p: esr_core::people::Person) -> Self {
         Self {
             vpd: p.vpd.to_string(),
             employee_number: p.employee_number.to_string(),
@@ -272,8 +272,8 @@ pub struct AssignmentInfo {
     pub supervisor: Option<String>,
 }
 
-impl From<esr_core::Assignment> for AssignmentInfo {
-    fn from(a: esr_core::Assignment) -> Self {
+impl From<esr_core::people::Assignment> for AssignmentInfo {
+    fn from(a: esr_core::people::Assignment) -> Self {
         Self {
             number: a.number.to_string(),
             employee_number: a.employee_number.to_string(),
@@ -319,8 +319,8 @@ pub struct CompetenceDefinition {
     pub active: bool,
 }
 
-impl From<esr_core::CompetenceDefinition> for CompetenceDefinition {
-    fn from(d: esr_core::CompetenceDefinition) -> Self {
+impl From<esr_core::compliance::CompetenceDefinition> for CompetenceDefinition {
+    fn from(d: esr_core::compliance::CompetenceDefinition) -> Self {
         Self {
             name: d.name.to_string(),
             refresher_months: d.refresher_months,
@@ -350,11 +350,17 @@ pub enum RequirementTarget {
 }
 
 impl RequirementTarget {
-    pub(crate) fn to_core(&self) -> Result<esr_core::RequirementTarget, EsrError> {
+    pub(crate) fn to_core(&self) -> Result<esr_core::compliance::RequirementTarget, EsrError> {
         Ok(match self {
-            Self::Position { position } => esr_core::RequirementTarget::Position(position.parse()?),
-            Self::OrgUnit { unit } => esr_core::RequirementTarget::OrgUnit(unit.parse()?),
-            Self::Job { job } => esr_core::RequirementTarget::Job(job.trim().to_owned()),
+            Self::Position { position } => {
+                esr_core::compliance::RequirementTarget::Position(position.parse()?)
+            }
+            Self::OrgUnit { unit } => {
+                esr_core::compliance::RequirementTarget::OrgUnit(unit.parse()?)
+            }
+            Self::Job { job } => {
+                esr_core::compliance::RequirementTarget::Job(job.trim().to_owned())
+            }
         })
     }
 }
@@ -374,11 +380,11 @@ pub enum RecordExpiry {
 }
 
 impl RecordExpiry {
-    pub(crate) fn to_core(self) -> Result<esr_core::RecordExpiry, EsrError> {
+    pub(crate) fn to_core(self) -> Result<esr_core::compliance::RecordExpiry, EsrError> {
         Ok(match self {
-            Self::Refresher => esr_core::RecordExpiry::Refresher,
-            Self::Never => esr_core::RecordExpiry::Never,
-            Self::On { date } => esr_core::RecordExpiry::On(date.to_core()?),
+            Self::Refresher => esr_core::compliance::RecordExpiry::Refresher,
+            Self::Never => esr_core::compliance::RecordExpiry::Never,
+            Self::On { date } => esr_core::compliance::RecordExpiry::On(date.to_core()?),
         })
     }
 }
@@ -411,8 +417,8 @@ pub struct CompetenceRecord {
     pub level: String,
 }
 
-impl From<esr_core::CompetenceRecord> for CompetenceRecord {
-    fn from(r: esr_core::CompetenceRecord) -> Self {
+impl From<esr_core::compliance::CompetenceRecord> for CompetenceRecord {
+    fn from(r: esr_core::compliance::CompetenceRecord) -> Self {
         Self {
             employee_number: r.employee_number.to_string(),
             competence: r.competence.to_string(),
@@ -440,19 +446,19 @@ pub enum Purpose {
     UnlockAccount,
 }
 
-impl From<esr_core::Purpose> for Purpose {
-    fn from(p: esr_core::Purpose) -> Self {
+impl From<esr_core::passcode::Purpose> for Purpose {
+    fn from(p: esr_core::passcode::Purpose) -> Self {
         match p {
-            esr_core::Purpose::RegisterMobile => Self::RegisterMobile,
-            esr_core::Purpose::ChangeMobile => Self::ChangeMobile,
-            esr_core::Purpose::UpgradeSession => Self::UpgradeSession,
-            esr_core::Purpose::ResetPassword => Self::ResetPassword,
-            esr_core::Purpose::UnlockAccount => Self::UnlockAccount,
+            esr_core::passcode::Purpose::RegisterMobile => Self::RegisterMobile,
+            esr_core::passcode::Purpose::ChangeMobile => Self::ChangeMobile,
+            esr_core::passcode::Purpose::UpgradeSession => Self::UpgradeSession,
+            esr_core::passcode::Purpose::ResetPassword => Self::ResetPassword,
+            esr_core::passcode::Purpose::UnlockAccount => Self::UnlockAccount,
         }
     }
 }
 
-impl From<Purpose> for esr_core::Purpose {
+impl From<Purpose> for esr_core::passcode::Purpose {
     fn from(p: Purpose) -> Self {
         match p {
             Purpose::RegisterMobile => Self::RegisterMobile,
@@ -479,14 +485,14 @@ pub enum ChallengeStatus {
     MaxAttemptsReached,
 }
 
-impl From<esr_core::ChallengeStatus> for ChallengeStatus {
-    fn from(s: esr_core::ChallengeStatus) -> Self {
+impl From<esr_core::passcode::ChallengeStatus> for ChallengeStatus {
+    fn from(s: esr_core::passcode::ChallengeStatus) -> Self {
         match s {
-            esr_core::ChallengeStatus::Pending => Self::Pending,
-            esr_core::ChallengeStatus::Approved => Self::Approved,
-            esr_core::ChallengeStatus::Superseded => Self::Superseded,
-            esr_core::ChallengeStatus::Expired => Self::Expired,
-            esr_core::ChallengeStatus::MaxAttemptsReached => Self::MaxAttemptsReached,
+            esr_core::passcode::ChallengeStatus::Pending => Self::Pending,
+            esr_core::passcode::ChallengeStatus::Approved => Self::Approved,
+            esr_core::passcode::ChallengeStatus::Superseded => Self::Superseded,
+            esr_core::passcode::ChallengeStatus::Expired => Self::Expired,
+            esr_core::passcode::ChallengeStatus::MaxAttemptsReached => Self::MaxAttemptsReached,
         }
     }
 }
@@ -516,7 +522,7 @@ pub struct PasscodeChallenge {
 }
 
 impl PasscodeChallenge {
-    pub(crate) fn of(c: &esr_core::PasscodeChallenge, now: DateTime<Utc>) -> Self {
+    pub(crate) fn of(c: &esr_core::passcode::PasscodeChallenge, now: DateTime<Utc>) -> Self {
         Self {
             id: c.id.to_string(),
             purpose: c.purpose.into(),
@@ -570,7 +576,7 @@ pub struct VerifyResult {
 }
 
 impl VerifyResult {
-    pub(crate) fn of(o: esr_core::VerifyOutcome, now: DateTime<Utc>) -> Self {
+    pub(crate) fn of(o: esr_core::passcode::VerifyOutcome, now: DateTime<Utc>) -> Self {
         let flat = o.flatten();
         Self {
             status: flat.status.into(),
@@ -623,13 +629,13 @@ pub enum ComplianceStatus {
     Blue,
 }
 
-impl From<esr_core::ComplianceStatus> for ComplianceStatus {
-    fn from(s: esr_core::ComplianceStatus) -> Self {
+impl From<esr_core::compliance::ComplianceStatus> for ComplianceStatus {
+    fn from(s: esr_core::compliance::ComplianceStatus) -> Self {
         match s {
-            esr_core::ComplianceStatus::Red => Self::Red,
-            esr_core::ComplianceStatus::Amber => Self::Amber,
-            esr_core::ComplianceStatus::Green => Self::Green,
-            esr_core::ComplianceStatus::Blue => Self::Blue,
+            esr_core::compliance::ComplianceStatus::Red => Self::Red,
+            esr_core::compliance::ComplianceStatus::Amber => Self::Amber,
+            esr_core::compliance::ComplianceStatus::Green => Self::Green,
+            esr_core::compliance::ComplianceStatus::Blue => Self::Blue,
         }
     }
 }
@@ -660,8 +666,8 @@ pub struct ComplianceCounts {
     pub percent: Option<f64>,
 }
 
-impl From<esr_core::ComplianceCounts> for ComplianceCounts {
-    fn from(c: esr_core::ComplianceCounts) -> Self {
+impl From<esr_core::compliance::ComplianceCounts> for ComplianceCounts {
+    fn from(c: esr_core::compliance::ComplianceCounts) -> Self {
         Self {
             essential: c.essential,
             green: c.green,
@@ -693,19 +699,19 @@ pub struct ComplianceRow {
     pub status: Option<ComplianceStatus>,
 }
 
-impl From<esr_core::ComplianceRow> for ComplianceRow {
-    fn from(r: esr_core::ComplianceRow) -> Self {
+impl From<esr_core::compliance::ComplianceRow> for ComplianceRow {
+    fn from(r: esr_core::compliance::ComplianceRow) -> Self {
         let (held, expiry, never_expires) = match r.holding {
-            esr_core::Holding::Expires(d) => (true, Some(d.into()), false),
-            esr_core::Holding::NeverExpires => (true, None, true),
-            esr_core::Holding::NotHeld => (false, None, false),
+            esr_core::compliance::Holding::Expires(d) => (true, Some(d.into()), false),
+            esr_core::compliance::Holding::NeverExpires => (true, None, true),
+            esr_core::compliance::Holding::NotHeld => (false, None, false),
         };
         Self {
             competence: r.competence.to_string(),
             need: match r.need {
-                esr_core::Need::Essential => Need::Essential,
-                esr_core::Need::Desirable => Need::Desirable,
-                esr_core::Need::NotRequired => Need::NotRequired,
+                esr_core::compliance::Need::Essential => Need::Essential,
+                esr_core::compliance::Need::Desirable => Need::Desirable,
+                esr_core::compliance::Need::NotRequired => Need::NotRequired,
             },
             held,
             expiry,
@@ -734,8 +740,8 @@ pub struct AssignmentCompliance {
     pub counts: ComplianceCounts,
 }
 
-impl From<esr_core::AssignmentCompliance> for AssignmentCompliance {
-    fn from(a: esr_core::AssignmentCompliance) -> Self {
+impl From<esr_core::compliance::AssignmentCompliance> for AssignmentCompliance {
+    fn from(a: esr_core::compliance::AssignmentCompliance) -> Self {
         Self {
             assignment: a.assignment.to_string(),
             title: a.title,
@@ -760,8 +766,8 @@ pub struct PersonCompliance {
     pub summary: ComplianceCounts,
 }
 
-impl From<esr_core::PersonCompliance> for PersonCompliance {
-    fn from(p: esr_core::PersonCompliance) -> Self {
+impl From<esr_core::compliance::PersonCompliance> for PersonCompliance {
+    fn from(p: esr_core::compliance::PersonCompliance) -> Self {
         Self {
             employee_number: p.employee_number.to_string(),
             as_of: p.as_of.into(),
@@ -795,8 +801,8 @@ pub struct TeamCompliance {
     pub members: Vec<TeamComplianceMember>,
 }
 
-impl From<esr_core::TeamCompliance> for TeamCompliance {
-    fn from(t: esr_core::TeamCompliance) -> Self {
+impl From<esr_core::compliance::TeamCompliance> for TeamCompliance {
+    fn from(t: esr_core::compliance::TeamCompliance) -> Self {
         Self {
             as_of: t.as_of.into(),
             members: t
@@ -856,36 +862,41 @@ mod tests {
     #[test]
     fn verify_outcomes_keep_attempts_left_and_the_masked_number_only() {
         let now = DateTime::from_timestamp(1_795_338_000, 0).unwrap();
-        let wrong = VerifyResult::of(esr_core::VerifyOutcome::WrongCode { attempts_left: 2 }, now);
+        let wrong = VerifyResult::of(
+            esr_core::passcode::VerifyOutcome::WrongCode { attempts_left: 2 },
+            now,
+        );
         assert_eq!(wrong.status, VerifyStatus::WrongCode);
         assert_eq!(wrong.attempts_left, Some(2));
         assert!(!wrong.approved);
         let ok = VerifyResult::of(
-            esr_core::VerifyOutcome::Approved(esr_core::Approved::MobileRegistered {
-                masked: "xxxxxxx374".into(),
-                changed: true,
-            }),
+            esr_core::passcode::VerifyOutcome::Approved(
+                esr_core::passcode::Approved::MobileRegistered {
+                    masked: "xxxxxxx374".into(),
+                    changed: true,
+                },
+            ),
             now,
         );
         assert!(ok.approved);
         assert_eq!(ok.masked_mobile.as_deref(), Some("xxxxxxx374"));
         assert!(ok.mobile_changed);
         assert_eq!(
-            VerifyResult::of(esr_core::VerifyOutcome::Locked, now).status,
+            VerifyResult::of(esr_core::passcode::VerifyOutcome::Locked, now).status,
             VerifyStatus::Locked
         );
     }
 
-    fn session(channel: esr_core::Channel, upgraded: bool) -> esr_core::Session {
+    fn session(channel: esr_core::access::Channel, upgraded: bool) -> esr_core::access::Session {
         let at = DateTime::from_timestamp(1_795_338_000, 0).unwrap();
-        esr_core::Session {
+        esr_core::access::Session {
             id: "0123456789abcdef0123456789abcdef".parse().unwrap(),
             vpd: "297".parse().unwrap(),
             username: "297ECONROY01".parse().unwrap(),
             channel,
             started_at: at,
             expires_at: at + TimeDelta::hours(12),
-            upgrade: upgraded.then(|| esr_core::Upgrade {
+            upgrade: upgraded.then(|| esr_core::access::Upgrade {
                 at: at + TimeDelta::minutes(5),
                 method: "sms-otp".into(),
             }),
@@ -896,21 +907,21 @@ mod tests {
     #[test]
     fn the_access_level_follows_the_channel_and_the_upgrade() {
         let at = DateTime::from_timestamp(1_795_338_000, 0).unwrap();
-        let hscn = SessionInfo::of(&session(esr_core::Channel::Hscn, false), at);
+        let hscn = SessionInfo::of(&session(esr_core::access::Channel::Hscn, false), at);
         assert_eq!(
             (hscn.channel, hscn.access_level),
             (Channel::Hscn, AccessLevel::Smartcard)
         );
-        let web = SessionInfo::of(&session(esr_core::Channel::Internet, false), at);
+        let web = SessionInfo::of(&session(esr_core::access::Channel::Internet, false), at);
         assert_eq!(web.access_level, AccessLevel::Standard);
         assert_eq!(web.upgraded_at, None);
         let later = at + TimeDelta::hours(2);
-        let up = SessionInfo::of(&session(esr_core::Channel::Internet, true), later);
+        let up = SessionInfo::of(&session(esr_core::access::Channel::Internet, true), later);
         assert_eq!(up.access_level, AccessLevel::Upgraded);
         assert_eq!(up.upgraded_at, Some(to_system(at + TimeDelta::minutes(5))));
         assert_eq!(up.seconds_left, 10 * 3600);
         let gone = SessionInfo::of(
-            &session(esr_core::Channel::Internet, true),
+            &session(esr_core::access::Channel::Internet, true),
             at + TimeDelta::hours(13),
         );
         assert_eq!(gone.seconds_left, 0);
@@ -920,10 +931,10 @@ mod tests {
 
     #[test]
     fn a_person_shows_only_the_masked_mobile() {
-        let person = esr_core::Person {
+        let person = esr_core::people::Person {
             vpd: "297".parse().unwrap(),
             employee_number: "29700001".parse().unwrap(),
-            name: esr_core::PersonName::new("Emma", "Conroy").unwrap(),
+            name: esr_core::people::PersonName::new("Emma", "Conroy").unwrap(),
             date_of_birth: NaiveDate::from_ymd_opt(1985, 3, 14).unwrap(),
             recruitment_email: "emma@nhs.net".parse().unwrap(),
             mobile: Some("07700 900374".parse().unwrap()),
@@ -938,13 +949,13 @@ mod tests {
 
     #[test]
     fn rows_say_how_a_competence_is_held() {
-        let row = esr_core::ComplianceRow {
+        let row = esr_core::compliance::ComplianceRow {
             competence: "297|LOCAL|Fire Safety|".parse().unwrap(),
-            need: esr_core::Need::Essential,
-            holding: esr_core::Holding::NeverExpires,
+            need: esr_core::compliance::Need::Essential,
+            holding: esr_core::compliance::Holding::NeverExpires,
             level: None,
             satisfied_by: None,
-            status: Some(esr_core::ComplianceStatus::Green),
+            status: Some(esr_core::compliance::ComplianceStatus::Green),
         };
         let r = ComplianceRow::from(row);
         assert!(r.held && r.never_expires && r.expiry.is_none());

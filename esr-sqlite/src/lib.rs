@@ -41,7 +41,7 @@
 //! The conformance kit then checks it against the in-memory store.
 //!
 //! ```
-//! use esr_core::{Esr, SystemClock, TrustSettings};
+//! use esr_core::{Esr, SystemClock, org::TrustSettings};
 //! use esr_sqlite::SqliteStore;
 //! # fn main() -> Result<(), esr_core::Error> {
 //! # let dir = tempfile::tempdir().map_err(|e| esr_core::Error::Storage(e.to_string()))?;
@@ -205,11 +205,11 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use esr_core::{TrustSettings, VpdCode};
+    use esr_core::{VpdCode, org::TrustSettings};
 
-    fn trust(vpd: &str) -> esr_core::Trust {
+    fn trust(vpd: &str) -> esr_core::org::Trust {
         let now = esr_core::chrono::DateTime::UNIX_EPOCH;
-        esr_core::Trust::new(
+        esr_core::org::Trust::new(
             vpd.parse().unwrap(),
             "Test Trust",
             TrustSettings::default(),

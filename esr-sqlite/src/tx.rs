@@ -8,11 +8,14 @@ use crate::table::{
 };
 use esr_core::chrono::{DateTime, NaiveDate, Utc};
 use esr_core::{
-    Account, Assignment, AssignmentNumber, AuditEntry, AuditHead, Certification, Challenge,
-    ChallengeId, ChallengeStatus, CompetenceDefinition, CompetenceName, CompetenceRecord,
-    ComplianceSettings, Destination, EmailAddress, EmployeeNumber, Enrolment, Equivalence, Error,
-    MobileNumber, PasswordHash, Person, Requirement, RequirementTarget, Result, Session, SessionId,
-    StoreTx, Subscription, Trust, TrustSettings, UrpGrant, Username, VpdCode,
+    AssignmentNumber, ChallengeId, EmailAddress, EmployeeNumber, Error, MobileNumber, Result,
+    SessionId, StoreTx, Username, VpdCode, access::Session, audit::AuditEntry, audit::AuditHead,
+    compliance::CompetenceDefinition, compliance::CompetenceName, compliance::CompetenceRecord,
+    compliance::ComplianceSettings, compliance::Equivalence, compliance::Requirement,
+    compliance::RequirementTarget, learning::Certification, learning::Enrolment,
+    learning::Subscription, org::Trust, org::TrustSettings, passcode::Challenge,
+    passcode::ChallengeStatus, passcode::Destination, people::Account, people::Assignment,
+    people::PasswordHash, people::Person, urp::UrpGrant,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};

@@ -1,4 +1,4 @@
-//! Reads a 2 GiB ESR competence export with `esr_core::read_competence_export`, streamed from a
+//! Reads a 2 GiB ESR competence export with `esr_core::compliance::read_competence_export`, streamed from a
 //! reader that makes the file as it is read (never on disk, never whole in memory), and prints
 //! the rows, the time and the process's peak resident memory. The export has the columns of an
 //! ESR competence report (name, assignment, position, organisation, VPD, competence, dates,
@@ -9,7 +9,9 @@
 //! `cargo run --release -p esr-examples --example competence_csv_2gb` (add `-- BYTES` for
 //! another size).
 
-use esr_core::{CSTF_TITLES, ImportOptions, VpdCode, read_competence_export};
+use esr_core::{
+    VpdCode, compliance::CSTF_TITLES, compliance::ImportOptions, compliance::read_competence_export,
+};
 use std::io::Read;
 use std::process::ExitCode;
 use std::time::Instant;

@@ -8,10 +8,11 @@
 
 use esr_core::chrono::{TimeDelta, TimeZone, Utc};
 use esr_core::{
-    AccessDecision, Actor, Approved, Channel, Error, Esr, Function, InMemoryStore, ManualClock,
-    NationalPortlet, Outbox, PasscodeChallenge, PasscodeKey, PasscodeKeys, Password, Purpose,
-    SessionId, SmartcardAuthentication, Store, TrustSettings, UpgradeAccess, Urp, VerifyOutcome,
-    urp_report_csv,
+    Actor, Error, Esr, InMemoryStore, ManualClock, SessionId, Store, access::AccessDecision,
+    access::Channel, access::SmartcardAuthentication, org::NationalPortlet, org::TrustSettings,
+    org::UpgradeAccess, passcode::Approved, passcode::Outbox, passcode::PasscodeChallenge,
+    passcode::PasscodeKey, passcode::PasscodeKeys, passcode::Purpose, passcode::VerifyOutcome,
+    people::Password, urp::Function, urp::Urp, urp::urp_report_csv,
 };
 use esr_examples::{TrustSpec, build_trust};
 use esr_sqlite::SqliteStore;
@@ -137,9 +138,11 @@ fn run_on<S: Store>(store: S) -> Result<(), Error> {
     for p in &people {
         *stems.entry(p.username.stem()).or_default() += 1;
     }
-    let accented = |p: &&esr_core::Person| !p.name.family.is_ascii() || !p.name.given.is_ascii();
-    let punctuated = |p: &&esr_core::Person| p.name.family.contains(['\'', '-', ' ']);
-    let mut picks: Vec<&esr_core::Person> = people.iter().filter(accented).take(2).collect();
+    let accented =
+        |p: &&esr_core::people::Person| !p.name.family.is_ascii() || !p.name.given.is_ascii();
+    let punctuated = |p: &&esr_core::people::Person| p.name.family.contains(['\'', '-', ' ']);
+    let mut picks: Vec<&esr_core::people::Person> =
+        people.iter().filter(accented).take(2).collect();
     picks.extend(people.iter().filter(punctuated).take(2));
     picks.extend(people.iter().filter(|p| p.username.sequence() > 1).take(2));
     picks.extend(people.iter().max_by_key(|p| p.name.family.len()));
@@ -471,9 +474,12 @@ fn compliance_day<S: Store>(
     t: &esr_examples::BuiltTrust,
 ) -> Result<(), Error> {
     use esr_core::{
-        AmberWindow, CSTF_TITLES, CompetenceDefinition, CompetenceName, CompetenceOwner,
-        ComplianceSettings, Equivalence, ImportOptions, Requirement, RequirementTarget, cstf,
-        end_of_next_month, format_esr_date, format_percent, score_compliance, worsening,
+        compliance::AmberWindow, compliance::CSTF_TITLES, compliance::CompetenceDefinition,
+        compliance::CompetenceName, compliance::CompetenceOwner, compliance::ComplianceSettings,
+        compliance::Equivalence, compliance::ImportOptions, compliance::Requirement,
+        compliance::RequirementTarget, compliance::cstf, compliance::format_percent,
+        compliance::score_compliance, compliance::worsening, values::end_of_next_month,
+        values::format_esr_date,
     };
     use esr_examples::{WorkforceSpec, generate_workforce};
     use rand_chacha::ChaCha8Rng;
@@ -748,12 +754,12 @@ fn compliance_day<S: Store>(
     Ok(())
 }
 
-fn status_word(s: esr_core::ComplianceStatus) -> &'static str {
+fn status_word(s: esr_core::compliance::ComplianceStatus) -> &'static str {
     match s {
-        esr_core::ComplianceStatus::Red => "RED",
-        esr_core::ComplianceStatus::Amber => "Amber",
-        esr_core::ComplianceStatus::Green => "Green",
-        esr_core::ComplianceStatus::Blue => "Blue",
+        esr_core::compliance::ComplianceStatus::Red => "RED",
+        esr_core::compliance::ComplianceStatus::Amber => "Amber",
+        esr_core::compliance::ComplianceStatus::Green => "Green",
+        esr_core::compliance::ComplianceStatus::Blue => "Blue",
     }
 }
 
@@ -767,9 +773,11 @@ fn learning_day<S: esr_core::Store, C: esr_core::Clock>(
     t: &esr_examples::BuiltTrust,
 ) -> Result<(), Error> {
     use esr_core::{
-        Certification, CompetenceLevel, CompletionRule, ComplianceStatus, Component, ComponentKind,
-        ExpiryBase, LearningOutcome, PersonCompliance, PlayResult, Renewal, cstf, format_esr_date,
-        format_percent,
+        compliance::CompetenceLevel, compliance::ComplianceStatus, compliance::PersonCompliance,
+        compliance::cstf, compliance::format_percent, learning::Certification,
+        learning::CompletionRule, learning::Component, learning::ComponentKind,
+        learning::ExpiryBase, learning::LearningOutcome, learning::PlayResult, learning::Renewal,
+        values::format_esr_date,
     };
 
     heading("Certifications: a Red Conflict Resolution row turns Green");
@@ -809,13 +817,14 @@ fn learning_day<S: esr_core::Store, C: esr_core::Clock>(
 
     // Someone whose Conflict Resolution record has lapsed (or was never held) and whose other
     // core skills are in date: the 90% of the user guide's screenshots.
-    let valid = |r: &esr_core::CompetenceRecord| r.expiry.is_none_or(|e| e >= today);
+    let valid = |r: &esr_core::compliance::CompetenceRecord| r.expiry.is_none_or(|e| e >= today);
     let mut learner = None;
     for m in &t.staff {
         let records = esr.competence_records(&learning, vpd, &m.employee_number)?;
-        let holds =
-            |c: &esr_core::CompetenceName| records.iter().any(|r| &r.competence == c && valid(r));
-        let others = esr_core::CSTF_TITLES
+        let holds = |c: &esr_core::compliance::CompetenceName| {
+            records.iter().any(|r| &r.competence == c && valid(r))
+        };
+        let others = esr_core::compliance::CSTF_TITLES
             .iter()
             .filter_map(|t| cstf(t).ok())
             .filter(|c| *c != competence)
@@ -921,12 +930,14 @@ fn learning_day<S: esr_core::Store, C: esr_core::Clock>(
     };
     components("Components, enrolled in the e-Learning class")?;
 
-    let play =
-        |p: &str, r: PlayResult, what: &str| -> Result<Option<esr_core::CompetenceRecord>, Error> {
-            let out = esr.play(&me, vpd, emp, name, &part(p), r)?;
-            println!("    {p:<12} {what:<38} -> {}", out.enrolment.performance);
-            Ok(out.awarded)
-        };
+    let play = |p: &str,
+                r: PlayResult,
+                what: &str|
+     -> Result<Option<esr_core::compliance::CompetenceRecord>, Error> {
+        let out = esr.play(&me, vpd, emp, name, &part(p), r)?;
+        println!("    {p:<12} {what:<38} -> {}", out.enrolment.performance);
+        Ok(out.awarded)
+    };
     println!("  Play:");
     play(
         "Part 1",

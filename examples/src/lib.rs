@@ -4,9 +4,9 @@
 
 use esr_core::chrono::NaiveDate;
 use esr_core::{
-    Actor, Approval, Clock, EmployeeNumber, Esr, GrantRequest, GrantScope, NewAssignment,
-    NewPerson, OrgUnitId, PersonName, SessionId, SmartcardAuthentication, Store, Urp, Username,
-    VpdCode,
+    Actor, Clock, EmployeeNumber, Esr, OrgUnitId, SessionId, Store, Username, VpdCode,
+    access::SmartcardAuthentication, people::NewAssignment, people::NewPerson, people::PersonName,
+    urp::Approval, urp::GrantRequest, urp::GrantScope, urp::Urp,
 };
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};
@@ -139,7 +139,7 @@ impl BuiltTrust {
 pub fn build_trust<S: Store, C: Clock>(
     esr: &Esr<S, C>,
     spec: &TrustSpec,
-    settings: esr_core::TrustSettings,
+    settings: esr_core::org::TrustSettings,
 ) -> esr_core::Result<BuiltTrust> {
     let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
     let vpd = spec.vpd;

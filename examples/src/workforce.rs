@@ -7,7 +7,8 @@
 
 use esr_core::chrono::NaiveDate;
 use esr_core::{
-    AssignmentColumns, HoldingColumns, NO_EXPIRY, RequirementColumns, days_since_epoch,
+    compliance::AssignmentColumns, compliance::HoldingColumns, compliance::NO_EXPIRY,
+    compliance::RequirementColumns, compliance::days_since_epoch,
 };
 use rand_chacha::ChaCha8Rng;
 use rand_core::{Rng, SeedableRng};

@@ -5,7 +5,8 @@
 
 use esr_core::chrono::{TimeZone, Utc};
 use esr_core::{
-    Actor, Esr, InMemoryStore, ManualClock, SmartcardAuthentication, TrustSettings, Urp,
+    Actor, Esr, InMemoryStore, ManualClock, access::SmartcardAuthentication, org::TrustSettings,
+    urp::Urp,
 };
 use esr_examples::{BuiltTrust, TrustSpec, build_trust};
 use rand_chacha::ChaCha20Rng;

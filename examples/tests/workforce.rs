@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use esr_core::chrono::NaiveDate;
-use esr_core::{AmberWindow, score_compliance};
+use esr_core::{compliance::AmberWindow, compliance::score_compliance};
 use esr_examples::{WorkforceSpec, generate_workforce};
 
 fn spec(seed: u64) -> WorkforceSpec {

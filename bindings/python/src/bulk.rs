@@ -25,8 +25,9 @@ use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use esr_core::chrono::NaiveDate;
 use esr_core::{
-    AmberWindow, AssignmentColumns, BulkId, BulkScores, Error, HoldingColumns, ImportOptions,
-    NO_EXPIRY, RequirementColumns, Validity, VpdCode,
+    Error, VpdCode, compliance::AmberWindow, compliance::AssignmentColumns, compliance::BulkId,
+    compliance::BulkScores, compliance::HoldingColumns, compliance::ImportOptions,
+    compliance::NO_EXPIRY, compliance::RequirementColumns, compliance::Validity,
 };
 use pyo3::exceptions::PyUserWarning;
 use pyo3::prelude::*;
@@ -607,7 +608,7 @@ fn score<I: Id>(
     };
     let e = expiry(h, &chunks[7])?;
     py.detach(|| {
-        esr_core::score_compliance(
+        esr_core::compliance::score_compliance(
             AssignmentColumns {
                 assignment_id: &a_id,
                 person_id: &a_person,
@@ -791,7 +792,7 @@ fn read_competence_csv<'py>(
     let options = ImportOptions { skip_bad_rows };
     let (cols, skipped) = CsvSource::new(source, "source", StrIs::Path)?.read(
         py,
-        |r| esr_core::read_competence_export(vpd, r, options),
+        |r| esr_core::compliance::read_competence_export(vpd, r, options),
         core_err,
     )?;
     if !skipped.is_empty() {

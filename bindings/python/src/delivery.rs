@@ -53,14 +53,14 @@ impl ManualClock {
 /// An in-memory SMS and e-mail sender that keeps every message: give it to
 /// `Esr(sms_sender=outbox, email_sender=outbox)` and read back the code that was "texted".
 #[pyclass(frozen, module = "esr._esr")]
-pub(crate) struct Outbox(pub(crate) Arc<esr_core::Outbox>);
+pub(crate) struct Outbox(pub(crate) Arc<esr_core::passcode::Outbox>);
 
 #[pymethods]
 impl Outbox {
     /// An empty outbox.
     #[new]
     fn new() -> Self {
-        Self(Arc::new(esr_core::Outbox::new()))
+        Self(Arc::new(esr_core::passcode::Outbox::new()))
     }
 
     /// The code in the newest text to `mobile` (typed as people type it), or None.
@@ -112,7 +112,7 @@ impl Outbox {
 /// A text message carrying a code, as handed to a Python SMS sender. Its repr shows neither
 /// the number nor the text.
 #[pyclass(frozen, module = "esr._esr")]
-pub(crate) struct SmsMessage(esr_core::SmsMessage);
+pub(crate) struct SmsMessage(esr_core::passcode::SmsMessage);
 
 #[pymethods]
 impl SmsMessage {
@@ -144,7 +144,7 @@ impl SmsMessage {
 
 /// An account-recovery e-mail, as handed to a Python e-mail sender. Its repr hides the token.
 #[pyclass(frozen, module = "esr._esr")]
-pub(crate) struct EmailMessage(esr_core::EmailMessage);
+pub(crate) struct EmailMessage(esr_core::passcode::EmailMessage);
 
 #[pymethods]
 impl EmailMessage {
@@ -158,8 +158,8 @@ impl EmailMessage {
     #[getter]
     fn kind(&self) -> &'static str {
         match self.0.kind {
-            esr_core::EmailKind::UsernameReminder => "username reminder",
-            esr_core::EmailKind::UnlockAccount => "unlock account",
+            esr_core::passcode::EmailKind::UsernameReminder => "username reminder",
+            esr_core::passcode::EmailKind::UnlockAccount => "unlock account",
         }
     }
 
@@ -241,16 +241,16 @@ fn call_sender(
     })
 }
 
-impl esr_core::SmsSender for PySender {
-    fn send_sms(&self, message: &esr_core::SmsMessage) -> Result<(), String> {
+impl esr_core::passcode::SmsSender for PySender {
+    fn send_sms(&self, message: &esr_core::passcode::SmsMessage) -> Result<(), String> {
         call_sender(&self.0, |py| {
             Ok(Py::new(py, SmsMessage(message.clone()))?.into_any())
         })
     }
 }
 
-impl esr_core::EmailSender for PySender {
-    fn send_email(&self, message: &esr_core::EmailMessage) -> Result<(), String> {
+impl esr_core::passcode::EmailSender for PySender {
+    fn send_email(&self, message: &esr_core::passcode::EmailMessage) -> Result<(), String> {
         call_sender(&self.0, |py| {
             Ok(Py::new(py, EmailMessage(message.clone()))?.into_any())
         })
@@ -260,7 +260,7 @@ impl esr_core::EmailSender for PySender {
 /// A sender given to `Esr(...)`: an Outbox, or a callable.
 pub(crate) enum Sender {
     /// The in-memory outbox.
-    Outbox(Arc<esr_core::Outbox>),
+    Outbox(Arc<esr_core::passcode::Outbox>),
     /// A Python callable.
     Callable(Arc<PySender>),
 }

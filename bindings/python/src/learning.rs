@@ -4,12 +4,12 @@
 
 use crate::types::{CompetenceRecord, parse, py_enum, record};
 use esr_core::chrono::{DateTime, NaiveDate, Utc};
-use esr_core::{CompetenceLevel, VpdCode};
+use esr_core::{VpdCode, compliance::CompetenceLevel};
 use pyo3::prelude::*;
 
 py_enum!(
     /// A component of a certification: a course, or an eAssessment.
-    ComponentKind: esr_core::ComponentKind {
+    ComponentKind: esr_core::learning::ComponentKind {
         /// A course: done when Completed.
         Course = "COURSE",
         /// An eAssessment: done only when Passed.
@@ -18,7 +18,7 @@ py_enum!(
 );
 py_enum!(
     /// When a certification is complete.
-    CompletionRule: esr_core::CompletionRule {
+    CompletionRule: esr_core::learning::CompletionRule {
         /// Every component: each course Completed, each eAssessment Passed.
         AllComponents = "ALL_COMPONENTS" => "all components",
         /// A passed eAssessment completes its course on its own.
@@ -28,7 +28,7 @@ py_enum!(
 );
 py_enum!(
     /// Where a renewed certification's expiry is counted from.
-    ExpiryBase: esr_core::ExpiryBase {
+    ExpiryBase: esr_core::learning::ExpiryBase {
         /// Always from the completion date.
         CompletionDate = "COMPLETION_DATE" => "completion date",
         /// From the previous expiry when renewed inside the window (the anniversary is kept).
@@ -37,7 +37,7 @@ py_enum!(
 );
 py_enum!(
     /// Which path a subscription is working on.
-    CertificationPath: esr_core::CertificationPath {
+    CertificationPath: esr_core::learning::CertificationPath {
         /// The first certification, or again after an expiry.
         Certification = "CERTIFICATION",
         /// A renewal inside the window.
@@ -46,7 +46,7 @@ py_enum!(
 );
 py_enum!(
     /// A component's performance status.
-    Performance: esr_core::Performance {
+    Performance: esr_core::learning::Performance {
         /// Not started.
         NotAttempted = "NOT_ATTEMPTED",
         /// Started; progress is saved.
@@ -251,7 +251,7 @@ enum PlayKind {
     Failed(u8),
 }
 
-impl From<PlayResult> for esr_core::PlayResult {
+impl From<PlayResult> for esr_core::learning::PlayResult {
     fn from(r: PlayResult) -> Self {
         match r.inner {
             PlayKind::Progress(p) => Self::Progress(p),
@@ -320,16 +320,16 @@ impl PlayResult {
 
 impl Certification {
     /// The core's certification, checked by the core when defined.
-    pub(crate) fn to_core(&self) -> PyResult<esr_core::Certification> {
+    pub(crate) fn to_core(&self) -> PyResult<esr_core::learning::Certification> {
         let vpd: VpdCode = parse(&self.vpd)?;
-        Ok(esr_core::Certification {
+        Ok(esr_core::learning::Certification {
             vpd,
             name: self.name.clone(),
             competence: parse(&self.competence)?,
             level: parse::<CompetenceLevel>(&self.level)?,
             validity_days: self.validity_days,
             completion_window_days: self.completion_window_days,
-            renewal: self.renewal.as_ref().map(|r| esr_core::Renewal {
+            renewal: self.renewal.as_ref().map(|r| esr_core::learning::Renewal {
                 window_days: r.window_days,
                 base: r.base.into(),
             }),
@@ -337,7 +337,7 @@ impl Certification {
             components: self
                 .components
                 .iter()
-                .map(|c| esr_core::Component {
+                .map(|c| esr_core::learning::Component {
                     course: c.course.clone(),
                     kind: c.kind.into(),
                     classes: c.classes.clone(),
@@ -348,8 +348,8 @@ impl Certification {
     }
 }
 
-impl From<esr_core::Certification> for Certification {
-    fn from(c: esr_core::Certification) -> Self {
+impl From<esr_core::learning::Certification> for Certification {
+    fn from(c: esr_core::learning::Certification) -> Self {
         Self {
             vpd: c.vpd.to_string(),
             name: c.name,
@@ -376,12 +376,18 @@ impl From<esr_core::Certification> for Certification {
     }
 }
 
-impl From<esr_core::Subscription> for Subscription {
-    fn from(s: esr_core::Subscription) -> Self {
+impl From<esr_core::learning::Subscription> for Subscription {
+    fn from(s: esr_core::learning::Subscription) -> Self {
         let (state, cancelled_on) = match s.state {
-            esr_core::SubscriptionState::InProgress => (SubscriptionState::InProgress, None),
-            esr_core::SubscriptionState::Certified => (SubscriptionState::Certified, None),
-            esr_core::SubscriptionState::Cancelled(on) => (SubscriptionState::Cancelled, Some(on)),
+            esr_core::learning::SubscriptionState::InProgress => {
+                (SubscriptionState::InProgress, None)
+            }
+            esr_core::learning::SubscriptionState::Certified => {
+                (SubscriptionState::Certified, None)
+            }
+            esr_core::learning::SubscriptionState::Cancelled(on) => {
+                (SubscriptionState::Cancelled, Some(on))
+            }
         };
         Self {
             vpd: s.vpd.to_string(),
@@ -402,11 +408,13 @@ impl From<esr_core::Subscription> for Subscription {
     }
 }
 
-impl From<esr_core::Enrolment> for Enrolment {
-    fn from(e: esr_core::Enrolment) -> Self {
+impl From<esr_core::learning::Enrolment> for Enrolment {
+    fn from(e: esr_core::learning::Enrolment) -> Self {
         let (status, completed_on) = match e.status {
-            esr_core::ComponentStatus::Planned => (ComponentStatus::Planned, None),
-            esr_core::ComponentStatus::Completed(on) => (ComponentStatus::Completed, Some(on)),
+            esr_core::learning::ComponentStatus::Planned => (ComponentStatus::Planned, None),
+            esr_core::learning::ComponentStatus::Completed(on) => {
+                (ComponentStatus::Completed, Some(on))
+            }
         };
         Self {
             vpd: e.vpd.to_string(),
@@ -428,9 +436,9 @@ impl From<esr_core::Enrolment> for Enrolment {
     }
 }
 
-impl From<esr_core::SubscriptionStatus> for SubscriptionStatus {
-    fn from(s: esr_core::SubscriptionStatus) -> Self {
-        use esr_core::SubscriptionStatus as S;
+impl From<esr_core::learning::SubscriptionStatus> for SubscriptionStatus {
+    fn from(s: esr_core::learning::SubscriptionStatus) -> Self {
+        use esr_core::learning::SubscriptionStatus as S;
         let blank = Self {
             kind: SubscriptionStatusKind::Subscribed,
             due: None,
@@ -477,8 +485,8 @@ impl From<esr_core::SubscriptionStatus> for SubscriptionStatus {
     }
 }
 
-impl From<esr_core::SubscriptionView> for SubscriptionView {
-    fn from(v: esr_core::SubscriptionView) -> Self {
+impl From<esr_core::learning::SubscriptionView> for SubscriptionView {
+    fn from(v: esr_core::learning::SubscriptionView) -> Self {
         Self {
             subscription: v.subscription.into(),
             status: v.status.into(),
@@ -487,8 +495,8 @@ impl From<esr_core::SubscriptionView> for SubscriptionView {
     }
 }
 
-impl From<esr_core::PlayOutcome> for PlayOutcome {
-    fn from(o: esr_core::PlayOutcome) -> Self {
+impl From<esr_core::learning::PlayOutcome> for PlayOutcome {
+    fn from(o: esr_core::learning::PlayOutcome) -> Self {
         Self {
             enrolment: o.enrolment.into(),
             awarded: o.awarded.map(Into::into),
@@ -496,9 +504,9 @@ impl From<esr_core::PlayOutcome> for PlayOutcome {
     }
 }
 
-impl From<esr_core::NotRecordedReason> for NotRecordedReason {
-    fn from(r: esr_core::NotRecordedReason) -> Self {
-        use esr_core::NotRecordedReason as R;
+impl From<esr_core::learning::NotRecordedReason> for NotRecordedReason {
+    fn from(r: esr_core::learning::NotRecordedReason) -> Self {
+        use esr_core::learning::NotRecordedReason as R;
         let message = r.to_string();
         let (kind, certifications, why) = match r {
             R::NoCertification => (NotRecordedKind::NoCertification, Vec::new(), None),
@@ -518,10 +526,10 @@ impl From<esr_core::NotRecordedReason> for NotRecordedReason {
     }
 }
 
-impl From<esr_core::LearningOutcome> for LearningOutcome {
-    fn from(o: esr_core::LearningOutcome) -> Self {
+impl From<esr_core::learning::LearningOutcome> for LearningOutcome {
+    fn from(o: esr_core::learning::LearningOutcome) -> Self {
         match o {
-            esr_core::LearningOutcome::Recorded {
+            esr_core::learning::LearningOutcome::Recorded {
                 certification,
                 outcome,
             } => Self {
@@ -530,7 +538,7 @@ impl From<esr_core::LearningOutcome> for LearningOutcome {
                 outcome: Some((*outcome).into()),
                 reason: None,
             },
-            esr_core::LearningOutcome::NotRecorded(why) => Self {
+            esr_core::learning::LearningOutcome::NotRecorded(why) => Self {
                 recorded: false,
                 certification: None,
                 outcome: None,
@@ -571,7 +579,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NotRecordedReason>()?;
     m.add_class::<LearningOutcome>()?;
     m.add_class::<PlayResult>()?;
-    m.add("MY_ELEARNING_LIMIT", esr_core::MY_ELEARNING_LIMIT)?;
-    m.add("MAX_LEARNING_DAYS", esr_core::MAX_LEARNING_DAYS)?;
+    m.add("MY_ELEARNING_LIMIT", esr_core::learning::MY_ELEARNING_LIMIT)?;
+    m.add("MAX_LEARNING_DAYS", esr_core::learning::MAX_LEARNING_DAYS)?;
     Ok(())
 }

@@ -14,7 +14,9 @@ mod types;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use errors::to_py;
-use esr_core::{AccessContext, Channel, Function, TrustSettings, Urp};
+use esr_core::{
+    access::AccessContext, access::Channel, org::TrustSettings, urp::Function, urp::Urp,
+};
 use pyo3::prelude::*;
 use std::collections::BTreeSet;
 
@@ -95,7 +97,7 @@ impl MobileNumber {
 /// The initial-and-surname stem a person's username is built from (SEAN O'BRIEN -> SOBRIEN).
 #[pyfunction]
 fn username_stem(given_name: &str, surname: &str) -> PyResult<String> {
-    esr_core::UsernameStem::from_names(given_name, surname)
+    esr_core::values::username::UsernameStem::from_names(given_name, surname)
         .map(|s| s.as_str().to_owned())
         .map_err(to_py)
 }
@@ -130,7 +132,7 @@ fn allowed_functions(
     let channel: Channel = channel.parse().map_err(to_py)?;
     let settings = TrustSettings {
         automatic_internet_access,
-        upgrade_access: esr_core::UpgradeAccess {
+        upgrade_access: esr_core::org::UpgradeAccess {
             manager: upgrade_manager,
             professional: upgrade_professional,
         },
@@ -141,9 +143,13 @@ fn allowed_functions(
         channel,
         upgraded,
         settings: &settings,
-        internet_access: esr_core::has_internet_access(&held, &settings, internet_access_approved),
+        internet_access: esr_core::access::has_internet_access(
+            &held,
+            &settings,
+            internet_access_approved,
+        ),
     };
-    Ok(esr_core::allowed_functions(&ctx)
+    Ok(esr_core::access::allowed_functions(&ctx)
         .into_iter()
         .map(Function::name)
         .collect())

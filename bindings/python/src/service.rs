@@ -18,9 +18,10 @@ use crate::types::{
 use esr_core::chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use esr_core::values::ClockChoice;
 use esr_core::{
-    Actor, ChallengeId, Clock, CompetenceLevel, CompetenceName, Config, EmployeeNumber, Function,
-    InMemoryStore, OrgUnitId, PasscodeKey, PasscodeKeys, Password, RecordExpiry, RequirementTarget,
-    SessionId, Urp, Username, VpdCode,
+    Actor, ChallengeId, Clock, Config, EmployeeNumber, InMemoryStore, OrgUnitId, SessionId,
+    Username, VpdCode, compliance::CompetenceLevel, compliance::CompetenceName,
+    compliance::RecordExpiry, compliance::RequirementTarget, passcode::PasscodeKey,
+    passcode::PasscodeKeys, people::Password, urp::Function, urp::Urp,
 };
 use pyo3::prelude::*;
 use pyo3::types::PyString;
@@ -35,11 +36,11 @@ type Core = esr_core::Esr<InMemoryStore, ClockChoice>;
 #[derive(Clone)]
 pub(crate) struct Session {
     id: SessionId,
-    inner: esr_core::Session,
+    inner: esr_core::access::Session,
 }
 
-impl From<esr_core::Session> for Session {
-    fn from(s: esr_core::Session) -> Self {
+impl From<esr_core::access::Session> for Session {
+    fn from(s: esr_core::access::Session) -> Self {
         Self { id: s.id, inner: s }
     }
 }
@@ -112,8 +113,8 @@ impl Session {
             "Session(username='{}', channel=Channel.{}, upgraded={}, ended={}, audit_ref='{}')",
             self.inner.username,
             match self.inner.channel {
-                esr_core::Channel::Hscn => "HSCN",
-                esr_core::Channel::Internet => "INTERNET",
+                esr_core::access::Channel::Hscn => "HSCN",
+                esr_core::access::Channel::Internet => "INTERNET",
             },
             if self.inner.is_upgraded() {
                 "True"
@@ -148,8 +149,8 @@ pub(crate) struct VerifyOutcome {
     mobile_changed: bool,
 }
 
-impl From<esr_core::VerifyOutcome> for VerifyOutcome {
-    fn from(o: esr_core::VerifyOutcome) -> Self {
+impl From<esr_core::passcode::VerifyOutcome> for VerifyOutcome {
+    fn from(o: esr_core::passcode::VerifyOutcome) -> Self {
         let flat = o.flatten();
         Self {
             outcome: flat.status.as_str(),
@@ -210,7 +211,7 @@ fn function_of(name: &str) -> PyResult<Function> {
 fn challenge_of(
     value: &Bound<'_, PyAny>,
     purpose: Option<Purpose>,
-) -> PyResult<(ChallengeId, Option<esr_core::Purpose>)> {
+) -> PyResult<(ChallengeId, Option<esr_core::passcode::Purpose>)> {
     if let Ok(c) = value.cast::<PasscodeChallenge>() {
         let c = c.get();
         let p = purpose.unwrap_or(c.purpose);
@@ -271,7 +272,7 @@ impl Esr {
         actor: &Bound<'_, PyAny>,
         username: &str,
         reason: &str,
-        step: fn(&Core, &Actor, &Username, &str) -> esr_core::Result<esr_core::Account>,
+        step: fn(&Core, &Actor, &Username, &str) -> esr_core::Result<esr_core::people::Account>,
     ) -> PyResult<Account> {
         let actor = actor_of(actor)?;
         let u: Username = parse(username)?;
@@ -316,7 +317,7 @@ impl Esr {
             config.session_lifetime = l;
         }
         if fast_password_hashing {
-            config.password_hashing = esr_core::PasswordHashing::insecure_fast_for_tests();
+            config.password_hashing = esr_core::people::PasswordHashing::insecure_fast_for_tests();
         }
         let mut core = esr_core::Esr::new(InMemoryStore::new(), clock)
             .with_config(config)
@@ -383,9 +384,9 @@ impl Esr {
         upgrade_professional: bool,
     ) -> PyResult<Trust> {
         let vpd: VpdCode = parse(vpd)?;
-        let settings = esr_core::TrustSettings {
+        let settings = esr_core::org::TrustSettings {
             automatic_internet_access,
-            upgrade_access: esr_core::UpgradeAccess {
+            upgrade_access: esr_core::org::UpgradeAccess {
                 manager: upgrade_manager,
                 professional: upgrade_professional,
             },
@@ -445,7 +446,7 @@ impl Esr {
     ) -> PyResult<TrustSettings> {
         let actor = actor_of(actor)?;
         let vpd: VpdCode = parse(vpd)?;
-        let up = esr_core::UpgradeAccess {
+        let up = esr_core::org::UpgradeAccess {
             manager,
             professional,
         };
@@ -464,7 +465,7 @@ impl Esr {
     ) -> PyResult<TrustSettings> {
         let actor = actor_of(actor)?;
         let vpd: VpdCode = parse(vpd)?;
-        let p: esr_core::NationalPortlet = portlet.parse().map_err(to_py)?;
+        let p: esr_core::org::NationalPortlet = portlet.parse().map_err(to_py)?;
         self.run(py, |c| c.set_portlet(&actor, vpd, p, on))
             .map(Into::into)
     }
@@ -529,9 +530,9 @@ impl Esr {
     ) -> PyResult<Person> {
         let actor = actor_of(actor)?;
         let vpd: VpdCode = parse(vpd)?;
-        let new = esr_core::NewPerson {
+        let new = esr_core::people::NewPerson {
             employee_number: parse(employee_number)?,
-            name: esr_core::PersonName::new(given_name, family_name).map_err(to_py)?,
+            name: esr_core::people::PersonName::new(given_name, family_name).map_err(to_py)?,
             date_of_birth,
             recruitment_email: parse(recruitment_email)?,
         };
@@ -576,7 +577,7 @@ impl Esr {
     ) -> PyResult<Assignment> {
         let actor = actor_of(actor)?;
         let vpd: VpdCode = parse(vpd)?;
-        let new = esr_core::NewAssignment {
+        let new = esr_core::people::NewAssignment {
             number: parse(number)?,
             employee_number: parse(employee_number)?,
             title: title.to_owned(),
@@ -709,7 +710,8 @@ impl Esr {
         card_id: &str,
     ) -> PyResult<Session> {
         let u: Username = parse(username)?;
-        let card = esr_core::SmartcardAuthentication::verified_by_caller(card_id).map_err(to_py)?;
+        let card = esr_core::access::SmartcardAuthentication::verified_by_caller(card_id)
+            .map_err(to_py)?;
         self.run(py, |c| c.log_in_with_smartcard(&u, &card))
             .map(Into::into)
     }
@@ -759,8 +761,8 @@ impl Esr {
             function: f.name().to_owned(),
             allowed: d.is_allowed(),
             reason: match d {
-                esr_core::AccessDecision::Denied(why) => Some(why.to_string()),
-                esr_core::AccessDecision::Allowed => None,
+                esr_core::access::AccessDecision::Denied(why) => Some(why.to_string()),
+                esr_core::access::AccessDecision::Allowed => None,
             },
         })
     }
@@ -779,7 +781,8 @@ impl Esr {
         session: &Session,
         method: &str,
     ) -> PyResult<Session> {
-        let proof = esr_core::StepUpProof::verified_by_caller(session.id, method).map_err(to_py)?;
+        let proof =
+            esr_core::access::StepUpProof::verified_by_caller(session.id, method).map_err(to_py)?;
         self.run(py, |c| c.upgrade_session(&proof)).map(Into::into)
     }
 
@@ -794,7 +797,8 @@ impl Esr {
         let id = session.id;
         // Parsing a number runs libphonenumber's patterns: done with the interpreter released.
         self.run(py, |c| {
-            let conf = esr_core::MobileConfirmation::verified_by_caller(id, mobile.parse()?);
+            let conf =
+                esr_core::access::MobileConfirmation::verified_by_caller(id, mobile.parse()?);
             c.register_mobile(id, &conf)
         })
         .map(Into::into)
@@ -838,7 +842,7 @@ impl Esr {
         caldicott_guardian: Option<&str>,
         caldicott_reference: Option<&str>,
     ) -> PyResult<UrpGrant> {
-        let mut request = esr_core::GrantRequest::new(parse(holder)?, parse(urp)?, reason);
+        let mut request = esr_core::urp::GrantRequest::new(parse(holder)?, parse(urp)?, reason);
         if let Some(us) = org_units {
             request =
                 request.in_org_units(us.iter().map(|u| parse(u)).collect::<PyResult<Vec<_>>>()?);
@@ -937,7 +941,7 @@ impl Esr {
         recruitment_email: Option<&str>,
     ) -> PyResult<Person> {
         let e: EmployeeNumber = parse(employee_number)?;
-        let change = esr_core::DetailsChange {
+        let change = esr_core::people::DetailsChange {
             given_name,
             family_name,
             recruitment_email: recruitment_email.map(parse).transpose()?,
@@ -978,8 +982,8 @@ impl Esr {
     ) -> PyResult<AuditHead> {
         let vpd: VpdCode = parse(vpd)?;
         let anchor = anchor
-            .map(|a| -> PyResult<esr_core::AuditHead> {
-                Ok(esr_core::AuditHead {
+            .map(|a| -> PyResult<esr_core::audit::AuditHead> {
+                Ok(esr_core::audit::AuditHead {
                     seq: a.seq,
                     hash: parse(&a.hash)?,
                 })
@@ -1156,7 +1160,7 @@ impl Esr {
     ) -> PyResult<()> {
         let actor = actor_of(actor)?;
         let vpd: VpdCode = parse(vpd)?;
-        let def = esr_core::CompetenceDefinition {
+        let def = esr_core::compliance::CompetenceDefinition {
             name: parse(name)?,
             refresher_months,
             active,
@@ -1180,7 +1184,7 @@ impl Esr {
         essential: bool,
     ) -> PyResult<()> {
         let actor = actor_of(actor)?;
-        let r = esr_core::Requirement {
+        let r = esr_core::compliance::Requirement {
             vpd: parse(vpd)?,
             target: target_of(position, org_unit, job)?,
             competence: parse(competence)?,
@@ -1225,7 +1229,7 @@ impl Esr {
         satisfies: &str,
     ) -> PyResult<()> {
         let actor = actor_of(actor)?;
-        let e = esr_core::Equivalence {
+        let e = esr_core::compliance::Equivalence {
             vpd: parse(vpd)?,
             held: parse(held)?,
             satisfies: parse(satisfies)?,
@@ -1243,7 +1247,7 @@ impl Esr {
         satisfies: &str,
     ) -> PyResult<()> {
         let actor = actor_of(actor)?;
-        let e = esr_core::Equivalence {
+        let e = esr_core::compliance::Equivalence {
             vpd: parse(vpd)?,
             held: parse(held)?,
             satisfies: parse(satisfies)?,
@@ -1283,9 +1287,9 @@ impl Esr {
     ) -> PyResult<()> {
         let actor = actor_of(actor)?;
         let vpd: VpdCode = parse(vpd)?;
-        let s = esr_core::ComplianceSettings {
+        let s = esr_core::compliance::ComplianceSettings {
             target_percent,
-            amber_window: esr_core::AmberWindow::months(amber_months).map_err(to_py)?,
+            amber_window: esr_core::compliance::AmberWindow::months(amber_months).map_err(to_py)?,
         };
         self.run(py, |c| c.set_compliance_settings(&actor, vpd, s))
     }
@@ -1326,7 +1330,7 @@ impl Esr {
                 })?),
             },
         };
-        let record = esr_core::NewCompetenceRecord {
+        let record = esr_core::compliance::NewCompetenceRecord {
             competence: parse(competence)?,
             achieved,
             expiry,
@@ -1375,7 +1379,7 @@ impl Esr {
         let actor = actor_of(actor)?;
         let vpd: VpdCode = parse(vpd)?;
         let source = CsvSource::new(csv, "csv", StrIs::Contents)?;
-        let options = esr_core::ImportOptions { skip_bad_rows };
+        let options = esr_core::compliance::ImportOptions { skip_bad_rows };
         let core = &*self.core;
         source
             .read(

@@ -119,7 +119,7 @@ pub(crate) use py_enum;
 
 py_enum!(
     /// How a user reached ESR.
-    Channel: esr_core::Channel {
+    Channel: esr_core::access::Channel {
         /// The NHS network, with a smartcard.
         Hscn = "HSCN",
         /// The internet, with username and password.
@@ -128,7 +128,7 @@ py_enum!(
 );
 py_enum!(
     /// What a one-time code or link is for.
-    Purpose: esr_core::Purpose {
+    Purpose: esr_core::passcode::Purpose {
         /// Registering a first mobile number.
         RegisterMobile = "REGISTER_MOBILE",
         /// Changing the mobile number.
@@ -143,7 +143,7 @@ py_enum!(
 );
 py_enum!(
     /// A challenge's state.
-    ChallengeStatus: esr_core::ChallengeStatus {
+    ChallengeStatus: esr_core::passcode::ChallengeStatus {
         /// Waiting for the code.
         Pending = "PENDING",
         /// Verified.
@@ -158,7 +158,7 @@ py_enum!(
 );
 py_enum!(
     /// An account's state.
-    AccountState: esr_core::AccountState {
+    AccountState: esr_core::people::AccountState {
         /// Usable.
         Active = "ACTIVE",
         /// Locked after failed log-ins.
@@ -171,7 +171,7 @@ py_enum!(
 );
 py_enum!(
     /// A compliance row's RAG status.
-    ComplianceStatus: esr_core::ComplianceStatus {
+    ComplianceStatus: esr_core::compliance::ComplianceStatus {
         /// Not held, or expired.
         Red = "RED",
         /// Expires within the amber window.
@@ -497,8 +497,8 @@ record!(
     }
 );
 
-impl From<esr_core::Trust> for Trust {
-    fn from(t: esr_core::Trust) -> Self {
+impl From<esr_core::org::Trust> for Trust {
+    fn from(t: esr_core::org::Trust) -> Self {
         Self {
             vpd: t.vpd.to_string(),
             name: t.name,
@@ -517,8 +517,8 @@ impl From<esr_core::Trust> for Trust {
     }
 }
 
-impl From<esr_core::TrustSettings> for TrustSettings {
-    fn from(s: esr_core::TrustSettings) -> Self {
+impl From<esr_core::org::TrustSettings> for TrustSettings {
+    fn from(s: esr_core::org::TrustSettings) -> Self {
         Self {
             automatic_internet_access: s.automatic_internet_access,
             upgrade_manager: s.upgrade_access.manager,
@@ -535,8 +535,8 @@ impl From<esr_core::TrustSettings> for TrustSettings {
     }
 }
 
-impl From<esr_core::Person> for Person {
-    fn from(p: esr_core::Person) -> Self {
+impl From<esr_core::people::Person> for Person {
+    fn from(p: esr_core::people::Person) -> Self {
         Self {
             vpd: p.vpd.to_string(),
             employee_number: p.employee_number.to_string(),
@@ -551,8 +551,8 @@ impl From<esr_core::Person> for Person {
     }
 }
 
-impl From<esr_core::Account> for Account {
-    fn from(a: esr_core::Account) -> Self {
+impl From<esr_core::people::Account> for Account {
+    fn from(a: esr_core::people::Account) -> Self {
         Self {
             username: a.username.to_string(),
             employee_number: a.employee_number.to_string(),
@@ -567,8 +567,8 @@ impl From<esr_core::Account> for Account {
     }
 }
 
-impl From<esr_core::Assignment> for Assignment {
-    fn from(a: esr_core::Assignment) -> Self {
+impl From<esr_core::people::Assignment> for Assignment {
+    fn from(a: esr_core::people::Assignment) -> Self {
         Self {
             vpd: a.vpd.to_string(),
             number: a.number.to_string(),
@@ -581,8 +581,8 @@ impl From<esr_core::Assignment> for Assignment {
     }
 }
 
-impl From<esr_core::UrpGrant> for UrpGrant {
-    fn from(g: esr_core::UrpGrant) -> Self {
+impl From<esr_core::urp::UrpGrant> for UrpGrant {
+    fn from(g: esr_core::urp::UrpGrant) -> Self {
         let active = g.is_active();
         Self {
             id: g.id.to_string(),
@@ -590,8 +590,8 @@ impl From<esr_core::UrpGrant> for UrpGrant {
             holder: g.holder.to_string(),
             urp: g.urp.name().to_owned(),
             org_units: match g.scope {
-                esr_core::GrantScope::WholeTrust => None,
-                esr_core::GrantScope::OrgUnits(u) => {
+                esr_core::urp::GrantScope::WholeTrust => None,
+                esr_core::urp::GrantScope::OrgUnits(u) => {
                     Some(u.iter().map(ToString::to_string).collect())
                 }
             },
@@ -607,8 +607,8 @@ impl From<esr_core::UrpGrant> for UrpGrant {
     }
 }
 
-impl From<esr_core::UrpReportRow> for UrpReportRow {
-    fn from(r: esr_core::UrpReportRow) -> Self {
+impl From<esr_core::urp::UrpReportRow> for UrpReportRow {
+    fn from(r: esr_core::urp::UrpReportRow) -> Self {
         Self {
             username: r.username.to_string(),
             employee_number: r.employee_number.to_string(),
@@ -624,8 +624,8 @@ impl From<esr_core::UrpReportRow> for UrpReportRow {
     }
 }
 
-impl From<esr_core::RecordAccess> for RecordAccess {
-    fn from(r: esr_core::RecordAccess) -> Self {
+impl From<esr_core::people::RecordAccess> for RecordAccess {
+    fn from(r: esr_core::people::RecordAccess) -> Self {
         Self {
             can_view: r.can_view(),
             can_change: r.can_change(),
@@ -635,8 +635,8 @@ impl From<esr_core::RecordAccess> for RecordAccess {
     }
 }
 
-impl From<esr_core::PersonRecord> for PersonRecord {
-    fn from(r: esr_core::PersonRecord) -> Self {
+impl From<esr_core::people::PersonRecord> for PersonRecord {
+    fn from(r: esr_core::people::PersonRecord) -> Self {
         Self {
             person: r.person.into(),
             assignments: r.assignments.into_iter().map(Into::into).collect(),
@@ -645,8 +645,8 @@ impl From<esr_core::PersonRecord> for PersonRecord {
     }
 }
 
-impl From<esr_core::TeamMember> for TeamMember {
-    fn from(m: esr_core::TeamMember) -> Self {
+impl From<esr_core::people::TeamMember> for TeamMember {
+    fn from(m: esr_core::people::TeamMember) -> Self {
         Self {
             assignment: m.assignment.into(),
             given_name: m.name.given,
@@ -656,8 +656,8 @@ impl From<esr_core::TeamMember> for TeamMember {
     }
 }
 
-impl From<esr_core::AuditEntry> for AuditEntry {
-    fn from(e: esr_core::AuditEntry) -> Self {
+impl From<esr_core::audit::AuditEntry> for AuditEntry {
+    fn from(e: esr_core::audit::AuditEntry) -> Self {
         Self {
             vpd: e.vpd.to_string(),
             seq: e.seq,
@@ -670,8 +670,8 @@ impl From<esr_core::AuditEntry> for AuditEntry {
     }
 }
 
-impl From<esr_core::AuditHead> for AuditHead {
-    fn from(h: esr_core::AuditHead) -> Self {
+impl From<esr_core::audit::AuditHead> for AuditHead {
+    fn from(h: esr_core::audit::AuditHead) -> Self {
         Self {
             seq: h.seq,
             hash: h.hash.to_string(),
@@ -680,7 +680,7 @@ impl From<esr_core::AuditHead> for AuditHead {
 }
 
 impl PasscodeChallenge {
-    pub(crate) fn of(c: esr_core::PasscodeChallenge, now: DateTime<Utc>) -> Self {
+    pub(crate) fn of(c: esr_core::passcode::PasscodeChallenge, now: DateTime<Utc>) -> Self {
         Self {
             key: c.id,
             id: c.id.to_string(),
@@ -696,8 +696,8 @@ impl PasscodeChallenge {
     }
 }
 
-impl From<esr_core::ComplianceCounts> for ComplianceCounts {
-    fn from(c: esr_core::ComplianceCounts) -> Self {
+impl From<esr_core::compliance::ComplianceCounts> for ComplianceCounts {
+    fn from(c: esr_core::compliance::ComplianceCounts) -> Self {
         Self {
             essential: c.essential,
             green: c.green,
@@ -708,19 +708,19 @@ impl From<esr_core::ComplianceCounts> for ComplianceCounts {
     }
 }
 
-impl From<esr_core::ComplianceRow> for ComplianceRow {
-    fn from(r: esr_core::ComplianceRow) -> Self {
+impl From<esr_core::compliance::ComplianceRow> for ComplianceRow {
+    fn from(r: esr_core::compliance::ComplianceRow) -> Self {
         let (held, expiry, never_expires) = match r.holding {
-            esr_core::Holding::NotHeld => (false, None, false),
-            esr_core::Holding::Expires(d) => (true, Some(d), false),
-            esr_core::Holding::NeverExpires => (true, None, true),
+            esr_core::compliance::Holding::NotHeld => (false, None, false),
+            esr_core::compliance::Holding::Expires(d) => (true, Some(d), false),
+            esr_core::compliance::Holding::NeverExpires => (true, None, true),
         };
         Self {
             competence: r.competence.to_string(),
             need: match r.need {
-                esr_core::Need::Essential => "essential",
-                esr_core::Need::Desirable => "desirable",
-                esr_core::Need::NotRequired => "not required",
+                esr_core::compliance::Need::Essential => "essential",
+                esr_core::compliance::Need::Desirable => "desirable",
+                esr_core::compliance::Need::NotRequired => "not required",
             }
             .to_owned(),
             held,
@@ -733,8 +733,8 @@ impl From<esr_core::ComplianceRow> for ComplianceRow {
     }
 }
 
-impl From<esr_core::AssignmentCompliance> for AssignmentCompliance {
-    fn from(a: esr_core::AssignmentCompliance) -> Self {
+impl From<esr_core::compliance::AssignmentCompliance> for AssignmentCompliance {
+    fn from(a: esr_core::compliance::AssignmentCompliance) -> Self {
         Self {
             assignment: a.assignment.to_string(),
             title: a.title,
@@ -746,8 +746,8 @@ impl From<esr_core::AssignmentCompliance> for AssignmentCompliance {
     }
 }
 
-impl From<esr_core::PersonCompliance> for PersonCompliance {
-    fn from(p: esr_core::PersonCompliance) -> Self {
+impl From<esr_core::compliance::PersonCompliance> for PersonCompliance {
+    fn from(p: esr_core::compliance::PersonCompliance) -> Self {
         Self {
             employee_number: p.employee_number.to_string(),
             as_of: p.as_of,
@@ -757,8 +757,8 @@ impl From<esr_core::PersonCompliance> for PersonCompliance {
     }
 }
 
-impl From<esr_core::TeamCompliance> for TeamCompliance {
-    fn from(t: esr_core::TeamCompliance) -> Self {
+impl From<esr_core::compliance::TeamCompliance> for TeamCompliance {
+    fn from(t: esr_core::compliance::TeamCompliance) -> Self {
         Self {
             as_of: t.as_of,
             members: t
@@ -776,8 +776,8 @@ impl From<esr_core::TeamCompliance> for TeamCompliance {
     }
 }
 
-impl<K: ToString> From<esr_core::RollUp<K>> for RollUp {
-    fn from(r: esr_core::RollUp<K>) -> Self {
+impl<K: ToString> From<esr_core::compliance::RollUp<K>> for RollUp {
+    fn from(r: esr_core::compliance::RollUp<K>) -> Self {
         Self {
             key: r.key.to_string(),
             assignments: r.assignments,
@@ -787,8 +787,8 @@ impl<K: ToString> From<esr_core::RollUp<K>> for RollUp {
     }
 }
 
-impl From<esr_core::ComplianceReport> for ComplianceReport {
-    fn from(r: esr_core::ComplianceReport) -> Self {
+impl From<esr_core::compliance::ComplianceReport> for ComplianceReport {
+    fn from(r: esr_core::compliance::ComplianceReport) -> Self {
         Self {
             as_of: r.as_of,
             target: r.target,
@@ -799,8 +799,8 @@ impl From<esr_core::ComplianceReport> for ComplianceReport {
     }
 }
 
-impl From<esr_core::CompetenceDefinition> for CompetenceDefinition {
-    fn from(d: esr_core::CompetenceDefinition) -> Self {
+impl From<esr_core::compliance::CompetenceDefinition> for CompetenceDefinition {
+    fn from(d: esr_core::compliance::CompetenceDefinition) -> Self {
         Self {
             display_name: d.name.display_name(),
             name: d.name.to_string(),
@@ -810,12 +810,12 @@ impl From<esr_core::CompetenceDefinition> for CompetenceDefinition {
     }
 }
 
-impl From<esr_core::Requirement> for Requirement {
-    fn from(r: esr_core::Requirement) -> Self {
+impl From<esr_core::compliance::Requirement> for Requirement {
+    fn from(r: esr_core::compliance::Requirement) -> Self {
         let (kind, target) = match r.target {
-            esr_core::RequirementTarget::Position(p) => ("position", p.to_string()),
-            esr_core::RequirementTarget::OrgUnit(u) => ("org_unit", u.to_string()),
-            esr_core::RequirementTarget::Job(j) => ("job", j),
+            esr_core::compliance::RequirementTarget::Position(p) => ("position", p.to_string()),
+            esr_core::compliance::RequirementTarget::OrgUnit(u) => ("org_unit", u.to_string()),
+            esr_core::compliance::RequirementTarget::Job(j) => ("job", j),
         };
         Self {
             vpd: r.vpd.to_string(),
@@ -827,8 +827,8 @@ impl From<esr_core::Requirement> for Requirement {
     }
 }
 
-impl From<esr_core::CompetenceRecord> for CompetenceRecord {
-    fn from(r: esr_core::CompetenceRecord) -> Self {
+impl From<esr_core::compliance::CompetenceRecord> for CompetenceRecord {
+    fn from(r: esr_core::compliance::CompetenceRecord) -> Self {
         Self {
             vpd: r.vpd.to_string(),
             employee_number: r.employee_number.to_string(),
@@ -840,8 +840,8 @@ impl From<esr_core::CompetenceRecord> for CompetenceRecord {
     }
 }
 
-impl From<esr_core::ImportSummary> for ImportSummary {
-    fn from(s: esr_core::ImportSummary) -> Self {
+impl From<esr_core::compliance::ImportSummary> for ImportSummary {
+    fn from(s: esr_core::compliance::ImportSummary) -> Self {
         Self {
             imported: s.imported,
             merged_duplicates: s.merged_duplicates,

@@ -159,7 +159,7 @@ pub fn date_from_days(days: i32) -> Option<NaiveDate> {
 ///   the optional [`Validity`] bitmap (Arrow's layout: bit `i`, least significant bit first,
 ///   set when row `i` has a value) or the value [`NO_EXPIRY`].
 ///
-/// The statuses are exactly those of [`crate::row_status`] for essential rows: for each
+/// The statuses are exactly those of [`crate::compliance::row_status`] for essential rows: for each
 /// requirement of the assignment's position, the person's holding of that competency with the
 /// latest expiry counts. Equivalences between competences are not applied here; give the
 /// holdings already mapped if they matter. Requirements on organisation units and jobs are not
@@ -171,7 +171,7 @@ pub fn date_from_days(days: i32) -> Option<NaiveDate> {
 ///
 /// ```
 /// use esr_core::chrono::NaiveDate;
-/// use esr_core::*;
+/// use esr_core::{*, access::*, audit::*, compliance::*, learning::*, org::*, passcode::*, people::*, store::*, urp::*, values::*};
 /// # fn main() -> Result<(), Error> {
 /// let as_of = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
 /// let soon = days_since_epoch(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap())?;

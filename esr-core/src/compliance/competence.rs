@@ -337,7 +337,7 @@ pub enum RequirementTarget {
     Position(PositionId),
     /// Every assignment in this unit or any unit below it.
     OrgUnit(OrgUnitId),
-    /// Every assignment with this job title ([`crate::Assignment::title`], compared exactly).
+    /// Every assignment with this job title ([`crate::people::Assignment::title`], compared exactly).
     Job(String),
 }
 

@@ -9,14 +9,14 @@
 //!   job ([`RequirementTarget`]), essential or not; [`Equivalence`]s chain.
 //! - **Status as of a date D** ([`row_status`], [`expiry_status`], [`ComplianceStatus`]): Red
 //!   when required and not held or expired before D; Amber when expiring from D to D plus 3
-//!   calendar months, both included, month-end clamped ([`AmberWindow`], [`add_months`]);
+//!   calendar months, both included, month-end clamped ([`AmberWindow`], [`add_months`](crate::values::add_months));
 //!   Green later or never; Blue when held but not required.
 //! - **Percentage**: essential rows Green or Amber over essential rows
 //!   ([`compliance_percent`]), none without essential rows; one per assignment and a summary
 //!   across them ([`summarise`]); roll-ups per unit and competence against the trust's target
 //!   ([`roll_up`], [`ComplianceSettings`]).
-//! - "Today" is the UK date at the clock's instant ([`uk_date`]); ESR files print dates as
-//!   `30-Nov-2028` ([`format_esr_date`], [`parse_esr_date`]).
+//! - "Today" is the UK date at the clock's instant ([`uk_date`](crate::values::uk_date)); ESR files print dates as
+//!   `30-Nov-2028` ([`format_esr_date`](crate::values::format_esr_date), [`parse_esr_date`](crate::values::parse_esr_date)).
 //! - ESR competence exports are read as a stream with size limits ([`read_competence_export`],
 //!   [`MAX_CSV_RECORD_BYTES`], [`MAX_CSV_COLUMNS`], [`MAX_IMPORT_PROBLEMS`]); whole workforces
 //!   are scored column-wise by [`score_compliance`].

@@ -3,7 +3,7 @@
 //! the trust's roll-ups and the compliance matrix.
 //!
 //! "Today" is the date in the United Kingdom at the injected clock's instant
-//! ([`crate::uk_date`]).
+//! ([`crate::values::uk_date`]).
 
 use crate::access::{AccessDecision, decide};
 use crate::audit::{AuditActor, AuditEvent};
@@ -346,20 +346,20 @@ impl<S: Store, C: Clock> Esr<S, C> {
         })
     }
 
-    /// Imports an ESR competence export (see [`crate::ImportSummary`] and the columns read by
+    /// Imports an ESR competence export (see [`crate::compliance::ImportSummary`] and the columns read by
     /// the parser: `Employee Number`, `Competency Name`, `Expiry Date` as `30-Nov-2028`, and
     /// optionally `VPD`, `Achieved Date`, `Competence Level`) from `csv`, any reader (`&[u8]`, a
     /// `File`, a socket), read as it goes. Every bad row is reported with its line number and
     /// reason: an unreadable row, a bad value, a person not in the trust, a competence not in
-    /// its catalogue (the first [`crate::MAX_IMPORT_PROBLEMS`] listed, the rest counted). With
+    /// its catalogue (the first [`crate::compliance::MAX_IMPORT_PROBLEMS`] listed, the rest counted). With
     /// any bad row nothing is imported, unless `options.skip_bad_rows`. Rows without an
     /// achieved date are recorded as achieved on the import date (or on their expiry date, if
     /// that is earlier); rows repeating a person, competence and achieved date keep the latest
     /// expiry. Needs Learning administration (checked before the file is read, and again when
     /// writing); the import is audited as one entry.
     ///
-    /// Limits: a record over [`crate::MAX_CSV_RECORD_BYTES`] or with more than
-    /// [`crate::MAX_CSV_COLUMNS`] columns is a bad row (an over-long one stops the reading unless
+    /// Limits: a record over [`crate::compliance::MAX_CSV_RECORD_BYTES`] or with more than
+    /// [`crate::compliance::MAX_CSV_COLUMNS`] columns is a bad row (an over-long one stops the reading unless
     /// `skip_bad_rows`); a read error refuses the import. Memory: the file is read in chunks and
     /// never held whole; the good rows are held until they are written, in one transaction, so
     /// a refusal leaves the store as it was. The file is read outside any store transaction.
@@ -616,7 +616,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         })
     }
 
-    /// The trust's compliance matrix as CSV ([`crate::compliance_matrix_csv`]): one line per
+    /// The trust's compliance matrix as CSV ([`crate::compliance::compliance_matrix_csv`]): one line per
     /// assignment, one column per competence. Needs BI reports; audited.
     pub fn compliance_matrix(
         &self,

@@ -1,9 +1,9 @@
 //! # Delivery of codes and links
 //!
 //! The library sends nothing itself. A texted code goes to the embedder's
-//! [`SmsSender`](crate::SmsSender) (set with
+//! [`SmsSender`](crate::passcode::SmsSender) (set with
 //! [`Esr::with_sms_sender`](crate::Esr::with_sms_sender)); an account-recovery link to its
-//! [`EmailSender`](crate::EmailSender) (set with
+//! [`EmailSender`](crate::passcode::EmailSender) (set with
 //! [`Esr::with_email_sender`](crate::Esr::with_email_sender)). The rules below are also on
 //! those two traits.
 //!
@@ -20,8 +20,8 @@
 //!   [`Error::Delivery`](crate::Error::Delivery) with the reason.
 //! - **No sender, no send.** Without a sender configured, the operations that send refuse with
 //!   [`Error::NoSender`](crate::Error::NoSender) before touching the store.
-//! - **Secrets stay with the gateway.** [`SmsMessage`](crate::SmsMessage) and
-//!   [`EmailMessage`](crate::EmailMessage) hide the number, the address, the code and the token
+//! - **Secrets stay with the gateway.** [`SmsMessage`](crate::passcode::SmsMessage) and
+//!   [`EmailMessage`](crate::passcode::EmailMessage) hide the number, the address, the code and the token
 //!   in `Debug`; the gateway reads them with `expose_*` methods and must not log them.
 //!
 //! # What is sent, and when
@@ -34,17 +34,17 @@
 //! | [`Esr::request_username_reminder`](crate::Esr::request_username_reminder) | the username and a password-reset link, valid once for 4 hours | the recruitment e-mail of each active or locked account matching e-mail and date of birth |
 //! | [`Esr::request_unlock_link`](crate::Esr::request_unlock_link) | an unlock link, valid once for 4 hours | as above |
 //!
-//! The text message is the trust's [`SmsTemplate`](crate::SmsTemplate) with `{code}`,
-//! `{minutes}` and `{trust}` filled in ([`DEFAULT_SMS_TEMPLATE`](crate::DEFAULT_SMS_TEMPLATE)
+//! The text message is the trust's [`SmsTemplate`](crate::org::SmsTemplate) with `{code}`,
+//! `{minutes}` and `{trust}` filled in ([`DEFAULT_SMS_TEMPLATE`](crate::org::DEFAULT_SMS_TEMPLATE)
 //! when the trust sets none). E-mails are rendered by the embedder in its own wording, from the
-//! [`EmailMessage`](crate::EmailMessage) fields; [`EmailMessage::text`](crate::EmailMessage::text)
+//! [`EmailMessage`](crate::passcode::EmailMessage) fields; [`EmailMessage::text`](crate::passcode::EmailMessage::text)
 //! is a plain default.
 //!
-//! Sends are limited per user and per destination ([`PasscodePolicy`](crate::PasscodePolicy):
+//! Sends are limited per user and per destination ([`PasscodePolicy`](crate::passcode::PasscodePolicy):
 //! by default 5 in 10 minutes, and 30 seconds between two); over a limit a code request is
 //! refused with the time to wait ([`Error::TooManySends`](crate::Error::TooManySends),
 //! [`Error::ResendTooSoon`](crate::Error::ResendTooSoon)), while a recovery request sends
 //! nothing more and answers the same as ever, so it reveals nothing.
 //!
-//! For tests and demonstrations, [`Outbox`](crate::Outbox) implements both traits, keeps every
+//! For tests and demonstrations, [`Outbox`](crate::passcode::Outbox) implements both traits, keeps every
 //! message and can be told to fail.

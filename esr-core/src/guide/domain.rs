@@ -14,53 +14,53 @@
 //!   store method is scoped by trust (see [`Store`](crate::Store)), usernames carry their VPD
 //!   code, and an actor of one trust naming another's record is refused with
 //!   [`Error::CrossTrust`](crate::Error::CrossTrust).
-//! - A trust ([`Trust`](crate::Trust), created by [`Esr::create_trust`](crate::Esr::create_trust))
-//!   has a hierarchy of organisation units ([`OrgUnit`](crate::OrgUnit): directorates,
+//! - A trust ([`Trust`](crate::org::Trust), created by [`Esr::create_trust`](crate::Esr::create_trust))
+//!   has a hierarchy of organisation units ([`OrgUnit`](crate::org::OrgUnit): directorates,
 //!   departments, wards), added with [`Esr::add_org_unit`](crate::Esr::add_org_unit) under an
 //!   existing parent. Units are used for compliance roll-ups and for delegating administration
-//!   ([`GrantScope::OrgUnits`](crate::GrantScope::OrgUnits) covers a unit and everything below
-//!   it, [`Trust::is_within`](crate::Trust::is_within)).
-//! - Trust settings ([`TrustSettings`](crate::TrustSettings)):
+//!   ([`GrantScope::OrgUnits`](crate::urp::GrantScope::OrgUnits) covers a unit and everything below
+//!   it, [`Trust::is_within`](crate::org::Trust::is_within)).
+//! - Trust settings ([`TrustSettings`](crate::org::TrustSettings)):
 //!   **Automatic Internet Access** ([`Esr::set_automatic_internet_access`](crate::Esr::set_automatic_internet_access));
-//!   **Upgrade Access** for Manager and for Professional users ([`UpgradeAccess`](crate::UpgradeAccess),
+//!   **Upgrade Access** for Manager and for Professional users ([`UpgradeAccess`](crate::org::UpgradeAccess),
 //!   [`Esr::set_upgrade_access`](crate::Esr::set_upgrade_access)); the **Manager Dashboard**
-//!   ([`DashboardConfig`](crate::DashboardConfig)): the five national portlets
-//!   ([`NationalPortlet`](crate::NationalPortlet)) each on or off
+//!   ([`DashboardConfig`](crate::org::DashboardConfig)): the five national portlets
+//!   ([`NationalPortlet`](crate::org::NationalPortlet)) each on or off
 //!   ([`Esr::set_portlet`](crate::Esr::set_portlet)), and at most
-//!   [`MAX_LOCAL_BI_PORTLETS`](crate::MAX_LOCAL_BI_PORTLETS) (three) local BI portlets
+//!   [`MAX_LOCAL_BI_PORTLETS`](crate::org::MAX_LOCAL_BI_PORTLETS) (three) local BI portlets
 //!   ([`Esr::add_local_bi_portlet`](crate::Esr::add_local_bi_portlet) refuses a fourth); and the
-//!   text of the passcode SMS ([`SmsTemplate`](crate::SmsTemplate)).
+//!   text of the passcode SMS ([`SmsTemplate`](crate::org::SmsTemplate)).
 //!
 //! # People, accounts and usernames
 //!
-//! - A person ([`Person`](crate::Person)) has an employee number, a name, a date of birth, the
+//! - A person ([`Person`](crate::people::Person)) has an employee number, a name, a date of birth, the
 //!   e-mail address used at recruitment, and optionally a registered mobile number. Adding one
 //!   ([`Esr::add_person`](crate::Esr::add_person)) creates their account and grants Employee
 //!   Self Service.
 //! - **Usernames** follow the ESR rule: VPD code, first initial, surname, two-digit sequence,
 //!   upper case (`297ECONROY01`), with transliteration, punctuation and length rules and a
 //!   sequence that never reuses an ended account's number: the full rule is in
-//!   [`username`](crate::username) ([`Username`](crate::Username),
-//!   [`UsernameStem`](crate::UsernameStem)). One username and password serves every channel
+//!   [`username`](crate::values::username) ([`Username`](crate::Username),
+//!   [`UsernameStem`](crate::values::username::UsernameStem)). One username and password serves every channel
 //!   ("Common ID").
-//! - **Account states** ([`AccountState`](crate::AccountState)): active; locked (after
+//! - **Account states** ([`AccountState`](crate::people::AccountState)): active; locked (after
 //!   [`Config::max_failed_logins`](crate::Config::max_failed_logins) consecutive failed log-ins,
 //!   5 by default; cleared by self-service recovery or
 //!   [`Esr::unlock_account`](crate::Esr::unlock_account)); suspended (urgent removal,
 //!   [`Esr::suspend_account`](crate::Esr::suspend_account)); ended (a leaver,
 //!   [`Esr::end_account`](crate::Esr::end_account): access removed for good, URPs revoked,
 //!   history kept). Only the transitions of
-//!   [`AccountState::transition`](crate::AccountState::transition) are allowed; nothing leaves
+//!   [`AccountState::transition`](crate::people::AccountState::transition) are allowed; nothing leaves
 //!   ended.
-//! - Passwords are kept only as argon2id hashes ([`PasswordHash`](crate::PasswordHash),
-//!   [`PasswordHashing`](crate::PasswordHashing)); a new one must meet
-//!   [`Password::check_policy`](crate::Password::check_policy). A wrong username and a wrong
+//! - Passwords are kept only as argon2id hashes ([`PasswordHash`](crate::people::PasswordHash),
+//!   [`PasswordHashing`](crate::people::PasswordHashing)); a new one must meet
+//!   [`Password::check_policy`](crate::people::Password::check_policy). A wrong username and a wrong
 //!   password give the same [`Error::InvalidCredentials`](crate::Error::InvalidCredentials) and
 //!   take the same time; a suspended or ended account is revealed only to the right password.
 //!
 //! # Assignments and line management
 //!
-//! - A person may hold several assignments ([`Assignment`](crate::Assignment),
+//! - A person may hold several assignments ([`Assignment`](crate::people::Assignment),
 //!   `24552166 - E-Learning & Design Co-Ordinator`), each with a position, an organisation unit
 //!   and a supervisor: another person's assignment in the same trust
 //!   ([`Esr::add_assignment`](crate::Esr::add_assignment),
@@ -72,25 +72,25 @@
 //!
 //! # User Responsibility Profiles (URPs)
 //!
-//! - URPs ([`Urp`](crate::Urp)) grant functions ([`Function`](crate::Function),
-//!   [`Urp::functions`](crate::Urp::functions)). They are of three kinds
-//!   ([`UrpKind`](crate::UrpKind)): employee (ESS, ESS Limited Access, External Learner),
+//! - URPs ([`Urp`](crate::urp::Urp)) grant functions ([`Function`](crate::urp::Function),
+//!   [`Urp::functions`](crate::urp::Urp::functions)). They are of three kinds
+//!   ([`UrpKind`](crate::urp::UrpKind)): employee (ESS, ESS Limited Access, External Learner),
 //!   manager (Supervisor, Manager and Administrator Self Service) and professional (Local HRMS
 //!   Systems and User Administration, Local Workstructures Administration, Portal
 //!   Administration, Local BI Administration, and the library's additions Local HR
 //!   Administration and Local Learning Administration).
 //! - **Granting** ([`Esr::grant_urp`](crate::Esr::grant_urp), a
-//!   [`GrantRequest`](crate::GrantRequest)) needs the function
-//!   [`Function::AssignUrps`](crate::Function::AssignUrps), so an HSCN session of a user
+//!   [`GrantRequest`](crate::urp::GrantRequest)) needs the function
+//!   [`Function::AssignUrps`](crate::urp::Function::AssignUrps), so an HSCN session of a user
 //!   administrator. It records grantor, reason, time and how the need was verified
-//!   ([`UrpGrant`](crate::UrpGrant), [`Approval`](crate::Approval)). The library refuses
-//!   ([`ApprovalRefusal`](crate::ApprovalRefusal)): a grant to oneself; anything beyond an
+//!   ([`UrpGrant`](crate::urp::UrpGrant), [`Approval`](crate::urp::Approval)). The library refuses
+//!   ([`ApprovalRefusal`](crate::urp::ApprovalRefusal)): a grant to oneself; anything beyond an
 //!   employee URP without verification; a verification by someone who is not the holder's line
 //!   manager, or for a holder with none; a Caldicott guardian exception approved by the holder
 //!   or by the grantor. Administrator Self Service and the other delegating URPs
-//!   ([`Urp::needs_org_scope`](crate::Urp::needs_org_scope)) need named organisation units.
+//!   ([`Urp::needs_org_scope`](crate::urp::Urp::needs_org_scope)) need named organisation units.
 //! - **The two-user-administrator floor**: at least two active users (active or locked,
-//!   [`AccountState::counts_as_active_user`](crate::AccountState::counts_as_active_user)) hold
+//!   [`AccountState::counts_as_active_user`](crate::people::AccountState::counts_as_active_user)) hold
 //!   Local HRMS Systems and User Administration at all times. A new trust gets them with
 //!   [`Esr::bootstrap_user_administrators`](crate::Esr::bootstrap_user_administrators) (two or
 //!   more, once); [`Esr::revoke_urp`](crate::Esr::revoke_urp),
@@ -100,76 +100,76 @@
 //!   go below it.
 //! - Every grant and removal is in the audit trail. **The URP audit report**
 //!   ([`Esr::urp_audit_report`](crate::Esr::urp_audit_report), rows
-//!   [`UrpReportRow`](crate::UrpReportRow), CSV [`urp_report_csv`](crate::urp_report_csv)) lists
+//!   [`UrpReportRow`](crate::urp::UrpReportRow), CSV [`urp_report_csv`](crate::urp::urp_report_csv)) lists
 //!   who holds what, since when, granted by whom and why, for the six-monthly review.
 //!
 //! # Channels and access levels
 //!
-//! A session reaches ESR on one [`Channel`](crate::Channel). Whether a function may be used is
-//! one pure function, [`decide`](crate::decide) (through
+//! A session reaches ESR on one [`Channel`](crate::access::Channel). Whether a function may be used is
+//! one pure function, [`decide`](crate::access::decide) (through
 //! [`Esr::decide`](crate::Esr::decide) and [`Esr::functions`](crate::Esr::functions)), which
-//! answers [`AccessDecision`](crate::AccessDecision) with the reason for a denial
-//! ([`Denial`](crate::Denial)). In order:
+//! answers [`AccessDecision`](crate::access::AccessDecision) with the reason for a denial
+//! ([`Denial`](crate::access::Denial)). In order:
 //!
-//! 1. a URP the user holds must grant the function ([`Denial::NotGranted`](crate::Denial::NotGranted));
+//! 1. a URP the user holds must grant the function ([`Denial::NotGranted`](crate::access::Denial::NotGranted));
 //! 2. a function shown as a Manager Dashboard portlet needs that portlet on
-//!    ([`Denial::PortletDisabled`](crate::Denial::PortletDisabled));
+//!    ([`Denial::PortletDisabled`](crate::access::Denial::PortletDisabled));
 //! 3. on **HSCN with a smartcard** everything granted is allowed;
 //! 4. on the **internet**, the user needs ESS internet access
-//!    ([`has_internet_access`](crate::has_internet_access): automatic for holders of ESS, ESS
+//!    ([`has_internet_access`](crate::access::has_internet_access): automatic for holders of ESS, ESS
 //!    Limited Access or External Learner when the trust's Automatic Internet Access is on,
 //!    otherwise approved per user with [`Esr::approve_internet_access`](crate::Esr::approve_internet_access));
-//! 5. then by the function's [`Tier`](crate::Tier): employee functions are allowed;
+//! 5. then by the function's [`Tier`](crate::urp::Tier): employee functions are allowed;
 //!    HSCN-only functions (administration, Local BI Administration, mobile registration) never
 //!    are; manager functions need Upgrade Access: Manager, professional dashboards and BI
 //!    reports need Upgrade Access: Professional, and both need **this session** upgraded
-//!    ([`Denial::UpgradeRequired`](crate::Denial::UpgradeRequired)).
+//!    ([`Denial::UpgradeRequired`](crate::access::Denial::UpgradeRequired)).
 //!
 //! # Passcodes and the session upgrade
 //!
 //! - Upgrading needs an internet session, ESS internet access, a URP whose functions the
 //!   trust's Upgrade Access opens, a registered mobile number and no step-up lock
-//!   ([`upgrade_blocker`](crate::upgrade_blocker), [`UpgradeBlocker`](crate::UpgradeBlocker),
+//!   ([`upgrade_blocker`](crate::access::upgrade_blocker), [`UpgradeBlocker`](crate::access::UpgradeBlocker),
 //!   [`Esr::check_upgrade`](crate::Esr::check_upgrade)).
 //! - [`Esr::request_upgrade_code`](crate::Esr::request_upgrade_code) texts a code to the
 //!   registered number; the screen says where it went without the number
-//!   ([`PasscodeChallenge::message`](crate::PasscodeChallenge::message): "We have sent a code
+//!   ([`PasscodeChallenge::message`](crate::passcode::PasscodeChallenge::message): "We have sent a code
 //!   to your mobile number ending: xxxxxxx374").
 //!   [`Esr::verify_passcode`](crate::Esr::verify_passcode) answers a
-//!   [`VerifyOutcome`](crate::VerifyOutcome); on approval the session named, and only that one,
+//!   [`VerifyOutcome`](crate::passcode::VerifyOutcome); on approval the session named, and only that one,
 //!   is upgraded in the same transaction. Every internet session upgrades on its own.
 //! - The code rules ([`passcode`](crate::passcode)): a code is used **once** and expires
-//!   **10 minutes after it is issued** ([`CODE_LIFETIME`](crate::CODE_LIFETIME); usable strictly
+//!   **10 minutes after it is issued** ([`CODE_LIFETIME`](crate::passcode::CODE_LIFETIME); usable strictly
 //!   before its expiry); it is drawn from the injected cryptographic RNG
-//!   ([`Passcode::generate`](crate::Passcode::generate)); only an HMAC-SHA256 tag bound to the
-//!   trust, user, session and [`Purpose`](crate::Purpose) is stored
-//!   ([`PasscodeTag`](crate::PasscodeTag), compared in constant time, keys in
-//!   [`PasscodeKeys`](crate::PasscodeKeys)); wrong guesses are capped per code and per account,
-//!   and sends per user and per number ([`PasscodePolicy`](crate::PasscodePolicy)).
+//!   ([`Passcode::generate`](crate::passcode::Passcode::generate)); only an HMAC-SHA256 tag bound to the
+//!   trust, user, session and [`Purpose`](crate::passcode::Purpose) is stored
+//!   ([`PasscodeTag`](crate::passcode::PasscodeTag), compared in constant time, keys in
+//!   [`PasscodeKeys`](crate::passcode::PasscodeKeys)); wrong guesses are capped per code and per account,
+//!   and sends per user and per number ([`PasscodePolicy`](crate::passcode::PasscodePolicy)).
 //! - "Code not received": [`Esr::resend_passcode`](crate::Esr::resend_passcode) sends a new
 //!   code with its own 10 minutes and supersedes the old one, whose expiry never moves.
 //! - **Registering or changing the mobile number** is done only from an HSCN session
 //!   ([`Esr::request_mobile_code`](crate::Esr::request_mobile_code)) and only once a code sent
 //!   to the new number is entered in that session
-//!   ([`MobileConfirmation`](crate::MobileConfirmation),
+//!   ([`MobileConfirmation`](crate::access::MobileConfirmation),
 //!   [`Esr::register_mobile`](crate::Esr::register_mobile)).
 //! - An embedder with its own second factor upgrades a session with a
-//!   [`StepUpProof`](crate::StepUpProof) ([`Esr::upgrade_session`](crate::Esr::upgrade_session)).
+//!   [`StepUpProof`](crate::access::StepUpProof) ([`Esr::upgrade_session`](crate::Esr::upgrade_session)).
 //!   Authenticator apps (TOTP) are in the domain but not yet in the library.
 //!
 //! # Sessions
 //!
-//! - A session ([`Session`](crate::Session)) is opened by
+//! - A session ([`Session`](crate::access::Session)) is opened by
 //!   [`Esr::log_in_with_password`](crate::Esr::log_in_with_password) (internet) or
 //!   [`Esr::log_in_with_smartcard`](crate::Esr::log_in_with_smartcard) (HSCN, with the
-//!   embedder's [`SmartcardAuthentication`](crate::SmartcardAuthentication)).
+//!   embedder's [`SmartcardAuthentication`](crate::access::SmartcardAuthentication)).
 //! - It lasts [`Config::session_lifetime`](crate::Config::session_lifetime) from log-in (12
 //!   hours by default, 1 minute to 7 days), usable strictly before its expiry
-//!   ([`Session::is_live_at`](crate::Session::is_live_at)); after it every call answers
+//!   ([`Session::is_live_at`](crate::access::Session::is_live_at)); after it every call answers
 //!   [`Error::SessionExpired`](crate::Error::SessionExpired).
 //! - It ends when the user logs out ([`Esr::log_out`](crate::Esr::log_out)) and, for every
 //!   session of the account, when the account is suspended or ended
-//!   ([`SessionEndReason`](crate::SessionEndReason)). People list their live sessions with
+//!   ([`SessionEndReason`](crate::access::SessionEndReason)). People list their live sessions with
 //!   [`Esr::live_sessions`](crate::Esr::live_sessions).
 //! - Not yet enforced: the domain's 30-minute inactivity timeout, and ending every other
 //!   session on a password change, reset or lock. An embedder needing them today tracks
@@ -182,12 +182,12 @@
 //!   active or locked account matching both is e-mailed its username with a password-reset
 //!   link; [`Esr::request_unlock_link`](crate::Esr::request_unlock_link) does the same for
 //!   unlocking.
-//! - The link works **once, within 4 hours** ([`LINK_LIFETIME`](crate::LINK_LIFETIME),
+//! - The link works **once, within 4 hours** ([`LINK_LIFETIME`](crate::passcode::LINK_LIFETIME),
 //!   [`Esr::reset_password_with_link`](crate::Esr::reset_password_with_link),
 //!   [`Esr::unlock_with_link`](crate::Esr::unlock_with_link)); a refusal says why
-//!   ([`LinkProblem`](crate::LinkProblem)).
+//!   ([`LinkProblem`](crate::passcode::LinkProblem)).
 //! - The answer never reveals whether an address is known: it is always the same
-//!   [`RecoveryRequested`](crate::RecoveryRequested), and over the send limits nothing more is
+//!   [`RecoveryRequested`](crate::passcode::RecoveryRequested), and over the send limits nothing more is
 //!   sent while the answer stays the same.
 //!
 //! # Record visibility
@@ -195,7 +195,7 @@
 //! - Everyone sees their own record. A manager or supervisor sees the people whose assignments
 //!   report to them, directly or through others; an administrator acts for the organisation
 //!   units delegated to them; a professional URP acts within its scope
-//!   ([`RecordBasis`](crate::RecordBasis), [`Esr::record_access`](crate::Esr::record_access)).
+//!   ([`RecordBasis`](crate::people::RecordBasis), [`Esr::record_access`](crate::Esr::record_access)).
 //!   Never across trusts.
 //! - A basis counts only if the function it needs is allowed on the session's channel
 //!   ([`Esr::view_record`](crate::Esr::view_record),
@@ -205,72 +205,72 @@
 //!
 //! # Competences and compliance
 //!
-//! - A competence ([`CompetenceName`](crate::CompetenceName): `NHS|CSTF|Fire Safety - 2 Years|`,
+//! - A competence ([`CompetenceName`](crate::compliance::CompetenceName): `NHS|CSTF|Fire Safety - 2 Years|`,
 //!   or a local `297|LOCAL|Title|`) is held by a person with an expiry date or none
-//!   ([`CompetenceRecord`](crate::CompetenceRecord)); the record with the latest expiry counts
-//!   ([`best_records`](crate::best_records)). A trust's catalogue is the national default
-//!   ([`default_catalogue`](crate::default_catalogue)) plus its own definitions
+//!   ([`CompetenceRecord`](crate::compliance::CompetenceRecord)); the record with the latest expiry counts
+//!   ([`best_records`](crate::compliance::best_records)). A trust's catalogue is the national default
+//!   ([`default_catalogue`](crate::compliance::default_catalogue)) plus its own definitions
 //!   ([`Esr::define_competence`](crate::Esr::define_competence)).
 //! - Requirements attach to a position, an organisation unit (inherited below it) or a job,
-//!   essential or not ([`Requirement`](crate::Requirement),
-//!   [`RequirementTarget`](crate::RequirementTarget)); equivalences chain
-//!   ([`Equivalence`](crate::Equivalence)).
-//! - The status of a row as of a date D ([`row_status`](crate::row_status),
-//!   [`expiry_status`](crate::expiry_status), [`ComplianceStatus`](crate::ComplianceStatus)):
+//!   essential or not ([`Requirement`](crate::compliance::Requirement),
+//!   [`RequirementTarget`](crate::compliance::RequirementTarget)); equivalences chain
+//!   ([`Equivalence`](crate::compliance::Equivalence)).
+//! - The status of a row as of a date D ([`row_status`](crate::compliance::row_status),
+//!   [`expiry_status`](crate::compliance::expiry_status), [`ComplianceStatus`](crate::compliance::ComplianceStatus)):
 //!   **Red** required and not held, or expired before D (a record is valid through its expiry
 //!   date); **Amber** expiring from D to D plus 3 calendar months, both days included,
-//!   month-end clamped ([`AmberWindow`](crate::AmberWindow), [`add_months`](crate::add_months));
+//!   month-end clamped ([`AmberWindow`](crate::compliance::AmberWindow), [`add_months`](crate::values::add_months));
 //!   **Green** later or never; **Blue** held but not required.
 //! - An assignment's percentage is its essential rows that are Green or Amber over its
-//!   essential rows ([`compliance_percent`](crate::compliance_percent)); with none there is no
+//!   essential rows ([`compliance_percent`](crate::compliance::compliance_percent)); with none there is no
 //!   percentage, never 100. Ten essential competences with one Red is 90%. A person with
 //!   several assignments has one percentage each and a summary
-//!   ([`summarise`](crate::summarise)).
-//! - "Today" is the UK date at the injected clock's instant ([`uk_date`](crate::uk_date),
+//!   ([`summarise`](crate::compliance::summarise)).
+//! - "Today" is the UK date at the injected clock's instant ([`uk_date`](crate::values::uk_date),
 //!   [`Esr::uk_today`](crate::Esr::uk_today)).
 //! - Views: My Compliance ([`Esr::my_compliance`](crate::Esr::my_compliance)), Team Compliance
 //!   ([`Esr::team_compliance`](crate::Esr::team_compliance)), the trust's roll-ups
-//!   ([`roll_up`](crate::roll_up), [`Esr::compliance_report`](crate::Esr::compliance_report)).
+//!   ([`roll_up`](crate::compliance::roll_up), [`Esr::compliance_report`](crate::Esr::compliance_report)).
 //!   ESR exports read and written as CSV with dates as `30-Nov-2028`
-//!   ([`ESR_DATE_FORMAT`](crate::ESR_DATE_FORMAT),
+//!   ([`ESR_DATE_FORMAT`](crate::values::ESR_DATE_FORMAT),
 //!   [`Esr::import_competences`](crate::Esr::import_competences),
-//!   [`compliance_matrix_csv`](crate::compliance_matrix_csv)); analysts score whole workforces
-//!   with [`score_compliance`](crate::score_compliance).
+//!   [`compliance_matrix_csv`](crate::compliance::compliance_matrix_csv)); analysts score whole workforces
+//!   with [`score_compliance`](crate::compliance::score_compliance).
 //!
 //! # Certifications and enrolment
 //!
-//! - A certification ([`Certification`](crate::Certification),
+//! - A certification ([`Certification`](crate::learning::Certification),
 //!   [`Esr::define_certification`](crate::Esr::define_certification)) awards a competence at a
 //!   level; it has a validity, a completion window, is renewable or not
-//!   ([`Renewal`](crate::Renewal)), and is made of components (courses and an eAssessment).
+//!   ([`Renewal`](crate::learning::Renewal)), and is made of components (courses and an eAssessment).
 //! - The learner **subscribes** ([`Esr::subscribe`](crate::Esr::subscribe)), **enrols** in a
 //!   class of each component ([`Esr::enrol`](crate::Esr::enrol)) and **plays** it
 //!   ([`Esr::play`](crate::Esr::play)): component status Planned → Completed
-//!   ([`ComponentStatus`](crate::ComponentStatus)), performance Not Attempted → In Progress →
-//!   Completed, Passed or Failed ([`Performance`](crate::Performance)). Every step is guarded by
-//!   [`check_action`](crate::check_action).
-//! - When the completion rule is met ([`completion_met`](crate::completion_met)), the
-//!   competence is awarded with its expiry ([`award_expiry`](crate::award_expiry)) in the same
+//!   ([`ComponentStatus`](crate::learning::ComponentStatus)), performance Not Attempted → In Progress →
+//!   Completed, Passed or Failed ([`Performance`](crate::learning::Performance)). Every step is guarded by
+//!   [`check_action`](crate::learning::check_action).
+//! - When the completion rule is met ([`completion_met`](crate::learning::completion_met)), the
+//!   competence is awarded with its expiry ([`award_expiry`](crate::learning::award_expiry)) in the same
 //!   transaction, so compliance changes at once.
 //! - A subscription's status (subscribed, certified, renewal window open, expired, cancelled)
 //!   is computed from the date when read, never by a scheduled job
-//!   ([`subscription_status`](crate::subscription_status)).
+//!   ([`subscription_status`](crate::learning::subscription_status)).
 //! - Learning reported without a subscription is not recorded against the certification, and
 //!   [`Esr::record_learning`](crate::Esr::record_learning) says so explicitly
-//!   ([`LearningOutcome`](crate::LearningOutcome), [`NotRecordedReason`](crate::NotRecordedReason)).
+//!   ([`LearningOutcome`](crate::learning::LearningOutcome), [`NotRecordedReason`](crate::learning::NotRecordedReason)).
 //! - My e-Learning ([`Esr::my_elearning`](crate::Esr::my_elearning)) lists at most
-//!   [`MY_ELEARNING_LIMIT`](crate::MY_ELEARNING_LIMIT) (twenty) enrolments, most recent first,
+//!   [`MY_ELEARNING_LIMIT`](crate::learning::MY_ELEARNING_LIMIT) (twenty) enrolments, most recent first,
 //!   optionally only mandatory learning.
 //!
 //! # The audit trail
 //!
 //! - Every operation that changes something, and every read of another person's record,
-//!   writes its audit entries ([`AuditEntry`](crate::AuditEntry),
-//!   [`AuditEvent`](crate::AuditEvent)) in the same transaction as the change.
+//!   writes its audit entries ([`AuditEntry`](crate::audit::AuditEntry),
+//!   [`AuditEvent`](crate::audit::AuditEvent)) in the same transaction as the change.
 //! - Each trust has one append-only chain; each entry is hashed with SHA-256 over the previous
 //!   entry's hash, so editing, removing or reordering an entry is detected
-//!   ([`Esr::verify_audit`](crate::Esr::verify_audit), [`ChainVerifier`](crate::ChainVerifier)).
-//!   Keep the returned [`AuditHead`](crate::AuditHead) outside the store and check it later
+//!   ([`Esr::verify_audit`](crate::Esr::verify_audit), [`ChainVerifier`](crate::audit::ChainVerifier)).
+//!   Keep the returned [`AuditHead`](crate::audit::AuditHead) outside the store and check it later
 //!   with [`Esr::verify_audit_against`](crate::Esr::verify_audit_against) to detect truncation.
 //! - Entries name sessions by a one-way [`SessionRef`](crate::SessionRef), never by the session
 //!   id (a bearer handle), and no event type has a field that could carry a password, code,
@@ -279,7 +279,7 @@
 //! # Not modelled yet
 //!
 //! The domain also describes notifications and worklists, approval routing for *Approvals
-//! Required* URPs ([`Urp::changes_need_approval`](crate::Urp::changes_need_approval) says which
+//! Required* URPs ([`Urp::changes_need_approval`](crate::urp::Urp::changes_need_approval) says which
 //! URPs hold changes, but routing is outside the library), the OneForm request flow and the
 //! six-monthly review as a workflow (the library gives its report), competences awaiting
 //! approval, authenticator apps, the inactivity timeout and ending sessions on a password

@@ -13,7 +13,7 @@
 //!   In Progress → Completed / Passed / Failed, with progress saved and a retry after Failed.
 //! - [`completion_met`] is the completion rule; [`award_expiry`] the expiry base rule.
 //!
-//! Every date is a UK local date ([`crate::uk_date`]).
+//! Every date is a UK local date ([`crate::values::uk_date`]).
 
 use crate::compliance::{CompetenceLevel, CompetenceName};
 use crate::error::{Error, Result};

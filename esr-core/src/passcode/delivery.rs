@@ -49,7 +49,7 @@ impl fmt::Debug for SmsMessage {
 ///
 /// Called by [`crate::Esr::request_mobile_code`], [`crate::Esr::request_upgrade_code`] and
 /// [`crate::Esr::resend_passcode`], once per code, with the text of the trust's
-/// [`crate::SmsTemplate`] filled in. Set it with [`crate::Esr::with_sms_sender`].
+/// [`crate::org::SmsTemplate`] filled in. Set it with [`crate::Esr::with_sms_sender`].
 ///
 /// # When it is called
 ///

@@ -114,7 +114,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     }
 
     /// Sets the trust's SMS template (needs Portal Administration). See
-    /// [`crate::SmsTemplate::new`] for what it must contain.
+    /// [`crate::org::SmsTemplate::new`] for what it must contain.
     pub fn set_sms_template(&self, actor: &Actor, vpd: VpdCode, template: &str) -> Result<()> {
         let template = crate::org::SmsTemplate::new(template)?;
         let value = template.as_str().to_owned();

@@ -4,7 +4,7 @@
 //! Every method of [`Esr`] either applies fully, with its audit entries in the same store
 //! transaction, or returns an [`Error`] and changes nothing. An [`Actor`] is a
 //! user's session, whose functions are checked by the access decision
-//! ([`decide`](crate::decide)), or a named system process (a recruitment feed, the trust's
+//! ([`decide`](crate::access::decide)), or a named system process (a recruitment feed, the trust's
 //! set-up), trusted and named in the audit trail. [`Config`] holds the service's own settings
 //! (failed log-ins before a lock, password hashing cost, session lifetime, passcode limits),
 //! range-checked by [`Esr::with_config`]; trust settings live with each trust.

@@ -23,7 +23,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use crate::*;
+use crate::{
+    access::*, audit::*, compliance::*, learning::*, org::*, passcode::*, people::*, store::*,
+    urp::*, values::*, *,
+};
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;

@@ -198,7 +198,7 @@ pub trait StoreTx {
     /// The trust's newest audit entry.
     fn last_audit(&self, vpd: VpdCode) -> Result<Option<AuditEntry>>;
     /// The `seq` and hash of the trust's newest audit entry (`seq` 0 and
-    /// [`crate::AuditHash::GENESIS`] for an empty trail): all that appending the next entry
+    /// [`crate::audit::AuditHash::GENESIS`] for an empty trail): all that appending the next entry
     /// needs. Adapters that can read them without loading the whole entry should override it.
     fn audit_head(&self, vpd: VpdCode) -> Result<AuditHead> {
         Ok(self

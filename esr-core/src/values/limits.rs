@@ -169,7 +169,7 @@ mod tests {
         assert_eq!(shown("30-Nov-2O28"), "\"30-Nov-2O28\"");
         assert_eq!(shown(&"é".repeat(60)), "a text of 60 characters");
         // Through the importer: a 60,000-byte date field is named by its length only.
-        let e = crate::parse_esr_date(&"9".repeat(60_000)).unwrap_err();
+        let e = crate::values::parse_esr_date(&"9".repeat(60_000)).unwrap_err();
         assert!(e.to_string().contains("a text of 60000 characters"), "{e}");
         assert!(e.to_string().len() < 200);
     }
@@ -203,7 +203,7 @@ mod tests {
     /// with the message saying both lengths.
     #[test]
     fn every_limit_accepts_its_maximum_and_refuses_one_more() {
-        use crate::*;
+        use crate::{compliance::*, org::*, people::*, values::*, *};
         type Check = fn(&str) -> Result<()>;
         type Case = (
             &'static str,
@@ -337,7 +337,7 @@ mod tests {
     /// The identifiers whose shape bounds them: the longest of each parses, one more is refused.
     #[test]
     fn identifiers_are_bounded_by_their_shape() {
-        use crate::*;
+        use crate::{passcode::*, urp::*, values::*};
         let longest_user = format!(
             "297E{}999",
             "X".repeat(crate::values::username::MAX_SURNAME_CHARS)

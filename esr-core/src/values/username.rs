@@ -146,7 +146,7 @@ impl FromStr for Username {
 string_serde!(Username);
 
 /// The initial-and-surname part of a username, built from a person's names by the rule in the
-/// [`username`](crate::username) module's documentation.
+/// [`username`](crate::values::username) module's documentation.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UsernameStem(String);
 

@@ -6,7 +6,9 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use esr_core::chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use esr_core::*;
+use esr_core::{
+    access::*, audit::*, org::*, passcode::*, people::*, store::*, urp::*, values::*, *,
+};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use std::cell::Cell;

@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use esr_core::chrono::{NaiveDate, TimeDelta};
-use esr_core::*;
+use esr_core::{access::*, audit::*, people::*, store::*, urp::*, values::*, *};
 use rand_core::SeedableRng;
 use std::collections::BTreeSet;
 

@@ -5,7 +5,10 @@
 
 use crate::common::*;
 use esr_core::chrono::{NaiveDate, TimeDelta};
-use esr_core::*;
+use esr_core::{
+    access::*, audit::*, compliance::*, learning::*, org::*, people::*, store::*, urp::*,
+    values::*, *,
+};
 use std::sync::Mutex;
 
 const NEW_PASSWORD: &str = "a brand new passphrase";
@@ -426,25 +429,28 @@ impl StoreTx for TamperTx<'_> {
     fn sessions_of(&self, username: &Username) -> Result<Vec<Session>> {
         self.inner.sessions_of(username)
     }
-    fn challenge(&self, id: &esr_core::ChallengeId) -> Result<Option<esr_core::Challenge>> {
+    fn challenge(
+        &self,
+        id: &esr_core::ChallengeId,
+    ) -> Result<Option<esr_core::passcode::Challenge>> {
         self.inner.challenge(id)
     }
-    fn put_challenge(&mut self, c: &esr_core::Challenge) -> Result<()> {
+    fn put_challenge(&mut self, c: &esr_core::passcode::Challenge) -> Result<()> {
         self.inner.put_challenge(c)
     }
     fn challenges_of(
         &self,
         username: &Username,
         since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<esr_core::Challenge>> {
+    ) -> Result<Vec<esr_core::passcode::Challenge>> {
         self.inner.challenges_of(username, since)
     }
     fn challenges_to(
         &self,
         vpd: VpdCode,
-        destination: &esr_core::Destination,
+        destination: &esr_core::passcode::Destination,
         since: chrono::DateTime<chrono::Utc>,
-    ) -> Result<Vec<esr_core::Challenge>> {
+    ) -> Result<Vec<esr_core::passcode::Challenge>> {
         self.inner.challenges_to(vpd, destination, since)
     }
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<()> {
@@ -474,13 +480,13 @@ impl StoreTx for TamperTx<'_> {
     fn put_account_owned(&mut self, account: Account) -> Result<()> {
         self.inner.put_account_owned(account)
     }
-    fn put_challenge_owned(&mut self, c: esr_core::Challenge) -> Result<()> {
+    fn put_challenge_owned(&mut self, c: esr_core::passcode::Challenge) -> Result<()> {
         self.inner.put_challenge_owned(c)
     }
     fn active_urps_of(&self, holder: &Username) -> Result<std::collections::BTreeSet<Urp>> {
         self.inner.active_urps_of(holder)
     }
-    fn audit_head(&self, vpd: VpdCode) -> Result<esr_core::AuditHead> {
+    fn audit_head(&self, vpd: VpdCode) -> Result<esr_core::audit::AuditHead> {
         self.inner.audit_head(vpd)
     }
     fn append_audit_owned(&mut self, entry: AuditEntry) -> Result<()> {

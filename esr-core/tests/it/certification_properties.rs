@@ -7,7 +7,7 @@
 
 use crate::common::*;
 use esr_core::chrono::TimeDelta;
-use esr_core::*;
+use esr_core::{compliance::*, learning::*, values::*};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 

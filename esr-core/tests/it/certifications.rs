@@ -6,7 +6,7 @@
 
 use crate::common::*;
 use esr_core::chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
-use esr_core::*;
+use esr_core::{compliance::*, learning::*, urp::*, values::*, *};
 
 const CR: &str = "297 Core Skills - NHS Conflict Resolution - 3 Years";
 const PART1: &str = "297 NHS Conflict Resolution - Part 1";

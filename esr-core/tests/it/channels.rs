@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use crate::common::*;
-use esr_core::*;
+use esr_core::{access::*, audit::*, org::*, people::*, urp::*, values::*, *};
 use std::collections::BTreeSet;
 
 // ----- the expected table ------------------------------------------------------------------

@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use esr_core::chrono::NaiveDate;
-use esr_core::*;
+use esr_core::{audit::*, compliance::*, people::*, store::*, urp::*, values::*, *};
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use esr_core::chrono::TimeDelta;
-use esr_core::*;
+use esr_core::{access::*, audit::*, passcode::*, people::*, store::*, urp::*, values::*, *};
 use std::sync::Barrier;
 
 fn assert_send_sync<T: Send + Sync>() {}

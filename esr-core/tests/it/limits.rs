@@ -5,8 +5,8 @@
 
 use crate::common::*;
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
-use esr_core::limits::*;
-use esr_core::*;
+use esr_core::values::limits::*;
+use esr_core::{learning::*, passcode::*, people::*, urp::*, *};
 
 fn invalid(what: &'static str, reason: String) -> Error {
     Error::InvalidInput { what, reason }

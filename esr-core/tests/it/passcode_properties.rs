@@ -6,7 +6,7 @@
 
 use crate::common::*;
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
-use esr_core::*;
+use esr_core::{passcode::*, store::*, urp::*, values::*, *};
 use proptest::prelude::*;
 use proptest::test_runner::TestRunner;
 use std::cell::Cell;

@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use esr_core::chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use esr_core::*;
+use esr_core::{access::*, audit::*, passcode::*, people::*, store::*, urp::*, values::*, *};
 use rand_chacha::ChaCha20Rng;
 use rand_chacha::rand_core::SeedableRng;
 use std::sync::Arc;

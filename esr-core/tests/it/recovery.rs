@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use esr_core::chrono::{NaiveDate, TimeDelta};
-use esr_core::*;
+use esr_core::{access::*, audit::*, passcode::*, people::*, store::*, *};
 
 const LINK: &str = "https://esr.example/recover?t=";
 

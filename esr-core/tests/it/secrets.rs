@@ -10,7 +10,7 @@
 
 use crate::common::*;
 use esr_core::chrono::{NaiveDate, TimeDelta};
-use esr_core::*;
+use esr_core::{access::*, passcode::*, people::*, store::*, urp::*, values::*, *};
 use std::fmt::{Debug, Display};
 
 /// The number registered first (not the fixture's 07700 900374, which the error for a number
@@ -138,7 +138,7 @@ fn stored_account(fx: &Fixture, u: &Username) -> Account {
         .unwrap()
 }
 
-fn stored_challenge(fx: &Fixture, id: &ChallengeId) -> esr_core::Challenge {
+fn stored_challenge(fx: &Fixture, id: &ChallengeId) -> esr_core::passcode::Challenge {
     fx.esr
         .store()
         .transaction(|tx| tx.challenge(id))

@@ -12,7 +12,9 @@
 
 use crate::common::*;
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
-use esr_core::*;
+use esr_core::{
+    access::*, compliance::*, learning::*, passcode::*, people::*, store::*, urp::*, values::*, *,
+};
 use proptest::prelude::*;
 use proptest::test_runner::{FileFailurePersistence, RngAlgorithm, TestRng, TestRunner};
 use std::collections::BTreeMap;
@@ -30,7 +32,7 @@ fn bump(counts: &mut Counts, what: &'static str) {
 #[derive(Debug, PartialEq)]
 struct Stored {
     rest: Snapshot,
-    challenges: Vec<esr_core::Challenge>,
+    challenges: Vec<esr_core::passcode::Challenge>,
     audit_len: usize,
 }
 

@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use esr_core::chrono::{NaiveDate, TimeDelta, TimeZone, Utc};
-use esr_core::*;
+use esr_core::{access::*, audit::*, org::*, people::*, urp::*, values::*, *};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 

@@ -3,7 +3,8 @@
 
 use esr_core::chrono::{NaiveDate, TimeZone, Utc};
 use esr_core::{
-    Actor, Esr, InMemoryStore, ManualClock, NewPerson, PersonName, TrustSettings, Username,
+    Actor, Esr, InMemoryStore, ManualClock, Username, org::TrustSettings, people::NewPerson,
+    people::PersonName,
 };
 use proptest::prelude::*;
 use rand_chacha::ChaCha20Rng;

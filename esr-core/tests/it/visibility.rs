@@ -5,7 +5,7 @@
 
 use crate::common::*;
 use esr_core::chrono::NaiveDate;
-use esr_core::*;
+use esr_core::{access::*, audit::*, people::*, urp::*, values::*, *};
 use proptest::prelude::*;
 
 /// A line of management in trust 297:

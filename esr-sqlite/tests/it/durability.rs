@@ -8,7 +8,10 @@
 #![allow(clippy::unwrap_used)]
 
 use esr_core::chrono::NaiveDate;
-use esr_core::{Actor, Esr, NewPerson, PersonName, Store, SystemClock, TrustSettings, VpdCode};
+use esr_core::{
+    Actor, Esr, Store, SystemClock, VpdCode, org::TrustSettings, people::NewPerson,
+    people::PersonName,
+};
 use esr_sqlite::SqliteStore;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
@@ -114,7 +117,7 @@ fn every_acknowledged_write_survives_sigkill() {
             .unwrap();
         assert!(
             trail.iter().any(|a| matches!(&a.event,
-                esr_core::AuditEvent::PersonAdded { employee, .. } if employee == &p.employee_number)),
+                esr_core::audit::AuditEvent::PersonAdded { employee, .. } if employee == &p.employee_number)),
             "{} was added without its audit entry",
             p.employee_number
         );
@@ -122,7 +125,7 @@ fn every_acknowledged_write_survives_sigkill() {
     // And no audit entry of a person who is not there.
     let added = trail
         .iter()
-        .filter(|a| matches!(a.event, esr_core::AuditEvent::PersonAdded { .. }))
+        .filter(|a| matches!(a.event, esr_core::audit::AuditEvent::PersonAdded { .. }))
         .count();
     assert_eq!(added, people.len());
     esr.verify_audit(vpd()).unwrap();

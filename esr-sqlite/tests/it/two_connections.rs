@@ -6,7 +6,7 @@
 
 use esr_core::chrono::TimeDelta;
 use esr_core::store::testkit::{Harness, MOBILE};
-use esr_core::{Clock, Store, VerifyOutcome};
+use esr_core::{Clock, Store, passcode::VerifyOutcome};
 use esr_sqlite::SqliteStore;
 use std::sync::Barrier;
 
