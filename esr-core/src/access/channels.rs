@@ -58,6 +58,7 @@ impl fmt::Display for Channel {
 /// Why a function is not available.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum Denial {
     /// No URP the user holds grants it.
     NotGranted,
@@ -193,6 +194,7 @@ pub fn allowed_functions(ctx: &AccessContext<'_>) -> BTreeSet<Function> {
 /// Why a session cannot be upgraded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum UpgradeBlocker {
     /// It is an HSCN session, which has full access already.
     HscnSession,

@@ -721,6 +721,7 @@ impl fmt::Debug for RecoveryToken {
 /// Why a recovery link was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum LinkProblem {
     /// Not a link this service issued, or not for this use.
     NotRecognised,

@@ -12,6 +12,7 @@ use std::str::FromStr;
 /// A User Responsibility Profile. The catalogue of DOMAIN.md, plus Local HR Administration and
 /// Local Learning Administration, the professional URPs that add people and run learning.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Urp {
     /// Employee Self Service.
     EmployeeSelfService,
@@ -306,6 +307,7 @@ impl fmt::Display for Approval {
 /// Why a grant was refused for want of a proper verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum ApprovalRefusal {
     /// A user administrator tried to grant a URP to themselves.
     SelfGrant,

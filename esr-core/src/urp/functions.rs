@@ -20,6 +20,7 @@ pub enum Tier {
 /// A function a URP grants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum Function {
     /// See one's own record.
     ViewOwnRecord,

@@ -115,6 +115,8 @@ fn table(urp: Urp) -> &'static [(Function, Rule)] {
             (F::ProfessionalDashboard, P),
             (F::BiReports, P),
         ],
+        // Urp is #[non_exhaustive]: a URP added to the catalogue must be added to this table.
+        other => panic!("{other} is not in the expected channel matrix; add it"),
     }
 }
 
