@@ -227,7 +227,7 @@ pub fn expiry_status(
 ///
 /// ```
 /// use esr_core::chrono::NaiveDate;
-/// use esr_core::{AmberWindow, ComplianceStatus, Holding, Need, row_status};
+/// use esr_core::compliance::{AmberWindow, ComplianceStatus, Holding, Need, row_status};
 /// let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
 /// let as_of = day(2018, 7, 25);
 /// let status = |h| row_status(Need::Essential, h, as_of, AmberWindow::ESR);

@@ -154,7 +154,7 @@ impl UsernameStem {
     /// Builds the stem from a given name and a surname.
     ///
     /// ```
-    /// use esr_core::UsernameStem;
+    /// use esr_core::values::UsernameStem;
     /// assert_eq!(UsernameStem::from_names("Émilie", "O'Connor-Brady").unwrap().as_str(), "EOCONNORBRADY");
     /// ```
     ///
