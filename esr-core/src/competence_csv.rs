@@ -14,7 +14,10 @@
 //! | [`MAX_CSV_COLUMNS`] | 1,024 columns in the header or a row | a bad row; a header over it refuses the file |
 //! | [`MAX_IMPORT_PROBLEMS`] | the first 1,000 bad rows kept (in line order) | counted in [`ImportProblems::more`] and named in the refusal's message |
 //!
-//! A field that is not UTF-8 makes its row bad; a read error refuses the whole import. Line
+//! Bytes are decoded as they are read ([`DecodingReader`], [`CsvEncoding`]): UTF-8 with or
+//! without a byte order mark, and Windows-1252 (what Excel's "CSV (Comma delimited)" saves)
+//! for bytes that are not UTF-8, so no row is refused for its encoding, least of all for a
+//! column the reader ignores (Full Name); a read error refuses the whole import. Line
 //! numbers are those of the line each record starts on: `\n`, `\r\n` and a lone `\r` end
 //! lines (inside quoted fields too), blank lines count, and a UTF-8 byte order mark at the start
 //! is dropped. The good rows themselves are kept ([`read_competence_export`] returns them as
@@ -340,6 +343,194 @@ enum Record {
     End,
 }
 
+/// How the bytes of a competence export are decoded into text.
+///
+/// [`CsvEncoding::AUTO`] (the default) reads UTF-8, with or without a byte order mark, and
+/// reads any byte that is not part of valid UTF-8 as Windows-1252 (cp1252, the code page
+/// Excel's "CSV (Comma delimited)" saves in on English Windows; a superset of Latin-1's
+/// printable characters). ASCII, which employee numbers, dates and CSTF names are, reads the
+/// same in all three, so a file is never refused for its encoding. A named encoding
+/// ([`CsvEncoding::from_label`]) decodes the whole file with it, malformed bytes read as U+FFFD.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CsvEncoding(Option<&'static encoding_rs::Encoding>);
+
+impl CsvEncoding {
+    /// UTF-8 where the bytes are UTF-8, Windows-1252 where they are not.
+    pub const AUTO: Self = Self(None);
+
+    /// The encoding a label names, as the WHATWG Encoding Standard reads labels (`utf-8`,
+    /// `cp1252`, `windows-1252`, `latin1`, `iso-8859-1`, …), also with `_` for `-` and
+    /// Python's spellings (`latin-1`, `utf-8-sig`). Latin-1 labels give Windows-1252, as
+    /// browsers do.
+    pub fn from_label(label: &str) -> Result<Self> {
+        let l = label.trim().to_ascii_lowercase().replace('_', "-");
+        let l = match l.as_str() {
+            "utf-8-sig" | "utf8-sig" => "utf-8".to_owned(),
+            "latin-1" => "latin1".to_owned(),
+            _ => l,
+        };
+        encoding_rs::Encoding::for_label(l.as_bytes())
+            .filter(|e| e.output_encoding() == *e)
+            .map(|e| Self(Some(e)))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "encoding",
+                    format!(
+                        "{} is not an encoding this reader knows; give 'utf-8', 'cp1252' or 'latin-1', or leave it out to detect UTF-8 or cp1252",
+                        crate::limits::shown(label)
+                    ),
+                )
+            })
+    }
+
+    /// `None` for [`CsvEncoding::AUTO`], else the encoding's name (`windows-1252`, `utf-8`).
+    pub fn name(self) -> Option<&'static str> {
+        self.0.map(encoding_rs::Encoding::name)
+    }
+}
+
+/// The character Windows-1252 gives byte `b` (every byte has one, as WHATWG decodes it).
+fn cp1252(b: u8) -> char {
+    const HIGH: [u16; 32] = [
+        0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+        0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+        0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+    ];
+    match b {
+        0x80..=0x9F => char::from_u32(u32::from(HIGH[usize::from(b - 0x80)])).unwrap_or('\u{FFFD}'),
+        _ => char::from(b),
+    }
+}
+
+/// A reader that turns a competence export's bytes into UTF-8 as it reads (see
+/// [`CsvEncoding`]), and tells afterwards which encoding it read: the importers wrap their
+/// input in one; a binding may too, to report the encoding of an import.
+///
+/// It holds one chunk of 64 KiB of input and its decoded text, whatever the file's size.
+pub struct DecodingReader<R> {
+    inner: R,
+    decoder: Option<encoding_rs::Decoder>,
+    encoding: CsvEncoding,
+    raw: Vec<u8>,
+    /// Bytes of an incomplete UTF-8 sequence at the end of the last chunk (AUTO).
+    carry: usize,
+    out: Vec<u8>,
+    out_pos: usize,
+    eof: bool,
+    started: bool,
+    bom: bool,
+    fallback: bool,
+}
+
+impl<R: std::io::Read> DecodingReader<R> {
+    /// Decodes `inner` with `encoding`.
+    pub fn new(inner: R, encoding: CsvEncoding) -> Self {
+        Self {
+            inner,
+            decoder: encoding.0.map(|e| e.new_decoder_with_bom_removal()),
+            encoding,
+            raw: vec![0; READ_CHUNK_BYTES],
+            carry: 0,
+            out: Vec::with_capacity(3 * READ_CHUNK_BYTES + 16),
+            out_pos: 0,
+            eof: false,
+            started: false,
+            bom: false,
+            fallback: false,
+        }
+    }
+
+    /// The encoding read so far: the one named, or with [`CsvEncoding::AUTO`] `utf-8`,
+    /// `utf-8-sig` (UTF-8 with a byte order mark) or `windows-1252` (some bytes were not UTF-8).
+    pub fn encoding_used(&self) -> &'static str {
+        match (self.encoding.name(), self.fallback, self.bom) {
+            (Some(name), ..) => name,
+            (None, true, _) => "windows-1252",
+            (None, false, true) => "utf-8-sig",
+            (None, false, false) => "utf-8",
+        }
+    }
+
+    /// Reads and decodes the next chunk into `out`; leaves `out` empty only at the end.
+    fn refill(&mut self) -> std::io::Result<()> {
+        self.out.clear();
+        self.out_pos = 0;
+        while self.out.is_empty() && !self.eof {
+            let n = loop {
+                match self.inner.read(&mut self.raw[self.carry..]) {
+                    Ok(n) => break n.min(self.raw.len() - self.carry),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            };
+            self.eof = n == 0;
+            let len = self.carry + n;
+            self.carry = 0;
+            if let Some(d) = &mut self.decoder {
+                self.out
+                    .resize(d.max_utf8_buffer_length(len).unwrap_or(4 * len + 16), 0);
+                let (_, read, written, _) =
+                    d.decode_to_utf8(&self.raw[..len], &mut self.out, self.eof);
+                debug_assert_eq!(read, len);
+                self.out.truncate(written);
+                continue;
+            }
+            let mut bytes = &self.raw[..len];
+            if !self.started {
+                // A byte order mark is only told once three bytes are in.
+                if bytes.len() < 3 && !self.eof && b"\xEF\xBB\xBF".starts_with(bytes) {
+                    self.carry = bytes.len();
+                    continue;
+                }
+                self.started = true;
+                self.bom = bytes.starts_with(b"\xEF\xBB\xBF");
+            }
+            while !bytes.is_empty() {
+                match std::str::from_utf8(bytes) {
+                    Ok(_) => {
+                        self.out.extend_from_slice(bytes);
+                        bytes = &[];
+                    }
+                    Err(e) => {
+                        let (ok, rest) = bytes.split_at(e.valid_up_to());
+                        self.out.extend_from_slice(ok);
+                        match e.error_len() {
+                            // The start of a sequence the next chunk may complete.
+                            None if !self.eof => {
+                                let k = rest.len();
+                                self.raw.copy_within(len - k..len, 0);
+                                self.carry = k;
+                                bytes = &[];
+                            }
+                            _ => {
+                                self.fallback = true;
+                                let mut b = [0; 4];
+                                self.out.extend_from_slice(
+                                    cp1252(rest[0]).encode_utf8(&mut b).as_bytes(),
+                                );
+                                bytes = &rest[1..];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for DecodingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.out_pos == self.out.len() {
+            self.refill()?;
+        }
+        let n = buf.len().min(self.out.len() - self.out_pos);
+        buf[..n].copy_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
+}
+
 /// Reads CSV records one at a time with `csv_core`, holding at most one chunk of input and
 /// one record (bounded by [`MAX_CSV_RECORD_BYTES`] and [`MAX_CSV_COLUMNS`]), and tracking the
 /// line each record starts on itself: lines end at `\n`, `\r\n` or a lone `\r` (also inside
@@ -602,7 +793,21 @@ pub(crate) fn parse_export(vpd: VpdCode, data: &[u8]) -> Result<(Vec<ExportRow>,
 /// [`MAX_IMPORT_PROBLEMS`] problems. A header that cannot be read, is over the limits or lacks
 /// a needed column refuses the file; so does a row over [`MAX_CSV_RECORD_BYTES`] unless
 /// `skip_bad_rows` (then it is skipped to its end), and a read error.
+///
+/// The bytes are decoded with [`CsvEncoding::AUTO`]: UTF-8 where they are, Windows-1252 where
+/// they are not.
 pub(crate) fn parse_export_rows<R: std::io::Read>(
+    vpd: VpdCode,
+    reader: R,
+    skip_bad_rows: bool,
+    each: impl FnMut(ExportRow, &mut ImportProblems),
+) -> Result<ImportProblems> {
+    let mut text = DecodingReader::new(reader, CsvEncoding::AUTO);
+    parse_text_rows(vpd, &mut text, skip_bad_rows, each)
+}
+
+/// [`parse_export_rows`] over text already decoded to UTF-8.
+fn parse_text_rows<R: std::io::Read>(
     vpd: VpdCode,
     reader: R,
     skip_bad_rows: bool,
@@ -794,6 +999,9 @@ pub struct CompetenceExportColumns {
     pub expiry: Vec<Option<i32>>,
     /// The competence level as ESR writes it (`1 - Assessed`).
     pub level: Vec<String>,
+    /// The encoding the file was read in ([`DecodingReader::encoding_used`]): `utf-8`,
+    /// `utf-8-sig`, `windows-1252`, or the one asked for.
+    pub encoding: &'static str,
 }
 
 impl CompetenceExportColumns {
@@ -819,13 +1027,28 @@ impl CompetenceExportColumns {
 /// and a longer one is refused by its line (see [`MAX_CSV_RECORD_BYTES`]) after reading no
 /// more than the limit of it unless `skip_bad_rows`. Line numbers are those of the line each
 /// record starts on, counting blank lines and line breaks inside quoted fields.
+///
+/// The bytes are decoded with [`CsvEncoding::AUTO`] (UTF-8, with or without a byte order mark,
+/// or Windows-1252 where they are not UTF-8); [`read_competence_export_with_encoding`] takes
+/// another. The encoding read is in [`CompetenceExportColumns::encoding`].
 pub fn read_competence_export<R: std::io::Read>(
     vpd: VpdCode,
     reader: R,
     options: ImportOptions,
 ) -> Result<(CompetenceExportColumns, ImportProblems)> {
+    read_competence_export_with_encoding(vpd, reader, options, CsvEncoding::AUTO)
+}
+
+/// [`read_competence_export`], decoding the bytes with `encoding`.
+pub fn read_competence_export_with_encoding<R: std::io::Read>(
+    vpd: VpdCode,
+    reader: R,
+    options: ImportOptions,
+    encoding: CsvEncoding,
+) -> Result<(CompetenceExportColumns, ImportProblems)> {
     let mut cols = CompetenceExportColumns::default();
-    let problems = parse_export_rows(vpd, reader, options.skip_bad_rows, |row, problems| {
+    let mut text = DecodingReader::new(reader, encoding);
+    let problems = parse_text_rows(vpd, &mut text, options.skip_bad_rows, |row, problems| {
         // Dates beyond ±5.8 million years cannot be counted in `i32` days.
         let days = |d: Option<NaiveDate>| d.map(days_since_epoch).transpose();
         let (achieved, expiry) = match (days(row.achieved), days(row.expiry)) {
@@ -856,6 +1079,7 @@ pub fn read_competence_export<R: std::io::Read>(
     if !problems.is_empty() && !options.skip_bad_rows {
         return Err(Error::ImportRejected { problems });
     }
+    cols.encoding = text.encoding_used();
     Ok((cols, problems))
 }
 
@@ -926,6 +1150,7 @@ pub fn compliance_matrix_csv(rows: &[(EmployeeNumber, AssignmentCompliance)]) ->
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn vpd() -> VpdCode {
         "297".parse().unwrap()
@@ -1207,17 +1432,84 @@ NHS(CSTF)Fire Safety - 1 Year,20000001,30-Nov-2029,30-Nov-2028,1 - Assessed,ok
     }
 
     #[test]
-    fn a_row_that_is_not_utf8_is_a_bad_row() {
+    fn bytes_that_are_not_utf8_read_as_cp1252_and_refuse_no_row() {
+        // Excel's "CSV (Comma delimited)": cp1252 accents in a column the reader ignores.
         let mut csv = format!("{HEAD}\n{GOOD},caf").into_bytes();
         csv.extend_from_slice(b"\xe9\n");
         csv.extend_from_slice(format!("{GOOD}\n").as_bytes());
-        assert_eq!(lines_of(&csv), (vec![3], vec![2]));
-        let e = read_competence_export(vpd(), &csv[..], ImportOptions::default()).unwrap_err();
-        assert!(e.to_string().contains("column 4 is not UTF-8"), "{e}");
-        // Two fields whose bytes would make UTF-8 only together are each refused.
-        let mut csv = format!("{HEAD}\n{GOOD},").into_bytes();
-        csv.extend_from_slice(b"\xc3,\xa9\n");
-        assert_eq!(lines_of(&csv), (vec![], vec![2]));
+        assert_eq!(lines_of(&csv), (vec![2, 3], vec![]));
+        let (cols, _) = read_competence_export(vpd(), &csv[..], ImportOptions::default()).unwrap();
+        assert_eq!(cols.encoding, "windows-1252");
+        // In a column it reads: cp1252's en dash (0x96) in a competence name.
+        let mut csv = b"Employee Number,Competency Name,Expiry Date\n20000001,NHS|CSTF|Fire Safety \x96 1 Year|,\n".to_vec();
+        let (cols, _) = read_competence_export(vpd(), &csv[..], ImportOptions::default()).unwrap();
+        assert_eq!(cols.competence, ["NHS|CSTF|Fire Safety \u{2013} 1 Year|"]);
+        // The same text saved as UTF-8, with a byte order mark.
+        csv = "\u{feff}Employee Number,Competency Name,Expiry Date\n20000001,NHS|CSTF|Fire Safety \u{2013} 1 Year|,\n".as_bytes().to_vec();
+        let (utf8, _) =
+            read_competence_export(vpd(), Trickle(&csv, 1), ImportOptions::default()).unwrap();
+        assert_eq!(
+            (utf8.competence, utf8.encoding),
+            (cols.competence.clone(), "utf-8-sig")
+        );
+        let (plain, _) =
+            read_competence_export(vpd(), &csv[3..], ImportOptions::default()).unwrap();
+        assert_eq!(plain.encoding, "utf-8");
+        // Named: Latin-1 labels read as Windows-1252, as browsers do.
+        let csv = b"Employee Number,Competency Name,Expiry Date\n20000001,NHS|CSTF|Fire Safety \x96 1 Year|,\n";
+        for label in ["cp1252", "latin-1", "ISO-8859-1", "windows_1252"] {
+            let enc = CsvEncoding::from_label(label).unwrap();
+            let (named, _) = read_competence_export_with_encoding(
+                vpd(),
+                Trickle(csv, 3),
+                ImportOptions::default(),
+                enc,
+            )
+            .unwrap();
+            assert_eq!(
+                (&named.competence, named.encoding),
+                (&cols.competence, "windows-1252")
+            );
+        }
+        assert!(CsvEncoding::from_label("utf-16").is_err());
+        assert!(
+            CsvEncoding::from_label("klingon")
+                .unwrap_err()
+                .to_string()
+                .contains("cp1252")
+        );
+    }
+
+    #[test]
+    fn the_cp1252_table_agrees_with_encoding_rs() {
+        for b in 0x80..=0xFFu8 {
+            let byte = [b];
+            let (want, _, _) = encoding_rs::WINDOWS_1252.decode(&byte);
+            assert_eq!(cp1252(b).to_string(), want, "{b:#x}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn auto_decoding_is_lossless_for_utf8_and_cp1252_elsewhere(
+            text in "\\PC{0,40}",
+            junk in prop::collection::vec(any::<u8>(), 0..40),
+            chunk in 1usize..7,
+        ) {
+            use std::io::Read;
+            let mut out = String::new();
+            DecodingReader::new(Trickle(text.as_bytes(), chunk), CsvEncoding::AUTO)
+                .read_to_string(&mut out).unwrap();
+            prop_assert_eq!(&out, &text);
+            let mut dec = DecodingReader::new(Trickle(&junk, chunk), CsvEncoding::AUTO);
+            let mut out = String::new();
+            dec.read_to_string(&mut out).unwrap();
+            let want: String = match std::str::from_utf8(&junk) {
+                Ok(s) => s.to_owned(),
+                Err(_) => { prop_assert_eq!(dec.encoding_used(), "windows-1252"); out.clone() }
+            };
+            prop_assert_eq!(out, want);
+        }
     }
 
     #[test]
@@ -1292,7 +1584,6 @@ NHS(CSTF)Fire Safety - 1 Year,20000001,30-Nov-2029,30-Nov-2028,1 - Assessed,ok
 
     mod lines {
         use super::*;
-        use proptest::prelude::*;
 
         /// One row of a generated file: good or bad, its notes (any of the awkward
         /// characters), its line ending, blank lines before it, and whether to quote the name.

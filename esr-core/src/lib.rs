@@ -139,10 +139,10 @@ pub use competence::{
     RequirementTarget, add_months, cstf, default_catalogue,
 };
 pub use competence_csv::{
-    CompetenceExportColumns, ESR_DATE_FORMAT, ImportOptions, ImportProblem, ImportProblems,
-    ImportSummary, MAX_CSV_COLUMNS, MAX_CSV_RECORD_BYTES, MAX_IMPORT_PROBLEMS,
-    compliance_matrix_csv, format_esr_date, parse_competence_loose, parse_esr_date,
-    read_competence_export,
+    CompetenceExportColumns, CsvEncoding, DecodingReader, ESR_DATE_FORMAT, ImportOptions,
+    ImportProblem, ImportProblems, ImportSummary, MAX_CSV_COLUMNS, MAX_CSV_RECORD_BYTES,
+    MAX_IMPORT_PROBLEMS, compliance_matrix_csv, format_esr_date, parse_competence_loose,
+    parse_esr_date, read_competence_export, read_competence_export_with_encoding,
 };
 pub use compliance::{
     AmberWindow, AssignmentCompliance, ComplianceCounts, ComplianceRow, ComplianceRules,
