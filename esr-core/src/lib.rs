@@ -130,8 +130,9 @@ pub use username::{Username, UsernameStem};
 
 // Compliance
 pub use bulk::{
-    AssignmentColumns, BulkId, BulkScores, HoldingColumns, NO_EXPIRY, RequirementColumns, Validity,
-    date_from_days, days_since_epoch, score_compliance, score_compliance_with_threads,
+    AssignmentColumns, BulkDetail, BulkId, BulkScores, HeldNotRequired, HoldingColumns,
+    KeyInterner, NO_EXPIRY, RequirementColumns, Validity, date_from_days, days_since_epoch,
+    score_compliance, score_compliance_detail, score_compliance_with_threads,
 };
 pub use competence::{
     CSTF_TITLES, CompetenceDefinition, CompetenceLevel, CompetenceName, CompetenceOwner,
