@@ -523,8 +523,21 @@ fn as_date(obj: &Bound<'_, PyAny>) -> PyResult<NaiveDate> {
         )));
     }
     let part = |n: &str| -> PyResult<u32> { date.getattr(n)?.extract() };
-    let year: i32 = date.getattr("year")?.extract()?;
-    NaiveDate::from_ymd_opt(year, part("month")?, part("day")?)
+    let ymd = (|| {
+        Ok::<_, PyErr>((
+            date.getattr("year")?.extract::<i32>()?,
+            part("month")?,
+            part("day")?,
+        ))
+    })();
+    // pandas.NaT passes for a datetime but has no year.
+    let (year, month, day) = ymd.map_err(|_| {
+        InvalidInputError::new_err(format!(
+            "as_of is {} with no date (NaT?); give a date",
+            type_name()
+        ))
+    })?;
+    NaiveDate::from_ymd_opt(year, month, day)
         .ok_or_else(|| InvalidInputError::new_err("as_of is not a valid date"))
 }
 

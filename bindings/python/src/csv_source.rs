@@ -80,8 +80,14 @@ impl<'py> CsvSource<'py> {
             .call_method1("fspath", (source,))
             .and_then(|p| p.extract())
             .map_err(|_| wrong())?;
-        let file = std::fs::File::open(&path)
-            .map_err(|e| PyOSError::new_err(format!("cannot open {}: {e}", shown(&path))))?;
+        // OSError(errno, message) is raised as its subclass (FileNotFoundError, ...).
+        let file = std::fs::File::open(&path).map_err(|e| {
+            let msg = format!("cannot open {}: {e}", shown(&path));
+            match e.raw_os_error() {
+                Some(code) => PyOSError::new_err((code, msg)),
+                None => PyOSError::new_err(msg),
+            }
+        })?;
         Ok(Self::File(file))
     }
 
