@@ -521,23 +521,22 @@ pub fn score_compliance_detail<I: BulkId>(
     let people = IdMap::build(assignments.person_id.iter().map(|p| p.to_i64()));
     let n = holdings.person_id.len();
     let keep_unrequired = held_not_required == HeldNotRequired::Blue;
-    let mut held: Vec<(u32, (u32, I, i32))> = Vec::new();
-    for k in 0..n {
-        let Some(p) = people.get(holdings.person_id[k].to_i64()) else {
-            continue;
-        };
+    // Built in two passes over the holdings (count, then place) rather than through a list of
+    // them all: at NHS scale that list alone would be half a gigabyte.
+    let entry = |k: usize| {
+        let p = people.get(holdings.person_id[k].to_i64())?;
         let c = holdings.competency_id[k];
         let slot = comps.get(c.to_i64()).unwrap_or(NO_SLOT);
         if slot == NO_SLOT && !keep_unrequired {
-            continue;
+            return None;
         }
         let e = match &holdings.expiry_validity {
             Some(v) if !v.get(k) => NO_EXPIRY,
             _ => holdings.expiry[k],
         };
-        held.push((p, (slot, c, e)));
-    }
-    let mut held = Csr::build(people.len(), held.iter().copied());
+        Some((p, (slot, c, e)))
+    };
+    let mut held = Csr::build(people.len(), (0..n).filter_map(&entry));
     for p in 0..people.len() {
         let list = held.get_mut(p);
         list.sort_unstable_by_key(|(slot, c, e)| (*slot, c.to_i64(), std::cmp::Reverse(*e)));
