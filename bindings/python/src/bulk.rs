@@ -354,47 +354,150 @@ fn id_from_u32<I: Id>(n: u32) -> I {
     I::from_usize(n as usize).unwrap_or_default()
 }
 
-/// How a text column's strings become ids.
-#[derive(Clone, Copy)]
-enum Intern {
-    /// Each new string gets the next id.
-    New,
-    /// Strings not interned yet get the interner's unknown id (they join nothing).
-    Known(u32),
-}
-
-/// The ids of a text column's strings (a dictionary's values are looked up once each).
-fn text_ids<'a, I: Id>(
+/// The ids of a text column's strings, each new string given the next id (a dictionary's
+/// values are interned once each).
+fn intern_ids<'a, I: Id>(
     chunks: &[&'a ArrayRef],
     keys: &mut KeyInterner<'a>,
-    how: Intern,
 ) -> esr_core::Result<Vec<I>> {
     let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
-    let id = |keys: &mut KeyInterner<'a>, s: &'a str| match how {
-        Intern::New => keys.intern(s),
-        Intern::Known(unknown) => Ok(keys.get(s).unwrap_or(unknown)),
-    };
     for a in chunks {
         if let DataType::Dictionary(..) = a.data_type() {
             let d = a.as_any_dictionary();
             let mut of_value = Vec::with_capacity(d.values().len());
             each_str(d.values(), &mut |s| {
-                of_value.push(id(keys, s)?);
+                of_value.push(id_from_u32::<I>(keys.intern(s)?));
                 Ok(())
             })?;
+            let keys = d.normalized_keys();
             out.extend(
-                d.normalized_keys()
-                    .into_iter()
-                    .map(|k| id_from_u32::<I>(of_value.get(k).copied().unwrap_or(0))),
+                keys.into_iter()
+                    .map(|k| of_value.get(k).copied().unwrap_or_default()),
             );
         } else {
+            // Exports come grouped by person: a run of one key is interned once.
+            let mut last: Option<(&str, I)> = None;
             each_str(a, &mut |s| {
-                out.push(id_from_u32(id(keys, s)?));
+                let id = match last {
+                    Some((l, id)) if l == s => id,
+                    _ => {
+                        let id = id_from_u32(keys.intern(s)?);
+                        last = Some((s, id));
+                        id
+                    }
+                };
+                out.push(id);
                 Ok(())
             })?;
         }
     }
     Ok(out)
+}
+
+/// What [`lookup_ids`] gives a string that has not been interned: no interned string has this
+/// id (the interner stops below `i32::MAX`), and every id type holds it.
+fn missing<I: Id>() -> I {
+    id_from_u32(i32::MAX as u32)
+}
+
+/// Rows of a text column below which one thread looks its strings up.
+const PARALLEL_LOOKUP_ROWS: usize = 1 << 16;
+
+/// Looks up the strings of `a` into `out` (as long as `a`).
+fn lookup_into<I: Id>(a: &ArrayRef, keys: &KeyInterner<'_>, out: &mut [I]) {
+    let miss = missing::<I>();
+    let mut row = 0;
+    if let DataType::Dictionary(..) = a.data_type() {
+        let d = a.as_any_dictionary();
+        let mut of_value = Vec::with_capacity(d.values().len());
+        let _ = each_str(d.values(), &mut |s| {
+            of_value.push(keys.get(s).map_or(miss, id_from_u32));
+            Ok(())
+        });
+        for (o, k) in out.iter_mut().zip(d.normalized_keys()) {
+            *o = of_value.get(k).copied().unwrap_or(miss);
+        }
+        return;
+    }
+    // Exports come grouped by person: a run of one key is looked up once.
+    let mut last: Option<(&str, I)> = None;
+    let _ = each_str(a, &mut |s| {
+        let id = match last {
+            Some((l, id)) if l == s => id,
+            _ => {
+                let id = keys.get(s).map_or(miss, id_from_u32);
+                last = Some((s, id));
+                id
+            }
+        };
+        if let Some(o) = out.get_mut(row) {
+            *o = id;
+        }
+        row += 1;
+        Ok(())
+    });
+}
+
+/// The ids of a text column's strings already interned, [`missing`] for the others, looked up
+/// on up to `threads` threads (the interner is only read), each filling its part in place.
+fn lookup_ids<I: Id>(
+    chunks: &[&ArrayRef],
+    keys: &KeyInterner<'_>,
+    threads: NonZeroUsize,
+) -> Vec<I> {
+    let mut out = vec![I::default(); chunks.iter().map(|c| c.len()).sum()];
+    let mut rest = &mut out[..];
+    for a in chunks {
+        let n = a.len();
+        let (mine, tail) = std::mem::take(&mut rest).split_at_mut(n);
+        rest = tail;
+        let parts = threads.get().min(n / PARALLEL_LOOKUP_ROWS).max(1);
+        if parts == 1 || matches!(a.data_type(), DataType::Dictionary(..)) {
+            lookup_into(a, keys, mine);
+            continue;
+        }
+        let step = n.div_ceil(parts);
+        std::thread::scope(|s| {
+            for (k, part) in mine.chunks_mut(step).enumerate() {
+                let piece = a.slice(k * step, part.len());
+                s.spawn(move || lookup_into(&piece, keys, part));
+            }
+        });
+    }
+    out
+}
+
+/// Interns the strings of the rows [`lookup_ids`] found missing, in row order.
+fn intern_missing<'a, I: Id>(
+    chunks: &[&'a ArrayRef],
+    keys: &mut KeyInterner<'a>,
+    ids: &mut [I],
+) -> esr_core::Result<()> {
+    let miss = missing::<I>();
+    let mut row = 0;
+    for a in chunks {
+        let mut fix = |s: &'a str| {
+            if ids[row] == miss {
+                ids[row] = id_from_u32(keys.intern(s)?);
+            }
+            row += 1;
+            Ok(())
+        };
+        if let DataType::Dictionary(..) = a.data_type() {
+            let d = a.as_any_dictionary();
+            let mut values = Vec::with_capacity(d.values().len());
+            each_str(d.values(), &mut |s| {
+                values.push(s);
+                Ok(())
+            })?;
+            for k in d.normalized_keys() {
+                fix(values.get(k).copied().unwrap_or_default())?;
+            }
+        } else {
+            each_str(a, &mut fix)?;
+        }
+    }
+    Ok(())
 }
 
 /// The expiry column as days, and its validity (null: never expires).
@@ -654,7 +757,12 @@ struct Inputs<'a, I: Clone> {
     expiry: Expiry<'a>,
 }
 
-fn inputs<'a, I: Id>(py: Python<'_>, p: &Prepared<'a>) -> PyResult<Inputs<'a, I>> {
+fn inputs<'a, I: Id>(
+    py: Python<'_>,
+    p: &Prepared<'a>,
+    threads: NonZeroUsize,
+    need_assignment_ids: bool,
+) -> PyResult<Inputs<'a, I>> {
     let mut ids: Vec<Option<Cow<'a, [I]>>> = vec![None; 7];
     let mut names = Vec::with_capacity(KEYS.len());
     for (g, cols) in KEYS.iter().enumerate() {
@@ -674,12 +782,26 @@ fn inputs<'a, I: Id>(py: Python<'_>, p: &Prepared<'a>) -> PyResult<Inputs<'a, I>
                 let mut keys = KeyInterner::new();
                 let mut out = Vec::new();
                 for (k, &c) in cols.iter().enumerate() {
-                    let how = if k == 0 || intern_all {
-                        Intern::New
+                    let ids = if k == 0 {
+                        // The score needs no assignment ids of its own: they come back as given.
+                        if g == 0 && !need_assignment_ids {
+                            vec![I::default(); chunks[c].iter().map(|a| a.len()).sum()]
+                        } else {
+                            intern_ids::<I>(&chunks[c], &mut keys)?
+                        }
                     } else {
-                        Intern::Known(keys.unknown())
+                        let mut ids = lookup_ids::<I>(&chunks[c], &keys, threads);
+                        if intern_all {
+                            intern_missing(&chunks[c], &mut keys, &mut ids)?;
+                        } else {
+                            let (miss, unknown) = (missing::<I>(), id_from_u32(keys.unknown()));
+                            ids.iter_mut()
+                                .filter(|i| **i == miss)
+                                .for_each(|i| *i = unknown);
+                        }
+                        ids
                     };
-                    out.push(text_ids::<I>(&chunks[c], &mut keys, how)?);
+                    out.push(ids);
                 }
                 Ok((keys, out))
             })
@@ -822,7 +944,7 @@ fn score<I: Id>(
     window: AmberWindow,
     threads: NonZeroUsize,
 ) -> PyResult<(SchemaRef, Vec<RecordBatch>)> {
-    let inputs = inputs::<I>(py, p)?;
+    let inputs = inputs::<I>(py, p, threads, false)?;
     let (a, r, h) = inputs.columns();
     let scores = py
         .detach(|| esr_core::score_compliance_with_threads(a, r, h, as_of, window, threads))
@@ -880,7 +1002,7 @@ fn detail<I: Id>(
     blue: HeldNotRequired,
     threads: NonZeroUsize,
 ) -> PyResult<RecordBatch> {
-    let inputs = inputs::<I>(py, p)?;
+    let inputs = inputs::<I>(py, p, threads, true)?;
     let (a, r, h) = inputs.columns();
     let inp = &inputs;
     py.detach(move || -> PyResult<RecordBatch> {
