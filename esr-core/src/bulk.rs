@@ -15,8 +15,12 @@
 //! holdings already mapped if they matter.
 //!
 //! Ids may be `i32`, `u32` or `i64` ([`BulkId`]), and need not be dense: dense id ranges use
-//! lookup tables, sparse ones a hash map. The work is split across threads when the input is
-//! large enough for it to pay.
+//! lookup tables, sparse ones a hash map. Text ids (ESR's assignment and employee numbers) are
+//! turned into dense integers first with a [`KeyInterner`]. The work is split across threads
+//! when the input is large enough for it to pay.
+//!
+//! [`score_compliance`] gives counts per assignment; [`score_compliance_detail`] the rows behind
+//! them, one per assignment and competency.
 
 use crate::compliance::{AmberWindow, ComplianceStatus};
 use crate::error::{Error, Result};

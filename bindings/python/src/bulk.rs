@@ -1,11 +1,14 @@
-//! Bulk compliance scoring over Arrow tables: `esr.score_compliance` and the competence export
-//! importer `esr.read_competence_csv`.
+//! Bulk compliance scoring over Arrow tables: `esr.score_compliance`, `esr.compliance_detail`
+//! and the competence export importer `esr.read_competence_csv`.
 //!
 //! Tables come in and go out through the Arrow PyCapsule interface (`__arrow_c_stream__`,
-//! `__arrow_c_array__`), which pyarrow, polars and pandas (2.2 and later) all speak. Columns are
-//! handed to the core's scorer without copying when a table arrives as one chunk of the id type
-//! the scorer runs on; otherwise they are widened or concatenated once. Results are built from
-//! the scorer's own vectors without copying and handed to pyarrow as a C stream.
+//! `__arrow_c_array__`), which pyarrow, polars and pandas (2.2 and later) all speak. Integer id
+//! columns are handed to the core's scorer without copying when a table arrives as one chunk of
+//! the id type the scorer runs on; otherwise they are widened or concatenated once. Text id
+//! columns are interned into dense ids (`esr_core::KeyInterner`, one per key shared by the
+//! tables that join on it) with the interpreter released. Results are built from the core's
+//! own vectors and handed to pyarrow as a C stream, then converted to the caller's library
+//! (`frames.rs`).
 
 use crate::csv_source::CsvSource;
 use crate::errors::{EsrError, InvalidInputError};
