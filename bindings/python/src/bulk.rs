@@ -1,14 +1,18 @@
-//! Bulk compliance scoring over Arrow tables: `esr.score_compliance` and the competence export
-//! importer `esr.read_competence_csv`.
+//! Bulk compliance scoring over Arrow tables: `esr.score_compliance`, `esr.compliance_detail`
+//! and the competence export importer `esr.read_competence_csv`.
 //!
 //! Tables come in and go out through the Arrow PyCapsule interface (`__arrow_c_stream__`,
-//! `__arrow_c_array__`), which pyarrow, polars and pandas (2.2 and later) all speak. Columns are
-//! handed to the core's scorer without copying when a table arrives as one chunk of the id type
-//! the scorer runs on; otherwise they are widened or concatenated once. Results are built from
-//! the scorer's own vectors without copying and handed to pyarrow as a C stream.
+//! `__arrow_c_array__`), which pyarrow, polars and pandas (2.2 and later) all speak. Integer id
+//! columns are handed to the core's scorer without copying when a table arrives as one chunk of
+//! the id type the scorer runs on; otherwise they are widened or concatenated once. Text id
+//! columns are interned into dense ids (`esr_core::compliance::KeyInterner`, one per key shared by the
+//! tables that join on it) with the interpreter released. Results are built from the core's
+//! own vectors and handed to pyarrow as a C stream, then converted to the caller's library
+//! (`frames.rs`).
 
-use crate::csv_source::{CsvSource, StrIs};
+use crate::csv_source::CsvSource;
 use crate::errors::{BulkInputError, EsrError, InvalidInputError};
+use crate::frames::{self, Library};
 use arrow_array::cast::AsArray;
 use arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema, from_ffi};
 use arrow_array::ffi_stream::{FFI_ArrowArrayStream, RecordBatchStreamReader};
@@ -18,16 +22,20 @@ use arrow_array::types::{
     TimestampSecondType, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use arrow_array::{
-    Array, ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, RecordBatchIterator,
-    StringArray, StructArray, UInt32Array, UInt64Array,
+    Array, ArrayRef, BooleanArray, Date32Array, DictionaryArray, Float64Array, Int8Array,
+    Int32Array, Int64Array, LargeStringArray, RecordBatch, RecordBatchIterator, StringArray,
+    StructArray, UInt32Array, UInt64Array,
 };
 use arrow_buffer::{BooleanBuffer, NullBuffer, ScalarBuffer};
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use esr_core::chrono::NaiveDate;
 use esr_core::{
-    Error, VpdCode, compliance::AmberWindow, compliance::AssignmentColumns, compliance::BulkId,
-    compliance::BulkScores, compliance::HoldingColumns, compliance::ImportOptions,
-    compliance::NO_EXPIRY, compliance::RequirementColumns, compliance::Validity,
+    Error, VpdCode,
+    compliance::{
+        AmberWindow, AssignmentColumns, BulkId, BulkScores, ComplianceStatus, CsvEncoding,
+        HeldNotRequired, HoldingColumns, ImportOptions, KeyInterner, NO_EXPIRY, RequirementColumns,
+        Validity,
+    },
 };
 use pyo3::exceptions::PyUserWarning;
 use pyo3::prelude::*;
@@ -35,6 +43,7 @@ use pyo3::types::PyCapsule;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ffi::{CStr, CString};
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 const STREAM: &CStr = c"arrow_array_stream";
@@ -214,7 +223,7 @@ fn is_text(dt: &DataType) -> bool {
     }
 }
 
-fn id_kind(t: &Table, col: &str, text_ok: bool) -> PyResult<IdKind> {
+fn id_kind(t: &Table, col: &str) -> PyResult<IdKind> {
     let dt = t.schema.field_with_name(col).map(Field::data_type);
     let Ok(dt) = dt else {
         return Err(bulk_err(format!(
@@ -228,14 +237,11 @@ fn id_kind(t: &Table, col: &str, text_ok: bool) -> PyResult<IdKind> {
         }
         DataType::UInt32 => return Ok(IdKind::Int(IntKind::U32)),
         DataType::Int64 | DataType::UInt64 => return Ok(IdKind::Int(IntKind::Wide)),
-        d if is_text(d) && text_ok => return Ok(IdKind::Text),
-        d if is_text(d) => format!(
-            "holds strings ({d}), but {col} must be integers (only competency_id may be text, such as the competence names read_competence_csv gives)"
-        ),
+        d if is_text(d) => return Ok(IdKind::Text),
         DataType::Float16 | DataType::Float32 | DataType::Float64 => format!(
             "is {dt}, but ids must be integers (pandas makes an integer column with missing values float: drop those rows and use astype('int64'))"
         ),
-        d => format!("is {d}, but ids must be integers"),
+        d => format!("is {d}, but ids must be integers or text"),
     };
     Err(bulk_err(format!(
         "the {} table's column {col} {why}",
@@ -316,55 +322,176 @@ fn int_ids<'a, I: Id>(t: &Table, col: &str, chunks: &[&'a ArrayRef]) -> PyResult
 }
 
 /// Calls `f` with each string of a text column, row by row.
-fn each_str<'a>(a: &'a ArrayRef, f: &mut dyn FnMut(&'a str)) {
+fn each_str<'a>(
+    a: &'a ArrayRef,
+    f: &mut dyn FnMut(&'a str) -> esr_core::Result<()>,
+) -> esr_core::Result<()> {
     match a.data_type() {
-        DataType::Utf8 => a.as_string::<i32>().iter().for_each(|s| f(s.unwrap_or(""))),
-        DataType::LargeUtf8 => a.as_string::<i64>().iter().for_each(|s| f(s.unwrap_or(""))),
-        DataType::Utf8View => a.as_string_view().iter().for_each(|s| f(s.unwrap_or(""))),
-        _ => {}
+        DataType::Utf8 => a
+            .as_string::<i32>()
+            .iter()
+            .try_for_each(|s| f(s.unwrap_or(""))),
+        DataType::LargeUtf8 => a
+            .as_string::<i64>()
+            .iter()
+            .try_for_each(|s| f(s.unwrap_or(""))),
+        DataType::Utf8View => a
+            .as_string_view()
+            .iter()
+            .try_for_each(|s| f(s.unwrap_or(""))),
+        _ => Ok(()),
     }
 }
 
-/// Text competency ids to integers: each distinct required competency gets 0, 1, …; a holding
-/// of a competency nothing requires gets one more, which no requirement has.
-fn text_ids<I: Id>(req: &[&ArrayRef], held: &[&ArrayRef]) -> (Vec<I>, Vec<I>) {
-    let mut map: HashMap<&str, usize> = HashMap::new();
-    let mut of_req = |s| {
-        let n = map.len();
-        *map.entry(s).or_insert(n)
-    };
-    let mut req_ids = Vec::new();
-    for c in req {
-        ids_of(c, &mut of_req, &mut req_ids);
-    }
-    let unknown = map.len();
-    let mut of_held = |s| map.get(s).copied().unwrap_or(unknown);
-    let mut held_ids = Vec::new();
-    for c in held {
-        ids_of(c, &mut of_held, &mut held_ids);
-    }
-    (req_ids, held_ids)
+fn id_from_u32<I: Id>(n: u32) -> I {
+    // The interner hands out fewer than i32::MAX ids, which every id type holds.
+    I::from_usize(n as usize).unwrap_or_default()
 }
 
-fn id_from_usize<I: Id>(n: usize) -> I {
-    // Distinct competencies number far fewer than i32::MAX.
-    I::from_usize(n).unwrap_or_else(|| I::from_usize(0).unwrap_or_default())
+/// The ids of a text column's strings, each new string given the next id (a dictionary's
+/// values are interned once each).
+fn intern_ids<'a, I: Id>(
+    chunks: &[&'a ArrayRef],
+    keys: &mut KeyInterner<'a>,
+) -> esr_core::Result<Vec<I>> {
+    let mut out = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
+    for a in chunks {
+        if let DataType::Dictionary(..) = a.data_type() {
+            let d = a.as_any_dictionary();
+            let mut of_value = Vec::with_capacity(d.values().len());
+            each_str(d.values(), &mut |s| {
+                of_value.push(id_from_u32::<I>(keys.intern(s)?));
+                Ok(())
+            })?;
+            let keys = d.normalized_keys();
+            out.extend(
+                keys.into_iter()
+                    .map(|k| of_value.get(k).copied().unwrap_or_default()),
+            );
+        } else {
+            // Exports come grouped by person: a run of one key is interned once.
+            let mut last: Option<(&str, I)> = None;
+            each_str(a, &mut |s| {
+                let id = match last {
+                    Some((l, id)) if l == s => id,
+                    _ => {
+                        let id = id_from_u32(keys.intern(s)?);
+                        last = Some((s, id));
+                        id
+                    }
+                };
+                out.push(id);
+                Ok(())
+            })?;
+        }
+    }
+    Ok(out)
 }
 
-fn ids_of<'a, I: Id>(a: &'a ArrayRef, id: &mut dyn FnMut(&'a str) -> usize, out: &mut Vec<I>) {
+/// What [`lookup_ids`] gives a string that has not been interned: no interned string has this
+/// id (the interner stops below `i32::MAX`), and every id type holds it.
+fn missing<I: Id>() -> I {
+    id_from_u32(i32::MAX as u32)
+}
+
+/// Rows of a text column below which one thread looks its strings up.
+const PARALLEL_LOOKUP_ROWS: usize = 1 << 16;
+
+/// Looks up the strings of `a` into `out` (as long as `a`).
+fn lookup_into<I: Id>(a: &ArrayRef, keys: &KeyInterner<'_>, out: &mut [I]) {
+    let miss = missing::<I>();
+    let mut row = 0;
     if let DataType::Dictionary(..) = a.data_type() {
         let d = a.as_any_dictionary();
-        let values = d.values();
-        let mut of_value = Vec::with_capacity(values.len());
-        each_str(values, &mut |s| of_value.push(id(s)));
-        out.extend(
-            d.normalized_keys()
-                .into_iter()
-                .map(|k| id_from_usize::<I>(of_value.get(k).copied().unwrap_or(0))),
-        );
-    } else {
-        each_str(a, &mut |s| out.push(id_from_usize(id(s))));
+        let mut of_value = Vec::with_capacity(d.values().len());
+        let _ = each_str(d.values(), &mut |s| {
+            of_value.push(keys.get(s).map_or(miss, id_from_u32));
+            Ok(())
+        });
+        for (o, k) in out.iter_mut().zip(d.normalized_keys()) {
+            *o = of_value.get(k).copied().unwrap_or(miss);
+        }
+        return;
     }
+    // Exports come grouped by person: a run of one key is looked up once.
+    let mut last: Option<(&str, I)> = None;
+    let _ = each_str(a, &mut |s| {
+        let id = match last {
+            Some((l, id)) if l == s => id,
+            _ => {
+                let id = keys.get(s).map_or(miss, id_from_u32);
+                last = Some((s, id));
+                id
+            }
+        };
+        if let Some(o) = out.get_mut(row) {
+            *o = id;
+        }
+        row += 1;
+        Ok(())
+    });
+}
+
+/// The ids of a text column's strings already interned, [`missing`] for the others, looked up
+/// on up to `threads` threads (the interner is only read), each filling its part in place.
+fn lookup_ids<I: Id>(
+    chunks: &[&ArrayRef],
+    keys: &KeyInterner<'_>,
+    threads: NonZeroUsize,
+) -> Vec<I> {
+    let mut out = vec![I::default(); chunks.iter().map(|c| c.len()).sum()];
+    let mut rest = &mut out[..];
+    for a in chunks {
+        let n = a.len();
+        let (mine, tail) = std::mem::take(&mut rest).split_at_mut(n);
+        rest = tail;
+        let parts = threads.get().min(n / PARALLEL_LOOKUP_ROWS).max(1);
+        if parts == 1 || matches!(a.data_type(), DataType::Dictionary(..)) {
+            lookup_into(a, keys, mine);
+            continue;
+        }
+        let step = n.div_ceil(parts);
+        std::thread::scope(|s| {
+            for (k, part) in mine.chunks_mut(step).enumerate() {
+                let piece = a.slice(k * step, part.len());
+                s.spawn(move || lookup_into(&piece, keys, part));
+            }
+        });
+    }
+    out
+}
+
+/// Interns the strings of the rows [`lookup_ids`] found missing, in row order.
+fn intern_missing<'a, I: Id>(
+    chunks: &[&'a ArrayRef],
+    keys: &mut KeyInterner<'a>,
+    ids: &mut [I],
+) -> esr_core::Result<()> {
+    let miss = missing::<I>();
+    let mut row = 0;
+    for a in chunks {
+        let mut fix = |s: &'a str| {
+            if ids[row] == miss {
+                ids[row] = id_from_u32(keys.intern(s)?);
+            }
+            row += 1;
+            Ok(())
+        };
+        if let DataType::Dictionary(..) = a.data_type() {
+            let d = a.as_any_dictionary();
+            let mut values = Vec::with_capacity(d.values().len());
+            each_str(d.values(), &mut |s| {
+                values.push(s);
+                Ok(())
+            })?;
+            for k in d.normalized_keys() {
+                fix(values.get(k).copied().unwrap_or_default())?;
+            }
+        } else {
+            each_str(a, &mut fix)?;
+        }
+    }
+    Ok(())
 }
 
 /// The expiry column as days, and its validity (null: never expires).
@@ -455,97 +582,145 @@ fn expiry<'a>(t: &Table, chunks: &[&'a ArrayRef]) -> PyResult<Expiry<'a>> {
     })
 }
 
+/// `as_of` as a date: a datetime.date, or the date of a datetime.datetime (pandas.Timestamp
+/// is one) or of a numpy.datetime64.
 fn as_date(obj: &Bound<'_, PyAny>) -> PyResult<NaiveDate> {
-    let dt = obj.py().import("datetime")?;
-    let is_date = obj.is_instance(&dt.getattr("date")?)?;
-    if !is_date || obj.is_instance(&dt.getattr("datetime")?)? {
+    let py = obj.py();
+    let dt = py.import("datetime")?;
+    let type_name = || {
+        obj.get_type()
+            .name()
+            .map_or_else(|_| "this".to_owned(), |n| n.to_string())
+    };
+    let mut date = obj.clone();
+    if obj.is_instance(&dt.getattr("datetime")?)? {
+        // pandas.NaT is a datetime whose date() raises.
+        date = obj.call_method0("date").map_err(|_| {
+            InvalidInputError::new_err(format!(
+                "as_of is {} with no date (NaT?); give a date",
+                type_name()
+            ))
+        })?;
+    } else if obj.get_type().name()?.to_str()? == "datetime64"
+        && obj.get_type().module()?.to_str()?.starts_with("numpy")
+    {
+        date = obj
+            .call_method1("astype", ("datetime64[D]",))?
+            .call_method0("item")?;
+        if date.is_none() {
+            return Err(InvalidInputError::new_err(
+                "as_of is numpy.datetime64('NaT'); give a date",
+            ));
+        }
+    }
+    if !date.is_instance(&dt.getattr("date")?)? {
         return Err(pyo3::exceptions::PyTypeError::new_err(format!(
-            "argument 'as_of': as_of must be a datetime.date, not {}",
-            obj.get_type().name()?
+            "argument 'as_of': as_of must be a datetime.date, datetime.datetime, pandas.Timestamp or numpy.datetime64, not {}",
+            type_name()
         )));
     }
-    let part = |n: &str| -> PyResult<u32> { obj.getattr(n)?.extract() };
-    let year: i32 = obj.getattr("year")?.extract()?;
-    NaiveDate::from_ymd_opt(year, part("month")?, part("day")?)
+    let part = |n: &str| -> PyResult<u32> { date.getattr(n)?.extract() };
+    let ymd = (|| {
+        Ok::<_, PyErr>((
+            date.getattr("year")?.extract::<i32>()?,
+            part("month")?,
+            part("day")?,
+        ))
+    })();
+    // pandas.NaT passes for a datetime but has no year.
+    let (year, month, day) = ymd.map_err(|_| {
+        InvalidInputError::new_err(format!(
+            "as_of is {} with no date (NaT?); give a date",
+            type_name()
+        ))
+    })?;
+    NaiveDate::from_ymd_opt(year, month, day)
         .ok_or_else(|| InvalidInputError::new_err("as_of is not a valid date"))
+}
+
+/// `threads` as a count: None for every core.
+fn thread_count(threads: Option<i64>) -> PyResult<NonZeroUsize> {
+    match threads {
+        None => Ok(std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN)),
+        Some(n) => usize::try_from(n)
+            .ok()
+            .and_then(NonZeroUsize::new)
+            .ok_or_else(|| {
+                InvalidInputError::new_err(format!(
+                    "threads is {n}; give 1 or more, or None for every core"
+                ))
+            }),
+    }
 }
 
 const ASSIGNMENTS_NEED: &str = "assignment_id, person_id and position_id";
 const REQUIREMENTS_NEED: &str = "position_id and competency_id";
 const HOLDINGS_NEED: &str = "person_id, competency_id and expiry";
 
-/// Scores every assignment as of `as_of` (a datetime.date) with an Amber window of
-/// `amber_months`: one row per row of the assignments table, in its order, with
-/// `assignment_id`, `person_id` (as given), `required`, `green`, `amber`, `red` and `percent`
-/// (null where nothing is required). Returns a pyarrow Table.
-///
-/// Each table is any Arrow table (a pyarrow Table, a polars or pandas DataFrame) with the
-/// columns assignments: assignment_id, person_id, position_id; requirements: position_id,
-/// competency_id (each row an essential requirement); holdings: person_id, competency_id,
-/// expiry. Ids are integers of any width (int64 values must fit, uint64 too); competency_id
-/// may instead be text in both requirements and holdings (competence names, compared exactly,
-/// such as read_competence_csv gives). expiry is a date (date32, date64 or a timestamp
-/// without time zone); a null expiry never expires. The holding with the latest expiry counts.
-/// Raises BulkInputError naming the table and column when a column is missing, of the wrong
-/// type, has null ids, or holds dates as strings.
-///
-/// Example: holdings = esr.read_competence_csv("export.csv", vpd="297");
-/// scores = esr.score_compliance(assignments, requirements, holdings, datetime.date.today())
-#[pyfunction]
-#[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3))]
-fn score_compliance<'py>(
-    py: Python<'py>,
-    assignments: &Bound<'py, PyAny>,
-    requirements: &Bound<'py, PyAny>,
-    holdings: &Bound<'py, PyAny>,
-    as_of: &Bound<'py, PyAny>,
-    amber_months: i64,
-) -> PyResult<Bound<'py, PyAny>> {
-    let as_of = as_date(as_of)?;
-    let window = u32::try_from(amber_months)
-        .map_err(|_| {
-            InvalidInputError::new_err(format!(
-                "amber_months is {amber_months}; give 0 to 120 (ESR uses 3)"
-            ))
-        })
-        .and_then(|m| AmberWindow::months(m).map_err(core_err))?;
-    let a = import_table(assignments, "assignments", ASSIGNMENTS_NEED)?;
-    let r = import_table(requirements, "requirements", REQUIREMENTS_NEED)?;
-    let h = import_table(holdings, "holdings", HOLDINGS_NEED)?;
+/// The columns the scorer reads: (table: 0 assignments, 1 requirements, 2 holdings; column).
+const COLS: [(usize, &str); 8] = [
+    (0, "assignment_id"),
+    (0, "person_id"),
+    (0, "position_id"),
+    (1, "position_id"),
+    (1, "competency_id"),
+    (2, "person_id"),
+    (2, "competency_id"),
+    (2, "expiry"),
+];
+/// The key each id column (the first seven of COLS) joins on: the columns of a key must hold
+/// the same kind of id; the first of each interns its strings.
+const KEYS: [&[usize]; 4] = [&[0], &[1, 5], &[2, 3], &[4, 6]];
 
+/// The three tables, checked: every column present, no null ids, the kinds of each key's
+/// columns alike.
+struct Prepared<'a> {
+    tables: [&'a Table; 3],
+    chunks: Vec<Vec<&'a ArrayRef>>,
+    /// Whether each key is text.
+    text: [bool; 4],
+    width: IntKind,
+}
+
+fn prepare<'a>(a: &'a Table, r: &'a Table, h: &'a Table) -> PyResult<Prepared<'a>> {
+    let tables = [a, r, h];
     // Every column present and without null keys, before any type is judged.
-    let cols = [
-        (&a, "assignment_id"),
-        (&a, "person_id"),
-        (&a, "position_id"),
-        (&r, "position_id"),
-        (&r, "competency_id"),
-        (&h, "person_id"),
-        (&h, "competency_id"),
-        (&h, "expiry"),
-    ];
-    let mut chunks = Vec::with_capacity(cols.len());
-    for (t, c) in cols {
-        chunks.push(t.column(c)?);
+    let mut chunks = Vec::with_capacity(COLS.len());
+    for (t, c) in COLS {
+        chunks.push(tables[t].column(c)?);
     }
     let mut kinds = Vec::new();
-    for (k, (t, c)) in cols.iter().enumerate() {
-        if *c == "expiry" {
-            continue;
-        }
-        kinds.push(id_kind(t, c, *c == "competency_id")?);
-        t.no_nulls(c, &chunks[k])?;
+    for (k, (t, c)) in COLS.iter().enumerate().take(7) {
+        kinds.push(id_kind(tables[*t], c)?);
+        tables[*t].no_nulls(c, &chunks[k])?;
     }
-    let text = (kinds[4] == IdKind::Text, kinds[6] == IdKind::Text);
-    if text.0 != text.1 {
-        let (t, i) = if text.0 {
-            ("holdings", "requirements")
-        } else {
-            ("requirements", "holdings")
-        };
-        return Err(bulk_err(format!(
-            "the {i} table's column competency_id holds text but the {t} table's holds integers; give both the same kind of id"
-        )));
+    let mut text = [false; 4];
+    for (g, cols) in KEYS.iter().enumerate() {
+        let first = cols[0];
+        text[g] = kinds[first] == IdKind::Text;
+        for &c in &cols[1..] {
+            if (kinds[c] == IdKind::Text) != text[g] {
+                let name = |c: usize| {
+                    let (t, col) = COLS[c];
+                    let dt = tables[t]
+                        .schema
+                        .field_with_name(col)
+                        .map(|f| f.data_type().to_string())
+                        .unwrap_or_default();
+                    let kind = if kinds[c] == IdKind::Text {
+                        "text"
+                    } else {
+                        "integers"
+                    };
+                    (tables[t].name, col, kind, dt)
+                };
+                let (t1, c1, k1, d1) = name(first);
+                let (t2, c2, k2, d2) = name(c);
+                return Err(bulk_err(format!(
+                    "the {t1} table's column {c1} holds {k1} ({d1}) but the {t2} table's column {c2} holds {k2} ({d2}); ids that join must be of one kind, as they are matched exactly: make both text (polars: pl.col('{c2}').cast(pl.String); pandas: df['{c2}'].astype(str)) or both integers"
+                )));
+            }
+        }
     }
     let ints = || {
         kinds.iter().filter_map(|k| match k {
@@ -560,159 +735,401 @@ fn score_compliance<'py>(
     } else {
         IntKind::Wide
     };
-    let scores = match width {
-        IntKind::Small => Scores::I32(score::<i32>(
-            py, &a, &r, &h, &chunks, text.0, as_of, window,
-        )?),
-        IntKind::U32 => Scores::U32(score::<u32>(
-            py, &a, &r, &h, &chunks, text.0, as_of, window,
-        )?),
-        IntKind::Wide => Scores::I64(score::<i64>(
-            py, &a, &r, &h, &chunks, text.0, as_of, window,
-        )?),
-    };
-    let batches = scores.into_batches(&a)?;
-    to_pyarrow(py, batches)
+    Ok(Prepared {
+        tables,
+        chunks,
+        text,
+        width,
+    })
 }
 
-enum Scores {
-    I32(BulkScores<i32>),
-    U32(BulkScores<u32>),
-    I64(BulkScores<i64>),
+/// The id columns as slices of `I` (integer columns borrowed where they can be, text ones
+/// interned), each key's strings, and the expiry column.
+struct Inputs<'a, I: Clone> {
+    ids: Vec<Cow<'a, [I]>>,
+    names: Vec<Option<KeyInterner<'a>>>,
+    expiry: Expiry<'a>,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn score<I: Id>(
+fn inputs<'a, I: Id>(
     py: Python<'_>,
-    a: &Table,
-    r: &Table,
-    h: &Table,
-    chunks: &[Vec<&ArrayRef>],
-    text: bool,
-    as_of: NaiveDate,
-    window: AmberWindow,
-) -> PyResult<BulkScores<I>> {
-    let a_id = int_ids::<I>(a, "assignment_id", &chunks[0])?;
-    let a_person = int_ids::<I>(a, "person_id", &chunks[1])?;
-    let a_pos = int_ids::<I>(a, "position_id", &chunks[2])?;
-    let r_pos = int_ids::<I>(r, "position_id", &chunks[3])?;
-    let h_person = int_ids::<I>(h, "person_id", &chunks[5])?;
-    let (r_comp, h_comp) = if text {
-        let (rc, hc) = py.detach(|| text_ids::<I>(&chunks[4], &chunks[6]));
-        (Cow::Owned(rc), Cow::Owned(hc))
-    } else {
+    p: &Prepared<'a>,
+    threads: NonZeroUsize,
+    need_assignment_ids: bool,
+) -> PyResult<Inputs<'a, I>> {
+    let mut ids: Vec<Option<Cow<'a, [I]>>> = vec![None; 7];
+    let mut names = Vec::with_capacity(KEYS.len());
+    for (g, cols) in KEYS.iter().enumerate() {
+        if !p.text[g] {
+            for &c in cols.iter() {
+                let (t, col) = COLS[c];
+                ids[c] = Some(int_ids::<I>(p.tables[t], col, &p.chunks[c])?);
+            }
+            names.push(None);
+            continue;
+        }
+        // Competencies held that nothing requires are interned too, for the Blue rows.
+        let intern_all = g == 3;
+        let chunks = &p.chunks;
+        let (keys, cols_ids) = py
+            .detach(|| -> esr_core::Result<_> {
+                let mut keys = KeyInterner::new();
+                let mut out = Vec::new();
+                for (k, &c) in cols.iter().enumerate() {
+                    let ids = if k == 0 {
+                        // The score needs no assignment ids of its own: they come back as given.
+                        if g == 0 && !need_assignment_ids {
+                            vec![I::default(); chunks[c].iter().map(|a| a.len()).sum()]
+                        } else {
+                            intern_ids::<I>(&chunks[c], &mut keys)?
+                        }
+                    } else {
+                        let mut ids = lookup_ids::<I>(&chunks[c], &keys, threads);
+                        if intern_all {
+                            intern_missing(&chunks[c], &mut keys, &mut ids)?;
+                        } else {
+                            let (miss, unknown) = (missing::<I>(), id_from_u32(keys.unknown()));
+                            ids.iter_mut()
+                                .filter(|i| **i == miss)
+                                .for_each(|i| *i = unknown);
+                        }
+                        ids
+                    };
+                    out.push(ids);
+                }
+                Ok((keys, out))
+            })
+            .map_err(core_err)?;
+        for (&c, v) in cols.iter().zip(cols_ids) {
+            ids[c] = Some(Cow::Owned(v));
+        }
+        names.push(Some(keys));
+    }
+    Ok(Inputs {
+        ids: ids.into_iter().map(Option::unwrap_or_default).collect(),
+        names,
+        expiry: expiry(p.tables[2], &p.chunks[7])?,
+    })
+}
+
+impl<I: Id> Inputs<'_, I> {
+    fn columns(
+        &self,
+    ) -> (
+        AssignmentColumns<'_, I>,
+        RequirementColumns<'_, I>,
+        HoldingColumns<'_, I>,
+    ) {
         (
-            int_ids::<I>(r, "competency_id", &chunks[4])?,
-            int_ids::<I>(h, "competency_id", &chunks[6])?,
-        )
-    };
-    let e = expiry(h, &chunks[7])?;
-    py.detach(|| {
-        esr_core::compliance::score_compliance(
             AssignmentColumns {
-                assignment_id: &a_id,
-                person_id: &a_person,
-                position_id: &a_pos,
+                assignment_id: &self.ids[0],
+                person_id: &self.ids[1],
+                position_id: &self.ids[2],
             },
             RequirementColumns {
-                position_id: &r_pos,
-                competency_id: &r_comp,
+                position_id: &self.ids[3],
+                competency_id: &self.ids[4],
             },
             HoldingColumns {
-                person_id: &h_person,
-                competency_id: &h_comp,
-                expiry: &e.days,
-                expiry_validity: e.validity,
+                person_id: &self.ids[5],
+                competency_id: &self.ids[6],
+                expiry: &self.expiry.days,
+                expiry_validity: self.expiry.validity,
             },
-            as_of,
-            window,
         )
-    })
-    .map_err(core_err)
+    }
+
+    /// Key `g`'s ids as a column: the strings for a text key, else int64.
+    fn key_column(&self, g: usize, ids: impl Iterator<Item = I>) -> ArrayRef {
+        match &self.names[g] {
+            Some(k) => Arc::new(LargeStringArray::from_iter_values(
+                ids.map(|i| k.key(i.as_usize() as u32).unwrap_or_default()),
+            )),
+            None => Arc::new(Int64Array::from_iter_values(ids.map(BulkId::to_i64))),
+        }
+    }
 }
 
-impl Scores {
-    /// The result as record batches lined up with the assignments table's: its own
-    /// assignment_id and person_id arrays (their types kept), then the scorer's columns, sliced
-    /// without copying.
-    fn into_batches(self, a: &Table) -> PyResult<(SchemaRef, Vec<RecordBatch>)> {
-        let (required, green, amber, red, percent, valid) = match self {
-            Self::I32(s) => (
-                s.required,
-                s.green,
-                s.amber,
-                s.red,
-                s.percent,
-                s.percent_valid,
-            ),
-            Self::U32(s) => (
-                s.required,
-                s.green,
-                s.amber,
-                s.red,
-                s.percent,
-                s.percent_valid,
-            ),
-            Self::I64(s) => (
-                s.required,
-                s.green,
-                s.amber,
-                s.red,
-                s.percent,
-                s.percent_valid,
-            ),
+/// What the Python bulk functions share: the amber window and threads, parsed.
+fn window_of(amber_months: i64) -> PyResult<AmberWindow> {
+    u32::try_from(amber_months)
+        .map_err(|_| {
+            InvalidInputError::new_err(format!(
+                "amber_months is {amber_months}; give 0 to 120 (ESR uses 3)"
+            ))
+        })
+        .and_then(|m| AmberWindow::months(m).map_err(core_err))
+}
+
+/// Imports the three tables (collecting polars LazyFrames) and picks the library to answer in.
+fn import_three<'py>(
+    assignments: &Bound<'py, PyAny>,
+    requirements: &Bound<'py, PyAny>,
+    holdings: &Bound<'py, PyAny>,
+    output: Option<&str>,
+) -> PyResult<([Table; 3], Library)> {
+    let lib = frames::output_library(output, &[assignments, requirements, holdings])?;
+    let a = import_table(
+        &frames::collected(assignments)?,
+        "assignments",
+        ASSIGNMENTS_NEED,
+    )?;
+    let r = import_table(
+        &frames::collected(requirements)?,
+        "requirements",
+        REQUIREMENTS_NEED,
+    )?;
+    let h = import_table(&frames::collected(holdings)?, "holdings", HOLDINGS_NEED)?;
+    Ok(([a, r, h], lib))
+}
+
+/// Scores every assignment as of `as_of`, with an Amber window of `amber_months`: one row per
+/// row of the assignments table, in its order, with `assignment_id`, `person_id` (as given),
+/// `required`, `green`, `amber`, `red` and `percent` (null where nothing is required).
+///
+/// Each table is any Arrow table (a pyarrow Table, a polars DataFrame or LazyFrame, a pandas
+/// DataFrame) with the columns assignments: assignment_id, person_id, position_id;
+/// requirements: position_id, competency_id (each row an essential requirement); holdings:
+/// person_id, competency_id, expiry. Every id column is integers of any width or text (string,
+/// large_string, string_view or dictionary: ESR's assignment and employee numbers as written,
+/// matched exactly); the columns that join (person_id in assignments and holdings, position_id
+/// in assignments and requirements, competency_id in requirements and holdings) must be of
+/// one kind. expiry is a date (date32, date64 or a timestamp without time zone); a null expiry
+/// never expires. The holding with the latest expiry counts. `as_of` is a datetime.date, or a
+/// datetime.datetime, pandas.Timestamp or numpy.datetime64 (its date). The result is a polars
+/// DataFrame when a table given is one (the first polars or pandas table decides), a pandas
+/// DataFrame for pandas, else a pyarrow Table; `output` ("pyarrow", "pandas" or "polars")
+/// chooses. `threads` caps the threads (None: every core). Raises BulkInputError naming the
+/// table and column when a column is missing, of the wrong type, has null ids, holds dates as
+/// strings, or joins ids of another kind.
+///
+/// Example: holdings = esr.read_competence_csv("export.csv", vpd="297");
+/// scores = esr.score_compliance(assignments, requirements, holdings, datetime.date.today())
+#[pyfunction]
+#[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, output=None, threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn score_compliance<'py>(
+    py: Python<'py>,
+    assignments: &Bound<'py, PyAny>,
+    requirements: &Bound<'py, PyAny>,
+    holdings: &Bound<'py, PyAny>,
+    as_of: &Bound<'py, PyAny>,
+    amber_months: i64,
+    output: Option<&str>,
+    threads: Option<i64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let as_of = as_date(as_of)?;
+    let window = window_of(amber_months)?;
+    let threads = thread_count(threads)?;
+    let ([a, r, h], lib) = import_three(assignments, requirements, holdings, output)?;
+    let p = prepare(&a, &r, &h)?;
+    let batches = match p.width {
+        IntKind::Small => score::<i32>(py, &p, as_of, window, threads)?,
+        IntKind::U32 => score::<u32>(py, &p, as_of, window, threads)?,
+        IntKind::Wide => score::<i64>(py, &p, as_of, window, threads)?,
+    };
+    frames::convert(to_pyarrow(py, batches)?, lib)
+}
+
+fn score<I: Id>(
+    py: Python<'_>,
+    p: &Prepared<'_>,
+    as_of: NaiveDate,
+    window: AmberWindow,
+    threads: NonZeroUsize,
+) -> PyResult<(SchemaRef, Vec<RecordBatch>)> {
+    let inputs = inputs::<I>(py, p, threads, false)?;
+    let (a, r, h) = inputs.columns();
+    let scores = py
+        .detach(|| {
+            esr_core::compliance::score_compliance_with_threads(a, r, h, as_of, window, threads)
+        })
+        .map_err(core_err)?;
+    scores_into_batches(scores, p.tables[0])
+}
+
+/// The detail behind score_compliance, from the same tables by the same rules: one row per
+/// assignment and competency its position requires, in the assignments table's order, with
+/// assignment_id, person_id, competency_id (ids as given: text as large strings, integers as
+/// int64), essential (true: every requirement is essential), status ("Green", "Amber" or
+/// "Red"; a dictionary/categorical column), expiry (date32 of the holding that counts; null
+/// when it never expires or is not held) and days_left (int32 from as_of to the expiry,
+/// negative once expired; null without an expiry). With held_not_required=True, also one
+/// "Blue" row (essential false) per competency the person holds that the position does not
+/// require. Filter it for "who is Red in what". Tables, as_of, output and threads as for
+/// score_compliance, whose counts are these rows summed per assignment.
+#[pyfunction]
+#[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, held_not_required=false, output=None, threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn compliance_detail<'py>(
+    py: Python<'py>,
+    assignments: &Bound<'py, PyAny>,
+    requirements: &Bound<'py, PyAny>,
+    holdings: &Bound<'py, PyAny>,
+    as_of: &Bound<'py, PyAny>,
+    amber_months: i64,
+    held_not_required: bool,
+    output: Option<&str>,
+    threads: Option<i64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let as_of = as_date(as_of)?;
+    let window = window_of(amber_months)?;
+    let threads = thread_count(threads)?;
+    let blue = if held_not_required {
+        HeldNotRequired::Blue
+    } else {
+        HeldNotRequired::Omit
+    };
+    let ([a, r, h], lib) = import_three(assignments, requirements, holdings, output)?;
+    let p = prepare(&a, &r, &h)?;
+    let batch = match p.width {
+        IntKind::Small => detail::<i32>(py, &p, as_of, window, blue, threads)?,
+        IntKind::U32 => detail::<u32>(py, &p, as_of, window, blue, threads)?,
+        IntKind::Wide => detail::<i64>(py, &p, as_of, window, blue, threads)?,
+    };
+    frames::convert(to_pyarrow(py, (batch.schema(), vec![batch]))?, lib)
+}
+
+fn detail<I: Id>(
+    py: Python<'_>,
+    p: &Prepared<'_>,
+    as_of: NaiveDate,
+    window: AmberWindow,
+    blue: HeldNotRequired,
+    threads: NonZeroUsize,
+) -> PyResult<RecordBatch> {
+    let inputs = inputs::<I>(py, p, threads, true)?;
+    let (a, r, h) = inputs.columns();
+    let inp = &inputs;
+    py.detach(move || -> PyResult<RecordBatch> {
+        let d =
+            esr_core::compliance::score_compliance_detail(a, r, h, as_of, window, blue, threads)
+                .map_err(core_err)?;
+        let rows = || d.assignment_row.iter().map(|&r| r as usize);
+        let assignment = inp.key_column(0, rows().map(|r| inp.ids[0][r]));
+        let person = inp.key_column(1, rows().map(|r| inp.ids[1][r]));
+        let competency: ArrayRef = match &inp.names[3] {
+            // Few distinct competences: a dictionary of the names.
+            Some(k) => {
+                let names = StringArray::from_iter_values(
+                    (0..k.len()).map(|i| k.key(i as u32).unwrap_or_default()),
+                );
+                let keys = UInt32Array::from_iter_values(
+                    d.competency_id.iter().map(|c| c.as_usize() as u32),
+                );
+                Arc::new(
+                    DictionaryArray::<UInt32Type>::try_new(keys, Arc::new(names))
+                        .map_err(|e| EsrError::new_err(format!("building the result: {e}")))?,
+                )
+            }
+            None => Arc::new(Int64Array::from_iter_values(
+                d.competency_id.iter().map(|c| BulkId::to_i64(*c)),
+            )),
         };
-        let id_type = |c: &str| {
-            a.schema
-                .field_with_name(c)
-                .map(|f| f.data_type().clone())
-                .unwrap_or(DataType::Int64)
+        let statuses = StringArray::from(vec!["Red", "Amber", "Green", "Blue"]);
+        let status = Int8Array::from_iter_values(d.status.iter().map(|s| match s {
+            ComplianceStatus::Red => 0,
+            ComplianceStatus::Amber => 1,
+            ComplianceStatus::Green => 2,
+            _ => 3,
+        }));
+        let status = DictionaryArray::<Int8Type>::try_new(status, Arc::new(statuses))
+            .map_err(|e| EsrError::new_err(format!("building the result: {e}")))?;
+        let columns: Vec<ArrayRef> = vec![
+            assignment,
+            person,
+            competency,
+            Arc::new(BooleanArray::from(d.essential)),
+            Arc::new(status),
+            Arc::new(Date32Array::from(d.expiry)),
+            Arc::new(Int32Array::from(d.days_left)),
+        ];
+        let fields: Vec<Field> = [
+            "assignment_id",
+            "person_id",
+            "competency_id",
+            "essential",
+            "status",
+            "expiry",
+            "days_left",
+        ]
+        .iter()
+        .zip(&columns)
+        .map(|(n, c)| {
+            Field::new(
+                *n,
+                c.data_type().clone(),
+                c.null_count() > 0 || *n == "expiry" || *n == "days_left",
+            )
+        })
+        .collect();
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+            .map_err(|e| EsrError::new_err(format!("building the result: {e}")))
+    })
+}
+
+/// The result as record batches lined up with the assignments table's: its own assignment_id
+/// and person_id arrays (their types kept), then the scorer's columns, sliced without copying.
+fn scores_into_batches<I>(s: BulkScores<I>, a: &Table) -> PyResult<(SchemaRef, Vec<RecordBatch>)> {
+    let BulkScores {
+        required,
+        green,
+        amber,
+        red,
+        percent,
+        percent_valid: valid,
+        ..
+    } = s;
+    let id_type = |c: &str| {
+        a.schema
+            .field_with_name(c)
+            .map(|f| f.data_type().clone())
+            .unwrap_or(DataType::Int64)
+    };
+    let counts = |n: &str| Field::new(n, DataType::UInt32, false);
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("assignment_id", id_type("assignment_id"), false),
+        Field::new("person_id", id_type("person_id"), false),
+        counts("required"),
+        counts("green"),
+        counts("amber"),
+        counts("red"),
+        Field::new("percent", DataType::Float64, true),
+    ]));
+    let required = ScalarBuffer::from(required);
+    let green = ScalarBuffer::from(green);
+    let amber = ScalarBuffer::from(amber);
+    let red = ScalarBuffer::from(red);
+    let percent = ScalarBuffer::from(percent);
+    let valid = BooleanBuffer::from(valid);
+    let ai = a.schema.index_of("assignment_id").unwrap_or(0);
+    let pi = a.schema.index_of("person_id").unwrap_or(0);
+    let mut lo = 0;
+    let mut batches = Vec::with_capacity(a.batches.len());
+    for b in &a.batches {
+        let n = b.num_rows();
+        let u = |c: &ScalarBuffer<u32>| -> ArrayRef {
+            Arc::new(UInt32Array::new(c.slice(lo, n), None))
         };
-        let counts = |n: &str| Field::new(n, DataType::UInt32, false);
-        let schema = Arc::new(Schema::new(vec![
-            Field::new("assignment_id", id_type("assignment_id"), false),
-            Field::new("person_id", id_type("person_id"), false),
-            counts("required"),
-            counts("green"),
-            counts("amber"),
-            counts("red"),
-            Field::new("percent", DataType::Float64, true),
-        ]));
-        let required = ScalarBuffer::from(required);
-        let green = ScalarBuffer::from(green);
-        let amber = ScalarBuffer::from(amber);
-        let red = ScalarBuffer::from(red);
-        let percent = ScalarBuffer::from(percent);
-        let valid = BooleanBuffer::from(valid);
-        let ai = a.schema.index_of("assignment_id").unwrap_or(0);
-        let pi = a.schema.index_of("person_id").unwrap_or(0);
-        let mut lo = 0;
-        let mut batches = Vec::with_capacity(a.batches.len());
-        for b in &a.batches {
-            let n = b.num_rows();
-            let u = |c: &ScalarBuffer<u32>| -> ArrayRef {
-                Arc::new(UInt32Array::new(c.slice(lo, n), None))
-            };
-            let nulls = NullBuffer::new(valid.slice(lo, n));
-            let nulls = (nulls.null_count() > 0).then_some(nulls);
-            let columns: Vec<ArrayRef> = vec![
-                b.column(ai).clone(),
-                b.column(pi).clone(),
-                u(&required),
-                u(&green),
-                u(&amber),
-                u(&red),
-                Arc::new(Float64Array::new(percent.slice(lo, n), nulls)),
-            ];
-            batches.push(
-                RecordBatch::try_new(schema.clone(), columns)
-                    .map_err(|e| EsrError::new_err(format!("building the result: {e}")))?,
-            );
-            lo += n;
-        }
-        debug_assert_eq!(lo, a.rows());
-        Ok((schema, batches))
+        let nulls = NullBuffer::new(valid.slice(lo, n));
+        let nulls = (nulls.null_count() > 0).then_some(nulls);
+        let columns: Vec<ArrayRef> = vec![
+            b.column(ai).clone(),
+            b.column(pi).clone(),
+            u(&required),
+            u(&green),
+            u(&amber),
+            u(&red),
+            Arc::new(Float64Array::new(percent.slice(lo, n), nulls)),
+        ];
+        batches.push(
+            RecordBatch::try_new(schema.clone(), columns)
+                .map_err(|e| EsrError::new_err(format!("building the result: {e}")))?,
+        );
+        lo += n;
     }
+    debug_assert_eq!(lo, a.rows());
+    Ok((schema, batches))
 }
 
 /// Hands the batches to pyarrow as an Arrow C stream and returns the pyarrow Table.
@@ -763,36 +1180,47 @@ impl ArrowStream {
 
 /// Reads an ESR competence export (CSV with the headers Employee Number, Competency Name and
 /// Expiry Date, and VPD, Achieved Date and Competence Level when present; found in any order
-/// and case) from a path (str or os.PathLike), the file's bytes, or a binary file object
-/// (open(..., "rb"), io.BytesIO, a stream), reading files and file objects in chunks as it
-/// goes (never whole; the interpreter is released except while each .read(n) runs), into a
-/// pyarrow Table of holdings ready for score_compliance: person_id (the employee number,
+/// and case) from a path (str or os.PathLike), the file's contents (bytes, bytearray) or a
+/// binary file object (open(..., "rb"), io.BytesIO, a stream), reading files and file objects
+/// in chunks as it goes (never whole; the interpreter is released except while each .read(n)
+/// runs), into a table of holdings ready for score_compliance: person_id (the employee number,
 /// int64), competency_id (the competence name in the pipe form, NHS|CSTF|Fire Safety - 1 Year|),
 /// expiry (date32, null: never expires), achieved (date32), level, employee_number (as
 /// written) and line (the line the row starts on in the file). Every record is kept, older ones
 /// too.
 ///
+/// encoding=None reads UTF-8 (with or without a byte order mark) and reads bytes that are not
+/// UTF-8 as cp1252 (Windows-1252, what Excel's "CSV (Comma delimited)" saves), so no row is
+/// refused for its encoding; a name ("utf-8", "cp1252", "latin-1", ...) decodes the whole file
+/// with it. The encoding read ("utf-8", "utf-8-sig", "windows-1252", or the one named) is in the
+/// pyarrow result's schema metadata (b"encoding") and a pandas result's attrs["encoding"]. The
+/// result is a pyarrow Table, or what output ("pyarrow", "pandas", "polars") names.
+///
 /// A bad row refuses the file with BulkInputError naming the first 1,000 bad lines and why,
 /// and counting the rest; with skip_bad_rows=True the good rows are returned and a UserWarning
 /// lists the first bad lines and how many there were. A row over 64 KiB or with over 1,024
 /// columns is a bad row (a header over them refuses the file). A VPD column must hold `vpd`. A
-/// text-mode file or another type raises TypeError; an exception from a file object's .read is
-/// raised as it is.
+/// str that is not a path, a text-mode file or another type raises TypeError naming `source`;
+/// an exception from a file object's .read is raised as it is.
 #[pyfunction]
-#[pyo3(signature = (source, vpd, *, skip_bad_rows=false))]
+#[pyo3(signature = (source, vpd, *, skip_bad_rows=false, encoding=None, output=None))]
 fn read_competence_csv<'py>(
     py: Python<'py>,
     source: &Bound<'py, PyAny>,
     vpd: &str,
     skip_bad_rows: bool,
+    encoding: Option<&str>,
+    output: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let vpd: VpdCode = vpd
         .parse()
         .map_err(|e: esr_core::values::ValueError| core_err(e.into()))?;
+    let lib = frames::output_library(output, &[])?;
+    let encoding = csv_encoding(encoding)?;
     let options = ImportOptions { skip_bad_rows };
-    let (cols, skipped) = CsvSource::new(source, "source", StrIs::Path)?.read(
+    let (cols, skipped) = CsvSource::new(source, "source")?.read(
         py,
-        |r| esr_core::compliance::read_competence_export(vpd, r, options),
+        |r| esr_core::compliance::read_competence_export_with_encoding(vpd, r, options, encoding),
         core_err,
     )?;
     if !skipped.is_empty() {
@@ -808,15 +1236,19 @@ fn read_competence_csv<'py>(
     }
     let date = |v: Vec<Option<i32>>| -> ArrayRef { Arc::new(Date32Array::from(v)) };
     let text = |v: Vec<String>| -> ArrayRef { Arc::new(StringArray::from(v)) };
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("person_id", DataType::Int64, false),
-        Field::new("competency_id", DataType::Utf8, false),
-        Field::new("expiry", DataType::Date32, true),
-        Field::new("achieved", DataType::Date32, true),
-        Field::new("level", DataType::Utf8, false),
-        Field::new("employee_number", DataType::Utf8, false),
-        Field::new("line", DataType::UInt64, false),
-    ]));
+    let used = cols.encoding;
+    let schema = Arc::new(Schema::new_with_metadata(
+        vec![
+            Field::new("person_id", DataType::Int64, false),
+            Field::new("competency_id", DataType::Utf8, false),
+            Field::new("expiry", DataType::Date32, true),
+            Field::new("achieved", DataType::Date32, true),
+            Field::new("level", DataType::Utf8, false),
+            Field::new("employee_number", DataType::Utf8, false),
+            Field::new("line", DataType::UInt64, false),
+        ],
+        HashMap::from([("encoding".to_owned(), used.to_owned())]),
+    ));
     let batch = RecordBatch::try_new(
         schema.clone(),
         vec![
@@ -830,12 +1262,24 @@ fn read_competence_csv<'py>(
         ],
     )
     .map_err(|e| EsrError::new_err(format!("building the table: {e}")))?;
-    to_pyarrow(py, (schema, vec![batch]))
+    let out = frames::convert(to_pyarrow(py, (schema, vec![batch]))?, lib)?;
+    if lib == Library::Pandas {
+        out.getattr("attrs")?.set_item("encoding", used)?;
+    }
+    Ok(out)
+}
+
+/// The `encoding` argument of the CSV readers: None detects UTF-8 or cp1252.
+pub(crate) fn csv_encoding(encoding: Option<&str>) -> PyResult<CsvEncoding> {
+    encoding.map_or(Ok(CsvEncoding::AUTO), |e| {
+        CsvEncoding::from_label(e).map_err(|e| InvalidInputError::new_err(e.to_string()))
+    })
 }
 
 /// Adds the bulk functions to the module (BulkInputError is added with the other exceptions).
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(score_compliance, m)?)?;
+    m.add_function(wrap_pyfunction!(compliance_detail, m)?)?;
     m.add_function(wrap_pyfunction!(read_competence_csv, m)?)?;
     Ok(())
 }

@@ -8,21 +8,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyString};
 use std::io::Read;
 
-/// What to do with a `str`: it is the file's text (`Esr.import_competences`, as before) or a
-/// path (`read_competence_csv`).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StrIs {
-    /// A `str` holds the CSV itself.
-    Contents,
-    /// A `str` is a path to the file.
-    Path,
-}
-
 /// A competence CSV source, ready to be read with the interpreter released.
 pub(crate) enum CsvSource<'py> {
     /// `bytes`, read in place.
     Bytes(Bound<'py, PyBytes>),
-    /// A copy of a `bytearray`, or the text of a `str`.
+    /// A copy of a `bytearray`.
     Owned(Vec<u8>),
     /// A file opened from a path.
     File(std::fs::File),
@@ -40,14 +30,12 @@ fn shown(path: &std::path::Path) -> String {
 }
 
 impl<'py> CsvSource<'py> {
-    /// Sorts out `source`, the argument `arg` of the calling function: `bytes`, `bytearray`,
-    /// `str` (see [`StrIs`]), a path (`os.PathLike`) or a binary file object (anything with
-    /// `.read(n)` that is not a text file). Anything else is a `TypeError` naming `arg`.
-    pub(crate) fn new(
-        source: &Bound<'py, PyAny>,
-        arg: &'static str,
-        str_is: StrIs,
-    ) -> PyResult<Self> {
+    /// Sorts out `source`, the argument `arg` of the calling function, with one meaning per
+    /// type across the package: `str` and `os.PathLike` are paths; `bytes`, `bytearray` and
+    /// binary file objects (anything with `.read(n)` that is not a text file) are contents.
+    /// Anything else is a `TypeError` naming `arg`, and so is a `str` that is clearly a file's
+    /// contents rather than a path (it has a line break).
+    pub(crate) fn new(source: &Bound<'py, PyAny>, arg: &'static str) -> PyResult<Self> {
         let py = source.py();
         if let Ok(b) = source.cast::<PyBytes>() {
             return Ok(Self::Bytes(b.clone()));
@@ -55,16 +43,18 @@ impl<'py> CsvSource<'py> {
         if let Ok(b) = source.cast::<PyByteArray>() {
             return Ok(Self::Owned(b.to_vec()));
         }
-        if let Ok(s) = source.cast::<PyString>()
-            && str_is == StrIs::Contents
-        {
+        if let Ok(s) = source.cast::<PyString>() {
             // A lone surrogate cannot be encoded: note which argument, as pyo3 does.
             let text = s.to_str().inspect_err(|e| {
                 let _ = e
                     .value(py)
                     .call_method1("add_note", (format!("while processing '{arg}'"),));
             })?;
-            return Ok(Self::Owned(text.as_bytes().to_vec()));
+            if text.contains(['\n', '\r']) {
+                return Err(PyTypeError::new_err(format!(
+                    "argument '{arg}': a str is a path, and this one has a line break, so it looks like the file's contents; pass the contents as bytes (text.encode()) or give the file's path"
+                )));
+            }
         }
         if source.hasattr("read")? {
             let text = py.import("io")?.getattr("TextIOBase")?;
@@ -75,10 +65,7 @@ impl<'py> CsvSource<'py> {
             }
             return Ok(Self::Object(PyReader::new(source.clone().unbind(), arg)));
         }
-        let accepted = match str_is {
-            StrIs::Contents => "the file's contents (bytes or str), a path (os.PathLike)",
-            StrIs::Path => "the file's bytes, a path (str or os.PathLike)",
-        };
+        let accepted = "a path (str or os.PathLike), the file's contents (bytes)";
         let wrong = || {
             PyTypeError::new_err(format!(
                 "argument '{arg}': expected {accepted} or a binary file object, got {}",
@@ -93,8 +80,14 @@ impl<'py> CsvSource<'py> {
             .call_method1("fspath", (source,))
             .and_then(|p| p.extract())
             .map_err(|_| wrong())?;
-        let file = std::fs::File::open(&path)
-            .map_err(|e| PyOSError::new_err(format!("cannot open {}: {e}", shown(&path))))?;
+        // OSError(errno, message) is raised as its subclass (FileNotFoundError, ...).
+        let file = std::fs::File::open(&path).map_err(|e| {
+            let msg = format!("cannot open {}: {e}", shown(&path));
+            match e.raw_os_error() {
+                Some(code) => PyOSError::new_err((code, msg)),
+                None => PyOSError::new_err(msg),
+            }
+        })?;
         Ok(Self::File(file))
     }
 

@@ -5,6 +5,7 @@ mod bulk;
 mod csv_source;
 mod delivery;
 mod errors;
+mod frames;
 mod learning;
 mod service;
 mod types;

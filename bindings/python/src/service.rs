@@ -2,9 +2,10 @@
 //! clock. Every call that does real work releases the interpreter while the core runs, so the
 //! service is safe and useful from several Python threads.
 
-use crate::csv_source::{CsvSource, StrIs};
+use crate::csv_source::CsvSource;
 use crate::delivery::{ManualClock, Sender};
 use crate::errors::{InvalidInputError, text_of, to_py, wrong_type};
+use esr_core::values::limits::shown;
 use crate::learning::{
     Certification, CompletionRule, Component, Enrolment, LearningOutcome, PlayOutcome, PlayResult,
     Renewal, Subscription, SubscriptionView, level_or_default,
@@ -1358,16 +1359,19 @@ impl Esr {
             .map(list)
     }
 
-    /// Imports an ESR competence export. `csv` is the file's contents (bytes or str), a path
-    /// (os.PathLike such as pathlib.Path; a str is the contents, not a path), or a binary file
-    /// object (open(..., "rb"), io.BytesIO, a socket's makefile("rb")): files and file objects
-    /// are read in chunks as they are parsed, never whole, with the interpreter released
-    /// except while each .read(n) runs. Any bad row refuses the whole file (ImportRejectedError,
-    /// naming the first 1,000 bad rows and counting the rest) unless `skip_bad_rows`. Rows over
-    /// 64 KiB or with over 1,024 columns are bad rows; a header over them refuses the file. A
-    /// text-mode file or another type raises TypeError; an exception from the file object's
-    /// .read is raised as it is, and nothing is imported.
-    #[pyo3(signature = (actor, vpd, csv, *, skip_bad_rows=false))]
+    /// Imports an ESR competence export. `csv` is a path (str or os.PathLike such as
+    /// pathlib.Path), the file's contents (bytes, bytearray) or a binary file object
+    /// (open(..., "rb"), io.BytesIO, a socket's makefile("rb")): files and file objects are
+    /// read in chunks as they are parsed, never whole, with the interpreter released except
+    /// while each .read(n) runs. encoding=None reads UTF-8 (with or without a byte order mark)
+    /// and bytes that are not UTF-8 as cp1252, as Excel saves CSV; a name ("cp1252", "latin-1",
+    /// "utf-8") decodes the whole file with it; the summary's `encoding` says which was read.
+    /// Any bad row refuses the whole file (ImportRejectedError, naming the first 1,000 bad rows
+    /// and counting the rest) unless `skip_bad_rows`. Rows over 64 KiB or with over 1,024
+    /// columns are bad rows; a header over them refuses the file. A str with a line break (the
+    /// contents, not a path), a text-mode file or another type raises TypeError; an exception
+    /// from the file object's .read is raised as it is, and nothing is imported.
+    #[pyo3(signature = (actor, vpd, csv, *, skip_bad_rows=false, encoding=None))]
     fn import_competences(
         &self,
         py: Python<'_>,
@@ -1375,19 +1379,28 @@ impl Esr {
         vpd: &str,
         csv: &Bound<'_, PyAny>,
         skip_bad_rows: bool,
+        encoding: Option<&str>,
     ) -> PyResult<ImportSummary> {
         let actor = actor_of(actor)?;
         let vpd: VpdCode = parse(vpd)?;
-        let source = CsvSource::new(csv, "csv", StrIs::Contents)?;
+        let encoding = crate::bulk::csv_encoding(encoding)?;
+        let source = CsvSource::new(csv, "csv")?;
         let options = esr_core::compliance::ImportOptions { skip_bad_rows };
         let core = &*self.core;
         source
             .read(
                 py,
-                |r| core.import_competences(&actor, vpd, r, options),
+                |r| {
+                    let mut text = esr_core::compliance::DecodingReader::new(r, encoding);
+                    let summary = core.import_competences(&actor, vpd, &mut text, options)?;
+                    Ok((summary, text.encoding_used()))
+                },
                 to_py,
             )
-            .map(Into::into)
+            .map(|(summary, used)| ImportSummary {
+                encoding: used.to_owned(),
+                ..summary.into()
+            })
     }
 
     /// My Compliance: the session's user's rows (as of a date; default today in the UK).

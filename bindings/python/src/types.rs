@@ -488,12 +488,14 @@ record!(
 );
 record!(
     /// What a competence import did: `skipped` lists the first 1,000 bad rows skipped,
-    /// `more_skipped` counts any beyond them.
+    /// `more_skipped` counts any beyond them; `encoding` is the one the file was read in
+    /// ("utf-8", "utf-8-sig", "windows-1252", or the one named).
     ImportSummary {
         imported: usize,
         merged_duplicates: usize,
         skipped: Vec<ImportProblem>,
-        more_skipped: u64
+        more_skipped: u64,
+        encoding: String
     }
 );
 
@@ -845,6 +847,7 @@ impl From<esr_core::compliance::ImportSummary> for ImportSummary {
         Self {
             imported: s.imported,
             merged_duplicates: s.merged_duplicates,
+            encoding: "utf-8".to_owned(),
             more_skipped: s.skipped.more(),
             skipped: s
                 .skipped

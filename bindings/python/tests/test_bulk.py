@@ -86,17 +86,23 @@ def test_the_amber_window_moves_the_boundary() -> None:
 def test_pyarrow_polars_and_pandas_agree() -> None:
     a, r, h = tables()
     want = esr.score_compliance(a, r, h, AS_OF)
-    from_polars = esr.score_compliance(pl.from_arrow(a), pl.from_arrow(r), pl.from_arrow(h), AS_OF)
-    from_pandas = esr.score_compliance(a.to_pandas(), r.to_pandas(), h.to_pandas(), AS_OF)
-    assert from_polars.equals(want)
-    assert from_pandas.equals(want)
+    polars = pl.from_arrow(a), pl.from_arrow(r), pl.from_arrow(h)
+    pandas = a.to_pandas(), r.to_pandas(), h.to_pandas()
+    assert esr.score_compliance(*polars, AS_OF, output="pyarrow").equals(want)
+    assert esr.score_compliance(*pandas, AS_OF, output="pyarrow").equals(want)
+    # Each answers in its own library.
+    from_polars = esr.score_compliance(*polars, AS_OF)
+    assert isinstance(from_polars, pl.DataFrame) and from_polars.to_dict(as_series=False) == EXPECTED
+    from_pandas = esr.score_compliance(*pandas, AS_OF)
+    assert isinstance(from_pandas, pd.DataFrame)
+    pd.testing.assert_frame_equal(from_pandas, want.to_pandas())
     # pandas' own datetime64 expiry (NaT: never expires) and polars' Datetime give the same.
     hp = h.to_pandas()
     hp["expiry"] = pd.to_datetime(hp["expiry"])
     assert hp["expiry"].dtype.kind == "M"
-    assert esr.score_compliance(a.to_pandas(), r.to_pandas(), hp, AS_OF).equals(want)
+    assert esr.score_compliance(a.to_pandas(), r.to_pandas(), hp, AS_OF, output="pyarrow").equals(want)
     hl = pl.from_arrow(h).with_columns(pl.col("expiry").cast(pl.Datetime("ms")))
-    assert esr.score_compliance(a, r, hl, AS_OF).equals(want)
+    assert esr.score_compliance(a, r, hl, AS_OF, output="pyarrow").equals(want)
 
 
 def test_chunked_and_narrow_ids_give_the_same() -> None:
@@ -131,12 +137,12 @@ def test_text_competency_ids() -> None:
     # Dictionary-encoded (pandas category, polars Categorical) too.
     hp = named(h).to_pandas()
     hp["competency_id"] = hp["competency_id"].astype("category")
-    assert esr.score_compliance(a, named(r), hp, AS_OF).to_pydict() == EXPECTED
+    assert esr.score_compliance(a, named(r), hp, AS_OF, output="pyarrow").to_pydict() == EXPECTED
     hl = pl.from_arrow(named(h))
-    assert esr.score_compliance(a, pl.from_arrow(named(r)), hl, AS_OF).to_pydict() == EXPECTED
+    assert esr.score_compliance(a, pl.from_arrow(named(r)), hl, AS_OF, output="pyarrow").to_pydict() == EXPECTED
     hl = hl.with_columns(pl.col("competency_id").cast(pl.Categorical))
-    assert esr.score_compliance(a, named(r), hl, AS_OF).to_pydict() == EXPECTED
-    with pytest.raises(esr.BulkInputError, match="requirements table's column competency_id holds text"):
+    assert esr.score_compliance(a, named(r), hl, AS_OF, output="pyarrow").to_pydict() == EXPECTED
+    with pytest.raises(esr.BulkInputError, match=r"requirements table's column competency_id holds text \(Utf8\) but the holdings table's column competency_id holds integers"):
         esr.score_compliance(a, named(r), h, AS_OF)
 
 
@@ -160,9 +166,11 @@ def test_wrong_types_are_refused_naming_table_and_column() -> None:
         a=a.set_column(1, "person_id", pa.array([1.0, 1, 2, 3, 4])),
     )
     refused(
-        "the holdings table's column person_id holds strings",
+        r"the assignments table's column person_id holds integers \(Int64\) but the holdings table's column person_id holds text \(Utf8\)",
         h=h.set_column(0, "person_id", pa.array(["1"] * h.num_rows)),
     )
+    refused("the assignments table's column position_id is Boolean, but ids must be integers or text",
+            a=a.set_column(2, "position_id", pa.array([True] * a.num_rows)))
     refused("the holdings table's column expiry is Int64", h=h.set_column(2, "expiry", pa.array([1] * h.num_rows)))
     refused(
         "the holdings table's column expiry is a timestamp with time zone",
@@ -197,7 +205,7 @@ def test_null_keys_are_refused() -> None:
 
 def test_bad_arguments() -> None:
     with pytest.raises(TypeError, match="as_of must be a datetime.date"):
-        esr.score_compliance(*tables(), dt.datetime(2026, 11, 23))  # type: ignore[arg-type]
+        esr.score_compliance(*tables(), "2026-11-23")  # type: ignore[arg-type]
     with pytest.raises(esr.InvalidInputError, match="amber_months"):
         esr.score_compliance(*tables(), AS_OF, amber_months=-1)
     with pytest.raises(esr.InvalidInputError, match="120"):

@@ -123,7 +123,7 @@ STATEFUL_REFUSALS: dict[tuple[str, type[BaseException]], str] = {
 MAX_MESSAGE = 2_000
 
 # Arguments that may be a file's path, where an OSError is the answer to one that cannot be opened.
-PATH_ARGUMENTS = {("read_competence_csv", "source")}
+PATH_ARGUMENTS = {("read_competence_csv", "source"), ("Esr.import_competences", "csv")}
 
 
 @dataclass
@@ -468,7 +468,8 @@ CASES: dict[str, Case] = {
         w.esr.competence_records, dict(actor="feed", vpd=VPD, employee_number=w.nurse.employee_number)
     ),
     "Esr.import_competences": lambda w: (
-        w.esr.import_competences, dict(actor="feed", vpd=VPD, csv=sample_csv(), skip_bad_rows=False)
+        w.esr.import_competences,
+        dict(actor="feed", vpd=VPD, csv=sample_csv().encode(), skip_bad_rows=False, encoding=None),
     ),
     "Esr.my_compliance": lambda w: (w.esr.my_compliance, dict(session=w.nurse_web, as_of=None)),
     "Esr.person_compliance": lambda w: (
@@ -524,10 +525,16 @@ CASES: dict[str, Case] = {
     # bulk (see also the Arrow cases below)
     "score_compliance": lambda w: (
         esr.score_compliance, dict(**dict(zip(("assignments", "requirements", "holdings"), _tables())),
-                                   as_of=date(2026, 11, 23), amber_months=3)
+                                   as_of=date(2026, 11, 23), amber_months=3, output=None, threads=None)
+    ),
+    "compliance_detail": lambda w: (
+        esr.compliance_detail, dict(**dict(zip(("assignments", "requirements", "holdings"), _tables())),
+                                    as_of=date(2026, 11, 23), amber_months=3, held_not_required=True,
+                                    output=None, threads=None)
     ),
     "read_competence_csv": lambda w: (
-        esr.read_competence_csv, dict(source=sample_csv().encode(), vpd=VPD, skip_bad_rows=False)
+        esr.read_competence_csv,
+        dict(source=sample_csv().encode(), vpd=VPD, skip_bad_rows=False, encoding=None, output=None),
     ),
 }
 

@@ -455,8 +455,8 @@ def test_catalogue_equivalences_and_import(w: World) -> None:
 
     e = w.cat.employee_number
     csv = f"Employee Number,Competency Name,Expiry Date,VPD\n{e},{fire},30-Nov-2028,297\n"
-    summary = w.esr.import_competences("learning", VPD, csv)
-    assert summary.imported == 1 and summary.skipped == []
+    summary = w.esr.import_competences("learning", VPD, csv.encode())
+    assert summary.imported == 1 and summary.skipped == [] and summary.encoding == "utf-8"
     bad = csv + "99999999,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028,297\n"
     with pytest.raises(esr.ImportRejectedError, match="line 3"):
         w.esr.import_competences("learning", VPD, bad.encode())

@@ -1,7 +1,28 @@
-//! The columnar compliance scorer for analysts. Its rules are documented on
-//! [`score_compliance`], where rustdoc shows them.
+//! The columnar compliance scorer for analysts: whole workforces in, one row per assignment out.
+//!
+//! Inputs are plain slices, the shape of Arrow columns, so a binding can pass Arrow buffers
+//! without copying them:
+//! - assignments: `assignment_id`, `person_id`, `position_id`;
+//! - requirements: `position_id`, `competency_id` (every requirement here is essential;
+//!   duplicates count once);
+//! - holdings: `person_id`, `competency_id`, `expiry` as days since 1970-01-01 (Arrow `Date32`),
+//!   "no expiry" being either a null in the optional validity bitmap (Arrow's layout: bit `i`,
+//!   least significant bit first, set when row `i` has a value) or the value [`NO_EXPIRY`].
+//!
+//! The statuses are exactly those of [`crate::compliance::row_status`] for essential rows: for each
+//! requirement of the assignment's position, the person's holding of that competency with the
+//! latest expiry counts. Equivalences between competences are not applied here; give the
+//! holdings already mapped if they matter.
+//!
+//! Ids may be `i32`, `u32` or `i64` ([`BulkId`]), and need not be dense: dense id ranges use
+//! lookup tables, sparse ones a hash map. Text ids (ESR's assignment and employee numbers) are
+//! turned into dense integers first with a [`KeyInterner`]. The work is split across threads
+//! when the input is large enough for it to pay.
+//!
+//! [`score_compliance`] gives counts per assignment; [`score_compliance_detail`] the rows behind
+//! them, one per assignment and competency.
 
-use crate::compliance::AmberWindow;
+use crate::compliance::{AmberWindow, ComplianceStatus};
 use crate::error::{Error, Result};
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -12,7 +33,7 @@ use std::num::NonZeroUsize;
 pub const NO_EXPIRY: i32 = i32::MAX;
 
 /// An integer id column type the scorer accepts.
-pub trait BulkId: Copy + Send + Sync + 'static {
+pub trait BulkId: Copy + Default + Send + Sync + 'static {
     /// The id as an `i64` (lossless).
     fn to_i64(self) -> i64;
 }
@@ -215,46 +236,7 @@ pub fn score_compliance_with_threads<I: BulkId>(
     window: AmberWindow,
     threads: NonZeroUsize,
 ) -> Result<BulkScores<I>> {
-    check_len(
-        "assignments",
-        "person_id",
-        assignments.assignment_id.len(),
-        assignments.person_id.len(),
-    )?;
-    check_len(
-        "assignments",
-        "position_id",
-        assignments.assignment_id.len(),
-        assignments.position_id.len(),
-    )?;
-    check_len(
-        "requirements",
-        "competency_id",
-        requirements.position_id.len(),
-        requirements.competency_id.len(),
-    )?;
-    check_len(
-        "holdings",
-        "competency_id",
-        holdings.person_id.len(),
-        holdings.competency_id.len(),
-    )?;
-    check_len(
-        "holdings",
-        "expiry",
-        holdings.person_id.len(),
-        holdings.expiry.len(),
-    )?;
-    if let Some(v) = &holdings.expiry_validity
-        && !v.covers(holdings.person_id.len())
-    {
-        return Err(Error::BulkInput {
-            reason: format!(
-                "the expiry validity bitmap is shorter than the {} holdings; pass the column's own bitmap and offset",
-                holdings.person_id.len()
-            ),
-        });
-    }
+    check_columns(&assignments, &requirements, &holdings)?;
     let as_of_days = days_since_epoch(as_of)?;
     let last_amber = days_since_epoch(window.last_day(as_of))?;
 
@@ -373,6 +355,442 @@ pub fn score_compliance_with_threads<I: BulkId>(
         }
     });
     Ok(out)
+}
+
+/// Text keys as dense integer ids, for the scorer: each distinct string gets 0, 1, 2, … in the
+/// order it is first interned. ESR writes assignment numbers (`20000001-1`), employee numbers
+/// and positions as text; a binding interns each key's strings (one interner per key, shared
+/// by the tables that join on it) and hands the scorer the ids.
+#[derive(Debug, Default, Clone)]
+pub struct KeyInterner<'a> {
+    ids: HashMap<&'a str, u32, foldhash::fast::FixedState>,
+    keys: Vec<&'a str>,
+}
+
+impl<'a> KeyInterner<'a> {
+    /// An empty interner.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The id of `key`, giving it the next one when it is new. Refused after 2³¹ − 1 distinct
+    /// keys, which is more than the scorer's `i32` ids can count.
+    pub fn intern(&mut self, key: &'a str) -> Result<u32> {
+        if let Some(id) = self.ids.get(key) {
+            return Ok(*id);
+        }
+        let id = u32::try_from(self.keys.len())
+            .ok()
+            .filter(|id| *id < i32::MAX as u32)
+            .ok_or_else(|| Error::BulkInput {
+                reason: "more than 2,147,483,646 distinct text ids in one column; use integer ids"
+                    .to_owned(),
+            })?;
+        self.ids.insert(key, id);
+        self.keys.push(key);
+        Ok(id)
+    }
+
+    /// The id of `key` if it has been interned.
+    #[inline]
+    pub fn get(&self, key: &str) -> Option<u32> {
+        self.ids.get(key).copied()
+    }
+
+    /// An id that no key has: [`KeyInterner::len`] when nothing more is interned; give it to
+    /// keys of one table that the other never mentions.
+    pub fn unknown(&self) -> u32 {
+        self.keys.len() as u32
+    }
+
+    /// Distinct keys interned.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether nothing has been interned.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The key with id `id`.
+    pub fn key(&self, id: u32) -> Option<&'a str> {
+        self.keys.get(id as usize).copied()
+    }
+}
+
+/// The detail of a scoring: one row per assignment and competence, for "who is Red in what".
+///
+/// For each assignment (in input order): one row per distinct competency its position
+/// requires (essential; Green, Amber or Red, with the expiry of the holding that counts), then,
+/// when asked for, one per competency the person holds that the position does not require
+/// (not essential; Blue). Summing the required rows' statuses per assignment gives exactly
+/// [`BulkScores`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct BulkDetail<I> {
+    /// The row of the assignments table the row is about (from 0).
+    pub assignment_row: Vec<u32>,
+    /// The competency.
+    pub competency_id: Vec<I>,
+    /// Whether the position requires it (every requirement is essential); false for Blue rows.
+    pub essential: Vec<bool>,
+    /// Its status as of the date scored.
+    pub status: Vec<ComplianceStatus>,
+    /// The expiry of the holding that counts, days since 1970-01-01; `None` when it never
+    /// expires or is not held (then the status is Red).
+    pub expiry: Vec<Option<i32>>,
+    /// Days from the date scored to the expiry (negative once expired); `None` when there is no
+    /// expiry.
+    pub days_left: Vec<Option<i32>>,
+}
+
+impl<I> BulkDetail<I> {
+    /// Rows.
+    pub fn len(&self) -> usize {
+        self.assignment_row.len()
+    }
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.assignment_row.is_empty()
+    }
+    fn append(&mut self, mut other: Self) {
+        self.assignment_row.append(&mut other.assignment_row);
+        self.competency_id.append(&mut other.competency_id);
+        self.essential.append(&mut other.essential);
+        self.status.append(&mut other.status);
+        self.expiry.append(&mut other.expiry);
+        self.days_left.append(&mut other.days_left);
+    }
+}
+
+/// Whether [`score_compliance_detail`] also gives the competencies held but not required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HeldNotRequired {
+    /// Required competencies only.
+    #[default]
+    Omit,
+    /// Also one Blue row per competency held that the position does not require.
+    Blue,
+}
+
+/// The detail rows of [`score_compliance`] from the same inputs, by the same rules, on at most
+/// `threads` threads (see [`BulkDetail`]).
+///
+/// ```
+/// use esr_core::chrono::NaiveDate;
+/// use esr_core::{*, access::*, audit::*, compliance::*, learning::*, org::*, passcode::*, people::*, store::*, urp::*, values::*};
+/// # fn main() -> Result<(), Error> {
+/// let as_of = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+/// let soon = days_since_epoch(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap())?;
+/// let detail = score_compliance_detail(
+///     AssignmentColumns { assignment_id: &[10i64], person_id: &[1], position_id: &[7] },
+///     RequirementColumns { position_id: &[7, 7], competency_id: &[100, 101] },
+///     HoldingColumns {
+///         person_id: &[1, 1],
+///         competency_id: &[100, 102],
+///         expiry: &[soon, NO_EXPIRY],
+///         expiry_validity: None,
+///     },
+///     as_of,
+///     AmberWindow::months(3)?,
+///     HeldNotRequired::Blue,
+///     std::num::NonZeroUsize::MIN,
+/// )?;
+/// assert_eq!(detail.competency_id, [100, 101, 102]);
+/// assert_eq!(detail.status, [ComplianceStatus::Amber, ComplianceStatus::Red, ComplianceStatus::Blue]);
+/// assert_eq!(detail.days_left, [Some(38), None, None]);
+/// # Ok(()) }
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn score_compliance_detail<I: BulkId>(
+    assignments: AssignmentColumns<'_, I>,
+    requirements: RequirementColumns<'_, I>,
+    holdings: HoldingColumns<'_, I>,
+    as_of: NaiveDate,
+    window: AmberWindow,
+    held_not_required: HeldNotRequired,
+    threads: NonZeroUsize,
+) -> Result<BulkDetail<I>> {
+    check_columns(&assignments, &requirements, &holdings)?;
+    let as_of_days = days_since_epoch(as_of)?;
+    let last_amber = days_since_epoch(window.last_day(as_of))?;
+    if assignments.assignment_id.len() > u32::MAX as usize {
+        return Err(Error::BulkInput {
+            reason: "more than 4,294,967,295 assignments in one call; score them in parts"
+                .to_owned(),
+        });
+    }
+
+    // Each position's required competencies, as slots in order of first appearance, once each.
+    let comps = IdMap::build(requirements.competency_id.iter().map(|c| c.to_i64()));
+    let mut comp_ids: Vec<Option<I>> = vec![None; comps.len()];
+    for c in requirements.competency_id {
+        if let Some(s) = comps.get(c.to_i64()) {
+            comp_ids[s as usize].get_or_insert(*c);
+        }
+    }
+    let positions = IdMap::build(requirements.position_id.iter().map(|p| p.to_i64()));
+    let mut pairs: Vec<(u32, u32)> = requirements
+        .position_id
+        .iter()
+        .zip(requirements.competency_id)
+        .filter_map(|(p, c)| Some((positions.get(p.to_i64())?, comps.get(c.to_i64())?)))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let required = Csr::build(positions.len(), pairs.iter().copied());
+
+    // Each person's holdings, the one that counts per competency: slot (NO_SLOT when nothing
+    // requires it), id, expiry (NO_EXPIRY: never).
+    let people = IdMap::build(assignments.person_id.iter().map(|p| p.to_i64()));
+    let n = holdings.person_id.len();
+    let keep_unrequired = held_not_required == HeldNotRequired::Blue;
+    // Built in two passes over the holdings (count, then place) rather than through a list of
+    // them all: at NHS scale that list alone would be half a gigabyte.
+    let entry = |k: usize| {
+        let p = people.get(holdings.person_id[k].to_i64())?;
+        let c = holdings.competency_id[k];
+        let slot = comps.get(c.to_i64()).unwrap_or(NO_SLOT);
+        if slot == NO_SLOT && !keep_unrequired {
+            return None;
+        }
+        let e = match &holdings.expiry_validity {
+            Some(v) if !v.get(k) => NO_EXPIRY,
+            _ => holdings.expiry[k],
+        };
+        Some((p, (slot, c, e)))
+    };
+    let mut held = Csr::build(people.len(), (0..n).filter_map(&entry));
+    for p in 0..people.len() {
+        let list = held.get_mut(p);
+        list.sort_unstable_by_key(|(slot, c, e)| (*slot, c.to_i64(), std::cmp::Reverse(*e)));
+        // The first of each competency has the latest expiry (NO_EXPIRY is the latest).
+        let mut w = 0;
+        for r in 0..list.len() {
+            if w == 0 || (list[w - 1].0, list[w - 1].1.to_i64()) != (list[r].0, list[r].1.to_i64())
+            {
+                list[w] = list[r];
+                w += 1;
+            }
+        }
+        held.truncate(p, w);
+    }
+
+    let m = assignments.assignment_id.len();
+    let threads = if m < PARALLEL_MIN_ROWS / 8 {
+        1
+    } else {
+        threads.get().min(64)
+    };
+    let chunk = m.div_ceil(threads).max(1);
+    let detail = Detail {
+        people: &people,
+        positions: &positions,
+        required: &required,
+        held: &held,
+        comp_ids: &comp_ids,
+        as_of: as_of_days,
+        last_amber,
+        blue: keep_unrequired,
+    };
+    let run = |lo: usize| {
+        let hi = (lo + chunk).min(m);
+        detail.run(
+            lo,
+            &assignments.person_id[lo..hi],
+            &assignments.position_id[lo..hi],
+        )
+    };
+    if threads == 1 {
+        return Ok(run(0));
+    }
+    let parts: Vec<BulkDetail<I>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..m)
+            .step_by(chunk)
+            .map(|lo| {
+                let run = &run;
+                s.spawn(move || run(lo))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut parts = parts.into_iter();
+    let mut out = parts.next().unwrap_or_default();
+    for p in parts {
+        out.append(p);
+    }
+    Ok(out)
+}
+
+/// Lists of `T` per slot 0..len, in one allocation.
+struct Csr<T> {
+    starts: Vec<usize>,
+    ends: Vec<usize>,
+    items: Vec<T>,
+}
+
+impl<T: Copy + Default> Csr<T> {
+    /// Groups `(slot, item)` pairs by slot (a counting sort: the order within a slot is kept).
+    fn build(len: usize, pairs: impl Iterator<Item = (u32, T)> + Clone) -> Self {
+        let mut starts = vec![0usize; len + 1];
+        for (s, _) in pairs.clone() {
+            starts[s as usize + 1] += 1;
+        }
+        for i in 0..len {
+            starts[i + 1] += starts[i];
+        }
+        let mut next = starts.clone();
+        let mut items = vec![T::default(); starts[len]];
+        for (s, t) in pairs {
+            items[next[s as usize]] = t;
+            next[s as usize] += 1;
+        }
+        starts.pop();
+        Self {
+            ends: next,
+            starts,
+            items,
+        }
+    }
+
+    fn get(&self, slot: usize) -> &[T] {
+        match (self.starts.get(slot), self.ends.get(slot)) {
+            (Some(&a), Some(&b)) => &self.items[a..b],
+            _ => &[],
+        }
+    }
+
+    fn get_mut(&mut self, slot: usize) -> &mut [T] {
+        let (a, b) = (self.starts[slot], self.ends[slot]);
+        &mut self.items[a..b]
+    }
+
+    fn truncate(&mut self, slot: usize, len: usize) {
+        self.ends[slot] = self.starts[slot] + len;
+    }
+}
+
+struct Detail<'a, I> {
+    people: &'a IdMap,
+    positions: &'a IdMap,
+    required: &'a Csr<u32>,
+    held: &'a Csr<(u32, I, i32)>,
+    comp_ids: &'a [Option<I>],
+    as_of: i32,
+    last_amber: i32,
+    blue: bool,
+}
+
+impl<I: BulkId + Default> Detail<'_, I> {
+    fn run(&self, lo: usize, persons: &[I], positions: &[I]) -> BulkDetail<I> {
+        let mut out = BulkDetail::default();
+        for (i, (p, pos)) in persons.iter().zip(positions).enumerate() {
+            let row = (lo + i) as u32;
+            let req = self
+                .positions
+                .get(pos.to_i64())
+                .map_or(&[][..], |s| self.required.get(s as usize));
+            let held = self
+                .people
+                .get(p.to_i64())
+                .map_or(&[][..], |s| self.held.get(s as usize));
+            // Both lists are sorted by competency slot: walk them together.
+            let mut h = 0;
+            for &c in req {
+                while h < held.len() && held[h].0 < c {
+                    h += 1;
+                }
+                let e = (h < held.len() && held[h].0 == c).then(|| held[h].2);
+                let status = match e {
+                    None => ComplianceStatus::Red,
+                    Some(e) if e < self.as_of => ComplianceStatus::Red,
+                    Some(e) if e <= self.last_amber => ComplianceStatus::Amber,
+                    Some(_) => ComplianceStatus::Green,
+                };
+                let id = self.comp_ids.get(c as usize).copied().flatten();
+                self.push(&mut out, row, id.unwrap_or_default(), true, status, e);
+            }
+            if self.blue {
+                for &(slot, c, e) in held {
+                    if slot == NO_SLOT || req.binary_search(&slot).is_err() {
+                        self.push(&mut out, row, c, false, ComplianceStatus::Blue, Some(e));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[inline]
+    fn push(
+        &self,
+        out: &mut BulkDetail<I>,
+        row: u32,
+        c: I,
+        essential: bool,
+        status: ComplianceStatus,
+        e: Option<i32>,
+    ) {
+        let e = e.filter(|e| *e != NO_EXPIRY);
+        out.assignment_row.push(row);
+        out.competency_id.push(c);
+        out.essential.push(essential);
+        out.status.push(status);
+        out.expiry.push(e);
+        out.days_left.push(e.map(|e| e.saturating_sub(self.as_of)));
+    }
+}
+
+/// Every column of a table as long as its first, and the expiry bitmap covering the holdings.
+fn check_columns<I>(
+    assignments: &AssignmentColumns<'_, I>,
+    requirements: &RequirementColumns<'_, I>,
+    holdings: &HoldingColumns<'_, I>,
+) -> Result<()> {
+    check_len(
+        "assignments",
+        "person_id",
+        assignments.assignment_id.len(),
+        assignments.person_id.len(),
+    )?;
+    check_len(
+        "assignments",
+        "position_id",
+        assignments.assignment_id.len(),
+        assignments.position_id.len(),
+    )?;
+    check_len(
+        "requirements",
+        "competency_id",
+        requirements.position_id.len(),
+        requirements.competency_id.len(),
+    )?;
+    check_len(
+        "holdings",
+        "competency_id",
+        holdings.person_id.len(),
+        holdings.competency_id.len(),
+    )?;
+    check_len(
+        "holdings",
+        "expiry",
+        holdings.person_id.len(),
+        holdings.expiry.len(),
+    )?;
+    if let Some(v) = &holdings.expiry_validity
+        && !v.covers(holdings.person_id.len())
+    {
+        return Err(Error::BulkInput {
+            reason: format!(
+                "the expiry validity bitmap is shorter than the {} holdings; pass the column's own bitmap and offset",
+                holdings.person_id.len()
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn check_len(table: &'static str, column: &'static str, want: usize, got: usize) -> Result<()> {
@@ -702,6 +1120,102 @@ mod tests {
         .unwrap()
     }
 
+    fn detail(
+        a: &[(i64, i64, i64)],
+        r: &[(i64, i64)],
+        h: &[(i64, i64, Option<i32>)],
+        as_of: NaiveDate,
+        w: AmberWindow,
+        threads: NonZeroUsize,
+        sparse: bool,
+    ) -> BulkDetail<i64> {
+        // Sparse: ids far apart, to take the hash-map path.
+        let k = if sparse { 1i64 << 40 } else { 1 };
+        let aid: Vec<i64> = a.iter().map(|x| x.0).collect();
+        let ap: Vec<i64> = a.iter().map(|x| x.1 * k).collect();
+        let apos: Vec<i64> = a.iter().map(|x| x.2 * k).collect();
+        let rp: Vec<i64> = r.iter().map(|x| x.0 * k).collect();
+        let rc: Vec<i64> = r.iter().map(|x| x.1).collect();
+        let hp: Vec<i64> = h.iter().map(|x| x.0 * k).collect();
+        let hc: Vec<i64> = h.iter().map(|x| x.1).collect();
+        let he: Vec<i32> = h.iter().map(|x| x.2.unwrap_or(NO_EXPIRY)).collect();
+        score_compliance_detail(
+            AssignmentColumns {
+                assignment_id: &aid,
+                person_id: &ap,
+                position_id: &apos,
+            },
+            RequirementColumns {
+                position_id: &rp,
+                competency_id: &rc,
+            },
+            HoldingColumns {
+                person_id: &hp,
+                competency_id: &hc,
+                expiry: &he,
+                expiry_validity: None,
+            },
+            as_of,
+            w,
+            HeldNotRequired::Blue,
+            threads,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn detail_rows_in_parallel_agree_with_one_thread() {
+        let as_of = d(2026, 11, 22);
+        let base = days_since_epoch(as_of).unwrap();
+        let people = 40_000i64;
+        let a: Vec<(i64, i64, i64)> = (0..people).map(|p| (p, p, p % 7)).collect();
+        let r: Vec<(i64, i64)> = (0..7)
+            .flat_map(|pos| (0..5).map(move |c| (pos, (c + pos) % 12)))
+            .collect();
+        let h: Vec<(i64, i64, Option<i32>)> = (0..120_000i64)
+            .map(|i| {
+                (
+                    i % people,
+                    i * 31 % 12,
+                    (i % 13 != 0).then(|| base + (i * 7919 % 400) as i32 - 100),
+                )
+            })
+            .collect();
+        let one = detail(
+            &a,
+            &r,
+            &h,
+            as_of,
+            AmberWindow::ESR,
+            NonZeroUsize::MIN,
+            false,
+        );
+        let four = detail(
+            &a,
+            &r,
+            &h,
+            as_of,
+            AmberWindow::ESR,
+            NonZeroUsize::new(4).unwrap(),
+            false,
+        );
+        assert_eq!(one, four);
+        assert!(one.len() > 5 * people as usize);
+    }
+
+    #[test]
+    fn interned_keys_are_dense_in_first_seen_order() {
+        let mut k = KeyInterner::new();
+        assert_eq!(k.intern("20000001-1").unwrap(), 0);
+        assert_eq!(k.intern("20000002-1").unwrap(), 1);
+        assert_eq!(k.intern("20000001-1").unwrap(), 0);
+        assert_eq!(
+            (k.get("20000002-1"), k.get("x"), k.unknown()),
+            (Some(1), None, 2)
+        );
+        assert_eq!(k.key(1), Some("20000002-1"));
+    }
+
     #[test]
     fn a_small_example() {
         let as_of = d(2018, 7, 25);
@@ -871,6 +1385,34 @@ mod tests {
             }
             prop_assert_eq!(totals, got);
             let _ = BTreeMap::<i32, i32>::new();
+
+            // The detail rows, by the same rules: the required ones sum to the counts, and the
+            // Blue ones are the competencies held and not required.
+            let threads = NonZeroUsize::new(1 + usize::from(bitmap)).unwrap();
+            let d = detail(&a, &r, &h, as_of, w, threads, bitmap);
+            for (i, &(_, person, position)) in a.iter().enumerate() {
+                let mut c = ComplianceCounts::default();
+                let mut blue = BTreeSet::new();
+                for k in (0..d.len()).filter(|&k| d.assignment_row[k] as usize == i) {
+                    if d.essential[k] {
+                        c.add(d.status[k]);
+                        let holding = h.iter()
+                            .filter(|x| x.0 == person && x.1 == d.competency_id[k])
+                            .map(|x| Holding::from_expiry(x.2.map(|e| date_from_days(e).unwrap())))
+                            .fold(Holding::NotHeld, Holding::latest);
+                        prop_assert_eq!(d.expiry[k].map(|e| date_from_days(e).unwrap()), holding.expiry());
+                        prop_assert_eq!(d.days_left[k], d.expiry[k].map(|e| e - base));
+                    } else {
+                        prop_assert_eq!(d.status[k], ComplianceStatus::Blue);
+                        prop_assert!(blue.insert(d.competency_id[k]));
+                    }
+                }
+                c.essential = c.green + c.amber + c.red;
+                prop_assert_eq!(&c, &want[i]);
+                let needed: BTreeSet<i64> = r.iter().filter(|x| x.0 == position).map(|x| x.1).collect();
+                let held: BTreeSet<i64> = h.iter().filter(|x| x.0 == person && !needed.contains(&x.1)).map(|x| x.1).collect();
+                prop_assert_eq!(blue, held);
+            }
         }
     }
 }

@@ -1,8 +1,11 @@
 import os
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import ClassVar, Literal, Protocol, final
+from typing import Any, ClassVar, Literal, Protocol, final, overload
 
+import numpy  # type: ignore[import-not-found, unused-ignore]
+import pandas  # type: ignore[import-not-found, import-untyped, unused-ignore]
+import polars  # type: ignore[import-not-found, unused-ignore]
 import pyarrow  # type: ignore[import-untyped]
 
 __version__: str
@@ -21,7 +24,8 @@ class _BinaryReader(Protocol):
 #
 #   InvalidInputError     InvalidInput, WeakPassword, TooManyLocalPortlets,
 #                         InvalidTransition, UsernamesExhausted
-#     BulkInputError      BulkInput; also raised by score_compliance / read_competence_csv: a
+#     BulkInputError      BulkInput; also raised by score_compliance / compliance_detail /
+#                         read_competence_csv: a
 #                         table or column of the bulk input is wrong (the message names both)
 #       ImportRejectedError ImportRejected (a competence import refused; nothing imported)
 #   NotFoundError         UnknownTrust, UnknownOrgUnit, UnknownPerson, UnknownAccount,
@@ -617,6 +621,8 @@ class ImportSummary:
     def skipped(self) -> list[ImportProblem]: ...
     @property
     def more_skipped(self) -> int: ...
+    @property
+    def encoding(self) -> str: ...
 
 # ----- certifications and enrolment --------------------------------------------------------
 
@@ -1212,9 +1218,10 @@ class Esr:
         self,
         actor: Session | str,
         vpd: str,
-        csv: bytes | bytearray | str | os.PathLike[str] | _BinaryReader,
+        csv: str | os.PathLike[str] | bytes | bytearray | _BinaryReader,
         *,
         skip_bad_rows: bool = False,
+        encoding: str | None = None,
     ) -> ImportSummary: ...
     def my_compliance(self, session: Session, as_of: date | None = None) -> PersonCompliance: ...
     def person_compliance(
@@ -1275,19 +1282,131 @@ class Esr:
     def my_elearning(self, session: Session, mandatory_only: bool = False) -> list[Enrolment]: ...
 
 # Bulk scoring over Arrow tables (src/bulk.rs). The tables are any object with
-# __arrow_c_stream__ or __arrow_c_array__ (pyarrow Table, polars or pandas DataFrame).
-# A table or file that is not usable raises BulkInputError (above).
+# __arrow_c_stream__ or __arrow_c_array__ (pyarrow Table, polars or pandas DataFrame), or a
+# polars LazyFrame (collected first). Results come back in the library of the first table that
+# is a polars or pandas frame (pyarrow otherwise), or the one `output` names.
 
+
+# A date, or the date of a datetime (pandas.Timestamp is one) or numpy.datetime64.
+_AsOf = date | numpy.datetime64
+_Output = Literal["pyarrow", "pandas", "polars"]
+
+@overload
 def score_compliance(
     assignments: object,
     requirements: object,
     holdings: object,
-    as_of: date,
+    as_of: _AsOf,
     amber_months: int = 3,
+    *,
+    output: Literal["pyarrow"],
+    threads: int | None = None,
 ) -> pyarrow.Table: ...
+@overload
+def score_compliance(
+    assignments: object,
+    requirements: object,
+    holdings: object,
+    as_of: _AsOf,
+    amber_months: int = 3,
+    *,
+    output: Literal["pandas"],
+    threads: int | None = None,
+) -> pandas.DataFrame: ...
+@overload
+def score_compliance(
+    assignments: object,
+    requirements: object,
+    holdings: object,
+    as_of: _AsOf,
+    amber_months: int = 3,
+    *,
+    output: Literal["polars"],
+    threads: int | None = None,
+) -> polars.DataFrame: ...
+@overload
+def score_compliance(
+    assignments: object,
+    requirements: object,
+    holdings: object,
+    as_of: _AsOf,
+    amber_months: int = 3,
+    *,
+    output: None = None,
+    threads: int | None = None,
+) -> Any: ...
+@overload
+def compliance_detail(
+    assignments: object,
+    requirements: object,
+    holdings: object,
+    as_of: _AsOf,
+    amber_months: int = 3,
+    *,
+    held_not_required: bool = False,
+    output: Literal["pyarrow"],
+    threads: int | None = None,
+) -> pyarrow.Table: ...
+@overload
+def compliance_detail(
+    assignments: object,
+    requirements: object,
+    holdings: object,
+    as_of: _AsOf,
+    amber_months: int = 3,
+    *,
+    held_not_required: bool = False,
+    output: Literal["pandas"],
+    threads: int | None = None,
+) -> pandas.DataFrame: ...
+@overload
+def compliance_detail(
+    assignments: object,
+    requirements: object,
+    holdings: object,
+    as_of: _AsOf,
+    amber_months: int = 3,
+    *,
+    held_not_required: bool = False,
+    output: Literal["polars"],
+    threads: int | None = None,
+) -> polars.DataFrame: ...
+@overload
+def compliance_detail(
+    assignments: object,
+    requirements: object,
+    holdings: object,
+    as_of: _AsOf,
+    amber_months: int = 3,
+    *,
+    held_not_required: bool = False,
+    output: None = None,
+    threads: int | None = None,
+) -> Any: ...
+@overload
 def read_competence_csv(
     source: str | os.PathLike[str] | bytes | bytearray | _BinaryReader,
     vpd: str,
     *,
     skip_bad_rows: bool = False,
+    encoding: str | None = None,
+    output: Literal["pyarrow"] | None = None,
 ) -> pyarrow.Table: ...
+@overload
+def read_competence_csv(
+    source: str | os.PathLike[str] | bytes | bytearray | _BinaryReader,
+    vpd: str,
+    *,
+    skip_bad_rows: bool = False,
+    encoding: str | None = None,
+    output: Literal["pandas"],
+) -> pandas.DataFrame: ...
+@overload
+def read_competence_csv(
+    source: str | os.PathLike[str] | bytes | bytearray | _BinaryReader,
+    vpd: str,
+    *,
+    skip_bad_rows: bool = False,
+    encoding: str | None = None,
+    output: Literal["polars"],
+) -> polars.DataFrame: ...

@@ -1,5 +1,6 @@
 use super::*;
 use crate::values::{ESR_DATE_FORMAT, parse_esr_date_fast};
+use proptest::prelude::*;
 
 fn vpd() -> VpdCode {
     "297".parse().unwrap()
@@ -281,17 +282,83 @@ fn a_row_with_too_many_columns_is_a_bad_row() {
 }
 
 #[test]
-fn a_row_that_is_not_utf8_is_a_bad_row() {
+fn bytes_that_are_not_utf8_read_as_cp1252_and_refuse_no_row() {
+    // Excel's "CSV (Comma delimited)": cp1252 accents in a column the reader ignores.
     let mut csv = format!("{HEAD}\n{GOOD},caf").into_bytes();
     csv.extend_from_slice(b"\xe9\n");
     csv.extend_from_slice(format!("{GOOD}\n").as_bytes());
-    assert_eq!(lines_of(&csv), (vec![3], vec![2]));
-    let e = read_competence_export(vpd(), &csv[..], ImportOptions::default()).unwrap_err();
-    assert!(e.to_string().contains("column 4 is not UTF-8"), "{e}");
-    // Two fields whose bytes would make UTF-8 only together are each refused.
-    let mut csv = format!("{HEAD}\n{GOOD},").into_bytes();
-    csv.extend_from_slice(b"\xc3,\xa9\n");
-    assert_eq!(lines_of(&csv), (vec![], vec![2]));
+    assert_eq!(lines_of(&csv), (vec![2, 3], vec![]));
+    let (cols, _) = read_competence_export(vpd(), &csv[..], ImportOptions::default()).unwrap();
+    assert_eq!(cols.encoding, "windows-1252");
+    // In a column it reads: cp1252's en dash (0x96) in a competence name.
+    let mut csv = b"Employee Number,Competency Name,Expiry Date\n20000001,NHS|CSTF|Fire Safety \x96 1 Year|,\n".to_vec();
+    let (cols, _) = read_competence_export(vpd(), &csv[..], ImportOptions::default()).unwrap();
+    assert_eq!(cols.competence, ["NHS|CSTF|Fire Safety \u{2013} 1 Year|"]);
+    // The same text saved as UTF-8, with a byte order mark.
+    csv = "\u{feff}Employee Number,Competency Name,Expiry Date\n20000001,NHS|CSTF|Fire Safety \u{2013} 1 Year|,\n".as_bytes().to_vec();
+    let (utf8, _) =
+        read_competence_export(vpd(), Trickle(&csv, 1), ImportOptions::default()).unwrap();
+    assert_eq!(
+        (utf8.competence, utf8.encoding),
+        (cols.competence.clone(), "utf-8-sig")
+    );
+    let (plain, _) = read_competence_export(vpd(), &csv[3..], ImportOptions::default()).unwrap();
+    assert_eq!(plain.encoding, "utf-8");
+    // Named: Latin-1 labels read as Windows-1252, as browsers do.
+    let csv = b"Employee Number,Competency Name,Expiry Date\n20000001,NHS|CSTF|Fire Safety \x96 1 Year|,\n";
+    for label in ["cp1252", "latin-1", "ISO-8859-1", "windows_1252"] {
+        let enc = CsvEncoding::from_label(label).unwrap();
+        let (named, _) = read_competence_export_with_encoding(
+            vpd(),
+            Trickle(csv, 3),
+            ImportOptions::default(),
+            enc,
+        )
+        .unwrap();
+        assert_eq!(
+            (&named.competence, named.encoding),
+            (&cols.competence, "windows-1252")
+        );
+    }
+    assert!(CsvEncoding::from_label("utf-16").is_err());
+    assert!(
+        CsvEncoding::from_label("klingon")
+            .unwrap_err()
+            .to_string()
+            .contains("cp1252")
+    );
+}
+
+#[test]
+fn the_cp1252_table_agrees_with_encoding_rs() {
+    for b in 0x80..=0xFFu8 {
+        let byte = [b];
+        let (want, _, _) = encoding_rs::WINDOWS_1252.decode(&byte);
+        assert_eq!(cp1252(b).to_string(), want, "{b:#x}");
+    }
+}
+
+proptest! {
+    #[test]
+    fn auto_decoding_is_lossless_for_utf8_and_cp1252_elsewhere(
+        text in "\\PC{0,40}",
+        junk in prop::collection::vec(any::<u8>(), 0..40),
+        chunk in 1usize..7,
+    ) {
+        use std::io::Read;
+        let mut out = String::new();
+        DecodingReader::new(Trickle(text.as_bytes(), chunk), CsvEncoding::AUTO)
+            .read_to_string(&mut out).unwrap();
+        prop_assert_eq!(&out, &text);
+        let mut dec = DecodingReader::new(Trickle(&junk, chunk), CsvEncoding::AUTO);
+        let mut out = String::new();
+        dec.read_to_string(&mut out).unwrap();
+        let want: String = match std::str::from_utf8(&junk) {
+            Ok(s) => s.to_owned(),
+            Err(_) => { prop_assert_eq!(dec.encoding_used(), "windows-1252"); out.clone() }
+        };
+        prop_assert_eq!(out, want);
+    }
 }
 
 #[test]
@@ -366,7 +433,6 @@ fn merging_problem_lists_keeps_the_first_by_line() {
 
 mod lines {
     use super::*;
-    use proptest::prelude::*;
 
     /// One row of a generated file: good or bad, its notes (any of the awkward
     /// characters), its line ending, blank lines before it, and whether to quote the name.
