@@ -5,7 +5,6 @@
 use crate::csv_source::CsvSource;
 use crate::delivery::{ManualClock, Sender};
 use crate::errors::{InvalidInputError, text_of, to_py, wrong_type};
-use esr_core::values::limits::shown;
 use crate::learning::{
     Certification, CompletionRule, Component, Enrolment, LearningOutcome, PlayOutcome, PlayResult,
     Renewal, Subscription, SubscriptionView, level_or_default,
