@@ -37,11 +37,15 @@
 mod bulk;
 mod competence;
 mod csv;
+mod encoding;
+mod keys;
 mod ops;
 mod rules;
 
 pub use bulk::*;
 pub use competence::*;
 pub use csv::*;
+pub use encoding::*;
+pub use keys::*;
 pub use ops::*;
 pub use rules::*;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::compliance::cp1252;
 use crate::values::{ESR_DATE_FORMAT, parse_esr_date_fast};
 use proptest::prelude::*;
 
