@@ -42,6 +42,8 @@ SWIFT_NAMES = frozenset(
     allSatisfy append contains count describing first filter format hasSuffix hasPrefix
     isEmpty isNumber last lowercased map reduce reversed separator sorted split uppercased
     utf8 description localizedDescription init self
+    FileManager UUID uuidString default temporaryDirectory appendingPathComponent path
+    createDirectory removeItem at withIntermediateDirectories withThrowingTaskGroup addTask
     addingTimeInterval timeIntervalSince1970 repeating
     NSLock lock unlock DispatchQueue concurrentPerform iterations
     Result success failure withTaskGroup addTask compactMap isMultiple min max reflecting
