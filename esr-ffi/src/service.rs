@@ -27,6 +27,9 @@ use std::time::SystemTime;
 
 type Core = esr_core::Esr<AnyStore, ClockChoice>;
 
+/// The longest SQLite path accepted: Apple's `PATH_MAX`.
+const MAX_PATH_BYTES: usize = 1024;
+
 /// The identifier the passcode key is filed under.
 const KEY_ID: &str = "app-1";
 
@@ -236,6 +239,23 @@ impl EsrService {
         sms_gateway: Option<Arc<dyn SmsGateway>>,
         email_gateway: Option<Arc<dyn EmailGateway>>,
     ) -> Result<Arc<Self>, EsrError> {
+        if path.trim().is_empty() {
+            // SQLite would open a private temporary database, lost when the service is dropped.
+            return Err(EsrError::invalid(
+                "invalid SQLite path: it is blank; give the path of the database file (in the app's Application Support directory), or use EsrService.new for a store in memory",
+            ));
+        }
+        if path.len() > MAX_PATH_BYTES || path.contains('\0') {
+            return Err(EsrError::invalid(format!(
+                "invalid SQLite path: it is {} bytes long{}; give a path of at most {MAX_PATH_BYTES} bytes with no NUL character, as the app's file system allows",
+                path.len(),
+                if path.contains('\0') {
+                    " and holds a NUL character"
+                } else {
+                    ""
+                },
+            )));
+        }
         let store = esr_sqlite::SqliteStore::open(&path)?;
         Self::build(
             AnyStore::Sqlite(store),
@@ -1035,6 +1055,11 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(e, EsrError::Storage { .. }), "{e:?}");
+        for bad in [" ".to_owned(), "x".repeat(5000), "a\0b".to_owned()] {
+            let e = EsrService::open_sqlite(bad, vec![7; 32], None, None).unwrap_err();
+            assert!(matches!(e, EsrError::InvalidInput { .. }), "{e:?}");
+            assert!(e.message().len() < 300, "{e}");
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 
