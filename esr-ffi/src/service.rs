@@ -18,8 +18,8 @@ use crate::types::{
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
 use esr_core::values::ClockChoice;
 use esr_core::{
-    Clock, Config, EmployeeNumber, InMemoryStore, SessionId, Username, VpdCode,
-    passcode::PasscodeKey, passcode::PasscodeKeys, people::Password,
+    Clock, Config, EmployeeNumber, SessionId, Username, VpdCode, passcode::PasscodeKey,
+    passcode::PasscodeKeys, people::Password,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -193,7 +193,7 @@ impl EsrService {
         email_gateway: Option<Arc<dyn EmailGateway>>,
     ) -> Result<Arc<Self>, EsrError> {
         Self::build(
-            AnyStore::Memory(InMemoryStore::new()),
+            AnyStore::Memory(Box::default()),
             &passcode_key,
             ClockChoice::System,
             Config::default(),
@@ -218,7 +218,7 @@ impl EsrService {
             ..Config::default()
         };
         Self::build(
-            AnyStore::Memory(InMemoryStore::new()),
+            AnyStore::Memory(Box::default()),
             &passcode_key,
             clock,
             config,

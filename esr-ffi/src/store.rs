@@ -9,7 +9,7 @@ use esr_sqlite::SqliteStore;
 #[derive(Debug)]
 pub(crate) enum AnyStore {
     /// Lost when the service is dropped.
-    Memory(InMemoryStore),
+    Memory(Box<InMemoryStore>),
     /// A SQLite database file.
     Sqlite(SqliteStore),
 }
