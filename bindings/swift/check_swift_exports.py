@@ -42,6 +42,7 @@ _FUNC = re.compile(r"^\s+func (\w+)\s*\(")
 _STATIC = re.compile(r"^\s*public static func (\w+)\s*\(")
 _INIT = re.compile(r"^\s*public convenience init\s*\(")
 _TOP_FUNC = re.compile(r"^public func (\w+)\s*\(")
+_VALUE_TYPE = re.compile(r"^(?:public )?(?:enum|struct) (\w+)")
 _TOP_DECL = re.compile(
     r"^(public |open |fileprivate |private |internal )?"
     r"(struct|enum|class|protocol|extension|func|let|var|typealias)\b"
@@ -55,7 +56,20 @@ def exports(generated: str) -> dict[str, str]:
     "function" (by its name) and "implemented" (a foreign trait's method a test implements)."""
     found: dict[str, str] = {}
     block: tuple[str, str] | None = None  # ("protocol" | "class", name)
+    # uniffi writes the methods of an enum or record (`EsrError.message()`) at column 0 inside
+    # its `public enum`/`public struct`: such a `public func` is a method of that type.
+    owner: str | None = None
+
+    def top_func(name: str) -> None:
+        if owner is not None:
+            found[f"{owner}.{name}"] = "method"
+        else:
+            found[name] = "function"
+
     for line in generated.splitlines():
+        if not _TOP_FUNC.match(line) and _TOP_DECL.match(line):
+            m = _VALUE_TYPE.match(line)
+            owner = m.group(1) if m else None
         if block is None:
             if m := _PROTOCOL.match(line):
                 block = ("protocol", m.group(1))
@@ -64,7 +78,7 @@ def exports(generated: str) -> dict[str, str]:
             elif (m := _TOP_FUNC.match(line)) and not m.group(1).startswith(
                 ("FfiConverter", "uniffi")
             ):
-                found[m.group(1)] = "function"
+                top_func(m.group(1))
             continue
         kind, name = block
         # A protocol ends at its brace; uniffi closes method bodies at column 0 inside a class,
@@ -80,7 +94,8 @@ def exports(generated: str) -> dict[str, str]:
                 elif (m := _TOP_FUNC.match(line)) and not m.group(1).startswith(
                     ("FfiConverter", "uniffi")
                 ):
-                    found[m.group(1)] = "function"
+                    owner = None
+                    top_func(m.group(1))
             continue
         if kind == "protocol" and (m := _FUNC.match(line)):
             if name.endswith("Protocol"):

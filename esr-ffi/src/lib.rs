@@ -1,7 +1,8 @@
 //! uniffi bindings of esr for iOS teams: a thin adapter over `esr-core` that mirrors its types
 //! and maps its errors, so nothing panics across the boundary and the core stays free of uniffi.
 //!
-//! The surface: [`EsrService`] (an `Arc`-held, thread-safe service over the in-memory store)
+//! The surface: [`EsrService`] (an `Arc`-held, thread-safe service over the in-memory store or
+//! a SQLite file), with `async` variants of the calls that hash passwords or import files,
 //! with log-in sessions ([`EsrSession`]) and their [`AccessLevel`], the passcode flows
 //! (register or change a number, upgrade a session, resend, verify with attempts and seconds
 //! left), account recovery, My Compliance, Team Compliance and My e-Learning views, and
@@ -14,12 +15,18 @@
 
 uniffi::setup_scaffolding!();
 
+mod blocking;
+mod catalogue;
 mod delivery;
 mod error;
 mod learning;
 mod service;
+mod store;
 mod types;
 
+pub use catalogue::{
+    Function, Urp, all_functions, all_urps, function_name, function_named, urp_name, urp_named,
+};
 pub use delivery::{EmailGateway, EmailMessage, Outbox, SmsGateway, SmsMessage};
 pub use error::EsrError;
 pub use learning::{
@@ -31,10 +38,10 @@ pub use service::{EsrActor, EsrService, EsrSession, function_names, urp_names};
 pub use types::{
     AccessDecision, AccessLevel, AssignmentCompliance, AssignmentInfo, CalendarDate,
     ChallengeStatus, Channel, CompetenceDefinition, CompetenceRecord, ComplianceCounts,
-    ComplianceRow, ComplianceStatus, EmailKind, Need, NewAssignment, NewCompetenceRecord,
-    NewPerson, PasscodeChallenge, PersonCompliance, PersonInfo, Purpose, RecordExpiry,
-    RequirementTarget, SessionInfo, TeamCompliance, TeamComplianceMember, TrustOptions,
-    UrpGrantRequest, VerifyResult, VerifyStatus,
+    ComplianceRow, ComplianceStatus, EmailKind, ImportProblem, ImportSummary, Need, NewAssignment,
+    NewCompetenceRecord, NewPerson, PasscodeChallenge, PersonCompliance, PersonInfo, Purpose,
+    RecordExpiry, RequirementTarget, SessionInfo, TeamCompliance, TeamComplianceMember,
+    TrustOptions, UrpGrantRequest, VerifyResult, VerifyStatus,
 };
 
 /// A username taken apart.

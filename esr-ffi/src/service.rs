@@ -1,28 +1,34 @@
 //! `EsrService`: the service an iOS app holds (in memory, over the system clock or a manual one
 //! for tests), and `EsrSession`, the handle of a logged-in session.
 
+use crate::blocking::off_thread;
+use crate::catalogue::Function;
 use crate::delivery::{EmailGateway, Gateway, Outbox, SmsGateway};
 use crate::error::EsrError;
 use crate::learning::{
     CertificationDefinition, Enrolment, LearningSubscription, PlayOutcome, PlayResult,
 };
+use crate::store::AnyStore;
 use crate::types::{
     AccessDecision, AssignmentInfo, CalendarDate, CompetenceDefinition, CompetenceRecord,
-    NewAssignment, NewCompetenceRecord, NewPerson, PasscodeChallenge, PersonCompliance, PersonInfo,
-    RequirementTarget, SessionInfo, TeamCompliance, TrustOptions, UrpGrantRequest, VerifyResult,
-    date_opt, from_system, to_system,
+    ImportSummary, NewAssignment, NewCompetenceRecord, NewPerson, PasscodeChallenge,
+    PersonCompliance, PersonInfo, RequirementTarget, SessionInfo, TeamCompliance, TrustOptions,
+    UrpGrantRequest, VerifyResult, date_opt, from_system, to_system,
 };
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
 use esr_core::values::ClockChoice;
 use esr_core::{
-    Clock, Config, EmployeeNumber, InMemoryStore, SessionId, Username, VpdCode,
-    passcode::PasscodeKey, passcode::PasscodeKeys, people::Password, urp::Function,
+    Clock, Config, EmployeeNumber, SessionId, Username, VpdCode, passcode::PasscodeKey,
+    passcode::PasscodeKeys, people::Password,
 };
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-type Core = esr_core::Esr<InMemoryStore, ClockChoice>;
+type Core = esr_core::Esr<AnyStore, ClockChoice>;
+
+/// The longest SQLite path accepted: Apple's `PATH_MAX`.
+const MAX_PATH_BYTES: usize = 1024;
 
 /// The identifier the passcode key is filed under.
 const KEY_ID: &str = "app-1";
@@ -124,12 +130,13 @@ pub struct EsrService {
 
 impl fmt::Debug for EsrService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("EsrService(in memory)")
+        write!(f, "EsrService({})", self.core.store().describe())
     }
 }
 
 impl EsrService {
     fn build(
+        store: AnyStore,
         passcode_key: &[u8],
         clock: ClockChoice,
         config: Config,
@@ -139,7 +146,7 @@ impl EsrService {
         let key = PasscodeKey::new(KEY_ID, passcode_key)?;
         let outbox = Arc::new(esr_core::passcode::Outbox::new());
         let manual = clock.manual().cloned();
-        let mut core = esr_core::Esr::new(InMemoryStore::new(), clock)
+        let mut core = esr_core::Esr::new(store, clock)
             .with_config(config)?
             .with_passcode_keys(PasscodeKeys::new(key));
         core = match sms_gateway {
@@ -186,6 +193,7 @@ impl EsrService {
         email_gateway: Option<Arc<dyn EmailGateway>>,
     ) -> Result<Arc<Self>, EsrError> {
         Self::build(
+            AnyStore::Memory(Box::default()),
             &passcode_key,
             ClockChoice::System,
             Config::default(),
@@ -209,7 +217,54 @@ impl EsrService {
             password_hashing: esr_core::people::PasswordHashing::insecure_fast_for_tests(),
             ..Config::default()
         };
-        Self::build(&passcode_key, clock, config, sms_gateway, email_gateway)
+        Self::build(
+            AnyStore::Memory(Box::default()),
+            &passcode_key,
+            clock,
+            config,
+            sms_gateway,
+            email_gateway,
+        )
+    }
+
+    /// A service on the system clock whose state is kept in the SQLite database at `path`
+    /// (created if it is not there, its schema brought up to date), so it survives a relaunch:
+    /// put it in the app's Application Support directory. Give the same `passcode_key` each
+    /// time, or codes already texted stop verifying. A path that cannot be opened fails with
+    /// `Storage`.
+    #[uniffi::constructor]
+    pub fn open_sqlite(
+        path: String,
+        passcode_key: Vec<u8>,
+        sms_gateway: Option<Arc<dyn SmsGateway>>,
+        email_gateway: Option<Arc<dyn EmailGateway>>,
+    ) -> Result<Arc<Self>, EsrError> {
+        if path.trim().is_empty() {
+            // SQLite would open a private temporary database, lost when the service is dropped.
+            return Err(EsrError::invalid(
+                "invalid SQLite path: it is blank; give the path of the database file (in the app's Application Support directory), or use EsrService.new for a store in memory",
+            ));
+        }
+        if path.len() > MAX_PATH_BYTES || path.contains('\0') {
+            return Err(EsrError::invalid(format!(
+                "invalid SQLite path: it is {} bytes long{}; give a path of at most {MAX_PATH_BYTES} bytes with no NUL character, as the app's file system allows",
+                path.len(),
+                if path.contains('\0') {
+                    " and holds a NUL character"
+                } else {
+                    ""
+                },
+            )));
+        }
+        let store = esr_sqlite::SqliteStore::open(&path)?;
+        Self::build(
+            AnyStore::Sqlite(store),
+            &passcode_key,
+            ClockChoice::System,
+            Config::default(),
+            sms_gateway,
+            email_gateway,
+        )
     }
 
     /// The built-in outbox: every text and e-mail the service sent without an app gateway.
@@ -350,6 +405,16 @@ impl EsrService {
             .set_password(&actor.to_core()?, &u, &Password::new(password))?)
     }
 
+    /// `set_password` off the caller's thread (hashing runs argon2id for tens of milliseconds).
+    pub async fn set_password_async(
+        self: Arc<Self>,
+        actor: EsrActor,
+        username: String,
+        password: String,
+    ) -> Result<(), EsrError> {
+        off_thread(move || self.set_password(actor, username, password)).await
+    }
+
     /// Approves Employee Self Service internet access for one user (needs Reset accounts).
     pub fn approve_internet_access(
         &self,
@@ -384,7 +449,7 @@ impl EsrService {
     ) -> Result<(), EsrError> {
         let mut r = esr_core::urp::GrantRequest::new(
             parse(&request.holder)?,
-            parse(&request.urp)?,
+            request.urp.into(),
             request.reason,
         );
         if let Some(us) = &request.org_units {
@@ -474,6 +539,36 @@ impl EsrService {
             .into())
     }
 
+    /// Imports an ESR competence export (CSV with `Employee Number`, `Competency Name`,
+    /// `Expiry Date` as `30-Nov-2028`, and optionally `VPD`, `Achieved Date`, `Competence
+    /// Level`; needs Learning administration). With any bad row nothing is imported and it
+    /// fails with `ImportRejected` listing the rows, unless `skip_bad_rows`; a file without the
+    /// columns fails with `BulkInput`. Prefer `import_competences_async` from a user interface.
+    pub fn import_competences(
+        &self,
+        actor: EsrActor,
+        vpd: String,
+        csv: Vec<u8>,
+        skip_bad_rows: bool,
+    ) -> Result<ImportSummary, EsrError> {
+        let options = esr_core::compliance::ImportOptions { skip_bad_rows };
+        Ok(self
+            .core
+            .import_competences(&actor.to_core()?, parse(&vpd)?, csv.as_slice(), options)?
+            .into())
+    }
+
+    /// `import_competences` off the caller's thread.
+    pub async fn import_competences_async(
+        self: Arc<Self>,
+        actor: EsrActor,
+        vpd: String,
+        csv: Vec<u8>,
+        skip_bad_rows: bool,
+    ) -> Result<ImportSummary, EsrError> {
+        off_thread(move || self.import_competences(actor, vpd, csv, skip_bad_rows)).await
+    }
+
     /// Defines a certification, or redefines one of the same name (needs Learning
     /// administration).
     pub fn define_certification(
@@ -501,6 +596,16 @@ impl EsrService {
         Ok(EsrSession::of(&s))
     }
 
+    /// `log_in_with_password` off the caller's thread (the password check runs argon2id for
+    /// tens of milliseconds): `try await service.logInWithPasswordAsync(…)` from the main actor.
+    pub async fn log_in_with_password_async(
+        self: Arc<Self>,
+        username: String,
+        password: String,
+    ) -> Result<Arc<EsrSession>, EsrError> {
+        off_thread(move || self.log_in_with_password(username, password)).await
+    }
+
     /// Opens an HSCN session for a user whose smartcard `card_id` the app has verified.
     pub fn log_in_with_smartcard(
         &self,
@@ -525,26 +630,25 @@ impl EsrService {
         Ok(self.core.log_out(session.id)?)
     }
 
-    /// The names of every function the session may use now ("My Compliance").
-    pub fn functions(&self, session: Arc<EsrSession>) -> Result<Vec<String>, EsrError> {
-        Ok(self
-            .core
+    /// Every function the session may use now (`.myCompliance`, …); `function_name` gives the
+    /// name ESR shows.
+    pub fn functions(&self, session: Arc<EsrSession>) -> Result<Vec<Function>, EsrError> {
+        self.core
             .functions(session.id)?
             .into_iter()
-            .map(|f| f.name().to_owned())
-            .collect())
+            .map(Function::try_from)
+            .collect()
     }
 
-    /// Whether the session may use `function` (by name, "Team Compliance"), and if not why.
+    /// Whether the session may use `function` (`.teamCompliance`), and if not why.
     pub fn decide(
         &self,
         session: Arc<EsrSession>,
-        function: String,
+        function: Function,
     ) -> Result<AccessDecision, EsrError> {
-        let f: Function = function.parse()?;
-        let d = self.core.decide(session.id, f)?;
+        let d = self.core.decide(session.id, function.into())?;
         Ok(AccessDecision {
-            function: f.name().to_owned(),
+            function,
             allowed: d.is_allowed(),
             reason: match d {
                 esr_core::access::AccessDecision::Denied(why) => Some(why.to_string()),
@@ -672,6 +776,15 @@ impl EsrService {
             .core
             .reset_password_with_link(&token, &Password::new(password))?
             .to_string())
+    }
+
+    /// `reset_password_with_link` off the caller's thread (hashing runs argon2id).
+    pub async fn reset_password_with_link_async(
+        self: Arc<Self>,
+        token: String,
+        password: String,
+    ) -> Result<String, EsrError> {
+        off_thread(move || self.reset_password_with_link(token, password)).await
     }
 
     /// Unlocks an account with an unlock link's token; returns the username.
@@ -833,13 +946,16 @@ impl EsrService {
     }
 }
 
-/// The names of every ESR function, for `EsrService.decide`.
+/// The names of every ESR function as ESR shows them (`all_functions` gives the cases).
 #[uniffi::export]
 pub fn function_names() -> Vec<String> {
-    Function::ALL.iter().map(|f| f.name().to_owned()).collect()
+    esr_core::urp::Function::ALL
+        .iter()
+        .map(|f| f.name().to_owned())
+        .collect()
 }
 
-/// The names of every URP, for `UrpGrantRequest.urp`.
+/// The names of every URP as ESR shows them (`all_urps` gives the cases).
 #[uniffi::export]
 pub fn urp_names() -> Vec<String> {
     esr_core::urp::Urp::ALL
@@ -851,6 +967,7 @@ pub fn urp_names() -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalogue::function_named;
     use std::time::Duration;
 
     fn service() -> Arc<EsrService> {
@@ -891,7 +1008,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unknown_function_name_is_refused_with_the_way_to_find_one() {
+    fn a_session_the_service_never_issued_is_refused() {
         let s = service();
         let session = Arc::new(EsrSession {
             id: "0123456789abcdef0123456789abcdef"
@@ -899,19 +1016,51 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{e}")),
             username: "297ECONROY01".parse().unwrap(),
         });
-        let e = s.decide(session.clone(), "Flying".into()).unwrap_err();
+        let e = function_named("Flying".into()).unwrap_err();
         assert!(
             e.message().contains("the valid names are: View own record"),
             "{e}"
         );
-        // A real function name with a session the service never issued: log in again.
+        // A real function with a session the service never issued: log in again.
         let e = s
-            .decide(session.clone(), "my compliance".into())
+            .decide(session.clone(), Function::MyCompliance)
             .unwrap_err();
         assert!(matches!(e, EsrError::SessionExpired { .. }), "{e:?}");
         assert!(!session.to_string().contains("0123456789abcdef"));
         assert!(function_names().contains(&"Team Compliance".to_owned()));
         assert!(urp_names().contains(&"Employee Self Service".to_owned()));
+    }
+
+    #[test]
+    fn a_sqlite_service_keeps_its_trusts_and_says_where() {
+        let dir = std::env::temp_dir().join(format!("esr-ffi-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("esr.sqlite").display().to_string();
+        let _ = std::fs::remove_file(&path);
+        let open = || EsrService::open_sqlite(path.clone(), vec![7; 32], None, None).unwrap();
+        open()
+            .create_trust("297".into(), "Northfield".into(), TrustOptions::default())
+            .unwrap();
+        let again = open();
+        assert!(format!("{again:?}").contains("SQLite file"));
+        let e = again
+            .create_trust("297".into(), "Northfield".into(), TrustOptions::default())
+            .unwrap_err();
+        assert!(matches!(e, EsrError::Conflict { .. }), "{e:?}");
+        let e = EsrService::open_sqlite(
+            dir.join("no/such/dir/esr.sqlite").display().to_string(),
+            vec![7; 32],
+            None,
+            None,
+        )
+        .unwrap_err();
+        assert!(matches!(e, EsrError::Storage { .. }), "{e:?}");
+        for bad in [" ".to_owned(), "x".repeat(5000), "a\0b".to_owned()] {
+            let e = EsrService::open_sqlite(bad, vec![7; 32], None, None).unwrap_err();
+            assert!(matches!(e, EsrError::InvalidInput { .. }), "{e:?}");
+            assert!(e.message().len() < 300, "{e}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

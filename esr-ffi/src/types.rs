@@ -5,6 +5,7 @@
 //! Instants are `SystemTime` (Swift `Date`, Python `datetime`); calendar dates, which in ESR
 //! are United Kingdom days with no time of day, are [`CalendarDate`] records.
 
+use crate::catalogue::{Function, Urp};
 use crate::error::EsrError;
 use esr_core::chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -172,8 +173,8 @@ impl SessionInfo {
 /// Whether a session may use a function, and if not why.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct AccessDecision {
-    /// The function, as ESR names it ("Team Compliance").
-    pub function: String,
+    /// The function asked about.
+    pub function: Function,
     /// Whether the session may use it now.
     pub allowed: bool,
     /// Why not, when it may not.
@@ -290,8 +291,8 @@ impl From<esr_core::people::Assignment> for AssignmentInfo {
 pub struct UrpGrantRequest {
     /// Who receives it (a username).
     pub holder: String,
-    /// The URP by name ("Supervisor Self Service").
-    pub urp: String,
+    /// The URP (`.supervisorSelfService`).
+    pub urp: Urp,
     /// Why, for the audit report.
     pub reason: String,
     /// The organisation units it applies to; `None` for the whole trust.
@@ -425,6 +426,50 @@ impl From<esr_core::compliance::CompetenceRecord> for CompetenceRecord {
             achieved: r.achieved.into(),
             expiry: r.expiry.map(Into::into),
             level: r.level.to_string(),
+        }
+    }
+}
+
+/// A row of a competence import that was bad, and why.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImportProblem {
+    /// The line number in the file, from 1.
+    pub line: u64,
+    /// What is wrong with it and what to do.
+    pub reason: String,
+}
+
+/// What a competence import did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ImportSummary {
+    /// Records written (new, or replacing one with the same person, competence and achieved
+    /// date).
+    pub imported: u64,
+    /// Rows that repeated an earlier row's person, competence and achieved date (the latest
+    /// expiry was kept).
+    pub merged_duplicates: u64,
+    /// The bad rows skipped (only with `skip_bad_rows`): the first ones with their lines and
+    /// reasons.
+    pub skipped: Vec<ImportProblem>,
+    /// Every bad row skipped, listed or not.
+    pub skipped_total: u64,
+}
+
+impl From<esr_core::compliance::ImportSummary> for ImportSummary {
+    fn from(s: esr_core::compliance::ImportSummary) -> Self {
+        Self {
+            imported: u64::try_from(s.imported).unwrap_or(u64::MAX),
+            merged_duplicates: u64::try_from(s.merged_duplicates).unwrap_or(u64::MAX),
+            skipped: s
+                .skipped
+                .listed()
+                .iter()
+                .map(|p| ImportProblem {
+                    line: p.line,
+                    reason: p.reason.clone(),
+                })
+                .collect(),
+            skipped_total: s.skipped.total(),
         }
     }
 }

@@ -140,7 +140,7 @@ fn world_with(sms: Option<Arc<dyn SmsGateway>>) -> World {
         admin.clone(),
         UrpGrantRequest {
             holder: mia.username.clone(),
-            urp: "Supervisor Self Service".into(),
+            urp: Urp::SupervisorSelfService,
             reason: "manages Ward 5".into(),
             org_units: None,
             verified_by_line_manager: Some(alice.employee_number.clone()),
@@ -264,7 +264,7 @@ fn smartcard_and_password_sessions_have_their_access_levels() {
         w.esr
             .functions(web.clone())
             .unwrap()
-            .contains(&"My Compliance".to_owned())
+            .contains(&Function::MyCompliance)
     );
     w.esr.log_out(web.clone()).unwrap();
     let e = w.esr.session_info(web).unwrap_err();
@@ -334,7 +334,7 @@ fn a_manager_upgrades_an_internet_session_with_a_texted_code() {
         .unwrap();
     assert!(
         !w.esr
-            .decide(web.clone(), "Team Compliance".into())
+            .decide(web.clone(), Function::TeamCompliance)
             .unwrap()
             .allowed
     );
@@ -354,7 +354,7 @@ fn a_manager_upgrades_an_internet_session_with_a_texted_code() {
     assert!(info.upgraded_at.is_some());
     assert!(
         w.esr
-            .decide(web.clone(), "Team Compliance".into())
+            .decide(web.clone(), Function::TeamCompliance)
             .unwrap()
             .allowed
     );
@@ -743,7 +743,7 @@ fn a_urp_is_granted_under_a_caldicott_exception_and_a_mixed_verification_is_refu
     let request = |manager: Option<String>, guardian: Option<String>, reference: Option<&str>| {
         UrpGrantRequest {
             holder: w.emma.username.clone(),
-            urp: "Supervisor Self Service".into(),
+            urp: Urp::SupervisorSelfService,
             reason: "covers Ward 5".into(),
             org_units: None,
             verified_by_line_manager: manager,

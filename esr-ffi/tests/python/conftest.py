@@ -122,7 +122,7 @@ def build_world(sms_gateway: esr_ffi.SmsGateway | None = None,
         admin,
         esr_ffi.UrpGrantRequest(
             holder=mia.username,
-            urp="Supervisor Self Service",
+            urp=esr_ffi.Urp.SUPERVISOR_SELF_SERVICE,
             reason="manages Ward 5",
             org_units=None,
             verified_by_line_manager=alice.employee_number,
@@ -188,7 +188,11 @@ def _install_tracking() -> None:
     import inspect
 
     for n, o in list(vars(esr_ffi).items()):
-        if inspect.isfunction(o) and o.__module__ == "esr_ffi" and not n.startswith("_"):
+        # uniffi_set_event_loop: uniffi's own hook for async calls, not an export of esr-ffi.
+        if (
+            inspect.isfunction(o) and o.__module__ == "esr_ffi" and not n.startswith("_")
+            and not n.startswith("uniffi_")
+        ):
             setattr(esr_ffi, n, _track(n, o))
     for cls_name in _OBJECTS:
         cls = getattr(esr_ffi, cls_name)

@@ -59,12 +59,10 @@ def test_each_kind_of_failure_has_its_class(w: World) -> None:
             title="Again", position=f"{VPD}|Staff Nurse|Ward 5|", org_unit="Ward 5",
             supervisor=None))
     with pytest.raises(EsrError.InvalidInput):
-        w.esr.grant_urp(w.smartcard(w.alice), esr_ffi.UrpGrantRequest(
-            holder=w.emma.username, urp="No Such URP", reason="none", org_units=None,
-            verified_by_line_manager=None))
+        esr_ffi.urp_named("No Such URP")
     with pytest.raises(EsrError.NotPermitted) as refused:
         w.esr.grant_urp(w.smartcard(w.alice), esr_ffi.UrpGrantRequest(
-            holder=w.emma.username, urp="Supervisor Self Service", reason="acting up",
+            holder=w.emma.username, urp=esr_ffi.Urp.SUPERVISOR_SELF_SERVICE, reason="acting up",
             org_units=["Ward 5"], verified_by_line_manager=None))
     assert "line manager" in refused.value.message
     with pytest.raises(EsrError.NotPermitted):

@@ -17,8 +17,11 @@ impossible there. A 10 MB, NUL or lone-surrogate string must never be stored.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
+import os
 import struct
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -96,6 +99,7 @@ MUST_REFUSE = {"huge", "huge-unicode", "nul", "surrogate"}
 # Refusals that change state by design: (export, EsrError case) -> why.
 STATEFUL_REFUSALS: dict[tuple[str, type[BaseException]], str] = {
     ("EsrService.log_in_with_password", EsrError.LogInRefused): "a failed log-in is counted",
+    ("EsrService.log_in_with_password_async", EsrError.LogInRefused): "a failed log-in is counted",
 }
 
 # Python-side refusals by uniffi's generated code, before Rust is called (a bool field given
@@ -209,7 +213,57 @@ PERSON = lambda: esr_ffi.NewPerson(  # noqa: E731
 )
 Case = Callable[[Ctx], tuple[Callable[..., Any], dict[str, Any]]]
 
+def awaited(f: Callable[..., Any]) -> Callable[..., Any]:
+    """An async export called to completion, so a hostile value meets the Rust code."""
+    return lambda **kw: asyncio.run(f(**kw))
+
+
+def in_scratch_dir(f: Callable[..., Any]) -> Callable[..., Any]:
+    """A call that may create files, made from an empty directory that is removed after."""
+
+    def run(**kw: Any) -> Any:
+        here = os.getcwd()
+        with tempfile.TemporaryDirectory() as scratch:
+            os.chdir(scratch)
+            try:
+                return f(**kw)
+            finally:
+                os.chdir(here)
+
+    return run
+
+
+CSV = lambda c: (  # noqa: E731
+    f"Employee Number,Competency Name,Expiry Date\n{c.w.emma.employee_number},"
+    "NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028\n"
+).encode()
+
 CASES: dict[str, Case] = {
+    "function_name": lambda c: (esr_ffi.function_name, dict(function=esr_ffi.Function.TEAM_COMPLIANCE)),
+    "function_named": lambda c: (esr_ffi.function_named, dict(name="Team Compliance")),
+    "urp_name": lambda c: (esr_ffi.urp_name, dict(urp=esr_ffi.Urp.SUPERVISOR_SELF_SERVICE)),
+    "urp_named": lambda c: (esr_ffi.urp_named, dict(name="Supervisor Self Service")),
+    "EsrService.open_sqlite": lambda c: (
+        in_scratch_dir(esr_ffi.EsrService.open_sqlite),
+        dict(path="esr.sqlite", passcode_key=KEY, sms_gateway=None, email_gateway=None),
+    ),
+    "EsrService.log_in_with_password_async": lambda c: (
+        awaited(c.w.esr.log_in_with_password_async), dict(username=c.w.mia.username, password=PASSWORD)
+    ),
+    "EsrService.set_password_async": lambda c: (
+        awaited(c.w.esr.set_password_async),
+        dict(actor=SYSTEM, username=c.w.emma.username, password="a new passphrase"),
+    ),
+    "EsrService.reset_password_with_link_async": lambda c: (
+        awaited(c.w.esr.reset_password_with_link_async), dict(token=c.token, password="a new passphrase")
+    ),
+    "EsrService.import_competences": lambda c: (
+        c.w.esr.import_competences, dict(actor=SYSTEM, vpd=VPD, csv=CSV(c), skip_bad_rows=False)
+    ),
+    "EsrService.import_competences_async": lambda c: (
+        awaited(c.w.esr.import_competences_async),
+        dict(actor=SYSTEM, vpd=VPD, csv=CSV(c), skip_bad_rows=False),
+    ),
     "mask_mobile_number": lambda c: (esr_ffi.mask_mobile_number, dict(text=MOBILE)),
     "parse_username": lambda c: (esr_ffi.parse_username, dict(text="297ECONROY01")),
     "username_stem": lambda c: (esr_ffi.username_stem, dict(given_name="Sean", surname="O'Brien")),
@@ -253,7 +307,7 @@ CASES: dict[str, Case] = {
     "EsrService.grant_urp": lambda c: (
         c.w.esr.grant_urp,
         dict(session=c.w.smartcard(c.w.alice), request=esr_ffi.UrpGrantRequest(
-            holder=c.w.emma.username, urp="Supervisor Self Service", reason="covers Ward 5",
+            holder=c.w.emma.username, urp=esr_ffi.Urp.SUPERVISOR_SELF_SERVICE, reason="covers Ward 5",
             org_units=["Ward 5"], verified_by_line_manager=c.w.mia.employee_number)),
     ),
     "EsrService.clear_step_up_lock": lambda c: (
@@ -268,7 +322,7 @@ CASES: dict[str, Case] = {
     "EsrService.log_out": lambda c: (c.w.esr.log_out, dict(session=c.web)),
     "EsrService.session_info": lambda c: (c.w.esr.session_info, dict(session=c.web)),
     "EsrService.functions": lambda c: (c.w.esr.functions, dict(session=c.web)),
-    "EsrService.decide": lambda c: (c.w.esr.decide, dict(session=c.web, function="My Compliance")),
+    "EsrService.decide": lambda c: (c.w.esr.decide, dict(session=c.web, function=esr_ffi.Function.MY_COMPLIANCE)),
     "EsrService.check_upgrade": lambda c: (c.w.esr.check_upgrade, dict(session=c.web)),
     "EsrService.request_mobile_code": lambda c: (
         c.w.esr.request_mobile_code, dict(session=c.hscn, mobile="07700 900375")
@@ -369,7 +423,10 @@ def exports() -> dict[str, inspect.Signature]:
     """Every exported function and method, as conftest tracks them."""
     out: dict[str, inspect.Signature] = {}
     for n, o in vars(esr_ffi).items():
-        if inspect.isfunction(o) and o.__module__ == "esr_ffi" and not n.startswith("_"):
+        if (
+            inspect.isfunction(o) and o.__module__ == "esr_ffi" and not n.startswith("_")
+            and not n.startswith("uniffi_")
+        ):
             out[n] = inspect.signature(o)
     for cls_name in _OBJECTS:
         cls = getattr(esr_ffi, cls_name)

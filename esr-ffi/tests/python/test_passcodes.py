@@ -63,7 +63,7 @@ def test_upgrading_a_session_raises_its_access_level(w: World) -> None:
     w.register_mobile(w.mia)
     s = w.internet(w.mia)
     assert w.esr.session_info(s).access_level == AccessLevel.STANDARD
-    assert not w.esr.decide(s, "Team Compliance").allowed
+    assert not w.esr.decide(s, esr_ffi.Function.TEAM_COMPLIANCE).allowed
     w.esr.check_upgrade(s)
     ch = w.esr.request_upgrade_code(s)
     assert (ch.purpose, ch.masked_destination) == (Purpose.UPGRADE_SESSION, "xxxxxxx374")
@@ -73,8 +73,8 @@ def test_upgrading_a_session_raises_its_access_level(w: World) -> None:
     info = w.esr.session_info(s)
     assert info.access_level == AccessLevel.UPGRADED
     assert info.upgraded_at == w.esr.now()
-    assert w.esr.decide(s, "Team Compliance").allowed
-    assert "Team Compliance" in w.esr.functions(s)
+    assert w.esr.decide(s, esr_ffi.Function.TEAM_COMPLIANCE).allowed
+    assert esr_ffi.Function.TEAM_COMPLIANCE in w.esr.functions(s)
 
 
 def test_an_upgrade_needs_a_registered_number(w: World) -> None:

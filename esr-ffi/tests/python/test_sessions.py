@@ -47,17 +47,18 @@ def test_a_password_session_is_standard_and_times_out(w: World) -> None:
 
 def test_functions_and_decisions_follow_the_channel(w: World) -> None:
     s = w.internet(w.mia)
-    names = w.esr.functions(s)
-    assert "My Compliance" in names
-    assert "Team Compliance" not in names
-    mine = w.esr.decide(s, "my compliance")
-    assert (mine.function, mine.allowed, mine.reason) == ("My Compliance", True, None)
-    team = w.esr.decide(s, "Team Compliance")
+    functions = w.esr.functions(s)
+    F = esr_ffi.Function
+    assert F.MY_COMPLIANCE in functions
+    assert F.TEAM_COMPLIANCE not in functions
+    mine = w.esr.decide(s, esr_ffi.function_named("my compliance"))
+    assert (mine.function, mine.allowed, mine.reason) == (F.MY_COMPLIANCE, True, None)
+    team = w.esr.decide(s, F.TEAM_COMPLIANCE)
     assert not team.allowed and team.reason
     with pytest.raises(EsrError.InvalidInput) as e:
-        w.esr.decide(s, "Flying")
+        esr_ffi.function_named("Flying")
     assert "the valid names are: View own record" in e.value.message
-    assert set(names) <= set(esr_ffi.function_names())
+    assert {esr_ffi.function_name(f) for f in functions} <= set(esr_ffi.function_names())
 
 
 def test_log_out_ends_the_session(w: World) -> None:

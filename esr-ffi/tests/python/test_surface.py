@@ -9,7 +9,10 @@ import inspect
 
 import esr_ffi
 
-FUNCTIONS = {"function_names", "mask_mobile_number", "parse_username", "urp_names", "username_stem"}
+FUNCTIONS = {
+    "all_functions", "all_urps", "function_name", "function_named", "function_names",
+    "mask_mobile_number", "parse_username", "urp_name", "urp_named", "urp_names", "username_stem",
+}
 
 METHODS = {
     "EsrService": {
@@ -17,11 +20,13 @@ METHODS = {
         "approve_internet_access", "bootstrap_user_administrators", "certifications_for",
         "check_upgrade", "clear_step_up_lock", "competence_catalogue", "create_trust", "decide",
         "define_certification", "define_competence", "enrol", "for_testing", "functions",
-        "grant_urp", "log_in_with_password", "log_in_with_smartcard", "log_out", "my_compliance",
+        "grant_urp", "import_competences", "import_competences_async", "log_in_with_password",
+        "log_in_with_password_async", "log_in_with_smartcard", "open_sqlite", "log_out", "my_compliance",
         "my_elearning", "now", "outbox", "passcode_status", "person", "play",
         "record_competence", "request_mobile_code", "request_unlock_link",
         "request_upgrade_code", "request_username_reminder", "resend_passcode",
-        "reset_password_with_link", "session_info", "set_now", "set_password",
+        "reset_password_with_link", "reset_password_with_link_async", "session_info", "set_now",
+        "set_password", "set_password_async",
         "set_requirement", "subscribe", "subscriptions", "team_compliance", "uk_today",
         "unlock_with_link", "unsubscribe", "verify_passcode",
     },
@@ -39,6 +44,7 @@ RECORDS_AND_ENUMS = {
     "CalendarDate", "CertificationDefinition", "ChallengeStatus", "Channel",
     "CompetenceDefinition", "CompetenceRecord", "CompletionRule", "ComplianceCounts",
     "ComplianceRow", "ComplianceStatus", "ComponentDefinition", "ComponentKind", "EmailKind",
+    "Function", "ImportProblem", "ImportSummary", "Urp",
     "Enrolment", "ExpiryBase", "Need", "NewAssignment", "NewCompetenceRecord", "NewPerson",
     "PasscodeChallenge", "Performance", "PersonCompliance", "PersonInfo", "PlayOutcome",
     "PlayResult", "Purpose", "RecordExpiry", "RenewalRule", "RequirementTarget", "SessionInfo",
@@ -70,7 +76,8 @@ def test_module_functions_are_the_expected_set() -> None:
         if inspect.isfunction(o) and getattr(o, "__wrapped__", o).__module__ == "esr_ffi"
         and not n.startswith("_")
     }
-    assert found == FUNCTIONS
+    # uniffi's own hook for async calls (setting asyncio's loop from another thread).
+    assert found == FUNCTIONS | {"uniffi_set_event_loop"}
 
 
 def test_object_methods_are_the_expected_set() -> None:

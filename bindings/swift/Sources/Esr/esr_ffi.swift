@@ -1245,9 +1245,9 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     func createTrust(vpd: String, name: String, options: TrustOptions) throws 
     
     /**
-     * Whether the session may use `function` (by name, "Team Compliance"), and if not why.
+     * Whether the session may use `function` (`.teamCompliance`), and if not why.
      */
-    func decide(session: EsrSession, function: String) throws  -> AccessDecision
+    func decide(session: EsrSession, function: Function) throws  -> AccessDecision
     
     /**
      * Defines a certification, or redefines one of the same name (needs Learning
@@ -1267,9 +1267,10 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     func enrol(actor: EsrActor, vpd: String, employeeNumber: String, certification: String, course: String, className: String) throws  -> Enrolment
     
     /**
-     * The names of every function the session may use now ("My Compliance").
+     * Every function the session may use now (`.myCompliance`, …); `function_name` gives the
+     * name ESR shows.
      */
-    func functions(session: EsrSession) throws  -> [String]
+    func functions(session: EsrSession) throws  -> [Function]
     
     /**
      * Grants a URP (the session needs Assign URPs).
@@ -1277,10 +1278,30 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     func grantUrp(session: EsrSession, request: UrpGrantRequest) throws 
     
     /**
+     * Imports an ESR competence export (CSV with `Employee Number`, `Competency Name`,
+     * `Expiry Date` as `30-Nov-2028`, and optionally `VPD`, `Achieved Date`, `Competence
+     * Level`; needs Learning administration). With any bad row nothing is imported and it
+     * fails with `ImportRejected` listing the rows, unless `skip_bad_rows`; a file without the
+     * columns fails with `BulkInput`. Prefer `import_competences_async` from a user interface.
+     */
+    func importCompetences(actor: EsrActor, vpd: String, csv: Data, skipBadRows: Bool) throws  -> ImportSummary
+    
+    /**
+     * `import_competences` off the caller's thread.
+     */
+    func importCompetencesAsync(actor: EsrActor, vpd: String, csv: Data, skipBadRows: Bool) async throws  -> ImportSummary
+    
+    /**
      * Logs in over the internet with username and password (the access level is Standard
      * until the session is upgraded).
      */
     func logInWithPassword(username: String, password: String) throws  -> EsrSession
+    
+    /**
+     * `log_in_with_password` off the caller's thread (the password check runs argon2id for
+     * tens of milliseconds): `try await service.logInWithPasswordAsync(…)` from the main actor.
+     */
+    func logInWithPasswordAsync(username: String, password: String) async throws  -> EsrSession
     
     /**
      * Opens an HSCN session for a user whose smartcard `card_id` the app has verified.
@@ -1370,6 +1391,11 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     func resetPasswordWithLink(token: String, password: String) throws  -> String
     
     /**
+     * `reset_password_with_link` off the caller's thread (hashing runs argon2id).
+     */
+    func resetPasswordWithLinkAsync(token: String, password: String) async throws  -> String
+    
+    /**
      * The session as it is now: access level, expiry, seconds left. Fails with
      * `SessionExpired` once it is logged out or expired.
      */
@@ -1384,6 +1410,11 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
      * Sets a user's password (needs Reset accounts, or a system actor).
      */
     func setPassword(actor: EsrActor, username: String, password: String) throws 
+    
+    /**
+     * `set_password` off the caller's thread (hashing runs argon2id for tens of milliseconds).
+     */
+    func setPasswordAsync(actor: EsrActor, username: String, password: String) async throws 
     
     /**
      * Requires a competence of a position, an organisation unit or a job.
@@ -1512,6 +1543,25 @@ public static func forTesting(passcodeKey: Data, start: Date, smsGateway: SmsGat
     uniffi_esr_ffi_fn_constructor_esrservice_for_testing(
         FfiConverterData.lower(passcodeKey),
         FfiConverterTimestamp.lower(start),
+        FfiConverterOptionTypeSmsGateway.lower(smsGateway),
+        FfiConverterOptionTypeEmailGateway.lower(emailGateway),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A service on the system clock whose state is kept in the SQLite database at `path`
+     * (created if it is not there, its schema brought up to date), so it survives a relaunch:
+     * put it in the app's Application Support directory. Give the same `passcode_key` each
+     * time, or codes already texted stop verifying. A path that cannot be opened fails with
+     * `Storage`.
+     */
+public static func openSqlite(path: String, passcodeKey: Data, smsGateway: SmsGateway?, emailGateway: EmailGateway?)throws  -> EsrService  {
+    return try  FfiConverterTypeEsrService_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_constructor_esrservice_open_sqlite(
+        FfiConverterString.lower(path),
+        FfiConverterData.lower(passcodeKey),
         FfiConverterOptionTypeSmsGateway.lower(smsGateway),
         FfiConverterOptionTypeEmailGateway.lower(emailGateway),uniffiCallStatus
     )
@@ -1674,15 +1724,15 @@ open func createTrust(vpd: String, name: String, options: TrustOptions)throws   
 }
     
     /**
-     * Whether the session may use `function` (by name, "Team Compliance"), and if not why.
+     * Whether the session may use `function` (`.teamCompliance`), and if not why.
      */
-open func decide(session: EsrSession, function: String)throws  -> AccessDecision  {
+open func decide(session: EsrSession, function: Function)throws  -> AccessDecision  {
     return try  FfiConverterTypeAccessDecision_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_decide(
             self.uniffiCloneHandle(),
         FfiConverterTypeEsrSession_lower(session),
-        FfiConverterString.lower(function),uniffiCallStatus
+        FfiConverterTypeFunction_lower(function),uniffiCallStatus
     )
 })
 }
@@ -1736,10 +1786,11 @@ open func enrol(actor: EsrActor, vpd: String, employeeNumber: String, certificat
 }
     
     /**
-     * The names of every function the session may use now ("My Compliance").
+     * Every function the session may use now (`.myCompliance`, …); `function_name` gives the
+     * name ESR shows.
      */
-open func functions(session: EsrSession)throws  -> [String]  {
-    return try  FfiConverterSequenceString.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+open func functions(session: EsrSession)throws  -> [Function]  {
+    return try  FfiConverterSequenceTypeFunction.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_functions(
             self.uniffiCloneHandle(),
@@ -1762,6 +1813,45 @@ open func grantUrp(session: EsrSession, request: UrpGrantRequest)throws   {try r
 }
     
     /**
+     * Imports an ESR competence export (CSV with `Employee Number`, `Competency Name`,
+     * `Expiry Date` as `30-Nov-2028`, and optionally `VPD`, `Achieved Date`, `Competence
+     * Level`; needs Learning administration). With any bad row nothing is imported and it
+     * fails with `ImportRejected` listing the rows, unless `skip_bad_rows`; a file without the
+     * columns fails with `BulkInput`. Prefer `import_competences_async` from a user interface.
+     */
+open func importCompetences(actor: EsrActor, vpd: String, csv: Data, skipBadRows: Bool)throws  -> ImportSummary  {
+    return try  FfiConverterTypeImportSummary_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_import_competences(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterData.lower(csv),
+        FfiConverterBool.lower(skipBadRows),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `import_competences` off the caller's thread.
+     */
+open func importCompetencesAsync(actor: EsrActor, vpd: String, csv: Data, skipBadRows: Bool)async throws  -> ImportSummary  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_esr_ffi_fn_method_esrservice_import_competences_async(
+                        self.uniffiCloneHandle(),FfiConverterTypeEsrActor_lower(actor),FfiConverterString.lower(vpd),FfiConverterData.lower(csv),FfiConverterBool.lower(skipBadRows)
+                )
+            },
+            pollFunc: ffi_esr_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_esr_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_esr_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeImportSummary_lift,
+            errorHandler: FfiConverterTypeEsrError_lift
+        )
+}
+    
+    /**
      * Logs in over the internet with username and password (the access level is Standard
      * until the session is upgraded).
      */
@@ -1774,6 +1864,26 @@ open func logInWithPassword(username: String, password: String)throws  -> EsrSes
         FfiConverterString.lower(password),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * `log_in_with_password` off the caller's thread (the password check runs argon2id for
+     * tens of milliseconds): `try await service.logInWithPasswordAsync(…)` from the main actor.
+     */
+open func logInWithPasswordAsync(username: String, password: String)async throws  -> EsrSession  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_esr_ffi_fn_method_esrservice_log_in_with_password_async(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(username),FfiConverterString.lower(password)
+                )
+            },
+            pollFunc: ffi_esr_ffi_rust_future_poll_u64,
+            completeFunc: ffi_esr_ffi_rust_future_complete_u64,
+            freeFunc: ffi_esr_ffi_rust_future_free_u64,
+            liftFunc: FfiConverterTypeEsrSession_lift,
+            errorHandler: FfiConverterTypeEsrError_lift
+        )
 }
     
     /**
@@ -2009,6 +2119,25 @@ open func resetPasswordWithLink(token: String, password: String)throws  -> Strin
 }
     
     /**
+     * `reset_password_with_link` off the caller's thread (hashing runs argon2id).
+     */
+open func resetPasswordWithLinkAsync(token: String, password: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_esr_ffi_fn_method_esrservice_reset_password_with_link_async(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(token),FfiConverterString.lower(password)
+                )
+            },
+            pollFunc: ffi_esr_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_esr_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_esr_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeEsrError_lift
+        )
+}
+    
+    /**
      * The session as it is now: access level, expiry, seconds left. Fails with
      * `SessionExpired` once it is logged out or expired.
      */
@@ -2046,6 +2175,25 @@ open func setPassword(actor: EsrActor, username: String, password: String)throws
         FfiConverterString.lower(password),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * `set_password` off the caller's thread (hashing runs argon2id for tens of milliseconds).
+     */
+open func setPasswordAsync(actor: EsrActor, username: String, password: String)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_esr_ffi_fn_method_esrservice_set_password_async(
+                        self.uniffiCloneHandle(),FfiConverterTypeEsrActor_lower(actor),FfiConverterString.lower(username),FfiConverterString.lower(password)
+                )
+            },
+            pollFunc: ffi_esr_ffi_rust_future_poll_void,
+            completeFunc: ffi_esr_ffi_rust_future_complete_void,
+            freeFunc: ffi_esr_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeEsrError_lift
+        )
 }
     
     /**
@@ -3029,9 +3177,9 @@ public func FfiConverterTypeSmsMessage_lower(_ value: SmsMessage) -> UInt64 {
  */
 public struct AccessDecision: Equatable, Hashable {
     /**
-     * The function, as ESR names it ("Team Compliance").
+     * The function asked about.
      */
-    public var function: String
+    public var function: Function
     /**
      * Whether the session may use it now.
      */
@@ -3045,8 +3193,8 @@ public struct AccessDecision: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The function, as ESR names it ("Team Compliance").
-         */function: String, 
+         * The function asked about.
+         */function: Function, 
         /**
          * Whether the session may use it now.
          */allowed: Bool, 
@@ -3074,14 +3222,14 @@ public struct FfiConverterTypeAccessDecision: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AccessDecision {
         return
             try AccessDecision(
-                function: FfiConverterString.read(from: &buf), 
+                function: FfiConverterTypeFunction.read(from: &buf), 
                 allowed: FfiConverterBool.read(from: &buf), 
                 reason: FfiConverterOptionString.read(from: &buf)
         )
     }
 
     public static func write(_ value: AccessDecision, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.function, into: &buf)
+        FfiConverterTypeFunction.write(value.function, into: &buf)
         FfiConverterBool.write(value.allowed, into: &buf)
         FfiConverterOptionString.write(value.reason, into: &buf)
     }
@@ -4201,6 +4349,170 @@ public func FfiConverterTypeEnrolment_lift(_ buf: RustBuffer) throws -> Enrolmen
 #endif
 public func FfiConverterTypeEnrolment_lower(_ value: Enrolment) -> RustBuffer {
     return FfiConverterTypeEnrolment.lower(value)
+}
+
+
+/**
+ * A row of a competence import that was bad, and why.
+ */
+public struct ImportProblem: Equatable, Hashable {
+    /**
+     * The line number in the file, from 1.
+     */
+    public var line: UInt64
+    /**
+     * What is wrong with it and what to do.
+     */
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The line number in the file, from 1.
+         */line: UInt64, 
+        /**
+         * What is wrong with it and what to do.
+         */reason: String) {
+        self.line = line
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ImportProblem: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeImportProblem: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ImportProblem {
+        return
+            try ImportProblem(
+                line: FfiConverterUInt64.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ImportProblem, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.line, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportProblem_lift(_ buf: RustBuffer) throws -> ImportProblem {
+    return try FfiConverterTypeImportProblem.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportProblem_lower(_ value: ImportProblem) -> RustBuffer {
+    return FfiConverterTypeImportProblem.lower(value)
+}
+
+
+/**
+ * What a competence import did.
+ */
+public struct ImportSummary: Equatable, Hashable {
+    /**
+     * Records written (new, or replacing one with the same person, competence and achieved
+     * date).
+     */
+    public var imported: UInt64
+    /**
+     * Rows that repeated an earlier row's person, competence and achieved date (the latest
+     * expiry was kept).
+     */
+    public var mergedDuplicates: UInt64
+    /**
+     * The bad rows skipped (only with `skip_bad_rows`): the first ones with their lines and
+     * reasons.
+     */
+    public var skipped: [ImportProblem]
+    /**
+     * Every bad row skipped, listed or not.
+     */
+    public var skippedTotal: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Records written (new, or replacing one with the same person, competence and achieved
+         * date).
+         */imported: UInt64, 
+        /**
+         * Rows that repeated an earlier row's person, competence and achieved date (the latest
+         * expiry was kept).
+         */mergedDuplicates: UInt64, 
+        /**
+         * The bad rows skipped (only with `skip_bad_rows`): the first ones with their lines and
+         * reasons.
+         */skipped: [ImportProblem], 
+        /**
+         * Every bad row skipped, listed or not.
+         */skippedTotal: UInt64) {
+        self.imported = imported
+        self.mergedDuplicates = mergedDuplicates
+        self.skipped = skipped
+        self.skippedTotal = skippedTotal
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ImportSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeImportSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ImportSummary {
+        return
+            try ImportSummary(
+                imported: FfiConverterUInt64.read(from: &buf), 
+                mergedDuplicates: FfiConverterUInt64.read(from: &buf), 
+                skipped: FfiConverterSequenceTypeImportProblem.read(from: &buf), 
+                skippedTotal: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ImportSummary, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.imported, into: &buf)
+        FfiConverterUInt64.write(value.mergedDuplicates, into: &buf)
+        FfiConverterSequenceTypeImportProblem.write(value.skipped, into: &buf)
+        FfiConverterUInt64.write(value.skippedTotal, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportSummary_lift(_ buf: RustBuffer) throws -> ImportSummary {
+    return try FfiConverterTypeImportSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeImportSummary_lower(_ value: ImportSummary) -> RustBuffer {
+    return FfiConverterTypeImportSummary.lower(value)
 }
 
 
@@ -5491,9 +5803,9 @@ public struct UrpGrantRequest: Equatable, Hashable {
      */
     public var holder: String
     /**
-     * The URP by name ("Supervisor Self Service").
+     * The URP (`.supervisorSelfService`).
      */
-    public var urp: String
+    public var urp: Urp
     /**
      * Why, for the audit report.
      */
@@ -5524,8 +5836,8 @@ public struct UrpGrantRequest: Equatable, Hashable {
          * Who receives it (a username).
          */holder: String, 
         /**
-         * The URP by name ("Supervisor Self Service").
-         */urp: String, 
+         * The URP (`.supervisorSelfService`).
+         */urp: Urp, 
         /**
          * Why, for the audit report.
          */reason: String, 
@@ -5569,7 +5881,7 @@ public struct FfiConverterTypeUrpGrantRequest: FfiConverterRustBuffer {
         return
             try UrpGrantRequest(
                 holder: FfiConverterString.read(from: &buf), 
-                urp: FfiConverterString.read(from: &buf), 
+                urp: FfiConverterTypeUrp.read(from: &buf), 
                 reason: FfiConverterString.read(from: &buf), 
                 orgUnits: FfiConverterOptionSequenceString.read(from: &buf), 
                 verifiedByLineManager: FfiConverterOptionString.read(from: &buf), 
@@ -5580,7 +5892,7 @@ public struct FfiConverterTypeUrpGrantRequest: FfiConverterRustBuffer {
 
     public static func write(_ value: UrpGrantRequest, into buf: inout [UInt8]) {
         FfiConverterString.write(value.holder, into: &buf)
-        FfiConverterString.write(value.urp, into: &buf)
+        FfiConverterTypeUrp.write(value.urp, into: &buf)
         FfiConverterString.write(value.reason, into: &buf)
         FfiConverterOptionSequenceString.write(value.orgUnits, into: &buf)
         FfiConverterOptionString.write(value.verifiedByLineManager, into: &buf)
@@ -6918,6 +7230,342 @@ public func FfiConverterTypeExpiryBase_lower(_ value: ExpiryBase) -> RustBuffer 
 
 
 /**
+ * A function a URP grants ("Team Compliance"); its name as ESR shows it is
+ * `function_name(function)`.
+ */
+
+public enum Function: Equatable, Hashable {
+    
+    /**
+     * See one's own record.
+     */
+    case viewOwnRecord
+    /**
+     * Update one's own personal details.
+     */
+    case updateOwnDetails
+    /**
+     * Payslips and P60s.
+     */
+    case viewPayslips
+    /**
+     * My e-Learning: subscribe, enrol, play.
+     */
+    case eLearning
+    /**
+     * My Compliance.
+     */
+    case myCompliance
+    /**
+     * Register or change the mobile number for upgraded access.
+     */
+    case manageInternetAccess
+    /**
+     * The Manager Dashboard.
+     */
+    case managerDashboard
+    /**
+     * See the records of one's reports.
+     */
+    case viewTeamRecords
+    /**
+     * Change the records of one's reports.
+     */
+    case updateTeamRecords
+    /**
+     * Team Compliance portlet.
+     */
+    case teamCompliance
+    /**
+     * Team Absence portlet.
+     */
+    case teamAbsence
+    /**
+     * Team Appraisals portlet.
+     */
+    case teamAppraisals
+    /**
+     * MSS Team Actions Calendar portlet.
+     */
+    case teamActionsCalendar
+    /**
+     * Organisation Chart portlet.
+     */
+    case organisationChart
+    /**
+     * Manager actions on assignments (changes of hours, position, supervisor).
+     */
+    case manageTeamAssignments
+    /**
+     * Act on records in delegated organisation units.
+     */
+    case administerDelegatedRecords
+    /**
+     * Grant and revoke URPs.
+     */
+    case assignUrps
+    /**
+     * Unlock, suspend, reinstate and end accounts; approve internet access.
+     */
+    case resetAccounts
+    /**
+     * See staff records within the grant's scope.
+     */
+    case viewStaffRecords
+    /**
+     * Change staff records within the grant's scope.
+     */
+    case changeStaffRecords
+    /**
+     * The six-monthly URP audit report.
+     */
+    case urpAuditReport
+    /**
+     * Organisation units, positions, Automatic Internet Access.
+     */
+    case maintainWorkstructures
+    /**
+     * Upgrade Access and Manager Dashboard portlets.
+     */
+    case administerPortal
+    /**
+     * BI administration.
+     */
+    case administerBi
+    /**
+     * Add people and maintain assignments.
+     */
+    case maintainPeople
+    /**
+     * Certifications, classes and enrolments.
+     */
+    case administerLearning
+    /**
+     * Professional dashboards.
+     */
+    case professionalDashboard
+    /**
+     * BI reports.
+     */
+    case biReports
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Function: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFunction: FfiConverterRustBuffer {
+    typealias SwiftType = Function
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Function {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .viewOwnRecord
+        
+        case 2: return .updateOwnDetails
+        
+        case 3: return .viewPayslips
+        
+        case 4: return .eLearning
+        
+        case 5: return .myCompliance
+        
+        case 6: return .manageInternetAccess
+        
+        case 7: return .managerDashboard
+        
+        case 8: return .viewTeamRecords
+        
+        case 9: return .updateTeamRecords
+        
+        case 10: return .teamCompliance
+        
+        case 11: return .teamAbsence
+        
+        case 12: return .teamAppraisals
+        
+        case 13: return .teamActionsCalendar
+        
+        case 14: return .organisationChart
+        
+        case 15: return .manageTeamAssignments
+        
+        case 16: return .administerDelegatedRecords
+        
+        case 17: return .assignUrps
+        
+        case 18: return .resetAccounts
+        
+        case 19: return .viewStaffRecords
+        
+        case 20: return .changeStaffRecords
+        
+        case 21: return .urpAuditReport
+        
+        case 22: return .maintainWorkstructures
+        
+        case 23: return .administerPortal
+        
+        case 24: return .administerBi
+        
+        case 25: return .maintainPeople
+        
+        case 26: return .administerLearning
+        
+        case 27: return .professionalDashboard
+        
+        case 28: return .biReports
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Function, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .viewOwnRecord:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .updateOwnDetails:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .viewPayslips:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .eLearning:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .myCompliance:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .manageInternetAccess:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .managerDashboard:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .viewTeamRecords:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .updateTeamRecords:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .teamCompliance:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .teamAbsence:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .teamAppraisals:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .teamActionsCalendar:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .organisationChart:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .manageTeamAssignments:
+            writeInt(&buf, Int32(15))
+        
+        
+        case .administerDelegatedRecords:
+            writeInt(&buf, Int32(16))
+        
+        
+        case .assignUrps:
+            writeInt(&buf, Int32(17))
+        
+        
+        case .resetAccounts:
+            writeInt(&buf, Int32(18))
+        
+        
+        case .viewStaffRecords:
+            writeInt(&buf, Int32(19))
+        
+        
+        case .changeStaffRecords:
+            writeInt(&buf, Int32(20))
+        
+        
+        case .urpAuditReport:
+            writeInt(&buf, Int32(21))
+        
+        
+        case .maintainWorkstructures:
+            writeInt(&buf, Int32(22))
+        
+        
+        case .administerPortal:
+            writeInt(&buf, Int32(23))
+        
+        
+        case .administerBi:
+            writeInt(&buf, Int32(24))
+        
+        
+        case .maintainPeople:
+            writeInt(&buf, Int32(25))
+        
+        
+        case .administerLearning:
+            writeInt(&buf, Int32(26))
+        
+        
+        case .professionalDashboard:
+            writeInt(&buf, Int32(27))
+        
+        
+        case .biReports:
+            writeInt(&buf, Int32(28))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunction_lift(_ buf: RustBuffer) throws -> Function {
+    return try FfiConverterTypeFunction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFunction_lower(_ value: Function) -> RustBuffer {
+    return FfiConverterTypeFunction.lower(value)
+}
+
+
+
+/**
  * How an assignment needs a competence.
  */
 
@@ -7671,6 +8319,212 @@ public func FfiConverterTypeSubscriptionStatus_lower(_ value: SubscriptionStatus
 
 
 /**
+ * A User Responsibility Profile ("Supervisor Self Service"); its name as ESR shows it is
+ * `urp_name(urp)`.
+ */
+
+public enum Urp: Equatable, Hashable {
+    
+    /**
+     * Employee Self Service.
+     */
+    case employeeSelfService
+    /**
+     * Employee Self Service Limited Access.
+     */
+    case employeeSelfServiceLimitedAccess
+    /**
+     * External Learner.
+     */
+    case externalLearner
+    /**
+     * Supervisor Self Service Limited Access.
+     */
+    case supervisorSelfServiceLimitedAccess
+    /**
+     * Supervisor Self Service.
+     */
+    case supervisorSelfService
+    /**
+     * Manager Self Service (Payroll Approvals Required).
+     */
+    case managerSelfServicePayrollApprovalsRequired
+    /**
+     * Manager Self Service (Payroll Approvals not Required).
+     */
+    case managerSelfServicePayrollApprovalsNotRequired
+    /**
+     * Administrator Self Service (Approvals Required).
+     */
+    case administratorSelfServiceApprovalsRequired
+    /**
+     * Administrator Self Service (Approvals Not Required).
+     */
+    case administratorSelfServiceApprovalsNotRequired
+    /**
+     * Local HRMS Systems and User Administration: assigns URPs and role access, resets accounts.
+     */
+    case localHrmsSystemsAndUserAdministration
+    /**
+     * Local Workstructures Administration: organisation units, positions, Automatic Internet Access.
+     */
+    case localWorkstructuresAdministration
+    /**
+     * Portal Administration: Upgrade Access and the Manager Dashboard.
+     */
+    case portalAdministration
+    /**
+     * Local BI Administration: never available over the internet.
+     */
+    case localBiAdministration
+    /**
+     * Local HR Administration: adds people and maintains their records and assignments.
+     */
+    case localHrAdministration
+    /**
+     * Local Learning Administration: certifications, classes and enrolments.
+     */
+    case localLearningAdministration
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Urp: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUrp: FfiConverterRustBuffer {
+    typealias SwiftType = Urp
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Urp {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .employeeSelfService
+        
+        case 2: return .employeeSelfServiceLimitedAccess
+        
+        case 3: return .externalLearner
+        
+        case 4: return .supervisorSelfServiceLimitedAccess
+        
+        case 5: return .supervisorSelfService
+        
+        case 6: return .managerSelfServicePayrollApprovalsRequired
+        
+        case 7: return .managerSelfServicePayrollApprovalsNotRequired
+        
+        case 8: return .administratorSelfServiceApprovalsRequired
+        
+        case 9: return .administratorSelfServiceApprovalsNotRequired
+        
+        case 10: return .localHrmsSystemsAndUserAdministration
+        
+        case 11: return .localWorkstructuresAdministration
+        
+        case 12: return .portalAdministration
+        
+        case 13: return .localBiAdministration
+        
+        case 14: return .localHrAdministration
+        
+        case 15: return .localLearningAdministration
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Urp, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .employeeSelfService:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .employeeSelfServiceLimitedAccess:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .externalLearner:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .supervisorSelfServiceLimitedAccess:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .supervisorSelfService:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .managerSelfServicePayrollApprovalsRequired:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .managerSelfServicePayrollApprovalsNotRequired:
+            writeInt(&buf, Int32(7))
+        
+        
+        case .administratorSelfServiceApprovalsRequired:
+            writeInt(&buf, Int32(8))
+        
+        
+        case .administratorSelfServiceApprovalsNotRequired:
+            writeInt(&buf, Int32(9))
+        
+        
+        case .localHrmsSystemsAndUserAdministration:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .localWorkstructuresAdministration:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .portalAdministration:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .localBiAdministration:
+            writeInt(&buf, Int32(13))
+        
+        
+        case .localHrAdministration:
+            writeInt(&buf, Int32(14))
+        
+        
+        case .localLearningAdministration:
+            writeInt(&buf, Int32(15))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUrp_lift(_ buf: RustBuffer) throws -> Urp {
+    return try FfiConverterTypeUrp.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUrp_lower(_ value: Urp) -> RustBuffer {
+    return FfiConverterTypeUrp.lower(value)
+}
+
+
+
+/**
  * What verifying a code came to.
  */
 
@@ -8342,6 +9196,31 @@ fileprivate struct FfiConverterSequenceTypeEnrolment: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeImportProblem: FfiConverterRustBuffer {
+    typealias SwiftType = [ImportProblem]
+
+    public static func write(_ value: [ImportProblem], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeImportProblem.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ImportProblem] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ImportProblem]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeImportProblem.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLearningSubscription: FfiConverterRustBuffer {
     typealias SwiftType = [LearningSubscription]
 
@@ -8388,6 +9267,104 @@ fileprivate struct FfiConverterSequenceTypeTeamComplianceMember: FfiConverterRus
         return seq
     }
 }
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFunction: FfiConverterRustBuffer {
+    typealias SwiftType = [Function]
+
+    public static func write(_ value: [Function], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFunction.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Function] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Function]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFunction.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeUrp: FfiConverterRustBuffer {
+    typealias SwiftType = [Urp]
+
+    public static func write(_ value: [Urp], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeUrp.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Urp] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Urp]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeUrp.read(from: &buf))
+        }
+        return seq
+    }
+}
+private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
+private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
+
+fileprivate let uniffiContinuationHandleMap = UniffiHandleMap<UnsafeContinuation<Int8, Never>>()
+
+fileprivate func uniffiRustCallAsync<F, T>(
+    rustFutureFunc: () -> UInt64,
+    pollFunc: (UInt64, @escaping UniffiRustFutureContinuationCallback, UInt64) -> (),
+    completeFunc: (UInt64, UnsafeMutablePointer<RustCallStatus>) -> F,
+    freeFunc: (UInt64) -> (),
+    liftFunc: (F) throws -> T,
+    errorHandler: ((RustBuffer) throws -> Swift.Error)?
+) async throws -> T {
+    // Make sure to call the ensure init function since future creation doesn't have a
+    // RustCallStatus param, so doesn't use makeRustCall()
+    uniffiEnsureEsrFfiInitialized()
+    let rustFuture = rustFutureFunc()
+    defer {
+        freeFunc(rustFuture)
+    }
+    var pollResult: Int8;
+    repeat {
+        pollResult = await withUnsafeContinuation {
+            pollFunc(
+                rustFuture,
+                { handle, pollResult in
+                    uniffiFutureContinuationCallback(handle: handle, pollResult: pollResult)
+                },
+                uniffiContinuationHandleMap.insert(obj: $0)
+            )
+        }
+    } while pollResult != UNIFFI_RUST_FUTURE_POLL_READY
+
+    return try liftFunc(makeRustCall(
+        { completeFunc(rustFuture, $0) },
+        errorHandler: errorHandler
+    ))
+}
+
+// Callback handlers for an async calls.  These are invoked by Rust when the future is ready.  They
+// lift the return value or error and resume the suspended function.
+fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: Int8) {
+    if let continuation = try? uniffiContinuationHandleMap.remove(handle: handle) {
+        continuation.resume(returning: pollResult)
+    } else {
+        print("uniffiFutureContinuationCallback invalid handle")
+    }
+}
 /**
  * The masked form ESR shows of a UK mobile number (`xxxxxxx374`); the full number never comes
  * back across the boundary.
@@ -8424,7 +9401,72 @@ public func usernameStem(givenName: String, surname: String)throws  -> String  {
 })
 }
 /**
- * The names of every ESR function, for `EsrService.decide`.
+ * Every function, in ESR's order.
+ */
+public func allFunctions() -> [Function]  {
+    return try!  FfiConverterSequenceTypeFunction.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_func_all_functions(uniffiCallStatus
+    )
+})
+}
+/**
+ * Every URP, in ESR's order.
+ */
+public func allUrps() -> [Urp]  {
+    return try!  FfiConverterSequenceTypeUrp.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_func_all_urps(uniffiCallStatus
+    )
+})
+}
+/**
+ * The function's name as ESR shows it ("Team Compliance").
+ */
+public func functionName(function: Function) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_func_function_name(
+        FfiConverterTypeFunction_lower(function),uniffiCallStatus
+    )
+})
+}
+/**
+ * The function with this name, as ESR shows it or in any case ("team compliance"); an unknown
+ * name fails with `InvalidInput`, which lists the valid ones.
+ */
+public func functionNamed(name: String)throws  -> Function  {
+    return try  FfiConverterTypeFunction_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_func_function_named(
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+/**
+ * The URP's name as ESR shows it ("Supervisor Self Service").
+ */
+public func urpName(urp: Urp) -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_func_urp_name(
+        FfiConverterTypeUrp_lower(urp),uniffiCallStatus
+    )
+})
+}
+/**
+ * The URP with this name, as ESR shows it; an unknown name fails with `InvalidInput`.
+ */
+public func urpNamed(name: String)throws  -> Urp  {
+    return try  FfiConverterTypeUrp_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_func_urp_named(
+        FfiConverterString.lower(name),uniffiCallStatus
+    )
+})
+}
+/**
+ * The names of every ESR function as ESR shows them (`all_functions` gives the cases).
  */
 public func functionNames() -> [String]  {
     return try!  FfiConverterSequenceString.lift(try! rustCall() {
@@ -8434,7 +9476,7 @@ public func functionNames() -> [String]  {
 })
 }
 /**
- * The names of every URP, for `UrpGrantRequest.urp`.
+ * The names of every URP as ESR shows them (`all_urps` gives the cases).
  */
 public func urpNames() -> [String]  {
     return try!  FfiConverterSequenceString.lift(try! rustCall() {
@@ -8468,10 +9510,28 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_func_username_stem() != 7763) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_func_function_names() != 25086) {
+    if (uniffi_esr_ffi_checksum_func_all_functions() != 21712) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_func_urp_names() != 30918) {
+    if (uniffi_esr_ffi_checksum_func_all_urps() != 36983) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_func_function_name() != 52201) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_func_function_named() != 8894) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_func_urp_name() != 61616) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_func_urp_named() != 9460) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_func_function_names() != 234) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_func_urp_names() != 54474) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_emailgateway_send_email() != 63451) {
@@ -8564,7 +9624,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrservice_create_trust() != 18913) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_decide() != 26378) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_decide() != 2126) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_define_certification() != 34197) {
@@ -8576,13 +9636,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrservice_enrol() != 9493) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_functions() != 62653) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_functions() != 10205) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_grant_urp() != 57569) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_esr_ffi_checksum_method_esrservice_import_competences() != 33164) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_import_competences_async() != 44536) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_esr_ffi_checksum_method_esrservice_log_in_with_password() != 19694) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_log_in_with_password_async() != 5025) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_log_in_with_smartcard() != 45582) {
@@ -8633,6 +9702,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrservice_reset_password_with_link() != 20159) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_esr_ffi_checksum_method_esrservice_reset_password_with_link_async() != 49110) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_esr_ffi_checksum_method_esrservice_session_info() != 51999) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8640,6 +9712,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_set_password() != 10317) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_set_password_async() != 64589) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_set_requirement() != 55803) {
@@ -8676,6 +9751,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_constructor_esrservice_new() != 56855) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_constructor_esrservice_open_sqlite() != 51606) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -470,6 +470,11 @@ uint64_t uniffi_esr_ffi_fn_constructor_esrservice_for_testing(RustBuffer passcod
 uint64_t uniffi_esr_ffi_fn_constructor_esrservice_new(RustBuffer passcode_key, RustBuffer sms_gateway, RustBuffer email_gateway, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_OPEN_SQLITE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_OPEN_SQLITE
+uint64_t uniffi_esr_ffi_fn_constructor_esrservice_open_sqlite(RustBuffer path, RustBuffer passcode_key, RustBuffer sms_gateway, RustBuffer email_gateway, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ADD_ASSIGNMENT
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ADD_ASSIGNMENT
 RustBuffer uniffi_esr_ffi_fn_method_esrservice_add_assignment(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer assignment, RustCallStatus *_Nonnull out_status
@@ -555,9 +560,24 @@ RustBuffer uniffi_esr_ffi_fn_method_esrservice_functions(uint64_t ptr, uint64_t 
 void uniffi_esr_ffi_fn_method_esrservice_grant_urp(uint64_t ptr, uint64_t session, RustBuffer request, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_IMPORT_COMPETENCES
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_IMPORT_COMPETENCES
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_import_competences(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer csv, int8_t skip_bad_rows, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_IMPORT_COMPETENCES_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_IMPORT_COMPETENCES_ASYNC
+uint64_t uniffi_esr_ffi_fn_method_esrservice_import_competences_async(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer csv, int8_t skip_bad_rows
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_LOG_IN_WITH_PASSWORD
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_LOG_IN_WITH_PASSWORD
 uint64_t uniffi_esr_ffi_fn_method_esrservice_log_in_with_password(uint64_t ptr, RustBuffer username, RustBuffer password, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_LOG_IN_WITH_PASSWORD_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_LOG_IN_WITH_PASSWORD_ASYNC
+uint64_t uniffi_esr_ffi_fn_method_esrservice_log_in_with_password_async(uint64_t ptr, RustBuffer username, RustBuffer password
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_LOG_IN_WITH_SMARTCARD
@@ -640,6 +660,11 @@ RustBuffer uniffi_esr_ffi_fn_method_esrservice_resend_passcode(uint64_t ptr, uin
 RustBuffer uniffi_esr_ffi_fn_method_esrservice_reset_password_with_link(uint64_t ptr, RustBuffer token, RustBuffer password, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_RESET_PASSWORD_WITH_LINK_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_RESET_PASSWORD_WITH_LINK_ASYNC
+uint64_t uniffi_esr_ffi_fn_method_esrservice_reset_password_with_link_async(uint64_t ptr, RustBuffer token, RustBuffer password
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SESSION_INFO
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SESSION_INFO
 RustBuffer uniffi_esr_ffi_fn_method_esrservice_session_info(uint64_t ptr, uint64_t session, RustCallStatus *_Nonnull out_status
@@ -653,6 +678,11 @@ void uniffi_esr_ffi_fn_method_esrservice_set_now(uint64_t ptr, RustBuffer instan
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_PASSWORD
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_PASSWORD
 void uniffi_esr_ffi_fn_method_esrservice_set_password(uint64_t ptr, RustBuffer actor, RustBuffer username, RustBuffer password, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_PASSWORD_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_PASSWORD_ASYNC
+uint64_t uniffi_esr_ffi_fn_method_esrservice_set_password_async(uint64_t ptr, RustBuffer actor, RustBuffer username, RustBuffer password
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_REQUIREMENT
@@ -748,6 +778,38 @@ RustBuffer uniffi_esr_ffi_fn_func_parse_username(RustBuffer text, RustCallStatus
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_USERNAME_STEM
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_USERNAME_STEM
 RustBuffer uniffi_esr_ffi_fn_func_username_stem(RustBuffer given_name, RustBuffer surname, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_ALL_FUNCTIONS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_ALL_FUNCTIONS
+RustBuffer uniffi_esr_ffi_fn_func_all_functions(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_ALL_URPS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_ALL_URPS
+RustBuffer uniffi_esr_ffi_fn_func_all_urps(RustCallStatus *_Nonnull out_status
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_FUNCTION_NAME
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_FUNCTION_NAME
+RustBuffer uniffi_esr_ffi_fn_func_function_name(RustBuffer function, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_FUNCTION_NAMED
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_FUNCTION_NAMED
+RustBuffer uniffi_esr_ffi_fn_func_function_named(RustBuffer name, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_URP_NAME
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_URP_NAME
+RustBuffer uniffi_esr_ffi_fn_func_urp_name(RustBuffer urp, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_URP_NAMED
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_URP_NAMED
+RustBuffer uniffi_esr_ffi_fn_func_urp_named(RustBuffer name, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FUNC_FUNCTION_NAMES
@@ -1040,6 +1102,42 @@ uint16_t uniffi_esr_ffi_checksum_func_username_stem(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_ALL_FUNCTIONS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_ALL_FUNCTIONS
+uint16_t uniffi_esr_ffi_checksum_func_all_functions(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_ALL_URPS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_ALL_URPS
+uint16_t uniffi_esr_ffi_checksum_func_all_urps(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_FUNCTION_NAME
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_FUNCTION_NAME
+uint16_t uniffi_esr_ffi_checksum_func_function_name(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_FUNCTION_NAMED
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_FUNCTION_NAMED
+uint16_t uniffi_esr_ffi_checksum_func_function_named(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_URP_NAME
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_URP_NAME
+uint16_t uniffi_esr_ffi_checksum_func_urp_name(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_URP_NAMED
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_URP_NAMED
+uint16_t uniffi_esr_ffi_checksum_func_urp_named(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_FUNCTION_NAMES
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_FUNC_FUNCTION_NAMES
 uint16_t uniffi_esr_ffi_checksum_func_function_names(void
@@ -1268,9 +1366,27 @@ uint16_t uniffi_esr_ffi_checksum_method_esrservice_grant_urp(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_IMPORT_COMPETENCES
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_IMPORT_COMPETENCES
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_import_competences(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_IMPORT_COMPETENCES_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_IMPORT_COMPETENCES_ASYNC
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_import_competences_async(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_LOG_IN_WITH_PASSWORD
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_LOG_IN_WITH_PASSWORD
 uint16_t uniffi_esr_ffi_checksum_method_esrservice_log_in_with_password(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_LOG_IN_WITH_PASSWORD_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_LOG_IN_WITH_PASSWORD_ASYNC
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_log_in_with_password_async(void
     
 );
 #endif
@@ -1370,6 +1486,12 @@ uint16_t uniffi_esr_ffi_checksum_method_esrservice_reset_password_with_link(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_RESET_PASSWORD_WITH_LINK_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_RESET_PASSWORD_WITH_LINK_ASYNC
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_reset_password_with_link_async(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SESSION_INFO
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SESSION_INFO
 uint16_t uniffi_esr_ffi_checksum_method_esrservice_session_info(void
@@ -1385,6 +1507,12 @@ uint16_t uniffi_esr_ffi_checksum_method_esrservice_set_now(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SET_PASSWORD
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SET_PASSWORD
 uint16_t uniffi_esr_ffi_checksum_method_esrservice_set_password(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SET_PASSWORD_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SET_PASSWORD_ASYNC
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_set_password_async(void
     
 );
 #endif
@@ -1457,6 +1585,12 @@ uint16_t uniffi_esr_ffi_checksum_constructor_esrservice_for_testing(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_CONSTRUCTOR_ESRSERVICE_NEW
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_CONSTRUCTOR_ESRSERVICE_NEW
 uint16_t uniffi_esr_ffi_checksum_constructor_esrservice_new(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_CONSTRUCTOR_ESRSERVICE_OPEN_SQLITE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_CONSTRUCTOR_ESRSERVICE_OPEN_SQLITE
+uint16_t uniffi_esr_ffi_checksum_constructor_esrservice_open_sqlite(void
     
 );
 #endif

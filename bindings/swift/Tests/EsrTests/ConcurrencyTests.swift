@@ -121,7 +121,7 @@ final class ConcurrencyTests: XCTestCase {
                 let session =
                     i.isMultiple(of: 2) ? try trust.web(person) : try trust.hscn(person)
                 XCTAssertEqual(session.username(), person.username)
-                _ = try trust.service.decide(session: session, function: "My Compliance")
+                _ = try trust.service.decide(session: session, function: .myCompliance)
                 lock.lock()
                 refs.append(session.auditRef())
                 lock.unlock()

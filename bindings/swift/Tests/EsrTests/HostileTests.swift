@@ -146,7 +146,7 @@ final class HostileTests: XCTestCase {
         }
         func grant(_ w: World, _ change: (inout UrpGrantRequest) -> Void) throws {
             var r = UrpGrantRequest(
-                holder: w.trust.ann.username, urp: "Supervisor Self Service", reason: "covers",
+                holder: w.trust.ann.username, urp: .supervisorSelfService, reason: "covers",
                 orgUnits: ["Ward 5"], verifiedByLineManager: w.trust.mary.employeeNumber)
             change(&r)
             try w.trust.service.grantUrp(session: try w.trust.hscn(w.trust.adminA), request: r)
@@ -231,7 +231,8 @@ final class HostileTests: XCTestCase {
             ("logInWithSmartcard.cardId", { w, s in
                 _ = try w.trust.service.logInWithSmartcard(username: w.trust.ann.username, cardId: s)
             }),
-            ("decide.function", { w, s in _ = try w.trust.service.decide(session: w.card, function: s) }),
+            ("functionNamed.name", { _, s in _ = try functionNamed(name: s) }),
+            ("urpNamed.name", { _, s in _ = try urpNamed(name: s) }),
             ("requestMobileCode.mobile", { w, s in _ = try w.trust.service.requestMobileCode(session: w.card, mobile: s) }),
             ("verifyPasscode.code", { w, s in
                 _ = try w.trust.service.verifyPasscode(session: w.card, challenge: w.challenge, code: s)
@@ -255,7 +256,6 @@ final class HostileTests: XCTestCase {
             ("Outbox.lastSmsTo", { w, s in _ = try w.trust.service.outbox().lastSmsTo(mobile: s) }),
             ("Outbox.lastEmailTo", { w, s in _ = try w.trust.service.outbox().lastEmailTo(address: s) }),
             ("grantUrp.holder", { w, s in try grant(w) { $0.holder = s } }),
-            ("grantUrp.urp", { w, s in try grant(w) { $0.urp = s } }),
             ("grantUrp.reason", { w, s in try grant(w) { $0.reason = s } }),
             ("grantUrp.orgUnits", { w, s in try grant(w) { $0.orgUnits = [s] } }),
             ("grantUrp.verifiedByLineManager", { w, s in try grant(w) { $0.verifiedByLineManager = s } }),
@@ -458,7 +458,7 @@ final class HostileTests: XCTestCase {
                 try $0.trust.service.grantUrp(
                     session: try $0.trust.hscn($0.trust.adminA),
                     request: UrpGrantRequest(
-                        holder: $0.trust.ann.username, urp: "Supervisor Self Service", reason: "covers",
+                        holder: $0.trust.ann.username, urp: .supervisorSelfService, reason: "covers",
                         orgUnits: units, verifiedByLineManager: $0.trust.mary.employeeNumber))
             }
         }

@@ -36,13 +36,13 @@ final class SessionPasscodeTests: XCTestCase {
         XCTAssertTrue(String(describing: card).contains(card.auditRef()))
 
         // Team Compliance: open on HSCN, on the internet only after an upgrade.
-        XCTAssertTrue(try service.decide(session: card, function: "Team Compliance").allowed)
-        let denied = try service.decide(session: web, function: "Team Compliance")
+        XCTAssertTrue(try service.decide(session: card, function: .teamCompliance).allowed)
+        let denied = try service.decide(session: web, function: .teamCompliance)
         XCTAssertFalse(denied.allowed)
         XCTAssertTrue(try XCTUnwrap(denied.reason).contains("upgrade"), denied.reason ?? "")
-        XCTAssertTrue(try service.functions(session: web).contains("My Compliance"))
+        XCTAssertTrue(try service.functions(session: web).contains(.myCompliance))
         assertEsrError({ if case .InvalidInput = $0 { true } else { false } }) {
-            _ = try service.decide(session: web, function: "Flying")
+            _ = try functionNamed(name: "Flying")
         }
     }
 
@@ -123,7 +123,7 @@ final class SessionPasscodeTests: XCTestCase {
         XCTAssertEqual(upgraded.accessLevel, .upgraded)
         XCTAssertEqual(upgraded.upgradedAt, TrustFixture.start.addingTimeInterval(120))
         XCTAssertEqual(try service.sessionInfo(session: web).accessLevel, .upgraded)
-        XCTAssertTrue(try service.decide(session: web, function: "Team Compliance").allowed)
+        XCTAssertTrue(try service.decide(session: web, function: .teamCompliance).allowed)
 
         // A used code stays used, and an upgraded session cannot be upgraded again.
         XCTAssertEqual(

@@ -11,7 +11,7 @@ struct TrustFixture {
     static let mobile = "07700 900374"
     static let password = "correct horse battery staple"
     static let card = "CARD-0001"
-    static let managerUrp = "Manager Self Service (Payroll Approvals Required)"
+    static let managerUrp = Urp.managerSelfServicePayrollApprovalsRequired
     /// 22 November 2026, 09:00 UTC.
     static let start = Date(timeIntervalSince1970: 1_795_338_000)
     static let dateOfBirth = CalendarDate(year: 1985, month: 3, day: 14)

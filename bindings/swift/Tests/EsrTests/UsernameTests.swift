@@ -38,5 +38,12 @@ final class UsernameTests: XCTestCase {
     func testNamesTheFunctionsAndUrps() {
         XCTAssertTrue(functionNames().contains("Team Compliance"))
         XCTAssertTrue(urpNames().contains("Employee Self Service"))
+        XCTAssertEqual(functionName(function: .teamCompliance), "Team Compliance")
+        XCTAssertEqual(urpName(urp: .supervisorSelfService), "Supervisor Self Service")
+        XCTAssertEqual(try functionNamed(name: "team compliance"), .teamCompliance)
+        XCTAssertEqual(try urpNamed(name: "Employee Self Service"), .employeeSelfService)
+        XCTAssertEqual(allFunctions().count, functionNames().count)
+        XCTAssertEqual(allUrps().map { urpName(urp: $0) }, urpNames())
+        XCTAssertTrue(allFunctions().contains(.eLearning))
     }
 }
