@@ -148,7 +148,9 @@ def _read_table(path: Path, role: str, required: Sequence[str], text: Sequence[s
         else:
             names = _csv_header(path)
             types = {c: pa.string() for c in text if c in names}
-            table = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
+            # An empty id is missing (null), not the id "".
+            options = pacsv.ConvertOptions(column_types=types, strings_can_be_null=True)
+            table = pacsv.read_csv(path, convert_options=options)
     except OSError as e:
         if isinstance(e, FileNotFoundError) or not path.exists():
             raise InputProblem(f"cannot read the {role} table {path}: no such file") from None
@@ -312,7 +314,7 @@ def subject_figures(detail: Any) -> list[dict[str, Any]]:
 
 def org_figures(scores: Any, assignments: Any, org: str) -> list[dict[str, Any]]:
     t = scores.select(["assignment_id", "required", "green", "amber", "red"]).join(
-        assignments.select(["assignment_id", org]), keys="assignment_id", join_type="left outer"
+        _key_like(assignments.select(["assignment_id", org]), scores), keys="assignment_id", join_type="left outer"
     )
     t = t.set_column(t.column_names.index(org), org, pc.fill_null(t.column(org), "(none)"))
     g = t.group_by(org).aggregate(
@@ -329,11 +331,20 @@ def org_figures(scores: Any, assignments: Any, org: str) -> list[dict[str, Any]]
     return rows
 
 
+def _key_like(right: Any, left: Any, key: str = "assignment_id") -> Any:
+    """`right` with its `key` column of `left`'s type (the results hold large strings)."""
+    want = left.schema.field(key).type
+    col = right.column(key)
+    if col.type == want:
+        return right
+    return right.set_column(right.column_names.index(key), key, col.cast(want))
+
+
 def _with_people(rows: Any, inputs: Inputs) -> Any:
     cols = ["assignment_id"] + [c for c in (inputs.name_column, inputs.org_column) if c]
     if len(cols) == 1:
         return rows
-    return rows.join(inputs.assignments.select(cols), keys="assignment_id", join_type="left outer")
+    return rows.join(_key_like(inputs.assignments.select(cols), rows), keys="assignment_id", join_type="left outer")
 
 
 def status_list(detail: Any, inputs: Inputs, status: str) -> Any:
@@ -454,8 +465,17 @@ def _people_table(table_id: str, rows: Any, inputs: Inputs, limit: int, then: bo
     return _table_html(table_id, head, body) + more
 
 
+def _decoded(table: Any) -> Any:
+    """`table` with its dictionary columns (competency_id in the results) as plain ones."""
+    for i, field in enumerate(table.schema):
+        if pa.types.is_dictionary(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(field.type.value_type))
+    return table
+
+
 def render_report(inputs: Inputs, scores: Any, detail: Any, future: Any, as_of: dt.date, then: dt.date,
                   target: float, title: str, limit: int) -> str:
+    detail, future = _decoded(detail), _decoded(future)
     required = pc.sum(scores.column("required")).as_py() or 0
     green = pc.sum(scores.column("green")).as_py() or 0
     amber = pc.sum(scores.column("amber")).as_py() or 0
