@@ -70,7 +70,7 @@ def generate(path: Path, mb: float, seed: int = 20) -> int:
         while written < target:
             n = chunk
             # About 12 records a person, people in order as ESR exports them.
-            per = rng.integers(6, 18, n // 12 + 1)
+            per = rng.integers(6, 18, n // 6 + 1)
             people = np.repeat(np.arange(person, person + per.size), per)[:n]
             person = int(people[-1]) + 1
             date_idx = rng.integers(0, len(days), n)
