@@ -50,7 +50,7 @@ impl Bench {
         })
         .unwrap()
         .with_passcode_keys(PasscodeKeys::new(
-            PasscodeKey::new("bench", &[0x11; 32]).unwrap(),
+            PasscodeKey::new("bench", b"key-11-abcdefghijklmnopqrstuvwxy").unwrap(),
         ))
         .with_sms_sender(outbox.clone());
         let spec = TrustSpec {
@@ -113,7 +113,7 @@ impl Bench {
 }
 
 fn primitives(c: &mut Criterion) {
-    let key = PasscodeKey::new("bench", &[0x11; 32]).unwrap();
+    let key = PasscodeKey::new("bench", b"key-11-abcdefghijklmnopqrstuvwxy").unwrap();
     let id = ChallengeId::from_bytes([7; 16]);
     let user: Username = "297JSMITH01".parse().unwrap();
     let session = "0123456789abcdef".parse().unwrap();

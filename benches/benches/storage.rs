@@ -48,7 +48,7 @@ impl<S: Store> Bench<S> {
             })
             .unwrap()
             .with_passcode_keys(PasscodeKeys::new(
-                PasscodeKey::new("bench", &[0x11; 32]).unwrap(),
+                PasscodeKey::new("bench", b"key-11-abcdefghijklmnopqrstuvwxy").unwrap(),
             ))
             .with_sms_sender(outbox.clone());
         let spec = TrustSpec {

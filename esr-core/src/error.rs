@@ -125,9 +125,10 @@ pub enum Error {
         "the username or password is not right; check both, or use 'Forgotten username/password' to reset your password"
     )]
     InvalidCredentials,
-    /// The account is locked after too many failed log-ins.
+    /// The account is locked after too many failed log-ins (said only after the right
+    /// password).
     #[error(
-        "account {0} is locked after too many failed log-ins; unlock it with 'Forgotten | Unlock Account' or ask a user administrator"
+        "account {0} is locked after too many failed log-ins; unlock it with 'Forgotten | Unlock Account' (a link is e-mailed to the address on your record) or ask a user administrator"
     )]
     AccountLocked(Username),
     /// The account is suspended.
@@ -162,6 +163,9 @@ pub enum Error {
     /// No such session.
     #[error("there is no such session (reference {}); log in again", .0.audit_ref())]
     UnknownSession(SessionId),
+    /// No open session of the user has this reference.
+    #[error("there is no open session with reference {0} for this user; list them again")]
+    UnknownSessionRef(crate::values::SessionRef),
     /// The session has ended.
     #[error("the session has ended (reference {}); log in again", .0.audit_ref())]
     SessionEnded(SessionId),
@@ -184,6 +188,17 @@ pub enum Error {
     /// The session has passed its lifetime.
     #[error("the session has expired (reference {}); log in again", .0.audit_ref())]
     SessionExpired(SessionId),
+    /// The session went unused for its idle timeout.
+    #[error(
+        "the session timed out after {minutes} minutes without activity (reference {}); log in again",
+        .session.audit_ref()
+    )]
+    SessionIdle {
+        /// The session.
+        session: SessionId,
+        /// Its idle timeout, in minutes.
+        minutes: i64,
+    },
     /// The session is already upgraded.
     #[error("this session is already upgraded")]
     AlreadyUpgraded,
@@ -281,6 +296,11 @@ pub enum Error {
         "the code was made with passcode key {0}, which is no longer in the key ring; keep a retired key for at least 4 hours, and ask for a new code"
     )]
     UnknownPasscodeKey(String),
+    /// No passcode key is configured, so no code or link can be issued or verified.
+    #[error(
+        "no passcode key is configured, so no code or link can be issued or checked; give the service the trust's key from its secret store with Esr::with_passcode_keys (Esr::with_ephemeral_passcode_key is for tests and demos only: its codes die with the process)"
+    )]
+    NoPasscodeKey,
     /// A recovery link was refused.
     #[error("the link cannot be used: {0}; ask for a new one")]
     RecoveryLinkRefused(crate::passcode::LinkProblem),

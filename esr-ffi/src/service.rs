@@ -865,7 +865,7 @@ mod tests {
 
     fn service() -> Arc<EsrService> {
         EsrService::for_testing(
-            vec![7; 32],
+            (0u8..32).collect(),
             SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_338_000),
             None,
             None,
@@ -893,7 +893,7 @@ mod tests {
         assert_eq!(s.now(), t0 + Duration::from_secs(600));
         s.set_now(t0).unwrap();
         assert_eq!(s.now(), t0);
-        let real = EsrService::new(vec![7; 32], None, None).unwrap();
+        let real = EsrService::new((0u8..32).collect(), None, None).unwrap();
         assert!(matches!(
             real.advance_clock(1),
             Err(EsrError::InvalidInput { .. })

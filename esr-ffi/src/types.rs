@@ -883,6 +883,8 @@ mod tests {
                 method: "sms-otp".into(),
             }),
             ended: None,
+            last_active_at: at,
+            idle_timeout: TimeDelta::minutes(30),
         }
     }
 

@@ -93,7 +93,10 @@ fn run_on<S: Store>(store: S) -> Result<(), Error> {
     let outbox = Arc::new(Outbox::new());
     // A fixed key keeps the demonstration repeatable; a trust loads its keys from its secret
     // store, and rotates them with `PasscodeKeys::rotate`.
-    let keys = PasscodeKeys::new(PasscodeKey::new("demo-2026-11", &[0x5e; 32])?);
+    let keys = PasscodeKeys::new(PasscodeKey::new(
+        "demo-2026-11",
+        b"key-5e-abcdefghijklmnopqrstuvwxy",
+    )?);
     let esr = Esr::with_rng(store, clock.clone(), ChaCha20Rng::seed_from_u64(297))
         .with_passcode_keys(keys)
         .with_sms_sender(outbox.clone())
