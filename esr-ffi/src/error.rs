@@ -61,6 +61,14 @@ pub enum EsrError {
         /// What to do: usually ask for a new code or link.
         message: String,
     },
+    /// A recovery link was refused; `reason` says why, for the app to choose what to show.
+    #[error("{message}")]
+    RecoveryLinkRefused {
+        /// What to do: usually ask for a new link.
+        message: String,
+        /// Why the link was refused.
+        reason: LinkRefusal,
+    },
     /// Too many codes were sent recently, or one was sent moments ago.
     #[error("{message}")]
     RateLimited {
@@ -105,6 +113,31 @@ pub enum EsrError {
 
 pub(crate) use esr_core::limits::shown;
 
+/// Why a recovery link was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LinkRefusal {
+    /// Not a link this service issued, or not for this use.
+    NotRecognised,
+    /// Older than 4 hours.
+    Expired,
+    /// Already used (each link works once).
+    AlreadyUsed,
+    /// A newer link was sent since.
+    Superseded,
+}
+
+impl From<esr_core::passcode::LinkProblem> for LinkRefusal {
+    fn from(p: esr_core::passcode::LinkProblem) -> Self {
+        use esr_core::passcode::LinkProblem as P;
+        match p {
+            P::NotRecognised => Self::NotRecognised,
+            P::Expired => Self::Expired,
+            P::AlreadyUsed => Self::AlreadyUsed,
+            P::Superseded => Self::Superseded,
+        }
+    }
+}
+
 impl EsrError {
     /// An invalid-input error with this message.
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
@@ -125,6 +158,7 @@ impl EsrError {
             | Self::PermissionDenied { message }
             | Self::PasscodeRefused { message }
             | Self::RateLimited { message, .. }
+            | Self::RecoveryLinkRefused { message, .. }
             | Self::Delivery { message }
             | Self::LearningRefused { message }
             | Self::AuditBroken { message }
@@ -178,9 +212,11 @@ impl From<Error> for EsrError {
             | Error::AccountEnded(_)
             | Error::NoPassword(_)
             | Error::NoInternetAccess(_) => Self::LogInRefused { message },
-            Error::UnknownSession(_) | Error::SessionEnded(_) | Error::SessionExpired(_) => {
-                Self::SessionExpired { message }
-            }
+            Error::UnknownSession(_)
+            | Error::SessionEnded(_)
+            | Error::SessionExpired(_)
+            | Error::SessionIdle { .. }
+            | Error::UnknownSessionRef(_) => Self::SessionExpired { message },
             Error::NotPermitted { .. }
             | Error::RecordNotVisible { .. }
             | Error::CrossTrust { .. }
@@ -196,10 +232,14 @@ impl From<Error> for EsrError {
                 message,
                 retry_after_seconds,
             },
+            Error::RecoveryLinkRefused(problem) => Self::RecoveryLinkRefused {
+                message,
+                reason: problem.into(),
+            },
             Error::StepUpLocked(_)
             | Error::UnknownChallenge(_)
             | Error::UnknownPasscodeKey(_)
-            | Error::RecoveryLinkRefused(_) => Self::PasscodeRefused { message },
+            | Error::NoPasscodeKey => Self::PasscodeRefused { message },
             Error::NoSender(_) | Error::Delivery(_) => Self::Delivery { message },
             Error::AuditChainBroken { .. } => Self::AuditBroken { message },
             Error::Storage(_) | Error::Randomness(_) => Self::Storage { message },

@@ -21,13 +21,13 @@ mod service;
 mod types;
 
 pub use delivery::{EmailGateway, EmailMessage, Outbox, SmsGateway, SmsMessage};
-pub use error::EsrError;
+pub use error::{EsrError, LinkRefusal};
 pub use learning::{
     CertificationDefinition, CompletionRule, ComponentDefinition, ComponentKind, Enrolment,
     ExpiryBase, LearningSubscription, Performance, PlayOutcome, PlayResult, RenewalRule,
     SubscriptionStatus,
 };
-pub use service::{EsrActor, EsrService, EsrSession, function_names, urp_names};
+pub use service::{EsrActor, EsrService, EsrSession, ServiceSettings, function_names, urp_names};
 pub use types::{
     AccessDecision, AccessLevel, AssignmentCompliance, AssignmentInfo, CalendarDate,
     ChallengeStatus, Channel, CompetenceDefinition, CompetenceRecord, ComplianceCounts,

@@ -74,6 +74,12 @@ create_exception!(
 );
 create_exception!(
     esr,
+    RecoveryLinkError,
+    PasscodeError,
+    "A recovery link was refused; `reason` says why: not_recognised, expired, already_used or superseded."
+);
+create_exception!(
+    esr,
     RateLimitedError,
     PasscodeError,
     "Too many codes, or a code sent moments ago; see retry_after_seconds."
@@ -160,9 +166,11 @@ pub(crate) fn to_py(e: impl Into<Error>) -> PyErr {
         | Error::AccountEnded(_)
         | Error::NoPassword(_)
         | Error::NoInternetAccess(_) => LogInError::new_err(msg),
-        Error::UnknownSession(_) | Error::SessionEnded(_) | Error::SessionExpired(_) => {
-            SessionError::new_err(msg)
-        }
+        Error::UnknownSession(_)
+        | Error::SessionEnded(_)
+        | Error::SessionExpired(_)
+        | Error::SessionIdle { .. }
+        | Error::UnknownSessionRef(_) => SessionError::new_err(msg),
         Error::NotPermitted { .. }
         | Error::RecordNotVisible { .. }
         | Error::CrossTrust { .. }
@@ -175,10 +183,11 @@ pub(crate) fn to_py(e: impl Into<Error>) -> PyErr {
         | Error::ResendTooSoon {
             retry_after_seconds,
         } => rate_limited(msg, retry_after_seconds),
+        Error::RecoveryLinkRefused(problem) => recovery_link(msg, problem),
         Error::StepUpLocked(_)
         | Error::UnknownChallenge(_)
         | Error::UnknownPasscodeKey(_)
-        | Error::RecoveryLinkRefused(_) => PasscodeError::new_err(msg),
+        | Error::NoPasscodeKey => PasscodeError::new_err(msg),
         Error::NoSender(_) => DeliveryError::new_err(msg),
         Error::Delivery(_) => {
             let err = DeliveryError::new_err(msg);
@@ -191,6 +200,17 @@ pub(crate) fn to_py(e: impl Into<Error>) -> PyErr {
         Error::Storage(_) | Error::Randomness(_) => StorageError::new_err(msg),
         _ => EsrError::new_err(msg),
     }
+}
+
+/// A RecoveryLinkError carrying its `reason` ("expired", "already_used", ...).
+fn recovery_link(msg: String, problem: esr_core::passcode::LinkProblem) -> PyErr {
+    Python::attach(|py| {
+        let err = RecoveryLinkError::new_err(msg);
+        match err.value(py).setattr("reason", problem.code()) {
+            Ok(()) => err,
+            Err(e) => e,
+        }
+    })
 }
 
 /// A RateLimitedError carrying `retry_after_seconds`.
@@ -225,6 +245,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("NotPermittedError", py.get_type::<NotPermittedError>())?;
     m.add("PasscodeError", py.get_type::<PasscodeError>())?;
     m.add("RateLimitedError", py.get_type::<RateLimitedError>())?;
+    m.add("RecoveryLinkError", py.get_type::<RecoveryLinkError>())?;
     m.add("DeliveryError", py.get_type::<DeliveryError>())?;
     m.add("AuditError", py.get_type::<AuditError>())?;
     m.add("StorageError", py.get_type::<StorageError>())?;

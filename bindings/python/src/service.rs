@@ -315,11 +315,24 @@ impl Esr {
     /// `sms_sender`, `email_sender`: an Outbox or a callable taking an SmsMessage or
     /// EmailMessage (an exception it raises becomes a DeliveryError whose `__cause__` it is:
     /// its text, which may quote the number or the code, is not copied into the message).
-    /// `passcode_key`: the server key (32 bytes or more) codes are bound with (default: a random one).
+    /// `passcode_key`: the server key (32 bytes or more, not one repeated byte) codes are bound
+    /// with; every process over one store needs the same. Without it, issuing a code or link
+    /// raises PasscodeError, unless `ephemeral_passcode_key` (tests and demos only: a random
+    /// key that dies with the process).
+    /// `internet_idle_timeout`, `hscn_idle_timeout`, `session_lifetime`: session limits
+    /// (default 30 minutes, 30 minutes, 12 hours). `recovery_answer_time`: the least time a
+    /// recovery request takes (default 150 ms). The `passcode_*` arguments set the passcode
+    /// policy (defaults: 6 digits, 5 attempts per code, 20 failures in 24 hours, 5 sends in
+    /// 10 minutes, 30 seconds between sends).
     /// `fast_password_hashing`: the cheapest Argon2id cost, for tests only.
     #[new]
     #[pyo3(signature = (*, clock=None, sms_sender=None, email_sender=None, passcode_key=None,
-                        passcode_key_id="key-1", max_failed_logins=5, session_lifetime=None,
+                        passcode_key_id="key-1", ephemeral_passcode_key=false,
+                        max_failed_logins=5, session_lifetime=None, internet_idle_timeout=None,
+                        hscn_idle_timeout=None, recovery_answer_time=None, passcode_digits=None,
+                        passcode_max_attempts=None, passcode_max_failures=None,
+                        passcode_failure_window=None, passcode_max_sends=None,
+                        passcode_send_window=None, passcode_min_resend_interval=None,
                         fast_password_hashing=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -328,8 +341,19 @@ impl Esr {
         email_sender: Option<&Bound<'_, PyAny>>,
         passcode_key: Option<Vec<u8>>,
         passcode_key_id: &str,
+        ephemeral_passcode_key: bool,
         max_failed_logins: u32,
         session_lifetime: Option<TimeDelta>,
+        internet_idle_timeout: Option<TimeDelta>,
+        hscn_idle_timeout: Option<TimeDelta>,
+        recovery_answer_time: Option<TimeDelta>,
+        passcode_digits: Option<u8>,
+        passcode_max_attempts: Option<u32>,
+        passcode_max_failures: Option<u32>,
+        passcode_failure_window: Option<TimeDelta>,
+        passcode_max_sends: Option<u32>,
+        passcode_send_window: Option<TimeDelta>,
+        passcode_min_resend_interval: Option<TimeDelta>,
         fast_password_hashing: bool,
     ) -> PyResult<Self> {
         let clock = clock.map_or(PyClock::System, |c| PyClock::Manual(c.get().0.clone()));
@@ -340,6 +364,42 @@ impl Esr {
         if let Some(l) = session_lifetime {
             config.session_lifetime = l;
         }
+        if let Some(t) = internet_idle_timeout {
+            config.internet_idle_timeout = t;
+        }
+        if let Some(t) = hscn_idle_timeout {
+            config.hscn_idle_timeout = t;
+        }
+        if let Some(t) = recovery_answer_time {
+            config.recovery_answer_time = t.to_std().map_err(|_| {
+                to_py(esr_core::Error::invalid(
+                    "recovery_answer_time",
+                    "it must be from 0 to 10 seconds",
+                ))
+            })?;
+        }
+        let p = &mut config.passcodes;
+        if let Some(v) = passcode_digits {
+            p.digits = v;
+        }
+        if let Some(v) = passcode_max_attempts {
+            p.max_attempts = v;
+        }
+        if let Some(v) = passcode_max_failures {
+            p.max_failures = v;
+        }
+        if let Some(v) = passcode_failure_window {
+            p.failure_window = v;
+        }
+        if let Some(v) = passcode_max_sends {
+            p.max_sends = v;
+        }
+        if let Some(v) = passcode_send_window {
+            p.send_window = v;
+        }
+        if let Some(v) = passcode_min_resend_interval {
+            p.min_resend_interval = v;
+        }
         if fast_password_hashing {
             config.password_hashing = esr_core::PasswordHashing::insecure_fast_for_tests();
         }
@@ -348,6 +408,8 @@ impl Esr {
             .map_err(to_py)?;
         if let Some(secret) = passcode_key {
             core = core.with_passcode_keys(PasscodeKeys::new(key_of(passcode_key_id, &secret)?));
+        } else if ephemeral_passcode_key {
+            core = core.with_ephemeral_passcode_key().map_err(to_py)?;
         }
         if let Some(s) = sms_sender {
             core = match Sender::from_py(s, "sms_sender")? {

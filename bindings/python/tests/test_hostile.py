@@ -152,7 +152,7 @@ def build() -> World:
         sms_sender=outbox,
         email_sender=outbox,
         fast_password_hashing=True,
-        passcode_key=b"\x42" * 32,
+        passcode_key=bytes(range(0x42, 0x62)),
     )
     s.create_trust(VPD, "Northfield NHS Trust", automatic_internet_access=True, upgrade_manager=True)
     s.add_org_unit("set-up", VPD, "Ward 5", "Ward 5")
@@ -268,13 +268,13 @@ CASES: dict[str, Case] = {
     "Esr.__new__": lambda w: (
         esr.Esr,
         dict(
-            clock=w.clock, sms_sender=w.outbox, email_sender=w.outbox, passcode_key=b"k" * 32,
+            clock=w.clock, sms_sender=w.outbox, email_sender=w.outbox, passcode_key=b"k" * 31 + b"!",
             passcode_key_id="key-1", max_failed_logins=5, session_lifetime=timedelta(hours=1),
             fast_password_hashing=True,
         ),
     ),
     "Esr.set_passcode_keys": lambda w: (
-        w.esr.set_passcode_keys, dict(current=("key-2", b"\x43" * 32), retired=[("key-1", b"\x42" * 32)])
+        w.esr.set_passcode_keys, dict(current=("key-2", bytes(range(0x43, 0x63))), retired=[("key-1", bytes(range(0x42, 0x62)))])
     ),
     # trusts
     "Esr.create_trust": lambda w: (

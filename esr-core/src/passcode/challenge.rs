@@ -761,6 +761,19 @@ pub enum LinkProblem {
     Superseded,
 }
 
+impl LinkProblem {
+    /// A stable code for bindings and logs: `not_recognised`, `expired`, `already_used` or
+    /// `superseded`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotRecognised => "not_recognised",
+            Self::Expired => "expired",
+            Self::AlreadyUsed => "already_used",
+            Self::Superseded => "superseded",
+        }
+    }
+}
+
 impl fmt::Display for LinkProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -35,8 +35,8 @@ class _BinaryReader(Protocol):
 #   SessionError          UnknownSession, SessionEnded, SessionExpired
 #   NotPermittedError     NotPermitted, RecordNotVisible, CrossTrust, ApprovalRefused,
 #                         UpgradeNotAvailable, StepUpMismatch
-#   PasscodeError         StepUpLocked, UnknownChallenge, UnknownPasscodeKey,
-#                         RecoveryLinkRefused
+#   PasscodeError         StepUpLocked, UnknownChallenge, UnknownPasscodeKey, NoPasscodeKey
+#     RecoveryLinkError   RecoveryLinkRefused (with reason)
 #     RateLimitedError    TooManySends, ResendTooSoon (with retry_after_seconds)
 #   DeliveryError         NoSender, Delivery (the SMS/e-mail sender failed or raised)
 #   AuditError            AuditChainBroken
@@ -86,6 +86,11 @@ class NotPermittedError(EsrError):
 
 class PasscodeError(EsrError):
     """A one-time passcode or recovery link problem."""
+
+class RecoveryLinkError(PasscodeError):
+    """A recovery link was refused; `reason` says why."""
+
+    reason: Literal["not_recognised", "expired", "already_used", "superseded"]
 
 class RateLimitedError(PasscodeError):
     """Too many codes, or a code sent moments ago."""
@@ -999,8 +1004,19 @@ class Esr:
         email_sender: Outbox | Callable[[EmailMessage], object] | None = None,
         passcode_key: bytes | None = None,
         passcode_key_id: str = "key-1",
+        ephemeral_passcode_key: bool = False,
         max_failed_logins: int = 5,
         session_lifetime: timedelta | None = None,
+        internet_idle_timeout: timedelta | None = None,
+        hscn_idle_timeout: timedelta | None = None,
+        recovery_answer_time: timedelta | None = None,
+        passcode_digits: int | None = None,
+        passcode_max_attempts: int | None = None,
+        passcode_max_failures: int | None = None,
+        passcode_failure_window: timedelta | None = None,
+        passcode_max_sends: int | None = None,
+        passcode_send_window: timedelta | None = None,
+        passcode_min_resend_interval: timedelta | None = None,
         fast_password_hashing: bool = False,
     ) -> Esr: ...
     def now(self) -> datetime: ...

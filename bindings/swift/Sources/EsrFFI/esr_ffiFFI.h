@@ -462,12 +462,12 @@ void uniffi_esr_ffi_fn_free_esrservice(uint64_t handle, RustCallStatus *_Nonnull
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_FOR_TESTING
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_FOR_TESTING
-uint64_t uniffi_esr_ffi_fn_constructor_esrservice_for_testing(RustBuffer passcode_key, RustBuffer start, RustBuffer sms_gateway, RustBuffer email_gateway, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_esr_ffi_fn_constructor_esrservice_for_testing(RustBuffer passcode_key, RustBuffer start, RustBuffer sms_gateway, RustBuffer email_gateway, RustBuffer settings, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_NEW
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_NEW
-uint64_t uniffi_esr_ffi_fn_constructor_esrservice_new(RustBuffer passcode_key, RustBuffer sms_gateway, RustBuffer email_gateway, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_esr_ffi_fn_constructor_esrservice_new(RustBuffer passcode_key, RustBuffer sms_gateway, RustBuffer email_gateway, RustBuffer settings, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ADD_ASSIGNMENT
