@@ -45,7 +45,7 @@ impl Bench {
             // The default limits (5 sends in 10 minutes): the clock moves 2 minutes and a
             // second before each code, so the loop stays within them, as a real user does.
             passcodes: PasscodePolicy::default(),
-            session_lifetime: TimeDelta::days(7),
+            session_lifetime: TimeDelta::hours(12),
             ..Config::default()
         })
         .unwrap()
@@ -77,7 +77,7 @@ impl Bench {
 
     /// The HSCN session, renewed before it expires.
     fn session(&self) -> SessionId {
-        if self.clock.now() - *self.logged_in_at.borrow() > TimeDelta::days(6) {
+        if self.clock.now() - *self.logged_in_at.borrow() > TimeDelta::hours(11) {
             let card = SmartcardAuthentication::verified_by_caller("BENCH").unwrap();
             *self.session.borrow_mut() = self
                 .esr
