@@ -360,6 +360,28 @@ fn run_on<S: Store>(store: S) -> Result<(), Error> {
         println!("  the link a second time: {e}");
     }
 
+    heading("Sessions: 30 minutes idle, 12 hours at most, ended by a password change");
+    clock.advance(TimeDelta::minutes(3));
+    let phone = esr.log_in_with_password(target.username.to_string().as_str(), &new_pw)?;
+    for s in esr.sessions_of(&Actor::Session(ok.id), &target.username)? {
+        println!(
+            "  {} session ref {} since {}, last active {}{}",
+            s.channel,
+            s.reference,
+            s.started_at.format("%H:%M"),
+            s.last_active_at.format("%H:%M"),
+            if s.current { " (this one)" } else { "" }
+        );
+    }
+    esr.change_password(ok.id, &new_pw, &Password::new("changed again today"))?;
+    if let Err(e) = esr.session(phone.id) {
+        println!("  the other session, after a password change in this one: {e}");
+    }
+    clock.advance(TimeDelta::minutes(31));
+    if let Err(e) = esr.functions(ok.id) {
+        println!("  this one, after 31 minutes without activity: {e}");
+    }
+
     heading("A leaver, and the two-administrator rule");
     let leaver = &t.staff[7];
     esr.end_account(

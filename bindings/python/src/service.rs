@@ -129,6 +129,55 @@ impl Session {
     }
 }
 
+/// A live session as its user sees it: never its bearer id, only its reference.
+#[pyclass(frozen, get_all, module = "esr._esr")]
+pub(crate) struct SessionSummary {
+    /// The one-way reference (as in the audit trail), for end_session.
+    reference: String,
+    /// "HSCN" or "internet".
+    channel: String,
+    /// When the user logged in.
+    started_at: DateTime<Utc>,
+    /// When it was last used (to the minute).
+    last_active_at: DateTime<Utc>,
+    /// When it stops working if not used again.
+    idle_expires_at: DateTime<Utc>,
+    /// When it stops working in any case.
+    expires_at: DateTime<Utc>,
+    /// Whether it is upgraded.
+    upgraded: bool,
+    /// Whether it is the session that asked.
+    current: bool,
+}
+
+impl From<esr_core::access::SessionSummary> for SessionSummary {
+    fn from(s: esr_core::access::SessionSummary) -> Self {
+        Self {
+            reference: s.reference.to_string(),
+            channel: s.channel.to_string(),
+            started_at: s.started_at,
+            last_active_at: s.last_active_at,
+            idle_expires_at: s.idle_expires_at,
+            expires_at: s.expires_at,
+            upgraded: s.upgraded,
+            current: s.current,
+        }
+    }
+}
+
+#[pymethods]
+impl SessionSummary {
+    fn __repr__(&self) -> String {
+        format!(
+            "SessionSummary(reference='{}', channel='{}', started_at={}, current={})",
+            self.reference,
+            self.channel,
+            self.started_at.to_rfc3339(),
+            if self.current { "True" } else { "False" }
+        )
+    }
+}
+
 /// What verifying a code came to. True when the code was accepted.
 #[pyclass(frozen, get_all, module = "esr._esr")]
 pub(crate) struct VerifyOutcome {
@@ -371,12 +420,8 @@ impl Esr {
             config.hscn_idle_timeout = t;
         }
         if let Some(t) = recovery_answer_time {
-            config.recovery_answer_time = t.to_std().map_err(|_| {
-                to_py(esr_core::Error::invalid(
-                    "recovery_answer_time",
-                    "it must be from 0 to 10 seconds",
-                ))
-            })?;
+            // A negative time reads as too long, which the core refuses with the range.
+            config.recovery_answer_time = t.to_std().unwrap_or(std::time::Duration::MAX);
         }
         let p = &mut config.passcodes;
         if let Some(v) = passcode_digits {
@@ -833,6 +878,61 @@ impl Esr {
     fn live_sessions(&self, py: Python<'_>, username: &str) -> PyResult<Vec<Session>> {
         let u: Username = parse(username)?;
         self.run(py, |c| c.live_sessions(&u)).map(list)
+    }
+
+    /// A user's live sessions as the user sees them (never a bearer id): for the user, from one
+    /// of their own sessions, or for an actor with Reset accounts.
+    fn sessions_of(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+    ) -> PyResult<Vec<SessionSummary>> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        self.run(py, |c| c.sessions_of(&actor, &u)).map(list)
+    }
+
+    /// Ends one of the user's sessions, by its reference from sessions_of.
+    fn end_session(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+        reference: &str,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        let r: esr_core::values::SessionRef = parse(reference)?;
+        self.run(py, |c| c.end_session(&actor, &u, r))
+    }
+
+    /// Ends every session of the user but `except_reference`; returns how many ended.
+    #[pyo3(signature = (actor, username, *, except_reference=None))]
+    fn end_all_sessions(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+        except_reference: Option<&str>,
+    ) -> PyResult<u32> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        let keep: Option<esr_core::values::SessionRef> = except_reference.map(parse).transpose()?;
+        self.run(py, |c| c.end_all_sessions(&actor, &u, keep))
+    }
+
+    /// Changes the user's own password in `session`; every other session of theirs ends.
+    fn change_password(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        current: String,
+        new: String,
+    ) -> PyResult<()> {
+        let id = session.id;
+        let (current, new) = (Password::new(current), Password::new(new));
+        self.run(py, |c| c.change_password(id, &current, &new))
     }
 
     /// The names of every function the session may use now.
@@ -1766,6 +1866,7 @@ fn function_names() -> Vec<&'static str> {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Esr>()?;
     m.add_class::<Session>()?;
+    m.add_class::<SessionSummary>()?;
     m.add_class::<VerifyOutcome>()?;
     m.add_function(wrap_pyfunction!(function_names, m)?)?;
     Ok(())

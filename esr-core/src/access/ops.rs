@@ -138,8 +138,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let session_id = SessionId::from_bytes(self.random16()?);
         let now = self.clock.now();
         let max = self.config.max_failed_logins;
-        let lifetime = self.config.session_lifetime;
-        let idle = self.config.internet_idle_timeout;
+        let config = self.config;
         let outcome = self.store.transaction(|tx| {
             let vpd = username.vpd();
             let mut acc = account_of(tx, &username)?;
@@ -177,8 +176,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 &username,
                 Channel::Internet,
                 now,
-                lifetime,
-                idle,
+                &config,
                 None,
             )?;
             Ok(PasswordOutcome::Session(session))
@@ -220,7 +218,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             None
         };
         let max = self.config.max_failed_logins;
-        let outcome = self.store.transaction(|tx| {
+        self.store.transaction(|tx| {
             let s = live_session(tx, session, now)?;
             let mut acc = account_of(tx, &s.username)?;
             if acc.password_hash != hash {
@@ -255,8 +253,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 Some(s.id.audit_ref()),
             )?;
             Ok(Ok(()))
-        })?;
-        outcome
+        })?
     }
 
     /// Opens an HSCN session for a user whose smartcard the embedding application has verified.
@@ -267,8 +264,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<Session> {
         let id = SessionId::from_bytes(self.random16()?);
         let now = self.clock.now();
-        let lifetime = self.config.session_lifetime;
-        let idle = self.config.hscn_idle_timeout;
+        let config = self.config;
         self.store.transaction(|tx| {
             let acc = account_of(tx, username)?;
             if acc.state != AccountState::Active {
@@ -280,8 +276,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 username,
                 Channel::Hscn,
                 now,
-                lifetime,
-                idle,
+                &config,
                 Some(card.card_id().to_owned()),
             )
         })

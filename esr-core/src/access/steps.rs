@@ -13,7 +13,7 @@ use crate::urp::Function;
 use crate::urp::Urp;
 use crate::values::username::Username;
 use crate::values::{SessionId, SessionRef};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
 pub(crate) fn open_session(
@@ -22,10 +22,14 @@ pub(crate) fn open_session(
     username: &Username,
     channel: Channel,
     now: DateTime<Utc>,
-    lifetime: TimeDelta,
-    idle_timeout: TimeDelta,
+    config: &crate::Config,
     smartcard: Option<String>,
 ) -> Result<Session> {
+    let lifetime = config.session_lifetime;
+    let idle_timeout = match channel {
+        Channel::Internet => config.internet_idle_timeout,
+        Channel::Hscn => config.hscn_idle_timeout,
+    };
     if tx.session(&id)?.is_some() {
         return Err(Error::Randomness("a session id repeated; try again".into()));
     }
