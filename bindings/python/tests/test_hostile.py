@@ -117,6 +117,8 @@ MAY_ACCEPT: dict[tuple[str, str, str], str] = {
 STATEFUL_REFUSALS: dict[tuple[str, type[BaseException]], str] = {
     # A wrong password is a failed log-in: audited, and counted towards the lockout.
     ("Esr.log_in_with_password", esr.LogInError): "a failed log-in is audited and counted",
+    # A wrong current password is a failed log-in too.
+    ("Esr.change_password", esr.LogInError): "a wrong current password is audited and counted",
 }
 
 # The message of a refusal is for people: it never echoes a huge input back.
@@ -269,8 +271,13 @@ CASES: dict[str, Case] = {
         esr.Esr,
         dict(
             clock=w.clock, sms_sender=w.outbox, email_sender=w.outbox, passcode_key=b"k" * 31 + b"!",
-            passcode_key_id="key-1", max_failed_logins=5, session_lifetime=timedelta(hours=1),
-            fast_password_hashing=True,
+            passcode_key_id="key-1", ephemeral_passcode_key=False, max_failed_logins=5,
+            session_lifetime=timedelta(hours=1), internet_idle_timeout=timedelta(minutes=15),
+            hscn_idle_timeout=timedelta(minutes=45), recovery_answer_time=timedelta(0),
+            passcode_digits=6, passcode_max_attempts=5, passcode_max_failures=20,
+            passcode_failure_window=timedelta(hours=24), passcode_max_sends=5,
+            passcode_send_window=timedelta(minutes=10),
+            passcode_min_resend_interval=timedelta(seconds=30), fast_password_hashing=True,
         ),
     ),
     "Esr.set_passcode_keys": lambda w: (
@@ -416,6 +423,19 @@ CASES: dict[str, Case] = {
     ),
     "Esr.clear_step_up_lock": lambda w: (
         w.esr.clear_step_up_lock, dict(actor="feed", username=w.nurse.username, reason="cleared")
+    ),
+    # sessions
+    "Esr.sessions_of": lambda w: (w.esr.sessions_of, dict(actor="feed", username=w.nurse.username)),
+    "Esr.end_session": lambda w: (
+        w.esr.end_session, dict(actor="feed", username=w.nurse.username, reference="00" * 8)
+    ),
+    "Esr.end_all_sessions": lambda w: (
+        w.esr.end_all_sessions,
+        dict(actor="feed", username=w.nurse.username, except_reference="00" * 8),
+    ),
+    "Esr.change_password": lambda w: (
+        w.esr.change_password,
+        dict(session=w.nurse_web, current=PASSWORD, new="a new passphrase here"),
     ),
     # account recovery
     "Esr.request_username_reminder": lambda w: (
