@@ -214,11 +214,13 @@ CASES: dict[str, Case] = {
     "parse_username": lambda c: (esr_ffi.parse_username, dict(text="297ECONROY01")),
     "username_stem": lambda c: (esr_ffi.username_stem, dict(given_name="Sean", surname="O'Brien")),
     "EsrService.__init__": lambda c: (
-        esr_ffi.EsrService, dict(passcode_key=KEY, sms_gateway=None, email_gateway=None)
+        esr_ffi.EsrService,
+        dict(passcode_key=KEY, sms_gateway=None, email_gateway=None,
+             settings=esr_ffi.ServiceSettings(internet_idle_timeout_seconds=900)),
     ),
     "EsrService.for_testing": lambda c: (
         esr_ffi.EsrService.for_testing,
-        dict(passcode_key=KEY, start=START, sms_gateway=None, email_gateway=None),
+        dict(passcode_key=KEY, start=START, sms_gateway=None, email_gateway=None, settings=None),
     ),
     "EsrService.advance_clock": lambda c: (c.w.esr.advance_clock, dict(seconds=60)),
     "EsrService.set_now": lambda c: (c.w.esr.set_now, dict(instant=START + timedelta(days=1))),

@@ -80,8 +80,9 @@ def test_refused_log_ins_say_why_without_echoing_the_password(w: World) -> None:
     for _ in range(3):
         with pytest.raises(EsrError.LogInRefused):
             w.esr.log_in_with_password(w.emma.username, "still not it")
-    # The fifth wrong password locks the account; then even the right one is refused.
-    with pytest.raises(EsrError.AccountLocked):
+    # The fifth wrong password locks the account, answering as any wrong password does; then
+    # the right one learns it is locked.
+    with pytest.raises(EsrError.LogInRefused):
         w.esr.log_in_with_password(w.emma.username, "still not it")
     with pytest.raises(EsrError.AccountLocked) as locked:
         w.esr.log_in_with_password(w.emma.username, PASSWORD)

@@ -44,12 +44,13 @@ RECORDS_AND_ENUMS = {
     "PlayResult", "Purpose", "RecordExpiry", "RenewalRule", "RequirementTarget", "SessionInfo",
     "LearningSubscription", "SubscriptionStatus", "TeamCompliance", "TeamComplianceMember",
     "TrustOptions", "UrpGrantRequest", "UsernameParts", "VerifyResult", "VerifyStatus",
+    "LinkRefusal", "ServiceSettings",
 }
 
 ERRORS = {
     "AccountLocked", "AuditBroken", "Conflict", "Delivery", "Internal", "InvalidInput",
     "LearningRefused", "LogInRefused", "NotFound", "PasscodeRefused", "PermissionDenied",
-    "RateLimited", "SessionExpired", "Storage",
+    "RateLimited", "RecoveryLinkRefused", "SessionExpired", "Storage",
 }
 
 # What uniffi adds around the exported types: protocols, the Rust-side trait wrappers, its own

@@ -160,11 +160,15 @@ final class SessionPasscodeTests: XCTestCase {
         let challenge = try service.requestMobileCode(session: card, mobile: "07700 900123")
         let right = try trust.lastCode(to: "07700 900123")
         let wrong = right == "000000" ? "111111" : "000000"
-        for left in (0..<5).reversed() {
+        for left in (1..<5).reversed() {
             let result = try service.verifyPasscode(session: card, challenge: challenge, code: wrong)
             XCTAssertEqual(result.status, .wrongCode)
             XCTAssertEqual(result.attemptsLeft, UInt32(left))
         }
+        // The guess that uses the challenge up says so.
+        XCTAssertEqual(
+            try service.verifyPasscode(session: card, challenge: challenge, code: wrong).status,
+            .tooManyAttempts)
         XCTAssertEqual(
             try service.passcodeStatus(session: card, challenge: challenge).status,
             .maxAttemptsReached)
@@ -278,5 +282,56 @@ private final class Collected: @unchecked Sendable {
         lock.lock()
         failures.append(error)
         lock.unlock()
+    }
+
+    func testTheLockingGuessSaysLocked() throws {
+        try trust.registerMobile(trust.mary)
+        let web = try trust.web(trust.mary)
+        var last: VerifyStatus? = nil
+        for _ in 1...4 {
+            let challenge = try service.requestUpgradeCode(session: web)
+            let wrong = try trust.lastCode() == "000000" ? "111111" : "000000"
+            for _ in 1...5 {
+                last = try service.verifyPasscode(session: web, challenge: challenge, code: wrong).status
+            }
+            try service.advanceClock(seconds: 60)
+        }
+        // The twentieth wrong code in 24 hours locks step-up and answers locked at once.
+        XCTAssertEqual(last, .locked)
+    }
+
+    func testSettingsReachTheServiceAndAnUnusedSessionTimesOut() throws {
+        let quick = try EsrService.forTesting(
+            passcodeKey: TrustFixture.passcodeKey, start: TrustFixture.start, smsGateway: nil,
+            emailGateway: nil, settings: ServiceSettings(internetIdleTimeoutSeconds: 600))
+        try quick.createTrust(
+            vpd: TrustFixture.vpd, name: "Northfield NHS Trust",
+            options: TrustOptions(
+                automaticInternetAccess: true, upgradeManager: false, upgradeProfessional: false))
+        try quick.addOrgUnit(
+            actor: TrustFixture.setUp, vpd: TrustFixture.vpd, unit: "Trust HQ", name: "Trust HQ",
+            parent: nil)
+        let dora = try quick.addPerson(
+            actor: TrustFixture.feed, vpd: TrustFixture.vpd,
+            person: NewPerson(
+                employeeNumber: "29700001", givenName: "Dora", familyName: "Idle",
+                dateOfBirth: TrustFixture.dateOfBirth, recruitmentEmail: "dora@nhs.net"))
+        try quick.setPassword(
+            actor: TrustFixture.feed, username: dora.username, password: TrustFixture.password)
+        let web = try quick.logInWithPassword(username: dora.username, password: TrustFixture.password)
+        try quick.advanceClock(seconds: 599)
+        _ = try quick.sessionInfo(session: web)
+        try quick.advanceClock(seconds: 600)
+        let idle = assertEsrError({ if case .SessionExpired = $0 { true } else { false } }) {
+            _ = try quick.sessionInfo(session: web)
+        }
+        XCTAssertTrue(idle.contains("10 minutes without activity"), idle)
+        // Out of NIST's range: refused with the setting's name.
+        let refused = assertEsrError({ if case .InvalidInput = $0 { true } else { false } }) {
+            _ = try EsrService.forTesting(
+                passcodeKey: TrustFixture.passcodeKey, start: TrustFixture.start, smsGateway: nil,
+                emailGateway: nil, settings: ServiceSettings(internetIdleTimeoutSeconds: 3600))
+        }
+        XCTAssertTrue(refused.contains("internet_idle_timeout"), refused)
     }
 }
