@@ -21,7 +21,8 @@ final class RecoveryTests: XCTestCase {
                     username: trust.ann.username, password: "wrong password \(attempt)")
             }
         }
-        assertEsrError({ if case .AccountLocked = $0 { true } else { false } }) {
+        // The locking guess answers as any wrong password does.
+        assertEsrError({ if case .LogInRefused = $0 { true } else { false } }) {
             _ = try service.logInWithPassword(username: trust.ann.username, password: "wrong")
         }
         // Locked: the right password does not open it either.

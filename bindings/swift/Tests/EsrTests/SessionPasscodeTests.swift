@@ -208,11 +208,13 @@ final class SessionPasscodeTests: XCTestCase {
         }
 
         try service.advanceClock(seconds: 3600)  // past the limit on codes sent per hour
-        let challenge = try service.requestUpgradeCode(session: web)
+        // An hour unused is past the 30-minute idle timeout: log in again.
+        let fresh = try trust.web(trust.mary)
+        let challenge = try service.requestUpgradeCode(session: fresh)
         let result = try service.verifyPasscode(
-            session: web, challenge: challenge, code: try trust.lastCode())
+            session: fresh, challenge: challenge, code: try trust.lastCode())
         XCTAssertEqual(result.status, .approved)
-        XCTAssertEqual(try service.sessionInfo(session: web).accessLevel, .upgraded)
+        XCTAssertEqual(try service.sessionInfo(session: fresh).accessLevel, .upgraded)
     }
 
     func testSessionsEndByLogOutAndByExpiry() throws {
@@ -223,7 +225,12 @@ final class SessionPasscodeTests: XCTestCase {
         }
 
         let card = try trust.hscn(trust.ann)
-        try service.advanceClock(seconds: 12 * 3600 - 1)
+        // Used every 20 minutes, so that the 30-minute idle timeout never comes first.
+        for _ in 0..<35 {
+            try service.advanceClock(seconds: 20 * 60)
+            _ = try service.functions(session: card)
+        }
+        try service.advanceClock(seconds: 12 * 3600 - 1 - 35 * 20 * 60)
         XCTAssertEqual(try service.sessionInfo(session: card).secondsLeft, 1)
         try service.advanceClock(seconds: 1)
         assertEsrError({ if case .SessionExpired = $0 { true } else { false } }) {
@@ -263,25 +270,6 @@ final class SessionPasscodeTests: XCTestCase {
         }
         XCTAssertEqual(collected.failures, [])
         XCTAssertEqual(Set(collected.refs).count, 20)
-    }
-}
-
-/// What the threads of `testOneServiceServesManyThreads` report, behind a lock.
-private final class Collected: @unchecked Sendable {
-    private let lock = NSLock()
-    private(set) var refs: [String] = []
-    private(set) var failures: [String] = []
-
-    func add(_ ref: String) {
-        lock.lock()
-        refs.append(ref)
-        lock.unlock()
-    }
-
-    func fail(_ error: String) {
-        lock.lock()
-        failures.append(error)
-        lock.unlock()
     }
 
     func testTheLockingGuessSaysLocked() throws {
@@ -333,5 +321,24 @@ private final class Collected: @unchecked Sendable {
                 emailGateway: nil, settings: ServiceSettings(internetIdleTimeoutSeconds: 3600))
         }
         XCTAssertTrue(refused.contains("internet_idle_timeout"), refused)
+    }
+}
+
+/// What the threads of `testOneServiceServesManyThreads` report, behind a lock.
+private final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var refs: [String] = []
+    private(set) var failures: [String] = []
+
+    func add(_ ref: String) {
+        lock.lock()
+        refs.append(ref)
+        lock.unlock()
+    }
+
+    func fail(_ error: String) {
+        lock.lock()
+        failures.append(error)
+        lock.unlock()
     }
 }
