@@ -383,6 +383,10 @@ fn run_on<S: Store>(store: S) -> Result<(), Error> {
     }
 
     heading("A leaver, and the two-administrator rule");
+    // The morning's HSCN session ended when this administrator's password was set (and has
+    // been unused for hours since): a fresh one.
+    let card = SmartcardAuthentication::verified_by_caller("UUID-ADMIN-0002")?;
+    let admin_hscn = esr.log_in_with_smartcard(&admin.username, &card)?;
     let leaver = &t.staff[7];
     esr.end_account(
         &Actor::Session(admin_hscn.id),
