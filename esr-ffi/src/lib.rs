@@ -33,8 +33,8 @@ pub use types::{
     ChallengeStatus, Channel, CompetenceDefinition, CompetenceRecord, ComplianceCounts,
     ComplianceRow, ComplianceStatus, EmailKind, Need, NewAssignment, NewCompetenceRecord,
     NewPerson, PasscodeChallenge, PersonCompliance, PersonInfo, Purpose, RecordExpiry,
-    RequirementTarget, SessionInfo, TeamCompliance, TeamComplianceMember, TrustOptions,
-    UrpGrantRequest, VerifyResult, VerifyStatus,
+    RequirementTarget, SessionInfo, SessionSummary, TeamCompliance, TeamComplianceMember,
+    TrustOptions, UrpGrantRequest, VerifyResult, VerifyStatus,
 };
 
 /// A username taken apart.

@@ -9,8 +9,8 @@ use crate::learning::{
 use crate::types::{
     AccessDecision, AssignmentInfo, CalendarDate, CompetenceDefinition, CompetenceRecord,
     NewAssignment, NewCompetenceRecord, NewPerson, PasscodeChallenge, PersonCompliance, PersonInfo,
-    RequirementTarget, SessionInfo, TeamCompliance, TrustOptions, UrpGrantRequest, VerifyResult,
-    date_opt, from_system, to_system,
+    RequirementTarget, SessionInfo, SessionSummary, TeamCompliance, TrustOptions, UrpGrantRequest,
+    VerifyResult, date_opt, from_system, to_system,
 };
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
 use esr_core::{
@@ -619,6 +619,63 @@ impl EsrService {
     /// Ends the session.
     pub fn log_out(&self, session: Arc<EsrSession>) -> Result<(), EsrError> {
         Ok(self.core.log_out(session.id)?)
+    }
+
+    /// A user's live sessions, oldest first, as the user sees them (never a bearer id): for
+    /// the user, from one of their own sessions, or for an actor with Reset accounts.
+    pub fn sessions_of(
+        &self,
+        actor: EsrActor,
+        username: String,
+    ) -> Result<Vec<SessionSummary>, EsrError> {
+        let u: Username = parse(&username)?;
+        Ok(self
+            .core
+            .sessions_of(&actor.to_core()?, &u)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Ends one of the user's sessions, by its `reference` from `sessions_of`.
+    pub fn end_session(
+        &self,
+        actor: EsrActor,
+        username: String,
+        reference: String,
+    ) -> Result<(), EsrError> {
+        let u: Username = parse(&username)?;
+        let r: esr_core::values::SessionRef = parse(&reference)?;
+        Ok(self.core.end_session(&actor.to_core()?, &u, r)?)
+    }
+
+    /// Ends every session of the user but `except_reference` (the asking one, for "log out of
+    /// my other sessions"); returns how many ended.
+    pub fn end_all_sessions(
+        &self,
+        actor: EsrActor,
+        username: String,
+        except_reference: Option<String>,
+    ) -> Result<u32, EsrError> {
+        let u: Username = parse(&username)?;
+        let keep = except_reference
+            .map(|r| parse::<esr_core::values::SessionRef>(&r))
+            .transpose()?;
+        Ok(self.core.end_all_sessions(&actor.to_core()?, &u, keep)?)
+    }
+
+    /// Changes the user's own password in `session`; every other session of theirs ends.
+    pub fn change_password(
+        &self,
+        session: Arc<EsrSession>,
+        current: String,
+        new_password: String,
+    ) -> Result<(), EsrError> {
+        Ok(self.core.change_password(
+            session.id,
+            &Password::new(current),
+            &Password::new(new_password),
+        )?)
     }
 
     /// The names of every function the session may use now ("My Compliance").

@@ -15,7 +15,8 @@ METHODS = {
     "EsrService": {
         "add_assignment", "add_org_unit", "add_person", "advance_clock",
         "approve_internet_access", "bootstrap_user_administrators", "certifications_for",
-        "check_upgrade", "clear_step_up_lock", "competence_catalogue", "create_trust", "decide",
+        "change_password", "check_upgrade", "clear_step_up_lock", "competence_catalogue",
+        "create_trust", "decide", "end_all_sessions", "end_session", "sessions_of",
         "define_certification", "define_competence", "enrol", "for_testing", "functions",
         "grant_urp", "log_in_with_password", "log_in_with_smartcard", "log_out", "my_compliance",
         "my_elearning", "now", "outbox", "passcode_status", "person", "play",
@@ -44,7 +45,7 @@ RECORDS_AND_ENUMS = {
     "PlayResult", "Purpose", "RecordExpiry", "RenewalRule", "RequirementTarget", "SessionInfo",
     "LearningSubscription", "SubscriptionStatus", "TeamCompliance", "TeamComplianceMember",
     "TrustOptions", "UrpGrantRequest", "UsernameParts", "VerifyResult", "VerifyStatus",
-    "LinkRefusal", "ServiceSettings",
+    "LinkRefusal", "ServiceSettings", "SessionSummary",
 }
 
 ERRORS = {

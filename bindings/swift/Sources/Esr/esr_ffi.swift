@@ -1225,6 +1225,11 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     func certificationsFor(vpd: String, competence: String) throws  -> [CertificationDefinition]
     
     /**
+     * Changes the user's own password in `session`; every other session of theirs ends.
+     */
+    func changePassword(session: EsrSession, current: String, newPassword: String) throws 
+    
+    /**
      * Fails with the reason (`PermissionDenied`) unless the session could be upgraded now.
      */
     func checkUpgrade(session: EsrSession) throws 
@@ -1260,6 +1265,17 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
      * administration).
      */
     func defineCompetence(actor: EsrActor, vpd: String, definition: CompetenceDefinition) throws 
+    
+    /**
+     * Ends every session of the user but `except_reference` (the asking one, for "log out of
+     * my other sessions"); returns how many ended.
+     */
+    func endAllSessions(actor: EsrActor, username: String, exceptReference: String?) throws  -> UInt32
+    
+    /**
+     * Ends one of the user's sessions, by its `reference` from `sessions_of`.
+     */
+    func endSession(actor: EsrActor, username: String, reference: String) throws 
     
     /**
      * Enrols in a class of a component of a subscribed certification.
@@ -1374,6 +1390,12 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
      * `SessionExpired` once it is logged out or expired.
      */
     func sessionInfo(session: EsrSession) throws  -> SessionInfo
+    
+    /**
+     * A user's live sessions, oldest first, as the user sees them (never a bearer id): for
+     * the user, from one of their own sessions, or for an actor with Reset accounts.
+     */
+    func sessionsOf(actor: EsrActor, username: String) throws  -> [SessionSummary]
     
     /**
      * Sets a test service's clock to `instant`.
@@ -1624,6 +1646,20 @@ open func certificationsFor(vpd: String, competence: String)throws  -> [Certific
 }
     
     /**
+     * Changes the user's own password in `session`; every other session of theirs ends.
+     */
+open func changePassword(session: EsrSession, current: String, newPassword: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_change_password(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(current),
+        FfiConverterString.lower(newPassword),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Fails with the reason (`PermissionDenied`) unless the session could be upgraded now.
      */
 open func checkUpgrade(session: EsrSession)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
@@ -1716,6 +1752,36 @@ open func defineCompetence(actor: EsrActor, vpd: String, definition: CompetenceD
         FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterTypeCompetenceDefinition_lower(definition),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Ends every session of the user but `except_reference` (the asking one, for "log out of
+     * my other sessions"); returns how many ended.
+     */
+open func endAllSessions(actor: EsrActor, username: String, exceptReference: String?)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_end_all_sessions(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(username),
+        FfiConverterOptionString.lower(exceptReference),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Ends one of the user's sessions, by its `reference` from `sessions_of`.
+     */
+open func endSession(actor: EsrActor, username: String, reference: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_end_session(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(username),
+        FfiConverterString.lower(reference),uniffiCallStatus
     )
 }
 }
@@ -2021,6 +2087,21 @@ open func sessionInfo(session: EsrSession)throws  -> SessionInfo  {
     uniffi_esr_ffi_fn_method_esrservice_session_info(
             self.uniffiCloneHandle(),
         FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A user's live sessions, oldest first, as the user sees them (never a bearer id): for
+     * the user, from one of their own sessions, or for an actor with Reset accounts.
+     */
+open func sessionsOf(actor: EsrActor, username: String)throws  -> [SessionSummary]  {
+    return try  FfiConverterSequenceTypeSessionSummary.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_sessions_of(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(username),uniffiCallStatus
     )
 })
 }
@@ -5411,6 +5492,136 @@ public func FfiConverterTypeSessionInfo_lower(_ value: SessionInfo) -> RustBuffe
 
 
 /**
+ * One of a user's live sessions, as a "your sessions" screen lists it: never its bearer id,
+ * only its one-way reference, which `end_session` takes.
+ */
+public struct SessionSummary: Equatable, Hashable {
+    /**
+     * The one-way reference (as in the audit trail; not a secret).
+     */
+    public var reference: String
+    /**
+     * How the user reached ESR.
+     */
+    public var channel: Channel
+    /**
+     * When the user logged in.
+     */
+    public var startedAt: Date
+    /**
+     * When it was last used (to the minute).
+     */
+    public var lastActiveAt: Date
+    /**
+     * When it stops working if it is not used again.
+     */
+    public var idleExpiresAt: Date
+    /**
+     * When it stops working in any case.
+     */
+    public var expiresAt: Date
+    /**
+     * Whether it is upgraded with a second factor.
+     */
+    public var upgraded: Bool
+    /**
+     * Whether it is the session that asked.
+     */
+    public var current: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The one-way reference (as in the audit trail; not a secret).
+         */reference: String, 
+        /**
+         * How the user reached ESR.
+         */channel: Channel, 
+        /**
+         * When the user logged in.
+         */startedAt: Date, 
+        /**
+         * When it was last used (to the minute).
+         */lastActiveAt: Date, 
+        /**
+         * When it stops working if it is not used again.
+         */idleExpiresAt: Date, 
+        /**
+         * When it stops working in any case.
+         */expiresAt: Date, 
+        /**
+         * Whether it is upgraded with a second factor.
+         */upgraded: Bool, 
+        /**
+         * Whether it is the session that asked.
+         */current: Bool) {
+        self.reference = reference
+        self.channel = channel
+        self.startedAt = startedAt
+        self.lastActiveAt = lastActiveAt
+        self.idleExpiresAt = idleExpiresAt
+        self.expiresAt = expiresAt
+        self.upgraded = upgraded
+        self.current = current
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SessionSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSessionSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SessionSummary {
+        return
+            try SessionSummary(
+                reference: FfiConverterString.read(from: &buf), 
+                channel: FfiConverterTypeChannel.read(from: &buf), 
+                startedAt: FfiConverterTimestamp.read(from: &buf), 
+                lastActiveAt: FfiConverterTimestamp.read(from: &buf), 
+                idleExpiresAt: FfiConverterTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
+                upgraded: FfiConverterBool.read(from: &buf), 
+                current: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SessionSummary, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.reference, into: &buf)
+        FfiConverterTypeChannel.write(value.channel, into: &buf)
+        FfiConverterTimestamp.write(value.startedAt, into: &buf)
+        FfiConverterTimestamp.write(value.lastActiveAt, into: &buf)
+        FfiConverterTimestamp.write(value.idleExpiresAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterBool.write(value.upgraded, into: &buf)
+        FfiConverterBool.write(value.current, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionSummary_lift(_ buf: RustBuffer) throws -> SessionSummary {
+    return try FfiConverterTypeSessionSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionSummary_lower(_ value: SessionSummary) -> RustBuffer {
+    return FfiConverterTypeSessionSummary.lower(value)
+}
+
+
+/**
  * The Team Compliance portlet: a manager's team and each member's compliance.
  */
 public struct TeamCompliance: Equatable, Hashable {
@@ -8649,6 +8860,31 @@ fileprivate struct FfiConverterSequenceTypeLearningSubscription: FfiConverterRus
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeSessionSummary: FfiConverterRustBuffer {
+    typealias SwiftType = [SessionSummary]
+
+    public static func write(_ value: [SessionSummary], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSessionSummary.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SessionSummary] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SessionSummary]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSessionSummary.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeTeamComplianceMember: FfiConverterRustBuffer {
     typealias SwiftType = [TeamComplianceMember]
 
@@ -8834,6 +9070,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrservice_certifications_for() != 53459) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_esr_ffi_checksum_method_esrservice_change_password() != 4718) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_esr_ffi_checksum_method_esrservice_check_upgrade() != 6963) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -8853,6 +9092,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_define_competence() != 5442) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_end_all_sessions() != 44746) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_end_session() != 34564) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_enrol() != 9493) {
@@ -8916,6 +9161,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_session_info() != 51999) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_sessions_of() != 13693) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_set_now() != 43084) {

@@ -505,6 +505,11 @@ void uniffi_esr_ffi_fn_method_esrservice_bootstrap_user_administrators(uint64_t 
 RustBuffer uniffi_esr_ffi_fn_method_esrservice_certifications_for(uint64_t ptr, RustBuffer vpd, RustBuffer competence, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CHANGE_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CHANGE_PASSWORD
+void uniffi_esr_ffi_fn_method_esrservice_change_password(uint64_t ptr, uint64_t session, RustBuffer current, RustBuffer new_password, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CHECK_UPGRADE
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CHECK_UPGRADE
 void uniffi_esr_ffi_fn_method_esrservice_check_upgrade(uint64_t ptr, uint64_t session, RustCallStatus *_Nonnull out_status
@@ -538,6 +543,16 @@ void uniffi_esr_ffi_fn_method_esrservice_define_certification(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_DEFINE_COMPETENCE
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_DEFINE_COMPETENCE
 void uniffi_esr_ffi_fn_method_esrservice_define_competence(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer definition, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_END_ALL_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_END_ALL_SESSIONS
+uint32_t uniffi_esr_ffi_fn_method_esrservice_end_all_sessions(uint64_t ptr, RustBuffer actor, RustBuffer username, RustBuffer except_reference, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_END_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_END_SESSION
+void uniffi_esr_ffi_fn_method_esrservice_end_session(uint64_t ptr, RustBuffer actor, RustBuffer username, RustBuffer reference, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ENROL
@@ -643,6 +658,11 @@ RustBuffer uniffi_esr_ffi_fn_method_esrservice_reset_password_with_link(uint64_t
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SESSION_INFO
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SESSION_INFO
 RustBuffer uniffi_esr_ffi_fn_method_esrservice_session_info(uint64_t ptr, uint64_t session, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SESSIONS_OF
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SESSIONS_OF
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_sessions_of(uint64_t ptr, RustBuffer actor, RustBuffer username, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_NOW
@@ -1198,6 +1218,12 @@ uint16_t uniffi_esr_ffi_checksum_method_esrservice_certifications_for(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CHANGE_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CHANGE_PASSWORD
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_change_password(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CHECK_UPGRADE
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CHECK_UPGRADE
 uint16_t uniffi_esr_ffi_checksum_method_esrservice_check_upgrade(void
@@ -1237,6 +1263,18 @@ uint16_t uniffi_esr_ffi_checksum_method_esrservice_define_certification(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_DEFINE_COMPETENCE
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_DEFINE_COMPETENCE
 uint16_t uniffi_esr_ffi_checksum_method_esrservice_define_competence(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_END_ALL_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_END_ALL_SESSIONS
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_end_all_sessions(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_END_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_END_SESSION
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_end_session(void
     
 );
 #endif
@@ -1363,6 +1401,12 @@ uint16_t uniffi_esr_ffi_checksum_method_esrservice_reset_password_with_link(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SESSION_INFO
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SESSION_INFO
 uint16_t uniffi_esr_ffi_checksum_method_esrservice_session_info(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SESSIONS_OF
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SESSIONS_OF
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_sessions_of(void
     
 );
 #endif

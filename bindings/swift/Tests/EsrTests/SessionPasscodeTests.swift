@@ -272,6 +272,30 @@ final class SessionPasscodeTests: XCTestCase {
         XCTAssertEqual(Set(collected.refs).count, 20)
     }
 
+    func testPeopleSeeAndEndTheirSessionsAndAPasswordChangeEndsTheOthers() throws {
+        let a = try trust.web(trust.ann)
+        let b = try trust.web(trust.ann)
+        let c = try trust.hscn(trust.ann)
+        let me = EsrActor.user(session: a)
+        let seen = try service.sessionsOf(actor: me, username: trust.ann.username)
+        XCTAssertEqual(seen.count, 3)
+        XCTAssertEqual(seen.filter(\.current).map(\.reference), [try service.sessionInfo(session: a).auditRef])
+        try service.endSession(
+            actor: me, username: trust.ann.username,
+            reference: try service.sessionInfo(session: b).auditRef)
+        assertEsrError({ if case .SessionExpired = $0 { true } else { false } }) {
+            _ = try service.sessionInfo(session: b)
+        }
+        try service.changePassword(
+            session: a, current: TrustFixture.password, newPassword: "a brand new passphrase")
+        assertEsrError({ if case .SessionExpired = $0 { true } else { false } }) {
+            _ = try service.sessionInfo(session: c)
+        }
+        XCTAssertEqual(
+            try service.endAllSessions(
+                actor: TrustFixture.setUp, username: trust.ann.username, exceptReference: nil), 1)
+    }
+
     func testTheLockingGuessSaysLocked() throws {
         try trust.registerMobile(trust.mary)
         let web = try trust.web(trust.mary)
