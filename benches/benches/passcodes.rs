@@ -46,12 +46,12 @@ impl Bench {
             // The default limits (5 sends in 10 minutes): the clock moves 2 minutes and a
             // second before each code, so the loop stays within them, as a real user does.
             passcodes: PasscodePolicy::default(),
-            session_lifetime: TimeDelta::days(7),
+            session_lifetime: TimeDelta::hours(12),
             ..Config::default()
         })
         .unwrap()
         .with_passcode_keys(PasscodeKeys::new(
-            PasscodeKey::new("bench", &[0x11; 32]).unwrap(),
+            PasscodeKey::new("bench", b"key-11-abcdefghijklmnopqrstuvwxy").unwrap(),
         ))
         .with_sms_sender(outbox.clone());
         let spec = TrustSpec {
@@ -78,7 +78,7 @@ impl Bench {
 
     /// The HSCN session, renewed before it expires.
     fn session(&self) -> SessionId {
-        if self.clock.now() - *self.logged_in_at.borrow() > TimeDelta::days(6) {
+        if self.clock.now() - *self.logged_in_at.borrow() > TimeDelta::hours(11) {
             let card = SmartcardAuthentication::verified_by_caller("BENCH").unwrap();
             *self.session.borrow_mut() = self
                 .esr
@@ -114,7 +114,7 @@ impl Bench {
 }
 
 fn primitives(c: &mut Criterion) {
-    let key = PasscodeKey::new("bench", &[0x11; 32]).unwrap();
+    let key = PasscodeKey::new("bench", b"key-11-abcdefghijklmnopqrstuvwxy").unwrap();
     let id = ChallengeId::from_bytes([7; 16]);
     let user: Username = "297JSMITH01".parse().unwrap();
     let session = "0123456789abcdef".parse().unwrap();

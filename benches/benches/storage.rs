@@ -44,12 +44,12 @@ impl<S: Store> Bench<S> {
             .with_config(Config {
                 password_hashing: PasswordHashing::insecure_fast_for_tests(),
                 passcodes: PasscodePolicy::default(),
-                session_lifetime: TimeDelta::days(7),
+                session_lifetime: TimeDelta::hours(12),
                 ..Config::default()
             })
             .unwrap()
             .with_passcode_keys(PasscodeKeys::new(
-                PasscodeKey::new("bench", &[0x11; 32]).unwrap(),
+                PasscodeKey::new("bench", b"key-11-abcdefghijklmnopqrstuvwxy").unwrap(),
             ))
             .with_sms_sender(outbox.clone());
         let spec = TrustSpec {
@@ -81,7 +81,7 @@ impl<S: Store> Bench<S> {
     /// The HSCN session, renewed before it expires.
     fn session(&self) -> SessionId {
         let now = esr_core::Clock::now(&self.clock);
-        if now - self.sessions_started.get() > TimeDelta::days(6) {
+        if now - self.sessions_started.get() > TimeDelta::hours(11) {
             let card = SmartcardAuthentication::verified_by_caller("BENCH").unwrap();
             let s = self.esr.log_in_with_smartcard(&self.user, &card).unwrap();
             self.session.set(s.id);

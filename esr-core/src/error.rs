@@ -125,9 +125,10 @@ pub enum Error {
         "the username or password is not right; check both, or use 'Forgotten username/password' to reset your password"
     )]
     InvalidCredentials,
-    /// The account is locked after too many failed log-ins.
+    /// The account is locked after too many failed log-ins (said only after the right
+    /// password).
     #[error(
-        "account {0} is locked after too many failed log-ins; unlock it with 'Forgotten | Unlock Account' or ask a user administrator"
+        "account {0} is locked after too many failed log-ins; unlock it with 'Forgotten | Unlock Account' (a link is e-mailed to the address on your record) or ask a user administrator"
     )]
     AccountLocked(Username),
     /// The account is suspended.
@@ -159,6 +160,9 @@ pub enum Error {
     /// No such session.
     #[error("there is no such session (reference {}); log in again", .0.audit_ref())]
     UnknownSession(SessionId),
+    /// No open session of the user has this reference.
+    #[error("there is no open session with reference {0} for this user; list them again")]
+    UnknownSessionRef(crate::values::SessionRef),
     /// The session has ended.
     #[error("the session has ended (reference {}); log in again", .0.audit_ref())]
     SessionEnded(SessionId),
@@ -181,6 +185,17 @@ pub enum Error {
     /// The session has passed its lifetime.
     #[error("the session has expired (reference {}); log in again", .0.audit_ref())]
     SessionExpired(SessionId),
+    /// The session went unused for its idle timeout.
+    #[error(
+        "the session timed out after {minutes} minutes without activity (reference {}); log in again",
+        .session.audit_ref()
+    )]
+    SessionIdle {
+        /// The session.
+        session: SessionId,
+        /// Its idle timeout, in minutes.
+        minutes: i64,
+    },
     /// The session is already upgraded.
     #[error("this session is already upgraded")]
     AlreadyUpgraded,
@@ -278,6 +293,11 @@ pub enum Error {
         "the code was made with passcode key {0}, which is no longer in the key ring; keep a retired key for at least 4 hours, and ask for a new code"
     )]
     UnknownPasscodeKey(String),
+    /// No passcode key is configured, so no code or link can be issued or verified.
+    #[error(
+        "no passcode key is configured, so no code or link can be issued or checked; give the service the trust's key from its secret store with Esr::with_passcode_keys (Esr::with_ephemeral_passcode_key is for tests and demos only: its codes die with the process)"
+    )]
+    NoPasscodeKey,
     /// A recovery link was refused.
     #[error("the link cannot be used: {0}; ask for a new one")]
     RecoveryLinkRefused(crate::passcode::LinkProblem),
@@ -415,6 +435,9 @@ pub enum ErrorKind {
     /// A one-time passcode or recovery link was refused: step-up locked, no such challenge, a
     /// retired key, a used or expired link.
     PasscodeRefused,
+    /// A recovery link was refused; [`Error::link_problem`] says why (expired, used, superseded
+    /// or not recognised), and the bindings carry that reason as a typed value.
+    RecoveryLinkRefused,
     /// Too many codes were sent recently, or one was sent moments ago; see
     /// [`Error::retry_after`].
     RateLimited,
@@ -444,6 +467,7 @@ impl ErrorKind {
         Self::SessionExpired,
         Self::NotPermitted,
         Self::PasscodeRefused,
+        Self::RecoveryLinkRefused,
         Self::RateLimited,
         Self::Delivery,
         Self::AuditBroken,
@@ -465,6 +489,7 @@ impl ErrorKind {
             Self::SessionExpired => "session_expired",
             Self::NotPermitted => "not_permitted",
             Self::PasscodeRefused => "passcode_refused",
+            Self::RecoveryLinkRefused => "recovery_link_refused",
             Self::RateLimited => "rate_limited",
             Self::Delivery => "delivery",
             Self::AuditBroken => "audit_broken",
@@ -521,9 +546,11 @@ impl Error {
             | Self::AccountEnded(_)
             | Self::NoInternetAccess(_) => K::LogInRefused,
             Self::AccountLocked(_) => K::AccountLocked,
-            Self::UnknownSession(_) | Self::SessionEnded(_) | Self::SessionExpired(_) => {
-                K::SessionExpired
-            }
+            Self::UnknownSession(_)
+            | Self::SessionEnded(_)
+            | Self::SessionExpired(_)
+            | Self::SessionIdle { .. }
+            | Self::UnknownSessionRef(_) => K::SessionExpired,
             Self::NotPermitted { .. }
             | Self::RecordNotVisible { .. }
             | Self::CrossTrust { .. }
@@ -533,7 +560,8 @@ impl Error {
             Self::StepUpLocked(_)
             | Self::UnknownChallenge(_)
             | Self::UnknownPasscodeKey(_)
-            | Self::RecoveryLinkRefused(_) => K::PasscodeRefused,
+            | Self::NoPasscodeKey => K::PasscodeRefused,
+            Self::RecoveryLinkRefused(_) => K::RecoveryLinkRefused,
             Self::TooManySends { .. } | Self::ResendTooSoon { .. } => K::RateLimited,
             Self::NoSender(_) | Self::Delivery(_) => K::Delivery,
             Self::AuditChainBroken { .. } => K::AuditBroken,
@@ -589,6 +617,9 @@ impl Error {
             Self::Delivery(_) => "delivery",
             Self::UnknownPasscodeKey(_) => "unknown_passcode_key",
             Self::RecoveryLinkRefused(_) => "recovery_link_refused",
+            Self::SessionIdle { .. } => "session_idle",
+            Self::UnknownSessionRef(_) => "unknown_session_ref",
+            Self::NoPasscodeKey => "no_passcode_key",
             Self::Randomness(_) => "randomness",
             Self::UnknownCompetence { .. } => "unknown_competence",
             Self::UnknownRequirement { .. } => "unknown_requirement",
@@ -611,6 +642,15 @@ impl Error {
             | Self::ResendTooSoon {
                 retry_after_seconds,
             } => Some(chrono::TimeDelta::seconds(*retry_after_seconds)),
+            _ => None,
+        }
+    }
+
+    /// Why a recovery link was refused, for [`ErrorKind::RecoveryLinkRefused`]; `None` for
+    /// every other error.
+    pub fn link_problem(&self) -> Option<crate::passcode::LinkProblem> {
+        match self {
+            Self::RecoveryLinkRefused(p) => Some(*p),
             _ => None,
         }
     }
@@ -857,15 +897,16 @@ mod tests {
                 ErrorKind::SessionExpired => 8,
                 ErrorKind::NotPermitted => 9,
                 ErrorKind::PasscodeRefused => 10,
-                ErrorKind::RateLimited => 11,
-                ErrorKind::Delivery => 12,
-                ErrorKind::AuditBroken => 13,
-                ErrorKind::Storage => 14,
-                ErrorKind::Internal => 15,
+                ErrorKind::RecoveryLinkRefused => 11,
+                ErrorKind::RateLimited => 12,
+                ErrorKind::Delivery => 13,
+                ErrorKind::AuditBroken => 14,
+                ErrorKind::Storage => 15,
+                ErrorKind::Internal => 16,
             }
         }
         let indexes: Vec<usize> = ErrorKind::ALL.iter().map(|k| index(*k)).collect();
-        assert_eq!(indexes, (0..16).collect::<Vec<_>>());
+        assert_eq!(indexes, (0..17).collect::<Vec<_>>());
         let names: HashSet<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(names.len(), ErrorKind::ALL.len());
         assert_eq!(ErrorKind::NotPermitted.to_string(), "not_permitted");

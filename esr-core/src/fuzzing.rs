@@ -428,7 +428,7 @@ struct PasscodeFixture {
 fn passcode_policy() -> PasscodePolicy {
     PasscodePolicy {
         max_attempts: 3,
-        max_consecutive_failures: 8,
+        max_failures: 8,
         max_sends: 6,
         min_resend_interval: TimeDelta::seconds(5),
         ..PasscodePolicy::default()
@@ -448,11 +448,12 @@ fn passcode_fixture() -> PasscodeFixture {
     .with_config(Config {
         password_hashing: PasswordHashing::insecure_fast_for_tests(),
         passcodes: passcode_policy(),
+        recovery_answer_time: std::time::Duration::ZERO,
         ..Config::default()
     })
     .unwrap()
     .with_passcode_keys(PasscodeKeys::new(
-        PasscodeKey::new("fuzz-1", &[0x42; 32]).unwrap(),
+        PasscodeKey::new("fuzz-1", b"key-42-abcdefghijklmnopqrstuvwxy").unwrap(),
     ))
     .with_sms_sender(outbox.clone());
     let vpd: VpdCode = FIXTURE_VPD.parse().unwrap();
@@ -629,6 +630,7 @@ pub fn passcode_verify(data: &[u8]) {
     let mut input = Bytes(data);
     let mut issued: Vec<Issued> = Vec::new();
     let mut upgraded = false;
+    let mut locked = false;
     let mut shown = String::new();
     let mut steps = 0;
     while let Some(op) = input.byte() {
@@ -764,16 +766,30 @@ pub fn passcode_verify(data: &[u8]) {
                         upgraded = true;
                     }
                     VerifyOutcome::WrongCode { attempts_left } => {
-                        assert!(live && !right_code, "{ctx}");
+                        assert!(live && !right_code && !locked, "{ctx}");
                         c.wrong += 1;
-                        assert!(c.wrong <= max, "{ctx}");
+                        // The guess that kills the challenge answers TooManyAttempts.
+                        assert!(c.wrong < max, "{ctx}");
                         assert_eq!(*attempts_left, max - c.wrong, "{ctx}");
                     }
-                    VerifyOutcome::Locked => assert!(!upgraded || c.approved, "{ctx}"),
+                    VerifyOutcome::Locked => {
+                        assert!(!upgraded || c.approved, "{ctx}");
+                        // The guess that locks step-up is counted, and answers Locked.
+                        if !locked && live && !right_code {
+                            c.wrong += 1;
+                        }
+                        locked = true;
+                    }
                     VerifyOutcome::AlreadyUsed => assert!(c.approved, "{ctx}"),
                     VerifyOutcome::Superseded => assert!(c.superseded && !c.approved, "{ctx}"),
                     VerifyOutcome::Expired => assert!(now >= c.expires_at, "{ctx}"),
-                    VerifyOutcome::TooManyAttempts => assert!(c.wrong >= max, "{ctx}"),
+                    VerifyOutcome::TooManyAttempts => {
+                        if c.wrong < max {
+                            // This guess killed it.
+                            assert!(live && !right_code && c.wrong + 1 == max, "{ctx}");
+                            c.wrong += 1;
+                        }
+                    }
                     VerifyOutcome::UnknownChallenge => panic!("{ctx}"),
                 }
                 if live && right_code {
@@ -894,7 +910,7 @@ serde_types!(
     EmployeeNumber, AssignmentNumber, OrgUnitId, PositionId, SessionId, GrantId, EmailAddress,
     SessionRef, Urp, CompetenceLevel, ChallengeId, KeyId, PasscodeTag, AuditHash,
     // Access and sessions.
-    Channel, Tier, Function, Denial, AccessDecision, UpgradeBlocker, Session, Upgrade,
+    Channel, Tier, Function, Denial, AccessDecision, UpgradeBlocker, Session, SessionSummary, Upgrade,
     SessionEnd, SessionEndReason,
     // People, accounts, assignments, organisation.
     Person, NewPerson, AccountState, Account, PasswordHashing, Assignment, NewAssignment, Trust,

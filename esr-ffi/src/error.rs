@@ -85,6 +85,14 @@ pub enum EsrError {
         /// What to do: usually ask for a new code or link.
         message: String,
     },
+    /// A recovery link was refused; `reason` says why, for the app to choose what to show.
+    #[error("{message}")]
+    RecoveryLinkRefused {
+        /// What to do: usually ask for a new link.
+        message: String,
+        /// Why the link was refused.
+        reason: LinkRefusal,
+    },
     /// Too many codes were sent recently, or one was sent moments ago.
     #[error("{message}")]
     RateLimited {
@@ -121,6 +129,31 @@ pub enum EsrError {
     },
 }
 
+/// Why a recovery link was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum LinkRefusal {
+    /// Not a link this service issued, or not for this use.
+    NotRecognised,
+    /// Older than 4 hours.
+    Expired,
+    /// Already used (each link works once).
+    AlreadyUsed,
+    /// A newer link was sent since.
+    Superseded,
+}
+
+impl From<esr_core::passcode::LinkProblem> for LinkRefusal {
+    fn from(p: esr_core::passcode::LinkProblem) -> Self {
+        use esr_core::passcode::LinkProblem as P;
+        match p {
+            P::NotRecognised => Self::NotRecognised,
+            P::Expired => Self::Expired,
+            P::AlreadyUsed => Self::AlreadyUsed,
+            P::Superseded => Self::Superseded,
+        }
+    }
+}
+
 impl EsrError {
     /// An invalid-input error with this message.
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
@@ -144,6 +177,7 @@ impl EsrError {
             | Self::NotPermitted { message }
             | Self::PasscodeRefused { message }
             | Self::RateLimited { message, .. }
+            | Self::RecoveryLinkRefused { message, .. }
             | Self::Delivery { message }
             | Self::AuditBroken { message }
             | Self::Storage { message }
@@ -168,6 +202,13 @@ impl EsrError {
 
 impl From<Error> for EsrError {
     fn from(e: Error) -> Self {
+        // The one kind whose case carries more than a message: the link's typed reason.
+        if let Some(problem) = e.link_problem() {
+            return Self::RecoveryLinkRefused {
+                message: e.to_string(),
+                reason: problem.into(),
+            };
+        }
         let retry_after_seconds = e.retry_after().map(|d| d.num_seconds());
         Self::of_kind(e.kind(), e.to_string(), retry_after_seconds)
     }
@@ -188,6 +229,12 @@ impl EsrError {
             ErrorKind::SessionExpired => Self::SessionExpired { message },
             ErrorKind::NotPermitted => Self::NotPermitted { message },
             ErrorKind::PasscodeRefused => Self::PasscodeRefused { message },
+            // Only reached without an error to read the reason from (the kinds test); a real
+            // refusal is built in `from` with its reason.
+            ErrorKind::RecoveryLinkRefused => Self::RecoveryLinkRefused {
+                message,
+                reason: LinkRefusal::NotRecognised,
+            },
             ErrorKind::RateLimited => Self::RateLimited {
                 message,
                 retry_after_seconds: retry_after_seconds.unwrap_or(0),
@@ -299,6 +346,7 @@ mod tests {
             EsrError::SessionExpired { .. } => "SessionExpired",
             EsrError::NotPermitted { .. } => "NotPermitted",
             EsrError::PasscodeRefused { .. } => "PasscodeRefused",
+            EsrError::RecoveryLinkRefused { .. } => "RecoveryLinkRefused",
             EsrError::RateLimited { .. } => "RateLimited",
             EsrError::Delivery { .. } => "Delivery",
             EsrError::AuditBroken { .. } => "AuditBroken",

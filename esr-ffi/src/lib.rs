@@ -28,20 +28,20 @@ pub use catalogue::{
     Function, Urp, all_functions, all_urps, function_name, function_named, urp_name, urp_named,
 };
 pub use delivery::{EmailGateway, EmailMessage, Outbox, SmsGateway, SmsMessage};
-pub use error::EsrError;
+pub use error::{EsrError, LinkRefusal};
 pub use learning::{
     CertificationDefinition, CompletionRule, ComponentDefinition, ComponentKind, Enrolment,
     ExpiryBase, LearningSubscription, Performance, PlayOutcome, PlayResult, RenewalRule,
     SubscriptionStatus,
 };
-pub use service::{EsrActor, EsrService, EsrSession, function_names, urp_names};
+pub use service::{EsrActor, EsrService, EsrSession, ServiceSettings, function_names, urp_names};
 pub use types::{
     AccessDecision, AccessLevel, AssignmentCompliance, AssignmentInfo, CalendarDate,
     ChallengeStatus, Channel, CompetenceDefinition, CompetenceRecord, ComplianceCounts,
     ComplianceRow, ComplianceStatus, EmailKind, ImportProblem, ImportSummary, Need, NewAssignment,
     NewCompetenceRecord, NewPerson, PasscodeChallenge, PersonCompliance, PersonInfo, Purpose,
-    RecordExpiry, RequirementTarget, SessionInfo, TeamCompliance, TeamComplianceMember,
-    TrustOptions, UrpGrantRequest, VerifyResult, VerifyStatus,
+    RecordExpiry, RequirementTarget, SessionInfo, SessionSummary, TeamCompliance,
+    TeamComplianceMember, TrustOptions, UrpGrantRequest, VerifyResult, VerifyStatus,
 };
 
 /// A username taken apart.

@@ -12,8 +12,8 @@ use crate::store::AnyStore;
 use crate::types::{
     AccessDecision, AssignmentInfo, CalendarDate, CompetenceDefinition, CompetenceRecord,
     ImportSummary, NewAssignment, NewCompetenceRecord, NewPerson, PasscodeChallenge,
-    PersonCompliance, PersonInfo, RequirementTarget, SessionInfo, TeamCompliance, TrustOptions,
-    UrpGrantRequest, VerifyResult, date_opt, from_system, to_system,
+    PersonCompliance, PersonInfo, RequirementTarget, SessionInfo, SessionSummary, TeamCompliance,
+    TrustOptions, UrpGrantRequest, VerifyResult, date_opt, from_system, to_system,
 };
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
 use esr_core::values::ClockChoice;
@@ -134,6 +134,98 @@ impl fmt::Debug for EsrService {
     }
 }
 
+/// Service settings an app may change; each left `nil` keeps the library's default. Times are
+/// in seconds.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct ServiceSettings {
+    /// Consecutive failed log-ins that lock an account (1 to 100; default 5).
+    #[uniffi(default = None)]
+    pub max_failed_logins: Option<u32>,
+    /// How long a session lasts from log-in (60 to 43,200; default 43,200: 12 hours).
+    #[uniffi(default = None)]
+    pub session_lifetime_seconds: Option<i64>,
+    /// How long an internet session may go unused (60 to 1,800; default 1,800: 30 minutes).
+    #[uniffi(default = None)]
+    pub internet_idle_timeout_seconds: Option<i64>,
+    /// How long an HSCN session may go unused (60 to 43,200; default 1,800).
+    #[uniffi(default = None)]
+    pub hscn_idle_timeout_seconds: Option<i64>,
+    /// The least time a recovery request takes to answer, in milliseconds (0 to 10,000;
+    /// default 150).
+    #[uniffi(default = None)]
+    pub recovery_answer_time_millis: Option<u64>,
+    /// Digits in a code (6 to 10; default 6).
+    #[uniffi(default = None)]
+    pub passcode_digits: Option<u8>,
+    /// Wrong guesses that kill a code (1 to 10; default 5).
+    #[uniffi(default = None)]
+    pub passcode_max_attempts: Option<u32>,
+    /// Wrong codes within the failure window that lock step-up (1 to 100; default 20).
+    #[uniffi(default = None)]
+    pub passcode_max_failures: Option<u32>,
+    /// The rolling failure window (3,600 to 2,592,000; default 86,400: 24 hours).
+    #[uniffi(default = None)]
+    pub passcode_failure_window_seconds: Option<i64>,
+    /// Codes sent to one user or number within the send window (1 to 100; default 5).
+    #[uniffi(default = None)]
+    pub passcode_max_sends: Option<u32>,
+    /// The send window (60 to 86,400; default 600).
+    #[uniffi(default = None)]
+    pub passcode_send_window_seconds: Option<i64>,
+    /// The least time between two sends to one user (0 to 600; default 30).
+    #[uniffi(default = None)]
+    pub passcode_min_resend_interval_seconds: Option<i64>,
+}
+
+impl ServiceSettings {
+    /// `config` with these settings applied (checked when the service is built).
+    fn apply(&self, mut config: Config) -> Result<Config, EsrError> {
+        let secs = |what: &str, s: i64| {
+            TimeDelta::try_seconds(s).ok_or_else(|| {
+                EsrError::invalid(format!("invalid {what}: {s} seconds is out of range"))
+            })
+        };
+        if let Some(v) = self.max_failed_logins {
+            config.max_failed_logins = v;
+        }
+        if let Some(s) = self.session_lifetime_seconds {
+            config.session_lifetime = secs("session lifetime", s)?;
+        }
+        if let Some(s) = self.internet_idle_timeout_seconds {
+            config.internet_idle_timeout = secs("internet idle timeout", s)?;
+        }
+        if let Some(s) = self.hscn_idle_timeout_seconds {
+            config.hscn_idle_timeout = secs("HSCN idle timeout", s)?;
+        }
+        if let Some(ms) = self.recovery_answer_time_millis {
+            config.recovery_answer_time = std::time::Duration::from_millis(ms);
+        }
+        let p = &mut config.passcodes;
+        if let Some(v) = self.passcode_digits {
+            p.digits = v;
+        }
+        if let Some(v) = self.passcode_max_attempts {
+            p.max_attempts = v;
+        }
+        if let Some(v) = self.passcode_max_failures {
+            p.max_failures = v;
+        }
+        if let Some(s) = self.passcode_failure_window_seconds {
+            p.failure_window = secs("passcode failure window", s)?;
+        }
+        if let Some(v) = self.passcode_max_sends {
+            p.max_sends = v;
+        }
+        if let Some(s) = self.passcode_send_window_seconds {
+            p.send_window = secs("passcode send window", s)?;
+        }
+        if let Some(s) = self.passcode_min_resend_interval_seconds {
+            p.min_resend_interval = secs("passcode resend interval", s)?;
+        }
+        Ok(config)
+    }
+}
+
 impl EsrService {
     fn build(
         store: AnyStore,
@@ -183,20 +275,23 @@ impl EsrService {
 
 #[uniffi::export]
 impl EsrService {
-    /// A service on the system clock. `passcode_key`: the server secret (32 bytes or more)
-    /// texted codes are bound with; keep it in the Keychain. `sms_gateway`, `email_gateway`: the
-    /// app's own gateways; without one, messages go to the built-in [`Outbox`].
-    #[uniffi::constructor]
+    /// A service on the system clock. `passcode_key`: the server secret (32 bytes or more,
+    /// not one repeated byte) texted codes are bound with; keep it in the Keychain.
+    /// `sms_gateway`, `email_gateway`: the app's own gateways; without one, messages go to the
+    /// built-in [`Outbox`]. `settings`: session timeouts and the passcode policy.
+    #[uniffi::constructor(default(settings = None))]
     pub fn new(
         passcode_key: Vec<u8>,
         sms_gateway: Option<Arc<dyn SmsGateway>>,
         email_gateway: Option<Arc<dyn EmailGateway>>,
+        settings: Option<ServiceSettings>,
     ) -> Result<Arc<Self>, EsrError> {
+        let config = settings.unwrap_or_default().apply(Config::default())?;
         Self::build(
             AnyStore::Memory(Box::default()),
             &passcode_key,
             ClockChoice::System,
-            Config::default(),
+            config,
             sms_gateway,
             email_gateway,
         )
@@ -205,18 +300,19 @@ impl EsrService {
     /// A service for tests and previews: its clock starts at `start` and moves only with
     /// `advance_clock` and `set_now`, and passwords are hashed at the cheapest cost (never use
     /// it for real accounts).
-    #[uniffi::constructor]
+    #[uniffi::constructor(default(settings = None))]
     pub fn for_testing(
         passcode_key: Vec<u8>,
         start: SystemTime,
         sms_gateway: Option<Arc<dyn SmsGateway>>,
         email_gateway: Option<Arc<dyn EmailGateway>>,
+        settings: Option<ServiceSettings>,
     ) -> Result<Arc<Self>, EsrError> {
         let clock = ClockChoice::Manual(esr_core::ManualClock::new(from_system(start)?));
-        let config = Config {
+        let config = settings.unwrap_or_default().apply(Config {
             password_hashing: esr_core::people::PasswordHashing::insecure_fast_for_tests(),
             ..Config::default()
-        };
+        })?;
         Self::build(
             AnyStore::Memory(Box::default()),
             &passcode_key,
@@ -630,6 +726,63 @@ impl EsrService {
         Ok(self.core.log_out(session.id)?)
     }
 
+    /// A user's live sessions, oldest first, as the user sees them (never a bearer id): for
+    /// the user, from one of their own sessions, or for an actor with Reset accounts.
+    pub fn sessions_of(
+        &self,
+        actor: EsrActor,
+        username: String,
+    ) -> Result<Vec<SessionSummary>, EsrError> {
+        let u: Username = parse(&username)?;
+        Ok(self
+            .core
+            .sessions_of(&actor.to_core()?, &u)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Ends one of the user's sessions, by its `reference` from `sessions_of`.
+    pub fn end_session(
+        &self,
+        actor: EsrActor,
+        username: String,
+        reference: String,
+    ) -> Result<(), EsrError> {
+        let u: Username = parse(&username)?;
+        let r: esr_core::values::SessionRef = parse(&reference)?;
+        Ok(self.core.end_session(&actor.to_core()?, &u, r)?)
+    }
+
+    /// Ends every session of the user but `except_reference` (the asking one, for "log out of
+    /// my other sessions"); returns how many ended.
+    pub fn end_all_sessions(
+        &self,
+        actor: EsrActor,
+        username: String,
+        except_reference: Option<String>,
+    ) -> Result<u32, EsrError> {
+        let u: Username = parse(&username)?;
+        let keep = except_reference
+            .map(|r| parse::<esr_core::values::SessionRef>(&r))
+            .transpose()?;
+        Ok(self.core.end_all_sessions(&actor.to_core()?, &u, keep)?)
+    }
+
+    /// Changes the user's own password in `session`; every other session of theirs ends.
+    pub fn change_password(
+        &self,
+        session: Arc<EsrSession>,
+        current: String,
+        new_password: String,
+    ) -> Result<(), EsrError> {
+        Ok(self.core.change_password(
+            session.id,
+            &Password::new(current),
+            &Password::new(new_password),
+        )?)
+    }
+
     /// Every function the session may use now (`.myCompliance`, …); `function_name` gives the
     /// name ESR shows.
     pub fn functions(&self, session: Arc<EsrSession>) -> Result<Vec<Function>, EsrError> {
@@ -972,8 +1125,9 @@ mod tests {
 
     fn service() -> Arc<EsrService> {
         EsrService::for_testing(
-            vec![7; 32],
+            (0u8..32).collect(),
             SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_338_000),
+            None,
             None,
             None,
         )
@@ -981,8 +1135,28 @@ mod tests {
     }
 
     #[test]
+    fn settings_reach_the_core_and_are_checked() {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_338_000);
+        let settings = ServiceSettings {
+            internet_idle_timeout_seconds: Some(600),
+            passcode_max_failures: Some(7),
+            ..ServiceSettings::default()
+        };
+        let config = settings.apply(Config::default()).unwrap();
+        assert_eq!(config.internet_idle_timeout, TimeDelta::minutes(10));
+        assert_eq!(config.passcodes.max_failures, 7);
+        let too_long = ServiceSettings {
+            internet_idle_timeout_seconds: Some(3600),
+            ..ServiceSettings::default()
+        };
+        let e = EsrService::for_testing((0u8..32).collect(), start, None, None, Some(too_long))
+            .unwrap_err();
+        assert!(e.message().contains("internet_idle_timeout"), "{e:?}");
+    }
+
+    #[test]
     fn a_short_passcode_key_is_refused() {
-        let e = EsrService::new(vec![1; 8], None, None).unwrap_err();
+        let e = EsrService::new(vec![1; 8], None, None, None).unwrap_err();
         assert!(matches!(e, EsrError::InvalidInput { .. }), "{e:?}");
         assert!(!e.message().contains("\u{1}"));
     }
@@ -1000,7 +1174,7 @@ mod tests {
         assert_eq!(s.now(), t0 + Duration::from_secs(600));
         s.set_now(t0).unwrap();
         assert_eq!(s.now(), t0);
-        let real = EsrService::new(vec![7; 32], None, None).unwrap();
+        let real = EsrService::new((0u8..32).collect(), None, None, None).unwrap();
         assert!(matches!(
             real.advance_clock(1),
             Err(EsrError::InvalidInput { .. })

@@ -130,6 +130,43 @@ impl From<esr_core::access::AccessLevel> for AccessLevel {
     }
 }
 
+/// One of a user's live sessions, as a "your sessions" screen lists it: never its bearer id,
+/// only its one-way reference, which `end_session` takes.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SessionSummary {
+    /// The one-way reference (as in the audit trail; not a secret).
+    pub reference: String,
+    /// How the user reached ESR.
+    pub channel: Channel,
+    /// When the user logged in.
+    pub started_at: SystemTime,
+    /// When it was last used (to the minute).
+    pub last_active_at: SystemTime,
+    /// When it stops working if it is not used again.
+    pub idle_expires_at: SystemTime,
+    /// When it stops working in any case.
+    pub expires_at: SystemTime,
+    /// Whether it is upgraded with a second factor.
+    pub upgraded: bool,
+    /// Whether it is the session that asked.
+    pub current: bool,
+}
+
+impl From<esr_core::access::SessionSummary> for SessionSummary {
+    fn from(s: esr_core::access::SessionSummary) -> Self {
+        Self {
+            reference: s.reference.to_string(),
+            channel: s.channel.into(),
+            started_at: to_system(s.started_at),
+            last_active_at: to_system(s.last_active_at),
+            idle_expires_at: to_system(s.idle_expires_at),
+            expires_at: to_system(s.expires_at),
+            upgraded: s.upgraded,
+            current: s.current,
+        }
+    }
+}
+
 /// A live session as the app shows it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SessionInfo {
@@ -946,6 +983,8 @@ mod tests {
                 method: "sms-otp".into(),
             }),
             ended: None,
+            last_active_at: at,
+            idle_timeout: TimeDelta::minutes(30),
         }
     }
 

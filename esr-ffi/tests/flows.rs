@@ -89,7 +89,7 @@ fn staff(
 }
 
 fn world_with(sms: Option<Arc<dyn SmsGateway>>) -> World {
-    let esr = EsrService::for_testing(vec![0x42; 32], start(), sms, None).unwrap();
+    let esr = EsrService::for_testing((0x42u8..0x62).collect(), start(), sms, None, None).unwrap();
     esr.create_trust(
         VPD.into(),
         "Northfield NHS Trust".into(),
@@ -475,7 +475,17 @@ fn account_recovery_by_e_mailed_link() {
         .esr
         .reset_password_with_link(token, "another new passphrase".into())
         .unwrap_err();
-    assert!(matches!(e, EsrError::PasscodeRefused { .. }), "{e:?}");
+    // The refusal carries its typed reason, not only words.
+    assert!(
+        matches!(
+            e,
+            EsrError::RecoveryLinkRefused {
+                reason: esr_ffi::LinkRefusal::AlreadyUsed,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
 
     for _ in 0..5 {
         let _ = w

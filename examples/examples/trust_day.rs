@@ -94,7 +94,10 @@ fn run_on<S: Store>(store: S) -> Result<(), Error> {
     let outbox = Arc::new(Outbox::new());
     // A fixed key keeps the demonstration repeatable; a trust loads its keys from its secret
     // store, and rotates them with `PasscodeKeys::rotate`.
-    let keys = PasscodeKeys::new(PasscodeKey::new("demo-2026-11", &[0x5e; 32])?);
+    let keys = PasscodeKeys::new(PasscodeKey::new(
+        "demo-2026-11",
+        b"key-5e-abcdefghijklmnopqrstuvwxy",
+    )?);
     let esr = Esr::with_rng(store, clock.clone(), ChaCha20Rng::seed_from_u64(297))
         .with_passcode_keys(keys)
         .with_sms_sender(outbox.clone())
@@ -360,7 +363,33 @@ fn run_on<S: Store>(store: S) -> Result<(), Error> {
         println!("  the link a second time: {e}");
     }
 
+    heading("Sessions: 30 minutes idle, 12 hours at most, ended by a password change");
+    clock.advance(TimeDelta::minutes(3));
+    let phone = esr.log_in_with_password(target.username.to_string().as_str(), &new_pw)?;
+    for s in esr.sessions_of(&Actor::Session(ok.id), &target.username)? {
+        println!(
+            "  {} session ref {} since {}, last active {}{}",
+            s.channel,
+            s.reference,
+            s.started_at.format("%H:%M"),
+            s.last_active_at.format("%H:%M"),
+            if s.current { " (this one)" } else { "" }
+        );
+    }
+    esr.change_password(ok.id, &new_pw, &Password::new("changed again today"))?;
+    if let Err(e) = esr.session(phone.id) {
+        println!("  the other session, after a password change in this one: {e}");
+    }
+    clock.advance(TimeDelta::minutes(31));
+    if let Err(e) = esr.functions(ok.id) {
+        println!("  this one, after 31 minutes without activity: {e}");
+    }
+
     heading("A leaver, and the two-administrator rule");
+    // The morning's HSCN session ended when this administrator's password was set (and has
+    // been unused for hours since): a fresh one.
+    let card = SmartcardAuthentication::verified_by_caller("UUID-ADMIN-0002")?;
+    let admin_hscn = esr.log_in_with_smartcard(&admin.username, &card)?;
     let leaver = &t.staff[7];
     esr.end_account(
         &Actor::Session(admin_hscn.id),

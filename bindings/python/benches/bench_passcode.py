@@ -78,7 +78,7 @@ class Trust:
         self.service = esr.Esr(
             clock=self.clock,
             sms_sender=self.outbox,
-            passcode_key=b"\x42" * 32,
+            passcode_key=bytes(range(0x42, 0x62)),
             fast_password_hashing=True,
         )
         service = self.service

@@ -82,6 +82,12 @@ create_exception!(
 );
 create_exception!(
     esr,
+    RecoveryLinkRefusedError,
+    PasscodeRefusedError,
+    "A recovery link was refused; `reason` says why: not_recognised, expired, already_used or superseded."
+);
+create_exception!(
+    esr,
     RateLimitedError,
     PasscodeRefusedError,
     "Too many codes, or a code sent moments ago; see retry_after_seconds."
@@ -138,6 +144,10 @@ pub(crate) fn text_of<'a>(s: &'a Bound<'_, pyo3::types::PyString>, arg: &str) ->
 pub(crate) fn to_py(e: impl Into<Error>) -> PyErr {
     let e: Error = e.into();
     let kind = e.kind();
+    // The one kind whose exception carries more than a message: the link's typed reason.
+    if let Some(problem) = e.link_problem() {
+        return recovery_link(e.to_string(), problem);
+    }
     let err = of_kind(
         kind,
         e.to_string(),
@@ -166,6 +176,7 @@ fn of_kind(kind: ErrorKind, msg: String, retry_after_seconds: Option<i64>) -> Py
         ErrorKind::NotPermitted => NotPermittedError::new_err(msg),
         ErrorKind::PasscodeRefused => PasscodeRefusedError::new_err(msg),
         ErrorKind::RateLimited => rate_limited(msg, retry_after_seconds.unwrap_or(0)),
+        ErrorKind::RecoveryLinkRefused => RecoveryLinkRefusedError::new_err(msg),
         ErrorKind::Delivery => DeliveryError::new_err(msg),
         ErrorKind::AuditBroken => AuditBrokenError::new_err(msg),
         ErrorKind::Storage => StorageError::new_err(msg),
@@ -187,6 +198,17 @@ pub(crate) fn _error_kinds(py: Python<'_>) -> PyResult<Vec<(&'static str, Py<PyA
             Ok((k.as_str(), e.get_type(py).into_any().unbind()))
         })
         .collect()
+}
+
+/// A RecoveryLinkRefusedError carrying its `reason` ("expired", "already_used", ...).
+fn recovery_link(msg: String, problem: esr_core::passcode::LinkProblem) -> PyErr {
+    Python::attach(|py| {
+        let err = RecoveryLinkRefusedError::new_err(msg);
+        match err.value(py).setattr("reason", problem.code()) {
+            Ok(()) => err,
+            Err(e) => e,
+        }
+    })
 }
 
 /// A RateLimitedError carrying `retry_after_seconds`.
@@ -226,6 +248,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         py.get_type::<PasscodeRefusedError>(),
     )?;
     m.add("RateLimitedError", py.get_type::<RateLimitedError>())?;
+    m.add(
+        "RecoveryLinkRefusedError",
+        py.get_type::<RecoveryLinkRefusedError>(),
+    )?;
     m.add("DeliveryError", py.get_type::<DeliveryError>())?;
     m.add("AuditBrokenError", py.get_type::<AuditBrokenError>())?;
     m.add("StorageError", py.get_type::<StorageError>())?;
@@ -235,6 +261,10 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SessionError", py.get_type::<SessionExpiredError>())?;
     m.add("PasscodeError", py.get_type::<PasscodeRefusedError>())?;
     m.add("AuditError", py.get_type::<AuditBrokenError>())?;
+    m.add(
+        "RecoveryLinkError",
+        py.get_type::<RecoveryLinkRefusedError>(),
+    )?;
     m.add_function(wrap_pyfunction!(_error_kinds, m)?)?;
     Ok(())
 }

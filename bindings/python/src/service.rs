@@ -131,6 +131,55 @@ impl Session {
     }
 }
 
+/// A live session as its user sees it: never its bearer id, only its reference.
+#[pyclass(frozen, get_all, module = "esr._esr")]
+pub(crate) struct SessionSummary {
+    /// The one-way reference (as in the audit trail), for end_session.
+    reference: String,
+    /// "HSCN" or "internet".
+    channel: String,
+    /// When the user logged in.
+    started_at: DateTime<Utc>,
+    /// When it was last used (to the minute).
+    last_active_at: DateTime<Utc>,
+    /// When it stops working if not used again.
+    idle_expires_at: DateTime<Utc>,
+    /// When it stops working in any case.
+    expires_at: DateTime<Utc>,
+    /// Whether it is upgraded.
+    upgraded: bool,
+    /// Whether it is the session that asked.
+    current: bool,
+}
+
+impl From<esr_core::access::SessionSummary> for SessionSummary {
+    fn from(s: esr_core::access::SessionSummary) -> Self {
+        Self {
+            reference: s.reference.to_string(),
+            channel: s.channel.to_string(),
+            started_at: s.started_at,
+            last_active_at: s.last_active_at,
+            idle_expires_at: s.idle_expires_at,
+            expires_at: s.expires_at,
+            upgraded: s.upgraded,
+            current: s.current,
+        }
+    }
+}
+
+#[pymethods]
+impl SessionSummary {
+    fn __repr__(&self) -> String {
+        format!(
+            "SessionSummary(reference='{}', channel='{}', started_at={}, current={})",
+            self.reference,
+            self.channel,
+            self.started_at.to_rfc3339(),
+            if self.current { "True" } else { "False" }
+        )
+    }
+}
+
 /// What verifying a code came to. True when the code was accepted.
 #[pyclass(frozen, get_all, module = "esr._esr")]
 pub(crate) struct VerifyOutcome {
@@ -291,11 +340,24 @@ impl Esr {
     /// `sms_sender`, `email_sender`: an Outbox or a callable taking an SmsMessage or
     /// EmailMessage (an exception it raises becomes a DeliveryError whose `__cause__` it is:
     /// its text, which may quote the number or the code, is not copied into the message).
-    /// `passcode_key`: the server key (32 bytes or more) codes are bound with (default: a random one).
+    /// `passcode_key`: the server key (32 bytes or more, not one repeated byte) codes are bound
+    /// with; every process over one store needs the same. Without it, issuing a code or link
+    /// raises PasscodeError, unless `ephemeral_passcode_key` (tests and demos only: a random
+    /// key that dies with the process).
+    /// `internet_idle_timeout`, `hscn_idle_timeout`, `session_lifetime`: session limits
+    /// (default 30 minutes, 30 minutes, 12 hours). `recovery_answer_time`: the least time a
+    /// recovery request takes (default 150 ms). The `passcode_*` arguments set the passcode
+    /// policy (defaults: 6 digits, 5 attempts per code, 20 failures in 24 hours, 5 sends in
+    /// 10 minutes, 30 seconds between sends).
     /// `fast_password_hashing`: the cheapest Argon2id cost, for tests only.
     #[new]
     #[pyo3(signature = (*, clock=None, sms_sender=None, email_sender=None, passcode_key=None,
-                        passcode_key_id="key-1", max_failed_logins=5, session_lifetime=None,
+                        passcode_key_id="key-1", ephemeral_passcode_key=false,
+                        max_failed_logins=5, session_lifetime=None, internet_idle_timeout=None,
+                        hscn_idle_timeout=None, recovery_answer_time=None, passcode_digits=None,
+                        passcode_max_attempts=None, passcode_max_failures=None,
+                        passcode_failure_window=None, passcode_max_sends=None,
+                        passcode_send_window=None, passcode_min_resend_interval=None,
                         fast_password_hashing=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -304,8 +366,19 @@ impl Esr {
         email_sender: Option<&Bound<'_, PyAny>>,
         passcode_key: Option<Vec<u8>>,
         passcode_key_id: &str,
+        ephemeral_passcode_key: bool,
         max_failed_logins: u32,
         session_lifetime: Option<TimeDelta>,
+        internet_idle_timeout: Option<TimeDelta>,
+        hscn_idle_timeout: Option<TimeDelta>,
+        recovery_answer_time: Option<TimeDelta>,
+        passcode_digits: Option<u8>,
+        passcode_max_attempts: Option<u32>,
+        passcode_max_failures: Option<u32>,
+        passcode_failure_window: Option<TimeDelta>,
+        passcode_max_sends: Option<u32>,
+        passcode_send_window: Option<TimeDelta>,
+        passcode_min_resend_interval: Option<TimeDelta>,
         fast_password_hashing: bool,
     ) -> PyResult<Self> {
         let clock = ClockChoice::from(clock.map(|c| c.get().0.clone()));
@@ -316,6 +389,38 @@ impl Esr {
         if let Some(l) = session_lifetime {
             config.session_lifetime = l;
         }
+        if let Some(t) = internet_idle_timeout {
+            config.internet_idle_timeout = t;
+        }
+        if let Some(t) = hscn_idle_timeout {
+            config.hscn_idle_timeout = t;
+        }
+        if let Some(t) = recovery_answer_time {
+            // A negative time reads as too long, which the core refuses with the range.
+            config.recovery_answer_time = t.to_std().unwrap_or(std::time::Duration::MAX);
+        }
+        let p = &mut config.passcodes;
+        if let Some(v) = passcode_digits {
+            p.digits = v;
+        }
+        if let Some(v) = passcode_max_attempts {
+            p.max_attempts = v;
+        }
+        if let Some(v) = passcode_max_failures {
+            p.max_failures = v;
+        }
+        if let Some(v) = passcode_failure_window {
+            p.failure_window = v;
+        }
+        if let Some(v) = passcode_max_sends {
+            p.max_sends = v;
+        }
+        if let Some(v) = passcode_send_window {
+            p.send_window = v;
+        }
+        if let Some(v) = passcode_min_resend_interval {
+            p.min_resend_interval = v;
+        }
         if fast_password_hashing {
             config.password_hashing = esr_core::people::PasswordHashing::insecure_fast_for_tests();
         }
@@ -324,6 +429,8 @@ impl Esr {
             .map_err(to_py)?;
         if let Some(secret) = passcode_key {
             core = core.with_passcode_keys(PasscodeKeys::new(key_of(passcode_key_id, &secret)?));
+        } else if ephemeral_passcode_key {
+            core = core.with_ephemeral_passcode_key().map_err(to_py)?;
         }
         if let Some(s) = sms_sender {
             core = match Sender::from_py(s, "sms_sender")? {
@@ -738,6 +845,61 @@ impl Esr {
     fn live_sessions(&self, py: Python<'_>, username: &str) -> PyResult<Vec<Session>> {
         let u: Username = parse(username)?;
         self.run(py, |c| c.live_sessions(&u)).map(list)
+    }
+
+    /// A user's live sessions as the user sees them (never a bearer id): for the user, from one
+    /// of their own sessions, or for an actor with Reset accounts.
+    fn sessions_of(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+    ) -> PyResult<Vec<SessionSummary>> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        self.run(py, |c| c.sessions_of(&actor, &u)).map(list)
+    }
+
+    /// Ends one of the user's sessions, by its reference from sessions_of.
+    fn end_session(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+        reference: &str,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        let r: esr_core::values::SessionRef = parse(reference)?;
+        self.run(py, |c| c.end_session(&actor, &u, r))
+    }
+
+    /// Ends every session of the user but `except_reference`; returns how many ended.
+    #[pyo3(signature = (actor, username, *, except_reference=None))]
+    fn end_all_sessions(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+        except_reference: Option<&str>,
+    ) -> PyResult<u32> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        let keep: Option<esr_core::values::SessionRef> = except_reference.map(parse).transpose()?;
+        self.run(py, |c| c.end_all_sessions(&actor, &u, keep))
+    }
+
+    /// Changes the user's own password in `session`; every other session of theirs ends.
+    fn change_password(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        current: String,
+        new: String,
+    ) -> PyResult<()> {
+        let id = session.id;
+        let (current, new) = (Password::new(current), Password::new(new));
+        self.run(py, |c| c.change_password(id, &current, &new))
     }
 
     /// The names of every function the session may use now.
@@ -1671,6 +1833,7 @@ fn function_names() -> Vec<&'static str> {
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Esr>()?;
     m.add_class::<Session>()?;
+    m.add_class::<SessionSummary>()?;
     m.add_class::<VerifyOutcome>()?;
     m.add_function(wrap_pyfunction!(function_names, m)?)?;
     Ok(())

@@ -117,6 +117,8 @@ MAY_ACCEPT: dict[tuple[str, str, str], str] = {
 STATEFUL_REFUSALS: dict[tuple[str, type[BaseException]], str] = {
     # A wrong password is a failed log-in: audited, and counted towards the lockout.
     ("Esr.log_in_with_password", esr.LogInRefusedError): "a failed log-in is audited and counted",
+    # A wrong current password is a failed log-in too.
+    ("Esr.change_password", esr.LogInRefusedError): "a wrong current password is audited and counted",
 }
 
 # The message of a refusal is for people: it never echoes a huge input back.
@@ -152,7 +154,7 @@ def build() -> World:
         sms_sender=outbox,
         email_sender=outbox,
         fast_password_hashing=True,
-        passcode_key=b"\x42" * 32,
+        passcode_key=bytes(range(0x42, 0x62)),
     )
     s.create_trust(VPD, "Northfield NHS Trust", automatic_internet_access=True, upgrade_manager=True)
     s.add_org_unit("set-up", VPD, "Ward 5", "Ward 5")
@@ -268,13 +270,18 @@ CASES: dict[str, Case] = {
     "Esr.__new__": lambda w: (
         esr.Esr,
         dict(
-            clock=w.clock, sms_sender=w.outbox, email_sender=w.outbox, passcode_key=b"k" * 32,
-            passcode_key_id="key-1", max_failed_logins=5, session_lifetime=timedelta(hours=1),
-            fast_password_hashing=True,
+            clock=w.clock, sms_sender=w.outbox, email_sender=w.outbox, passcode_key=b"k" * 31 + b"!",
+            passcode_key_id="key-1", ephemeral_passcode_key=False, max_failed_logins=5,
+            session_lifetime=timedelta(hours=1), internet_idle_timeout=timedelta(minutes=15),
+            hscn_idle_timeout=timedelta(minutes=45), recovery_answer_time=timedelta(0),
+            passcode_digits=6, passcode_max_attempts=5, passcode_max_failures=20,
+            passcode_failure_window=timedelta(hours=24), passcode_max_sends=5,
+            passcode_send_window=timedelta(minutes=10),
+            passcode_min_resend_interval=timedelta(seconds=30), fast_password_hashing=True,
         ),
     ),
     "Esr.set_passcode_keys": lambda w: (
-        w.esr.set_passcode_keys, dict(current=("key-2", b"\x43" * 32), retired=[("key-1", b"\x42" * 32)])
+        w.esr.set_passcode_keys, dict(current=("key-2", bytes(range(0x43, 0x63))), retired=[("key-1", bytes(range(0x42, 0x62)))])
     ),
     # trusts
     "Esr.create_trust": lambda w: (
@@ -416,6 +423,19 @@ CASES: dict[str, Case] = {
     ),
     "Esr.clear_step_up_lock": lambda w: (
         w.esr.clear_step_up_lock, dict(actor="feed", username=w.nurse.username, reason="cleared")
+    ),
+    # sessions
+    "Esr.sessions_of": lambda w: (w.esr.sessions_of, dict(actor="feed", username=w.nurse.username)),
+    "Esr.end_session": lambda w: (
+        w.esr.end_session, dict(actor="feed", username=w.nurse.username, reference="00" * 8)
+    ),
+    "Esr.end_all_sessions": lambda w: (
+        w.esr.end_all_sessions,
+        dict(actor="feed", username=w.nurse.username, except_reference="00" * 8),
+    ),
+    "Esr.change_password": lambda w: (
+        w.esr.change_password,
+        dict(session=w.nurse_web, current=PASSWORD, new="a new passphrase here"),
     ),
     # account recovery
     "Esr.request_username_reminder": lambda w: (

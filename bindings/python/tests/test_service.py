@@ -66,7 +66,7 @@ def build() -> World:
         sms_sender=outbox,
         email_sender=outbox,
         fast_password_hashing=True,
-        passcode_key=b"\x42" * 32,
+        passcode_key=bytes(range(0x42, 0x62)),
     )
     service.create_trust(VPD, "Northfield NHS Trust", automatic_internet_access=True, upgrade_manager=True)
     for unit, parent in UNITS:
@@ -317,7 +317,10 @@ def test_python_callables_as_senders() -> None:
     texts: list[esr.SmsMessage] = []
     mails: list[esr.EmailMessage] = []
     clock = esr.ManualClock(START)
-    service = esr.Esr(clock=clock, sms_sender=texts.append, email_sender=mails.append, fast_password_hashing=True)
+    service = esr.Esr(
+        clock=clock, sms_sender=texts.append, email_sender=mails.append, fast_password_hashing=True,
+        ephemeral_passcode_key=True,
+    )
     service.create_trust(VPD, "Northfield")
     service.add_org_unit("set-up", VPD, "HQ", "HQ")
     p = service.add_person(
@@ -338,7 +341,7 @@ def test_python_callables_as_senders() -> None:
     def broken(_: object) -> None:
         raise RuntimeError("gateway on fire")
 
-    failing = esr.Esr(clock=clock, sms_sender=broken, fast_password_hashing=True)
+    failing = esr.Esr(clock=clock, sms_sender=broken, fast_password_hashing=True, ephemeral_passcode_key=True)
     failing.create_trust(VPD, "Northfield")
     failing.add_org_unit("set-up", VPD, "HQ", "HQ")
     q = failing.add_person(
@@ -370,8 +373,9 @@ def test_recovery_links(w: World) -> None:
     token = mail.expose_token()
     assert w.esr.reset_password_with_link(token, "a brand new passphrase") == w.ann.username
     w.esr.log_in_with_password(w.ann.username, "a brand new passphrase")
-    with pytest.raises(esr.PasscodeRefusedError, match="link"):
+    with pytest.raises(esr.RecoveryLinkError, match="link") as used:
         w.esr.reset_password_with_link(token, "another new passphrase")
+    assert used.value.reason == "already_used"
 
     # Lock Ben out, then unlock him with a link; a link past its 4 hours is refused.
     for _ in range(5):
@@ -384,8 +388,9 @@ def test_recovery_links(w: World) -> None:
     late = w.outbox.last_email_to(w.ben.recruitment_email)
     assert late is not None and late.kind == "unlock account"
     w.clock.advance(timedelta(hours=4))
-    with pytest.raises(esr.PasscodeRefusedError):
+    with pytest.raises(esr.RecoveryLinkError) as expired:
         w.esr.unlock_with_link(late.expose_token())
+    assert expired.value.reason == "expired"
     w.esr.request_unlock_link(VPD, w.ben.recruitment_email, date(1985, 3, 14))
     fresh = w.outbox.last_email_to(w.ben.recruitment_email)
     assert fresh is not None
@@ -556,6 +561,8 @@ def test_every_exception_type_is_reachable(w: World) -> None:
         (esr.RateLimitedError, esr.PasscodeRefusedError),
         (esr.ImportRejectedError, esr.BulkInputError),
         (esr.BulkInputError, esr.InvalidInputError),
+        (esr.RecoveryLinkError, esr.PasscodeRefusedError),
+        (esr.RecoveryLinkRefusedError, esr.PasscodeRefusedError),
         (esr.StorageError, esr.EsrError),
         (esr.InternalError, esr.EsrError),
     ]:

@@ -18,8 +18,10 @@
 //! passcode or the embedder's [`StepUpProof`], when [`upgrade_blocker`] finds nothing in the
 //! way ([`UpgradeBlocker`]). A mobile number is registered only from HSCN, with a
 //! [`MobileConfirmation`]. A session lasts [`Config::session_lifetime`](crate::Config::session_lifetime)
-//! (12 hours by default) and is usable strictly before its expiry ([`Session::is_live_at`]);
-//! suspending or ending an account ends its sessions ([`SessionEndReason`]).
+//! (12 hours by default) and stops after its idle timeout without activity (30 minutes on the
+//! internet; [`Session::is_live_at`]); a password change, reset or lock, a suspension or an end
+//! ends the account's (other) sessions ([`SessionEndReason`]), and people list and end their own
+//! ([`SessionSummary`]).
 //!
 //! The operations are methods on [`Esr`](crate::Esr):
 //! [`Esr::log_in_with_password`](crate::Esr::log_in_with_password) (the same error for a wrong
@@ -27,6 +29,9 @@
 //! [`Config::max_failed_logins`](crate::Config::max_failed_logins) failures),
 //! [`Esr::log_in_with_smartcard`](crate::Esr::log_in_with_smartcard),
 //! [`Esr::log_out`](crate::Esr::log_out), [`Esr::live_sessions`](crate::Esr::live_sessions),
+//! [`Esr::change_password`](crate::Esr::change_password),
+//! [`Esr::sessions_of`](crate::Esr::sessions_of), [`Esr::end_session`](crate::Esr::end_session),
+//! [`Esr::end_all_sessions`](crate::Esr::end_all_sessions),
 //! [`Esr::session`](crate::Esr::session), [`Esr::functions`](crate::Esr::functions),
 //! [`Esr::decide`](crate::Esr::decide), [`Esr::check_upgrade`](crate::Esr::check_upgrade),
 //! [`Esr::register_mobile`](crate::Esr::register_mobile) and

@@ -10,12 +10,89 @@ use crate::audit::{AuditActor, AuditEvent};
 use crate::error::{Error, Result};
 use crate::people::{AccountState, Password, Person};
 use crate::service::*;
-use crate::store::Store;
+use crate::store::{Store, StoreTx};
 use crate::urp::Function;
 use crate::values::Clock;
 use crate::values::SessionId;
+use crate::values::SessionRef;
 use crate::values::username::Username;
 use std::collections::BTreeSet;
+
+/// Who may see and end `username`'s sessions: the user from one of their own live sessions
+/// (returned as the current one), or an actor with Reset accounts.
+fn session_authority(
+    tx: &mut dyn StoreTx,
+    actor: &Actor,
+    username: &Username,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(AuditActor, Option<SessionRef>)> {
+    if let Actor::Session(id) = actor {
+        let s = live_session(tx, *id, now)?;
+        if &s.username == username {
+            return Ok((user_actor(&s), Some(s.id.audit_ref())));
+        }
+    }
+    let who = authorise(tx, actor, username.vpd(), Function::ResetAccounts, now)?;
+    account_of(tx, username)?;
+    Ok((who, None))
+}
+
+fn end_reason(by_user: bool) -> SessionEndReason {
+    if by_user {
+        SessionEndReason::EndedByUser
+    } else {
+        SessionEndReason::EndedByAdministrator
+    }
+}
+
+/// Counts a wrong password against an active account, auditing it; at `max` consecutive
+/// failures it locks and every session of it ends.
+pub(crate) fn record_failed_login(
+    tx: &mut dyn StoreTx,
+    acc: &mut crate::people::Account,
+    now: chrono::DateTime<chrono::Utc>,
+    max: u32,
+) -> Result<()> {
+    let username = acc.username.clone();
+    let vpd = username.vpd();
+    acc.failed_logins = acc.failed_logins.saturating_add(1);
+    audit(
+        tx,
+        vpd,
+        now,
+        AuditActor::Anonymous,
+        AuditEvent::LoginFailed {
+            username: username.clone(),
+            failures: acc.failed_logins,
+        },
+    )?;
+    if acc.state == AccountState::Active && acc.failed_logins >= max {
+        acc.state = AccountState::Locked;
+        acc.state_changed_at = now;
+        let who = AuditActor::System("log-in lockout".into());
+        audit(
+            tx,
+            vpd,
+            now,
+            who.clone(),
+            AuditEvent::AccountStateChanged {
+                username: username.clone(),
+                from: AccountState::Active.to_string(),
+                to: AccountState::Locked.to_string(),
+                reason: format!("{max} consecutive failed log-ins"),
+            },
+        )?;
+        end_sessions_of(
+            tx,
+            &username,
+            now,
+            SessionEndReason::AccountLocked,
+            &who,
+            None,
+        )?;
+    }
+    tx.put_account(acc)
+}
 
 /// The outcome of checking a password, applied in a second transaction so the slow hash runs
 /// outside the store's lock.
@@ -25,9 +102,15 @@ enum PasswordOutcome {
 }
 
 impl<S: Store, C: Clock> Esr<S, C> {
-    /// Logs in over the internet with username and password. A wrong username and a wrong
-    /// password give the same [`Error::InvalidCredentials`]; after
-    /// [`Config::max_failed_logins`] consecutive failures the account locks.
+    /// Logs in over the internet with username and password.
+    ///
+    /// With a wrong password, every account answers the same [`Error::InvalidCredentials`] in
+    /// the same time, whether it is active, locked, suspended, ended or unknown: the password is
+    /// always checked against a hash first. After [`Config::max_failed_logins`] consecutive
+    /// failures an active account locks (ending its sessions), but that is said only to
+    /// someone who then gives the right password ([`Error::AccountLocked`], which says to use
+    /// 'Forgotten | Unlock Account' or ask a user administrator); the same goes for a
+    /// suspended or ended account.
     ///
     /// A password over [`crate::values::limits::MAX_PASSWORD_BYTES`] is refused with
     /// [`Error::InvalidInput`] before anything is hashed or looked up (no right password is so
@@ -44,9 +127,6 @@ impl<S: Store, C: Clock> Esr<S, C> {
             self.waste_a_hash(password);
             return Err(Error::InvalidCredentials);
         };
-        if account.state == AccountState::Locked {
-            return Err(Error::AccountLocked(username));
-        }
         let hash = account.password_hash.clone();
         let ok = match &hash {
             Some(h) => self.config.password_hashing.verify(password, h),
@@ -58,7 +138,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let session_id = SessionId::from_bytes(self.random16()?);
         let now = self.clock.now();
         let max = self.config.max_failed_logins;
-        let lifetime = self.config.session_lifetime;
+        let config = self.config;
         let outcome = self.store.transaction(|tx| {
             let vpd = username.vpd();
             let mut acc = account_of(tx, &username)?;
@@ -67,42 +147,14 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 return Ok(PasswordOutcome::Refused(Error::InvalidCredentials));
             }
             if !ok {
-                if acc.state != AccountState::Active {
-                    // Only the right password learns that an account is suspended or ended.
-                    return Ok(PasswordOutcome::Refused(Error::InvalidCredentials));
+                // The same answer whatever the account's state: only the right password
+                // learns that an account is locked, suspended or ended.
+                // Only an active account counts failures: once locked, later attempts are
+                // refused alike and not counted.
+                if acc.state == AccountState::Active {
+                    record_failed_login(tx, &mut acc, now, max)?;
                 }
-                acc.failed_logins = acc.failed_logins.saturating_add(1);
-                audit(
-                    tx,
-                    vpd,
-                    now,
-                    AuditActor::Anonymous,
-                    AuditEvent::LoginFailed {
-                        username: username.clone(),
-                        failures: acc.failed_logins,
-                    },
-                )?;
-                let refusal = if acc.failed_logins >= max {
-                    acc.state = AccountState::Locked;
-                    acc.state_changed_at = now;
-                    audit(
-                        tx,
-                        vpd,
-                        now,
-                        AuditActor::System("log-in lockout".into()),
-                        AuditEvent::AccountStateChanged {
-                            username: username.clone(),
-                            from: AccountState::Active.to_string(),
-                            to: AccountState::Locked.to_string(),
-                            reason: format!("{max} consecutive failed log-ins"),
-                        },
-                    )?;
-                    Error::AccountLocked(username.clone())
-                } else {
-                    Error::InvalidCredentials
-                };
-                tx.put_account(&acc)?;
-                return Ok(PasswordOutcome::Refused(refusal));
+                return Ok(PasswordOutcome::Refused(Error::InvalidCredentials));
             }
             if acc.state != AccountState::Active {
                 return Ok(PasswordOutcome::Refused(state_error(&acc)));
@@ -114,15 +166,17 @@ impl<S: Store, C: Clock> Esr<S, C> {
                     username.clone(),
                 )));
             }
-            acc.failed_logins = 0;
-            tx.put_account(&acc)?;
+            if acc.failed_logins != 0 {
+                acc.failed_logins = 0;
+                tx.put_account(&acc)?;
+            }
             let session = open_session(
                 tx,
                 session_id,
                 &username,
                 Channel::Internet,
                 now,
-                lifetime,
+                &config,
                 None,
             )?;
             Ok(PasswordOutcome::Session(session))
@@ -133,6 +187,75 @@ impl<S: Store, C: Clock> Esr<S, C> {
         }
     }
 
+    /// Changes the user's own password in `session`, given the current one. Every other
+    /// session of the account ends ([`SessionEndReason::PasswordChanged`]); this one stays. A
+    /// wrong current password answers [`Error::InvalidCredentials`] and counts as a failed
+    /// log-in (so it locks the account at [`Config::max_failed_logins`]).
+    pub fn change_password(
+        &self,
+        session: SessionId,
+        current: &Password,
+        new: &Password,
+    ) -> Result<()> {
+        current.check_size()?;
+        new.check_policy()?;
+        let now = self.clock.now();
+        let s = self
+            .store
+            .transaction(|tx| live_session(tx, session, now))?;
+        let account = self.store.transaction(|tx| account_of(tx, &s.username))?;
+        let hash = account.password_hash.clone();
+        let ok = match &hash {
+            Some(h) => self.config.password_hashing.verify(current, h),
+            None => {
+                self.waste_a_hash(current);
+                false
+            }
+        };
+        let new_hash = if ok {
+            Some(self.config.password_hashing.hash(new, &self.random16()?)?)
+        } else {
+            None
+        };
+        let max = self.config.max_failed_logins;
+        self.store.transaction(|tx| {
+            let s = live_session(tx, session, now)?;
+            let mut acc = account_of(tx, &s.username)?;
+            if acc.password_hash != hash {
+                return Ok(Err(Error::InvalidCredentials));
+            }
+            let Some(new_hash) = new_hash.clone() else {
+                record_failed_login(tx, &mut acc, now, max)?;
+                return Ok(Err(Error::InvalidCredentials));
+            };
+            if acc.state != AccountState::Active {
+                return Ok(Err(state_error(&acc)));
+            }
+            acc.password_hash = Some(new_hash);
+            acc.failed_logins = 0;
+            tx.put_account(&acc)?;
+            let who = user_actor(&s);
+            audit(
+                tx,
+                s.vpd,
+                now,
+                who.clone(),
+                AuditEvent::PasswordSet {
+                    username: s.username.clone(),
+                },
+            )?;
+            end_sessions_of(
+                tx,
+                &s.username,
+                now,
+                SessionEndReason::PasswordChanged,
+                &who,
+                Some(s.id.audit_ref()),
+            )?;
+            Ok(Ok(()))
+        })?
+    }
+
     /// Opens an HSCN session for a user whose smartcard the embedding application has verified.
     pub fn log_in_with_smartcard(
         &self,
@@ -141,7 +264,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<Session> {
         let id = SessionId::from_bytes(self.random16()?);
         let now = self.clock.now();
-        let lifetime = self.config.session_lifetime;
+        let config = self.config;
         self.store.transaction(|tx| {
             let acc = account_of(tx, username)?;
             if acc.state != AccountState::Active {
@@ -153,7 +276,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 username,
                 Channel::Hscn,
                 now,
-                lifetime,
+                &config,
                 Some(card.card_id().to_owned()),
             )
         })
@@ -194,6 +317,86 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 .collect();
             v.sort_by_key(|s| s.started_at);
             Ok(v)
+        })
+    }
+
+    /// A user's live sessions, oldest first, as the user may see them: channel, start, last
+    /// activity, upgrade; never the bearer id. For the user themselves (from any of their own
+    /// live sessions, which is marked `current`), or for an actor with Reset accounts.
+    pub fn sessions_of(&self, actor: &Actor, username: &Username) -> Result<Vec<SessionSummary>> {
+        let now = self.clock.now();
+        self.store.transaction(|tx| {
+            let (_, current) = session_authority(tx, actor, username, now)?;
+            let mut v: Vec<SessionSummary> = tx
+                .sessions_of(username)?
+                .into_iter()
+                .filter(|s| s.is_live_at(now))
+                .map(|s| {
+                    let r = s.id.audit_ref();
+                    SessionSummary::of(&s, Some(r) == current)
+                })
+                .collect();
+            v.sort_by_key(|s| (s.started_at, s.reference));
+            Ok(v)
+        })
+    }
+
+    /// Ends one of `username`'s sessions, named by its reference from [`Esr::sessions_of`]:
+    /// by the user themselves ([`SessionEndReason::EndedByUser`]) or by an actor with Reset
+    /// accounts ([`SessionEndReason::EndedByAdministrator`]). Audited with its reason. A
+    /// reference to no open session of that user is [`Error::UnknownSessionRef`].
+    pub fn end_session(
+        &self,
+        actor: &Actor,
+        username: &Username,
+        session: SessionRef,
+    ) -> Result<()> {
+        let now = self.clock.now();
+        self.store.transaction(|tx| {
+            let (who, current) = session_authority(tx, actor, username, now)?;
+            let reason = end_reason(current.is_some());
+            let Some(mut s) = tx
+                .sessions_of(username)?
+                .into_iter()
+                .find(|s| s.is_live() && s.id.audit_ref() == session)
+            else {
+                return Err(Error::UnknownSessionRef(session));
+            };
+            s.ended = Some(SessionEnd { at: now, reason });
+            tx.put_session(&s)?;
+            audit(
+                tx,
+                username.vpd(),
+                now,
+                who,
+                AuditEvent::SessionEnded {
+                    session,
+                    reason: reason.to_string(),
+                },
+            )
+        })
+    }
+
+    /// Ends every session of `username` except `except` (the asking session, for "log out of
+    /// my other sessions"; `None` ends them all), each audited with its reason; by the user or
+    /// an actor with Reset accounts, as [`Esr::end_session`]. Returns how many ended.
+    pub fn end_all_sessions(
+        &self,
+        actor: &Actor,
+        username: &Username,
+        except: Option<SessionRef>,
+    ) -> Result<u32> {
+        let now = self.clock.now();
+        self.store.transaction(|tx| {
+            let (who, current) = session_authority(tx, actor, username, now)?;
+            end_sessions_of(
+                tx,
+                username,
+                now,
+                end_reason(current.is_some()),
+                &who,
+                except,
+            )
         })
     }
 

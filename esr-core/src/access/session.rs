@@ -4,8 +4,13 @@ use crate::access::Channel;
 use crate::error::Error;
 use crate::values::username::Username;
 use crate::values::{SessionId, VpdCode};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use std::fmt;
+
+/// How finely a session's last activity is recorded: a request writes it only when the stored
+/// value is at least this old, so that reads stay reads. A session may therefore time out up
+/// to this much early after inactivity, never late.
+pub const ACTIVITY_GRANULARITY: TimeDelta = TimeDelta::minutes(1);
 
 /// A logged-in session. Every internet session upgrades on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +33,15 @@ pub struct Session {
     pub upgrade: Option<Upgrade>,
     /// Set when the session ends.
     pub ended: Option<SessionEnd>,
+    /// When the session was last used, recorded to within [`ACTIVITY_GRANULARITY`]. A session
+    /// stored before this field existed reads as never used, and so as timed out.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub last_active_at: DateTime<Utc>,
+    /// How long the session may go unused before it stops working (from the service's
+    /// [`Config`](crate::Config) for its channel when it was opened). A session stored before
+    /// this field existed reads as zero, and so as timed out.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub idle_timeout: TimeDelta,
 }
 
 impl Session {
@@ -36,9 +50,24 @@ impl Session {
     pub fn is_live(&self) -> bool {
         self.ended.is_none()
     }
-    /// Whether the session is usable at `now`: not ended, and `now` before its expiry.
+    /// Whether the session is usable at `now`: not ended, `now` before its absolute expiry, and
+    /// `now` before its idle expiry ([`Session::idle_expires_at`]).
     pub fn is_live_at(&self, now: DateTime<Utc>) -> bool {
-        self.ended.is_none() && now < self.expires_at
+        self.ended.is_none() && now < self.expires_at && !self.is_idle_at(now)
+    }
+    /// When the session stops working if it is not used again: its last recorded activity
+    /// plus its idle timeout, never after its absolute expiry.
+    pub fn idle_expires_at(&self) -> DateTime<Utc> {
+        crate::values::plus(self.last_active_at, self.idle_timeout).min(self.expires_at)
+    }
+    /// Whether the session has gone unused for its idle timeout at `now`.
+    pub fn is_idle_at(&self, now: DateTime<Utc>) -> bool {
+        now >= crate::values::plus(self.last_active_at, self.idle_timeout)
+    }
+    /// Whether a request at `now` should record activity: the stored activity is at least
+    /// [`ACTIVITY_GRANULARITY`] old. Recording never moves the absolute expiry.
+    pub fn activity_due_at(&self, now: DateTime<Utc>) -> bool {
+        now - self.last_active_at >= ACTIVITY_GRANULARITY
     }
     /// Whether the session has been upgraded.
     pub fn is_upgraded(&self) -> bool {
@@ -87,7 +116,8 @@ pub struct SessionEnd {
     pub reason: SessionEndReason,
 }
 
-/// Why a session ended.
+/// Why a session ended. (A session that times out is not ended: it is refused from then on,
+/// with [`Error::SessionIdle`] or [`Error::SessionExpired`].)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SessionEndReason {
@@ -97,15 +127,80 @@ pub enum SessionEndReason {
     AccountSuspended,
     /// The account was ended.
     AccountEnded,
+    /// The account locked after too many failed log-ins.
+    AccountLocked,
+    /// The user changed their password in another session.
+    PasswordChanged,
+    /// The password was reset with an e-mailed link.
+    PasswordReset,
+    /// A user administrator (or the embedding system) set the password.
+    PasswordSetByAdministrator,
+    /// The user ended it from another session ("log out of my other sessions").
+    EndedByUser,
+    /// A user administrator (or the embedding system) ended it.
+    EndedByAdministrator,
+}
+
+impl SessionEndReason {
+    /// A short stable name, as the audit trail and the bindings give it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LoggedOut => "logged out",
+            Self::AccountSuspended => "account suspended",
+            Self::AccountEnded => "account ended",
+            Self::AccountLocked => "account locked",
+            Self::PasswordChanged => "password changed",
+            Self::PasswordReset => "password reset by link",
+            Self::PasswordSetByAdministrator => "password set by administrator",
+            Self::EndedByUser => "ended by user",
+            Self::EndedByAdministrator => "ended by administrator",
+        }
+    }
 }
 
 impl fmt::Display for SessionEndReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::LoggedOut => "logged out",
-            Self::AccountSuspended => "account suspended",
-            Self::AccountEnded => "account ended",
-        })
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a user (or a user administrator) is shown of one live session, in
+/// [`Esr::sessions_of`](crate::Esr::sessions_of): never the bearer id, only its one-way
+/// reference, which [`Esr::end_session`](crate::Esr::end_session) takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct SessionSummary {
+    /// The session's one-way reference (as in the audit trail).
+    pub reference: crate::values::SessionRef,
+    /// How they reached ESR.
+    pub channel: Channel,
+    /// When they logged in.
+    pub started_at: DateTime<Utc>,
+    /// When it was last used (to within [`ACTIVITY_GRANULARITY`]).
+    pub last_active_at: DateTime<Utc>,
+    /// When it stops working if not used again.
+    pub idle_expires_at: DateTime<Utc>,
+    /// When it stops working in any case.
+    pub expires_at: DateTime<Utc>,
+    /// Whether it is upgraded with a second factor.
+    pub upgraded: bool,
+    /// Whether it is the session that asked.
+    pub current: bool,
+}
+
+impl SessionSummary {
+    /// The summary of `s`; `current` when `s` is the asking session.
+    pub fn of(s: &Session, current: bool) -> Self {
+        Self {
+            reference: s.id.audit_ref(),
+            channel: s.channel,
+            started_at: s.started_at,
+            last_active_at: s.last_active_at,
+            idle_expires_at: s.idle_expires_at(),
+            expires_at: s.expires_at,
+            upgraded: s.is_upgraded(),
+            current,
+        }
     }
 }
 
@@ -210,6 +305,8 @@ mod tests {
             channel,
             started_at: at,
             expires_at: at + chrono::TimeDelta::hours(12),
+            last_active_at: at,
+            idle_timeout: chrono::TimeDelta::minutes(30),
             upgrade: upgraded.then(|| Upgrade {
                 at,
                 method: "sms-otp".into(),

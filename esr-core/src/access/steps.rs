@@ -13,7 +13,7 @@ use crate::urp::Function;
 use crate::urp::Urp;
 use crate::values::username::Username;
 use crate::values::{SessionId, SessionRef};
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
 pub(crate) fn open_session(
@@ -22,9 +22,14 @@ pub(crate) fn open_session(
     username: &Username,
     channel: Channel,
     now: DateTime<Utc>,
-    lifetime: TimeDelta,
+    config: &crate::Config,
     smartcard: Option<String>,
 ) -> Result<Session> {
+    let lifetime = config.session_lifetime;
+    let idle_timeout = match channel {
+        Channel::Internet => config.internet_idle_timeout,
+        Channel::Hscn => config.hscn_idle_timeout,
+    };
     if tx.session(&id)?.is_some() {
         return Err(Error::Randomness("a session id repeated; try again".into()));
     }
@@ -37,6 +42,8 @@ pub(crate) fn open_session(
         expires_at: crate::values::plus(now, lifetime),
         upgrade: None,
         ended: None,
+        last_active_at: now,
+        idle_timeout: idle_timeout.min(lifetime),
     };
     tx.put_session(&session)?;
     audit(
@@ -54,18 +61,23 @@ pub(crate) fn open_session(
     Ok(session)
 }
 
+/// Ends every session of `username` not yet ended (timed-out ones too, so that none is left
+/// open in the store), except `keep`, auditing each with `reason`. Returns how many it ended.
 pub(crate) fn end_sessions_of(
     tx: &mut dyn StoreTx,
     username: &Username,
     now: DateTime<Utc>,
     reason: SessionEndReason,
     who: &AuditActor,
-) -> Result<()> {
+    keep: Option<SessionRef>,
+) -> Result<u32> {
+    let mut ended = 0u32;
     for mut s in tx
         .sessions_of(username)?
         .into_iter()
-        .filter(Session::is_live)
+        .filter(|s| s.is_live() && Some(s.id.audit_ref()) != keep)
     {
+        ended += 1;
         s.ended = Some(SessionEnd { at: now, reason });
         tx.put_session(&s)?;
         audit(
@@ -79,7 +91,7 @@ pub(crate) fn end_sessions_of(
             },
         )?;
     }
-    Ok(())
+    Ok(ended)
 }
 
 /// Checks the session may manage internet access (an HSCN session) and makes `mobile` the
@@ -161,7 +173,7 @@ pub(crate) fn permitted_for(
 /// Checks the session may register or change its user's mobile number: Manage Internet Access,
 /// which is only ever allowed on HSCN.
 pub(crate) fn check_manage_mobile(
-    tx: &dyn StoreTx,
+    tx: &mut dyn StoreTx,
     session: SessionId,
     now: DateTime<Utc>,
 ) -> Result<(Session, Person)> {
@@ -227,7 +239,7 @@ pub(crate) fn upgrade_session(
 }
 
 pub(crate) fn check_upgrade(
-    tx: &dyn StoreTx,
+    tx: &mut dyn StoreTx,
     id: SessionId,
     now: DateTime<Utc>,
 ) -> Result<Session> {

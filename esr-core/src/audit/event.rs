@@ -216,6 +216,18 @@ pub enum AuditEvent {
         /// How many accounts matched (each was sent a link, within the send limits).
         matched: u32,
     },
+    /// Unmatched recovery requests of one flood window beyond
+    /// [`Config::max_unmatched_recovery_audits`](crate::Config::max_unmatched_recovery_audits),
+    /// counted instead of audited one by one (written when the next window's first request
+    /// comes, by the process that counted them).
+    RecoveryRequestsAggregated {
+        /// When the window began.
+        from: DateTime<Utc>,
+        /// When it ended.
+        to: DateTime<Utc>,
+        /// How many unmatched requests it held beyond those audited one by one.
+        unmatched: u64,
+    },
     // ----- Compliance ----------------------------------------------------------------------
     /// A trust defined or overrode a competence in its catalogue.
     CompetenceDefined {
@@ -374,6 +386,7 @@ impl AuditEvent {
             Self::StepUpLocked { .. } => "step_up_locked",
             Self::StepUpUnlocked { .. } => "step_up_unlocked",
             Self::RecoveryRequested { .. } => "recovery_requested",
+            Self::RecoveryRequestsAggregated { .. } => "recovery_requests_aggregated",
             Self::CompetenceDefined { .. } => "competence_defined",
             Self::RequirementChanged { .. } => "requirement_changed",
             Self::EquivalenceChanged { .. } => "equivalence_changed",
@@ -565,6 +578,15 @@ impl AuditEvent {
             Self::RecoveryRequested { purpose, matched } => {
                 f("purpose", FieldText::Str(purpose.as_str()));
                 f("matched", FieldText::Display(matched));
+            }
+            Self::RecoveryRequestsAggregated {
+                from,
+                to,
+                unmatched,
+            } => {
+                f("from", FieldText::Owned(from.to_rfc3339()));
+                f("to", FieldText::Owned(to.to_rfc3339()));
+                f("unmatched", FieldText::Display(unmatched));
             }
             Self::CompetenceDefined {
                 competence,

@@ -52,6 +52,13 @@
 //!   history kept). Only the transitions of
 //!   [`AccountState::transition`](crate::people::AccountState::transition) are allowed; nothing leaves
 //!   ended.
+//! - **Log-in answers tell no one who exists.** A wrong password gets the same
+//!   [`Error::InvalidCredentials`](crate::Error::InvalidCredentials), after the same password
+//!   hash, for an active, locked, suspended, ended or unknown account; the locking guess
+//!   answers the same too. Only someone who then gives the right password learns the state
+//!   ([`Error::AccountLocked`](crate::Error::AccountLocked) says to use 'Forgotten | Unlock
+//!   Account' or ask a user administrator). The lock itself is kept: it still needs recovery
+//!   or an administrator. The `signin` bench measures the times.
 //! - Passwords are kept only as argon2id hashes ([`PasswordHash`](crate::people::PasswordHash),
 //!   [`PasswordHashing`](crate::people::PasswordHashing)); a new one must meet
 //!   [`Password::check_policy`](crate::people::Password::check_policy). A wrong username and a wrong
@@ -164,16 +171,31 @@
 //!   [`Esr::log_in_with_smartcard`](crate::Esr::log_in_with_smartcard) (HSCN, with the
 //!   embedder's [`SmartcardAuthentication`](crate::access::SmartcardAuthentication)).
 //! - It lasts [`Config::session_lifetime`](crate::Config::session_lifetime) from log-in (12
-//!   hours by default, 1 minute to 7 days), usable strictly before its expiry
-//!   ([`Session::is_live_at`](crate::access::Session::is_live_at)); after it every call answers
-//!   [`Error::SessionExpired`](crate::Error::SessionExpired).
-//! - It ends when the user logs out ([`Esr::log_out`](crate::Esr::log_out)) and, for every
-//!   session of the account, when the account is suspended or ended
-//!   ([`SessionEndReason`](crate::access::SessionEndReason)). People list their live sessions with
-//!   [`Esr::live_sessions`](crate::Esr::live_sessions).
-//! - Not yet enforced: the domain's 30-minute inactivity timeout, and ending every other
-//!   session on a password change, reset or lock. An embedder needing them today tracks
-//!   activity itself and calls [`Esr::log_out`](crate::Esr::log_out).
+//!   hours by default, 1 minute to 12 hours: NIST SP 800-63B AAL2's most), usable strictly
+//!   before its expiry ([`Session::is_live_at`](crate::access::Session::is_live_at)); after it
+//!   every call answers [`Error::SessionExpired`](crate::Error::SessionExpired). Activity never
+//!   extends it.
+//! - **Inactivity**: a session unused for its idle timeout stops working
+//!   ([`Error::SessionIdle`](crate::Error::SessionIdle)): 30 minutes for internet sessions,
+//!   upgraded or not ([`Config::internet_idle_timeout`](crate::Config::internet_idle_timeout), 1
+//!   to 30 minutes), and 30 minutes by default on HSCN
+//!   ([`Config::hscn_idle_timeout`](crate::Config::hscn_idle_timeout), up to 12 hours: on the
+//!   NHS network removing the smartcard also locks the workstation, so a trust may relax it).
+//!   Every call made with a session is a use of it. Last activity is stored with the session
+//!   ([`Session::last_active_at`](crate::access::Session::last_active_at)) but written at most
+//!   once a minute ([`ACTIVITY_GRANULARITY`](crate::access::ACTIVITY_GRANULARITY)), so reads
+//!   stay reads: a session may time out up to a minute early, never late.
+//! - It ends when the user logs out ([`Esr::log_out`](crate::Esr::log_out)), and every session
+//!   of the account ends when the account is suspended, ended or locked, when an administrator
+//!   sets its password, and when the password is reset by link; a password change
+//!   ([`Esr::change_password`](crate::Esr::change_password)) ends every *other* session. Each
+//!   ending is audited with its [`SessionEndReason`](crate::access::SessionEndReason).
+//! - People see their own live sessions ([`Esr::sessions_of`](crate::Esr::sessions_of):
+//!   channel, start, last activity, upgrade, and which is the current one; never the bearer
+//!   id, only its one-way reference) and end one or all of the others
+//!   ([`Esr::end_session`](crate::Esr::end_session),
+//!   [`Esr::end_all_sessions`](crate::Esr::end_all_sessions)); a user administrator (Reset
+//!   accounts) may do the same for anyone in the trust.
 //!
 //! # Account recovery
 //!
@@ -188,7 +210,15 @@
 //!   ([`LinkProblem`](crate::passcode::LinkProblem)).
 //! - The answer never reveals whether an address is known: it is always the same
 //!   [`RecoveryRequested`](crate::passcode::RecoveryRequested), and over the send limits nothing more is
-//!   sent while the answer stays the same.
+//!   sent while the answer stays the same. It also takes the same time: at least
+//!   [`Config::recovery_answer_time`](crate::Config::recovery_answer_time) (150 ms by default;
+//!   the e-mail sender should queue rather than deliver inline, so that a matched request stays
+//!   under it).
+//! - **Floods**: unmatched requests are audited one by one up to
+//!   [`Config::max_unmatched_recovery_audits`](crate::Config::max_unmatched_recovery_audits)
+//!   per trust in each 10-minute window, then counted and audited as one
+//!   `RecoveryRequestsAggregated` entry (per process), so an unauthenticated flood cannot grow
+//!   the audit trail without bound.
 //!
 //! # Record visibility
 //!
@@ -282,5 +312,5 @@
 //! Required* URPs ([`Urp::changes_need_approval`](crate::urp::Urp::changes_need_approval) says which
 //! URPs hold changes, but routing is outside the library), the OneForm request flow and the
 //! six-monthly review as a workflow (the library gives its report), competences awaiting
-//! approval, authenticator apps, the inactivity timeout and ending sessions on a password
-//! change. They are candidates for later work, not behaviour to rely on.
+//! approval and authenticator apps. They are candidates for later work, not behaviour to rely
+//! on.

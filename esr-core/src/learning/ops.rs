@@ -488,7 +488,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
 /// Who may act on `employee`'s learning: themselves with My e-Learning, anyone else with
 /// Learning administration; a system actor is trusted.
 fn learner(
-    tx: &dyn StoreTx,
+    tx: &mut dyn StoreTx,
     actor: &Actor,
     vpd: VpdCode,
     employee: &EmployeeNumber,
@@ -499,7 +499,7 @@ fn learner(
 
 /// [`learner`], and whether the actor is a user acting on someone else's learning.
 fn learner_for(
-    tx: &dyn StoreTx,
+    tx: &mut dyn StoreTx,
     actor: &Actor,
     vpd: VpdCode,
     employee: &EmployeeNumber,

@@ -19,10 +19,14 @@
 //!   transaction that acts on it, so of any number of concurrent verifications exactly one wins.
 //! - **Purpose binding**: a code verifies only for the purpose, user and session it was issued
 //!   for.
-//! - **Limits** ([`PasscodePolicy`]): wrong guesses per challenge (5), consecutive failures per
-//!   account before step-up locks until an administrator clears it (20; never above NIST
-//!   SP 800-63B's 100), sends per user and per number in a window (5 per 10 minutes), and the
-//!   least time between sends (30 seconds).
+//! - **Limits** ([`PasscodePolicy`]): wrong guesses per challenge (5), wrong codes per account
+//!   over a rolling window before step-up locks until an administrator clears it (20 in 24
+//!   hours; never above NIST SP 800-63B's 100; a right code does not reset the count), sends
+//!   per user and per number in a window (5 per 10 minutes), and the least time between sends
+//!   (30 seconds).
+//! - **Keys are configured**: a service without a key ring refuses to issue or check anything
+//!   ([`crate::Error::NoPasscodeKey`]); [`PasscodeKey::new`] refuses a key shorter than
+//!   [`MIN_KEY_BYTES`] or made of one repeated byte.
 
 use crate::error::{Error, Result};
 use crate::values::MobileNumber;
@@ -194,11 +198,19 @@ pub struct PasscodeKey {
 
 impl PasscodeKey {
     /// A key named `id` with `secret` (at least 32 bytes, from the trust's secret store).
+    /// Refused if shorter, or if every byte is the same (an all-zero key is a placeholder,
+    /// not a secret).
     pub fn new(id: &str, secret: &[u8]) -> Result<Self> {
         if secret.len() < MIN_KEY_BYTES {
             return Err(Error::invalid(
                 "passcode key",
                 "it must be at least 32 bytes from a secret store or a cryptographic RNG",
+            ));
+        }
+        if secret.iter().all(|b| *b == secret[0]) {
+            return Err(Error::invalid(
+                "passcode key",
+                "it is one byte repeated, which is a placeholder and not a secret; use 32 bytes or more from a secret store or a cryptographic RNG",
             ));
         }
         let mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
@@ -209,10 +221,17 @@ impl PasscodeKey {
         })
     }
 
-    /// A fresh random key named `id`.
+    /// A fresh random key named `id`. It exists only in this process: for tests and demos,
+    /// or to be stored in the trust's secret store by the caller.
     pub fn random(id: &str, rng: &mut dyn SecureRandom) -> Result<Self> {
         let mut secret = [0u8; 32];
-        rng.fill(&mut secret).map_err(Error::Randomness)?;
+        loop {
+            rng.fill(&mut secret).map_err(Error::Randomness)?;
+            // A repeated byte has chance 2^-248 from a real RNG; a test RNG might give it.
+            if !secret.iter().all(|b| *b == secret[0]) {
+                break;
+            }
+        }
         let key = Self::new(id, &secret);
         secret.fill(0);
         key
@@ -561,9 +580,12 @@ pub struct PasscodePolicy {
     pub digits: u8,
     /// Wrong guesses that kill a challenge (1 to 10; default 5).
     pub max_attempts: u32,
-    /// Consecutive wrong guesses, across challenges, that lock an account's step-up until an
-    /// administrator clears it (1 to 100; default 20).
-    pub max_consecutive_failures: u32,
+    /// Wrong guesses, across challenges, within `failure_window` that lock an account's
+    /// step-up until an administrator clears it (1 to 100, NIST SP 800-63B's most; default 20).
+    /// A right code does not reset the count: failures leave it only as they leave the window.
+    pub max_failures: u32,
+    /// The rolling window for `max_failures` (1 hour to 30 days; default 24 hours).
+    pub failure_window: TimeDelta,
     /// Codes or links sent to one user, and to one number, within `send_window` (1 to 100;
     /// default 5).
     pub max_sends: u32,
@@ -578,7 +600,8 @@ impl Default for PasscodePolicy {
         Self {
             digits: 6,
             max_attempts: 5,
-            max_consecutive_failures: 20,
+            max_failures: 20,
+            failure_window: TimeDelta::hours(24),
             max_sends: 5,
             send_window: TimeDelta::minutes(10),
             min_resend_interval: TimeDelta::seconds(30),
@@ -596,10 +619,16 @@ impl PasscodePolicy {
         if !(1..=10).contains(&self.max_attempts) {
             return bad("passcode max_attempts", "it must be from 1 to 10");
         }
-        if !(1..=100).contains(&self.max_consecutive_failures) {
+        if !(1..=100).contains(&self.max_failures) {
             return bad(
-                "passcode max_consecutive_failures",
+                "passcode max_failures",
                 "it must be from 1 to 100 (NIST SP 800-63B allows at most 100)",
+            );
+        }
+        if self.failure_window < TimeDelta::hours(1) || self.failure_window > TimeDelta::days(30) {
+            return bad(
+                "passcode failure_window",
+                "it must be from 1 hour to 30 days",
             );
         }
         if !(1..=100).contains(&self.max_sends) {
@@ -721,7 +750,6 @@ impl fmt::Debug for RecoveryToken {
 /// Why a recovery link was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[non_exhaustive]
 pub enum LinkProblem {
     /// Not a link this service issued, or not for this use.
     NotRecognised,
@@ -731,6 +759,19 @@ pub enum LinkProblem {
     AlreadyUsed,
     /// A newer link was sent since.
     Superseded,
+}
+
+impl LinkProblem {
+    /// A stable code for bindings and logs: `not_recognised`, `expired`, `already_used` or
+    /// `superseded`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::NotRecognised => "not_recognised",
+            Self::Expired => "expired",
+            Self::AlreadyUsed => "already_used",
+            Self::Superseded => "superseded",
+        }
+    }
 }
 
 impl fmt::Display for LinkProblem {
@@ -802,7 +843,8 @@ pub enum VerifyOutcome {
     /// The code was right; the purpose was carried out (the session upgraded, or the number
     /// registered).
     Approved(Approved),
-    /// The code was wrong. At zero attempts left the challenge is dead: ask for a new code.
+    /// The code was wrong; the challenge takes more guesses (the guess that kills it answers
+    /// [`VerifyOutcome::TooManyAttempts`], the one that locks step-up [`VerifyOutcome::Locked`]).
     WrongCode {
         /// Wrong guesses left on this challenge.
         attempts_left: u32,
@@ -813,10 +855,10 @@ pub enum VerifyOutcome {
     AlreadyUsed,
     /// A newer code was sent: use the latest one.
     Superseded,
-    /// Too many wrong guesses on this challenge: ask for a new code.
+    /// Too many wrong guesses on this challenge (this one included): ask for a new code.
     TooManyAttempts,
-    /// Too many consecutive wrong codes on this account: an administrator must clear the
-    /// lock before the account can step up again.
+    /// Too many wrong codes on this account within the window (this one included, or
+    /// earlier): an administrator must clear the lock before the account can step up again.
     Locked,
     /// No such challenge for this session and purpose.
     UnknownChallenge,
@@ -948,6 +990,17 @@ pub enum Approved {
         /// Whether it replaced another number.
         changed: bool,
     },
+}
+
+/// Unmatched recovery requests of one trust in the current flood window.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FloodWindow {
+    /// When the window began.
+    pub(crate) start: DateTime<Utc>,
+    /// Unmatched requests audited one by one in it.
+    pub(crate) audited: u32,
+    /// Unmatched requests counted but not audited one by one.
+    pub(crate) suppressed: u64,
 }
 
 /// A shared, thread-safe key ring, swapped whole on rotation.

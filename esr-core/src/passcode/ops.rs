@@ -5,6 +5,7 @@ use crate::access::Session;
 use crate::access::*;
 use crate::audit::{AuditActor, AuditEvent};
 use crate::error::{Error, Result};
+use crate::passcode::FloodWindow;
 use crate::passcode::{
     Approved, Challenge, ChallengeId, ChallengeStatus, Destination, LinkProblem, Passcode,
     PasscodeChallenge, PasscodeKey, PasscodeKeys, PasscodePolicy, PasscodeTag, Purpose,
@@ -40,6 +41,16 @@ impl RecoveryRequested {
     }
 }
 
+/// What [`Esr::flood_step`] decided for one unmatched recovery request.
+enum FloodStep {
+    /// Audit it one by one, after the previous window's aggregate if there is one.
+    Audit {
+        aggregated: Option<(DateTime<Utc>, DateTime<Utc>, u64)>,
+    },
+    /// Only count it.
+    Count,
+}
+
 /// What issuing needs to know.
 struct Issue<'a> {
     vpd: VpdCode,
@@ -66,12 +77,25 @@ fn seconds_until(t: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
 impl<S: Store, C: Clock> Esr<S, C> {
     // ----- configuration ---------------------------------------------------------------------
 
-    /// Sets the passcode key ring (from the trust's secret store). Without one, the service
-    /// makes a random key on first use: fine for one process, but codes then die with it and
-    /// several processes over one store would not verify each other's codes.
+    /// Sets the passcode key ring (from the trust's secret store). Every process over one
+    /// store needs the same ring, so that each verifies the codes and links the others issued,
+    /// before and after a restart. Without one, issuing or checking a code or link is refused
+    /// with [`Error::NoPasscodeKey`].
     pub fn with_passcode_keys(self, keys: PasscodeKeys) -> Self {
         self.set_passcode_keys(keys);
         self
+    }
+
+    /// **For tests and demos only**: a random key, named `ephemeral`, that exists only in
+    /// this process. Codes and links it made stop verifying when the process ends, and a
+    /// second process over the same store cannot verify them. Production services use
+    /// [`Esr::with_passcode_keys`] with the trust's key.
+    pub fn with_ephemeral_passcode_key(self) -> Result<Self> {
+        let key = {
+            let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
+            PasscodeKey::random("ephemeral", &mut **rng)?
+        };
+        Ok(self.with_passcode_keys(PasscodeKeys::new(key)))
     }
 
     /// Replaces the key ring at run time (rotation). Challenges made with a key that is still
@@ -93,20 +117,11 @@ impl<S: Store, C: Clock> Esr<S, C> {
     }
 
     fn key_ring(&self) -> Result<SharedKeys> {
-        if let Some(k) = self.keys.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
-            return Ok(k.clone());
-        }
-        let mut slot = self.keys.write().unwrap_or_else(|e| e.into_inner());
-        if let Some(k) = slot.as_ref() {
-            return Ok(k.clone());
-        }
-        let key = {
-            let mut rng = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-            PasscodeKey::random("ephemeral", &mut **rng)?
-        };
-        let ring = Arc::new(PasscodeKeys::new(key));
-        *slot = Some(ring.clone());
-        Ok(ring)
+        self.keys
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or(Error::NoPasscodeKey)
     }
 
     fn policy(&self) -> PasscodePolicy {
@@ -350,7 +365,8 @@ impl<S: Store, C: Clock> Esr<S, C> {
         })
     }
 
-    /// Clears a step-up lock, and the consecutive wrong-code count (needs Reset accounts).
+    /// Clears a step-up lock, and the wrong codes counted in the window (needs Reset
+    /// accounts).
     pub fn clear_step_up_lock(
         &self,
         actor: &Actor,
@@ -370,6 +386,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             }
             acc.step_up_locked = false;
             acc.passcode_failures = 0;
+            acc.passcode_failure_times.clear();
             tx.put_account(&acc)?;
             audit(
                 tx,
@@ -420,12 +437,32 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<RecoveryRequested> {
         let email: EmailAddress = email.parse()?;
         let sender = self.email.clone().ok_or(Error::NoSender("email"))?;
-        let now = self.clock.now();
         let keys = self.key_ring()?;
+        // The answer takes at least `recovery_answer_time`, matched or not, so that its timing
+        // does not tell whether the details are known.
+        let started = std::time::Instant::now();
+        let outcome = self.request_link_now(vpd, &email, date_of_birth, purpose, &keys, &*sender);
+        let floor = self.config.recovery_answer_time;
+        if let Some(rest) = floor.checked_sub(started.elapsed()) {
+            std::thread::sleep(rest);
+        }
+        outcome
+    }
+
+    fn request_link_now(
+        &self,
+        vpd: VpdCode,
+        email: &EmailAddress,
+        date_of_birth: NaiveDate,
+        purpose: Purpose,
+        keys: &PasscodeKeys,
+        sender: &dyn EmailSender,
+    ) -> Result<RecoveryRequested> {
+        let now = self.clock.now();
         self.store.transaction(|tx| {
             trust_of(tx, vpd)?;
             let mut matched = 0u32;
-            for person in tx.people_with_email(vpd, &email)? {
+            for person in tx.people_with_email(vpd, email)? {
                 if person.date_of_birth != date_of_birth {
                     continue;
                 }
@@ -441,10 +478,32 @@ impl<S: Store, C: Clock> Esr<S, C> {
                     purpose,
                     destination: Destination::Email(person.recruitment_email.clone()),
                 };
-                match self.issue_link(tx, issue, now, &keys, &*sender) {
+                match self.issue_link(tx, issue, now, keys, sender) {
                     // Over the send limits: nothing more is sent, and the answer stays the same.
                     Err(Error::TooManySends { .. } | Error::ResendTooSoon { .. }) => {}
                     r => r?,
+                }
+            }
+            if matched == 0 {
+                // A flood of unmatched requests is bounded: beyond the window's allowance they
+                // are counted, and audited as one entry when the next window opens.
+                match self.flood_step(vpd, now) {
+                    FloodStep::Audit { aggregated } => {
+                        if let Some((from, to, unmatched)) = aggregated {
+                            audit(
+                                tx,
+                                vpd,
+                                now,
+                                AuditActor::System("account recovery".into()),
+                                AuditEvent::RecoveryRequestsAggregated {
+                                    from,
+                                    to,
+                                    unmatched,
+                                },
+                            )?;
+                        }
+                    }
+                    FloodStep::Count => return Ok(RecoveryRequested),
                 }
             }
             audit(
@@ -458,8 +517,42 @@ impl<S: Store, C: Clock> Esr<S, C> {
         })
     }
 
+    /// Counts one unmatched recovery request of trust `vpd` at `now` in its flood window.
+    fn flood_step(&self, vpd: VpdCode, now: DateTime<Utc>) -> FloodStep {
+        let max = self.config.max_unmatched_recovery_audits;
+        let mut map = self
+            .recovery_flood
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let w = map.entry(vpd).or_insert(FloodWindow {
+            start: now,
+            audited: 0,
+            suppressed: 0,
+        });
+        let window = crate::service::RECOVERY_FLOOD_WINDOW;
+        let mut aggregated = None;
+        if now >= crate::values::plus(w.start, window) || now < w.start {
+            if w.suppressed > 0 {
+                aggregated = Some((w.start, crate::values::plus(w.start, window), w.suppressed));
+            }
+            *w = FloodWindow {
+                start: now,
+                audited: 0,
+                suppressed: 0,
+            };
+        }
+        if w.audited < max {
+            w.audited += 1;
+            FloodStep::Audit { aggregated }
+        } else {
+            w.suppressed += 1;
+            FloodStep::Count
+        }
+    }
+
     /// Sets a new password with a reset link's token, once, within 4 hours. A locked account
-    /// is unlocked and its failed log-ins cleared. Suspended and ended accounts are refused.
+    /// is unlocked and its failed log-ins cleared; every session of the account ends
+    /// ([`SessionEndReason::PasswordReset`]). Suspended and ended accounts are refused.
     pub fn reset_password_with_link(&self, token: &str, password: &Password) -> Result<Username> {
         let (id, secret) = RecoveryToken::parse(token)?;
         password.check_policy()?;
@@ -470,15 +563,26 @@ impl<S: Store, C: Clock> Esr<S, C> {
             .hash(password, &self.random16()?)?;
         self.use_link(&id, &secret, Purpose::ResetPassword, |tx, acc, now| {
             acc.password_hash = Some(hash.clone());
+            let who = AuditActor::System("account recovery".into());
             audit(
                 tx,
                 acc.username.vpd(),
                 now,
-                AuditActor::System("account recovery".into()),
+                who.clone(),
                 AuditEvent::PasswordSet {
                     username: acc.username.clone(),
                 },
-            )
+            )?;
+            // Whoever else was logged in (an attacker with the old password) is logged out.
+            end_sessions_of(
+                tx,
+                &acc.username,
+                now,
+                SessionEndReason::PasswordReset,
+                &who,
+                None,
+            )?;
+            Ok(())
         })
     }
 
@@ -815,19 +919,17 @@ fn supersede(
     Ok(())
 }
 
-/// The right code: mark the challenge used, clear the failure count, carry out the purpose.
+/// The right code: mark the challenge used and carry out the purpose. The account's wrong
+/// codes stay counted: they leave the count only as they leave the rolling window, so that
+/// approvals of one's own cannot buy an attacker fresh guesses.
 fn approve(
     tx: &mut dyn StoreTx,
     s: &Session,
     sref: SessionRef,
     mut c: Challenge,
-    mut acc: Account,
+    acc: Account,
     now: DateTime<Utc>,
 ) -> Result<VerifyOutcome> {
-    if acc.passcode_failures != 0 {
-        acc.passcode_failures = 0;
-        tx.put_account(&acc)?;
-    }
     let approved = match c.purpose {
         Purpose::UpgradeSession => {
             Approved::SessionUpgraded(apply_upgrade_for(tx, s, sref, &acc, "sms-otp", now)?)
@@ -854,8 +956,9 @@ fn approve(
     Ok(VerifyOutcome::Approved(approved))
 }
 
-/// A wrong code: count it on the challenge and on the account, killing the challenge or
-/// locking step-up at the limits.
+/// A wrong code: count it on the challenge and on the account's rolling window. The guess
+/// that locks step-up answers [`VerifyOutcome::Locked`]; the one that kills the challenge
+/// [`VerifyOutcome::TooManyAttempts`]; any other [`VerifyOutcome::WrongCode`].
 fn wrong_guess(
     tx: &mut dyn StoreTx,
     s: &Session,
@@ -865,14 +968,17 @@ fn wrong_guess(
     now: DateTime<Utc>,
 ) -> Result<VerifyOutcome> {
     c.attempts += 1;
-    if c.attempts >= policy.max_attempts {
+    let dead = c.attempts >= policy.max_attempts;
+    if dead {
         c.status = ChallengeStatus::MaxAttemptsReached;
         c.settled_at = Some(now);
     }
     let attempts_left = policy.max_attempts.saturating_sub(c.attempts);
     tx.put_challenge_owned(c)?;
-    acc.passcode_failures = acc.passcode_failures.saturating_add(1);
-    if acc.passcode_failures >= policy.max_consecutive_failures {
+    let failures = count_failure(&mut acc.passcode_failure_times, now, policy);
+    acc.passcode_failures = failures;
+    let locks = failures >= policy.max_failures;
+    if locks {
         acc.step_up_locked = true;
         audit(
             tx,
@@ -881,10 +987,36 @@ fn wrong_guess(
             AuditActor::System("passcode lockout".into()),
             AuditEvent::StepUpLocked {
                 username: s.username.clone(),
-                failures: acc.passcode_failures,
+                failures,
             },
         )?;
     }
     tx.put_account_owned(acc)?;
-    Ok(VerifyOutcome::WrongCode { attempts_left })
+    Ok(if locks {
+        VerifyOutcome::Locked
+    } else if dead {
+        VerifyOutcome::TooManyAttempts
+    } else {
+        VerifyOutcome::WrongCode { attempts_left }
+    })
+}
+
+/// Adds a wrong code at `now` to `times`, drops those that have left the policy's rolling
+/// window `(now - failure_window, now]` (and any beyond the `max_failures` newest, which is all
+/// the rule needs), and returns how many remain: the failures that count.
+pub fn count_failure(
+    times: &mut Vec<DateTime<Utc>>,
+    now: DateTime<Utc>,
+    policy: &PasscodePolicy,
+) -> u32 {
+    let since = crate::values::minus(now, policy.failure_window);
+    times.retain(|t| *t > since && *t <= now);
+    times.push(now);
+    times.sort();
+    let keep = usize::try_from(policy.max_failures).unwrap_or(usize::MAX);
+    if times.len() > keep {
+        let extra = times.len() - keep;
+        times.drain(..extra);
+    }
+    u32::try_from(times.len()).unwrap_or(u32::MAX)
 }

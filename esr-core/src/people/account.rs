@@ -169,9 +169,15 @@ pub struct Account {
     pub internet_access_approved: bool,
     /// When the state last changed.
     pub state_changed_at: DateTime<Utc>,
-    /// Consecutive wrong one-time passcodes, across challenges, since the last right one.
+    /// Wrong one-time passcodes, across challenges, within the policy's rolling
+    /// [`failure_window`](crate::passcode::PasscodePolicy::failure_window) as of the last
+    /// wrong one (a right code does not reset it).
     #[cfg_attr(feature = "serde", serde(default))]
     pub passcode_failures: u32,
+    /// When each of those wrong codes was entered, oldest first (at most the policy's
+    /// `max_failures`; older ones are dropped as they leave the window).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub passcode_failure_times: Vec<DateTime<Utc>>,
     /// Set when `passcode_failures` reached the limit: the account cannot step up until an
     /// administrator clears it.
     #[cfg_attr(feature = "serde", serde(default))]

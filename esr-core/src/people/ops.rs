@@ -51,6 +51,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             tx.put_person(&person)?;
             tx.put_account(&Account {
                 passcode_failures: 0,
+                passcode_failure_times: Vec::new(),
                 step_up_locked: false,
                 username: username.clone(),
                 employee_number: new.employee_number.clone(),
@@ -191,7 +192,8 @@ impl<S: Store, C: Clock> Esr<S, C> {
     }
 
     /// Sets a user's password (needs Reset accounts, or the embedding system). Only an
-    /// argon2id hash is kept.
+    /// argon2id hash is kept. Every session of the account ends
+    /// ([`SessionEndReason::PasswordSetByAdministrator`]), but the actor's own.
     pub fn set_password(
         &self,
         actor: &Actor,
@@ -216,11 +218,26 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 tx,
                 username.vpd(),
                 now,
-                who,
+                who.clone(),
                 AuditEvent::PasswordSet {
                     username: username.clone(),
                 },
-            )
+            )?;
+            // Every session of the account ends, but the actor's own (an administrator
+            // setting their own password stays logged in).
+            let keep = match actor {
+                Actor::Session(id) => Some(id.audit_ref()),
+                Actor::System(_) => None,
+            };
+            end_sessions_of(
+                tx,
+                username,
+                now,
+                SessionEndReason::PasswordSetByAdministrator,
+                &who,
+                keep,
+            )?;
+            Ok(())
         })
     }
 
@@ -305,7 +322,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 _ => None,
             };
             if let Some(r) = end_reason {
-                end_sessions_of(tx, username, now, r, &who)?;
+                end_sessions_of(tx, username, now, r, &who, None)?;
             }
             if to == AccountState::Ended {
                 for mut g in tx

@@ -35,12 +35,35 @@ pub struct Config {
     pub max_failed_logins: u32,
     /// Argon2id cost for new password hashes.
     pub password_hashing: PasswordHashing,
-    /// How long a session lasts from log-in, whatever is done in it (1 minute to 7 days;
-    /// default 12 hours). An expired session answers [`Error::SessionExpired`].
+    /// How long a session lasts from log-in, whatever is done in it (1 minute to 12 hours, the
+    /// most NIST SP 800-63B allows at AAL2; default 12 hours). Activity never extends it. An
+    /// expired session answers [`Error::SessionExpired`].
     pub session_lifetime: TimeDelta,
+    /// How long an internet session, upgraded or not, may go unused before it stops working
+    /// (1 to 30 minutes; default 30, NIST SP 800-63B AAL2's most). A timed-out session answers
+    /// [`Error::SessionIdle`].
+    pub internet_idle_timeout: TimeDelta,
+    /// How long an HSCN (smartcard) session may go unused (1 minute to 12 hours; default 30
+    /// minutes). On the NHS network the smartcard's removal also locks the workstation, so a
+    /// trust may relax this; it is still never longer than the session's lifetime.
+    pub hscn_idle_timeout: TimeDelta,
     /// Limits on one-time passcodes and recovery links.
     pub passcodes: crate::passcode::PasscodePolicy,
+    /// The least time an account-recovery request takes to answer, matched or not (0 to 10
+    /// seconds; default 150 ms), so that its timing does not tell whether an e-mail address
+    /// is known. Make it longer than a matched request takes, e-mail hand-off included (an
+    /// [`EmailSender`](crate::passcode::EmailSender) should queue, not deliver inline).
+    pub recovery_answer_time: std::time::Duration,
+    /// Unmatched account-recovery requests audited one by one per trust in each
+    /// [`RECOVERY_FLOOD_WINDOW`]; beyond it they are counted and audited as one
+    /// [`AuditEvent::RecoveryRequestsAggregated`](crate::audit::AuditEvent::RecoveryRequestsAggregated)
+    /// entry (per process), so a flood cannot grow the trail without bound (1 to 10,000;
+    /// default 100).
+    pub max_unmatched_recovery_audits: u32,
 }
+
+/// The window over which [`Config::max_unmatched_recovery_audits`] applies: 10 minutes.
+pub const RECOVERY_FLOOD_WINDOW: TimeDelta = TimeDelta::minutes(10);
 
 impl Default for Config {
     fn default() -> Self {
@@ -48,7 +71,11 @@ impl Default for Config {
             max_failed_logins: 5,
             password_hashing: PasswordHashing::default(),
             session_lifetime: TimeDelta::hours(12),
+            internet_idle_timeout: TimeDelta::minutes(30),
+            hscn_idle_timeout: TimeDelta::minutes(30),
             passcodes: crate::passcode::PasscodePolicy::default(),
+            recovery_answer_time: std::time::Duration::from_millis(150),
+            max_unmatched_recovery_audits: 100,
         }
     }
 }
@@ -94,8 +121,12 @@ pub struct Esr<S: Store = InMemoryStore, C: Clock = crate::values::SystemClock> 
     pub(crate) sms: Option<std::sync::Arc<dyn crate::passcode::SmsSender>>,
     /// Where recovery e-mails go.
     pub(crate) email: Option<std::sync::Arc<dyn crate::passcode::EmailSender>>,
-    /// The passcode key ring; a random one is made on first use if none is given.
+    /// The passcode key ring; without one, nothing that needs a key is issued or verified.
     pub(crate) keys: std::sync::RwLock<Option<crate::passcode::SharedKeys>>,
+    /// Unmatched recovery requests per trust in the current flood window (see
+    /// [`Config::max_unmatched_recovery_audits`]).
+    pub(crate) recovery_flood:
+        Mutex<std::collections::HashMap<crate::values::VpdCode, crate::passcode::FloodWindow>>,
     /// A hash to verify against when the username is unknown or has no password, so that those
     /// take as long as a wrong password. Made on first use with the configured cost.
     dummy_hash: std::sync::OnceLock<Option<PasswordHash>>,
@@ -121,6 +152,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             sms: None,
             email: None,
             keys: std::sync::RwLock::new(None),
+            recovery_flood: Mutex::new(std::collections::HashMap::new()),
             dummy_hash: std::sync::OnceLock::new(),
         }
     }
@@ -142,11 +174,39 @@ impl<S: Store, C: Clock> Esr<S, C> {
         config.password_hashing.check()?;
         config.passcodes.check()?;
         if config.session_lifetime < TimeDelta::minutes(1)
-            || config.session_lifetime > TimeDelta::days(7)
+            || config.session_lifetime > TimeDelta::hours(12)
         {
             return Err(Error::invalid(
                 "session_lifetime",
-                "it must be from 1 minute to 7 days",
+                "it must be from 1 minute to 12 hours (NIST SP 800-63B AAL2 allows at most 12 hours)",
+            ));
+        }
+        if config.internet_idle_timeout < TimeDelta::minutes(1)
+            || config.internet_idle_timeout > TimeDelta::minutes(30)
+        {
+            return Err(Error::invalid(
+                "internet_idle_timeout",
+                "it must be from 1 to 30 minutes (NIST SP 800-63B AAL2 allows at most 30)",
+            ));
+        }
+        if config.hscn_idle_timeout < TimeDelta::minutes(1)
+            || config.hscn_idle_timeout > TimeDelta::hours(12)
+        {
+            return Err(Error::invalid(
+                "hscn_idle_timeout",
+                "it must be from 1 minute to 12 hours",
+            ));
+        }
+        if config.recovery_answer_time > std::time::Duration::from_secs(10) {
+            return Err(Error::invalid(
+                "recovery_answer_time",
+                "it must be from 0 to 10 seconds",
+            ));
+        }
+        if !(1..=10_000).contains(&config.max_unmatched_recovery_audits) {
+            return Err(Error::invalid(
+                "max_unmatched_recovery_audits",
+                "it must be from 1 to 10,000",
             ));
         }
         self.config = config;

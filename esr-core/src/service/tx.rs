@@ -95,13 +95,30 @@ pub(crate) fn same_trust(vpd: VpdCode, u: &Username) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn live_session(tx: &dyn StoreTx, id: SessionId, now: DateTime<Utc>) -> Result<Session> {
-    let s = tx.session(&id)?.ok_or(Error::UnknownSession(id))?;
+/// The session, if it is usable at `now`; a use of it, so its last activity is recorded when
+/// the stored one is at least [`ACTIVITY_GRANULARITY`](crate::access::ACTIVITY_GRANULARITY)
+/// old (most requests write nothing).
+pub(crate) fn live_session(
+    tx: &mut dyn StoreTx,
+    id: SessionId,
+    now: DateTime<Utc>,
+) -> Result<Session> {
+    let mut s = tx.session(&id)?.ok_or(Error::UnknownSession(id))?;
     if !s.is_live() {
         return Err(Error::SessionEnded(id));
     }
-    if !s.is_live_at(now) {
+    if now >= s.expires_at {
         return Err(Error::SessionExpired(id));
+    }
+    if s.is_idle_at(now) {
+        return Err(Error::SessionIdle {
+            session: id,
+            minutes: s.idle_timeout.num_minutes(),
+        });
+    }
+    if s.activity_due_at(now) {
+        s.last_active_at = now;
+        tx.put_session(&s)?;
     }
     Ok(s)
 }
@@ -111,7 +128,7 @@ pub(crate) fn held_urps(tx: &dyn StoreTx, username: &Username) -> Result<BTreeSe
 }
 
 pub(crate) fn session_context(
-    tx: &dyn StoreTx,
+    tx: &mut dyn StoreTx,
     id: SessionId,
     now: DateTime<Utc>,
 ) -> Result<SessionContext> {
@@ -127,7 +144,7 @@ pub(crate) fn session_context(
 /// The session's context, once it is known the session may use `function` now; otherwise
 /// [`Error::NotPermitted`] with the reason.
 pub(crate) fn permitted(
-    tx: &dyn StoreTx,
+    tx: &mut dyn StoreTx,
     session: SessionId,
     function: Function,
     now: DateTime<Utc>,
@@ -168,7 +185,7 @@ pub(crate) fn user_actor_with(s: &Session, session: SessionRef) -> AuditActor {
 
 /// Checks the actor may use `function` in trust `vpd`, and says who they are for the audit.
 pub(crate) fn authorise(
-    tx: &dyn StoreTx,
+    tx: &mut dyn StoreTx,
     actor: &Actor,
     vpd: VpdCode,
     function: Function,

@@ -122,11 +122,13 @@ impl<S: Store> Harness<S> {
                     min_resend_interval: TimeDelta::zero(),
                     ..PasscodePolicy::default()
                 },
+                recovery_answer_time: std::time::Duration::ZERO,
                 ..Config::default()
             })
             .expect("the kit's configuration is valid")
             .with_passcode_keys(PasscodeKeys::new(
-                PasscodeKey::new("kit-1", &[0x42; 32]).expect("a valid key"),
+                PasscodeKey::new("kit-1", b"key-42-abcdefghijklmnopqrstuvwxy")
+                    .expect("a valid key"),
             ))
             .with_sms_sender(outbox.clone())
             .with_email_sender(outbox.clone());

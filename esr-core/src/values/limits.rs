@@ -364,7 +364,13 @@ mod tests {
         assert_eq!(token.len(), MAX_RECOVERY_TOKEN_CHARS);
         assert!(RecoveryToken::parse(&token).is_ok());
         assert!(RecoveryToken::parse(&format!("{token}b")).is_err());
-        assert!(PasscodeKey::new(&"k".repeat(MAX_KEY_ID_BYTES), &[7; 32]).is_ok());
+        assert!(
+            PasscodeKey::new(
+                &"k".repeat(MAX_KEY_ID_BYTES),
+                b"key-07-abcdefghijklmnopqrstuvwxy"
+            )
+            .is_ok()
+        );
         assert!(PasscodeKey::new(&"k".repeat(MAX_KEY_ID_BYTES + 1), &[7; 32]).is_err());
         let longest_urp = Urp::ALL.iter().map(|u| u.name().chars().count()).max();
         assert!(longest_urp.is_some_and(|n| n <= MAX_URP_NAME_CHARS));

@@ -71,7 +71,7 @@ pub(crate) fn service(seed: u64, max_failed_logins: u32) -> (TestEsr, ManualCloc
 
 /// The fixture's passcode key: fixed, so that tests can rotate away from it.
 pub(crate) fn fixture_key() -> PasscodeKey {
-    PasscodeKey::new("fixture-1", &[0x42; 32]).unwrap()
+    PasscodeKey::new("fixture-1", b"key-42-abcdefghijklmnopqrstuvwxy").unwrap()
 }
 
 /// A bare service whose texts and e-mails go to the returned [`Outbox`].
@@ -91,6 +91,7 @@ pub(crate) fn service_with_outbox(
         max_failed_logins,
         password_hashing: PasswordHashing::insecure_fast_for_tests(),
         passcodes,
+        recovery_answer_time: std::time::Duration::ZERO,
         ..Config::default()
     })
     .unwrap()

@@ -19,6 +19,7 @@ mod passcode_properties;
 mod passcodes;
 mod recovery;
 mod secrets;
+mod sessions;
 mod state_machines;
 /// The storage conformance kit (`esr_core::testkit`) exists only with the `testkit` feature:
 /// `cargo test -p esr-core --features testkit --test it store_conformance::`.

@@ -77,7 +77,7 @@ fn relaxed() -> PasscodePolicy {
     PasscodePolicy {
         max_sends: 100,
         min_resend_interval: TimeDelta::zero(),
-        max_consecutive_failures: 100,
+        max_failures: 100,
         ..PasscodePolicy::default()
     }
 }
@@ -381,8 +381,11 @@ fn with_the_default_limits_nothing_is_approved_once_step_up_is_locked() {
                             .esr
                             .verify_passcode(*s, id, Purpose::UpgradeSession, &code)
                             .unwrap();
+                        let after = fx.esr.account(m.username()).unwrap().passcode_failures;
                         if locked {
                             assert_eq!(out, VerifyOutcome::Locked, "{ctx}");
+                        } else if after >= 20 {
+                            assert_eq!(out, VerifyOutcome::Locked, "{ctx}: the locking guess");
                         } else {
                             assert_ne!(out, VerifyOutcome::Locked, "{ctx}");
                         }
@@ -390,16 +393,30 @@ fn with_the_default_limits_nothing_is_approved_once_step_up_is_locked() {
                             VerifyOutcome::Locked => saw_locked = true,
                             VerifyOutcome::Approved(_) => {
                                 assert!(!saw_locked, "{ctx}: approved after a Locked");
-                                failures = 0;
+                                // An approval does not reset the count.
+                                assert_eq!(after, failures, "{ctx}");
                             }
-                            VerifyOutcome::WrongCode { .. } => failures += 1,
-                            _ => {}
+                            VerifyOutcome::WrongCode { .. } => {
+                                assert_eq!(after, failures + 1, "{ctx}")
+                            }
+                            // The guess that kills a challenge counts; later ones do not.
+                            VerifyOutcome::TooManyAttempts => {
+                                assert!(after == failures || after == failures + 1, "{ctx}")
+                            }
+                            _ => assert_eq!(after, failures, "{ctx}"),
                         }
+                        failures = after;
                     }
                     None
                 }
                 LockOp::Advance(secs) => {
                     fx.clock.advance(TimeDelta::seconds(*secs));
+                    // Each step is under the 30-minute idle timeout; using the sessions keeps
+                    // them open (this property is about step-up, not sessions).
+                    for (s, _, _) in &issued {
+                        let _ = fx.esr.session(*s);
+                    }
+                    let _ = fx.esr.session(session);
                     None
                 }
                 LockOp::NewSession => {

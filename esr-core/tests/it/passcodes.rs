@@ -56,15 +56,28 @@ fn upgrade_with(fx: &Fixture, s: SessionId, c: &PasscodeChallenge, code: &str) -
 }
 
 /// Gets `n` wrong codes in a row on one fresh upgrade challenge of `s` (sent now).
+/// Asks for a code and types `n` wrong ones, checking each answer: the guess that locks
+/// step-up (the 20th in the window) answers Locked, the one that kills the challenge (its 5th)
+/// TooManyAttempts, any other WrongCode.
 fn burn_challenge(fx: &Fixture, s: SessionId, n: u32) -> PasscodeChallenge {
     let c = fx.esr.request_upgrade_code(s).unwrap();
     let code = fx.code_sent_to(MOBILE);
+    let u = fx.esr.session(s).unwrap().username;
     for i in 1..=n {
+        let before = fx.esr.account(&u).unwrap().passcode_failures;
+        let expected = if before + 1 >= 20 {
+            VerifyOutcome::Locked
+        } else if i == 5 {
+            VerifyOutcome::TooManyAttempts
+        } else {
+            VerifyOutcome::WrongCode {
+                attempts_left: 5 - i,
+            }
+        };
         assert_eq!(
             upgrade_with(fx, s, &c, &wrong(&code)),
-            VerifyOutcome::WrongCode {
-                attempts_left: 5 - i
-            }
+            expected,
+            "guess {i}"
         );
     }
     c
@@ -446,7 +459,8 @@ fn five_wrong_guesses_kill_a_challenge() {
         ChallengeStatus::MaxAttemptsReached
     );
     assert!(upgrade_with(&fx, s.id, &c2, &fx.code_sent_to(MOBILE)).is_approved());
-    assert_eq!(fx.esr.account(m.username()).unwrap().passcode_failures, 0);
+    // A right code does not wipe the count.
+    assert_eq!(fx.esr.account(m.username()).unwrap().passcode_failures, 5);
 }
 
 #[test]
@@ -534,7 +548,7 @@ fn twenty_consecutive_wrong_codes_lock_step_up_until_an_administrator_clears_it(
 }
 
 #[test]
-fn a_right_code_resets_the_consecutive_failure_count() {
+fn a_right_code_does_not_reset_the_failure_count_which_rolls_over_24_hours() {
     let (fx, m) = upgradable();
     let u = m.username();
     let s = fx.internet(u).unwrap();
@@ -546,23 +560,46 @@ fn a_right_code_resets_the_consecutive_failure_count() {
     assert_eq!(fx.esr.account(u).unwrap().passcode_failures, 19);
     assert!(upgrade_with(&fx, s.id, &c, &fx.code_sent_to(MOBILE)).is_approved());
     let acc = fx.esr.account(u).unwrap();
-    assert_eq!((acc.passcode_failures, acc.step_up_locked), (0, false));
-    // Nineteen more do not lock; the twentieth after the success does.
+    assert_eq!((acc.passcode_failures, acc.step_up_locked), (19, false));
+    // The approval bought no fresh guesses: the next wrong code is the 20th, and locks at
+    // once, saying so.
     fx.clock.advance(TimeDelta::minutes(10));
     let s2 = fx.internet(u).unwrap();
-    for n in [5, 5, 5] {
-        burn_challenge(&fx, s2.id, n);
-        fx.clock.advance(secs(30));
-    }
-    let c = burn_challenge(&fx, s2.id, 4);
+    let c = fx.esr.request_upgrade_code(s2.id).unwrap();
     let code = fx.code_sent_to(MOBILE);
-    assert!(!fx.esr.account(u).unwrap().step_up_locked);
     assert_eq!(
         upgrade_with(&fx, s2.id, &c, &wrong(&code)),
-        VerifyOutcome::WrongCode { attempts_left: 0 }
+        VerifyOutcome::Locked
     );
     assert!(fx.esr.account(u).unwrap().step_up_locked);
     assert_eq!(upgrade_with(&fx, s2.id, &c, &code), VerifyOutcome::Locked);
+}
+
+#[test]
+fn wrong_codes_leave_the_count_as_they_leave_the_24_hour_window() {
+    let (fx, m) = upgradable();
+    let u = m.username();
+    let s = fx.internet(u).unwrap();
+    for n in [5, 5, 5] {
+        burn_challenge(&fx, s.id, n);
+        fx.clock.advance(secs(30));
+    }
+    burn_challenge(&fx, s.id, 4);
+    assert_eq!(fx.esr.account(u).unwrap().passcode_failures, 19);
+    // A day after the first of them, they have all left the window but the newest ones.
+    let first = start();
+    fx.clock
+        .set(first + TimeDelta::hours(24) + TimeDelta::minutes(2));
+    let s2 = fx.internet(u).unwrap();
+    let c = fx.esr.request_upgrade_code(s2.id).unwrap();
+    let code = fx.code_sent_to(MOBILE);
+    assert_eq!(
+        upgrade_with(&fx, s2.id, &c, &wrong(&code)),
+        VerifyOutcome::WrongCode { attempts_left: 4 }
+    );
+    let acc = fx.esr.account(u).unwrap();
+    assert!(!acc.step_up_locked);
+    assert!(acc.passcode_failures < 19, "{}", acc.passcode_failures);
 }
 
 #[test]
@@ -771,7 +808,7 @@ fn rotated_keys_keep_verifying_codes_already_sent() {
     let c1 = fx.esr.request_upgrade_code(s1.id).unwrap();
     let code1 = fx.code_sent_to(MOBILE);
     assert_eq!(stored(&fx, &c1.id).key_id.as_str(), "fixture-1");
-    let k2 = || PasscodeKey::new("fixture-2", &[0x43; 32]).unwrap();
+    let k2 = || PasscodeKey::new("fixture-2", b"key-43-abcdefghijklmnopqrstuvwxy").unwrap();
     fx.esr
         .set_passcode_keys(PasscodeKeys::new(fixture_key()).rotate(k2()).unwrap());
     // The old code's expiry did not move, and it still verifies.
@@ -787,7 +824,7 @@ fn rotated_keys_keep_verifying_codes_already_sent() {
     let code2 = fx.code_sent_to(MOBILE);
     assert_eq!(stored(&fx, &c2.id).key_id.as_str(), "fixture-2");
     // A ring without the key that made a code cannot judge it, and changes nothing.
-    let k3 = PasscodeKey::new("fixture-3", &[0x44; 32]).unwrap();
+    let k3 = PasscodeKey::new("fixture-3", b"key-44-abcdefghijklmnopqrstuvwxy").unwrap();
     fx.esr.set_passcode_keys(PasscodeKeys::new(k3.clone()));
     for guess in [code2.clone(), wrong(&code2)] {
         assert_refused(

@@ -589,3 +589,79 @@ fn tokens_and_addresses_are_never_shown() {
 fn hex_of(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+// ----- floods and timing ----------------------------------------------------------------------
+
+/// A service over the fixture's store settings, with a flood allowance of `max` and an answer
+/// time of `answer`.
+fn flood_service(max: u32, answer: std::time::Duration) -> (TestEsr, ManualClock) {
+    let (esr, clock, _) = service_with_outbox(9, 5, PasscodePolicy::default());
+    let esr = esr
+        .with_config(Config {
+            password_hashing: PasswordHashing::insecure_fast_for_tests(),
+            max_unmatched_recovery_audits: max,
+            recovery_answer_time: answer,
+            ..Config::default()
+        })
+        .unwrap();
+    let v = vpd("297");
+    esr.create_trust(v, "Northfield", settings(true, false, false))
+        .unwrap();
+    (esr, clock)
+}
+
+#[test]
+fn a_flood_of_unmatched_requests_cannot_grow_the_audit_trail_without_bound() {
+    let (esr, clock) = flood_service(3, std::time::Duration::ZERO);
+    let v = vpd("297");
+    let trail = |esr: &TestEsr| esr.audit_trail(v, 1, usize::MAX).unwrap();
+    let before = trail(&esr).len();
+    for i in 0..50 {
+        let r = esr.request_username_reminder(v, &format!("nobody{i}@nhs.net"), dob());
+        assert_eq!(r, Ok(RecoveryRequested), "the answer never changes");
+    }
+    // Three audited one by one; the other 47 counted.
+    assert_eq!(trail(&esr).len(), before + 3);
+    // The next window's first request writes the count first.
+    clock.advance(TimeDelta::minutes(10));
+    esr.request_username_reminder(v, "late@nhs.net", dob())
+        .unwrap();
+    let t = trail(&esr);
+    assert_eq!(t.len(), before + 5);
+    assert!(matches!(
+        t[t.len() - 2].event,
+        AuditEvent::RecoveryRequestsAggregated { unmatched: 47, .. }
+    ));
+    assert_eq!(
+        t[t.len() - 1].event,
+        AuditEvent::RecoveryRequested {
+            purpose: Purpose::ResetPassword,
+            matched: 0
+        }
+    );
+    esr.verify_audit(v).unwrap();
+}
+
+#[test]
+fn a_recovery_request_takes_at_least_the_answer_time_matched_or_not() {
+    let answer = std::time::Duration::from_millis(40);
+    let (esr, _) = flood_service(100, answer);
+    let v = vpd("297");
+    for email in ["nobody@nhs.net", "someone.else@nhs.net"] {
+        let t = std::time::Instant::now();
+        esr.request_unlock_link(v, email, dob()).unwrap();
+        assert!(t.elapsed() >= answer, "{:?}", t.elapsed());
+    }
+    let too_long = Config {
+        recovery_answer_time: std::time::Duration::from_secs(11),
+        ..Config::default()
+    };
+    let (fresh, _) = service(1, 5);
+    assert!(matches!(
+        fresh.with_config(too_long),
+        Err(Error::InvalidInput {
+            what: "recovery_answer_time",
+            ..
+        })
+    ));
+}

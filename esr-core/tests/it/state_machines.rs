@@ -267,21 +267,30 @@ fn account_machine(ops: &[AccountOp], n: &mut Counts) {
                 let r = esr.log_in_with_password(&u.to_string(), &Password::new(pw));
                 let right = *i == m.password;
                 if m.locked {
-                    assert_eq!(r, Err(Error::AccountLocked(u.clone())), "{ctx}");
-                    bump(n, "refused while locked");
-                    r.err()
-                } else if !right {
-                    m.failed += 1;
-                    let expected = if m.failed >= MAX_FAILED {
-                        m.locked = true;
-                        bump(n, "locked by failures");
+                    // "Locked" is said only to someone who gives the right password.
+                    let expected = if right {
                         Error::AccountLocked(u.clone())
                     } else {
                         Error::InvalidCredentials
                     };
-                    assert_eq!(r.as_ref().err(), Some(&expected), "{ctx}");
-                    // Recorded: the failure (and the lock).
-                    unchanged_but(&fx, &u, &before, 1 + usize::from(m.locked), &ctx);
+                    assert_eq!(r, Err(expected), "{ctx}");
+                    bump(n, "refused while locked");
+                    r.err()
+                } else if !right {
+                    m.failed += 1;
+                    if m.failed >= MAX_FAILED {
+                        m.locked = true;
+                        bump(n, "locked by failures");
+                    }
+                    // The locking guess answers as any wrong password does.
+                    assert_eq!(r.as_ref().err(), Some(&Error::InvalidCredentials), "{ctx}");
+                    if m.locked {
+                        // The lock ends every session of the account.
+                        assert!(esr.live_sessions(&u).unwrap().is_empty(), "{ctx}");
+                    } else {
+                        // Recorded: the failure.
+                        unchanged_but(&fx, &u, &before, 1, &ctx);
+                    }
                     None
                 } else if !(m.automatic || m.approved) {
                     assert_eq!(r, Err(Error::NoInternetAccess(u.clone())), "{ctx}");
@@ -593,7 +602,7 @@ const NUMBER: &str = "07700 900417";
 fn tight() -> PasscodePolicy {
     PasscodePolicy {
         max_attempts: 3,
-        max_consecutive_failures: 4,
+        max_failures: 4,
         max_sends: 4,
         ..PasscodePolicy::default()
     }
@@ -889,6 +898,7 @@ fn passcode_machine(ops: &[CodeOp], n: &mut Counts) {
                 };
                 let out = esr.verify_passcode(session, &m.codes[i].id, purpose, &code);
                 let out = out.unwrap_or_else(|e| panic!("{ctx}: {e:?}"));
+                let mut counted = false;
                 let c = &mut m.codes[i];
                 let expected = if !own {
                     VerifyOutcome::UnknownChallenge
@@ -903,7 +913,7 @@ fn passcode_machine(ops: &[CodeOp], n: &mut Counts) {
                         ChallengeStatus::Pending if code == c.code => {
                             c.st = St::Approved;
                             c.approvals += 1;
-                            m.failures = 0;
+                            // An approval does not reset the failure count.
                             if c.purpose == Purpose::UpgradeSession {
                                 m.sessions[c.session].1 = true;
                             } else {
@@ -912,17 +922,25 @@ fn passcode_machine(ops: &[CodeOp], n: &mut Counts) {
                             out.clone()
                         }
                         ChallengeStatus::Pending => {
+                            counted = true;
                             c.attempts += 1;
-                            if c.attempts >= policy.max_attempts {
+                            let dead = c.attempts >= policy.max_attempts;
+                            if dead {
                                 c.st = St::Dead;
                             }
                             m.failures += 1;
-                            if m.failures >= policy.max_consecutive_failures {
+                            if m.failures >= policy.max_failures {
                                 m.locked = true;
                                 bump(n, "step-up locked");
-                            }
-                            VerifyOutcome::WrongCode {
-                                attempts_left: policy.max_attempts - c.attempts,
+                                // The guess that locks says so.
+                                VerifyOutcome::Locked
+                            } else if dead {
+                                // The guess that kills the challenge says so.
+                                VerifyOutcome::TooManyAttempts
+                            } else {
+                                VerifyOutcome::WrongCode {
+                                    attempts_left: policy.max_attempts - c.attempts,
+                                }
                             }
                         }
                     }
@@ -948,10 +966,7 @@ fn passcode_machine(ops: &[CodeOp], n: &mut Counts) {
                     assert!(now < c.expires_at, "{ctx}");
                     assert!(c.attempts < policy.max_attempts, "{ctx}");
                 }
-                if !matches!(
-                    out,
-                    VerifyOutcome::Approved(_) | VerifyOutcome::WrongCode { .. }
-                ) {
+                if !counted && !out.is_approved() {
                     audited_only = Some(1);
                 }
             }
@@ -1018,7 +1033,7 @@ fn passcode_machine(ops: &[CodeOp], n: &mut Counts) {
         let acc = esr.account(&u).unwrap();
         assert_eq!(acc.step_up_locked, m.locked, "{ctx}");
         assert_eq!(acc.passcode_failures, m.failures, "{ctx}");
-        assert!(m.failures <= policy.max_consecutive_failures, "{ctx}");
+        assert!(m.failures <= policy.max_failures, "{ctx}");
         for (id, up) in &m.sessions {
             assert_eq!(esr.session(*id).unwrap().is_upgraded(), *up, "{ctx}");
         }

@@ -23,7 +23,7 @@ VPD = "297"
 PASSWORD = "correct horse battery staple"
 MOBILE = "07700 900374"
 START = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
-KEY = bytes([0x42]) * 32
+KEY = bytes(range(0x42, 0x42 + 32))
 DOB = CalendarDate(year=1985, month=3, day=14)
 CR = "297 Core Skills - NHS Conflict Resolution - 3 Years"
 PART1 = "297 NHS Conflict Resolution - Part 1"

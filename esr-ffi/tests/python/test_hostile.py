@@ -100,6 +100,7 @@ MUST_REFUSE = {"huge", "huge-unicode", "nul", "surrogate"}
 STATEFUL_REFUSALS: dict[tuple[str, type[BaseException]], str] = {
     ("EsrService.log_in_with_password", EsrError.LogInRefused): "a failed log-in is counted",
     ("EsrService.log_in_with_password_async", EsrError.LogInRefused): "a failed log-in is counted",
+    ("EsrService.change_password", EsrError.LogInRefused): "a wrong current password is counted",
 }
 
 # Python-side refusals by uniffi's generated code, before Rust is called (a bool field given
@@ -268,11 +269,13 @@ CASES: dict[str, Case] = {
     "parse_username": lambda c: (esr_ffi.parse_username, dict(text="297ECONROY01")),
     "username_stem": lambda c: (esr_ffi.username_stem, dict(given_name="Sean", surname="O'Brien")),
     "EsrService.__init__": lambda c: (
-        esr_ffi.EsrService, dict(passcode_key=KEY, sms_gateway=None, email_gateway=None)
+        esr_ffi.EsrService,
+        dict(passcode_key=KEY, sms_gateway=None, email_gateway=None,
+             settings=esr_ffi.ServiceSettings(internet_idle_timeout_seconds=900)),
     ),
     "EsrService.for_testing": lambda c: (
         esr_ffi.EsrService.for_testing,
-        dict(passcode_key=KEY, start=START, sms_gateway=None, email_gateway=None),
+        dict(passcode_key=KEY, start=START, sms_gateway=None, email_gateway=None, settings=None),
     ),
     "EsrService.advance_clock": lambda c: (c.w.esr.advance_clock, dict(seconds=60)),
     "EsrService.set_now": lambda c: (c.w.esr.set_now, dict(instant=START + timedelta(days=1))),
@@ -320,6 +323,20 @@ CASES: dict[str, Case] = {
         c.w.esr.log_in_with_smartcard, dict(username=c.w.emma.username, card_id="CARD-1")
     ),
     "EsrService.log_out": lambda c: (c.w.esr.log_out, dict(session=c.web)),
+    "EsrService.sessions_of": lambda c: (
+        c.w.esr.sessions_of, dict(actor=SYSTEM, username=c.w.emma.username)
+    ),
+    "EsrService.end_session": lambda c: (
+        c.w.esr.end_session, dict(actor=SYSTEM, username=c.w.emma.username, reference="00" * 8)
+    ),
+    "EsrService.end_all_sessions": lambda c: (
+        c.w.esr.end_all_sessions,
+        dict(actor=SYSTEM, username=c.w.emma.username, except_reference="00" * 8),
+    ),
+    "EsrService.change_password": lambda c: (
+        c.w.esr.change_password,
+        dict(session=c.web, current=PASSWORD, new_password="a new passphrase here"),
+    ),
     "EsrService.session_info": lambda c: (c.w.esr.session_info, dict(session=c.web)),
     "EsrService.functions": lambda c: (c.w.esr.functions, dict(session=c.web)),
     "EsrService.decide": lambda c: (c.w.esr.decide, dict(session=c.web, function=esr_ffi.Function.MY_COMPLIANCE)),

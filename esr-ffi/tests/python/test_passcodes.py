@@ -124,8 +124,10 @@ def test_five_wrong_codes_kill_a_code(w: World) -> None:
     s = w.smartcard(w.emma)
     ch = w.esr.request_mobile_code(s, MOBILE)
     right = w.code()
-    for left in (4, 3, 2, 1, 0):
+    for left in (4, 3, 2, 1):
         assert w.esr.verify_passcode(s, ch, wrong(right)).attempts_left == left
+    # The guess that uses the code up says so.
+    assert w.esr.verify_passcode(s, ch, wrong(right)).status == VerifyStatus.TOO_MANY_ATTEMPTS
     assert w.esr.passcode_status(s, ch).status == ChallengeStatus.MAX_ATTEMPTS_REACHED
     assert w.esr.verify_passcode(s, ch, right).status == VerifyStatus.TOO_MANY_ATTEMPTS
 
@@ -134,12 +136,16 @@ def test_twenty_wrong_codes_lock_step_up_until_an_administrator_clears_it(w: Wor
     w.register_mobile(w.mia)
     w.esr.advance_clock(600)
     s = w.internet(w.mia)
+    statuses = []
     for _ in range(4):
         ch = w.esr.request_upgrade_code(s)
         right = w.code()
         for _ in range(5):
-            assert w.esr.verify_passcode(s, ch, wrong(right)).status == VerifyStatus.WRONG_CODE
+            statuses.append(w.esr.verify_passcode(s, ch, wrong(right)).status)
         w.esr.advance_clock(60)
+    # Each fifth guess uses its code up; the twentieth locks step-up, and says so at once.
+    each = [VerifyStatus.WRONG_CODE] * 4 + [VerifyStatus.TOO_MANY_ATTEMPTS]
+    assert statuses == each * 3 + [VerifyStatus.WRONG_CODE] * 4 + [VerifyStatus.LOCKED]
     assert w.esr.verify_passcode(s, ch, right).status == VerifyStatus.LOCKED
     with pytest.raises(EsrError.PasscodeRefused) as e:
         w.esr.request_upgrade_code(s)

@@ -10,7 +10,7 @@ import pytest
 
 import esr_ffi
 from conftest import DOB, PASSWORD, VPD, World, build_world, email_of
-from esr_ffi import CalendarDate, EmailKind, EsrError
+from esr_ffi import CalendarDate, EmailKind, EsrError, LinkRefusal
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -33,9 +33,10 @@ def test_a_username_reminder_resets_the_password_once(w: World) -> None:
     with pytest.raises(EsrError.LogInRefused):
         w.esr.log_in_with_password(w.emma.username, PASSWORD)
     w.esr.log_in_with_password(w.emma.username, NEW_PASSWORD)
-    with pytest.raises(EsrError.PasscodeRefused) as e:
+    with pytest.raises(EsrError.RecoveryLinkRefused) as e:
         w.esr.reset_password_with_link(token, "yet another passphrase")
     assert "ask for a new one" in e.value.message
+    assert e.value.reason == LinkRefusal.ALREADY_USED
     assert token not in str(e.value)
 
 
@@ -44,8 +45,9 @@ def test_a_reset_link_expires_after_four_hours(w: World) -> None:
     mail = w.esr.outbox().last_email_to(email_of(w.emma))
     assert mail is not None
     w.esr.advance_clock(4 * 3600)
-    with pytest.raises(EsrError.PasscodeRefused):
+    with pytest.raises(EsrError.RecoveryLinkRefused) as e:
         w.esr.reset_password_with_link(mail.expose_token(), NEW_PASSWORD)
+    assert e.value.reason == LinkRefusal.EXPIRED
 
 
 def test_a_weak_new_password_is_refused_and_the_link_still_works(w: World) -> None:
@@ -72,8 +74,9 @@ def test_an_unlock_link_unlocks_a_locked_account(w: World) -> None:
 
 
 def test_a_token_that_is_not_one_is_refused(w: World) -> None:
-    with pytest.raises((EsrError.InvalidInput, EsrError.PasscodeRefused)):
+    with pytest.raises(EsrError.RecoveryLinkRefused) as e:
         w.esr.unlock_with_link("not-a-token")
+    assert e.value.reason == LinkRefusal.NOT_RECOGNISED
     with pytest.raises(EsrError.InvalidInput):
         w.esr.request_username_reminder(VPD, "not an address", DOB)
     with pytest.raises(EsrError.InvalidInput) as e:

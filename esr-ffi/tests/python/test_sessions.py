@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 import esr_ffi
-from conftest import KEY, PASSWORD, START, VPD, World, build_world
-from esr_ffi import AccessLevel, Channel, EsrError, EsrService
+from conftest import KEY, PASSWORD, START, SYSTEM, VPD, World, build_world
+from esr_ffi import AccessLevel, Channel, EsrActor, EsrError, EsrService
 
 
 def test_a_smartcard_session_has_full_access(w: World) -> None:
@@ -81,8 +81,9 @@ def test_refused_log_ins_say_why_without_echoing_the_password(w: World) -> None:
     for _ in range(3):
         with pytest.raises(EsrError.LogInRefused):
             w.esr.log_in_with_password(w.emma.username, "still not it")
-    # The fifth wrong password locks the account; then even the right one is refused.
-    with pytest.raises(EsrError.AccountLocked):
+    # The fifth wrong password locks the account, answering as any wrong password does; then
+    # the right one learns it is locked.
+    with pytest.raises(EsrError.LogInRefused):
         w.esr.log_in_with_password(w.emma.username, "still not it")
     with pytest.raises(EsrError.AccountLocked) as locked:
         w.esr.log_in_with_password(w.emma.username, PASSWORD)
@@ -143,3 +144,21 @@ def test_a_short_passcode_key_is_refused() -> None:
     with pytest.raises(EsrError.InvalidInput) as e:
         EsrService(b"short", None, None)
     assert "32" in e.value.message
+
+
+def test_people_see_and_end_their_sessions_and_a_password_change_ends_the_others(w: World) -> None:
+    a = w.internet(w.emma)
+    b = w.internet(w.emma)
+    c = w.smartcard(w.emma)
+    me = EsrActor.USER(session=a)
+    seen = w.esr.sessions_of(me, w.emma.username)
+    assert len(seen) == 3
+    assert [x.reference for x in seen if x.current] == [a.audit_ref()]
+    w.esr.end_session(me, w.emma.username, b.audit_ref())
+    with pytest.raises(EsrError.SessionExpired):
+        w.esr.session_info(b)
+    w.esr.change_password(a, PASSWORD, "a brand new passphrase")
+    with pytest.raises(EsrError.SessionExpired):
+        w.esr.session_info(c)
+    assert w.esr.session_info(a).username == w.emma.username
+    assert w.esr.end_all_sessions(SYSTEM, w.emma.username, None) == 1

@@ -18,7 +18,8 @@ METHODS = {
     "EsrService": {
         "add_assignment", "add_org_unit", "add_person", "advance_clock",
         "approve_internet_access", "bootstrap_user_administrators", "certifications_for",
-        "check_upgrade", "clear_step_up_lock", "competence_catalogue", "create_trust", "decide",
+        "change_password", "check_upgrade", "clear_step_up_lock", "competence_catalogue",
+        "create_trust", "decide", "end_all_sessions", "end_session", "sessions_of",
         "define_certification", "define_competence", "enrol", "for_testing", "functions",
         "grant_urp", "import_competences", "import_competences_async", "log_in_with_password",
         "log_in_with_password_async", "log_in_with_smartcard", "open_sqlite", "log_out", "my_compliance",
@@ -50,12 +51,13 @@ RECORDS_AND_ENUMS = {
     "PlayResult", "Purpose", "RecordExpiry", "RenewalRule", "RequirementTarget", "SessionInfo",
     "LearningSubscription", "SubscriptionStatus", "TeamCompliance", "TeamComplianceMember",
     "TrustOptions", "UrpGrantRequest", "UsernameParts", "VerifyResult", "VerifyStatus",
+    "LinkRefusal", "ServiceSettings", "SessionSummary",
 }
 
 ERRORS = {
     "AccountLocked", "AuditBroken", "BulkInput", "Conflict", "Delivery", "ImportRejected",
     "Internal", "InvalidInput", "LearningRefused", "LogInRefused", "NotFound", "NotPermitted",
-    "PasscodeRefused", "RateLimited", "SessionExpired", "Storage",
+    "PasscodeRefused", "RateLimited", "RecoveryLinkRefused", "SessionExpired", "Storage",
 }
 
 # What uniffi adds around the exported types: protocols, the Rust-side trait wrappers, its own

@@ -2,4 +2,5 @@
 
 mod conformance;
 mod durability;
+mod restart;
 mod two_connections;

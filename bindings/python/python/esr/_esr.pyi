@@ -41,8 +41,8 @@ class _BinaryReader(Protocol):
 #   SessionExpiredError   UnknownSession, SessionEnded, SessionExpired
 #   NotPermittedError     NotPermitted, RecordNotVisible, CrossTrust, ApprovalRefused,
 #                         UpgradeNotAvailable, StepUpMismatch
-#   PasscodeRefusedError  StepUpLocked, UnknownChallenge, UnknownPasscodeKey,
-#                         RecoveryLinkRefused
+#   PasscodeRefusedError  StepUpLocked, UnknownChallenge, UnknownPasscodeKey, NoPasscodeKey
+#     RecoveryLinkRefusedError  RecoveryLinkRefused, with its reason (alias RecoveryLinkError)
 #     RateLimitedError    TooManySends, ResendTooSoon (with retry_after_seconds)
 #   DeliveryError         NoSender, Delivery (the SMS/e-mail sender failed or raised)
 #   AuditBrokenError      AuditChainBroken
@@ -100,6 +100,13 @@ class NotPermittedError(EsrError):
 
 class PasscodeRefusedError(EsrError):
     """A one-time passcode or recovery link was refused."""
+
+class RecoveryLinkRefusedError(PasscodeRefusedError):
+    """A recovery link was refused; `reason` says why."""
+
+    reason: Literal["not_recognised", "expired", "already_used", "superseded"]
+
+RecoveryLinkError = RecoveryLinkRefusedError
 
 class RateLimitedError(PasscodeRefusedError):
     """Too many codes, or a code sent moments ago."""
@@ -983,6 +990,27 @@ class Session:
     def __hash__(self) -> int: ...
 
 @final
+class SessionSummary:
+    """A live session as its user sees it: never its bearer id, only its reference."""
+
+    @property
+    def reference(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def last_active_at(self) -> datetime: ...
+    @property
+    def idle_expires_at(self) -> datetime: ...
+    @property
+    def expires_at(self) -> datetime: ...
+    @property
+    def upgraded(self) -> bool: ...
+    @property
+    def current(self) -> bool: ...
+
+@final
 class VerifyOutcome:
     """What verifying a code came to; True when approved."""
 
@@ -1026,8 +1054,19 @@ class Esr:
         email_sender: Outbox | Callable[[EmailMessage], object] | None = None,
         passcode_key: bytes | None = None,
         passcode_key_id: str = "key-1",
+        ephemeral_passcode_key: bool = False,
         max_failed_logins: int = 5,
         session_lifetime: timedelta | None = None,
+        internet_idle_timeout: timedelta | None = None,
+        hscn_idle_timeout: timedelta | None = None,
+        recovery_answer_time: timedelta | None = None,
+        passcode_digits: int | None = None,
+        passcode_max_attempts: int | None = None,
+        passcode_max_failures: int | None = None,
+        passcode_failure_window: timedelta | None = None,
+        passcode_max_sends: int | None = None,
+        passcode_send_window: timedelta | None = None,
+        passcode_min_resend_interval: timedelta | None = None,
         fast_password_hashing: bool = False,
     ) -> Esr: ...
     def now(self) -> datetime: ...
@@ -1097,6 +1136,12 @@ class Esr:
     # sessions and access
     def log_in_with_password(self, username: str, password: str) -> Session: ...
     def log_in_with_smartcard(self, username: str, card_id: str) -> Session: ...
+    def sessions_of(self, actor: Session | str, username: str) -> list[SessionSummary]: ...
+    def end_session(self, actor: Session | str, username: str, reference: str) -> None: ...
+    def end_all_sessions(
+        self, actor: Session | str, username: str, *, except_reference: str | None = None
+    ) -> int: ...
+    def change_password(self, session: Session, current: str, new: str) -> None: ...
     def log_out(self, session: Session) -> None: ...
     def session(self, session: Session) -> Session: ...
     def resume_session(self, session_id: str) -> Session: ...

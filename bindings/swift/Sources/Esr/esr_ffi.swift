@@ -1225,6 +1225,11 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     func certificationsFor(vpd: String, competence: String) throws  -> [CertificationDefinition]
     
     /**
+     * Changes the user's own password in `session`; every other session of theirs ends.
+     */
+    func changePassword(session: EsrSession, current: String, newPassword: String) throws 
+    
+    /**
      * Fails with the reason (`NotPermitted`) unless the session could be upgraded now.
      */
     func checkUpgrade(session: EsrSession) throws 
@@ -1260,6 +1265,17 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
      * administration).
      */
     func defineCompetence(actor: EsrActor, vpd: String, definition: CompetenceDefinition) throws 
+    
+    /**
+     * Ends every session of the user but `except_reference` (the asking one, for "log out of
+     * my other sessions"); returns how many ended.
+     */
+    func endAllSessions(actor: EsrActor, username: String, exceptReference: String?) throws  -> UInt32
+    
+    /**
+     * Ends one of the user's sessions, by its `reference` from `sessions_of`.
+     */
+    func endSession(actor: EsrActor, username: String, reference: String) throws 
     
     /**
      * Enrols in a class of a component of a subscribed certification.
@@ -1402,6 +1418,12 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     func sessionInfo(session: EsrSession) throws  -> SessionInfo
     
     /**
+     * A user's live sessions, oldest first, as the user sees them (never a bearer id): for
+     * the user, from one of their own sessions, or for an actor with Reset accounts.
+     */
+    func sessionsOf(actor: EsrActor, username: String) throws  -> [SessionSummary]
+    
+    /**
      * Sets a test service's clock to `instant`.
      */
     func setNow(instant: Date) throws 
@@ -1505,18 +1527,20 @@ open class EsrService: EsrServiceProtocol, @unchecked Sendable {
         return try! rustCall { uniffi_esr_ffi_fn_clone_esrservice(self.handle, $0) }
     }
     /**
-     * A service on the system clock. `passcode_key`: the server secret (32 bytes or more)
-     * texted codes are bound with; keep it in the Keychain. `sms_gateway`, `email_gateway`: the
-     * app's own gateways; without one, messages go to the built-in [`Outbox`].
+     * A service on the system clock. `passcode_key`: the server secret (32 bytes or more,
+     * not one repeated byte) texted codes are bound with; keep it in the Keychain.
+     * `sms_gateway`, `email_gateway`: the app's own gateways; without one, messages go to the
+     * built-in [`Outbox`]. `settings`: session timeouts and the passcode policy.
      */
-public convenience init(passcodeKey: Data, smsGateway: SmsGateway?, emailGateway: EmailGateway?)throws  {
+public convenience init(passcodeKey: Data, smsGateway: SmsGateway?, emailGateway: EmailGateway?, settings: ServiceSettings? = nil)throws  {
     let handle =
         try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_constructor_esrservice_new(
         FfiConverterData.lower(passcodeKey),
         FfiConverterOptionTypeSmsGateway.lower(smsGateway),
-        FfiConverterOptionTypeEmailGateway.lower(emailGateway),uniffiCallStatus
+        FfiConverterOptionTypeEmailGateway.lower(emailGateway),
+        FfiConverterOptionTypeServiceSettings.lower(settings),uniffiCallStatus
     )
 }
     self.init(unsafeFromHandle: handle)
@@ -1537,14 +1561,15 @@ public convenience init(passcodeKey: Data, smsGateway: SmsGateway?, emailGateway
      * `advance_clock` and `set_now`, and passwords are hashed at the cheapest cost (never use
      * it for real accounts).
      */
-public static func forTesting(passcodeKey: Data, start: Date, smsGateway: SmsGateway?, emailGateway: EmailGateway?)throws  -> EsrService  {
+public static func forTesting(passcodeKey: Data, start: Date, smsGateway: SmsGateway?, emailGateway: EmailGateway?, settings: ServiceSettings? = nil)throws  -> EsrService  {
     return try  FfiConverterTypeEsrService_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_constructor_esrservice_for_testing(
         FfiConverterData.lower(passcodeKey),
         FfiConverterTimestamp.lower(start),
         FfiConverterOptionTypeSmsGateway.lower(smsGateway),
-        FfiConverterOptionTypeEmailGateway.lower(emailGateway),uniffiCallStatus
+        FfiConverterOptionTypeEmailGateway.lower(emailGateway),
+        FfiConverterOptionTypeServiceSettings.lower(settings),uniffiCallStatus
     )
 })
 }
@@ -1671,6 +1696,20 @@ open func certificationsFor(vpd: String, competence: String)throws  -> [Certific
 }
     
     /**
+     * Changes the user's own password in `session`; every other session of theirs ends.
+     */
+open func changePassword(session: EsrSession, current: String, newPassword: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_change_password(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(current),
+        FfiConverterString.lower(newPassword),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Fails with the reason (`NotPermitted`) unless the session could be upgraded now.
      */
 open func checkUpgrade(session: EsrSession)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
@@ -1763,6 +1802,36 @@ open func defineCompetence(actor: EsrActor, vpd: String, definition: CompetenceD
         FfiConverterTypeEsrActor_lower(actor),
         FfiConverterString.lower(vpd),
         FfiConverterTypeCompetenceDefinition_lower(definition),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Ends every session of the user but `except_reference` (the asking one, for "log out of
+     * my other sessions"); returns how many ended.
+     */
+open func endAllSessions(actor: EsrActor, username: String, exceptReference: String?)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_end_all_sessions(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(username),
+        FfiConverterOptionString.lower(exceptReference),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Ends one of the user's sessions, by its `reference` from `sessions_of`.
+     */
+open func endSession(actor: EsrActor, username: String, reference: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_end_session(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(username),
+        FfiConverterString.lower(reference),uniffiCallStatus
     )
 }
 }
@@ -2147,6 +2216,21 @@ open func sessionInfo(session: EsrSession)throws  -> SessionInfo  {
     uniffi_esr_ffi_fn_method_esrservice_session_info(
             self.uniffiCloneHandle(),
         FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A user's live sessions, oldest first, as the user sees them (never a bearer id): for
+     * the user, from one of their own sessions, or for an actor with Reset accounts.
+     */
+open func sessionsOf(actor: EsrActor, username: String)throws  -> [SessionSummary]  {
+    return try  FfiConverterSequenceTypeSessionSummary.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_sessions_of(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(username),uniffiCallStatus
     )
 })
 }
@@ -5409,6 +5493,178 @@ public func FfiConverterTypeRenewalRule_lower(_ value: RenewalRule) -> RustBuffe
 
 
 /**
+ * Service settings an app may change; each left `nil` keeps the library's default. Times are
+ * in seconds.
+ */
+public struct ServiceSettings: Equatable, Hashable {
+    /**
+     * Consecutive failed log-ins that lock an account (1 to 100; default 5).
+     */
+    public var maxFailedLogins: UInt32?
+    /**
+     * How long a session lasts from log-in (60 to 43,200; default 43,200: 12 hours).
+     */
+    public var sessionLifetimeSeconds: Int64?
+    /**
+     * How long an internet session may go unused (60 to 1,800; default 1,800: 30 minutes).
+     */
+    public var internetIdleTimeoutSeconds: Int64?
+    /**
+     * How long an HSCN session may go unused (60 to 43,200; default 1,800).
+     */
+    public var hscnIdleTimeoutSeconds: Int64?
+    /**
+     * The least time a recovery request takes to answer, in milliseconds (0 to 10,000;
+     * default 150).
+     */
+    public var recoveryAnswerTimeMillis: UInt64?
+    /**
+     * Digits in a code (6 to 10; default 6).
+     */
+    public var passcodeDigits: UInt8?
+    /**
+     * Wrong guesses that kill a code (1 to 10; default 5).
+     */
+    public var passcodeMaxAttempts: UInt32?
+    /**
+     * Wrong codes within the failure window that lock step-up (1 to 100; default 20).
+     */
+    public var passcodeMaxFailures: UInt32?
+    /**
+     * The rolling failure window (3,600 to 2,592,000; default 86,400: 24 hours).
+     */
+    public var passcodeFailureWindowSeconds: Int64?
+    /**
+     * Codes sent to one user or number within the send window (1 to 100; default 5).
+     */
+    public var passcodeMaxSends: UInt32?
+    /**
+     * The send window (60 to 86,400; default 600).
+     */
+    public var passcodeSendWindowSeconds: Int64?
+    /**
+     * The least time between two sends to one user (0 to 600; default 30).
+     */
+    public var passcodeMinResendIntervalSeconds: Int64?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Consecutive failed log-ins that lock an account (1 to 100; default 5).
+         */maxFailedLogins: UInt32? = nil, 
+        /**
+         * How long a session lasts from log-in (60 to 43,200; default 43,200: 12 hours).
+         */sessionLifetimeSeconds: Int64? = nil, 
+        /**
+         * How long an internet session may go unused (60 to 1,800; default 1,800: 30 minutes).
+         */internetIdleTimeoutSeconds: Int64? = nil, 
+        /**
+         * How long an HSCN session may go unused (60 to 43,200; default 1,800).
+         */hscnIdleTimeoutSeconds: Int64? = nil, 
+        /**
+         * The least time a recovery request takes to answer, in milliseconds (0 to 10,000;
+         * default 150).
+         */recoveryAnswerTimeMillis: UInt64? = nil, 
+        /**
+         * Digits in a code (6 to 10; default 6).
+         */passcodeDigits: UInt8? = nil, 
+        /**
+         * Wrong guesses that kill a code (1 to 10; default 5).
+         */passcodeMaxAttempts: UInt32? = nil, 
+        /**
+         * Wrong codes within the failure window that lock step-up (1 to 100; default 20).
+         */passcodeMaxFailures: UInt32? = nil, 
+        /**
+         * The rolling failure window (3,600 to 2,592,000; default 86,400: 24 hours).
+         */passcodeFailureWindowSeconds: Int64? = nil, 
+        /**
+         * Codes sent to one user or number within the send window (1 to 100; default 5).
+         */passcodeMaxSends: UInt32? = nil, 
+        /**
+         * The send window (60 to 86,400; default 600).
+         */passcodeSendWindowSeconds: Int64? = nil, 
+        /**
+         * The least time between two sends to one user (0 to 600; default 30).
+         */passcodeMinResendIntervalSeconds: Int64? = nil) {
+        self.maxFailedLogins = maxFailedLogins
+        self.sessionLifetimeSeconds = sessionLifetimeSeconds
+        self.internetIdleTimeoutSeconds = internetIdleTimeoutSeconds
+        self.hscnIdleTimeoutSeconds = hscnIdleTimeoutSeconds
+        self.recoveryAnswerTimeMillis = recoveryAnswerTimeMillis
+        self.passcodeDigits = passcodeDigits
+        self.passcodeMaxAttempts = passcodeMaxAttempts
+        self.passcodeMaxFailures = passcodeMaxFailures
+        self.passcodeFailureWindowSeconds = passcodeFailureWindowSeconds
+        self.passcodeMaxSends = passcodeMaxSends
+        self.passcodeSendWindowSeconds = passcodeSendWindowSeconds
+        self.passcodeMinResendIntervalSeconds = passcodeMinResendIntervalSeconds
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ServiceSettings: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeServiceSettings: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ServiceSettings {
+        return
+            try ServiceSettings(
+                maxFailedLogins: FfiConverterOptionUInt32.read(from: &buf), 
+                sessionLifetimeSeconds: FfiConverterOptionInt64.read(from: &buf), 
+                internetIdleTimeoutSeconds: FfiConverterOptionInt64.read(from: &buf), 
+                hscnIdleTimeoutSeconds: FfiConverterOptionInt64.read(from: &buf), 
+                recoveryAnswerTimeMillis: FfiConverterOptionUInt64.read(from: &buf), 
+                passcodeDigits: FfiConverterOptionUInt8.read(from: &buf), 
+                passcodeMaxAttempts: FfiConverterOptionUInt32.read(from: &buf), 
+                passcodeMaxFailures: FfiConverterOptionUInt32.read(from: &buf), 
+                passcodeFailureWindowSeconds: FfiConverterOptionInt64.read(from: &buf), 
+                passcodeMaxSends: FfiConverterOptionUInt32.read(from: &buf), 
+                passcodeSendWindowSeconds: FfiConverterOptionInt64.read(from: &buf), 
+                passcodeMinResendIntervalSeconds: FfiConverterOptionInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ServiceSettings, into buf: inout [UInt8]) {
+        FfiConverterOptionUInt32.write(value.maxFailedLogins, into: &buf)
+        FfiConverterOptionInt64.write(value.sessionLifetimeSeconds, into: &buf)
+        FfiConverterOptionInt64.write(value.internetIdleTimeoutSeconds, into: &buf)
+        FfiConverterOptionInt64.write(value.hscnIdleTimeoutSeconds, into: &buf)
+        FfiConverterOptionUInt64.write(value.recoveryAnswerTimeMillis, into: &buf)
+        FfiConverterOptionUInt8.write(value.passcodeDigits, into: &buf)
+        FfiConverterOptionUInt32.write(value.passcodeMaxAttempts, into: &buf)
+        FfiConverterOptionUInt32.write(value.passcodeMaxFailures, into: &buf)
+        FfiConverterOptionInt64.write(value.passcodeFailureWindowSeconds, into: &buf)
+        FfiConverterOptionUInt32.write(value.passcodeMaxSends, into: &buf)
+        FfiConverterOptionInt64.write(value.passcodeSendWindowSeconds, into: &buf)
+        FfiConverterOptionInt64.write(value.passcodeMinResendIntervalSeconds, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServiceSettings_lift(_ buf: RustBuffer) throws -> ServiceSettings {
+    return try FfiConverterTypeServiceSettings.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeServiceSettings_lower(_ value: ServiceSettings) -> RustBuffer {
+    return FfiConverterTypeServiceSettings.lower(value)
+}
+
+
+/**
  * A live session as the app shows it.
  */
 public struct SessionInfo: Equatable, Hashable {
@@ -5544,6 +5800,136 @@ public func FfiConverterTypeSessionInfo_lift(_ buf: RustBuffer) throws -> Sessio
 #endif
 public func FfiConverterTypeSessionInfo_lower(_ value: SessionInfo) -> RustBuffer {
     return FfiConverterTypeSessionInfo.lower(value)
+}
+
+
+/**
+ * One of a user's live sessions, as a "your sessions" screen lists it: never its bearer id,
+ * only its one-way reference, which `end_session` takes.
+ */
+public struct SessionSummary: Equatable, Hashable {
+    /**
+     * The one-way reference (as in the audit trail; not a secret).
+     */
+    public var reference: String
+    /**
+     * How the user reached ESR.
+     */
+    public var channel: Channel
+    /**
+     * When the user logged in.
+     */
+    public var startedAt: Date
+    /**
+     * When it was last used (to the minute).
+     */
+    public var lastActiveAt: Date
+    /**
+     * When it stops working if it is not used again.
+     */
+    public var idleExpiresAt: Date
+    /**
+     * When it stops working in any case.
+     */
+    public var expiresAt: Date
+    /**
+     * Whether it is upgraded with a second factor.
+     */
+    public var upgraded: Bool
+    /**
+     * Whether it is the session that asked.
+     */
+    public var current: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The one-way reference (as in the audit trail; not a secret).
+         */reference: String, 
+        /**
+         * How the user reached ESR.
+         */channel: Channel, 
+        /**
+         * When the user logged in.
+         */startedAt: Date, 
+        /**
+         * When it was last used (to the minute).
+         */lastActiveAt: Date, 
+        /**
+         * When it stops working if it is not used again.
+         */idleExpiresAt: Date, 
+        /**
+         * When it stops working in any case.
+         */expiresAt: Date, 
+        /**
+         * Whether it is upgraded with a second factor.
+         */upgraded: Bool, 
+        /**
+         * Whether it is the session that asked.
+         */current: Bool) {
+        self.reference = reference
+        self.channel = channel
+        self.startedAt = startedAt
+        self.lastActiveAt = lastActiveAt
+        self.idleExpiresAt = idleExpiresAt
+        self.expiresAt = expiresAt
+        self.upgraded = upgraded
+        self.current = current
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SessionSummary: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSessionSummary: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SessionSummary {
+        return
+            try SessionSummary(
+                reference: FfiConverterString.read(from: &buf), 
+                channel: FfiConverterTypeChannel.read(from: &buf), 
+                startedAt: FfiConverterTimestamp.read(from: &buf), 
+                lastActiveAt: FfiConverterTimestamp.read(from: &buf), 
+                idleExpiresAt: FfiConverterTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
+                upgraded: FfiConverterBool.read(from: &buf), 
+                current: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SessionSummary, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.reference, into: &buf)
+        FfiConverterTypeChannel.write(value.channel, into: &buf)
+        FfiConverterTimestamp.write(value.startedAt, into: &buf)
+        FfiConverterTimestamp.write(value.lastActiveAt, into: &buf)
+        FfiConverterTimestamp.write(value.idleExpiresAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterBool.write(value.upgraded, into: &buf)
+        FfiConverterBool.write(value.current, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionSummary_lift(_ buf: RustBuffer) throws -> SessionSummary {
+    return try FfiConverterTypeSessionSummary.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSessionSummary_lower(_ value: SessionSummary) -> RustBuffer {
+    return FfiConverterTypeSessionSummary.lower(value)
 }
 
 
@@ -6897,6 +7283,17 @@ enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */message: String
     )
     /**
+     * A recovery link was refused; `reason` says why, for the app to choose what to show.
+     */
+    case RecoveryLinkRefused(
+        /**
+         * What to do: usually ask for a new link.
+         */message: String, 
+        /**
+         * Why the link was refused.
+         */reason: LinkRefusal
+    )
+    /**
      * Too many codes were sent recently, or one was sent moments ago.
      */
     case RateLimited(
@@ -7026,20 +7423,24 @@ public struct FfiConverterTypeEsrError: FfiConverterRustBuffer {
         case 11: return .PasscodeRefused(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 12: return .RateLimited(
+        case 12: return .RecoveryLinkRefused(
+            message: try FfiConverterString.read(from: &buf), 
+            reason: try FfiConverterTypeLinkRefusal.read(from: &buf)
+            )
+        case 13: return .RateLimited(
             message: try FfiConverterString.read(from: &buf), 
             retryAfterSeconds: try FfiConverterInt64.read(from: &buf)
             )
-        case 13: return .Delivery(
+        case 14: return .Delivery(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 14: return .AuditBroken(
+        case 15: return .AuditBroken(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 15: return .Storage(
+        case 16: return .Storage(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 16: return .Internal(
+        case 17: return .Internal(
             message: try FfiConverterString.read(from: &buf)
             )
 
@@ -7109,29 +7510,35 @@ public struct FfiConverterTypeEsrError: FfiConverterRustBuffer {
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .RateLimited(message,retryAfterSeconds):
+        case let .RecoveryLinkRefused(message,reason):
             writeInt(&buf, Int32(12))
+            FfiConverterString.write(message, into: &buf)
+            FfiConverterTypeLinkRefusal.write(reason, into: &buf)
+            
+        
+        case let .RateLimited(message,retryAfterSeconds):
+            writeInt(&buf, Int32(13))
             FfiConverterString.write(message, into: &buf)
             FfiConverterInt64.write(retryAfterSeconds, into: &buf)
             
         
         case let .Delivery(message):
-            writeInt(&buf, Int32(13))
-            FfiConverterString.write(message, into: &buf)
-            
-        
-        case let .AuditBroken(message):
             writeInt(&buf, Int32(14))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Storage(message):
+        case let .AuditBroken(message):
             writeInt(&buf, Int32(15))
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Internal(message):
+        case let .Storage(message):
             writeInt(&buf, Int32(16))
+            FfiConverterString.write(message, into: &buf)
+            
+        
+        case let .Internal(message):
+            writeInt(&buf, Int32(17))
             FfiConverterString.write(message, into: &buf)
             
         }
@@ -7561,6 +7968,101 @@ public func FfiConverterTypeFunction_lift(_ buf: RustBuffer) throws -> Function 
 #endif
 public func FfiConverterTypeFunction_lower(_ value: Function) -> RustBuffer {
     return FfiConverterTypeFunction.lower(value)
+}
+
+
+
+/**
+ * Why a recovery link was refused.
+ */
+
+public enum LinkRefusal: Equatable, Hashable {
+    
+    /**
+     * Not a link this service issued, or not for this use.
+     */
+    case notRecognised
+    /**
+     * Older than 4 hours.
+     */
+    case expired
+    /**
+     * Already used (each link works once).
+     */
+    case alreadyUsed
+    /**
+     * A newer link was sent since.
+     */
+    case superseded
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension LinkRefusal: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLinkRefusal: FfiConverterRustBuffer {
+    typealias SwiftType = LinkRefusal
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LinkRefusal {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notRecognised
+        
+        case 2: return .expired
+        
+        case 3: return .alreadyUsed
+        
+        case 4: return .superseded
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: LinkRefusal, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notRecognised:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .alreadyUsed:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .superseded:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLinkRefusal_lift(_ buf: RustBuffer) throws -> LinkRefusal {
+    return try FfiConverterTypeLinkRefusal.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLinkRefusal_lower(_ value: LinkRefusal) -> RustBuffer {
+    return FfiConverterTypeLinkRefusal.lower(value)
 }
 
 
@@ -8709,6 +9211,54 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
+    typealias SwiftType = UInt64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionInt64: FfiConverterRustBuffer {
+    typealias SwiftType = Int64?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt64.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
     typealias SwiftType = Double?
 
@@ -8941,6 +9491,30 @@ fileprivate struct FfiConverterOptionTypeRenewalRule: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeRenewalRule.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeServiceSettings: FfiConverterRustBuffer {
+    typealias SwiftType = ServiceSettings?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeServiceSettings.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeServiceSettings.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -9238,6 +9812,31 @@ fileprivate struct FfiConverterSequenceTypeLearningSubscription: FfiConverterRus
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeLearningSubscription.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeSessionSummary: FfiConverterRustBuffer {
+    typealias SwiftType = [SessionSummary]
+
+    public static func write(_ value: [SessionSummary], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeSessionSummary.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [SessionSummary] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [SessionSummary]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeSessionSummary.read(from: &buf))
         }
         return seq
     }
@@ -9612,6 +10211,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrservice_certifications_for() != 53459) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_esr_ffi_checksum_method_esrservice_change_password() != 4718) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_esr_ffi_checksum_method_esrservice_check_upgrade() != 16729) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9631,6 +10233,12 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_define_competence() != 5442) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_end_all_sessions() != 44746) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_end_session() != 34564) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_enrol() != 9493) {
@@ -9708,6 +10316,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrservice_session_info() != 51999) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_esr_ffi_checksum_method_esrservice_sessions_of() != 13693) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_esr_ffi_checksum_method_esrservice_set_now() != 43084) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -9747,10 +10358,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrsession_username() != 17934) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_constructor_esrservice_for_testing() != 47026) {
+    if (uniffi_esr_ffi_checksum_constructor_esrservice_for_testing() != 34845) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_constructor_esrservice_new() != 56855) {
+    if (uniffi_esr_ffi_checksum_constructor_esrservice_new() != 17347) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_constructor_esrservice_open_sqlite() != 51606) {

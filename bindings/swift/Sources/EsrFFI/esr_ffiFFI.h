@@ -462,12 +462,12 @@ void uniffi_esr_ffi_fn_free_esrservice(uint64_t handle, RustCallStatus *_Nonnull
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_FOR_TESTING
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_FOR_TESTING
-uint64_t uniffi_esr_ffi_fn_constructor_esrservice_for_testing(RustBuffer passcode_key, RustBuffer start, RustBuffer sms_gateway, RustBuffer email_gateway, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_esr_ffi_fn_constructor_esrservice_for_testing(RustBuffer passcode_key, RustBuffer start, RustBuffer sms_gateway, RustBuffer email_gateway, RustBuffer settings, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_NEW
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_NEW
-uint64_t uniffi_esr_ffi_fn_constructor_esrservice_new(RustBuffer passcode_key, RustBuffer sms_gateway, RustBuffer email_gateway, RustCallStatus *_Nonnull out_status
+uint64_t uniffi_esr_ffi_fn_constructor_esrservice_new(RustBuffer passcode_key, RustBuffer sms_gateway, RustBuffer email_gateway, RustBuffer settings, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_OPEN_SQLITE
@@ -510,6 +510,11 @@ void uniffi_esr_ffi_fn_method_esrservice_bootstrap_user_administrators(uint64_t 
 RustBuffer uniffi_esr_ffi_fn_method_esrservice_certifications_for(uint64_t ptr, RustBuffer vpd, RustBuffer competence, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CHANGE_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CHANGE_PASSWORD
+void uniffi_esr_ffi_fn_method_esrservice_change_password(uint64_t ptr, uint64_t session, RustBuffer current, RustBuffer new_password, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CHECK_UPGRADE
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CHECK_UPGRADE
 void uniffi_esr_ffi_fn_method_esrservice_check_upgrade(uint64_t ptr, uint64_t session, RustCallStatus *_Nonnull out_status
@@ -543,6 +548,16 @@ void uniffi_esr_ffi_fn_method_esrservice_define_certification(uint64_t ptr, Rust
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_DEFINE_COMPETENCE
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_DEFINE_COMPETENCE
 void uniffi_esr_ffi_fn_method_esrservice_define_competence(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer definition, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_END_ALL_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_END_ALL_SESSIONS
+uint32_t uniffi_esr_ffi_fn_method_esrservice_end_all_sessions(uint64_t ptr, RustBuffer actor, RustBuffer username, RustBuffer except_reference, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_END_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_END_SESSION
+void uniffi_esr_ffi_fn_method_esrservice_end_session(uint64_t ptr, RustBuffer actor, RustBuffer username, RustBuffer reference, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ENROL
@@ -668,6 +683,11 @@ uint64_t uniffi_esr_ffi_fn_method_esrservice_reset_password_with_link_async(uint
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SESSION_INFO
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SESSION_INFO
 RustBuffer uniffi_esr_ffi_fn_method_esrservice_session_info(uint64_t ptr, uint64_t session, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SESSIONS_OF
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SESSIONS_OF
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_sessions_of(uint64_t ptr, RustBuffer actor, RustBuffer username, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_NOW
@@ -1306,6 +1326,12 @@ uint16_t uniffi_esr_ffi_checksum_method_esrservice_certifications_for(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CHANGE_PASSWORD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CHANGE_PASSWORD
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_change_password(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CHECK_UPGRADE
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CHECK_UPGRADE
 uint16_t uniffi_esr_ffi_checksum_method_esrservice_check_upgrade(void
@@ -1345,6 +1371,18 @@ uint16_t uniffi_esr_ffi_checksum_method_esrservice_define_certification(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_DEFINE_COMPETENCE
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_DEFINE_COMPETENCE
 uint16_t uniffi_esr_ffi_checksum_method_esrservice_define_competence(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_END_ALL_SESSIONS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_END_ALL_SESSIONS
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_end_all_sessions(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_END_SESSION
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_END_SESSION
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_end_session(void
     
 );
 #endif
@@ -1495,6 +1533,12 @@ uint16_t uniffi_esr_ffi_checksum_method_esrservice_reset_password_with_link_asyn
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SESSION_INFO
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SESSION_INFO
 uint16_t uniffi_esr_ffi_checksum_method_esrservice_session_info(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SESSIONS_OF
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SESSIONS_OF
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_sessions_of(void
     
 );
 #endif

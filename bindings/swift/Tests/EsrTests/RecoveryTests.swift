@@ -21,7 +21,8 @@ final class RecoveryTests: XCTestCase {
                     username: trust.ann.username, password: "wrong password \(attempt)")
             }
         }
-        assertEsrError({ if case .AccountLocked = $0 { true } else { false } }) {
+        // The locking guess answers as any wrong password does.
+        assertEsrError({ if case .LogInRefused = $0 { true } else { false } }) {
             _ = try service.logInWithPassword(username: trust.ann.username, password: "wrong")
         }
         // Locked: the right password does not open it either.
@@ -47,7 +48,8 @@ final class RecoveryTests: XCTestCase {
         XCTAssertTrue(message.text(linkBase: "https://esr.example/unlock?t=").contains(token))
 
         XCTAssertEqual(try service.unlockWithLink(token: token), trust.ann.username)
-        assertEsrError({ if case .PasscodeRefused = $0 { true } else { false } }) {
+        // The refusal carries its reason as data, not only in words.
+        assertEsrError({ if case .RecoveryLinkRefused(_, .alreadyUsed) = $0 { true } else { false } }) {
             _ = try service.unlockWithLink(token: token)
         }
         XCTAssertEqual(try service.sessionInfo(session: try trust.web(trust.ann)).accessLevel, .standard)
@@ -69,7 +71,7 @@ final class RecoveryTests: XCTestCase {
         }
         let session = try service.logInWithPassword(username: trust.ann.username, password: newPassword)
         XCTAssertEqual(session.username(), trust.ann.username)
-        assertEsrError({ if case .PasscodeRefused = $0 { true } else { false } }) {
+        assertEsrError({ if case .RecoveryLinkRefused(_, .alreadyUsed) = $0 { true } else { false } }) {
             _ = try service.resetPasswordWithLink(
                 token: message.exposeToken(), password: "yet another passphrase 2026")
         }
@@ -80,7 +82,7 @@ final class RecoveryTests: XCTestCase {
             vpd: TrustFixture.vpd, email: email, dateOfBirth: TrustFixture.dateOfBirth)
         let message = try XCTUnwrap(service.outbox().lastEmailTo(address: email))
         try service.advanceClock(seconds: 4 * 3600)
-        assertEsrError({ if case .PasscodeRefused = $0 { true } else { false } }) {
+        assertEsrError({ if case .RecoveryLinkRefused(_, .expired) = $0 { true } else { false } }) {
             _ = try service.resetPasswordWithLink(
                 token: message.exposeToken(), password: "a brand new passphrase 2026")
         }

@@ -160,11 +160,15 @@ final class SessionPasscodeTests: XCTestCase {
         let challenge = try service.requestMobileCode(session: card, mobile: "07700 900123")
         let right = try trust.lastCode(to: "07700 900123")
         let wrong = right == "000000" ? "111111" : "000000"
-        for left in (0..<5).reversed() {
+        for left in (1..<5).reversed() {
             let result = try service.verifyPasscode(session: card, challenge: challenge, code: wrong)
             XCTAssertEqual(result.status, .wrongCode)
             XCTAssertEqual(result.attemptsLeft, UInt32(left))
         }
+        // The guess that uses the challenge up says so.
+        XCTAssertEqual(
+            try service.verifyPasscode(session: card, challenge: challenge, code: wrong).status,
+            .tooManyAttempts)
         XCTAssertEqual(
             try service.passcodeStatus(session: card, challenge: challenge).status,
             .maxAttemptsReached)
@@ -204,11 +208,13 @@ final class SessionPasscodeTests: XCTestCase {
         }
 
         try service.advanceClock(seconds: 3600)  // past the limit on codes sent per hour
-        let challenge = try service.requestUpgradeCode(session: web)
+        // An hour unused is past the 30-minute idle timeout: log in again.
+        let fresh = try trust.web(trust.mary)
+        let challenge = try service.requestUpgradeCode(session: fresh)
         let result = try service.verifyPasscode(
-            session: web, challenge: challenge, code: try trust.lastCode())
+            session: fresh, challenge: challenge, code: try trust.lastCode())
         XCTAssertEqual(result.status, .approved)
-        XCTAssertEqual(try service.sessionInfo(session: web).accessLevel, .upgraded)
+        XCTAssertEqual(try service.sessionInfo(session: fresh).accessLevel, .upgraded)
     }
 
     func testSessionsEndByLogOutAndByExpiry() throws {
@@ -219,7 +225,12 @@ final class SessionPasscodeTests: XCTestCase {
         }
 
         let card = try trust.hscn(trust.ann)
-        try service.advanceClock(seconds: 12 * 3600 - 1)
+        // Used every 20 minutes, so that the 30-minute idle timeout never comes first.
+        for _ in 0..<35 {
+            try service.advanceClock(seconds: 20 * 60)
+            _ = try service.functions(session: card)
+        }
+        try service.advanceClock(seconds: 12 * 3600 - 1 - 35 * 20 * 60)
         XCTAssertEqual(try service.sessionInfo(session: card).secondsLeft, 1)
         try service.advanceClock(seconds: 1)
         assertEsrError({ if case .SessionExpired = $0 { true } else { false } }) {
@@ -259,6 +270,81 @@ final class SessionPasscodeTests: XCTestCase {
         }
         XCTAssertEqual(collected.failures, [])
         XCTAssertEqual(Set(collected.refs).count, 20)
+    }
+
+    func testPeopleSeeAndEndTheirSessionsAndAPasswordChangeEndsTheOthers() throws {
+        let a = try trust.web(trust.ann)
+        let b = try trust.web(trust.ann)
+        let c = try trust.hscn(trust.ann)
+        let me = EsrActor.user(session: a)
+        let seen = try service.sessionsOf(actor: me, username: trust.ann.username)
+        XCTAssertEqual(seen.count, 3)
+        XCTAssertEqual(seen.filter(\.current).map(\.reference), [try service.sessionInfo(session: a).auditRef])
+        try service.endSession(
+            actor: me, username: trust.ann.username,
+            reference: try service.sessionInfo(session: b).auditRef)
+        assertEsrError({ if case .SessionExpired = $0 { true } else { false } }) {
+            _ = try service.sessionInfo(session: b)
+        }
+        try service.changePassword(
+            session: a, current: TrustFixture.password, newPassword: "a brand new passphrase")
+        assertEsrError({ if case .SessionExpired = $0 { true } else { false } }) {
+            _ = try service.sessionInfo(session: c)
+        }
+        XCTAssertEqual(
+            try service.endAllSessions(
+                actor: TrustFixture.setUp, username: trust.ann.username, exceptReference: nil), 1)
+    }
+
+    func testTheLockingGuessSaysLocked() throws {
+        try trust.registerMobile(trust.mary)
+        let web = try trust.web(trust.mary)
+        var last: VerifyStatus? = nil
+        for _ in 1...4 {
+            let challenge = try service.requestUpgradeCode(session: web)
+            let wrong = try trust.lastCode() == "000000" ? "111111" : "000000"
+            for _ in 1...5 {
+                last = try service.verifyPasscode(session: web, challenge: challenge, code: wrong).status
+            }
+            try service.advanceClock(seconds: 60)
+        }
+        // The twentieth wrong code in 24 hours locks step-up and answers locked at once.
+        XCTAssertEqual(last, .locked)
+    }
+
+    func testSettingsReachTheServiceAndAnUnusedSessionTimesOut() throws {
+        let quick = try EsrService.forTesting(
+            passcodeKey: TrustFixture.passcodeKey, start: TrustFixture.start, smsGateway: nil,
+            emailGateway: nil, settings: ServiceSettings(internetIdleTimeoutSeconds: 600))
+        try quick.createTrust(
+            vpd: TrustFixture.vpd, name: "Northfield NHS Trust",
+            options: TrustOptions(
+                automaticInternetAccess: true, upgradeManager: false, upgradeProfessional: false))
+        try quick.addOrgUnit(
+            actor: TrustFixture.setUp, vpd: TrustFixture.vpd, unit: "Trust HQ", name: "Trust HQ",
+            parent: nil)
+        let dora = try quick.addPerson(
+            actor: TrustFixture.feed, vpd: TrustFixture.vpd,
+            person: NewPerson(
+                employeeNumber: "29700001", givenName: "Dora", familyName: "Idle",
+                dateOfBirth: TrustFixture.dateOfBirth, recruitmentEmail: "dora@nhs.net"))
+        try quick.setPassword(
+            actor: TrustFixture.feed, username: dora.username, password: TrustFixture.password)
+        let web = try quick.logInWithPassword(username: dora.username, password: TrustFixture.password)
+        try quick.advanceClock(seconds: 599)
+        _ = try quick.sessionInfo(session: web)
+        try quick.advanceClock(seconds: 600)
+        let idle = assertEsrError({ if case .SessionExpired = $0 { true } else { false } }) {
+            _ = try quick.sessionInfo(session: web)
+        }
+        XCTAssertTrue(idle.contains("10 minutes without activity"), idle)
+        // Out of NIST's range: refused with the setting's name.
+        let refused = assertEsrError({ if case .InvalidInput = $0 { true } else { false } }) {
+            _ = try EsrService.forTesting(
+                passcodeKey: TrustFixture.passcodeKey, start: TrustFixture.start, smsGateway: nil,
+                emailGateway: nil, settings: ServiceSettings(internetIdleTimeoutSeconds: 3600))
+        }
+        XCTAssertTrue(refused.contains("internet_idle_timeout"), refused)
     }
 }
 

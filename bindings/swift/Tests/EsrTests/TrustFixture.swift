@@ -15,7 +15,7 @@ struct TrustFixture {
     /// 22 November 2026, 09:00 UTC.
     static let start = Date(timeIntervalSince1970: 1_795_338_000)
     static let dateOfBirth = CalendarDate(year: 1985, month: 3, day: 14)
-    static let passcodeKey = Data(repeating: 0x42, count: 32)
+    static let passcodeKey = Data((0..<32).map { UInt8(0x42 + $0) })
 
     let service: EsrService
     let adminA: PersonInfo

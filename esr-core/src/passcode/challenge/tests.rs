@@ -68,7 +68,7 @@ fn tags_differing_in_any_byte_do_not_match() {
 
 #[test]
 fn tags_bind_every_field() {
-    let key = PasscodeKey::new("k1", &[7u8; 32]).unwrap();
+    let key = PasscodeKey::new("k1", b"key-07-abcdefghijklmnopqrstuvwxy").unwrap();
     let id = ChallengeId::from_bytes([1; 16]);
     let u = user();
     let other_user: Username = "297JSMITH02".parse().unwrap();
@@ -113,21 +113,30 @@ fn tags_bind_every_field() {
     ] {
         assert!(!t.matches(&key.tag(&b, b"123456")), "{b:?}");
     }
-    let other_key = PasscodeKey::new("k2", &[8u8; 32]).unwrap();
+    let other_key = PasscodeKey::new("k2", b"key-08-abcdefghijklmnopqrstuvwxy").unwrap();
     assert!(!t.matches(&other_key.tag(&base, b"123456")));
 }
 
 #[test]
 fn keys_are_checked_and_never_shown() {
     assert!(PasscodeKey::new("k", &[0u8; 31]).is_err());
-    assert!(PasscodeKey::new("bad id!", &[0u8; 32]).is_err());
-    let k = PasscodeKey::new("k1", &[0x5a; 32]).unwrap();
+    assert!(PasscodeKey::new("bad id!", b"key-00-abcdefghijklmnopqrstuvwxy").is_err());
+    // A key of one repeated byte is a placeholder, whatever its length.
+    for b in [0u8, 0x42, 0xff] {
+        let e = PasscodeKey::new("k", &[b; 64]).unwrap_err();
+        assert!(e.to_string().contains("one byte repeated"), "{e}");
+    }
+    // One byte different is enough to be accepted (the rule is about placeholders).
+    let mut almost = [0u8; 32];
+    almost[31] = 1;
+    assert!(PasscodeKey::new("k", &almost).is_ok());
+    let k = PasscodeKey::new("k1", b"key-5a-abcdefghijklmnopqrstuvwxy").unwrap();
     let d = format!("{k:?}");
     assert_eq!(d, "PasscodeKey(k1, secret: <redacted>)");
     let ring = PasscodeKeys::new(k.clone());
     assert!(ring.clone().with_retired(k.clone()).is_err());
     let ring = ring
-        .rotate(PasscodeKey::new("k2", &[0x6b; 32]).unwrap())
+        .rotate(PasscodeKey::new("k2", b"key-6b-abcdefghijklmnopqrstuvwxy").unwrap())
         .unwrap();
     assert_eq!(ring.current().id().as_str(), "k2");
     assert!(ring.get(&"k1".parse().unwrap()).is_some());
@@ -151,7 +160,7 @@ fn tokens_round_trip_and_refuse_junk() {
 #[test]
 fn the_600th_second_is_expired() {
     let t0 = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-    let key = PasscodeKey::new("k1", &[7u8; 32]).unwrap();
+    let key = PasscodeKey::new("k1", b"key-07-abcdefghijklmnopqrstuvwxy").unwrap();
     let id = ChallengeId::from_bytes([1; 16]);
     let c = Challenge {
         id,
@@ -195,7 +204,7 @@ fn policy_limits() {
             ..Default::default()
         },
         PasscodePolicy {
-            max_consecutive_failures: 101,
+            max_failures: 101,
             ..Default::default()
         },
         PasscodePolicy {

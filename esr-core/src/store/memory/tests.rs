@@ -95,7 +95,7 @@ fn a_challenge_is_replaced_in_place_but_its_indexed_fields_never_change() {
     let store = InMemoryStore::new();
     let vpd: VpdCode = "297".parse().unwrap();
     let user: Username = "297JSMITH01".parse().unwrap();
-    let key = PasscodeKey::new("k", &[7; 32]).unwrap();
+    let key = PasscodeKey::new("k", b"key-07-abcdefghijklmnopqrstuvwxy").unwrap();
     let id = ChallengeId::from_bytes([1; 16]);
     let now = DateTime::UNIX_EPOCH + chrono::TimeDelta::days(20_000);
     let mut c = Challenge {

@@ -87,6 +87,8 @@ pub fn put_replaces_by_key<S: Store>(make: &dyn Fn() -> S) {
         let mut account = tx.account(&b.username)?.unwrap();
         account.failed_logins = 3;
         account.password_hash = None;
+        account.passcode_failure_times = vec![start(), start() + TimeDelta::minutes(1)];
+        account.passcode_failures = 2;
         tx.put_account(&account)?;
         // Bernard reported to Alice; now to ALICE.
         let mut asg = tx.assignment(v, &"10000002".parse()?)?.unwrap();
@@ -104,6 +106,9 @@ pub fn put_replaces_by_key<S: Store>(make: &dyn Fn() -> S) {
             at: start(),
             method: "kit".into(),
         });
+        // A session's last activity is kept (the idle timeout reads it after a restart).
+        s.last_active_at = start() + TimeDelta::minutes(7);
+        s.idle_timeout = TimeDelta::minutes(17);
         tx.put_session(&s)?;
         let mut settings = tx.compliance_settings(v)?.unwrap();
         settings.target_percent = 50;
@@ -140,6 +145,11 @@ pub fn put_replaces_by_key<S: Store>(make: &dyn Fn() -> S) {
             vec![bernard]
         );
         let account = tx.account(&b.username)?.unwrap();
+        assert_eq!(
+            account.passcode_failure_times,
+            vec![start(), start() + TimeDelta::minutes(1)],
+            "step-up failures are kept with their times"
+        );
         assert_eq!((account.failed_logins, account.password_hash), (3, None));
         let alice_reports: Vec<String> = tx
             .assignments_reporting_to(v, &"10000001".parse()?)?
@@ -166,7 +176,13 @@ pub fn put_replaces_by_key<S: Store>(make: &dyn Fn() -> S) {
                 .count(),
             usize::from(grants[0].holder == a.username)
         );
-        assert!(tx.session(&p.session)?.unwrap().upgrade.is_some());
+        let session = tx.session(&p.session)?.unwrap();
+        assert!(session.upgrade.is_some());
+        assert_eq!(
+            (session.last_active_at, session.idle_timeout),
+            (start() + TimeDelta::minutes(7), TimeDelta::minutes(17)),
+            "a session's last activity and idle timeout are kept"
+        );
         assert_eq!(
             tx.sessions_of(&c.username)?.len(),
             1,
