@@ -1211,7 +1211,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("esr.sqlite").display().to_string();
         let _ = std::fs::remove_file(&path);
-        let open = || EsrService::open_sqlite(path.clone(), vec![7; 32], None, None).unwrap();
+        let open =
+            || EsrService::open_sqlite(path.clone(), (0u8..32).collect(), None, None).unwrap();
         open()
             .create_trust("297".into(), "Northfield".into(), TrustOptions::default())
             .unwrap();
@@ -1223,14 +1224,14 @@ mod tests {
         assert!(matches!(e, EsrError::Conflict { .. }), "{e:?}");
         let e = EsrService::open_sqlite(
             dir.join("no/such/dir/esr.sqlite").display().to_string(),
-            vec![7; 32],
+            (0u8..32).collect(),
             None,
             None,
         )
         .unwrap_err();
         assert!(matches!(e, EsrError::Storage { .. }), "{e:?}");
         for bad in [" ".to_owned(), "x".repeat(5000), "a\0b".to_owned()] {
-            let e = EsrService::open_sqlite(bad, vec![7; 32], None, None).unwrap_err();
+            let e = EsrService::open_sqlite(bad, (0u8..32).collect(), None, None).unwrap_err();
             assert!(matches!(e, EsrError::InvalidInput { .. }), "{e:?}");
             assert!(e.message().len() < 300, "{e}");
         }
