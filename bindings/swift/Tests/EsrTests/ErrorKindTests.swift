@@ -103,8 +103,12 @@ final class ErrorKindTests: XCTestCase {
         XCTAssertFalse(message.isEmpty)
     }
 
-    func testPasscodeRefused() {
-        let message = assertEsrError({ if case .PasscodeRefused = $0 { true } else { false } }) {
+    // A refused link is its own kind, carrying why (PasscodeRefused itself is checked by
+    // SessionPasscodeTests' step-up lock).
+    func testRecoveryLinkRefused() {
+        let message = assertEsrError({
+            if case .RecoveryLinkRefused(_, let reason) = $0 { reason == .notRecognised } else { false }
+        }) {
             _ = try self.service.unlockWithLink(token: "no-such-token")
         }
         XCTAssertFalse(message.contains("no-such-token"), message)
