@@ -202,21 +202,25 @@ impl EsrError {
 
 impl From<Error> for EsrError {
     fn from(e: Error) -> Self {
-        // The one kind whose case carries more than a message: the link's typed reason.
-        if let Some(problem) = e.link_problem() {
-            return Self::RecoveryLinkRefused {
-                message: e.to_string(),
-                reason: problem.into(),
-            };
-        }
         let retry_after_seconds = e.retry_after().map(|d| d.num_seconds());
-        Self::of_kind(e.kind(), e.to_string(), retry_after_seconds)
+        Self::of_kind(
+            e.kind(),
+            e.to_string(),
+            retry_after_seconds,
+            e.link_problem(),
+        )
     }
 }
 
 impl EsrError {
-    /// The case for a kind of core failure, with its message.
-    fn of_kind(kind: ErrorKind, message: String, retry_after_seconds: Option<i64>) -> Self {
+    /// The case for a kind of core failure, with its message and the details some kinds carry
+    /// (a rate limit's wait, a refused link's reason).
+    fn of_kind(
+        kind: ErrorKind,
+        message: String,
+        retry_after_seconds: Option<i64>,
+        link: Option<esr_core::passcode::LinkProblem>,
+    ) -> Self {
         match kind {
             ErrorKind::InvalidInput => Self::InvalidInput { message },
             ErrorKind::BulkInput => Self::BulkInput { message },
@@ -229,11 +233,11 @@ impl EsrError {
             ErrorKind::SessionExpired => Self::SessionExpired { message },
             ErrorKind::NotPermitted => Self::NotPermitted { message },
             ErrorKind::PasscodeRefused => Self::PasscodeRefused { message },
-            // Only reached without an error to read the reason from (the kinds test); a real
-            // refusal is built in `from` with its reason.
+            // Every core error of this kind has its reason; only the kinds test, with no error
+            // to read one from, gets "not recognised".
             ErrorKind::RecoveryLinkRefused => Self::RecoveryLinkRefused {
                 message,
-                reason: LinkRefusal::NotRecognised,
+                reason: link.map_or(LinkRefusal::NotRecognised, Into::into),
             },
             ErrorKind::RateLimited => Self::RateLimited {
                 message,
@@ -359,7 +363,7 @@ mod tests {
     fn every_kind_maps_to_its_own_case_of_the_same_name() {
         let mut seen = std::collections::HashSet::new();
         for &kind in ErrorKind::ALL {
-            let e = EsrError::of_kind(kind, "what went wrong".into(), Some(5));
+            let e = EsrError::of_kind(kind, "what went wrong".into(), Some(5), None);
             let name = case_name(&e);
             assert!(
                 seen.insert(name),

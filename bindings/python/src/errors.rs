@@ -144,14 +144,11 @@ pub(crate) fn text_of<'a>(s: &'a Bound<'_, pyo3::types::PyString>, arg: &str) ->
 pub(crate) fn to_py(e: impl Into<Error>) -> PyErr {
     let e: Error = e.into();
     let kind = e.kind();
-    // The one kind whose exception carries more than a message: the link's typed reason.
-    if let Some(problem) = e.link_problem() {
-        return recovery_link(e.to_string(), problem);
-    }
     let err = of_kind(
         kind,
         e.to_string(),
         e.retry_after().map(|d| d.num_seconds()),
+        e.link_problem(),
     );
     if kind == ErrorKind::Delivery
         && let Some(cause) = crate::delivery::take_sender_exception()
@@ -161,8 +158,14 @@ pub(crate) fn to_py(e: impl Into<Error>) -> PyErr {
     err
 }
 
-/// The exception of a kind of core failure, with its message.
-fn of_kind(kind: ErrorKind, msg: String, retry_after_seconds: Option<i64>) -> PyErr {
+/// The exception of a kind of core failure, with its message and the details some kinds carry
+/// (a rate limit's wait, a refused link's reason).
+fn of_kind(
+    kind: ErrorKind,
+    msg: String,
+    retry_after_seconds: Option<i64>,
+    link: Option<esr_core::passcode::LinkProblem>,
+) -> PyErr {
     match kind {
         ErrorKind::InvalidInput => InvalidInputError::new_err(msg),
         ErrorKind::BulkInput => BulkInputError::new_err(msg),
@@ -176,7 +179,10 @@ fn of_kind(kind: ErrorKind, msg: String, retry_after_seconds: Option<i64>) -> Py
         ErrorKind::NotPermitted => NotPermittedError::new_err(msg),
         ErrorKind::PasscodeRefused => PasscodeRefusedError::new_err(msg),
         ErrorKind::RateLimited => rate_limited(msg, retry_after_seconds.unwrap_or(0)),
-        ErrorKind::RecoveryLinkRefused => RecoveryLinkRefusedError::new_err(msg),
+        ErrorKind::RecoveryLinkRefused => match link {
+            Some(problem) => recovery_link(msg, problem),
+            None => RecoveryLinkRefusedError::new_err(msg),
+        },
         ErrorKind::Delivery => DeliveryError::new_err(msg),
         ErrorKind::AuditBroken => AuditBrokenError::new_err(msg),
         ErrorKind::Storage => StorageError::new_err(msg),
@@ -194,7 +200,7 @@ pub(crate) fn _error_kinds(py: Python<'_>) -> PyResult<Vec<(&'static str, Py<PyA
     ErrorKind::ALL
         .iter()
         .map(|&k| {
-            let e = of_kind(k, String::new(), None);
+            let e = of_kind(k, String::new(), None, None);
             Ok((k.as_str(), e.get_type(py).into_any().unbind()))
         })
         .collect()
