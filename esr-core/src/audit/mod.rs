@@ -15,9 +15,16 @@
 //! returns its head, [`Esr::verify_audit_against`](crate::Esr::verify_audit_against) also checks
 //! an earlier head is still there.
 
+#[cfg(feature = "serde")]
+mod archive;
 mod event;
+mod key;
 mod ops;
 mod trail;
 
+#[cfg(feature = "serde")]
+pub use archive::verify_archive;
 pub use event::*;
+pub use key::*;
+pub use ops::AuditArchiveSummary;
 pub use trail::*;
