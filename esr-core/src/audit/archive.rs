@@ -31,8 +31,7 @@ pub fn verify_archive(
     keys: Option<&AuditKeys>,
     from: Option<AuditHead>,
 ) -> Result<AuditHead> {
-    let mut v: Option<ChainVerifier> =
-        from.map(|h| ChainVerifier::with_keys(vpd, keys).resume(h));
+    let mut v: Option<ChainVerifier> = from.map(|h| ChainVerifier::with_keys(vpd, keys).resume(h));
     let mut seq_hint = from.map_or(1, |h| h.seq + 1);
     for line in reader.lines() {
         let line = line.map_err(|e| Error::AuditArchive(format!("reading failed: {e}")))?;

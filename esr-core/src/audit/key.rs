@@ -149,7 +149,16 @@ mod tests {
     fn short_or_placeholder_keys_are_refused_and_debug_hides_the_secret() {
         assert!(AuditKey::new("a", &[7; 31]).is_err());
         assert!(AuditKey::new("a", &[7; 32]).is_err());
-        assert!(AuditKey::new("bad id!", &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32]).is_err());
+        assert!(
+            AuditKey::new(
+                "bad id!",
+                &[
+                    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22,
+                    23, 24, 25, 26, 27, 28, 29, 30, 31, 32
+                ]
+            )
+            .is_err()
+        );
         let secret: Vec<u8> = (1..=32).collect();
         let k = AuditKey::new("audit-1", &secret).unwrap();
         let shown = format!("{k:?} {:?}", AuditKeys::new(k.clone()));

@@ -145,11 +145,17 @@ impl<S: Store, C: Clock> Esr<S, C> {
         for c in checkpoints.iter().filter(|c| c.seq >= first) {
             wanted.insert(
                 c.seq,
-                (c.hash, "it differs from the entry its signed checkpoint recorded"),
+                (
+                    c.hash,
+                    "it differs from the entry its signed checkpoint recorded",
+                ),
             );
         }
         if let Some(a) = anchor.filter(|a| a.seq >= first && a.seq > 0) {
-            wanted.insert(a.seq, (a.hash, "it differs from the entry recorded earlier"));
+            wanted.insert(
+                a.seq,
+                (a.hash, "it differs from the entry recorded earlier"),
+            );
         }
         let mut archive_recorded = !archived;
         loop {
@@ -313,7 +319,11 @@ impl<S: Store, C: Clock> Esr<S, C> {
             let want = usize::try_from(before - v.head().seq - 1).unwrap_or(PAGE);
             let page = self.audit_trail(vpd, v.head().seq + 1, want.min(PAGE))?;
             if page.is_empty() {
-                return Err(broken(vpd, v.head().seq + 1, "an entry is missing or out of order"));
+                return Err(broken(
+                    vpd,
+                    v.head().seq + 1,
+                    "an entry is missing or out of order",
+                ));
             }
             for e in &page {
                 v.feed(e)?;
@@ -335,7 +345,13 @@ impl<S: Store, C: Clock> Esr<S, C> {
             }
             match tx.audit_entries(vpd, before, 1)?.first() {
                 Some(e) if e.hash == checkpoint.hash && e.prev_hash == last.hash => {}
-                _ => return Err(broken(vpd, before, "it differs from the entry its signed checkpoint recorded")),
+                _ => {
+                    return Err(broken(
+                        vpd,
+                        before,
+                        "it differs from the entry its signed checkpoint recorded",
+                    ));
+                }
             }
             let removed = tx.remove_audit_before(vpd, before)?;
             if removed != written {

@@ -6,8 +6,8 @@
 
 use super::event::{AuditEvent, FieldText};
 use super::key::{AuditKey, AuditKeys};
-use crate::passcode::KeyId;
 use crate::error::{Error, Result};
+use crate::passcode::KeyId;
 use crate::values::username::Username;
 use crate::values::{SessionRef, VpdCode};
 use chrono::{DateTime, Utc};
@@ -449,7 +449,10 @@ impl AuditCheckpoint {
             broken("its checkpoint was signed with an audit key that is not in the ring; add the retired key with AuditKeys::with_retired")
         })?;
         let expected = key.mac(&self.signed_bytes());
-        if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &self.tag.0[..])) {
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            &expected[..],
+            &self.tag.0[..],
+        )) {
             return Err(broken(
                 "its checkpoint's signature does not match: the checkpoint was forged or changed",
             ));

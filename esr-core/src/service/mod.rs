@@ -67,8 +67,9 @@ impl<S: Store> KeyedStore<S> {
         f: impl FnOnce(&mut dyn crate::store::StoreTx) -> Result<R>,
     ) -> Result<R> {
         let keys = self.keys();
-        let _restore =
-            RestoreAuditKeys(CURRENT_AUDIT_KEYS.with(|c| std::mem::replace(&mut *c.borrow_mut(), keys)));
+        let _restore = RestoreAuditKeys(
+            CURRENT_AUDIT_KEYS.with(|c| std::mem::replace(&mut *c.borrow_mut(), keys)),
+        );
         self.inner.transaction(f)
     }
 
