@@ -190,7 +190,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         {
             return Err(broken(
                 vpd,
-                head.seq + 1,
+                c.seq,
                 "the trail ends before its last signed checkpoint: entries were deleted from its end",
             ));
         }
@@ -199,7 +199,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         {
             return Err(broken(
                 vpd,
-                head.seq + 1,
+                a.seq,
                 "the trail is shorter than when it was recorded",
             ));
         }
