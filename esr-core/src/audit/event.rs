@@ -361,7 +361,7 @@ pub enum AuditEvent {
         /// The `seq` of the entry it names (the newest before this one).
         seq: u64,
         /// That entry's hash.
-        hash: super::AuditHash,
+        hash: super::hash::AuditHash,
         /// The id of the audit key that signed it.
         key: String,
     },
@@ -372,7 +372,7 @@ pub enum AuditEvent {
         /// How many entries this archive holds.
         entries: u64,
         /// The hash of the newest archived entry (which the checkpoint's entry follows).
-        last_hash: super::AuditHash,
+        last_hash: super::hash::AuditHash,
     },
 }
 

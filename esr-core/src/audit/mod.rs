@@ -22,6 +22,7 @@
 #[cfg(feature = "serde")]
 mod archive;
 mod event;
+mod hash;
 mod key;
 mod ops;
 mod trail;

@@ -5,6 +5,7 @@
 //! no field that could carry one.
 
 use super::event::{AuditEvent, FieldText};
+pub use super::hash::AuditHash;
 use super::key::{AuditKey, AuditKeys};
 use crate::error::{Error, Result};
 use crate::passcode::KeyId;
@@ -13,36 +14,6 @@ use crate::values::{SessionRef, VpdCode};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::fmt;
-
-/// A SHA-256 chain hash.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AuditHash(pub [u8; 32]);
-
-impl AuditHash {
-    /// The hash before the first entry of a chain.
-    pub const GENESIS: AuditHash = AuditHash([0; 32]);
-}
-
-impl fmt::Display for AuditHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::values::write_hex(f, &self.0)
-    }
-}
-impl fmt::Debug for AuditHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AuditHash({self})")
-    }
-}
-impl std::str::FromStr for AuditHash {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(s, &mut out)
-            .map_err(|_| Error::invalid("audit hash", "it must be 64 hexadecimal characters"))?;
-        Ok(Self(out))
-    }
-}
-crate::values::string_serde!(AuditHash);
 
 /// Who did what an entry records.
 #[derive(Debug, Clone, PartialEq, Eq)]
