@@ -273,6 +273,24 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// removed ([`Error::AuditArchive`]). If there is nothing before the checkpoint (archived
     /// already), nothing is written or changed and `entries` is 0. Needs the same actors as
     /// [`Esr::checkpoint`].
+    ///
+    /// ```
+    /// use esr_core::audit::{AuditHead, AuditKey, AuditKeys};
+    /// use esr_core::{Actor, Esr, InMemoryStore, SystemClock};
+    ///
+    /// // The key comes from the trust's secret store, never from the store itself.
+    /// let key = AuditKey::new("audit-2026-12", b"32 bytes from the secret store!!")?;
+    /// let esr = Esr::new(InMemoryStore::new(), SystemClock).with_audit_keys(AuditKeys::new(key));
+    /// let vpd = "297".parse()?;
+    /// esr.create_trust(vpd, "Northfield", Default::default())?;
+    /// let records = Actor::system("records-office")?;
+    /// let checkpoint = esr.checkpoint(&records, vpd)?;
+    /// let mut file = Vec::new(); // a `std::fs::File` in production
+    /// let summary = esr.archive_before(&records, vpd, &checkpoint, &mut file)?;
+    /// assert_eq!(esr.verify_audit_archive(vpd, file.as_slice(), Some(AuditHead::EMPTY))?, summary.last);
+    /// esr.verify_audit(vpd)?; // the live trail verifies from the checkpoint on
+    /// # Ok::<(), esr_core::Error>(())
+    /// ```
     #[cfg(feature = "serde")]
     pub fn archive_before(
         &self,
