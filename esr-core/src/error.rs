@@ -298,6 +298,16 @@ pub enum Error {
         "no passcode key is configured, so no code or link can be issued or checked; give the service the trust's key from its secret store with Esr::with_passcode_keys (Esr::with_ephemeral_passcode_key is for tests and demos only: its codes die with the process)"
     )]
     NoPasscodeKey,
+    /// Checkpointing or archiving the audit trail needs an audit key, and none is configured.
+    #[error(
+        "no audit key is configured, so the audit trail cannot be checkpointed or archived; give the service the trust's audit key from its secret store with Esr::with_audit_keys (Esr::with_ephemeral_audit_key is for tests and demos only)"
+    )]
+    NoAuditKey,
+    /// An audit archive could not be written or read; nothing was removed from the store.
+    #[error(
+        "the audit archive could not be written or read ({0}); nothing was removed from the store: fix the file or stream and retry"
+    )]
+    AuditArchive(String),
     /// A recovery link was refused.
     #[error("the link cannot be used: {0}; ask for a new one")]
     RecoveryLinkRefused(crate::passcode::LinkProblem),
@@ -565,6 +575,8 @@ impl Error {
             Self::TooManySends { .. } | Self::ResendTooSoon { .. } => K::RateLimited,
             Self::NoSender(_) | Self::Delivery(_) => K::Delivery,
             Self::AuditChainBroken { .. } => K::AuditBroken,
+            Self::NoAuditKey => K::InvalidInput,
+            Self::AuditArchive(_) => K::Storage,
             Self::Storage(_) | Self::Randomness(_) => K::Storage,
         }
     }
@@ -620,6 +632,8 @@ impl Error {
             Self::SessionIdle { .. } => "session_idle",
             Self::UnknownSessionRef(_) => "unknown_session_ref",
             Self::NoPasscodeKey => "no_passcode_key",
+            Self::NoAuditKey => "no_audit_key",
+            Self::AuditArchive(_) => "audit_archive",
             Self::Randomness(_) => "randomness",
             Self::UnknownCompetence { .. } => "unknown_competence",
             Self::UnknownRequirement { .. } => "unknown_requirement",
@@ -815,6 +829,8 @@ mod tests {
             Error::NoSender("SMS"),
             Error::Delivery("gateway down".into()),
             Error::UnknownPasscodeKey("k1".into()),
+            Error::NoAuditKey,
+            Error::AuditArchive("disk full".into()),
             Error::RecoveryLinkRefused(LinkProblem::Expired),
             Error::Randomness("no entropy".into()),
             Error::UnknownCompetence {
@@ -857,7 +873,7 @@ mod tests {
     #[test]
     fn every_variant_has_a_kind_and_a_unique_snake_case_code() {
         let all = one_of_each();
-        assert_eq!(all.len(), 53, "one of each of the 53 variants");
+        assert_eq!(all.len(), 55, "one of each of the 55 variants");
         let mut codes = HashMap::new();
         for e in &all {
             let code = e.code();

@@ -924,7 +924,7 @@ serde_types!(
     OrgUnit, TrustSettings, UpgradeAccess, NationalPortlet, DashboardConfig,
     // URPs and audit.
     UrpKind, GrantScope, Approval, ApprovalRefusal, Grantor, UrpGrant, Revocation, UrpReportRow,
-    AuditActor, AuditEvent, AuditEntry, AuditHead,
+    AuditActor, AuditEvent, AuditEntry, AuditHead, AuditCheckpoint, AuditArchiveSummary,
     // Service.
     Config, Actor, GrantRequest, RecordBasis, RecordAccess, PersonRecord, DetailsChange,
     TeamMember,

@@ -276,6 +276,25 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 ";
 
+/// Audit checkpoints, and the archive boundary of each trust: the delete trigger now lets
+/// through only entries below the boundary `remove_audit_before` records first.
+const AUDIT_ARCHIVE: &str = "
+CREATE TABLE audit_checkpoints (
+  vpd TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (vpd, seq)
+) WITHOUT ROWID;
+CREATE TABLE audit_archived (
+  vpd TEXT PRIMARY KEY NOT NULL,
+  before INTEGER NOT NULL
+) WITHOUT ROWID;
+DROP TRIGGER audit_no_delete;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+WHEN NOT EXISTS (SELECT 1 FROM audit_archived a WHERE a.vpd = OLD.vpd AND OLD.seq < a.before)
+BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+";
+
 /// One schema version: the tables it adds and any other SQL it runs. Never change a released
 /// migration; add the next one.
 pub(crate) struct Migration {
@@ -306,6 +325,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         tables: &[&CERTIFICATIONS, &SUBSCRIPTIONS, &ENROLMENTS],
         sql: "",
+    },
+    // Audit checkpoints and archive.
+    Migration {
+        tables: &[],
+        sql: AUDIT_ARCHIVE,
     },
 ];
 

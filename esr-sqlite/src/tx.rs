@@ -9,13 +9,13 @@ use crate::table::{
 use esr_core::chrono::{DateTime, NaiveDate, Utc};
 use esr_core::{
     AssignmentNumber, ChallengeId, EmailAddress, EmployeeNumber, Error, MobileNumber, Result,
-    SessionId, StoreTx, Username, VpdCode, access::Session, audit::AuditEntry, audit::AuditHead,
-    compliance::CompetenceDefinition, compliance::CompetenceName, compliance::CompetenceRecord,
-    compliance::ComplianceSettings, compliance::Equivalence, compliance::Requirement,
-    compliance::RequirementTarget, learning::Certification, learning::Enrolment,
-    learning::Subscription, org::Trust, org::TrustSettings, passcode::Challenge,
-    passcode::ChallengeStatus, passcode::Destination, people::Account, people::Assignment,
-    people::PasswordHash, people::Person, urp::UrpGrant,
+    SessionId, StoreTx, Username, VpdCode, access::Session, audit::AuditCheckpoint,
+    audit::AuditEntry, audit::AuditHead, compliance::CompetenceDefinition,
+    compliance::CompetenceName, compliance::CompetenceRecord, compliance::ComplianceSettings,
+    compliance::Equivalence, compliance::Requirement, compliance::RequirementTarget,
+    learning::Certification, learning::Enrolment, learning::Subscription, org::Trust,
+    org::TrustSettings, passcode::Challenge, passcode::ChallengeStatus, passcode::Destination,
+    people::Account, people::Assignment, people::PasswordHash, people::Person, urp::UrpGrant,
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -484,6 +484,65 @@ impl StoreTx for Tx<'_> {
             })
             .map_err(storage("audit", "read"))?;
         rows.iter().map(|b| audit_from_json(b)).collect()
+    }
+
+    // ----- Audit checkpoints and archive -----------------------------------------------------
+    fn put_audit_checkpoint(&mut self, checkpoint: &AuditCheckpoint) -> Result<()> {
+        let body = serde_json::to_string(checkpoint)
+            .map_err(|e| Error::Storage(format!("could not encode an audit checkpoint: {e}")))?;
+        let seq = i64::try_from(checkpoint.seq).unwrap_or(i64::MAX);
+        self.conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO audit_checkpoints (vpd, seq, body) VALUES (?1, ?2, ?3)",
+            )
+            .and_then(|mut st| st.execute(params![checkpoint.vpd.as_str(), seq, body]))
+            .map_err(storage("audit checkpoints", "write"))?;
+        Ok(())
+    }
+    fn audit_checkpoints(&self, vpd: VpdCode) -> Result<Vec<AuditCheckpoint>> {
+        let rows: Vec<String> = self
+            .conn
+            .prepare_cached("SELECT body FROM audit_checkpoints WHERE vpd = ?1 ORDER BY seq")
+            .and_then(|mut st| st.query_map([vpd.as_str()], |r| r.get(0))?.collect())
+            .map_err(storage("audit checkpoints", "read"))?;
+        rows.iter()
+            .map(|b| {
+                serde_json::from_str(b).map_err(|e| {
+                    Error::Storage(format!(
+                        "a stored audit checkpoint cannot be read ({e}); the database was changed outside esr-sqlite or by a newer version"
+                    ))
+                })
+            })
+            .collect()
+    }
+    fn remove_audit_before(&mut self, vpd: VpdCode, before: u64) -> Result<u64> {
+        let v = vpd.as_str();
+        let last: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT seq FROM audit WHERE vpd = ?1 ORDER BY seq DESC LIMIT 1")
+            .and_then(|mut st| st.query_row([v], |r| r.get(0)).optional())
+            .map_err(storage("audit", "read"))?;
+        let before_i = i64::try_from(before).unwrap_or(i64::MAX);
+        if last.is_none_or(|l| before_i > l) {
+            return Err(Error::Storage(format!(
+                "cannot remove the audit entries of trust {vpd} before {before}: the newest is {}, and the trail is never emptied",
+                last.unwrap_or(0)
+            )));
+        }
+        // The boundary first: the delete trigger lets through only entries below it.
+        self.conn
+            .prepare_cached(
+                "INSERT INTO audit_archived (vpd, before) VALUES (?1, ?2) \
+                 ON CONFLICT (vpd) DO UPDATE SET before = max(before, excluded.before)",
+            )
+            .and_then(|mut st| st.execute(params![v, before_i]))
+            .map_err(storage("audit", "record the archive boundary"))?;
+        let n = self
+            .conn
+            .prepare_cached("DELETE FROM audit WHERE vpd = ?1 AND seq < ?2")
+            .and_then(|mut st| st.execute(params![v, before_i]))
+            .map_err(storage("audit", "remove an archived prefix"))?;
+        Ok(n as u64)
     }
 
     // ----- Compliance ----------------------------------------------------------------------

@@ -355,6 +355,25 @@ pub enum AuditEvent {
         /// Why.
         reason: String,
     },
+    // The audit trail's own checkpoints and archives.
+    /// The trail's head was signed and stored as a checkpoint.
+    AuditCheckpointed {
+        /// The `seq` of the entry it names (the newest before this one).
+        seq: u64,
+        /// That entry's hash.
+        hash: super::hash::AuditHash,
+        /// The id of the audit key that signed it.
+        key: String,
+    },
+    /// The entries before a checkpoint were exported to an archive and removed from the store.
+    AuditArchived {
+        /// The checkpoint's `seq`: every entry before it was archived.
+        before: u64,
+        /// How many entries this archive holds.
+        entries: u64,
+        /// The hash of the newest archived entry (which the checkpoint's entry follows).
+        last_hash: super::hash::AuditHash,
+    },
 }
 
 impl AuditEvent {
@@ -400,6 +419,8 @@ impl AuditEvent {
             Self::ComponentCompleted { .. } => "component_completed",
             Self::CertificationAwarded { .. } => "certification_awarded",
             Self::LearningNotRecorded { .. } => "learning_not_recorded",
+            Self::AuditCheckpointed { .. } => "audit_checkpointed",
+            Self::AuditArchived { .. } => "audit_archived",
         }
     }
 
@@ -701,6 +722,20 @@ impl AuditEvent {
                 f("subject", FieldText::Display(subject));
                 f("course", FieldText::Str(course));
                 f("reason", FieldText::Str(reason));
+            }
+            Self::AuditCheckpointed { seq, hash, key } => {
+                f("seq", FieldText::Display(seq));
+                f("hash", FieldText::Hex(&hash.0));
+                f("key", FieldText::Str(key));
+            }
+            Self::AuditArchived {
+                before,
+                entries,
+                last_hash,
+            } => {
+                f("before", FieldText::Display(before));
+                f("entries", FieldText::Display(entries));
+                f("last_hash", FieldText::Hex(&last_hash.0));
             }
         }
     }

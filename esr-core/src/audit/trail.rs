@@ -5,42 +5,15 @@
 //! no field that could carry one.
 
 use super::event::{AuditEvent, FieldText};
+pub use super::hash::AuditHash;
+use super::key::{AuditKey, AuditKeys};
 use crate::error::{Error, Result};
+use crate::passcode::KeyId;
 use crate::values::username::Username;
 use crate::values::{SessionRef, VpdCode};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 use std::fmt;
-
-/// A SHA-256 chain hash.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AuditHash(pub [u8; 32]);
-
-impl AuditHash {
-    /// The hash before the first entry of a chain.
-    pub const GENESIS: AuditHash = AuditHash([0; 32]);
-}
-
-impl fmt::Display for AuditHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        crate::values::write_hex(f, &self.0)
-    }
-}
-impl fmt::Debug for AuditHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AuditHash({self})")
-    }
-}
-impl std::str::FromStr for AuditHash {
-    type Err = Error;
-    fn from_str(s: &str) -> Result<Self> {
-        let mut out = [0u8; 32];
-        hex::decode_to_slice(s, &mut out)
-            .map_err(|_| Error::invalid("audit hash", "it must be 64 hexadecimal characters"))?;
-        Ok(Self(out))
-    }
-}
-crate::values::string_serde!(AuditHash);
 
 /// Who did what an entry records.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,8 +58,17 @@ pub struct AuditEntry {
     pub event: AuditEvent,
     /// The previous entry's hash ([`AuditHash::GENESIS`] for the first).
     pub prev_hash: AuditHash,
-    /// This entry's hash, over `prev_hash` and every field above.
+    /// This entry's hash, over `prev_hash`, every field above and `key`: an HMAC-SHA-256
+    /// under the audit key `key` names, or (with no key) a plain SHA-256 that anyone who can
+    /// write the store can recompute.
     pub hash: AuditHash,
+    /// The id of the [`AuditKey`](super::AuditKey) that chained this entry; `None` for an
+    /// entry written by a service with no audit key.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub key: Option<KeyId>,
 }
 
 impl AuditEntry {
@@ -115,6 +97,19 @@ impl AuditEntry {
         actor: AuditActor,
         event: AuditEvent,
     ) -> Self {
+        Self::after_keyed(head, vpd, at, actor, event, None)
+    }
+
+    /// As [`AuditEntry::after`], chaining with `key` (an HMAC under it, recording its id), or
+    /// with plain SHA-256 when `key` is `None`.
+    pub fn after_keyed(
+        head: AuditHead,
+        vpd: VpdCode,
+        at: DateTime<Utc>,
+        actor: AuditActor,
+        event: AuditEvent,
+        key: Option<&AuditKey>,
+    ) -> Self {
         let (seq, prev_hash) = (head.seq + 1, head.hash);
         let mut e = Self {
             vpd,
@@ -124,13 +119,39 @@ impl AuditEntry {
             event,
             prev_hash,
             hash: AuditHash::GENESIS,
+            key: key.map(|k| k.id().clone()),
         };
-        e.hash = e.compute_hash();
+        e.hash = match key {
+            Some(k) => e.keyed_hash(k),
+            None => e.compute_hash(),
+        };
         e
     }
 
-    /// The hash this entry's contents should have.
+    /// The unkeyed hash this entry's contents should have: SHA-256 over its canonical bytes.
+    /// Only entries with no `key` are chained with it.
     pub fn compute_hash(&self) -> AuditHash {
+        AuditHash(Sha256::digest(self.canonical_bytes()).into())
+    }
+
+    /// The keyed hash this entry's contents should have under `key`: HMAC-SHA-256 over the
+    /// same canonical bytes (which include the previous hash and the key's id).
+    pub fn keyed_hash(&self, key: &AuditKey) -> AuditHash {
+        AuditHash(key.mac(&self.canonical_bytes()))
+    }
+
+    /// The hash this entry should have, keyed or not as it says, using `keys` for a keyed
+    /// entry; `None` if its key is not in `keys` (or there are none).
+    pub fn expected_hash(&self, keys: Option<&AuditKeys>) -> Option<AuditHash> {
+        match &self.key {
+            None => Some(self.compute_hash()),
+            Some(id) => keys.and_then(|k| k.get(id)).map(|k| self.keyed_hash(k)),
+        }
+    }
+
+    /// The bytes both hashes are computed over: every field but `hash`, each text
+    /// length-prefixed, in a fixed order.
+    fn canonical_bytes(&self) -> Vec<u8> {
         // The bytes hashed are gathered into one buffer and hashed in one call: feeding the
         // hasher field by field costs more in its block bookkeeping than the hashing itself.
         // Each text is its length (8 bytes, big-endian) then its UTF-8 bytes.
@@ -173,7 +194,13 @@ impl AuditEntry {
             }
         }
         let mut h = Input(Vec::with_capacity(512));
-        h.put(b"esr-audit-v1");
+        match &self.key {
+            None => h.put(b"esr-audit-v1"),
+            Some(id) => {
+                h.put(b"esr-audit-v2");
+                h.put(id.as_str().as_bytes());
+            }
+        }
         h.raw(&self.prev_hash.0);
         h.raw(&self.seq.to_be_bytes());
         h.put(self.vpd.as_str().as_bytes());
@@ -203,7 +230,7 @@ impl AuditEntry {
                 FieldText::Hex(b) => h.put_hex(b),
             }
         });
-        AuditHash(Sha256::digest(&h.0).into())
+        h.0
     }
 }
 
@@ -228,23 +255,46 @@ impl AuditHead {
 }
 
 /// Checks a trail entry by entry, so that a long trail can be verified in pages.
+///
+/// A verifier made with [`ChainVerifier::new`] accepts only unkeyed entries (a service with
+/// no audit key); one made with [`ChainVerifier::keyed`] accepts only entries chained with a
+/// key of its ring, so a trail rewritten without the key, keyed or not, fails.
 #[derive(Debug, Clone)]
 pub struct ChainVerifier {
     vpd: VpdCode,
     head: AuditHead,
+    keys: Option<AuditKeys>,
 }
 
 impl ChainVerifier {
-    /// A verifier for the trail of `vpd`, starting before its first entry.
+    /// A verifier for the unkeyed trail of `vpd`, starting before its first entry.
     pub fn new(vpd: VpdCode) -> Self {
+        Self::with_keys(vpd, None)
+    }
+
+    /// A verifier for the trail of `vpd` chained with the keys of `keys`.
+    pub fn keyed(vpd: VpdCode, keys: &AuditKeys) -> Self {
+        Self::with_keys(vpd, Some(keys))
+    }
+
+    /// [`ChainVerifier::keyed`] with a ring, [`ChainVerifier::new`] without.
+    pub fn with_keys(vpd: VpdCode, keys: Option<&AuditKeys>) -> Self {
         Self {
             vpd,
             head: AuditHead::EMPTY,
+            keys: keys.cloned(),
         }
     }
 
-    /// Checks the next entry: of this trust, next in sequence, linked to the one before, its
-    /// hash matching its contents.
+    /// Starts after `head` instead of before the first entry: the next entry fed must be
+    /// `head.seq + 1` and link to `head.hash` (a checkpoint, or the end of an archive).
+    pub fn resume(mut self, head: AuditHead) -> Self {
+        self.head = head;
+        self
+    }
+
+    /// Checks the next entry: of this trust, next in sequence, linked to the one before, keyed
+    /// as the verifier expects, its hash matching its contents.
     pub fn feed(&mut self, e: &AuditEntry) -> Result<()> {
         let expected_seq = self.head.seq + 1;
         let broken = |reason| Error::AuditChainBroken {
@@ -261,7 +311,25 @@ impl ChainVerifier {
         if e.prev_hash != self.head.hash {
             return Err(broken("it does not follow the entry before it"));
         }
-        if e.compute_hash() != e.hash {
+        match (&self.keys, &e.key) {
+            (None, Some(_)) => {
+                return Err(broken(
+                    "it was chained with an audit key and this service has none; verify with the trust's audit keys (Esr::with_audit_keys)",
+                ));
+            }
+            (Some(_), None) => {
+                return Err(broken(
+                    "it was written without an audit key, so anyone who could write the store could have written it",
+                ));
+            }
+            (Some(ring), Some(id)) if ring.get(id).is_none() => {
+                return Err(broken(
+                    "it was chained with an audit key that is not in the ring; add the retired key with AuditKeys::with_retired",
+                ));
+            }
+            _ => {}
+        }
+        if e.expected_hash(self.keys.as_ref()) != Some(e.hash) {
             return Err(broken("its contents were changed after it was written"));
         }
         self.head = AuditHead {
@@ -277,13 +345,107 @@ impl ChainVerifier {
     }
 }
 
-/// Checks a trust's whole trail at once (see [`ChainVerifier`]) and returns its head.
+/// Checks a trust's whole unkeyed trail at once (see [`ChainVerifier`]) and returns its head.
 pub fn verify_chain(vpd: VpdCode, entries: &[AuditEntry]) -> Result<AuditHead> {
-    let mut v = ChainVerifier::new(vpd);
+    verify_chain_with(vpd, entries, None)
+}
+
+/// Checks a trust's whole trail at once, keyed with `keys` (unkeyed with `None`), and returns
+/// its head.
+pub fn verify_chain_with(
+    vpd: VpdCode,
+    entries: &[AuditEntry],
+    keys: Option<&AuditKeys>,
+) -> Result<AuditHead> {
+    let mut v = ChainVerifier::with_keys(vpd, keys);
     for e in entries {
         v.feed(e)?;
     }
     Ok(v.head())
+}
+
+/// A head of a trust's trail signed with an audit key: written to the store by
+/// [`Esr::checkpoint`](crate::Esr::checkpoint). Verification checks the trail still holds the
+/// entry it names (so a deleted tail up to it is detected), and
+/// [`Esr::archive_before`](crate::Esr::archive_before) removes the entries before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct AuditCheckpoint {
+    /// The trust.
+    pub vpd: VpdCode,
+    /// The newest entry's `seq` when it was taken.
+    pub seq: u64,
+    /// That entry's hash.
+    pub hash: AuditHash,
+    /// When it was taken.
+    pub at: DateTime<Utc>,
+    /// The id of the audit key that signed it.
+    pub key: KeyId,
+    /// HMAC-SHA-256 under that key over every field above.
+    pub tag: AuditHash,
+}
+
+impl AuditCheckpoint {
+    /// Signs `head` of the trail of `vpd` at `at` with `key`.
+    pub fn sign(vpd: VpdCode, head: AuditHead, at: DateTime<Utc>, key: &AuditKey) -> Self {
+        let mut c = Self {
+            vpd,
+            seq: head.seq,
+            hash: head.hash,
+            at,
+            key: key.id().clone(),
+            tag: AuditHash::GENESIS,
+        };
+        c.tag = AuditHash(key.mac(&c.signed_bytes()));
+        c
+    }
+
+    /// The head it records.
+    pub fn head(&self) -> AuditHead {
+        AuditHead {
+            seq: self.seq,
+            hash: self.hash,
+        }
+    }
+
+    /// Checks its signature with `keys`: refused as [`Error::AuditChainBroken`] at its `seq` if
+    /// its key is not in the ring or any field was changed after it was signed.
+    pub fn check(&self, keys: &AuditKeys) -> Result<()> {
+        let broken = |reason| Error::AuditChainBroken {
+            vpd: self.vpd,
+            seq: self.seq,
+            reason,
+        };
+        let key = keys.get(&self.key).ok_or_else(|| {
+            broken("its checkpoint was signed with an audit key that is not in the ring; add the retired key with AuditKeys::with_retired")
+        })?;
+        let expected = key.mac(&self.signed_bytes());
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            &expected[..],
+            &self.tag.0[..],
+        )) {
+            return Err(broken(
+                "its checkpoint's signature does not match: the checkpoint was forged or changed",
+            ));
+        }
+        Ok(())
+    }
+
+    fn signed_bytes(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(128);
+        let mut put = |x: &[u8]| {
+            b.extend_from_slice(&(x.len() as u64).to_be_bytes());
+            b.extend_from_slice(x);
+        };
+        put(b"esr-audit-checkpoint-v1");
+        put(self.vpd.as_str().as_bytes());
+        put(self.key.as_str().as_bytes());
+        put(&self.seq.to_be_bytes());
+        put(&self.hash.0);
+        put(&self.at.timestamp().to_be_bytes());
+        put(&self.at.timestamp_subsec_nanos().to_be_bytes());
+        b
+    }
 }
 
 #[cfg(test)]

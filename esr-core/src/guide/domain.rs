@@ -297,11 +297,16 @@
 //! - Every operation that changes something, and every read of another person's record,
 //!   writes its audit entries ([`AuditEntry`](crate::audit::AuditEntry),
 //!   [`AuditEvent`](crate::audit::AuditEvent)) in the same transaction as the change.
-//! - Each trust has one append-only chain; each entry is hashed with SHA-256 over the previous
-//!   entry's hash, so editing, removing or reordering an entry is detected
-//!   ([`Esr::verify_audit`](crate::Esr::verify_audit), [`ChainVerifier`](crate::audit::ChainVerifier)).
+//! - Each trust has one append-only chain; each entry is hashed over the previous entry's hash,
+//!   with HMAC-SHA-256 under an audit key held outside the store (plain SHA-256 without one),
+//!   so editing, removing or reordering an entry is detected, and with the key a rewrite that
+//!   recomputes the hashes too ([`Esr::verify_audit`](crate::Esr::verify_audit),
+//!   [`ChainVerifier`](crate::audit::ChainVerifier)). Signed checkpoints detect a deleted tail
+//!   up to them and let the prefix before them be archived
+//!   ([`Esr::checkpoint`](crate::Esr::checkpoint), [`Esr::archive_before`](crate::Esr::archive_before)).
 //!   Keep the returned [`AuditHead`](crate::audit::AuditHead) outside the store and check it later
-//!   with [`Esr::verify_audit_against`](crate::Esr::verify_audit_against) to detect truncation.
+//!   with [`Esr::verify_audit_against`](crate::Esr::verify_audit_against) to detect truncation
+//!   after the last checkpoint. The [audit page](super::audit) lists what is and is not detected.
 //! - Entries name sessions by a one-way [`SessionRef`](crate::SessionRef), never by the session
 //!   id (a bearer handle), and no event type has a field that could carry a password, code,
 //!   token or full phone number.

@@ -11,6 +11,7 @@
 //! | [`domain`] | trusts, people and accounts, assignments, URPs, channels and access levels, passcodes and the upgrade, sessions, recovery, record visibility, compliance, certifications, the audit trail; each rule as the library enforces it |
 //! | [`decisions`] | no I/O, the injected clock and RNG, storage behind a contract, the secrets policy, errors, the size limits, what is deliberately left out |
 //! | [`store_contract`] | what a storage adapter must promise, and why each point is there |
+//! | [`audit`] | the keyed audit chain, checkpoints and archives, and exactly what tampering is and is not detected |
 //! | [`delivery`] | how texted codes and e-mailed links leave the library: the SMS and e-mail gateways |
 //!
 //! # Where the code is
@@ -27,7 +28,7 @@
 //! | channels, sessions, the access decision, the upgrade | [`access`](crate::access) | [`log_in_with_password`](crate::Esr::log_in_with_password), [`decide`](crate::Esr::decide) |
 //! | URPs, functions, grants, the URP audit report | [`urp`](crate::urp) | [`grant_urp`](crate::Esr::grant_urp), [`urp_audit_report`](crate::Esr::urp_audit_report) |
 //! | one-time passcodes, keys, delivery, account recovery | [`passcode`](crate::passcode) | [`request_upgrade_code`](crate::Esr::request_upgrade_code), [`verify_passcode`](crate::Esr::verify_passcode) |
-//! | the tamper-evident audit trail | [`audit`](crate::audit) | [`verify_audit`](crate::Esr::verify_audit) |
+//! | the tamper-evident audit trail | [`audit`](crate::audit) | [`verify_audit`](crate::Esr::verify_audit), [`checkpoint`](crate::Esr::checkpoint), [`archive_before`](crate::Esr::archive_before) |
 //! | competences, requirements, compliance, CSV, bulk scoring | [`compliance`](crate::compliance) | [`my_compliance`](crate::Esr::my_compliance), [`import_competences`](crate::Esr::import_competences) |
 //! | certifications, subscriptions, enrolment | [`learning`](crate::learning) | [`subscribe`](crate::Esr::subscribe), [`play`](crate::Esr::play) |
 //! | storage traits, the in-memory store, the conformance kit | [`store`](crate::store) | none: behind every operation |
@@ -42,6 +43,7 @@
 //! which fails on a link to an item that no longer exists, so a renamed rule breaks the
 //! build of the docs instead of leaving the guide wrong.
 
+pub mod audit;
 pub mod decisions;
 pub mod delivery;
 pub mod domain;

@@ -18,6 +18,8 @@
 //! | every method is scoped by trust | no data, query or aggregate crosses from one trust to another, even through a bug in the service |
 //! | [`StoreTx::put_challenge`](crate::StoreTx::put_challenge) refuses to overwrite a challenge that is no longer pending | a code is used **once**: of two concurrent right answers exactly one is approved, even with an adapter that does not serialise whole transactions |
 //! | [`StoreTx::append_audit`](crate::StoreTx::append_audit) refuses an entry whose `seq` is not one past the last | the audit trail is append-only and its hash chain has no gaps or forks |
+//! | [`StoreTx::remove_audit_before`](crate::StoreTx::remove_audit_before) removes only a prefix, never the newest entry, and [`StoreTx::audit_entries`](crate::StoreTx::audit_entries) then starts at the boundary | an archived trail verifies from its checkpoint and its `seq` continues, never restarting at 1 |
+//! | [`StoreTx::audit_checkpoints`](crate::StoreTx::audit_checkpoints) returns every checkpoint stored, by `seq` | a deleted tail up to the last signed checkpoint is detected |
 //! | secret fields are persisted although serde skips them | a password hash, a registered mobile number and a challenge's destination survive a restart |
 //! | backend failures are returned as [`Error::Storage`](crate::Error::Storage) | the caller sees one kind of failure for "the database failed", distinct from a refusal |
 //!

@@ -27,6 +27,58 @@ use std::sync::Mutex;
 mod tx;
 pub(crate) use tx::*;
 
+// ----- The audit keys, handed to every transaction -----------------------------------------
+
+/// The store, with the audit key ring every transaction chains its audit entries with.
+///
+/// Every area's operations call `self.store.transaction(..)` and write entries with
+/// [`audit`]; rather than thread the ring through every one of them, this wrapper makes the
+/// ring the current one on this thread while the transaction runs (the store runs the closure
+/// on the calling thread), and [`audit`] reads it there.
+pub(crate) struct KeyedStore<S> {
+    pub(crate) inner: S,
+    pub(crate) keys: std::sync::RwLock<Option<std::sync::Arc<crate::audit::AuditKeys>>>,
+}
+
+std::thread_local! {
+    static CURRENT_AUDIT_KEYS: std::cell::RefCell<Option<std::sync::Arc<crate::audit::AuditKeys>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Puts back the ring that was current before a transaction, even if it panicked.
+struct RestoreAuditKeys(Option<std::sync::Arc<crate::audit::AuditKeys>>);
+
+impl Drop for RestoreAuditKeys {
+    fn drop(&mut self) {
+        let old = self.0.take();
+        CURRENT_AUDIT_KEYS.with(|c| *c.borrow_mut() = old);
+    }
+}
+
+/// The audit key ring of the transaction running on this thread, if the service has one.
+pub(crate) fn current_audit_keys() -> Option<std::sync::Arc<crate::audit::AuditKeys>> {
+    CURRENT_AUDIT_KEYS.with(|c| c.borrow().clone())
+}
+
+impl<S: Store> KeyedStore<S> {
+    /// [`Store::transaction`], with the service's audit keys current while `f` runs.
+    pub(crate) fn transaction<R>(
+        &self,
+        f: impl FnOnce(&mut dyn crate::store::StoreTx) -> Result<R>,
+    ) -> Result<R> {
+        let keys = self.keys();
+        let _restore = RestoreAuditKeys(
+            CURRENT_AUDIT_KEYS.with(|c| std::mem::replace(&mut *c.borrow_mut(), keys)),
+        );
+        self.inner.transaction(f)
+    }
+
+    /// The service's audit key ring.
+    pub(crate) fn keys(&self) -> Option<std::sync::Arc<crate::audit::AuditKeys>> {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
 /// Settings of the service itself (trust settings live with each trust).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -113,7 +165,8 @@ impl From<SessionId> for Actor {
 /// Every method either applies fully and records its audit entries in the same transaction, or
 /// returns an [`Error`] and changes nothing.
 pub struct Esr<S: Store = InMemoryStore, C: Clock = crate::values::SystemClock> {
-    pub(crate) store: S,
+    /// The store, behind the wrapper that hands each transaction the audit keys.
+    pub(crate) store: KeyedStore<S>,
     pub(crate) clock: C,
     pub(crate) rng: Mutex<Box<dyn SecureRandom>>,
     pub(crate) config: Config,
@@ -145,7 +198,10 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// cryptographic generator; `getrandom::SysRng` in production).
     pub fn with_rng(store: S, clock: C, rng: impl SecureRandom + 'static) -> Self {
         Self {
-            store,
+            store: KeyedStore {
+                inner: store,
+                keys: std::sync::RwLock::new(None),
+            },
             clock,
             rng: Mutex::new(Box::new(rng)),
             config: Config::default(),
@@ -216,7 +272,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
 
     /// The store, for embedders that read it directly.
     pub fn store(&self) -> &S {
-        &self.store
+        &self.store.inner
     }
 
     /// The clock.

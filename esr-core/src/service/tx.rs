@@ -44,7 +44,10 @@ pub(crate) fn audit(
     event: AuditEvent,
 ) -> Result<()> {
     let head = tx.audit_head(vpd)?;
-    tx.append_audit_owned(AuditEntry::after(head, vpd, at, actor, event))
+    // Chained with the service's current audit key (see `KeyedStore`), or unkeyed without one.
+    let keys = super::current_audit_keys();
+    let key = keys.as_deref().map(|k| k.current());
+    tx.append_audit_owned(AuditEntry::after_keyed(head, vpd, at, actor, event, key))
 }
 
 pub(crate) fn trust_of(tx: &dyn StoreTx, vpd: VpdCode) -> Result<Trust> {

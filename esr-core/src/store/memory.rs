@@ -1,6 +1,6 @@
 //! The in-memory store: the embedded default, and the reference for the storage contract.
 
-use crate::audit::{AuditEntry, AuditHead};
+use crate::audit::{AuditCheckpoint, AuditEntry, AuditHead};
 use crate::error::{Error, Result};
 use crate::org::Trust;
 use crate::passcode::{Challenge, ChallengeId, ChallengeStatus, Destination};
@@ -64,6 +64,8 @@ struct State {
     sessions: HashMap<SessionId, Session>,
     sessions_by_user: HashMap<Username, Vec<SessionId>>,
     audit: BTreeMap<VpdCode, Vec<AuditEntry>>,
+    /// Signed checkpoints by trust and `seq`.
+    audit_checkpoints: BTreeMap<(VpdCode, u64), AuditCheckpoint>,
     challenges: HashMap<ChallengeId, Challenge>,
     /// (user, issued at, id): range queries by time.
     challenges_by_user: BTreeSet<(Username, DateTime<Utc>, ChallengeId)>,
@@ -100,6 +102,9 @@ enum Undo {
     Grant(GrantId, Option<UrpGrant>),
     Session(SessionId, Option<Session>),
     Audit(VpdCode),
+    /// An archived prefix removed from the front of a trail.
+    AuditPrefix(VpdCode, Vec<AuditEntry>),
+    AuditCheckpoint((VpdCode, u64), Option<AuditCheckpoint>),
     Challenge(ChallengeId, Option<Challenge>),
     // Compliance
     Compliance(ComplianceUndo),
@@ -218,6 +223,12 @@ impl Tx<'_> {
                         v.pop();
                     }
                 }
+                Undo::AuditPrefix(vpd, mut prefix) => {
+                    let v = s.audit.entry(vpd).or_default();
+                    prefix.append(v);
+                    *v = prefix;
+                }
+                Undo::AuditCheckpoint(k, old) => restore(&mut s.audit_checkpoints, k, old),
                 // Compliance
                 Undo::Compliance(u) => s.compliance.undo(u),
                 Undo::Learning(u) => s.learning.undo(u),
@@ -599,13 +610,57 @@ impl StoreTx for Tx<'_> {
             }))
     }
     fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>> {
-        let start = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
         Ok(self
             .state
             .audit
             .get(&vpd)
-            .map(|v| v.iter().skip(start).take(limit).cloned().collect())
+            .map(|v| {
+                // The trail may start after 1 once a prefix was archived.
+                let first = v.first().map_or(1, |e| e.seq);
+                let start = usize::try_from(from.saturating_sub(first)).unwrap_or(usize::MAX);
+                v.iter().skip(start).take(limit).cloned().collect()
+            })
             .unwrap_or_default())
+    }
+
+    // ----- Audit checkpoints and archive -----------------------------------------------------
+    fn put_audit_checkpoint(&mut self, checkpoint: &AuditCheckpoint) -> Result<()> {
+        let k = (checkpoint.vpd, checkpoint.seq);
+        let old = self.state.audit_checkpoints.insert(k, checkpoint.clone());
+        self.undo.push(Undo::AuditCheckpoint(k, old));
+        Ok(())
+    }
+    fn audit_checkpoints(&self, vpd: VpdCode) -> Result<Vec<AuditCheckpoint>> {
+        Ok(self
+            .state
+            .audit_checkpoints
+            .range((vpd, 0)..=(vpd, u64::MAX))
+            .map(|(_, c)| c.clone())
+            .collect())
+    }
+    fn remove_audit_before(&mut self, vpd: VpdCode, before: u64) -> Result<u64> {
+        let Some(trail) = self.state.audit.get_mut(&vpd) else {
+            return Err(Error::Storage(format!(
+                "trust {vpd} has no audit entries to remove"
+            )));
+        };
+        let (first, last) = match (trail.first(), trail.last()) {
+            (Some(f), Some(l)) => (f.seq, l.seq),
+            _ => (1, 0),
+        };
+        if before > last {
+            return Err(Error::Storage(format!(
+                "cannot remove the audit entries of trust {vpd} before {before}: the newest is {last}, and the trail is never emptied"
+            )));
+        }
+        let n = usize::try_from(before.saturating_sub(first)).unwrap_or(usize::MAX);
+        if n == 0 {
+            return Ok(0);
+        }
+        let prefix: Vec<AuditEntry> = trail.drain(..n).collect();
+        let removed = prefix.len() as u64;
+        self.undo.push(Undo::AuditPrefix(vpd, prefix));
+        Ok(removed)
     }
 
     // ----- Compliance ----------------------------------------------------------------------

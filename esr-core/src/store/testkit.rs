@@ -52,6 +52,9 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     contracts::settled_challenge_cannot_be_settled_again(&make);
     contracts::passcode_consumption_has_exactly_one_winner(&make);
     contracts::concurrent_transactions_serialise(&make);
+    // Audit checkpoints and archive.
+    contracts::audit_checkpoints_are_kept_by_trust_and_seq(&make);
+    contracts::audit_archive_removes_a_prefix_and_seq_continues(&make);
 }
 
 /// Expands to one `#[test]` per storage contract, each running it against stores made by the
@@ -79,6 +82,9 @@ macro_rules! store_conformance_tests {
             settled_challenge_cannot_be_settled_again,
             passcode_consumption_has_exactly_one_winner,
             concurrent_transactions_serialise,
+            // Audit checkpoints and archive.
+            audit_checkpoints_are_kept_by_trust_and_seq,
+            audit_archive_removes_a_prefix_and_seq_continues,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -128,6 +134,10 @@ impl<S: Store> Harness<S> {
             .expect("the kit's configuration is valid")
             .with_passcode_keys(PasscodeKeys::new(
                 PasscodeKey::new("kit-1", b"key-42-abcdefghijklmnopqrstuvwxy")
+                    .expect("a valid key"),
+            ))
+            .with_audit_keys(AuditKeys::new(
+                AuditKey::new("kit-audit-1", b"audit-42-abcdefghijklmnopqrstuvw")
                     .expect("a valid key"),
             ))
             .with_sms_sender(outbox.clone())
@@ -419,6 +429,7 @@ pub struct Snapshot {
     audit_page: Vec<AuditEntry>,
     last_audit: Option<AuditEntry>,
     audit_head: AuditHead,
+    audit_checkpoints: Vec<AuditCheckpoint>,
     active_urps: Vec<std::collections::BTreeSet<Urp>>,
     definitions: Vec<CompetenceDefinition>,
     definition: Vec<Option<CompetenceDefinition>>,
@@ -550,6 +561,7 @@ impl Snapshot {
             audit_page: tx.audit_entries(vpd, 3, 4)?,
             last_audit: tx.last_audit(vpd)?,
             audit_head: tx.audit_head(vpd)?,
+            audit_checkpoints: tx.audit_checkpoints(vpd)?,
             active_urps: usernames
                 .iter()
                 .map(|u| tx.active_urps_of(u))

@@ -1,6 +1,6 @@
 //! The storage traits. Their contract is documented on [`Store`], where rustdoc shows it.
 
-use crate::audit::{AuditEntry, AuditHead};
+use crate::audit::{AuditCheckpoint, AuditEntry, AuditHead};
 use crate::error::Result;
 use crate::org::{Trust, TrustSettings};
 use crate::passcode::{Challenge, ChallengeId, Destination};
@@ -39,7 +39,8 @@ use std::collections::BTreeSet;
 ///   SQL adapter does it as one conditional `UPDATE … WHERE id = ? AND status = 'pending'`), so
 ///   that two verifications of one code can never both be approved.
 /// - **The audit trail is append-only.** [`StoreTx::append_audit`] must refuse an entry whose
-///   `seq` is not one past the trust's last entry.
+///   `seq` is not one past the trust's last entry. Only [`StoreTx::remove_audit_before`]
+///   removes entries, and only a prefix that leaves the newest entry, so `seq` never restarts.
 /// - **Secrets are persisted.** Secret fields (`Account::password_hash`, `Person::mobile`,
 ///   `Challenge::destination`) must be stored and read back even though serde skips them.
 /// - **Failures are errors.** A backend failure is returned as [`crate::Error::Storage`];
@@ -215,6 +216,20 @@ pub trait StoreTx {
     }
     /// The trust's audit entries with `seq` from `from` (1-based), at most `limit` of them.
     fn audit_entries(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>>;
+
+    // ----- Audit checkpoints and archive ---------------------------------------------------
+
+    /// Stores a signed checkpoint of the trust's trail, inserting or replacing by trust and
+    /// `seq`.
+    fn put_audit_checkpoint(&mut self, checkpoint: &AuditCheckpoint) -> Result<()>;
+    /// The trust's checkpoints, by `seq`, oldest first.
+    fn audit_checkpoints(&self, vpd: VpdCode) -> Result<Vec<AuditCheckpoint>>;
+    /// Removes the trust's audit entries whose `seq` is below `before` (a prefix that was
+    /// archived) and returns how many were removed. Must refuse, removing nothing, when
+    /// `before` is past the newest entry, so that the trail is never emptied and the next
+    /// entry's `seq` continues from the newest one; [`StoreTx::audit_entries`] then starts at
+    /// `before`.
+    fn remove_audit_before(&mut self, vpd: VpdCode, before: u64) -> Result<u64>;
 
     // ----- Compliance ----------------------------------------------------------------------
     // Every method is scoped by the trust's VPD code; definitions are the trust's own entries

@@ -160,6 +160,7 @@ pub(crate) struct FixtureBuilder {
     settings: TrustSettings,
     codes: Vec<&'static str>,
     passcodes: PasscodePolicy,
+    audit_keys: Option<AuditKeys>,
 }
 
 impl FixtureBuilder {
@@ -180,6 +181,11 @@ impl FixtureBuilder {
         self.passcodes = policy;
         self
     }
+    /// Chains the trail with `keys` from the first entry on.
+    pub(crate) fn audit_keys(mut self, keys: AuditKeys) -> Self {
+        self.audit_keys = Some(keys);
+        self
+    }
     /// Adds a trust (the first added is the primary one); "297" if none is named.
     pub(crate) fn trust(mut self, code: &'static str) -> Self {
         self.codes.push(code);
@@ -189,6 +195,9 @@ impl FixtureBuilder {
     pub(crate) fn build(self) -> Fixture {
         let (esr, clock, outbox) =
             service_with_outbox(self.seed, self.max_failed_logins, self.passcodes);
+        if let Some(keys) = self.audit_keys {
+            esr.set_audit_keys(keys);
+        }
         let mut fx = Fixture {
             esr,
             clock,
@@ -244,6 +253,7 @@ impl Fixture {
             settings: TrustSettings::default(),
             codes: Vec::new(),
             passcodes: PasscodePolicy::default(),
+            audit_keys: None,
         }
     }
 

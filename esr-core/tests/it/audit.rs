@@ -500,6 +500,15 @@ impl StoreTx for TamperTx<'_> {
         let skip = usize::try_from(from.saturating_sub(1)).unwrap();
         Ok(all.into_iter().skip(skip).take(limit).collect())
     }
+    fn put_audit_checkpoint(&mut self, checkpoint: &AuditCheckpoint) -> Result<()> {
+        self.inner.put_audit_checkpoint(checkpoint)
+    }
+    fn audit_checkpoints(&self, vpd: VpdCode) -> Result<Vec<AuditCheckpoint>> {
+        self.inner.audit_checkpoints(vpd)
+    }
+    fn remove_audit_before(&mut self, vpd: VpdCode, before: u64) -> Result<u64> {
+        self.inner.remove_audit_before(vpd, before)
+    }
 
     // ----- Compliance: passed through -----------------------------------------------------
     fn competence_definition(

@@ -304,3 +304,138 @@ proptest! {
         }
     }
 }
+
+// ----- the keyed chain ---------------------------------------------------------------------------
+
+fn key(id: &str, first: u8) -> AuditKey {
+    let secret: Vec<u8> = (first..first + 32).collect();
+    AuditKey::new(id, &secret).unwrap()
+}
+
+fn keyed_chain(n: usize, k: &AuditKey) -> Vec<AuditEntry> {
+    let mut out: Vec<AuditEntry> = Vec::new();
+    for e in chain(n) {
+        let head = out.last().map_or(AuditHead::EMPTY, |p| AuditHead {
+            seq: p.seq,
+            hash: p.hash,
+        });
+        out.push(AuditEntry::after_keyed(
+            head,
+            e.vpd,
+            e.at,
+            e.actor,
+            e.event,
+            Some(k),
+        ));
+    }
+    out
+}
+
+#[test]
+fn the_keyed_hash_of_every_event_is_pinned() {
+    let k = key("audit-1", 1);
+    let ring = AuditKeys::new(k.clone());
+    let mut out: Vec<AuditEntry> = Vec::new();
+    for e in every_event_chain() {
+        let head = out.last().map_or(AuditHead::EMPTY, |p| AuditHead {
+            seq: p.seq,
+            hash: p.hash,
+        });
+        out.push(AuditEntry::after_keyed(
+            head,
+            e.vpd,
+            e.at,
+            e.actor,
+            e.event,
+            Some(&k),
+        ));
+    }
+    let head = verify_chain_with("297".parse().unwrap(), &out, Some(&ring)).unwrap();
+    assert_eq!(head.hash.to_string(), KEYED_HEAD);
+    assert!(out.iter().all(|e| e.key.as_ref() == Some(k.id())));
+}
+
+const KEYED_HEAD: &str = "209ec8bb79d4de18ec41698964df5a4a726974d74d2ba360a0d44ca1ef64ebcd";
+
+#[test]
+fn a_keyed_chain_verifies_only_with_its_key_and_refuses_unkeyed_entries() {
+    let vpd: VpdCode = "297".parse().unwrap();
+    let (a, b) = (key("a", 1), key("b", 2));
+    let c = keyed_chain(5, &a);
+    assert!(verify_chain_with(vpd, &c, Some(&AuditKeys::new(a.clone()))).is_ok());
+    // Unkeyed, or with another ring: refused at the first entry.
+    for ring in [None, Some(AuditKeys::new(b.clone()))] {
+        assert!(matches!(
+            verify_chain_with(vpd, &c, ring.as_ref()),
+            Err(Error::AuditChainBroken { seq: 1, .. })
+        ));
+    }
+    // A key of the same id but another secret: every hash fails.
+    let impostor = AuditKeys::new(key("a", 3));
+    assert!(matches!(
+        verify_chain_with(vpd, &c, Some(&impostor)),
+        Err(Error::AuditChainBroken { seq: 1, reason, .. }) if reason.contains("changed")
+    ));
+    // An unkeyed chain under a ring: refused.
+    assert!(verify_chain_with(vpd, &chain(3), Some(&AuditKeys::new(a.clone()))).is_err());
+    // Rotation: entries of both keys verify with a ring that holds both.
+    let mut mixed = keyed_chain(3, &a);
+    let last = mixed.last().unwrap();
+    let head = AuditHead {
+        seq: last.seq,
+        hash: last.hash,
+    };
+    mixed.push(AuditEntry::after_keyed(
+        head,
+        vpd,
+        last.at,
+        AuditActor::Anonymous,
+        AuditEvent::ReportProduced { report: "r".into() },
+        Some(&b),
+    ));
+    let ring = AuditKeys::new(a.clone()).rotate(b.clone()).unwrap();
+    assert!(verify_chain_with(vpd, &mixed, Some(&ring)).is_ok());
+    assert!(verify_chain_with(vpd, &mixed, Some(&AuditKeys::new(b))).is_err());
+}
+
+#[test]
+fn a_checkpoint_verifies_only_unchanged_and_with_its_key() {
+    let vpd: VpdCode = "297".parse().unwrap();
+    let a = key("a", 1);
+    let ring = AuditKeys::new(a.clone());
+    let c = keyed_chain(4, &a);
+    let head = verify_chain_with(vpd, &c, Some(&ring)).unwrap();
+    let cp = AuditCheckpoint::sign(vpd, head, DateTime::UNIX_EPOCH, &a);
+    assert_eq!(cp.head(), head);
+    cp.check(&ring).unwrap();
+    let mut moved = cp.clone();
+    moved.seq -= 1;
+    assert!(moved.check(&ring).is_err());
+    let mut later = cp.clone();
+    later.at += chrono::TimeDelta::nanoseconds(1);
+    assert!(later.check(&ring).is_err());
+    assert!(cp.check(&AuditKeys::new(key("b", 2))).is_err());
+    assert!(cp.check(&AuditKeys::new(key("a", 3))).is_err());
+}
+
+proptest! {
+    #[test]
+    fn an_edit_rehashed_without_the_key_is_detected(n in 1usize..12, i in 0usize..12, unkeyed in any::<bool>()) {
+        let vpd: VpdCode = "297".parse().unwrap();
+        let a = key("a", 1);
+        let ring = AuditKeys::new(a.clone());
+        let mut c = keyed_chain(n, &a);
+        let i = i % n;
+        if let AuditEvent::SettingChanged { value, .. } = &mut c[i].event { *value = "off".into(); }
+        // The forger recomputes every hash from the edit on, as SHA-256 (keeping or dropping
+        // the key id) or under a key of their own with the same id.
+        let forger = key("a", 7);
+        for k in i..n {
+            if k > 0 { c[k].prev_hash = c[k - 1].hash; }
+            if unkeyed { c[k].key = None; }
+            c[k].hash = if unkeyed { c[k].compute_hash() } else { c[k].keyed_hash(&forger) };
+        }
+        let r = verify_chain_with(vpd, &c, Some(&ring));
+        prop_assert!(matches!(r, Err(Error::AuditChainBroken { seq, .. }) if seq == i as u64 + 1), "{:?}", r);
+    }
+}

@@ -723,3 +723,147 @@ pub fn concurrent_transactions_serialise<S: Store>(make: &dyn Fn() -> S) {
         "no update is lost"
     );
 }
+
+// ----- Audit checkpoints and archive -----------------------------------------------------------
+
+/// Checkpoints are kept by trust and `seq`: read back oldest first, replaced by a checkpoint
+/// with the same `seq`, never shown to another trust, and undone with a failed transaction.
+pub fn audit_checkpoints_are_kept_by_trust_and_seq<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let one = h.populate(vpd("297"));
+    h.populate(vpd("298"));
+    let first = h.esr.checkpoint(&system(), one.vpd).expect("checkpoint");
+    h.esr
+        .set_automatic_internet_access(&system(), one.vpd, false)
+        .expect("an audited change");
+    let second = h.esr.checkpoint(&system(), one.vpd).expect("checkpoint");
+    assert!(second.seq > first.seq);
+    assert_eq!(
+        h.in_tx(|tx| tx.audit_checkpoints(one.vpd)),
+        vec![first.clone(), second.clone()]
+    );
+    assert!(h.in_tx(|tx| tx.audit_checkpoints(vpd("298"))).is_empty());
+    let mut replaced = first.clone();
+    replaced.at += TimeDelta::seconds(1);
+    h.in_tx(|tx| tx.put_audit_checkpoint(&replaced));
+    assert_eq!(
+        h.in_tx(|tx| tx.audit_checkpoints(one.vpd)),
+        vec![replaced.clone(), second.clone()]
+    );
+    let mut third = second.clone();
+    third.seq += 1;
+    let r: Result<()> = h.esr.store().transaction(|tx| {
+        tx.put_audit_checkpoint(&third)?;
+        Err(Error::Storage("the kit fails this transaction".into()))
+    });
+    assert!(r.is_err());
+    assert_eq!(
+        h.in_tx(|tx| tx.audit_checkpoints(one.vpd)),
+        vec![replaced, second],
+        "a failed transaction leaves no checkpoint behind"
+    );
+}
+
+/// Archiving removes exactly the prefix before a checkpoint: the trail then starts at the
+/// checkpoint's entry, pages count `seq` from there, the next entry's `seq` continues from the
+/// newest, a removal past the newest entry is refused and a failed one undone, the other
+/// trust is untouched, and the store answers as the reference store does.
+pub fn audit_archive_removes_a_prefix_and_seq_continues<S: Store>(make: &dyn Fn() -> S) {
+    let subject = Harness::new(make());
+    let reference = Harness::new(InMemoryStore::new());
+    for h in [&subject as &dyn ArchiveScenario, &reference] {
+        h.run();
+    }
+    for code in ["297", "298"] {
+        let (got, want) = (subject.snapshot(vpd(code)), reference.snapshot(vpd(code)));
+        assert_eq!(
+            got, want,
+            "trust {code}: after archiving, the store answers differently from the reference"
+        );
+    }
+}
+
+/// The archive scenario, run on the store under test and on the reference store.
+trait ArchiveScenario {
+    fn run(&self);
+}
+
+impl<S: Store> ArchiveScenario for Harness<S> {
+    fn run(&self) {
+        let h = self;
+        let one = h.populate(vpd("297"));
+        h.populate(vpd("298"));
+        let other = h.in_tx(|tx| tx.audit_entries(vpd("298"), 1, usize::MAX));
+        let before = h.in_tx(|tx| tx.audit_entries(one.vpd, 1, usize::MAX));
+        let cp = h.esr.checkpoint(&system(), one.vpd).expect("checkpoint");
+        assert_eq!(cp.seq, before.len() as u64);
+        // A removal past the newest entry is refused and changes nothing.
+        let newest = h.in_tx(|tx| tx.audit_head(one.vpd)).seq;
+        let r = h
+            .esr
+            .store()
+            .transaction(|tx| tx.remove_audit_before(one.vpd, newest + 1));
+        assert!(matches!(r, Err(Error::Storage(_))), "{r:?}");
+        // A removal in a failed transaction is undone.
+        let r: Result<()> = h.esr.store().transaction(|tx| {
+            assert_eq!(tx.remove_audit_before(one.vpd, 3)?, 2);
+            assert_eq!(tx.audit_entries(one.vpd, 1, 1)?[0].seq, 3);
+            Err(Error::Storage("the kit fails this transaction".into()))
+        });
+        assert!(r.is_err());
+        assert_eq!(
+            h.in_tx(|tx| tx.audit_entries(one.vpd, 1, 2)),
+            before[..2].to_vec()
+        );
+
+        let mut file = Vec::new();
+        let summary = h
+            .esr
+            .archive_before(&system(), one.vpd, &cp, &mut file)
+            .expect("archive");
+        assert_eq!(summary.first, 1);
+        assert_eq!(summary.entries, cp.seq - 1);
+        assert_eq!(
+            h.esr
+                .verify_audit_archive(one.vpd, file.as_slice(), Some(AuditHead::EMPTY))
+                .expect("the archive verifies"),
+            summary.last
+        );
+        let live = h.in_tx(|tx| tx.audit_entries(one.vpd, 1, usize::MAX));
+        assert_eq!(
+            live[0].seq, cp.seq,
+            "the trail starts at the checkpoint's entry"
+        );
+        assert_eq!(live[0].hash, cp.hash);
+        assert_eq!(live[0].prev_hash, summary.last.hash);
+        assert_eq!(
+            h.in_tx(|tx| tx.audit_entries(one.vpd, cp.seq + 1, 1))[0].seq,
+            cp.seq + 1
+        );
+        assert!(h.in_tx(|tx| tx.audit_entries(one.vpd, 1, 0)).is_empty());
+        let last = live.last().unwrap().clone();
+        assert!(matches!(last.event, AuditEvent::AuditArchived { .. }));
+        assert_eq!(h.in_tx(|tx| tx.last_audit(one.vpd)), Some(last.clone()));
+        // The next entry continues the sequence.
+        h.esr
+            .set_automatic_internet_access(&system(), one.vpd, false)
+            .expect("an audited change after the archive");
+        let head = h.in_tx(|tx| tx.audit_head(one.vpd));
+        assert_eq!(head.seq, last.seq + 1);
+        h.esr
+            .verify_audit(one.vpd)
+            .expect("the live trail verifies from the checkpoint");
+        // Archiving again before the same checkpoint does nothing.
+        let mut again = Vec::new();
+        let s = h
+            .esr
+            .archive_before(&system(), one.vpd, &cp, &mut again)
+            .expect("archive again");
+        assert_eq!((s.entries, again.len()), (0, 0));
+        assert_eq!(
+            h.in_tx(|tx| tx.audit_entries(vpd("298"), 1, usize::MAX)),
+            other,
+            "the other trust's trail is untouched"
+        );
+    }
+}
