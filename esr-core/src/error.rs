@@ -384,6 +384,52 @@ pub enum Error {
         /// What to do instead.
         hint: String,
     },
+    // ----- Workflows: access requests, URP reviews, competence claims ---------------------
+    /// No access request, URP review or competence claim has this id in the trust.
+    #[error("there is no {what} {id} in this trust; list them again")]
+    UnknownWorkflowItem {
+        /// What was named (`"access request"`, `"URP review"`, `"competence claim"`).
+        what: &'static str,
+        /// The id given.
+        id: String,
+    },
+    /// The access request, review or claim is not in a state that allows this step (already
+    /// decided, expired, not yet authorised).
+    #[error("the {what} {id} is {state}; {hint}")]
+    WorkflowState {
+        /// What it is (`"access request"`).
+        what: &'static str,
+        /// Its id.
+        id: String,
+        /// The state it is in (`"rejected by 20000001"`, `"expired on 2027-01-05"`).
+        state: String,
+        /// What to do instead.
+        hint: String,
+    },
+    /// The actor is not the one who may take this step of a workflow (not the person's line
+    /// manager, not the trust's Caldicott guardian, deciding their own request or claim).
+    #[error("you may not {action} {what} {id}: {reason}")]
+    NotTheDecider {
+        /// The step (`"authorise"`).
+        action: &'static str,
+        /// What it is (`"access request"`).
+        what: &'static str,
+        /// Its id.
+        id: String,
+        /// Who may, and why not this actor.
+        reason: String,
+    },
+    /// A URP's prerequisite has not been recorded on the access request, so it cannot be
+    /// granted yet.
+    #[error(
+        "{urp} cannot be granted yet: its prerequisite '{prerequisite}' is not recorded on the access request; record it first (Esr::record_access_prerequisite)"
+    )]
+    PrerequisiteMissing {
+        /// The URP requested.
+        urp: Urp,
+        /// The prerequisite, named.
+        prerequisite: String,
+    },
 }
 
 impl From<crate::values::ValueError> for Error {
@@ -530,7 +576,8 @@ impl Error {
             | Self::UnknownEquivalence { .. }
             | Self::UnknownCertification { .. }
             | Self::UnknownComponent { .. }
-            | Self::NotHeld { .. } => K::NotFound,
+            | Self::NotHeld { .. }
+            | Self::UnknownWorkflowItem { .. } => K::NotFound,
             Self::TrustExists(_)
             | Self::OrgUnitExists { .. }
             | Self::DuplicateEmployeeNumber { .. }
@@ -539,7 +586,9 @@ impl Error {
             | Self::AlreadyHeld { .. }
             | Self::AlreadyBootstrapped(_)
             | Self::AlreadyUpgraded
-            | Self::TooFewUserAdministrators { .. } => K::Conflict,
+            | Self::TooFewUserAdministrators { .. }
+            | Self::WorkflowState { .. }
+            | Self::PrerequisiteMissing { .. } => K::Conflict,
             Self::LearningRefused { .. } => K::LearningRefused,
             Self::InvalidCredentials
             | Self::AccountSuspended(_)
@@ -556,7 +605,8 @@ impl Error {
             | Self::CrossTrust { .. }
             | Self::ApprovalRefused(_)
             | Self::UpgradeNotAvailable(_)
-            | Self::StepUpMismatch => K::NotPermitted,
+            | Self::StepUpMismatch
+            | Self::NotTheDecider { .. } => K::NotPermitted,
             Self::StepUpLocked(_)
             | Self::UnknownChallenge(_)
             | Self::UnknownPasscodeKey(_)
@@ -629,6 +679,10 @@ impl Error {
             Self::UnknownCertification { .. } => "unknown_certification",
             Self::UnknownComponent { .. } => "unknown_component",
             Self::LearningRefused { .. } => "learning_refused",
+            Self::UnknownWorkflowItem { .. } => "unknown_workflow_item",
+            Self::WorkflowState { .. } => "workflow_state",
+            Self::NotTheDecider { .. } => "not_the_decider",
+            Self::PrerequisiteMissing { .. } => "prerequisite_missing",
         }
     }
 
@@ -851,13 +905,34 @@ mod tests {
                 state: "subscribed already".into(),
                 hint: "carry on".into(),
             },
+            // Workflows
+            Error::UnknownWorkflowItem {
+                what: "access request",
+                id: "00".into(),
+            },
+            Error::WorkflowState {
+                what: "access request",
+                id: "00".into(),
+                state: "rejected".into(),
+                hint: "raise a new one".into(),
+            },
+            Error::NotTheDecider {
+                action: "authorise",
+                what: "access request",
+                id: "00".into(),
+                reason: "only the line manager may".into(),
+            },
+            Error::PrerequisiteMissing {
+                urp: Urp::ManagerSelfServicePayrollApprovalsRequired,
+                prerequisite: "AS number".into(),
+            },
         ]
     }
 
     #[test]
     fn every_variant_has_a_kind_and_a_unique_snake_case_code() {
         let all = one_of_each();
-        assert_eq!(all.len(), 53, "one of each of the 53 variants");
+        assert_eq!(all.len(), 57, "one of each of the 57 variants");
         let mut codes = HashMap::new();
         for e in &all {
             let code = e.code();

@@ -19,6 +19,13 @@ use esr_core::{
 };
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
+// Workflows: access requests, URP reviews, competence claims.
+use crate::table::{ACCESS_REQUESTS, COMPETENCE_CLAIMS, URP_REVIEWS};
+use esr_core::{
+    compliance::CompetenceClaim,
+    urp::{AccessRequest, UrpReview},
+    values::{AccessRequestId, CompetenceClaimId, UrpReviewId},
+};
 
 pub(crate) struct Tx<'a> {
     pub(crate) conn: &'a Connection,
@@ -736,6 +743,81 @@ impl StoreTx for Tx<'_> {
             ))
         });
         Ok(v)
+    }
+
+    // ----- Workflows: access requests, URP reviews, competence claims ---------------------
+    fn access_request(&self, vpd: VpdCode, id: &AccessRequestId) -> Result<Option<AccessRequest>> {
+        Ok(ACCESS_REQUESTS
+            .get(self.conn, &key(&[vpd.as_str(), &id.to_string()]))?
+            .map(|(r, _)| r))
+    }
+    fn put_access_request(&mut self, r: &AccessRequest) -> Result<()> {
+        ACCESS_REQUESTS.put(
+            self.conn,
+            &key(&[r.vpd.as_str(), &r.id.to_string()]),
+            r.vpd.as_str(),
+            vec![Value::Text(time_key(r.raised_at))],
+            r,
+            None,
+        )
+    }
+    fn access_requests(&self, vpd: VpdCode) -> Result<Vec<AccessRequest>> {
+        Ok(bodies(ACCESS_REQUESTS.list(
+            self.conn,
+            "vpd = ?1",
+            "at, key",
+            vec![text(vpd.as_str())],
+        )?))
+    }
+    fn urp_review(&self, vpd: VpdCode, id: &UrpReviewId) -> Result<Option<UrpReview>> {
+        Ok(URP_REVIEWS
+            .get(self.conn, &key(&[vpd.as_str(), &id.to_string()]))?
+            .map(|(r, _)| r))
+    }
+    fn put_urp_review(&mut self, r: &UrpReview) -> Result<()> {
+        URP_REVIEWS.put(
+            self.conn,
+            &key(&[r.vpd.as_str(), &r.id.to_string()]),
+            r.vpd.as_str(),
+            vec![Value::Text(time_key(r.opened_at))],
+            r,
+            None,
+        )
+    }
+    fn urp_reviews(&self, vpd: VpdCode) -> Result<Vec<UrpReview>> {
+        Ok(bodies(URP_REVIEWS.list(
+            self.conn,
+            "vpd = ?1",
+            "at, key",
+            vec![text(vpd.as_str())],
+        )?))
+    }
+    fn competence_claim(
+        &self,
+        vpd: VpdCode,
+        id: &CompetenceClaimId,
+    ) -> Result<Option<CompetenceClaim>> {
+        Ok(COMPETENCE_CLAIMS
+            .get(self.conn, &key(&[vpd.as_str(), &id.to_string()]))?
+            .map(|(c, _)| c))
+    }
+    fn put_competence_claim(&mut self, c: &CompetenceClaim) -> Result<()> {
+        COMPETENCE_CLAIMS.put(
+            self.conn,
+            &key(&[c.vpd.as_str(), &c.id.to_string()]),
+            c.vpd.as_str(),
+            vec![Value::Text(time_key(c.claimed_at))],
+            c,
+            None,
+        )
+    }
+    fn competence_claims(&self, vpd: VpdCode) -> Result<Vec<CompetenceClaim>> {
+        Ok(bodies(COMPETENCE_CLAIMS.list(
+            self.conn,
+            "vpd = ?1",
+            "at, key",
+            vec![text(vpd.as_str())],
+        )?))
     }
 }
 

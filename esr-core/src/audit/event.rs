@@ -355,6 +355,22 @@ pub enum AuditEvent {
         /// Why.
         reason: String,
     },
+    // ----- Workflows: access requests, URP reviews, competence claims ---------------------
+    /// A step of a workflow: an access request raised, authorised, rejected or granted, a
+    /// prerequisite recorded, a URP review opened, a grant confirmed, a review completed, a
+    /// competence claimed, approved or rejected.
+    WorkflowStep {
+        /// The workflow (`"access request"`, `"URP review"`, `"competence claim"`).
+        workflow: String,
+        /// The item's id.
+        item: String,
+        /// The step (`"raised"`, `"authorised"`, `"rejected"`…).
+        step: String,
+        /// Whom it concerns (a username or employee number).
+        subject: String,
+        /// What else the step recorded (the URP, the reason, the AS number's presence).
+        detail: String,
+    },
 }
 
 impl AuditEvent {
@@ -400,6 +416,7 @@ impl AuditEvent {
             Self::ComponentCompleted { .. } => "component_completed",
             Self::CertificationAwarded { .. } => "certification_awarded",
             Self::LearningNotRecorded { .. } => "learning_not_recorded",
+            Self::WorkflowStep { .. } => "workflow_step",
         }
     }
 
@@ -701,6 +718,19 @@ impl AuditEvent {
                 f("subject", FieldText::Display(subject));
                 f("course", FieldText::Str(course));
                 f("reason", FieldText::Str(reason));
+            }
+            Self::WorkflowStep {
+                workflow,
+                item,
+                step,
+                subject,
+                detail,
+            } => {
+                f("workflow", FieldText::Str(workflow));
+                f("item", FieldText::Str(item));
+                f("step", FieldText::Str(step));
+                f("subject", FieldText::Str(subject));
+                f("detail", FieldText::Str(detail));
             }
         }
     }

@@ -122,6 +122,11 @@ pub struct TrustSettings {
     /// The text message that carries a one-time passcode.
     #[cfg_attr(feature = "serde", serde(default))]
     pub sms_template: crate::org::SmsTemplate,
+    /// The trust's Caldicott guardian (an employee number of the trust): who approves access
+    /// requests raised as exceptions, instead of the person's line manager. `None` until the
+    /// trust names one; exception requests are refused until then.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub caldicott_guardian: Option<crate::values::EmployeeNumber>,
 }
 
 /// Upgrade Access, set in Portal Administration.

@@ -33,6 +33,12 @@ use compliance::{ComplianceTables, ComplianceUndo};
 mod learning;
 use crate::learning::{Certification, Enrolment, Subscription};
 use learning::{LearningTables, LearningUndo};
+// Workflows: access requests, URP reviews, competence claims.
+mod workflows;
+use crate::compliance::CompetenceClaim;
+use crate::urp::{AccessRequest, UrpReview};
+use crate::values::{AccessRequestId, CompetenceClaimId, UrpReviewId};
+use workflows::{WorkflowTables, WorkflowUndo};
 
 /// The in-memory store: the embedded default, and the reference implementation of the
 /// [`Store`] contract (the conformance kit compares other adapters' answers with its own).
@@ -73,6 +79,8 @@ struct State {
     compliance: ComplianceTables,
     // Certifications and enrolment
     learning: LearningTables,
+    // Workflows
+    workflows: WorkflowTables,
     /// The undo log's buffer, kept empty between transactions so that each one does not
     /// allocate (and grow) its own.
     spare_undo: SpareUndo,
@@ -105,6 +113,8 @@ enum Undo {
     Compliance(ComplianceUndo),
     // Certifications and enrolment
     Learning(LearningUndo),
+    // Workflows
+    Workflow(WorkflowUndo),
 }
 
 impl InMemoryStore {
@@ -221,6 +231,7 @@ impl Tx<'_> {
                 // Compliance
                 Undo::Compliance(u) => s.compliance.undo(u),
                 Undo::Learning(u) => s.learning.undo(u),
+                Undo::Workflow(u) => s.workflows.undo(u),
             }
         }
     }
@@ -891,6 +902,82 @@ impl StoreTx for Tx<'_> {
             .unwrap_or_default();
         // Stable: ties keep the key order (certification, cycle, course).
         v.sort_by_key(|e| e.enrolled_at);
+        Ok(v)
+    }
+
+    // ----- Workflows: access requests, URP reviews, competence claims ---------------------
+    fn access_request(&self, vpd: VpdCode, id: &AccessRequestId) -> Result<Option<AccessRequest>> {
+        let t = self.state.workflows.trust(vpd);
+        Ok(t.and_then(|t| t.requests.get(id)).cloned())
+    }
+    fn put_access_request(&mut self, r: &AccessRequest) -> Result<()> {
+        let old = self
+            .state
+            .workflows
+            .trust_mut(r.vpd)
+            .requests
+            .insert(r.id, r.clone());
+        self.undo
+            .push(Undo::Workflow(WorkflowUndo::Request(r.vpd, r.id, old)));
+        Ok(())
+    }
+    fn access_requests(&self, vpd: VpdCode) -> Result<Vec<AccessRequest>> {
+        let t = self.state.workflows.trust(vpd);
+        let mut v: Vec<AccessRequest> = t
+            .map(|t| t.requests.values().cloned().collect())
+            .unwrap_or_default();
+        // Stable over id order: by time raised, then id.
+        v.sort_by_key(|r| r.raised_at);
+        Ok(v)
+    }
+    fn urp_review(&self, vpd: VpdCode, id: &UrpReviewId) -> Result<Option<UrpReview>> {
+        let t = self.state.workflows.trust(vpd);
+        Ok(t.and_then(|t| t.reviews.get(id)).cloned())
+    }
+    fn put_urp_review(&mut self, r: &UrpReview) -> Result<()> {
+        let old = self
+            .state
+            .workflows
+            .trust_mut(r.vpd)
+            .reviews
+            .insert(r.id, r.clone());
+        self.undo
+            .push(Undo::Workflow(WorkflowUndo::Review(r.vpd, r.id, old)));
+        Ok(())
+    }
+    fn urp_reviews(&self, vpd: VpdCode) -> Result<Vec<UrpReview>> {
+        let t = self.state.workflows.trust(vpd);
+        let mut v: Vec<UrpReview> = t
+            .map(|t| t.reviews.values().cloned().collect())
+            .unwrap_or_default();
+        v.sort_by_key(|r| r.opened_at);
+        Ok(v)
+    }
+    fn competence_claim(
+        &self,
+        vpd: VpdCode,
+        id: &CompetenceClaimId,
+    ) -> Result<Option<CompetenceClaim>> {
+        let t = self.state.workflows.trust(vpd);
+        Ok(t.and_then(|t| t.claims.get(id)).cloned())
+    }
+    fn put_competence_claim(&mut self, c: &CompetenceClaim) -> Result<()> {
+        let old = self
+            .state
+            .workflows
+            .trust_mut(c.vpd)
+            .claims
+            .insert(c.id, c.clone());
+        self.undo
+            .push(Undo::Workflow(WorkflowUndo::Claim(c.vpd, c.id, old)));
+        Ok(())
+    }
+    fn competence_claims(&self, vpd: VpdCode) -> Result<Vec<CompetenceClaim>> {
+        let t = self.state.workflows.trust(vpd);
+        let mut v: Vec<CompetenceClaim> = t
+            .map(|t| t.claims.values().cloned().collect())
+            .unwrap_or_default();
+        v.sort_by_key(|c| c.claimed_at);
         Ok(v)
     }
 }

@@ -319,7 +319,42 @@ pub trait StoreTx {
     /// A learner's enrolments in every certification and cycle, oldest first: by `enrolled_at`,
     /// then certification, cycle and course.
     fn enrolments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Enrolment>>;
+
+    // ----- Workflows: access requests, URP reviews, competence claims -----------------------
+    // Every method is scoped by the trust's VPD code; the records are plain serialisable values
+    // keyed by their random id. Lists come oldest first: by the time raised (opened, claimed),
+    // then by id.
+
+    /// An access request by id.
+    fn access_request(&self, vpd: VpdCode, id: &AccessRequestId) -> Result<Option<AccessRequest>>;
+    /// Inserts or replaces an access request (by `request.vpd` and `request.id`).
+    fn put_access_request(&mut self, request: &AccessRequest) -> Result<()>;
+    /// The trust's access requests, every state, by `raised_at` then id.
+    fn access_requests(&self, vpd: VpdCode) -> Result<Vec<AccessRequest>>;
+
+    /// A URP review cycle by id.
+    fn urp_review(&self, vpd: VpdCode, id: &UrpReviewId) -> Result<Option<UrpReview>>;
+    /// Inserts or replaces a URP review cycle (by `review.vpd` and `review.id`).
+    fn put_urp_review(&mut self, review: &UrpReview) -> Result<()>;
+    /// The trust's URP review cycles, by `opened_at` then id.
+    fn urp_reviews(&self, vpd: VpdCode) -> Result<Vec<UrpReview>>;
+
+    /// A competence claim (a competence a learner recorded themselves) by id.
+    fn competence_claim(
+        &self,
+        vpd: VpdCode,
+        id: &CompetenceClaimId,
+    ) -> Result<Option<CompetenceClaim>>;
+    /// Inserts or replaces a competence claim (by `claim.vpd` and `claim.id`).
+    fn put_competence_claim(&mut self, claim: &CompetenceClaim) -> Result<()>;
+    /// The trust's competence claims, every state, by `claimed_at` then id.
+    fn competence_claims(&self, vpd: VpdCode) -> Result<Vec<CompetenceClaim>>;
 }
+
+// Workflows: access requests, URP reviews, competence claims.
+use crate::compliance::CompetenceClaim;
+use crate::urp::{AccessRequest, UrpReview};
+use crate::values::{AccessRequestId, CompetenceClaimId, UrpReviewId};
 
 use crate::learning::{Certification, Enrolment, Subscription};
 

@@ -92,6 +92,10 @@ pub fn check_approval(
             }
             Ok(())
         }
+        // Only Esr::grant_access_request cites a request, after checking it.
+        Approval::AccessRequest { .. } => Err(Error::ApprovalRefused(
+            ApprovalRefusal::GrantTheAccessRequest,
+        )),
     }
 }
 

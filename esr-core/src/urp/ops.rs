@@ -207,40 +207,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         self.store.transaction(|tx| {
             let vpd = holder.vpd();
             let who = authorise(tx, &Actor::Session(session), vpd, Function::AssignUrps, now)?;
-            let mut g = tx
-                .grants_of(holder)?
-                .into_iter()
-                .find(|g| g.is_active() && g.urp == urp)
-                .ok_or_else(|| Error::NotHeld {
-                    username: holder.clone(),
-                    urp,
-                })?;
-            if urp == Urp::LocalHrmsSystemsAndUserAdministration {
-                let acc = account_of(tx, holder)?;
-                if acc.state.counts_as_active_user() {
-                    let remaining = active_user_administrators(tx, vpd, Some(holder))?;
-                    check_user_administrator_floor(remaining)?;
-                }
-            }
-            g.revoked = Some(Revocation {
-                by: grantor_of(&who),
-                at: now,
-                reason: reason.clone(),
-            });
-            tx.put_grant(&g)?;
-            audit(
-                tx,
-                vpd,
-                now,
-                who,
-                AuditEvent::UrpRevoked {
-                    grant: g.id,
-                    holder: holder.clone(),
-                    urp,
-                    reason,
-                },
-            )?;
-            Ok(g)
+            revoke_in(tx, who, holder, urp, reason, now)
         })
     }
 
@@ -268,10 +235,14 @@ impl<S: Store, C: Clock> Esr<S, C> {
             let who = authorise(tx, actor, vpd, Function::UrpAuditReport, now)?;
             trust_of(tx, vpd)?;
             let mut rows = Vec::new();
+            // Workflows: the six-monthly review's standing, on every row.
+            let review = crate::urp::ReviewColumns::read(tx, vpd, now)?;
             for g in tx.grants(vpd)?.into_iter().filter(UrpGrant::is_active) {
                 let acc = account_of(tx, &g.holder)?;
                 let person = person_of(tx, vpd, &acc.employee_number)?;
-                rows.push(UrpReportRow::new(&g, &person, acc.state));
+                let mut row = UrpReportRow::new(&g, &person, acc.state);
+                (row.last_reviewed, row.review) = review.of(&g);
+                rows.push(row);
             }
             rows.sort_by(|a, b| {
                 (&a.username, a.urp, a.held_since).cmp(&(&b.username, b.urp, b.held_since))
@@ -288,6 +259,56 @@ impl<S: Store, C: Clock> Esr<S, C> {
             Ok(rows)
         })
     }
+}
+
+/// Revokes `holder`'s active grant of `urp` inside a transaction, under the ordinary rules (the
+/// two-user-administrator floor), audited, and noted on an open URP review: what
+/// [`Esr::revoke_urp`] and the review's revocations share.
+pub(crate) fn revoke_in(
+    tx: &mut dyn StoreTx,
+    who: AuditActor,
+    holder: &Username,
+    urp: Urp,
+    reason: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<UrpGrant> {
+    let vpd = holder.vpd();
+    let mut g = tx
+        .grants_of(holder)?
+        .into_iter()
+        .find(|g| g.is_active() && g.urp == urp)
+        .ok_or_else(|| Error::NotHeld {
+            username: holder.clone(),
+            urp,
+        })?;
+    if urp == Urp::LocalHrmsSystemsAndUserAdministration {
+        let acc = account_of(tx, holder)?;
+        if acc.state.counts_as_active_user() {
+            let remaining = active_user_administrators(tx, vpd, Some(holder))?;
+            check_user_administrator_floor(remaining)?;
+        }
+    }
+    g.revoked = Some(Revocation {
+        by: grantor_of(&who),
+        at: now,
+        reason: reason.clone(),
+    });
+    tx.put_grant(&g)?;
+    audit(
+        tx,
+        vpd,
+        now,
+        who.clone(),
+        AuditEvent::UrpRevoked {
+            grant: g.id,
+            holder: holder.clone(),
+            urp,
+            reason,
+        },
+    )?;
+    // Workflows: a revocation while a URP review is open decides that grant in the review.
+    crate::urp::note_revocation_in_review(tx, &g, &who, now)?;
+    Ok(g)
 }
 
 pub(crate) fn holds(tx: &dyn StoreTx, username: &Username, urp: Urp) -> Result<bool> {

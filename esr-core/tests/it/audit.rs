@@ -603,6 +603,49 @@ impl StoreTx for TamperTx<'_> {
     fn enrolments_of(&self, vpd: VpdCode, e: &EmployeeNumber) -> Result<Vec<Enrolment>> {
         self.inner.enrolments_of(vpd, e)
     }
+    // Workflows: access requests, URP reviews, competence claims.
+    fn access_request(
+        &self,
+        vpd: VpdCode,
+        id: &esr_core::values::AccessRequestId,
+    ) -> Result<Option<esr_core::urp::AccessRequest>> {
+        self.inner.access_request(vpd, id)
+    }
+    fn put_access_request(&mut self, r: &esr_core::urp::AccessRequest) -> Result<()> {
+        self.inner.put_access_request(r)
+    }
+    fn access_requests(&self, vpd: VpdCode) -> Result<Vec<esr_core::urp::AccessRequest>> {
+        self.inner.access_requests(vpd)
+    }
+    fn urp_review(
+        &self,
+        vpd: VpdCode,
+        id: &esr_core::values::UrpReviewId,
+    ) -> Result<Option<esr_core::urp::UrpReview>> {
+        self.inner.urp_review(vpd, id)
+    }
+    fn put_urp_review(&mut self, r: &esr_core::urp::UrpReview) -> Result<()> {
+        self.inner.put_urp_review(r)
+    }
+    fn urp_reviews(&self, vpd: VpdCode) -> Result<Vec<esr_core::urp::UrpReview>> {
+        self.inner.urp_reviews(vpd)
+    }
+    fn competence_claim(
+        &self,
+        vpd: VpdCode,
+        id: &esr_core::values::CompetenceClaimId,
+    ) -> Result<Option<esr_core::compliance::CompetenceClaim>> {
+        self.inner.competence_claim(vpd, id)
+    }
+    fn put_competence_claim(&mut self, c: &esr_core::compliance::CompetenceClaim) -> Result<()> {
+        self.inner.put_competence_claim(c)
+    }
+    fn competence_claims(
+        &self,
+        vpd: VpdCode,
+    ) -> Result<Vec<esr_core::compliance::CompetenceClaim>> {
+        self.inner.competence_claims(vpd)
+    }
 }
 
 /// A small trust over a [`TamperStore`]: 2 administrators, 4 staff, some log-ins.
