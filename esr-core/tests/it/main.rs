@@ -28,3 +28,5 @@ mod store_conformance;
 mod urps;
 mod username_properties;
 mod visibility;
+// Workflows: access requests, the URP review, competences awaiting approval.
+mod workflows;
