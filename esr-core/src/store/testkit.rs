@@ -52,6 +52,8 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     contracts::settled_challenge_cannot_be_settled_again(&make);
     contracts::passcode_consumption_has_exactly_one_winner(&make);
     contracts::concurrent_transactions_serialise(&make);
+    // Workflows
+    contracts::workflow_records_replace_by_key_in_order(&make);
 }
 
 /// Expands to one `#[test]` per storage contract, each running it against stores made by the
@@ -79,6 +81,7 @@ macro_rules! store_conformance_tests {
             settled_challenge_cannot_be_settled_again,
             passcode_consumption_has_exactly_one_winner,
             concurrent_transactions_serialise,
+            workflow_records_replace_by_key_in_order,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -373,6 +376,64 @@ impl<S: Store> Harness<S> {
                 .expect("play");
         }
         self.clock.advance(TimeDelta::seconds(5));
+        // Workflows: a guardian; an access request authorised by Alice (ALICE adams's line
+        // manager) and one with its AS number recorded; a URP review with one grant confirmed;
+        // a competence claim awaiting approval and one rejected.
+        esr.set_caldicott_guardian(&system, vpd, Some(b.employee_number.clone()))
+            .expect("set guardian");
+        let alice = self.hscn(&a.username);
+        let sss = esr
+            .request_access(
+                &system,
+                NewAccessRequest::new(c.username.clone(), Urp::SupervisorSelfService, "cover"),
+            )
+            .expect("request access");
+        esr.authorise_access_request(alice, &sss.id)
+            .expect("authorise");
+        self.clock.advance(TimeDelta::seconds(5));
+        let mss = esr
+            .request_access(
+                &system,
+                NewAccessRequest::new(
+                    c.username.clone(),
+                    Urp::ManagerSelfServicePayrollApprovalsRequired,
+                    "acting manager",
+                ),
+            )
+            .expect("request access");
+        esr.record_access_prerequisite(&system, vpd, &mss.id, Prerequisite::AsNumber, "AS4471")
+            .expect("record AS number");
+        let review = esr.open_urp_review(alice).expect("open review");
+        let bernard = review
+            .items
+            .iter()
+            .find(|i| i.holder == b.username)
+            .expect("Bernard's grant is reviewed")
+            .grant;
+        esr.confirm_urp_grant(alice, &review.id, &bernard)
+            .expect("confirm");
+        for evidence in ["previous trust", "certificate lost"] {
+            self.clock.advance(TimeDelta::seconds(5));
+            esr.claim_competence(
+                session,
+                NewCompetenceRecord {
+                    competence: fire.clone(),
+                    achieved: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+                    expiry: RecordExpiry::Refresher,
+                    level: CompetenceLevel::default(),
+                },
+                evidence,
+            )
+            .expect("claim competence");
+        }
+        let lost = esr
+            .competence_claims_to_approve(alice)
+            .expect("claims to approve")
+            .pop()
+            .expect("a claim");
+        esr.reject_competence_claim(alice, &lost.id, "attend the course")
+            .expect("reject claim");
+        self.clock.advance(TimeDelta::seconds(5));
         Population {
             vpd,
             people: [a, b, c],
@@ -432,6 +493,13 @@ pub struct Snapshot {
     subscriptions_of: Vec<Vec<Subscription>>,
     subscription: Vec<Option<Subscription>>,
     enrolments_of: Vec<Vec<Enrolment>>,
+    // Workflows
+    access_requests: Vec<AccessRequest>,
+    access_request: Vec<Option<AccessRequest>>,
+    urp_reviews: Vec<UrpReview>,
+    urp_review: Vec<Option<UrpReview>>,
+    competence_claims: Vec<CompetenceClaim>,
+    competence_claim: Vec<Option<CompetenceClaim>>,
 }
 
 impl Snapshot {
@@ -487,7 +555,41 @@ impl Snapshot {
                 subscription.push(tx.subscription(vpd, e, n)?);
             }
         }
+        // Workflows: every record by id, and an id the store never saw.
+        let access_requests = tx.access_requests(vpd)?;
+        let mut access_request = Vec::new();
+        for id in access_requests
+            .iter()
+            .map(|r| r.id)
+            .chain([AccessRequestId::from_bytes([0xee; 16])])
+        {
+            access_request.push(tx.access_request(vpd, &id)?);
+        }
+        let urp_reviews = tx.urp_reviews(vpd)?;
+        let mut urp_review = Vec::new();
+        for id in urp_reviews
+            .iter()
+            .map(|r| r.id)
+            .chain([UrpReviewId::from_bytes([0xee; 16])])
+        {
+            urp_review.push(tx.urp_review(vpd, &id)?);
+        }
+        let competence_claims = tx.competence_claims(vpd)?;
+        let mut competence_claim = Vec::new();
+        for id in competence_claims
+            .iter()
+            .map(|c| c.id)
+            .chain([CompetenceClaimId::from_bytes([0xee; 16])])
+        {
+            competence_claim.push(tx.competence_claim(vpd, &id)?);
+        }
         Ok(Self {
+            access_requests,
+            access_request,
+            urp_reviews,
+            urp_review,
+            competence_claims,
+            competence_claim,
             certifications,
             certification,
             subscription,
@@ -594,6 +696,12 @@ impl Snapshot {
         v.extend(self.subscriptions_of.iter().flatten().map(|s| s.vpd));
         v.extend(self.subscription.iter().flatten().map(|s| s.vpd));
         v.extend(self.enrolments_of.iter().flatten().map(|e| e.vpd));
+        v.extend(self.access_requests.iter().map(|r| r.vpd));
+        v.extend(self.access_request.iter().flatten().map(|r| r.vpd));
+        v.extend(self.urp_reviews.iter().map(|r| r.vpd));
+        v.extend(self.urp_review.iter().flatten().map(|r| r.vpd));
+        v.extend(self.competence_claims.iter().map(|c| c.vpd));
+        v.extend(self.competence_claim.iter().flatten().map(|c| c.vpd));
         v.sort();
         v.dedup();
         v

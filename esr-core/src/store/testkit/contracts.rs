@@ -481,6 +481,25 @@ fn write_everything(tx: &mut dyn StoreTx, p: &Population) -> Result<()> {
         tx.put_competence_record(&r)?;
     }
     tx.put_compliance_settings(v, &ComplianceSettings::default())?;
+    // Workflows: replace each record and add one.
+    for mut r in tx.access_requests(v)? {
+        r.reason = "changed".into();
+        tx.put_access_request(&r)?;
+        r.id = AccessRequestId::from_bytes([fresh.next().unwrap_or(0); 16]);
+        tx.put_access_request(&r)?;
+    }
+    for mut r in tx.urp_reviews(v)? {
+        r.completed_at = Some(start());
+        tx.put_urp_review(&r)?;
+        r.id = UrpReviewId::from_bytes([fresh.next().unwrap_or(0); 16]);
+        tx.put_urp_review(&r)?;
+    }
+    for mut c in tx.competence_claims(v)? {
+        c.evidence = "changed".into();
+        tx.put_competence_claim(&c)?;
+        c.id = CompetenceClaimId::from_bytes([fresh.next().unwrap_or(0); 16]);
+        tx.put_competence_claim(&c)?;
+    }
     Ok(())
 }
 
@@ -722,4 +741,85 @@ pub fn concurrent_transactions_serialise<S: Store>(make: &dyn Fn() -> S) {
         (threads * each) as u32,
         "no update is lost"
     );
+}
+
+// ----- Workflows: access requests, URP reviews, competence claims ------------------------------
+
+/// Access requests, URP reviews and competence claims are replaced by key (one record, the new
+/// one), listed oldest first (by the time raised, opened or claimed), and scoped by trust.
+pub fn workflow_records_replace_by_key_in_order<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let v = p.vpd;
+    let (requests, reviews, claims) = h.in_tx(|tx| {
+        Ok((
+            tx.access_requests(v)?,
+            tx.urp_reviews(v)?,
+            tx.competence_claims(v)?,
+        ))
+    });
+    assert_eq!(
+        (requests.len(), reviews.len(), claims.len()),
+        (2, 1, 2),
+        "the population's workflow records"
+    );
+    assert!(
+        requests
+            .windows(2)
+            .all(|w| w[0].raised_at <= w[1].raised_at)
+    );
+    assert!(
+        claims
+            .windows(2)
+            .all(|w| w[0].claimed_at <= w[1].claimed_at)
+    );
+    h.in_tx(|tx| {
+        let mut r = requests[1].clone();
+        r.state = AccessRequestState::Rejected {
+            by: p.people[0].employee_number.clone(),
+            at: start(),
+            reason: "kit".into(),
+        };
+        tx.put_access_request(&r)?;
+        let mut review = reviews[0].clone();
+        review.completed_at = Some(start());
+        tx.put_urp_review(&review)?;
+        let mut c = claims[0].clone();
+        c.evidence = "replaced".into();
+        tx.put_competence_claim(&c)?;
+        // An older request, written last, lists first.
+        let mut older = requests[0].clone();
+        older.id = AccessRequestId::from_bytes([1; 16]);
+        older.raised_at = start() - TimeDelta::days(1);
+        tx.put_access_request(&older)?;
+        Ok(())
+    });
+    h.in_tx(|tx| {
+        let now = tx.access_requests(v)?;
+        assert_eq!(now.len(), 3, "replacing a request adds none");
+        assert_eq!(
+            now[0].id,
+            AccessRequestId::from_bytes([1; 16]),
+            "oldest first"
+        );
+        assert!(matches!(
+            tx.access_request(v, &requests[1].id)?.unwrap().state,
+            AccessRequestState::Rejected { .. }
+        ));
+        let r = tx.urp_reviews(v)?;
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].completed_at, Some(start()));
+        let c = tx.competence_claims(v)?;
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            tx.competence_claim(v, &claims[0].id)?.unwrap().evidence,
+            "replaced"
+        );
+        // Nothing crosses trusts.
+        let other = vpd("999");
+        assert!(tx.access_request(other, &requests[0].id)?.is_none());
+        assert!(tx.urp_review(other, &reviews[0].id)?.is_none());
+        assert!(tx.competence_claim(other, &claims[0].id)?.is_none());
+        Ok(())
+    });
 }
