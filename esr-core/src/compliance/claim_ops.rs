@@ -181,67 +181,79 @@ impl<S: Store, C: Clock> Esr<S, C> {
         rejection: Option<String>,
     ) -> Result<CompetenceClaim> {
         let now = self.clock.now();
-        let today = uk_date(now);
-        let action = if rejection.is_some() {
-            "reject"
-        } else {
-            "approve"
-        };
-        self.store.transaction(|tx| {
-            let (s, acc, who) = decision_session(tx, session, now, action, "competence claim", id)?;
-            let mut claim = tx
-                .competence_claim(s.vpd, id)?
-                .ok_or_else(|| unknown_claim(id))?;
-            if !claim.is_awaiting() {
-                return Err(Error::WorkflowState {
-                    what: "competence claim",
-                    id: id.to_string(),
-                    state: claim.state.to_string(),
-                    hint: "each claim is decided once; the learner records it again if needed"
-                        .into(),
-                });
-            }
-            let manager =
-                line_managers_of(tx, s.vpd, &claim.employee_number)?.contains(&acc.employee_number);
-            let admin = session_may(tx, session, Function::AdministerLearning, now)?;
-            check_claim_decider(&acc.employee_number, &claim.employee_number, manager, admin)
-                .map_err(|reason| Error::NotTheDecider {
-                    action,
-                    what: "competence claim",
-                    id: id.to_string(),
-                    reason,
-                })?;
-            let (step, detail) = match rejection {
-                Some(reason) => {
-                    claim.state = ClaimState::Rejected {
-                        by: s.username.clone(),
-                        at: now,
-                        reason: reason.clone(),
-                    };
-                    ("rejected", reason)
-                }
-                None => {
-                    record_competence_in(
-                        tx,
-                        s.vpd,
-                        who.clone(),
-                        &claim.employee_number,
-                        claim.record.clone(),
-                        today,
-                        now,
-                    )?;
-                    claim.state = ClaimState::Approved {
-                        by: s.username.clone(),
-                        at: now,
-                    };
-                    ("approved", "recorded; counts towards compliance".to_owned())
-                }
-            };
-            tx.put_competence_claim(&claim)?;
-            claim_step(tx, &claim, now, who, step, detail)?;
-            Ok(claim)
-        })
+        self.store
+            .transaction(|tx| decide_claim_in(tx, session, id, rejection.clone(), now))
     }
+}
+
+/// Approves (`rejection` `None`) or rejects a competence claim inside a transaction, for the
+/// session's user: what [`Esr::approve_competence_claim`] and [`Esr::reject_competence_claim`]
+/// do, for other operations (a notification's approve and reject actions) to call.
+pub(crate) fn decide_claim_in(
+    tx: &mut dyn StoreTx,
+    session: SessionId,
+    id: &CompetenceClaimId,
+    rejection: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<CompetenceClaim> {
+    let today = uk_date(now);
+    let action = if rejection.is_some() {
+        "reject"
+    } else {
+        "approve"
+    };
+    let (s, acc, who) = decision_session(tx, session, now, action, "competence claim", id)?;
+    let mut claim = tx
+        .competence_claim(s.vpd, id)?
+        .ok_or_else(|| unknown_claim(id))?;
+    if !claim.is_awaiting() {
+        return Err(Error::WorkflowState {
+            what: "competence claim",
+            id: id.to_string(),
+            state: claim.state.to_string(),
+            hint: "each claim is decided once; the learner records it again if needed".into(),
+        });
+    }
+    let manager =
+        line_managers_of(tx, s.vpd, &claim.employee_number)?.contains(&acc.employee_number);
+    let admin = session_may(tx, session, Function::AdministerLearning, now)?;
+    check_claim_decider(&acc.employee_number, &claim.employee_number, manager, admin).map_err(
+        |reason| Error::NotTheDecider {
+            action,
+            what: "competence claim",
+            id: id.to_string(),
+            reason,
+        },
+    )?;
+    let (step, detail) = match rejection {
+        Some(reason) => {
+            claim.state = ClaimState::Rejected {
+                by: s.username.clone(),
+                at: now,
+                reason: reason.clone(),
+            };
+            ("rejected", reason)
+        }
+        None => {
+            record_competence_in(
+                tx,
+                s.vpd,
+                who.clone(),
+                &claim.employee_number,
+                claim.record.clone(),
+                today,
+                now,
+            )?;
+            claim.state = ClaimState::Approved {
+                by: s.username.clone(),
+                at: now,
+            };
+            ("approved", "recorded; counts towards compliance".to_owned())
+        }
+    };
+    tx.put_competence_claim(&claim)?;
+    claim_step(tx, &claim, now, who, step, detail)?;
+    Ok(claim)
 }
 
 fn claim_step(

@@ -241,60 +241,8 @@ impl<S: Store, C: Clock> Esr<S, C> {
         rejection: Option<String>,
     ) -> Result<AccessRequest> {
         let now = self.clock.now();
-        let action = if rejection.is_some() {
-            "reject"
-        } else {
-            "authorise"
-        };
-        self.store.transaction(|tx| {
-            let (s, acc, who) = decision_session(tx, session, now, action, "access request", id)?;
-            let mut r = tx
-                .access_request(s.vpd, id)?
-                .ok_or_else(|| unknown_request(id))?;
-            if r.status_at(now) != AccessRequestStatus::AwaitingAuthorisation {
-                return Err(Error::WorkflowState {
-                    what: "access request",
-                    id: id.to_string(),
-                    state: r.describe_at(now),
-                    hint: "only a request awaiting authorisation is authorised or rejected; raise a new one if it is needed".into(),
-                });
-            }
-            let managers = line_managers_of(tx, r.vpd, &r.subject_employee)?;
-            let guardian = tx
-                .trust_settings(r.vpd)?
-                .and_then(|t| t.caldicott_guardian);
-            check_request_decider(
-                &r.route,
-                &acc.employee_number,
-                &r.subject_employee,
-                &managers,
-                guardian.as_ref(),
-            )
-            .map_err(|reason| Error::NotTheDecider {
-                action,
-                what: "access request",
-                id: id.to_string(),
-                reason,
-            })?;
-            let by = acc.employee_number.clone();
-            let (step, detail) = match rejection {
-                Some(reason) => {
-                    r.state = AccessRequestState::Rejected {
-                        by,
-                        at: now,
-                        reason: reason.clone(),
-                    };
-                    ("rejected", reason)
-                }
-                None => {
-                    r.state = AccessRequestState::Authorised { by, at: now };
-                    ("authorised", format!("{}; by {}", r.urp, r.route))
-                }
-            };
-            tx.put_access_request(&r)?;
-            request_step(tx, &r, now, who, step, detail)?;
-            Ok(r)
-        })
+        self.store
+            .transaction(|tx| decide_access_request_in(tx, session, id, rejection.clone(), now))
     }
 
     /// Records a prerequisite on an open request (the AS number Finance set up, for Manager
@@ -720,6 +668,68 @@ impl<S: Store, C: Clock> Esr<S, C> {
             Ok(review)
         })
     }
+}
+
+/// Authorises (`rejection` `None`) or rejects an access request inside a transaction, for the
+/// session's user: what [`Esr::authorise_access_request`] and [`Esr::reject_access_request`]
+/// do, for other operations (a notification's approve and reject actions) to call.
+pub(crate) fn decide_access_request_in(
+    tx: &mut dyn StoreTx,
+    session: SessionId,
+    id: &AccessRequestId,
+    rejection: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<AccessRequest> {
+    let action = if rejection.is_some() {
+        "reject"
+    } else {
+        "authorise"
+    };
+    let (s, acc, who) = decision_session(tx, session, now, action, "access request", id)?;
+    let mut r = tx
+        .access_request(s.vpd, id)?
+        .ok_or_else(|| unknown_request(id))?;
+    if r.status_at(now) != AccessRequestStatus::AwaitingAuthorisation {
+        return Err(Error::WorkflowState {
+            what: "access request",
+            id: id.to_string(),
+            state: r.describe_at(now),
+            hint: "only a request awaiting authorisation is authorised or rejected; raise a new one if it is needed".into(),
+        });
+    }
+    let managers = line_managers_of(tx, r.vpd, &r.subject_employee)?;
+    let guardian = tx.trust_settings(r.vpd)?.and_then(|t| t.caldicott_guardian);
+    check_request_decider(
+        &r.route,
+        &acc.employee_number,
+        &r.subject_employee,
+        &managers,
+        guardian.as_ref(),
+    )
+    .map_err(|reason| Error::NotTheDecider {
+        action,
+        what: "access request",
+        id: id.to_string(),
+        reason,
+    })?;
+    let by = acc.employee_number.clone();
+    let (step, detail) = match rejection {
+        Some(reason) => {
+            r.state = AccessRequestState::Rejected {
+                by,
+                at: now,
+                reason: reason.clone(),
+            };
+            ("rejected", reason)
+        }
+        None => {
+            r.state = AccessRequestState::Authorised { by, at: now };
+            ("authorised", format!("{}; by {}", r.urp, r.route))
+        }
+    };
+    tx.put_access_request(&r)?;
+    request_step(tx, &r, now, who, step, detail)?;
+    Ok(r)
 }
 
 /// The trust's review status at `now`, read in a transaction.

@@ -4,6 +4,8 @@
 //! refusals (wrong person, wrong channel, expired, already decided), each refusal leaving the
 //! store as it was, and racing decisions have exactly one winner.
 
+#![allow(clippy::unwrap_used)]
+
 use crate::common::*;
 use esr_core::chrono::{NaiveDate, TimeDelta};
 use esr_core::{audit::*, compliance::*, store::*, urp::*, values::*, *};
