@@ -261,6 +261,18 @@ pub(crate) const ENROLMENTS: Table = Table {
     indexes: &[&["vpd", "employee"]],
 };
 
+// Notifications and approvals (wf-notify)
+pub(crate) const NOTIFICATIONS: Table = Table {
+    name: "notifications",
+    columns: &["employee", "state"],
+    indexes: &[&["vpd", "employee"]],
+};
+pub(crate) const PENDING_CHANGES: Table = Table {
+    name: "pending_changes",
+    columns: &["status"],
+    indexes: &[],
+};
+
 /// The audit trail: its own table, keyed by trust and sequence number, with triggers that
 /// refuse every change to an appended entry.
 const AUDIT: &str = "
@@ -305,6 +317,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     // Version 2: certifications and enrolment.
     Migration {
         tables: &[&CERTIFICATIONS, &SUBSCRIPTIONS, &ENROLMENTS],
+        sql: "",
+    },
+    // Notifications and held changes (wf-notify).
+    Migration {
+        tables: &[&NOTIFICATIONS, &PENDING_CHANGES],
         sql: "",
     },
 ];

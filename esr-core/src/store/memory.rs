@@ -33,6 +33,11 @@ use compliance::{ComplianceTables, ComplianceUndo};
 mod learning;
 use crate::learning::{Certification, Enrolment, Subscription};
 use learning::{LearningTables, LearningUndo};
+// Notifications and approvals
+mod notify;
+use crate::notify::{Notification, PendingChange};
+use crate::values::{ChangeId, NotificationId};
+use notify::{NotifyTables, NotifyUndo};
 
 /// The in-memory store: the embedded default, and the reference implementation of the
 /// [`Store`] contract (the conformance kit compares other adapters' answers with its own).
@@ -73,6 +78,8 @@ struct State {
     compliance: ComplianceTables,
     // Certifications and enrolment
     learning: LearningTables,
+    // Notifications and approvals
+    notify: NotifyTables,
     /// The undo log's buffer, kept empty between transactions so that each one does not
     /// allocate (and grow) its own.
     spare_undo: SpareUndo,
@@ -105,6 +112,8 @@ enum Undo {
     Compliance(ComplianceUndo),
     // Certifications and enrolment
     Learning(LearningUndo),
+    // Notifications and approvals
+    Notify(NotifyUndo),
 }
 
 impl InMemoryStore {
@@ -221,6 +230,7 @@ impl Tx<'_> {
                 // Compliance
                 Undo::Compliance(u) => s.compliance.undo(u),
                 Undo::Learning(u) => s.learning.undo(u),
+                Undo::Notify(u) => s.notify.undo(u),
             }
         }
     }
@@ -891,6 +901,50 @@ impl StoreTx for Tx<'_> {
             .unwrap_or_default();
         // Stable: ties keep the key order (certification, cycle, course).
         v.sort_by_key(|e| e.enrolled_at);
+        Ok(v)
+    }
+
+    // ----- Notifications and approvals ----------------------------------------------------------
+    fn notification(&self, vpd: VpdCode, id: &NotificationId) -> Result<Option<Notification>> {
+        let t = self.state.notify.trust(vpd);
+        Ok(t.and_then(|t| t.notifications.get(id)).cloned())
+    }
+    fn put_notification(&mut self, n: &Notification) -> Result<()> {
+        let u = self.state.notify.put_notification(n)?;
+        self.undo.push(Undo::Notify(u));
+        Ok(())
+    }
+    fn notifications_of(&self, vpd: VpdCode, person: &EmployeeNumber) -> Result<Vec<Notification>> {
+        let Some(t) = self.state.notify.trust(vpd) else {
+            return Ok(Vec::new());
+        };
+        let lo = (person.clone(), NotificationId::from_bytes([0; 16]));
+        let mut v: Vec<Notification> = t
+            .by_person
+            .range(lo..)
+            .take_while(|(p, _)| p == person)
+            .filter_map(|(_, id)| t.notifications.get(id).cloned())
+            .collect();
+        v.sort_by_key(|n| (n.raised_at, n.id));
+        Ok(v)
+    }
+    fn pending_change(&self, vpd: VpdCode, id: &ChangeId) -> Result<Option<PendingChange>> {
+        let t = self.state.notify.trust(vpd);
+        Ok(t.and_then(|t| t.changes.get(id)).cloned())
+    }
+    fn put_pending_change(&mut self, c: &PendingChange) -> Result<()> {
+        let u = self.state.notify.put_change(c)?;
+        self.undo.push(Undo::Notify(u));
+        Ok(())
+    }
+    fn pending_changes(&self, vpd: VpdCode) -> Result<Vec<PendingChange>> {
+        let mut v: Vec<PendingChange> = self
+            .state
+            .notify
+            .trust(vpd)
+            .map(|t| t.changes.values().cloned().collect())
+            .unwrap_or_default();
+        v.sort_by_key(|c| (c.requested_at, c.id));
         Ok(v)
     }
 }

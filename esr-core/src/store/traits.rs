@@ -38,6 +38,10 @@ use std::collections::BTreeSet;
 ///   [`crate::Error::Storage`]) to write over a stored challenge that is no longer pending (a
 ///   SQL adapter does it as one conditional `UPDATE … WHERE id = ? AND status = 'pending'`), so
 ///   that two verifications of one code can never both be approved.
+/// - **A notification and a held change are settled once.** [`StoreTx::put_notification`]
+///   and [`StoreTx::put_pending_change`] refuse (with [`crate::Error::Storage`]) to write over
+///   one that is no longer open (pending), as challenges are, so that two decisions on one
+///   item can never both succeed.
 /// - **The audit trail is append-only.** [`StoreTx::append_audit`] must refuse an entry whose
 ///   `seq` is not one past the trust's last entry.
 /// - **Secrets are persisted.** Secret fields (`Account::password_hash`, `Person::mobile`,
@@ -319,7 +323,29 @@ pub trait StoreTx {
     /// A learner's enrolments in every certification and cycle, oldest first: by `enrolled_at`,
     /// then certification, cycle and course.
     fn enrolments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Enrolment>>;
+
+    // ----- Notifications and approvals (wf-notify) -----
+
+    /// A notification by trust and id.
+    fn notification(&self, vpd: VpdCode, id: &NotificationId) -> Result<Option<Notification>>;
+    /// Inserts or replaces a notification (by trust and id). Refuses
+    /// ([`crate::Error::Storage`]) to replace a notification whose stored state is no longer
+    /// open, or to change whom it is for or its kind: a notification is settled once.
+    fn put_notification(&mut self, notification: &Notification) -> Result<()>;
+    /// A person's notifications in every state, oldest first: by `raised_at`, then id.
+    fn notifications_of(&self, vpd: VpdCode, person: &EmployeeNumber) -> Result<Vec<Notification>>;
+    /// A held change by trust and id.
+    fn pending_change(&self, vpd: VpdCode, id: &ChangeId) -> Result<Option<PendingChange>>;
+    /// Inserts or replaces a held change (by trust and id). Refuses
+    /// ([`crate::Error::Storage`]) to replace one whose stored status is no longer pending:
+    /// a change is settled once, so two approvals of it cannot both succeed.
+    fn put_pending_change(&mut self, change: &PendingChange) -> Result<()>;
+    /// The trust's held changes in every status, oldest first: by `requested_at`, then id.
+    fn pending_changes(&self, vpd: VpdCode) -> Result<Vec<PendingChange>>;
 }
+
+use crate::notify::{Notification, PendingChange};
+use crate::values::{ChangeId, NotificationId};
 
 use crate::learning::{Certification, Enrolment, Subscription};
 
