@@ -261,6 +261,17 @@ pub(crate) const ENROLMENTS: Table = Table {
     indexes: &[&["vpd", "employee"]],
 };
 
+// Notifications and approvals (wf-notify)
+pub(crate) const NOTIFICATIONS: Table = Table {
+    name: "notifications",
+    columns: &["employee", "state"],
+    indexes: &[&["vpd", "employee"]],
+};
+pub(crate) const PENDING_CHANGES: Table = Table {
+    name: "pending_changes",
+    columns: &["status"],
+    indexes: &[],
+};
 // Workflows: access requests, URP reviews, competence claims. `at` is the time raised (opened,
 // claimed) as a sortable key, for lists oldest first.
 pub(crate) const ACCESS_REQUESTS: Table = Table {
@@ -323,6 +334,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     // Version 2: certifications and enrolment.
     Migration {
         tables: &[&CERTIFICATIONS, &SUBSCRIPTIONS, &ENROLMENTS],
+        sql: "",
+    },
+    // Notifications and held changes (wf-notify).
+    Migration {
+        tables: &[&NOTIFICATIONS, &PENDING_CHANGES],
         sql: "",
     },
     // Workflows: access requests, URP reviews, competence claims.

@@ -5,6 +5,7 @@ use crate::passcode::{ChallengeId, Purpose};
 use crate::urp::Urp;
 use crate::values::username::Username;
 use crate::values::{AssignmentNumber, EmployeeNumber, GrantId, OrgUnitId, SessionRef};
+use crate::values::{ChangeId, NotificationId};
 use chrono::{DateTime, Utc};
 use std::fmt;
 
@@ -355,6 +356,52 @@ pub enum AuditEvent {
         /// Why.
         reason: String,
     },
+
+    // ----- Notifications and approvals (wf-notify) -----
+    /// A person acted on one of their notifications.
+    NotificationActed {
+        /// The notification.
+        notification: NotificationId,
+        /// Its kind's short name.
+        kind: String,
+        /// `approve`, `reject` or `acknowledge`.
+        action: String,
+        /// The reason given for a rejection (empty otherwise).
+        reason: String,
+    },
+    /// Notifications were raised in one sweep (competences about to expire).
+    NotificationsRaised {
+        /// Their kind's short name.
+        kind: String,
+        /// How many.
+        count: u64,
+    },
+    /// A change to a record was held for approval.
+    ChangeHeld {
+        /// The change.
+        change: ChangeId,
+        /// Whose record.
+        subject: EmployeeNumber,
+        /// What it changes (field names, never values).
+        what: String,
+        /// The URP that holds it for approval.
+        route: String,
+        /// Who must approve it.
+        approver: EmployeeNumber,
+    },
+    /// A held change was decided: applied, rejected or expired.
+    ChangeDecided {
+        /// The change.
+        change: ChangeId,
+        /// Whose record.
+        subject: EmployeeNumber,
+        /// What it changes.
+        what: String,
+        /// `applied`, `rejected` or `expired`.
+        decision: String,
+        /// The reason given for a rejection (empty otherwise).
+        reason: String,
+    },
     // ----- Workflows: access requests, URP reviews, competence claims ---------------------
     /// A step of a workflow: an access request raised, authorised, rejected or granted, a
     /// prerequisite recorded, a URP review opened, a grant confirmed, a review completed, a
@@ -416,6 +463,10 @@ impl AuditEvent {
             Self::ComponentCompleted { .. } => "component_completed",
             Self::CertificationAwarded { .. } => "certification_awarded",
             Self::LearningNotRecorded { .. } => "learning_not_recorded",
+            Self::NotificationActed { .. } => "notification_acted",
+            Self::NotificationsRaised { .. } => "notifications_raised",
+            Self::ChangeHeld { .. } => "change_held",
+            Self::ChangeDecided { .. } => "change_decided",
             Self::WorkflowStep { .. } => "workflow_step",
         }
     }
@@ -717,6 +768,47 @@ impl AuditEvent {
             } => {
                 f("subject", FieldText::Display(subject));
                 f("course", FieldText::Str(course));
+                f("reason", FieldText::Str(reason));
+            }
+            Self::NotificationActed {
+                notification,
+                kind,
+                action,
+                reason,
+            } => {
+                f("notification", FieldText::Display(notification));
+                f("kind", FieldText::Str(kind));
+                f("action", FieldText::Str(action));
+                f("reason", FieldText::Str(reason));
+            }
+            Self::NotificationsRaised { kind, count } => {
+                f("kind", FieldText::Str(kind));
+                f("count", FieldText::Display(count));
+            }
+            Self::ChangeHeld {
+                change,
+                subject,
+                what,
+                route,
+                approver,
+            } => {
+                f("change", FieldText::Display(change));
+                f("subject", FieldText::Display(subject));
+                f("what", FieldText::Str(what));
+                f("route", FieldText::Str(route));
+                f("approver", FieldText::Display(approver));
+            }
+            Self::ChangeDecided {
+                change,
+                subject,
+                what,
+                decision,
+                reason,
+            } => {
+                f("change", FieldText::Display(change));
+                f("subject", FieldText::Display(subject));
+                f("what", FieldText::Str(what));
+                f("decision", FieldText::Str(decision));
                 f("reason", FieldText::Str(reason));
             }
             Self::WorkflowStep {

@@ -33,6 +33,11 @@ use compliance::{ComplianceTables, ComplianceUndo};
 mod learning;
 use crate::learning::{Certification, Enrolment, Subscription};
 use learning::{LearningTables, LearningUndo};
+// Notifications and approvals
+mod notify;
+use crate::notify::{Notification, PendingChange};
+use crate::values::{ChangeId, NotificationId};
+use notify::{NotifyTables, NotifyUndo};
 // Workflows: access requests, URP reviews, competence claims.
 mod workflows;
 use crate::compliance::CompetenceClaim;
@@ -79,6 +84,8 @@ struct State {
     compliance: ComplianceTables,
     // Certifications and enrolment
     learning: LearningTables,
+    // Notifications and approvals
+    notify: NotifyTables,
     // Workflows
     workflows: WorkflowTables,
     /// The undo log's buffer, kept empty between transactions so that each one does not
@@ -113,6 +120,8 @@ enum Undo {
     Compliance(ComplianceUndo),
     // Certifications and enrolment
     Learning(LearningUndo),
+    // Notifications and approvals
+    Notify(NotifyUndo),
     // Workflows
     Workflow(WorkflowUndo),
 }
@@ -231,6 +240,7 @@ impl Tx<'_> {
                 // Compliance
                 Undo::Compliance(u) => s.compliance.undo(u),
                 Undo::Learning(u) => s.learning.undo(u),
+                Undo::Notify(u) => s.notify.undo(u),
                 Undo::Workflow(u) => s.workflows.undo(u),
             }
         }
@@ -905,6 +915,49 @@ impl StoreTx for Tx<'_> {
         Ok(v)
     }
 
+    // ----- Notifications and approvals ----------------------------------------------------------
+    fn notification(&self, vpd: VpdCode, id: &NotificationId) -> Result<Option<Notification>> {
+        let t = self.state.notify.trust(vpd);
+        Ok(t.and_then(|t| t.notifications.get(id)).cloned())
+    }
+    fn put_notification(&mut self, n: &Notification) -> Result<()> {
+        let u = self.state.notify.put_notification(n)?;
+        self.undo.push(Undo::Notify(u));
+        Ok(())
+    }
+    fn notifications_of(&self, vpd: VpdCode, person: &EmployeeNumber) -> Result<Vec<Notification>> {
+        let Some(t) = self.state.notify.trust(vpd) else {
+            return Ok(Vec::new());
+        };
+        let lo = (person.clone(), NotificationId::from_bytes([0; 16]));
+        let mut v: Vec<Notification> = t
+            .by_person
+            .range(lo..)
+            .take_while(|(p, _)| p == person)
+            .filter_map(|(_, id)| t.notifications.get(id).cloned())
+            .collect();
+        v.sort_by_key(|n| (n.raised_at, n.id));
+        Ok(v)
+    }
+    fn pending_change(&self, vpd: VpdCode, id: &ChangeId) -> Result<Option<PendingChange>> {
+        let t = self.state.notify.trust(vpd);
+        Ok(t.and_then(|t| t.changes.get(id)).cloned())
+    }
+    fn put_pending_change(&mut self, c: &PendingChange) -> Result<()> {
+        let u = self.state.notify.put_change(c)?;
+        self.undo.push(Undo::Notify(u));
+        Ok(())
+    }
+    fn pending_changes(&self, vpd: VpdCode) -> Result<Vec<PendingChange>> {
+        let mut v: Vec<PendingChange> = self
+            .state
+            .notify
+            .trust(vpd)
+            .map(|t| t.changes.values().cloned().collect())
+            .unwrap_or_default();
+        v.sort_by_key(|c| (c.requested_at, c.id));
+        Ok(v)
+    }
     // ----- Workflows: access requests, URP reviews, competence claims ---------------------
     fn access_request(&self, vpd: VpdCode, id: &AccessRequestId) -> Result<Option<AccessRequest>> {
         let t = self.state.workflows.trust(vpd);

@@ -52,6 +52,10 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     contracts::settled_challenge_cannot_be_settled_again(&make);
     contracts::passcode_consumption_has_exactly_one_winner(&make);
     contracts::concurrent_transactions_serialise(&make);
+    // Notifications and approvals
+    contracts::notifications_and_changes_round_trip(&make);
+    contracts::settled_notification_and_change_cannot_be_settled_again(&make);
+    contracts::change_settlement_has_exactly_one_winner(&make);
     // Workflows
     contracts::workflow_records_replace_by_key_in_order(&make);
 }
@@ -81,6 +85,10 @@ macro_rules! store_conformance_tests {
             settled_challenge_cannot_be_settled_again,
             passcode_consumption_has_exactly_one_winner,
             concurrent_transactions_serialise,
+            // Notifications and approvals
+            notifications_and_changes_round_trip,
+            settled_notification_and_change_cannot_be_settled_again,
+            change_settlement_has_exactly_one_winner,
             workflow_records_replace_by_key_in_order,
         );
     };
@@ -493,6 +501,9 @@ pub struct Snapshot {
     subscriptions_of: Vec<Vec<Subscription>>,
     subscription: Vec<Option<Subscription>>,
     enrolments_of: Vec<Vec<Enrolment>>,
+    // Notifications and approvals
+    notifications_of: Vec<Vec<crate::notify::Notification>>,
+    pending_changes: Vec<crate::notify::PendingChange>,
     // Workflows
     access_requests: Vec<AccessRequest>,
     access_request: Vec<Option<AccessRequest>>,
@@ -584,6 +595,11 @@ impl Snapshot {
             competence_claim.push(tx.competence_claim(vpd, &id)?);
         }
         Ok(Self {
+            notifications_of: employees
+                .iter()
+                .map(|e| tx.notifications_of(vpd, e))
+                .collect::<Result<_>>()?,
+            pending_changes: tx.pending_changes(vpd)?,
             access_requests,
             access_request,
             urp_reviews,
@@ -696,6 +712,8 @@ impl Snapshot {
         v.extend(self.subscriptions_of.iter().flatten().map(|s| s.vpd));
         v.extend(self.subscription.iter().flatten().map(|s| s.vpd));
         v.extend(self.enrolments_of.iter().flatten().map(|e| e.vpd));
+        v.extend(self.notifications_of.iter().flatten().map(|n| n.vpd));
+        v.extend(self.pending_changes.iter().map(|c| c.vpd));
         v.extend(self.access_requests.iter().map(|r| r.vpd));
         v.extend(self.access_request.iter().flatten().map(|r| r.vpd));
         v.extend(self.urp_reviews.iter().map(|r| r.vpd));

@@ -188,7 +188,17 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 approval: request.approval.clone(),
                 revoked: None,
             };
-            put_grant_audited(tx, &g, who)?;
+            put_grant_audited(tx, &g, who.clone())?;
+            // The holder hears of it.
+            self.tell(
+                tx,
+                vpd,
+                now,
+                &who,
+                &acc.employee_number,
+                crate::notify::NotificationKind::UrpGranted { urp: g.urp },
+                format!("you were granted {}", g.urp),
+            )?;
             Ok(g)
         })
     }
@@ -207,7 +217,19 @@ impl<S: Store, C: Clock> Esr<S, C> {
         self.store.transaction(|tx| {
             let vpd = holder.vpd();
             let who = authorise(tx, &Actor::Session(session), vpd, Function::AssignUrps, now)?;
-            revoke_in(tx, who, holder, urp, reason, now)
+            let g = revoke_in(tx, who.clone(), holder, urp, reason, now)?;
+            // The holder hears of it.
+            let employee = account_of(tx, holder)?.employee_number;
+            self.tell(
+                tx,
+                vpd,
+                now,
+                &who,
+                &employee,
+                crate::notify::NotificationKind::UrpRemoved { urp },
+                format!("{urp} was removed from you"),
+            )?;
+            Ok(g)
         })
     }
 

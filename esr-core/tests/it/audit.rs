@@ -603,6 +603,37 @@ impl StoreTx for TamperTx<'_> {
     fn enrolments_of(&self, vpd: VpdCode, e: &EmployeeNumber) -> Result<Vec<Enrolment>> {
         self.inner.enrolments_of(vpd, e)
     }
+    // Notifications and approvals
+    fn notification(
+        &self,
+        vpd: VpdCode,
+        id: &esr_core::NotificationId,
+    ) -> Result<Option<esr_core::notify::Notification>> {
+        self.inner.notification(vpd, id)
+    }
+    fn put_notification(&mut self, n: &esr_core::notify::Notification) -> Result<()> {
+        self.inner.put_notification(n)
+    }
+    fn notifications_of(
+        &self,
+        vpd: VpdCode,
+        e: &EmployeeNumber,
+    ) -> Result<Vec<esr_core::notify::Notification>> {
+        self.inner.notifications_of(vpd, e)
+    }
+    fn pending_change(
+        &self,
+        vpd: VpdCode,
+        id: &esr_core::ChangeId,
+    ) -> Result<Option<esr_core::notify::PendingChange>> {
+        self.inner.pending_change(vpd, id)
+    }
+    fn put_pending_change(&mut self, c: &esr_core::notify::PendingChange) -> Result<()> {
+        self.inner.put_pending_change(c)
+    }
+    fn pending_changes(&self, vpd: VpdCode) -> Result<Vec<esr_core::notify::PendingChange>> {
+        self.inner.pending_changes(vpd)
+    }
     // Workflows: access requests, URP reviews, competence claims.
     fn access_request(
         &self,

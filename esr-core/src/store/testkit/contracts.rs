@@ -743,6 +743,166 @@ pub fn concurrent_transactions_serialise<S: Store>(make: &dyn Fn() -> S) {
     );
 }
 
+// ----- Notifications and approvals (wf-notify) -----
+
+fn a_notification(code: &str, id: u8, person: &str, minutes: i64) -> crate::notify::Notification {
+    crate::notify::Notification {
+        id: NotificationId::from_bytes([id; 16]),
+        vpd: vpd(code),
+        for_person: person.parse().unwrap(),
+        kind: crate::notify::NotificationKind::RecordChanged {
+            fields: "surname".into(),
+        },
+        about: format!("notification {id}"),
+        raised_at: start() + TimeDelta::minutes(minutes),
+        expires_at: None,
+        state: crate::notify::NotificationState::Open,
+        settled_at: None,
+    }
+}
+
+fn a_change(code: &str, id: u8, minutes: i64) -> crate::notify::PendingChange {
+    crate::notify::PendingChange {
+        id: ChangeId::from_bytes([id; 16]),
+        vpd: vpd(code),
+        subject: "10000001".parse().unwrap(),
+        change: crate::notify::ProposedChange::Hours {
+            assignment: "10000001".parse().unwrap(),
+            weekly_minutes: 2250,
+        },
+        requested_by: format!("{code}JSMITH01").parse().unwrap(),
+        requested_at: start() + TimeDelta::minutes(minutes),
+        route: crate::notify::ApprovalRoute::ManagerPayroll,
+        approver: "10000002".parse().unwrap(),
+        expires_at: start() + TimeDelta::days(14),
+        status: crate::notify::ChangeStatus::Pending,
+        decided_at: None,
+        decided_by: None,
+    }
+}
+
+/// Notifications and held changes are stored whole, read back by trust and id, listed oldest
+/// first (a person's notifications; a trust's changes), and never seen from another trust.
+pub fn notifications_and_changes_round_trip<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let (n1, n2, n3) = (
+        a_notification("297", 1, "10000001", 5),
+        a_notification("297", 2, "10000001", 1),
+        a_notification("297", 3, "10000002", 3),
+    );
+    let other = a_notification("298", 4, "10000001", 0);
+    let (c1, c2) = (a_change("297", 1, 9), a_change("297", 2, 2));
+    h.in_tx(|tx| {
+        for n in [&n1, &n2, &n3, &other] {
+            tx.put_notification(n)?;
+        }
+        tx.put_pending_change(&c1)?;
+        tx.put_pending_change(&c2)
+    });
+    let v = vpd("297");
+    assert_eq!(h.in_tx(|tx| tx.notification(v, &n1.id)), Some(n1.clone()));
+    assert_eq!(h.in_tx(|tx| tx.notification(v, &other.id)), None);
+    assert_eq!(
+        h.in_tx(|tx| tx.notifications_of(v, &n1.for_person)),
+        vec![n2.clone(), n1.clone()],
+        "a person's notifications, oldest first, this trust's only"
+    );
+    assert_eq!(h.in_tx(|tx| tx.pending_change(v, &c1.id)), Some(c1.clone()));
+    assert_eq!(h.in_tx(|tx| tx.pending_change(vpd("298"), &c1.id)), None);
+    assert_eq!(h.in_tx(|tx| tx.pending_changes(v)), vec![c2, c1]);
+    // An open notification may be replaced (its state moves on).
+    let mut acted = n1.clone();
+    acted.state = crate::notify::NotificationState::Closed;
+    acted.settled_at = Some(start() + TimeDelta::hours(1));
+    h.in_tx(|tx| tx.put_notification(&acted));
+    assert_eq!(h.in_tx(|tx| tx.notification(v, &n1.id)), Some(acted));
+}
+
+/// A settled notification or held change is never written over, whatever the new state.
+pub fn settled_notification_and_change_cannot_be_settled_again<S: Store>(make: &dyn Fn() -> S) {
+    use crate::notify::{ChangeStatus, NotificationState};
+    let h = Harness::new(make());
+    let v = vpd("297");
+    let mut n = a_notification("297", 1, "10000001", 0);
+    let mut c = a_change("297", 1, 0);
+    h.in_tx(|tx| tx.put_notification(&n));
+    h.in_tx(|tx| tx.put_pending_change(&c));
+    n.state = NotificationState::Actioned;
+    c.status = ChangeStatus::Applied;
+    h.in_tx(|tx| tx.put_notification(&n));
+    h.in_tx(|tx| tx.put_pending_change(&c));
+    for state in [
+        NotificationState::Open,
+        NotificationState::Closed,
+        NotificationState::Actioned,
+    ] {
+        let mut again = n.clone();
+        again.state = state;
+        let r = h.esr.store().transaction(|tx| tx.put_notification(&again));
+        assert!(
+            matches!(r, Err(Error::Storage(_))),
+            "rewriting a settled notification as {state} must be refused: {r:?}"
+        );
+    }
+    for status in [
+        ChangeStatus::Pending,
+        ChangeStatus::Rejected {
+            reason: "no".into(),
+        },
+        ChangeStatus::Applied,
+    ] {
+        let mut again = c.clone();
+        again.status = status.clone();
+        let r = h
+            .esr
+            .store()
+            .transaction(|tx| tx.put_pending_change(&again));
+        assert!(
+            matches!(r, Err(Error::Storage(_))),
+            "rewriting a settled change as {status} must be refused: {r:?}"
+        );
+    }
+    assert_eq!(h.in_tx(|tx| tx.notification(v, &n.id)), Some(n));
+    assert_eq!(h.in_tx(|tx| tx.pending_change(v, &c.id)), Some(c));
+}
+
+/// Of threads racing to settle one held change, exactly one succeeds, every round.
+pub fn change_settlement_has_exactly_one_winner<S: Store>(make: &dyn Fn() -> S) {
+    use crate::notify::ChangeStatus;
+    let h = Harness::new(make());
+    let threads = 4;
+    let barrier = Barrier::new(threads);
+    for round in 0..20u8 {
+        let c = a_change("297", round, i64::from(round));
+        h.in_tx(|tx| tx.put_pending_change(&c));
+        let wins = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|i| {
+                    let (store, barrier, c) = (h.esr.store(), &barrier, &c);
+                    s.spawn(move || {
+                        barrier.wait();
+                        let mut mine = c.clone();
+                        mine.status = if i % 2 == 0 {
+                            ChangeStatus::Applied
+                        } else {
+                            ChangeStatus::Rejected {
+                                reason: format!("thread {i}"),
+                            }
+                        };
+                        store.transaction(|tx| tx.put_pending_change(&mine)).is_ok()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|t| t.join().unwrap())
+                .filter(|won| *won)
+                .count()
+        });
+        assert_eq!(wins, 1, "round {round}: exactly one settlement wins");
+    }
+}
+
 // ----- Workflows: access requests, URP reviews, competence claims ------------------------------
 
 /// Access requests, URP reviews and competence claims are replaced by key (one record, the new
