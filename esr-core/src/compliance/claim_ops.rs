@@ -7,10 +7,11 @@ use crate::compliance::{
     record_competence_in, unknown_claim,
 };
 use crate::error::{Error, Result};
+use crate::notify::NotificationKind;
 use crate::service::*;
 use crate::store::{Store, StoreTx};
 use crate::urp::Function;
-use crate::urp::{decision_session, line_managers_of, session_may};
+use crate::urp::{close_notifications, decision_session, line_managers_of, session_may};
 use crate::values::limits::MAX_REASON_CHARS;
 use crate::values::{
     Clock, CompetenceClaimId, EmployeeNumber, SessionId, VpdCode, clean_text, format_esr_date,
@@ -71,6 +72,25 @@ impl<S: Store, C: Clock> Esr<S, C> {
             };
             tx.put_competence_claim(&claim)?;
             claim_step(tx, &claim, now, who, "claimed", evidence.clone())?;
+            // The line managers' worklists (learning administrators use their list).
+            for manager in line_managers_of(tx, vpd, &claim.employee_number)? {
+                self.raise(
+                    tx,
+                    vpd,
+                    now,
+                    &manager,
+                    NotificationKind::CompetenceToApprove {
+                        subject: claim.employee_number.clone(),
+                        competence: claim.record.competence.clone(),
+                        achieved: claim.record.achieved,
+                    },
+                    format!(
+                        "{} recorded {} ({})",
+                        s.username, claim.record.competence, claim.evidence
+                    ),
+                    None,
+                )?;
+            }
             Ok(claim)
         })
     }
@@ -181,8 +201,11 @@ impl<S: Store, C: Clock> Esr<S, C> {
         rejection: Option<String>,
     ) -> Result<CompetenceClaim> {
         let now = self.clock.now();
-        self.store
-            .transaction(|tx| decide_claim_in(tx, session, id, rejection.clone(), now))
+        self.store.transaction(|tx| {
+            let c = decide_claim_in(tx, session, id, rejection.clone(), now)?;
+            close_claim_notifications(tx, &c, None, now)?;
+            Ok(c)
+        })
     }
 }
 
@@ -277,4 +300,56 @@ fn claim_step(
             detail: format!("{}; {detail}", c.record.competence),
         },
     )
+}
+
+// ----- Notifications (wf-notify's worklist) -------------------------------------------------------
+
+/// Closes the line managers' open notifications asking to approve `c` (but `except`'s).
+fn close_claim_notifications(
+    tx: &mut dyn StoreTx,
+    c: &CompetenceClaim,
+    except: Option<&EmployeeNumber>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let managers = line_managers_of(tx, c.vpd, &c.employee_number)?;
+    close_notifications(tx, c.vpd, &managers, except, now, |k| {
+        matches!(k, NotificationKind::CompetenceToApprove { subject, competence, achieved }
+            if *subject == c.employee_number
+                && *competence == c.record.competence
+                && *achieved == c.record.achieved)
+    })
+}
+
+/// The approve and reject actions of a competence-to-approve notification, for the
+/// notifications area's dispatch: decides the oldest claim awaiting approval that matches it,
+/// for the session's user (`me`), in the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn act_on_competence_claim(
+    tx: &mut dyn StoreTx,
+    session: SessionId,
+    me: &EmployeeNumber,
+    vpd: VpdCode,
+    subject: &EmployeeNumber,
+    competence: &crate::compliance::CompetenceName,
+    achieved: chrono::NaiveDate,
+    rejection: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let claim = tx
+        .competence_claims(vpd)?
+        .into_iter()
+        .find(|c| {
+            c.is_awaiting()
+                && c.employee_number == *subject
+                && c.record.competence == *competence
+                && c.record.achieved == achieved
+        })
+        .ok_or_else(|| Error::WorkflowState {
+            what: "competence claim",
+            id: format!("{subject} {competence}"),
+            state: "decided already".into(),
+            hint: "nothing is left to approve".into(),
+        })?;
+    let c = decide_claim_in(tx, session, &claim.id, rejection, now)?;
+    close_claim_notifications(tx, &c, Some(me), now)
 }

@@ -257,6 +257,33 @@ impl<S: Store, C: Clock> Esr<S, C> {
             NotificationKind::RecordChangeToApprove { change } => {
                 self.decide_change(tx, now, r, who, *change, action)
             }
+            // Workflows (wf-requests): access requests and competence claims decide
+            // themselves, with their own rules of who may.
+            NotificationKind::AccessRequestToAuthorise { request } => {
+                crate::urp::act_on_access_request(
+                    tx,
+                    r.session.id,
+                    &r.me,
+                    request,
+                    rejection_of(action),
+                    now,
+                )
+            }
+            NotificationKind::CompetenceToApprove {
+                subject,
+                competence,
+                achieved,
+            } => crate::compliance::act_on_competence_claim(
+                tx,
+                r.session.id,
+                &r.me,
+                r.session.vpd,
+                subject,
+                competence,
+                *achieved,
+                rejection_of(action),
+                now,
+            ),
             // Workflows whose decisions are not wired here yet refuse rather than settle
             // the notification without deciding the item.
             k if k.kind_type().needs_decision() => Err(Error::ActionNotAllowed {
@@ -880,4 +907,12 @@ pub(crate) fn apply_change(
         },
     )?;
     Ok(person)
+}
+
+/// The rejection reason of a decision action (`None` to approve). Workflows (wf-requests).
+fn rejection_of(action: &NotificationAction) -> Option<String> {
+    match action {
+        NotificationAction::Reject { reason } => Some(reason.clone()),
+        _ => None,
+    }
 }

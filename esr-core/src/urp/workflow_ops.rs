@@ -4,6 +4,7 @@
 use crate::access::{AccessDecision, Channel, Session, decide};
 use crate::audit::{AuditActor, AuditEvent};
 use crate::error::{Error, Result};
+use crate::notify::{NotificationKind, NotificationState};
 use crate::people::Account;
 use crate::service::*;
 use crate::store::{Store, StoreTx};
@@ -208,6 +209,20 @@ impl<S: Store, C: Clock> Esr<S, C> {
             };
             tx.put_access_request(&r)?;
             request_step(tx, &r, now, who, "raised", format!("{}; {}", r.urp, r.route))?;
+            // The worklist of whoever authorises it: each line manager, or the guardian.
+            for person in request_deciders(tx, &r)? {
+                self.raise(
+                    tx,
+                    vpd,
+                    now,
+                    &person,
+                    NotificationKind::AccessRequestToAuthorise {
+                        request: r.id.to_string(),
+                    },
+                    format!("{} asks for {}: {}", r.subject, r.urp, r.reason),
+                    Some(r.expires_at),
+                )?;
+            }
             Ok(r)
         })
     }
@@ -241,8 +256,11 @@ impl<S: Store, C: Clock> Esr<S, C> {
         rejection: Option<String>,
     ) -> Result<AccessRequest> {
         let now = self.clock.now();
-        self.store
-            .transaction(|tx| decide_access_request_in(tx, session, id, rejection.clone(), now))
+        self.store.transaction(|tx| {
+            let r = decide_access_request_in(tx, session, id, rejection.clone(), now)?;
+            close_request_notifications(tx, &r, None, now)?;
+            Ok(r)
+        })
     }
 
     /// Records a prerequisite on an open request (the AS number Finance set up, for Manager
@@ -386,7 +404,17 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 at: now,
             };
             tx.put_access_request(&r)?;
-            request_step(tx, &r, now, who, "granted", format!("grant {}", g.id))?;
+            request_step(tx, &r, now, who.clone(), "granted", format!("grant {}", g.id))?;
+            // The holder hears of it, as of any grant.
+            self.tell(
+                tx,
+                vpd,
+                now,
+                &who,
+                &r.subject_employee,
+                NotificationKind::UrpGranted { urp: g.urp },
+                format!("{} was granted to you (access request {})", g.urp, r.id),
+            )?;
             Ok(g)
         })
     }
@@ -554,6 +582,24 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 completed_at: None,
             };
             tx.put_urp_review(&review)?;
+            // Every user administrator's worklist shows the review until it completes.
+            for person in user_administrators_of(tx, vpd)? {
+                self.raise(
+                    tx,
+                    vpd,
+                    now,
+                    &person,
+                    NotificationKind::UrpReviewDue {
+                        cycle: review.id.to_string(),
+                        due: review.due,
+                    },
+                    format!(
+                        "the six-monthly URP review is open: {} grant(s) to confirm or revoke",
+                        review.items.len()
+                    ),
+                    None,
+                )?;
+            }
             review_step(
                 tx,
                 &review,
@@ -800,6 +846,16 @@ fn complete_if_decided(
     }
     review.completed_at = Some(now);
     tx.put_urp_review(review)?;
+    let cycle = review.id.to_string();
+    let admins = user_administrators_of(tx, review.vpd)?;
+    close_notifications(
+        tx,
+        review.vpd,
+        &admins,
+        None,
+        now,
+        |k| matches!(k, NotificationKind::UrpReviewDue { cycle: c, .. } if *c == cycle),
+    )?;
     let confirmed = review
         .items
         .iter()
@@ -1010,4 +1066,91 @@ impl ReviewColumns {
         };
         (last, text)
     }
+}
+
+// ----- Notifications (wf-notify's worklist) -------------------------------------------------------
+
+/// Who may authorise a request now: its subject's line managers, or the trust's Caldicott
+/// guardian for an exception.
+fn request_deciders(tx: &dyn StoreTx, r: &AccessRequest) -> Result<BTreeSet<EmployeeNumber>> {
+    Ok(match r.route {
+        AccessRoute::LineManager => line_managers_of(tx, r.vpd, &r.subject_employee)?,
+        AccessRoute::CaldicottGuardian { .. } => tx
+            .trust_settings(r.vpd)?
+            .and_then(|t| t.caldicott_guardian)
+            .into_iter()
+            .collect(),
+    })
+}
+
+/// Everyone who holds or held Local HRMS Systems and User Administration in the trust.
+fn user_administrators_of(tx: &dyn StoreTx, vpd: VpdCode) -> Result<BTreeSet<EmployeeNumber>> {
+    let mut out = BTreeSet::new();
+    for g in tx.grants(vpd)? {
+        if g.urp == Urp::LocalHrmsSystemsAndUserAdministration && g.is_active() {
+            out.insert(account_of(tx, &g.holder)?.employee_number);
+        }
+    }
+    Ok(out)
+}
+
+/// Closes the open notifications of `people` (but `except`'s, which the notifications area
+/// settles itself when it is the one acted on) whose kind matches `about`: the item they ask
+/// about was decided.
+pub(crate) fn close_notifications(
+    tx: &mut dyn StoreTx,
+    vpd: VpdCode,
+    people: &BTreeSet<EmployeeNumber>,
+    except: Option<&EmployeeNumber>,
+    now: DateTime<Utc>,
+    about: impl Fn(&NotificationKind) -> bool,
+) -> Result<()> {
+    for person in people {
+        if Some(person) == except {
+            continue;
+        }
+        for mut n in tx.notifications_of(vpd, person)? {
+            if n.is_open_at(now) && about(&n.kind) {
+                n.state = NotificationState::Closed;
+                n.settled_at = Some(now);
+                tx.put_notification(&n)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Closes the open notifications asking to authorise `r`, but `except`'s.
+fn close_request_notifications(
+    tx: &mut dyn StoreTx,
+    r: &AccessRequest,
+    except: Option<&EmployeeNumber>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let id = r.id.to_string();
+    let deciders = request_deciders(tx, r)?;
+    close_notifications(
+        tx,
+        r.vpd,
+        &deciders,
+        except,
+        now,
+        |k| matches!(k, NotificationKind::AccessRequestToAuthorise { request } if *request == id),
+    )
+}
+
+/// The approve and reject actions of an access request's notification, for the notifications
+/// area's dispatch: decides the request for the session's user (`me`), in the caller's
+/// transaction, and closes the other deciders' notifications of it.
+pub(crate) fn act_on_access_request(
+    tx: &mut dyn StoreTx,
+    session: SessionId,
+    me: &EmployeeNumber,
+    request: &str,
+    rejection: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let id: AccessRequestId = request.parse()?;
+    let r = decide_access_request_in(tx, session, &id, rejection, now)?;
+    close_request_notifications(tx, &r, Some(me), now)
 }

@@ -8,7 +8,7 @@
 
 use crate::common::*;
 use esr_core::chrono::{NaiveDate, TimeDelta};
-use esr_core::{audit::*, compliance::*, store::*, urp::*, values::*, *};
+use esr_core::{audit::*, compliance::*, notify::*, store::*, urp::*, values::*, *};
 use std::sync::Barrier;
 
 const MSS: Urp = Urp::ManagerSelfServicePayrollApprovalsRequired;
@@ -864,4 +864,124 @@ fn the_workflow_records_survive_the_store_contract() {
             Ok(())
         })
         .unwrap();
+}
+
+// ----- Through the notifications worklist (wf-notify) ------------------------------------------
+
+fn open_of(fx: &Fixture, session: SessionId, kind: NotificationType) -> Vec<Notification> {
+    fx.esr
+        .notifications(
+            session,
+            NotificationFilter {
+                open_only: true,
+                kind: Some(kind),
+            },
+        )
+        .unwrap()
+        .into_iter()
+        .map(|v| v.notification)
+        .collect()
+}
+
+#[test]
+fn the_line_manager_authorises_a_request_from_their_worklist() {
+    let fx = Fixture::new();
+    let (manager, nurse) = ward(&fx);
+    let raise = |urp| {
+        fx.esr
+            .request_access(
+                &system(),
+                NewAccessRequest::new(nurse.username().clone(), urp, "cover"),
+            )
+            .unwrap()
+    };
+    let r = raise(SSS);
+    let m = fx.hscn(manager.username());
+    let items = open_of(&fx, m, NotificationType::AccessRequestToAuthorise);
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].expires_at, Some(r.expires_at));
+    // The nurse cannot act on the manager's notification.
+    let n = fx.hscn(nurse.username());
+    refused(&fx, "notification_not_yours", || {
+        fx.esr
+            .act_on_notification(n, items[0].id, NotificationAction::Approve)
+    });
+    let view = fx
+        .esr
+        .act_on_notification(m, items[0].id, NotificationAction::Approve)
+        .unwrap();
+    assert_eq!(view.notification.state, NotificationState::Actioned);
+    let r = fx.esr.access_request(&system(), fx.vpd(), &r.id).unwrap();
+    assert!(matches!(r.state, AccessRequestState::Authorised { .. }));
+    // A request decided directly closes its notification.
+    let other = raise(Urp::SupervisorSelfServiceLimitedAccess);
+    assert_eq!(
+        open_of(&fx, m, NotificationType::AccessRequestToAuthorise).len(),
+        1
+    );
+    fx.esr
+        .reject_access_request(m, &other.id, "not needed")
+        .unwrap();
+    assert!(open_of(&fx, m, NotificationType::AccessRequestToAuthorise).is_empty());
+    // The grant tells the nurse.
+    let admin = fx.hscn(fx.t().admin_a.username());
+    fx.esr.grant_access_request(admin, &r.id).unwrap();
+    assert_eq!(open_of(&fx, n, NotificationType::UrpGranted).len(), 1);
+    fx.esr.verify_audit(fx.vpd()).unwrap();
+}
+
+#[test]
+fn a_manager_rejects_a_claim_from_their_worklist_and_the_review_is_on_the_administrators() {
+    let fx = Fixture::new();
+    let v = fx.vpd();
+    let (manager, nurse) = ward(&fx);
+    let n = fx.hscn(nurse.username());
+    let claim = fx
+        .esr
+        .claim_competence(n, claim_of(&fire()), "previous trust")
+        .unwrap();
+    let m = fx.hscn(manager.username());
+    let items = open_of(&fx, m, NotificationType::CompetenceToApprove);
+    assert_eq!(items.len(), 1);
+    fx.esr
+        .act_on_notification(
+            m,
+            items[0].id,
+            NotificationAction::Reject {
+                reason: "no certificate".into(),
+            },
+        )
+        .unwrap();
+    let all = fx
+        .esr
+        .competence_claims_of(&system(), v, nurse.employee())
+        .unwrap();
+    assert_eq!(all[0].id, claim.id);
+    assert!(
+        matches!(&all[0].state, ClaimState::Rejected { reason, .. } if reason == "no certificate")
+    );
+
+    // The URP review sits on both administrators' worklists until it completes.
+    let (sa, sb) = (
+        fx.hscn(fx.t().admin_a.username()),
+        fx.hscn(fx.t().admin_b.username()),
+    );
+    let review = fx.esr.open_urp_review(sa).unwrap();
+    for s in [sa, sb] {
+        assert_eq!(open_of(&fx, s, NotificationType::UrpReviewDue).len(), 1);
+    }
+    for item in &review.items {
+        let who = if item.holder == *fx.t().admin_a.username() {
+            sb
+        } else {
+            sa
+        };
+        fx.esr
+            .confirm_urp_grant(who, &review.id, &item.grant)
+            .unwrap();
+    }
+    for s in [sa, sb] {
+        assert!(open_of(&fx, s, NotificationType::UrpReviewDue).is_empty());
+    }
+    fx.esr.verify_audit(v).unwrap();
 }
