@@ -949,6 +949,11 @@ serde_types!(
     NotificationState, NotificationType,
     NotificationView, NotificationVisibility,
     PendingChange, ProposedChange,
+    // Workflows: access requests, the URP review, competences awaiting approval.
+    AccessRequest, AccessRequestId, AccessRequestState, AccessRequestStatus, AccessRoute,
+    NewAccessRequest, Prerequisite, RecordedPrerequisite, ReviewDecision, ReviewItem,
+    ReviewOutcome, UrpReview, UrpReviewId, UrpReviewStatus, ClaimState, CompetenceClaim,
+    CompetenceClaimId,
 );
 
 /// Reads `json` as a `T`; whatever reads must be a value its constructor would build, print,

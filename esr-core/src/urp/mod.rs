@@ -35,6 +35,7 @@ mod ops;
 mod report;
 // Workflows: access requests (OneForm) and the six-monthly URP review.
 mod requests;
+mod review_state;
 mod workflow_ops;
 
 pub use catalogue::*;
@@ -43,4 +44,5 @@ pub use grants::*;
 pub use ops::*;
 pub use report::*;
 pub use requests::*;
+pub(crate) use review_state::*;
 pub use workflow_ops::*;

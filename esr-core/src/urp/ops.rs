@@ -10,8 +10,8 @@ use crate::service::*;
 use crate::store::{Store, StoreTx};
 use crate::urp::Function;
 use crate::urp::UrpReportRow;
-use crate::urp::{Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant};
-use crate::urp::{check_approval, check_scope, check_user_administrator_floor};
+use crate::urp::{Approval, ApprovalRefusal, GrantScope, Revocation, Urp, UrpGrant};
+use crate::urp::{check_approval, check_scope, check_user_administrator_floor, grantor_of};
 use crate::values::Clock;
 use crate::values::limits::MAX_REASON_CHARS;
 use crate::values::username::Username;
@@ -359,14 +359,6 @@ pub(crate) fn active_user_administrators(
 }
 
 pub(crate) type SessionContext = (Session, TrustSettings, Account, BTreeSet<Urp>);
-
-pub(crate) fn grantor_of(who: &AuditActor) -> Grantor {
-    match who {
-        AuditActor::User { username, .. } => Grantor::User(username.clone()),
-        AuditActor::System(p) => Grantor::System(p.clone()),
-        AuditActor::Anonymous => Grantor::System("anonymous".into()),
-    }
-}
 
 pub(crate) fn put_grant_audited(tx: &mut dyn StoreTx, g: &UrpGrant, who: AuditActor) -> Result<()> {
     tx.put_grant(g)?;
