@@ -441,6 +441,8 @@ fn run_on<S: Store>(store: S) -> Result<(), Error> {
     compliance_day(&esr, &t)?;
     // Certifications and enrolment
     learning_day(&esr, &t)?;
+    // Notifications and approvals
+    notifications_day(&esr, &t)?;
     // Workflows: access requests, competences awaiting approval, the six-monthly URP review
     access_requests_day(&esr, &t)?;
     competence_claims_day(&esr, &t)?;
@@ -1014,6 +1016,189 @@ fn learning_day<S: esr_core::Store, C: esr_core::Clock>(
         println!("    {:<44} Status: {}", e.course, e.performance);
     }
     esr.log_out(session.id)?;
+    Ok(())
+}
+
+// ----- Notifications and approvals (wf-notify) -----
+
+/// Notifications and approvals: a delegated administrator's change held for the line
+/// manager, a payroll change held for the manager's own line manager, and what each channel
+/// shows of a worklist.
+fn notifications_day<S: esr_core::Store, C: esr_core::Clock>(
+    esr: &Esr<S, C>,
+    t: &esr_examples::BuiltTrust,
+) -> Result<(), Error> {
+    use esr_core::notify::{
+        ChangeOutcome, NotificationAction, NotificationFilter, NotificationType, ProposedChange,
+        notification_visibility,
+    };
+    use esr_core::urp::{Approval, GrantRequest, GrantScope};
+
+    heading("Notifications: a change held for the line manager's approval");
+    let vpd = t.vpd;
+    let hscn = |m: &esr_examples::Member| -> Result<SessionId, Error> {
+        let card = SmartcardAuthentication::verified_by_caller(&format!("UUID-{}", m.username))?;
+        Ok(esr.log_in_with_smartcard(&m.username, &card)?.id)
+    };
+    let member = |e: &esr_core::EmployeeNumber| {
+        t.everyone()
+            .find(|m| m.employee_number == *e)
+            .ok_or_else(|| Error::Storage("someone built is missing".into()))
+    };
+    // A member of the directorate's HR office is made a delegated administrator (Approvals
+    // Required) for the first ward's directorate, by a user administrator on the NHS network.
+    let admin1 = &t.user_admins[0];
+    let admin2 = &t.staff[1];
+    let subject = &t.staff[0];
+    let directorate = esr
+        .trust(vpd)?
+        .org_units
+        .get(&subject.unit)
+        .and_then(|u| u.parent.clone())
+        .unwrap_or_else(|| subject.unit.clone());
+    esr.grant_urp(
+        hscn(admin1)?,
+        GrantRequest {
+            holder: admin2.username.clone(),
+            urp: Urp::AdministratorSelfServiceApprovalsRequired,
+            scope: GrantScope::OrgUnits([directorate.clone()].into()),
+            approval: Approval::CaldicottException {
+                approved_by: t.caldicott_guardian.employee_number.clone(),
+                reference: "CG-2026-014".into(),
+            },
+            reason: "covers the directorate's HR office".into(),
+        },
+    )?;
+    let change = ProposedChange::Details {
+        given_name: None,
+        family_name: Some("Okafor-Lindqvist".into()),
+        recruitment_email: None,
+    };
+    let ChangeOutcome::Held(held) =
+        esr.request_change(hscn(admin2)?, &subject.employee_number, change)?
+    else {
+        return Err(Error::Storage("the change was expected to be held".into()));
+    };
+    let manager = member(&held.approver)?;
+    println!(
+        "  {} asks to change {}'s surname ({directorate}): held for {} until {}",
+        admin2.name,
+        subject.name,
+        manager.name,
+        held.expires_at.format("%d-%b-%Y")
+    );
+    let m = hscn(manager)?;
+    println!(
+        "  {} has {} open notification(s):",
+        manager.name,
+        esr.notification_count(m)?
+    );
+    let items = esr.notifications(
+        m,
+        NotificationFilter {
+            open_only: true,
+            kind: Some(NotificationType::RecordChangeToApprove),
+        },
+    )?;
+    for i in &items {
+        println!(
+            "    [{}] {} - actions {:?}",
+            i.notification.kind.kind_type(),
+            i.notification.about,
+            i.actions
+        );
+    }
+    if let Some(i) = items.first() {
+        esr.act_on_notification(m, i.notification.id, NotificationAction::Approve)?;
+        println!(
+            "  approved on the NHS network: surname now {}",
+            esr.person(vpd, &subject.employee_number)?.name.family
+        );
+        if let Err(e) = esr.act_on_notification(m, i.notification.id, NotificationAction::Approve) {
+            println!("  approving it again: {e}");
+        }
+    }
+
+    heading("Approvals: a payroll change held for the manager's own line manager");
+    let ward_manager = &t.ward_managers[0];
+    let their_assignment = esr
+        .assignments_of(vpd, &ward_manager.employee_number)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Storage("a ward manager without an assignment".into()))?;
+    let supervisor = their_assignment
+        .supervisor
+        .clone()
+        .ok_or_else(|| Error::Storage("a ward manager without a supervisor".into()))?;
+    let director_number = esr
+        .store()
+        .transaction(|tx| tx.assignment(vpd, &supervisor))?
+        .map(|a| a.employee_number)
+        .ok_or_else(|| Error::Storage("a missing supervisor".into()))?;
+    let director = member(&director_number)?;
+    let hours = ProposedChange::Hours {
+        assignment: their_assignment.number.clone(),
+        weekly_minutes: 30 * 60,
+    };
+    match esr.request_change(hscn(director)?, &ward_manager.employee_number, hours)? {
+        ChangeOutcome::Held(c) => {
+            let approver = member(&c.approver)?;
+            println!(
+                "  {} (Manager Self Service, Payroll Approvals Required) cuts {}'s hours to 30 a week: held for {}",
+                director.name, ward_manager.name, approver.name
+            );
+            let a = hscn(approver)?;
+            if let Some(i) = esr
+                .notifications(a, NotificationFilter::default())?
+                .into_iter()
+                .find(|i| !i.actions.is_empty())
+            {
+                esr.act_on_notification(
+                    a,
+                    i.notification.id,
+                    NotificationAction::Reject {
+                        reason: "the ward's establishment needs 37.5 hours".into(),
+                    },
+                )?;
+            }
+            println!(
+                "  {} rejects it: the change is {}; hours still {:?}",
+                approver.name,
+                esr.pending_change(a, c.id)?.status,
+                esr.assignments_of(vpd, &ward_manager.employee_number)?[0].weekly_minutes
+            );
+        }
+        ChangeOutcome::Applied => println!("  applied at once"),
+    }
+
+    heading("What each channel shows of a worklist (seed 002)");
+    let settings = esr.trust(vpd)?.settings;
+    println!(
+        "  {:<30} {:<12} {:<12} upgraded internet",
+        "kind", "HSCN", "internet"
+    );
+    for k in NotificationType::ALL {
+        let show = |c, up| notification_visibility(c, up, k, &settings).to_string();
+        println!(
+            "  {:<30} {:<12} {:<12} {}",
+            k.name(),
+            if show(Channel::Hscn, false).starts_with("viewable") {
+                "act"
+            } else {
+                "count"
+            },
+            if show(Channel::Internet, false).starts_with("viewable") {
+                "act"
+            } else {
+                "count"
+            },
+            if show(Channel::Internet, true).starts_with("viewable") {
+                "act"
+            } else {
+                "count"
+            },
+        );
+    }
     Ok(())
 }
 
