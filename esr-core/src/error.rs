@@ -394,6 +394,117 @@ pub enum Error {
         /// What to do instead.
         hint: String,
     },
+
+    // ----- Notifications and approvals (wf-notify) -----
+    /// No notification has this id in the trust.
+    #[error("there is no notification {0}; list your notifications again")]
+    UnknownNotification(crate::values::NotificationId),
+    /// The notification is someone else's.
+    #[error("notification {0} is not yours; only the person it is for may see or act on it")]
+    NotificationNotYours(crate::values::NotificationId),
+    /// The session's channel shows only the count of this notification.
+    #[error(
+        "a {kind} notification cannot be opened on this session; open it on the NHS network,          or upgrade this internet session with a passcode if your trust opens {kind} notifications          to the internet"
+    )]
+    NotificationHidden {
+        /// The notification.
+        id: crate::values::NotificationId,
+        /// Its kind.
+        kind: crate::notify::NotificationType,
+    },
+    /// The notification is no longer open.
+    #[error("notification {id} is {state} already; nothing more can be done with it")]
+    NotificationSettled {
+        /// The notification.
+        id: crate::values::NotificationId,
+        /// Its state.
+        state: crate::notify::NotificationState,
+    },
+    /// The action is not one this notification offers.
+    #[error(
+        "a {kind} notification cannot be answered with {action};          approve or reject a decision, acknowledge news"
+    )]
+    ActionNotAllowed {
+        /// The action asked for.
+        action: &'static str,
+        /// The notification's kind.
+        kind: crate::notify::NotificationType,
+    },
+    /// No held change has this id in the trust.
+    #[error("there is no held change {0}; check its id")]
+    UnknownChange(crate::values::ChangeId),
+    /// The held change was decided already (or expired).
+    #[error("change {change} is {status} already; a change is decided only once")]
+    ChangeSettled {
+        /// The change.
+        change: crate::values::ChangeId,
+        /// Its status (`"applied"`, `"rejected"`, `"expired"`).
+        status: &'static str,
+    },
+    /// A change needs an approver and there is none.
+    #[error(
+        "the change to {subject}'s record needs approval by {who}, and there is none;          set the supervisor first or ask a user administrator"
+    )]
+    NoApprover {
+        /// Whose record.
+        subject: EmployeeNumber,
+        /// Who was looked for (`"their line manager"`, `"your line manager"`).
+        who: &'static str,
+    },
+    /// The change needs approval and this call applies changes at once.
+    #[error(
+        "changes to {subject}'s record under your URP need their line manager's approval;          ask for it with request_change, which holds the change until it is approved"
+    )]
+    ApprovalRequired {
+        /// Whose record.
+        subject: EmployeeNumber,
+    },
+    // ----- Workflows: access requests, URP reviews, competence claims ---------------------
+    /// No access request, URP review or competence claim has this id in the trust.
+    #[error("there is no {what} {id} in this trust; list them again")]
+    UnknownWorkflowItem {
+        /// What was named (`"access request"`, `"URP review"`, `"competence claim"`).
+        what: &'static str,
+        /// The id given.
+        id: String,
+    },
+    /// The access request, review or claim is not in a state that allows this step (already
+    /// decided, expired, not yet authorised).
+    #[error("the {what} {id} is {state}; {hint}")]
+    WorkflowState {
+        /// What it is (`"access request"`).
+        what: &'static str,
+        /// Its id.
+        id: String,
+        /// The state it is in (`"rejected by 20000001"`, `"expired on 2027-01-05"`).
+        state: String,
+        /// What to do instead.
+        hint: String,
+    },
+    /// The actor is not the one who may take this step of a workflow (not the person's line
+    /// manager, not the trust's Caldicott guardian, deciding their own request or claim).
+    #[error("you may not {action} {what} {id}: {reason}")]
+    NotTheDecider {
+        /// The step (`"authorise"`).
+        action: &'static str,
+        /// What it is (`"access request"`).
+        what: &'static str,
+        /// Its id.
+        id: String,
+        /// Who may, and why not this actor.
+        reason: String,
+    },
+    /// A URP's prerequisite has not been recorded on the access request, so it cannot be
+    /// granted yet.
+    #[error(
+        "{urp} cannot be granted yet: its prerequisite '{prerequisite}' is not recorded on the access request; record it first (Esr::record_access_prerequisite)"
+    )]
+    PrerequisiteMissing {
+        /// The URP requested.
+        urp: Urp,
+        /// The prerequisite, named.
+        prerequisite: String,
+    },
 }
 
 impl From<crate::values::ValueError> for Error {
@@ -527,7 +638,8 @@ impl Error {
             | Self::WeakPassword(_)
             | Self::TooManyLocalPortlets { .. }
             | Self::InvalidTransition { .. }
-            | Self::UsernamesExhausted { .. } => K::InvalidInput,
+            | Self::UsernamesExhausted { .. }
+            | Self::ActionNotAllowed { .. } => K::InvalidInput,
             Self::BulkInput { .. } => K::BulkInput,
             Self::ImportRejected { .. } => K::ImportRejected,
             Self::UnknownTrust(_)
@@ -540,7 +652,10 @@ impl Error {
             | Self::UnknownEquivalence { .. }
             | Self::UnknownCertification { .. }
             | Self::UnknownComponent { .. }
-            | Self::NotHeld { .. } => K::NotFound,
+            | Self::NotHeld { .. }
+            | Self::UnknownNotification(_)
+            | Self::UnknownChange(_)
+            | Self::UnknownWorkflowItem { .. } => K::NotFound,
             Self::TrustExists(_)
             | Self::OrgUnitExists { .. }
             | Self::DuplicateEmployeeNumber { .. }
@@ -549,7 +664,12 @@ impl Error {
             | Self::AlreadyHeld { .. }
             | Self::AlreadyBootstrapped(_)
             | Self::AlreadyUpgraded
-            | Self::TooFewUserAdministrators { .. } => K::Conflict,
+            | Self::TooFewUserAdministrators { .. }
+            | Self::NotificationSettled { .. }
+            | Self::ChangeSettled { .. }
+            | Self::NoApprover { .. }
+            | Self::WorkflowState { .. }
+            | Self::PrerequisiteMissing { .. } => K::Conflict,
             Self::LearningRefused { .. } => K::LearningRefused,
             Self::InvalidCredentials
             | Self::AccountSuspended(_)
@@ -566,7 +686,11 @@ impl Error {
             | Self::CrossTrust { .. }
             | Self::ApprovalRefused(_)
             | Self::UpgradeNotAvailable(_)
-            | Self::StepUpMismatch => K::NotPermitted,
+            | Self::StepUpMismatch
+            | Self::NotificationNotYours(_)
+            | Self::NotificationHidden { .. }
+            | Self::ApprovalRequired { .. }
+            | Self::NotTheDecider { .. } => K::NotPermitted,
             Self::StepUpLocked(_)
             | Self::UnknownChallenge(_)
             | Self::UnknownPasscodeKey(_)
@@ -643,6 +767,19 @@ impl Error {
             Self::UnknownCertification { .. } => "unknown_certification",
             Self::UnknownComponent { .. } => "unknown_component",
             Self::LearningRefused { .. } => "learning_refused",
+            Self::UnknownNotification(_) => "unknown_notification",
+            Self::NotificationNotYours(_) => "notification_not_yours",
+            Self::NotificationHidden { .. } => "notification_hidden",
+            Self::NotificationSettled { .. } => "notification_settled",
+            Self::ActionNotAllowed { .. } => "action_not_allowed",
+            Self::UnknownChange(_) => "unknown_change",
+            Self::ChangeSettled { .. } => "change_settled",
+            Self::NoApprover { .. } => "no_approver",
+            Self::ApprovalRequired { .. } => "approval_required",
+            Self::UnknownWorkflowItem { .. } => "unknown_workflow_item",
+            Self::WorkflowState { .. } => "workflow_state",
+            Self::NotTheDecider { .. } => "not_the_decider",
+            Self::PrerequisiteMissing { .. } => "prerequisite_missing",
         }
     }
 
@@ -867,13 +1004,61 @@ mod tests {
                 state: "subscribed already".into(),
                 hint: "carry on".into(),
             },
+            // Notifications and approvals
+            Error::UnknownNotification(crate::values::NotificationId::from_bytes([1; 16])),
+            Error::NotificationNotYours(crate::values::NotificationId::from_bytes([1; 16])),
+            Error::NotificationHidden {
+                id: crate::values::NotificationId::from_bytes([1; 16]),
+                kind: crate::notify::NotificationType::UrpGranted,
+            },
+            Error::NotificationSettled {
+                id: crate::values::NotificationId::from_bytes([1; 16]),
+                state: crate::notify::NotificationState::Closed,
+            },
+            Error::ActionNotAllowed {
+                action: "approve",
+                kind: crate::notify::NotificationType::UrpGranted,
+            },
+            Error::UnknownChange(crate::values::ChangeId::from_bytes([1; 16])),
+            Error::ChangeSettled {
+                change: crate::values::ChangeId::from_bytes([1; 16]),
+                status: "applied",
+            },
+            Error::NoApprover {
+                subject: p("12345678"),
+                who: "their line manager",
+            },
+            Error::ApprovalRequired {
+                subject: p("12345678"),
+            },
+            // Workflows
+            Error::UnknownWorkflowItem {
+                what: "access request",
+                id: "00".into(),
+            },
+            Error::WorkflowState {
+                what: "access request",
+                id: "00".into(),
+                state: "rejected".into(),
+                hint: "raise a new one".into(),
+            },
+            Error::NotTheDecider {
+                action: "authorise",
+                what: "access request",
+                id: "00".into(),
+                reason: "only the line manager may".into(),
+            },
+            Error::PrerequisiteMissing {
+                urp: Urp::ManagerSelfServicePayrollApprovalsRequired,
+                prerequisite: "AS number".into(),
+            },
         ]
     }
 
     #[test]
     fn every_variant_has_a_kind_and_a_unique_snake_case_code() {
         let all = one_of_each();
-        assert_eq!(all.len(), 55, "one of each of the 55 variants");
+        assert_eq!(all.len(), 68, "one of each of the 68 variants");
         let mut codes = HashMap::new();
         for e in &all {
             let code = e.code();

@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::notify::*;
 use crate::{
     access::*, audit::*, compliance::*, learning::*, org::*, passcode::*, people::*, store::*,
     urp::*, values::*, *,
@@ -941,6 +942,18 @@ serde_types!(
     CertificationPath, SubscriptionState, CertifiedPeriod, Subscription, SubscriptionStatus,
     LearningAction, ComponentStatus, Performance, PlayResult, Enrolment, NotRecordedReason,
     SubscriptionView, PlayOutcome, LearningOutcome,
+    // Notifications and approvals.
+    ActionName, ApprovalRoute, ChangeId, ChangeOutcome,
+    ChangeStatus, Notification, NotificationAction,
+    NotificationFilter, NotificationId, NotificationKind,
+    NotificationState, NotificationType,
+    NotificationView, NotificationVisibility,
+    PendingChange, ProposedChange,
+    // Workflows: access requests, the URP review, competences awaiting approval.
+    AccessRequest, AccessRequestId, AccessRequestState, AccessRequestStatus, AccessRoute,
+    NewAccessRequest, Prerequisite, RecordedPrerequisite, ReviewDecision, ReviewItem,
+    ReviewOutcome, UrpReview, UrpReviewId, UrpReviewStatus, ClaimState, CompetenceClaim,
+    CompetenceClaimId,
 );
 
 /// Reads `json` as a `T`; whatever reads must be a value its constructor would build, print,

@@ -53,6 +53,7 @@ pub mod access;
 pub mod audit;
 pub mod compliance;
 pub mod learning;
+pub mod notify;
 pub mod org;
 pub mod passcode;
 pub mod people;
@@ -70,8 +71,8 @@ pub use passcode::ChallengeId;
 pub use service::{Actor, Config, Esr};
 pub use store::{InMemoryStore, Store, StoreTx};
 pub use values::{
-    AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, MobileNumber, OrgUnitId, PositionId,
-    SessionId, SessionRef, Username, VpdCode,
+    AssignmentNumber, ChangeId, EmailAddress, EmployeeNumber, GrantId, MobileNumber,
+    NotificationId, OrgUnitId, PositionId, SessionId, SessionRef, Username, VpdCode,
 };
 pub use values::{Clock, ManualClock, SecureRandom, SystemClock};
 

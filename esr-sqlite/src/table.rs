@@ -261,6 +261,35 @@ pub(crate) const ENROLMENTS: Table = Table {
     indexes: &[&["vpd", "employee"]],
 };
 
+// Notifications and approvals (wf-notify)
+pub(crate) const NOTIFICATIONS: Table = Table {
+    name: "notifications",
+    columns: &["employee", "state"],
+    indexes: &[&["vpd", "employee"]],
+};
+pub(crate) const PENDING_CHANGES: Table = Table {
+    name: "pending_changes",
+    columns: &["status"],
+    indexes: &[],
+};
+// Workflows: access requests, URP reviews, competence claims. `at` is the time raised (opened,
+// claimed) as a sortable key, for lists oldest first.
+pub(crate) const ACCESS_REQUESTS: Table = Table {
+    name: "access_requests",
+    columns: &["at"],
+    indexes: &[&["vpd", "at"]],
+};
+pub(crate) const URP_REVIEWS: Table = Table {
+    name: "urp_reviews",
+    columns: &["at"],
+    indexes: &[&["vpd", "at"]],
+};
+pub(crate) const COMPETENCE_CLAIMS: Table = Table {
+    name: "competence_claims",
+    columns: &["at"],
+    indexes: &[&["vpd", "at"]],
+};
+
 /// The audit trail: its own table, keyed by trust and sequence number, with triggers that
 /// refuse every change to an appended entry.
 const AUDIT: &str = "
@@ -330,6 +359,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         tables: &[],
         sql: AUDIT_ARCHIVE,
+    },
+    // Notifications and held changes (wf-notify).
+    Migration {
+        tables: &[&NOTIFICATIONS, &PENDING_CHANGES],
+        sql: "",
+    },
+    // Workflows: access requests, URP reviews, competence claims.
+    Migration {
+        tables: &[&ACCESS_REQUESTS, &URP_REVIEWS, &COMPETENCE_CLAIMS],
+        sql: "",
     },
 ];
 

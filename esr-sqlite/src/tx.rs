@@ -6,7 +6,9 @@ use crate::table::{
     COMPLIANCE_SETTINGS, ENROLMENTS, EQUIVALENCES, GRANTS, PEOPLE, REQUIREMENTS, SESSIONS,
     SUBSCRIPTIONS, TRUSTS, key,
 };
+use crate::table::{NOTIFICATIONS, PENDING_CHANGES};
 use esr_core::chrono::{DateTime, NaiveDate, Utc};
+use esr_core::notify::{ChangeStatus, Notification, NotificationState, PendingChange};
 use esr_core::{
     AssignmentNumber, ChallengeId, EmailAddress, EmployeeNumber, Error, MobileNumber, Result,
     SessionId, StoreTx, Username, VpdCode, access::Session, audit::AuditCheckpoint,
@@ -17,8 +19,16 @@ use esr_core::{
     org::TrustSettings, passcode::Challenge, passcode::ChallengeStatus, passcode::Destination,
     people::Account, people::Assignment, people::PasswordHash, people::Person, urp::UrpGrant,
 };
+use esr_core::{ChangeId, NotificationId};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params};
+// Workflows: access requests, URP reviews, competence claims.
+use crate::table::{ACCESS_REQUESTS, COMPETENCE_CLAIMS, URP_REVIEWS};
+use esr_core::{
+    compliance::CompetenceClaim,
+    urp::{AccessRequest, UrpReview},
+    values::{AccessRequestId, CompetenceClaimId, UrpReviewId},
+};
 
 pub(crate) struct Tx<'a> {
     pub(crate) conn: &'a Connection,
@@ -795,6 +805,201 @@ impl StoreTx for Tx<'_> {
             ))
         });
         Ok(v)
+    }
+
+    // ----- Notifications and approvals (wf-notify) -----
+    fn notification(&self, vpd: VpdCode, id: &NotificationId) -> Result<Option<Notification>> {
+        self.notification_of(vpd, id)
+    }
+    fn put_notification(&mut self, n: &Notification) -> Result<()> {
+        self.put_notification_row(n)
+    }
+    fn notifications_of(&self, vpd: VpdCode, person: &EmployeeNumber) -> Result<Vec<Notification>> {
+        let mut v = of_employee::<Notification>(self.conn, &NOTIFICATIONS, vpd, person)?;
+        v.sort_by_key(|n| (n.raised_at, n.id));
+        Ok(v)
+    }
+    fn pending_change(&self, vpd: VpdCode, id: &ChangeId) -> Result<Option<PendingChange>> {
+        Ok(PENDING_CHANGES
+            .get(self.conn, &key(&[vpd.as_str(), &id.to_string()]))?
+            .map(|(c, _)| c))
+    }
+    fn put_pending_change(&mut self, c: &PendingChange) -> Result<()> {
+        self.put_change_row(c)
+    }
+    fn pending_changes(&self, vpd: VpdCode) -> Result<Vec<PendingChange>> {
+        let mut v = bodies(PENDING_CHANGES.list::<PendingChange>(
+            self.conn,
+            "vpd = ?1",
+            "",
+            vec![text(vpd.as_str())],
+        )?);
+        v.sort_by_key(|c| (c.requested_at, c.id));
+        Ok(v)
+    }
+
+    // ----- Workflows: access requests, URP reviews, competence claims ---------------------
+    fn access_request(&self, vpd: VpdCode, id: &AccessRequestId) -> Result<Option<AccessRequest>> {
+        Ok(ACCESS_REQUESTS
+            .get(self.conn, &key(&[vpd.as_str(), &id.to_string()]))?
+            .map(|(r, _)| r))
+    }
+    fn put_access_request(&mut self, r: &AccessRequest) -> Result<()> {
+        ACCESS_REQUESTS.put(
+            self.conn,
+            &key(&[r.vpd.as_str(), &r.id.to_string()]),
+            r.vpd.as_str(),
+            vec![Value::Text(time_key(r.raised_at))],
+            r,
+            None,
+        )
+    }
+    fn access_requests(&self, vpd: VpdCode) -> Result<Vec<AccessRequest>> {
+        Ok(bodies(ACCESS_REQUESTS.list(
+            self.conn,
+            "vpd = ?1",
+            "at, key",
+            vec![text(vpd.as_str())],
+        )?))
+    }
+    fn urp_review(&self, vpd: VpdCode, id: &UrpReviewId) -> Result<Option<UrpReview>> {
+        Ok(URP_REVIEWS
+            .get(self.conn, &key(&[vpd.as_str(), &id.to_string()]))?
+            .map(|(r, _)| r))
+    }
+    fn put_urp_review(&mut self, r: &UrpReview) -> Result<()> {
+        URP_REVIEWS.put(
+            self.conn,
+            &key(&[r.vpd.as_str(), &r.id.to_string()]),
+            r.vpd.as_str(),
+            vec![Value::Text(time_key(r.opened_at))],
+            r,
+            None,
+        )
+    }
+    fn urp_reviews(&self, vpd: VpdCode) -> Result<Vec<UrpReview>> {
+        Ok(bodies(URP_REVIEWS.list(
+            self.conn,
+            "vpd = ?1",
+            "at, key",
+            vec![text(vpd.as_str())],
+        )?))
+    }
+    fn competence_claim(
+        &self,
+        vpd: VpdCode,
+        id: &CompetenceClaimId,
+    ) -> Result<Option<CompetenceClaim>> {
+        Ok(COMPETENCE_CLAIMS
+            .get(self.conn, &key(&[vpd.as_str(), &id.to_string()]))?
+            .map(|(c, _)| c))
+    }
+    fn put_competence_claim(&mut self, c: &CompetenceClaim) -> Result<()> {
+        COMPETENCE_CLAIMS.put(
+            self.conn,
+            &key(&[c.vpd.as_str(), &c.id.to_string()]),
+            c.vpd.as_str(),
+            vec![Value::Text(time_key(c.claimed_at))],
+            c,
+            None,
+        )
+    }
+    fn competence_claims(&self, vpd: VpdCode) -> Result<Vec<CompetenceClaim>> {
+        Ok(bodies(COMPETENCE_CLAIMS.list(
+            self.conn,
+            "vpd = ?1",
+            "at, key",
+            vec![text(vpd.as_str())],
+        )?))
+    }
+}
+
+// ----- Notifications and approvals (wf-notify) -----
+
+fn notification_state_key(s: NotificationState) -> &'static str {
+    s.name()
+}
+
+fn change_status_key(s: &ChangeStatus) -> &'static str {
+    s.name()
+}
+
+/// Writes a record that is settled once: one conditional update while the stored row is
+/// still open (`state = open_key`); an insert when there is no row; a refusal otherwise.
+#[allow(clippy::too_many_arguments)]
+fn put_settled_once(
+    conn: &Connection,
+    table: &crate::table::Table,
+    what: &str,
+    k: &str,
+    vpd: &str,
+    state_column: &str,
+    open_key: &str,
+    columns: Vec<Value>,
+    body: &impl serde::Serialize,
+) -> Result<()> {
+    let stored: Option<String> = conn
+        .prepare_cached(&format!(
+            "SELECT {state_column} FROM {} WHERE key = ?1",
+            table.name
+        ))
+        .and_then(|mut st| st.query_row([k], |r| r.get(0)).optional())
+        .map_err(storage(table.name, "read"))?;
+    match stored {
+        None => table.put(conn, k, vpd, columns, body, None),
+        Some(s) if s == open_key => table.put(conn, k, vpd, columns, body, None),
+        Some(s) => Err(Error::Storage(format!(
+            "{what} is already {s}; it is settled only once (another request settled it first)"
+        ))),
+    }
+}
+
+impl Tx<'_> {
+    pub(crate) fn notification_of(
+        &self,
+        vpd: VpdCode,
+        id: &NotificationId,
+    ) -> Result<Option<Notification>> {
+        Ok(NOTIFICATIONS
+            .get(self.conn, &key(&[vpd.as_str(), &id.to_string()]))?
+            .map(|(n, _)| n))
+    }
+    pub(crate) fn put_notification_row(&mut self, n: &Notification) -> Result<()> {
+        if let Some(old) = self.notification_of(n.vpd, &n.id)?
+            && old.state == NotificationState::Open
+            && (old.for_person != n.for_person || old.kind != n.kind)
+        {
+            return Err(Error::Storage(
+                "a notification's person and kind cannot change".into(),
+            ));
+        }
+        put_settled_once(
+            self.conn,
+            &NOTIFICATIONS,
+            &format!("notification {}", n.id),
+            &key(&[n.vpd.as_str(), &n.id.to_string()]),
+            n.vpd.as_str(),
+            "state",
+            "open",
+            vec![
+                text(n.for_person.as_str()),
+                text(notification_state_key(n.state)),
+            ],
+            n,
+        )
+    }
+    pub(crate) fn put_change_row(&mut self, c: &PendingChange) -> Result<()> {
+        put_settled_once(
+            self.conn,
+            &PENDING_CHANGES,
+            &format!("change {}", c.id),
+            &key(&[c.vpd.as_str(), &c.id.to_string()]),
+            c.vpd.as_str(),
+            "status",
+            "pending",
+            vec![text(change_status_key(&c.status))],
+            c,
+        )
     }
 }
 

@@ -441,6 +441,12 @@ fn run_on<S: Store>(store: S) -> Result<(), Error> {
     compliance_day(&esr, &t)?;
     // Certifications and enrolment
     learning_day(&esr, &t)?;
+    // Notifications and approvals
+    notifications_day(&esr, &t)?;
+    // Workflows: access requests, competences awaiting approval, the six-monthly URP review
+    access_requests_day(&esr, &t)?;
+    competence_claims_day(&esr, &t)?;
+    urp_review_day(&esr, &t, &clock)?;
     Ok(())
 }
 
@@ -1010,5 +1016,426 @@ fn learning_day<S: esr_core::Store, C: esr_core::Clock>(
         println!("    {:<44} Status: {}", e.course, e.performance);
     }
     esr.log_out(session.id)?;
+    Ok(())
+}
+
+// ----- Notifications and approvals (wf-notify) -----
+
+/// Notifications and approvals: a delegated administrator's change held for the line
+/// manager, a payroll change held for the manager's own line manager, and what each channel
+/// shows of a worklist.
+fn notifications_day<S: esr_core::Store, C: esr_core::Clock>(
+    esr: &Esr<S, C>,
+    t: &esr_examples::BuiltTrust,
+) -> Result<(), Error> {
+    use esr_core::notify::{
+        ChangeOutcome, NotificationAction, NotificationFilter, NotificationType, ProposedChange,
+        notification_visibility,
+    };
+    use esr_core::urp::{Approval, GrantRequest, GrantScope};
+
+    heading("Notifications: a change held for the line manager's approval");
+    let vpd = t.vpd;
+    let hscn = |m: &esr_examples::Member| -> Result<SessionId, Error> {
+        let card = SmartcardAuthentication::verified_by_caller(&format!("UUID-{}", m.username))?;
+        Ok(esr.log_in_with_smartcard(&m.username, &card)?.id)
+    };
+    let member = |e: &esr_core::EmployeeNumber| {
+        t.everyone()
+            .find(|m| m.employee_number == *e)
+            .ok_or_else(|| Error::Storage("someone built is missing".into()))
+    };
+    // A member of the directorate's HR office is made a delegated administrator (Approvals
+    // Required) for the first ward's directorate, by a user administrator on the NHS network.
+    let admin1 = &t.user_admins[0];
+    let admin2 = &t.staff[1];
+    let subject = &t.staff[0];
+    let directorate = esr
+        .trust(vpd)?
+        .org_units
+        .get(&subject.unit)
+        .and_then(|u| u.parent.clone())
+        .unwrap_or_else(|| subject.unit.clone());
+    esr.grant_urp(
+        hscn(admin1)?,
+        GrantRequest {
+            holder: admin2.username.clone(),
+            urp: Urp::AdministratorSelfServiceApprovalsRequired,
+            scope: GrantScope::OrgUnits([directorate.clone()].into()),
+            approval: Approval::CaldicottException {
+                approved_by: t.caldicott_guardian.employee_number.clone(),
+                reference: "CG-2026-014".into(),
+            },
+            reason: "covers the directorate's HR office".into(),
+        },
+    )?;
+    let change = ProposedChange::Details {
+        given_name: None,
+        family_name: Some("Okafor-Lindqvist".into()),
+        recruitment_email: None,
+    };
+    let ChangeOutcome::Held(held) =
+        esr.request_change(hscn(admin2)?, &subject.employee_number, change)?
+    else {
+        return Err(Error::Storage("the change was expected to be held".into()));
+    };
+    let manager = member(&held.approver)?;
+    println!(
+        "  {} asks to change {}'s surname ({directorate}): held for {} until {}",
+        admin2.name,
+        subject.name,
+        manager.name,
+        held.expires_at.format("%d-%b-%Y")
+    );
+    let m = hscn(manager)?;
+    println!(
+        "  {} has {} open notification(s):",
+        manager.name,
+        esr.notification_count(m)?
+    );
+    let items = esr.notifications(
+        m,
+        NotificationFilter {
+            open_only: true,
+            kind: Some(NotificationType::RecordChangeToApprove),
+        },
+    )?;
+    for i in &items {
+        println!(
+            "    [{}] {} - actions {:?}",
+            i.notification.kind.kind_type(),
+            i.notification.about,
+            i.actions
+        );
+    }
+    if let Some(i) = items.first() {
+        esr.act_on_notification(m, i.notification.id, NotificationAction::Approve)?;
+        println!(
+            "  approved on the NHS network: surname now {}",
+            esr.person(vpd, &subject.employee_number)?.name.family
+        );
+        if let Err(e) = esr.act_on_notification(m, i.notification.id, NotificationAction::Approve) {
+            println!("  approving it again: {e}");
+        }
+    }
+
+    heading("Approvals: a payroll change held for the manager's own line manager");
+    let ward_manager = &t.ward_managers[0];
+    let their_assignment = esr
+        .assignments_of(vpd, &ward_manager.employee_number)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Storage("a ward manager without an assignment".into()))?;
+    let supervisor = their_assignment
+        .supervisor
+        .clone()
+        .ok_or_else(|| Error::Storage("a ward manager without a supervisor".into()))?;
+    let director_number = esr
+        .store()
+        .transaction(|tx| tx.assignment(vpd, &supervisor))?
+        .map(|a| a.employee_number)
+        .ok_or_else(|| Error::Storage("a missing supervisor".into()))?;
+    let director = member(&director_number)?;
+    let hours = ProposedChange::Hours {
+        assignment: their_assignment.number.clone(),
+        weekly_minutes: 30 * 60,
+    };
+    match esr.request_change(hscn(director)?, &ward_manager.employee_number, hours)? {
+        ChangeOutcome::Held(c) => {
+            let approver = member(&c.approver)?;
+            println!(
+                "  {} (Manager Self Service, Payroll Approvals Required) cuts {}'s hours to 30 a week: held for {}",
+                director.name, ward_manager.name, approver.name
+            );
+            let a = hscn(approver)?;
+            if let Some(i) = esr
+                .notifications(a, NotificationFilter::default())?
+                .into_iter()
+                .find(|i| !i.actions.is_empty())
+            {
+                esr.act_on_notification(
+                    a,
+                    i.notification.id,
+                    NotificationAction::Reject {
+                        reason: "the ward's establishment needs 37.5 hours".into(),
+                    },
+                )?;
+            }
+            println!(
+                "  {} rejects it: the change is {}; hours still {:?}",
+                approver.name,
+                esr.pending_change(a, c.id)?.status,
+                esr.assignments_of(vpd, &ward_manager.employee_number)?[0].weekly_minutes
+            );
+        }
+        ChangeOutcome::Applied => println!("  applied at once"),
+    }
+
+    heading("What each channel shows of a worklist (seed 002)");
+    let settings = esr.trust(vpd)?.settings;
+    println!(
+        "  {:<30} {:<12} {:<12} upgraded internet",
+        "kind", "HSCN", "internet"
+    );
+    for k in NotificationType::ALL {
+        let show = |c, up| notification_visibility(c, up, k, &settings).to_string();
+        println!(
+            "  {:<30} {:<12} {:<12} {}",
+            k.name(),
+            if show(Channel::Hscn, false).starts_with("viewable") {
+                "act"
+            } else {
+                "count"
+            },
+            if show(Channel::Internet, false).starts_with("viewable") {
+                "act"
+            } else {
+                "count"
+            },
+            if show(Channel::Internet, true).starts_with("viewable") {
+                "act"
+            } else {
+                "count"
+            },
+        );
+    }
+    Ok(())
+}
+
+// ----- Workflows: access requests, competences awaiting approval, the URP review ----------------
+
+/// An HSCN (smartcard) session of `who`, for the workflow sections.
+fn smartcard<S: Store, C: esr_core::Clock>(
+    esr: &Esr<S, C>,
+    who: &esr_examples::Member,
+) -> Result<SessionId, Error> {
+    let card = SmartcardAuthentication::verified_by_caller(&format!("UUID-{}", who.username))?;
+    Ok(esr.log_in_with_smartcard(&who.username, &card)?.id)
+}
+
+/// A ward nurse and their ward manager.
+fn nurse_and_manager(
+    t: &esr_examples::BuiltTrust,
+    index: usize,
+) -> Result<(&esr_examples::Member, &esr_examples::Member), Error> {
+    let nurse = &t.staff[index];
+    let manager = t
+        .ward_managers
+        .iter()
+        .find(|m| m.unit == nurse.unit)
+        .ok_or(Error::Storage("a ward without a manager".into()))?;
+    Ok((nurse, manager))
+}
+
+fn access_requests_day<S: Store, C: esr_core::Clock>(
+    esr: &Esr<S, C>,
+    t: &esr_examples::BuiltTrust,
+) -> Result<(), Error> {
+    use esr_core::urp::{NewAccessRequest, Prerequisite};
+    heading("Access requests: a OneForm for Manager Self Service");
+    let vpd = t.vpd;
+    let (nurse, manager) = nurse_and_manager(t, 61)?;
+    let desk = Actor::system("service desk portal")?;
+    let r = esr.request_access(
+        &desk,
+        NewAccessRequest::new(
+            nurse.username.clone(),
+            Urp::ManagerSelfServicePayrollApprovalsRequired,
+            "acting ward manager from 1 December",
+        ),
+    )?;
+    println!(
+        "  {} asks for {} (request {}): {}, expires {}",
+        nurse.name,
+        r.urp,
+        &r.id.to_string()[..8],
+        r.status_at(r.raised_at),
+        r.expires_at.format("%d-%b-%Y")
+    );
+    let m = smartcard(esr, manager)?;
+    let waiting = esr.access_requests_to_authorise(m)?;
+    println!(
+        "  {} has {} request(s) to authorise",
+        manager.name,
+        waiting.len()
+    );
+    let stranger = smartcard(esr, &t.staff[t.staff.len() - 2])?;
+    if let Err(e) = esr.authorise_access_request(stranger, &r.id) {
+        println!("  someone else tries: {e}");
+    }
+    esr.authorise_access_request(m, &r.id)?;
+    println!("  {} authorises it", manager.name);
+    let admin = smartcard(esr, &t.user_admins[0])?;
+    if let Err(e) = esr.grant_access_request(admin, &r.id) {
+        println!("  the user administrator tries to grant it: {e}");
+    }
+    let finance = Actor::system("finance AS number feed")?;
+    esr.record_access_prerequisite(&finance, vpd, &r.id, Prerequisite::AsNumber, "AS20417")?;
+    println!("  Finance sets up the AS number");
+    let g = esr.grant_access_request(admin, &r.id)?;
+    println!(
+        "  granted: {} to {}, approval: {}",
+        g.urp, g.holder, g.approval
+    );
+
+    heading("Access requests: an exception for the Caldicott guardian");
+    esr.set_caldicott_guardian(
+        &Actor::Session(admin),
+        vpd,
+        Some(t.caldicott_guardian.employee_number.clone()),
+    )?;
+    let (other, other_manager) = nurse_and_manager(t, 95)?;
+    let r = esr.request_access(
+        &desk,
+        NewAccessRequest::new(
+            other.username.clone(),
+            Urp::LocalHrAdministration,
+            "HR audit cover",
+        )
+        .as_exception("no HR post holder on the ward this month"),
+    )?;
+    let om = smartcard(esr, other_manager)?;
+    if let Err(e) = esr.authorise_access_request(om, &r.id) {
+        println!("  the line manager tries: {e}");
+    }
+    let g = smartcard(esr, &t.caldicott_guardian)?;
+    let r = esr.reject_access_request(g, &r.id, "HR cover comes from the HR team")?;
+    println!(
+        "  {} (Caldicott guardian) decides: {}",
+        t.caldicott_guardian.name,
+        r.status_at(r.raised_at)
+    );
+    Ok(())
+}
+
+fn competence_claims_day<S: Store, C: esr_core::Clock>(
+    esr: &Esr<S, C>,
+    t: &esr_examples::BuiltTrust,
+) -> Result<(), Error> {
+    use esr_core::compliance::{
+        CompetenceLevel, ComplianceStatus, NewCompetenceRecord, RecordExpiry, cstf, format_percent,
+    };
+    heading("Competences awaiting approval: training at a previous trust");
+    let (nurse, manager) = nurse_and_manager(t, 77)?;
+    let n = smartcard(esr, nurse)?;
+    let mine = esr.my_compliance(n, None)?;
+    let before = mine.percent();
+    let today = esr.uk_today();
+    // A subject the nurse is Red on, trained for at their previous trust.
+    let fire = mine
+        .assignments
+        .iter()
+        .flat_map(|a| a.rows.iter())
+        .find(|r| r.is_required() && r.status == Some(ComplianceStatus::Red))
+        .map_or_else(
+            || cstf("Fire Safety - 1 Year"),
+            |r| Ok(r.competence.clone()),
+        )?;
+    let claim = esr.claim_competence(
+        n,
+        NewCompetenceRecord {
+            competence: fire.clone(),
+            achieved: today - TimeDelta::days(40),
+            expiry: RecordExpiry::Refresher,
+            level: CompetenceLevel::default(),
+        },
+        "trained at Gateshead Health, certificate 4471",
+    )?;
+    let waiting =
+        esr.competences_awaiting_approval(&Actor::Session(n), t.vpd, &nurse.employee_number)?;
+    println!(
+        "  {} records {} themselves: {} awaiting approval; compliance {} -> {}",
+        nurse.name,
+        fire,
+        waiting.len(),
+        format_percent(before),
+        format_percent(esr.my_compliance(n, None)?.percent())
+    );
+    if let Err(e) = esr.approve_competence_claim(n, &claim.id) {
+        println!("  approving it themselves: {e}");
+    }
+    let m = smartcard(esr, manager)?;
+    esr.approve_competence_claim(m, &claim.id)?;
+    println!(
+        "  {} approves it: compliance now {}",
+        manager.name,
+        format_percent(esr.my_compliance(n, None)?.percent())
+    );
+    let second = esr.claim_competence(
+        n,
+        NewCompetenceRecord {
+            competence: cstf("Information Governance - 1 Year")?,
+            achieved: today - TimeDelta::days(400),
+            expiry: RecordExpiry::Refresher,
+            level: CompetenceLevel::default(),
+        },
+        "no certificate",
+    )?;
+    let rejected =
+        esr.reject_competence_claim(m, &second.id, "no evidence: book the e-learning")?;
+    println!("  a second claim: {}", rejected.state);
+    Ok(())
+}
+
+fn urp_review_day<S: Store>(
+    esr: &Esr<S, ManualClock>,
+    t: &esr_examples::BuiltTrust,
+    clock: &ManualClock,
+) -> Result<(), Error> {
+    use esr_core::urp::{UrpReviewStatus, is_extra_access};
+    heading("The six-monthly URP review");
+    let vpd = t.vpd;
+    let status: UrpReviewStatus = esr.urp_review_status(&Actor::system("demo")?, vpd)?;
+    println!("  now: {}", status.describe());
+    clock.advance(TimeDelta::days(190));
+    let a = smartcard(esr, &t.user_admins[0])?;
+    let b = smartcard(esr, &t.user_admins[1])?;
+    let status = esr.urp_review_status(&Actor::Session(a), vpd)?;
+    println!("  six months and a week later: {}", status.describe());
+    let rows = esr.urp_audit_report(&Actor::Session(a), vpd)?;
+    let overdue = rows
+        .iter()
+        .filter(|r| r.review.starts_with("OVERDUE"))
+        .count();
+    println!("  the URP audit report marks {overdue} grant(s) overdue for review");
+    let review = esr.open_urp_review(a)?;
+    println!(
+        "  {} opens the review: {} grants beyond Employee Self Service",
+        t.user_admins[0].name,
+        review.items.len()
+    );
+    let mut revoked = 0;
+    for (i, item) in review.items.iter().enumerate() {
+        // Nobody reviews their own grant: the other administrator decides it.
+        let who = if item.holder == t.user_admins[0].username {
+            b
+        } else {
+            a
+        };
+        if item.urp == Urp::LocalHrmsSystemsAndUserAdministration
+            && who == a
+            && let Err(e) = esr.revoke_urp_in_review(a, &review.id, &item.grant, "tidy up")
+        {
+            println!("  revoking {}'s {}: {e}", item.holder, item.urp);
+        }
+        if i % 25 == 24
+            && is_extra_access(item.urp)
+            && item.urp != Urp::LocalHrmsSystemsAndUserAdministration
+        {
+            esr.revoke_urp_in_review(who, &review.id, &item.grant, "no longer in post")?;
+            revoked += 1;
+        } else {
+            esr.confirm_urp_grant(who, &review.id, &item.grant)?;
+        }
+    }
+    let status = esr.urp_review_status(&Actor::Session(a), vpd)?;
+    println!(
+        "  every grant decided ({revoked} revoked): last completed {}, next {}",
+        status
+            .last_completed
+            .map(|t| t.format("%d-%b-%Y").to_string())
+            .unwrap_or_default(),
+        status.describe()
+    );
     Ok(())
 }

@@ -5,6 +5,7 @@ use crate::passcode::{ChallengeId, Purpose};
 use crate::urp::Urp;
 use crate::values::username::Username;
 use crate::values::{AssignmentNumber, EmployeeNumber, GrantId, OrgUnitId, SessionRef};
+use crate::values::{ChangeId, NotificationId};
 use chrono::{DateTime, Utc};
 use std::fmt;
 
@@ -374,6 +375,68 @@ pub enum AuditEvent {
         /// The hash of the newest archived entry (which the checkpoint's entry follows).
         last_hash: super::hash::AuditHash,
     },
+
+    // ----- Notifications and approvals (wf-notify) -----
+    /// A person acted on one of their notifications.
+    NotificationActed {
+        /// The notification.
+        notification: NotificationId,
+        /// Its kind's short name.
+        kind: String,
+        /// `approve`, `reject` or `acknowledge`.
+        action: String,
+        /// The reason given for a rejection (empty otherwise).
+        reason: String,
+    },
+    /// Notifications were raised in one sweep (competences about to expire).
+    NotificationsRaised {
+        /// Their kind's short name.
+        kind: String,
+        /// How many.
+        count: u64,
+    },
+    /// A change to a record was held for approval.
+    ChangeHeld {
+        /// The change.
+        change: ChangeId,
+        /// Whose record.
+        subject: EmployeeNumber,
+        /// What it changes (field names, never values).
+        what: String,
+        /// The URP that holds it for approval.
+        route: String,
+        /// Who must approve it.
+        approver: EmployeeNumber,
+    },
+    /// A held change was decided: applied, rejected or expired.
+    ChangeDecided {
+        /// The change.
+        change: ChangeId,
+        /// Whose record.
+        subject: EmployeeNumber,
+        /// What it changes.
+        what: String,
+        /// `applied`, `rejected` or `expired`.
+        decision: String,
+        /// The reason given for a rejection (empty otherwise).
+        reason: String,
+    },
+    // ----- Workflows: access requests, URP reviews, competence claims ---------------------
+    /// A step of a workflow: an access request raised, authorised, rejected or granted, a
+    /// prerequisite recorded, a URP review opened, a grant confirmed, a review completed, a
+    /// competence claimed, approved or rejected.
+    WorkflowStep {
+        /// The workflow (`"access request"`, `"URP review"`, `"competence claim"`).
+        workflow: String,
+        /// The item's id.
+        item: String,
+        /// The step (`"raised"`, `"authorised"`, `"rejected"`…).
+        step: String,
+        /// Whom it concerns (a username or employee number).
+        subject: String,
+        /// What else the step recorded (the URP, the reason, the AS number's presence).
+        detail: String,
+    },
 }
 
 impl AuditEvent {
@@ -421,6 +484,12 @@ impl AuditEvent {
             Self::LearningNotRecorded { .. } => "learning_not_recorded",
             Self::AuditCheckpointed { .. } => "audit_checkpointed",
             Self::AuditArchived { .. } => "audit_archived",
+
+            Self::NotificationActed { .. } => "notification_acted",
+            Self::NotificationsRaised { .. } => "notifications_raised",
+            Self::ChangeHeld { .. } => "change_held",
+            Self::ChangeDecided { .. } => "change_decided",
+            Self::WorkflowStep { .. } => "workflow_step",
         }
     }
 
@@ -736,6 +805,60 @@ impl AuditEvent {
                 f("before", FieldText::Display(before));
                 f("entries", FieldText::Display(entries));
                 f("last_hash", FieldText::Hex(&last_hash.0));
+            }
+            Self::NotificationActed {
+                notification,
+                kind,
+                action,
+                reason,
+            } => {
+                f("notification", FieldText::Display(notification));
+                f("kind", FieldText::Str(kind));
+                f("action", FieldText::Str(action));
+                f("reason", FieldText::Str(reason));
+            }
+            Self::NotificationsRaised { kind, count } => {
+                f("kind", FieldText::Str(kind));
+                f("count", FieldText::Display(count));
+            }
+            Self::ChangeHeld {
+                change,
+                subject,
+                what,
+                route,
+                approver,
+            } => {
+                f("change", FieldText::Display(change));
+                f("subject", FieldText::Display(subject));
+                f("what", FieldText::Str(what));
+                f("route", FieldText::Str(route));
+                f("approver", FieldText::Display(approver));
+            }
+            Self::ChangeDecided {
+                change,
+                subject,
+                what,
+                decision,
+                reason,
+            } => {
+                f("change", FieldText::Display(change));
+                f("subject", FieldText::Display(subject));
+                f("what", FieldText::Str(what));
+                f("decision", FieldText::Str(decision));
+                f("reason", FieldText::Str(reason));
+            }
+            Self::WorkflowStep {
+                workflow,
+                item,
+                step,
+                subject,
+                detail,
+            } => {
+                f("workflow", FieldText::Str(workflow));
+                f("item", FieldText::Str(item));
+                f("step", FieldText::Str(step));
+                f("subject", FieldText::Str(subject));
+                f("detail", FieldText::Str(detail));
             }
         }
     }

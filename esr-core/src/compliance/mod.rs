@@ -41,8 +41,13 @@ mod encoding;
 mod keys;
 mod ops;
 mod rules;
+// Competences awaiting approval.
+mod claim_ops;
+mod claims;
 
 pub use bulk::*;
+pub use claim_ops::*;
+pub use claims::*;
 pub use competence::*;
 pub use csv::*;
 pub use encoding::*;

@@ -334,7 +334,9 @@ impl<S: Store, C: Clock> Esr<S, C> {
         self.store.transaction(|tx| {
             let who = learner(tx, actor, vpd, employee, now)?;
             let cert = certification_of(tx, vpd, certification)?;
-            play_in(tx, who, &cert, employee, course, result, now)
+            let outcome = play_in(tx, who, &cert, employee, course, result, now)?;
+            self.tell_awarded(tx, &cert, employee, &outcome, now)?;
+            Ok(outcome)
         })
     }
 
@@ -368,6 +370,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 }
                 match play_in(tx, who.clone(), cert, employee, course, result, now) {
                     Ok(outcome) => {
+                        self.tell_awarded(tx, cert, employee, &outcome, now)?;
                         return Ok(LearningOutcome::Recorded {
                             certification: cert.name.clone(),
                             outcome: Box::new(outcome),
@@ -554,6 +557,37 @@ fn cycle_enrolments(tx: &dyn StoreTx, sub: &Subscription) -> Result<Vec<Enrolmen
         .into_iter()
         .filter(|e| e.certification == sub.certification && e.cycle == sub.cycle)
         .collect())
+}
+
+impl<S: Store, C: Clock> Esr<S, C> {
+    /// Tells the learner of a certification awarded by `outcome`, if it awarded one.
+    fn tell_awarded(
+        &self,
+        tx: &mut dyn StoreTx,
+        cert: &Certification,
+        employee: &EmployeeNumber,
+        outcome: &PlayOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if let Some(record) = &outcome.awarded {
+            let about = match record.expiry {
+                Some(e) => format!("{}: valid until {}", cert.name, format_esr_date(e)),
+                None => cert.name.clone(),
+            };
+            self.raise(
+                tx,
+                cert.vpd,
+                now,
+                employee,
+                crate::notify::NotificationKind::CertificationAwarded {
+                    certification: cert.name.clone(),
+                },
+                about,
+                None,
+            )?;
+        }
+        Ok(())
+    }
 }
 
 /// Plays a component inside a transaction: every check comes before the first write, so a

@@ -109,7 +109,7 @@ impl Trust {
 }
 
 /// Trust-wide settings (DOMAIN.md, Organisations).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TrustSettings {
     /// Automatic Internet Access: users holding ESS, ESS Limited Access or External Learner get
@@ -122,6 +122,42 @@ pub struct TrustSettings {
     /// The text message that carries a one-time passcode.
     #[cfg_attr(feature = "serde", serde(default))]
     pub sms_template: crate::org::SmsTemplate,
+    /// The notification kinds an upgraded internet session may view and act on (seed 002);
+    /// every other kind shows there only in the count of open notifications, and a session
+    /// not upgraded sees only the count. Default:
+    /// [`NotificationType::default_internet_set`](crate::notify::NotificationType::default_internet_set).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::notify::NotificationType::default_internet_set")
+    )]
+    pub internet_notifications: std::collections::BTreeSet<crate::notify::NotificationType>,
+    /// Days a record change held for approval waits before it expires and can never apply
+    /// (1 to 366; default
+    /// [`DEFAULT_CHANGE_APPROVAL_DAYS`](crate::notify::DEFAULT_CHANGE_APPROVAL_DAYS)).
+    #[cfg_attr(
+        feature = "serde",
+        serde(default = "crate::notify::default_change_approval_days")
+    )]
+    pub change_approval_days: u32,
+    /// The trust's Caldicott guardian (an employee number of the trust): who approves access
+    /// requests raised as exceptions, instead of the person's line manager. `None` until the
+    /// trust names one; exception requests are refused until then.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub caldicott_guardian: Option<crate::values::EmployeeNumber>,
+}
+
+impl Default for TrustSettings {
+    fn default() -> Self {
+        Self {
+            automatic_internet_access: false,
+            upgrade_access: UpgradeAccess::default(),
+            dashboard: DashboardConfig::default(),
+            sms_template: crate::org::SmsTemplate::default(),
+            internet_notifications: crate::notify::NotificationType::default_internet_set(),
+            change_approval_days: crate::notify::DEFAULT_CHANGE_APPROVAL_DAYS,
+            caldicott_guardian: None,
+        }
+    }
 }
 
 /// Upgrade Access, set in Portal Administration.

@@ -21,6 +21,12 @@ pub struct Assignment {
     pub org_unit: OrgUnitId,
     /// The supervising assignment (another person's), if any.
     pub supervisor: Option<AssignmentNumber>,
+    /// Contracted minutes a week (37.5 hours is 2250), when recorded.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub weekly_minutes: Option<u32>,
+    /// The assignment's last day, once it is ended.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub ended_on: Option<chrono::NaiveDate>,
 }
 
 /// What is needed to add an assignment.
@@ -51,6 +57,8 @@ impl NewAssignment {
             position: self.position,
             org_unit: self.org_unit,
             supervisor: self.supervisor,
+            weekly_minutes: None,
+            ended_on: None,
         })
     }
 }

@@ -31,6 +31,7 @@
 mod account;
 mod assignment;
 mod ops;
+pub(crate) use ops::check_supervisor;
 mod visibility;
 
 pub use account::*;

@@ -169,11 +169,24 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 tx,
                 vpd,
                 now,
-                who,
+                who.clone(),
                 AuditEvent::SupervisorChanged {
                     assignment: number.clone(),
                     supervisor,
                 },
+            )?;
+            // The person hears of the change to their record.
+            let what = format!("supervisor of {number}");
+            self.tell(
+                tx,
+                vpd,
+                now,
+                &who,
+                &a.employee_number,
+                crate::notify::NotificationKind::RecordChanged {
+                    fields: what.clone(),
+                },
+                what,
             )?;
             Ok(a)
         })
@@ -459,74 +472,23 @@ impl<S: Store, C: Clock> Esr<S, C> {
     }
 
     /// Changes a person's details, if a basis the session's user holds allows it on this
-    /// channel. Every change is audited with the fields it touched.
+    /// channel. Every change is audited with the fields it touched, and the person is told
+    /// of a change made by someone else. A change that needs approval (Administrator Self
+    /// Service (Approvals Required)) is refused with [`Error::ApprovalRequired`]: ask for it
+    /// with [`Esr::request_change`](crate::Esr::request_change), which holds it.
     pub fn change_details(
         &self,
         session: SessionId,
         subject: &EmployeeNumber,
         change: &DetailsChange,
     ) -> Result<Person> {
-        let given = change
-            .given_name
-            .as_deref()
-            .map(|g| clean_text("given name", g, crate::values::limits::MAX_NAME_CHARS))
-            .transpose()?;
-        let family = change
-            .family_name
-            .as_deref()
-            .map(|g| clean_text("surname", g, crate::values::limits::MAX_NAME_CHARS))
-            .transpose()?;
-        let mut fields = Vec::new();
-        if given.is_some() {
-            fields.push("given name");
-        }
-        if family.is_some() {
-            fields.push("surname");
-        }
-        if change.recruitment_email.is_some() {
-            fields.push("recruitment e-mail");
-        }
-        if fields.is_empty() {
-            return Err(Error::invalid(
-                "change",
-                "it changes nothing; name a field to change",
-            ));
-        }
-        let now = self.clock.now();
-        self.store.transaction(|tx| {
-            let (s, trust, acc, held) = session_context(tx, session, now)?;
-            let access = record_access(tx, &s.username, s.vpd, subject)?;
-            let ctx = context(&s, &trust, &acc, &held);
-            pick_basis(
-                &access.change,
-                &ctx,
-                RecordBasis::change_function,
-                "change",
-                subject,
-            )?;
-            let mut person = person_of(tx, s.vpd, subject)?;
-            if let Some(g) = &given {
-                person.name.given.clone_from(g);
-            }
-            if let Some(f) = &family {
-                person.name.family.clone_from(f);
-            }
-            if let Some(e) = &change.recruitment_email {
-                person.recruitment_email = e.clone();
-            }
-            tx.put_person(&person)?;
-            audit(
-                tx,
-                s.vpd,
-                now,
-                user_actor(&s),
-                AuditEvent::RecordChanged {
-                    subject: subject.clone(),
-                    fields: fields.join(", "),
-                },
-            )?;
-            Ok(person)
-        })
+        let change = crate::notify::ProposedChange::Details {
+            given_name: change.given_name.clone(),
+            family_name: change.family_name.clone(),
+            recruitment_email: change.recruitment_email.clone(),
+        };
+        self.change_record(session, subject, change, false)
+            .map(|(_, person)| person)
     }
 
     /// The people whose assignments report to the session's user, directly or through others

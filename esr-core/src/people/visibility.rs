@@ -316,6 +316,8 @@ mod tests {
                     position: "297|Staff Nurse|".parse().unwrap(),
                     org_unit: unit(units[i]),
                     supervisor: b.map(number),
+                    weekly_minutes: None,
+                    ended_on: None,
                 };
                 (a.number.clone(), a)
             })

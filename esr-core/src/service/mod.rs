@@ -112,6 +112,9 @@ pub struct Config {
     /// entry (per process), so a flood cannot grow the trail without bound (1 to 10,000;
     /// default 100).
     pub max_unmatched_recovery_audits: u32,
+    /// How long an access request (a OneForm) stays open: one not granted within this time of
+    /// being raised expires, and a new one must be raised (1 to 365 days; default 28 days).
+    pub access_request_lifetime: TimeDelta,
 }
 
 /// The window over which [`Config::max_unmatched_recovery_audits`] applies: 10 minutes.
@@ -128,6 +131,7 @@ impl Default for Config {
             passcodes: crate::passcode::PasscodePolicy::default(),
             recovery_answer_time: std::time::Duration::from_millis(150),
             max_unmatched_recovery_audits: 100,
+            access_request_lifetime: TimeDelta::days(28),
         }
     }
 }
@@ -263,6 +267,14 @@ impl<S: Store, C: Clock> Esr<S, C> {
             return Err(Error::invalid(
                 "max_unmatched_recovery_audits",
                 "it must be from 1 to 10,000",
+            ));
+        }
+        if config.access_request_lifetime < TimeDelta::days(1)
+            || config.access_request_lifetime > TimeDelta::days(365)
+        {
+            return Err(Error::invalid(
+                "access_request_lifetime",
+                "it must be from 1 to 365 days",
             ));
         }
         self.config = config;

@@ -33,6 +33,17 @@ use compliance::{ComplianceTables, ComplianceUndo};
 mod learning;
 use crate::learning::{Certification, Enrolment, Subscription};
 use learning::{LearningTables, LearningUndo};
+// Notifications and approvals
+mod notify;
+use crate::notify::{Notification, PendingChange};
+use crate::values::{ChangeId, NotificationId};
+use notify::{NotifyTables, NotifyUndo};
+// Workflows: access requests, URP reviews, competence claims.
+mod workflows;
+use crate::compliance::CompetenceClaim;
+use crate::urp::{AccessRequest, UrpReview};
+use crate::values::{AccessRequestId, CompetenceClaimId, UrpReviewId};
+use workflows::{WorkflowTables, WorkflowUndo};
 
 /// The in-memory store: the embedded default, and the reference implementation of the
 /// [`Store`] contract (the conformance kit compares other adapters' answers with its own).
@@ -75,6 +86,10 @@ struct State {
     compliance: ComplianceTables,
     // Certifications and enrolment
     learning: LearningTables,
+    // Notifications and approvals
+    notify: NotifyTables,
+    // Workflows
+    workflows: WorkflowTables,
     /// The undo log's buffer, kept empty between transactions so that each one does not
     /// allocate (and grow) its own.
     spare_undo: SpareUndo,
@@ -110,6 +125,10 @@ enum Undo {
     Compliance(ComplianceUndo),
     // Certifications and enrolment
     Learning(LearningUndo),
+    // Notifications and approvals
+    Notify(NotifyUndo),
+    // Workflows
+    Workflow(WorkflowUndo),
 }
 
 impl InMemoryStore {
@@ -232,6 +251,8 @@ impl Tx<'_> {
                 // Compliance
                 Undo::Compliance(u) => s.compliance.undo(u),
                 Undo::Learning(u) => s.learning.undo(u),
+                Undo::Notify(u) => s.notify.undo(u),
+                Undo::Workflow(u) => s.workflows.undo(u),
             }
         }
     }
@@ -946,6 +967,125 @@ impl StoreTx for Tx<'_> {
             .unwrap_or_default();
         // Stable: ties keep the key order (certification, cycle, course).
         v.sort_by_key(|e| e.enrolled_at);
+        Ok(v)
+    }
+
+    // ----- Notifications and approvals ----------------------------------------------------------
+    fn notification(&self, vpd: VpdCode, id: &NotificationId) -> Result<Option<Notification>> {
+        let t = self.state.notify.trust(vpd);
+        Ok(t.and_then(|t| t.notifications.get(id)).cloned())
+    }
+    fn put_notification(&mut self, n: &Notification) -> Result<()> {
+        let u = self.state.notify.put_notification(n)?;
+        self.undo.push(Undo::Notify(u));
+        Ok(())
+    }
+    fn notifications_of(&self, vpd: VpdCode, person: &EmployeeNumber) -> Result<Vec<Notification>> {
+        let Some(t) = self.state.notify.trust(vpd) else {
+            return Ok(Vec::new());
+        };
+        let lo = (person.clone(), NotificationId::from_bytes([0; 16]));
+        let mut v: Vec<Notification> = t
+            .by_person
+            .range(lo..)
+            .take_while(|(p, _)| p == person)
+            .filter_map(|(_, id)| t.notifications.get(id).cloned())
+            .collect();
+        v.sort_by_key(|n| (n.raised_at, n.id));
+        Ok(v)
+    }
+    fn pending_change(&self, vpd: VpdCode, id: &ChangeId) -> Result<Option<PendingChange>> {
+        let t = self.state.notify.trust(vpd);
+        Ok(t.and_then(|t| t.changes.get(id)).cloned())
+    }
+    fn put_pending_change(&mut self, c: &PendingChange) -> Result<()> {
+        let u = self.state.notify.put_change(c)?;
+        self.undo.push(Undo::Notify(u));
+        Ok(())
+    }
+    fn pending_changes(&self, vpd: VpdCode) -> Result<Vec<PendingChange>> {
+        let mut v: Vec<PendingChange> = self
+            .state
+            .notify
+            .trust(vpd)
+            .map(|t| t.changes.values().cloned().collect())
+            .unwrap_or_default();
+        v.sort_by_key(|c| (c.requested_at, c.id));
+        Ok(v)
+    }
+    // ----- Workflows: access requests, URP reviews, competence claims ---------------------
+    fn access_request(&self, vpd: VpdCode, id: &AccessRequestId) -> Result<Option<AccessRequest>> {
+        let t = self.state.workflows.trust(vpd);
+        Ok(t.and_then(|t| t.requests.get(id)).cloned())
+    }
+    fn put_access_request(&mut self, r: &AccessRequest) -> Result<()> {
+        let old = self
+            .state
+            .workflows
+            .trust_mut(r.vpd)
+            .requests
+            .insert(r.id, r.clone());
+        self.undo
+            .push(Undo::Workflow(WorkflowUndo::Request(r.vpd, r.id, old)));
+        Ok(())
+    }
+    fn access_requests(&self, vpd: VpdCode) -> Result<Vec<AccessRequest>> {
+        let t = self.state.workflows.trust(vpd);
+        let mut v: Vec<AccessRequest> = t
+            .map(|t| t.requests.values().cloned().collect())
+            .unwrap_or_default();
+        // Stable over id order: by time raised, then id.
+        v.sort_by_key(|r| r.raised_at);
+        Ok(v)
+    }
+    fn urp_review(&self, vpd: VpdCode, id: &UrpReviewId) -> Result<Option<UrpReview>> {
+        let t = self.state.workflows.trust(vpd);
+        Ok(t.and_then(|t| t.reviews.get(id)).cloned())
+    }
+    fn put_urp_review(&mut self, r: &UrpReview) -> Result<()> {
+        let old = self
+            .state
+            .workflows
+            .trust_mut(r.vpd)
+            .reviews
+            .insert(r.id, r.clone());
+        self.undo
+            .push(Undo::Workflow(WorkflowUndo::Review(r.vpd, r.id, old)));
+        Ok(())
+    }
+    fn urp_reviews(&self, vpd: VpdCode) -> Result<Vec<UrpReview>> {
+        let t = self.state.workflows.trust(vpd);
+        let mut v: Vec<UrpReview> = t
+            .map(|t| t.reviews.values().cloned().collect())
+            .unwrap_or_default();
+        v.sort_by_key(|r| r.opened_at);
+        Ok(v)
+    }
+    fn competence_claim(
+        &self,
+        vpd: VpdCode,
+        id: &CompetenceClaimId,
+    ) -> Result<Option<CompetenceClaim>> {
+        let t = self.state.workflows.trust(vpd);
+        Ok(t.and_then(|t| t.claims.get(id)).cloned())
+    }
+    fn put_competence_claim(&mut self, c: &CompetenceClaim) -> Result<()> {
+        let old = self
+            .state
+            .workflows
+            .trust_mut(c.vpd)
+            .claims
+            .insert(c.id, c.clone());
+        self.undo
+            .push(Undo::Workflow(WorkflowUndo::Claim(c.vpd, c.id, old)));
+        Ok(())
+    }
+    fn competence_claims(&self, vpd: VpdCode) -> Result<Vec<CompetenceClaim>> {
+        let t = self.state.workflows.trust(vpd);
+        let mut v: Vec<CompetenceClaim> = t
+            .map(|t| t.claims.values().cloned().collect())
+            .unwrap_or_default();
+        v.sort_by_key(|c| c.claimed_at);
         Ok(v)
     }
 }

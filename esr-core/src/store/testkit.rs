@@ -55,6 +55,13 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     // Audit checkpoints and archive.
     contracts::audit_checkpoints_are_kept_by_trust_and_seq(&make);
     contracts::audit_archive_removes_a_prefix_and_seq_continues(&make);
+
+    // Notifications and approvals
+    contracts::notifications_and_changes_round_trip(&make);
+    contracts::settled_notification_and_change_cannot_be_settled_again(&make);
+    contracts::change_settlement_has_exactly_one_winner(&make);
+    // Workflows
+    contracts::workflow_records_replace_by_key_in_order(&make);
 }
 
 /// Expands to one `#[test]` per storage contract, each running it against stores made by the
@@ -85,6 +92,12 @@ macro_rules! store_conformance_tests {
             // Audit checkpoints and archive.
             audit_checkpoints_are_kept_by_trust_and_seq,
             audit_archive_removes_a_prefix_and_seq_continues,
+
+            // Notifications and approvals
+            notifications_and_changes_round_trip,
+            settled_notification_and_change_cannot_be_settled_again,
+            change_settlement_has_exactly_one_winner,
+            workflow_records_replace_by_key_in_order,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -383,6 +396,64 @@ impl<S: Store> Harness<S> {
                 .expect("play");
         }
         self.clock.advance(TimeDelta::seconds(5));
+        // Workflows: a guardian; an access request authorised by Alice (ALICE adams's line
+        // manager) and one with its AS number recorded; a URP review with one grant confirmed;
+        // a competence claim awaiting approval and one rejected.
+        esr.set_caldicott_guardian(&system, vpd, Some(b.employee_number.clone()))
+            .expect("set guardian");
+        let alice = self.hscn(&a.username);
+        let sss = esr
+            .request_access(
+                &system,
+                NewAccessRequest::new(c.username.clone(), Urp::SupervisorSelfService, "cover"),
+            )
+            .expect("request access");
+        esr.authorise_access_request(alice, &sss.id)
+            .expect("authorise");
+        self.clock.advance(TimeDelta::seconds(5));
+        let mss = esr
+            .request_access(
+                &system,
+                NewAccessRequest::new(
+                    c.username.clone(),
+                    Urp::ManagerSelfServicePayrollApprovalsRequired,
+                    "acting manager",
+                ),
+            )
+            .expect("request access");
+        esr.record_access_prerequisite(&system, vpd, &mss.id, Prerequisite::AsNumber, "AS4471")
+            .expect("record AS number");
+        let review = esr.open_urp_review(alice).expect("open review");
+        let bernard = review
+            .items
+            .iter()
+            .find(|i| i.holder == b.username)
+            .expect("Bernard's grant is reviewed")
+            .grant;
+        esr.confirm_urp_grant(alice, &review.id, &bernard)
+            .expect("confirm");
+        for evidence in ["previous trust", "certificate lost"] {
+            self.clock.advance(TimeDelta::seconds(5));
+            esr.claim_competence(
+                session,
+                NewCompetenceRecord {
+                    competence: fire.clone(),
+                    achieved: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+                    expiry: RecordExpiry::Refresher,
+                    level: CompetenceLevel::default(),
+                },
+                evidence,
+            )
+            .expect("claim competence");
+        }
+        let lost = esr
+            .competence_claims_to_approve(alice)
+            .expect("claims to approve")
+            .pop()
+            .expect("a claim");
+        esr.reject_competence_claim(alice, &lost.id, "attend the course")
+            .expect("reject claim");
+        self.clock.advance(TimeDelta::seconds(5));
         Population {
             vpd,
             people: [a, b, c],
@@ -443,6 +514,16 @@ pub struct Snapshot {
     subscriptions_of: Vec<Vec<Subscription>>,
     subscription: Vec<Option<Subscription>>,
     enrolments_of: Vec<Vec<Enrolment>>,
+    // Notifications and approvals
+    notifications_of: Vec<Vec<crate::notify::Notification>>,
+    pending_changes: Vec<crate::notify::PendingChange>,
+    // Workflows
+    access_requests: Vec<AccessRequest>,
+    access_request: Vec<Option<AccessRequest>>,
+    urp_reviews: Vec<UrpReview>,
+    urp_review: Vec<Option<UrpReview>>,
+    competence_claims: Vec<CompetenceClaim>,
+    competence_claim: Vec<Option<CompetenceClaim>>,
 }
 
 impl Snapshot {
@@ -498,7 +579,46 @@ impl Snapshot {
                 subscription.push(tx.subscription(vpd, e, n)?);
             }
         }
+        // Workflows: every record by id, and an id the store never saw.
+        let access_requests = tx.access_requests(vpd)?;
+        let mut access_request = Vec::new();
+        for id in access_requests
+            .iter()
+            .map(|r| r.id)
+            .chain([AccessRequestId::from_bytes([0xee; 16])])
+        {
+            access_request.push(tx.access_request(vpd, &id)?);
+        }
+        let urp_reviews = tx.urp_reviews(vpd)?;
+        let mut urp_review = Vec::new();
+        for id in urp_reviews
+            .iter()
+            .map(|r| r.id)
+            .chain([UrpReviewId::from_bytes([0xee; 16])])
+        {
+            urp_review.push(tx.urp_review(vpd, &id)?);
+        }
+        let competence_claims = tx.competence_claims(vpd)?;
+        let mut competence_claim = Vec::new();
+        for id in competence_claims
+            .iter()
+            .map(|c| c.id)
+            .chain([CompetenceClaimId::from_bytes([0xee; 16])])
+        {
+            competence_claim.push(tx.competence_claim(vpd, &id)?);
+        }
         Ok(Self {
+            notifications_of: employees
+                .iter()
+                .map(|e| tx.notifications_of(vpd, e))
+                .collect::<Result<_>>()?,
+            pending_changes: tx.pending_changes(vpd)?,
+            access_requests,
+            access_request,
+            urp_reviews,
+            urp_review,
+            competence_claims,
+            competence_claim,
             certifications,
             certification,
             subscription,
@@ -606,6 +726,14 @@ impl Snapshot {
         v.extend(self.subscriptions_of.iter().flatten().map(|s| s.vpd));
         v.extend(self.subscription.iter().flatten().map(|s| s.vpd));
         v.extend(self.enrolments_of.iter().flatten().map(|e| e.vpd));
+        v.extend(self.notifications_of.iter().flatten().map(|n| n.vpd));
+        v.extend(self.pending_changes.iter().map(|c| c.vpd));
+        v.extend(self.access_requests.iter().map(|r| r.vpd));
+        v.extend(self.access_request.iter().flatten().map(|r| r.vpd));
+        v.extend(self.urp_reviews.iter().map(|r| r.vpd));
+        v.extend(self.urp_review.iter().flatten().map(|r| r.vpd));
+        v.extend(self.competence_claims.iter().map(|c| c.vpd));
+        v.extend(self.competence_claim.iter().flatten().map(|c| c.vpd));
         v.sort();
         v.dedup();
         v

@@ -38,6 +38,10 @@ use std::collections::BTreeSet;
 ///   [`crate::Error::Storage`]) to write over a stored challenge that is no longer pending (a
 ///   SQL adapter does it as one conditional `UPDATE … WHERE id = ? AND status = 'pending'`), so
 ///   that two verifications of one code can never both be approved.
+/// - **A notification and a held change are settled once.** [`StoreTx::put_notification`]
+///   and [`StoreTx::put_pending_change`] refuse (with [`crate::Error::Storage`]) to write over
+///   one that is no longer open (pending), as challenges are, so that two decisions on one
+///   item can never both succeed.
 /// - **The audit trail is append-only.** [`StoreTx::append_audit`] must refuse an entry whose
 ///   `seq` is not one past the trust's last entry. Only [`StoreTx::remove_audit_before`]
 ///   removes entries, and only a prefix that leaves the newest entry, so `seq` never restarts.
@@ -334,7 +338,64 @@ pub trait StoreTx {
     /// A learner's enrolments in every certification and cycle, oldest first: by `enrolled_at`,
     /// then certification, cycle and course.
     fn enrolments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Enrolment>>;
+
+    // ----- Notifications and approvals (wf-notify) -----
+
+    /// A notification by trust and id.
+    fn notification(&self, vpd: VpdCode, id: &NotificationId) -> Result<Option<Notification>>;
+    /// Inserts or replaces a notification (by trust and id). Refuses
+    /// ([`crate::Error::Storage`]) to replace a notification whose stored state is no longer
+    /// open, or to change whom it is for or its kind: a notification is settled once.
+    fn put_notification(&mut self, notification: &Notification) -> Result<()>;
+    /// A person's notifications in every state, oldest first: by `raised_at`, then id.
+    fn notifications_of(&self, vpd: VpdCode, person: &EmployeeNumber) -> Result<Vec<Notification>>;
+    /// A held change by trust and id.
+    fn pending_change(&self, vpd: VpdCode, id: &ChangeId) -> Result<Option<PendingChange>>;
+    /// Inserts or replaces a held change (by trust and id). Refuses
+    /// ([`crate::Error::Storage`]) to replace one whose stored status is no longer pending:
+    /// a change is settled once, so two approvals of it cannot both succeed.
+    fn put_pending_change(&mut self, change: &PendingChange) -> Result<()>;
+    /// The trust's held changes in every status, oldest first: by `requested_at`, then id.
+    fn pending_changes(&self, vpd: VpdCode) -> Result<Vec<PendingChange>>;
+
+    // ----- Workflows: access requests, URP reviews, competence claims -----------------------
+    // Every method is scoped by the trust's VPD code; the records are plain serialisable values
+    // keyed by their random id. Lists come oldest first: by the time raised (opened, claimed),
+    // then by id.
+
+    /// An access request by id.
+    fn access_request(&self, vpd: VpdCode, id: &AccessRequestId) -> Result<Option<AccessRequest>>;
+    /// Inserts or replaces an access request (by `request.vpd` and `request.id`).
+    fn put_access_request(&mut self, request: &AccessRequest) -> Result<()>;
+    /// The trust's access requests, every state, by `raised_at` then id.
+    fn access_requests(&self, vpd: VpdCode) -> Result<Vec<AccessRequest>>;
+
+    /// A URP review cycle by id.
+    fn urp_review(&self, vpd: VpdCode, id: &UrpReviewId) -> Result<Option<UrpReview>>;
+    /// Inserts or replaces a URP review cycle (by `review.vpd` and `review.id`).
+    fn put_urp_review(&mut self, review: &UrpReview) -> Result<()>;
+    /// The trust's URP review cycles, by `opened_at` then id.
+    fn urp_reviews(&self, vpd: VpdCode) -> Result<Vec<UrpReview>>;
+
+    /// A competence claim (a competence a learner recorded themselves) by id.
+    fn competence_claim(
+        &self,
+        vpd: VpdCode,
+        id: &CompetenceClaimId,
+    ) -> Result<Option<CompetenceClaim>>;
+    /// Inserts or replaces a competence claim (by `claim.vpd` and `claim.id`).
+    fn put_competence_claim(&mut self, claim: &CompetenceClaim) -> Result<()>;
+    /// The trust's competence claims, every state, by `claimed_at` then id.
+    fn competence_claims(&self, vpd: VpdCode) -> Result<Vec<CompetenceClaim>>;
 }
+
+use crate::notify::{Notification, PendingChange};
+use crate::values::{ChangeId, NotificationId};
+
+// Workflows: access requests, URP reviews, competence claims.
+use crate::compliance::CompetenceClaim;
+use crate::urp::{AccessRequest, UrpReview};
+use crate::values::{AccessRequestId, CompetenceClaimId, UrpReviewId};
 
 use crate::learning::{Certification, Enrolment, Subscription};
 

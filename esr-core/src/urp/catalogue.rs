@@ -289,6 +289,18 @@ pub enum Approval {
         /// The exception's reference.
         reference: String,
     },
+    /// An access request (a OneForm) authorised by the line manager, or as an exception by the
+    /// trust's Caldicott guardian, with its prerequisites recorded: what
+    /// [`Esr::grant_access_request`](crate::Esr::grant_access_request) cites. Only that
+    /// operation makes such a grant.
+    AccessRequest {
+        /// The request.
+        request: crate::values::AccessRequestId,
+        /// Who authorised it.
+        authorised_by: EmployeeNumber,
+        /// Whether it was an exception authorised by the Caldicott guardian.
+        exception: bool,
+    },
 }
 
 impl fmt::Display for Approval {
@@ -300,6 +312,22 @@ impl fmt::Display for Approval {
                 approved_by,
                 reference,
             } => write!(f, "Caldicott exception {reference} by {approved_by}"),
+            Self::AccessRequest {
+                request,
+                authorised_by,
+                exception: false,
+            } => write!(
+                f,
+                "access request {request} authorised by line manager {authorised_by}"
+            ),
+            Self::AccessRequest {
+                request,
+                authorised_by,
+                exception: true,
+            } => write!(
+                f,
+                "access request {request} authorised as an exception by Caldicott guardian {authorised_by}"
+            ),
         }
     }
 }
@@ -330,6 +358,9 @@ pub enum ApprovalRefusal {
     },
     /// An exception was approved by the grantee, or by the administrator making the grant.
     SelfApproval,
+    /// A grant citing an access request was offered to `grant_urp`; it is made with
+    /// `grant_access_request`, which checks the request.
+    GrantTheAccessRequest,
 }
 
 impl fmt::Display for ApprovalRefusal {
@@ -355,6 +386,9 @@ impl fmt::Display for ApprovalRefusal {
             ),
             Self::SelfApproval => f.write_str(
                 "an exception is approved by someone other than the person receiving the access and the administrator granting it",
+            ),
+            Self::GrantTheAccessRequest => f.write_str(
+                "a grant citing an access request is made with Esr::grant_access_request, which checks the request",
             ),
         }
     }

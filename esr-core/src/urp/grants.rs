@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::org::Trust;
-use crate::urp::{Approval, ApprovalRefusal, GrantScope, Urp, UrpKind};
+use crate::urp::{Approval, ApprovalRefusal, GrantScope, Grantor, Urp, UrpKind};
 use crate::values::limits::MAX_EXCEPTION_REFERENCE_CHARS;
 use crate::values::username::Username;
 use crate::values::{EmployeeNumber, clean_text};
@@ -92,6 +92,19 @@ pub fn check_approval(
             }
             Ok(())
         }
+        // Only Esr::grant_access_request cites a request, after checking it.
+        Approval::AccessRequest { .. } => Err(Error::ApprovalRefused(
+            ApprovalRefusal::GrantTheAccessRequest,
+        )),
+    }
+}
+
+/// Who made a grant or revocation, from who is acting.
+pub(crate) fn grantor_of(who: &crate::audit::AuditActor) -> Grantor {
+    match who {
+        crate::audit::AuditActor::User { username, .. } => Grantor::User(username.clone()),
+        crate::audit::AuditActor::System(p) => Grantor::System(p.clone()),
+        crate::audit::AuditActor::Anonymous => Grantor::System("anonymous".into()),
     }
 }
 

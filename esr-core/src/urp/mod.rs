@@ -33,9 +33,16 @@ mod functions;
 mod grants;
 mod ops;
 mod report;
+// Workflows: access requests (OneForm) and the six-monthly URP review.
+mod requests;
+mod review_state;
+mod workflow_ops;
 
 pub use catalogue::*;
 pub use functions::*;
 pub use grants::*;
 pub use ops::*;
 pub use report::*;
+pub use requests::*;
+pub(crate) use review_state::*;
+pub use workflow_ops::*;

@@ -10,8 +10,8 @@ use crate::service::*;
 use crate::store::{Store, StoreTx};
 use crate::urp::Function;
 use crate::urp::UrpReportRow;
-use crate::urp::{Approval, ApprovalRefusal, GrantScope, Grantor, Revocation, Urp, UrpGrant};
-use crate::urp::{check_approval, check_scope, check_user_administrator_floor};
+use crate::urp::{Approval, ApprovalRefusal, GrantScope, Revocation, Urp, UrpGrant};
+use crate::urp::{check_approval, check_scope, check_user_administrator_floor, grantor_of};
 use crate::values::Clock;
 use crate::values::limits::MAX_REASON_CHARS;
 use crate::values::username::Username;
@@ -188,7 +188,17 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 approval: request.approval.clone(),
                 revoked: None,
             };
-            put_grant_audited(tx, &g, who)?;
+            put_grant_audited(tx, &g, who.clone())?;
+            // The holder hears of it.
+            self.tell(
+                tx,
+                vpd,
+                now,
+                &who,
+                &acc.employee_number,
+                crate::notify::NotificationKind::UrpGranted { urp: g.urp },
+                format!("you were granted {}", g.urp),
+            )?;
             Ok(g)
         })
     }
@@ -207,38 +217,17 @@ impl<S: Store, C: Clock> Esr<S, C> {
         self.store.transaction(|tx| {
             let vpd = holder.vpd();
             let who = authorise(tx, &Actor::Session(session), vpd, Function::AssignUrps, now)?;
-            let mut g = tx
-                .grants_of(holder)?
-                .into_iter()
-                .find(|g| g.is_active() && g.urp == urp)
-                .ok_or_else(|| Error::NotHeld {
-                    username: holder.clone(),
-                    urp,
-                })?;
-            if urp == Urp::LocalHrmsSystemsAndUserAdministration {
-                let acc = account_of(tx, holder)?;
-                if acc.state.counts_as_active_user() {
-                    let remaining = active_user_administrators(tx, vpd, Some(holder))?;
-                    check_user_administrator_floor(remaining)?;
-                }
-            }
-            g.revoked = Some(Revocation {
-                by: grantor_of(&who),
-                at: now,
-                reason: reason.clone(),
-            });
-            tx.put_grant(&g)?;
-            audit(
+            let g = revoke_in(tx, who.clone(), holder, urp, reason, now)?;
+            // The holder hears of it.
+            let employee = account_of(tx, holder)?.employee_number;
+            self.tell(
                 tx,
                 vpd,
                 now,
-                who,
-                AuditEvent::UrpRevoked {
-                    grant: g.id,
-                    holder: holder.clone(),
-                    urp,
-                    reason,
-                },
+                &who,
+                &employee,
+                crate::notify::NotificationKind::UrpRemoved { urp },
+                format!("{urp} was removed from you"),
             )?;
             Ok(g)
         })
@@ -268,10 +257,14 @@ impl<S: Store, C: Clock> Esr<S, C> {
             let who = authorise(tx, actor, vpd, Function::UrpAuditReport, now)?;
             trust_of(tx, vpd)?;
             let mut rows = Vec::new();
+            // Workflows: the six-monthly review's standing, on every row.
+            let review = crate::urp::ReviewColumns::read(tx, vpd, now)?;
             for g in tx.grants(vpd)?.into_iter().filter(UrpGrant::is_active) {
                 let acc = account_of(tx, &g.holder)?;
                 let person = person_of(tx, vpd, &acc.employee_number)?;
-                rows.push(UrpReportRow::new(&g, &person, acc.state));
+                let mut row = UrpReportRow::new(&g, &person, acc.state);
+                (row.last_reviewed, row.review) = review.of(&g);
+                rows.push(row);
             }
             rows.sort_by(|a, b| {
                 (&a.username, a.urp, a.held_since).cmp(&(&b.username, b.urp, b.held_since))
@@ -288,6 +281,56 @@ impl<S: Store, C: Clock> Esr<S, C> {
             Ok(rows)
         })
     }
+}
+
+/// Revokes `holder`'s active grant of `urp` inside a transaction, under the ordinary rules (the
+/// two-user-administrator floor), audited, and noted on an open URP review: what
+/// [`Esr::revoke_urp`] and the review's revocations share.
+pub(crate) fn revoke_in(
+    tx: &mut dyn StoreTx,
+    who: AuditActor,
+    holder: &Username,
+    urp: Urp,
+    reason: String,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<UrpGrant> {
+    let vpd = holder.vpd();
+    let mut g = tx
+        .grants_of(holder)?
+        .into_iter()
+        .find(|g| g.is_active() && g.urp == urp)
+        .ok_or_else(|| Error::NotHeld {
+            username: holder.clone(),
+            urp,
+        })?;
+    if urp == Urp::LocalHrmsSystemsAndUserAdministration {
+        let acc = account_of(tx, holder)?;
+        if acc.state.counts_as_active_user() {
+            let remaining = active_user_administrators(tx, vpd, Some(holder))?;
+            check_user_administrator_floor(remaining)?;
+        }
+    }
+    g.revoked = Some(Revocation {
+        by: grantor_of(&who),
+        at: now,
+        reason: reason.clone(),
+    });
+    tx.put_grant(&g)?;
+    audit(
+        tx,
+        vpd,
+        now,
+        who.clone(),
+        AuditEvent::UrpRevoked {
+            grant: g.id,
+            holder: holder.clone(),
+            urp,
+            reason,
+        },
+    )?;
+    // Workflows: a revocation while a URP review is open decides that grant in the review.
+    crate::urp::note_revocation_in_review(tx, &g, &who, now)?;
+    Ok(g)
 }
 
 pub(crate) fn holds(tx: &dyn StoreTx, username: &Username, urp: Urp) -> Result<bool> {
@@ -316,14 +359,6 @@ pub(crate) fn active_user_administrators(
 }
 
 pub(crate) type SessionContext = (Session, TrustSettings, Account, BTreeSet<Urp>);
-
-pub(crate) fn grantor_of(who: &AuditActor) -> Grantor {
-    match who {
-        AuditActor::User { username, .. } => Grantor::User(username.clone()),
-        AuditActor::System(p) => Grantor::System(p.clone()),
-        AuditActor::Anonymous => Grantor::System("anonymous".into()),
-    }
-}
 
 pub(crate) fn put_grant_audited(tx: &mut dyn StoreTx, g: &UrpGrant, who: AuditActor) -> Result<()> {
     tx.put_grant(g)?;

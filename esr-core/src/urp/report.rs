@@ -31,6 +31,13 @@ pub struct UrpReportRow {
     pub reason: String,
     /// How the need was verified.
     pub approval: String,
+    /// When a six-monthly URP review last confirmed this grant (`None`: never, or an
+    /// employee-level URP, which is not reviewed).
+    pub last_reviewed: Option<DateTime<Utc>>,
+    /// Where the six-monthly review stands for this grant: `"not reviewed (employee-level)"`,
+    /// `"due 22-May-2027"`, `"OVERDUE: was due 22-May-2027"`, or `"confirmed …"` in the open
+    /// cycle. An overdue review shows on every grant it has not decided.
+    pub review: String,
 }
 
 impl UrpReportRow {
@@ -51,6 +58,8 @@ impl UrpReportRow {
             granted_by: g.granted_by.to_string(),
             reason: g.reason.clone(),
             approval: g.approval.to_string(),
+            last_reviewed: None,
+            review: String::new(),
         }
     }
 }
@@ -71,6 +80,8 @@ pub fn urp_report_csv(rows: &[UrpReportRow]) -> Result<String> {
         "Granted By",
         "Reason",
         "Approval",
+        "Last Reviewed",
+        "Review",
     ])
     .map_err(io)?;
     for r in rows {
@@ -85,6 +96,10 @@ pub fn urp_report_csv(rows: &[UrpReportRow]) -> Result<String> {
             defuse(&r.granted_by),
             defuse(&r.reason),
             defuse(&r.approval),
+            r.last_reviewed
+                .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
+                .unwrap_or_default(),
+            defuse(&r.review),
         ])
         .map_err(io)?;
     }

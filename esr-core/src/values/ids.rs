@@ -323,6 +323,32 @@ random_id!(
     "grant id"
 );
 
+// ----- Notifications and approvals (wf-notify) -----
+random_id!(
+    /// A notification's identifier: 128 random bits, printed as 32 hexadecimal characters.
+    NotificationId,
+    "notification id"
+);
+random_id!(
+    /// A pending change's identifier (a record change held for approval): 128 random bits,
+    /// printed as 32 hexadecimal characters.
+    ChangeId,
+    "change id"
+);
+
+impl fmt::Debug for NotificationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NotificationId({self})")
+    }
+}
+
+impl fmt::Debug for ChangeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ChangeId({self})")
+    }
+}
+// ----- end notifications and approvals -----
+
 impl fmt::Debug for SessionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Not even a prefix of the id: its one-way audit reference, which ties the value to the
@@ -384,6 +410,43 @@ impl fmt::Debug for SessionRef {
     }
 }
 string_serde!(SessionRef);
+
+// ----- Workflows: access requests, URP reviews, competence claims --------------------------
+
+random_id!(
+    /// An access request's identifier (a OneForm): 128 random bits, printed as 32 hexadecimal
+    /// characters.
+    AccessRequestId,
+    "access request id"
+);
+random_id!(
+    /// A six-monthly URP review cycle's identifier: 128 random bits, printed as 32 hexadecimal
+    /// characters.
+    UrpReviewId,
+    "URP review id"
+);
+random_id!(
+    /// The identifier of a competence a learner recorded themselves, awaiting approval: 128
+    /// random bits, printed as 32 hexadecimal characters.
+    CompetenceClaimId,
+    "competence claim id"
+);
+
+impl fmt::Debug for AccessRequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AccessRequestId({self})")
+    }
+}
+impl fmt::Debug for UrpReviewId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UrpReviewId({self})")
+    }
+}
+impl fmt::Debug for CompetenceClaimId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CompetenceClaimId({self})")
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -612,6 +612,80 @@ impl StoreTx for TamperTx<'_> {
     fn enrolments_of(&self, vpd: VpdCode, e: &EmployeeNumber) -> Result<Vec<Enrolment>> {
         self.inner.enrolments_of(vpd, e)
     }
+    // Notifications and approvals
+    fn notification(
+        &self,
+        vpd: VpdCode,
+        id: &esr_core::NotificationId,
+    ) -> Result<Option<esr_core::notify::Notification>> {
+        self.inner.notification(vpd, id)
+    }
+    fn put_notification(&mut self, n: &esr_core::notify::Notification) -> Result<()> {
+        self.inner.put_notification(n)
+    }
+    fn notifications_of(
+        &self,
+        vpd: VpdCode,
+        e: &EmployeeNumber,
+    ) -> Result<Vec<esr_core::notify::Notification>> {
+        self.inner.notifications_of(vpd, e)
+    }
+    fn pending_change(
+        &self,
+        vpd: VpdCode,
+        id: &esr_core::ChangeId,
+    ) -> Result<Option<esr_core::notify::PendingChange>> {
+        self.inner.pending_change(vpd, id)
+    }
+    fn put_pending_change(&mut self, c: &esr_core::notify::PendingChange) -> Result<()> {
+        self.inner.put_pending_change(c)
+    }
+    fn pending_changes(&self, vpd: VpdCode) -> Result<Vec<esr_core::notify::PendingChange>> {
+        self.inner.pending_changes(vpd)
+    }
+    // Workflows: access requests, URP reviews, competence claims.
+    fn access_request(
+        &self,
+        vpd: VpdCode,
+        id: &esr_core::values::AccessRequestId,
+    ) -> Result<Option<esr_core::urp::AccessRequest>> {
+        self.inner.access_request(vpd, id)
+    }
+    fn put_access_request(&mut self, r: &esr_core::urp::AccessRequest) -> Result<()> {
+        self.inner.put_access_request(r)
+    }
+    fn access_requests(&self, vpd: VpdCode) -> Result<Vec<esr_core::urp::AccessRequest>> {
+        self.inner.access_requests(vpd)
+    }
+    fn urp_review(
+        &self,
+        vpd: VpdCode,
+        id: &esr_core::values::UrpReviewId,
+    ) -> Result<Option<esr_core::urp::UrpReview>> {
+        self.inner.urp_review(vpd, id)
+    }
+    fn put_urp_review(&mut self, r: &esr_core::urp::UrpReview) -> Result<()> {
+        self.inner.put_urp_review(r)
+    }
+    fn urp_reviews(&self, vpd: VpdCode) -> Result<Vec<esr_core::urp::UrpReview>> {
+        self.inner.urp_reviews(vpd)
+    }
+    fn competence_claim(
+        &self,
+        vpd: VpdCode,
+        id: &esr_core::values::CompetenceClaimId,
+    ) -> Result<Option<esr_core::compliance::CompetenceClaim>> {
+        self.inner.competence_claim(vpd, id)
+    }
+    fn put_competence_claim(&mut self, c: &esr_core::compliance::CompetenceClaim) -> Result<()> {
+        self.inner.put_competence_claim(c)
+    }
+    fn competence_claims(
+        &self,
+        vpd: VpdCode,
+    ) -> Result<Vec<esr_core::compliance::CompetenceClaim>> {
+        self.inner.competence_claims(vpd)
+    }
 }
 
 /// A small trust over a [`TamperStore`]: 2 administrators, 4 staff, some log-ins.

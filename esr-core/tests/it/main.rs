@@ -16,6 +16,7 @@ mod channels;
 mod compliance;
 mod concurrency;
 mod limits;
+mod notify;
 mod passcode_properties;
 mod passcodes;
 mod recovery;
@@ -29,3 +30,5 @@ mod store_conformance;
 mod urps;
 mod username_properties;
 mod visibility;
+// Workflows: access requests, the URP review, competences awaiting approval.
+mod workflows;

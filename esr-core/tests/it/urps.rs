@@ -785,17 +785,20 @@ fn the_urp_audit_report_lists_active_grants_and_exports_safe_csv() {
     assert_eq!(lines.len(), 9);
     assert_eq!(
         lines[0],
-        "Username,Employee Number,Name,Account State,URP,Scope,Held Since,Granted By,Reason,Approval"
+        "Username,Employee Number,Name,Account State,URP,Scope,Held Since,Granted By,Reason,Approval,\
+         Last Reviewed,Review"
     );
     assert_eq!(
         lines[2],
         "297AADAMS01,29700001,\"Adams, Alice\",active,Local HRMS Systems and User Administration,\
-         Whole trust,2026-11-22T09:00:00Z,system: trust set-up,trust go-live,not required"
+         Whole trust,2026-11-22T09:00:00Z,system: trust set-up,trust go-live,not required,,\
+         due 22-May-2027"
     );
     assert_eq!(
         lines[7],
         "297JSMITH01,29700005,\"Smith, Jo\",active,Supervisor Self Service,Whole trust,\
-         2026-11-22T09:20:00Z,297AADAMS01,\"'=SUM(A1,A2) \"\"urgent\"\"\",line manager 29700004"
+         2026-11-22T09:20:00Z,297AADAMS01,\"'=SUM(A1,A2) \"\"urgent\"\"\",line manager 29700004,,\
+         due 22-May-2027"
     );
 }
 
@@ -812,6 +815,8 @@ fn the_csv_defuses_every_formula_prefix_in_free_text() {
         granted_by: text.into(),
         reason: text.into(),
         approval: text.into(),
+        last_reviewed: None,
+        review: text.into(),
     };
     for (text, cell) in [
         ("=1+1", "'=1+1"),
@@ -829,7 +834,7 @@ fn the_csv_defuses_every_formula_prefix_in_free_text() {
             line,
             format!(
                 "297JSMITH01,29700004,{c},suspended,Portal Administration,{c},\
-                 2026-01-02T03:04:05Z,{c},{c},{c}"
+                 2026-01-02T03:04:05Z,{c},{c},{c},,{c}"
             ),
             "{text:?}"
         );
@@ -840,7 +845,8 @@ fn the_csv_defuses_every_formula_prefix_in_free_text() {
     // An empty report is just the header.
     assert_eq!(
         urp_report_csv(&[]).unwrap(),
-        "Username,Employee Number,Name,Account State,URP,Scope,Held Since,Granted By,Reason,Approval\n"
+        "Username,Employee Number,Name,Account State,URP,Scope,Held Since,Granted By,Reason,Approval,\
+         Last Reviewed,Review\n"
     );
 }
 

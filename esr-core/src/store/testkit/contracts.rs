@@ -481,6 +481,25 @@ fn write_everything(tx: &mut dyn StoreTx, p: &Population) -> Result<()> {
         tx.put_competence_record(&r)?;
     }
     tx.put_compliance_settings(v, &ComplianceSettings::default())?;
+    // Workflows: replace each record and add one.
+    for mut r in tx.access_requests(v)? {
+        r.reason = "changed".into();
+        tx.put_access_request(&r)?;
+        r.id = AccessRequestId::from_bytes([fresh.next().unwrap_or(0); 16]);
+        tx.put_access_request(&r)?;
+    }
+    for mut r in tx.urp_reviews(v)? {
+        r.completed_at = Some(start());
+        tx.put_urp_review(&r)?;
+        r.id = UrpReviewId::from_bytes([fresh.next().unwrap_or(0); 16]);
+        tx.put_urp_review(&r)?;
+    }
+    for mut c in tx.competence_claims(v)? {
+        c.evidence = "changed".into();
+        tx.put_competence_claim(&c)?;
+        c.id = CompetenceClaimId::from_bytes([fresh.next().unwrap_or(0); 16]);
+        tx.put_competence_claim(&c)?;
+    }
     Ok(())
 }
 
@@ -866,4 +885,245 @@ impl<S: Store> ArchiveScenario for Harness<S> {
             "the other trust's trail is untouched"
         );
     }
+}
+
+// ----- Notifications and approvals (wf-notify) -----
+
+fn a_notification(code: &str, id: u8, person: &str, minutes: i64) -> crate::notify::Notification {
+    crate::notify::Notification {
+        id: NotificationId::from_bytes([id; 16]),
+        vpd: vpd(code),
+        for_person: person.parse().unwrap(),
+        kind: crate::notify::NotificationKind::RecordChanged {
+            fields: "surname".into(),
+        },
+        about: format!("notification {id}"),
+        raised_at: start() + TimeDelta::minutes(minutes),
+        expires_at: None,
+        state: crate::notify::NotificationState::Open,
+        settled_at: None,
+    }
+}
+
+fn a_change(code: &str, id: u8, minutes: i64) -> crate::notify::PendingChange {
+    crate::notify::PendingChange {
+        id: ChangeId::from_bytes([id; 16]),
+        vpd: vpd(code),
+        subject: "10000001".parse().unwrap(),
+        change: crate::notify::ProposedChange::Hours {
+            assignment: "10000001".parse().unwrap(),
+            weekly_minutes: 2250,
+        },
+        requested_by: format!("{code}JSMITH01").parse().unwrap(),
+        requested_at: start() + TimeDelta::minutes(minutes),
+        route: crate::notify::ApprovalRoute::ManagerPayroll,
+        approver: "10000002".parse().unwrap(),
+        expires_at: start() + TimeDelta::days(14),
+        status: crate::notify::ChangeStatus::Pending,
+        decided_at: None,
+        decided_by: None,
+    }
+}
+
+/// Notifications and held changes are stored whole, read back by trust and id, listed oldest
+/// first (a person's notifications; a trust's changes), and never seen from another trust.
+pub fn notifications_and_changes_round_trip<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let (n1, n2, n3) = (
+        a_notification("297", 1, "10000001", 5),
+        a_notification("297", 2, "10000001", 1),
+        a_notification("297", 3, "10000002", 3),
+    );
+    let other = a_notification("298", 4, "10000001", 0);
+    let (c1, c2) = (a_change("297", 1, 9), a_change("297", 2, 2));
+    h.in_tx(|tx| {
+        for n in [&n1, &n2, &n3, &other] {
+            tx.put_notification(n)?;
+        }
+        tx.put_pending_change(&c1)?;
+        tx.put_pending_change(&c2)
+    });
+    let v = vpd("297");
+    assert_eq!(h.in_tx(|tx| tx.notification(v, &n1.id)), Some(n1.clone()));
+    assert_eq!(h.in_tx(|tx| tx.notification(v, &other.id)), None);
+    assert_eq!(
+        h.in_tx(|tx| tx.notifications_of(v, &n1.for_person)),
+        vec![n2.clone(), n1.clone()],
+        "a person's notifications, oldest first, this trust's only"
+    );
+    assert_eq!(h.in_tx(|tx| tx.pending_change(v, &c1.id)), Some(c1.clone()));
+    assert_eq!(h.in_tx(|tx| tx.pending_change(vpd("298"), &c1.id)), None);
+    assert_eq!(h.in_tx(|tx| tx.pending_changes(v)), vec![c2, c1]);
+    // An open notification may be replaced (its state moves on).
+    let mut acted = n1.clone();
+    acted.state = crate::notify::NotificationState::Closed;
+    acted.settled_at = Some(start() + TimeDelta::hours(1));
+    h.in_tx(|tx| tx.put_notification(&acted));
+    assert_eq!(h.in_tx(|tx| tx.notification(v, &n1.id)), Some(acted));
+}
+
+/// A settled notification or held change is never written over, whatever the new state.
+pub fn settled_notification_and_change_cannot_be_settled_again<S: Store>(make: &dyn Fn() -> S) {
+    use crate::notify::{ChangeStatus, NotificationState};
+    let h = Harness::new(make());
+    let v = vpd("297");
+    let mut n = a_notification("297", 1, "10000001", 0);
+    let mut c = a_change("297", 1, 0);
+    h.in_tx(|tx| tx.put_notification(&n));
+    h.in_tx(|tx| tx.put_pending_change(&c));
+    n.state = NotificationState::Actioned;
+    c.status = ChangeStatus::Applied;
+    h.in_tx(|tx| tx.put_notification(&n));
+    h.in_tx(|tx| tx.put_pending_change(&c));
+    for state in [
+        NotificationState::Open,
+        NotificationState::Closed,
+        NotificationState::Actioned,
+    ] {
+        let mut again = n.clone();
+        again.state = state;
+        let r = h.esr.store().transaction(|tx| tx.put_notification(&again));
+        assert!(
+            matches!(r, Err(Error::Storage(_))),
+            "rewriting a settled notification as {state} must be refused: {r:?}"
+        );
+    }
+    for status in [
+        ChangeStatus::Pending,
+        ChangeStatus::Rejected {
+            reason: "no".into(),
+        },
+        ChangeStatus::Applied,
+    ] {
+        let mut again = c.clone();
+        again.status = status.clone();
+        let r = h
+            .esr
+            .store()
+            .transaction(|tx| tx.put_pending_change(&again));
+        assert!(
+            matches!(r, Err(Error::Storage(_))),
+            "rewriting a settled change as {status} must be refused: {r:?}"
+        );
+    }
+    assert_eq!(h.in_tx(|tx| tx.notification(v, &n.id)), Some(n));
+    assert_eq!(h.in_tx(|tx| tx.pending_change(v, &c.id)), Some(c));
+}
+
+/// Of threads racing to settle one held change, exactly one succeeds, every round.
+pub fn change_settlement_has_exactly_one_winner<S: Store>(make: &dyn Fn() -> S) {
+    use crate::notify::ChangeStatus;
+    let h = Harness::new(make());
+    let threads = 4;
+    let barrier = Barrier::new(threads);
+    for round in 0..20u8 {
+        let c = a_change("297", round, i64::from(round));
+        h.in_tx(|tx| tx.put_pending_change(&c));
+        let wins = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|i| {
+                    let (store, barrier, c) = (h.esr.store(), &barrier, &c);
+                    s.spawn(move || {
+                        barrier.wait();
+                        let mut mine = c.clone();
+                        mine.status = if i % 2 == 0 {
+                            ChangeStatus::Applied
+                        } else {
+                            ChangeStatus::Rejected {
+                                reason: format!("thread {i}"),
+                            }
+                        };
+                        store.transaction(|tx| tx.put_pending_change(&mine)).is_ok()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|t| t.join().unwrap())
+                .filter(|won| *won)
+                .count()
+        });
+        assert_eq!(wins, 1, "round {round}: exactly one settlement wins");
+    }
+}
+
+// ----- Workflows: access requests, URP reviews, competence claims ------------------------------
+
+/// Access requests, URP reviews and competence claims are replaced by key (one record, the new
+/// one), listed oldest first (by the time raised, opened or claimed), and scoped by trust.
+pub fn workflow_records_replace_by_key_in_order<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let v = p.vpd;
+    let (requests, reviews, claims) = h.in_tx(|tx| {
+        Ok((
+            tx.access_requests(v)?,
+            tx.urp_reviews(v)?,
+            tx.competence_claims(v)?,
+        ))
+    });
+    assert_eq!(
+        (requests.len(), reviews.len(), claims.len()),
+        (2, 1, 2),
+        "the population's workflow records"
+    );
+    assert!(
+        requests
+            .windows(2)
+            .all(|w| w[0].raised_at <= w[1].raised_at)
+    );
+    assert!(
+        claims
+            .windows(2)
+            .all(|w| w[0].claimed_at <= w[1].claimed_at)
+    );
+    h.in_tx(|tx| {
+        let mut r = requests[1].clone();
+        r.state = AccessRequestState::Rejected {
+            by: p.people[0].employee_number.clone(),
+            at: start(),
+            reason: "kit".into(),
+        };
+        tx.put_access_request(&r)?;
+        let mut review = reviews[0].clone();
+        review.completed_at = Some(start());
+        tx.put_urp_review(&review)?;
+        let mut c = claims[0].clone();
+        c.evidence = "replaced".into();
+        tx.put_competence_claim(&c)?;
+        // An older request, written last, lists first.
+        let mut older = requests[0].clone();
+        older.id = AccessRequestId::from_bytes([1; 16]);
+        older.raised_at = start() - TimeDelta::days(1);
+        tx.put_access_request(&older)?;
+        Ok(())
+    });
+    h.in_tx(|tx| {
+        let now = tx.access_requests(v)?;
+        assert_eq!(now.len(), 3, "replacing a request adds none");
+        assert_eq!(
+            now[0].id,
+            AccessRequestId::from_bytes([1; 16]),
+            "oldest first"
+        );
+        assert!(matches!(
+            tx.access_request(v, &requests[1].id)?.unwrap().state,
+            AccessRequestState::Rejected { .. }
+        ));
+        let r = tx.urp_reviews(v)?;
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].completed_at, Some(start()));
+        let c = tx.competence_claims(v)?;
+        assert_eq!(c.len(), 2);
+        assert_eq!(
+            tx.competence_claim(v, &claims[0].id)?.unwrap().evidence,
+            "replaced"
+        );
+        // Nothing crosses trusts.
+        let other = vpd("999");
+        assert!(tx.access_request(other, &requests[0].id)?.is_none());
+        assert!(tx.urp_review(other, &reviews[0].id)?.is_none());
+        assert!(tx.competence_claim(other, &claims[0].id)?.is_none());
+        Ok(())
+    });
 }
