@@ -261,6 +261,15 @@ pub(crate) const ENROLMENTS: Table = Table {
     indexes: &[&["vpd", "employee"]],
 };
 
+/// The outbox: one message per challenge (the key is the challenge id, the idempotency key),
+/// its payload (the code or link) in the secret column until it is settled; `due` is the next
+/// attempt's time key while pending.
+pub(crate) const OUTBOX: Table = Table {
+    name: "outbox",
+    columns: &["status", "due"],
+    indexes: &[&["status", "due"]],
+};
+
 /// The audit trail: its own table, keyed by trust and sequence number, with triggers that
 /// refuse every change to an appended entry.
 const AUDIT: &str = "
@@ -305,6 +314,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     // Version 2: certifications and enrolment.
     Migration {
         tables: &[&CERTIFICATIONS, &SUBSCRIPTIONS, &ENROLMENTS],
+        sql: "",
+    },
+    // Version 3: the outbox (messages delivered after commit).
+    Migration {
+        tables: &[&OUTBOX],
         sql: "",
     },
 ];

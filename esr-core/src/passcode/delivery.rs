@@ -2,7 +2,7 @@
 //! in-memory [`Outbox`]. The delivery rules are documented on [`SmsSender`] and
 //! [`EmailSender`], where rustdoc shows them.
 
-use crate::passcode::RecoveryToken;
+use crate::passcode::{ChallengeId, RecoveryToken};
 use crate::values::MobileNumber;
 use crate::values::username::Username;
 use crate::values::{EmailAddress, VpdCode};
@@ -15,13 +15,20 @@ use std::sync::Mutex;
 pub struct SmsMessage {
     /// The trust sending it.
     pub vpd: VpdCode,
+    key: ChallengeId,
     to: MobileNumber,
     text: String,
 }
 
 impl SmsMessage {
-    pub(crate) fn new(vpd: VpdCode, to: MobileNumber, text: String) -> Self {
-        Self { vpd, to, text }
+    pub(crate) fn new(key: ChallengeId, vpd: VpdCode, to: MobileNumber, text: String) -> Self {
+        Self { vpd, key, to, text }
+    }
+    /// The idempotency key: the id of the challenge whose code it carries. Delivery is at
+    /// least once (a relay that dies between the send and recording it sends again), so a
+    /// gateway that must not text twice drops a message whose key it has seen.
+    pub fn idempotency_key(&self) -> ChallengeId {
+        self.key
     }
     /// The recipient. Use [`MobileNumber::expose_e164`] for the gateway only.
     pub fn to(&self) -> &MobileNumber {
@@ -37,8 +44,9 @@ impl fmt::Debug for SmsMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "SmsMessage {{ vpd: {}, to: {}, text: <redacted, {} chars> }}",
+            "SmsMessage {{ vpd: {}, key: {}, to: {}, text: <redacted, {} chars> }}",
             self.vpd,
+            self.key,
             self.to.masked(),
             self.text.chars().count()
         )
@@ -122,6 +130,11 @@ impl EmailMessage {
     /// The recipient: the recruitment e-mail address on the person's record.
     pub fn to(&self) -> &EmailAddress {
         &self.to
+    }
+    /// The idempotency key: the id of the link's challenge (see
+    /// [`SmsMessage::idempotency_key`]).
+    pub fn idempotency_key(&self) -> ChallengeId {
+        self.token.challenge_id()
     }
     /// The link's token, to put in the link. Only for the gateway: never log it.
     pub fn expose_token(&self) -> &RecoveryToken {
@@ -297,6 +310,7 @@ mod tests {
     fn messages_hide_their_secrets() {
         let to: MobileNumber = "07700 900374".parse().unwrap();
         let m = SmsMessage::new(
+            ChallengeId::from_bytes([1; 16]),
             "297".parse().unwrap(),
             to.clone(),
             "123456 is your code".into(),

@@ -48,7 +48,11 @@
 mod challenge;
 mod delivery;
 mod ops;
+mod outbox;
+mod relay;
 
 pub use challenge::*;
 pub use delivery::*;
 pub use ops::*;
+pub use outbox::*;
+pub use relay::*;

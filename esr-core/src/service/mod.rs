@@ -24,7 +24,9 @@ use chrono::TimeDelta;
 use std::fmt;
 use std::sync::Mutex;
 
+mod retention;
 mod tx;
+pub use retention::*;
 pub(crate) use tx::*;
 
 /// Settings of the service itself (trust settings live with each trust).
@@ -60,6 +62,16 @@ pub struct Config {
     /// entry (per process), so a flood cannot grow the trail without bound (1 to 10,000;
     /// default 100).
     pub max_unmatched_recovery_audits: u32,
+    /// Who hands queued texts and e-mails to the gateways: by default the operation that
+    /// queued them, right after its commit ([`Relay::AfterCommit`](crate::passcode::Relay));
+    /// or the embedder, with [`Esr::deliver_pending`]. See the guide's
+    /// [delivery](crate::guide::delivery) page.
+    pub relay: crate::passcode::Relay,
+    /// How [`Esr::deliver_pending`] retries a message the gateway refused.
+    pub delivery_retries: crate::passcode::DeliveryRetries,
+    /// How long finished challenges, sessions and outbox messages are kept before
+    /// [`Esr::purge`] removes them (default: 1 day each).
+    pub retention: Retention,
 }
 
 /// The window over which [`Config::max_unmatched_recovery_audits`] applies: 10 minutes.
@@ -76,6 +88,9 @@ impl Default for Config {
             passcodes: crate::passcode::PasscodePolicy::default(),
             recovery_answer_time: std::time::Duration::from_millis(150),
             max_unmatched_recovery_audits: 100,
+            relay: crate::passcode::Relay::default(),
+            delivery_retries: crate::passcode::DeliveryRetries::default(),
+            retention: Retention::default(),
         }
     }
 }
@@ -209,6 +224,8 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 "it must be from 1 to 10,000",
             ));
         }
+        config.delivery_retries.check()?;
+        config.retention.check(&config.passcodes)?;
         self.config = config;
         self.dummy_hash = std::sync::OnceLock::new();
         Ok(self)

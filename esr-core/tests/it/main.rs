@@ -15,6 +15,7 @@ mod channels;
 mod compliance;
 mod concurrency;
 mod limits;
+mod outbox;
 mod passcode_properties;
 mod passcodes;
 mod recovery;
