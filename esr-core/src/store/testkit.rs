@@ -52,6 +52,10 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     contracts::settled_challenge_cannot_be_settled_again(&make);
     contracts::passcode_consumption_has_exactly_one_winner(&make);
     contracts::concurrent_transactions_serialise(&make);
+    contracts::outbox_is_written_and_rolled_back_with_its_challenge(&make);
+    contracts::outbox_idempotency_key_is_unique(&make);
+    contracts::outbox_message_is_marked_once(&make);
+    contracts::purge_removes_only_finished_records(&make);
 }
 
 /// Expands to one `#[test]` per storage contract, each running it against stores made by the
@@ -79,6 +83,10 @@ macro_rules! store_conformance_tests {
             settled_challenge_cannot_be_settled_again,
             passcode_consumption_has_exactly_one_winner,
             concurrent_transactions_serialise,
+            outbox_is_written_and_rolled_back_with_its_challenge,
+            outbox_idempotency_key_is_unique,
+            outbox_message_is_marked_once,
+            purge_removes_only_finished_records,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
