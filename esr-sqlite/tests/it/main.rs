@@ -2,5 +2,6 @@
 
 mod conformance;
 mod durability;
+mod outbox_crash;
 mod restart;
 mod two_connections;
