@@ -1,15 +1,15 @@
 //! `StoreTx` on one open SQLite transaction.
 
 use crate::storage;
+use crate::table::OUTBOX;
 use crate::table::{
     ACCOUNTS, ASSIGNMENTS, CERTIFICATIONS, CHALLENGES, COMPETENCE_DEFINITIONS, COMPETENCE_RECORDS,
     COMPLIANCE_SETTINGS, ENROLMENTS, EQUIVALENCES, GRANTS, PEOPLE, REQUIREMENTS, SESSIONS,
     SUBSCRIPTIONS, TRUSTS, key,
 };
-use crate::table::OUTBOX;
+use esr_core::chrono::{DateTime, NaiveDate, Utc};
 use esr_core::passcode::{OutboxMessage, OutboxPayload, OutboxStatus};
 use esr_core::store::{PurgeCounts, PurgeCutoffs};
-use esr_core::chrono::{DateTime, NaiveDate, Utc};
 use esr_core::{
     AssignmentNumber, ChallengeId, EmailAddress, EmployeeNumber, Error, MobileNumber, Result,
     SessionId, StoreTx, Username, VpdCode, access::Session, audit::AuditEntry, audit::AuditHead,

@@ -5,9 +5,9 @@ use crate::error::{Error, Result};
 use crate::org::Trust;
 use crate::passcode::{Challenge, ChallengeId, ChallengeStatus, Destination};
 use crate::passcode::{OutboxMessage, OutboxStatus};
-use crate::store::{PurgeCounts, PurgeCutoffs};
 use crate::people::Assignment;
 use crate::people::{Account, Person};
+use crate::store::{PurgeCounts, PurgeCutoffs};
 use crate::values::MobileNumber;
 use crate::values::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
 

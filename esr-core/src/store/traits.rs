@@ -4,9 +4,9 @@ use crate::audit::{AuditEntry, AuditHead};
 use crate::error::Result;
 use crate::org::{Trust, TrustSettings};
 use crate::passcode::{Challenge, ChallengeId, Destination, OutboxMessage};
-use crate::store::{PurgeCounts, PurgeCutoffs};
 use crate::people::Assignment;
 use crate::people::{Account, Person};
+use crate::store::{PurgeCounts, PurgeCutoffs};
 use crate::urp::{Urp, UrpGrant};
 use crate::values::MobileNumber;
 use crate::values::username::Username;
@@ -43,6 +43,14 @@ use std::collections::BTreeSet;
 ///   `seq` is not one past the trust's last entry.
 /// - **Secrets are persisted.** Secret fields (`Account::password_hash`, `Person::mobile`,
 ///   `Challenge::destination`) must be stored and read back even though serde skips them.
+/// - **Messages go with their challenge.** [`StoreTx::queue_message`] writes in the caller's
+///   transaction (rolled back with it), refuses a repeated idempotency key, and persists the
+///   payload although serde skips it; [`StoreTx::update_message`] never rewrites a settled
+///   message.
+/// - **Purge removes only what the rules allow.** [`StoreTx::purge`] removes exactly the
+///   trust's records that [`crate::store::challenge_purgeable`],
+///   [`crate::store::session_purgeable`] and [`crate::store::message_purgeable`] allow, and
+///   never an audit entry.
 /// - **Failures are errors.** A backend failure is returned as [`crate::Error::Storage`];
 ///   the service then changes nothing and passes it on.
 ///

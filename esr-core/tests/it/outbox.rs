@@ -62,7 +62,10 @@ fn a_text_is_queued_with_its_challenge_and_marked_delivered_after_commit() {
     assert_eq!(row.settled_at, Some(fx.clock.now()));
     // Nothing is left for the relay.
     fx.clock.advance(TimeDelta::hours(1));
-    assert_eq!(fx.esr.deliver_pending(100).unwrap(), DeliveryReport::default());
+    assert_eq!(
+        fx.esr.deliver_pending(100).unwrap(),
+        DeliveryReport::default()
+    );
     assert_eq!(fx.outbox.len(), 1);
 }
 
@@ -93,7 +96,10 @@ fn with_the_embedders_relay_operations_only_queue_and_deliver_pending_sends() {
             .is_approved()
     );
     // Delivered once: a second run sends nothing.
-    assert_eq!(fx.esr.deliver_pending(100).unwrap(), DeliveryReport::default());
+    assert_eq!(
+        fx.esr.deliver_pending(100).unwrap(),
+        DeliveryReport::default()
+    );
     assert_eq!(fx.outbox.len(), 1);
 }
 
@@ -123,7 +129,10 @@ fn a_refused_message_is_retried_with_backoff_and_then_given_up() {
         );
         // Not due before its backoff.
         fx.clock.advance(secs(wait - 1));
-        assert_eq!(fx.esr.deliver_pending(100).unwrap(), DeliveryReport::default());
+        assert_eq!(
+            fx.esr.deliver_pending(100).unwrap(),
+            DeliveryReport::default()
+        );
         fx.clock.advance(secs(1));
     }
     let r = fx.esr.deliver_pending(100).unwrap();
@@ -153,7 +162,10 @@ fn a_refused_message_is_retried_with_backoff_and_then_given_up() {
         }
     );
     // Given up for good, and the failed send used none of the budget.
-    assert_eq!(fx.esr.deliver_pending(100).unwrap(), DeliveryReport::default());
+    assert_eq!(
+        fx.esr.deliver_pending(100).unwrap(),
+        DeliveryReport::default()
+    );
     fx.outbox.fail_with(None);
     let c2 = fx.esr.request_upgrade_code(s.id).unwrap();
     assert_eq!(fx.esr.deliver_pending(100).unwrap().delivered, 1);
@@ -288,7 +300,10 @@ fn at_least_once_a_message_a_crash_left_behind_is_sent_after_the_lease() {
     assert!(fx.outbox.is_empty());
     *gateway.die.lock().unwrap() = None;
     // Leased to the operation that died: not taken before the lease ends.
-    assert_eq!(fx.esr.deliver_pending(100).unwrap(), DeliveryReport::default());
+    assert_eq!(
+        fx.esr.deliver_pending(100).unwrap(),
+        DeliveryReport::default()
+    );
     fx.clock.advance(DELIVERY_LEASE);
     assert_eq!(fx.esr.deliver_pending(100).unwrap().delivered, 1);
     let key = sms_keys(&fx)[0];
@@ -321,7 +336,10 @@ fn at_least_once_a_message_a_crash_left_behind_is_sent_after_the_lease() {
     assert_eq!(fx.esr.deliver_pending(100).unwrap().delivered, 1);
     let keys = sms_keys(&fx);
     assert_eq!(keys.len(), 3);
-    assert_eq!(keys[1], keys[2], "the repeat carries the same idempotency key");
+    assert_eq!(
+        keys[1], keys[2],
+        "the repeat carries the same idempotency key"
+    );
 }
 
 #[test]
@@ -360,10 +378,7 @@ fn purge_removes_only_what_finished_before_its_retention_and_is_idempotent() {
     fx.esr.log_out(s1.id).unwrap();
     // Within the retention period, nothing goes.
     fx.clock.advance(TimeDelta::hours(23));
-    assert_eq!(
-        fx.esr.purge(&system(), v).unwrap(),
-        PurgeCounts::default()
-    );
+    assert_eq!(fx.esr.purge(&system(), v).unwrap(), PurgeCounts::default());
     fx.clock.advance(TimeDelta::hours(2));
     // A live session and a pending code, made now.
     let s2 = fx.internet(m.username()).unwrap();
@@ -437,6 +452,8 @@ fn retention_and_retries_are_range_checked() {
         c.retention.challenges = TimeDelta::hours(1);
     }));
     assert!(bad(&|c| c.delivery_retries.max_attempts = 0));
-    assert!(bad(&|c| c.delivery_retries.max_backoff = TimeDelta::seconds(1)));
+    assert!(bad(
+        &|c| c.delivery_retries.max_backoff = TimeDelta::seconds(1)
+    ));
     assert!(!bad(&|c| c.retention.challenges = TimeDelta::hours(1)));
 }

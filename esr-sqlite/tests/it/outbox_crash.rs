@@ -14,9 +14,9 @@
 use esr_core::audit::AuditEvent;
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
 use esr_core::passcode::{ChallengeStatus, OutboxStatus, SmsMessage, SmsSender};
-use esr_core::store::testkit::{Harness, MOBILE};
 use esr_core::passcode::{PasscodeKey, PasscodeKeys, PasscodePolicy};
 use esr_core::people::PasswordHashing;
+use esr_core::store::testkit::{Harness, MOBILE};
 use esr_core::{ChallengeId, Config, Esr, ManualClock, Store, VpdCode};
 use esr_sqlite::SqliteStore;
 use std::collections::{BTreeMap, BTreeSet};
@@ -118,10 +118,9 @@ fn child_issues_codes_until_killed() {
     // What the last kill left queued goes first.
     esr.deliver_pending(1000).unwrap();
     let mut out = std::io::stdout().lock();
-    let card = esr_core::access::SmartcardAuthentication::verified_by_caller(&format!(
-        "CARD-{user}"
-    ))
-    .unwrap();
+    let card =
+        esr_core::access::SmartcardAuthentication::verified_by_caller(&format!("CARD-{user}"))
+            .unwrap();
     let mut session = esr.log_in_with_smartcard(&user, &card).unwrap().id;
     for n in 0u64.. {
         clock.advance(TimeDelta::seconds(7));
@@ -184,7 +183,10 @@ fn run_child_and_kill(db: &Path, sent: &Path, after_lines: u64, approved: &mut B
         }
     }
     child.wait().unwrap();
-    assert!(lines >= after_lines, "the child stopped before it was killed");
+    assert!(
+        lines >= after_lines,
+        "the child stopped before it was killed"
+    );
 }
 
 /// Slow (about 100 s for its 60 kills on the shared 2-core build machine; each kill starts a

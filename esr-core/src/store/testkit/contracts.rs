@@ -814,7 +814,11 @@ pub fn outbox_is_written_and_rolled_back_with_its_challenge<S: Store>(make: &dyn
     assert_eq!(keys(now + TimeDelta::seconds(5), 10), [m.key, m2.key]);
     assert_eq!(keys(now + TimeDelta::seconds(5), 1), [m.key]);
     let due = h.in_tx(|tx| tx.due_messages(now + TimeDelta::seconds(5), 10));
-    assert_eq!(due, [m, m2], "due messages come back whole, payload included");
+    assert_eq!(
+        due,
+        [m, m2],
+        "due messages come back whole, payload included"
+    );
 }
 
 /// The outbox's idempotency key is unique: queueing a second message with a key already
@@ -915,6 +919,12 @@ pub fn purge_removes_only_finished_records<S: Store>(make: &dyn Fn() -> S) {
         "{counts:?}"
     );
     assert!(counts[2].is_empty() && counts[3].is_empty(), "{counts:?}");
-    assert_eq!(a, ref_a, "what remains of trust 297 differs from the reference");
-    assert_eq!(b, ref_b, "what remains of trust 298 differs from the reference");
+    assert_eq!(
+        a, ref_a,
+        "what remains of trust 297 differs from the reference"
+    );
+    assert_eq!(
+        b, ref_b,
+        "what remains of trust 298 differs from the reference"
+    );
 }
