@@ -2,6 +2,8 @@
 //! to the gateway only after commit (by the in-process relay or `deliver_pending`), at least
 //! once, with bounded retries; `purge` removes only what finished before its retention period.
 
+#![allow(clippy::unwrap_used)]
+
 use crate::common::*;
 use esr_core::chrono::TimeDelta;
 use esr_core::passcode::*;
