@@ -11,6 +11,15 @@ use crate::{
     urp::*, values::*, *,
 };
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
+// Outbox and retention.
+#[cfg(feature = "serde")]
+use crate::passcode::{
+    DeliveryFailure, DeliveryRetries, MessageChannel, OutboxMessage, OutboxStatus, Relay,
+};
+#[cfg(feature = "serde")]
+use crate::service::Retention;
+#[cfg(feature = "serde")]
+use crate::store::PurgeCounts;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -941,6 +950,9 @@ serde_types!(
     CertificationPath, SubscriptionState, CertifiedPeriod, Subscription, SubscriptionStatus,
     LearningAction, ComponentStatus, Performance, PlayResult, Enrolment, NotRecordedReason,
     SubscriptionView, PlayOutcome, LearningOutcome,
+    // Outbox and retention.
+    Relay, DeliveryRetries, MessageChannel, OutboxStatus, DeliveryFailure, OutboxMessage,
+    PurgeCounts, Retention,
 );
 
 /// Reads `json` as a `T`; whatever reads must be a value its constructor would build, print,

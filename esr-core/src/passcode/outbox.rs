@@ -363,7 +363,7 @@ mod tests {
             vpd,
             EmailKind::UnlockAccount,
             "a.b@nhs.net".parse().unwrap(),
-            "297ABC".parse().unwrap(),
+            "297ECONROY01".parse().unwrap(),
             RecoveryToken::new(&id, &[9; 32]),
             DateTime::from_timestamp(1_800_000_000, 5).unwrap(),
         ));
