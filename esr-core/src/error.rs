@@ -283,9 +283,11 @@ pub enum Error {
         "no {0} sender is configured, so nothing was sent; give the service one with Esr::with_{0}_sender"
     )]
     NoSender(&'static str),
-    /// The sender refused the message; nothing was stored.
+    /// The gateway refused the message after its challenge was stored: the code or link was
+    /// withdrawn (it can never be used) and the send is not counted against the limits.
     #[error(
-        "the message could not be handed to the gateway, so nothing was changed: {0}; try again"
+        "the message could not be handed to the gateway, so its code or link was withdrawn: \
+         {0}; ask for a new one"
     )]
     Delivery(String),
     /// A challenge was made with a key that is no longer in the key ring.
@@ -562,8 +564,8 @@ pub enum ErrorKind {
     /// Too many codes were sent recently, or one was sent moments ago; see
     /// [`Error::retry_after`].
     RateLimited,
-    /// A text or e-mail could not be handed to the gateway, or none is configured; nothing was
-    /// stored.
+    /// A text or e-mail could not be handed to the gateway (its code or link was withdrawn), or
+    /// none is configured.
     Delivery,
     /// The trust's audit trail fails verification: treat it as tampered with.
     AuditBroken,

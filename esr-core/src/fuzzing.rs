@@ -12,6 +12,15 @@ use crate::{
     urp::*, values::*, *,
 };
 use chrono::{DateTime, NaiveDate, TimeDelta, TimeZone, Utc};
+// Outbox and retention.
+#[cfg(feature = "serde")]
+use crate::passcode::{
+    DeliveryFailure, DeliveryRetries, MessageChannel, OutboxMessage, OutboxStatus, Relay,
+};
+#[cfg(feature = "serde")]
+use crate::service::Retention;
+#[cfg(feature = "serde")]
+use crate::store::PurgeCounts;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -954,6 +963,9 @@ serde_types!(
     NewAccessRequest, Prerequisite, RecordedPrerequisite, ReviewDecision, ReviewItem,
     ReviewOutcome, UrpReview, UrpReviewId, UrpReviewStatus, ClaimState, CompetenceClaim,
     CompetenceClaimId,
+    // Outbox and retention.
+    Relay, DeliveryRetries, MessageChannel, OutboxStatus, DeliveryFailure, OutboxMessage,
+    PurgeCounts, Retention,
 );
 
 /// Reads `json` as a `T`; whatever reads must be a value its constructor would build, print,

@@ -68,7 +68,7 @@ pub mod fuzzing;
 // The headline types; everything else is reached through its area module above.
 pub use error::{Error, ErrorKind, Result};
 pub use passcode::ChallengeId;
-pub use service::{Actor, Config, Esr};
+pub use service::{Actor, Config, Esr, Retention};
 pub use store::{InMemoryStore, Store, StoreTx};
 pub use values::{
     AssignmentNumber, ChangeId, EmailAddress, EmployeeNumber, GrantId, MobileNumber,

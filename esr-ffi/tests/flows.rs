@@ -427,8 +427,17 @@ fn the_apps_own_sms_gateway_receives_the_code_and_can_refuse_it() {
     let e = w.esr.resend_passcode(s.clone(), ch.clone()).unwrap_err();
     assert!(matches!(e, EsrError::Delivery { .. }), "{e:?}");
     assert!(e.to_string().contains("the network is down"));
-    let r = w.esr.verify_passcode(s, ch, typed).unwrap();
-    assert!(r.approved, "{r:?}");
+    // The text goes after the commit: the refused code is withdrawn, and asking for it
+    // superseded the first one. The user asks again, and the new code works.
+    let r = w.esr.verify_passcode(s.clone(), ch.clone(), typed).unwrap();
+    assert!(!r.approved, "{r:?}");
+    assert_eq!(r.status, VerifyStatus::Superseded);
+    *phone.1.lock().unwrap() = false;
+    w.esr.advance_clock(30).unwrap();
+    let again = w.esr.resend_passcode(s.clone(), ch).unwrap();
+    let (_, text) = phone.0.lock().unwrap().last().unwrap().clone();
+    let code: String = text.chars().take_while(char::is_ascii_digit).collect();
+    assert!(w.esr.verify_passcode(s, again, code).unwrap().approved);
 }
 
 #[test]

@@ -21,6 +21,18 @@
 //!   [`Error::Storage`] saying the challenge was already settled.
 //! - **Secrets**: `Account::password_hash`, `Person::mobile` and `Challenge::destination`,
 //!   which serde skips, are stored in their own column.
+//! - **Outbox**: a queued text or e-mail is a row of the `outbox` table (key: the challenge id,
+//!   its idempotency key), written in the challenge's transaction; its payload (the code or
+//!   the link) is in the secret column until the message is settled, then erased. Pending
+//!   messages are found by the `(status, due)` index.
+//! - **Retention**: `StoreTx::purge` (run by `Esr::purge`) `DELETE`s the finished challenges,
+//!   sessions and outbox messages the core's rules allow; the audit table is never touched.
+//!   SQLite keeps the freed pages in the file and reuses them for later writes, so with an
+//!   hourly purge the file stops growing rather than shrinking. To give the space back to the
+//!   file system, run `VACUUM` at a quiet time (it rewrites the file and holds the write lock
+//!   while it does), or set `PRAGMA auto_vacuum = INCREMENTAL` once (followed by one `VACUUM`
+//!   on an existing file) and run `PRAGMA incremental_vacuum` after a purge. The store does
+//!   neither by itself.
 //!
 //! # Adding a record kind
 //!

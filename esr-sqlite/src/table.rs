@@ -289,6 +289,14 @@ pub(crate) const COMPETENCE_CLAIMS: Table = Table {
     columns: &["at"],
     indexes: &[&["vpd", "at"]],
 };
+/// The outbox: one message per challenge (the key is the challenge id, the idempotency key),
+/// its payload (the code or link) in the secret column until it is settled; `due` is the next
+/// attempt's time key while pending.
+pub(crate) const OUTBOX: Table = Table {
+    name: "outbox",
+    columns: &["status", "due"],
+    indexes: &[&["status", "due"]],
+};
 
 /// The audit trail: its own table, keyed by trust and sequence number, with triggers that
 /// refuse every change to an appended entry.
@@ -368,6 +376,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     // Workflows: access requests, URP reviews, competence claims.
     Migration {
         tables: &[&ACCESS_REQUESTS, &URP_REVIEWS, &COMPETENCE_CLAIMS],
+        sql: "",
+    },
+    // Version 3: the outbox (messages delivered after commit).
+    Migration {
+        tables: &[&OUTBOX],
         sql: "",
     },
 ];

@@ -1,6 +1,7 @@
 //! `StoreTx` on one open SQLite transaction.
 
 use crate::storage;
+use crate::table::OUTBOX;
 use crate::table::{
     ACCOUNTS, ASSIGNMENTS, CERTIFICATIONS, CHALLENGES, COMPETENCE_DEFINITIONS, COMPETENCE_RECORDS,
     COMPLIANCE_SETTINGS, ENROLMENTS, EQUIVALENCES, GRANTS, PEOPLE, REQUIREMENTS, SESSIONS,
@@ -9,6 +10,8 @@ use crate::table::{
 use crate::table::{NOTIFICATIONS, PENDING_CHANGES};
 use esr_core::chrono::{DateTime, NaiveDate, Utc};
 use esr_core::notify::{ChangeStatus, Notification, NotificationState, PendingChange};
+use esr_core::passcode::{OutboxMessage, OutboxPayload, OutboxStatus};
+use esr_core::store::{PurgeCounts, PurgeCutoffs};
 use esr_core::{
     AssignmentNumber, ChallengeId, EmailAddress, EmployeeNumber, Error, MobileNumber, Result,
     SessionId, StoreTx, Username, VpdCode, access::Session, audit::AuditCheckpoint,
@@ -104,6 +107,31 @@ fn with_hash((mut a, secret): (Account, Option<String>)) -> Result<Account> {
 fn with_destination((mut c, secret): (Challenge, Option<String>)) -> Result<Challenge> {
     c.destination = secret.as_deref().map(destination_from_secret).transpose()?;
     Ok(c)
+}
+
+fn with_payload((mut m, secret): (OutboxMessage, Option<String>)) -> Result<OutboxMessage> {
+    m.payload = secret
+        .as_deref()
+        .map(|s| OutboxPayload::from_stored(m.key, m.vpd, s))
+        .transpose()?;
+    Ok(m)
+}
+
+/// Writes a message, its payload in the secret column (none once settled).
+fn put_message(conn: &Connection, m: &OutboxMessage) -> Result<()> {
+    let secret = m.payload.as_ref().map(OutboxPayload::to_stored);
+    let due = match m.status {
+        OutboxStatus::Pending => Value::Text(time_key(m.next_attempt_at)),
+        _ => Value::Null,
+    };
+    OUTBOX.put(
+        conn,
+        &m.key.to_string(),
+        m.vpd.as_str(),
+        vec![text(m.status.as_str()), due],
+        m,
+        secret.as_deref(),
+    )
 }
 
 fn bodies<T>(docs: Vec<(T, Option<String>)>) -> Vec<T> {
@@ -423,6 +451,96 @@ impl StoreTx for Tx<'_> {
             .into_iter()
             .map(with_destination)
             .collect()
+    }
+
+    // ----- Outbox and retention ---------------------------------------------------------------
+    fn queue_message(&mut self, m: &OutboxMessage) -> Result<()> {
+        if OUTBOX
+            .get::<OutboxMessage>(self.conn, &m.key.to_string())?
+            .is_some()
+        {
+            return Err(Error::Storage(format!(
+                "a message with idempotency key {} is already queued",
+                m.key
+            )));
+        }
+        put_message(self.conn, m)
+    }
+    fn outbox_message(&self, k: &ChallengeId) -> Result<Option<OutboxMessage>> {
+        OUTBOX
+            .get(self.conn, &k.to_string())?
+            .map(with_payload)
+            .transpose()
+    }
+    fn update_message(&mut self, m: &OutboxMessage) -> Result<()> {
+        let stored: Option<String> = self
+            .conn
+            .prepare_cached("SELECT status FROM outbox WHERE key = ?1")
+            .and_then(|mut st| st.query_row([m.key.to_string()], |r| r.get(0)).optional())
+            .map_err(storage("outbox", "read"))?;
+        match stored.as_deref() {
+            None => Err(Error::Storage(format!(
+                "no message with idempotency key {} is queued",
+                m.key
+            ))),
+            Some("pending") => put_message(self.conn, m),
+            Some(s) => Err(Error::Storage(format!(
+                "message {} is already {s}; a message is settled only once",
+                m.key
+            ))),
+        }
+    }
+    fn due_messages(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutboxMessage>> {
+        OUTBOX
+            .list(
+                self.conn,
+                "status = 'pending' AND due <= ?1",
+                "due, key LIMIT ?2",
+                vec![
+                    Value::Text(time_key(now)),
+                    Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)),
+                ],
+            )?
+            .into_iter()
+            .map(with_payload)
+            .collect()
+    }
+    fn purge(&mut self, vpd: VpdCode, cut: &PurgeCutoffs) -> Result<PurgeCounts> {
+        let mut counts = PurgeCounts::default();
+        // A record finishes at or after it began, so only those begun before the cutoff are
+        // read; the rule itself is the core's.
+        let challenges: Vec<(Challenge, Option<String>)> = CHALLENGES.list(
+            self.conn,
+            "vpd = ?1 AND issued_at < ?2",
+            "",
+            vec![text(vpd.as_str()), Value::Text(time_key(cut.challenges))],
+        )?;
+        for (c, _) in challenges {
+            if esr_core::store::challenge_purgeable(&c, cut)
+                && CHALLENGES.delete(self.conn, &c.id.to_string())?
+            {
+                counts.challenges += 1;
+            }
+        }
+        let sessions: Vec<(Session, Option<String>)> =
+            SESSIONS.list(self.conn, "vpd = ?1", "", vec![text(vpd.as_str())])?;
+        for (x, _) in sessions {
+            if esr_core::store::session_purgeable(&x, cut)
+                && SESSIONS.delete(self.conn, &session_key(&x.id))?
+            {
+                counts.sessions += 1;
+            }
+        }
+        let messages: Vec<(OutboxMessage, Option<String>)> =
+            OUTBOX.list(self.conn, "vpd = ?1", "", vec![text(vpd.as_str())])?;
+        for (m, _) in messages {
+            if esr_core::store::message_purgeable(&m, cut)
+                && OUTBOX.delete(self.conn, &m.key.to_string())?
+            {
+                counts.messages += 1;
+            }
+        }
+        Ok(counts)
     }
 
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<()> {

@@ -447,6 +447,72 @@ fn run_on<S: Store>(store: S) -> Result<(), Error> {
     access_requests_day(&esr, &t)?;
     competence_claims_day(&esr, &t)?;
     urp_review_day(&esr, &t, &clock)?;
+    // The outbox and retention
+    outbox_day(&esr, &clock, &outbox, &manager.username, &pw)?;
+    Ok(())
+}
+
+/// The outbox and retention: a text is queued with its code and sent after the commit; a
+/// refused one withdraws its code; `purge` removes what finished more than a day ago.
+fn outbox_day<S: Store>(
+    esr: &Esr<S, ManualClock>,
+    clock: &ManualClock,
+    outbox: &Outbox,
+    manager: &esr_core::Username,
+    pw: &Password,
+) -> Result<(), Error> {
+    heading("The outbox: texts are sent after the commit");
+    clock.advance(TimeDelta::hours(1));
+    let web = esr.log_in_with_password(&manager.to_string(), pw)?;
+    outbox.fail_with(Some("SMS gateway timed out"));
+    match esr.request_upgrade_code(web.id) {
+        Err(e) => println!("  the gateway is down: {e}"),
+        Ok(_) => println!("  unexpectedly sent"),
+    }
+    outbox.fail_with(None);
+    clock.advance(TimeDelta::seconds(30));
+    let c = esr.request_upgrade_code(web.id)?;
+    println!("  asked again: {}", c.message());
+    let row = esr
+        .store()
+        .transaction(|tx| tx.outbox_message(&c.id))?
+        .ok_or(Error::Storage("the message is not in the outbox".into()))?;
+    println!(
+        "  outbox row {}: {} after {} attempt(s), its code erased: {}",
+        row.key,
+        row.status.as_str(),
+        row.attempts,
+        yes(row.payload.is_none())
+    );
+    let code = phone_shows_quietly(outbox, "07700 900374")?;
+    verify_and_say(esr, web.id, &c, &code, "the code")?;
+    let report = esr.deliver_pending(100)?;
+    println!(
+        "  deliver_pending (run at start-up and on a timer): {} delivered, {} left to retry",
+        report.delivered, report.retrying
+    );
+    esr.log_out(web.id)?;
+
+    heading("Retention: a purge every hour keeps a day");
+    let vpd = manager.vpd();
+    let job = Actor::system("retention job")?;
+    let counts = esr.purge(&job, vpd)?;
+    println!(
+        "  now: {} challenges, {} sessions, {} messages removed",
+        counts.challenges, counts.sessions, counts.messages
+    );
+    clock.advance(TimeDelta::hours(25));
+    let counts = esr.purge(&job, vpd)?;
+    println!(
+        "  a day later: {} challenges, {} sessions, {} messages removed (audited, counts only)",
+        counts.challenges, counts.sessions, counts.messages
+    );
+    let again = esr.purge(&job, vpd)?;
+    println!(
+        "  again at once: nothing more ({} removed); the audit trail is kept whole: {} entries",
+        again.challenges + again.sessions + again.messages,
+        esr.verify_audit(vpd)?.seq
+    );
     Ok(())
 }
 

@@ -96,7 +96,7 @@ create_exception!(
     esr,
     DeliveryError,
     EsrError,
-    "A text or e-mail could not be handed to the sender; nothing was stored."
+    "A text or e-mail could not be handed to the sender; its code or link was withdrawn."
 );
 create_exception!(
     esr,

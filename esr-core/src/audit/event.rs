@@ -229,6 +229,26 @@ pub enum AuditEvent {
         /// How many unmatched requests it held beyond those audited one by one.
         unmatched: u64,
     },
+    // ----- Outbox and retention ------------------------------------------------------------
+    /// A text or e-mail was given up (the gateway refused it, or no sender is configured) and
+    /// its challenge withdrawn.
+    MessageUndelivered {
+        /// The challenge (the message's idempotency key).
+        challenge: ChallengeId,
+        /// `"sms"` or `"email"`.
+        channel: String,
+        /// Attempts made.
+        attempts: u32,
+    },
+    /// The retention policy was applied: finished records were removed (counts only).
+    RetentionApplied {
+        /// Challenges removed.
+        challenges: u64,
+        /// Sessions removed.
+        sessions: u64,
+        /// Outbox messages removed.
+        messages: u64,
+    },
     // ----- Compliance ----------------------------------------------------------------------
     /// A trust defined or overrode a competence in its catalogue.
     CompetenceDefined {
@@ -469,6 +489,8 @@ impl AuditEvent {
             Self::StepUpUnlocked { .. } => "step_up_unlocked",
             Self::RecoveryRequested { .. } => "recovery_requested",
             Self::RecoveryRequestsAggregated { .. } => "recovery_requests_aggregated",
+            Self::MessageUndelivered { .. } => "message_undelivered",
+            Self::RetentionApplied { .. } => "retention_applied",
             Self::CompetenceDefined { .. } => "competence_defined",
             Self::RequirementChanged { .. } => "requirement_changed",
             Self::EquivalenceChanged { .. } => "equivalence_changed",
@@ -677,6 +699,24 @@ impl AuditEvent {
                 f("from", FieldText::Owned(from.to_rfc3339()));
                 f("to", FieldText::Owned(to.to_rfc3339()));
                 f("unmatched", FieldText::Display(unmatched));
+            }
+            Self::MessageUndelivered {
+                challenge,
+                channel,
+                attempts,
+            } => {
+                f("challenge", FieldText::Hex(challenge.as_bytes()));
+                f("channel", FieldText::Str(channel));
+                f("attempts", FieldText::Display(attempts));
+            }
+            Self::RetentionApplied {
+                challenges,
+                sessions,
+                messages,
+            } => {
+                f("challenges", FieldText::Display(challenges));
+                f("sessions", FieldText::Display(sessions));
+                f("messages", FieldText::Display(messages));
             }
             Self::CompetenceDefined {
                 competence,

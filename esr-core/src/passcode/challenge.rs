@@ -739,6 +739,14 @@ impl RecoveryToken {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The id of the link's challenge (the part before the dot).
+    pub(crate) fn challenge_id(&self) -> ChallengeId {
+        self.0
+            .split_once('.')
+            .and_then(|(id, _)| id.parse().ok())
+            .unwrap_or(ChallengeId::from_bytes([0; 16]))
+    }
 }
 
 impl fmt::Debug for RecoveryToken {

@@ -1,8 +1,9 @@
 //! Delivery of codes and links: the embedder's SMS and e-mail gateways behind traits, and an
-//! in-memory [`Outbox`]. The delivery rules are documented on [`SmsSender`] and
+//! in-memory [`Outbox`] gateway for tests (the store's own outbox of queued messages is
+//! [`crate::passcode::OutboxMessage`]). The delivery rules are documented on [`SmsSender`] and
 //! [`EmailSender`], where rustdoc shows them.
 
-use crate::passcode::RecoveryToken;
+use crate::passcode::{ChallengeId, RecoveryToken};
 use crate::values::MobileNumber;
 use crate::values::username::Username;
 use crate::values::{EmailAddress, VpdCode};
@@ -15,13 +16,20 @@ use std::sync::Mutex;
 pub struct SmsMessage {
     /// The trust sending it.
     pub vpd: VpdCode,
+    key: ChallengeId,
     to: MobileNumber,
     text: String,
 }
 
 impl SmsMessage {
-    pub(crate) fn new(vpd: VpdCode, to: MobileNumber, text: String) -> Self {
-        Self { vpd, to, text }
+    pub(crate) fn new(key: ChallengeId, vpd: VpdCode, to: MobileNumber, text: String) -> Self {
+        Self { vpd, key, to, text }
+    }
+    /// The idempotency key: the id of the challenge whose code it carries. Delivery is at
+    /// least once (a relay that dies between the send and recording it sends again), so a
+    /// gateway that must not text twice drops a message whose key it has seen.
+    pub fn idempotency_key(&self) -> ChallengeId {
+        self.key
     }
     /// The recipient. Use [`MobileNumber::expose_e164`] for the gateway only.
     pub fn to(&self) -> &MobileNumber {
@@ -37,8 +45,9 @@ impl fmt::Debug for SmsMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "SmsMessage {{ vpd: {}, to: {}, text: <redacted, {} chars> }}",
+            "SmsMessage {{ vpd: {}, key: {}, to: {}, text: <redacted, {} chars> }}",
             self.vpd,
+            self.key,
             self.to.masked(),
             self.text.chars().count()
         )
@@ -53,26 +62,30 @@ impl fmt::Debug for SmsMessage {
 ///
 /// # When it is called
 ///
-/// The core does no I/O. The service calls a sender **inside** the store transaction that
-/// records the challenge, right after recording it, so a message is handed over if and only
-/// if its challenge is stored (the transactional-outbox pattern):
+/// The core does no I/O, and calls a sender **only after** the store transaction that queued
+/// the message has committed (a transactional outbox; the rules are in the guide's
+/// [delivery](crate::guide::delivery) page):
 ///
-/// - a sender should only **enqueue** the message (a queue, an outbox table) and return; a
-///   slow network call there holds the store's transaction (and, with the in-memory store,
-///   every other request) open;
-/// - if it returns `Err`, the transaction is rolled back: nothing is stored, no send is
-///   counted, and the caller gets [`crate::Error::Delivery`] with the reason;
-/// - if it returns `Ok` but the transaction later fails, the message has been handed over for
-///   a challenge that does not exist: it cannot verify, and the user asks again;
+/// - with the default [`crate::passcode::Relay::AfterCommit`], the operation that asked for
+///   the code calls it right after its commit; an `Err` makes the operation answer
+///   [`crate::Error::Delivery`] with the reason, and the code is withdrawn (never usable) and
+///   not counted against the send limits;
+/// - with [`crate::passcode::Relay::Embedder`], [`crate::Esr::deliver_pending`] calls it, and
+///   retries an `Err` with backoff;
+/// - delivery is **at least once**: after a crash a message may come again, with the same
+///   [`SmsMessage::idempotency_key`];
 /// - without a sender configured, the operations that send refuse with
 ///   [`crate::Error::NoSender`] before touching the store.
+///
+/// No store transaction is open while it runs, so it may call the network; with the default
+/// relay it is still on the path of the request that asked.
 ///
 /// The message carries secrets (the number and the code, or the address and the link's
 /// token) behind `expose_*` methods; its `Debug` hides them. Never log what they return.
 /// [`Outbox`] is an implementation for tests and demonstrations.
 pub trait SmsSender: Send + Sync {
-    /// Hands `message` to the gateway (or its queue). An `Err` says why it could not; the
-    /// challenge is then not stored.
+    /// Hands `message` to the gateway. An `Err` says why it could not (see above for what
+    /// follows).
     fn send_sms(&self, message: &SmsMessage) -> std::result::Result<(), String>;
 }
 
@@ -123,6 +136,11 @@ impl EmailMessage {
     pub fn to(&self) -> &EmailAddress {
         &self.to
     }
+    /// The idempotency key: the id of the link's challenge (see
+    /// [`SmsMessage::idempotency_key`]).
+    pub fn idempotency_key(&self) -> ChallengeId {
+        self.token.challenge_id()
+    }
     /// The link's token, to put in the link. Only for the gateway: never log it.
     pub fn expose_token(&self) -> &RecoveryToken {
         &self.token
@@ -166,26 +184,30 @@ impl fmt::Debug for EmailMessage {
 ///
 /// # When it is called
 ///
-/// The core does no I/O. The service calls a sender **inside** the store transaction that
-/// records the challenge, right after recording it, so a message is handed over if and only
-/// if its challenge is stored (the transactional-outbox pattern):
+/// The core does no I/O, and calls a sender **only after** the store transaction that queued
+/// the message has committed (a transactional outbox; the rules are in the guide's
+/// [delivery](crate::guide::delivery) page):
 ///
-/// - a sender should only **enqueue** the message (a queue, an outbox table) and return; a
-///   slow network call there holds the store's transaction (and, with the in-memory store,
-///   every other request) open;
-/// - if it returns `Err`, the transaction is rolled back: nothing is stored, no send is
-///   counted, and the caller gets [`crate::Error::Delivery`] with the reason;
-/// - if it returns `Ok` but the transaction later fails, the message has been handed over for
-///   a challenge that does not exist: it cannot verify, and the user asks again;
+/// - with the default [`crate::passcode::Relay::AfterCommit`], the operation that asked for
+///   the link calls it right after its commit; an `Err` makes the operation answer
+///   [`crate::Error::Delivery`] with the reason, and the link is withdrawn (never usable) and
+///   not counted against the send limits;
+/// - with [`crate::passcode::Relay::Embedder`], [`crate::Esr::deliver_pending`] calls it, and
+///   retries an `Err` with backoff;
+/// - delivery is **at least once**: after a crash a message may come again, with the same
+///   [`EmailMessage::idempotency_key`];
 /// - without a sender configured, the operations that send refuse with
 ///   [`crate::Error::NoSender`] before touching the store.
+///
+/// No store transaction is open while it runs, so it may call the network; with the default
+/// relay it is still on the path of the request that asked.
 ///
 /// The message carries secrets (the number and the code, or the address and the link's
 /// token) behind `expose_*` methods; its `Debug` hides them. Never log what they return.
 /// [`Outbox`] is an implementation for tests and demonstrations.
 pub trait EmailSender: Send + Sync {
-    /// Hands `message` to the gateway (or its queue). An `Err` says why it could not; the
-    /// link is then not stored.
+    /// Hands `message` to the gateway. An `Err` says why it could not (see above for what
+    /// follows).
     fn send_email(&self, message: &EmailMessage) -> std::result::Result<(), String>;
 }
 
@@ -297,6 +319,7 @@ mod tests {
     fn messages_hide_their_secrets() {
         let to: MobileNumber = "07700 900374".parse().unwrap();
         let m = SmsMessage::new(
+            ChallengeId::from_bytes([1; 16]),
             "297".parse().unwrap(),
             to.clone(),
             "123456 is your code".into(),

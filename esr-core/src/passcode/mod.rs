@@ -23,10 +23,13 @@
 //!
 //! # Delivery
 //! The library sends nothing itself: codes go to the embedder's [`SmsSender`], links to its
-//! [`EmailSender`], called inside the transaction that stores the challenge, so a message is
-//! handed over if and only if its challenge is stored. A sender should only enqueue. The rules
-//! are on those traits and in the guide's [delivery](crate::guide::delivery) page; [`Outbox`]
-//! stands in for tests.
+//! [`EmailSender`]. A message is queued in the store's outbox ([`OutboxMessage`]) in the
+//! transaction that stores its challenge, and handed to the sender only after that commits,
+//! by the in-process relay ([`Relay::AfterCommit`], the default) or by
+//! [`Esr::deliver_pending`](crate::Esr::deliver_pending) ([`Relay::Embedder`]): at least
+//! once, with bounded retries and a typed [`DeliveryFailure`]. The rules are on those traits
+//! and in the guide's [delivery](crate::guide::delivery) page; [`Outbox`] stands in for a
+//! gateway in tests.
 //!
 //! # Operations
 //! Methods on [`Esr`](crate::Esr): set-up with [`Esr::with_passcode_keys`](crate::Esr::with_passcode_keys),
@@ -48,7 +51,11 @@
 mod challenge;
 mod delivery;
 mod ops;
+mod outbox;
+mod relay;
 
 pub use challenge::*;
 pub use delivery::*;
 pub use ops::*;
+pub use outbox::*;
+pub use relay::*;

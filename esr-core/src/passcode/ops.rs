@@ -12,6 +12,7 @@ use crate::passcode::{
     RecoveryToken, SharedKeys, VerifyOutcome,
 };
 use crate::passcode::{EmailKind, EmailMessage, EmailSender, SmsMessage, SmsSender};
+use crate::passcode::{OutboxMessage, OutboxPayload, OutboxStatus};
 use crate::people::Account;
 use crate::people::{AccountState, Password};
 use crate::service::{
@@ -158,10 +159,10 @@ impl<S: Store, C: Clock> Esr<S, C> {
         number: &str,
     ) -> Result<PasscodeChallenge> {
         let mobile: MobileNumber = number.parse()?;
-        let sender = self.sms.clone().ok_or(Error::NoSender("sms"))?;
+        self.sms.as_ref().ok_or(Error::NoSender("sms"))?;
         let now = self.clock.now();
         let keys = self.key_ring()?;
-        self.store.transaction(|tx| {
+        let (challenge, queued) = self.store.transaction(|tx| {
             let (s, person) = check_manage_mobile(tx, session, now)?;
             let purpose = if person.mobile.is_some() {
                 Purpose::ChangeMobile
@@ -175,17 +176,19 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 purpose,
                 destination: Destination::Mobile(mobile.clone()),
             };
-            self.issue_code(tx, issue, now, &keys, &*sender)
-        })
+            self.issue_code(tx, issue, now, &keys)
+        })?;
+        self.relay_after_commit(vec![queued])?;
+        Ok(challenge)
     }
 
     /// Sends a code to the user's registered number to upgrade this internet session. Refused
     /// unless the session could be upgraded now (see [`Esr::check_upgrade`]).
     pub fn request_upgrade_code(&self, session: SessionId) -> Result<PasscodeChallenge> {
-        let sender = self.sms.clone().ok_or(Error::NoSender("sms"))?;
+        self.sms.as_ref().ok_or(Error::NoSender("sms"))?;
         let now = self.clock.now();
         let keys = self.key_ring()?;
-        self.store.transaction(|tx| {
+        let (challenge, queued) = self.store.transaction(|tx| {
             let s = check_upgrade(tx, session, now)?;
             let acc = account_of(tx, &s.username)?;
             let person = person_of(tx, s.vpd, &acc.employee_number)?;
@@ -199,8 +202,10 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 purpose: Purpose::UpgradeSession,
                 destination: Destination::Mobile(mobile),
             };
-            self.issue_code(tx, issue, now, &keys, &*sender)
-        })
+            self.issue_code(tx, issue, now, &keys)
+        })?;
+        self.relay_after_commit(vec![queued])?;
+        Ok(challenge)
     }
 
     /// "Code not received": sends a new code for the same purpose and number. The new code has
@@ -211,10 +216,10 @@ impl<S: Store, C: Clock> Esr<S, C> {
         session: SessionId,
         challenge: &ChallengeId,
     ) -> Result<PasscodeChallenge> {
-        let sender = self.sms.clone().ok_or(Error::NoSender("sms"))?;
+        self.sms.as_ref().ok_or(Error::NoSender("sms"))?;
         let now = self.clock.now();
         let keys = self.key_ring()?;
-        self.store.transaction(|tx| {
+        let (challenge, queued) = self.store.transaction(|tx| {
             let s = live_session(tx, session, now)?;
             let old = own_challenge(tx, &s, challenge)?;
             if old.status == ChallengeStatus::Approved {
@@ -253,8 +258,10 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 purpose: old.purpose,
                 destination,
             };
-            self.issue_code(tx, issue, now, &keys, &*sender)
-        })
+            self.issue_code(tx, issue, now, &keys)
+        })?;
+        self.relay_after_commit(vec![queued])?;
+        Ok(challenge)
     }
 
     /// A challenge's current state: status, masked number, expiry and attempts left.
@@ -436,12 +443,17 @@ impl<S: Store, C: Clock> Esr<S, C> {
         purpose: Purpose,
     ) -> Result<RecoveryRequested> {
         let email: EmailAddress = email.parse()?;
-        let sender = self.email.clone().ok_or(Error::NoSender("email"))?;
+        self.email.as_ref().ok_or(Error::NoSender("email"))?;
         let keys = self.key_ring()?;
         // The answer takes at least `recovery_answer_time`, matched or not, so that its timing
         // does not tell whether the details are known.
         let started = std::time::Instant::now();
-        let outcome = self.request_link_now(vpd, &email, date_of_birth, purpose, &keys, &*sender);
+        let outcome = self
+            .request_link_now(vpd, &email, date_of_birth, purpose, &keys)
+            .and_then(|(answer, queued)| {
+                self.relay_after_commit(queued)?;
+                Ok(answer)
+            });
         let floor = self.config.recovery_answer_time;
         if let Some(rest) = floor.checked_sub(started.elapsed()) {
             std::thread::sleep(rest);
@@ -456,12 +468,12 @@ impl<S: Store, C: Clock> Esr<S, C> {
         date_of_birth: NaiveDate,
         purpose: Purpose,
         keys: &PasscodeKeys,
-        sender: &dyn EmailSender,
-    ) -> Result<RecoveryRequested> {
+    ) -> Result<(RecoveryRequested, Vec<OutboxMessage>)> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
             trust_of(tx, vpd)?;
             let mut matched = 0u32;
+            let mut queued = Vec::new();
             for person in tx.people_with_email(vpd, email)? {
                 if person.date_of_birth != date_of_birth {
                     continue;
@@ -478,10 +490,10 @@ impl<S: Store, C: Clock> Esr<S, C> {
                     purpose,
                     destination: Destination::Email(person.recruitment_email.clone()),
                 };
-                match self.issue_link(tx, issue, now, keys, sender) {
+                match self.issue_link(tx, issue, now, keys) {
                     // Over the send limits: nothing more is sent, and the answer stays the same.
                     Err(Error::TooManySends { .. } | Error::ResendTooSoon { .. }) => {}
-                    r => r?,
+                    r => queued.push(r?),
                 }
             }
             if matched == 0 {
@@ -503,7 +515,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                             )?;
                         }
                     }
-                    FloodStep::Count => return Ok(RecoveryRequested),
+                    FloodStep::Count => return Ok((RecoveryRequested, queued)),
                 }
             }
             audit(
@@ -513,7 +525,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 AuditActor::Anonymous,
                 AuditEvent::RecoveryRequested { purpose, matched },
             )?;
-            Ok(RecoveryRequested)
+            Ok((RecoveryRequested, queued))
         })
     }
 
@@ -696,8 +708,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         issue: Issue<'_>,
         now: DateTime<Utc>,
         keys: &PasscodeKeys,
-        sender: &dyn SmsSender,
-    ) -> Result<PasscodeChallenge> {
+    ) -> Result<(PasscodeChallenge, OutboxMessage)> {
         let policy = self.policy();
         let acc = account_of(tx, issue.username)?;
         if acc.step_up_locked {
@@ -724,10 +735,15 @@ impl<S: Store, C: Clock> Esr<S, C> {
             .settings
             .sms_template
             .render(code.expose(), minutes, &trust.name);
-        sender
-            .send_sms(&SmsMessage::new(issue.vpd, to.clone(), text))
-            .map_err(Error::Delivery)?;
-        Ok(PasscodeChallenge::of(&c, now, policy.max_attempts))
+        // Queued with the challenge, in its transaction; handed to the gateway after commit.
+        let message = OutboxMessage::queued(
+            c.id,
+            OutboxPayload::Sms(SmsMessage::new(c.id, issue.vpd, to.clone(), text)),
+            now,
+            self.first_attempt_at(now),
+        );
+        tx.queue_message(&message)?;
+        Ok((PasscodeChallenge::of(&c, now, policy.max_attempts), message))
     }
 
     fn issue_link(
@@ -736,8 +752,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         issue: Issue<'_>,
         now: DateTime<Utc>,
         keys: &PasscodeKeys,
-        sender: &dyn EmailSender,
-    ) -> Result<()> {
+    ) -> Result<OutboxMessage> {
         let mut secret = [0u8; 32];
         self.rng
             .lock()
@@ -762,7 +777,14 @@ impl<S: Store, C: Clock> Esr<S, C> {
             c.expires_at,
         );
         secret.fill(0);
-        sender.send_email(&message).map_err(Error::Delivery)
+        let message = OutboxMessage::queued(
+            c.id,
+            OutboxPayload::Email(message),
+            now,
+            self.first_attempt_at(now),
+        );
+        tx.queue_message(&message)?;
+        Ok(message)
     }
 
     /// Checks the send limits, supersedes pending challenges of the same family, and stores
@@ -847,18 +869,22 @@ fn check_send_limits(
     // it was made, which is when `retry_after_seconds` says one more may go.
     let since = crate::values::minus(now, policy.send_window);
     let link = issue.purpose.is_link();
-    let mine: Vec<DateTime<Utc>> = tx
-        .challenges_of(issue.username, since)?
-        .into_iter()
-        .filter(|c| c.purpose.is_link() == link && c.issued_at > since && c.issued_at <= now)
-        .map(|c| c.issued_at)
-        .collect();
-    let to_there: Vec<DateTime<Utc>> = tx
-        .challenges_to(issue.vpd, &issue.destination, since)?
-        .into_iter()
-        .filter(|c| c.issued_at > since && c.issued_at <= now)
-        .map(|c| c.issued_at)
-        .collect();
+    let mut mine = Vec::new();
+    for c in tx.challenges_of(issue.username, since)? {
+        if c.purpose.is_link() == link
+            && c.issued_at > since
+            && c.issued_at <= now
+            && was_sent(tx, &c)?
+        {
+            mine.push(c.issued_at);
+        }
+    }
+    let mut to_there = Vec::new();
+    for c in tx.challenges_to(issue.vpd, &issue.destination, since)? {
+        if c.issued_at > since && c.issued_at <= now && was_sent(tx, &c)? {
+            to_there.push(c.issued_at);
+        }
+    }
     let max = usize::try_from(policy.max_sends).unwrap_or(usize::MAX);
     for mut times in [mine.clone(), to_there] {
         if times.len() >= max {
@@ -882,6 +908,19 @@ fn check_send_limits(
         });
     }
     Ok(())
+}
+
+/// Whether a challenge's message counts as sent for the send limits: not when it was given up
+/// or dropped (its challenge was then withdrawn or superseded), so that a gateway's failure
+/// does not use up a user's sends.
+fn was_sent(tx: &dyn StoreTx, c: &Challenge) -> Result<bool> {
+    if c.status != ChallengeStatus::Superseded {
+        return Ok(true);
+    }
+    Ok(!matches!(
+        tx.outbox_message(&c.id)?.map(|m| m.status),
+        Some(OutboxStatus::Failed | OutboxStatus::Dropped)
+    ))
 }
 
 /// Marks the user's pending challenges of the same family (and session, for codes) as

@@ -24,7 +24,9 @@ use chrono::TimeDelta;
 use std::fmt;
 use std::sync::Mutex;
 
+mod retention;
 mod tx;
+pub use retention::*;
 pub(crate) use tx::*;
 
 // ----- The audit keys, handed to every transaction -----------------------------------------
@@ -115,6 +117,16 @@ pub struct Config {
     /// How long an access request (a OneForm) stays open: one not granted within this time of
     /// being raised expires, and a new one must be raised (1 to 365 days; default 28 days).
     pub access_request_lifetime: TimeDelta,
+    /// Who hands queued texts and e-mails to the gateways: by default the operation that
+    /// queued them, right after its commit ([`Relay::AfterCommit`](crate::passcode::Relay));
+    /// or the embedder, with [`Esr::deliver_pending`]. See the guide's
+    /// [delivery](crate::guide::delivery) page.
+    pub relay: crate::passcode::Relay,
+    /// How [`Esr::deliver_pending`] retries a message the gateway refused.
+    pub delivery_retries: crate::passcode::DeliveryRetries,
+    /// How long finished challenges, sessions and outbox messages are kept before
+    /// [`Esr::purge`] removes them (default: 1 day each).
+    pub retention: Retention,
 }
 
 /// The window over which [`Config::max_unmatched_recovery_audits`] applies: 10 minutes.
@@ -132,6 +144,9 @@ impl Default for Config {
             recovery_answer_time: std::time::Duration::from_millis(150),
             max_unmatched_recovery_audits: 100,
             access_request_lifetime: TimeDelta::days(28),
+            relay: crate::passcode::Relay::default(),
+            delivery_retries: crate::passcode::DeliveryRetries::default(),
+            retention: Retention::default(),
         }
     }
 }
@@ -277,6 +292,8 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 "it must be from 1 to 365 days",
             ));
         }
+        config.delivery_retries.check()?;
+        config.retention.check(&config.passcodes)?;
         self.config = config;
         self.dummy_hash = std::sync::OnceLock::new();
         Ok(self)

@@ -4,8 +4,10 @@ use crate::audit::{AuditCheckpoint, AuditEntry, AuditHead};
 use crate::error::{Error, Result};
 use crate::org::Trust;
 use crate::passcode::{Challenge, ChallengeId, ChallengeStatus, Destination};
+use crate::passcode::{OutboxMessage, OutboxStatus};
 use crate::people::Assignment;
 use crate::people::{Account, Person};
+use crate::store::{PurgeCounts, PurgeCutoffs};
 use crate::values::MobileNumber;
 use crate::values::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
 
@@ -82,6 +84,10 @@ struct State {
     challenges_by_user: BTreeSet<(Username, DateTime<Utc>, ChallengeId)>,
     /// (trust, destination key, issued at, id).
     challenges_by_destination: BTreeSet<(VpdCode, String, DateTime<Utc>, ChallengeId)>,
+    // Outbox
+    outbox: HashMap<ChallengeId, OutboxMessage>,
+    /// (next attempt, key) of the pending messages.
+    outbox_due: BTreeSet<(DateTime<Utc>, ChallengeId)>,
     // Compliance
     compliance: ComplianceTables,
     // Certifications and enrolment
@@ -121,6 +127,10 @@ enum Undo {
     AuditPrefix(VpdCode, Vec<AuditEntry>),
     AuditCheckpoint((VpdCode, u64), Option<AuditCheckpoint>),
     Challenge(ChallengeId, Option<Challenge>),
+    // Outbox and retention
+    Outbox(ChallengeId, Option<OutboxMessage>),
+    ChallengeRemoved(Challenge),
+    SessionRemoved(Session),
     // Compliance
     Compliance(ComplianceUndo),
     // Certifications and enrolment
@@ -135,6 +145,46 @@ impl InMemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Whether a transaction is running on this store now (on any thread). For tests and
+    /// debug assertions.
+    pub fn in_transaction(&self) -> bool {
+        self.state.try_lock().is_err()
+    }
+
+    /// Whether an in-memory store transaction is open on the calling thread. For tests: a
+    /// gateway (called on the thread of the operation or relay) checks with it that it is
+    /// never called inside a transaction.
+    pub fn transaction_open_on_this_thread() -> bool {
+        in_memory_transaction_on_this_thread()
+    }
+}
+
+thread_local! {
+    /// In-memory transactions open on this thread.
+    static OPEN_ON_THIS_THREAD: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether an in-memory store transaction is open on this thread (the relay's debug
+/// assertion that no gateway is called inside a transaction).
+pub(crate) fn in_memory_transaction_on_this_thread() -> bool {
+    OPEN_ON_THIS_THREAD.with(|c| c.get() > 0)
+}
+
+/// Counts a transaction open on this thread while it lives.
+struct OpenOnThisThread;
+
+impl OpenOnThisThread {
+    fn new() -> Self {
+        OPEN_ON_THIS_THREAD.with(|c| c.set(c.get() + 1));
+        Self
+    }
+}
+
+impl Drop for OpenOnThisThread {
+    fn drop(&mut self) {
+        OPEN_ON_THIS_THREAD.with(|c| c.set(c.get().saturating_sub(1)));
     }
 }
 
@@ -248,6 +298,18 @@ impl Tx<'_> {
                     *v = prefix;
                 }
                 Undo::AuditCheckpoint(k, old) => restore(&mut s.audit_checkpoints, k, old),
+                // Outbox and retention
+                Undo::Outbox(k, old) => {
+                    set_outbox(s, k, old);
+                }
+                Undo::ChallengeRemoved(c) => insert_challenge(s, c),
+                Undo::SessionRemoved(x) => {
+                    s.sessions_by_user
+                        .entry(x.username.clone())
+                        .or_default()
+                        .push(x.id);
+                    s.sessions.insert(x.id, x);
+                }
                 // Compliance
                 Undo::Compliance(u) => s.compliance.undo(u),
                 Undo::Learning(u) => s.learning.undo(u),
@@ -278,6 +340,51 @@ fn restore_hash<K: std::hash::Hash + Eq, V>(m: &mut HashMap<K, V>, k: K, old: Op
             m.remove(&k);
         }
     }
+}
+
+/// Sets (or removes) the outbox message `key`, keeping the due index, and returns the one
+/// it replaces.
+fn set_outbox(
+    s: &mut State,
+    key: ChallengeId,
+    new: Option<OutboxMessage>,
+) -> Option<OutboxMessage> {
+    let old = s.outbox.remove(&key);
+    if let Some(o) = &old
+        && o.status == OutboxStatus::Pending
+    {
+        s.outbox_due.remove(&(o.next_attempt_at, key));
+    }
+    if let Some(n) = new {
+        if n.status == OutboxStatus::Pending {
+            s.outbox_due.insert((n.next_attempt_at, key));
+        }
+        s.outbox.insert(key, n);
+    }
+    old
+}
+
+/// Stores a new challenge with its indexes.
+fn insert_challenge(s: &mut State, c: Challenge) {
+    s.challenges_by_user
+        .insert((c.username.clone(), c.issued_at, c.id));
+    if let Some(d) = &c.destination {
+        s.challenges_by_destination
+            .insert((c.vpd, d.index_key(), c.issued_at, c.id));
+    }
+    s.challenges.insert(c.id, c);
+}
+
+/// Removes a challenge with its indexes.
+fn remove_challenge(s: &mut State, id: &ChallengeId) -> Option<Challenge> {
+    let c = s.challenges.remove(id)?;
+    s.challenges_by_user
+        .remove(&(c.username.clone(), c.issued_at, c.id));
+    if let Some(d) = &c.destination {
+        s.challenges_by_destination
+            .remove(&(c.vpd, d.index_key(), c.issued_at, c.id));
+    }
+    Some(c)
 }
 
 /// A grant as the holder index keeps it.
@@ -336,6 +443,7 @@ impl Store for InMemoryStore {
         // A panic inside an earlier transaction was rolled back by `Tx::drop`, so the state
         // behind a poisoned lock is consistent and safe to use.
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let _open = OpenOnThisThread::new();
         let undo = std::mem::take(&mut guard.spare_undo.0);
         let mut tx = Tx {
             state: &mut guard,
@@ -564,13 +672,7 @@ impl StoreTx for Tx<'_> {
             self.undo.push(Undo::Challenge(id, Some(old)));
             return Ok(());
         }
-        s.challenges_by_user
-            .insert((c.username.clone(), c.issued_at, id));
-        if let Some(d) = &c.destination {
-            s.challenges_by_destination
-                .insert((c.vpd, d.index_key(), c.issued_at, id));
-        }
-        s.challenges.insert(id, c);
+        insert_challenge(s, c);
         self.undo.push(Undo::Challenge(id, None));
         Ok(())
     }
@@ -597,6 +699,98 @@ impl StoreTx for Tx<'_> {
             .take_while(|(v, k, _, _)| *v == vpd && *k == key)
             .filter_map(|(_, _, _, id)| s.challenges.get(id).cloned())
             .collect())
+    }
+
+    // ----- Outbox and retention ---------------------------------------------------------------
+    fn queue_message(&mut self, m: &OutboxMessage) -> Result<()> {
+        if self.state.outbox.contains_key(&m.key) {
+            return Err(Error::Storage(format!(
+                "a message with idempotency key {} is already queued",
+                m.key
+            )));
+        }
+        set_outbox(self.state, m.key, Some(m.clone()));
+        self.undo.push(Undo::Outbox(m.key, None));
+        Ok(())
+    }
+    fn outbox_message(&self, key: &ChallengeId) -> Result<Option<OutboxMessage>> {
+        Ok(self.state.outbox.get(key).cloned())
+    }
+    fn update_message(&mut self, m: &OutboxMessage) -> Result<()> {
+        match self.state.outbox.get(&m.key) {
+            None => {
+                return Err(Error::Storage(format!(
+                    "no message with idempotency key {} is queued",
+                    m.key
+                )));
+            }
+            Some(old) if old.status != OutboxStatus::Pending => {
+                return Err(Error::Storage(format!(
+                    "message {} is already {}; a message is settled only once",
+                    m.key,
+                    old.status.as_str()
+                )));
+            }
+            Some(_) => {}
+        }
+        let old = set_outbox(self.state, m.key, Some(m.clone()));
+        self.undo.push(Undo::Outbox(m.key, old));
+        Ok(())
+    }
+    fn due_messages(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutboxMessage>> {
+        let s = &*self.state;
+        Ok(s.outbox_due
+            .iter()
+            .take_while(|(t, _)| *t <= now)
+            .take(limit)
+            .filter_map(|(_, k)| s.outbox.get(k).cloned())
+            .collect())
+    }
+    fn purge(&mut self, vpd: VpdCode, cut: &PurgeCutoffs) -> Result<PurgeCounts> {
+        let mut counts = PurgeCounts::default();
+        let s = &mut *self.state;
+        let ids: Vec<ChallengeId> = s
+            .challenges
+            .values()
+            .filter(|c| c.vpd == vpd && crate::store::challenge_purgeable(c, cut))
+            .map(|c| c.id)
+            .collect();
+        for id in ids {
+            if let Some(c) = remove_challenge(s, &id) {
+                self.undo.push(Undo::ChallengeRemoved(c));
+                counts.challenges += 1;
+            }
+        }
+        let ids: Vec<SessionId> = s
+            .sessions
+            .values()
+            .filter(|x| x.vpd == vpd && crate::store::session_purgeable(x, cut))
+            .map(|x| x.id)
+            .collect();
+        for id in ids {
+            if let Some(x) = s.sessions.remove(&id) {
+                if let Some(v) = s.sessions_by_user.get_mut(&x.username) {
+                    v.retain(|i| *i != id);
+                    if v.is_empty() {
+                        s.sessions_by_user.remove(&x.username);
+                    }
+                }
+                self.undo.push(Undo::SessionRemoved(x));
+                counts.sessions += 1;
+            }
+        }
+        let keys: Vec<ChallengeId> = s
+            .outbox
+            .values()
+            .filter(|m| m.vpd == vpd && crate::store::message_purgeable(m, cut))
+            .map(|m| m.key)
+            .collect();
+        for k in keys {
+            let old = set_outbox(s, k, None);
+            self.undo.push(Undo::Outbox(k, old));
+            counts.messages += 1;
+        }
+        Ok(counts)
     }
 
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<()> {

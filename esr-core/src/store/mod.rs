@@ -17,9 +17,11 @@
 //! [`Store::transaction`].
 
 mod memory;
+mod purge;
 mod traits;
 
 pub use memory::*;
+pub use purge::*;
 pub use traits::*;
 
 #[cfg(feature = "testkit")]

@@ -62,6 +62,10 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     contracts::change_settlement_has_exactly_one_winner(&make);
     // Workflows
     contracts::workflow_records_replace_by_key_in_order(&make);
+    contracts::outbox_is_written_and_rolled_back_with_its_challenge(&make);
+    contracts::outbox_idempotency_key_is_unique(&make);
+    contracts::outbox_message_is_marked_once(&make);
+    contracts::purge_removes_only_finished_records(&make);
 }
 
 /// Expands to one `#[test]` per storage contract, each running it against stores made by the
@@ -98,6 +102,10 @@ macro_rules! store_conformance_tests {
             settled_notification_and_change_cannot_be_settled_again,
             change_settlement_has_exactly_one_winner,
             workflow_records_replace_by_key_in_order,
+            outbox_is_written_and_rolled_back_with_its_challenge,
+            outbox_idempotency_key_is_unique,
+            outbox_message_is_marked_once,
+            purge_removes_only_finished_records,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -3,9 +3,10 @@
 use crate::audit::{AuditCheckpoint, AuditEntry, AuditHead};
 use crate::error::Result;
 use crate::org::{Trust, TrustSettings};
-use crate::passcode::{Challenge, ChallengeId, Destination};
+use crate::passcode::{Challenge, ChallengeId, Destination, OutboxMessage};
 use crate::people::Assignment;
 use crate::people::{Account, Person};
+use crate::store::{PurgeCounts, PurgeCutoffs};
 use crate::urp::{Urp, UrpGrant};
 use crate::values::MobileNumber;
 use crate::values::username::Username;
@@ -47,6 +48,14 @@ use std::collections::BTreeSet;
 ///   removes entries, and only a prefix that leaves the newest entry, so `seq` never restarts.
 /// - **Secrets are persisted.** Secret fields (`Account::password_hash`, `Person::mobile`,
 ///   `Challenge::destination`) must be stored and read back even though serde skips them.
+/// - **Messages go with their challenge.** [`StoreTx::queue_message`] writes in the caller's
+///   transaction (rolled back with it), refuses a repeated idempotency key, and persists the
+///   payload although serde skips it; [`StoreTx::update_message`] never rewrites a settled
+///   message.
+/// - **Purge removes only what the rules allow.** [`StoreTx::purge`] removes exactly the
+///   trust's records that [`crate::store::challenge_purgeable`],
+///   [`crate::store::session_purgeable`] and [`crate::store::message_purgeable`] allow, and
+///   never an audit entry.
 /// - **Failures are errors.** A backend failure is returned as [`crate::Error::Storage`];
 ///   the service then changes nothing and passes it on.
 ///
@@ -197,6 +206,32 @@ pub trait StoreTx {
         destination: &Destination,
         since: DateTime<Utc>,
     ) -> Result<Vec<Challenge>>;
+
+    // ----- Outbox (messages delivered after commit) ----------------------------------------
+    // The relay reads across trusts ([`StoreTx::due_messages`]): it serves the whole service.
+
+    /// Queues a message in this transaction (with its challenge). Refuses
+    /// ([`crate::Error::Storage`]) a message whose idempotency key (`message.key`) is already
+    /// in the outbox. The payload must be persisted although serde skips it.
+    fn queue_message(&mut self, message: &OutboxMessage) -> Result<()>;
+    /// The message with this idempotency key.
+    fn outbox_message(&self, key: &ChallengeId) -> Result<Option<OutboxMessage>>;
+    /// Replaces a queued message (its attempts, next attempt, status). Refuses
+    /// ([`crate::Error::Storage`]) a message not in the outbox, and one already settled
+    /// (not [`OutboxStatus::Pending`](crate::passcode::OutboxStatus::Pending)).
+    fn update_message(&mut self, message: &OutboxMessage) -> Result<()>;
+    /// Up to `limit` pending messages of every trust whose `next_attempt_at` is at or before
+    /// `now`, by `next_attempt_at` then key.
+    fn due_messages(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<OutboxMessage>>;
+
+    // ----- Retention ------------------------------------------------------------------------
+
+    /// Removes the trust's challenges, sessions and outbox messages that the rules
+    /// [`challenge_purgeable`](crate::store::challenge_purgeable),
+    /// [`session_purgeable`](crate::store::session_purgeable) and
+    /// [`message_purgeable`](crate::store::message_purgeable) allow for `cutoffs`, and says how
+    /// many of each. Nothing else (the audit trail above all) is touched.
+    fn purge(&mut self, vpd: VpdCode, cutoffs: &PurgeCutoffs) -> Result<PurgeCounts>;
 
     /// Appends to the trust's audit trail; refuses an entry out of sequence.
     fn append_audit(&mut self, entry: &AuditEntry) -> Result<()>;

@@ -80,6 +80,16 @@ pub(crate) fn service_with_outbox(
     max_failed_logins: u32,
     passcodes: PasscodePolicy,
 ) -> (TestEsr, ManualClock, Arc<Outbox>) {
+    service_with_relay(seed, max_failed_logins, passcodes, Relay::default())
+}
+
+/// As [`service_with_outbox`], with the given relay.
+pub(crate) fn service_with_relay(
+    seed: u64,
+    max_failed_logins: u32,
+    passcodes: PasscodePolicy,
+    relay: Relay,
+) -> (TestEsr, ManualClock, Arc<Outbox>) {
     let clock = ManualClock::new(start());
     let outbox = Arc::new(Outbox::new());
     let esr = Esr::with_rng(
@@ -92,6 +102,7 @@ pub(crate) fn service_with_outbox(
         password_hashing: PasswordHashing::insecure_fast_for_tests(),
         passcodes,
         recovery_answer_time: std::time::Duration::ZERO,
+        relay,
         ..Config::default()
     })
     .unwrap()
@@ -161,6 +172,7 @@ pub(crate) struct FixtureBuilder {
     codes: Vec<&'static str>,
     passcodes: PasscodePolicy,
     audit_keys: Option<AuditKeys>,
+    relay: Relay,
 }
 
 impl FixtureBuilder {
@@ -186,6 +198,11 @@ impl FixtureBuilder {
         self.audit_keys = Some(keys);
         self
     }
+    /// Sets who relays texts and e-mails.
+    pub(crate) fn relay(mut self, relay: Relay) -> Self {
+        self.relay = relay;
+        self
+    }
     /// Adds a trust (the first added is the primary one); "297" if none is named.
     pub(crate) fn trust(mut self, code: &'static str) -> Self {
         self.codes.push(code);
@@ -193,8 +210,12 @@ impl FixtureBuilder {
     }
 
     pub(crate) fn build(self) -> Fixture {
-        let (esr, clock, outbox) =
-            service_with_outbox(self.seed, self.max_failed_logins, self.passcodes);
+        let (esr, clock, outbox) = service_with_relay(
+            self.seed,
+            self.max_failed_logins,
+            self.passcodes,
+            self.relay,
+        );
         if let Some(keys) = self.audit_keys {
             esr.set_audit_keys(keys);
         }
@@ -254,6 +275,7 @@ impl Fixture {
             codes: Vec::new(),
             passcodes: PasscodePolicy::default(),
             audit_keys: None,
+            relay: Relay::default(),
         }
     }
 

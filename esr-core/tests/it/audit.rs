@@ -438,6 +438,32 @@ impl StoreTx for TamperTx<'_> {
     fn put_challenge(&mut self, c: &esr_core::passcode::Challenge) -> Result<()> {
         self.inner.put_challenge(c)
     }
+    fn queue_message(&mut self, m: &esr_core::passcode::OutboxMessage) -> Result<()> {
+        self.inner.queue_message(m)
+    }
+    fn outbox_message(
+        &self,
+        k: &esr_core::ChallengeId,
+    ) -> Result<Option<esr_core::passcode::OutboxMessage>> {
+        self.inner.outbox_message(k)
+    }
+    fn update_message(&mut self, m: &esr_core::passcode::OutboxMessage) -> Result<()> {
+        self.inner.update_message(m)
+    }
+    fn due_messages(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: usize,
+    ) -> Result<Vec<esr_core::passcode::OutboxMessage>> {
+        self.inner.due_messages(now, limit)
+    }
+    fn purge(
+        &mut self,
+        vpd: VpdCode,
+        cutoffs: &esr_core::store::PurgeCutoffs,
+    ) -> Result<esr_core::store::PurgeCounts> {
+        self.inner.purge(vpd, cutoffs)
+    }
     fn challenges_of(
         &self,
         username: &Username,

@@ -17,6 +17,7 @@ mod compliance;
 mod concurrency;
 mod limits;
 mod notify;
+mod outbox;
 mod passcode_properties;
 mod passcodes;
 mod recovery;

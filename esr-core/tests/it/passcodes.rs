@@ -952,8 +952,12 @@ fn the_trusts_sms_template_needs_portal_administration_and_is_used() {
     );
 }
 
+/// A gateway that refuses a text after the commit: the caller gets `Error::Delivery`, the new
+/// challenge is withdrawn (it can never verify), the refusal is audited, and the failed sends
+/// use none of the send budget. The code asked for was never texted, so the previous one,
+/// superseded by the request, stays superseded: the user asks again.
 #[test]
-fn a_failed_delivery_changes_nothing() {
+fn a_failed_delivery_withdraws_the_code_and_uses_no_budget() {
     let (fx, m) = upgradable();
     let v = fx.vpd();
     let s = fx.internet(m.username()).unwrap();
@@ -963,8 +967,8 @@ fn a_failed_delivery_changes_nothing() {
     fx.outbox.fail_with(Some("gateway down"));
     let refusal = Error::Delivery("gateway down".into());
     for _ in 0..5 {
-        assert_refused(&fx, v, &refusal, || fx.esr.resend_passcode(s.id, &c1.id));
-        assert_refused(&fx, v, &refusal, || fx.esr.request_upgrade_code(s.id));
+        assert_eq!(fx.esr.resend_passcode(s.id, &c1.id), Err(refusal.clone()));
+        assert_eq!(fx.esr.request_upgrade_code(s.id), Err(refusal.clone()));
     }
     let h = fx.hscn(m.username());
     let before = fx.audit(v).len();
@@ -972,12 +976,18 @@ fn a_failed_delivery_changes_nothing() {
         fx.esr.request_mobile_code(h, "07700 900123"),
         Err(refusal.clone())
     );
-    assert_eq!(fx.audit(v).len(), before);
+    // Issued, then given up: both audited.
+    let names: Vec<&str> = fx.audit(v)[before..]
+        .iter()
+        .map(|e| e.event.kind())
+        .collect();
+    assert_eq!(names, ["passcode_issued", "message_undelivered"]);
     assert_eq!(fx.outbox.sent().len(), 1);
-    // The first code is still the pending one, and was not superseded.
-    let st = fx.esr.passcode_status(s.id, &c1.id).unwrap();
-    assert_eq!(st.status, ChallengeStatus::Pending);
-    assert_eq!(stored(&fx, &c1.id).settled_at, None);
+    // The first code was superseded when a new one was asked for.
+    assert_eq!(
+        fx.esr.passcode_status(s.id, &c1.id).unwrap().status,
+        ChallengeStatus::Superseded
+    );
     // The failed sends used none of the budget: no wait, and four more go.
     fx.outbox.fail_with(None);
     let mut c = fx.esr.resend_passcode(s.id, &c1.id).unwrap();

@@ -3,5 +3,6 @@
 mod audit_tamper;
 mod conformance;
 mod durability;
+mod outbox_crash;
 mod restart;
 mod two_connections;

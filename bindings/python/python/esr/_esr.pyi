@@ -114,7 +114,7 @@ class RateLimitedError(PasscodeRefusedError):
     retry_after_seconds: int
 
 class DeliveryError(EsrError):
-    """A text or e-mail could not be handed to the sender; nothing was stored."""
+    """A text or e-mail could not be handed to the sender; its code or link was withdrawn."""
 
 class AuditBrokenError(EsrError):
     """The audit trail fails verification."""

@@ -1127,3 +1127,208 @@ pub fn workflow_records_replace_by_key_in_order<S: Store>(make: &dyn Fn() -> S) 
         Ok(())
     });
 }
+
+// ----- Outbox and retention --------------------------------------------------------------------
+
+/// A new pending challenge of `p`'s third person and an SMS for it, built from a stored one.
+fn fresh_challenge_and_text<S: Store>(
+    h: &Harness<S>,
+    p: &Population,
+    n: u8,
+) -> (Challenge, OutboxMessage) {
+    let u = &p.people[2].username;
+    let mut c = h
+        .in_tx(|tx| tx.challenges_of(u, DateTime::<Utc>::MIN_UTC))
+        .into_iter()
+        .next()
+        .expect("a stored challenge");
+    c.id = ChallengeId::from_bytes([n; 16]);
+    c.status = ChallengeStatus::Pending;
+    c.settled_at = None;
+    c.attempts = 0;
+    let now = h.clock.now();
+    let text = SmsMessage::new(
+        c.id,
+        p.vpd,
+        MOBILE.parse().unwrap(),
+        format!("{n}12345 is your code"),
+    );
+    let m = OutboxMessage::queued(
+        c.id,
+        OutboxPayload::Sms(text),
+        now,
+        now + TimeDelta::seconds(i64::from(n)),
+    );
+    (c, m)
+}
+
+/// The outbox: a message is written in its challenge's transaction and rolled back with it;
+/// its payload (a secret serde skips) is persisted; the service's texts are queued and marked
+/// delivered; `due_messages` answers pending messages due by then, in order, up to the limit.
+pub fn outbox_is_written_and_rolled_back_with_its_challenge<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    // The service's own: every challenge it issued has a delivered message, with no payload.
+    let u = &p.people[2].username;
+    for c in h.in_tx(|tx| tx.challenges_of(u, DateTime::<Utc>::MIN_UTC)) {
+        let m = h
+            .in_tx(|tx| tx.outbox_message(&c.id))
+            .expect("each issued challenge has its message");
+        assert_eq!(
+            (m.status, m.attempts, m.payload.is_none()),
+            (OutboxStatus::Delivered, 1, true),
+            "{m:?}"
+        );
+    }
+    // Rolled back with its challenge.
+    let (c, m) = fresh_challenge_and_text(&h, &p, 1);
+    let r: Result<()> = h.esr.store().transaction(|tx| {
+        tx.put_challenge(&c)?;
+        tx.queue_message(&m)?;
+        Err(Error::Storage("fail on purpose".into()))
+    });
+    assert!(r.is_err());
+    assert_eq!(h.in_tx(|tx| tx.challenge(&c.id)), None);
+    assert_eq!(
+        h.in_tx(|tx| tx.outbox_message(&m.key)),
+        None,
+        "a message must be rolled back with its challenge"
+    );
+    // Kept with it, payload included.
+    h.in_tx(|tx| {
+        tx.put_challenge(&c)?;
+        tx.queue_message(&m)
+    });
+    assert_eq!(h.in_tx(|tx| tx.outbox_message(&m.key)), Some(m.clone()));
+    // Due messages: pending, due by `now`, by due time, at most `limit`.
+    let (c2, m2) = fresh_challenge_and_text(&h, &p, 2);
+    h.in_tx(|tx| {
+        tx.put_challenge(&c2)?;
+        tx.queue_message(&m2)
+    });
+    let now = h.clock.now();
+    let keys = |at, limit| {
+        h.in_tx(|tx| tx.due_messages(at, limit))
+            .into_iter()
+            .map(|m| m.key)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(keys(now, 10), Vec::<ChallengeId>::new());
+    assert_eq!(keys(now + TimeDelta::seconds(1), 10), [m.key]);
+    assert_eq!(keys(now + TimeDelta::seconds(5), 10), [m.key, m2.key]);
+    assert_eq!(keys(now + TimeDelta::seconds(5), 1), [m.key]);
+    let due = h.in_tx(|tx| tx.due_messages(now + TimeDelta::seconds(5), 10));
+    assert_eq!(
+        due,
+        [m, m2],
+        "due messages come back whole, payload included"
+    );
+}
+
+/// The outbox's idempotency key is unique: queueing a second message with a key already
+/// queued is refused with [`Error::Storage`], and the first is untouched.
+pub fn outbox_idempotency_key_is_unique<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let (c, m) = fresh_challenge_and_text(&h, &p, 3);
+    h.in_tx(|tx| {
+        tx.put_challenge(&c)?;
+        tx.queue_message(&m)
+    });
+    let mut again = m.clone();
+    again.attempts = 9;
+    let r = h.esr.store().transaction(|tx| tx.queue_message(&again));
+    assert!(
+        matches!(r, Err(Error::Storage(_))),
+        "a repeated idempotency key must be refused: {r:?}"
+    );
+    assert_eq!(h.in_tx(|tx| tx.outbox_message(&m.key)), Some(m));
+}
+
+/// A queued message is updated in place while pending, and settled once: marking it delivered
+/// erases its payload, takes it off the due list, and a later update (or an update of a
+/// message never queued) is refused with [`Error::Storage`].
+pub fn outbox_message_is_marked_once<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let (c, mut m) = fresh_challenge_and_text(&h, &p, 4);
+    let (_, never) = fresh_challenge_and_text(&h, &p, 5);
+    let r = h.esr.store().transaction(|tx| tx.update_message(&never));
+    assert!(matches!(r, Err(Error::Storage(_))), "{r:?}");
+    h.in_tx(|tx| {
+        tx.put_challenge(&c)?;
+        tx.queue_message(&m)
+    });
+    let later = h.clock.now() + TimeDelta::minutes(5);
+    m.attempts = 1;
+    m.next_attempt_at = later;
+    m.failure = Some(DeliveryFailure::GatewayRefused {
+        attempts: 1,
+        reason: "busy".into(),
+    });
+    h.in_tx(|tx| tx.update_message(&m));
+    assert_eq!(h.in_tx(|tx| tx.outbox_message(&m.key)), Some(m.clone()));
+    assert_eq!(h.in_tx(|tx| tx.due_messages(later, 10)), [m.clone()]);
+    m.attempts = 2;
+    m.settle(OutboxStatus::Delivered, later, None);
+    h.in_tx(|tx| tx.update_message(&m));
+    assert_eq!(h.in_tx(|tx| tx.outbox_message(&m.key)), Some(m.clone()));
+    assert_eq!(h.in_tx(|tx| tx.due_messages(later, 10)), []);
+    let mut again = m.clone();
+    again.status = OutboxStatus::Pending;
+    let r = h.esr.store().transaction(|tx| tx.update_message(&again));
+    assert!(
+        matches!(r, Err(Error::Storage(_))),
+        "a settled message must not be written again: {r:?}"
+    );
+    assert_eq!(h.in_tx(|tx| tx.outbox_message(&m.key)), Some(m));
+}
+
+/// The purge scenario: two trusts populated, a day and more passed, new live records made,
+/// then [`Esr::purge`] twice on each trust; answers the counts and whether the live records
+/// survived.
+fn purge_scenario<S: Store>(store: S) -> (Vec<PurgeCounts>, Snapshot, Snapshot) {
+    let h = Harness::new(store);
+    let p = h.populate(vpd("297"));
+    let q = h.populate(vpd("298"));
+    h.clock.advance(TimeDelta::hours(30));
+    // Live now: a session and its pending code, which the purge must keep.
+    let s = h.hscn(&p.people[2].username);
+    let c = h
+        .esr
+        .request_mobile_code(s, "07700 900123")
+        .expect("request code");
+    let mut counts = Vec::new();
+    for v in [p.vpd, q.vpd, p.vpd, q.vpd] {
+        counts.push(h.esr.purge(&system(), v).expect("purge"));
+    }
+    assert_eq!(
+        h.esr.passcode_status(s, &c.id).expect("still there").status,
+        ChallengeStatus::Pending,
+        "a purge must keep a pending challenge and a live session"
+    );
+    assert!(h.in_tx(|tx| tx.outbox_message(&c.id)).is_some());
+    (counts, h.snapshot(p.vpd), h.snapshot(q.vpd))
+}
+
+/// [`StoreTx::purge`] removes what the retention rules allow and nothing else, trust by trust,
+/// exactly as the reference store does; a second purge removes nothing (idempotent); a pending
+/// challenge and a live session survive it.
+pub fn purge_removes_only_finished_records<S: Store>(make: &dyn Fn() -> S) {
+    let (counts, a, b) = purge_scenario(make());
+    let (ref_counts, ref_a, ref_b) = purge_scenario(InMemoryStore::new());
+    assert_eq!(counts, ref_counts, "purge counts differ from the reference");
+    assert!(
+        counts[0].challenges > 0 && counts[0].sessions > 0 && counts[0].messages > 0,
+        "{counts:?}"
+    );
+    assert!(counts[2].is_empty() && counts[3].is_empty(), "{counts:?}");
+    assert_eq!(
+        a, ref_a,
+        "what remains of trust 297 differs from the reference"
+    );
+    assert_eq!(
+        b, ref_b,
+        "what remains of trust 298 differs from the reference"
+    );
+}
