@@ -20,6 +20,7 @@ mod catalogue;
 mod delivery;
 mod error;
 mod learning;
+mod notify;
 mod service;
 mod store;
 mod types;

@@ -38,7 +38,7 @@ const KEY_ID: &str = "app-1";
 #[derive(uniffi::Object)]
 #[uniffi::export(Display, Debug)]
 pub struct EsrSession {
-    id: SessionId,
+    pub(crate) id: SessionId,
     username: Username,
 }
 
@@ -98,7 +98,7 @@ pub enum EsrActor {
 }
 
 impl EsrActor {
-    fn to_core(&self) -> Result<esr_core::Actor, EsrError> {
+    pub(crate) fn to_core(&self) -> Result<esr_core::Actor, EsrError> {
         match self {
             Self::User { session } => Ok(esr_core::Actor::Session(session.id)),
             Self::System { process } => Ok(esr_core::Actor::system(process)?),
@@ -106,7 +106,7 @@ impl EsrActor {
     }
 }
 
-fn parse<T>(text: &str) -> Result<T, EsrError>
+pub(crate) fn parse<T>(text: &str) -> Result<T, EsrError>
 where
     T: std::str::FromStr,
     T::Err: Into<esr_core::Error>,
@@ -123,7 +123,7 @@ fn list<T, U: From<T>>(v: Vec<T>) -> Vec<U> {
 /// between threads.
 #[derive(uniffi::Object)]
 pub struct EsrService {
-    core: Core,
+    pub(crate) core: Core,
     outbox: Arc<Outbox>,
     manual: Option<esr_core::ManualClock>,
 }

@@ -7,6 +7,7 @@ mod delivery;
 mod errors;
 mod frames;
 mod learning;
+mod notify;
 mod service;
 mod types;
 
@@ -163,6 +164,7 @@ fn _esr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     types::register(m)?;
     delivery::register(m)?;
     learning::register(m)?;
+    notify::register(m)?;
     service::register(m)?;
     m.add_class::<Username>()?;
     m.add_class::<MobileNumber>()?;

@@ -1119,6 +1119,161 @@ impl Esr {
         self.run(py, |c| c.team(id)).map(list)
     }
 
+    // ----- notifications and approvals (wf-notify) ---------------------------------------
+
+    /// The number of the session's user's open notifications (the indicator every channel
+    /// shows).
+    fn notification_count(&self, py: Python<'_>, session: &Session) -> PyResult<u32> {
+        let id = session.id;
+        self.run(py, |c| c.notification_count(id))
+    }
+
+    /// The session's user's notifications this session may see, most recent first; over the
+    /// internet before an upgrade, none (only the count shows).
+    #[pyo3(signature = (session, open_only=false, kind=None))]
+    fn notifications(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        open_only: bool,
+        kind: Option<&str>,
+    ) -> PyResult<Vec<crate::notify::Notification>> {
+        let filter = esr_core::notify::NotificationFilter {
+            open_only,
+            kind: kind
+                .map(|k| k.parse::<esr_core::notify::NotificationType>())
+                .transpose()
+                .map_err(to_py)?,
+        };
+        let id = session.id;
+        self.run(py, |c| c.notifications(id, filter)).map(list)
+    }
+
+    /// Acts on one of the session's user's notifications: `"approve"`, `"reject"` (with a
+    /// reason) or `"acknowledge"`.
+    #[pyo3(signature = (session, notification, action, reason=None))]
+    fn act_on_notification(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        notification: &str,
+        action: &str,
+        reason: Option<String>,
+    ) -> PyResult<crate::notify::Notification> {
+        use esr_core::notify::NotificationAction as A;
+        let n: esr_core::NotificationId = parse(notification)?;
+        let action = match (action, reason) {
+            ("approve", None) => A::Approve,
+            ("acknowledge", None) => A::Acknowledge,
+            ("reject", Some(reason)) => A::Reject { reason },
+            ("reject", None) => {
+                return Err(InvalidInputError::new_err(
+                    "invalid reason: a rejection needs a reason",
+                ));
+            }
+            ("approve" | "acknowledge", Some(_)) => {
+                return Err(InvalidInputError::new_err(
+                    "invalid reason: only a rejection takes a reason",
+                ));
+            }
+            _ => {
+                return Err(InvalidInputError::new_err(
+                    "invalid action: it must be approve, reject or acknowledge",
+                ));
+            }
+        };
+        let id = session.id;
+        self.run(py, |c| c.act_on_notification(id, n, action))
+            .map(Into::into)
+    }
+
+    /// Asks for a change to a person's details: None when it applied at once, the held change
+    /// when it waits for approval.
+    #[pyo3(signature = (session, employee_number, given_name=None, family_name=None, recruitment_email=None))]
+    fn request_details_change(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        employee_number: &str,
+        given_name: Option<String>,
+        family_name: Option<String>,
+        recruitment_email: Option<&str>,
+    ) -> PyResult<Option<crate::notify::PendingChange>> {
+        let e: EmployeeNumber = parse(employee_number)?;
+        let change = esr_core::notify::ProposedChange::Details {
+            given_name,
+            family_name,
+            recruitment_email: recruitment_email.map(parse).transpose()?,
+        };
+        let id = session.id;
+        self.run(py, |c| c.request_change(id, &e, change))
+            .map(crate::notify::held)
+    }
+
+    /// Asks for a pay-affecting change to a report's assignment (exactly one of
+    /// `weekly_minutes`, `position`, `supervisor` ("" for none), `ended_on`): None when it
+    /// applied at once, the held change when it waits for approval.
+    #[pyo3(signature = (session, employee_number, assignment, *, weekly_minutes=None, position=None, supervisor=None, ended_on=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn request_assignment_change(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        employee_number: &str,
+        assignment: &str,
+        weekly_minutes: Option<u32>,
+        position: Option<&str>,
+        supervisor: Option<&str>,
+        ended_on: Option<NaiveDate>,
+    ) -> PyResult<Option<crate::notify::PendingChange>> {
+        let e: EmployeeNumber = parse(employee_number)?;
+        let supervisor = supervisor
+            .map(|s| {
+                if s.is_empty() {
+                    Ok(None)
+                } else {
+                    parse(s).map(Some)
+                }
+            })
+            .transpose()?;
+        let change = crate::notify::assignment_change(
+            parse(assignment)?,
+            weekly_minutes,
+            position.map(parse).transpose()?,
+            supervisor,
+            ended_on,
+        )
+        .map_err(to_py)?;
+        let id = session.id;
+        self.run(py, |c| c.request_change(id, &e, change))
+            .map(crate::notify::held)
+    }
+
+    /// A held change, for its requester, its approver or the person it concerns.
+    fn pending_change(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        change: &str,
+    ) -> PyResult<crate::notify::PendingChange> {
+        let c: esr_core::ChangeId = parse(change)?;
+        let id = session.id;
+        self.run(py, |core| core.pending_change(id, c))
+            .map(Into::into)
+    }
+
+    /// Marks held changes past their expiry as expired (they never apply); how many.
+    fn expire_pending_changes(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+    ) -> PyResult<u32> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.expire_pending_changes(&actor, vpd))
+    }
+
     // ----- audit --------------------------------------------------------------------------
 
     /// A page of the trust's audit trail: entries from `start` (1-based), at most `limit`.

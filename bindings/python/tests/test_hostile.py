@@ -402,6 +402,32 @@ CASES: dict[str, Case] = {
              family_name=None, recruitment_email=None),
     ),
     "Esr.team": lambda w: (w.esr.team, dict(session=w.admin_hscn)),
+    # notifications and approvals
+    "Esr.notification_count": lambda w: (w.esr.notification_count, dict(session=w.nurse_hscn)),
+    "Esr.notifications": lambda w: (
+        w.esr.notifications, dict(session=w.nurse_hscn, open_only=True, kind="urp_granted")
+    ),
+    "Esr.act_on_notification": lambda w: (
+        w.esr.act_on_notification,
+        dict(session=w.nurse_hscn, notification="00" * 16, action="acknowledge", reason=None),
+    ),
+    "Esr.request_details_change": lambda w: (
+        w.esr.request_details_change,
+        dict(session=w.nurse_hscn, employee_number=w.nurse.employee_number, given_name="Joanne",
+             family_name=None, recruitment_email=None),
+    ),
+    "Esr.request_assignment_change": lambda w: (
+        w.esr.request_assignment_change,
+        dict(session=w.nurse_hscn, employee_number=w.nurse.employee_number,
+             assignment=w.nurse.employee_number, weekly_minutes=2250, position=None,
+             supervisor=None, ended_on=None),
+    ),
+    "Esr.pending_change": lambda w: (
+        w.esr.pending_change, dict(session=w.nurse_hscn, change="00" * 16)
+    ),
+    "Esr.expire_pending_changes": lambda w: (
+        w.esr.expire_pending_changes, dict(actor="feed", vpd=VPD)
+    ),
     # audit
     "Esr.audit_trail": lambda w: (w.esr.audit_trail, dict(vpd=VPD, start=1, limit=10)),
     "Esr.verify_audit": lambda w: (w.esr.verify_audit, dict(vpd=VPD, anchor=w.head)),

@@ -1189,6 +1189,45 @@ public func FfiConverterTypeEmailMessage_lower(_ value: EmailMessage) -> UInt64 
 public protocol EsrServiceProtocol: AnyObject, Sendable {
     
     /**
+     * Acts on one of the session's user's notifications.
+     */
+    func actOnNotification(session: EsrSession, notification: String, action: NotificationAction) throws  -> NotificationInfo
+    
+    /**
+     * Marks held changes past their expiry as expired (they never apply); how many.
+     */
+    func expirePendingChanges(actor: EsrActor, vpd: String) throws  -> UInt32
+    
+    /**
+     * The number of the session's user's open notifications: the indicator every channel
+     * shows.
+     */
+    func notificationCount(session: EsrSession) throws  -> UInt32
+    
+    /**
+     * The session's user's notifications this session may see, most recent first (over the
+     * internet before an upgrade, none: only the count shows). `kind`: a kind's short name.
+     */
+    func notifications(session: EsrSession, openOnly: Bool, kind: String?) throws  -> [NotificationInfo]
+    
+    /**
+     * A held change, for its requester, its approver or the person it concerns.
+     */
+    func pendingChange(session: EsrSession, change: String) throws  -> PendingChangeInfo
+    
+    /**
+     * Asks for a pay-affecting change to a report's assignment: `nil` when it applied at
+     * once, the held change when it waits for approval.
+     */
+    func requestAssignmentChange(session: EsrSession, employeeNumber: String, assignment: String, change: AssignmentChange) throws  -> PendingChangeInfo?
+    
+    /**
+     * Asks for a change to a person's details (`nil` leaves a field as it is): `nil` when it
+     * applied at once, the held change when it waits for approval.
+     */
+    func requestDetailsChange(session: EsrSession, employeeNumber: String, givenName: String?, familyName: String?, recruitmentEmail: String?) throws  -> PendingChangeInfo?
+    
+    /**
      * Adds an assignment (needs Maintain people).
      */
     func addAssignment(actor: EsrActor, vpd: String, assignment: NewAssignment) throws  -> AssignmentInfo
@@ -1594,6 +1633,114 @@ public static func openSqlite(path: String, passcodeKey: Data, smsGateway: SmsGa
 }
     
 
+    
+    /**
+     * Acts on one of the session's user's notifications.
+     */
+open func actOnNotification(session: EsrSession, notification: String, action: NotificationAction)throws  -> NotificationInfo  {
+    return try  FfiConverterTypeNotificationInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_act_on_notification(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(notification),
+        FfiConverterTypeNotificationAction_lower(action),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Marks held changes past their expiry as expired (they never apply); how many.
+     */
+open func expirePendingChanges(actor: EsrActor, vpd: String)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_expire_pending_changes(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(vpd),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The number of the session's user's open notifications: the indicator every channel
+     * shows.
+     */
+open func notificationCount(session: EsrSession)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_notification_count(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The session's user's notifications this session may see, most recent first (over the
+     * internet before an upgrade, none: only the count shows). `kind`: a kind's short name.
+     */
+open func notifications(session: EsrSession, openOnly: Bool = false, kind: String? = nil)throws  -> [NotificationInfo]  {
+    return try  FfiConverterSequenceTypeNotificationInfo.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_notifications(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterBool.lower(openOnly),
+        FfiConverterOptionString.lower(kind),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A held change, for its requester, its approver or the person it concerns.
+     */
+open func pendingChange(session: EsrSession, change: String)throws  -> PendingChangeInfo  {
+    return try  FfiConverterTypePendingChangeInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_pending_change(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(change),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Asks for a pay-affecting change to a report's assignment: `nil` when it applied at
+     * once, the held change when it waits for approval.
+     */
+open func requestAssignmentChange(session: EsrSession, employeeNumber: String, assignment: String, change: AssignmentChange)throws  -> PendingChangeInfo?  {
+    return try  FfiConverterOptionTypePendingChangeInfo.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_request_assignment_change(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(employeeNumber),
+        FfiConverterString.lower(assignment),
+        FfiConverterTypeAssignmentChange_lower(change),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Asks for a change to a person's details (`nil` leaves a field as it is): `nil` when it
+     * applied at once, the held change when it waits for approval.
+     */
+open func requestDetailsChange(session: EsrSession, employeeNumber: String, givenName: String? = nil, familyName: String? = nil, recruitmentEmail: String? = nil)throws  -> PendingChangeInfo?  {
+    return try  FfiConverterOptionTypePendingChangeInfo.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_request_details_change(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(employeeNumber),
+        FfiConverterOptionString.lower(givenName),
+        FfiConverterOptionString.lower(familyName),
+        FfiConverterOptionString.lower(recruitmentEmail),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Adds an assignment (needs Maintain people).
@@ -5017,6 +5164,145 @@ public func FfiConverterTypeNewPerson_lower(_ value: NewPerson) -> RustBuffer {
 
 
 /**
+ * One item of a person's worklist, as its reader sees it now.
+ */
+public struct NotificationInfo: Equatable, Hashable {
+    /**
+     * Its id: pass it back to `act_on_notification`.
+     */
+    public var id: String
+    /**
+     * Whom it is for (an employee number).
+     */
+    public var forPerson: String
+    /**
+     * The kind's short name (`record_change_to_approve`).
+     */
+    public var kind: String
+    /**
+     * What it concerns, in words.
+     */
+    public var about: String
+    /**
+     * When it was raised.
+     */
+    public var raisedAt: Date
+    /**
+     * When it expires unless acted on.
+     */
+    public var expiresAt: Date?
+    /**
+     * `open`, `actioned`, `closed` or `expired`.
+     */
+    public var state: String
+    /**
+     * What can be done now: `approve`, `reject`, `acknowledge`.
+     */
+    public var actions: [String]
+    /**
+     * The id of what it concerns (a held change), if any.
+     */
+    public var item: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id: pass it back to `act_on_notification`.
+         */id: String, 
+        /**
+         * Whom it is for (an employee number).
+         */forPerson: String, 
+        /**
+         * The kind's short name (`record_change_to_approve`).
+         */kind: String, 
+        /**
+         * What it concerns, in words.
+         */about: String, 
+        /**
+         * When it was raised.
+         */raisedAt: Date, 
+        /**
+         * When it expires unless acted on.
+         */expiresAt: Date?, 
+        /**
+         * `open`, `actioned`, `closed` or `expired`.
+         */state: String, 
+        /**
+         * What can be done now: `approve`, `reject`, `acknowledge`.
+         */actions: [String], 
+        /**
+         * The id of what it concerns (a held change), if any.
+         */item: String?) {
+        self.id = id
+        self.forPerson = forPerson
+        self.kind = kind
+        self.about = about
+        self.raisedAt = raisedAt
+        self.expiresAt = expiresAt
+        self.state = state
+        self.actions = actions
+        self.item = item
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NotificationInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNotificationInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NotificationInfo {
+        return
+            try NotificationInfo(
+                id: FfiConverterString.read(from: &buf), 
+                forPerson: FfiConverterString.read(from: &buf), 
+                kind: FfiConverterString.read(from: &buf), 
+                about: FfiConverterString.read(from: &buf), 
+                raisedAt: FfiConverterTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf), 
+                actions: FfiConverterSequenceString.read(from: &buf), 
+                item: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NotificationInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.forPerson, into: &buf)
+        FfiConverterString.write(value.kind, into: &buf)
+        FfiConverterString.write(value.about, into: &buf)
+        FfiConverterTimestamp.write(value.raisedAt, into: &buf)
+        FfiConverterOptionTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+        FfiConverterSequenceString.write(value.actions, into: &buf)
+        FfiConverterOptionString.write(value.item, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationInfo_lift(_ buf: RustBuffer) throws -> NotificationInfo {
+    return try FfiConverterTypeNotificationInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationInfo_lower(_ value: NotificationInfo) -> RustBuffer {
+    return FfiConverterTypeNotificationInfo.lower(value)
+}
+
+
+/**
  * A code that was texted, as the app shows it: never the code or the full number. Give it back
  * to verify, resend or check the code.
  */
@@ -5153,6 +5439,155 @@ public func FfiConverterTypePasscodeChallenge_lift(_ buf: RustBuffer) throws -> 
 #endif
 public func FfiConverterTypePasscodeChallenge_lower(_ value: PasscodeChallenge) -> RustBuffer {
     return FfiConverterTypePasscodeChallenge.lower(value)
+}
+
+
+/**
+ * A change to a person's record held for approval.
+ */
+public struct PendingChangeInfo: Equatable, Hashable {
+    /**
+     * Its id.
+     */
+    public var id: String
+    /**
+     * Whose record (an employee number).
+     */
+    public var subject: String
+    /**
+     * What it changes (field names).
+     */
+    public var what: String
+    /**
+     * The URP that holds it for approval.
+     */
+    public var route: String
+    /**
+     * Who must approve it (an employee number).
+     */
+    public var approver: String
+    /**
+     * Who asked for it (a username).
+     */
+    public var requestedBy: String
+    /**
+     * When.
+     */
+    public var requestedAt: Date
+    /**
+     * When it expires undecided.
+     */
+    public var expiresAt: Date
+    /**
+     * `pending`, `applied`, `rejected` or `expired`.
+     */
+    public var status: String
+    /**
+     * A rejection's reason.
+     */
+    public var reason: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id.
+         */id: String, 
+        /**
+         * Whose record (an employee number).
+         */subject: String, 
+        /**
+         * What it changes (field names).
+         */what: String, 
+        /**
+         * The URP that holds it for approval.
+         */route: String, 
+        /**
+         * Who must approve it (an employee number).
+         */approver: String, 
+        /**
+         * Who asked for it (a username).
+         */requestedBy: String, 
+        /**
+         * When.
+         */requestedAt: Date, 
+        /**
+         * When it expires undecided.
+         */expiresAt: Date, 
+        /**
+         * `pending`, `applied`, `rejected` or `expired`.
+         */status: String, 
+        /**
+         * A rejection's reason.
+         */reason: String?) {
+        self.id = id
+        self.subject = subject
+        self.what = what
+        self.route = route
+        self.approver = approver
+        self.requestedBy = requestedBy
+        self.requestedAt = requestedAt
+        self.expiresAt = expiresAt
+        self.status = status
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PendingChangeInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePendingChangeInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PendingChangeInfo {
+        return
+            try PendingChangeInfo(
+                id: FfiConverterString.read(from: &buf), 
+                subject: FfiConverterString.read(from: &buf), 
+                what: FfiConverterString.read(from: &buf), 
+                route: FfiConverterString.read(from: &buf), 
+                approver: FfiConverterString.read(from: &buf), 
+                requestedBy: FfiConverterString.read(from: &buf), 
+                requestedAt: FfiConverterTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PendingChangeInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.subject, into: &buf)
+        FfiConverterString.write(value.what, into: &buf)
+        FfiConverterString.write(value.route, into: &buf)
+        FfiConverterString.write(value.approver, into: &buf)
+        FfiConverterString.write(value.requestedBy, into: &buf)
+        FfiConverterTimestamp.write(value.requestedAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingChangeInfo_lift(_ buf: RustBuffer) throws -> PendingChangeInfo {
+    return try FfiConverterTypePendingChangeInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePendingChangeInfo_lower(_ value: PendingChangeInfo) -> RustBuffer {
+    return FfiConverterTypePendingChangeInfo.lower(value)
 }
 
 
@@ -6583,6 +7018,125 @@ public func FfiConverterTypeAccessLevel_lift(_ buf: RustBuffer) throws -> Access
 #endif
 public func FfiConverterTypeAccessLevel_lower(_ value: AccessLevel) -> RustBuffer {
     return FfiConverterTypeAccessLevel.lower(value)
+}
+
+
+
+/**
+ * A pay-affecting change to a report's assignment.
+ */
+
+public enum AssignmentChange: Equatable, Hashable {
+    
+    /**
+     * New contracted minutes a week (37.5 hours is 2250).
+     */
+    case hours(
+        /**
+         * Minutes a week.
+         */weeklyMinutes: UInt32
+    )
+    /**
+     * A new position.
+     */
+    case position(
+        /**
+         * The position id.
+         */position: String
+    )
+    /**
+     * A new supervising assignment (`nil`: none).
+     */
+    case supervisor(
+        /**
+         * The supervising assignment's number.
+         */supervisor: String?
+    )
+    /**
+     * Ends the assignment.
+     */
+    case end(
+        /**
+         * Its last day.
+         */endedOn: CalendarDate
+    )
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AssignmentChange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAssignmentChange: FfiConverterRustBuffer {
+    typealias SwiftType = AssignmentChange
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AssignmentChange {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .hours(weeklyMinutes: try FfiConverterUInt32.read(from: &buf)
+        )
+        
+        case 2: return .position(position: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .supervisor(supervisor: try FfiConverterOptionString.read(from: &buf)
+        )
+        
+        case 4: return .end(endedOn: try FfiConverterTypeCalendarDate.read(from: &buf)
+        )
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AssignmentChange, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case let .hours(weeklyMinutes):
+            writeInt(&buf, Int32(1))
+            FfiConverterUInt32.write(weeklyMinutes, into: &buf)
+            
+        
+        case let .position(position):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(position, into: &buf)
+            
+        
+        case let .supervisor(supervisor):
+            writeInt(&buf, Int32(3))
+            FfiConverterOptionString.write(supervisor, into: &buf)
+            
+        
+        case let .end(endedOn):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeCalendarDate.write(endedOn, into: &buf)
+            
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignmentChange_lift(_ buf: RustBuffer) throws -> AssignmentChange {
+    return try FfiConverterTypeAssignmentChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAssignmentChange_lower(_ value: AssignmentChange) -> RustBuffer {
+    return FfiConverterTypeAssignmentChange.lower(value)
 }
 
 
@@ -8153,6 +8707,97 @@ public func FfiConverterTypeNeed_lower(_ value: Need) -> RustBuffer {
 
 
 /**
+ * What the reader does with a notification.
+ */
+
+public enum NotificationAction: Equatable, Hashable {
+    
+    /**
+     * Approve what it asks for.
+     */
+    case approve
+    /**
+     * Reject what it asks for, saying why.
+     */
+    case reject(
+        /**
+         * Why.
+         */reason: String
+    )
+    /**
+     * Mark news as read.
+     */
+    case acknowledge
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension NotificationAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNotificationAction: FfiConverterRustBuffer {
+    typealias SwiftType = NotificationAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NotificationAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .approve
+        
+        case 2: return .reject(reason: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 3: return .acknowledge
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: NotificationAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .approve:
+            writeInt(&buf, Int32(1))
+        
+        
+        case let .reject(reason):
+            writeInt(&buf, Int32(2))
+            FfiConverterString.write(reason, into: &buf)
+            
+        
+        case .acknowledge:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationAction_lift(_ buf: RustBuffer) throws -> NotificationAction {
+    return try FfiConverterTypeNotificationAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNotificationAction_lower(_ value: NotificationAction) -> RustBuffer {
+    return FfiConverterTypeNotificationAction.lower(value)
+}
+
+
+
+/**
  * A component's performance status.
  */
 
@@ -9475,6 +10120,30 @@ fileprivate struct FfiConverterOptionTypeCompetenceRecord: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypePendingChangeInfo: FfiConverterRustBuffer {
+    typealias SwiftType = PendingChangeInfo?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypePendingChangeInfo.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypePendingChangeInfo.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeRenewalRule: FfiConverterRustBuffer {
     typealias SwiftType = RenewalRule?
 
@@ -9812,6 +10481,31 @@ fileprivate struct FfiConverterSequenceTypeLearningSubscription: FfiConverterRus
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeLearningSubscription.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeNotificationInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [NotificationInfo]
+
+    public static func write(_ value: [NotificationInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeNotificationInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [NotificationInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [NotificationInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeNotificationInfo.read(from: &buf))
         }
         return seq
     }
@@ -10188,6 +10882,27 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_smsmessage_vpd() != 29757) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_act_on_notification() != 2262) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_expire_pending_changes() != 59266) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_notification_count() != 51539) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_notifications() != 17189) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_pending_change() != 32364) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_request_assignment_change() != 60533) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_request_details_change() != 63452) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_add_assignment() != 48014) {
