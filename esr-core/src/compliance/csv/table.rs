@@ -185,8 +185,11 @@ struct Batch {
     items: Vec<Item>,
 }
 
-/// Records of about this many bytes go in one batch.
-const BATCH_BYTES: usize = 256 * 1024;
+/// Records of about this many bytes, or this many records, go in one batch: small enough that
+/// the few batches in flight hold well under a MiB, large enough that handing one over costs
+/// next to nothing.
+const BATCH_BYTES: usize = 64 * 1024;
+const BATCH_RECORDS: usize = 1_024;
 
 enum Item {
     /// A record: its line, and its fields' ends `ends[first..last]` (its first field starts
@@ -209,24 +212,29 @@ enum Msg {
 }
 
 /// Parses records with `rdr` and hands them to `send` in batches, until the file ends, reading
-/// stops, or `send` says to stop.
+/// stops, or `send` says to stop (returns `None`); otherwise `send` returns an empty batch to
+/// fill next (one handed back, so their memory is reused rather than asked for afresh).
 fn parse_records<R: std::io::Read>(
     rdr: &mut RecordReader<R>,
     skip_bad_rows: bool,
-    mut send: impl FnMut(Msg) -> bool,
+    mut send: impl FnMut(Msg) -> Option<Batch>,
 ) {
     let mut batch = Batch::default();
     loop {
         match rdr.next(!skip_bad_rows) {
             Err(e) => {
                 let p = unreadable_problem(rdr.reading_line(), &e);
-                let _ = send(Msg::Batch(batch)) && send(Msg::Stop(p));
+                if send(Msg::Batch(batch)).is_some() {
+                    send(Msg::Stop(p));
+                }
                 return;
             }
             Ok(Record::End) => break,
             Ok(Record::TooLong { line }) => {
                 if !skip_bad_rows {
-                    let _ = send(Msg::Batch(batch)) && send(Msg::Stop(too_long(line, true)));
+                    if send(Msg::Batch(batch)).is_some() {
+                        send(Msg::Stop(too_long(line, true)));
+                    }
                     return;
                 }
                 batch.items.push(Item::Problem(too_long(line, false)));
@@ -250,21 +258,14 @@ fn parse_records<R: std::io::Read>(
                 });
             }
         }
-        if batch.bytes.len() >= BATCH_BYTES || batch.items.len() >= BATCH_BYTES / 16 {
-            let full = std::mem::replace(
-                &mut batch,
-                Batch {
-                    bytes: Vec::with_capacity(BATCH_BYTES + MAX_CSV_RECORD_BYTES),
-                    ends: Vec::new(),
-                    items: Vec::new(),
-                },
-            );
-            if !send(Msg::Batch(full)) {
-                return;
+        if batch.bytes.len() >= BATCH_BYTES || batch.items.len() >= BATCH_RECORDS {
+            match send(Msg::Batch(std::mem::take(&mut batch))) {
+                Some(next) => batch = next,
+                None => return,
             }
         }
     }
-    let _ = send(Msg::Batch(batch));
+    send(Msg::Batch(batch));
 }
 
 /// Builds the columns from the parsed records, in file order.
@@ -296,13 +297,14 @@ impl Builder {
         }
     }
 
-    /// Takes one message; `false` once the import has stopped.
-    fn take(&mut self, msg: Msg) -> bool {
+    /// Takes one message; gives the batch back emptied, or `None` once the import has
+    /// stopped.
+    fn take(&mut self, msg: Msg) -> Option<Batch> {
         if self.stopped.is_some() {
-            return false;
+            return None;
         }
         match msg {
-            Msg::Batch(b) => {
+            Msg::Batch(mut b) => {
                 for item in &b.items {
                     match item {
                         Item::Problem(p) => self.problems.push(p.clone()),
@@ -315,19 +317,22 @@ impl Builder {
                             if let Err(e) = self.record(line, &b.bytes, start, &b.ends[first..last])
                             {
                                 self.stopped = Some(e);
-                                return false;
+                                return None;
                             }
                         }
                     }
                 }
-                true
+                b.bytes.clear();
+                b.ends.clear();
+                b.items.clear();
+                Some(b)
             }
             Msg::Stop(p) => {
                 self.problems.push(p);
                 self.stopped = Some(Error::ImportRejected {
                     problems: std::mem::take(&mut self.problems),
                 });
-                false
+                None
             }
         }
     }
@@ -504,8 +509,8 @@ impl Builder {
 /// Reads an ESR competence export as [`read_competence_export_with_encoding`] does (the same
 /// rows, bad rows, limits, messages and encodings), into compact columns; the fast way for
 /// analysts and bindings. Memory grows with the good rows' columns only (about 50 bytes a row
-/// besides the employee numbers' text), plus a fixed amount for the reader (a few batches of
-/// 256 KiB of records).
+/// besides the employee numbers' text), plus a fixed amount for the reader (well under a MiB:
+/// one record of at most [`MAX_CSV_RECORD_BYTES`] and a few batches of records in flight).
 ///
 /// Where the machine has more than one processor, the file is parsed on the calling thread
 /// while another builds the columns (a `reader` need not be `Send`).
@@ -524,16 +529,24 @@ pub fn read_competence_table<R: std::io::Read>(
     let out = if threads > 1 {
         std::thread::scope(|s| {
             // A few batches in flight at most: memory stays bounded when building is slower.
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(2);
+            // Emptied batches come back, to be filled again.
+            let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch>();
             let worker = s.spawn(move || {
                 for msg in rx {
-                    if !builder.take(msg) {
-                        break;
+                    match builder.take(msg) {
+                        Some(empty) => {
+                            let _ = back_tx.send(empty);
+                        }
+                        None => break,
                     }
                 }
                 builder.finish()
             });
-            parse_records(&mut rdr, skip_bad_rows, |msg| tx.send(msg).is_ok());
+            parse_records(&mut rdr, skip_bad_rows, |msg| {
+                tx.send(msg).ok()?;
+                Some(back_rx.try_recv().unwrap_or_default())
+            });
             drop(tx);
             worker
                 .join()
