@@ -1218,9 +1218,11 @@ fn read_competence_csv<'py>(
     let lib = frames::output_library(output, &[])?;
     let encoding = csv_encoding(encoding)?;
     let options = ImportOptions { skip_bad_rows };
-    let (cols, skipped) = CsvSource::new(source, "source")?.read(
+    let source = CsvSource::new(source, "source")?;
+    let size = source.size_hint();
+    let (cols, skipped) = source.read(
         py,
-        |r| esr_core::compliance::read_competence_table(vpd, r, options, encoding),
+        |r| esr_core::compliance::read_competence_table(vpd, r, options, encoding, size),
         core_err,
     )?;
     if !skipped.is_empty() {

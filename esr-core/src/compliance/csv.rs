@@ -894,7 +894,7 @@ pub fn read_competence_export_with_encoding<R: std::io::Read>(
     options: ImportOptions,
     encoding: CsvEncoding,
 ) -> Result<(CompetenceExportColumns, ImportProblems)> {
-    read_competence_table(vpd, reader, options, encoding).map(|(t, p)| (t.into(), p))
+    read_competence_table(vpd, reader, options, encoding, None).map(|(t, p)| (t.into(), p))
 }
 
 fn status_cell(status: Option<ComplianceStatus>, expiry: Option<NaiveDate>) -> String {

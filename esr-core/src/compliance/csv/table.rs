@@ -175,6 +175,11 @@ fn quick_date(s: &str) -> Option<Option<i32>> {
     parse_esr_date_fast(s).map(|d| Some(d.num_days_from_ce() - EPOCH_FROM_CE))
 }
 
+/// The fewest bytes a row of an export is expected to take, for setting columns aside by the
+/// file's size: a row of ESR's export is 100 bytes or more; one shorter than this only makes
+/// the columns grow as they would without a size.
+const MIN_ROW_BYTES: u64 = 32;
+
 /// Records handed from the parsing thread to the one building the columns, in file order.
 #[derive(Default)]
 struct Batch {
@@ -295,6 +300,24 @@ impl Builder {
             problems: ImportProblems::new(),
             stopped: None,
         }
+    }
+
+    /// Sets the columns aside for the rows a file of `bytes` could hold, if the address space
+    /// can be had (nothing is reserved otherwise: the columns grow as they go).
+    fn reserve(&mut self, bytes: u64) {
+        let rows = usize::try_from(bytes / MIN_ROW_BYTES).unwrap_or(usize::MAX);
+        let t = &mut self.t;
+        let _ = t.line.try_reserve_exact(rows).is_ok()
+            && t.person_id.try_reserve_exact(rows).is_ok()
+            && t.achieved.try_reserve_exact(rows).is_ok()
+            && t.expiry.try_reserve_exact(rows).is_ok()
+            && t.competence.keys.try_reserve_exact(rows).is_ok()
+            && t.level.keys.try_reserve_exact(rows).is_ok()
+            && t.employee_number.ends.try_reserve_exact(rows).is_ok()
+            && t.employee_number
+                .text
+                .try_reserve_exact(rows.saturating_mul(8))
+                .is_ok();
     }
 
     /// Takes one message; gives the batch back emptied, or `None` once the import has
@@ -514,17 +537,25 @@ impl Builder {
 ///
 /// Where the machine has more than one processor, the file is parsed on the calling thread
 /// while another builds the columns (a `reader` need not be `Send`).
+///
+/// `size_hint` is the file's size in bytes when known: the columns are then set aside for as
+/// many rows as it could hold (address space only; memory is used as rows arrive), so they
+/// are not copied again and again as they grow, which for a file of a GB is much of the time.
 pub fn read_competence_table<R: std::io::Read>(
     vpd: VpdCode,
     reader: R,
     options: ImportOptions,
     encoding: CsvEncoding,
+    size_hint: Option<u64>,
 ) -> Result<(CompetenceExportTable, ImportProblems)> {
     let mut text = DecodingReader::new(reader, encoding);
     let mut rdr = RecordReader::new(&mut text);
     let cols = read_header(&mut rdr)?;
     let skip_bad_rows = options.skip_bad_rows;
     let mut builder = Builder::new(vpd, cols, skip_bad_rows);
+    if let Some(bytes) = size_hint {
+        builder.reserve(bytes);
+    }
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let out = if threads > 1 {
         std::thread::scope(|s| {

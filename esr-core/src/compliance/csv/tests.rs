@@ -659,6 +659,12 @@ fn batches_of_records_keep_the_file_order() {
     }
     let got = read_competence_export(vpd(), csv.as_bytes(), skip()).unwrap();
     let want = by_the_rules(csv.as_bytes(), true).unwrap();
+    // Columns set aside by the file's size read the same.
+    let size = Some(csv.len() as u64);
+    let sized = read_competence_table(vpd(), csv.as_bytes(), skip(), CsvEncoding::AUTO, size);
+    let sized = sized.unwrap();
+    assert_eq!(CompetenceExportColumns::from(sized.0), got.0);
+    assert_eq!(sized.1, got.1);
     assert_eq!(got.0.len(), 70_000 - 71);
     assert_eq!(
         CompetenceExportColumns {
