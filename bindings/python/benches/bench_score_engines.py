@@ -168,6 +168,7 @@ def main() -> int:
             t0 = time.perf_counter()
             out = go()
             times[name].append(time.perf_counter() - t0)
+            print(f"  {name}: {times[name][-1]:.2f} s", file=sys.stderr, flush=True)
             rows[name] = len(out)
             sums[name] = totals(out)
             del out
