@@ -1218,9 +1218,11 @@ fn read_competence_csv<'py>(
     let lib = frames::output_library(output, &[])?;
     let encoding = csv_encoding(encoding)?;
     let options = ImportOptions { skip_bad_rows };
-    let (cols, skipped) = CsvSource::new(source, "source")?.read(
+    let source = CsvSource::new(source, "source")?;
+    let size = source.size_hint();
+    let (cols, skipped) = source.read(
         py,
-        |r| esr_core::compliance::read_competence_export_with_encoding(vpd, r, options, encoding),
+        |r| esr_core::compliance::read_competence_table(vpd, r, options, encoding, size),
         core_err,
     )?;
     if !skipped.is_empty() {
@@ -1235,16 +1237,19 @@ fn read_competence_csv<'py>(
         PyErr::warn(py, &py.get_type::<PyUserWarning>(), &msg, 1)?;
     }
     let date = |v: Vec<Option<i32>>| -> ArrayRef { Arc::new(Date32Array::from(v)) };
-    let text = |v: Vec<String>| -> ArrayRef { Arc::new(StringArray::from(v)) };
     let used = cols.encoding;
+    let (employee_text, employee_ends) = cols.employee_number.into_parts();
+    let competence = dictionary_text(&cols.competence)?;
+    let level = dictionary_text(&cols.level)?;
+    let employee = text_array(employee_text.into_bytes(), &employee_ends)?;
     let schema = Arc::new(Schema::new_with_metadata(
         vec![
             Field::new("person_id", DataType::Int64, false),
-            Field::new("competency_id", DataType::Utf8, false),
+            Field::new("competency_id", competence.data_type().clone(), false),
             Field::new("expiry", DataType::Date32, true),
             Field::new("achieved", DataType::Date32, true),
-            Field::new("level", DataType::Utf8, false),
-            Field::new("employee_number", DataType::Utf8, false),
+            Field::new("level", level.data_type().clone(), false),
+            Field::new("employee_number", employee.data_type().clone(), false),
             Field::new("line", DataType::UInt64, false),
         ],
         HashMap::from([("encoding".to_owned(), used.to_owned())]),
@@ -1253,11 +1258,11 @@ fn read_competence_csv<'py>(
         schema.clone(),
         vec![
             Arc::new(Int64Array::from(cols.person_id)),
-            text(cols.competence),
+            competence,
             date(cols.expiry),
             date(cols.achieved),
-            text(cols.level),
-            text(cols.employee_number),
+            level,
+            employee,
             Arc::new(UInt64Array::from(cols.line)),
         ],
     )
@@ -1267,6 +1272,46 @@ fn read_competence_csv<'py>(
         out.getattr("attrs")?.set_item("encoding", used)?;
     }
     Ok(out)
+}
+
+/// Text values laid end to end (`text`, with where each ends) as an Arrow array: `Utf8`, or
+/// `LargeUtf8` when there are over 2 GiB of text (a string column's offsets are 32-bit).
+fn text_array(text: Vec<u8>, ends: &[usize]) -> PyResult<ArrayRef> {
+    let bad = |e: arrow_schema::ArrowError| EsrError::new_err(format!("building the table: {e}"));
+    let values = arrow_buffer::Buffer::from_vec(text);
+    let small: Option<Vec<i32>> = std::iter::once(Some(0))
+        .chain(ends.iter().map(|&e| i32::try_from(e).ok()))
+        .collect();
+    if let Some(offsets) = small {
+        let offsets = arrow_buffer::OffsetBuffer::new(ScalarBuffer::from(offsets));
+        return Ok(Arc::new(
+            StringArray::try_new(offsets, values, None).map_err(bad)?,
+        ));
+    }
+    let large: Vec<i64> = std::iter::once(Some(0))
+        .chain(ends.iter().map(|&e| i64::try_from(e).ok()))
+        .collect::<Option<_>>()
+        .ok_or_else(|| EsrError::new_err("building the table: a column's text is too long"))?;
+    let offsets = arrow_buffer::OffsetBuffer::new(ScalarBuffer::from(large));
+    Ok(Arc::new(
+        LargeStringArray::try_new(offsets, values, None).map_err(bad)?,
+    ))
+}
+
+/// A column of repeating texts (keys into values) as a plain Arrow string array.
+fn dictionary_text(column: &esr_core::compliance::DictionaryColumn) -> PyResult<ArrayRef> {
+    let total: usize = column
+        .keys
+        .iter()
+        .map(|&k| column.values.get(k as usize).map_or(0, String::len))
+        .sum();
+    let mut text = Vec::with_capacity(total);
+    let mut ends = Vec::with_capacity(column.keys.len());
+    for value in column.iter() {
+        text.extend_from_slice(value.as_bytes());
+        ends.push(text.len());
+    }
+    text_array(text, &ends)
 }
 
 /// The `encoding` argument of the CSV readers: None detects UTF-8 or cp1252.

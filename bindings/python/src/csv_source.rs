@@ -91,6 +91,16 @@ impl<'py> CsvSource<'py> {
         Ok(Self::File(file))
     }
 
+    /// The source's size in bytes, when it is known before reading (not for file objects).
+    pub(crate) fn size_hint(&self) -> Option<u64> {
+        match self {
+            Self::Bytes(b) => u64::try_from(b.as_bytes().len()).ok(),
+            Self::Owned(v) => u64::try_from(v.len()).ok(),
+            Self::File(f) => f.metadata().ok().map(|m| m.len()),
+            Self::Object(_) => None,
+        }
+    }
+
     /// Runs `f` over the source with the interpreter released. When a file object's `.read`
     /// failed, its Python exception is raised instead of the core's error.
     pub(crate) fn read<T: Send>(

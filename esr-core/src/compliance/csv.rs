@@ -385,9 +385,13 @@ impl<R: std::io::Read> RecordReader<R> {
             }
             bytes = rest;
         }
-        // The record's bytes: usually no `\r`, so the `\n` are just counted.
-        if !prev_cr && !bytes.contains(&b'\r') {
-            line += bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+        // The record's bytes: usually no `\r`, so the `\n` are just counted (in one pass
+        // that also looks for `\r`, which the compiler vectorises).
+        let (newlines, cr) = bytes.iter().fold((0u64, false), |(n, cr), &b| {
+            (n + u64::from(b == b'\n'), cr | (b == b'\r'))
+        });
+        if !prev_cr && !cr {
+            line += newlines;
         } else {
             for &b in bytes {
                 count_line(b, &mut line, &mut prev_cr);
@@ -504,14 +508,19 @@ fn too_wide(line: u64) -> ImportProblem {
     }
 }
 
-fn unreadable(line: u64, e: &std::io::Error, problems: ImportProblems) -> Error {
-    refuse(
-        problems,
+fn unreadable(line: u64, e: &std::io::Error, mut problems: ImportProblems) -> Error {
+    problems.push(unreadable_problem(line, e));
+    Error::ImportRejected { problems }
+}
+
+/// The problem of a file that could not be read past `line`.
+fn unreadable_problem(line: u64, e: &std::io::Error) -> ImportProblem {
+    ImportProblem {
         line,
-        format!(
+        reason: format!(
             "the file could not be read past this line ({e}); check the file or its source and try again"
         ),
-    )
+    }
 }
 
 /// Moves the line count over one byte: `\n`, `\r\n` and a lone `\r` each end a line (a `\r`
@@ -565,15 +574,21 @@ pub(crate) fn parse_export_rows<R: std::io::Read>(
     parse_text_rows(vpd, &mut text, skip_bad_rows, each)
 }
 
-/// [`parse_export_rows`] over text already decoded to UTF-8.
-fn parse_text_rows<R: std::io::Read>(
-    vpd: VpdCode,
-    reader: R,
-    skip_bad_rows: bool,
-    mut each: impl FnMut(ExportRow, &mut ImportProblems),
-) -> Result<ImportProblems> {
-    let mut problems = ImportProblems::new();
-    let mut rdr = RecordReader::new(reader);
+/// Where the columns the reader uses are in the header (from 0).
+#[derive(Debug, Clone, Copy)]
+struct ExportColumns {
+    employee: usize,
+    name: usize,
+    expiry: usize,
+    vpd: Option<usize>,
+    achieved: Option<usize>,
+    level: Option<usize>,
+}
+
+/// Reads the header and finds the columns; refuses the file when the header cannot be read,
+/// is over the limits or lacks a needed column.
+fn read_header<R: std::io::Read>(rdr: &mut RecordReader<R>) -> Result<ExportColumns> {
+    let problems = ImportProblems::new();
     let headers: Vec<String> = match rdr.next(true) {
         Err(e) => return Err(unreadable(rdr.reading_line(), &e, problems)),
         Ok(Record::End) => Vec::new(),
@@ -620,119 +635,159 @@ fn parse_text_rows<R: std::io::Read>(
             )
         })
     };
-    let c_emp = need(&["Employee Number"], "Employee Number")?;
-    let c_name = need(&["Competency Name", "Competence Name"], "Competency Name")?;
-    let c_exp = need(&["Expiry Date"], "Expiry Date")?;
-    let c_vpd = header_index(&headers, &["VPD", "VPD Code"]);
-    let c_ach = header_index(&headers, &["Achieved Date", "Date Achieved", "Date From"]);
-    let c_lvl = header_index(
-        &headers,
-        &["Competence Level", "Proficiency Level", "Level"],
-    );
-    drop(headers);
+    Ok(ExportColumns {
+        employee: need(&["Employee Number"], "Employee Number")?,
+        name: need(&["Competency Name", "Competence Name"], "Competency Name")?,
+        expiry: need(&["Expiry Date"], "Expiry Date")?,
+        vpd: header_index(&headers, &["VPD", "VPD Code"]),
+        achieved: header_index(&headers, &["Achieved Date", "Date Achieved", "Date From"]),
+        level: header_index(
+            &headers,
+            &["Competence Level", "Proficiency Level", "Level"],
+        ),
+    })
+}
 
-    loop {
-        let line = match rdr.next(!skip_bad_rows) {
-            Err(e) => return Err(unreadable(rdr.reading_line(), &e, problems)),
-            Ok(Record::End) => break,
-            Ok(Record::TooLong { line }) => {
-                if skip_bad_rows {
-                    problems.push(too_long(line, false));
-                    continue;
-                }
-                problems.push(too_long(line, true));
-                return Err(Error::ImportRejected { problems });
+/// What the reader does with the next record: the line of a record whose fields are in the
+/// reader's buffers, the end of the file, or nothing (a bad record, already counted in
+/// `problems`). A record over the limits without `skip_bad_rows` and a read error stop the
+/// reading with the problems so far.
+fn next_record<R: std::io::Read>(
+    rdr: &mut RecordReader<R>,
+    skip_bad_rows: bool,
+    problems: &mut ImportProblems,
+) -> Result<Option<Option<u64>>> {
+    match rdr.next(!skip_bad_rows) {
+        Err(e) => Err(unreadable(rdr.reading_line(), &e, std::mem::take(problems))),
+        Ok(Record::End) => Ok(None),
+        Ok(Record::TooLong { line }) => {
+            if skip_bad_rows {
+                problems.push(too_long(line, false));
+                return Ok(Some(None));
             }
-            Ok(Record::TooManyColumns { line }) => {
-                problems.push(too_wide(line));
-                continue;
-            }
-            Ok(Record::Fields { line }) => line,
-        };
+            problems.push(too_long(line, true));
+            Err(Error::ImportRejected {
+                problems: std::mem::take(problems),
+            })
+        }
+        Ok(Record::TooManyColumns { line }) => {
+            problems.push(too_wide(line));
+            Ok(Some(None))
+        }
+        Ok(Record::Fields { line }) => Ok(Some(Some(line))),
+    }
+}
+
+/// Checks one row's fields (`rec`, already read as UTF-8) by the rules of the export: the good
+/// row, `Ok(None)` for a blank row, or what is wrong with it.
+fn check_row(
+    vpd: VpdCode,
+    cols: &ExportColumns,
+    line: u64,
+    rec: &[&str],
+) -> std::result::Result<Option<ExportRow>, String> {
+    if rec.iter().all(|f| f.trim().is_empty()) {
+        return Ok(None);
+    }
+    let field = |c: usize| rec.get(c).map(|f| f.trim()).unwrap_or("");
+    let mut why = Vec::new();
+    if let Some(c) = cols.vpd {
+        let v = field(c);
+        if v != vpd.as_str() {
+            why.push(format!(
+                "VPD {} is not this trust's ({vpd}); import each trust's rows into that trust",
+                crate::values::limits::shown(v)
+            ));
+        }
+    }
+    let employee = field(cols.employee)
+        .parse::<EmployeeNumber>()
+        .map_err(|e| why.push(format!("Employee Number: {e}")))
+        .ok();
+    let competence = parse_competence_loose(field(cols.name))
+        .map_err(|e| why.push(format!("Competency Name: {e}")))
+        .ok();
+    let expiry = match field(cols.expiry) {
+        "" => Some(None),
+        s => parse_esr_date(s)
+            .map(Some)
+            .map_err(|e| why.push(format!("Expiry Date: {e}")))
+            .ok(),
+    };
+    let achieved = match cols.achieved.map(field) {
+        None | Some("") => Some(None),
+        Some(s) => parse_esr_date(s)
+            .map(Some)
+            .map_err(|e| why.push(format!("Achieved Date: {e}")))
+            .ok(),
+    };
+    let level = match cols.level.map(field) {
+        None | Some("") => Some(CompetenceLevel::default()),
+        Some(s) => s
+            .parse::<CompetenceLevel>()
+            .map_err(|e| why.push(format!("Competence Level: {e}")))
+            .ok(),
+    };
+    if let (Some(Some(a)), Some(Some(e))) = (achieved, expiry)
+        && e < a
+    {
+        why.push(format!(
+            "the expiry {} is before the achieved date {}; check both dates",
+            format_esr_date(e),
+            format_esr_date(a)
+        ));
+    }
+    match (employee, competence, expiry, achieved, level) {
+        (Some(employee), Some(competence), Some(expiry), Some(achieved), Some(level))
+            if why.is_empty() =>
+        {
+            Ok(Some(ExportRow {
+                line,
+                employee,
+                competence,
+                achieved,
+                expiry,
+                level,
+            }))
+        }
+        _ => Err(why.join("; ")),
+    }
+}
+
+/// The problem of a row whose column `i` (from 0) is not UTF-8.
+fn not_utf8(line: u64, i: usize) -> ImportProblem {
+    ImportProblem {
+        line,
+        reason: format!(
+            "the row cannot be read as CSV (column {} is not UTF-8); fix its encoding",
+            i + 1
+        ),
+    }
+}
+
+/// [`parse_export_rows`] over text already decoded to UTF-8.
+fn parse_text_rows<R: std::io::Read>(
+    vpd: VpdCode,
+    reader: R,
+    skip_bad_rows: bool,
+    mut each: impl FnMut(ExportRow, &mut ImportProblems),
+) -> Result<ImportProblems> {
+    let mut rdr = RecordReader::new(reader);
+    let cols = read_header(&mut rdr)?;
+    let mut problems = ImportProblems::new();
+    while let Some(record) = next_record(&mut rdr, skip_bad_rows, &mut problems)? {
+        let Some(line) = record else { continue };
         let rec = match rdr.fields() {
             Ok(rec) => rec,
             Err(i) => {
-                problems.push(ImportProblem {
-                    line,
-                    reason: format!(
-                        "the row cannot be read as CSV (column {} is not UTF-8); fix its encoding",
-                        i + 1
-                    ),
-                });
+                problems.push(not_utf8(line, i));
                 continue;
             }
         };
-        if rec.iter().all(|f| f.trim().is_empty()) {
-            continue;
-        }
-        let field = |c: usize| rec.get(c).map(|f| f.trim()).unwrap_or("");
-        let mut why = Vec::new();
-        if let Some(c) = c_vpd {
-            let v = field(c);
-            if v != vpd.as_str() {
-                why.push(format!(
-                    "VPD {} is not this trust's ({vpd}); import each trust's rows into that trust",
-                    crate::values::limits::shown(v)
-                ));
-            }
-        }
-        let employee = field(c_emp)
-            .parse::<EmployeeNumber>()
-            .map_err(|e| why.push(format!("Employee Number: {e}")))
-            .ok();
-        let competence = parse_competence_loose(field(c_name))
-            .map_err(|e| why.push(format!("Competency Name: {e}")))
-            .ok();
-        let expiry = match field(c_exp) {
-            "" => Some(None),
-            s => parse_esr_date(s)
-                .map(Some)
-                .map_err(|e| why.push(format!("Expiry Date: {e}")))
-                .ok(),
-        };
-        let achieved = match c_ach.map(field) {
-            None | Some("") => Some(None),
-            Some(s) => parse_esr_date(s)
-                .map(Some)
-                .map_err(|e| why.push(format!("Achieved Date: {e}")))
-                .ok(),
-        };
-        let level = match c_lvl.map(field) {
-            None | Some("") => Some(CompetenceLevel::default()),
-            Some(s) => s
-                .parse::<CompetenceLevel>()
-                .map_err(|e| why.push(format!("Competence Level: {e}")))
-                .ok(),
-        };
-        if let (Some(Some(a)), Some(Some(e))) = (achieved, expiry)
-            && e < a
-        {
-            why.push(format!(
-                "the expiry {} is before the achieved date {}; check both dates",
-                format_esr_date(e),
-                format_esr_date(a)
-            ));
-        }
-        match (employee, competence, expiry, achieved, level) {
-            (Some(employee), Some(competence), Some(expiry), Some(achieved), Some(level))
-                if why.is_empty() =>
-            {
-                each(
-                    ExportRow {
-                        line,
-                        employee,
-                        competence,
-                        achieved,
-                        expiry,
-                        level,
-                    },
-                    &mut problems,
-                );
-            }
-            _ => problems.push(ImportProblem {
-                line,
-                reason: why.join("; "),
-            }),
+        match check_row(vpd, &cols, line, &rec) {
+            Ok(Some(row)) => each(row, &mut problems),
+            Ok(None) => {}
+            Err(reason) => problems.push(ImportProblem { line, reason }),
         }
     }
     Ok(problems)
@@ -774,6 +829,38 @@ impl CompetenceExportColumns {
     }
 }
 
+impl From<CompetenceExportTable> for CompetenceExportColumns {
+    /// Each text column is made and its compact form dropped in turn, so no more than one
+    /// column is held twice.
+    fn from(t: CompetenceExportTable) -> Self {
+        let CompetenceExportTable {
+            line,
+            employee_number,
+            person_id,
+            competence,
+            achieved,
+            expiry,
+            level,
+            encoding,
+        } = t;
+        let text = |d: DictionaryColumn| d.iter().map(str::to_owned).collect();
+        let employee_number = {
+            let e = employee_number;
+            e.iter().map(str::to_owned).collect()
+        };
+        Self {
+            line,
+            employee_number,
+            person_id,
+            competence: text(competence),
+            achieved,
+            expiry,
+            level: text(level),
+            encoding,
+        }
+    }
+}
+
 /// Reads an ESR competence export (the columns [`crate::Esr::import_competences`]
 /// reads, found by header) from `reader` as it goes, into columns, without touching any
 /// service. A row with a bad field refuses the whole file with [`Error::ImportRejected`] (the
@@ -790,6 +877,8 @@ impl CompetenceExportColumns {
 /// The bytes are decoded with [`CsvEncoding::AUTO`] (UTF-8, with or without a byte order mark,
 /// or Windows-1252 where they are not UTF-8); [`read_competence_export_with_encoding`] takes
 /// another. The encoding read is in [`CompetenceExportColumns::encoding`].
+/// [`read_competence_table`] reads the same rows into more compact columns (the text ones
+/// as one buffer, or as keys into the distinct values), faster.
 pub fn read_competence_export<R: std::io::Read>(
     vpd: VpdCode,
     reader: R,
@@ -805,41 +894,7 @@ pub fn read_competence_export_with_encoding<R: std::io::Read>(
     options: ImportOptions,
     encoding: CsvEncoding,
 ) -> Result<(CompetenceExportColumns, ImportProblems)> {
-    let mut cols = CompetenceExportColumns::default();
-    let mut text = DecodingReader::new(reader, encoding);
-    let problems = parse_text_rows(vpd, &mut text, options.skip_bad_rows, |row, problems| {
-        // Dates beyond ±5.8 million years cannot be counted in `i32` days.
-        let days = |d: Option<NaiveDate>| d.map(days_since_epoch).transpose();
-        let (achieved, expiry) = match (days(row.achieved), days(row.expiry)) {
-            (Ok(a), Ok(e)) => (a, e),
-            (Err(e), _) | (_, Err(e)) => {
-                problems.push(ImportProblem {
-                    line: row.line,
-                    reason: e.to_string(),
-                });
-                return;
-            }
-        };
-        let Ok(person) = row.employee.as_str().parse::<i64>() else {
-            problems.push(ImportProblem {
-                line: row.line,
-                reason: "Employee Number: it is not a whole number".to_owned(),
-            });
-            return;
-        };
-        cols.line.push(row.line);
-        cols.person_id.push(person);
-        cols.employee_number.push(row.employee.as_str().to_owned());
-        cols.competence.push(row.competence.as_str().to_owned());
-        cols.achieved.push(achieved);
-        cols.expiry.push(expiry);
-        cols.level.push(row.level.to_string());
-    })?;
-    if !problems.is_empty() && !options.skip_bad_rows {
-        return Err(Error::ImportRejected { problems });
-    }
-    cols.encoding = text.encoding_used();
-    Ok((cols, problems))
+    read_competence_table(vpd, reader, options, encoding, None).map(|(t, p)| (t.into(), p))
 }
 
 fn status_cell(status: Option<ComplianceStatus>, expiry: Option<NaiveDate>) -> String {
@@ -904,6 +959,9 @@ pub fn compliance_matrix_csv(rows: &[(EmployeeNumber, AssignmentCompliance)]) ->
     String::from_utf8(bytes)
         .map_err(|e| Error::Storage(format!("the compliance matrix is not UTF-8: {e}")))
 }
+
+mod table;
+pub use table::*;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

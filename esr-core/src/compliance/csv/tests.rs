@@ -515,3 +515,167 @@ mod lines {
         }
     }
 }
+
+/// The columns as the rules read them row by row ([`parse_export_rows`] and the conversion
+/// [`read_competence_export`] does), to check the quick path and the two threads against.
+fn by_the_rules(
+    data: &[u8],
+    skip_bad_rows: bool,
+) -> Result<(CompetenceExportColumns, ImportProblems)> {
+    let mut cols = CompetenceExportColumns::default();
+    let problems = parse_export_rows(vpd(), data, skip_bad_rows, |row, problems| {
+        let days = |d: Option<NaiveDate>| d.map(days_since_epoch).transpose();
+        let (achieved, expiry) = match (days(row.achieved), days(row.expiry)) {
+            (Ok(a), Ok(e)) => (a, e),
+            (Err(e), _) | (_, Err(e)) => {
+                problems.push(ImportProblem {
+                    line: row.line,
+                    reason: e.to_string(),
+                });
+                return;
+            }
+        };
+        cols.line.push(row.line);
+        cols.person_id.push(row.employee.as_str().parse().unwrap());
+        cols.employee_number.push(row.employee.as_str().to_owned());
+        cols.competence.push(row.competence.as_str().to_owned());
+        cols.achieved.push(achieved);
+        cols.expiry.push(expiry);
+        cols.level.push(row.level.to_string());
+    })?;
+    if !problems.is_empty() && !skip_bad_rows {
+        return Err(Error::ImportRejected { problems });
+    }
+    Ok((cols, problems))
+}
+
+mod quick_path {
+    use super::*;
+
+    /// A field from a few good and awkward spellings.
+    fn pick(options: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
+        proptest::sample::select(options)
+    }
+
+    fn row() -> impl Strategy<Value = String> {
+        (
+            pick(&[
+                "20000001",
+                " 20000002 ",
+                "000123",
+                "12345",
+                "2000000000001",
+                "x1",
+                "",
+                "200000000001",
+            ]),
+            pick(&[
+                "NHS|CSTF|Fire Safety - 1 Year|",
+                "\"NHS|CSTF|Fire Safety - 1 Year|\"",
+                "NHS(CSTF)Fire Safety - 1 Year",
+                " 297|LOCAL|Sepsis| ",
+                "Fire Safety",
+                "\"NHS|CSTF|Equality, Diversity and Human Rights - 3 Years|\"",
+                "",
+            ]),
+            pick(&[
+                "30-Nov-2028",
+                "30-NOV-2028",
+                "",
+                " 01-jan-2020 ",
+                "1-Jan-2024",
+                "31-Nov-2028",
+                "2028-11-30",
+                "\u{a0}30-Nov-2028",
+            ]),
+            pick(&["01-Jan-2020", "", "05-Dec-2030", "5-Dec-2019"]),
+            pick(&["297", "999", "", " 297"]),
+            pick(&[
+                "",
+                "1 - Assessed",
+                "01 - Assessed",
+                "Assessed",
+                "0 - Not Assessed",
+            ]),
+            pick(&["Renée", "\"Brontë, Zoë\"", "\u{a0}", "", "\"a\r\nb\""]),
+        )
+            .prop_map(|(e, n, x, a, v, l, f)| format!("{e},{f},{n},{a},{x},{v},{l}"))
+    }
+
+    proptest! {
+        #[test]
+        fn the_quick_path_reads_as_the_rules_do(
+            rows in proptest::collection::vec(prop_oneof![9 => row(), 1 => Just(String::new()), 1 => Just(" , ,".to_owned())], 0..60),
+            skip in any::<bool>(),
+            cp1252 in any::<bool>(),
+        ) {
+            let mut csv = "Employee Number,Full Name,Competency Name,Achieved Date,Expiry Date,VPD,Competence Level\n".to_owned();
+            for r in &rows {
+                csv.push_str(r);
+                csv.push('\n');
+            }
+            let mut data = csv.into_bytes();
+            if cp1252 {
+                // Excel's cp1252: é as one byte.
+                data = String::from_utf8(data).unwrap().replace('é', "\u{1}").into_bytes();
+                for b in &mut data {
+                    if *b == 1 {
+                        *b = 0xE9;
+                    }
+                }
+            }
+            let options = ImportOptions { skip_bad_rows: skip };
+            let quick = read_competence_export(vpd(), &data[..], options);
+            let rules = by_the_rules(&data, skip);
+            match (quick, rules) {
+                (Ok((q, qp)), Ok((r, rp))) => {
+                    prop_assert_eq!(q.encoding, if cp1252 && data.contains(&0xE9) { "windows-1252" } else { "utf-8" });
+                    prop_assert_eq!(CompetenceExportColumns { encoding: "", ..q }, r);
+                    prop_assert_eq!(qp, rp);
+                }
+                (Err(q), Err(r)) => prop_assert_eq!(format!("{q:?}"), format!("{r:?}")),
+                (q, r) => prop_assert!(false, "quick {:?} but the rules {:?}", q.map(|x| x.1), r.map(|x| x.1)),
+            }
+        }
+    }
+}
+
+#[test]
+fn batches_of_records_keep_the_file_order() {
+    // Over a batch of records (16,384) several times, with bad rows here and there and a
+    // quoted line break, so records and problems cross batches.
+    let mut csv = "Employee Number,Competency Name,Expiry Date,VPD,Notes\n".to_owned();
+    for i in 0..70_000u32 {
+        let employee = if i % 997 == 0 {
+            "x1".to_owned()
+        } else {
+            format!("{}", 20_000_000 + i)
+        };
+        let notes = if i % 5 == 0 { "\"two\nlines\"" } else { "" };
+        csv.push_str(&format!(
+            "{employee},NHS|CSTF|Fire Safety - 1 Year|,{:02}-Nov-2028,297,{notes}\n",
+            i % 28 + 1
+        ));
+    }
+    let got = read_competence_export(vpd(), csv.as_bytes(), skip()).unwrap();
+    let want = by_the_rules(csv.as_bytes(), true).unwrap();
+    // Columns set aside by the file's size read the same.
+    let size = Some(csv.len() as u64);
+    let sized = read_competence_table(vpd(), csv.as_bytes(), skip(), CsvEncoding::AUTO, size);
+    let sized = sized.unwrap();
+    assert_eq!(CompetenceExportColumns::from(sized.0), got.0);
+    assert_eq!(sized.1, got.1);
+    assert_eq!(got.0.len(), 70_000 - 71);
+    assert_eq!(
+        CompetenceExportColumns {
+            encoding: "",
+            ..got.0
+        },
+        want.0
+    );
+    assert_eq!(got.1, want.1);
+    // Without skipping, the same refusal.
+    let got = read_competence_export(vpd(), csv.as_bytes(), ImportOptions::default());
+    let want = by_the_rules(csv.as_bytes(), false);
+    assert_eq!(format!("{got:?}"), format!("{want:?}"));
+}
