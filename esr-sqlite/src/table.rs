@@ -307,7 +307,30 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         tables: &[&CERTIFICATIONS, &SUBSCRIPTIONS, &ENROLMENTS],
         sql: "",
     },
+    // Version 3: authenticator apps.
+    Migration {
+        tables: &[],
+        sql: AUTHENTICATORS,
+    },
 ];
+
+/// Authenticator apps: one row per account, the secret sealed (key id, nonce, ciphertext), and
+/// the latest accepted time step that the replay guard advances with one conditional update.
+const AUTHENTICATORS: &str = "
+CREATE TABLE authenticators (
+  username TEXT NOT NULL PRIMARY KEY,
+  vpd TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  nonce BLOB NOT NULL,
+  ciphertext BLOB NOT NULL,
+  algorithm TEXT NOT NULL,
+  digits INTEGER NOT NULL,
+  period INTEGER NOT NULL,
+  enrolled_at TEXT NOT NULL,
+  activated_at TEXT,
+  last_step INTEGER
+);
+";
 
 /// Brings the schema up to date in one transaction, refusing a database from a newer version.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<u32> {

@@ -355,6 +355,35 @@ pub enum AuditEvent {
         /// Why.
         reason: String,
     },
+    // ----- Authenticator apps -----
+    /// An authenticator app was enrolled (not yet confirmed). Never with its secret.
+    AuthenticatorEnrolled {
+        /// Whose.
+        username: Username,
+        /// Whether it replaced one enrolled before.
+        replaced: bool,
+    },
+    /// An authenticator app was confirmed with its first code.
+    AuthenticatorActivated {
+        /// Whose.
+        username: Username,
+    },
+    /// A code from an authenticator app was checked.
+    AuthenticatorChecked {
+        /// Whose.
+        username: Username,
+        /// What for (`activate`, `upgrade session`).
+        purpose: String,
+        /// The outcome (`upgraded`, `wrong code`, `replayed`, ...).
+        outcome: String,
+    },
+    /// An administrator removed an authenticator app.
+    AuthenticatorRemoved {
+        /// Whose.
+        username: Username,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl AuditEvent {
@@ -400,6 +429,10 @@ impl AuditEvent {
             Self::ComponentCompleted { .. } => "component_completed",
             Self::CertificationAwarded { .. } => "certification_awarded",
             Self::LearningNotRecorded { .. } => "learning_not_recorded",
+            Self::AuthenticatorEnrolled { .. } => "authenticator_enrolled",
+            Self::AuthenticatorActivated { .. } => "authenticator_activated",
+            Self::AuthenticatorChecked { .. } => "authenticator_checked",
+            Self::AuthenticatorRemoved { .. } => "authenticator_removed",
         }
     }
 
@@ -700,6 +733,26 @@ impl AuditEvent {
             } => {
                 f("subject", FieldText::Display(subject));
                 f("course", FieldText::Str(course));
+                f("reason", FieldText::Str(reason));
+            }
+            Self::AuthenticatorEnrolled { username, replaced } => {
+                f("username", FieldText::User(username));
+                f("replaced", FieldText::Display(replaced));
+            }
+            Self::AuthenticatorActivated { username } => {
+                f("username", FieldText::User(username));
+            }
+            Self::AuthenticatorChecked {
+                username,
+                purpose,
+                outcome,
+            } => {
+                f("username", FieldText::User(username));
+                f("purpose", FieldText::Str(purpose));
+                f("outcome", FieldText::Str(outcome));
+            }
+            Self::AuthenticatorRemoved { username, reason } => {
+                f("username", FieldText::User(username));
                 f("reason", FieldText::Str(reason));
             }
         }

@@ -60,6 +60,8 @@ pub struct Config {
     /// entry (per process), so a flood cannot grow the trail without bound (1 to 10,000;
     /// default 100).
     pub max_unmatched_recovery_audits: u32,
+    /// Authenticator apps: the shape of new ones and the window of time steps accepted.
+    pub authenticators: crate::authenticator::AuthenticatorPolicy,
 }
 
 /// The window over which [`Config::max_unmatched_recovery_audits`] applies: 10 minutes.
@@ -76,6 +78,7 @@ impl Default for Config {
             passcodes: crate::passcode::PasscodePolicy::default(),
             recovery_answer_time: std::time::Duration::from_millis(150),
             max_unmatched_recovery_audits: 100,
+            authenticators: crate::authenticator::AuthenticatorPolicy::default(),
         }
     }
 }
@@ -123,6 +126,9 @@ pub struct Esr<S: Store = InMemoryStore, C: Clock = crate::values::SystemClock> 
     pub(crate) email: Option<std::sync::Arc<dyn crate::passcode::EmailSender>>,
     /// The passcode key ring; without one, nothing that needs a key is issued or verified.
     pub(crate) keys: std::sync::RwLock<Option<crate::passcode::SharedKeys>>,
+    /// The authenticator key ring; without one, no authenticator is enrolled or checked.
+    pub(crate) authenticator_keys:
+        std::sync::RwLock<Option<crate::authenticator::SharedAuthenticatorKeys>>,
     /// Unmatched recovery requests per trust in the current flood window (see
     /// [`Config::max_unmatched_recovery_audits`]).
     pub(crate) recovery_flood:
@@ -152,6 +158,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             sms: None,
             email: None,
             keys: std::sync::RwLock::new(None),
+            authenticator_keys: std::sync::RwLock::new(None),
             recovery_flood: Mutex::new(std::collections::HashMap::new()),
             dummy_hash: std::sync::OnceLock::new(),
         }
@@ -173,6 +180,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         }
         config.password_hashing.check()?;
         config.passcodes.check()?;
+        config.authenticators.check()?;
         if config.session_lifetime < TimeDelta::minutes(1)
             || config.session_lifetime > TimeDelta::hours(12)
         {

@@ -52,6 +52,8 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     contracts::settled_challenge_cannot_be_settled_again(&make);
     contracts::passcode_consumption_has_exactly_one_winner(&make);
     contracts::concurrent_transactions_serialise(&make);
+    // Authenticator apps
+    contracts::authenticator_steps_are_accepted_once(&make);
 }
 
 /// Expands to one `#[test]` per storage contract, each running it against stores made by the
@@ -79,6 +81,8 @@ macro_rules! store_conformance_tests {
             settled_challenge_cannot_be_settled_again,
             passcode_consumption_has_exactly_one_winner,
             concurrent_transactions_serialise,
+            // Authenticator apps
+            authenticator_steps_are_accepted_once,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -129,6 +133,13 @@ impl<S: Store> Harness<S> {
             .with_passcode_keys(PasscodeKeys::new(
                 PasscodeKey::new("kit-1", b"key-42-abcdefghijklmnopqrstuvwxy")
                     .expect("a valid key"),
+            ))
+            .with_authenticator_keys(crate::authenticator::AuthenticatorKeys::new(
+                crate::authenticator::AuthenticatorKey::new(
+                    "kit-totp-1",
+                    b"totp-42-abcdefghijklmnopqrstuvwx",
+                )
+                .expect("a valid key"),
             ))
             .with_sms_sender(outbox.clone())
             .with_email_sender(outbox.clone());

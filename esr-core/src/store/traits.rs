@@ -38,6 +38,9 @@ use std::collections::BTreeSet;
 ///   [`crate::Error::Storage`]) to write over a stored challenge that is no longer pending (a
 ///   SQL adapter does it as one conditional `UPDATE … WHERE id = ? AND status = 'pending'`), so
 ///   that two verifications of one code can never both be approved.
+/// - **A time step is accepted once.** [`StoreTx::advance_authenticator_step`] only ever moves
+///   a user's latest accepted authenticator step forward, so a code from an authenticator app
+///   is accepted at most once.
 /// - **The audit trail is append-only.** [`StoreTx::append_audit`] must refuse an entry whose
 ///   `seq` is not one past the trust's last entry.
 /// - **Secrets are persisted.** Secret fields (`Account::password_hash`, `Person::mobile`,
@@ -319,7 +322,25 @@ pub trait StoreTx {
     /// A learner's enrolments in every certification and cycle, oldest first: by `enrolled_at`,
     /// then certification, cycle and course.
     fn enrolments_of(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Vec<Enrolment>>;
+
+    // ----- Authenticator apps ------------------------------------------------------------------
+    // One per account, keyed by username. Every field is persisted, the sealed secret included.
+
+    /// The user's authenticator app, confirmed or not.
+    fn authenticator(&self, username: &Username) -> Result<Option<Authenticator>>;
+    /// Inserts or replaces the user's authenticator (by `authenticator.username`).
+    fn put_authenticator(&mut self, authenticator: &Authenticator) -> Result<()>;
+    /// Deletes the user's authenticator; whether there was one.
+    fn delete_authenticator(&mut self, username: &Username) -> Result<bool>;
+    /// The replay guard: sets the user's latest accepted time step to `step` if, and only if,
+    /// the user has an authenticator whose latest accepted step is none or earlier than
+    /// `step`, and says whether it did. It must be one conditional write (a SQL adapter: `UPDATE
+    /// … SET last_step = ? WHERE username = ? AND (last_step IS NULL OR last_step < ?)`), so
+    /// that a time step is accepted at most once, however verifications race.
+    fn advance_authenticator_step(&mut self, username: &Username, step: u64) -> Result<bool>;
 }
+
+use crate::authenticator::Authenticator;
 
 use crate::learning::{Certification, Enrolment, Subscription};
 

@@ -9,6 +9,7 @@ mod common;
 
 mod accounts;
 mod audit;
+mod authenticators;
 mod certification_properties;
 mod certifications;
 mod channels;
