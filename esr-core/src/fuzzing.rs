@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[cfg(feature = "serde")]
+use crate::authenticator::{AuthenticatorPolicy, TotpAlgorithm, TotpParams};
 use crate::{
     access::*, audit::*, compliance::*, learning::*, org::*, passcode::*, people::*, store::*,
     urp::*, values::*, *,
@@ -941,6 +943,8 @@ serde_types!(
     CertificationPath, SubscriptionState, CertifiedPeriod, Subscription, SubscriptionStatus,
     LearningAction, ComponentStatus, Performance, PlayResult, Enrolment, NotRecordedReason,
     SubscriptionView, PlayOutcome, LearningOutcome,
+    // Authenticator apps.
+    TotpAlgorithm, TotpParams, AuthenticatorPolicy,
 );
 
 /// Reads `json` as a `T`; whatever reads must be a value its constructor would build, print,

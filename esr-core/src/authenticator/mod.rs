@@ -38,5 +38,5 @@ mod seal;
 pub use ops::*;
 pub use otp::*;
 pub use record::*;
-pub use seal::*;
 pub(crate) use seal::SharedAuthenticatorKeys;
+pub use seal::*;
