@@ -1,6 +1,7 @@
 //! Python bindings of esr: a thin adapter over `esr-core` that converts types and errors and
 //! adds nothing the core lacks. The Python package is `esr`; this module is `esr._esr`.
 
+mod authenticator;
 mod bulk;
 mod csv_source;
 mod delivery;
@@ -164,6 +165,7 @@ fn _esr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     delivery::register(m)?;
     learning::register(m)?;
     service::register(m)?;
+    authenticator::register(m)?;
     m.add_class::<Username>()?;
     m.add_class::<MobileNumber>()?;
     m.add_function(wrap_pyfunction!(username_stem, m)?)?;
