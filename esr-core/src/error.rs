@@ -310,6 +310,22 @@ pub enum Error {
         "the audit archive could not be written or read ({0}); nothing was removed from the store: fix the file or stream and retry"
     )]
     AuditArchive(String),
+    // ----- Authenticator apps -----
+    /// No authenticator key is configured, so no authenticator can be enrolled or checked.
+    #[error(
+        "no authenticator key is configured, so no authenticator app can be set up or checked; give the service the trust's key from its secret store with Esr::with_authenticator_keys (Esr::with_ephemeral_authenticator_key is for tests and demos only)"
+    )]
+    NoAuthenticatorKey,
+    /// A stored authenticator secret was sealed with a key that is no longer in the ring.
+    #[error(
+        "the authenticator app was set up under authenticator key {0}, which is no longer in the key ring; put the key back as a retired key, or set the app up again"
+    )]
+    UnknownAuthenticatorKey(String),
+    /// The user has no authenticator app registered.
+    #[error(
+        "{0} has no authenticator app registered; set one up from 'Manage Internet Access' on the NHS network"
+    )]
+    NoAuthenticator(crate::values::username::Username),
     /// A recovery link was refused.
     #[error("the link cannot be used: {0}; ask for a new one")]
     RecoveryLinkRefused(crate::passcode::LinkProblem),
@@ -696,7 +712,10 @@ impl Error {
             Self::StepUpLocked(_)
             | Self::UnknownChallenge(_)
             | Self::UnknownPasscodeKey(_)
-            | Self::NoPasscodeKey => K::PasscodeRefused,
+            | Self::NoPasscodeKey
+            | Self::NoAuthenticatorKey
+            | Self::UnknownAuthenticatorKey(_) => K::PasscodeRefused,
+            Self::NoAuthenticator(_) => K::NotFound,
             Self::RecoveryLinkRefused(_) => K::RecoveryLinkRefused,
             Self::TooManySends { .. } | Self::ResendTooSoon { .. } => K::RateLimited,
             Self::NoSender(_) | Self::Delivery(_) => K::Delivery,
@@ -760,6 +779,9 @@ impl Error {
             Self::NoPasscodeKey => "no_passcode_key",
             Self::NoAuditKey => "no_audit_key",
             Self::AuditArchive(_) => "audit_archive",
+            Self::NoAuthenticatorKey => "no_authenticator_key",
+            Self::UnknownAuthenticatorKey(_) => "unknown_authenticator_key",
+            Self::NoAuthenticator(_) => "no_authenticator",
             Self::Randomness(_) => "randomness",
             Self::UnknownCompetence { .. } => "unknown_competence",
             Self::UnknownRequirement { .. } => "unknown_requirement",
@@ -957,7 +979,7 @@ mod tests {
             },
             Error::AlreadyBootstrapped(vpd),
             Error::Storage("disk full".into()),
-            Error::StepUpLocked(user),
+            Error::StepUpLocked(user.clone()),
             Error::TooManySends {
                 retry_after_seconds: 600,
             },
@@ -970,6 +992,9 @@ mod tests {
             Error::UnknownPasscodeKey("k1".into()),
             Error::NoAuditKey,
             Error::AuditArchive("disk full".into()),
+            Error::NoAuthenticatorKey,
+            Error::UnknownAuthenticatorKey("k1".into()),
+            Error::NoAuthenticator(user.clone()),
             Error::RecoveryLinkRefused(LinkProblem::Expired),
             Error::Randomness("no entropy".into()),
             Error::UnknownCompetence {
@@ -1060,7 +1085,7 @@ mod tests {
     #[test]
     fn every_variant_has_a_kind_and_a_unique_snake_case_code() {
         let all = one_of_each();
-        assert_eq!(all.len(), 68, "one of each of the 68 variants");
+        assert_eq!(all.len(), 71, "one of each of the 71 variants");
         let mut codes = HashMap::new();
         for e in &all {
             let code = e.code();

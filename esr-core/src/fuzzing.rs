@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[cfg(feature = "serde")]
+use crate::authenticator::{AuthenticatorPolicy, TotpAlgorithm, TotpParams};
 use crate::notify::*;
 use crate::{
     access::*, audit::*, compliance::*, learning::*, org::*, passcode::*, people::*, store::*,
@@ -966,6 +968,8 @@ serde_types!(
     // Outbox and retention.
     Relay, DeliveryRetries, MessageChannel, OutboxStatus, DeliveryFailure, OutboxMessage,
     PurgeCounts, Retention,
+    // Authenticator apps.
+    TotpAlgorithm, TotpParams, AuthenticatorPolicy,
 );
 
 /// Reads `json` as a `T`; whatever reads must be a value its constructor would build, print,

@@ -51,6 +51,7 @@ pub mod values;
 
 pub mod access;
 pub mod audit;
+pub mod authenticator;
 pub mod compliance;
 pub mod learning;
 pub mod notify;

@@ -15,6 +15,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod authenticator;
 mod blocking;
 mod catalogue;
 mod delivery;
@@ -25,6 +26,11 @@ mod service;
 mod store;
 mod types;
 
+// Authenticator apps
+pub use authenticator::{
+    AuthenticatorEnrolment, AuthenticatorOutcome, AuthenticatorResult, RetiredKey, SecondFactors,
+    Totp,
+};
 pub use catalogue::{
     Function, Urp, all_functions, all_urps, function_name, function_named, urp_name, urp_named,
 };

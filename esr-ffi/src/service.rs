@@ -25,7 +25,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-type Core = esr_core::Esr<AnyStore, ClockChoice>;
+pub(crate) type Core = esr_core::Esr<AnyStore, ClockChoice>;
 
 /// The longest SQLite path accepted: Apple's `PATH_MAX`.
 const MAX_PATH_BYTES: usize = 1024;
@@ -43,6 +43,11 @@ pub struct EsrSession {
 }
 
 impl EsrSession {
+    /// The session's id (for the other modules' methods; never handed out).
+    pub(crate) fn session_id(&self) -> SessionId {
+        self.id
+    }
+
     fn of(s: &esr_core::access::Session) -> Arc<Self> {
         Arc::new(Self {
             id: s.id,
@@ -98,6 +103,11 @@ pub enum EsrActor {
 }
 
 impl EsrActor {
+    /// The core's actor (for the other modules' methods).
+    pub(crate) fn core_actor(&self) -> Result<esr_core::Actor, EsrError> {
+        self.to_core()
+    }
+
     pub(crate) fn to_core(&self) -> Result<esr_core::Actor, EsrError> {
         match self {
             Self::User { session } => Ok(esr_core::Actor::Session(session.id)),
@@ -227,6 +237,16 @@ impl ServiceSettings {
 }
 
 impl EsrService {
+    /// The core service (for the other modules' methods).
+    pub(crate) fn core(&self) -> &Core {
+        &self.core
+    }
+
+    /// The service clock's instant.
+    pub(crate) fn instant(&self) -> DateTime<Utc> {
+        self.now_utc()
+    }
+
     fn build(
         store: AnyStore,
         passcode_key: &[u8],
@@ -240,7 +260,10 @@ impl EsrService {
         let manual = clock.manual().cloned();
         let mut core = esr_core::Esr::new(store, clock)
             .with_config(config)?
-            .with_passcode_keys(PasscodeKeys::new(key));
+            .with_passcode_keys(PasscodeKeys::new(key))
+            // Authenticator apps: a random key until the app sets its own from the Keychain
+            // with `set_authenticator_keys` (apps it sealed die with the process).
+            .with_ephemeral_authenticator_key()?;
         core = match sms_gateway {
             Some(g) => core.with_sms_sender(Arc::new(Gateway(g))),
             None => core.with_sms_sender(outbox.clone()),

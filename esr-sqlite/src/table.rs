@@ -363,27 +363,50 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         tables: &[&CERTIFICATIONS, &SUBSCRIPTIONS, &ENROLMENTS],
         sql: "",
     },
-    // Audit checkpoints and archive.
+    // Version 3: audit checkpoints and archive.
     Migration {
         tables: &[],
         sql: AUDIT_ARCHIVE,
     },
-    // Notifications and held changes (wf-notify).
+    // Version 4: notifications and held changes.
     Migration {
         tables: &[&NOTIFICATIONS, &PENDING_CHANGES],
         sql: "",
     },
-    // Workflows: access requests, URP reviews, competence claims.
+    // Version 5: access requests, URP reviews, competence claims.
     Migration {
         tables: &[&ACCESS_REQUESTS, &URP_REVIEWS, &COMPETENCE_CLAIMS],
         sql: "",
     },
-    // Version 3: the outbox (messages delivered after commit).
+    // Version 6: the outbox (messages delivered after commit).
     Migration {
         tables: &[&OUTBOX],
         sql: "",
     },
+    // Version 7: authenticator apps.
+    Migration {
+        tables: &[],
+        sql: AUTHENTICATORS,
+    },
 ];
+
+/// Authenticator apps: one row per account, the secret sealed (key id, nonce, ciphertext), and
+/// the latest accepted time step that the replay guard advances with one conditional update.
+const AUTHENTICATORS: &str = "
+CREATE TABLE authenticators (
+  username TEXT NOT NULL PRIMARY KEY,
+  vpd TEXT NOT NULL,
+  key_id TEXT NOT NULL,
+  nonce BLOB NOT NULL,
+  ciphertext BLOB NOT NULL,
+  algorithm TEXT NOT NULL,
+  digits INTEGER NOT NULL,
+  period INTEGER NOT NULL,
+  enrolled_at TEXT NOT NULL,
+  activated_at TEXT,
+  last_step INTEGER
+);
+";
 
 /// Brings the schema up to date in one transaction, refusing a database from a newer version.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<u32> {

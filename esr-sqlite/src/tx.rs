@@ -8,6 +8,7 @@ use crate::table::{
     SUBSCRIPTIONS, TRUSTS, key,
 };
 use crate::table::{NOTIFICATIONS, PENDING_CHANGES};
+use esr_core::authenticator::{Authenticator, SealedSecret, TotpParams};
 use esr_core::chrono::{DateTime, NaiveDate, Utc};
 use esr_core::notify::{ChangeStatus, Notification, NotificationState, PendingChange};
 use esr_core::passcode::{OutboxMessage, OutboxPayload, OutboxStatus};
@@ -1030,6 +1031,95 @@ impl StoreTx for Tx<'_> {
             vec![text(vpd.as_str())],
         )?))
     }
+
+    // ----- Authenticator apps ------------------------------------------------------------------
+
+    fn authenticator(&self, username: &Username) -> Result<Option<Authenticator>> {
+        self.conn
+            .prepare_cached(
+                "SELECT vpd, key_id, nonce, ciphertext, algorithm, digits, period, enrolled_at, \
+                 activated_at, last_step FROM authenticators WHERE username = ?1",
+            )
+            .and_then(|mut st| {
+                st.query_row([username.to_string()], |r| {
+                    Ok(AuthenticatorRow {
+                        vpd: r.get(0)?,
+                        key_id: r.get(1)?,
+                        nonce: r.get(2)?,
+                        ciphertext: r.get(3)?,
+                        algorithm: r.get(4)?,
+                        digits: r.get(5)?,
+                        period: r.get(6)?,
+                        enrolled_at: r.get(7)?,
+                        activated_at: r.get(8)?,
+                        last_step: r.get(9)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(storage("authenticators", "read"))?
+            .map(|row| row.into_authenticator(username))
+            .transpose()
+    }
+
+    fn put_authenticator(&mut self, a: &Authenticator) -> Result<()> {
+        let last_step = a.last_step.map(i64::try_from).transpose().map_err(|_| {
+            Error::Storage("an authenticator time step is beyond what SQLite holds".into())
+        })?;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO authenticators (username, vpd, key_id, nonce, ciphertext, algorithm, \
+                 digits, period, enrolled_at, activated_at, last_step) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+                 ON CONFLICT (username) DO UPDATE SET vpd = excluded.vpd, key_id = excluded.key_id, \
+                 nonce = excluded.nonce, ciphertext = excluded.ciphertext, \
+                 algorithm = excluded.algorithm, digits = excluded.digits, \
+                 period = excluded.period, enrolled_at = excluded.enrolled_at, \
+                 activated_at = excluded.activated_at, last_step = excluded.last_step",
+            )
+            .and_then(|mut st| {
+                st.execute(params![
+                    a.username.to_string(),
+                    a.vpd.as_str(),
+                    a.sealed.key_id.as_str(),
+                    &a.sealed.nonce[..],
+                    &a.sealed.ciphertext,
+                    a.params.algorithm.as_str(),
+                    a.params.digits,
+                    a.params.period,
+                    a.enrolled_at.to_rfc3339(),
+                    a.activated_at.map(|t| t.to_rfc3339()),
+                    last_step,
+                ])
+            })
+            .map_err(storage("authenticators", "write"))?;
+        Ok(())
+    }
+
+    fn delete_authenticator(&mut self, username: &Username) -> Result<bool> {
+        let n = self
+            .conn
+            .prepare_cached("DELETE FROM authenticators WHERE username = ?1")
+            .and_then(|mut st| st.execute([username.to_string()]))
+            .map_err(storage("authenticators", "delete"))?;
+        Ok(n > 0)
+    }
+
+    fn advance_authenticator_step(&mut self, username: &Username, step: u64) -> Result<bool> {
+        let step = i64::try_from(step).map_err(|_| {
+            Error::Storage("an authenticator time step is beyond what SQLite holds".into())
+        })?;
+        // The replay guard: one conditional update.
+        let n = self
+            .conn
+            .prepare_cached(
+                "UPDATE authenticators SET last_step = ?2 \
+                 WHERE username = ?1 AND (last_step IS NULL OR last_step < ?2)",
+            )
+            .and_then(|mut st| st.execute(params![username.to_string(), step]))
+            .map_err(storage("authenticators", "update"))?;
+        Ok(n == 1)
+    }
 }
 
 // ----- Notifications and approvals (wf-notify) -----
@@ -1118,6 +1208,53 @@ impl Tx<'_> {
             vec![text(change_status_key(&c.status))],
             c,
         )
+    }
+}
+
+/// An `authenticators` row as read.
+struct AuthenticatorRow {
+    vpd: String,
+    key_id: String,
+    nonce: Vec<u8>,
+    ciphertext: Vec<u8>,
+    algorithm: String,
+    digits: u8,
+    period: u32,
+    enrolled_at: String,
+    activated_at: Option<String>,
+    last_step: Option<i64>,
+}
+
+impl AuthenticatorRow {
+    fn into_authenticator(self, username: &Username) -> Result<Authenticator> {
+        let bad =
+            |what: &str| Error::Storage(format!("a stored authenticator's {what} cannot be read"));
+        let time = |s: &str| {
+            DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| bad("time"))
+        };
+        Ok(Authenticator {
+            vpd: self.vpd.parse().map_err(|_| bad("trust"))?,
+            username: username.clone(),
+            sealed: SealedSecret {
+                key_id: self.key_id.parse().map_err(|_| bad("key id"))?,
+                nonce: self.nonce.try_into().map_err(|_| bad("nonce"))?,
+                ciphertext: self.ciphertext,
+            },
+            params: TotpParams {
+                algorithm: self.algorithm.parse().map_err(|_| bad("algorithm"))?,
+                digits: self.digits,
+                period: self.period,
+            },
+            enrolled_at: time(&self.enrolled_at)?,
+            activated_at: self.activated_at.as_deref().map(time).transpose()?,
+            last_step: self
+                .last_step
+                .map(u64::try_from)
+                .transpose()
+                .map_err(|_| bad("time step"))?,
+        })
     }
 }
 

@@ -14,6 +14,9 @@ use esr_core::{
     passcode::PasscodeKey, passcode::PasscodeKeys, passcode::Purpose, passcode::VerifyOutcome,
     people::Password, urp::Function, urp::Urp, urp::urp_report_csv,
 };
+// Authenticator apps
+use esr_core::Clock;
+use esr_core::authenticator::{AuthenticatorKey, AuthenticatorKeys, Totp};
 use esr_examples::{TrustSpec, build_trust};
 use esr_sqlite::SqliteStore;
 use rand_chacha::ChaCha20Rng;
@@ -100,6 +103,12 @@ fn run_on<S: Store>(store: S) -> Result<(), Error> {
     )?);
     let esr = Esr::with_rng(store, clock.clone(), ChaCha20Rng::seed_from_u64(297))
         .with_passcode_keys(keys)
+        // Authenticator apps: their secrets are sealed under this key (a trust's comes from its
+        // secret store, and rotates with `AuthenticatorKeys::rotate`).
+        .with_authenticator_keys(AuthenticatorKeys::new(AuthenticatorKey::new(
+            "demo-totp-2026-11",
+            b"totp-5e-abcdefghijklmnopqrstuvwx",
+        )?))
         .with_sms_sender(outbox.clone())
         .with_email_sender(outbox.clone());
 
@@ -449,6 +458,8 @@ fn run_on<S: Store>(store: S) -> Result<(), Error> {
     urp_review_day(&esr, &t, &clock)?;
     // The outbox and retention
     outbox_day(&esr, &clock, &outbox, &manager.username, &pw)?;
+    // Authenticator apps
+    authenticator_day(&esr, &clock, &t)?;
     Ok(())
 }
 
@@ -513,6 +524,93 @@ fn outbox_day<S: Store>(
         again.challenges + again.sessions + again.messages,
         esr.verify_audit(vpd)?.seq
     );
+    Ok(())
+}
+
+// ----- Authenticator apps ------------------------------------------------------------------------
+
+/// A second ward manager sets up an authenticator app on the NHS network, then upgrades an
+/// internet session with a code from it instead of a text; a replayed code and a code from the
+/// wrong time step are refused.
+fn authenticator_day<S: Store>(
+    esr: &Esr<S, ManualClock>,
+    clock: &ManualClock,
+    t: &esr_examples::BuiltTrust,
+) -> Result<(), Error> {
+    let Some(manager) = t.ward_managers.get(1) else {
+        return Ok(());
+    };
+    let feed = Actor::system("account set-up")?;
+    let pw = Password::new("Ward 2 rota, Tuesday!");
+    esr.set_password(&feed, &manager.username, &pw)?;
+    heading(&format!(
+        "{} ({}) sets up an authenticator app on the NHS network",
+        manager.name, manager.username
+    ));
+    let card = SmartcardAuthentication::verified_by_caller("UUID-WM-0002")?;
+    let hscn = esr.log_in_with_smartcard(&manager.username, &card)?;
+    let e = esr.enrol_authenticator(hscn.id)?;
+    // The URI carries the secret: it is shown only on the person's own screen, so the
+    // demonstration prints its label and shape, not the secret.
+    let app = Totp::from_uri(e.uri().expose())?;
+    println!(
+        "  'Manage Internet Access' shows a QR code ({} bytes of SVG, {} bytes of PNG) for {} / {}",
+        e.qr_svg()?.len(),
+        e.qr_png(6)?.len(),
+        app.issuer(),
+        app.account()
+    );
+    let p = e.params();
+    println!(
+        "  the phone's app reads it: {}, {} digits every {} seconds",
+        p.algorithm.as_str(),
+        p.digits,
+        p.period
+    );
+    let now = || clock.now().timestamp();
+    let out = esr.confirm_authenticator(hscn.id, &app.code_at(now()))?;
+    println!("  types the app's first code: {}", out.message());
+    esr.log_out(hscn.id)?;
+
+    clock.advance(TimeDelta::hours(2));
+    heading("The same manager at home upgrades with the app");
+    let web = esr.log_in_with_password(manager.username.to_string().as_str(), &pw)?;
+    let factors = esr.second_factors(web.id)?;
+    println!(
+        "  second factors: mobile {}, authenticator app {}; chooses the app",
+        factors.mobile.as_deref().unwrap_or("none"),
+        yes(factors.authenticator)
+    );
+    let code = app.code_at(now());
+    println!(
+        "  the app shows a code, {} seconds left in its step",
+        app.seconds_left(now())
+    );
+    let out = esr.upgrade_with_authenticator(web.id, &code)?;
+    println!("  types it: {}", out.message());
+    println!(
+        "  after the upgrade, {} functions",
+        esr.functions(web.id)?.len()
+    );
+    let other = esr.log_in_with_password(manager.username.to_string().as_str(), &pw)?;
+    let out = esr.upgrade_with_authenticator(other.id, &code)?;
+    println!(
+        "  a second session replays the same code: {} ({})",
+        out.as_str(),
+        out.message()
+    );
+    let ahead = app.code_at(now() + 90);
+    let out = esr.upgrade_with_authenticator(other.id, &ahead)?;
+    println!(
+        "  a code from three steps ahead (a phone clock 90 s fast): {} ({})",
+        out.as_str(),
+        out.message()
+    );
+    clock.advance(TimeDelta::seconds(30));
+    let out = esr.upgrade_with_authenticator(other.id, &app.code_at(now()))?;
+    println!("  the next step's code: {}", out.message());
+    esr.log_out(other.id)?;
+    esr.log_out(web.id)?;
     Ok(())
 }
 

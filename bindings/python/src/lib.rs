@@ -1,6 +1,7 @@
 //! Python bindings of esr: a thin adapter over `esr-core` that converts types and errors and
 //! adds nothing the core lacks. The Python package is `esr`; this module is `esr._esr`.
 
+mod authenticator;
 mod bulk;
 mod csv_source;
 mod delivery;
@@ -166,6 +167,7 @@ fn _esr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     learning::register(m)?;
     notify::register(m)?;
     service::register(m)?;
+    authenticator::register(m)?;
     m.add_class::<Username>()?;
     m.add_class::<MobileNumber>()?;
     m.add_function(wrap_pyfunction!(username_stem, m)?)?;

@@ -1973,6 +1973,87 @@ impl Esr {
             .map(list)
     }
 
+    // ----- authenticator apps --------------------------------------------------------------
+
+    /// Sets the authenticator key ring: `current` is (key id, 32-byte secret) and seals new
+    /// secrets; `retired` keys still open what they sealed. Without a ring, enrolling or
+    /// checking an app raises PasscodeError.
+    #[pyo3(signature = (current, retired=Vec::new()))]
+    fn set_authenticator_keys(
+        &self,
+        current: (String, Vec<u8>),
+        retired: Vec<(String, Vec<u8>)>,
+    ) -> PyResult<()> {
+        use esr_core::authenticator::{AuthenticatorKey, AuthenticatorKeys};
+        let key = |id: &str, secret: &[u8]| AuthenticatorKey::new(id, secret).map_err(to_py);
+        let mut ring = AuthenticatorKeys::new(key(&current.0, &current.1)?);
+        for (id, secret) in retired {
+            ring = ring.with_retired(key(&id, &secret)?).map_err(to_py)?;
+        }
+        self.core.set_authenticator_keys(ring);
+        Ok(())
+    }
+
+    /// Enrols an authenticator app for the session's user (HSCN sessions only); it is active
+    /// once confirm_authenticator accepts its first code. Enrolling again replaces it.
+    fn enrol_authenticator(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+    ) -> PyResult<crate::authenticator::AuthenticatorEnrolment> {
+        let id = session.id;
+        self.run(py, |c| c.enrol_authenticator(id))
+            .map(|inner| crate::authenticator::AuthenticatorEnrolment { inner })
+    }
+
+    /// Confirms the enrolled app with its first code, from the HSCN session.
+    fn confirm_authenticator(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        code: &str,
+    ) -> PyResult<crate::authenticator::AuthenticatorOutcome> {
+        let id = session.id;
+        self.run(py, |c| c.confirm_authenticator(id, code))
+            .map(Into::into)
+    }
+
+    /// Upgrades an internet session with a code from the user's authenticator app. A code's
+    /// time step is accepted once; a code of the wrong shape raises InvalidInputError.
+    fn upgrade_with_authenticator(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        code: &str,
+    ) -> PyResult<crate::authenticator::AuthenticatorOutcome> {
+        let id = session.id;
+        self.run(py, |c| c.upgrade_with_authenticator(id, code))
+            .map(Into::into)
+    }
+
+    /// The second factors the session's user has, to choose one to upgrade with.
+    fn second_factors(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+    ) -> PyResult<crate::authenticator::SecondFactors> {
+        let id = session.id;
+        self.run(py, |c| c.second_factors(id)).map(Into::into)
+    }
+
+    /// Removes a user's authenticator app (needs Reset accounts).
+    fn remove_authenticator(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        username: &str,
+        reason: &str,
+    ) -> PyResult<()> {
+        let actor = actor_of(actor)?;
+        let u: Username = parse(username)?;
+        self.run(py, |c| c.remove_authenticator(&actor, &u, reason))
+    }
+
     fn __repr__(&self) -> String {
         "Esr(in memory)".to_owned()
     }

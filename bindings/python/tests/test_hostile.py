@@ -237,7 +237,41 @@ def sample_csv() -> str:
 Case = Callable[[World], tuple[Callable[..., Any], dict[str, Any]]]
 PLAY = esr.PlayResult.completed()
 
+# Authenticator apps
+TOTP_KEY = ("totp-1", bytes(range(0x21, 0x41)))
+TOTP_URI = "otpauth://totp/Northfield:297JSMITH01?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+
+
+def _keyed(w: World) -> esr.Esr:
+    w.esr.set_authenticator_keys(TOTP_KEY)
+    return w.esr
+
+
+def _enrolment(w: World) -> esr.AuthenticatorEnrolment:
+    return _keyed(w).enrol_authenticator(w.nurse_hscn)
+
+
 CASES: dict[str, Case] = {
+    # authenticator apps
+    "Esr.set_authenticator_keys": lambda w: (
+        w.esr.set_authenticator_keys, dict(current=TOTP_KEY, retired=[("totp-0", bytes(range(0x22, 0x42)))])
+    ),
+    "Esr.enrol_authenticator": lambda w: (_keyed(w).enrol_authenticator, dict(session=w.nurse_hscn)),
+    "Esr.confirm_authenticator": lambda w: (
+        (_enrolment(w), w.esr.confirm_authenticator)[1], dict(session=w.nurse_hscn, code="000000")
+    ),
+    "Esr.upgrade_with_authenticator": lambda w: (
+        _keyed(w).upgrade_with_authenticator, dict(session=w.nurse_web, code="000000")
+    ),
+    "Esr.second_factors": lambda w: (w.esr.second_factors, dict(session=w.nurse_web)),
+    "Esr.remove_authenticator": lambda w: (
+        (_enrolment(w), w.esr.remove_authenticator)[1],
+        dict(actor="feed", username=w.nurse.username, reason="lost phone"),
+    ),
+    "AuthenticatorEnrolment.qr_png": lambda w: (_enrolment(w).qr_png, dict(scale=4)),
+    "Totp.__new__": lambda w: (esr.Totp, dict(uri=TOTP_URI)),
+    "Totp.code_at": lambda w: (esr.Totp(TOTP_URI).code_at, dict(at=1_795_338_000)),
+    "Totp.seconds_left": lambda w: (esr.Totp(TOTP_URI).seconds_left, dict(at=1_795_338_000)),
     # module functions and constructors
     "username_stem": lambda w: (esr.username_stem, dict(given_name="Sean", surname="O'Brien")),
     "allowed_functions": lambda w: (
@@ -647,6 +681,8 @@ def test_every_public_callable_has_a_hostile_case() -> None:
         "Esr": w.esr, "ManualClock": w.clock, "Outbox": w.outbox, "Session": w.nurse_web,
         "EmailMessage": _mail(w), "MobileNumber": esr.MobileNumber(MOBILE),
         "SmsMessage": w.outbox.last_sms_to(MOBILE), "PlayResult": esr.PlayResult,
+        # Authenticator apps
+        "AuthenticatorEnrolment": _enrolment(w), "Totp": esr.Totp(TOTP_URI),
     }
     for name in sorted(set(found) - takes_input):
         owner, _, attr = name.partition(".")

@@ -206,6 +206,8 @@ pub enum UpgradeBlocker {
     UpgradeAccessDisabled,
     /// No mobile number is registered to send the code to.
     NoRegisteredMobile,
+    /// No authenticator app is registered and confirmed to take a code from.
+    NoAuthenticator,
 }
 
 impl fmt::Display for UpgradeBlocker {
@@ -224,14 +226,18 @@ impl fmt::Display for UpgradeBlocker {
             Self::NoRegisteredMobile => {
                 "no mobile number is registered; register one from 'Manage Internet Access' on the NHS network"
             }
+            Self::NoAuthenticator => {
+                "no authenticator app is set up; set one up from 'Manage Internet Access' on the NHS network, or use a texted code"
+            }
         })
     }
 }
 
 /// Why an internet session could not be upgraded, if it could not; `None` when it can.
 /// Upgrading needs an internet session, ESS internet access, a URP whose functions the trust's
-/// Upgrade Access opens, and a registered mobile number, checked in that order.
-pub fn upgrade_blocker(ctx: &AccessContext<'_>, has_mobile: bool) -> Option<UpgradeBlocker> {
+/// Upgrade Access opens, and a registered second factor (`has_factor`: a mobile number or an
+/// active authenticator app), checked in that order.
+pub fn upgrade_blocker(ctx: &AccessContext<'_>, has_factor: bool) -> Option<UpgradeBlocker> {
     if ctx.channel == Channel::Hscn {
         return Some(UpgradeBlocker::HscnSession);
     }
@@ -251,7 +257,7 @@ pub fn upgrade_blocker(ctx: &AccessContext<'_>, has_mobile: bool) -> Option<Upgr
     if !((manager && s.manager) || (professional && s.professional)) {
         return Some(UpgradeBlocker::UpgradeAccessDisabled);
     }
-    if !has_mobile {
+    if !has_factor {
         return Some(UpgradeBlocker::NoRegisteredMobile);
     }
     None

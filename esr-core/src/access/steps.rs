@@ -263,7 +263,12 @@ pub(crate) fn check_upgrade_in(
         .person_mobile(s.vpd, &acc.employee_number)?
         .ok_or_else(|| unknown_person(s.vpd, &acc.employee_number))?
         .is_some();
-    if let Some(why) = upgrade_blocker(&context(s, trust, acc, held), has_mobile) {
+    // An active authenticator app is a second factor too.
+    let has_factor = has_mobile
+        || tx
+            .authenticator(&s.username)?
+            .is_some_and(|a| a.activated_at.is_some());
+    if let Some(why) = upgrade_blocker(&context(s, trust, acc, held), has_factor) {
         return Err(Error::UpgradeNotAvailable(why));
     }
     Ok(())

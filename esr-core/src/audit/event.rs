@@ -457,6 +457,35 @@ pub enum AuditEvent {
         /// What else the step recorded (the URP, the reason, the AS number's presence).
         detail: String,
     },
+    // ----- Authenticator apps -----
+    /// An authenticator app was enrolled (not yet confirmed). Never with its secret.
+    AuthenticatorEnrolled {
+        /// Whose.
+        username: Username,
+        /// Whether it replaced one enrolled before.
+        replaced: bool,
+    },
+    /// An authenticator app was confirmed with its first code.
+    AuthenticatorActivated {
+        /// Whose.
+        username: Username,
+    },
+    /// A code from an authenticator app was checked.
+    AuthenticatorChecked {
+        /// Whose.
+        username: Username,
+        /// What for (`activate`, `upgrade session`).
+        purpose: String,
+        /// The outcome (`upgraded`, `wrong code`, `replayed`, ...).
+        outcome: String,
+    },
+    /// An administrator removed an authenticator app.
+    AuthenticatorRemoved {
+        /// Whose.
+        username: Username,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl AuditEvent {
@@ -512,6 +541,10 @@ impl AuditEvent {
             Self::ChangeHeld { .. } => "change_held",
             Self::ChangeDecided { .. } => "change_decided",
             Self::WorkflowStep { .. } => "workflow_step",
+            Self::AuthenticatorEnrolled { .. } => "authenticator_enrolled",
+            Self::AuthenticatorActivated { .. } => "authenticator_activated",
+            Self::AuthenticatorChecked { .. } => "authenticator_checked",
+            Self::AuthenticatorRemoved { .. } => "authenticator_removed",
         }
     }
 
@@ -899,6 +932,26 @@ impl AuditEvent {
                 f("step", FieldText::Str(step));
                 f("subject", FieldText::Str(subject));
                 f("detail", FieldText::Str(detail));
+            }
+            Self::AuthenticatorEnrolled { username, replaced } => {
+                f("username", FieldText::User(username));
+                f("replaced", FieldText::Display(replaced));
+            }
+            Self::AuthenticatorActivated { username } => {
+                f("username", FieldText::User(username));
+            }
+            Self::AuthenticatorChecked {
+                username,
+                purpose,
+                outcome,
+            } => {
+                f("username", FieldText::User(username));
+                f("purpose", FieldText::Str(purpose));
+                f("outcome", FieldText::Str(outcome));
+            }
+            Self::AuthenticatorRemoved { username, reason } => {
+                f("username", FieldText::User(username));
+                f("reason", FieldText::Str(reason));
             }
         }
     }

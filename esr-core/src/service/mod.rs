@@ -127,6 +127,8 @@ pub struct Config {
     /// How long finished challenges, sessions and outbox messages are kept before
     /// [`Esr::purge`] removes them (default: 1 day each).
     pub retention: Retention,
+    /// Authenticator apps: the shape of new ones and the window of time steps accepted.
+    pub authenticators: crate::authenticator::AuthenticatorPolicy,
 }
 
 /// The window over which [`Config::max_unmatched_recovery_audits`] applies: 10 minutes.
@@ -147,6 +149,7 @@ impl Default for Config {
             relay: crate::passcode::Relay::default(),
             delivery_retries: crate::passcode::DeliveryRetries::default(),
             retention: Retention::default(),
+            authenticators: crate::authenticator::AuthenticatorPolicy::default(),
         }
     }
 }
@@ -195,6 +198,9 @@ pub struct Esr<S: Store = InMemoryStore, C: Clock = crate::values::SystemClock> 
     pub(crate) email: Option<std::sync::Arc<dyn crate::passcode::EmailSender>>,
     /// The passcode key ring; without one, nothing that needs a key is issued or verified.
     pub(crate) keys: std::sync::RwLock<Option<crate::passcode::SharedKeys>>,
+    /// The authenticator key ring; without one, no authenticator is enrolled or checked.
+    pub(crate) authenticator_keys:
+        std::sync::RwLock<Option<crate::authenticator::SharedAuthenticatorKeys>>,
     /// Unmatched recovery requests per trust in the current flood window (see
     /// [`Config::max_unmatched_recovery_audits`]).
     pub(crate) recovery_flood:
@@ -227,6 +233,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             sms: None,
             email: None,
             keys: std::sync::RwLock::new(None),
+            authenticator_keys: std::sync::RwLock::new(None),
             recovery_flood: Mutex::new(std::collections::HashMap::new()),
             dummy_hash: std::sync::OnceLock::new(),
         }
@@ -248,6 +255,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         }
         config.password_hashing.check()?;
         config.passcodes.check()?;
+        config.authenticators.check()?;
         if config.session_lifetime < TimeDelta::minutes(1)
             || config.session_lifetime > TimeDelta::hours(12)
         {

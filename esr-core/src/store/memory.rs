@@ -96,6 +96,8 @@ struct State {
     notify: NotifyTables,
     // Workflows
     workflows: WorkflowTables,
+    // Authenticator apps
+    authenticators: HashMap<Username, crate::authenticator::Authenticator>,
     /// The undo log's buffer, kept empty between transactions so that each one does not
     /// allocate (and grow) its own.
     spare_undo: SpareUndo,
@@ -139,6 +141,8 @@ enum Undo {
     Notify(NotifyUndo),
     // Workflows
     Workflow(WorkflowUndo),
+    // Authenticator apps
+    Authenticator(Username, Option<crate::authenticator::Authenticator>),
 }
 
 impl InMemoryStore {
@@ -315,6 +319,8 @@ impl Tx<'_> {
                 Undo::Learning(u) => s.learning.undo(u),
                 Undo::Notify(u) => s.notify.undo(u),
                 Undo::Workflow(u) => s.workflows.undo(u),
+                // Authenticator apps
+                Undo::Authenticator(k, old) => restore_hash(&mut s.authenticators, k, old),
             }
         }
     }
@@ -1281,6 +1287,47 @@ impl StoreTx for Tx<'_> {
             .unwrap_or_default();
         v.sort_by_key(|c| c.claimed_at);
         Ok(v)
+    }
+
+    // ----- Authenticator apps ------------------------------------------------------------------
+
+    fn authenticator(
+        &self,
+        username: &Username,
+    ) -> Result<Option<crate::authenticator::Authenticator>> {
+        Ok(self.state.authenticators.get(username).cloned())
+    }
+
+    fn put_authenticator(&mut self, a: &crate::authenticator::Authenticator) -> Result<()> {
+        let old = self
+            .state
+            .authenticators
+            .insert(a.username.clone(), a.clone());
+        self.undo.push(Undo::Authenticator(a.username.clone(), old));
+        Ok(())
+    }
+
+    fn delete_authenticator(&mut self, username: &Username) -> Result<bool> {
+        let old = self.state.authenticators.remove(username);
+        let had = old.is_some();
+        if had {
+            self.undo.push(Undo::Authenticator(username.clone(), old));
+        }
+        Ok(had)
+    }
+
+    fn advance_authenticator_step(&mut self, username: &Username, step: u64) -> Result<bool> {
+        let Some(a) = self.state.authenticators.get_mut(username) else {
+            return Ok(false);
+        };
+        if a.last_step.is_some_and(|last| last >= step) {
+            return Ok(false);
+        }
+        let old = a.clone();
+        a.last_step = Some(step);
+        self.undo
+            .push(Undo::Authenticator(username.clone(), Some(old)));
+        Ok(true)
     }
 }
 

@@ -66,6 +66,8 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     contracts::outbox_idempotency_key_is_unique(&make);
     contracts::outbox_message_is_marked_once(&make);
     contracts::purge_removes_only_finished_records(&make);
+    // Authenticator apps
+    contracts::authenticator_steps_are_accepted_once(&make);
 }
 
 /// Expands to one `#[test]` per storage contract, each running it against stores made by the
@@ -106,6 +108,8 @@ macro_rules! store_conformance_tests {
             outbox_idempotency_key_is_unique,
             outbox_message_is_marked_once,
             purge_removes_only_finished_records,
+            // Authenticator apps
+            authenticator_steps_are_accepted_once,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -160,6 +164,13 @@ impl<S: Store> Harness<S> {
             .with_audit_keys(AuditKeys::new(
                 AuditKey::new("kit-audit-1", b"audit-42-abcdefghijklmnopqrstuvw")
                     .expect("a valid key"),
+            ))
+            .with_authenticator_keys(crate::authenticator::AuthenticatorKeys::new(
+                crate::authenticator::AuthenticatorKey::new(
+                    "kit-totp-1",
+                    b"totp-42-abcdefghijklmnopqrstuvwx",
+                )
+                .expect("a valid key"),
             ))
             .with_sms_sender(outbox.clone())
             .with_email_sender(outbox.clone());

@@ -43,6 +43,9 @@ use std::collections::BTreeSet;
 ///   and [`StoreTx::put_pending_change`] refuse (with [`crate::Error::Storage`]) to write over
 ///   one that is no longer open (pending), as challenges are, so that two decisions on one
 ///   item can never both succeed.
+/// - **A time step is accepted once.** [`StoreTx::advance_authenticator_step`] only ever moves
+///   a user's latest accepted authenticator step forward, so a code from an authenticator app
+///   is accepted at most once.
 /// - **The audit trail is append-only.** [`StoreTx::append_audit`] must refuse an entry whose
 ///   `seq` is not one past the trust's last entry. Only [`StoreTx::remove_audit_before`]
 ///   removes entries, and only a prefix that leaves the newest entry, so `seq` never restarts.
@@ -422,7 +425,25 @@ pub trait StoreTx {
     fn put_competence_claim(&mut self, claim: &CompetenceClaim) -> Result<()>;
     /// The trust's competence claims, every state, by `claimed_at` then id.
     fn competence_claims(&self, vpd: VpdCode) -> Result<Vec<CompetenceClaim>>;
+
+    // ----- Authenticator apps ------------------------------------------------------------------
+    // One per account, keyed by username. Every field is persisted, the sealed secret included.
+
+    /// The user's authenticator app, confirmed or not.
+    fn authenticator(&self, username: &Username) -> Result<Option<Authenticator>>;
+    /// Inserts or replaces the user's authenticator (by `authenticator.username`).
+    fn put_authenticator(&mut self, authenticator: &Authenticator) -> Result<()>;
+    /// Deletes the user's authenticator; whether there was one.
+    fn delete_authenticator(&mut self, username: &Username) -> Result<bool>;
+    /// The replay guard: sets the user's latest accepted time step to `step` if, and only if,
+    /// the user has an authenticator whose latest accepted step is none or earlier than
+    /// `step`, and says whether it did. It must be one conditional write (a SQL adapter: `UPDATE
+    /// … SET last_step = ? WHERE username = ? AND (last_step IS NULL OR last_step < ?)`), so
+    /// that a time step is accepted at most once, however verifications race.
+    fn advance_authenticator_step(&mut self, username: &Username, step: u64) -> Result<bool>;
 }
+
+use crate::authenticator::Authenticator;
 
 use crate::notify::{Notification, PendingChange};
 use crate::values::{ChangeId, NotificationId};

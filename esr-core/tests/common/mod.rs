@@ -75,6 +75,15 @@ pub(crate) fn fixture_key() -> PasscodeKey {
 }
 
 /// A bare service whose texts and e-mails go to the returned [`Outbox`].
+/// The fixtures' authenticator key (fixed, so no randomness is drawn for it).
+pub(crate) fn fixture_authenticator_key() -> esr_core::authenticator::AuthenticatorKey {
+    esr_core::authenticator::AuthenticatorKey::new(
+        "fixture-totp-1",
+        b"fixture-totp-key-0123456789abcde",
+    )
+    .unwrap()
+}
+
 pub(crate) fn service_with_outbox(
     seed: u64,
     max_failed_logins: u32,
@@ -107,6 +116,9 @@ pub(crate) fn service_with_relay(
     })
     .unwrap()
     .with_passcode_keys(PasscodeKeys::new(fixture_key()))
+    .with_authenticator_keys(esr_core::authenticator::AuthenticatorKeys::new(
+        fixture_authenticator_key(),
+    ))
     .with_sms_sender(outbox.clone())
     .with_email_sender(outbox.clone());
     (esr, clock, outbox)
@@ -364,6 +376,15 @@ impl Fixture {
                 p.mobile = Some(MOBILE.parse()?);
                 tx.put_person(&p)
             })
+            .unwrap();
+    }
+
+    /// Clears `staff`'s registered mobile number.
+    pub(crate) fn give_no_mobile(&self, staff: &Staff) {
+        let (v, e) = (staff.person.vpd, staff.employee().clone());
+        self.esr
+            .store()
+            .transaction(|tx| tx.set_person_mobile(v, &e, None).map(|_| ()))
             .unwrap();
     }
 

@@ -712,6 +712,22 @@ impl StoreTx for TamperTx<'_> {
     ) -> Result<Vec<esr_core::compliance::CompetenceClaim>> {
         self.inner.competence_claims(vpd)
     }
+    // Authenticator apps
+    fn authenticator(
+        &self,
+        u: &Username,
+    ) -> Result<Option<esr_core::authenticator::Authenticator>> {
+        self.inner.authenticator(u)
+    }
+    fn put_authenticator(&mut self, a: &esr_core::authenticator::Authenticator) -> Result<()> {
+        self.inner.put_authenticator(a)
+    }
+    fn delete_authenticator(&mut self, u: &Username) -> Result<bool> {
+        self.inner.delete_authenticator(u)
+    }
+    fn advance_authenticator_step(&mut self, u: &Username, step: u64) -> Result<bool> {
+        self.inner.advance_authenticator_step(u, step)
+    }
 }
 
 /// A small trust over a [`TamperStore`]: 2 administrators, 4 staff, some log-ins.

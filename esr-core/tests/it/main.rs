@@ -10,6 +10,7 @@ mod common;
 mod accounts;
 mod audit;
 mod audit_archive;
+mod authenticators;
 mod certification_properties;
 mod certifications;
 mod channels;

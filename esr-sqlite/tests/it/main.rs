@@ -1,6 +1,7 @@
 //! The integration tests of esr-sqlite, built as one test binary with a module per area.
 
 mod audit_tamper;
+mod authenticators;
 mod conformance;
 mod durability;
 mod outbox_crash;

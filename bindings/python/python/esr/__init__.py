@@ -103,6 +103,9 @@ from esr._esr import (
     __version__,
 )
 
+# Authenticator apps
+from esr._esr import AuthenticatorEnrolment, AuthenticatorOutcome, SecondFactors, Totp
+
 __all__ = [
     "AccessDecision",
     "Account",
@@ -204,4 +207,9 @@ __all__ = [
     "score_compliance",
     "username_stem",
     "__version__",
+    # Authenticator apps
+    "AuthenticatorEnrolment",
+    "AuthenticatorOutcome",
+    "SecondFactors",
+    "Totp",
 ]

@@ -1332,3 +1332,86 @@ pub fn purge_removes_only_finished_records<S: Store>(make: &dyn Fn() -> S) {
         "what remains of trust 298 differs from the reference"
     );
 }
+
+// ----- Authenticator apps ------------------------------------------------------------------------
+
+/// An authenticator is stored with every field (the sealed secret included) and replaced by
+/// key; [`StoreTx::advance_authenticator_step`] only ever moves the accepted step forward, and
+/// of threads racing to advance it to one step exactly one wins; a delete says whether there
+/// was a row, and a failed transaction leaves the step where it was.
+pub fn authenticator_steps_are_accepted_once<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let who = p.people[2].username.clone();
+    h.esr.enrol_authenticator(p.session).expect("enrol");
+    let stored = h
+        .in_tx(|tx| tx.authenticator(&who))
+        .expect("the enrolled authenticator is stored");
+    assert_eq!(stored.username, who);
+    assert!(!stored.is_active() && stored.last_step.is_none());
+    // Every field reads back exactly, and a put replaces.
+    let mut changed = stored.clone();
+    changed.activated_at = Some(start() + TimeDelta::seconds(1));
+    changed.last_step = Some(41);
+    changed.params.digits = 8;
+    h.in_tx(|tx| tx.put_authenticator(&changed));
+    assert_eq!(h.in_tx(|tx| tx.authenticator(&who)), Some(changed.clone()));
+    // Forward only.
+    for (step, moved) in [
+        (41, false),
+        (40, false),
+        (42, true),
+        (42, false),
+        (1000, true),
+    ] {
+        assert_eq!(
+            h.in_tx(|tx| tx.advance_authenticator_step(&who, step)),
+            moved,
+            "advancing to {step}"
+        );
+    }
+    assert_eq!(
+        h.in_tx(|tx| tx.authenticator(&who)).unwrap().last_step,
+        Some(1000)
+    );
+    // A failed transaction keeps the step.
+    let r: Result<()> = h.esr.store().transaction(|tx| {
+        assert!(tx.advance_authenticator_step(&who, 2000)?);
+        Err(Error::Storage("rolled back on purpose".into()))
+    });
+    assert!(r.is_err());
+    assert_eq!(
+        h.in_tx(|tx| tx.authenticator(&who)).unwrap().last_step,
+        Some(1000)
+    );
+    // Racing: exactly one of the threads advances to each step.
+    let threads = 4;
+    let barrier = Barrier::new(threads);
+    for step in 1001..1011u64 {
+        let wins: usize = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let (store, barrier, who) = (h.esr.store(), &barrier, &who);
+                    s.spawn(move || {
+                        barrier.wait();
+                        store
+                            .transaction(|tx| tx.advance_authenticator_step(who, step))
+                            .expect("advance")
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|t| usize::from(t.join().unwrap()))
+                .sum()
+        });
+        assert_eq!(wins, 1, "step {step}: exactly one thread advances");
+    }
+    // Another user's authenticator is not touched; a missing one never advances.
+    let other = &p.people[1].username;
+    assert_eq!(h.in_tx(|tx| tx.authenticator(other)), None);
+    assert!(!h.in_tx(|tx| tx.advance_authenticator_step(other, 5)));
+    assert!(h.in_tx(|tx| tx.delete_authenticator(&who)));
+    assert!(!h.in_tx(|tx| tx.delete_authenticator(&who)));
+    assert_eq!(h.in_tx(|tx| tx.authenticator(&who)), None);
+}
