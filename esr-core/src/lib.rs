@@ -71,7 +71,7 @@ pub use service::{Actor, Config, Esr};
 pub use store::{InMemoryStore, Store, StoreTx};
 pub use values::{
     AssignmentNumber, EmailAddress, EmployeeNumber, GrantId, MobileNumber, OrgUnitId, PositionId,
-    SessionId, SessionRef, Username, VpdCode,
+    SessionId, SessionKey, SessionRef, Username, VpdCode,
 };
 pub use values::{Clock, ManualClock, SecureRandom, SystemClock};
 

@@ -10,7 +10,7 @@ use crate::values::VpdCode;
 impl<S: Store, C: Clock> Esr<S, C> {
     /// A page of the trust's audit trail: entries from `from` (1-based), at most `limit`.
     pub fn audit_trail(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>> {
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             trust_of(tx, vpd)?;
             tx.audit_entries(vpd, from.max(1), limit)
         })

@@ -7,7 +7,7 @@ use crate::passcode::{Challenge, ChallengeId, ChallengeStatus, Destination};
 use crate::people::Assignment;
 use crate::people::{Account, Person};
 use crate::values::MobileNumber;
-use crate::values::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
+use crate::values::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, SessionKey, VpdCode};
 
 use crate::access::Session;
 use crate::store::{Store, StoreTx};
@@ -61,8 +61,8 @@ struct State {
     /// Each holder's grants, in grant order, with what access checks need of them: the URPs
     /// in force are read without touching the grants themselves.
     grants_by_holder: HashMap<Username, Vec<HeldGrant>>,
-    sessions: HashMap<SessionId, Session>,
-    sessions_by_user: HashMap<Username, Vec<SessionId>>,
+    sessions: HashMap<SessionKey, Session>,
+    sessions_by_user: HashMap<Username, Vec<SessionKey>>,
     audit: BTreeMap<VpdCode, Vec<AuditEntry>>,
     challenges: HashMap<ChallengeId, Challenge>,
     /// (user, issued at, id): range queries by time.
@@ -98,7 +98,7 @@ enum Undo {
     Account(Username, Option<Account>),
     Assignment((VpdCode, AssignmentNumber), Option<Assignment>),
     Grant(GrantId, Option<UrpGrant>),
-    Session(SessionId, Option<Session>),
+    Session(SessionKey, Option<Session>),
     Audit(VpdCode),
     Challenge(ChallengeId, Option<Challenge>),
     // Compliance
@@ -476,19 +476,24 @@ impl StoreTx for Tx<'_> {
             .collect())
     }
 
-    fn session(&self, id: &SessionId) -> Result<Option<Session>> {
-        Ok(self.state.sessions.get(id).cloned())
+    fn session(&self, key: &SessionKey) -> Result<Option<Session>> {
+        Ok(self.state.sessions.get(key).cloned())
     }
     fn put_session(&mut self, session: &Session) -> Result<()> {
         let s = &mut *self.state;
-        let old = s.sessions.insert(session.id, session.clone());
+        // Kept by key, without the bearer id, as a durable store keeps it.
+        let stored = Session {
+            id: SessionId::UNKNOWN,
+            ..session.clone()
+        };
+        let old = s.sessions.insert(session.key, stored);
         if old.is_none() {
             s.sessions_by_user
                 .entry(session.username.clone())
                 .or_default()
-                .push(session.id);
+                .push(session.key);
         }
-        self.undo.push(Undo::Session(session.id, old));
+        self.undo.push(Undo::Session(session.key, old));
         Ok(())
     }
     fn sessions_of(&self, username: &Username) -> Result<Vec<Session>> {

@@ -52,6 +52,8 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     contracts::settled_challenge_cannot_be_settled_again(&make);
     contracts::passcode_consumption_has_exactly_one_winner(&make);
     contracts::concurrent_transactions_serialise(&make);
+    contracts::read_transactions_see_committed_state(&make);
+    contracts::sessions_are_kept_by_key_without_their_id(&make);
 }
 
 /// Expands to one `#[test]` per storage contract, each running it against stores made by the
@@ -79,6 +81,8 @@ macro_rules! store_conformance_tests {
             settled_challenge_cannot_be_settled_again,
             passcode_consumption_has_exactly_one_winner,
             concurrent_transactions_serialise,
+            read_transactions_see_committed_state,
+            sessions_are_kept_by_key_without_their_id,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -455,7 +459,8 @@ impl Snapshot {
             challenges_of.push(tx.challenges_of(u, DateTime::<Utc>::MIN_UTC)?);
             challenges_of_recent.push(tx.challenges_of(u, start() + TimeDelta::seconds(1))?);
         }
-        let session_ids: Vec<SessionId> = sessions_of.iter().flatten().map(|s| s.id).collect();
+        let session_ids: Vec<crate::SessionKey> =
+            sessions_of.iter().flatten().map(|s| s.key).collect();
         let all_challenges: Vec<&Challenge> = challenges_of.iter().flatten().collect();
         let mut destinations: Vec<Destination> = all_challenges
             .iter()

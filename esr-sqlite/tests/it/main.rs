@@ -3,4 +3,5 @@
 mod conformance;
 mod durability;
 mod restart;
+mod sessions;
 mod two_connections;
