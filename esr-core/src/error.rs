@@ -883,7 +883,7 @@ mod tests {
     #[test]
     fn every_variant_has_a_kind_and_a_unique_snake_case_code() {
         let all = one_of_each();
-        assert_eq!(all.len(), 53, "one of each of the 53 variants");
+        assert_eq!(all.len(), 54, "one of each of the 54 variants");
         let mut codes = HashMap::new();
         for e in &all {
             let code = e.code();
