@@ -104,7 +104,9 @@ impl Table {
 
     /// The record under `key`.
     /// Inserts or replaces many records with one prepared statement (as [`Table::put`] does
-    /// one): `row` gives each record's key, `vpd`, indexed columns and secret.
+    /// one): `row` gives each record's key, `vpd`, indexed columns and secret. A record stored
+    /// already exactly as given is not written again (a repeated import writes only what
+    /// changed; the indexed columns derive from the body).
     pub(crate) fn put_many<T: Serialize>(
         &self,
         conn: &Connection,
@@ -119,7 +121,8 @@ impl Table {
         let sql = format!(
             "INSERT INTO {n} (key, vpd, body, secret{cols}) VALUES (?1, ?2, ?3, ?4{holders}) \
              ON CONFLICT (key) DO UPDATE SET {sets}vpd = excluded.vpd, body = excluded.body, \
-             secret = excluded.secret",
+             secret = excluded.secret \
+             WHERE body IS NOT excluded.body OR secret IS NOT excluded.secret",
             n = self.name,
             cols = names.iter().map(|c| format!(", {c}")).collect::<String>(),
             holders = (0..names.len())

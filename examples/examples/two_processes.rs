@@ -7,6 +7,7 @@
 //! `cargo run --release -p esr-examples --example two_processes [-- ROWS]`
 
 use esr_examples::two_processes::{ClientReport, client, export, importer, setup};
+use esr_sqlite::SqliteConfig;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
@@ -35,13 +36,22 @@ fn run_importer(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: two_processes importer DB CSV ROUNDS".into());
     };
     let csv = std::fs::read(csv)?;
-    let r = importer(Path::new(db), &csv, rounds.parse()?, 3, &|| false)?;
+    let r = importer(
+        Path::new(db),
+        &SqliteConfig::default(),
+        &csv,
+        rounds.parse()?,
+        3,
+        &|| false,
+    )?;
     println!(
-        "A: {} imports of {} records, {} whole-trail reads; longest write transaction {:.3} s, \
-         longest import end to end {:.3} s",
+        "A: {} imports of {} records, {} whole-trail reads; longest write lock hold {:.3} s \
+         (probe), longest write transaction call {:.3} s (with commit and checkpoint), longest \
+         import end to end {:.3} s",
         r.imports,
         r.imported,
         r.audit_reads,
+        r.longest_lock_held.as_secs_f64(),
         r.longest_write.as_secs_f64(),
         r.longest_import.as_secs_f64()
     );
@@ -77,7 +87,13 @@ fn run(rows: usize) -> Result<(), Box<dyn std::error::Error>> {
     setup(&db)?;
     let csv_path = dir.join("export.csv");
     std::fs::write(&csv_path, export(&db, rows)?)?;
-    let alone = client(&db, Duration::from_secs(10), &|| false)?;
+    let alone = client(
+        &db,
+        0,
+        &SqliteConfig::default(),
+        Duration::from_secs(10),
+        &|| false,
+    )?;
     show("alone", &alone);
     let mut child = Command::new(std::env::current_exe()?)
         .arg("importer")
@@ -94,9 +110,13 @@ fn run(rows: usize) -> Result<(), Box<dyn std::error::Error>> {
             done.store(true, Ordering::SeqCst);
             lines.join("\n")
         });
-        let beside = client(&db, Duration::from_secs(600), &|| {
-            done.load(Ordering::SeqCst)
-        });
+        let beside = client(
+            &db,
+            1,
+            &SqliteConfig::default(),
+            Duration::from_secs(600),
+            &|| done.load(Ordering::SeqCst),
+        );
         (beside, reader.join().unwrap_or_default())
     });
     let status = child.wait()?;

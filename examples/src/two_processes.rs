@@ -11,7 +11,7 @@ use esr_core::{
     org::TrustSettings, passcode::Outbox, passcode::PasscodeKey, passcode::PasscodeKeys,
     passcode::PasscodePolicy, people::PasswordHashing,
 };
-use esr_sqlite::SqliteStore;
+use esr_sqlite::{SqliteConfig, SqliteStore};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use std::path::Path;
@@ -22,8 +22,6 @@ use std::time::{Duration, Instant};
 pub fn vpd() -> VpdCode {
     VpdCode::try_from("297").unwrap_or_else(|_| unreachable!("297 is a VPD code"))
 }
-
-const NUMBER: &str = "07700 900374";
 
 /// A store that times its write transactions: from asking for the write lock to commit.
 #[derive(Debug)]
@@ -126,7 +124,7 @@ pub fn export(path: &Path, rows: usize) -> Result<Vec<u8>> {
             )
         };
         csv.push_str(&format!(
-            "{},\"{title}\",{},{}\n",
+            "{},\"NHS|CSTF|{title}|\",{},{}\n",
             p.employee_number,
             esr_date(achieved),
             esr_date(expiry)
@@ -148,12 +146,39 @@ pub struct ImporterReport {
     pub longest_write: Duration,
     /// The longest import, end to end (reading the file, checking, writing).
     pub longest_import: Duration,
+    /// The longest time a probe connection (asking for the write lock every millisecond
+    /// without waiting) found the write lock taken: the longest hold of the lock.
+    pub longest_lock_held: Duration,
+}
+
+/// Asks for the write lock of the database at `path` every millisecond, without waiting,
+/// until `stop`; the longest stretch it found the lock taken.
+fn probe_lock(path: &Path, stop: &std::sync::atomic::AtomicBool) -> Duration {
+    use std::sync::atomic::Ordering;
+    let Ok(conn) = rusqlite::Connection::open(path) else {
+        return Duration::ZERO;
+    };
+    let _ = conn.busy_timeout(Duration::ZERO);
+    let mut longest = Duration::ZERO;
+    let mut taken_since: Option<Instant> = None;
+    while !stop.load(Ordering::Relaxed) {
+        if conn.execute_batch("BEGIN IMMEDIATE; ROLLBACK;").is_ok() {
+            if let Some(t) = taken_since.take() {
+                longest = longest.max(t.elapsed());
+            }
+        } else {
+            taken_since.get_or_insert_with(Instant::now);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    longest
 }
 
 /// Process A: imports `csv` `rounds` times, reading the whole audit trail after each import
 /// and `reads_between` more times, until `stop` says so.
 pub fn importer(
     path: &Path,
+    config: &SqliteConfig,
     csv: &[u8],
     rounds: usize,
     reads_between: usize,
@@ -166,27 +191,39 @@ pub fn importer(
     )?;
     let actor = Actor::system("competence feed")?;
     let mut report = ImporterReport::default();
-    for _ in 0..rounds {
-        if stop() {
-            break;
-        }
-        let began = Instant::now();
-        let summary = esr.import_competences(&actor, vpd(), csv, ImportOptions::default())?;
-        report.longest_import = report.longest_import.max(began.elapsed());
-        report.imports += 1;
-        report.imported = summary.imported;
-        for _ in 0..=reads_between {
-            let mut from = 1;
-            loop {
-                let page = esr.audit_trail(vpd(), from, 4096)?;
-                from += page.len() as u64;
-                if page.len() < 4096 {
+    let stopped = std::sync::atomic::AtomicBool::new(false);
+    let (result, held) = std::thread::scope(|s| {
+        let probe = s.spawn(|| probe_lock(path, &stopped));
+        let result = (|| -> Result<()> {
+            for _ in 0..rounds {
+                if stop() {
                     break;
                 }
+                let began = Instant::now();
+                let summary =
+                    esr.import_competences(&actor, vpd(), csv, ImportOptions::default())?;
+                report.longest_import = report.longest_import.max(began.elapsed());
+                report.imports += 1;
+                report.imported = summary.imported;
+                for _ in 0..=reads_between {
+                    let mut from = 1;
+                    loop {
+                        let page = esr.audit_trail(vpd(), from, 4096)?;
+                        from += page.len() as u64;
+                        if page.len() < 4096 {
+                            break;
+                        }
+                    }
+                    report.audit_reads += 1;
+                }
             }
-            report.audit_reads += 1;
-        }
-    }
+            Ok(())
+        })();
+        stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+        (result, probe.join().unwrap_or_default())
+    });
+    result?;
+    report.longest_lock_held = held;
     report.longest_write = esr.store().longest();
     Ok(report)
 }
@@ -197,24 +234,29 @@ pub struct Client {
     clock: ManualClock,
     outbox: Arc<Outbox>,
     user: Username,
+    number: String,
     session: SessionId,
     started: DateTime<Utc>,
 }
 
 impl Client {
-    /// B on the database at `path` (made by [`setup`]), as its first ward member.
-    pub fn new(path: &Path) -> Result<Self> {
+    /// B on the database at `path` (made by [`setup`]), as the person `which` places from the
+    /// last, with a mobile number of its own: two clients with different `which` do not share
+    /// rate limits (each runs its own clock from the same start).
+    pub fn new(path: &Path, which: usize, config: &SqliteConfig) -> Result<Self> {
         let clock = ManualClock::new(start());
-        let (esr, outbox) = service(SqliteStore::open(path)?, clock.clone(), 3)?;
+        // A seed of its own: two clients on one file must not draw the same session ids.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(3, |d| d.as_nanos() as u64)
+            ^ u64::from(std::process::id());
+        let (esr, outbox) = service(SqliteStore::open_with(path, config)?, clock.clone(), seed)?;
         let people = esr.people(vpd())?;
-        let person = people
+        let user = people
             .iter()
             .rev()
-            .find(|p| p.username.is_some())
-            .ok_or(esr_core::Error::UnknownTrust(vpd()))?;
-        let user = person
-            .username
-            .clone()
+            .nth(which)
+            .map(|p| p.username.clone())
             .ok_or(esr_core::Error::UnknownTrust(vpd()))?;
         let card = SmartcardAuthentication::verified_by_caller("TWO-PROCESSES")?;
         let session = esr.log_in_with_smartcard(&user, &card)?.id;
@@ -224,6 +266,7 @@ impl Client {
             clock,
             outbox,
             user,
+            number: format!("07700 900{:03}", 500 + which % 400),
             session,
             started,
         })
@@ -239,8 +282,8 @@ impl Client {
             self.session = self.esr.log_in_with_smartcard(&self.user, &card)?.id;
             self.started = now;
         }
-        let c = self.esr.request_mobile_code(self.session, NUMBER)?;
-        let number = NUMBER.parse()?;
+        let c = self.esr.request_mobile_code(self.session, &self.number)?;
+        let number = self.number.parse()?;
         let code = self
             .outbox
             .last_code_to(&number)
@@ -288,8 +331,14 @@ impl ClientReport {
 }
 
 /// Runs B until `stop` says so (checked after each pair), or `limit` passes.
-pub fn client(path: &Path, limit: Duration, stop: &dyn Fn() -> bool) -> Result<ClientReport> {
-    let mut b = Client::new(path)?;
+pub fn client(
+    path: &Path,
+    which: usize,
+    config: &SqliteConfig,
+    limit: Duration,
+    stop: &dyn Fn() -> bool,
+) -> Result<ClientReport> {
+    let mut b = Client::new(path, which, config)?;
     let began = Instant::now();
     let mut latencies = Vec::new();
     let mut errors = Vec::new();
