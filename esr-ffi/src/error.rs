@@ -384,6 +384,7 @@ mod tests {
             EsrError::Delivery { .. } => "Delivery",
             EsrError::AuditBroken { .. } => "AuditBroken",
             EsrError::Storage { .. } => "Storage",
+            EsrError::Busy { .. } => "Busy",
             EsrError::Internal { .. } => "Internal",
         }
     }

@@ -136,8 +136,7 @@ impl Table {
             let (key, vpd, columns, secret) = row(r);
             debug_assert_eq!(columns.len(), self.columns.len());
             let body = to_json(self.name, r)?;
-            let mut i = 1;
-            for v in [
+            for (i, v) in [
                 Value::Text(key),
                 Value::Text(vpd),
                 Value::Text(body),
@@ -145,10 +144,10 @@ impl Table {
             ]
             .into_iter()
             .chain(columns)
+            .enumerate()
             {
-                st.raw_bind_parameter(i, v)
+                st.raw_bind_parameter(i + 1, v)
                     .map_err(storage(self.name, "write"))?;
-                i += 1;
             }
             st.raw_execute().map_err(storage(self.name, "write"))?;
         }

@@ -185,9 +185,9 @@ pub fn importer(
     stop: &dyn Fn() -> bool,
 ) -> Result<ImporterReport> {
     let (esr, _) = service(
-        Timed::new(SqliteStore::open(path)?),
+        Timed::new(SqliteStore::open_with(path, config)?),
         ManualClock::new(start()),
-        2,
+        u64::from(std::process::id()),
     )?;
     let actor = Actor::system("competence feed")?;
     let mut report = ImporterReport::default();
