@@ -256,6 +256,17 @@ pub enum Error {
         "the store failed and nothing was changed: {0}; retry, and check the store if it persists"
     )]
     Storage(String),
+    /// Another writer held the store's write lock for longer than the store waits (for SQLite,
+    /// another process's transaction on the same file); nothing was changed. Retryable.
+    #[error(
+        "the store is busy: another writer held its lock for {waited_ms} ms, so nothing was changed; retry in {retry_after_seconds} second(s)"
+    )]
+    Busy {
+        /// How long the store waited for the lock, in milliseconds.
+        waited_ms: u64,
+        /// Seconds to wait before retrying.
+        retry_after_seconds: i64,
+    },
     /// Step-up is locked for the account after too many consecutive wrong codes.
     #[error(
         "second-factor verification for {0} is locked after too many wrong codes; a user administrator must clear the lock (Reset accounts) before the account can upgrade again"
@@ -587,6 +598,9 @@ pub enum ErrorKind {
     AuditBroken,
     /// The store or the random number generator failed; nothing was changed. Retry.
     Storage,
+    /// The store's write lock was held by another writer for longer than the store waits;
+    /// nothing was changed. Retry after [`Error::retry_after`].
+    Busy,
     /// Something inside the library went wrong that the caller cannot fix. No core error has
     /// this kind today; bindings use it for a kind they do not know.
     Internal,
@@ -611,6 +625,7 @@ impl ErrorKind {
         Self::Delivery,
         Self::AuditBroken,
         Self::Storage,
+        Self::Busy,
         Self::Internal,
     ];
 
@@ -633,6 +648,7 @@ impl ErrorKind {
             Self::Delivery => "delivery",
             Self::AuditBroken => "audit_broken",
             Self::Storage => "storage",
+            Self::Busy => "busy",
             Self::Internal => "internal",
         }
     }
@@ -723,6 +739,7 @@ impl Error {
             Self::NoAuditKey => K::InvalidInput,
             Self::AuditArchive(_) => K::Storage,
             Self::Storage(_) | Self::Randomness(_) => K::Storage,
+            Self::Busy { .. } => K::Busy,
         }
     }
 
@@ -766,6 +783,7 @@ impl Error {
             Self::AuditChainBroken { .. } => "audit_chain_broken",
             Self::AlreadyBootstrapped(_) => "already_bootstrapped",
             Self::Storage(_) => "storage",
+            Self::Busy { .. } => "busy",
             Self::StepUpLocked(_) => "step_up_locked",
             Self::TooManySends { .. } => "too_many_sends",
             Self::ResendTooSoon { .. } => "resend_too_soon",
@@ -807,8 +825,8 @@ impl Error {
         }
     }
 
-    /// How long to wait before asking again, for the rate-limit errors ([`ErrorKind::RateLimited`]);
-    /// `None` for every other error.
+    /// How long to wait before asking again, for the rate-limit errors ([`ErrorKind::RateLimited`])
+    /// and a busy store ([`ErrorKind::Busy`]); `None` for every other error.
     pub fn retry_after(&self) -> Option<chrono::TimeDelta> {
         match self {
             Self::TooManySends {
@@ -816,6 +834,10 @@ impl Error {
             }
             | Self::ResendTooSoon {
                 retry_after_seconds,
+            }
+            | Self::Busy {
+                retry_after_seconds,
+                ..
             } => Some(chrono::TimeDelta::seconds(*retry_after_seconds)),
             _ => None,
         }
@@ -979,6 +1001,10 @@ mod tests {
             },
             Error::AlreadyBootstrapped(vpd),
             Error::Storage("disk full".into()),
+            Error::Busy {
+                waited_ms: 5000,
+                retry_after_seconds: 1,
+            },
             Error::StepUpLocked(user.clone()),
             Error::TooManySends {
                 retry_after_seconds: 600,
@@ -1085,7 +1111,7 @@ mod tests {
     #[test]
     fn every_variant_has_a_kind_and_a_unique_snake_case_code() {
         let all = one_of_each();
-        assert_eq!(all.len(), 71, "one of each of the 71 variants");
+        assert_eq!(all.len(), 72, "one of each of the 72 variants");
         let mut codes = HashMap::new();
         for e in &all {
             let code = e.code();
@@ -1130,11 +1156,12 @@ mod tests {
                 ErrorKind::Delivery => 13,
                 ErrorKind::AuditBroken => 14,
                 ErrorKind::Storage => 15,
-                ErrorKind::Internal => 16,
+                ErrorKind::Busy => 16,
+                ErrorKind::Internal => 17,
             }
         }
         let indexes: Vec<usize> = ErrorKind::ALL.iter().map(|k| index(*k)).collect();
-        assert_eq!(indexes, (0..17).collect::<Vec<_>>());
+        assert_eq!(indexes, (0..18).collect::<Vec<_>>());
         let names: HashSet<&str> = ErrorKind::ALL.iter().map(|k| k.as_str()).collect();
         assert_eq!(names.len(), ErrorKind::ALL.len());
         assert_eq!(ErrorKind::NotPermitted.to_string(), "not_permitted");
@@ -1174,17 +1201,18 @@ mod tests {
     }
 
     #[test]
-    fn only_the_rate_limits_say_when_to_retry() {
+    fn only_the_rate_limits_and_a_busy_store_say_when_to_retry() {
         for e in one_of_each() {
             let expected = match &e {
                 Error::TooManySends { .. } => Some(chrono::TimeDelta::seconds(600)),
                 Error::ResendTooSoon { .. } => Some(chrono::TimeDelta::seconds(42)),
+                Error::Busy { .. } => Some(chrono::TimeDelta::seconds(1)),
                 _ => None,
             };
             assert_eq!(e.retry_after(), expected, "{e:?}");
             assert_eq!(
                 e.retry_after().is_some(),
-                e.kind() == ErrorKind::RateLimited
+                matches!(e.kind(), ErrorKind::RateLimited | ErrorKind::Busy)
             );
         }
     }

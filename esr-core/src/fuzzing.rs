@@ -927,7 +927,7 @@ serde_types!(
     plain:
     // Identifiers and names (each deserialises through its parser).
     EmployeeNumber, AssignmentNumber, OrgUnitId, PositionId, SessionId, GrantId, EmailAddress,
-    SessionRef, Urp, CompetenceLevel, ChallengeId, KeyId, PasscodeTag, AuditHash,
+    SessionRef, SessionKey, Urp, CompetenceLevel, ChallengeId, KeyId, PasscodeTag, AuditHash,
     // Access and sessions.
     Channel, Tier, Function, Denial, AccessDecision, UpgradeBlocker, Session, SessionSummary, Upgrade,
     SessionEnd, SessionEndReason,

@@ -73,7 +73,7 @@ pub use service::{Actor, Config, Esr, Retention};
 pub use store::{InMemoryStore, Store, StoreTx};
 pub use values::{
     AssignmentNumber, ChangeId, EmailAddress, EmployeeNumber, GrantId, MobileNumber,
-    NotificationId, OrgUnitId, PositionId, SessionId, SessionRef, Username, VpdCode,
+    NotificationId, OrgUnitId, PositionId, SessionId, SessionKey, SessionRef, Username, VpdCode,
 };
 pub use values::{Clock, ManualClock, SecureRandom, SystemClock};
 

@@ -120,6 +120,15 @@ pub enum EsrError {
         /// What failed.
         message: String,
     },
+    /// Another writer held the store's lock longer than the store waits (another process on
+    /// the same SQLite file); nothing was changed. Retry after `retry_after_seconds`.
+    #[error("{message}")]
+    Busy {
+        /// What happened and what to do.
+        message: String,
+        /// Seconds to wait before retrying.
+        retry_after_seconds: i64,
+    },
     /// Something inside the library went wrong that the caller cannot fix (a kind of core
     /// failure this binding does not know yet); nothing was changed.
     #[error("{message}")]
@@ -181,6 +190,7 @@ impl EsrError {
             | Self::Delivery { message }
             | Self::AuditBroken { message }
             | Self::Storage { message }
+            | Self::Busy { message, .. }
             | Self::Internal { message } => message,
         }
     }
@@ -246,6 +256,10 @@ impl EsrError {
             ErrorKind::Delivery => Self::Delivery { message },
             ErrorKind::AuditBroken => Self::AuditBroken { message },
             ErrorKind::Storage => Self::Storage { message },
+            ErrorKind::Busy => Self::Busy {
+                message,
+                retry_after_seconds: retry_after_seconds.unwrap_or(1),
+            },
             ErrorKind::Internal => Self::Internal { message },
             // ErrorKind is #[non_exhaustive]: a kind added to the core after this binding.
             other => Self::Internal {
@@ -326,6 +340,21 @@ mod tests {
             (Error::Randomness("no entropy".into()), |e| {
                 matches!(e, EsrError::Storage { .. })
             }),
+            (
+                Error::Busy {
+                    waited_ms: 5000,
+                    retry_after_seconds: 1,
+                },
+                |e| {
+                    matches!(
+                        e,
+                        EsrError::Busy {
+                            retry_after_seconds: 1,
+                            ..
+                        }
+                    )
+                },
+            ),
         ];
         for (core, is_right) in cases {
             let text = core.to_string();
@@ -355,6 +384,7 @@ mod tests {
             EsrError::Delivery { .. } => "Delivery",
             EsrError::AuditBroken { .. } => "AuditBroken",
             EsrError::Storage { .. } => "Storage",
+            EsrError::Busy { .. } => "Busy",
             EsrError::Internal { .. } => "Internal",
         }
     }

@@ -377,7 +377,7 @@ impl EsrService {
         }
         let store = esr_sqlite::SqliteStore::open(&path)?;
         Self::build(
-            AnyStore::Sqlite(store),
+            AnyStore::Sqlite(Box::new(store)),
             &passcode_key,
             ClockChoice::System,
             Config::default(),

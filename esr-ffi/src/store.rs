@@ -11,7 +11,7 @@ pub(crate) enum AnyStore {
     /// Lost when the service is dropped.
     Memory(Box<InMemoryStore>),
     /// A SQLite database file.
-    Sqlite(SqliteStore),
+    Sqlite(Box<SqliteStore>),
 }
 
 impl AnyStore {
@@ -29,6 +29,12 @@ impl Store for AnyStore {
         match self {
             Self::Memory(s) => s.transaction(f),
             Self::Sqlite(s) => s.transaction(f),
+        }
+    }
+    fn read<R>(&self, f: impl FnOnce(&dyn StoreTx) -> Result<R>) -> Result<R> {
+        match self {
+            Self::Memory(s) => s.read(f),
+            Self::Sqlite(s) => s.read(f),
         }
     }
 }

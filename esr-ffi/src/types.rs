@@ -971,8 +971,10 @@ mod tests {
 
     fn session(channel: esr_core::access::Channel, upgraded: bool) -> esr_core::access::Session {
         let at = DateTime::from_timestamp(1_795_338_000, 0).unwrap();
+        let id: esr_core::SessionId = "0123456789abcdef0123456789abcdef".parse().unwrap();
         esr_core::access::Session {
-            id: "0123456789abcdef0123456789abcdef".parse().unwrap(),
+            id,
+            key: id.key(),
             vpd: "297".parse().unwrap(),
             username: "297ECONROY01".parse().unwrap(),
             channel,

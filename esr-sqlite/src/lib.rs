@@ -6,16 +6,24 @@
 //! - **Schema**: versioned migrations embedded in the crate and applied on open, in one
 //!   transaction (`PRAGMA user_version` records the version). A database from a newer version
 //!   is refused rather than misread.
-//! - **Journal**: WAL, so readers of other connections never block the writer; `synchronous`
-//!   is `NORMAL` by default ([`SqliteConfig`]): a committed transaction survives the process
-//!   being killed, and only an operating-system crash or power loss may lose the last few
-//!   (`FULL` keeps those too, at the cost of an fsync per commit).
-//! - **Transactions**: each [`Store::transaction`] is one `BEGIN IMMEDIATE` transaction,
-//!   committed when the closure returns `Ok` and rolled back when it returns `Err` or panics.
-//!   The store holds one connection behind a mutex: SQLite admits one writer at a time, and
-//!   every service operation may write, so a pool would only add connections waiting on the
-//!   same write lock (and `SQLITE_BUSY` retries); the mutex serialises the process's
-//!   transactions in order, and `busy_timeout` covers other processes on the same file.
+//! - **Journal**: WAL; `synchronous` is `FULL` by default ([`SqliteConfig`]): a committed
+//!   transaction survives the process being killed and a power loss (`NORMAL` is faster and
+//!   may lose the last few commits to an operating-system crash or power loss).
+//! - **Transactions**: each [`Store::transaction`] is one `BEGIN IMMEDIATE` transaction on the
+//!   writer connection, committed when the closure returns `Ok` and rolled back when it
+//!   returns `Err` or panics. The writer connection is behind a mutex: SQLite admits one
+//!   writer at a time, so the process's writes wait in order there, and `busy_timeout` covers
+//!   other processes on the same file. A write that cannot get the lock within
+//!   [`SqliteConfig::busy_timeout`] fails with [`Error::Busy`], retryable, having changed
+//!   nothing.
+//! - **Reads**: each [`Store::read`] is a read transaction on one of a small pool of reader
+//!   connections ([`SqliteConfig::readers`]), on one snapshot of committed state. With WAL a
+//!   reader never waits for the writer (of this process or another) nor makes it wait.
+//! - **Sessions**: kept under the SHA-256 of their id ([`esr_core::SessionKey`]); the id, the
+//!   bearer secret, is never written to the file.
+//! - **Permissions**: on Unix a new database file is created readable and writable by its
+//!   owner only (0600), and SQLite gives its `-wal` and `-shm` files the same mode. An
+//!   existing file keeps its mode.
 //! - **Passcodes**: a challenge is consumed by one conditional
 //!   `UPDATE … WHERE key = ? AND status = 'pending'`; if no row changes, the write fails with
 //!   [`Error::Storage`] saying the challenge was already settled.
@@ -74,7 +82,7 @@ mod table;
 mod tx;
 
 use esr_core::{Error, Result, Store, StoreTx};
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -85,10 +93,10 @@ pub enum Synchronous {
     /// Never waits: fastest; an operating-system crash may corrupt the database.
     Off,
     /// Waits at checkpoints (with WAL): a commit survives the process being killed; a power
-    /// loss may lose the last few commits but never corrupts the database. The default.
-    #[default]
+    /// loss may lose the last few commits but never corrupts the database.
     Normal,
-    /// Waits at every commit: a commit survives a power loss.
+    /// Waits at every commit: a commit survives a power loss. The default.
+    #[default]
     Full,
     /// As `Full`, and also syncs the directory after a journal change.
     Extra,
@@ -108,18 +116,22 @@ impl Synchronous {
 /// How a [`SqliteStore`] opens its database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqliteConfig {
-    /// The `synchronous` setting (default [`Synchronous::Normal`]).
+    /// The `synchronous` setting (default [`Synchronous::Full`]).
     pub synchronous: Synchronous,
-    /// How long a transaction waits for another process's write lock before failing (default
-    /// 5 seconds).
+    /// How long a write waits for another process's write lock before failing with
+    /// [`Error::Busy`] (default 5 seconds). Reads do not wait for writers.
     pub busy_timeout: Duration,
+    /// How many reader connections the store keeps open for [`Store::read`] (default 4; at
+    /// least 1). More concurrent reads open more connections for their duration.
+    pub readers: usize,
 }
 
 impl Default for SqliteConfig {
     fn default() -> Self {
         Self {
-            synchronous: Synchronous::Normal,
+            synchronous: Synchronous::Full,
             busy_timeout: Duration::from_secs(5),
+            readers: 4,
         }
     }
 }
@@ -128,6 +140,10 @@ impl Default for SqliteConfig {
 #[derive(Debug)]
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Idle reader connections (`None` for an in-memory database, whose readers would see
+    /// another database: reads then go through the writer).
+    readers: Option<Mutex<Vec<Connection>>>,
+    config: SqliteConfig,
     path: PathBuf,
     schema_version: u32,
 }
@@ -152,6 +168,15 @@ impl SqliteStore {
                 ))
             }
         };
+        let in_memory = path.as_os_str().is_empty() || path.as_os_str() == ":memory:";
+        if !in_memory {
+            create_private(&path).map_err(|e| {
+                Error::Storage(format!(
+                    "could not create the SQLite database {shown}: {e}; check the path exists \
+                     and is writable"
+                ))
+            })?;
+        }
         let mut conn = Connection::open(&path).map_err(fail("open"))?;
         conn.busy_timeout(config.busy_timeout)
             .map_err(fail("configure"))?;
@@ -160,7 +185,7 @@ impl SqliteStore {
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(fail("set WAL mode on"))?;
-        if !mode.eq_ignore_ascii_case("wal") {
+        if !in_memory && !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::Storage(format!(
                 "the SQLite database {shown} cannot use write-ahead logging (journal mode \
                  {mode}); put it on a local file system"
@@ -171,9 +196,14 @@ impl SqliteStore {
             config.synchronous.pragma()
         ))
         .map_err(fail("configure"))?;
-        let schema_version = table::migrate(&mut conn)?;
+        let schema_version = table::migrate(&mut conn).map_err(|e| busy_or(e, config))?;
         Ok(Self {
             conn: Mutex::new(conn),
+            readers: (!in_memory).then(|| Mutex::new(Vec::new())),
+            config: SqliteConfig {
+                readers: config.readers.max(1),
+                ..config.clone()
+            },
             path,
             schema_version,
         })
@@ -188,6 +218,37 @@ impl SqliteStore {
     pub fn schema_version(&self) -> u32 {
         self.schema_version
     }
+
+    /// An idle reader connection, or a new one.
+    fn reader(&self, pool: &Mutex<Vec<Connection>>) -> Result<Connection> {
+        if let Some(c) = pool.lock().unwrap_or_else(PoisonError::into_inner).pop() {
+            return Ok(c);
+        }
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(storage("reader", "open a reader connection"))?;
+        conn.busy_timeout(self.config.busy_timeout)
+            .map_err(storage("reader", "configure a reader connection"))?;
+        conn.set_prepared_statement_cache_capacity(128);
+        // A reader never writes: SQLite refuses it if it tried.
+        conn.execute_batch("PRAGMA query_only = ON;")
+            .map_err(storage("reader", "configure a reader connection"))?;
+        Ok(conn)
+    }
+}
+
+/// Creates the file at `path` if it does not exist, readable and writable by its owner only.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map(drop)
 }
 
 impl Store for SqliteStore {
@@ -197,19 +258,66 @@ impl Store for SqliteStore {
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(storage("transaction", "begin"))?;
-        let out = f(&mut tx::Tx { conn: &tx })?;
-        tx.commit().map_err(storage("transaction", "commit"))?;
+            .map_err(|e| busy_or(storage("transaction", "begin")(e), &self.config))?;
+        let out = f(&mut tx::Tx { conn: &tx }).map_err(|e| busy_or(e, &self.config))?;
+        tx.commit()
+            .map_err(|e| busy_or(storage("transaction", "commit")(e), &self.config))?;
         Ok(out)
+    }
+
+    fn read<R>(&self, f: impl FnOnce(&dyn StoreTx) -> Result<R>) -> Result<R> {
+        let Some(pool) = &self.readers else {
+            return self.transaction(|tx| f(tx));
+        };
+        let mut conn = self.reader(pool)?;
+        let out = {
+            // DEFERRED: the snapshot is taken at the first read and kept to the end.
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Deferred)
+                .map_err(|e| busy_or(storage("read", "begin")(e), &self.config))?;
+            let out = f(&tx::Tx { conn: &tx }).map_err(|e| busy_or(e, &self.config));
+            // Only read: ending it either way releases the snapshot.
+            tx.rollback().map_err(storage("read", "end")).and(out)
+        };
+        let mut idle = pool.lock().unwrap_or_else(PoisonError::into_inner);
+        if idle.len() < self.config.readers {
+            idle.push(conn);
+        }
+        out
     }
 }
 
-/// Maps a SQLite error to [`Error::Storage`], saying what was being done.
+/// The marker [`storage`] puts on a busy or locked database's error, which the store turns
+/// into [`Error::Busy`].
+const BUSY_MARK: &str = "(database busy)";
+
+/// Maps a SQLite error to [`Error::Storage`], saying what was being done; a busy or locked
+/// database is marked so that the store returns [`Error::Busy`] instead.
 pub(crate) fn storage(
     what: &'static str,
     doing: &'static str,
 ) -> impl Fn(rusqlite::Error) -> Error {
-    move |e| Error::Storage(format!("SQLite could not {doing} ({what}): {e}"))
+    move |e| {
+        let busy = matches!(
+            e.sqlite_error_code(),
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked)
+        );
+        Error::Storage(format!(
+            "SQLite could not {doing} ({what}): {e}{}",
+            if busy { BUSY_MARK } else { "" }
+        ))
+    }
+}
+
+/// `e`, or [`Error::Busy`] if it is a busy or locked database's.
+fn busy_or(e: Error, config: &SqliteConfig) -> Error {
+    match e {
+        Error::Storage(m) if m.ends_with(BUSY_MARK) => Error::Busy {
+            waited_ms: u64::try_from(config.busy_timeout.as_millis()).unwrap_or(u64::MAX),
+            retry_after_seconds: 1,
+        },
+        e => e,
+    }
 }
 
 #[cfg(test)]
@@ -323,7 +431,7 @@ mod tests {
                 .unwrap();
             assert_eq!((mode.as_str(), got), ("wal", code));
         }
-        assert_eq!(SqliteConfig::default().synchronous, Synchronous::Normal);
+        assert_eq!(SqliteConfig::default().synchronous, Synchronous::Full);
     }
 
     #[test]
@@ -352,5 +460,69 @@ mod tests {
             let err = conn.execute(sql, []).unwrap_err();
             assert!(err.to_string().contains("append-only"), "{sql}: {err}");
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_its_wal_and_its_shm_are_private_to_the_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("esr.db");
+        let store = SqliteStore::open(&path).unwrap();
+        store.transaction(|tx| tx.put_trust(&trust("297"))).unwrap();
+        let v: VpdCode = "297".parse().unwrap();
+        store.read(|tx| tx.trust(v)).unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let file = dir.path().join(format!("esr.db{suffix}"));
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", file.display());
+        }
+    }
+
+    #[test]
+    fn a_write_that_cannot_get_the_lock_in_time_is_busy_and_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("esr.db");
+        let config = SqliteConfig {
+            busy_timeout: Duration::from_millis(50),
+            ..SqliteConfig::default()
+        };
+        let store = SqliteStore::open_with(&path, &config).unwrap();
+        // Another "process": a connection of its own holding the write lock.
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE;").unwrap();
+        let err = store
+            .transaction(|tx| tx.put_trust(&trust("297")))
+            .unwrap_err();
+        assert_eq!(err.kind(), esr_core::ErrorKind::Busy, "{err}");
+        assert_eq!(
+            err.retry_after(),
+            Some(esr_core::chrono::TimeDelta::seconds(1))
+        );
+        assert!(err.to_string().contains("retry"), "{err}");
+        // Reads do not wait for the writer.
+        let v: VpdCode = "297".parse().unwrap();
+        assert_eq!(store.read(|tx| tx.trust(v)).unwrap(), None);
+        other.execute_batch("COMMIT;").unwrap();
+        store.transaction(|tx| tx.put_trust(&trust("297"))).unwrap();
+        assert_eq!(store.read(|tx| tx.trust(v)).unwrap(), Some(trust("297")));
+    }
+
+    #[test]
+    fn a_read_sees_the_snapshot_it_began_with_while_the_writer_commits() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().join("esr.db")).unwrap();
+        let v: VpdCode = "297".parse().unwrap();
+        store
+            .read(|tx| {
+                assert_eq!(tx.trust(v)?, None);
+                // The writer commits while this read is open: it does not wait, and the read
+                // keeps its snapshot.
+                store.transaction(|w| w.put_trust(&trust("297")))?;
+                assert_eq!(tx.trust(v)?, None);
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(store.read(|tx| tx.trust(v)).unwrap(), Some(trust("297")));
     }
 }

@@ -103,6 +103,57 @@ impl Table {
     }
 
     /// The record under `key`.
+    /// Inserts or replaces many records with one prepared statement (as [`Table::put`] does
+    /// one): `row` gives each record's key, `vpd`, indexed columns and secret. A record stored
+    /// already exactly as given is not written again (a repeated import writes only what
+    /// changed; the indexed columns derive from the body).
+    pub(crate) fn put_many<T: Serialize>(
+        &self,
+        conn: &Connection,
+        records: &[T],
+        row: impl Fn(&T) -> (String, String, Vec<Value>, Option<String>),
+    ) -> Result<()> {
+        let names: Vec<&str> = self.columns.to_vec();
+        let sets: String = names
+            .iter()
+            .map(|c| format!("{c} = excluded.{c}, "))
+            .collect();
+        let sql = format!(
+            "INSERT INTO {n} (key, vpd, body, secret{cols}) VALUES (?1, ?2, ?3, ?4{holders}) \
+             ON CONFLICT (key) DO UPDATE SET {sets}vpd = excluded.vpd, body = excluded.body, \
+             secret = excluded.secret \
+             WHERE body IS NOT excluded.body OR secret IS NOT excluded.secret",
+            n = self.name,
+            cols = names.iter().map(|c| format!(", {c}")).collect::<String>(),
+            holders = (0..names.len())
+                .map(|i| format!(", ?{}", i + 5))
+                .collect::<String>(),
+        );
+        let mut st = conn
+            .prepare_cached(&sql)
+            .map_err(storage(self.name, "write"))?;
+        for r in records {
+            let (key, vpd, columns, secret) = row(r);
+            debug_assert_eq!(columns.len(), self.columns.len());
+            let body = to_json(self.name, r)?;
+            for (i, v) in [
+                Value::Text(key),
+                Value::Text(vpd),
+                Value::Text(body),
+                secret.map_or(Value::Null, Value::Text),
+            ]
+            .into_iter()
+            .chain(columns)
+            .enumerate()
+            {
+                st.raw_bind_parameter(i + 1, v)
+                    .map_err(storage(self.name, "write"))?;
+            }
+            st.raw_execute().map_err(storage(self.name, "write"))?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn get<T: DeserializeOwned>(
         &self,
         conn: &Connection,
@@ -387,6 +438,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         tables: &[],
         sql: AUTHENTICATORS,
+    },
+    // Version 8: sessions are kept under the SHA-256 of their id, never the id. Sessions stored
+    // by earlier versions (under their id, in clear) are deleted: their users log in again.
+    Migration {
+        tables: &[],
+        sql: "DELETE FROM sessions;",
     },
 ];
 

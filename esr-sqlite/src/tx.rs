@@ -15,7 +15,7 @@ use esr_core::passcode::{OutboxMessage, OutboxPayload, OutboxStatus};
 use esr_core::store::{PurgeCounts, PurgeCutoffs};
 use esr_core::{
     AssignmentNumber, ChallengeId, EmailAddress, EmployeeNumber, Error, MobileNumber, Result,
-    SessionId, StoreTx, Username, VpdCode, access::Session, audit::AuditCheckpoint,
+    SessionKey, StoreTx, Username, VpdCode, access::Session, audit::AuditCheckpoint,
     audit::AuditEntry, audit::AuditHead, compliance::CompetenceDefinition,
     compliance::CompetenceName, compliance::CompetenceRecord, compliance::ComplianceSettings,
     compliance::Equivalence, compliance::Requirement, compliance::RequirementTarget,
@@ -330,13 +330,14 @@ impl StoreTx for Tx<'_> {
         )?))
     }
 
-    fn session(&self, id: &SessionId) -> Result<Option<Session>> {
-        Ok(SESSIONS.get(self.conn, &session_key(id))?.map(|(s, _)| s))
+    fn session(&self, key: &SessionKey) -> Result<Option<Session>> {
+        Ok(SESSIONS.get(self.conn, &session_key(key))?.map(|(s, _)| s))
     }
     fn put_session(&mut self, s: &Session) -> Result<()> {
+        // Under the SHA-256 of the id; the body's serde form leaves the id out.
         SESSIONS.put(
             self.conn,
-            &session_key(&s.id),
+            &session_key(&s.key),
             s.vpd.as_str(),
             vec![Value::Text(s.username.to_string())],
             s,
@@ -527,7 +528,7 @@ impl StoreTx for Tx<'_> {
             SESSIONS.list(self.conn, "vpd = ?1", "", vec![text(vpd.as_str())])?;
         for (x, _) in sessions {
             if esr_core::store::session_purgeable(&x, cut)
-                && SESSIONS.delete(self.conn, &session_key(&x.id))?
+                && SESSIONS.delete(self.conn, &session_key(&x.key))?
             {
                 counts.sessions += 1;
             }
@@ -781,6 +782,18 @@ impl StoreTx for Tx<'_> {
             r,
             None,
         )
+    }
+    fn put_competence_records(&mut self, records: &[CompetenceRecord]) -> Result<()> {
+        // One prepared statement for the whole batch: an import of hundreds of thousands of
+        // rows holds the write lock for as little as it can.
+        COMPETENCE_RECORDS.put_many(self.conn, records, |r| {
+            (
+                record_key(r.vpd, &r.employee_number, &r.competence, r.achieved),
+                r.vpd.as_str().to_owned(),
+                vec![text(r.employee_number.as_str())],
+                None,
+            )
+        })
     }
     fn delete_competence_record(
         &mut self,
@@ -1258,8 +1271,8 @@ impl AuthenticatorRow {
     }
 }
 
-fn session_key(id: &SessionId) -> String {
-    id.to_string()
+fn session_key(key: &SessionKey) -> String {
+    key.to_string()
 }
 
 fn equivalence_key(e: &Equivalence) -> String {

@@ -13,6 +13,7 @@ use rand_core::{Rng, SeedableRng};
 use std::collections::BTreeSet;
 
 // Compliance
+pub mod two_processes;
 mod workforce;
 pub use workforce::{
     CSTF_BASE, ROLE_BASE, ROLE_COMPETENCES, Workforce, WorkforceSpec, generate_workforce,

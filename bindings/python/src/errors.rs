@@ -112,6 +112,12 @@ create_exception!(
 );
 create_exception!(
     esr,
+    BusyError,
+    StorageError,
+    "Another writer held the store's lock too long; nothing was changed. Retry after retry_after_seconds."
+);
+create_exception!(
+    esr,
     InternalError,
     EsrError,
     "Something inside esr went wrong that the caller cannot fix; nothing was changed."
@@ -186,6 +192,7 @@ fn of_kind(
         ErrorKind::Delivery => DeliveryError::new_err(msg),
         ErrorKind::AuditBroken => AuditBrokenError::new_err(msg),
         ErrorKind::Storage => StorageError::new_err(msg),
+        ErrorKind::Busy => busy(msg, retry_after_seconds.unwrap_or(1)),
         ErrorKind::Internal => InternalError::new_err(msg),
         // ErrorKind is #[non_exhaustive]: a kind added to the core after this binding.
         other => {
@@ -231,6 +238,20 @@ fn rate_limited(msg: String, retry_after_seconds: i64) -> PyErr {
     })
 }
 
+/// A BusyError carrying `retry_after_seconds`.
+fn busy(msg: String, retry_after_seconds: i64) -> PyErr {
+    Python::attach(|py| {
+        let err = BusyError::new_err(msg);
+        match err
+            .value(py)
+            .setattr("retry_after_seconds", retry_after_seconds)
+        {
+            Ok(()) => err,
+            Err(e) => e,
+        }
+    })
+}
+
 /// Adds the exception classes to the module, and the four earlier names as aliases
 /// (`LogInError` is `LogInRefusedError`).
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -261,6 +282,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DeliveryError", py.get_type::<DeliveryError>())?;
     m.add("AuditBrokenError", py.get_type::<AuditBrokenError>())?;
     m.add("StorageError", py.get_type::<StorageError>())?;
+    m.add("BusyError", py.get_type::<BusyError>())?;
     m.add("InternalError", py.get_type::<InternalError>())?;
     // The earlier names, kept as aliases.
     m.add("LogInError", py.get_type::<LogInRefusedError>())?;

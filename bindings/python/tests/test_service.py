@@ -564,6 +564,7 @@ def test_every_exception_type_is_reachable(w: World) -> None:
         (esr.RecoveryLinkError, esr.PasscodeRefusedError),
         (esr.RecoveryLinkRefusedError, esr.PasscodeRefusedError),
         (esr.StorageError, esr.EsrError),
+        (esr.BusyError, esr.StorageError),
         (esr.InternalError, esr.EsrError),
     ]:
         assert issubclass(sub, base)

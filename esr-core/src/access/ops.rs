@@ -29,7 +29,7 @@ fn session_authority(
     if let Actor::Session(id) = actor {
         let s = live_session(tx, *id, now)?;
         if &s.username == username {
-            return Ok((user_actor(&s), Some(s.id.audit_ref())));
+            return Ok((user_actor(&s), Some(s.audit_ref())));
         }
     }
     let who = authorise(tx, actor, username.vpd(), Function::ResetAccounts, now)?;
@@ -250,7 +250,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 now,
                 SessionEndReason::PasswordChanged,
                 &who,
-                Some(s.id.audit_ref()),
+                Some(s.audit_ref()),
             )?;
             Ok(Ok(()))
         })?
@@ -308,7 +308,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// A user's live sessions, oldest first (for an administrator, or a "log out everywhere").
     pub fn live_sessions(&self, username: &Username) -> Result<Vec<Session>> {
         let now = self.clock.now();
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             account_of(tx, username)?;
             let mut v: Vec<Session> = tx
                 .sessions_of(username)?
@@ -325,14 +325,14 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// live sessions, which is marked `current`), or for an actor with Reset accounts.
     pub fn sessions_of(&self, actor: &Actor, username: &Username) -> Result<Vec<SessionSummary>> {
         let now = self.clock.now();
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             let (_, current) = session_authority(tx, actor, username, now)?;
             let mut v: Vec<SessionSummary> = tx
                 .sessions_of(username)?
                 .into_iter()
                 .filter(|s| s.is_live_at(now))
                 .map(|s| {
-                    let r = s.id.audit_ref();
+                    let r = s.audit_ref();
                     SessionSummary::of(&s, Some(r) == current)
                 })
                 .collect();
@@ -358,7 +358,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             let Some(mut s) = tx
                 .sessions_of(username)?
                 .into_iter()
-                .find(|s| s.is_live() && s.id.audit_ref() == session)
+                .find(|s| s.is_live() && s.audit_ref() == session)
             else {
                 return Err(Error::UnknownSessionRef(session));
             };
@@ -403,13 +403,13 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// A live session.
     pub fn session(&self, session: SessionId) -> Result<Session> {
         let now = self.clock.now();
-        self.store.transaction(|tx| live_session(tx, session, now))
+        crate::store::read_mostly(&self.store, |tx| live_session(tx, session, now))
     }
 
     /// Every function the session may use now.
     pub fn functions(&self, session: SessionId) -> Result<BTreeSet<Function>> {
         let now = self.clock.now();
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             let (s, trust, acc, held) = session_context(tx, session, now)?;
             Ok(allowed_functions(&context(&s, &trust, &acc, &held)))
         })
@@ -418,7 +418,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// Whether the session may use `function`, and if not, why.
     pub fn decide(&self, session: SessionId, function: Function) -> Result<AccessDecision> {
         let now = self.clock.now();
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             let (s, trust, acc, held) = session_context(tx, session, now)?;
             Ok(decide(function, &context(&s, &trust, &acc, &held)))
         })
@@ -430,7 +430,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// ([`Error::StepUpLocked`]), as [`Esr::request_upgrade_code`] would refuse then too.
     pub fn check_upgrade(&self, session: SessionId) -> Result<()> {
         let now = self.clock.now();
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             let s = check_upgrade(tx, session, now)?;
             if account_of(tx, &s.username)?.step_up_locked {
                 return Err(Error::StepUpLocked(s.username));

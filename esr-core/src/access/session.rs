@@ -3,7 +3,7 @@
 use crate::access::Channel;
 use crate::error::Error;
 use crate::values::username::Username;
-use crate::values::{SessionId, VpdCode};
+use crate::values::{SessionId, SessionKey, SessionRef, VpdCode};
 use chrono::{DateTime, TimeDelta, Utc};
 use std::fmt;
 
@@ -16,8 +16,14 @@ pub const ACTIVITY_GRANULARITY: TimeDelta = TimeDelta::minutes(1);
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Session {
-    /// The session's identifier.
+    /// The session's identifier: the bearer secret. Only its holder knows it: a store keeps
+    /// the session under its [`key`](Session::key) and never stores the id, and serde skips
+    /// it, so a session read back from a store (other than by [`Esr::session`](crate::Esr::session)
+    /// with the id in hand) carries [`SessionId::UNKNOWN`].
+    #[cfg_attr(feature = "serde", serde(skip, default = "unknown_session_id"))]
     pub id: SessionId,
+    /// What the store keys the session by: the SHA-256 of its id ([`SessionId::key`]).
+    pub key: SessionKey,
     /// The trust.
     pub vpd: VpdCode,
     /// Who is logged in.
@@ -44,7 +50,16 @@ pub struct Session {
     pub idle_timeout: TimeDelta,
 }
 
+#[cfg(feature = "serde")]
+fn unknown_session_id() -> SessionId {
+    SessionId::UNKNOWN
+}
+
 impl Session {
+    /// The one-way reference audit entries name the session by ([`SessionKey::audit_ref`]).
+    pub fn audit_ref(&self) -> SessionRef {
+        self.key.audit_ref()
+    }
     /// Whether the session has not been ended (it may still have expired: see
     /// [`Session::is_live_at`]).
     pub fn is_live(&self) -> bool {
@@ -192,7 +207,7 @@ impl SessionSummary {
     /// The summary of `s`; `current` when `s` is the asking session.
     pub fn of(s: &Session, current: bool) -> Self {
         Self {
-            reference: s.id.audit_ref(),
+            reference: s.audit_ref(),
             channel: s.channel,
             started_at: s.started_at,
             last_active_at: s.last_active_at,
@@ -300,6 +315,7 @@ mod tests {
         let at = DateTime::from_timestamp(1_795_338_000, 0).unwrap_or_default();
         Session {
             id: SessionId::from_bytes([3; 16]),
+            key: SessionId::from_bytes([3; 16]).key(),
             vpd: "297".parse().unwrap_or_else(|e| panic!("{e}")),
             username: "297ECONROY01".parse().unwrap_or_else(|e| panic!("{e}")),
             channel,

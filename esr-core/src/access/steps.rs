@@ -30,11 +30,12 @@ pub(crate) fn open_session(
         Channel::Internet => config.internet_idle_timeout,
         Channel::Hscn => config.hscn_idle_timeout,
     };
-    if tx.session(&id)?.is_some() {
+    if tx.session(&id.key())?.is_some() {
         return Err(Error::Randomness("a session id repeated; try again".into()));
     }
     let session = Session {
         id,
+        key: id.key(),
         vpd: username.vpd(),
         username: username.clone(),
         channel,
@@ -75,7 +76,7 @@ pub(crate) fn end_sessions_of(
     for mut s in tx
         .sessions_of(username)?
         .into_iter()
-        .filter(|s| s.is_live() && Some(s.id.audit_ref()) != keep)
+        .filter(|s| s.is_live() && Some(s.audit_ref()) != keep)
     {
         ended += 1;
         s.ended = Some(SessionEnd { at: now, reason });
@@ -86,7 +87,7 @@ pub(crate) fn end_sessions_of(
             now,
             who.clone(),
             AuditEvent::SessionEnded {
-                session: s.id.audit_ref(),
+                session: s.audit_ref(),
                 reason: reason.to_string(),
             },
         )?;
@@ -106,7 +107,7 @@ pub(crate) fn apply_mobile(
     let changed = person.mobile.is_some();
     person.mobile = Some(mobile.clone());
     tx.put_person(&person)?;
-    audit_mobile_registered(tx, &s, s.id.audit_ref(), mobile.masked(), changed, now)?;
+    audit_mobile_registered(tx, &s, s.audit_ref(), mobile.masked(), changed, now)?;
     Ok((person, changed))
 }
 
@@ -190,7 +191,7 @@ pub(crate) fn apply_upgrade(
     now: DateTime<Utc>,
 ) -> Result<Session> {
     let s = check_upgrade(tx, session, now)?;
-    let sref = s.id.audit_ref();
+    let sref = s.audit_ref();
     upgrade_session(tx, s, sref, method, now)
 }
 

@@ -73,7 +73,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// A page of the trust's audit trail: entries from `from` (1-based), at most `limit`.
     /// Once a prefix was archived, the trail starts at the checkpoint it was archived before.
     pub fn audit_trail(&self, vpd: VpdCode, from: u64, limit: usize) -> Result<Vec<AuditEntry>> {
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             trust_of(tx, vpd)?;
             tx.audit_entries(vpd, from.max(1), limit)
         })

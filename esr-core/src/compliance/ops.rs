@@ -16,7 +16,7 @@ use crate::compliance::{
     NewCompetenceRecord, RecordExpiry, Requirement, RequirementTarget, default_catalogue,
 };
 use crate::compliance::{
-    ImportOptions, ImportProblem, ImportProblems, ImportSummary, compliance_matrix_csv,
+    ExportRow, ImportOptions, ImportProblem, ImportProblems, ImportSummary, compliance_matrix_csv,
     parse_export_rows,
 };
 use crate::error::{Error, Result};
@@ -90,7 +90,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// The trust's competence catalogue: the national default ([`default_catalogue`]) overlaid
     /// with the trust's own definitions, retired ones included (`active: false`), by name.
     pub fn competence_catalogue(&self, vpd: VpdCode) -> Result<Vec<CompetenceDefinition>> {
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             trust_of(tx, vpd)?;
             Ok(catalogue_in(tx, vpd)?.into_values().collect())
         })
@@ -204,7 +204,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
 
     /// The trust's requirements.
     pub fn requirements(&self, vpd: VpdCode) -> Result<Vec<Requirement>> {
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             trust_of(tx, vpd)?;
             tx.requirements(vpd)
         })
@@ -260,7 +260,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
 
     /// The trust's equivalences.
     pub fn equivalences(&self, vpd: VpdCode) -> Result<Vec<Equivalence>> {
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             trust_of(tx, vpd)?;
             tx.equivalences(vpd)
         })
@@ -268,7 +268,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
 
     /// The trust's compliance settings (the defaults until it sets its own).
     pub fn compliance_settings(&self, vpd: VpdCode) -> Result<ComplianceSettings> {
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             trust_of(tx, vpd)?;
             Ok(tx.compliance_settings(vpd)?.unwrap_or_default())
         })
@@ -336,7 +336,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         employee: &EmployeeNumber,
     ) -> Result<Vec<CompetenceRecord>> {
         let now = self.clock.now();
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             trust_of(tx, vpd)?;
             if let Actor::Session(id) = actor {
                 check_view(tx, *id, vpd, employee, now)?;
@@ -373,83 +373,38 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let now = self.clock.now();
         let today = uk_date(now);
         // Refuse an actor who may not import before reading what may be a large file.
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             authorise(tx, actor, vpd, Function::AdministerLearning, now)?;
             trust_of(tx, vpd).map(drop)
         })?;
         let mut rows = Vec::new();
         let parsed = parse_export_rows(vpd, csv, options.skip_bad_rows, |row, _| rows.push(row))?;
+        // The rows are checked against the people and the catalogue in a read transaction, so
+        // that the write transaction holds the write lock only to re-check the catalogue and
+        // write the records (in one batch, [`StoreTx::put_competence_records`]). People are
+        // never deleted, so one seen here is still there; a catalogue changed in between makes
+        // the write transaction check every row again.
+        let checked = crate::store::read_mostly(&self.store, |tx| {
+            authorise(tx, actor, vpd, Function::AdministerLearning, now)?;
+            trust_of(tx, vpd)?;
+            check_import_rows(tx, vpd, &rows, today)
+        })?;
         self.store.transaction(|tx| {
             let who = authorise(tx, actor, vpd, Function::AdministerLearning, now)?;
             trust_of(tx, vpd)?;
-            let catalogue = catalogue_in(tx, vpd)?;
-            let mut known: HashMap<EmployeeNumber, bool> = HashMap::new();
-            let mut keep: BTreeMap<(EmployeeNumber, CompetenceName, NaiveDate), CompetenceRecord> =
-                BTreeMap::new();
-            let mut merged = 0;
-            let mut found = ImportProblems::new();
-            for row in rows.iter() {
-                let exists = match known.get(&row.employee) {
-                    Some(e) => *e,
-                    None => {
-                        let e = tx.person(vpd, &row.employee)?.is_some();
-                        known.insert(row.employee.clone(), e);
-                        e
-                    }
-                };
-                let mut why = Vec::new();
-                if !exists {
-                    why.push(format!(
-                        "trust {vpd} has no person with employee number {}; add the person first",
-                        row.employee
-                    ));
-                }
-                if !catalogue.get(&row.competence).is_some_and(|d| d.active) {
-                    why.push(format!(
-                        "competence {} is not in the trust's catalogue; define it first",
-                        row.competence
-                    ));
-                }
-                if !why.is_empty() {
-                    found.push(ImportProblem {
-                        line: row.line,
-                        reason: why.join("; "),
-                    });
-                    continue;
-                }
-                let achieved = row
-                    .achieved
-                    .unwrap_or_else(|| row.expiry.map_or(today, |e| e.min(today)));
-                let record = CompetenceRecord {
-                    vpd,
-                    employee_number: row.employee.clone(),
-                    competence: row.competence.clone(),
-                    achieved,
-                    expiry: row.expiry,
-                    level: row.level.clone(),
-                };
-                let key = (row.employee.clone(), row.competence.clone(), achieved);
-                match keep.get_mut(&key) {
-                    Some(old) => {
-                        merged += 1;
-                        let later = |x: &CompetenceRecord| (x.expiry.is_none(), x.expiry);
-                        if later(&record) > later(old) {
-                            *old = record;
-                        }
-                    }
-                    None => {
-                        keep.insert(key, record);
-                    }
-                }
-            }
+            let again;
+            let (keep, merged, found) = if catalogue_in(tx, vpd)? == checked.catalogue {
+                (&checked.keep, checked.merged, &checked.found)
+            } else {
+                again = check_import_rows(tx, vpd, &rows, today)?;
+                (&again.keep, again.merged, &again.found)
+            };
             // Both lists are in line order: the merge keeps the first by line.
-            let problems = parsed.merge(found);
+            let problems = parsed.clone().merge(found.clone());
             if !problems.is_empty() && !options.skip_bad_rows {
                 return Err(Error::ImportRejected { problems });
             }
-            for r in keep.values() {
-                tx.put_competence_record(r)?;
-            }
+            tx.put_competence_records(keep)?;
             audit(
                 tx,
                 vpd,
@@ -480,7 +435,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<PersonCompliance> {
         let now = self.clock.now();
         let as_of = as_of.unwrap_or_else(|| uk_date(now));
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             let (s, _, acc, _) = permitted(tx, session, Function::MyCompliance, now)?;
             person_compliance_in(tx, s.vpd, &acc.employee_number, as_of)
         })
@@ -497,7 +452,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<PersonCompliance> {
         let now = self.clock.now();
         let as_of = as_of.unwrap_or_else(|| uk_date(now));
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             let s = crate::service::live_session(tx, session, now)?;
             let vpd = s.vpd;
             check_view(tx, session, vpd, subject, now)?;
@@ -515,7 +470,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<TeamCompliance> {
         let now = self.clock.now();
         let as_of = as_of.unwrap_or_else(|| uk_date(now));
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             let (s, _, acc, _) = permitted(tx, session, Function::TeamCompliance, now)?;
             let vpd = s.vpd;
             let (rules, _) = rules_in(tx, vpd)?;
@@ -850,4 +805,88 @@ pub(crate) fn record_competence_in(
         },
     )?;
     Ok(record)
+}
+
+/// The rows of an import checked against the trust's people and catalogue: the records to
+/// write (one per person, competence and achieved date, in that order), how many rows merged
+/// into another, the rows refused, and the catalogue they were checked against.
+struct CheckedImport {
+    keep: Vec<CompetenceRecord>,
+    merged: usize,
+    found: ImportProblems,
+    catalogue: BTreeMap<CompetenceName, CompetenceDefinition>,
+}
+
+fn check_import_rows(
+    tx: &dyn StoreTx,
+    vpd: VpdCode,
+    rows: &[ExportRow],
+    today: NaiveDate,
+) -> Result<CheckedImport> {
+    let catalogue = catalogue_in(tx, vpd)?;
+    let mut known: HashMap<EmployeeNumber, bool> = HashMap::new();
+    let mut keep: BTreeMap<(EmployeeNumber, CompetenceName, NaiveDate), CompetenceRecord> =
+        BTreeMap::new();
+    let mut merged = 0;
+    let mut found = ImportProblems::new();
+    for row in rows {
+        let exists = match known.get(&row.employee) {
+            Some(e) => *e,
+            None => {
+                let e = tx.person(vpd, &row.employee)?.is_some();
+                known.insert(row.employee.clone(), e);
+                e
+            }
+        };
+        let mut why = Vec::new();
+        if !exists {
+            why.push(format!(
+                "trust {vpd} has no person with employee number {}; add the person first",
+                row.employee
+            ));
+        }
+        if !catalogue.get(&row.competence).is_some_and(|d| d.active) {
+            why.push(format!(
+                "competence {} is not in the trust's catalogue; define it first",
+                row.competence
+            ));
+        }
+        if !why.is_empty() {
+            found.push(ImportProblem {
+                line: row.line,
+                reason: why.join("; "),
+            });
+            continue;
+        }
+        let achieved = row
+            .achieved
+            .unwrap_or_else(|| row.expiry.map_or(today, |e| e.min(today)));
+        let record = CompetenceRecord {
+            vpd,
+            employee_number: row.employee.clone(),
+            competence: row.competence.clone(),
+            achieved,
+            expiry: row.expiry,
+            level: row.level.clone(),
+        };
+        let key = (row.employee.clone(), row.competence.clone(), achieved);
+        match keep.get_mut(&key) {
+            Some(old) => {
+                merged += 1;
+                let later = |x: &CompetenceRecord| (x.expiry.is_none(), x.expiry);
+                if later(&record) > later(old) {
+                    *old = record;
+                }
+            }
+            None => {
+                keep.insert(key, record);
+            }
+        }
+    }
+    Ok(CheckedImport {
+        keep: keep.into_values().collect(),
+        merged,
+        found,
+        catalogue,
+    })
 }

@@ -22,6 +22,9 @@
 //! | [`StoreTx::audit_checkpoints`](crate::StoreTx::audit_checkpoints) returns every checkpoint stored, by `seq` | a deleted tail up to the last signed checkpoint is detected |
 //! | secret fields are persisted although serde skips them | a password hash, a registered mobile number and a challenge's destination survive a restart |
 //! | backend failures are returned as [`Error::Storage`](crate::Error::Storage) | the caller sees one kind of failure for "the database failed", distinct from a refusal |
+//! | [`Store::read`](crate::Store::read) sees one consistent snapshot of committed state | read-only operations (listings, the audit trail, compliance views) can run without the write lock, so readers in another process never make a writer wait, yet see nothing half-done |
+//! | a lock another process holds for too long is [`Error::Busy`](crate::Error::Busy) | the caller knows the failure is transient and retries after [`Error::retry_after`](crate::Error::retry_after) |
+//! | sessions are kept under [`Session::key`](crate::access::Session::key), the SHA-256 of the id, never the id | whoever reads the database (a backup, a stolen file) cannot act as a logged-in user |
 //!
 //! # Writing an adapter
 //!
@@ -29,7 +32,8 @@
 //!    body are correct as they are; override them only to be faster (for example
 //!    `trust_settings`, read on every access decision).
 //! 2. Hold the transaction for the whole closure, and roll back when it returns `Err` or
-//!    unwinds.
+//!    unwinds. Override [`Store::read`](crate::Store::read) if the database can read a
+//!    snapshot without the write lock (the default takes a transaction).
 //! 3. Run the conformance kit: with `esr-core = { …, features = ["testkit"] }` as a
 //!    dev-dependency, one test file holding
 //!    `esr_core::store_conformance_tests!(make_empty_store());` expands to one `#[test]` per

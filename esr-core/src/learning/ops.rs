@@ -112,7 +112,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
 
     /// The trust's certifications, by name.
     pub fn certifications(&self, vpd: VpdCode) -> Result<Vec<Certification>> {
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             trust_of(tx, vpd)?;
             tx.certifications(vpd)
         })
@@ -419,7 +419,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<Vec<SubscriptionView>> {
         let now = self.clock.now();
         let today = uk_date(now);
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             let (who, other) = learner_for(tx, actor, vpd, employee, now)?;
             if other {
                 audit(
@@ -459,7 +459,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// e-Learning.
     pub fn my_elearning(&self, session: SessionId, mandatory_only: bool) -> Result<Vec<Enrolment>> {
         let now = self.clock.now();
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             let (s, _, acc, _) = permitted(tx, session, Function::ELearning, now)?;
             let vpd = s.vpd;
             let employee = acc.employee_number;

@@ -35,7 +35,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
 
     /// The trust with this code.
     pub fn trust(&self, vpd: VpdCode) -> Result<Trust> {
-        self.store.transaction(|tx| trust_of(tx, vpd))
+        crate::store::read_mostly(&self.store, |tx| trust_of(tx, vpd))
     }
 
     /// Adds an organisation unit under `parent` (needs Maintain workstructures).

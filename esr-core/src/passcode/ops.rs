@@ -272,7 +272,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<PasscodeChallenge> {
         let now = self.clock.now();
         let max = self.policy().max_attempts;
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             let s = live_session(tx, session, now)?;
             let c = own_challenge(tx, &s, challenge)?;
             Ok(PasscodeChallenge::of(&c, now, max))
@@ -305,7 +305,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         self.store.transaction(|tx| {
             let s = live_session(tx, session, now)?;
             // The session's one-way reference: computed once, for the match and the audit.
-            let sref = s.id.audit_ref();
+            let sref = s.audit_ref();
             let c = match tx.challenge(challenge)? {
                 Some(c)
                     if c.vpd == s.vpd
@@ -800,7 +800,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
     ) -> Result<Challenge> {
         let policy = self.policy();
         check_send_limits(tx, issue, now, &policy)?;
-        let session_ref = issue.session.map(|s| s.id.audit_ref());
+        let session_ref = issue.session.map(|s| s.audit_ref());
         supersede(tx, issue.username, session_ref, issue.purpose, now, None)?;
         let id = ChallengeId::from_bytes(self.random16()?);
         if tx.challenge(&id)?.is_some() {
@@ -851,7 +851,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
 /// A challenge of this session, or [`Error::UnknownChallenge`].
 fn own_challenge(tx: &dyn StoreTx, s: &Session, id: &ChallengeId) -> Result<Challenge> {
     match tx.challenge(id)? {
-        Some(c) if c.username == s.username && c.session == Some(s.id.audit_ref()) => Ok(c),
+        Some(c) if c.username == s.username && c.session == Some(s.audit_ref()) => Ok(c),
         _ => Err(Error::UnknownChallenge(*id)),
     }
 }

@@ -91,17 +91,17 @@ impl<S: Store, C: Clock> Esr<S, C> {
     /// The person with this employee number, for the embedding system (not audited as a view:
     /// users see records through [`Esr::view_record`]).
     pub fn person(&self, vpd: VpdCode, employee: &EmployeeNumber) -> Result<Person> {
-        self.store.transaction(|tx| person_of(tx, vpd, employee))
+        crate::store::read_mostly(&self.store, |tx| person_of(tx, vpd, employee))
     }
 
     /// The account with this username, for the embedding system.
     pub fn account(&self, username: &Username) -> Result<Account> {
-        self.store.transaction(|tx| account_of(tx, username))
+        crate::store::read_mostly(&self.store, |tx| account_of(tx, username))
     }
 
     /// Every person of the trust, for the embedding system.
     pub fn people(&self, vpd: VpdCode) -> Result<Vec<Person>> {
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             trust_of(tx, vpd)?;
             tx.people(vpd)
         })
@@ -198,7 +198,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         vpd: VpdCode,
         employee: &EmployeeNumber,
     ) -> Result<Vec<Assignment>> {
-        self.store.transaction(|tx| {
+        crate::store::read_mostly(&self.store, |tx| {
             person_of(tx, vpd, employee)?;
             tx.assignments_of(vpd, employee)
         })

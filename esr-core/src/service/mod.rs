@@ -62,17 +62,28 @@ pub(crate) fn current_audit_keys() -> Option<std::sync::Arc<crate::audit::AuditK
     CURRENT_AUDIT_KEYS.with(|c| c.borrow().clone())
 }
 
-impl<S: Store> KeyedStore<S> {
+impl<S: Store> Store for KeyedStore<S> {
     /// [`Store::transaction`], with the service's audit keys current while `f` runs.
-    pub(crate) fn transaction<R>(
+    fn transaction<R>(
         &self,
         f: impl FnOnce(&mut dyn crate::store::StoreTx) -> Result<R>,
     ) -> Result<R> {
-        let keys = self.keys();
-        let _restore = RestoreAuditKeys(
-            CURRENT_AUDIT_KEYS.with(|c| std::mem::replace(&mut *c.borrow_mut(), keys)),
-        );
+        let _restore = self.keys_current();
         self.inner.transaction(f)
+    }
+
+    /// [`Store::read`] of the inner store (its reader connections), with the keys current too.
+    fn read<R>(&self, f: impl FnOnce(&dyn crate::store::StoreTx) -> Result<R>) -> Result<R> {
+        let _restore = self.keys_current();
+        self.inner.read(f)
+    }
+}
+
+impl<S: Store> KeyedStore<S> {
+    /// Makes the service's audit key ring current on this thread until the guard drops.
+    fn keys_current(&self) -> RestoreAuditKeys {
+        let keys = self.keys();
+        RestoreAuditKeys(CURRENT_AUDIT_KEYS.with(|c| std::mem::replace(&mut *c.borrow_mut(), keys)))
     }
 
     /// The service's audit key ring.

@@ -106,7 +106,9 @@ pub(crate) fn live_session(
     id: SessionId,
     now: DateTime<Utc>,
 ) -> Result<Session> {
-    let mut s = tx.session(&id)?.ok_or(Error::UnknownSession(id))?;
+    let mut s = tx.session(&id.key())?.ok_or(Error::UnknownSession(id))?;
+    // The store keeps only the key; the holder's id goes back on the value.
+    s.id = id;
     if !s.is_live() {
         return Err(Error::SessionEnded(id));
     }
@@ -175,7 +177,7 @@ pub(crate) fn context<'a>(
 }
 
 pub(crate) fn user_actor(s: &Session) -> AuditActor {
-    user_actor_with(s, s.id.audit_ref())
+    user_actor_with(s, s.audit_ref())
 }
 
 /// [`user_actor`] with the session's reference already computed.

@@ -9,7 +9,7 @@ use crate::people::Assignment;
 use crate::people::{Account, Person};
 use crate::store::{PurgeCounts, PurgeCutoffs};
 use crate::values::MobileNumber;
-use crate::values::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, VpdCode};
+use crate::values::{AssignmentNumber, EmployeeNumber, GrantId, SessionId, SessionKey, VpdCode};
 
 use crate::access::Session;
 use crate::store::{Store, StoreTx};
@@ -74,8 +74,8 @@ struct State {
     /// Each holder's grants, in grant order, with what access checks need of them: the URPs
     /// in force are read without touching the grants themselves.
     grants_by_holder: HashMap<Username, Vec<HeldGrant>>,
-    sessions: HashMap<SessionId, Session>,
-    sessions_by_user: HashMap<Username, Vec<SessionId>>,
+    sessions: HashMap<SessionKey, Session>,
+    sessions_by_user: HashMap<Username, Vec<SessionKey>>,
     audit: BTreeMap<VpdCode, Vec<AuditEntry>>,
     /// Signed checkpoints by trust and `seq`.
     audit_checkpoints: BTreeMap<(VpdCode, u64), AuditCheckpoint>,
@@ -123,7 +123,7 @@ enum Undo {
     Account(Username, Option<Account>),
     Assignment((VpdCode, AssignmentNumber), Option<Assignment>),
     Grant(GrantId, Option<UrpGrant>),
-    Session(SessionId, Option<Session>),
+    Session(SessionKey, Option<Session>),
     Audit(VpdCode),
     /// An archived prefix removed from the front of a trail.
     AuditPrefix(VpdCode, Vec<AuditEntry>),
@@ -311,8 +311,8 @@ impl Tx<'_> {
                     s.sessions_by_user
                         .entry(x.username.clone())
                         .or_default()
-                        .push(x.id);
-                    s.sessions.insert(x.id, x);
+                        .push(x.key);
+                    s.sessions.insert(x.key, x);
                 }
                 // Compliance
                 Undo::Compliance(u) => s.compliance.undo(u),
@@ -622,19 +622,24 @@ impl StoreTx for Tx<'_> {
             .collect())
     }
 
-    fn session(&self, id: &SessionId) -> Result<Option<Session>> {
-        Ok(self.state.sessions.get(id).cloned())
+    fn session(&self, key: &SessionKey) -> Result<Option<Session>> {
+        Ok(self.state.sessions.get(key).cloned())
     }
     fn put_session(&mut self, session: &Session) -> Result<()> {
         let s = &mut *self.state;
-        let old = s.sessions.insert(session.id, session.clone());
+        // Kept by key, without the bearer id, as a durable store keeps it.
+        let stored = Session {
+            id: SessionId::UNKNOWN,
+            ..session.clone()
+        };
+        let old = s.sessions.insert(session.key, stored);
         if old.is_none() {
             s.sessions_by_user
                 .entry(session.username.clone())
                 .or_default()
-                .push(session.id);
+                .push(session.key);
         }
-        self.undo.push(Undo::Session(session.id, old));
+        self.undo.push(Undo::Session(session.key, old));
         Ok(())
     }
     fn sessions_of(&self, username: &Username) -> Result<Vec<Session>> {
@@ -767,11 +772,11 @@ impl StoreTx for Tx<'_> {
                 counts.challenges += 1;
             }
         }
-        let ids: Vec<SessionId> = s
+        let ids: Vec<SessionKey> = s
             .sessions
             .values()
             .filter(|x| x.vpd == vpd && crate::store::session_purgeable(x, cut))
-            .map(|x| x.id)
+            .map(|x| x.key)
             .collect();
         for id in ids {
             if let Some(x) = s.sessions.remove(&id) {

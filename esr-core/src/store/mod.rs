@@ -14,11 +14,15 @@
 //! check any adapter against every point of the contract.
 //!
 //! This area has no operations of its own: every operation on [`Esr`](crate::Esr) runs in one
-//! [`Store::transaction`].
+//! [`Store::transaction`], or, when it only reads, in one [`Store::read`] (run again as a
+//! transaction if it turns out to need a write, such as recording a session's activity).
 
 mod memory;
 mod purge;
+mod read_only;
 mod traits;
+
+pub(crate) use read_only::read_mostly;
 
 pub use memory::*;
 pub use purge::*;

@@ -68,6 +68,8 @@ pub fn run_all<S: Store + 'static>(make: impl Fn() -> S) {
     contracts::purge_removes_only_finished_records(&make);
     // Authenticator apps
     contracts::authenticator_steps_are_accepted_once(&make);
+    contracts::read_transactions_see_committed_state(&make);
+    contracts::sessions_are_kept_by_key_without_their_id(&make);
 }
 
 /// Expands to one `#[test]` per storage contract, each running it against stores made by the
@@ -110,6 +112,8 @@ macro_rules! store_conformance_tests {
             purge_removes_only_finished_records,
             // Authenticator apps
             authenticator_steps_are_accepted_once,
+            read_transactions_see_committed_state,
+            sessions_are_kept_by_key_without_their_id,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -566,7 +570,8 @@ impl Snapshot {
             challenges_of.push(tx.challenges_of(u, DateTime::<Utc>::MIN_UTC)?);
             challenges_of_recent.push(tx.challenges_of(u, start() + TimeDelta::seconds(1))?);
         }
-        let session_ids: Vec<SessionId> = sessions_of.iter().flatten().map(|s| s.id).collect();
+        let session_ids: Vec<crate::SessionKey> =
+            sessions_of.iter().flatten().map(|s| s.key).collect();
         let all_challenges: Vec<&Challenge> = challenges_of.iter().flatten().collect();
         let mut destinations: Vec<Destination> = all_challenges
             .iter()

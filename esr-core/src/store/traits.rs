@@ -10,7 +10,7 @@ use crate::store::{PurgeCounts, PurgeCutoffs};
 use crate::urp::{Urp, UrpGrant};
 use crate::values::MobileNumber;
 use crate::values::username::Username;
-use crate::values::{AssignmentNumber, EmailAddress, EmployeeNumber, SessionId, VpdCode};
+use crate::values::{AssignmentNumber, EmailAddress, EmployeeNumber, SessionKey, VpdCode};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeSet;
 
@@ -59,6 +59,13 @@ use std::collections::BTreeSet;
 ///   trust's records that [`crate::store::challenge_purgeable`],
 ///   [`crate::store::session_purgeable`] and [`crate::store::message_purgeable`] allow, and
 ///   never an audit entry.
+/// - **Read transactions see committed state.** [`Store::read`] runs its closure on one
+///   consistent snapshot: everything committed before it began, nothing uncommitted, and no
+///   change committed while it runs (two reads inside it agree).
+/// - **Busy is typed.** An adapter that waits for a lock another process holds, and gives up,
+///   returns [`crate::Error::Busy`] (retryable), having changed nothing.
+/// - **Sessions are stored by key.** [`StoreTx::put_session`] keeps a session under
+///   [`crate::access::Session::key`], the SHA-256 of its id, and never stores the id itself.
 /// - **Failures are errors.** A backend failure is returned as [`crate::Error::Storage`];
 ///   the service then changes nothing and passes it on.
 ///
@@ -71,6 +78,17 @@ pub trait Store: Send + Sync {
     /// returns `Ok`, none if it returns `Err` or panics, and concurrent transactions behave
     /// as if run one after another (see the contract on [`Store`]).
     fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R>;
+
+    /// Runs `f`, which only reads, on one consistent snapshot of committed state: it sees
+    /// every transaction committed before it began and nothing of any transaction still open
+    /// or committed after (see "Read transactions" in the contract on [`Store`]).
+    ///
+    /// The default runs `f` in [`Store::transaction`], which keeps that promise. Adapters
+    /// whose reads need not take the write lock override it: SQLite runs it in a read
+    /// transaction on a reader connection, so that readers never wait for the writer.
+    fn read<R>(&self, f: impl FnOnce(&dyn StoreTx) -> Result<R>) -> Result<R> {
+        self.transaction(|tx| f(tx))
+    }
 }
 
 /// The operations available inside a transaction. Every method may fail with
@@ -172,9 +190,11 @@ pub trait StoreTx {
             .collect())
     }
 
-    /// A session by id.
-    fn session(&self, id: &SessionId) -> Result<Option<Session>>;
-    /// Inserts or replaces a session.
+    /// A session by its key (the SHA-256 of its id, [`crate::SessionId::key`]). The session read
+    /// back carries [`crate::SessionId::UNKNOWN`] as its id: the store never keeps the id.
+    fn session(&self, key: &SessionKey) -> Result<Option<Session>>;
+    /// Inserts or replaces a session, by `session.key`. The adapter must not store
+    /// `session.id` (the bearer secret) in any form other than the key.
     fn put_session(&mut self, session: &Session) -> Result<()>;
     /// A user's sessions, live and ended.
     fn sessions_of(&self, username: &Username) -> Result<Vec<Session>>;
@@ -324,6 +344,15 @@ pub trait StoreTx {
         competence: &CompetenceName,
         achieved: NaiveDate,
     ) -> Result<bool>;
+    /// Inserts or replaces many competence records, as [`StoreTx::put_competence_record`]
+    /// does one by one (the default). Adapters override it to write them faster (SQLite: one
+    /// prepared statement), so that a large import holds the write lock briefly.
+    fn put_competence_records(&mut self, records: &[CompetenceRecord]) -> Result<()> {
+        for r in records {
+            self.put_competence_record(r)?;
+        }
+        Ok(())
+    }
     /// A person's competence records, by competence then achieved date.
     fn competence_records_of(
         &self,

@@ -364,19 +364,75 @@ impl fmt::Debug for GrantId {
 }
 
 impl SessionId {
+    /// The id of a session read back from a store, which keeps only its [`SessionKey`]: all
+    /// zero bytes, which no session is given (only the holder knows the real id).
+    pub const UNKNOWN: SessionId = SessionId([0; 16]);
+
     /// The one-way reference to this session that audit entries carry: it ties a session's
-    /// entries together without letting a reader of the trail act as the session.
+    /// entries together without letting a reader of the trail act as the session. It is the
+    /// first 64 bits of the session's [`SessionKey`].
     pub fn audit_ref(&self) -> SessionRef {
+        self.key().audit_ref()
+    }
+
+    /// The key a store keeps the session under: a SHA-256 of the id, so that whoever reads
+    /// the store cannot act as the session.
+    pub fn key(&self) -> SessionKey {
         use sha2::Digest;
         let d = sha2::Sha256::new()
             .chain_update(b"esr-session-ref-v1")
             .chain_update(self.0)
             .finalize();
+        let mut k = [0u8; 32];
+        k.copy_from_slice(&d);
+        SessionKey(k)
+    }
+}
+
+/// What a store keys a session by: the SHA-256 of its [`SessionId`] (tagged
+/// `esr-session-ref-v1`), printed as 64 hexadecimal characters. A store never keeps the id
+/// itself: the key identifies the session but does not let its reader act as it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SessionKey([u8; 32]);
+
+impl SessionKey {
+    /// Builds the key from its 32 bytes (as a store reads them back).
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+    /// The 32 bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+    /// The session's audit reference: the first 64 bits of the key.
+    pub fn audit_ref(&self) -> SessionRef {
         let mut r = [0u8; 8];
-        r.copy_from_slice(&d[..8]);
+        r.copy_from_slice(&self.0[..8]);
         SessionRef(r)
     }
 }
+
+impl FromStr for SessionKey {
+    type Err = ValueError;
+    fn from_str(s: &str) -> Result<Self, ValueError> {
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(s, &mut out).map_err(|_| {
+            ValueError::invalid("session key", "it must be 64 hexadecimal characters")
+        })?;
+        Ok(Self(out))
+    }
+}
+impl fmt::Display for SessionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        crate::values::write_hex(f, &self.0)
+    }
+}
+impl fmt::Debug for SessionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionKey(ref {})", self.audit_ref())
+    }
+}
+string_serde!(SessionKey);
 
 /// A one-way reference to a session (the first 64 bits of a SHA-256 of its id), printed as 16
 /// hexadecimal characters. See [`SessionId::audit_ref`].
@@ -507,6 +563,12 @@ mod tests {
     fn session_ids_round_trip() {
         let id = SessionId::from_bytes([0xab; 16]);
         assert_eq!(id.to_string().parse::<SessionId>().unwrap(), id);
+        // The key is a hash of the id, not the id; the reference is its first 64 bits.
+        let k = id.key();
+        assert!(!k.to_string().contains(&id.to_string()));
+        assert_eq!(k.to_string().parse::<SessionKey>().unwrap(), k);
+        assert_eq!(k.audit_ref(), id.audit_ref());
+        assert!(!format!("{k:?}").contains(&k.to_string()));
         let r = id.audit_ref();
         assert_eq!(format!("{id:?}"), format!("SessionId(ref {r})"));
         let hex = id.to_string();

@@ -5,7 +5,8 @@
 //!   [`OrgUnitId`], [`PositionId`], [`SessionId`], [`GrantId`]) are newtypes that validate in
 //!   `FromStr`/`TryFrom`, cannot be built invalid, and whose `Display` parses back to the same
 //!   value. A [`VpdCode`] is the tenant key: nothing crosses between codes. A [`SessionId`] is
-//!   a bearer handle; audit entries name a session by its one-way [`SessionRef`].
+//!   a bearer handle; audit entries name a session by its one-way [`SessionRef`], and stores keep it under its
+//!   [`SessionKey`] (a SHA-256 of it), never the id itself.
 //! - **Usernames** ([`Username`], [`UsernameStem`]) follow the ESR rule (`297ECONROY01`), given
 //!   in full in [`username`].
 //! - **Mobile numbers** ([`MobileNumber`]) are held in E.164 form and shown only masked

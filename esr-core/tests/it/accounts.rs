@@ -494,7 +494,7 @@ fn suspension_ends_every_live_session_at_once() {
     // Someone else's session is untouched.
     assert!(fx.esr.session(other).is_ok());
     // Each live session ended with the suspension as its reason.
-    let ended: BTreeSet<SessionId> = fx
+    let ended: BTreeSet<esr_core::SessionKey> = fx
         .esr
         .store()
         .transaction(|tx| tx.sessions_of(&u))
@@ -504,9 +504,9 @@ fn suspension_ends_every_live_session_at_once() {
             s.ended.as_ref().map(|e| (e.reason, e.at))
                 == Some((SessionEndReason::AccountSuspended, fx.clock.now()))
         })
-        .map(|s| s.id)
+        .map(|s| s.key)
         .collect();
-    assert_eq!(ended, BTreeSet::from([web1, web2, hscn]));
+    assert_eq!(ended, BTreeSet::from([web1.key(), web2.key(), hscn.key()]));
     let events = events_since(&fx, from);
     assert_eq!(events.len(), 4);
     assert_eq!(
@@ -527,7 +527,10 @@ fn suspension_ends_every_live_session_at_once() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(audited, ended.iter().map(SessionId::audit_ref).collect());
+    assert_eq!(
+        audited,
+        ended.iter().map(esr_core::SessionKey::audit_ref).collect()
+    );
 
     // No way back in while suspended. Only the right password learns why; a wrong one gets
     // the same answer as an unknown username, and counts no failure.

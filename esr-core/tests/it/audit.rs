@@ -420,7 +420,7 @@ impl StoreTx for TamperTx<'_> {
     fn grants(&self, vpd: VpdCode) -> Result<Vec<UrpGrant>> {
         self.inner.grants(vpd)
     }
-    fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+    fn session(&self, id: &esr_core::SessionKey) -> Result<Option<Session>> {
         self.inner.session(id)
     }
     fn put_session(&mut self, session: &Session) -> Result<()> {

@@ -431,7 +431,7 @@ proptest! {
                         let stored = fx.esr.live_sessions(&u).unwrap();
                         for (j, (x, last, killed)) in sessions.iter_mut().enumerate() {
                             if j == i {
-                                *last = stored.iter().find(|y| y.id == x.id).unwrap().last_active_at;
+                                *last = stored.iter().find(|y| y.key == x.key).unwrap().last_active_at;
                             } else {
                                 *killed = true;
                             }
@@ -451,7 +451,7 @@ proptest! {
             let now = fx.clock.now();
             for s in fx.esr.live_sessions(&u).unwrap() {
                 prop_assert!(now < s.expires_at && now < s.last_active_at + TimeDelta::minutes(30));
-                let known = sessions.iter().find(|(x, _, _)| x.id == s.id).unwrap();
+                let known = sessions.iter().find(|(x, _, _)| x.key == s.key).unwrap();
                 prop_assert!(!known.2, "a killed session is listed as live");
             }
         }

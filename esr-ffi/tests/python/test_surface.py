@@ -58,6 +58,7 @@ ERRORS = {
     "AccountLocked", "AuditBroken", "BulkInput", "Conflict", "Delivery", "ImportRejected",
     "Internal", "InvalidInput", "LearningRefused", "LogInRefused", "NotFound", "NotPermitted",
     "PasscodeRefused", "RateLimited", "RecoveryLinkRefused", "SessionExpired", "Storage",
+    "Busy",
 }
 
 # What uniffi adds around the exported types: protocols, the Rust-side trait wrappers, its own

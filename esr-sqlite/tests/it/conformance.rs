@@ -14,6 +14,9 @@ impl Store for TempStore {
     fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
         self.store.transaction(f)
     }
+    fn read<R>(&self, f: impl FnOnce(&dyn StoreTx) -> Result<R>) -> Result<R> {
+        self.store.read(f)
+    }
 }
 
 fn fresh() -> TempStore {

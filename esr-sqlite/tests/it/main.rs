@@ -6,4 +6,5 @@ mod conformance;
 mod durability;
 mod outbox_crash;
 mod restart;
+mod sessions;
 mod two_connections;

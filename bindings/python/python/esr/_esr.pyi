@@ -49,6 +49,7 @@ class _BinaryReader(Protocol):
 #   DeliveryError         NoSender, Delivery (the SMS/e-mail sender failed or raised)
 #   AuditBrokenError      AuditChainBroken
 #   StorageError          Storage, Randomness
+#     BusyError           Busy (another writer held the lock; with retry_after_seconds)
 #   InternalError         a kind of failure this build of the binding does not know
 #
 # LogInError, SessionError, PasscodeError and AuditError are the earlier names of
@@ -123,6 +124,11 @@ class AuditBrokenError(EsrError):
 
 class StorageError(EsrError):
     """The store or the random number generator failed; nothing was changed."""
+
+class BusyError(StorageError):
+    """Another writer held the store's lock too long; nothing was changed. Retry."""
+
+    retry_after_seconds: int
 
 class InternalError(EsrError):
     """Something inside esr went wrong that the caller cannot fix; nothing was changed."""

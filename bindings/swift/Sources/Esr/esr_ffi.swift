@@ -7884,6 +7884,18 @@ enum EsrError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
          */message: String
     )
     /**
+     * Another writer held the store's lock longer than the store waits (another process on
+     * the same SQLite file); nothing was changed. Retry after `retry_after_seconds`.
+     */
+    case Busy(
+        /**
+         * What happened and what to do.
+         */message: String, 
+        /**
+         * Seconds to wait before retrying.
+         */retryAfterSeconds: Int64
+    )
+    /**
      * Something inside the library went wrong that the caller cannot fix (a kind of core
      * failure this binding does not know yet); nothing was changed.
      */
@@ -7994,7 +8006,11 @@ public struct FfiConverterTypeEsrError: FfiConverterRustBuffer {
         case 16: return .Storage(
             message: try FfiConverterString.read(from: &buf)
             )
-        case 17: return .Internal(
+        case 17: return .Busy(
+            message: try FfiConverterString.read(from: &buf), 
+            retryAfterSeconds: try FfiConverterInt64.read(from: &buf)
+            )
+        case 18: return .Internal(
             message: try FfiConverterString.read(from: &buf)
             )
 
@@ -8091,8 +8107,14 @@ public struct FfiConverterTypeEsrError: FfiConverterRustBuffer {
             FfiConverterString.write(message, into: &buf)
             
         
-        case let .Internal(message):
+        case let .Busy(message,retryAfterSeconds):
             writeInt(&buf, Int32(17))
+            FfiConverterString.write(message, into: &buf)
+            FfiConverterInt64.write(retryAfterSeconds, into: &buf)
+            
+        
+        case let .Internal(message):
+            writeInt(&buf, Int32(18))
             FfiConverterString.write(message, into: &buf)
             
         }

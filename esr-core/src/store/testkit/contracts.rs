@@ -101,7 +101,7 @@ pub fn put_replaces_by_key<S: Store>(make: &dyn Fn() -> S) {
             reason: "test".into(),
         });
         tx.put_grant(&first)?;
-        let mut s = tx.session(&p.session)?.unwrap();
+        let mut s = tx.session(&p.session.key())?.unwrap();
         s.upgrade = Some(Upgrade {
             at: start(),
             method: "kit".into(),
@@ -176,7 +176,7 @@ pub fn put_replaces_by_key<S: Store>(make: &dyn Fn() -> S) {
                 .count(),
             usize::from(grants[0].holder == a.username)
         );
-        let session = tx.session(&p.session)?.unwrap();
+        let session = tx.session(&p.session.key())?.unwrap();
         assert!(session.upgrade.is_some());
         assert_eq!(
             (session.last_active_at, session.idle_timeout),
@@ -439,6 +439,7 @@ fn write_everything(tx: &mut dyn StoreTx, p: &Population) -> Result<()> {
             s.ended = None;
             tx.put_session(&s)?;
             s.id = SessionId::from_bytes([fresh.next().unwrap_or(0); 16]);
+            s.key = s.id.key();
             tx.put_session(&s)?;
         }
         for mut c in tx.challenges_of(&person.username, DateTime::<Utc>::MIN_UTC)? {
@@ -1414,4 +1415,79 @@ pub fn authenticator_steps_are_accepted_once<S: Store>(make: &dyn Fn() -> S) {
     assert!(h.in_tx(|tx| tx.delete_authenticator(&who)));
     assert!(!h.in_tx(|tx| tx.delete_authenticator(&who)));
     assert_eq!(h.in_tx(|tx| tx.authenticator(&who)), None);
+}
+
+/// [`Store::read`] sees committed state on one consistent snapshot: what was committed before
+/// it, not what a failed transaction wrote, and, while another thread commits, the same value
+/// twice inside one read, never going back between reads.
+pub fn read_transactions_see_committed_state<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let u = &p.people[1].username;
+    let store = h.esr.store();
+    let set = |n: u32| {
+        store.transaction(|tx| {
+            let mut acc = tx.account(u)?.unwrap();
+            acc.passcode_failures = n;
+            tx.put_account(&acc)
+        })
+    };
+    let read = || {
+        store
+            .read(|tx| Ok(tx.account(u)?.unwrap().passcode_failures))
+            .expect("read")
+    };
+    set(1).expect("write");
+    assert_eq!(read(), 1, "a read sees what was committed before it");
+    let failed: Result<()> = store.transaction(|tx| {
+        let mut acc = tx.account(u)?.unwrap();
+        acc.passcode_failures = 99;
+        tx.put_account(&acc)?;
+        Err(Error::Storage("the kit rolls this back".into()))
+    });
+    assert!(failed.is_err());
+    assert_eq!(read(), 1, "a read does not see a rolled-back write");
+    let writes = 40;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for n in 2..2 + writes {
+                set(n).expect("write");
+            }
+        });
+        let mut last = 1;
+        for _ in 0..writes {
+            let (a, b) = store
+                .read(|tx| {
+                    let a = tx.account(u)?.unwrap().passcode_failures;
+                    std::thread::yield_now();
+                    let b = tx.account(u)?.unwrap().passcode_failures;
+                    Ok((a, b))
+                })
+                .expect("read");
+            assert_eq!(a, b, "two reads inside one read transaction agree");
+            assert!(a >= last, "a later read never sees older state");
+            last = a;
+        }
+    });
+    assert_eq!(read(), 1 + writes, "a read after the writes sees the last");
+}
+
+/// Sessions are kept by their key (the SHA-256 of the id), never by the id: read back by key,
+/// or listed, a session carries [`SessionId::UNKNOWN`], and its key and audit reference.
+pub fn sessions_are_kept_by_key_without_their_id<S: Store>(make: &dyn Fn() -> S) {
+    let h = Harness::new(make());
+    let p = h.populate(vpd("297"));
+    let key = p.session.key();
+    let back = h
+        .in_tx(|tx| tx.session(&key))
+        .expect("the session is kept by key");
+    assert_eq!(
+        back.id,
+        SessionId::UNKNOWN,
+        "the store does not keep the id"
+    );
+    assert_eq!((back.key, back.audit_ref()), (key, p.session.audit_ref()));
+    let listed = h.in_tx(|tx| tx.sessions_of(&back.username));
+    assert!(listed.iter().any(|s| s.key == key));
+    assert!(listed.iter().all(|s| s.id == SessionId::UNKNOWN));
 }
