@@ -260,10 +260,11 @@ impl EsrService {
         let manual = clock.manual().cloned();
         let mut core = esr_core::Esr::new(store, clock)
             .with_config(config)?
-            .with_passcode_keys(PasscodeKeys::new(key))
-            // Authenticator apps: a random key until the app sets its own from the Keychain
-            // with `set_authenticator_keys` (apps it sealed die with the process).
-            .with_ephemeral_authenticator_key()?;
+            // Authenticator apps need the app's own key (from the Keychain) through
+            // `set_authenticator_keys`; until then enrolling is refused with
+            // `NoAuthenticatorKey`. A random default key would seal secrets that no restart
+            // could open again.
+            .with_passcode_keys(PasscodeKeys::new(key));
         core = match sms_gateway {
             Some(g) => core.with_sms_sender(Arc::new(Gateway(g))),
             None => core.with_sms_sender(outbox.clone()),

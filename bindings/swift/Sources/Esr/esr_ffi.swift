@@ -715,6 +715,247 @@ fileprivate struct FfiConverterTimestamp: FfiConverterRustBuffer {
 
 
 /**
+ * What enrolling gives the person to set up their app: the provisioning URI, its QR code and
+ * the secret to type in by hand. They carry the secret, so show them only to their owner;
+ * printing the object never shows them.
+ */
+public protocol AuthenticatorEnrolmentProtocol: AnyObject, Sendable {
+    
+    /**
+     * Digits in a code.
+     */
+    func digits()  -> UInt8
+    
+    /**
+     * The secret in base32, for typing into an app by hand.
+     */
+    func manualKey()  -> String
+    
+    /**
+     * Seconds in a time step.
+     */
+    func period()  -> UInt32
+    
+    /**
+     * The URI as a QR code in PNG, `scale` pixels a module (1 to 32).
+     */
+    func qrPng(scale: UInt32) throws  -> Data
+    
+    /**
+     * The URI as a QR code, an SVG document.
+     */
+    func qrSvg() throws  -> String
+    
+    /**
+     * The `otpauth://totp/…` provisioning URI.
+     */
+    func uri()  -> String
+    
+}
+/**
+ * What enrolling gives the person to set up their app: the provisioning URI, its QR code and
+ * the secret to type in by hand. They carry the secret, so show them only to their owner;
+ * printing the object never shows them.
+ */
+open class AuthenticatorEnrolment: AuthenticatorEnrolmentProtocol, @unchecked Sendable, CustomDebugStringConvertible, CustomStringConvertible {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_esr_ffi_fn_clone_authenticatorenrolment(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_esr_ffi_fn_free_authenticatorenrolment(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Digits in a code.
+     */
+open func digits() -> UInt8  {
+    return try!  FfiConverterUInt8.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_authenticatorenrolment_digits(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The secret in base32, for typing into an app by hand.
+     */
+open func manualKey() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_authenticatorenrolment_manual_key(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Seconds in a time step.
+     */
+open func period() -> UInt32  {
+    return try!  FfiConverterUInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_authenticatorenrolment_period(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The URI as a QR code in PNG, `scale` pixels a module (1 to 32).
+     */
+open func qrPng(scale: UInt32)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_authenticatorenrolment_qr_png(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(scale),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The URI as a QR code, an SVG document.
+     */
+open func qrSvg()throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_authenticatorenrolment_qr_svg(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The `otpauth://totp/…` provisioning URI.
+     */
+open func uri() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_authenticatorenrolment_uri(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_authenticatorenrolment_uniffi_trait_debug(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_authenticatorenrolment_uniffi_trait_display(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAuthenticatorEnrolment: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = AuthenticatorEnrolment
+
+    public static func lift(_ handle: UInt64) throws -> AuthenticatorEnrolment {
+        return AuthenticatorEnrolment(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: AuthenticatorEnrolment) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AuthenticatorEnrolment {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: AuthenticatorEnrolment, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAuthenticatorEnrolment_lift(_ handle: UInt64) throws -> AuthenticatorEnrolment {
+    return try FfiConverterTypeAuthenticatorEnrolment.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAuthenticatorEnrolment_lower(_ value: AuthenticatorEnrolment) -> UInt64 {
+    return FfiConverterTypeAuthenticatorEnrolment.lower(value)
+}
+
+
+
+
+
+
+/**
  * The app's e-mail gateway, for account-recovery e-mails. Throw to refuse a message.
  */
 public protocol EmailGateway: AnyObject, Sendable {
@@ -1189,6 +1430,40 @@ public func FfiConverterTypeEmailMessage_lower(_ value: EmailMessage) -> UInt64 
 public protocol EsrServiceProtocol: AnyObject, Sendable {
     
     /**
+     * Confirms the enrolled app with its first code, from the HSCN session.
+     */
+    func confirmAuthenticator(session: EsrSession, code: String) throws  -> AuthenticatorResult
+    
+    /**
+     * Enrols an authenticator app for the session's user (HSCN sessions only). It is set up
+     * once `confirm_authenticator` accepts its first code; enrolling again replaces it.
+     */
+    func enrolAuthenticator(session: EsrSession) throws  -> AuthenticatorEnrolment
+    
+    /**
+     * Removes a user's authenticator app (needs Reset accounts).
+     */
+    func removeAuthenticator(actor: EsrActor, username: String, reason: String) throws 
+    
+    /**
+     * The second factors the session's user has, to choose one to upgrade with.
+     */
+    func secondFactors(session: EsrSession) throws  -> SecondFactors
+    
+    /**
+     * Sets the key that seals authenticator secrets (exactly 32 bytes from the Keychain or the
+     * trust's secret store) under `key_id`; `retired` keys (id, secret) still open what they
+     * sealed. Without one, enrolling or checking an app is refused.
+     */
+    func setAuthenticatorKeys(keyId: String, secret: Data, retired: [RetiredKey]) throws 
+    
+    /**
+     * Upgrades an internet session with a code from the user's authenticator app, instead of
+     * a texted code. A code's time step is accepted once.
+     */
+    func upgradeWithAuthenticator(session: EsrSession, code: String) throws  -> AuthenticatorResult
+    
+    /**
      * Acts on one of the session's user's notifications.
      */
     func actOnNotification(session: EsrSession, notification: String, action: NotificationAction) throws  -> NotificationInfo
@@ -1633,6 +1908,92 @@ public static func openSqlite(path: String, passcodeKey: Data, smsGateway: SmsGa
 }
     
 
+    
+    /**
+     * Confirms the enrolled app with its first code, from the HSCN session.
+     */
+open func confirmAuthenticator(session: EsrSession, code: String)throws  -> AuthenticatorResult  {
+    return try  FfiConverterTypeAuthenticatorResult_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_confirm_authenticator(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Enrols an authenticator app for the session's user (HSCN sessions only). It is set up
+     * once `confirm_authenticator` accepts its first code; enrolling again replaces it.
+     */
+open func enrolAuthenticator(session: EsrSession)throws  -> AuthenticatorEnrolment  {
+    return try  FfiConverterTypeAuthenticatorEnrolment_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_enrol_authenticator(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Removes a user's authenticator app (needs Reset accounts).
+     */
+open func removeAuthenticator(actor: EsrActor, username: String, reason: String)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_remove_authenticator(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(username),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * The second factors the session's user has, to choose one to upgrade with.
+     */
+open func secondFactors(session: EsrSession)throws  -> SecondFactors  {
+    return try  FfiConverterTypeSecondFactors_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_second_factors(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sets the key that seals authenticator secrets (exactly 32 bytes from the Keychain or the
+     * trust's secret store) under `key_id`; `retired` keys (id, secret) still open what they
+     * sealed. Without one, enrolling or checking an app is refused.
+     */
+open func setAuthenticatorKeys(keyId: String, secret: Data, retired: [RetiredKey])throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_set_authenticator_keys(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(keyId),
+        FfiConverterData.lower(secret),
+        FfiConverterSequenceTypeRetiredKey.lower(retired),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Upgrades an internet session with a code from the user's authenticator app, instead of
+     * a texted code. A code's time step is accepted once.
+     */
+open func upgradeWithAuthenticator(session: EsrSession, code: String)throws  -> AuthenticatorResult  {
+    return try  FfiConverterTypeAuthenticatorResult_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_upgrade_with_authenticator(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Acts on one of the session's user's notifications.
@@ -3403,6 +3764,258 @@ public func FfiConverterTypeSmsMessage_lower(_ value: SmsMessage) -> UInt64 {
 
 
 
+
+
+/**
+ * A TOTP generator from a provisioning URI, as an authenticator app is: in Swift,
+ * `Totp(uri:)`, `code(at:)` and `secondsLeft(at:)`. Printing it never shows the secret.
+ */
+public protocol TotpProtocol: AnyObject, Sendable {
+    
+    /**
+     * The account the app shows (the username).
+     */
+    func account()  -> String
+    
+    /**
+     * The code shown at `at`.
+     */
+    func code(at: Date) throws  -> String
+    
+    /**
+     * Digits in a code.
+     */
+    func digits()  -> UInt8
+    
+    /**
+     * The issuer the app shows (the trust's name).
+     */
+    func issuer()  -> String
+    
+    /**
+     * Seconds in a time step.
+     */
+    func period()  -> UInt32
+    
+    /**
+     * Seconds until the code shown at `at` changes (1 to the period).
+     */
+    func secondsLeft(at: Date) throws  -> UInt32
+    
+}
+/**
+ * A TOTP generator from a provisioning URI, as an authenticator app is: in Swift,
+ * `Totp(uri:)`, `code(at:)` and `secondsLeft(at:)`. Printing it never shows the secret.
+ */
+open class Totp: TotpProtocol, @unchecked Sendable, CustomDebugStringConvertible, CustomStringConvertible {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_esr_ffi_fn_clone_totp(self.handle, $0) }
+    }
+    /**
+     * Reads an `otpauth://totp/…` provisioning URI (from a QR code).
+     */
+public convenience init(uri: String)throws  {
+    let handle =
+        try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_constructor_totp_new(
+        FfiConverterString.lower(uri),uniffiCallStatus
+    )
+}
+    self.init(unsafeFromHandle: handle)
+}
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_esr_ffi_fn_free_totp(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * The account the app shows (the username).
+     */
+open func account() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_totp_account(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The code shown at `at`.
+     */
+open func code(at: Date)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_totp_code(
+            self.uniffiCloneHandle(),
+        FfiConverterTimestamp.lower(at),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Digits in a code.
+     */
+open func digits() -> UInt8  {
+    return try!  FfiConverterUInt8.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_totp_digits(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The issuer the app shows (the trust's name).
+     */
+open func issuer() -> String  {
+    return try!  FfiConverterString.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_totp_issuer(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Seconds in a time step.
+     */
+open func period() -> UInt32  {
+    return try!  FfiConverterUInt32.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_totp_period(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Seconds until the code shown at `at` changes (1 to the period).
+     */
+open func secondsLeft(at: Date)throws  -> UInt32  {
+    return try  FfiConverterUInt32.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_totp_seconds_left(
+            self.uniffiCloneHandle(),
+        FfiConverterTimestamp.lower(at),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+// The local Rust `Debug` implementation.
+public var debugDescription: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_totp_uniffi_trait_debug(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+}
+// The local Rust `Display` implementation.
+public var description: String {
+    return try!  FfiConverterString.lift(
+        try! rustCall() {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_totp_uniffi_trait_display(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
+    )
+}
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTotp: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = Totp
+
+    public static func lift(_ handle: UInt64) throws -> Totp {
+        return Totp(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: Totp) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Totp {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: Totp, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTotp_lift(_ handle: UInt64) throws -> Totp {
+    return try FfiConverterTypeTotp.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTotp_lower(_ value: Totp) -> UInt64 {
+    return FfiConverterTypeTotp.lower(value)
+}
+
+
+
+
 /**
  * Whether a session may use a function, and if not why.
  */
@@ -3697,6 +4310,95 @@ public func FfiConverterTypeAssignmentInfo_lift(_ buf: RustBuffer) throws -> Ass
 #endif
 public func FfiConverterTypeAssignmentInfo_lower(_ value: AssignmentInfo) -> RustBuffer {
     return FfiConverterTypeAssignmentInfo.lower(value)
+}
+
+
+/**
+ * The answer to a code from an authenticator app.
+ */
+public struct AuthenticatorResult: Equatable, Hashable {
+    /**
+     * What it came to.
+     */
+    public var outcome: AuthenticatorOutcome
+    /**
+     * Whether the code was accepted.
+     */
+    public var approved: Bool
+    /**
+     * What to tell the person.
+     */
+    public var message: String
+    /**
+     * After an upgrade: the upgraded session.
+     */
+    public var session: SessionInfo?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * What it came to.
+         */outcome: AuthenticatorOutcome, 
+        /**
+         * Whether the code was accepted.
+         */approved: Bool, 
+        /**
+         * What to tell the person.
+         */message: String, 
+        /**
+         * After an upgrade: the upgraded session.
+         */session: SessionInfo?) {
+        self.outcome = outcome
+        self.approved = approved
+        self.message = message
+        self.session = session
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AuthenticatorResult: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAuthenticatorResult: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AuthenticatorResult {
+        return
+            try AuthenticatorResult(
+                outcome: FfiConverterTypeAuthenticatorOutcome.read(from: &buf), 
+                approved: FfiConverterBool.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf), 
+                session: FfiConverterOptionTypeSessionInfo.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AuthenticatorResult, into buf: inout [UInt8]) {
+        FfiConverterTypeAuthenticatorOutcome.write(value.outcome, into: &buf)
+        FfiConverterBool.write(value.approved, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+        FfiConverterOptionTypeSessionInfo.write(value.session, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAuthenticatorResult_lift(_ buf: RustBuffer) throws -> AuthenticatorResult {
+    return try FfiConverterTypeAuthenticatorResult.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAuthenticatorResult_lower(_ value: AuthenticatorResult) -> RustBuffer {
+    return FfiConverterTypeAuthenticatorResult.lower(value)
 }
 
 
@@ -5928,6 +6630,144 @@ public func FfiConverterTypeRenewalRule_lower(_ value: RenewalRule) -> RustBuffe
 
 
 /**
+ * A retired authenticator key: it opens what it sealed, and seals nothing new.
+ */
+public struct RetiredKey: Equatable, Hashable {
+    /**
+     * Its id.
+     */
+    public var keyId: String
+    /**
+     * Its 32 bytes.
+     */
+    public var secret: Data
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id.
+         */keyId: String, 
+        /**
+         * Its 32 bytes.
+         */secret: Data) {
+        self.keyId = keyId
+        self.secret = secret
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RetiredKey: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRetiredKey: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RetiredKey {
+        return
+            try RetiredKey(
+                keyId: FfiConverterString.read(from: &buf), 
+                secret: FfiConverterData.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RetiredKey, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.keyId, into: &buf)
+        FfiConverterData.write(value.secret, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRetiredKey_lift(_ buf: RustBuffer) throws -> RetiredKey {
+    return try FfiConverterTypeRetiredKey.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRetiredKey_lower(_ value: RetiredKey) -> RustBuffer {
+    return FfiConverterTypeRetiredKey.lower(value)
+}
+
+
+/**
+ * The second factors a person has registered, to choose one to upgrade with.
+ */
+public struct SecondFactors: Equatable, Hashable {
+    /**
+     * The registered mobile number, masked ("xxxxxxx374"), if any.
+     */
+    public var mobileMasked: String?
+    /**
+     * Whether an authenticator app is set up.
+     */
+    public var authenticator: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The registered mobile number, masked ("xxxxxxx374"), if any.
+         */mobileMasked: String?, 
+        /**
+         * Whether an authenticator app is set up.
+         */authenticator: Bool) {
+        self.mobileMasked = mobileMasked
+        self.authenticator = authenticator
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension SecondFactors: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSecondFactors: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SecondFactors {
+        return
+            try SecondFactors(
+                mobileMasked: FfiConverterOptionString.read(from: &buf), 
+                authenticator: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: SecondFactors, into buf: inout [UInt8]) {
+        FfiConverterOptionString.write(value.mobileMasked, into: &buf)
+        FfiConverterBool.write(value.authenticator, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecondFactors_lift(_ buf: RustBuffer) throws -> SecondFactors {
+    return try FfiConverterTypeSecondFactors.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSecondFactors_lower(_ value: SecondFactors) -> RustBuffer {
+    return FfiConverterTypeSecondFactors.lower(value)
+}
+
+
+/**
  * Service settings an app may change; each left `nil` keeps the library's default. Times are
  * in seconds.
  */
@@ -7137,6 +7977,111 @@ public func FfiConverterTypeAssignmentChange_lift(_ buf: RustBuffer) throws -> A
 #endif
 public func FfiConverterTypeAssignmentChange_lower(_ value: AssignmentChange) -> RustBuffer {
     return FfiConverterTypeAssignmentChange.lower(value)
+}
+
+
+
+/**
+ * What a code from an authenticator app came to.
+ */
+
+public enum AuthenticatorOutcome: Equatable, Hashable {
+    
+    /**
+     * The first code was right: the app is set up.
+     */
+    case activated
+    /**
+     * The code was right: the session is upgraded.
+     */
+    case upgraded
+    /**
+     * The code is right for no time step in the window.
+     */
+    case wrongCode
+    /**
+     * The code's time step was used already: wait for the next code.
+     */
+    case replayed
+    /**
+     * Too many wrong codes: ask a user administrator to clear the lock.
+     */
+    case locked
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AuthenticatorOutcome: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAuthenticatorOutcome: FfiConverterRustBuffer {
+    typealias SwiftType = AuthenticatorOutcome
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AuthenticatorOutcome {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .activated
+        
+        case 2: return .upgraded
+        
+        case 3: return .wrongCode
+        
+        case 4: return .replayed
+        
+        case 5: return .locked
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AuthenticatorOutcome, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .activated:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .upgraded:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .wrongCode:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .replayed:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .locked:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAuthenticatorOutcome_lift(_ buf: RustBuffer) throws -> AuthenticatorOutcome {
+    return try FfiConverterTypeAuthenticatorOutcome.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAuthenticatorOutcome_lower(_ value: AuthenticatorOutcome) -> RustBuffer {
+    return FfiConverterTypeAuthenticatorOutcome.lower(value)
 }
 
 
@@ -10536,6 +11481,31 @@ fileprivate struct FfiConverterSequenceTypeNotificationInfo: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeRetiredKey: FfiConverterRustBuffer {
+    typealias SwiftType = [RetiredKey]
+
+    public static func write(_ value: [RetiredKey], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRetiredKey.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RetiredKey] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RetiredKey]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRetiredKey.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeSessionSummary: FfiConverterRustBuffer {
     typealias SwiftType = [SessionSummary]
 
@@ -10849,6 +11819,42 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_func_urp_names() != 54474) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_esr_ffi_checksum_method_authenticatorenrolment_digits() != 59704) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_authenticatorenrolment_manual_key() != 15376) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_authenticatorenrolment_period() != 23569) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_authenticatorenrolment_qr_png() != 6447) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_authenticatorenrolment_qr_svg() != 29134) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_authenticatorenrolment_uri() != 34533) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_totp_account() != 20500) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_totp_code() != 15064) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_totp_digits() != 23909) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_totp_issuer() != 13011) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_totp_period() != 19366) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_totp_seconds_left() != 55850) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_esr_ffi_checksum_method_emailgateway_send_email() != 63451) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -10904,6 +11910,24 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_smsmessage_vpd() != 29757) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_confirm_authenticator() != 40780) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_enrol_authenticator() != 35286) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_remove_authenticator() != 58771) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_second_factors() != 4303) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_set_authenticator_keys() != 23437) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_upgrade_with_authenticator() != 26583) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_act_on_notification() != 2262) {
@@ -11093,6 +12117,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrsession_username() != 17934) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_constructor_totp_new() != 17689) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_constructor_esrservice_for_testing() != 34845) {

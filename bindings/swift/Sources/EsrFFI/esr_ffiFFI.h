@@ -275,6 +275,111 @@ typedef struct UniffiVTableCallbackInterfaceSmsGateway {
 } UniffiVTableCallbackInterfaceSmsGateway;
 
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_AUTHENTICATORENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_AUTHENTICATORENROLMENT
+uint64_t uniffi_esr_ffi_fn_clone_authenticatorenrolment(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_AUTHENTICATORENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_AUTHENTICATORENROLMENT
+void uniffi_esr_ffi_fn_free_authenticatorenrolment(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_DIGITS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_DIGITS
+uint8_t uniffi_esr_ffi_fn_method_authenticatorenrolment_digits(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_MANUAL_KEY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_MANUAL_KEY
+RustBuffer uniffi_esr_ffi_fn_method_authenticatorenrolment_manual_key(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_PERIOD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_PERIOD
+uint32_t uniffi_esr_ffi_fn_method_authenticatorenrolment_period(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_QR_PNG
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_QR_PNG
+RustBuffer uniffi_esr_ffi_fn_method_authenticatorenrolment_qr_png(uint64_t ptr, uint32_t scale, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_QR_SVG
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_QR_SVG
+RustBuffer uniffi_esr_ffi_fn_method_authenticatorenrolment_qr_svg(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_URI
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_URI
+RustBuffer uniffi_esr_ffi_fn_method_authenticatorenrolment_uri(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_esr_ffi_fn_method_authenticatorenrolment_uniffi_trait_debug(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_AUTHENTICATORENROLMENT_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_esr_ffi_fn_method_authenticatorenrolment_uniffi_trait_display(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_TOTP
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_TOTP
+uint64_t uniffi_esr_ffi_fn_clone_totp(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_TOTP
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_FREE_TOTP
+void uniffi_esr_ffi_fn_free_totp(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_TOTP_NEW
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_TOTP_NEW
+uint64_t uniffi_esr_ffi_fn_constructor_totp_new(RustBuffer uri, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_ACCOUNT
+RustBuffer uniffi_esr_ffi_fn_method_totp_account(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_CODE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_CODE
+RustBuffer uniffi_esr_ffi_fn_method_totp_code(uint64_t ptr, RustBuffer at, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_DIGITS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_DIGITS
+uint8_t uniffi_esr_ffi_fn_method_totp_digits(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_ISSUER
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_ISSUER
+RustBuffer uniffi_esr_ffi_fn_method_totp_issuer(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_PERIOD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_PERIOD
+uint32_t uniffi_esr_ffi_fn_method_totp_period(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_SECONDS_LEFT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_SECONDS_LEFT
+uint32_t uniffi_esr_ffi_fn_method_totp_seconds_left(uint64_t ptr, RustBuffer at, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_UNIFFI_TRAIT_DEBUG
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_UNIFFI_TRAIT_DEBUG
+RustBuffer uniffi_esr_ffi_fn_method_totp_uniffi_trait_debug(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_UNIFFI_TRAIT_DISPLAY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_TOTP_UNIFFI_TRAIT_DISPLAY
+RustBuffer uniffi_esr_ffi_fn_method_totp_uniffi_trait_display(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_EMAILGATEWAY
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CLONE_EMAILGATEWAY
 uint64_t uniffi_esr_ffi_fn_clone_emailgateway(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -473,6 +578,36 @@ uint64_t uniffi_esr_ffi_fn_constructor_esrservice_new(RustBuffer passcode_key, R
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_OPEN_SQLITE
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_CONSTRUCTOR_ESRSERVICE_OPEN_SQLITE
 uint64_t uniffi_esr_ffi_fn_constructor_esrservice_open_sqlite(RustBuffer path, RustBuffer passcode_key, RustBuffer sms_gateway, RustBuffer email_gateway, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CONFIRM_AUTHENTICATOR
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_CONFIRM_AUTHENTICATOR
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_confirm_authenticator(uint64_t ptr, uint64_t session, RustBuffer code, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ENROL_AUTHENTICATOR
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ENROL_AUTHENTICATOR
+uint64_t uniffi_esr_ffi_fn_method_esrservice_enrol_authenticator(uint64_t ptr, uint64_t session, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_REMOVE_AUTHENTICATOR
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_REMOVE_AUTHENTICATOR
+void uniffi_esr_ffi_fn_method_esrservice_remove_authenticator(uint64_t ptr, RustBuffer actor, RustBuffer username, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SECOND_FACTORS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SECOND_FACTORS
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_second_factors(uint64_t ptr, uint64_t session, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_AUTHENTICATOR_KEYS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_AUTHENTICATOR_KEYS
+void uniffi_esr_ffi_fn_method_esrservice_set_authenticator_keys(uint64_t ptr, RustBuffer key_id, RustBuffer secret, RustBuffer retired, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_UPGRADE_WITH_AUTHENTICATOR
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_UPGRADE_WITH_AUTHENTICATOR
+RustBuffer uniffi_esr_ffi_fn_method_esrservice_upgrade_with_authenticator(uint64_t ptr, uint64_t session, RustBuffer code, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_ACT_ON_NOTIFICATION
@@ -1205,6 +1340,78 @@ uint16_t uniffi_esr_ffi_checksum_func_urp_names(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_AUTHENTICATORENROLMENT_DIGITS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_AUTHENTICATORENROLMENT_DIGITS
+uint16_t uniffi_esr_ffi_checksum_method_authenticatorenrolment_digits(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_AUTHENTICATORENROLMENT_MANUAL_KEY
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_AUTHENTICATORENROLMENT_MANUAL_KEY
+uint16_t uniffi_esr_ffi_checksum_method_authenticatorenrolment_manual_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_AUTHENTICATORENROLMENT_PERIOD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_AUTHENTICATORENROLMENT_PERIOD
+uint16_t uniffi_esr_ffi_checksum_method_authenticatorenrolment_period(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_AUTHENTICATORENROLMENT_QR_PNG
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_AUTHENTICATORENROLMENT_QR_PNG
+uint16_t uniffi_esr_ffi_checksum_method_authenticatorenrolment_qr_png(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_AUTHENTICATORENROLMENT_QR_SVG
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_AUTHENTICATORENROLMENT_QR_SVG
+uint16_t uniffi_esr_ffi_checksum_method_authenticatorenrolment_qr_svg(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_AUTHENTICATORENROLMENT_URI
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_AUTHENTICATORENROLMENT_URI
+uint16_t uniffi_esr_ffi_checksum_method_authenticatorenrolment_uri(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_TOTP_ACCOUNT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_TOTP_ACCOUNT
+uint16_t uniffi_esr_ffi_checksum_method_totp_account(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_TOTP_CODE
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_TOTP_CODE
+uint16_t uniffi_esr_ffi_checksum_method_totp_code(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_TOTP_DIGITS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_TOTP_DIGITS
+uint16_t uniffi_esr_ffi_checksum_method_totp_digits(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_TOTP_ISSUER
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_TOTP_ISSUER
+uint16_t uniffi_esr_ffi_checksum_method_totp_issuer(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_TOTP_PERIOD
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_TOTP_PERIOD
+uint16_t uniffi_esr_ffi_checksum_method_totp_period(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_TOTP_SECONDS_LEFT
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_TOTP_SECONDS_LEFT
+uint16_t uniffi_esr_ffi_checksum_method_totp_seconds_left(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILGATEWAY_SEND_EMAIL
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_EMAILGATEWAY_SEND_EMAIL
 uint16_t uniffi_esr_ffi_checksum_method_emailgateway_send_email(void
@@ -1316,6 +1523,42 @@ uint16_t uniffi_esr_ffi_checksum_method_smsmessage_masked_to(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_SMSMESSAGE_VPD
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_SMSMESSAGE_VPD
 uint16_t uniffi_esr_ffi_checksum_method_smsmessage_vpd(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CONFIRM_AUTHENTICATOR
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_CONFIRM_AUTHENTICATOR
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_confirm_authenticator(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_ENROL_AUTHENTICATOR
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_ENROL_AUTHENTICATOR
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_enrol_authenticator(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_REMOVE_AUTHENTICATOR
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_REMOVE_AUTHENTICATOR
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_remove_authenticator(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SECOND_FACTORS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SECOND_FACTORS
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_second_factors(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SET_AUTHENTICATOR_KEYS
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_SET_AUTHENTICATOR_KEYS
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_set_authenticator_keys(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_UPGRADE_WITH_AUTHENTICATOR
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSERVICE_UPGRADE_WITH_AUTHENTICATOR
+uint16_t uniffi_esr_ffi_checksum_method_esrservice_upgrade_with_authenticator(void
     
 );
 #endif
@@ -1694,6 +1937,12 @@ uint16_t uniffi_esr_ffi_checksum_method_esrsession_audit_ref(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSESSION_USERNAME
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_METHOD_ESRSESSION_USERNAME
 uint16_t uniffi_esr_ffi_checksum_method_esrsession_username(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_CONSTRUCTOR_TOTP_NEW
+#define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_CHECKSUM_CONSTRUCTOR_TOTP_NEW
+uint16_t uniffi_esr_ffi_checksum_constructor_totp_new(void
     
 );
 #endif
