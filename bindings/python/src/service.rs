@@ -1615,7 +1615,8 @@ impl Esr {
         session: &Session,
     ) -> PyResult<Vec<crate::workflows::CompetenceClaim>> {
         let id = session.id;
-        self.run(py, |c| c.competence_claims_to_approve(id)).map(list)
+        self.run(py, |c| c.competence_claims_to_approve(id))
+            .map(list)
     }
 
     /// Approves a claim: the competence is recorded.
