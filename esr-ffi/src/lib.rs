@@ -25,6 +25,7 @@ mod notify;
 mod service;
 mod store;
 mod types;
+mod workflows;
 
 // Authenticator apps
 pub use authenticator::{

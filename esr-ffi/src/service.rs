@@ -280,7 +280,7 @@ impl EsrService {
         }))
     }
 
-    fn now_utc(&self) -> DateTime<Utc> {
+    pub(crate) fn now_utc(&self) -> DateTime<Utc> {
         self.core.clock().now()
     }
 

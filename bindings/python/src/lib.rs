@@ -11,6 +11,7 @@ mod learning;
 mod notify;
 mod service;
 mod types;
+mod workflows;
 
 /// Every Rust allocation of the extension module (see Cargo.toml for why).
 #[global_allocator]
@@ -166,6 +167,7 @@ fn _esr(m: &Bound<'_, PyModule>) -> PyResult<()> {
     delivery::register(m)?;
     learning::register(m)?;
     notify::register(m)?;
+    workflows::register(m)?;
     service::register(m)?;
     authenticator::register(m)?;
     m.add_class::<Username>()?;

@@ -291,6 +291,42 @@ fn key_of(id: &str, secret: &[u8]) -> PyResult<PasscodeKey> {
     PasscodeKey::new(id, secret).map_err(to_py)
 }
 
+/// What is needed to record a competence. `expiry`: a date, "refresher" (the default) or
+/// "never"; `level` as ESR prints it (default the catalogue's).
+fn new_competence_record(
+    competence: &str,
+    achieved: NaiveDate,
+    expiry: Option<&Bound<'_, PyAny>>,
+    level: Option<&str>,
+) -> PyResult<esr_core::compliance::NewCompetenceRecord> {
+    let expiry = match expiry {
+        None => RecordExpiry::Refresher,
+        Some(v) => match v.extract::<String>() {
+            Ok(s) if s == "refresher" => RecordExpiry::Refresher,
+            Ok(s) if s == "never" => RecordExpiry::Never,
+            Ok(_) => {
+                return Err(InvalidInputError::new_err(
+                    "invalid expiry: give a datetime.date, \"refresher\" or \"never\"",
+                ));
+            }
+            Err(_) => RecordExpiry::On(v.extract::<NaiveDate>().map_err(|_| {
+                InvalidInputError::new_err(
+                    "invalid expiry: give a datetime.date, \"refresher\" or \"never\"",
+                )
+            })?),
+        },
+    };
+    Ok(esr_core::compliance::NewCompetenceRecord {
+        competence: parse(competence)?,
+        achieved,
+        expiry,
+        level: level
+            .map(parse::<CompetenceLevel>)
+            .transpose()?
+            .unwrap_or_default(),
+    })
+}
+
 fn list<T, U: From<T>>(v: Vec<T>) -> Vec<U> {
     v.into_iter().map(Into::into).collect()
 }
@@ -1274,6 +1310,342 @@ impl Esr {
         self.run(py, |c| c.expire_pending_changes(&actor, vpd))
     }
 
+    // ----- access requests, URP review, competence claims (wf-bind) ----------------------
+
+    /// Raises an access request (a OneForm) for a URP beyond the employee level for `subject`
+    /// (a username). `org_units`: where it would apply (default the whole trust);
+    /// `exception`: why it is an exception, to route it to the trust's Caldicott guardian
+    /// instead of the line manager.
+    #[pyo3(signature = (actor, subject, urp, *, reason, org_units=None, exception=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn request_access(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        subject: &str,
+        urp: &str,
+        reason: &str,
+        org_units: Option<Vec<String>>,
+        exception: Option<&str>,
+    ) -> PyResult<crate::workflows::AccessRequest> {
+        let actor = actor_of(actor)?;
+        let mut new = esr_core::urp::NewAccessRequest::new(parse(subject)?, parse(urp)?, reason);
+        if let Some(us) = org_units {
+            new = new.in_org_units(us.iter().map(|u| parse(u)).collect::<PyResult<Vec<_>>>()?);
+        }
+        if let Some(e) = exception {
+            new = new.as_exception(e);
+        }
+        self.run(py, |c| {
+            let r = c.request_access(&actor, new)?;
+            Ok(crate::workflows::AccessRequest::at(r, c.clock().now()))
+        })
+    }
+
+    /// Authorises an access request (its subject's line manager, or the Caldicott guardian
+    /// for an exception).
+    fn authorise_access_request(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        request: &str,
+    ) -> PyResult<crate::workflows::AccessRequest> {
+        let r: esr_core::values::AccessRequestId = parse(request)?;
+        let id = session.id;
+        self.run(py, |c| {
+            let r = c.authorise_access_request(id, &r)?;
+            Ok(crate::workflows::AccessRequest::at(r, c.clock().now()))
+        })
+    }
+
+    /// Rejects an access request, with a reason for the requester.
+    fn reject_access_request(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        request: &str,
+        reason: &str,
+    ) -> PyResult<crate::workflows::AccessRequest> {
+        let r: esr_core::values::AccessRequestId = parse(request)?;
+        let id = session.id;
+        self.run(py, |c| {
+            let r = c.reject_access_request(id, &r, reason)?;
+            Ok(crate::workflows::AccessRequest::at(r, c.clock().now()))
+        })
+    }
+
+    /// Records a prerequisite of an access request (`"as_number"`: the AS number Finance set
+    /// up) with its reference (needs Assign URPs, or a system process such as Finance's feed).
+    fn record_access_prerequisite(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        request: &str,
+        prerequisite: &str,
+        reference: &str,
+    ) -> PyResult<crate::workflows::AccessRequest> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let r: esr_core::values::AccessRequestId = parse(request)?;
+        let p = crate::workflows::prerequisite_of(prerequisite).map_err(to_py)?;
+        self.run(py, |c| {
+            let r = c.record_access_prerequisite(&actor, vpd, &r, p, reference)?;
+            Ok(crate::workflows::AccessRequest::at(r, c.clock().now()))
+        })
+    }
+
+    /// Grants an authorised access request whose prerequisites are recorded (needs Assign
+    /// URPs); the grant made.
+    fn grant_access_request(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        request: &str,
+    ) -> PyResult<UrpGrant> {
+        let r: esr_core::values::AccessRequestId = parse(request)?;
+        let id = session.id;
+        self.run(py, |c| c.grant_access_request(id, &r))
+            .map(Into::into)
+    }
+
+    /// One access request, for its subject, a decider or a user administrator.
+    fn access_request(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        request: &str,
+    ) -> PyResult<crate::workflows::AccessRequest> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let r: esr_core::values::AccessRequestId = parse(request)?;
+        self.run(py, |c| {
+            let r = c.access_request(&actor, vpd, &r)?;
+            Ok(crate::workflows::AccessRequest::at(r, c.clock().now()))
+        })
+    }
+
+    /// The session's user's own access requests.
+    fn my_access_requests(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+    ) -> PyResult<Vec<crate::workflows::AccessRequest>> {
+        let id = session.id;
+        self.run(py, |c| {
+            let now = c.clock().now();
+            Ok(c.my_access_requests(id)?
+                .into_iter()
+                .map(|r| crate::workflows::AccessRequest::at(r, now))
+                .collect())
+        })
+    }
+
+    /// The access requests awaiting the session's user's authorisation.
+    fn access_requests_to_authorise(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+    ) -> PyResult<Vec<crate::workflows::AccessRequest>> {
+        let id = session.id;
+        self.run(py, |c| {
+            let now = c.clock().now();
+            Ok(c.access_requests_to_authorise(id)?
+                .into_iter()
+                .map(|r| crate::workflows::AccessRequest::at(r, now))
+                .collect())
+        })
+    }
+
+    /// The authorised access requests waiting for a user administrator (needs Assign URPs).
+    fn access_requests_to_grant(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+    ) -> PyResult<Vec<crate::workflows::AccessRequest>> {
+        let id = session.id;
+        self.run(py, |c| {
+            let now = c.clock().now();
+            Ok(c.access_requests_to_grant(id)?
+                .into_iter()
+                .map(|r| crate::workflows::AccessRequest::at(r, now))
+                .collect())
+        })
+    }
+
+    /// Names the trust's Caldicott guardian (an employee number), or None for none (needs
+    /// Assign URPs).
+    fn set_caldicott_guardian(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        guardian: Option<&str>,
+    ) -> PyResult<TrustSettings> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let g = guardian.map(parse).transpose()?;
+        self.run(py, |c| c.set_caldicott_guardian(&actor, vpd, g))
+            .map(Into::into)
+    }
+
+    /// Opens the trust's six-monthly URP review of its extra-access grants (needs Assign
+    /// URPs; one open at a time).
+    fn open_urp_review(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+    ) -> PyResult<crate::workflows::UrpReview> {
+        let id = session.id;
+        self.run(py, |c| c.open_urp_review(id)).map(Into::into)
+    }
+
+    /// Confirms that a grant in an open review is still needed.
+    fn confirm_urp_grant(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        review: &str,
+        grant: &str,
+    ) -> PyResult<crate::workflows::UrpReview> {
+        let r: esr_core::values::UrpReviewId = parse(review)?;
+        let g: esr_core::GrantId = parse(grant)?;
+        let id = session.id;
+        self.run(py, |c| c.confirm_urp_grant(id, &r, &g))
+            .map(Into::into)
+    }
+
+    /// Revokes a grant in an open review, with a reason.
+    fn revoke_urp_in_review(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        review: &str,
+        grant: &str,
+        reason: &str,
+    ) -> PyResult<crate::workflows::UrpReview> {
+        let r: esr_core::values::UrpReviewId = parse(review)?;
+        let g: esr_core::GrantId = parse(grant)?;
+        let id = session.id;
+        self.run(py, |c| c.revoke_urp_in_review(id, &r, &g, reason))
+            .map(Into::into)
+    }
+
+    /// Where the trust's URP review stands (needs URP Audit Report).
+    fn urp_review_status(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+    ) -> PyResult<crate::workflows::UrpReviewStatus> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.urp_review_status(&actor, vpd))
+            .map(Into::into)
+    }
+
+    /// The trust's URP reviews, oldest first (needs URP Audit Report).
+    fn urp_reviews(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+    ) -> PyResult<Vec<crate::workflows::UrpReview>> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        self.run(py, |c| c.urp_reviews(&actor, vpd)).map(list)
+    }
+
+    /// Claims a competence for the session's user, with evidence, for their line manager or
+    /// a learning administrator to approve. `expiry`: a date, "refresher" (the default) or
+    /// "never"; `level` as ESR prints it.
+    #[pyo3(signature = (session, competence, *, achieved, evidence, expiry=None, level=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn claim_competence(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        competence: &str,
+        achieved: NaiveDate,
+        evidence: &str,
+        expiry: Option<&Bound<'_, PyAny>>,
+        level: Option<&str>,
+    ) -> PyResult<crate::workflows::CompetenceClaim> {
+        let record = new_competence_record(competence, achieved, expiry, level)?;
+        let id = session.id;
+        self.run(py, |c| c.claim_competence(id, record, evidence))
+            .map(Into::into)
+    }
+
+    /// A person's claims still awaiting approval (the "Awaiting Approval" tab).
+    fn competences_awaiting_approval(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        employee_number: &str,
+    ) -> PyResult<Vec<crate::workflows::CompetenceClaim>> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let e: EmployeeNumber = parse(employee_number)?;
+        self.run(py, |c| c.competences_awaiting_approval(&actor, vpd, &e))
+            .map(list)
+    }
+
+    /// All of a person's claims, decided or not.
+    fn competence_claims_of(
+        &self,
+        py: Python<'_>,
+        actor: &Bound<'_, PyAny>,
+        vpd: &str,
+        employee_number: &str,
+    ) -> PyResult<Vec<crate::workflows::CompetenceClaim>> {
+        let actor = actor_of(actor)?;
+        let vpd: VpdCode = parse(vpd)?;
+        let e: EmployeeNumber = parse(employee_number)?;
+        self.run(py, |c| c.competence_claims_of(&actor, vpd, &e))
+            .map(list)
+    }
+
+    /// The claims awaiting the session's user's approval.
+    fn competence_claims_to_approve(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+    ) -> PyResult<Vec<crate::workflows::CompetenceClaim>> {
+        let id = session.id;
+        self.run(py, |c| c.competence_claims_to_approve(id))
+            .map(list)
+    }
+
+    /// Approves a claim: the competence is recorded.
+    fn approve_competence_claim(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        claim: &str,
+    ) -> PyResult<crate::workflows::CompetenceClaim> {
+        let k: esr_core::values::CompetenceClaimId = parse(claim)?;
+        let id = session.id;
+        self.run(py, |c| c.approve_competence_claim(id, &k))
+            .map(Into::into)
+    }
+
+    /// Rejects a claim, with a reason for the learner; nothing is recorded.
+    fn reject_competence_claim(
+        &self,
+        py: Python<'_>,
+        session: &Session,
+        claim: &str,
+        reason: &str,
+    ) -> PyResult<crate::workflows::CompetenceClaim> {
+        let k: esr_core::values::CompetenceClaimId = parse(claim)?;
+        let id = session.id;
+        self.run(py, |c| c.reject_competence_claim(id, &k, reason))
+            .map(Into::into)
+    }
+
     // ----- audit --------------------------------------------------------------------------
 
     /// A page of the trust's audit trail: entries from `start` (1-based), at most `limit`.
@@ -1630,32 +2002,7 @@ impl Esr {
         let actor = actor_of(actor)?;
         let vpd: VpdCode = parse(vpd)?;
         let e: EmployeeNumber = parse(employee_number)?;
-        let expiry = match expiry {
-            None => RecordExpiry::Refresher,
-            Some(v) => match v.extract::<String>() {
-                Ok(s) if s == "refresher" => RecordExpiry::Refresher,
-                Ok(s) if s == "never" => RecordExpiry::Never,
-                Ok(_) => {
-                    return Err(InvalidInputError::new_err(
-                        "invalid expiry: give a datetime.date, \"refresher\" or \"never\"",
-                    ));
-                }
-                Err(_) => RecordExpiry::On(v.extract::<NaiveDate>().map_err(|_| {
-                    InvalidInputError::new_err(
-                        "invalid expiry: give a datetime.date, \"refresher\" or \"never\"",
-                    )
-                })?),
-            },
-        };
-        let record = esr_core::compliance::NewCompetenceRecord {
-            competence: parse(competence)?,
-            achieved,
-            expiry,
-            level: level
-                .map(parse::<CompetenceLevel>)
-                .transpose()?
-                .unwrap_or_default(),
-        };
+        let record = new_competence_record(competence, achieved, expiry, level)?;
         self.run(py, |c| c.record_competence(&actor, vpd, &e, record))
             .map(Into::into)
     }

@@ -462,6 +462,72 @@ CASES: dict[str, Case] = {
     "Esr.expire_pending_changes": lambda w: (
         w.esr.expire_pending_changes, dict(actor="feed", vpd=VPD)
     ),
+    # access requests, URP review, competence claims
+    "Esr.request_access": lambda w: (
+        w.esr.request_access,
+        dict(actor=w.nurse_hscn, subject=w.nurse.username, urp="Supervisor Self Service",
+             reason="covers the ward manager", org_units=["Ward 5"], exception=None),
+    ),
+    "Esr.authorise_access_request": lambda w: (
+        w.esr.authorise_access_request, dict(session=w.admin_hscn, request="00" * 16)
+    ),
+    "Esr.reject_access_request": lambda w: (
+        w.esr.reject_access_request, dict(session=w.admin_hscn, request="00" * 16, reason="not needed")
+    ),
+    "Esr.record_access_prerequisite": lambda w: (
+        w.esr.record_access_prerequisite,
+        dict(actor="finance feed", vpd=VPD, request="00" * 16, prerequisite="as_number",
+             reference="AS123456"),
+    ),
+    "Esr.grant_access_request": lambda w: (
+        w.esr.grant_access_request, dict(session=w.admin_hscn, request="00" * 16)
+    ),
+    "Esr.access_request": lambda w: (
+        w.esr.access_request, dict(actor=w.admin_hscn, vpd=VPD, request="00" * 16)
+    ),
+    "Esr.my_access_requests": lambda w: (w.esr.my_access_requests, dict(session=w.nurse_hscn)),
+    "Esr.access_requests_to_authorise": lambda w: (
+        w.esr.access_requests_to_authorise, dict(session=w.admin_hscn)
+    ),
+    "Esr.access_requests_to_grant": lambda w: (
+        w.esr.access_requests_to_grant, dict(session=w.admin_hscn)
+    ),
+    "Esr.set_caldicott_guardian": lambda w: (
+        w.esr.set_caldicott_guardian,
+        dict(actor=w.admin_hscn, vpd=VPD, guardian=w.admin.employee_number),
+    ),
+    "Esr.open_urp_review": lambda w: (w.esr.open_urp_review, dict(session=w.admin_hscn)),
+    "Esr.confirm_urp_grant": lambda w: (
+        w.esr.confirm_urp_grant, dict(session=w.admin_hscn, review="00" * 16, grant="00" * 16)
+    ),
+    "Esr.revoke_urp_in_review": lambda w: (
+        w.esr.revoke_urp_in_review,
+        dict(session=w.admin_hscn, review="00" * 16, grant="00" * 16, reason="left the ward"),
+    ),
+    "Esr.urp_review_status": lambda w: (w.esr.urp_review_status, dict(actor=w.admin_hscn, vpd=VPD)),
+    "Esr.urp_reviews": lambda w: (w.esr.urp_reviews, dict(actor=w.admin_hscn, vpd=VPD)),
+    "Esr.claim_competence": lambda w: (
+        w.esr.claim_competence,
+        dict(session=w.nurse_hscn, competence=COMPETENCE, achieved=date(2026, 11, 1),
+             evidence="certificate 42", expiry=None, level=None),
+    ),
+    "Esr.competences_awaiting_approval": lambda w: (
+        w.esr.competences_awaiting_approval,
+        dict(actor=w.admin_hscn, vpd=VPD, employee_number=w.nurse.employee_number),
+    ),
+    "Esr.competence_claims_of": lambda w: (
+        w.esr.competence_claims_of,
+        dict(actor=w.nurse_hscn, vpd=VPD, employee_number=w.nurse.employee_number),
+    ),
+    "Esr.competence_claims_to_approve": lambda w: (
+        w.esr.competence_claims_to_approve, dict(session=w.admin_hscn)
+    ),
+    "Esr.approve_competence_claim": lambda w: (
+        w.esr.approve_competence_claim, dict(session=w.admin_hscn, claim="00" * 16)
+    ),
+    "Esr.reject_competence_claim": lambda w: (
+        w.esr.reject_competence_claim, dict(session=w.admin_hscn, claim="00" * 16, reason="no evidence")
+    ),
     # audit
     "Esr.audit_trail": lambda w: (w.esr.audit_trail, dict(vpd=VPD, start=1, limit=10)),
     "Esr.verify_audit": lambda w: (w.esr.verify_audit, dict(vpd=VPD, anchor=w.head)),

@@ -1795,6 +1795,116 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
      */
     func verifyPasscode(session: EsrSession, challenge: PasscodeChallenge, code: String) throws  -> VerifyResult
     
+    /**
+     * One access request, for its subject, a decider or a user administrator.
+     */
+    func accessRequest(actor: EsrActor, vpd: String, request: String) throws  -> AccessRequestInfo
+    
+    /**
+     * The access requests awaiting the session's user's authorisation.
+     */
+    func accessRequestsToAuthorise(session: EsrSession) throws  -> [AccessRequestInfo]
+    
+    /**
+     * The authorised access requests waiting for a user administrator (needs Assign URPs).
+     */
+    func accessRequestsToGrant(session: EsrSession) throws  -> [AccessRequestInfo]
+    
+    /**
+     * Approves a claim: the competence is recorded.
+     */
+    func approveCompetenceClaim(session: EsrSession, claim: String) throws  -> CompetenceClaimInfo
+    
+    /**
+     * Authorises an access request (its subject's line manager, or the Caldicott guardian
+     * for an exception).
+     */
+    func authoriseAccessRequest(session: EsrSession, request: String) throws  -> AccessRequestInfo
+    
+    /**
+     * Claims a competence for the session's user, with evidence, for their line manager or a
+     * learning administrator to approve.
+     */
+    func claimCompetence(session: EsrSession, record: NewCompetenceRecord, evidence: String) throws  -> CompetenceClaimInfo
+    
+    /**
+     * All of a person's claims, decided or not.
+     */
+    func competenceClaimsOf(actor: EsrActor, vpd: String, employeeNumber: String) throws  -> [CompetenceClaimInfo]
+    
+    /**
+     * The claims awaiting the session's user's approval.
+     */
+    func competenceClaimsToApprove(session: EsrSession) throws  -> [CompetenceClaimInfo]
+    
+    /**
+     * A person's claims still awaiting approval (the "Awaiting Approval" tab).
+     */
+    func competencesAwaitingApproval(actor: EsrActor, vpd: String, employeeNumber: String) throws  -> [CompetenceClaimInfo]
+    
+    /**
+     * Confirms that a grant in an open review is still needed.
+     */
+    func confirmUrpGrant(session: EsrSession, review: String, grant: String) throws  -> UrpReviewInfo
+    
+    /**
+     * Grants an authorised access request whose prerequisites are recorded (needs Assign
+     * URPs); the id of the grant made.
+     */
+    func grantAccessRequest(session: EsrSession, request: String) throws  -> String
+    
+    /**
+     * The session's user's own access requests.
+     */
+    func myAccessRequests(session: EsrSession) throws  -> [AccessRequestInfo]
+    
+    /**
+     * Opens the trust's six-monthly URP review (needs Assign URPs; one open at a time).
+     */
+    func openUrpReview(session: EsrSession) throws  -> UrpReviewInfo
+    
+    /**
+     * Records a prerequisite of an access request with its reference (needs Assign URPs, or
+     * a system process such as Finance's feed).
+     */
+    func recordAccessPrerequisite(actor: EsrActor, vpd: String, request: String, prerequisite: AccessPrerequisite, reference: String) throws  -> AccessRequestInfo
+    
+    /**
+     * Rejects an access request, with a reason for the requester.
+     */
+    func rejectAccessRequest(session: EsrSession, request: String, reason: String) throws  -> AccessRequestInfo
+    
+    /**
+     * Rejects a claim, with a reason for the learner; nothing is recorded.
+     */
+    func rejectCompetenceClaim(session: EsrSession, claim: String, reason: String) throws  -> CompetenceClaimInfo
+    
+    /**
+     * Raises an access request (a OneForm) for a URP beyond the employee level.
+     */
+    func requestAccess(actor: EsrActor, request: NewAccessRequest) throws  -> AccessRequestInfo
+    
+    /**
+     * Revokes a grant in an open review, with a reason.
+     */
+    func revokeUrpInReview(session: EsrSession, review: String, grant: String, reason: String) throws  -> UrpReviewInfo
+    
+    /**
+     * Names the trust's Caldicott guardian (an employee number; `nil`: none) (needs Assign
+     * URPs).
+     */
+    func setCaldicottGuardian(actor: EsrActor, vpd: String, guardian: String?) throws 
+    
+    /**
+     * Where the trust's URP review stands (needs URP Audit Report).
+     */
+    func urpReviewStatus(actor: EsrActor, vpd: String) throws  -> UrpReviewStatusInfo
+    
+    /**
+     * The trust's URP reviews (needs URP Audit Report).
+     */
+    func urpReviews(actor: EsrActor, vpd: String) throws  -> [UrpReviewInfo]
+    
 }
 /**
  * The ESR service for an app: trusts, people and accounts, log-in sessions and their access,
@@ -2903,6 +3013,312 @@ open func verifyPasscode(session: EsrSession, challenge: PasscodeChallenge, code
         FfiConverterTypeEsrSession_lower(session),
         FfiConverterTypePasscodeChallenge_lower(challenge),
         FfiConverterString.lower(code),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One access request, for its subject, a decider or a user administrator.
+     */
+open func accessRequest(actor: EsrActor, vpd: String, request: String)throws  -> AccessRequestInfo  {
+    return try  FfiConverterTypeAccessRequestInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_access_request(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The access requests awaiting the session's user's authorisation.
+     */
+open func accessRequestsToAuthorise(session: EsrSession)throws  -> [AccessRequestInfo]  {
+    return try  FfiConverterSequenceTypeAccessRequestInfo.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_access_requests_to_authorise(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The authorised access requests waiting for a user administrator (needs Assign URPs).
+     */
+open func accessRequestsToGrant(session: EsrSession)throws  -> [AccessRequestInfo]  {
+    return try  FfiConverterSequenceTypeAccessRequestInfo.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_access_requests_to_grant(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Approves a claim: the competence is recorded.
+     */
+open func approveCompetenceClaim(session: EsrSession, claim: String)throws  -> CompetenceClaimInfo  {
+    return try  FfiConverterTypeCompetenceClaimInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_approve_competence_claim(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(claim),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Authorises an access request (its subject's line manager, or the Caldicott guardian
+     * for an exception).
+     */
+open func authoriseAccessRequest(session: EsrSession, request: String)throws  -> AccessRequestInfo  {
+    return try  FfiConverterTypeAccessRequestInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_authorise_access_request(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Claims a competence for the session's user, with evidence, for their line manager or a
+     * learning administrator to approve.
+     */
+open func claimCompetence(session: EsrSession, record: NewCompetenceRecord, evidence: String)throws  -> CompetenceClaimInfo  {
+    return try  FfiConverterTypeCompetenceClaimInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_claim_competence(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterTypeNewCompetenceRecord_lower(record),
+        FfiConverterString.lower(evidence),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * All of a person's claims, decided or not.
+     */
+open func competenceClaimsOf(actor: EsrActor, vpd: String, employeeNumber: String)throws  -> [CompetenceClaimInfo]  {
+    return try  FfiConverterSequenceTypeCompetenceClaimInfo.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_competence_claims_of(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(employeeNumber),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The claims awaiting the session's user's approval.
+     */
+open func competenceClaimsToApprove(session: EsrSession)throws  -> [CompetenceClaimInfo]  {
+    return try  FfiConverterSequenceTypeCompetenceClaimInfo.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_competence_claims_to_approve(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A person's claims still awaiting approval (the "Awaiting Approval" tab).
+     */
+open func competencesAwaitingApproval(actor: EsrActor, vpd: String, employeeNumber: String)throws  -> [CompetenceClaimInfo]  {
+    return try  FfiConverterSequenceTypeCompetenceClaimInfo.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_competences_awaiting_approval(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(employeeNumber),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Confirms that a grant in an open review is still needed.
+     */
+open func confirmUrpGrant(session: EsrSession, review: String, grant: String)throws  -> UrpReviewInfo  {
+    return try  FfiConverterTypeUrpReviewInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_confirm_urp_grant(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(review),
+        FfiConverterString.lower(grant),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Grants an authorised access request whose prerequisites are recorded (needs Assign
+     * URPs); the id of the grant made.
+     */
+open func grantAccessRequest(session: EsrSession, request: String)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_grant_access_request(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The session's user's own access requests.
+     */
+open func myAccessRequests(session: EsrSession)throws  -> [AccessRequestInfo]  {
+    return try  FfiConverterSequenceTypeAccessRequestInfo.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_my_access_requests(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Opens the trust's six-monthly URP review (needs Assign URPs; one open at a time).
+     */
+open func openUrpReview(session: EsrSession)throws  -> UrpReviewInfo  {
+    return try  FfiConverterTypeUrpReviewInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_open_urp_review(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Records a prerequisite of an access request with its reference (needs Assign URPs, or
+     * a system process such as Finance's feed).
+     */
+open func recordAccessPrerequisite(actor: EsrActor, vpd: String, request: String, prerequisite: AccessPrerequisite, reference: String)throws  -> AccessRequestInfo  {
+    return try  FfiConverterTypeAccessRequestInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_record_access_prerequisite(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterString.lower(request),
+        FfiConverterTypeAccessPrerequisite_lower(prerequisite),
+        FfiConverterString.lower(reference),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Rejects an access request, with a reason for the requester.
+     */
+open func rejectAccessRequest(session: EsrSession, request: String, reason: String)throws  -> AccessRequestInfo  {
+    return try  FfiConverterTypeAccessRequestInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_reject_access_request(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(request),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Rejects a claim, with a reason for the learner; nothing is recorded.
+     */
+open func rejectCompetenceClaim(session: EsrSession, claim: String, reason: String)throws  -> CompetenceClaimInfo  {
+    return try  FfiConverterTypeCompetenceClaimInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_reject_competence_claim(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(claim),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Raises an access request (a OneForm) for a URP beyond the employee level.
+     */
+open func requestAccess(actor: EsrActor, request: NewAccessRequest)throws  -> AccessRequestInfo  {
+    return try  FfiConverterTypeAccessRequestInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_request_access(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterTypeNewAccessRequest_lower(request),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Revokes a grant in an open review, with a reason.
+     */
+open func revokeUrpInReview(session: EsrSession, review: String, grant: String, reason: String)throws  -> UrpReviewInfo  {
+    return try  FfiConverterTypeUrpReviewInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_revoke_urp_in_review(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrSession_lower(session),
+        FfiConverterString.lower(review),
+        FfiConverterString.lower(grant),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Names the trust's Caldicott guardian (an employee number; `nil`: none) (needs Assign
+     * URPs).
+     */
+open func setCaldicottGuardian(actor: EsrActor, vpd: String, guardian: String?)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_set_caldicott_guardian(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(vpd),
+        FfiConverterOptionString.lower(guardian),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Where the trust's URP review stands (needs URP Audit Report).
+     */
+open func urpReviewStatus(actor: EsrActor, vpd: String)throws  -> UrpReviewStatusInfo  {
+    return try  FfiConverterTypeUrpReviewStatusInfo_lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_urp_review_status(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(vpd),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The trust's URP reviews (needs URP Audit Report).
+     */
+open func urpReviews(actor: EsrActor, vpd: String)throws  -> [UrpReviewInfo]  {
+    return try  FfiConverterSequenceTypeUrpReviewInfo.lift(try rustCallWithError(FfiConverterTypeEsrError_lift) {
+        uniffiCallStatus in
+    uniffi_esr_ffi_fn_method_esrservice_urp_reviews(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeEsrActor_lower(actor),
+        FfiConverterString.lower(vpd),uniffiCallStatus
     )
 })
 }
@@ -4096,6 +4512,245 @@ public func FfiConverterTypeAccessDecision_lower(_ value: AccessDecision) -> Rus
 
 
 /**
+ * An access request as it stands now.
+ */
+public struct AccessRequestInfo: Equatable, Hashable {
+    /**
+     * Its id.
+     */
+    public var id: String
+    /**
+     * The trust.
+     */
+    public var vpd: String
+    /**
+     * Who would receive the URP (a username).
+     */
+    public var subject: String
+    /**
+     * Their employee number.
+     */
+    public var subjectEmployee: String
+    /**
+     * The URP's name.
+     */
+    public var urp: String
+    /**
+     * The organisation units it would apply to (`nil`: the whole trust).
+     */
+    public var orgUnits: [String]?
+    /**
+     * Why it is needed.
+     */
+    public var reason: String
+    /**
+     * `line_manager` or `caldicott_guardian`.
+     */
+    public var route: String
+    /**
+     * Why it is an exception (the Caldicott route).
+     */
+    public var exception: String?
+    /**
+     * Who raised it.
+     */
+    public var raisedBy: String
+    /**
+     * When.
+     */
+    public var raisedAt: Date
+    /**
+     * When it expires unless granted.
+     */
+    public var expiresAt: Date
+    /**
+     * `awaiting_authorisation`, `authorised`, `rejected`, `granted` or `expired`.
+     */
+    public var status: String
+    /**
+     * Who authorised or rejected it (an employee number).
+     */
+    public var decidedBy: String?
+    /**
+     * When.
+     */
+    public var decidedAt: Date?
+    /**
+     * A rejection's reason.
+     */
+    public var rejectionReason: String?
+    /**
+     * The id of the grant made.
+     */
+    public var grant: String?
+    /**
+     * The prerequisites recorded.
+     */
+    public var prerequisites: [RecordedPrerequisiteInfo]
+    /**
+     * The prerequisites still to record (short names).
+     */
+    public var missingPrerequisites: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id.
+         */id: String, 
+        /**
+         * The trust.
+         */vpd: String, 
+        /**
+         * Who would receive the URP (a username).
+         */subject: String, 
+        /**
+         * Their employee number.
+         */subjectEmployee: String, 
+        /**
+         * The URP's name.
+         */urp: String, 
+        /**
+         * The organisation units it would apply to (`nil`: the whole trust).
+         */orgUnits: [String]?, 
+        /**
+         * Why it is needed.
+         */reason: String, 
+        /**
+         * `line_manager` or `caldicott_guardian`.
+         */route: String, 
+        /**
+         * Why it is an exception (the Caldicott route).
+         */exception: String?, 
+        /**
+         * Who raised it.
+         */raisedBy: String, 
+        /**
+         * When.
+         */raisedAt: Date, 
+        /**
+         * When it expires unless granted.
+         */expiresAt: Date, 
+        /**
+         * `awaiting_authorisation`, `authorised`, `rejected`, `granted` or `expired`.
+         */status: String, 
+        /**
+         * Who authorised or rejected it (an employee number).
+         */decidedBy: String?, 
+        /**
+         * When.
+         */decidedAt: Date?, 
+        /**
+         * A rejection's reason.
+         */rejectionReason: String?, 
+        /**
+         * The id of the grant made.
+         */grant: String?, 
+        /**
+         * The prerequisites recorded.
+         */prerequisites: [RecordedPrerequisiteInfo], 
+        /**
+         * The prerequisites still to record (short names).
+         */missingPrerequisites: [String]) {
+        self.id = id
+        self.vpd = vpd
+        self.subject = subject
+        self.subjectEmployee = subjectEmployee
+        self.urp = urp
+        self.orgUnits = orgUnits
+        self.reason = reason
+        self.route = route
+        self.exception = exception
+        self.raisedBy = raisedBy
+        self.raisedAt = raisedAt
+        self.expiresAt = expiresAt
+        self.status = status
+        self.decidedBy = decidedBy
+        self.decidedAt = decidedAt
+        self.rejectionReason = rejectionReason
+        self.grant = grant
+        self.prerequisites = prerequisites
+        self.missingPrerequisites = missingPrerequisites
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AccessRequestInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAccessRequestInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AccessRequestInfo {
+        return
+            try AccessRequestInfo(
+                id: FfiConverterString.read(from: &buf), 
+                vpd: FfiConverterString.read(from: &buf), 
+                subject: FfiConverterString.read(from: &buf), 
+                subjectEmployee: FfiConverterString.read(from: &buf), 
+                urp: FfiConverterString.read(from: &buf), 
+                orgUnits: FfiConverterOptionSequenceString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                route: FfiConverterString.read(from: &buf), 
+                exception: FfiConverterOptionString.read(from: &buf), 
+                raisedBy: FfiConverterString.read(from: &buf), 
+                raisedAt: FfiConverterTimestamp.read(from: &buf), 
+                expiresAt: FfiConverterTimestamp.read(from: &buf), 
+                status: FfiConverterString.read(from: &buf), 
+                decidedBy: FfiConverterOptionString.read(from: &buf), 
+                decidedAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                rejectionReason: FfiConverterOptionString.read(from: &buf), 
+                grant: FfiConverterOptionString.read(from: &buf), 
+                prerequisites: FfiConverterSequenceTypeRecordedPrerequisiteInfo.read(from: &buf), 
+                missingPrerequisites: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AccessRequestInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.vpd, into: &buf)
+        FfiConverterString.write(value.subject, into: &buf)
+        FfiConverterString.write(value.subjectEmployee, into: &buf)
+        FfiConverterString.write(value.urp, into: &buf)
+        FfiConverterOptionSequenceString.write(value.orgUnits, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterString.write(value.route, into: &buf)
+        FfiConverterOptionString.write(value.exception, into: &buf)
+        FfiConverterString.write(value.raisedBy, into: &buf)
+        FfiConverterTimestamp.write(value.raisedAt, into: &buf)
+        FfiConverterTimestamp.write(value.expiresAt, into: &buf)
+        FfiConverterString.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.decidedBy, into: &buf)
+        FfiConverterOptionTimestamp.write(value.decidedAt, into: &buf)
+        FfiConverterOptionString.write(value.rejectionReason, into: &buf)
+        FfiConverterOptionString.write(value.grant, into: &buf)
+        FfiConverterSequenceTypeRecordedPrerequisiteInfo.write(value.prerequisites, into: &buf)
+        FfiConverterSequenceString.write(value.missingPrerequisites, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccessRequestInfo_lift(_ buf: RustBuffer) throws -> AccessRequestInfo {
+    return try FfiConverterTypeAccessRequestInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccessRequestInfo_lower(_ value: AccessRequestInfo) -> RustBuffer {
+    return FfiConverterTypeAccessRequestInfo.lower(value)
+}
+
+
+/**
  * One assignment's compliance.
  */
 public struct AssignmentCompliance: Equatable, Hashable {
@@ -4618,6 +5273,195 @@ public func FfiConverterTypeCertificationDefinition_lift(_ buf: RustBuffer) thro
 #endif
 public func FfiConverterTypeCertificationDefinition_lower(_ value: CertificationDefinition) -> RustBuffer {
     return FfiConverterTypeCertificationDefinition.lower(value)
+}
+
+
+/**
+ * A competence a learner recorded themselves, for approval.
+ */
+public struct CompetenceClaimInfo: Equatable, Hashable {
+    /**
+     * Its id.
+     */
+    public var id: String
+    /**
+     * The trust.
+     */
+    public var vpd: String
+    /**
+     * The learner's employee number.
+     */
+    public var employeeNumber: String
+    /**
+     * The competence.
+     */
+    public var competence: String
+    /**
+     * When it was achieved.
+     */
+    public var achieved: CalendarDate
+    /**
+     * When it expires, as recorded.
+     */
+    public var expiry: RecordExpiry
+    /**
+     * The level, as ESR prints it.
+     */
+    public var level: String
+    /**
+     * The learner's evidence.
+     */
+    public var evidence: String
+    /**
+     * Who claimed it (a username).
+     */
+    public var claimedBy: String
+    /**
+     * When.
+     */
+    public var claimedAt: Date
+    /**
+     * `awaiting_approval`, `approved` or `rejected`.
+     */
+    public var state: String
+    /**
+     * Who decided (a username).
+     */
+    public var decidedBy: String?
+    /**
+     * When.
+     */
+    public var decidedAt: Date?
+    /**
+     * A rejection's reason.
+     */
+    public var reason: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id.
+         */id: String, 
+        /**
+         * The trust.
+         */vpd: String, 
+        /**
+         * The learner's employee number.
+         */employeeNumber: String, 
+        /**
+         * The competence.
+         */competence: String, 
+        /**
+         * When it was achieved.
+         */achieved: CalendarDate, 
+        /**
+         * When it expires, as recorded.
+         */expiry: RecordExpiry, 
+        /**
+         * The level, as ESR prints it.
+         */level: String, 
+        /**
+         * The learner's evidence.
+         */evidence: String, 
+        /**
+         * Who claimed it (a username).
+         */claimedBy: String, 
+        /**
+         * When.
+         */claimedAt: Date, 
+        /**
+         * `awaiting_approval`, `approved` or `rejected`.
+         */state: String, 
+        /**
+         * Who decided (a username).
+         */decidedBy: String?, 
+        /**
+         * When.
+         */decidedAt: Date?, 
+        /**
+         * A rejection's reason.
+         */reason: String?) {
+        self.id = id
+        self.vpd = vpd
+        self.employeeNumber = employeeNumber
+        self.competence = competence
+        self.achieved = achieved
+        self.expiry = expiry
+        self.level = level
+        self.evidence = evidence
+        self.claimedBy = claimedBy
+        self.claimedAt = claimedAt
+        self.state = state
+        self.decidedBy = decidedBy
+        self.decidedAt = decidedAt
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension CompetenceClaimInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeCompetenceClaimInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CompetenceClaimInfo {
+        return
+            try CompetenceClaimInfo(
+                id: FfiConverterString.read(from: &buf), 
+                vpd: FfiConverterString.read(from: &buf), 
+                employeeNumber: FfiConverterString.read(from: &buf), 
+                competence: FfiConverterString.read(from: &buf), 
+                achieved: FfiConverterTypeCalendarDate.read(from: &buf), 
+                expiry: FfiConverterTypeRecordExpiry.read(from: &buf), 
+                level: FfiConverterString.read(from: &buf), 
+                evidence: FfiConverterString.read(from: &buf), 
+                claimedBy: FfiConverterString.read(from: &buf), 
+                claimedAt: FfiConverterTimestamp.read(from: &buf), 
+                state: FfiConverterString.read(from: &buf), 
+                decidedBy: FfiConverterOptionString.read(from: &buf), 
+                decidedAt: FfiConverterOptionTimestamp.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: CompetenceClaimInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.vpd, into: &buf)
+        FfiConverterString.write(value.employeeNumber, into: &buf)
+        FfiConverterString.write(value.competence, into: &buf)
+        FfiConverterTypeCalendarDate.write(value.achieved, into: &buf)
+        FfiConverterTypeRecordExpiry.write(value.expiry, into: &buf)
+        FfiConverterString.write(value.level, into: &buf)
+        FfiConverterString.write(value.evidence, into: &buf)
+        FfiConverterString.write(value.claimedBy, into: &buf)
+        FfiConverterTimestamp.write(value.claimedAt, into: &buf)
+        FfiConverterString.write(value.state, into: &buf)
+        FfiConverterOptionString.write(value.decidedBy, into: &buf)
+        FfiConverterOptionTimestamp.write(value.decidedAt, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompetenceClaimInfo_lift(_ buf: RustBuffer) throws -> CompetenceClaimInfo {
+    return try FfiConverterTypeCompetenceClaimInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeCompetenceClaimInfo_lower(_ value: CompetenceClaimInfo) -> RustBuffer {
+    return FfiConverterTypeCompetenceClaimInfo.lower(value)
 }
 
 
@@ -5565,6 +6409,107 @@ public func FfiConverterTypeLearningSubscription_lift(_ buf: RustBuffer) throws 
 #endif
 public func FfiConverterTypeLearningSubscription_lower(_ value: LearningSubscription) -> RustBuffer {
     return FfiConverterTypeLearningSubscription.lower(value)
+}
+
+
+/**
+ * A new access request.
+ */
+public struct NewAccessRequest: Equatable, Hashable {
+    /**
+     * Who would receive the URP (a username).
+     */
+    public var subject: String
+    /**
+     * The URP asked for: one beyond the employee-level URPs.
+     */
+    public var urp: Urp
+    /**
+     * Why it is needed.
+     */
+    public var reason: String
+    /**
+     * The organisation units it would apply to (`nil`: the whole trust).
+     */
+    public var orgUnits: [String]?
+    /**
+     * Why it is an exception, to route it to the trust's Caldicott guardian instead of the
+     * line manager.
+     */
+    public var exception: String?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Who would receive the URP (a username).
+         */subject: String, 
+        /**
+         * The URP asked for: one beyond the employee-level URPs.
+         */urp: Urp, 
+        /**
+         * Why it is needed.
+         */reason: String, 
+        /**
+         * The organisation units it would apply to (`nil`: the whole trust).
+         */orgUnits: [String]? = nil, 
+        /**
+         * Why it is an exception, to route it to the trust's Caldicott guardian instead of the
+         * line manager.
+         */exception: String? = nil) {
+        self.subject = subject
+        self.urp = urp
+        self.reason = reason
+        self.orgUnits = orgUnits
+        self.exception = exception
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension NewAccessRequest: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeNewAccessRequest: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewAccessRequest {
+        return
+            try NewAccessRequest(
+                subject: FfiConverterString.read(from: &buf), 
+                urp: FfiConverterTypeUrp.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf), 
+                orgUnits: FfiConverterOptionSequenceString.read(from: &buf), 
+                exception: FfiConverterOptionString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: NewAccessRequest, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.subject, into: &buf)
+        FfiConverterTypeUrp.write(value.urp, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+        FfiConverterOptionSequenceString.write(value.orgUnits, into: &buf)
+        FfiConverterOptionString.write(value.exception, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewAccessRequest_lift(_ buf: RustBuffer) throws -> NewAccessRequest {
+    return try FfiConverterTypeNewAccessRequest.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeNewAccessRequest_lower(_ value: NewAccessRequest) -> RustBuffer {
+    return FfiConverterTypeNewAccessRequest.lower(value)
 }
 
 
@@ -6557,6 +7502,95 @@ public func FfiConverterTypePlayOutcome_lift(_ buf: RustBuffer) throws -> PlayOu
 #endif
 public func FfiConverterTypePlayOutcome_lower(_ value: PlayOutcome) -> RustBuffer {
     return FfiConverterTypePlayOutcome.lower(value)
+}
+
+
+/**
+ * A prerequisite recorded on an access request.
+ */
+public struct RecordedPrerequisiteInfo: Equatable, Hashable {
+    /**
+     * Its short name (`as_number`).
+     */
+    public var prerequisite: String
+    /**
+     * Its reference (the AS number).
+     */
+    public var reference: String
+    /**
+     * Who recorded it.
+     */
+    public var recordedBy: String
+    /**
+     * When.
+     */
+    public var recordedAt: Date
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its short name (`as_number`).
+         */prerequisite: String, 
+        /**
+         * Its reference (the AS number).
+         */reference: String, 
+        /**
+         * Who recorded it.
+         */recordedBy: String, 
+        /**
+         * When.
+         */recordedAt: Date) {
+        self.prerequisite = prerequisite
+        self.reference = reference
+        self.recordedBy = recordedBy
+        self.recordedAt = recordedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RecordedPrerequisiteInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRecordedPrerequisiteInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RecordedPrerequisiteInfo {
+        return
+            try RecordedPrerequisiteInfo(
+                prerequisite: FfiConverterString.read(from: &buf), 
+                reference: FfiConverterString.read(from: &buf), 
+                recordedBy: FfiConverterString.read(from: &buf), 
+                recordedAt: FfiConverterTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RecordedPrerequisiteInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.prerequisite, into: &buf)
+        FfiConverterString.write(value.reference, into: &buf)
+        FfiConverterString.write(value.recordedBy, into: &buf)
+        FfiConverterTimestamp.write(value.recordedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordedPrerequisiteInfo_lift(_ buf: RustBuffer) throws -> RecordedPrerequisiteInfo {
+    return try FfiConverterTypeRecordedPrerequisiteInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRecordedPrerequisiteInfo_lower(_ value: RecordedPrerequisiteInfo) -> RustBuffer {
+    return FfiConverterTypeRecordedPrerequisiteInfo.lower(value)
 }
 
 
@@ -7579,6 +8613,373 @@ public func FfiConverterTypeUrpGrantRequest_lower(_ value: UrpGrantRequest) -> R
 
 
 /**
+ * A six-monthly review of a trust's extra-access URP grants.
+ */
+public struct UrpReviewInfo: Equatable, Hashable {
+    /**
+     * Its id.
+     */
+    public var id: String
+    /**
+     * The trust.
+     */
+    public var vpd: String
+    /**
+     * Who opened it.
+     */
+    public var openedBy: String
+    /**
+     * When.
+     */
+    public var openedAt: Date
+    /**
+     * The day it was due.
+     */
+    public var due: CalendarDate
+    /**
+     * The grants under review.
+     */
+    public var items: [UrpReviewItemInfo]
+    /**
+     * How many are undecided.
+     */
+    public var undecided: UInt32
+    /**
+     * Whether every grant is decided.
+     */
+    public var complete: Bool
+    /**
+     * When it completed.
+     */
+    public var completedAt: Date?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Its id.
+         */id: String, 
+        /**
+         * The trust.
+         */vpd: String, 
+        /**
+         * Who opened it.
+         */openedBy: String, 
+        /**
+         * When.
+         */openedAt: Date, 
+        /**
+         * The day it was due.
+         */due: CalendarDate, 
+        /**
+         * The grants under review.
+         */items: [UrpReviewItemInfo], 
+        /**
+         * How many are undecided.
+         */undecided: UInt32, 
+        /**
+         * Whether every grant is decided.
+         */complete: Bool, 
+        /**
+         * When it completed.
+         */completedAt: Date?) {
+        self.id = id
+        self.vpd = vpd
+        self.openedBy = openedBy
+        self.openedAt = openedAt
+        self.due = due
+        self.items = items
+        self.undecided = undecided
+        self.complete = complete
+        self.completedAt = completedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UrpReviewInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUrpReviewInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UrpReviewInfo {
+        return
+            try UrpReviewInfo(
+                id: FfiConverterString.read(from: &buf), 
+                vpd: FfiConverterString.read(from: &buf), 
+                openedBy: FfiConverterString.read(from: &buf), 
+                openedAt: FfiConverterTimestamp.read(from: &buf), 
+                due: FfiConverterTypeCalendarDate.read(from: &buf), 
+                items: FfiConverterSequenceTypeUrpReviewItemInfo.read(from: &buf), 
+                undecided: FfiConverterUInt32.read(from: &buf), 
+                complete: FfiConverterBool.read(from: &buf), 
+                completedAt: FfiConverterOptionTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UrpReviewInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.id, into: &buf)
+        FfiConverterString.write(value.vpd, into: &buf)
+        FfiConverterString.write(value.openedBy, into: &buf)
+        FfiConverterTimestamp.write(value.openedAt, into: &buf)
+        FfiConverterTypeCalendarDate.write(value.due, into: &buf)
+        FfiConverterSequenceTypeUrpReviewItemInfo.write(value.items, into: &buf)
+        FfiConverterUInt32.write(value.undecided, into: &buf)
+        FfiConverterBool.write(value.complete, into: &buf)
+        FfiConverterOptionTimestamp.write(value.completedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUrpReviewInfo_lift(_ buf: RustBuffer) throws -> UrpReviewInfo {
+    return try FfiConverterTypeUrpReviewInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUrpReviewInfo_lower(_ value: UrpReviewInfo) -> RustBuffer {
+    return FfiConverterTypeUrpReviewInfo.lower(value)
+}
+
+
+/**
+ * One grant in a URP review.
+ */
+public struct UrpReviewItemInfo: Equatable, Hashable {
+    /**
+     * The grant's id.
+     */
+    public var grant: String
+    /**
+     * Its holder (a username).
+     */
+    public var holder: String
+    /**
+     * The URP's name.
+     */
+    public var urp: String
+    /**
+     * `nil` while undecided, else `confirmed` or `revoked`.
+     */
+    public var decision: String?
+    /**
+     * Why it was revoked.
+     */
+    public var reason: String?
+    /**
+     * Who decided.
+     */
+    public var decidedBy: String?
+    /**
+     * When.
+     */
+    public var decidedAt: Date?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The grant's id.
+         */grant: String, 
+        /**
+         * Its holder (a username).
+         */holder: String, 
+        /**
+         * The URP's name.
+         */urp: String, 
+        /**
+         * `nil` while undecided, else `confirmed` or `revoked`.
+         */decision: String?, 
+        /**
+         * Why it was revoked.
+         */reason: String?, 
+        /**
+         * Who decided.
+         */decidedBy: String?, 
+        /**
+         * When.
+         */decidedAt: Date?) {
+        self.grant = grant
+        self.holder = holder
+        self.urp = urp
+        self.decision = decision
+        self.reason = reason
+        self.decidedBy = decidedBy
+        self.decidedAt = decidedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UrpReviewItemInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUrpReviewItemInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UrpReviewItemInfo {
+        return
+            try UrpReviewItemInfo(
+                grant: FfiConverterString.read(from: &buf), 
+                holder: FfiConverterString.read(from: &buf), 
+                urp: FfiConverterString.read(from: &buf), 
+                decision: FfiConverterOptionString.read(from: &buf), 
+                reason: FfiConverterOptionString.read(from: &buf), 
+                decidedBy: FfiConverterOptionString.read(from: &buf), 
+                decidedAt: FfiConverterOptionTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UrpReviewItemInfo, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.grant, into: &buf)
+        FfiConverterString.write(value.holder, into: &buf)
+        FfiConverterString.write(value.urp, into: &buf)
+        FfiConverterOptionString.write(value.decision, into: &buf)
+        FfiConverterOptionString.write(value.reason, into: &buf)
+        FfiConverterOptionString.write(value.decidedBy, into: &buf)
+        FfiConverterOptionTimestamp.write(value.decidedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUrpReviewItemInfo_lift(_ buf: RustBuffer) throws -> UrpReviewItemInfo {
+    return try FfiConverterTypeUrpReviewItemInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUrpReviewItemInfo_lower(_ value: UrpReviewItemInfo) -> RustBuffer {
+    return FfiConverterTypeUrpReviewItemInfo.lower(value)
+}
+
+
+/**
+ * Where a trust's URP review stands.
+ */
+public struct UrpReviewStatusInfo: Equatable, Hashable {
+    /**
+     * When the last review completed.
+     */
+    public var lastCompleted: Date?
+    /**
+     * When the next is due.
+     */
+    public var due: CalendarDate
+    /**
+     * Whether it is overdue.
+     */
+    public var overdue: Bool
+    /**
+     * The open review's id, if one is open.
+     */
+    public var `open`: String?
+    /**
+     * Its undecided grants.
+     */
+    public var undecided: UInt32
+    /**
+     * The report's one line.
+     */
+    public var description: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * When the last review completed.
+         */lastCompleted: Date?, 
+        /**
+         * When the next is due.
+         */due: CalendarDate, 
+        /**
+         * Whether it is overdue.
+         */overdue: Bool, 
+        /**
+         * The open review's id, if one is open.
+         */`open`: String?, 
+        /**
+         * Its undecided grants.
+         */undecided: UInt32, 
+        /**
+         * The report's one line.
+         */description: String) {
+        self.lastCompleted = lastCompleted
+        self.due = due
+        self.overdue = overdue
+        self.`open` = `open`
+        self.undecided = undecided
+        self.description = description
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension UrpReviewStatusInfo: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeUrpReviewStatusInfo: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UrpReviewStatusInfo {
+        return
+            try UrpReviewStatusInfo(
+                lastCompleted: FfiConverterOptionTimestamp.read(from: &buf), 
+                due: FfiConverterTypeCalendarDate.read(from: &buf), 
+                overdue: FfiConverterBool.read(from: &buf), 
+                open: FfiConverterOptionString.read(from: &buf), 
+                undecided: FfiConverterUInt32.read(from: &buf), 
+                description: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: UrpReviewStatusInfo, into buf: inout [UInt8]) {
+        FfiConverterOptionTimestamp.write(value.lastCompleted, into: &buf)
+        FfiConverterTypeCalendarDate.write(value.due, into: &buf)
+        FfiConverterBool.write(value.overdue, into: &buf)
+        FfiConverterOptionString.write(value.`open`, into: &buf)
+        FfiConverterUInt32.write(value.undecided, into: &buf)
+        FfiConverterString.write(value.description, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUrpReviewStatusInfo_lift(_ buf: RustBuffer) throws -> UrpReviewStatusInfo {
+    return try FfiConverterTypeUrpReviewStatusInfo.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeUrpReviewStatusInfo_lower(_ value: UrpReviewStatusInfo) -> RustBuffer {
+    return FfiConverterTypeUrpReviewStatusInfo.lower(value)
+}
+
+
+/**
  * A username taken apart.
  */
 public struct UsernameParts: Equatable, Hashable {
@@ -7858,6 +9259,71 @@ public func FfiConverterTypeAccessLevel_lift(_ buf: RustBuffer) throws -> Access
 #endif
 public func FfiConverterTypeAccessLevel_lower(_ value: AccessLevel) -> RustBuffer {
     return FfiConverterTypeAccessLevel.lower(value)
+}
+
+
+
+/**
+ * What must be in place before a URP is granted, besides the authorisation.
+ */
+
+public enum AccessPrerequisite: Equatable, Hashable {
+    
+    /**
+     * An AS number set up by Finance (for Manager Self Service).
+     */
+    case asNumber
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AccessPrerequisite: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAccessPrerequisite: FfiConverterRustBuffer {
+    typealias SwiftType = AccessPrerequisite
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AccessPrerequisite {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .asNumber
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AccessPrerequisite, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .asNumber:
+            writeInt(&buf, Int32(1))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccessPrerequisite_lift(_ buf: RustBuffer) throws -> AccessPrerequisite {
+    return try FfiConverterTypeAccessPrerequisite.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccessPrerequisite_lower(_ value: AccessPrerequisite) -> RustBuffer {
+    return FfiConverterTypeAccessPrerequisite.lower(value)
 }
 
 
@@ -11256,6 +12722,31 @@ fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeAccessRequestInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [AccessRequestInfo]
+
+    public static func write(_ value: [AccessRequestInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAccessRequestInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [AccessRequestInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [AccessRequestInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAccessRequestInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeAssignmentCompliance: FfiConverterRustBuffer {
     typealias SwiftType = [AssignmentCompliance]
 
@@ -11298,6 +12789,31 @@ fileprivate struct FfiConverterSequenceTypeCertificationDefinition: FfiConverter
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeCertificationDefinition.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeCompetenceClaimInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [CompetenceClaimInfo]
+
+    public static func write(_ value: [CompetenceClaimInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeCompetenceClaimInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [CompetenceClaimInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [CompetenceClaimInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeCompetenceClaimInfo.read(from: &buf))
         }
         return seq
     }
@@ -11481,6 +12997,31 @@ fileprivate struct FfiConverterSequenceTypeNotificationInfo: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeRecordedPrerequisiteInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [RecordedPrerequisiteInfo]
+
+    public static func write(_ value: [RecordedPrerequisiteInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRecordedPrerequisiteInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RecordedPrerequisiteInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RecordedPrerequisiteInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRecordedPrerequisiteInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeRetiredKey: FfiConverterRustBuffer {
     typealias SwiftType = [RetiredKey]
 
@@ -11548,6 +13089,56 @@ fileprivate struct FfiConverterSequenceTypeTeamComplianceMember: FfiConverterRus
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeTeamComplianceMember.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeUrpReviewInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [UrpReviewInfo]
+
+    public static func write(_ value: [UrpReviewInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeUrpReviewInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UrpReviewInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UrpReviewInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeUrpReviewInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeUrpReviewItemInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [UrpReviewItemInfo]
+
+    public static func write(_ value: [UrpReviewItemInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeUrpReviewItemInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [UrpReviewItemInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [UrpReviewItemInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeUrpReviewItemInfo.read(from: &buf))
         }
         return seq
     }
@@ -12111,6 +13702,69 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_verify_passcode() != 22934) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_access_request() != 39254) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_access_requests_to_authorise() != 3859) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_access_requests_to_grant() != 32178) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_approve_competence_claim() != 947) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_authorise_access_request() != 11503) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_claim_competence() != 59024) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_competence_claims_of() != 32931) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_competence_claims_to_approve() != 10131) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_competences_awaiting_approval() != 35663) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_confirm_urp_grant() != 23269) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_grant_access_request() != 26500) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_my_access_requests() != 55907) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_open_urp_review() != 329) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_record_access_prerequisite() != 32141) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_reject_access_request() != 51184) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_reject_competence_claim() != 24021) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_request_access() != 18803) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_revoke_urp_in_review() != 27417) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_set_caldicott_guardian() != 57853) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_urp_review_status() != 17774) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_esr_ffi_checksum_method_esrservice_urp_reviews() != 38844) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrsession_audit_ref() != 1081) {
