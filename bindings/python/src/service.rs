@@ -95,18 +95,29 @@ impl Session {
     /// The one-way reference the audit trail uses for this session (not a secret).
     #[getter]
     fn audit_ref(&self) -> String {
-        self.id.audit_ref().to_string()
+        self.inner.audit_ref().to_string()
     }
     /// The session's identifier (32 hex digits). Whoever holds it acts as the user: keep it
-    /// server-side and never log it.
-    fn expose_id(&self) -> String {
-        self.id.to_string()
+    /// server-side and never log it. A session read back from the store (live_sessions) has
+    /// no identifier: only its holder knows it, and the store keeps a hash.
+    fn expose_id(&self) -> PyResult<String> {
+        if self.id == SessionId::UNKNOWN {
+            return Err(InvalidInputError::new_err(
+                "this session was read back from the store, which keeps only a hash of its \
+                 identifier: only the session's holder has it; use the Session that log-in \
+                 returned",
+            ));
+        }
+        Ok(self.id.to_string())
     }
+    // Equality and hashing go by the store's key (a hash of the identifier), which sessions
+    // read back from the store have too, so `live_sessions(u) == [session]` means the same
+    // sessions.
     fn __eq__(&self, other: &Self) -> bool {
-        self.id == other.id
+        self.inner.key == other.inner.key
     }
     fn __hash__(&self) -> u64 {
-        u64::from_le_bytes(*self.id.audit_ref().as_bytes())
+        u64::from_le_bytes(*self.inner.audit_ref().as_bytes())
     }
     fn __repr__(&self) -> String {
         format!(
@@ -126,7 +137,7 @@ impl Session {
             } else {
                 "False"
             },
-            self.id.audit_ref()
+            self.inner.audit_ref()
         )
     }
 }

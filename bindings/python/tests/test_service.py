@@ -205,6 +205,10 @@ def test_whole_trust_walk(w: World) -> None:
     with pytest.raises(esr.SessionExpiredError, match="ended"):
         w.esr.session(web)
     assert w.esr.live_sessions(w.mary.username) == [hscn]
+    read_back = w.esr.live_sessions(w.mary.username)[0]
+    assert read_back.audit_ref == hscn.audit_ref and hash(read_back) == hash(hscn)
+    with pytest.raises(esr.InvalidInputError, match="only the session's holder"):
+        read_back.expose_id()  # the store keeps only a hash of the id
     head = w.esr.verify_audit(VPD)
     assert head.seq == len(w.esr.audit_trail(VPD, 1, 10_000))
     assert w.esr.verify_audit(VPD, anchor=head).hash == head.hash
