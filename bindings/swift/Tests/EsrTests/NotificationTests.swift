@@ -72,4 +72,44 @@ final class NotificationTests: XCTestCase {
         XCTAssertEqual(change.status, "rejected")
         XCTAssertEqual(change.reason, "still needed on the ward")
     }
+
+    func testAHeldDetailsChangeExpiresUnapproved() throws {
+        let t = try TrustFixture.build()
+        // Bernard gets Administrator Self Service (Approvals Required) for Ward 5.
+        try t.service.grantUrp(
+            session: try t.hscn(t.adminA),
+            request: UrpGrantRequest(
+                holder: t.adminB.username,
+                urp: .administratorSelfServiceApprovalsRequired,
+                reason: "Ward 5 HR office",
+                orgUnits: ["Ward 5"],
+                verifiedByLineManager: nil,
+                caldicottGuardian: t.director.employeeNumber,
+                caldicottReference: "CG-2026-002"
+            )
+        )
+        let bernard = try t.hscn(t.adminB)
+        let held = try XCTUnwrap(
+            try t.service.requestDetailsChange(
+                session: bernard, employeeNumber: t.ann.employeeNumber, familyName: "Smith"),
+            "Approvals Required holds the change for Ann's line manager"
+        )
+        XCTAssertEqual(held.status, "pending")
+        XCTAssertEqual(held.approver, t.mary.employeeNumber)
+        XCTAssertEqual(
+            try t.service.person(vpd: TrustFixture.vpd, employeeNumber: t.ann.employeeNumber)
+                .familyName, "Able")
+
+        // Nothing expires early; after the trust's 14 days the change expires and never applies.
+        let nightly = EsrActor.system(process: "nightly")
+        XCTAssertEqual(try t.service.expirePendingChanges(actor: nightly, vpd: TrustFixture.vpd), 0)
+        try t.service.advanceClock(seconds: 15 * 24 * 3600)
+        XCTAssertEqual(try t.service.expirePendingChanges(actor: nightly, vpd: TrustFixture.vpd), 1)
+        let mary = try t.hscn(t.mary)
+        XCTAssertEqual(
+            try t.service.pendingChange(session: mary, change: held.id).status, "expired")
+        XCTAssertEqual(
+            try t.service.person(vpd: TrustFixture.vpd, employeeNumber: t.ann.employeeNumber)
+                .familyName, "Able")
+    }
 }
