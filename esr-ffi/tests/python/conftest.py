@@ -169,7 +169,11 @@ def w() -> World:
 
 CALLED: set[str] = set()
 _TRACKED: set[str] = set()
-_OBJECTS = ("EsrService", "EsrSession", "Outbox", "SmsMessage", "EmailMessage")
+_OBJECTS = (
+    "EsrService", "EsrSession", "Outbox", "SmsMessage", "EmailMessage", "AuthenticatorEnrolment", "Totp",
+)
+# The objects an app constructs itself; the others come from the library.
+_CONSTRUCTED = ("EsrService", "Totp")
 
 
 def _track(name: str, f):  # type: ignore[no-untyped-def]
@@ -197,8 +201,7 @@ def _install_tracking() -> None:
     for cls_name in _OBJECTS:
         cls = getattr(esr_ffi, cls_name)
         for n, o in list(vars(cls).items()):
-            # Only the service has a constructor; the other objects come from the library.
-            if n.startswith("_") and not (n == "__init__" and cls_name == "EsrService"):
+            if n.startswith("_") and not (n == "__init__" and cls_name in _CONSTRUCTED):
                 continue
             name = f"{cls_name}.{'new' if n == '__init__' else n}"
             if isinstance(o, classmethod):

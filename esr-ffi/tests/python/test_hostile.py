@@ -29,10 +29,11 @@ from typing import Any
 import pytest
 
 import esr_ffi
-from conftest import CLASS, CR, KEY, MOBILE, PART1, PASSWORD, START, SYSTEM, VPD, World, build_world, email_of
-from esr_ffi import CalendarDate, EsrError
-
-_OBJECTS = ("EsrService", "EsrSession", "Outbox", "SmsMessage", "EmailMessage")
+from conftest import (
+    _CONSTRUCTED, _OBJECTS, CLASS, CR, KEY, MOBILE, PART1, PASSWORD, START, SYSTEM, VPD, World, build_world,
+    email_of,
+)
+from esr_ffi import CalendarDate, EsrActor, EsrError, EsrService
 
 HUGE = "x" * 10_000_000
 STRINGS: list[tuple[str, Any]] = [
@@ -190,6 +191,7 @@ class Ctx:
         assert sms is not None
         self.sms = sms
         w.esr.subscribe(SYSTEM, VPD, w.emma.employee_number, CR)
+        self.state: dict[str, Any] = {}
 
     def snapshot(self) -> tuple[Any, ...]:
         """What a refused call must leave as it was."""
@@ -232,6 +234,148 @@ def in_scratch_dir(f: Callable[..., Any]) -> Callable[..., Any]:
                 os.chdir(here)
 
     return run
+
+
+# ----- state the calls below need, built once for each Ctx (kept on it) --------------------------
+# A set-up step refused (at the ends of time, say) leaves a placeholder id: the call is then
+# refused for that reason, which is still a call that must not panic.
+
+NO_ID = "00" * 16
+TOTP_KEY_ID = "totp-1"
+TOTP_SECRET = bytes(range(0x21, 0x41))
+# RFC 6238 Appendix B's SHA-1 secret.
+RFC_URI = "otpauth://totp/RFC:6238?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+EXTRA = esr_ffi.Urp.MANAGER_SELF_SERVICE_PAYROLL_APPROVALS_NOT_REQUIRED
+FINANCE = EsrActor.SYSTEM(process="finance feed")
+
+
+def once(c: Ctx, key: str, build: Callable[[], Any], fallback: Any) -> Any:
+    """`build()` the first time for this Ctx; `fallback` when the service refuses it."""
+    if key not in c.state:
+        try:
+            c.state[key] = build()
+        except (EsrError, AssertionError, ValueError, OverflowError):
+            return fallback
+    return c.state[key]
+
+
+def card(c: Ctx, who: str) -> esr_ffi.EsrSession:
+    """An HSCN session of alice, bernard or mia, one per Ctx."""
+    return once(c, f"card-{who}", lambda: c.w.smartcard(getattr(c.w, who)), c.hscn)
+
+
+def keyed(c: Ctx) -> EsrService:
+    once(c, "keys", lambda: c.w.esr.set_authenticator_keys(TOTP_KEY_ID, TOTP_SECRET, []), None)
+    return c.w.esr
+
+
+def enrolment(c: Ctx) -> Any:
+    """Emma's authenticator enrolment (not yet confirmed)."""
+    return once(c, "enrolment", lambda: keyed(c).enrol_authenticator(c.hscn), None)
+
+
+def app_code(c: Ctx, uri: str) -> str:
+    try:
+        return esr_ffi.Totp(uri).code(c.w.esr.now())
+    except (EsrError, OverflowError, ValueError):
+        return "000000"
+
+
+def enrolled(c: Ctx, who: str) -> str:
+    """Enrols and confirms an authenticator app for mia or emma; the app's URI."""
+
+    def build() -> str:
+        session = card(c, "mia") if who == "mia" else c.hscn
+        uri = keyed(c).enrol_authenticator(session).uri()
+        assert c.w.esr.confirm_authenticator(session, app_code(c, uri)).approved
+        c.w.esr.advance_clock(30)
+        return uri
+
+    return once(c, f"enrolled-{who}", build, RFC_URI)
+
+
+def manager(c: Ctx) -> esr_ffi.EsrSession:
+    """Mia, with Manager Self Service (payroll approvals required): her pay changes wait for
+    Alice, her own line manager."""
+
+    def build() -> esr_ffi.EsrSession:
+        c.w.esr.grant_urp(card(c, "bernard"), esr_ffi.UrpGrantRequest(
+            holder=c.w.mia.username, urp=esr_ffi.Urp.MANAGER_SELF_SERVICE_PAYROLL_APPROVALS_REQUIRED,
+            reason="runs Ward 5", org_units=None, verified_by_line_manager=c.w.alice.employee_number))
+        return c.w.smartcard(c.w.mia)
+
+    return once(c, "manager", build, c.hscn)
+
+
+def held_change(c: Ctx) -> str:
+    """A change to Emma's hours held for Alice's approval."""
+
+    def build() -> str:
+        held = c.w.esr.request_assignment_change(
+            manager(c), c.w.emma.employee_number, c.w.emma.employee_number,
+            esr_ffi.AssignmentChange.HOURS(weekly_minutes=2250))
+        assert held is not None
+        return held.id
+
+    return once(c, "held", build, NO_ID)
+
+
+def change_to_approve(c: Ctx) -> str:
+    """Alice's notification of the held change."""
+
+    def build() -> str:
+        change = held_change(c)
+        (item,) = [n.id for n in c.w.esr.notifications(card(c, "alice"), True, None) if n.item == change]
+        return item
+
+    return once(c, "to-approve", build, NO_ID)
+
+
+def access_request(c: Ctx) -> str:
+    """Emma's request for an extra URP, awaiting Mia's authorisation."""
+    return once(c, "request", lambda: c.w.esr.request_access(
+        EsrActor.USER(session=c.hscn), NEW_REQUEST(c)).id, NO_ID)
+
+
+def authorised_request(c: Ctx) -> str:
+    """Another of Emma's requests, authorised by Mia, its AS number recorded."""
+
+    def build() -> str:
+        r = c.w.esr.request_access(EsrActor.USER(session=c.hscn), NEW_REQUEST(c, "Ward 5"))
+        c.w.esr.authorise_access_request(card(c, "mia"), r.id)
+        c.w.esr.record_access_prerequisite(FINANCE, VPD, r.id, esr_ffi.AccessPrerequisite.AS_NUMBER, "AS123456")
+        return r.id
+
+    return once(c, "authorised", build, NO_ID)
+
+
+NEW_REQUEST = lambda c, unit=None: esr_ffi.NewAccessRequest(  # noqa: E731
+    subject=c.w.emma.username, urp=EXTRA, reason="covers Ward 5 nights",
+    org_units=None if unit is None else [unit], exception=None,
+)
+
+
+def review(c: Ctx) -> tuple[str, str]:
+    """The open URP review, and Mia's grant in it (Alice may decide it)."""
+
+    def build() -> tuple[str, str]:
+        r = c.w.esr.open_urp_review(card(c, "alice"))
+        (grant,) = [i.grant for i in r.items if i.holder == c.w.mia.username]
+        return r.id, grant
+
+    return once(c, "review", build, (NO_ID, NO_ID))
+
+
+CLAIM = lambda c: esr_ffi.NewCompetenceRecord(  # noqa: E731
+    competence=c.w.conflict, achieved=CalendarDate(year=2026, month=11, day=19),
+    expiry=esr_ffi.RecordExpiry.REFRESHER(), level=None,
+)
+
+
+def claim(c: Ctx) -> str:
+    """A competence Emma claimed, awaiting Mia's approval."""
+    return once(c, "claim", lambda: c.w.esr.claim_competence(c.hscn, CLAIM(c), "certificate CR-42").id, NO_ID)
+
 
 
 CSV = lambda c: (  # noqa: E731
@@ -433,6 +577,129 @@ CASES: dict[str, Case] = {
     "Outbox.last_sms_to": lambda c: (c.w.esr.outbox().last_sms_to, dict(mobile=MOBILE)),
     "Outbox.last_email_to": lambda c: (c.w.esr.outbox().last_email_to, dict(address=email_of(c.w.emma))),
     "EmailMessage.text": lambda c: (c.mail.text, dict(link_base="https://esr.example/reset")),
+    # authenticator apps
+    "EsrService.set_authenticator_keys": lambda c: (
+        c.w.esr.set_authenticator_keys,
+        dict(key_id=TOTP_KEY_ID, secret=TOTP_SECRET,
+             retired=[esr_ffi.RetiredKey(key_id="totp-0", secret=bytes(range(0x22, 0x42)))]),
+    ),
+    "EsrService.enrol_authenticator": lambda c: (keyed(c).enrol_authenticator, dict(session=c.hscn)),
+    "EsrService.confirm_authenticator": lambda c: (
+        c.w.esr.confirm_authenticator,
+        dict(session=c.hscn, code=app_code(c, enrolment(c).uri() if enrolment(c) else RFC_URI)),
+    ),
+    "EsrService.upgrade_with_authenticator": lambda c: (
+        c.w.esr.upgrade_with_authenticator, dict(session=c.web, code=app_code(c, enrolled(c, "mia")))
+    ),
+    "EsrService.second_factors": lambda c: (c.w.esr.second_factors, dict(session=c.web)),
+    "EsrService.remove_authenticator": lambda c: (
+        (enrolled(c, "emma"), c.w.esr.remove_authenticator)[1],
+        dict(actor=EsrActor.USER(session=card(c, "alice")), username=c.w.emma.username, reason="lost phone"),
+    ),
+    "AuthenticatorEnrolment.qr_png": lambda c: (
+        (enrolment(c) or keyed(c).enrol_authenticator(c.hscn)).qr_png, dict(scale=4)
+    ),
+    "Totp.__init__": lambda c: (esr_ffi.Totp, dict(uri=RFC_URI)),
+    "Totp.code": lambda c: (esr_ffi.Totp(RFC_URI).code, dict(at=START)),
+    "Totp.seconds_left": lambda c: (esr_ffi.Totp(RFC_URI).seconds_left, dict(at=START)),
+    # notifications and changes held for approval
+    "EsrService.notification_count": lambda c: (c.w.esr.notification_count, dict(session=c.hscn)),
+    "EsrService.notifications": lambda c: (
+        c.w.esr.notifications, dict(session=card(c, "mia"), open_only=True, kind="urp_granted")
+    ),
+    "EsrService.act_on_notification": lambda c: (
+        c.w.esr.act_on_notification,
+        dict(session=card(c, "alice"), notification=change_to_approve(c),
+             action=esr_ffi.NotificationAction.REJECT(reason="Ward 5 needs the hours")),
+    ),
+    "EsrService.request_details_change": lambda c: (
+        c.w.esr.request_details_change,
+        dict(session=c.hscn, employee_number=c.w.emma.employee_number, given_name="Emily",
+             family_name="Conroy-Smith", recruitment_email="emily.conroy@nhs.net"),
+    ),
+    "EsrService.request_assignment_change": lambda c: (
+        c.w.esr.request_assignment_change,
+        dict(session=manager(c), employee_number=c.w.emma.employee_number,
+             assignment=c.w.emma.employee_number,
+             change=esr_ffi.AssignmentChange.HOURS(weekly_minutes=2250)),
+    ),
+    "EsrService.pending_change": lambda c: (
+        c.w.esr.pending_change, dict(session=card(c, "alice"), change=held_change(c))
+    ),
+    "EsrService.expire_pending_changes": lambda c: (
+        (held_change(c), c.w.esr.expire_pending_changes)[1], dict(actor=SYSTEM, vpd=VPD)
+    ),
+    # access requests
+    "EsrService.request_access": lambda c: (
+        c.w.esr.request_access, dict(actor=EsrActor.USER(session=c.hscn), request=NEW_REQUEST(c, "Ward 5"))
+    ),
+    "EsrService.authorise_access_request": lambda c: (
+        c.w.esr.authorise_access_request, dict(session=card(c, "mia"), request=access_request(c))
+    ),
+    "EsrService.reject_access_request": lambda c: (
+        c.w.esr.reject_access_request,
+        dict(session=card(c, "mia"), request=access_request(c), reason="Ward 5 is covered"),
+    ),
+    "EsrService.record_access_prerequisite": lambda c: (
+        c.w.esr.record_access_prerequisite,
+        dict(actor=FINANCE, vpd=VPD, request=access_request(c),
+             prerequisite=esr_ffi.AccessPrerequisite.AS_NUMBER, reference="AS123456"),
+    ),
+    "EsrService.grant_access_request": lambda c: (
+        c.w.esr.grant_access_request, dict(session=card(c, "bernard"), request=authorised_request(c))
+    ),
+    "EsrService.access_request": lambda c: (
+        c.w.esr.access_request, dict(actor=EsrActor.USER(session=c.hscn), vpd=VPD, request=access_request(c))
+    ),
+    "EsrService.my_access_requests": lambda c: (
+        (access_request(c), c.w.esr.my_access_requests)[1], dict(session=c.hscn)
+    ),
+    "EsrService.access_requests_to_authorise": lambda c: (
+        (access_request(c), c.w.esr.access_requests_to_authorise)[1], dict(session=card(c, "mia"))
+    ),
+    "EsrService.access_requests_to_grant": lambda c: (
+        (authorised_request(c), c.w.esr.access_requests_to_grant)[1], dict(session=card(c, "bernard"))
+    ),
+    "EsrService.set_caldicott_guardian": lambda c: (
+        c.w.esr.set_caldicott_guardian,
+        dict(actor=EsrActor.USER(session=card(c, "bernard")), vpd=VPD, guardian=c.w.alice.employee_number),
+    ),
+    # the URP review
+    "EsrService.open_urp_review": lambda c: (c.w.esr.open_urp_review, dict(session=card(c, "alice"))),
+    "EsrService.confirm_urp_grant": lambda c: (
+        c.w.esr.confirm_urp_grant, dict(session=card(c, "alice"), review=review(c)[0], grant=review(c)[1])
+    ),
+    "EsrService.revoke_urp_in_review": lambda c: (
+        c.w.esr.revoke_urp_in_review,
+        dict(session=card(c, "alice"), review=review(c)[0], grant=review(c)[1], reason="moved to Ward 9"),
+    ),
+    "EsrService.urp_review_status": lambda c: (
+        c.w.esr.urp_review_status, dict(actor=EsrActor.USER(session=card(c, "alice")), vpd=VPD)
+    ),
+    "EsrService.urp_reviews": lambda c: (
+        (review(c), c.w.esr.urp_reviews)[1], dict(actor=EsrActor.USER(session=card(c, "alice")), vpd=VPD)
+    ),
+    # competences claimed for approval
+    "EsrService.claim_competence": lambda c: (
+        c.w.esr.claim_competence, dict(session=c.hscn, record=CLAIM(c), evidence="certificate CR-42")
+    ),
+    "EsrService.competences_awaiting_approval": lambda c: (
+        (claim(c), c.w.esr.competences_awaiting_approval)[1],
+        dict(actor=EsrActor.USER(session=c.hscn), vpd=VPD, employee_number=c.w.emma.employee_number),
+    ),
+    "EsrService.competence_claims_of": lambda c: (
+        (claim(c), c.w.esr.competence_claims_of)[1],
+        dict(actor=EsrActor.USER(session=card(c, "mia")), vpd=VPD, employee_number=c.w.emma.employee_number),
+    ),
+    "EsrService.competence_claims_to_approve": lambda c: (
+        (claim(c), c.w.esr.competence_claims_to_approve)[1], dict(session=card(c, "mia"))
+    ),
+    "EsrService.approve_competence_claim": lambda c: (
+        c.w.esr.approve_competence_claim, dict(session=card(c, "mia"), claim=claim(c))
+    ),
+    "EsrService.reject_competence_claim": lambda c: (
+        c.w.esr.reject_competence_claim, dict(session=card(c, "mia"), claim=claim(c), reason="not an NHS course")
+    ),
 }
 
 
@@ -448,7 +715,7 @@ def exports() -> dict[str, inspect.Signature]:
     for cls_name in _OBJECTS:
         cls = getattr(esr_ffi, cls_name)
         for n, o in vars(cls).items():
-            if n.startswith("_") and not (n == "__init__" and cls_name == "EsrService"):
+            if n.startswith("_") and not (n == "__init__" and cls_name in _CONSTRUCTED):
                 continue
             f = o.__func__ if isinstance(o, classmethod) else o
             if inspect.isfunction(f):

@@ -30,11 +30,28 @@ METHODS = {
         "set_password", "set_password_async",
         "set_requirement", "subscribe", "subscriptions", "team_compliance", "uk_today",
         "unlock_with_link", "unsubscribe", "verify_passcode",
+        # authenticator apps
+        "confirm_authenticator", "enrol_authenticator", "remove_authenticator", "second_factors",
+        "set_authenticator_keys", "upgrade_with_authenticator",
+        # notifications and changes held for approval
+        "act_on_notification", "expire_pending_changes", "notification_count", "notifications",
+        "pending_change", "request_assignment_change", "request_details_change",
+        # the three workflows: access requests, the URP review, competences claimed
+        "access_request", "access_requests_to_authorise", "access_requests_to_grant",
+        "authorise_access_request", "grant_access_request", "my_access_requests",
+        "record_access_prerequisite", "reject_access_request", "request_access",
+        "set_caldicott_guardian",
+        "confirm_urp_grant", "open_urp_review", "revoke_urp_in_review", "urp_review_status",
+        "urp_reviews",
+        "approve_competence_claim", "claim_competence", "competence_claims_of",
+        "competence_claims_to_approve", "competences_awaiting_approval", "reject_competence_claim",
     },
     "EsrSession": {"audit_ref", "username"},
     "Outbox": {"clear", "fail_with", "last_code_to", "last_email_to", "last_sms_to", "message_count"},
     "SmsMessage": {"expose_text", "expose_to_e164", "masked_to", "vpd"},
     "EmailMessage": {"expose_token", "kind", "link_expires_at", "text", "to_address", "username", "vpd"},
+    "AuthenticatorEnrolment": {"digits", "manual_key", "period", "qr_png", "qr_svg", "uri"},
+    "Totp": {"account", "code", "digits", "issuer", "period", "seconds_left"},
     # Foreign traits: the app implements these; the library calls them.
     "SmsGateway": {"send_sms"},
     "EmailGateway": {"send_email"},
@@ -52,6 +69,10 @@ RECORDS_AND_ENUMS = {
     "LearningSubscription", "SubscriptionStatus", "TeamCompliance", "TeamComplianceMember",
     "TrustOptions", "UrpGrantRequest", "UsernameParts", "VerifyResult", "VerifyStatus",
     "LinkRefusal", "ServiceSettings", "SessionSummary",
+    "AuthenticatorOutcome", "AuthenticatorResult", "RetiredKey", "SecondFactors",
+    "AssignmentChange", "NotificationAction", "NotificationInfo", "PendingChangeInfo",
+    "AccessPrerequisite", "AccessRequestInfo", "NewAccessRequest", "RecordedPrerequisiteInfo",
+    "UrpReviewInfo", "UrpReviewItemInfo", "UrpReviewStatusInfo", "CompetenceClaimInfo",
 }
 
 ERRORS = {
@@ -66,6 +87,7 @@ ERRORS = {
 UNIFFI_SUPPORT = {
     "EmailGatewayImpl", "EmailMessageProtocol", "EsrServiceProtocol", "EsrSessionProtocol",
     "InternalError", "OutboxProtocol", "SmsGatewayImpl", "SmsMessageProtocol",
+    "AuthenticatorEnrolmentProtocol", "TotpProtocol",
 }
 
 
