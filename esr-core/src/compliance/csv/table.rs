@@ -900,11 +900,12 @@ impl Merged {
 }
 
 /// Reads the records after the header in blocks of about [`BLOCK_BYTES`], cut at records'
-/// starts ([`last_record_end`]), each read by one of `workers` threads and merged in file
-/// order; what is left after a block with no record's end in it (a quoted field of over a
-/// block, or lines ended by `\r` alone), or once reading fails, is read here, record by
-/// record. `rest` is what the header's reader read past the header; `line` and `prev_cr`
-/// where it starts.
+/// starts ([`last_record_end`]): the calling thread reads and cuts, each block is read by one
+/// of `workers` threads, and one more merges them in file order (so that setting the columns
+/// down in memory is not on the reading thread's path). What is left after a block with no
+/// record's end in it (a quoted field of over a block, or lines ended by `\r` alone), or once
+/// reading fails, is read here record by record. `rest` is what the header's reader read past
+/// the header; `line` and `prev_cr` where it starts.
 #[allow(clippy::too_many_arguments)]
 fn read_in_blocks<R: std::io::Read>(
     text: &mut DecodingReader<R>,
@@ -916,7 +917,8 @@ fn read_in_blocks<R: std::io::Read>(
     (block, workers): (usize, usize),
     merged: &mut Merged,
 ) -> Result<()> {
-    std::thread::scope(|s| {
+    merged.line = line;
+    let tail = std::thread::scope(|s| {
         let mut jobs = Vec::with_capacity(workers);
         let mut results = Vec::with_capacity(workers);
         for _ in 0..workers {
@@ -933,33 +935,80 @@ fn read_in_blocks<R: std::io::Read>(
             jobs.push(job_tx);
             results.push(seg_rx);
         }
+        // Merged blocks' buffers come back to be filled again; the channel closes when the
+        // merging stops (at the end, or at a stop).
+        let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+        let merging = &mut *merged;
+        let merger = s.spawn(move || merge_all(&results, merging, &spare_tx));
         // The jobs' senders are dropped on the way out, so the workers end.
-        dispatch(
-            text,
-            rest,
-            (line, prev_cr),
-            (jobs, block),
-            &results,
-            (vpd, cols, skip_bad_rows),
-            merged,
-        )
-    })
+        let tail = dispatch(text, rest, (line, prev_cr), (jobs, block), &spare_rx);
+        let merged = merger
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        merged.map(|()| tail)
+    })?;
+    if let Some((buf, failed, sent)) = tail {
+        let at = if sent == 0 {
+            (line, prev_cr)
+        } else {
+            (merged.line, false)
+        };
+        let src = std::io::Cursor::new(buf);
+        let mut builder = Builder::new(vpd, cols, skip_bad_rows);
+        let end = match failed {
+            Some(e) => read_rest(&mut builder, std::io::Read::chain(src, Failed(Some(e))), at),
+            None => read_rest(&mut builder, std::io::Read::chain(src, &mut *text), at),
+        };
+        let (table, problems) = builder.take_segment();
+        merged.names.push(Vec::new());
+        merged.levels.push(Vec::new());
+        let seg = Segment {
+            table,
+            problems,
+            end,
+            text: Vec::new(),
+        };
+        merged.add(workers, seg, 0)?;
+    }
+    Ok(())
 }
 
-/// [`read_in_blocks`]' reading, cutting and merging, on the calling thread.
+/// Merges the workers' segments in file order (block `k` is worker `k % workers`'s) until
+/// they end or one stops the reading, handing each block's buffer back.
+fn merge_all(
+    results: &[std::sync::mpsc::Receiver<Segment>],
+    merged: &mut Merged,
+    spare: &std::sync::mpsc::Sender<Vec<u8>>,
+) -> Result<()> {
+    for k in 0.. {
+        let b = k % results.len();
+        // A worker's channel closes once it has no more blocks: there are no more at all.
+        let Ok(mut seg) = results[b].recv() else {
+            break;
+        };
+        let text = std::mem::take(&mut seg.text);
+        let offset = if k == 0 { 0 } else { merged.line - 1 };
+        merged.add(b, seg, offset)?;
+        let _ = spare.send(text);
+    }
+    Ok(())
+}
+
+/// [`read_in_blocks`]' reading and cutting, on the calling thread: hands blocks to the
+/// workers in turn, at most two each ahead of the merging. Returns what is left to read
+/// record by record (the text from a block with no record's end, the read error if that is
+/// why, and how many blocks were sent), or `None` at the end or once the merging stopped.
+#[allow(clippy::type_complexity)]
 fn dispatch<R: std::io::Read>(
     text: &mut DecodingReader<R>,
     mut buf: Vec<u8>,
     (line, prev_cr): (u64, bool),
     (jobs, block): (Vec<std::sync::mpsc::Sender<Job>>, usize),
-    results: &[std::sync::mpsc::Receiver<Segment>],
-    (vpd, cols, skip_bad_rows): (VpdCode, ExportColumns, bool),
-    merged: &mut Merged,
-) -> Result<()> {
+    merged: &std::sync::mpsc::Receiver<Vec<u8>>,
+) -> Option<(Vec<u8>, Option<std::io::Error>, usize)> {
     let workers = jobs.len();
     let (mut sent, mut done) = (0usize, 0usize);
     let mut spare: Vec<Vec<u8>> = Vec::new();
-    merged.line = line;
     let mut eof = false;
     loop {
         let mut failed = None;
@@ -981,34 +1030,28 @@ fn dispatch<R: std::io::Read>(
             Some(_) => None,
         };
         let Some(cut) = cut else {
-            // Read what is left record by record, once the blocks before are merged.
-            while done < sent {
-                merge_next(results, &mut done, &mut spare, merged)?;
-            }
-            let at = if sent == 0 {
-                (line, prev_cr)
-            } else {
-                (merged.line, false)
-            };
-            let src = std::io::Cursor::new(buf);
-            let mut builder = Builder::new(vpd, cols, skip_bad_rows);
-            let end = match failed {
-                Some(e) => read_rest(&mut builder, std::io::Read::chain(src, Failed(Some(e))), at),
-                None => read_rest(&mut builder, std::io::Read::chain(src, &mut *text), at),
-            };
-            let (table, problems) = builder.take_segment();
-            merged.names.push(Vec::new());
-            merged.levels.push(Vec::new());
-            let seg = Segment {
-                table,
-                problems,
-                end,
-                text: Vec::new(),
-            };
-            return merged.add(workers, seg, 0);
+            return Some((buf, failed, sent));
         };
         if cut == 0 && eof {
-            break;
+            return None;
+        }
+        // Buffers of merged blocks, without waiting unless too many are in flight.
+        loop {
+            let back = if sent - done >= 2 * workers {
+                merged.recv().ok()
+            } else {
+                match merged.try_recv() {
+                    Ok(b) => Some(b),
+                    Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => None,
+                }
+            };
+            let Some(b) = back else {
+                // The merging stopped: the import is refused.
+                return None;
+            };
+            spare.push(b);
+            done += 1;
         }
         let mut next = spare.pop().unwrap_or_default();
         next.clear();
@@ -1024,42 +1067,13 @@ fn dispatch<R: std::io::Read>(
             line: l,
             prev_cr: cr,
         };
-        if jobs[sent % workers].send(job).is_err() {
-            // The worker is gone (it panicked): its segment's recv reports it.
-        }
+        // A worker that is gone (it panicked) is reported when the scope ends.
+        let _ = jobs[sent % workers].send(job);
         sent += 1;
-        while sent - done >= 2 * workers || (eof && done < sent) {
-            merge_next(results, &mut done, &mut spare, merged)?;
-        }
         if eof {
-            break;
+            return None;
         }
     }
-    while done < sent {
-        merge_next(results, &mut done, &mut spare, merged)?;
-    }
-    Ok(())
-}
-
-/// Merges the next segment (the `done`th) into `merged`, keeping its buffer in `spare`.
-fn merge_next(
-    results: &[std::sync::mpsc::Receiver<Segment>],
-    done: &mut usize,
-    spare: &mut Vec<Vec<u8>>,
-    merged: &mut Merged,
-) -> Result<()> {
-    let k = *done;
-    let b = k % results.len();
-    let mut seg = results[b].recv().map_err(|_| {
-        Error::invalid(
-            "competence export",
-            "a thread reading it stopped; read it again",
-        )
-    })?;
-    spare.push(std::mem::take(&mut seg.text));
-    *done += 1;
-    let offset = if k == 0 { 0 } else { merged.line - 1 };
-    merged.add(b, seg, offset)
 }
 
 /// Reads the records of `src` (starting at a record's start: `line`, after a `\r` when
