@@ -1244,11 +1244,30 @@ fn read_competence_csv<'py>(
         let nulls = (nulls.null_count() > 0).then_some(nulls);
         Arc::new(Date32Array::new(ScalarBuffer::from(values), nulls))
     };
-    let used = cols.encoding;
-    let (employee_text, employee_ends) = cols.employee_number.into_parts();
-    let competence = dictionary_text(&cols.competence)?;
-    let level = dictionary_text(&cols.level)?;
-    let employee = text_array(employee_text.into_bytes(), &employee_ends)?;
+    let esr_core::compliance::CompetenceExportTable {
+        line,
+        employee_number,
+        person_id,
+        competence,
+        achieved,
+        expiry,
+        level,
+        encoding: used,
+    } = cols;
+    let (employee_text, employee_ends) = employee_number.into_parts();
+    // The columns are built side by side on a few threads, without the interpreter: for a
+    // large file most of the time goes on the system handing over fresh memory.
+    let (competence, level, employee, expiry, achieved) = py.detach(|| {
+        std::thread::scope(|s| {
+            let level = s.spawn(|| dictionary_text(&level));
+            let employee = s.spawn(move || text_array(employee_text.into_bytes(), &employee_ends));
+            let dates = s.spawn(move || (date(expiry), date(achieved)));
+            let competence = dictionary_text(&competence);
+            let (expiry, achieved) = join(dates);
+            (competence, join(level), join(employee), expiry, achieved)
+        })
+    });
+    let (competence, level, employee) = (competence?, level?, employee?);
     let schema = Arc::new(Schema::new_with_metadata(
         vec![
             Field::new("person_id", DataType::Int64, false),
@@ -1264,13 +1283,13 @@ fn read_competence_csv<'py>(
     let batch = RecordBatch::try_new(
         schema.clone(),
         vec![
-            Arc::new(Int64Array::from(cols.person_id)),
+            Arc::new(Int64Array::from(person_id)),
             competence,
-            date(cols.expiry),
-            date(cols.achieved),
+            expiry,
+            achieved,
             level,
             employee,
-            Arc::new(UInt64Array::from(cols.line)),
+            Arc::new(UInt64Array::from(line)),
         ],
     )
     .map_err(|e| EsrError::new_err(format!("building the table: {e}")))?;
@@ -1279,6 +1298,12 @@ fn read_competence_csv<'py>(
         out.getattr("attrs")?.set_item("encoding", used)?;
     }
     Ok(out)
+}
+
+/// What a scoped thread returned (its panic goes on).
+fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Text values laid end to end (`text`, with where each ends) as an Arrow array: `Utf8`, or
@@ -1351,7 +1376,9 @@ fn dictionary_text(column: &esr_core::compliance::DictionaryColumn) -> PyResult<
     let parts = if keys.len() < 1 << 16 {
         1
     } else {
-        std::thread::available_parallelism().map_or(1, NonZeroUsize::get).min(4)
+        std::thread::available_parallelism()
+            .map_or(1, NonZeroUsize::get)
+            .min(4)
     };
     std::thread::scope(|s| {
         let mut rest: &mut [u8] = &mut text;
@@ -1372,9 +1399,10 @@ fn dictionary_text(column: &esr_core::compliance::DictionaryColumn) -> PyResult<
     });
     let offsets = arrow_buffer::OffsetBuffer::new(ScalarBuffer::from(offsets));
     let values = arrow_buffer::Buffer::from_vec(text);
-    Ok(Arc::new(StringArray::try_new(offsets, values, None).map_err(
-        |e| EsrError::new_err(format!("building the table: {e}")),
-    )?))
+    Ok(Arc::new(
+        StringArray::try_new(offsets, values, None)
+            .map_err(|e| EsrError::new_err(format!("building the table: {e}")))?,
+    ))
 }
 
 /// [`dictionary_text`] for a column of over 2 GiB of text (`LargeUtf8`).
