@@ -750,6 +750,10 @@ const BLOCK_BYTES: usize = 1 << 20;
 /// Files of this size or more (by their `size_hint`) are read in parallel.
 const PARALLEL_FROM_BYTES: u64 = 4 * BLOCK_BYTES as u64;
 
+/// Blocks per worker read ahead of the merging at most: enough that a thread the system
+/// sets aside for a moment does not hold the others up.
+const IN_FLIGHT_PER_WORKER: usize = 6;
+
 /// The most threads reading blocks.
 const MAX_WORKERS: usize = 8;
 
@@ -796,6 +800,8 @@ fn last_record_end(text: &[u8]) -> Option<usize> {
 
 /// A block for a worker: text starting and ending at records' starts.
 struct Job {
+    /// The block's place in the file, from 0.
+    seq: usize,
     text: Vec<u8>,
     line: u64,
     prev_cr: bool,
@@ -805,20 +811,40 @@ struct Job {
 /// this block in the columns' `values`), their problems, the line after the block or why the
 /// reading stopped, and the block's buffer to fill again.
 struct Segment {
+    /// The block's place in the file, and the worker (builder) that read it.
+    seq: usize,
+    worker: usize,
     table: CompetenceExportTable,
     problems: ImportProblems,
     end: Result<u64, Stop>,
     text: Vec<u8>,
 }
 
-fn work(builder: &mut Builder, job: Job) -> Segment {
+fn work(builder: &mut Builder, worker: usize, job: Job) -> Segment {
     let end = builder.read_block(&job.text, job.line, job.prev_cr);
     let (table, problems) = builder.take_segment();
     Segment {
+        seq: job.seq,
+        worker,
         table,
         problems,
         end,
         text: job.text,
+    }
+}
+
+/// The segment of a block whose worker failed: it stops the reading.
+fn lost(seq: usize, worker: usize) -> Segment {
+    Segment {
+        seq,
+        worker,
+        table: CompetenceExportTable::default(),
+        problems: ImportProblems::new(),
+        end: Err(Stop::Error(Error::invalid(
+            "competence export",
+            "a thread reading it failed; read it again",
+        ))),
+        text: Vec::new(),
     }
 }
 
@@ -918,30 +944,57 @@ fn read_in_blocks<R: std::io::Read>(
     merged: &mut Merged,
 ) -> Result<()> {
     merged.line = line;
+    // One queue of blocks for all the workers: whichever is free takes the next.
+    let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
+    let job_rx = std::sync::Mutex::new(job_rx);
     let tail = std::thread::scope(|s| {
-        let mut jobs = Vec::with_capacity(workers);
-        let mut results = Vec::with_capacity(workers);
-        for _ in 0..workers {
-            let (job_tx, job_rx) = std::sync::mpsc::channel::<Job>();
-            let (seg_tx, seg_rx) = std::sync::mpsc::channel::<Segment>();
+        // One queue of segments, which the merger puts back in file order.
+        let (seg_tx, results) = std::sync::mpsc::channel::<Segment>();
+        for worker in 0..workers {
+            let (job_rx, seg_tx) = (&job_rx, seg_tx.clone());
             let mut builder = Builder::new(vpd, cols, skip_bad_rows);
             s.spawn(move || {
-                for job in job_rx {
-                    if seg_tx.send(work(&mut builder, job)).is_err() {
-                        break;
+                loop {
+                    // The lock is held only while waiting for a block, not while reading it.
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(job) = job else { break };
+                    let seq = job.seq;
+                    let read = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        work(&mut builder, worker, job)
+                    }));
+                    match read {
+                        Ok(seg) => {
+                            if seg_tx.send(seg).is_err() {
+                                break;
+                            }
+                        }
+                        Err(panic) => {
+                            // Stop the merging at this block (it would wait for it), then
+                            // go on panicking: the scope passes the panic on.
+                            let _ = seg_tx.send(lost(seq, worker));
+                            std::panic::resume_unwind(panic);
+                        }
                     }
                 }
             });
-            jobs.push(job_tx);
-            results.push(seg_rx);
         }
+        drop(seg_tx);
         // Merged blocks' buffers come back to be filled again; the channel closes when the
         // merging stops (at the end, or at a stop).
         let (spare_tx, spare_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         let merging = &mut *merged;
         let merger = s.spawn(move || merge_all(&results, merging, &spare_tx));
         // The jobs' senders are dropped on the way out, so the workers end.
-        let tail = dispatch(text, rest, (line, prev_cr), (jobs, block), &spare_rx);
+        let tail = dispatch(
+            text,
+            rest,
+            (line, prev_cr),
+            (jobs, block, workers),
+            &spare_rx,
+        );
         let merged = merger
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -963,6 +1016,8 @@ fn read_in_blocks<R: std::io::Read>(
         merged.names.push(Vec::new());
         merged.levels.push(Vec::new());
         let seg = Segment {
+            seq: 0,
+            worker: workers,
             table,
             problems,
             end,
@@ -973,29 +1028,32 @@ fn read_in_blocks<R: std::io::Read>(
     Ok(())
 }
 
-/// Merges the workers' segments in file order (block `k` is worker `k % workers`'s) until
-/// they end or one stops the reading, handing each block's buffer back.
+/// Merges the workers' segments in file order until they end or one stops the reading,
+/// handing each block's buffer back.
 fn merge_all(
-    results: &[std::sync::mpsc::Receiver<Segment>],
+    results: &std::sync::mpsc::Receiver<Segment>,
     merged: &mut Merged,
     spare: &std::sync::mpsc::Sender<Vec<u8>>,
 ) -> Result<()> {
-    for k in 0.. {
-        let b = k % results.len();
-        // A worker's channel closes once it has no more blocks: there are no more at all.
-        let Ok(mut seg) = results[b].recv() else {
-            break;
-        };
-        let text = std::mem::take(&mut seg.text);
-        let offset = if k == 0 { 0 } else { merged.line - 1 };
-        merged.add(b, seg, offset)?;
-        let _ = spare.send(text);
+    // Segments that came before their turn, by their place in the file.
+    let mut early = std::collections::BTreeMap::new();
+    let mut next = 0;
+    // The channel closes once every worker has ended, after its last segment.
+    for seg in results {
+        early.insert(seg.seq, seg);
+        while let Some(mut seg) = early.remove(&next) {
+            let text = std::mem::take(&mut seg.text);
+            let offset = if next == 0 { 0 } else { merged.line - 1 };
+            merged.add(seg.worker, seg, offset)?;
+            let _ = spare.send(text);
+            next += 1;
+        }
     }
     Ok(())
 }
 
 /// [`read_in_blocks`]' reading and cutting, on the calling thread: hands blocks to the
-/// workers in turn, at most two each ahead of the merging. Returns what is left to read
+/// workers, at most [`IN_FLIGHT_PER_WORKER`] each ahead of the merging. Returns what is left to read
 /// record by record (the text from a block with no record's end, the read error if that is
 /// why, and how many blocks were sent), or `None` at the end or once the merging stopped.
 #[allow(clippy::type_complexity)]
@@ -1003,10 +1061,9 @@ fn dispatch<R: std::io::Read>(
     text: &mut DecodingReader<R>,
     mut buf: Vec<u8>,
     (line, prev_cr): (u64, bool),
-    (jobs, block): (Vec<std::sync::mpsc::Sender<Job>>, usize),
+    (jobs, block, workers): (std::sync::mpsc::Sender<Job>, usize, usize),
     merged: &std::sync::mpsc::Receiver<Vec<u8>>,
 ) -> Option<(Vec<u8>, Option<std::io::Error>, usize)> {
-    let workers = jobs.len();
     let (mut sent, mut done) = (0usize, 0usize);
     let mut spare: Vec<Vec<u8>> = Vec::new();
     let mut eof = false;
@@ -1037,7 +1094,7 @@ fn dispatch<R: std::io::Read>(
         }
         // Buffers of merged blocks, without waiting unless too many are in flight.
         loop {
-            let back = if sent - done >= 2 * workers {
+            let back = if sent - done >= IN_FLIGHT_PER_WORKER * workers {
                 merged.recv().ok()
             } else {
                 match merged.try_recv() {
@@ -1063,12 +1120,13 @@ fn dispatch<R: std::io::Read>(
             (1, false)
         };
         let job = Job {
+            seq: sent,
             text: std::mem::replace(&mut buf, next),
             line: l,
             prev_cr: cr,
         };
         // A worker that is gone (it panicked) is reported when the scope ends.
-        let _ = jobs[sent % workers].send(job);
+        let _ = jobs.send(job);
         sent += 1;
         if eof {
             return None;
