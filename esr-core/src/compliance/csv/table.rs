@@ -1149,11 +1149,16 @@ fn read_rest<R: std::io::Read>(
 /// Reads an ESR competence export as [`read_competence_export_with_encoding`] does (the same
 /// rows, bad rows, limits, messages and encodings), into compact columns; the fast way for
 /// analysts and bindings. Memory grows with the good rows' columns only (about 50 bytes a row
-/// besides the employee numbers' text), plus a fixed amount for the reader (well under a MiB:
-/// one record of at most [`MAX_CSV_RECORD_BYTES`] and a few batches of records in flight).
+/// besides the employee numbers' text), plus a fixed amount for the reader.
 ///
-/// Where the machine has more than one processor, the file is parsed on the calling thread
-/// while another builds the columns (a `reader` need not be `Send`).
+/// Without a `size_hint`, or for a file under 4 MiB, or on one processor, the file is read as
+/// it comes: parsed on the calling thread while another builds the columns where there are
+/// two processors, holding well under a MiB besides the columns (one record of at most
+/// [`MAX_CSV_RECORD_BYTES`] and a few batches of records in flight). A larger file is read in
+/// blocks of 1 MiB cut at records' starts, each read by one of up to 8 threads and merged in
+/// file order by another (reading ahead up to 6 blocks a thread, so a few tens of MiB besides
+/// the columns); a record over the limits is then found within a block or so of where one
+/// record at a time would find it. A `reader` need not be `Send` either way.
 ///
 /// `size_hint` is the file's size in bytes when known: the columns are then set aside for as
 /// many rows as it could hold (address space only; memory is used as rows arrive), so they
