@@ -1236,12 +1236,38 @@ fn read_competence_csv<'py>(
         let msg = CString::new(msg.replace('\0', " ")).unwrap_or_default();
         PyErr::warn(py, &py.get_type::<PyUserWarning>(), &msg, 1)?;
     }
-    let date = |v: Vec<Option<i32>>| -> ArrayRef { Arc::new(Date32Array::from(v)) };
-    let used = cols.encoding;
-    let (employee_text, employee_ends) = cols.employee_number.into_parts();
-    let competence = dictionary_text(&cols.competence)?;
-    let level = dictionary_text(&cols.level)?;
-    let employee = text_array(employee_text.into_bytes(), &employee_ends)?;
+    let date = |v: Vec<Option<i32>>| -> ArrayRef {
+        // Values and validity straight from the slice, each sized once.
+        let values: Vec<i32> = v.iter().map(|d| d.unwrap_or_default()).collect();
+        let valid = BooleanBuffer::collect_bool(v.len(), |i| v[i].is_some());
+        let nulls = NullBuffer::new(valid);
+        let nulls = (nulls.null_count() > 0).then_some(nulls);
+        Arc::new(Date32Array::new(ScalarBuffer::from(values), nulls))
+    };
+    let esr_core::compliance::CompetenceExportTable {
+        line,
+        employee_number,
+        person_id,
+        competence,
+        achieved,
+        expiry,
+        level,
+        encoding: used,
+    } = cols;
+    let (employee_text, employee_ends) = employee_number.into_parts();
+    // The columns are built side by side on a few threads, without the interpreter: for a
+    // large file most of the time goes on the system handing over fresh memory.
+    let (competence, level, employee, expiry, achieved) = py.detach(|| {
+        std::thread::scope(|s| {
+            let level = s.spawn(|| dictionary_text(&level));
+            let employee = s.spawn(move || text_array(employee_text.into_bytes(), &employee_ends));
+            let dates = s.spawn(move || (date(expiry), date(achieved)));
+            let competence = dictionary_text(&competence);
+            let (expiry, achieved) = join(dates);
+            (competence, join(level), join(employee), expiry, achieved)
+        })
+    });
+    let (competence, level, employee) = (competence?, level?, employee?);
     let schema = Arc::new(Schema::new_with_metadata(
         vec![
             Field::new("person_id", DataType::Int64, false),
@@ -1257,13 +1283,13 @@ fn read_competence_csv<'py>(
     let batch = RecordBatch::try_new(
         schema.clone(),
         vec![
-            Arc::new(Int64Array::from(cols.person_id)),
+            Arc::new(Int64Array::from(person_id)),
             competence,
-            date(cols.expiry),
-            date(cols.achieved),
+            expiry,
+            achieved,
             level,
             employee,
-            Arc::new(UInt64Array::from(cols.line)),
+            Arc::new(UInt64Array::from(line)),
         ],
     )
     .map_err(|e| EsrError::new_err(format!("building the table: {e}")))?;
@@ -1274,15 +1300,28 @@ fn read_competence_csv<'py>(
     Ok(out)
 }
 
+/// What a scoped thread returned (its panic goes on).
+fn join<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
 /// Text values laid end to end (`text`, with where each ends) as an Arrow array: `Utf8`, or
 /// `LargeUtf8` when there are over 2 GiB of text (a string column's offsets are 32-bit).
 fn text_array(text: Vec<u8>, ends: &[usize]) -> PyResult<ArrayRef> {
     let bad = |e: arrow_schema::ArrowError| EsrError::new_err(format!("building the table: {e}"));
     let values = arrow_buffer::Buffer::from_vec(text);
-    let small: Option<Vec<i32>> = std::iter::once(Some(0))
-        .chain(ends.iter().map(|&e| i32::try_from(e).ok()))
-        .collect();
-    if let Some(offsets) = small {
+    // Sized up front (collecting Options would grow the vector by doubling, copying it).
+    let mut small = Vec::with_capacity(ends.len() + 1);
+    small.push(0i32);
+    for &e in ends {
+        match i32::try_from(e) {
+            Ok(e) => small.push(e),
+            Err(_) => break,
+        }
+    }
+    if small.len() == ends.len() + 1 {
+        let offsets = small;
         let offsets = arrow_buffer::OffsetBuffer::new(ScalarBuffer::from(offsets));
         return Ok(Arc::new(
             StringArray::try_new(offsets, values, None).map_err(bad)?,
@@ -1298,14 +1337,77 @@ fn text_array(text: Vec<u8>, ends: &[usize]) -> PyResult<ArrayRef> {
     ))
 }
 
-/// A column of repeating texts (keys into values) as a plain Arrow string array.
+/// A column of repeating texts (keys into values) as a plain Arrow string array: each row's
+/// text copied from its value, on a few threads for a large column (it is most of the bytes
+/// the table holds), straight into the array's buffers.
 fn dictionary_text(column: &esr_core::compliance::DictionaryColumn) -> PyResult<ArrayRef> {
-    let total: usize = column
-        .keys
-        .iter()
-        .map(|&k| column.values.get(k as usize).map_or(0, String::len))
-        .sum();
-    let mut text = Vec::with_capacity(total);
+    let value = |k: u32| {
+        column
+            .values
+            .get(k as usize)
+            .map_or(&b""[..], |v| v.as_bytes())
+    };
+    let keys = &column.keys;
+    let mut offsets = Vec::with_capacity(keys.len() + 1);
+    offsets.push(0i32);
+    let mut end = 0i32;
+    for &k in keys {
+        let Some(next) = i32::try_from(value(k).len())
+            .ok()
+            .and_then(|n| end.checked_add(n))
+        else {
+            return large_dictionary_text(column);
+        };
+        end = next;
+        offsets.push(end);
+    }
+    let mut text = vec![0u8; end as usize];
+    // Rows from `keys[from..]` into `out`, which starts at row `from`'s text.
+    let fill = |out: &mut [u8], keys: &[u32]| {
+        let mut at = 0;
+        for &k in keys {
+            let v = value(k);
+            if let Some(to) = out.get_mut(at..at + v.len()) {
+                to.copy_from_slice(v);
+            }
+            at += v.len();
+        }
+    };
+    let parts = if keys.len() < 1 << 16 {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, NonZeroUsize::get)
+            .min(4)
+    };
+    std::thread::scope(|s| {
+        let mut rest: &mut [u8] = &mut text;
+        let mut from = 0;
+        for p in 1..=parts {
+            let to = keys.len() * p / parts;
+            let bytes = (offsets[to] - offsets[from]) as usize;
+            let (out, tail) = std::mem::take(&mut rest).split_at_mut(bytes);
+            rest = tail;
+            let part = &keys[from..to];
+            if p == parts {
+                fill(out, part);
+            } else {
+                s.spawn(move || fill(out, part));
+            }
+            from = to;
+        }
+    });
+    let offsets = arrow_buffer::OffsetBuffer::new(ScalarBuffer::from(offsets));
+    let values = arrow_buffer::Buffer::from_vec(text);
+    Ok(Arc::new(
+        StringArray::try_new(offsets, values, None)
+            .map_err(|e| EsrError::new_err(format!("building the table: {e}")))?,
+    ))
+}
+
+/// [`dictionary_text`] for a column of over 2 GiB of text (`LargeUtf8`).
+fn large_dictionary_text(column: &esr_core::compliance::DictionaryColumn) -> PyResult<ArrayRef> {
+    let mut text = Vec::new();
     let mut ends = Vec::with_capacity(column.keys.len());
     for value in column.iter() {
         text.extend_from_slice(value.as_bytes());

@@ -337,6 +337,41 @@ impl<R: std::io::Read> RecordReader<R> {
         }
     }
 
+    /// A reader that continues a file at a record's start in `src`: the line there and
+    /// whether the byte before was a `\r` (a byte order mark there is text, not dropped).
+    fn resume(src: R, line: u64, prev_cr: bool) -> Self {
+        let mut r = Self::new(src);
+        r.started = true;
+        // csv_core drops a byte order mark at its very start only: this one is past it.
+        let _ = r.core.read_record(b"\n", &mut [0], &mut [0]);
+        r.line = line;
+        r.prev_cr = prev_cr;
+        r
+    }
+
+    /// Goes on at a record's start in `src` (on `line`, after a `\r` when `prev_cr`), the
+    /// bytes read before dropped.
+    fn seek(&mut self, line: u64, prev_cr: bool) {
+        self.pos = 0;
+        self.len = 0;
+        self.eof = false;
+        self.at_start = true;
+        self.line = line;
+        self.prev_cr = prev_cr;
+    }
+
+    /// Bytes read from `src` but not yet parsed.
+    fn unread(&self) -> usize {
+        self.len - self.pos
+    }
+
+    /// Bytes read from `src` but not yet parsed, and where reading is: the line and whether
+    /// the last byte parsed was a `\r`. Only between records (after [`Record::Fields`]).
+    fn into_rest(self) -> (R, Vec<u8>, u64, bool) {
+        let rest = self.input[self.pos..self.len].to_vec();
+        (self.src, rest, self.line, self.prev_cr)
+    }
+
     /// Refills the input buffer (which is empty); at the very start, drops a byte order mark.
     fn fill(&mut self) -> std::io::Result<()> {
         self.pos = 0;

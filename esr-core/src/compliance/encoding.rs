@@ -114,6 +114,18 @@ impl<R: std::io::Read> DecodingReader<R> {
         }
     }
 
+    /// Appends up to `max` bytes of decoded text to `buf` (without zeroing them first, as
+    /// [`std::io::Read::read`] into a buffer would); 0 only at the end.
+    pub(crate) fn read_into(&mut self, buf: &mut Vec<u8>, max: usize) -> std::io::Result<usize> {
+        if self.out_pos == self.out.len() {
+            self.refill()?;
+        }
+        let n = max.min(self.out.len() - self.out_pos);
+        buf.extend_from_slice(&self.out[self.out_pos..self.out_pos + n]);
+        self.out_pos += n;
+        Ok(n)
+    }
+
     /// Reads and decodes the next chunk into `out`; leaves `out` empty only at the end.
     fn refill(&mut self) -> std::io::Result<()> {
         self.out.clear();

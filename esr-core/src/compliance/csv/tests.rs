@@ -679,3 +679,178 @@ fn batches_of_records_keep_the_file_order() {
     let want = by_the_rules(csv.as_bytes(), false);
     assert_eq!(format!("{got:?}"), format!("{want:?}"));
 }
+
+#[test]
+fn the_quick_dates_count_days_as_chrono_does() {
+    use super::table::quick_date_for_tests as quick;
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    for year in (0..=9999).filter(|y| y % 97 == 0 || (1890..2110).contains(y) || y % 400 < 2) {
+        for (m, name) in MONTHS.iter().enumerate() {
+            for day in 0..=32 {
+                let s = format!("{day:02}-{name}-{year:04}");
+                let want = NaiveDate::from_ymd_opt(year, m as u32 + 1, day)
+                    .map(|d| Some((d - epoch).num_days() as i32));
+                assert_eq!(quick(&s), want, "{s}");
+            }
+        }
+    }
+    assert_eq!(quick(""), Some(None));
+    assert_eq!(quick("1-Jan-2020"), None);
+}
+
+mod blocks {
+    use super::table::read_table;
+    use super::*;
+
+    /// A line of an export, or of bytes that make CSV awkward: quotes opened and closed
+    /// anywhere, line breaks inside and outside them, lone `\r`, blank lines.
+    fn line() -> impl Strategy<Value = String> {
+        let good = (
+            proptest::sample::select(&["20000001", " 20000002 ", "x1", ""][..]),
+            proptest::sample::select(
+                &[
+                    "NHS|CSTF|Fire Safety - 1 Year|",
+                    "\"NHS|CSTF|Equality, Diversity and Human Rights - 3 Years|\"",
+                    "\"NHS|CSTF|Fire\nSafety - 1 Year|\"",
+                    "Fire Safety",
+                ][..],
+            ),
+            proptest::sample::select(&["30-Nov-2028", "", "31-Nov-2028", "2028-11-30"][..]),
+            proptest::sample::select(&["297", "999"][..]),
+            proptest::sample::select(
+                &["Renée", "\"Brontë, Zoë\"", "\"a\r\nb\"", "a\"b", "\"\"\"\""][..],
+            ),
+        )
+            .prop_map(|(e, n, x, v, f)| format!("{e},{f},{n},{x},{v}"));
+        let awkward = proptest::collection::vec(
+            proptest::sample::select(&["\"", ",", "\n", "\r", "\r\n", "a", " ", "297", "\"\""][..]),
+            0..12,
+        )
+        .prop_map(|parts| parts.concat());
+        prop_oneof![6 => good, 3 => awkward, 1 => Just(String::new())]
+    }
+
+    fn same(
+        blocks: &Result<(CompetenceExportTable, ImportProblems)>,
+        lines: &Result<(CompetenceExportTable, ImportProblems)>,
+    ) -> std::result::Result<(), TestCaseError> {
+        match (blocks, lines) {
+            (Ok((b, bp)), Ok((l, lp))) => {
+                prop_assert_eq!(
+                    CompetenceExportColumns::from(b.clone()),
+                    CompetenceExportColumns::from(l.clone())
+                );
+                prop_assert_eq!(bp, lp);
+            }
+            (Err(b), Err(l)) => prop_assert_eq!(b.to_string(), l.to_string()),
+            (b, l) => prop_assert!(false, "blocks {:?}, lines {:?}", b.is_ok(), l.is_ok()),
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn blocks_read_as_records_one_by_one(
+            lines in proptest::collection::vec(line(), 0..40),
+            crlf in any::<bool>(),
+            skip in any::<bool>(),
+            block in 1usize..160,
+            workers in 1usize..4,
+        ) {
+            let end = if crlf { "\r\n" } else { "\n" };
+            let mut csv = format!("Employee Number,Full Name,Competency Name,Expiry Date,VPD{end}");
+            for l in &lines {
+                csv.push_str(l);
+                csv.push_str(end);
+            }
+            let options = ImportOptions { skip_bad_rows: skip };
+            let data = csv.as_bytes();
+            let lines = read_table(vpd(), data, options, CsvEncoding::AUTO, None, None);
+            let blocks = read_table(vpd(), data, options, CsvEncoding::AUTO, None, Some((block, workers)));
+            same(&blocks, &lines)?;
+        }
+    }
+
+    /// A file that fails to read after `data`.
+    struct FailsAfter<'a>(&'a [u8]);
+
+    impl std::io::Read for FailsAfter<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Err(std::io::Error::other("the disk went away"));
+            }
+            let n = buf.len().min(self.0.len()).min(7);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn long_rows_read_errors_and_long_quoted_fields_read_as_one_by_one() {
+        let head = "Employee Number,Full Name,Competency Name,Expiry Date,VPD\n";
+        let good = "20000001,Renée,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028,297\n";
+        let long = format!(
+            "20000002,{},NHS|CSTF|Fire Safety - 1 Year|,,297\n",
+            "x".repeat(MAX_CSV_RECORD_BYTES + 10)
+        );
+        let quoted = format!(
+            "20000003,\"{}\",NHS|CSTF|Fire Safety - 1 Year|,,297\n",
+            "y\n".repeat(300)
+        );
+        let bad = "2000000x,Zoë,NHS|CSTF|Fire Safety - 1 Year|,30-Nov-2028,297\n";
+        let files = [
+            format!("{head}{good}{long}{good}{bad}{good}"),
+            format!("{head}{good}{quoted}{good}{bad}{good}{quoted}"),
+            format!("{head}{good}{bad}{good}\r\r{good}\r{good}"),
+        ];
+        for file in &files {
+            for skip in [false, true] {
+                let options = ImportOptions {
+                    skip_bad_rows: skip,
+                };
+                let lines = read_table(
+                    vpd(),
+                    file.as_bytes(),
+                    options,
+                    CsvEncoding::AUTO,
+                    None,
+                    None,
+                );
+                for (block, workers) in [(64, 2), (300, 3), (1 << 20, 2)] {
+                    let blocks = read_table(
+                        vpd(),
+                        file.as_bytes(),
+                        options,
+                        CsvEncoding::AUTO,
+                        None,
+                        Some((block, workers)),
+                    );
+                    same(&blocks, &lines).unwrap();
+                    let failing = |f: &str| {
+                        read_table(
+                            vpd(),
+                            FailsAfter(&f.as_bytes()[..f.len() - 40]),
+                            options,
+                            CsvEncoding::AUTO,
+                            None,
+                            Some((block, workers)),
+                        )
+                    };
+                    let lines_failing = read_table(
+                        vpd(),
+                        FailsAfter(&file.as_bytes()[..file.len() - 40]),
+                        options,
+                        CsvEncoding::AUTO,
+                        None,
+                        None,
+                    );
+                    same(&failing(file), &lines_failing).unwrap();
+                }
+            }
+        }
+    }
+}
