@@ -142,7 +142,7 @@ impl World {
             }
             n += 1;
             self.clock.advance(TimeDelta::seconds(1));
-            if n % 100 == 0 {
+            if n.is_multiple_of(100) {
                 session = self.esr.log_in_with_smartcard(&self.issuer, &card)?.id;
             }
             let c = self.esr.request_mobile_code(session, "07700 900374")?;
