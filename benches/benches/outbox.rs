@@ -7,6 +7,10 @@
 //! `alone` (no issuer), `issuer_gateway_0ms` (an issuer thread with an instant gateway),
 //! `issuer_gateway_50ms` (an issuer thread whose gateway sleeps 50 ms per text).
 //!
+//! The three cases run one after another on separate files, so their ratio mixes in the
+//! machine's drift; for issue 18's figure (the writer's rate with and without texts going out,
+//! in alternating phases on one store, at NORMAL and FULL) run the `gateway_writes` example.
+//!
 //! `cargo bench -p esr-benches --bench outbox`
 
 #![allow(missing_docs, clippy::unwrap_used)]

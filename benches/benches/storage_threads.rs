@@ -1,7 +1,12 @@
 //! Passcode issue+verify on SQLite from 1, 8 and 32 threads of one process sharing one store
 //! (`esr-sqlite` with its default settings: WAL, `synchronous = FULL`), each thread a user of its
 //! own with its own HSCN session and mobile number. The time reported is per issue+verify pair
-//! (two write transactions) across all threads: its inverse is the store's throughput.
+//! (three write transactions since issue 18: the challenge with its outbox row, the text marked
+//! delivered by the relay after commit, the verification) across all threads: its inverse is
+//! the store's throughput.
+//!
+//! A second group does the same with `synchronous = NORMAL`, the default before issue 18, so
+//! that figures from before it compare like with like.
 //!
 //! `cargo bench -p esr-benches --bench storage_threads`
 
@@ -15,7 +20,7 @@ use esr_core::{
     people::PasswordHashing,
 };
 use esr_examples::{TrustSpec, build_trust};
-use esr_sqlite::SqliteStore;
+use esr_sqlite::{SqliteConfig, SqliteStore, Synchronous};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use std::cell::Cell;
@@ -55,9 +60,16 @@ struct Shared {
     offsets: Vec<AtomicI64>,
 }
 
-fn shared(dir: &tempfile::TempDir) -> Shared {
+fn shared(dir: &tempfile::TempDir, synchronous: Synchronous) -> Shared {
     let outbox = Arc::new(Outbox::new());
-    let store = SqliteStore::open(dir.path().join("threads.db")).unwrap();
+    let store = SqliteStore::open_with(
+        dir.path().join(format!("threads-{synchronous:?}.db")),
+        &SqliteConfig {
+            synchronous,
+            ..SqliteConfig::default()
+        },
+    )
+    .unwrap();
     let esr = Esr::with_rng(store, ThreadClock, ChaCha20Rng::seed_from_u64(3))
         .with_config(Config {
             password_hashing: PasswordHashing::insecure_fast_for_tests(),
@@ -120,8 +132,21 @@ fn run(s: &Shared, n: usize, pairs: u64) -> Duration {
 
 fn threads(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let s = shared(&dir);
-    let mut g = c.benchmark_group("passcode_issue_verify_sqlite_threads");
+    // The default (FULL), and NORMAL: the default before issue 18, for comparison with it.
+    for (group, synchronous) in [
+        ("passcode_issue_verify_sqlite_threads", Synchronous::Full),
+        (
+            "passcode_issue_verify_sqlite_threads_sync_normal",
+            Synchronous::Normal,
+        ),
+    ] {
+        group_of(c, &dir, group, synchronous);
+    }
+}
+
+fn group_of(c: &mut Criterion, dir: &tempfile::TempDir, group: &str, synchronous: Synchronous) {
+    let s = shared(dir, synchronous);
+    let mut g = c.benchmark_group(group);
     g.sample_size(10);
     for threads in [1usize, 8, 32] {
         g.bench_function(threads.to_string(), |b| {

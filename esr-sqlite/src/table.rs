@@ -103,57 +103,6 @@ impl Table {
     }
 
     /// The record under `key`.
-    /// Inserts or replaces many records with one prepared statement (as [`Table::put`] does
-    /// one): `row` gives each record's key, `vpd`, indexed columns and secret. A record stored
-    /// already exactly as given is not written again (a repeated import writes only what
-    /// changed; the indexed columns derive from the body).
-    pub(crate) fn put_many<T: Serialize>(
-        &self,
-        conn: &Connection,
-        records: &[T],
-        row: impl Fn(&T) -> (String, String, Vec<Value>, Option<String>),
-    ) -> Result<()> {
-        let names: Vec<&str> = self.columns.to_vec();
-        let sets: String = names
-            .iter()
-            .map(|c| format!("{c} = excluded.{c}, "))
-            .collect();
-        let sql = format!(
-            "INSERT INTO {n} (key, vpd, body, secret{cols}) VALUES (?1, ?2, ?3, ?4{holders}) \
-             ON CONFLICT (key) DO UPDATE SET {sets}vpd = excluded.vpd, body = excluded.body, \
-             secret = excluded.secret \
-             WHERE body IS NOT excluded.body OR secret IS NOT excluded.secret",
-            n = self.name,
-            cols = names.iter().map(|c| format!(", {c}")).collect::<String>(),
-            holders = (0..names.len())
-                .map(|i| format!(", ?{}", i + 5))
-                .collect::<String>(),
-        );
-        let mut st = conn
-            .prepare_cached(&sql)
-            .map_err(storage(self.name, "write"))?;
-        for r in records {
-            let (key, vpd, columns, secret) = row(r);
-            debug_assert_eq!(columns.len(), self.columns.len());
-            let body = to_json(self.name, r)?;
-            for (i, v) in [
-                Value::Text(key),
-                Value::Text(vpd),
-                Value::Text(body),
-                secret.map_or(Value::Null, Value::Text),
-            ]
-            .into_iter()
-            .chain(columns)
-            .enumerate()
-            {
-                st.raw_bind_parameter(i + 1, v)
-                    .map_err(storage(self.name, "write"))?;
-            }
-            st.raw_execute().map_err(storage(self.name, "write"))?;
-        }
-        Ok(())
-    }
-
     pub(crate) fn get<T: DeserializeOwned>(
         &self,
         conn: &Connection,
@@ -285,7 +234,9 @@ pub(crate) const EQUIVALENCES: Table = Table {
     columns: &[],
     indexes: &[],
 };
-pub(crate) const COMPETENCE_RECORDS: Table = Table {
+/// Competence records as versions 1 to 8 kept them (a JSON document table); migration 9 moves
+/// them to a table of columns (`src/competence.rs`).
+pub(crate) const COMPETENCE_RECORDS_V1: Table = Table {
     name: "competence_records",
     columns: &["employee"],
     indexes: &[&["vpd", "employee"]],
@@ -404,7 +355,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             &COMPETENCE_DEFINITIONS,
             &REQUIREMENTS,
             &EQUIVALENCES,
-            &COMPETENCE_RECORDS,
+            &COMPETENCE_RECORDS_V1,
             &COMPLIANCE_SETTINGS,
         ],
         sql: AUDIT,
@@ -445,6 +396,12 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         tables: &[],
         sql: "DELETE FROM sessions;",
     },
+    // Version 9: competence records as columns in one `WITHOUT ROWID` table keyed by their key,
+    // so that a large import writes a third of the pages it did.
+    Migration {
+        tables: &[],
+        sql: crate::competence::MIGRATION_9,
+    },
 ];
 
 /// Authenticator apps: one row per account, the secret sealed (key id, nonce, ciphertext), and
@@ -468,6 +425,14 @@ CREATE TABLE authenticators (
 /// Brings the schema up to date in one transaction, refusing a database from a newer version.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<u32> {
     let latest = u32::try_from(MIGRATIONS.len()).unwrap_or(u32::MAX);
+    // A database already up to date is opened without asking for the write lock, which
+    // another process's steady writes could keep it from getting within the busy timeout.
+    let current: u32 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(storage("schema", "read the version"))?;
+    if current == latest {
+        return Ok(latest);
+    }
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(storage("schema", "begin a migration"))?;
@@ -519,7 +484,12 @@ mod tests {
         assert_eq!(migrate(&mut conn).unwrap(), latest);
         // Migrating again changes nothing.
         assert_eq!(migrate(&mut conn).unwrap(), latest);
-        for t in MIGRATIONS.iter().flat_map(|m| m.tables) {
+        // Competence records are rebuilt by migration 9 with no index but their key.
+        for t in MIGRATIONS
+            .iter()
+            .flat_map(|m| m.tables)
+            .filter(|t| t.name != COMPETENCE_RECORDS_V1.name)
+        {
             let n: i64 = conn
                 .query_row(
                     "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = ?1 \
@@ -530,5 +500,22 @@ mod tests {
                 .unwrap();
             assert_eq!(n as usize, 1 + t.indexes.len(), "{}", t.name);
         }
+    }
+
+    #[test]
+    fn competence_records_have_no_index_but_their_key() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let (indexes, sql): (i64, String) = conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'index' \
+                 AND tbl_name = 'competence_records'), \
+                 (SELECT sql FROM sqlite_master WHERE name = 'competence_records')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(indexes, 0);
+        assert!(sql.contains("WITHOUT ROWID"), "{sql}");
     }
 }

@@ -1,11 +1,11 @@
 //! `StoreTx` on one open SQLite transaction.
 
+use crate::competence;
 use crate::storage;
 use crate::table::OUTBOX;
 use crate::table::{
-    ACCOUNTS, ASSIGNMENTS, CERTIFICATIONS, CHALLENGES, COMPETENCE_DEFINITIONS, COMPETENCE_RECORDS,
-    COMPLIANCE_SETTINGS, ENROLMENTS, EQUIVALENCES, GRANTS, PEOPLE, REQUIREMENTS, SESSIONS,
-    SUBSCRIPTIONS, TRUSTS, key,
+    ACCOUNTS, ASSIGNMENTS, CERTIFICATIONS, CHALLENGES, COMPETENCE_DEFINITIONS, COMPLIANCE_SETTINGS,
+    ENROLMENTS, EQUIVALENCES, GRANTS, PEOPLE, REQUIREMENTS, SESSIONS, SUBSCRIPTIONS, TRUSTS, key,
 };
 use crate::table::{NOTIFICATIONS, PENDING_CHANGES};
 use esr_core::authenticator::{Authenticator, SealedSecret, TotpParams};
@@ -165,20 +165,6 @@ fn target_key(t: &RequirementTarget) -> String {
         RequirementTarget::OrgUnit(u) => format!("unit:{u}"),
         RequirementTarget::Job(j) => format!("job:{j}"),
     }
-}
-
-fn record_key(
-    vpd: VpdCode,
-    employee: &EmployeeNumber,
-    competence: &CompetenceName,
-    achieved: NaiveDate,
-) -> String {
-    key(&[
-        vpd.as_str(),
-        employee.as_str(),
-        competence.as_str(),
-        &achieved.to_string(),
-    ])
 }
 
 impl StoreTx for Tx<'_> {
@@ -774,26 +760,12 @@ impl StoreTx for Tx<'_> {
     }
 
     fn put_competence_record(&mut self, r: &CompetenceRecord) -> Result<()> {
-        COMPETENCE_RECORDS.put(
-            self.conn,
-            &record_key(r.vpd, &r.employee_number, &r.competence, r.achieved),
-            r.vpd.as_str(),
-            vec![text(r.employee_number.as_str())],
-            r,
-            None,
-        )
+        competence::put_many(self.conn, std::slice::from_ref(r))
     }
     fn put_competence_records(&mut self, records: &[CompetenceRecord]) -> Result<()> {
-        // One prepared statement for the whole batch: an import of hundreds of thousands of
-        // rows holds the write lock for as little as it can.
-        COMPETENCE_RECORDS.put_many(self.conn, records, |r| {
-            (
-                record_key(r.vpd, &r.employee_number, &r.competence, r.achieved),
-                r.vpd.as_str().to_owned(),
-                vec![text(r.employee_number.as_str())],
-                None,
-            )
-        })
+        // Multi-row statements on a table with no index but its key: an import of hundreds
+        // of thousands of rows holds the write lock for as little as it can.
+        competence::put_many(self.conn, records)
     }
     fn delete_competence_record(
         &mut self,
@@ -802,24 +774,19 @@ impl StoreTx for Tx<'_> {
         competence: &CompetenceName,
         achieved: NaiveDate,
     ) -> Result<bool> {
-        COMPETENCE_RECORDS.delete(self.conn, &record_key(vpd, employee, competence, achieved))
+        competence::delete(self.conn, vpd, employee, competence, achieved)
     }
     fn competence_records_of(
         &self,
         vpd: VpdCode,
         employee: &EmployeeNumber,
     ) -> Result<Vec<CompetenceRecord>> {
-        let mut v = of_employee::<CompetenceRecord>(self.conn, &COMPETENCE_RECORDS, vpd, employee)?;
+        let mut v = competence::of_employee(self.conn, vpd, employee)?;
         v.sort_by(|a, b| (&a.competence, a.achieved).cmp(&(&b.competence, b.achieved)));
         Ok(v)
     }
     fn competence_records(&self, vpd: VpdCode) -> Result<Vec<CompetenceRecord>> {
-        let mut v = bodies(COMPETENCE_RECORDS.list::<CompetenceRecord>(
-            self.conn,
-            "vpd = ?1",
-            "",
-            vec![text(vpd.as_str())],
-        )?);
+        let mut v = competence::of_trust(self.conn, vpd)?;
         v.sort_by(|a, b| {
             (&a.employee_number, &a.competence, a.achieved).cmp(&(
                 &b.employee_number,

@@ -1,14 +1,19 @@
 //! A soak of manager upgrades: each cycle a ward manager logs in over the internet, asks for
 //! an upgrade code, types it and logs out, the clock moving 4.32 seconds (a trust of 10,000
-//! managers upgrading twice a day). With retention on, `purge` runs every simulated hour with
-//! the default policy (1 day). Every `cycles / 20` cycles it prints the process's resident
-//! memory (from `/proc/self/statm`) and, on SQLite, the database file's size (with its WAL).
+//! managers upgrading twice a day). With retention on, every simulated hour it does what an
+//! embedder keeping the store for years would: `purge` with the default policy (1 day), then
+//! `checkpoint` the audit trail and `archive_before` that checkpoint, the archive written to a
+//! writer that counts its bytes and discards them (an embedder would keep the file elsewhere).
+//! Every `cycles / 20` cycles it prints the process's resident memory (from
+//! `/proc/self/statm`), on SQLite the database file's size (with its WAL), and the audit
+//! entries in the live store.
 //!
 //! `cargo run --release -p esr-examples --example soak -- CYCLES memory|sqlite retention|none`
 //!
-//! The audit trail is not purged (it is archived, which is another matter), so it keeps
-//! growing with or without retention: the figures show what retention removes.
+//! Without retention nothing is purged or archived, so everything grows: the figures show
+//! what retention removes.
 
+use esr_core::audit::{AuditKey, AuditKeys};
 use esr_core::chrono::{TimeDelta, TimeZone, Utc};
 use esr_core::passcode::{PasscodeKey, PasscodeKeys, SmsMessage, SmsSender};
 use esr_core::people::{Password, PasswordHashing};
@@ -68,6 +73,20 @@ fn rss_kib() -> u64 {
         .map_or(0, |pages| pages * 4)
 }
 
+/// Where the archive goes: counted and discarded.
+#[derive(Default)]
+struct Counted(u64);
+
+impl std::io::Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn file_kib(path: &std::path::Path) -> u64 {
     let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
     let mut wal = path.as_os_str().to_owned();
@@ -121,7 +140,11 @@ fn soak<S: Store>(
             "soak",
             b"key-18-abcdefghijklmnopqrstuvwxy",
         )?))
-        .with_sms_sender(phones.clone());
+        .with_sms_sender(phones.clone())
+        .with_audit_keys(AuditKeys::new(AuditKey::new(
+            "soak-audit",
+            b"an-audit-key-18-0123456789abcdef",
+        )?));
     let spec = TrustSpec {
         vpd: "297".parse()?,
         name: "Soak Trust".into(),
@@ -168,7 +191,7 @@ fn soak<S: Store>(
             "in memory"
         },
         if retention {
-            "on (purge hourly, 1 day)"
+            "on (hourly: purge with the default 1 day, checkpoint and archive the audit trail)"
         } else {
             "off"
         }
@@ -181,6 +204,8 @@ fn soak<S: Store>(
     let started = Instant::now();
     let mut last_purge = clock.now();
     let mut purged = 0u64;
+    let mut archive = Counted::default();
+    let mut archived = 0u64;
     let mut window = Instant::now();
     for n in 1..=cycles {
         clock.advance(TimeDelta::milliseconds(4_320));
@@ -196,10 +221,17 @@ fn soak<S: Store>(
         if retention && clock.now() - last_purge >= TimeDelta::hours(1) {
             let counts = esr.purge(&system, vpd)?;
             purged += counts.challenges + counts.sessions + counts.messages;
+            let checkpoint = esr.checkpoint(&system, vpd)?;
+            archived += esr
+                .archive_before(&system, vpd, &checkpoint, &mut archive)?
+                .entries;
             last_purge = clock.now();
         }
         if n % step == 0 || n == cycles {
-            let audit = esr.store().transaction(|tx| tx.audit_head(vpd))?.seq;
+            let audit = esr.store().read(|tx| {
+                let first = tx.audit_entries(vpd, 1, 1)?.first().map_or(1, |e| e.seq);
+                Ok(tx.audit_head(vpd)?.seq + 1 - first)
+            })?;
             let rate = step as f64 / window.elapsed().as_secs_f64();
             window = Instant::now();
             println!(
@@ -212,6 +244,10 @@ fn soak<S: Store>(
             );
         }
     }
-    println!("done in {:.1?}; {purged} records purged", started.elapsed());
+    println!(
+        "done in {:.1?}; {purged} records purged, {archived} audit entries archived ({} KiB)",
+        started.elapsed(),
+        archive.0 / 1024
+    );
     Ok(())
 }

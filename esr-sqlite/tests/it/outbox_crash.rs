@@ -1,23 +1,27 @@
 //! The outbox under SIGKILL: a child process issues and verifies codes on a SQLite file, with
-//! an SMS gateway that appends each text (its idempotency key and code) to a file, and is
-//! killed at random moments, 60 times over the same database. After each kill it restarts,
-//! first relaying what the kill left queued. Then: every text sent is for a challenge that is
-//! stored (no text for an unstored challenge), every message marked delivered was sent (at
-//! least once), every acknowledged approval is kept, no challenge is approved twice, and the
-//! audit chain verifies.
+//! an SMS gateway that appends each text (its idempotency key and code) to a file, and every
+//! fourth code imports a competence export (all or nothing); it is killed at random moments
+//! (after a random number of acknowledgements, then up to 15 ms more), 60 times over the same
+//! database. After each kill the audit chain must verify, and the child restarts, first
+//! relaying what the kill left queued. Then: every text sent is for a challenge that is stored
+//! (no text for an unstored challenge), every message marked delivered was sent (at least
+//! once), every acknowledged code, approval and import is kept (0 acknowledged writes lost),
+//! every import is there whole or not at all, and no challenge is approved twice.
 //!
 //! The child is this test binary run again with `ESR_OUTBOX_CRASH_DB` set (the ignored test
 //! `outbox_crash::child_issues_codes_until_killed`).
 
 #![allow(clippy::unwrap_used)]
 
-use esr_core::audit::AuditEvent;
+use esr_core::audit::{AuditEvent, AuditKey, AuditKeys};
+use esr_core::chrono::NaiveDate;
 use esr_core::chrono::{DateTime, TimeDelta, Utc};
+use esr_core::compliance::{CSTF_TITLES, ImportOptions};
 use esr_core::passcode::{ChallengeStatus, OutboxStatus, SmsMessage, SmsSender};
 use esr_core::passcode::{PasscodeKey, PasscodeKeys, PasscodePolicy};
 use esr_core::people::PasswordHashing;
 use esr_core::store::testkit::{Harness, MOBILE};
-use esr_core::{ChallengeId, Config, Esr, ManualClock, Store, VpdCode};
+use esr_core::{Actor, ChallengeId, Config, Esr, ManualClock, Store, VpdCode};
 use esr_sqlite::SqliteStore;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
@@ -30,6 +34,46 @@ const SENT_VAR: &str = "ESR_OUTBOX_CRASH_SENT";
 
 fn vpd() -> VpdCode {
     "297".parse().unwrap()
+}
+
+/// The audit keys the kit's harness chains the trail with (the child and the checks use them
+/// too: a trail chained with a key does not verify without it).
+fn audit_keys() -> AuditKeys {
+    AuditKeys::new(AuditKey::new("kit-audit-1", b"audit-42-abcdefghijklmnopqrstuvw").unwrap())
+}
+
+/// Import `k` records every person's CSTF subjects achieved on the `IMPORT_DAYS` days from
+/// `import_day(k, 0)`: dates no other import uses, so its records can be counted.
+const IMPORT_DAYS: u32 = 20;
+
+fn import_day(k: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1990, 1, 1).unwrap() + TimeDelta::days(i64::from(k * 40 + d))
+}
+
+/// The import a record came from, from its achieved date (`None`: one of the kit's records,
+/// achieved in this century).
+fn import_of(achieved: NaiveDate) -> Option<u32> {
+    let days = (achieved - import_day(0, 0)).num_days();
+    (achieved < import_day(200, 0)).then(|| u32::try_from(days / 40).unwrap())
+}
+
+/// The competence export of import `k`.
+fn export(people: &[esr_core::EmployeeNumber], k: u32) -> String {
+    let esr_date = |d: NaiveDate| d.format("%d-%b-%Y").to_string();
+    let mut csv = String::from("Employee Number,Competency Name,Achieved Date,Expiry Date\n");
+    for d in 0..IMPORT_DAYS {
+        let achieved = import_day(k, d);
+        for p in people {
+            for t in CSTF_TITLES {
+                csv.push_str(&format!(
+                    "{p},\"NHS|CSTF|{t}|\",{},{}\n",
+                    esr_date(achieved),
+                    esr_date(achieved + TimeDelta::days(3 * 365))
+                ));
+            }
+        }
+    }
+    csv
 }
 
 /// A gateway that appends `<key> <code>` to a file (one `write` per line, `O_APPEND`), and
@@ -68,8 +112,9 @@ fn latest_issue(store: &SqliteStore, username: &esr_core::Username) -> Option<Da
         .max()
 }
 
-/// Issues a code and (every other time) verifies it, until killed. Prints `issued <id>` after
-/// each issue returns and `approved <id>` after each approval commits.
+/// Issues a code and (every other time) verifies it, and every fourth time imports a competence
+/// export, until killed. Prints `issued <id>` after each issue returns, `approved <id>` after
+/// each approval commits and `imported <k> <records>` after each import commits.
 #[test]
 #[ignore = "the child process of outbox_survives_sigkill"]
 fn child_issues_codes_until_killed() {
@@ -92,7 +137,8 @@ fn child_issues_codes_until_killed() {
         .unwrap()
         .with_passcode_keys(PasscodeKeys::new(
             PasscodeKey::new("kit-1", b"key-42-abcdefghijklmnopqrstuvwxy").unwrap(),
-        ));
+        ))
+        .with_audit_keys(audit_keys());
     let user = h
         .people(vpd())
         .unwrap()
@@ -122,6 +168,22 @@ fn child_issues_codes_until_killed() {
         esr_core::access::SmartcardAuthentication::verified_by_caller(&format!("CARD-{user}"))
             .unwrap();
     let mut session = esr.log_in_with_smartcard(&user, &card).unwrap().id;
+    let feed = Actor::system("crash-test feed").unwrap();
+    let people: Vec<_> = esr
+        .people(vpd())
+        .unwrap()
+        .into_iter()
+        .map(|p| p.employee_number)
+        .collect();
+    // The next import follows the last one committed.
+    let mut next_import = esr
+        .store()
+        .read(|tx| tx.competence_records(vpd()))
+        .unwrap()
+        .iter()
+        .filter_map(|r| import_of(r.achieved).map(|k| k + 1))
+        .max()
+        .unwrap_or(0);
     for n in 0u64.. {
         clock.advance(TimeDelta::seconds(7));
         if n % 50 == 49 {
@@ -140,6 +202,15 @@ fn child_issues_codes_until_killed() {
             writeln!(out, "approved {}", c.id).unwrap();
             out.flush().unwrap();
         }
+        if n % 4 == 2 {
+            let csv = export(&people, next_import);
+            let summary = esr
+                .import_competences(&feed, vpd(), csv.as_bytes(), ImportOptions::default())
+                .unwrap();
+            writeln!(out, "imported {next_import} {}", summary.imported).unwrap();
+            out.flush().unwrap();
+            next_import += 1;
+        }
     }
 }
 
@@ -151,7 +222,22 @@ fn next(seed: &mut u64) -> u64 {
     *seed >> 33
 }
 
-fn run_child_and_kill(db: &Path, sent: &Path, after_lines: u64, approved: &mut BTreeSet<String>) {
+/// What the child acknowledged (printed) before it was killed.
+#[derive(Default)]
+struct Acknowledged {
+    issued: BTreeSet<String>,
+    approved: BTreeSet<String>,
+    /// Import number to records imported.
+    imports: BTreeMap<u32, usize>,
+}
+
+fn run_child_and_kill(
+    db: &Path,
+    sent: &Path,
+    after_lines: u64,
+    delay_ms: u64,
+    acked: &mut Acknowledged,
+) {
     let mut child = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
@@ -170,16 +256,21 @@ fn run_child_and_kill(db: &Path, sent: &Path, after_lines: u64, approved: &mut B
     let mut lines = 0;
     for line in BufReader::new(stdout).lines() {
         let line = line.unwrap();
-        if line.starts_with("issued ") || line.starts_with("approved ") {
-            if let Some(id) = line.strip_prefix("approved ") {
-                approved.insert(id.to_owned());
+        let mut words = line.split(' ');
+        match (words.next(), words.next(), words.next()) {
+            (Some("issued"), Some(id), None) => drop(acked.issued.insert(id.to_owned())),
+            (Some("approved"), Some(id), None) => drop(acked.approved.insert(id.to_owned())),
+            (Some("imported"), Some(k), Some(n)) => {
+                acked.imports.insert(k.parse().unwrap(), n.parse().unwrap());
             }
-            lines += 1;
-            if lines >= after_lines {
-                // Mid-stream: the child is committing, sending or marking the next one.
-                child.kill().unwrap(); // SIGKILL on Unix
-                break;
-            }
+            _ => continue,
+        }
+        lines += 1;
+        if lines >= after_lines {
+            // Mid-stream: the child is committing, sending, marking or importing the next.
+            std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+            child.kill().unwrap(); // SIGKILL on Unix
+            break;
         }
     }
     child.wait().unwrap();
@@ -208,12 +299,19 @@ fn outbox_survives_sigkill() {
             .collect()
     };
     let mut seed = 0x5eed_u64;
-    let mut acknowledged = BTreeSet::new();
+    let mut acked = Acknowledged::default();
     let kills = 60;
     let started = std::time::Instant::now();
-    for _ in 0..kills {
+    for kill in 0..kills {
         let after = 1 + next(&mut seed) % 12;
-        run_child_and_kill(&db, &sent, after, &mut acknowledged);
+        let delay = next(&mut seed) % 16;
+        run_child_and_kill(&db, &sent, after, delay, &mut acked);
+        // The chain verifies after each kill, as the restart finds it.
+        let esr = Esr::new(SqliteStore::open(&db).unwrap(), esr_core::SystemClock)
+            .with_audit_keys(audit_keys());
+        if let Err(e) = esr.verify_audit(vpd()) {
+            panic!("after kill {kill}, the audit chain does not verify: {e}");
+        }
     }
     eprintln!("{kills} runs in {:?}", started.elapsed());
 
@@ -234,8 +332,12 @@ fn outbox_survives_sigkill() {
                     "a text went out for challenge {key}, which is not stored"
                 );
             }
+            // Every acknowledged code is stored.
+            for id in &acked.issued {
+                assert!(tx.challenge(&id.parse().unwrap())?.is_some(), "{id}");
+            }
             // Every acknowledged approval is kept.
-            for id in &acknowledged {
+            for id in &acked.approved {
                 let c = tx.challenge(&id.parse().unwrap())?.unwrap();
                 assert_eq!(c.status, ChallengeStatus::Approved, "{id}");
             }
@@ -271,8 +373,21 @@ fn outbox_survives_sigkill() {
         }
     }
     assert!(delivered > kills, "{delivered} delivered");
+    // Every import is there whole or not at all, and every acknowledged one is there.
+    let mut imports: BTreeMap<u32, usize> = BTreeMap::new();
+    for r in store.read(|tx| tx.competence_records(vpd())).unwrap() {
+        if let Some(k) = import_of(r.achieved) {
+            *imports.entry(k).or_default() += 1;
+        }
+    }
+    let whole = imports.values().next().copied().unwrap_or_default();
+    assert!(imports.values().all(|n| *n == whole), "{imports:?}");
+    for (k, n) in &acked.imports {
+        assert_eq!(imports.get(k), Some(n), "acknowledged import {k} lost");
+    }
+    assert!(acked.imports.len() >= 10, "{} imports", acked.imports.len());
     // No challenge approved twice: one approval audited per approved challenge.
-    let esr = esr_core::Esr::new(store, esr_core::SystemClock);
+    let esr = esr_core::Esr::new(store, esr_core::SystemClock).with_audit_keys(audit_keys());
     let trail = esr.audit_trail(vpd(), 1, usize::MAX).unwrap();
     let mut approvals: BTreeMap<ChallengeId, u32> = BTreeMap::new();
     for e in &trail {
@@ -292,12 +407,18 @@ fn outbox_survives_sigkill() {
     assert_eq!(approved, approvals.len());
     esr.verify_audit(vpd()).unwrap();
     eprintln!(
-        "{kills} kills: {} challenges, {} texts ({} repeated), {} delivered, {} approved",
+        "{kills} kills, the chain verified after each: {} challenges, {} texts ({} repeated), \
+         {} delivered, {} approved ({} acknowledged), {} codes acknowledged and stored; \
+         {} imports committed of {whole} records each ({} acknowledged), none partial",
         all.len(),
         texts.len(),
         texts.values().filter(|n| **n > 1).count(),
         delivered,
-        approved
+        approved,
+        acked.approved.len(),
+        acked.issued.len(),
+        imports.len(),
+        acked.imports.len()
     );
 }
 
