@@ -1370,10 +1370,10 @@ fn dictionary_column(column: esr_core::compliance::DictionaryColumn) -> PyResult
 }
 
 /// The distinct values in the order rows first use them, `keys` rewritten in place to match.
-/// A large export's blocks are read on several threads and their dictionaries appended, so
-/// the merged values can repeat and their order depend on the threads; a dictionary column
-/// wants each value once (pandas refuses repeated categories) and the same file should give
-/// the same table every time.
+/// The core keeps a value per spelling it met (NHS(CSTF)Fire Safety - 1 Year and
+/// NHS|CSTF|Fire Safety - 1 Year| both read as the pipe form), and may keep values no kept row
+/// uses (a refused row's); a dictionary column wants each value once (pandas refuses repeated
+/// categories), and the same file should give the same table however it is read.
 fn first_seen_order(keys: &mut [u32], values: Vec<String>) -> Vec<String> {
     const UNSEEN: u32 = u32::MAX;
     // Old key -> new key, for each value's first appearance in the rows.
