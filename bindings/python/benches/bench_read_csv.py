@@ -6,10 +6,11 @@ A synthetic export (Employee Number, Full Name, Competency Name, Expiry Date as 
 temporary file, read once to warm the page cache, then each reader is timed --repeats times in
 turn (rounds interleaved) and the median reported as MB/s of the file, with the median CPU time
 the process spent (all threads; on a shared machine wall time also counts waiting for a CPU).
-Each produces the same table, checked by row count and totals:
+Each produces the same table, checked by row count, totals and the rows per competence name:
 
-  esr      esr.read_competence_csv(path, vpd) -> pyarrow Table (person_id int64, competency_id,
-           expiry date32; rows of other VPDs refused)
+  esr      esr.read_competence_csv(path, vpd) -> pyarrow Table (person_id int64, competency_id
+           dictionary<int32, string>, expiry date32; rows of other VPDs refused), timed as
+           returned (the check decodes the names after the timing)
   polars   pl.read_csv(path) with every column as text, then what an analyst does next: keep the
            trust's VPD, Employee Number as an integer, trim the competence name, parse the date
            with "%d-%b-%Y"
@@ -129,12 +130,17 @@ def read_duckdb(path: Path) -> Any:
 READERS: dict[str, Callable[[Path], Any]] = {"esr": read_esr, "polars": read_polars, "duckdb": read_duckdb}
 
 
-def summary(out: Any) -> tuple[int, int, int]:
+def summary(out: Any) -> tuple[int, int, int, tuple[tuple[str, int], ...]]:
+    """Rows, the sum of person_id, empty expiry dates, and how many rows hold each competence
+    (esr's dictionary column and the peers' text compared as text; outside the timing)."""
     t = out if isinstance(out, pa.Table) else out.to_arrow()
+    names = t.column("competency_id").cast(pa.string())
+    counts = pc.value_counts(names).to_pylist()
     return (
         t.num_rows,
         int(pc.sum(t.column("person_id")).as_py()),
         t.column("expiry").null_count,
+        tuple(sorted((c["values"], c["counts"]) for c in counts)),
     )
 
 
@@ -179,9 +185,10 @@ def main() -> int:
                 if r != "esr":
                     print(f"esr is {statistics.median(times[r]) / statistics.median(times['esr']):.2f}x {r}'s speed")
         if len(set(results.values())) != 1:
-            print(f"DISAGREE (rows, sum of person_id, empty expiry): {results}")
+            print(f"DISAGREE (rows, sum of person_id, empty expiry, rows per name): {results}")
             return 1
-        print(f"all readers agree: {results[readers[0]][0]:,} rows, {results[readers[0]][2]:,} with no expiry")
+        first = results[readers[0]]
+        print(f"all readers agree: {first[0]:,} rows, {first[2]:,} with no expiry, {len(first[3])} names")
         return 0
     finally:
         if args.keep:

@@ -1187,7 +1187,10 @@ impl ArrowStream {
 /// int64), competency_id (the competence name in the pipe form, NHS|CSTF|Fire Safety - 1 Year|),
 /// expiry (date32, null: never expires), achieved (date32), level, employee_number (as
 /// written) and line (the line the row starts on in the file). Every record is kept, older ones
-/// too.
+/// too. competency_id and level repeat a few names over many rows, so they are dictionary
+/// columns (pyarrow dictionary<int32, string>; Categorical in pandas and polars): each name is
+/// held once; score_compliance and compliance_detail take them as they are, and
+/// `table.column("level").dictionary_decode()` (or `pc.cast(..., pa.string())`) gives plain text.
 ///
 /// encoding=None reads UTF-8 (with or without a byte order mark) and reads bytes that are not
 /// UTF-8 as cp1252 (Windows-1252, what Excel's "CSV (Comma delimited)" saves), so no row is
@@ -1259,12 +1262,12 @@ fn read_competence_csv<'py>(
     // large file most of the time goes on the system handing over fresh memory.
     let (competence, level, employee, expiry, achieved) = py.detach(|| {
         std::thread::scope(|s| {
-            let level = s.spawn(|| dictionary_text(&level));
             let employee = s.spawn(move || text_array(employee_text.into_bytes(), &employee_ends));
             let dates = s.spawn(move || (date(expiry), date(achieved)));
-            let competence = dictionary_text(&competence);
+            let competence = dictionary_column(competence);
+            let level = dictionary_column(level);
             let (expiry, achieved) = join(dates);
-            (competence, join(level), join(employee), expiry, achieved)
+            (competence, level, join(employee), expiry, achieved)
         })
     });
     let (competence, level, employee) = (competence?, level?, employee?);
@@ -1337,83 +1340,77 @@ fn text_array(text: Vec<u8>, ends: &[usize]) -> PyResult<ArrayRef> {
     ))
 }
 
-/// A column of repeating texts (keys into values) as a plain Arrow string array: each row's
-/// text copied from its value, on a few threads for a large column (it is most of the bytes
-/// the table holds), straight into the array's buffers.
-fn dictionary_text(column: &esr_core::compliance::DictionaryColumn) -> PyResult<ArrayRef> {
-    let value = |k: u32| {
-        column
-            .values
-            .get(k as usize)
-            .map_or(&b""[..], |v| v.as_bytes())
-    };
-    let keys = &column.keys;
-    let mut offsets = Vec::with_capacity(keys.len() + 1);
-    offsets.push(0i32);
-    let mut end = 0i32;
-    for &k in keys {
-        let Some(next) = i32::try_from(value(k).len())
-            .ok()
-            .and_then(|n| end.checked_add(n))
-        else {
-            return large_dictionary_text(column);
-        };
-        end = next;
-        offsets.push(end);
+/// A column of repeating texts (keys into values) as an Arrow `dictionary<int32, string>`
+/// column: the keys handed over as they are (no per-row text; the column holds a few distinct
+/// names over millions of rows, and writing each row's text was most of the fresh memory a
+/// large export's table took). pandas and polars read it as Categorical.
+fn dictionary_column(column: esr_core::compliance::DictionaryColumn) -> PyResult<ArrayRef> {
+    let bad = |e: arrow_schema::ArrowError| EsrError::new_err(format!("building the table: {e}"));
+    let esr_core::compliance::DictionaryColumn { mut keys, values } = column;
+    let values = first_seen_order(&mut keys, values);
+    if i32::try_from(values.len()).is_err() {
+        return Err(EsrError::new_err(
+            "building the table: a column has too many distinct values",
+        ));
     }
-    let mut text = vec![0u8; end as usize];
-    // Rows from `keys[from..]` into `out`, which starts at row `from`'s text.
-    let fill = |out: &mut [u8], keys: &[u32]| {
-        let mut at = 0;
-        for &k in keys {
-            let v = value(k);
-            if let Some(to) = out.get_mut(at..at + v.len()) {
-                to.copy_from_slice(v);
-            }
-            at += v.len();
-        }
-    };
-    let parts = if keys.len() < 1 << 16 {
-        1
-    } else {
-        std::thread::available_parallelism()
-            .map_or(1, NonZeroUsize::get)
-            .min(4)
-    };
-    std::thread::scope(|s| {
-        let mut rest: &mut [u8] = &mut text;
-        let mut from = 0;
-        for p in 1..=parts {
-            let to = keys.len() * p / parts;
-            let bytes = (offsets[to] - offsets[from]) as usize;
-            let (out, tail) = std::mem::take(&mut rest).split_at_mut(bytes);
-            rest = tail;
-            let part = &keys[from..to];
-            if p == parts {
-                fill(out, part);
-            } else {
-                s.spawn(move || fill(out, part));
-            }
-            from = to;
-        }
-    });
-    let offsets = arrow_buffer::OffsetBuffer::new(ScalarBuffer::from(offsets));
-    let values = arrow_buffer::Buffer::from_vec(text);
+    let mut text = Vec::with_capacity(values.iter().map(String::len).sum());
+    let mut ends = Vec::with_capacity(values.len());
+    for v in &values {
+        text.extend_from_slice(v.as_bytes());
+        ends.push(text.len());
+    }
+    let values = text_array(text, &ends)?;
+    // Every key is below values.len() (checked above to fit an i32), so the u32 keys' bytes
+    // read as the same i32s: the buffer is handed over without a copy.
+    let keys = ScalarBuffer::<i32>::from(arrow_buffer::Buffer::from_vec(keys));
+    let keys = Int32Array::new(keys, None);
     Ok(Arc::new(
-        StringArray::try_new(offsets, values, None)
-            .map_err(|e| EsrError::new_err(format!("building the table: {e}")))?,
+        DictionaryArray::<Int32Type>::try_new(keys, values).map_err(bad)?,
     ))
 }
 
-/// [`dictionary_text`] for a column of over 2 GiB of text (`LargeUtf8`).
-fn large_dictionary_text(column: &esr_core::compliance::DictionaryColumn) -> PyResult<ArrayRef> {
-    let mut text = Vec::new();
-    let mut ends = Vec::with_capacity(column.keys.len());
-    for value in column.iter() {
-        text.extend_from_slice(value.as_bytes());
-        ends.push(text.len());
+/// The distinct values in the order rows first use them, `keys` rewritten in place to match.
+/// The core keeps a value per spelling it met (NHS(CSTF)Fire Safety - 1 Year and
+/// NHS|CSTF|Fire Safety - 1 Year| both read as the pipe form), and may keep values no kept row
+/// uses (a refused row's); a dictionary column wants each value once (pandas refuses repeated
+/// categories), and the same file should give the same table however it is read.
+fn first_seen_order(keys: &mut [u32], values: Vec<String>) -> Vec<String> {
+    const UNSEEN: u32 = u32::MAX;
+    // Old key -> new key, for each value's first appearance in the rows.
+    let mut new_key = vec![UNSEEN; values.len()];
+    let mut by_text: HashMap<&str, u32> = HashMap::new();
+    let mut order: Vec<usize> = Vec::new();
+    let mut left = values.len();
+    for &k in keys.iter() {
+        let Some(slot) = new_key.get_mut(k as usize) else {
+            continue;
+        };
+        if *slot != UNSEEN {
+            continue;
+        }
+        let text = values[k as usize].as_str();
+        *slot = *by_text.entry(text).or_insert_with(|| {
+            order.push(k as usize);
+            (order.len() - 1) as u32
+        });
+        left -= 1;
+        if left == 0 {
+            break;
+        }
     }
-    text_array(text, &ends)
+    let identity = new_key
+        .iter()
+        .enumerate()
+        .all(|(i, &n)| n as usize == i || n == UNSEEN)
+        && order.len() == values.len();
+    if !identity {
+        for k in keys.iter_mut() {
+            if let Some(&n) = new_key.get(*k as usize) {
+                *k = n;
+            }
+        }
+    }
+    order.into_iter().map(|i| values[i].clone()).collect()
 }
 
 /// The `encoding` argument of the CSV readers: None detects UTF-8 or cp1252.

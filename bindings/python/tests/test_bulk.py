@@ -1,11 +1,13 @@
 """esr.score_compliance over pyarrow, polars and pandas tables, and esr.read_competence_csv."""
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 import esr
@@ -252,6 +254,52 @@ def test_csv_to_scores_in_two_calls(tmp_path: Path) -> None:
     assert out["amber"] == [0, 1]  # the newer record, on the window's last day
     assert out["red"] == [0, 1]  # IPC not held
     assert out["percent"] == [100.0, 50.0]
+
+
+def test_csv_names_and_levels_come_as_dictionary_columns(tmp_path: Path) -> None:
+    # Over 4 MiB, so the export is read in blocks on several threads and the blocks'
+    # dictionaries are merged: the keys must still point at each row's own text.
+    names = [f"NHS|CSTF|Course {i} - {i % 3 + 1} Years|" for i in range(15)]
+    levels = ["", "1 - Assessed", "2 - Competent"]
+    rows = [
+        f"{20000001 + i % 5000},{names[(i * 7) % 15]},{'' if i % 11 == 0 else '24-Feb-2027'},"
+        f"01-Jan-2024,297,{levels[i % 3]}"
+        for i in range(120_000)
+    ]
+    data = ("Employee Number,Competency Name,Expiry Date,Achieved Date,VPD,Competence Level\n" + "\n".join(rows) + "\n").encode()
+    assert len(data) > 4 << 20
+    path = tmp_path / "export.csv"
+    path.write_bytes(data)
+    t = esr.read_competence_csv(path, vpd="297")
+    for column in ("competency_id", "level"):
+        assert t.schema.field(column).type == pa.dictionary(pa.int32(), pa.string())
+    assert t.column("competency_id").to_pylist() == [names[(i * 7) % 15] for i in range(120_000)]
+    read_as = {"": "0 - Not Assessed"}  # no level reads as level 0
+    assert t.column("level").to_pylist() == [read_as.get(levels[i % 3], levels[i % 3]) for i in range(120_000)]
+    plain = t.set_column(1, "competency_id", t.column("competency_id").cast(pa.string()))
+    plain = plain.set_column(4, "level", pc.cast(plain.column("level"), pa.string()))
+    assert plain.schema.field("level").type == pa.string()
+    # Each name once, in the order rows first use it, whichever way the file is read (a file
+    # object without a size reads record by record on one thread).
+    assert t.column("competency_id").chunk(0).dictionary.to_pylist() == [names[(i * 7) % 15] for i in range(15)]
+    assert esr.read_competence_csv(data, vpd="297").equals(t)
+    assert esr.read_competence_csv(io.BufferedReader(io.BytesIO(data)), vpd="297").equals(t)
+
+    # score_compliance and compliance_detail take the dictionary columns as they are.
+    assignments = pa.table({"assignment_id": list(range(5000)), "person_id": [20000001 + p for p in range(5000)], "position_id": [p % 4 for p in range(5000)]})
+    requirements = pa.table({"position_id": [p for p in range(4) for _ in range(5)], "competency_id": [names[(p * 5 + c) % 15] for p in range(4) for c in range(5)]})
+    assert esr.score_compliance(assignments, requirements, t, AS_OF).equals(esr.score_compliance(assignments, requirements, plain, AS_OF))
+    assert esr.compliance_detail(assignments, requirements, t, AS_OF).equals(esr.compliance_detail(assignments, requirements, plain, AS_OF))
+    totals = esr.score_compliance(assignments, requirements, t, AS_OF)
+    assert sum(totals.column("green").to_pylist()) > 0 and sum(totals.column("red").to_pylist()) > 0
+
+    # pandas and polars get Categorical columns, with the same values.
+    small = esr.read_competence_csv(EXPORT.encode(), vpd="297", output="pandas")
+    assert isinstance(small["competency_id"].dtype, pd.CategoricalDtype)
+    assert small["competency_id"].astype(str).tolist()[2] == "NHS|CSTF|Fire Safety - 1 Year|"
+    frame = esr.read_competence_csv(path, vpd="297", output="polars")
+    assert frame.schema["competency_id"] == pl.Categorical and frame.schema["level"] == pl.Categorical
+    assert frame["level"].cast(pl.String).to_list() == plain.column("level").to_pylist()
 
 
 def test_csv_errors_name_the_line(tmp_path: Path) -> None:

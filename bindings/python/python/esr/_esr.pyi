@@ -1706,6 +1706,9 @@ def compliance_detail(
     output: None = None,
     threads: int | None = None,
 ) -> Any: ...
+# read_competence_csv's columns: person_id int64, competency_id dictionary<int32, string>,
+# expiry date32, achieved date32, level dictionary<int32, string>, employee_number string,
+# line uint64 (the dictionary columns are Categorical in pandas and polars).
 @overload
 def read_competence_csv(
     source: str | os.PathLike[str] | bytes | bytearray | _BinaryReader,

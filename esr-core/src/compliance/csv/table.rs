@@ -855,14 +855,27 @@ struct Merged {
     /// Per builder, its keys to the merged columns' keys.
     names: Vec<Vec<u32>>,
     levels: Vec<Vec<u32>>,
+    /// The merged columns' values and their keys: several builders meet the same name, and the
+    /// merged column holds it once (in the order the file first uses it, as one reader would).
+    name_keys: HashMap<String, u32>,
+    level_keys: HashMap<String, u32>,
     /// The line the next segment starts on.
     line: u64,
 }
 
 impl Merged {
-    /// Appends `values` to `to`, noting each one's key in `map`.
-    fn values(to: &mut Vec<String>, map: &mut Vec<u32>, values: Vec<String>) -> Result<()> {
+    /// Appends the `values` `to` has not got yet, noting each one's key in `map`.
+    fn values(
+        to: &mut Vec<String>,
+        keys: &mut HashMap<String, u32>,
+        map: &mut Vec<u32>,
+        values: Vec<String>,
+    ) -> Result<()> {
         for v in values {
+            if let Some(&k) = keys.get(&v) {
+                map.push(k);
+                continue;
+            }
             let k = u32::try_from(to.len()).map_err(|_| {
                 Error::invalid(
                     "competence export",
@@ -870,6 +883,7 @@ impl Merged {
                 )
             })?;
             map.push(k);
+            keys.insert(v.clone(), k);
             to.push(v);
         }
         Ok(())
@@ -885,8 +899,18 @@ impl Merged {
         } = seg;
         let t = &mut self.t;
         let (names, levels) = (&mut self.names[b], &mut self.levels[b]);
-        Self::values(&mut t.competence.values, names, s.competence.values)?;
-        Self::values(&mut t.level.values, levels, s.level.values)?;
+        Self::values(
+            &mut t.competence.values,
+            &mut self.name_keys,
+            names,
+            s.competence.values,
+        )?;
+        Self::values(
+            &mut t.level.values,
+            &mut self.level_keys,
+            levels,
+            s.level.values,
+        )?;
         let remap = |map: &[u32], k: u32| map.get(k as usize).copied().unwrap_or_default();
         t.competence
             .keys
@@ -1196,6 +1220,8 @@ pub(super) fn read_table<R: std::io::Read>(
             problems: ImportProblems::new(),
             names: vec![Vec::new(); workers],
             levels: vec![Vec::new(); workers],
+            name_keys: HashMap::new(),
+            level_keys: HashMap::new(),
             line,
         };
         if let Some(bytes) = size_hint {

@@ -744,6 +744,22 @@ mod blocks {
                     CompetenceExportColumns::from(l.clone())
                 );
                 prop_assert_eq!(bp, lp);
+                // Each value once (the builders' dictionaries merged), in the order the file
+                // first uses it, as the one-by-one reader's (which keeps a value per spelling).
+                for (bv, lv) in [
+                    (&b.competence.values, &l.competence.values),
+                    (&b.level.values, &l.level.values),
+                ] {
+                    let once = |v: &Vec<String>| {
+                        let mut seen = std::collections::HashSet::new();
+                        v.iter()
+                            .filter(|x| seen.insert(x.as_str()))
+                            .cloned()
+                            .collect::<Vec<_>>()
+                    };
+                    prop_assert_eq!(once(bv), bv.clone());
+                    prop_assert_eq!(bv.clone(), once(lv));
+                }
             }
             (Err(b), Err(l)) => prop_assert_eq!(b.to_string(), l.to_string()),
             (b, l) => prop_assert!(false, "blocks {:?}, lines {:?}", b.is_ok(), l.is_ok()),
