@@ -244,9 +244,19 @@ pub(crate) fn check_upgrade(
     id: SessionId,
     now: DateTime<Utc>,
 ) -> Result<Session> {
+    check_upgrade_with_account(tx, id, now).map(|(s, _)| s)
+}
+
+/// [`check_upgrade`], answering the account it read too, for a caller that needs it (so it
+/// is not read and cloned a second time in the same transaction).
+pub(crate) fn check_upgrade_with_account(
+    tx: &mut dyn StoreTx,
+    id: SessionId,
+    now: DateTime<Utc>,
+) -> Result<(Session, Account)> {
     let (s, trust, acc, held) = session_context(tx, id, now)?;
     check_upgrade_in(tx, &s, &trust, &acc, &held)?;
-    Ok(s)
+    Ok((s, acc))
 }
 
 /// Whether the session may be upgraded, given its context.

@@ -2,7 +2,7 @@
 //! upgrade a session with a code, remove. The rules are in [`crate::authenticator`].
 
 use crate::access::{Session, UpgradeBlocker};
-use crate::access::{check_manage_mobile, check_upgrade, upgrade_session};
+use crate::access::{check_manage_mobile, check_upgrade_with_account, upgrade_session};
 use crate::audit::AuditActor;
 use crate::audit::AuditEvent;
 use crate::authenticator::{
@@ -290,12 +290,11 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let keys = self.authenticator_ring()?;
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let s = check_upgrade(tx, session, now)?;
+            let (s, acc) = check_upgrade_with_account(tx, session, now)?;
             let rec = tx
                 .authenticator(&s.username)?
                 .filter(Authenticator::is_active)
                 .ok_or(Error::UpgradeNotAvailable(UpgradeBlocker::NoAuthenticator))?;
-            let acc = account_of(tx, &s.username)?;
             self.check_code(tx, &s, acc, rec, code, Use::Upgrade, now, &keys)
         })
     }

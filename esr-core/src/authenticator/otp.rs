@@ -156,39 +156,77 @@ impl fmt::Debug for TotpSecret {
 
 /// RFC 4226 HOTP: the `digits`-digit code of `counter` under `secret`, as a number.
 pub fn hotp(secret: &[u8], counter: u64, digits: u8, algorithm: TotpAlgorithm) -> u32 {
-    let msg = counter.to_be_bytes();
-    let mut h = [0u8; 64];
-    // HMAC takes a key of any length, so `new_from_slice` cannot fail here.
-    macro_rules! mac {
-        ($d:ty) => {{
-            match <Hmac<$d> as KeyInit>::new_from_slice(secret) {
-                Ok(mut m) => {
-                    m.update(&msg);
-                    let tag = m.finalize().into_bytes();
-                    h[..tag.len()].copy_from_slice(&tag);
-                    tag.len()
-                }
-                Err(_) => 20,
-            }
-        }};
+    KeyedMac::new(secret, algorithm).code(counter, digits)
+}
+
+/// An HMAC with its key already absorbed. Checking a code computes one HOTP per step of the
+/// window under the same key: keying once and cloning the keyed state per step saves the
+/// two hash blocks of key processing each step would otherwise repeat.
+#[derive(Clone)]
+enum KeyedMac {
+    Sha1(Hmac<sha1::Sha1>),
+    Sha256(Hmac<sha2::Sha256>),
+    Sha512(Hmac<sha2::Sha512>),
+    /// HMAC takes a key of any length, so this is never made; it stands for a refusal
+    /// without a panic (every code is then 0).
+    Refused,
+}
+
+impl KeyedMac {
+    fn new(secret: &[u8], algorithm: TotpAlgorithm) -> Self {
+        let keyed = match algorithm {
+            TotpAlgorithm::Sha1 => Hmac::new_from_slice(secret).map(Self::Sha1),
+            TotpAlgorithm::Sha256 => Hmac::new_from_slice(secret).map(Self::Sha256),
+            TotpAlgorithm::Sha512 => Hmac::new_from_slice(secret).map(Self::Sha512),
+        };
+        keyed.unwrap_or(Self::Refused)
     }
-    let n = match algorithm {
-        TotpAlgorithm::Sha1 => mac!(sha1::Sha1),
-        TotpAlgorithm::Sha256 => mac!(sha2::Sha256),
-        TotpAlgorithm::Sha512 => mac!(sha2::Sha512),
-    };
-    // Dynamic truncation (RFC 4226 §5.3).
-    let offset = usize::from(h[n.saturating_sub(1)] & 0x0f);
-    let bin = (u32::from(h[offset] & 0x7f) << 24)
-        | (u32::from(h[offset + 1]) << 16)
-        | (u32::from(h[offset + 2]) << 8)
-        | u32::from(h[offset + 3]);
-    bin % 10u32.pow(u32::from(digits.min(9)))
+
+    /// The HOTP of `counter`, as a number.
+    fn code(&self, counter: u64, digits: u8) -> u32 {
+        let msg = counter.to_be_bytes();
+        let mut h = [0u8; 64];
+        macro_rules! tag {
+            ($m:expr) => {{
+                let mut m = $m.clone();
+                m.update(&msg);
+                let tag = m.finalize().into_bytes();
+                h[..tag.len()].copy_from_slice(&tag);
+                tag.len()
+            }};
+        }
+        let n = match self {
+            Self::Sha1(m) => tag!(m),
+            Self::Sha256(m) => tag!(m),
+            Self::Sha512(m) => tag!(m),
+            Self::Refused => 20,
+        };
+        // Dynamic truncation (RFC 4226 §5.3).
+        let offset = usize::from(h[n.saturating_sub(1)] & 0x0f);
+        let bin = (u32::from(h[offset] & 0x7f) << 24)
+            | (u32::from(h[offset + 1]) << 16)
+            | (u32::from(h[offset + 2]) << 8)
+            | u32::from(h[offset + 3]);
+        bin % 10u32.pow(u32::from(digits.min(9)))
+    }
 }
 
 /// A code as text, zero-padded to `digits`.
 fn code_text(n: u32, digits: u8) -> String {
     format!("{n:0width$}", width = usize::from(digits))
+}
+
+/// A code as ASCII digits, zero-padded to `digits` (at most 9), on the stack: the check
+/// compares these without formatting a string per step.
+fn code_digits(mut n: u32, digits: u8) -> ([u8; 9], usize) {
+    let len = usize::from(digits.min(9));
+    let mut out = [b'0'; 9];
+    for d in out[..len].iter_mut().rev() {
+        // n % 10 < 10, so the cast cannot truncate.
+        *d = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    (out, len)
 }
 
 /// The time step of `unix_seconds` (RFC 6238 `T`, with `T0` = 0); times before 1970 are step 0.
@@ -423,10 +461,11 @@ impl Totp {
         let mut accepted: Option<u64> = None;
         let mut replayed: Option<u64> = None;
         let typed = code.as_bytes();
+        let keyed = KeyedMac::new(self.secret.expose(), self.params.algorithm);
         for step in now.saturating_sub(w)..=now.saturating_add(w) {
-            let want = self.code_at_step(step);
-            let same: bool = if want.len() == typed.len() {
-                want.as_bytes().ct_eq(typed).into()
+            let (want, len) = code_digits(keyed.code(step, self.params.digits), self.params.digits);
+            let same: bool = if len == typed.len() {
+                want[..len].ct_eq(typed).into()
             } else {
                 false
             };

@@ -46,6 +46,9 @@ use crate::compliance::CompetenceClaim;
 use crate::urp::{AccessRequest, UrpReview};
 use crate::values::{AccessRequestId, CompetenceClaimId, UrpReviewId};
 use workflows::{WorkflowTables, WorkflowUndo};
+// The audit trails, in chunks.
+mod trail;
+use trail::Trail;
 
 /// The in-memory store: the embedded default, and the reference implementation of the
 /// [`Store`] contract (the conformance kit compares other adapters' answers with its own).
@@ -76,7 +79,7 @@ struct State {
     grants_by_holder: HashMap<Username, Vec<HeldGrant>>,
     sessions: HashMap<SessionKey, Session>,
     sessions_by_user: HashMap<Username, Vec<SessionKey>>,
-    audit: BTreeMap<VpdCode, Vec<AuditEntry>>,
+    audit: BTreeMap<VpdCode, Trail>,
     /// Signed checkpoints by trust and `seq`.
     audit_checkpoints: BTreeMap<(VpdCode, u64), AuditCheckpoint>,
     challenges: HashMap<ChallengeId, Challenge>,
@@ -296,10 +299,8 @@ impl Tx<'_> {
                         v.pop();
                     }
                 }
-                Undo::AuditPrefix(vpd, mut prefix) => {
-                    let v = s.audit.entry(vpd).or_default();
-                    prefix.append(v);
-                    *v = prefix;
+                Undo::AuditPrefix(vpd, prefix) => {
+                    s.audit.entry(vpd).or_default().restore_prefix(prefix);
                 }
                 Undo::AuditCheckpoint(k, old) => restore(&mut s.audit_checkpoints, k, old),
                 // Outbox and retention
@@ -844,7 +845,7 @@ impl StoreTx for Tx<'_> {
                 // The trail may start after 1 once a prefix was archived.
                 let first = v.first().map_or(1, |e| e.seq);
                 let start = usize::try_from(from.saturating_sub(first)).unwrap_or(usize::MAX);
-                v.iter().skip(start).take(limit).cloned().collect()
+                v.iter_from(start).take(limit).cloned().collect()
             })
             .unwrap_or_default())
     }
@@ -883,7 +884,7 @@ impl StoreTx for Tx<'_> {
         if n == 0 {
             return Ok(0);
         }
-        let prefix: Vec<AuditEntry> = trail.drain(..n).collect();
+        let prefix = trail.drain_prefix(n);
         let removed = prefix.len() as u64;
         self.undo.push(Undo::AuditPrefix(vpd, prefix));
         Ok(removed)

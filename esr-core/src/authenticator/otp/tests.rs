@@ -188,3 +188,37 @@ proptest! {
         prop_assert_eq!(TotpSecret::from_base32(&s.to_base32()).unwrap(), s);
     }
 }
+
+#[test]
+fn stack_digits_are_the_padded_text() {
+    for (n, d) in [
+        (0, 6),
+        (7, 6),
+        (123_456, 6),
+        (99_999_999, 8),
+        (42, 8),
+        (1_234_567, 7),
+    ] {
+        let (b, len) = code_digits(n, d);
+        assert_eq!(&b[..len], code_text(n, d).as_bytes());
+    }
+}
+
+#[test]
+fn a_keyed_mac_gives_every_steps_code() {
+    let secret = b"12345678901234567890";
+    for alg in [
+        TotpAlgorithm::Sha1,
+        TotpAlgorithm::Sha256,
+        TotpAlgorithm::Sha512,
+    ] {
+        let keyed = KeyedMac::new(secret, alg);
+        for step in [0u64, 1, 37_037_036, 41_152_263] {
+            let once = KeyedMac::new(secret, alg).code(step, 8);
+            assert_eq!(keyed.code(step, 8), once);
+        }
+    }
+    // RFC 4226 appendix D, counters 0 and 1.
+    assert_eq!(hotp(secret, 0, 6, TotpAlgorithm::Sha1), 755_224);
+    assert_eq!(hotp(secret, 1, 6, TotpAlgorithm::Sha1), 287_082);
+}
