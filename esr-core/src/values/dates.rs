@@ -13,9 +13,10 @@ pub fn format_esr_date(d: NaiveDate) -> String {
     d.format(ESR_DATE_FORMAT).to_string()
 }
 
-/// `DD-Mon-YYYY` read directly (the usual case, and most of an import's time through chrono's
-/// format parser); `None` for anything else, left to chrono.
-pub(crate) fn parse_esr_date_fast(s: &str) -> Option<NaiveDate> {
+/// The year, month and day of a `DD-Mon-YYYY` date read directly, not yet checked against the
+/// calendar (`31-Feb-2026` reads as 2026, 2, 31); `None` for anything else. Shared by
+/// [`parse_esr_date_fast`] and the competence export's quick reader, which counts days itself.
+pub(crate) fn esr_date_parts(s: &str) -> Option<(u32, u32, u32)> {
     const MONTHS: [&[u8; 3]; 12] = [
         b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
         b"dec",
@@ -37,6 +38,13 @@ pub(crate) fn parse_esr_date_fast(s: &str) -> Option<NaiveDate> {
         b[5].to_ascii_lowercase(),
     ];
     let month = MONTHS.iter().position(|m| **m == mon)? as u32 + 1;
+    Some((year, month, day))
+}
+
+/// `DD-Mon-YYYY` read directly (the usual case, and most of an import's time through chrono's
+/// format parser); `None` for anything else, left to chrono.
+pub(crate) fn parse_esr_date_fast(s: &str) -> Option<NaiveDate> {
+    let (year, month, day) = esr_date_parts(s)?;
     NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
 }
 

@@ -8,6 +8,7 @@
 
 use super::*;
 use std::collections::HashMap;
+use crate::values::esr_date_parts;
 
 /// A text column as one buffer and where each value ends in it (Arrow's layout).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -167,33 +168,13 @@ impl Interner {
 }
 
 /// A `DD-Mon-YYYY` date (or none) as days since 1970-01-01; `None` when the quick reading
-/// cannot tell. Reads what [`parse_esr_date_fast`] reads, counting the days itself (it is
-/// done twice a row).
+/// cannot tell. Reads the fields as [`parse_esr_date_fast`](crate::values::parse_esr_date_fast)
+/// does ([`esr_date_parts`]) and counts the days itself (it is done twice a row).
 fn quick_date(s: &str) -> Option<Option<i32>> {
-    const MONTHS: [&[u8; 3]; 12] = [
-        b"jan", b"feb", b"mar", b"apr", b"may", b"jun", b"jul", b"aug", b"sep", b"oct", b"nov",
-        b"dec",
-    ];
-    let b = s.as_bytes();
-    if b.is_empty() {
+    if s.is_empty() {
         return Some(None);
     }
-    if b.len() != 11 || b[2] != b'-' || b[6] != b'-' {
-        return None;
-    }
-    let digits = |r: std::ops::Range<usize>| {
-        b[r].iter().try_fold(0u32, |n, &d| {
-            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
-        })
-    };
-    let day = digits(0..2)?;
-    let year = digits(7..11)?;
-    let mon = [
-        b[3].to_ascii_lowercase(),
-        b[4].to_ascii_lowercase(),
-        b[5].to_ascii_lowercase(),
-    ];
-    let month = MONTHS.iter().position(|m| **m == mon)? as u32 + 1;
+    let (year, month, day) = esr_date_parts(s)?;
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let last = match month {
         2 if leap => 29,
