@@ -642,17 +642,7 @@ impl EsrService {
         record: NewCompetenceRecord,
     ) -> Result<CompetenceRecord, EsrError> {
         let e: EmployeeNumber = parse(&employee_number)?;
-        let record = esr_core::compliance::NewCompetenceRecord {
-            competence: parse(&record.competence)?,
-            achieved: record.achieved.to_core()?,
-            expiry: record.expiry.to_core()?,
-            level: record
-                .level
-                .as_deref()
-                .map(parse)
-                .transpose()?
-                .unwrap_or_default(),
-        };
+        let record = record.to_core()?;
         Ok(self
             .core
             .record_competence(&actor.to_core()?, parse(&vpd)?, &e, record)?

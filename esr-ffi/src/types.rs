@@ -440,6 +440,23 @@ pub struct NewCompetenceRecord {
     pub level: Option<String>,
 }
 
+impl NewCompetenceRecord {
+    /// The core's record, each field parsed (a wrong competence, date or level is refused).
+    pub(crate) fn to_core(&self) -> Result<esr_core::compliance::NewCompetenceRecord, EsrError> {
+        Ok(esr_core::compliance::NewCompetenceRecord {
+            competence: crate::service::parse(&self.competence)?,
+            achieved: self.achieved.to_core()?,
+            expiry: self.expiry.to_core()?,
+            level: self
+                .level
+                .as_deref()
+                .map(crate::service::parse)
+                .transpose()?
+                .unwrap_or_default(),
+        })
+    }
+}
+
 /// A competence record.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct CompetenceRecord {

@@ -462,13 +462,7 @@ impl EsrService {
         &self,
         session: Arc<EsrSession>,
     ) -> Result<Vec<AccessRequestInfo>, EsrError> {
-        let now = self.now_utc();
-        Ok(self
-            .core
-            .my_access_requests(session.id)?
-            .into_iter()
-            .map(|r| AccessRequestInfo::at(r, now))
-            .collect())
+        Ok(self.requests_now(self.core.my_access_requests(session.id)?))
     }
 
     /// The access requests awaiting the session's user's authorisation.
@@ -476,13 +470,7 @@ impl EsrService {
         &self,
         session: Arc<EsrSession>,
     ) -> Result<Vec<AccessRequestInfo>, EsrError> {
-        let now = self.now_utc();
-        Ok(self
-            .core
-            .access_requests_to_authorise(session.id)?
-            .into_iter()
-            .map(|r| AccessRequestInfo::at(r, now))
-            .collect())
+        Ok(self.requests_now(self.core.access_requests_to_authorise(session.id)?))
     }
 
     /// The authorised access requests waiting for a user administrator (needs Assign URPs).
@@ -490,13 +478,7 @@ impl EsrService {
         &self,
         session: Arc<EsrSession>,
     ) -> Result<Vec<AccessRequestInfo>, EsrError> {
-        let now = self.now_utc();
-        Ok(self
-            .core
-            .access_requests_to_grant(session.id)?
-            .into_iter()
-            .map(|r| AccessRequestInfo::at(r, now))
-            .collect())
+        Ok(self.requests_now(self.core.access_requests_to_grant(session.id)?))
     }
 
     /// Names the trust's Caldicott guardian (an employee number; `nil`: none) (needs Assign
@@ -579,17 +561,7 @@ impl EsrService {
         record: NewCompetenceRecord,
         evidence: String,
     ) -> Result<CompetenceClaimInfo, EsrError> {
-        let record = esr_core::compliance::NewCompetenceRecord {
-            competence: parse(&record.competence)?,
-            achieved: record.achieved.to_core()?,
-            expiry: record.expiry.to_core()?,
-            level: record
-                .level
-                .as_deref()
-                .map(parse)
-                .transpose()?
-                .unwrap_or_default(),
-        };
+        let record = record.to_core()?;
         Ok(self
             .core
             .claim_competence(session.id, record, &evidence)?
@@ -658,5 +630,16 @@ impl EsrService {
             .core
             .reject_competence_claim(session.id, &id, &reason)?
             .into())
+    }
+}
+
+impl EsrService {
+    /// Access requests as they stand at the service clock's instant (their status depends on
+    /// it: an unanswered request expires).
+    fn requests_now(&self, v: Vec<esr_core::urp::AccessRequest>) -> Vec<AccessRequestInfo> {
+        let now = self.now_utc();
+        v.into_iter()
+            .map(|r| AccessRequestInfo::at(r, now))
+            .collect()
     }
 }

@@ -7,8 +7,8 @@
 //! every row), keeping the row's key into the distinct values.
 
 use super::*;
-use std::collections::HashMap;
 use crate::values::esr_date_parts;
+use std::collections::HashMap;
 
 /// A text column as one buffer and where each value ends in it (Arrow's layout).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
