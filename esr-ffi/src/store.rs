@@ -25,13 +25,13 @@ impl AnyStore {
 }
 
 impl Store for AnyStore {
-    fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
+    fn transaction<R>(&self, f: impl FnMut(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
         match self {
             Self::Memory(s) => s.transaction(f),
             Self::Sqlite(s) => s.transaction(f),
         }
     }
-    fn read<R>(&self, f: impl FnOnce(&dyn StoreTx) -> Result<R>) -> Result<R> {
+    fn read<R>(&self, f: impl FnMut(&dyn StoreTx) -> Result<R>) -> Result<R> {
         match self {
             Self::Memory(s) => s.read(f),
             Self::Sqlite(s) => s.read(f),

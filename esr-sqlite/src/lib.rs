@@ -260,7 +260,7 @@ fn create_private(path: &Path) -> std::io::Result<()> {
 }
 
 impl Store for SqliteStore {
-    fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
+    fn transaction<R>(&self, mut f: impl FnMut(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
         // A panic inside an earlier transaction dropped its `rusqlite::Transaction`, which
         // rolled it back, so the connection behind a poisoned lock is consistent.
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
@@ -273,7 +273,7 @@ impl Store for SqliteStore {
         Ok(out)
     }
 
-    fn read<R>(&self, f: impl FnOnce(&dyn StoreTx) -> Result<R>) -> Result<R> {
+    fn read<R>(&self, mut f: impl FnMut(&dyn StoreTx) -> Result<R>) -> Result<R> {
         let Some(pool) = &self.readers else {
             return self.transaction(|tx| f(tx));
         };

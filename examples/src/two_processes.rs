@@ -45,7 +45,7 @@ impl<S> Timed<S> {
 }
 
 impl<S: Store> Store for Timed<S> {
-    fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
+    fn transaction<R>(&self, f: impl FnMut(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
         let start = Instant::now();
         let out = self.inner.transaction(f);
         let took = start.elapsed();
@@ -53,7 +53,7 @@ impl<S: Store> Store for Timed<S> {
         *l = (*l).max(took);
         out
     }
-    fn read<R>(&self, f: impl FnOnce(&dyn StoreTx) -> Result<R>) -> Result<R> {
+    fn read<R>(&self, f: impl FnMut(&dyn StoreTx) -> Result<R>) -> Result<R> {
         self.inner.read(f)
     }
 }

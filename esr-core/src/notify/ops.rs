@@ -314,7 +314,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             "Internet notifications",
             value,
             |s| {
-                s.internet_notifications = kinds;
+                s.internet_notifications = kinds.clone();
                 Ok(())
             },
         )

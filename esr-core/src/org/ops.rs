@@ -58,7 +58,10 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 vpd,
                 now,
                 who,
-                AuditEvent::OrgUnitAdded { unit: id, parent },
+                AuditEvent::OrgUnitAdded {
+                    unit: id.clone(),
+                    parent: parent.clone(),
+                },
             )
         })
     }
@@ -70,7 +73,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         function: Function,
         setting: &str,
         value: String,
-        change: impl FnOnce(&mut TrustSettings) -> Result<()>,
+        change: impl Fn(&mut TrustSettings) -> Result<()>,
     ) -> Result<TrustSettings> {
         let now = self.clock.now();
         self.store.transaction(|tx| {
@@ -85,7 +88,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 who,
                 AuditEvent::SettingChanged {
                     setting: setting.into(),
-                    value,
+                    value: value.clone(),
                 },
             )?;
             Ok(trust.settings)

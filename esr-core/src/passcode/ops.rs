@@ -43,6 +43,7 @@ impl RecoveryRequested {
 }
 
 /// What [`Esr::flood_step`] decided for one unmatched recovery request.
+#[derive(Clone, Copy)]
 enum FloodStep {
     /// Audit it one by one, after the previous window's aggregate if there is one.
     Audit {
@@ -141,7 +142,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             "SMS template",
             value,
             |settings| {
-                settings.sms_template = template;
+                settings.sms_template = template.clone();
                 Ok(())
             },
         )
@@ -470,6 +471,9 @@ impl<S: Store, C: Clock> Esr<S, C> {
         keys: &PasscodeKeys,
     ) -> Result<(RecoveryRequested, Vec<OutboxMessage>)> {
         let now = self.clock.now();
+        // The flood window lives outside the store: a transaction run again (after a
+        // serialization failure) reuses its first decision instead of counting twice.
+        let mut flood: Option<FloodStep> = None;
         self.store.transaction(|tx| {
             trust_of(tx, vpd)?;
             let mut matched = 0u32;
@@ -499,7 +503,8 @@ impl<S: Store, C: Clock> Esr<S, C> {
             if matched == 0 {
                 // A flood of unmatched requests is bounded: beyond the window's allowance they
                 // are counted, and audited as one entry when the next window opens.
-                match self.flood_step(vpd, now) {
+                let step = *flood.get_or_insert_with(|| self.flood_step(vpd, now));
+                match step {
                     FloodStep::Audit { aggregated } => {
                         if let Some((from, to, unmatched)) = aggregated {
                             audit(
@@ -609,7 +614,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         id: &ChallengeId,
         secret: &[u8; 32],
         purpose: Purpose,
-        apply: impl FnOnce(&mut dyn StoreTx, &mut Account, DateTime<Utc>) -> Result<()>,
+        apply: impl Fn(&mut dyn StoreTx, &mut Account, DateTime<Utc>) -> Result<()>,
     ) -> Result<Username> {
         let now = self.clock.now();
         let policy = self.policy();

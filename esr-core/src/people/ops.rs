@@ -172,7 +172,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 who.clone(),
                 AuditEvent::SupervisorChanged {
                     assignment: number.clone(),
-                    supervisor,
+                    supervisor: supervisor.clone(),
                 },
             )?;
             // The person hears of the change to their record.

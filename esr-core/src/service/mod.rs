@@ -66,14 +66,14 @@ impl<S: Store> Store for KeyedStore<S> {
     /// [`Store::transaction`], with the service's audit keys current while `f` runs.
     fn transaction<R>(
         &self,
-        f: impl FnOnce(&mut dyn crate::store::StoreTx) -> Result<R>,
+        f: impl FnMut(&mut dyn crate::store::StoreTx) -> Result<R>,
     ) -> Result<R> {
         let _restore = self.keys_current();
         self.inner.transaction(f)
     }
 
     /// [`Store::read`] of the inner store (its reader connections), with the keys current too.
-    fn read<R>(&self, f: impl FnOnce(&dyn crate::store::StoreTx) -> Result<R>) -> Result<R> {
+    fn read<R>(&self, f: impl FnMut(&dyn crate::store::StoreTx) -> Result<R>) -> Result<R> {
         let _restore = self.keys_current();
         self.inner.read(f)
     }

@@ -446,7 +446,7 @@ fn unindex_assignment(s: &mut State, a: &Assignment) {
 }
 
 impl Store for InMemoryStore {
-    fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
+    fn transaction<R>(&self, mut f: impl FnMut(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
         // A panic inside an earlier transaction was rolled back by `Tx::drop`, so the state
         // behind a poisoned lock is consistent and safe to use.
         let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());

@@ -182,7 +182,7 @@ impl<S: Store> Harness<S> {
     }
 
     /// Runs `f` in one transaction of the store (reads and writes), panicking if it fails.
-    pub fn in_tx<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> R {
+    pub fn in_tx<R>(&self, f: impl FnMut(&mut dyn StoreTx) -> Result<R>) -> R {
         self.esr.store().transaction(f).expect("store read")
     }
 

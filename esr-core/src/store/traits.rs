@@ -62,6 +62,10 @@ use std::collections::BTreeSet;
 /// - **Read transactions see committed state.** [`Store::read`] runs its closure on one
 ///   consistent snapshot: everything committed before it began, nothing uncommitted, and no
 ///   change committed while it runs (two reads inside it agree).
+/// - **A transaction may be run again.** An adapter whose database can refuse a commit
+///   for a conflict (PostgreSQL at `SERIALIZABLE`) may roll back and run the closure again, a
+///   bounded number of times, then return [`crate::Error::Busy`]. Closures are written to allow
+///   it (no effect outside the transaction).
 /// - **Busy is typed.** An adapter that waits for a lock another process holds, and gives up,
 ///   returns [`crate::Error::Busy`] (retryable), having changed nothing.
 /// - **Sessions are stored by key.** [`StoreTx::put_session`] keeps a session under
@@ -77,7 +81,14 @@ pub trait Store: Send + Sync {
     /// Runs `f` as one atomic, isolated transaction: every write `f` makes is kept if it
     /// returns `Ok`, none if it returns `Err` or panics, and concurrent transactions behave
     /// as if run one after another (see the contract on [`Store`]).
-    fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R>;
+    ///
+    /// An adapter may run `f` again, in a fresh transaction, after the database refused to
+    /// commit the first run (a serialization failure or deadlock under `SERIALIZABLE`), a
+    /// bounded number of times; when the retries run out it returns [`crate::Error::Busy`].
+    /// So `f` must be safe to run again: it has no effect outside the transaction (it clones
+    /// what it needs rather than moving it out, and sends nothing itself: messages go through
+    /// the outbox).
+    fn transaction<R>(&self, f: impl FnMut(&mut dyn StoreTx) -> Result<R>) -> Result<R>;
 
     /// Runs `f`, which only reads, on one consistent snapshot of committed state: it sees
     /// every transaction committed before it began and nothing of any transaction still open
@@ -86,7 +97,7 @@ pub trait Store: Send + Sync {
     /// The default runs `f` in [`Store::transaction`], which keeps that promise. Adapters
     /// whose reads need not take the write lock override it: SQLite runs it in a read
     /// transaction on a reader connection, so that readers never wait for the writer.
-    fn read<R>(&self, f: impl FnOnce(&dyn StoreTx) -> Result<R>) -> Result<R> {
+    fn read<R>(&self, mut f: impl FnMut(&dyn StoreTx) -> Result<R>) -> Result<R> {
         self.transaction(|tx| f(tx))
     }
 }

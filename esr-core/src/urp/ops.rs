@@ -123,7 +123,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             }
             let who = AuditActor::System("trust set-up".into());
             let mut out = Vec::new();
-            for (holder, id) in distinct.iter().zip(ids) {
+            for (holder, id) in distinct.iter().zip(ids.iter().copied()) {
                 same_trust(vpd, holder)?;
                 let acc = account_of(tx, holder)?;
                 if acc.state != AccountState::Active {
@@ -217,7 +217,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
         self.store.transaction(|tx| {
             let vpd = holder.vpd();
             let who = authorise(tx, &Actor::Session(session), vpd, Function::AssignUrps, now)?;
-            let g = revoke_in(tx, who.clone(), holder, urp, reason, now)?;
+            let g = revoke_in(tx, who.clone(), holder, urp, reason.clone(), now)?;
             // The holder hears of it.
             let employee = account_of(tx, holder)?.employee_number;
             self.tell(

@@ -103,7 +103,9 @@ impl<S: Store, C: Clock> Esr<S, C> {
                 who,
                 AuditEvent::SettingChanged {
                     setting: "Caldicott guardian".into(),
-                    value: guardian.map_or_else(|| "none".into(), |g| g.to_string()),
+                    value: guardian
+                        .clone()
+                        .map_or_else(|| "none".into(), |g| g.to_string()),
                 },
             )?;
             Ok(trust.settings)
@@ -172,7 +174,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
                     hint: "follow that request instead of raising another".into(),
                 });
             }
-            let route = match exception {
+            let route = match exception.clone() {
                 Some(e) => {
                     if trust.settings.caldicott_guardian.is_none() {
                         return Err(Error::invalid(
@@ -306,7 +308,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             r.prerequisites.retain(|p| p.prerequisite != prerequisite);
             r.prerequisites.push(RecordedPrerequisite {
                 prerequisite,
-                reference,
+                reference: reference.clone(),
                 recorded_by: grantor_of(&who),
                 recorded_at: now,
             });

@@ -357,7 +357,7 @@ impl TamperStore {
 }
 
 impl Store for TamperStore {
-    fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
+    fn transaction<R>(&self, mut f: impl FnMut(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
         let doctor = self.doctor.lock().unwrap();
         self.inner.transaction(|tx| {
             f(&mut TamperTx {

@@ -11,10 +11,10 @@ struct TempStore {
 }
 
 impl Store for TempStore {
-    fn transaction<R>(&self, f: impl FnOnce(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
+    fn transaction<R>(&self, f: impl FnMut(&mut dyn StoreTx) -> Result<R>) -> Result<R> {
         self.store.transaction(f)
     }
-    fn read<R>(&self, f: impl FnOnce(&dyn StoreTx) -> Result<R>) -> Result<R> {
+    fn read<R>(&self, f: impl FnMut(&dyn StoreTx) -> Result<R>) -> Result<R> {
         self.store.read(f)
     }
 }

@@ -132,13 +132,13 @@ fn a_challenge_is_replaced_in_place_but_its_indexed_fields_never_change() {
     let mut later = c.clone();
     later.attempts = 2;
     let r: Result<()> = store.transaction(|tx| {
-        tx.put_challenge_owned(later)?;
+        tx.put_challenge_owned(later.clone())?;
         Err(Error::Storage("roll back".into()))
     });
     assert!(r.is_err());
     let mut moved = c.clone();
     moved.username = "297ECONROY01".parse().unwrap();
-    let r = store.transaction(|tx| tx.put_challenge_owned(moved));
+    let r = store.transaction(|tx| tx.put_challenge_owned(moved.clone()));
     assert!(matches!(r, Err(Error::Storage(_))), "{r:?}");
     store
         .transaction(|tx| {
@@ -157,7 +157,7 @@ fn an_owned_entry_out_of_sequence_is_refused_and_nothing_changes() {
         .transaction(|tx| tx.append_audit_owned(entry_after(AuditHead::EMPTY, vpd, 0)))
         .unwrap();
     let stale = entry_after(AuditHead::EMPTY, vpd, 1);
-    let r = store.transaction(|tx| tx.append_audit_owned(stale));
+    let r = store.transaction(|tx| tx.append_audit_owned(stale.clone()));
     assert!(matches!(r, Err(Error::Storage(_))), "{r:?}");
     let head = store.transaction(|tx| tx.audit_head(vpd)).unwrap();
     assert_eq!(head.seq, 1);
