@@ -1,0 +1,4 @@
+//! esr-postgres against a real PostgreSQL server, whose URL is in `ESR_POSTGRES_URL`.
+
+mod common;
+mod conformance;
