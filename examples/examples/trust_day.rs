@@ -4,7 +4,8 @@
 //! locked account recovered by e-mail, and the audit trail.
 //!
 //! Run it with `cargo run --release -p esr-examples --example trust_day`; add `-- --db PATH`
-//! to run it on a new SQLite database at `PATH` (esr-sqlite) instead of in memory.
+//! to run it on a new SQLite database at `PATH` (esr-sqlite) instead of in memory, or
+//! `-- --postgres URL` to run it on a PostgreSQL server (esr-postgres), in a new schema.
 
 use esr_core::chrono::{TimeDelta, TimeZone, Utc};
 use esr_core::{
@@ -48,19 +49,37 @@ fn list(functions: &std::collections::BTreeSet<Function>) -> String {
         .join(", ")
 }
 
-/// `--db PATH`: the SQLite database to create; none for the in-memory store.
-fn db_path() -> Result<Option<std::path::PathBuf>, Error> {
+/// Where the day runs.
+enum Backend {
+    Memory,
+    Sqlite(std::path::PathBuf),
+    Postgres(String),
+}
+
+/// `--db PATH`: the SQLite database to create; `--postgres URL`: a PostgreSQL server; neither
+/// for the in-memory store.
+fn backend() -> Result<Backend, Error> {
     let usage = |reason: &str| Error::InvalidInput {
         what: "arguments",
-        reason: format!("{reason}; usage: trust_day [--db PATH]"),
+        reason: format!("{reason}; usage: trust_day [--db PATH | --postgres URL]"),
     };
     let mut args = std::env::args_os().skip(1);
     let path = match args.next() {
-        None => return Ok(None),
+        None => return Ok(Backend::Memory),
         Some(a) if a == "--db" => args
             .next()
             .map(std::path::PathBuf::from)
             .ok_or_else(|| usage("--db needs the path of the database to create"))?,
+        Some(a) if a == "--postgres" => {
+            let url = args
+                .next()
+                .and_then(|u| u.into_string().ok())
+                .ok_or_else(|| usage("--postgres needs the URL of a PostgreSQL server"))?;
+            if let Some(a) = args.next() {
+                return Err(usage(&format!("unexpected argument {a:?}")));
+            }
+            return Ok(Backend::Postgres(url));
+        }
         Some(a) => return Err(usage(&format!("unknown argument {a:?}"))),
     };
     if let Some(a) = args.next() {
@@ -73,15 +92,26 @@ fn db_path() -> Result<Option<std::path::PathBuf>, Error> {
             path.display()
         )));
     }
-    Ok(Some(path))
+    Ok(Backend::Sqlite(path))
 }
 
 fn run() -> Result<(), Error> {
-    match db_path()? {
-        None => run_on(InMemoryStore::new()),
-        Some(path) => {
+    match backend()? {
+        Backend::Memory => run_on(InMemoryStore::new()),
+        Backend::Sqlite(path) => {
             println!("(on SQLite: {})", path.display());
             run_on(SqliteStore::open(&path)?)
+        }
+        Backend::Postgres(url) => {
+            // A schema of its own: the demonstration builds its trust from scratch.
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            let schema = format!("trust_day_{stamp}_{}", std::process::id());
+            println!("(on PostgreSQL: schema {schema})");
+            let mut config = esr_postgres::PgConfig::new(url);
+            config.schema = Some(schema);
+            run_on(esr_postgres::PostgresStore::open(&config)?)
         }
     }
 }
