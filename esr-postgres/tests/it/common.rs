@@ -53,6 +53,13 @@ impl Store for TempStore {
     }
 }
 
+impl TempStore {
+    /// The schema its tables are in.
+    pub(crate) fn schema(&self) -> &str {
+        &self.schema
+    }
+}
+
 impl Drop for TempStore {
     fn drop(&mut self) {
         if let Ok(mut c) = postgres::Client::connect(&url(), postgres::NoTls) {

@@ -1,0 +1,256 @@
+//! Several OS processes, each its own `Esr` over one PostgreSQL database, race on the same
+//! records; the contracts hold between them. The children are this test binary run again on
+//! an ignored test (`child_*`), told what to do by environment variables. Rounds are kept in
+//! step through a `rounds` table: the parent posts a round, the children poll for it, act at
+//! once (so that they race), and post their outcome.
+
+use crate::common::{TempStore, config, fresh, url};
+use esr_core::chrono::{DateTime, TimeDelta, Utc};
+use esr_core::passcode::{Outbox, PasscodeKey, PasscodeKeys, PasscodePolicy};
+use esr_core::store::testkit::{Harness, MOBILE};
+use esr_core::{ChallengeId, Clock, Config, Esr, ManualClock, SessionId, Store};
+use esr_postgres::PostgresStore;
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const CHILDREN: usize = 4;
+
+/// A service like the kit's harness (its keys, so that every process checks every other's
+/// codes and audit entries), with an RNG of its own and the given passcode policy.
+fn service(
+    store: PostgresStore,
+    clock: ManualClock,
+    seed: u64,
+    passcodes: PasscodePolicy,
+) -> (Esr<PostgresStore, ManualClock>, Arc<Outbox>) {
+    let outbox = Arc::new(Outbox::new());
+    let esr = Esr::with_rng(store, clock, ChaCha20Rng::seed_from_u64(seed))
+        .with_config(Config {
+            password_hashing: esr_core::people::PasswordHashing::insecure_fast_for_tests(),
+            passcodes,
+            recovery_answer_time: Duration::ZERO,
+            ..Config::default()
+        })
+        .expect("a valid configuration")
+        .with_passcode_keys(PasscodeKeys::new(
+            PasscodeKey::new("kit-1", b"key-42-abcdefghijklmnopqrstuvwxy").expect("a valid key"),
+        ))
+        .with_audit_keys(esr_core::audit::AuditKeys::new(
+            esr_core::audit::AuditKey::new("kit-audit-1", b"audit-42-abcdefghijklmnopqrstuvw")
+                .expect("a valid key"),
+        ))
+        .with_sms_sender(outbox.clone())
+        .with_email_sender(outbox.clone());
+    (esr, outbox)
+}
+
+fn kit_policy() -> PasscodePolicy {
+    PasscodePolicy {
+        max_sends: 100,
+        send_window: TimeDelta::minutes(1),
+        min_resend_interval: TimeDelta::zero(),
+        ..PasscodePolicy::default()
+    }
+}
+
+fn limit_policy() -> PasscodePolicy {
+    PasscodePolicy {
+        max_sends: 5,
+        send_window: TimeDelta::minutes(10),
+        min_resend_interval: TimeDelta::zero(),
+        ..PasscodePolicy::default()
+    }
+}
+
+/// A direct connection to the test's schema, for the rounds table.
+fn client(schema: &str) -> postgres::Client {
+    let mut c = postgres::Client::connect(&url(), postgres::NoTls).expect("connect");
+    c.batch_execute(&format!("SET search_path = {schema}"))
+        .expect("search path");
+    c
+}
+
+fn make_rounds(schema: &str) {
+    client(schema)
+        .batch_execute(
+            "CREATE TABLE rounds (round INTEGER PRIMARY KEY, at TIMESTAMPTZ NOT NULL, \
+             challenge TEXT, code TEXT);
+             CREATE TABLE outcomes (round INTEGER NOT NULL, child INTEGER NOT NULL, \
+             outcome TEXT NOT NULL, PRIMARY KEY (round, child));",
+        )
+        .expect("rounds tables");
+}
+
+fn spawn(test: &str, schema: &str, child: usize, extra: &[(&str, String)]) -> Child {
+    let mut cmd = Command::new(std::env::current_exe().expect("the test binary"));
+    cmd.args(["--exact", test, "--ignored", "--nocapture", "--test-threads=1"])
+        .env("ESR_PG_CHILD_SCHEMA", schema)
+        .env("ESR_PG_CHILD_INDEX", child.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd.spawn().expect("spawn a child process")
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| panic!("{name} is set by the parent test"))
+}
+
+/// Posts round `r` (at `at`, with a challenge and code if any) and waits for every child's
+/// outcome; returns them.
+fn play_round(
+    c: &mut postgres::Client,
+    r: i32,
+    at: DateTime<Utc>,
+    challenge: Option<String>,
+    code: Option<String>,
+    children: &mut [Child],
+) -> Vec<String> {
+    c.execute(
+        "INSERT INTO rounds (round, at, challenge, code) VALUES ($1, $2, $3, $4)",
+        &[&r, &at, &challenge, &code],
+    )
+    .expect("post a round");
+    let start = Instant::now();
+    loop {
+        let rows = c
+            .query(
+                "SELECT outcome FROM outcomes WHERE round = $1 ORDER BY child",
+                &[&r],
+            )
+            .expect("read outcomes");
+        if rows.len() == children.len() {
+            return rows.iter().map(|row| row.get(0)).collect();
+        }
+        for ch in children.iter_mut() {
+            // A child that posted its last outcome may have ended: only a failure counts.
+            if let Some(status) = ch.try_wait().expect("child status")
+                && !status.success()
+            {
+                panic!("a child process failed ({status}) in round {r}");
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "round {r}: the children did not answer within a minute"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// A child's loop: waits for each round, runs `act` at the round's time, posts its outcome.
+fn child_rounds(
+    clock: &ManualClock,
+    mut act: impl FnMut(i32, Option<String>, Option<String>) -> String,
+) {
+    let schema = env("ESR_PG_CHILD_SCHEMA");
+    let me: i32 = env("ESR_PG_CHILD_INDEX").parse().expect("index");
+    let rounds: i32 = env("ESR_PG_ROUNDS").parse().expect("rounds");
+    let mut c = client(&schema);
+    for r in 0..rounds {
+        let row = loop {
+            if let Some(row) = c
+                .query_opt(
+                    "SELECT at, challenge, code FROM rounds WHERE round = $1",
+                    &[&r],
+                )
+                .expect("read a round")
+            {
+                break row;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        clock.set(row.get(0));
+        let outcome = act(r, row.get(1), row.get(2));
+        c.execute(
+            "INSERT INTO outcomes (round, child, outcome) VALUES ($1, $2, $3)",
+            &[&r, &me, &outcome],
+        )
+        .expect("post an outcome");
+    }
+}
+
+fn child_store(pool: u32) -> PostgresStore {
+    let mut cfg = config(&env("ESR_PG_CHILD_SCHEMA"));
+    cfg.pool_size = pool;
+    PostgresStore::open(&cfg).expect("open the store")
+}
+
+fn wait_all(children: Vec<Child>) {
+    for mut ch in children {
+        let status = ch.wait().expect("wait for a child");
+        assert!(status.success(), "a child process failed: {status}");
+    }
+}
+
+fn schema_of(t: &TempStore) -> String {
+    t.schema().to_owned()
+}
+
+// ----- Single use of a code ------------------------------------------------------------------
+
+const VERIFY_ROUNDS: i32 = 1_000;
+
+#[test]
+fn four_processes_verify_one_code_and_exactly_one_is_approved() {
+    let h = Harness::new(fresh());
+    let p = h.populate("297".parse().unwrap());
+    let schema = schema_of(h.esr.store());
+    make_rounds(&schema);
+    let extra = [
+        ("ESR_PG_ROUNDS", VERIFY_ROUNDS.to_string()),
+        ("ESR_PG_SESSION", p.session.to_string()),
+    ];
+    let mut children: Vec<Child> = (0..CHILDREN)
+        .map(|i| spawn("processes::child_verifier", &schema, i, &extra))
+        .collect();
+    let mut c = client(&schema);
+    let number = MOBILE.parse().unwrap();
+    for r in 0..VERIFY_ROUNDS {
+        h.clock.advance(TimeDelta::seconds(7));
+        let ch = h.esr.request_mobile_code(p.session, MOBILE).unwrap();
+        let code = h.outbox.last_code_to(&number).unwrap();
+        let outcomes = play_round(
+            &mut c,
+            r,
+            h.clock.now(),
+            Some(ch.id.to_string()),
+            Some(code),
+            &mut children,
+        );
+        let approved = outcomes.iter().filter(|o| *o == "approved").count();
+        let used = outcomes.iter().filter(|o| *o == "used").count();
+        assert_eq!((approved, used), (1, 3), "round {r}: {outcomes:?}");
+    }
+    wait_all(children);
+    h.esr.verify_audit(p.vpd).unwrap();
+}
+
+#[test]
+#[ignore = "the child process of four_processes_verify_one_code_and_exactly_one_is_approved"]
+fn child_verifier() {
+    let me: u64 = env("ESR_PG_CHILD_INDEX").parse().unwrap();
+    let session: SessionId = env("ESR_PG_SESSION").parse().unwrap();
+    let clock = ManualClock::new(DateTime::UNIX_EPOCH);
+    let (esr, _) = service(child_store(2), clock.clone(), 1000 + me, kit_policy());
+    child_rounds(&clock, |_, challenge, code| {
+        let id: ChallengeId = challenge.unwrap().parse().unwrap();
+        let purpose = esr
+            .store()
+            .read(|tx| tx.challenge(&id))
+            .unwrap()
+            .unwrap()
+            .purpose;
+        match esr.verify_passcode(session, &id, purpose, &code.unwrap()) {
+            Ok(o) if o.is_approved() => "approved".into(),
+            Ok(esr_core::passcode::VerifyOutcome::AlreadyUsed) => "used".into(),
+            Ok(o) => format!("{o:?}"),
+            Err(e) => format!("error: {e}"),
+        }
+    });
+}
