@@ -296,7 +296,7 @@ fn backoff(attempt: u32) -> Duration {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u32(attempt);
-    let cap_us = 500u64 << attempt.min(6);
+    let cap_us = 100u64 << attempt.min(7);
     Duration::from_micros(h.finish() % cap_us.max(1))
 }
 

@@ -86,11 +86,17 @@ fn make_rounds(schema: &str) {
 
 fn spawn(test: &str, schema: &str, child: usize, extra: &[(&str, String)]) -> Child {
     let mut cmd = Command::new(std::env::current_exe().expect("the test binary"));
-    cmd.args(["--exact", test, "--ignored", "--nocapture", "--test-threads=1"])
-        .env("ESR_PG_CHILD_SCHEMA", schema)
-        .env("ESR_PG_CHILD_INDEX", child.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
+    cmd.args([
+        "--exact",
+        test,
+        "--ignored",
+        "--nocapture",
+        "--test-threads=1",
+    ])
+    .env("ESR_PG_CHILD_SCHEMA", schema)
+    .env("ESR_PG_CHILD_INDEX", child.to_string())
+    .stdout(Stdio::null())
+    .stderr(Stdio::inherit());
     for (k, v) in extra {
         cmd.env(k, v);
     }
@@ -116,6 +122,7 @@ fn play_round(
         &[&r, &at, &challenge, &code],
     )
     .expect("post a round");
+    c.batch_execute("NOTIFY rounds").expect("notify");
     let start = Instant::now();
     loop {
         let rows = c
@@ -139,8 +146,15 @@ fn play_round(
             start.elapsed() < Duration::from_secs(60),
             "round {r}: the children did not answer within a minute"
         );
-        std::thread::sleep(Duration::from_millis(1));
+        wait_notification(c);
     }
+}
+
+/// Waits for a notification on a channel this connection listens on, or a short while.
+fn wait_notification(c: &mut postgres::Client) {
+    use postgres::fallible_iterator::FallibleIterator;
+    let mut n = c.notifications();
+    let _ = n.timeout_iter(Duration::from_millis(20)).next();
 }
 
 /// A child's loop: waits for each round, runs `act` at the round's time, posts its outcome.
@@ -152,6 +166,7 @@ fn child_rounds(
     let me: i32 = env("ESR_PG_CHILD_INDEX").parse().expect("index");
     let rounds: i32 = env("ESR_PG_ROUNDS").parse().expect("rounds");
     let mut c = client(&schema);
+    c.batch_execute("LISTEN rounds").expect("listen");
     for r in 0..rounds {
         let row = loop {
             if let Some(row) = c
@@ -163,7 +178,7 @@ fn child_rounds(
             {
                 break row;
             }
-            std::thread::sleep(Duration::from_millis(1));
+            wait_notification(&mut c);
         };
         clock.set(row.get(0));
         let outcome = act(r, row.get(1), row.get(2));
@@ -172,6 +187,7 @@ fn child_rounds(
             &[&r, &me, &outcome],
         )
         .expect("post an outcome");
+        c.batch_execute("NOTIFY outcomes").expect("notify");
     }
 }
 
@@ -194,7 +210,9 @@ fn schema_of(t: &TempStore) -> String {
 
 // ----- Single use of a code ------------------------------------------------------------------
 
-const VERIFY_ROUNDS: i32 = 1_000;
+fn verify_rounds() -> i32 {
+    std::env::var("ESR_PG_VERIFY_ROUNDS").map_or(1_000, |v| v.parse().unwrap())
+}
 
 #[test]
 fn four_processes_verify_one_code_and_exactly_one_is_approved() {
@@ -203,18 +221,23 @@ fn four_processes_verify_one_code_and_exactly_one_is_approved() {
     let schema = schema_of(h.esr.store());
     make_rounds(&schema);
     let extra = [
-        ("ESR_PG_ROUNDS", VERIFY_ROUNDS.to_string()),
+        ("ESR_PG_ROUNDS", verify_rounds().to_string()),
         ("ESR_PG_SESSION", p.session.to_string()),
     ];
     let mut children: Vec<Child> = (0..CHILDREN)
         .map(|i| spawn("processes::child_verifier", &schema, i, &extra))
         .collect();
     let mut c = client(&schema);
+    c.batch_execute("LISTEN outcomes").expect("listen");
     let number = MOBILE.parse().unwrap();
-    for r in 0..VERIFY_ROUNDS {
+    let (mut issuing, mut racing) = (Duration::ZERO, Duration::ZERO);
+    for r in 0..verify_rounds() {
         h.clock.advance(TimeDelta::seconds(7));
+        let t = Instant::now();
         let ch = h.esr.request_mobile_code(p.session, MOBILE).unwrap();
         let code = h.outbox.last_code_to(&number).unwrap();
+        issuing += t.elapsed();
+        let t = Instant::now();
         let outcomes = play_round(
             &mut c,
             r,
@@ -223,10 +246,12 @@ fn four_processes_verify_one_code_and_exactly_one_is_approved() {
             Some(code),
             &mut children,
         );
+        racing += t.elapsed();
         let approved = outcomes.iter().filter(|o| *o == "approved").count();
         let used = outcomes.iter().filter(|o| *o == "used").count();
         assert_eq!((approved, used), (1, 3), "round {r}: {outcomes:?}");
     }
+    eprintln!("issuing {issuing:?}, racing {racing:?}");
     wait_all(children);
     h.esr.verify_audit(p.vpd).unwrap();
 }
@@ -239,6 +264,7 @@ fn child_verifier() {
     let clock = ManualClock::new(DateTime::UNIX_EPOCH);
     let (esr, _) = service(child_store(2), clock.clone(), 1000 + me, kit_policy());
     child_rounds(&clock, |_, challenge, code| {
+        let t = Instant::now();
         let id: ChallengeId = challenge.unwrap().parse().unwrap();
         let purpose = esr
             .store()
@@ -246,7 +272,12 @@ fn child_verifier() {
             .unwrap()
             .unwrap()
             .purpose;
-        match esr.verify_passcode(session, &id, purpose, &code.unwrap()) {
+        let t1 = t.elapsed();
+        let r = esr.verify_passcode(session, &id, purpose, &code.unwrap());
+        if std::env::var("ESR_PG_TIMING").is_ok() {
+            eprintln!("child read {t1:?} verify {:?}", t.elapsed() - t1);
+        }
+        match r {
             Ok(o) if o.is_approved() => "approved".into(),
             Ok(esr_core::passcode::VerifyOutcome::AlreadyUsed) => "used".into(),
             Ok(o) => format!("{o:?}"),
