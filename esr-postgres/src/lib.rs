@@ -19,8 +19,8 @@
 //! - **Transactions**: each [`Store::transaction`] is one `SERIALIZABLE` transaction on a
 //!   pooled connection ([`PgConfig::pool_size`]). When PostgreSQL refuses it for a conflict
 //!   with another transaction (serialization failure `40001` or deadlock `40P01`), the store
-//!   rolls back and runs the closure again (queued behind other retries by a table lock
-//!   taken before its snapshot), up to [`PgConfig::max_retries`] times, then
+//!   rolls back and runs the closure again, alone (a table lock taken before its snapshot:
+//!   shared by first attempts, exclusive for a retry), up to [`PgConfig::max_retries`] times, then
 //!   returns [`Error::Busy`] (retryable) having changed nothing. So single use of a code, the
 //!   send limits, the two-user-administrator floor and unique usernames hold across processes.
 //! - **Reads**: each [`Store::read`] is a `REPEATABLE READ READ ONLY` transaction: one snapshot
@@ -62,7 +62,7 @@ pub struct PgConfig {
     /// this process run at once; more wait for a connection.
     pub pool_size: u32,
     /// How many times a transaction refused for a conflict is run again before
-    /// [`Error::Busy`] (default 20). Runs after the first queue behind one another.
+    /// [`Error::Busy`] (default 20). A run after the first runs alone.
     pub max_retries: u32,
     /// How long to wait for a connection from the pool (default 10 seconds).
     pub connect_timeout: Duration,
@@ -255,13 +255,18 @@ impl PostgresStore {
                 .start()
                 .map_err(|e| storage_error("transaction", "begin", &e))?;
             let mut t = t;
-            if attempt > 0 && !read_only {
-                // A transaction run again after a conflict queues behind the others run again
-                // (one lock, taken before the snapshot): under contention, as on one trust's
-                // audit trail, they then go one after another instead of failing in turn.
-                // First attempts take no lock, so writers that do not meet run in parallel.
-                t.batch_execute("LOCK TABLE esr_schema IN SHARE ROW EXCLUSIVE MODE")
-                    .map_err(|e| storage_error("transaction", "queue a retry", &e))?;
+            if !read_only {
+                // Taken before the snapshot. First attempts share the lock, so writers run in
+                // parallel and SERIALIZABLE decides; a transaction run again after a conflict
+                // takes it alone, waiting for the writers in flight and holding back new ones,
+                // so that under contention (as on one trust's audit trail) it cannot lose again.
+                let mode = if attempt == 0 {
+                    "ROW EXCLUSIVE"
+                } else {
+                    "SHARE ROW EXCLUSIVE"
+                };
+                t.batch_execute(&format!("LOCK TABLE esr_schema IN {mode} MODE"))
+                    .map_err(|e| storage_error("transaction", "take the write lock", &e))?;
             }
             let mut tx = tx::Tx::new(t, statements);
             let out = f(&mut tx);

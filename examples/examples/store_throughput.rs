@@ -246,6 +246,7 @@ fn across_processes(
     day: u64,
 ) -> Result<Vec<u64>, Error> {
     let exe = std::env::current_exe().map_err(fail)?;
+    // All started before any is waited for, so that they run at the same time.
     let children: Vec<_> = (0..processes)
         .map(|p| {
             Command::new(&exe)
@@ -257,12 +258,14 @@ fn across_processes(
                     &seconds.to_string(),
                     &day.to_string(),
                 ])
-                .output()
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
         })
         .collect();
     let mut all = Vec::new();
     for c in children {
-        let out = c.map_err(fail)?;
+        let out = c.and_then(|c| c.wait_with_output()).map_err(fail)?;
         if !out.status.success() {
             return Err(fail(String::from_utf8_lossy(&out.stderr)));
         }
