@@ -26,8 +26,9 @@
 //! - **Reads**: each [`Store::read`] is a `REPEATABLE READ READ ONLY` transaction: one snapshot
 //!   of committed state, which never blocks writers nor is refused.
 //! - **Sessions**: kept under the SHA-256 of their id; the id is never written.
-//! - **TLS**: not built in: connect over a Unix socket or loopback, or put the database behind
-//!   a TLS-terminating proxy (see the notes in the README).
+//! - **TLS**: with the `tls` feature, connections go through the operating system's TLS
+//!   library and trust store (OpenSSL on Linux), and the URL's `sslmode` (`require`, `prefer`)
+//!   decides; without it, connect over a Unix socket or a private network.
 //!
 //! ```no_run
 //! use esr_core::{Esr, SystemClock, org::TrustSettings};
@@ -48,7 +49,7 @@ mod tx;
 
 use esr_core::{Error, Result, Store, StoreTx};
 use postgres::error::SqlState;
-use postgres::{Client, IsolationLevel, NoTls, Statement};
+use postgres::{Client, IsolationLevel, Statement};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -103,9 +104,29 @@ pub(crate) struct PgConn {
     statements: HashMap<String, Statement>,
 }
 
+/// How connections are secured: the `tls` feature's connector (the system's TLS library and
+/// trust store; the URL's `sslmode` decides whether TLS is used), or none.
+#[cfg(feature = "tls")]
+type Connector = postgres_native_tls::MakeTlsConnector;
+#[cfg(not(feature = "tls"))]
+type Connector = postgres::NoTls;
+
+#[cfg(feature = "tls")]
+fn connector() -> Result<Connector> {
+    let tls = native_tls::TlsConnector::builder()
+        .build()
+        .map_err(|e| Error::Storage(format!("could not set up TLS for PostgreSQL: {e}")))?;
+    Ok(postgres_native_tls::MakeTlsConnector::new(tls))
+}
+#[cfg(not(feature = "tls"))]
+fn connector() -> Result<Connector> {
+    Ok(postgres::NoTls)
+}
+
 /// Opens connections for the pool.
 struct Manager {
     config: postgres::Config,
+    connector: Connector,
 }
 
 impl r2d2::ManageConnection for Manager {
@@ -114,7 +135,7 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> std::result::Result<PgConn, postgres::Error> {
         Ok(PgConn {
-            client: self.config.connect(NoTls)?,
+            client: self.config.connect(self.connector.clone())?,
             statements: HashMap::new(),
         })
     }
@@ -167,7 +188,10 @@ impl PostgresStore {
             .max_size(config.pool_size.max(1))
             .min_idle(Some(0))
             .connection_timeout(config.connect_timeout)
-            .build_unchecked(Manager { config: pg });
+            .build_unchecked(Manager {
+                config: pg,
+                connector: connector()?,
+            });
         let mut store = Self {
             pool,
             config: config.clone(),
