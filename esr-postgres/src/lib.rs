@@ -135,6 +135,8 @@ impl r2d2::ManageConnection for Manager {
 
     fn connect(&self) -> std::result::Result<PgConn, postgres::Error> {
         Ok(PgConn {
+            // NoTls is Copy, the TLS connector only Clone.
+            #[allow(clippy::clone_on_copy)]
             client: self.config.connect(self.connector.clone())?,
             statements: HashMap::new(),
         })
