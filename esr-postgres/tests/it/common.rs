@@ -38,6 +38,14 @@ pub(crate) fn config(schema: &str) -> PgConfig {
     c
 }
 
+/// A direct connection whose search path is `schema`.
+pub(crate) fn client_in(schema: &str) -> postgres::Client {
+    let mut c = postgres::Client::connect(&url(), postgres::NoTls).expect("connect");
+    c.batch_execute(&format!("SET search_path = {schema}"))
+        .expect("search path");
+    c
+}
+
 /// A store in a schema of its own, dropped with the store.
 pub(crate) struct TempStore {
     pub(crate) store: PostgresStore,
