@@ -2,7 +2,7 @@
 //! upgrade a session with a code, remove. The rules are in [`crate::authenticator`].
 
 use crate::access::{Session, UpgradeBlocker};
-use crate::access::{check_manage_mobile, check_upgrade_with_account, upgrade_session};
+use crate::access::{check_manage_mobile, check_upgrade_in_with, upgrade_session};
 use crate::audit::AuditActor;
 use crate::audit::AuditEvent;
 use crate::authenticator::{
@@ -12,7 +12,8 @@ use crate::authenticator::{
 use crate::error::{Error, Result};
 use crate::people::Account;
 use crate::service::{
-    Actor, Esr, account_of, audit, authorise, live_session, person_of, trust_of, user_actor_with,
+    Actor, Esr, account_of, audit, authorise, live_session, person_of, session_context, trust_of,
+    user_actor_with,
 };
 use crate::store::{Store, StoreTx};
 use crate::urp::Function;
@@ -290,11 +291,13 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let keys = self.authenticator_ring()?;
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let (s, acc) = check_upgrade_with_account(tx, session, now)?;
+            let (s, trust, acc, held) = session_context(tx, session, now)?;
+            // Read once: it is both a second factor for the upgrade checks and the code's.
             let rec = tx
                 .authenticator(&s.username)?
-                .filter(Authenticator::is_active)
-                .ok_or(Error::UpgradeNotAvailable(UpgradeBlocker::NoAuthenticator))?;
+                .filter(Authenticator::is_active);
+            check_upgrade_in_with(tx, &s, &trust, &acc, &held, Some(rec.is_some()))?;
+            let rec = rec.ok_or(Error::UpgradeNotAvailable(UpgradeBlocker::NoAuthenticator))?;
             self.check_code(tx, &s, acc, rec, code, Use::Upgrade, now, &keys)
         })
     }
