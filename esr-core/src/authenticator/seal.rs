@@ -209,6 +209,8 @@ impl AuthenticatorKeys {
             .map_err(|_| refused())
             .and_then(|()| TotpSecret::from_bytes(plain));
         plain.fill(0);
+        // Keeps the wipe from being optimised away as a dead store.
+        std::hint::black_box(&*plain);
         secret
     }
 }
@@ -280,5 +282,93 @@ pub struct SealedSecret {
 impl fmt::Debug for SealedSecret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SealedSecret(key {}, <sealed>)", self.key_id)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use rand_chacha::ChaCha20Rng;
+    use rand_chacha::rand_core::SeedableRng;
+
+    fn ring() -> AuthenticatorKeys {
+        AuthenticatorKeys::new(
+            AuthenticatorKey::new("k1", b"totp-seal-test-key-0123456789abc").unwrap(),
+        )
+    }
+
+    fn user(u: &str) -> Username {
+        u.parse().unwrap()
+    }
+
+    fn secret() -> TotpSecret {
+        TotpSecret::from_bytes(b"12345678901234567890").unwrap()
+    }
+
+    #[test]
+    fn a_sealed_secret_opens_for_its_user_only() {
+        let keys = ring();
+        let (vpd, u) = ("297".parse().unwrap(), user("297JSMITH01"));
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let sealed = keys.seal(vpd, &u, &secret(), &mut rng).unwrap();
+        assert_eq!(sealed.key_id.as_str(), "k1");
+        assert_eq!(sealed.ciphertext[0], FORMAT_AES_256_GCM);
+        assert_eq!(sealed.ciphertext.len(), 1 + 20 + TAG_BYTES);
+        assert_ne!(&sealed.ciphertext[1..21], secret().expose());
+        assert_eq!(keys.open(vpd, &u, &sealed).unwrap(), secret());
+        // Another user, another trust: refused.
+        assert!(keys.open(vpd, &user("297JSMITH02"), &sealed).is_err());
+        assert!(keys.open("298".parse().unwrap(), &u, &sealed).is_err());
+        // A fresh nonce each time.
+        let again = keys.seal(vpd, &u, &secret(), &mut rng).unwrap();
+        assert_ne!(again.nonce, sealed.nonce);
+        assert_ne!(again.ciphertext, sealed.ciphertext);
+    }
+
+    #[test]
+    fn an_altered_sealed_secret_does_not_open() {
+        let keys = ring();
+        let (vpd, u) = ("297".parse().unwrap(), user("297JSMITH01"));
+        let sealed = keys
+            .seal(vpd, &u, &secret(), &mut ChaCha20Rng::seed_from_u64(2))
+            .unwrap();
+        for i in 0..sealed.ciphertext.len() {
+            let mut bad = sealed.clone();
+            bad.ciphertext[i] ^= 1;
+            assert!(keys.open(vpd, &u, &bad).is_err(), "byte {i}");
+        }
+        let mut bad = sealed.clone();
+        bad.nonce[0] ^= 1;
+        assert!(keys.open(vpd, &u, &bad).is_err());
+        for len in [0, 1, TAG_BYTES, 1 + TAG_BYTES] {
+            let mut short = sealed.clone();
+            short.ciphertext.truncate(len);
+            assert!(keys.open(vpd, &u, &short).is_err(), "length {len}");
+        }
+        let mut long = sealed.clone();
+        long.ciphertext.splice(1..1, [0u8; 64]);
+        assert!(keys.open(vpd, &u, &long).is_err());
+    }
+
+    #[test]
+    fn a_retired_key_still_opens_and_an_unknown_one_is_named() {
+        let old = ring();
+        let (vpd, u) = ("297".parse().unwrap(), user("297JSMITH01"));
+        let sealed = old
+            .seal(vpd, &u, &secret(), &mut ChaCha20Rng::seed_from_u64(3))
+            .unwrap();
+        let rotated = old
+            .rotate(AuthenticatorKey::new("k2", b"totp-seal-test-key-abcdefghijklm").unwrap())
+            .unwrap();
+        assert_eq!(rotated.current().id().as_str(), "k2");
+        assert_eq!(rotated.open(vpd, &u, &sealed).unwrap(), secret());
+        let other = AuthenticatorKeys::new(
+            AuthenticatorKey::new("k3", b"totp-seal-test-key-ABCDEFGHIJKLM").unwrap(),
+        );
+        assert!(matches!(
+            other.open(vpd, &u, &sealed),
+            Err(Error::UnknownAuthenticatorKey(_))
+        ));
     }
 }
