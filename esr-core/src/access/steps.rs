@@ -267,18 +267,37 @@ pub(crate) fn check_upgrade_in(
     acc: &Account,
     held: &BTreeSet<Urp>,
 ) -> Result<()> {
+    check_upgrade_in_with(tx, s, trust, acc, held, None)
+}
+
+/// [`check_upgrade_in`] for a caller that has read the user's authenticator already:
+/// `authenticator_active` is whether it is active (`None`: not read, read it here if needed).
+pub(crate) fn check_upgrade_in_with(
+    tx: &dyn StoreTx,
+    s: &Session,
+    trust: &TrustSettings,
+    acc: &Account,
+    held: &BTreeSet<Urp>,
+    authenticator_active: Option<bool>,
+) -> Result<()> {
     if s.is_upgraded() {
         return Err(Error::AlreadyUpgraded);
     }
-    let has_mobile = tx
-        .person_mobile(s.vpd, &acc.employee_number)?
-        .ok_or_else(|| unknown_person(s.vpd, &acc.employee_number))?
-        .is_some();
-    // An active authenticator app is a second factor too.
-    let has_factor = has_mobile
-        || tx
-            .authenticator(&s.username)?
-            .is_some_and(|a| a.activated_at.is_some());
+    // An active authenticator app is a second factor as a registered mobile is; when it is
+    // known to be active, the mobile does not matter.
+    let has_factor = authenticator_active == Some(true) || {
+        let has_mobile = tx
+            .person_mobile(s.vpd, &acc.employee_number)?
+            .ok_or_else(|| unknown_person(s.vpd, &acc.employee_number))?
+            .is_some();
+        has_mobile
+            || match authenticator_active {
+                Some(active) => active,
+                None => tx
+                    .authenticator(&s.username)?
+                    .is_some_and(|a| a.activated_at.is_some()),
+            }
+    };
     if let Some(why) = upgrade_blocker(&context(s, trust, acc, held), has_factor) {
         return Err(Error::UpgradeNotAvailable(why));
     }

@@ -7,7 +7,7 @@
 //! - Enrolment is only from an HSCN session, and the authenticator is active only once its
 //!   first valid code is entered. Enrolling again replaces the authenticator at once; an
 //!   administrator with Reset accounts can remove it. Every step is audited, never the secret.
-//! - The secret at rest is sealed with ChaCha20-Poly1305 under a rotating
+//! - The secret at rest is sealed with AES-256-GCM under a rotating
 //!   [`AuthenticatorKeys`] ring kept outside the store, bound to the trust and user
 //!   ([`SealedSecret`]).
 //! - A code is checked against the steps within [`AuthenticatorPolicy::window`] of now (±1 by

@@ -2,7 +2,7 @@
 //! upgrade a session with a code, remove. The rules are in [`crate::authenticator`].
 
 use crate::access::{Session, UpgradeBlocker};
-use crate::access::{check_manage_mobile, check_upgrade_with_account, upgrade_session};
+use crate::access::{check_manage_mobile, check_upgrade_in_with, upgrade_session};
 use crate::audit::AuditActor;
 use crate::audit::AuditEvent;
 use crate::authenticator::{
@@ -12,7 +12,8 @@ use crate::authenticator::{
 use crate::error::{Error, Result};
 use crate::people::Account;
 use crate::service::{
-    Actor, Esr, account_of, audit, authorise, live_session, person_of, trust_of, user_actor_with,
+    Actor, Esr, account_of, audit, authorise, live_session, person_of, session_context, trust_of,
+    user_actor_with,
 };
 use crate::store::{Store, StoreTx};
 use crate::urp::Function;
@@ -141,8 +142,21 @@ impl Use {
     }
 }
 
-/// A code as typed: spaces and hyphens dropped, then exactly `digits` digits.
-fn typed_code(s: &str, digits: u8) -> Result<String> {
+/// A code as typed: spaces and hyphens dropped, then exactly `digits` digits (at most 8),
+/// kept on the stack (it is checked on every verification).
+struct TypedCode {
+    digits: [u8; 8],
+    len: usize,
+}
+
+impl TypedCode {
+    fn as_str(&self) -> &str {
+        // Only ASCII digits are ever kept, so this never falls back.
+        std::str::from_utf8(&self.digits[..self.len]).unwrap_or_default()
+    }
+}
+
+fn typed_code(s: &str, digits: u8) -> Result<TypedCode> {
     let refuse = || {
         Error::invalid(
             "authenticator code",
@@ -152,8 +166,18 @@ fn typed_code(s: &str, digits: u8) -> Result<String> {
     if s.len() > crate::values::limits::MAX_PASSCODE_BYTES {
         return Err(refuse());
     }
-    let code: String = s.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    if code.len() != usize::from(digits) || !code.bytes().all(|b| b.is_ascii_digit()) {
+    let mut code = TypedCode {
+        digits: [0; 8],
+        len: 0,
+    };
+    for b in s.bytes().filter(|b| !matches!(b, b' ' | b'-')) {
+        if !b.is_ascii_digit() {
+            return Err(refuse());
+        }
+        *code.digits.get_mut(code.len).ok_or_else(refuse)? = b;
+        code.len += 1;
+    }
+    if code.len != usize::from(digits) {
         return Err(refuse());
     }
     Ok(code)
@@ -290,11 +314,13 @@ impl<S: Store, C: Clock> Esr<S, C> {
         let keys = self.authenticator_ring()?;
         let now = self.clock.now();
         self.store.transaction(|tx| {
-            let (s, acc) = check_upgrade_with_account(tx, session, now)?;
+            let (s, trust, acc, held) = session_context(tx, session, now)?;
+            // Read once: it is both a second factor for the upgrade checks and the code's.
             let rec = tx
                 .authenticator(&s.username)?
-                .filter(Authenticator::is_active)
-                .ok_or(Error::UpgradeNotAvailable(UpgradeBlocker::NoAuthenticator))?;
+                .filter(Authenticator::is_active);
+            check_upgrade_in_with(tx, &s, &trust, &acc, &held, Some(rec.is_some()))?;
+            let rec = rec.ok_or(Error::UpgradeNotAvailable(UpgradeBlocker::NoAuthenticator))?;
             self.check_code(tx, &s, acc, rec, code, Use::Upgrade, now, &keys)
         })
     }
@@ -364,7 +390,7 @@ impl<S: Store, C: Clock> Esr<S, C> {
             let secret = keys.open(s.vpd, &s.username, &rec.sealed)?;
             let totp = Totp::new(secret, rec.params, "", "")?;
             let window = self.authenticator_policy().window;
-            match totp.check(&code, now.timestamp(), window, rec.last_step) {
+            match totp.check(code.as_str(), now.timestamp(), window, rec.last_step) {
                 StepCheck::Accepted(step)
                     if tx.advance_authenticator_step(&s.username, step)? =>
                 {
@@ -481,8 +507,11 @@ mod tests {
 
     #[test]
     fn typed_codes() {
-        assert_eq!(typed_code("123 456", 6).unwrap(), "123456");
-        assert_eq!(typed_code("123-456", 6).unwrap(), "123456");
+        assert_eq!(typed_code("123 456", 6).unwrap().as_str(), "123456");
+        assert_eq!(typed_code("123-456", 6).unwrap().as_str(), "123456");
+        assert_eq!(typed_code("1234 5678", 8).unwrap().as_str(), "12345678");
+        assert!(typed_code("123456789", 8).is_err());
+        assert!(typed_code("", 6).is_err());
         assert!(typed_code("12345", 6).is_err());
         assert!(typed_code("12345a", 6).is_err());
         assert!(typed_code("1234567", 6).is_err());

@@ -146,6 +146,9 @@ enum Undo {
     Workflow(WorkflowUndo),
     // Authenticator apps
     Authenticator(Username, Option<crate::authenticator::Authenticator>),
+    /// The replay guard's step before it advanced (the record itself unchanged, so not
+    /// copied, sealed secret and all, on every accepted code).
+    AuthenticatorStep(Username, Option<u64>),
 }
 
 impl InMemoryStore {
@@ -322,6 +325,11 @@ impl Tx<'_> {
                 Undo::Workflow(u) => s.workflows.undo(u),
                 // Authenticator apps
                 Undo::Authenticator(k, old) => restore_hash(&mut s.authenticators, k, old),
+                Undo::AuthenticatorStep(k, old) => {
+                    if let Some(a) = s.authenticators.get_mut(&k) {
+                        a.last_step = old;
+                    }
+                }
             }
         }
     }
@@ -1329,10 +1337,9 @@ impl StoreTx for Tx<'_> {
         if a.last_step.is_some_and(|last| last >= step) {
             return Ok(false);
         }
-        let old = a.clone();
-        a.last_step = Some(step);
+        let old = a.last_step.replace(step);
         self.undo
-            .push(Undo::Authenticator(username.clone(), Some(old)));
+            .push(Undo::AuthenticatorStep(username.clone(), old));
         Ok(true)
     }
 }
