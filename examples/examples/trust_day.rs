@@ -704,6 +704,7 @@ fn compliance_day<S: Store>(
                 target: everyone.clone(),
                 competence: cstf(title)?,
                 essential: true,
+                min_level: None,
             },
         )?;
     }
@@ -721,6 +722,7 @@ fn compliance_day<S: Store>(
                 target: RequirementTarget::Job(job.into()),
                 competence: sepsis.clone(),
                 essential: true,
+                min_level: None,
             },
         )?;
     }

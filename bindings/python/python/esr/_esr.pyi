@@ -684,6 +684,12 @@ class ComplianceRow:
     def satisfied_by(self) -> str | None: ...
     @property
     def status(self) -> ComplianceStatus | None: ...
+    @property
+    def min_level(self) -> str | None: ...
+    @property
+    def red_reason(
+        self,
+    ) -> Literal["not held", "expired", "below the minimum level"] | None: ...
 
 @final
 class AssignmentCompliance:
@@ -785,6 +791,8 @@ class Requirement:
     def competence(self) -> str: ...
     @property
     def essential(self) -> bool: ...
+    @property
+    def min_level(self) -> str | None: ...
 
 @final
 class CompetenceRecord:
@@ -1504,6 +1512,7 @@ class Esr:
         org_unit: str | None = None,
         job: str | None = None,
         essential: bool = True,
+        min_level: str | None = None,
     ) -> None: ...
     def remove_requirement(
         self,
