@@ -90,7 +90,7 @@ impl Holding {
 }
 
 /// How a competence is needed by an assignment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Need {
     /// Required and essential: counts towards the percentage.
@@ -98,6 +98,7 @@ pub enum Need {
     /// Required but not essential: shown, never counted.
     Desirable,
     /// Not required at all.
+    #[default]
     NotRequired,
 }
 
@@ -308,7 +309,7 @@ pub fn choose_holding<K: Ord, T>(
 
 /// What an assignment needs of one competence once every requirement that applies is merged:
 /// essential if any says so, and the strictest minimum level any names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Needed {
     /// Essential or desirable.
