@@ -1035,8 +1035,8 @@ impl Classify<'_> {
                         continue;
                     };
                     let (e, rank) = (expiry_at(k), levels.map_or(0, |l| l[k]));
-                    fills.each(self.comps, c.to_i64(), rank, |bit, meets| {
-                        self.mark(masks, &mut acc, p, bit, e, meets);
+                    fills.each_word(self.comps, c.to_i64(), rank, |word, bits| {
+                        self.mark_word(masks, &mut acc, p, word, bits, e);
                     });
                 }
             }
@@ -1069,6 +1069,29 @@ impl Classify<'_> {
             return;
         };
         self.mark(masks, acc, p, c, e, true);
+    }
+
+    /// Sets the `bits` of word `word` of person `p` that a holding expiring on `e` fills, at a
+    /// level that meets their minimums: the same rules as [`Self::mark`].
+    #[inline(always)]
+    fn mark_word(
+        &self,
+        masks: &mut [[u64; 2]],
+        acc: &mut Acc,
+        p: u32,
+        word: u32,
+        bits: u64,
+        e: i32,
+    ) {
+        let valid = bits & u64::from(is_valid_on(&e, &self.as_of)).wrapping_neg();
+        let green = bits & u64::from(lasts_beyond(&e, &self.last_amber)).wrapping_neg();
+        let word = p as usize * self.words + word as usize;
+        if word != acc.word {
+            acc.flush(masks);
+            *acc = Acc { word, bits: [0, 0] };
+        }
+        acc.bits[0] |= valid;
+        acc.bits[1] |= green;
     }
 
     /// Sets `bit` of person `p` by the service's rules ([`is_valid_on`], [`lasts_beyond`]).
@@ -1154,6 +1177,9 @@ impl Hasher for IdHasher {
         self.0 = (self.0 ^ v as u64)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             .rotate_left(26);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_i64(i64::from(v));
     }
 }
 

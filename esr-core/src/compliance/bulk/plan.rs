@@ -8,9 +8,10 @@
 //! sets the bit when it is of that competency or of one that satisfies it, at a level that
 //! meets the minimum. Without levels or equivalences this is one bit per competency, as before.
 
-use super::{BulkId, BulkRules, Csr, IdMap, NO_SLOT, RequirementColumns};
+use super::{BulkId, BulkRules, Csr, IdHasher, IdMap, NO_SLOT, RequirementColumns};
 use crate::compliance::{Need, Needed, equivalence_closure, meets_minimum};
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 
 /// One requirement row, its target already a slot of its target kind.
 type Row = (u32, u32, Needed); // (target slot, competency slot, need)
@@ -40,8 +41,15 @@ pub(super) enum Fills {
     /// One bit per competency, no minimum: the bit is the competency's slot.
     Direct,
     /// Held competency ids (those that satisfy something required) to their (bit, minimum
-    /// rank) lists.
-    Expanded { held: IdMap, bits: Csr<(u32, u8)> },
+    /// rank) lists, and the same as (word, mask) lists for each level rank a holding may have
+    /// (`ranks` of them; a higher rank fills what the highest minimum fills), so that a
+    /// holding sets its bits a word at a time.
+    Expanded {
+        held: IdMap,
+        bits: Csr<(u32, u8)>,
+        ranks: usize,
+        masks: Csr<(u32, u64)>,
+    },
 }
 
 impl Fills {
@@ -54,10 +62,33 @@ impl Fills {
                     f(s, true);
                 }
             }
-            Self::Expanded { held, bits } => {
+            Self::Expanded { held, bits, .. } => {
                 if let Some(h) = held.get(c) {
                     for &(bit, min) in bits.get(h as usize) {
                         f(bit, meets_minimum(rank, min));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls `f(word, mask)` for the bits a holding of `c` at level `rank` fills, that is, meets
+    /// the minimum of ([`meets_minimum`], applied when the masks were built).
+    #[inline(always)]
+    pub(super) fn each_word(&self, comps: &IdMap, c: i64, rank: u8, mut f: impl FnMut(u32, u64)) {
+        match self {
+            Self::Direct => {
+                if let Some(s) = comps.get(c) {
+                    f(s / 64, 1 << (s % 64));
+                }
+            }
+            Self::Expanded {
+                held, ranks, masks, ..
+            } => {
+                if let Some(h) = held.get(c) {
+                    let r = usize::from(rank).min(ranks - 1);
+                    for &(word, mask) in masks.get(h as usize * ranks + r) {
+                        f(word, mask);
                     }
                 }
             }
@@ -227,7 +258,8 @@ impl<I: BulkId> Plan<I> {
             let parents = parents_of(rules);
             let units_of = rules.assignment_org_unit;
             let jobs_of = rules.assignment_job;
-            let mut seen: HashMap<(u32, i64, u32), u32> = HashMap::new();
+            let mut seen: HashMap<(u32, i64, u32), u32, BuildHasherDefault<IdHasher>> =
+                HashMap::default();
             let mut ancestry: Vec<i64> = Vec::new();
             let mut out = Vec::with_capacity(assignment_person.len());
             for (k, pos) in assignment_position.iter().enumerate() {
@@ -309,7 +341,30 @@ impl<I: BulkId> Plan<I> {
                 held.len(),
                 pairs.iter().filter_map(|(h, b)| Some((held.get(*h)?, *b))),
             );
-            Fills::Expanded { held, bits }
+            let ranks = usize::from(bit_list.iter().map(|b| b.1).max().unwrap_or(0)) + 1;
+            let mut word_masks: Vec<(u32, (u32, u64))> = Vec::new();
+            for h in 0..held.len() {
+                for r in 0..ranks {
+                    let mut by_word: Vec<(u32, u64)> = Vec::new();
+                    for &(bit, min) in bits.get(h) {
+                        if meets_minimum(r as u8, min) {
+                            match by_word.iter_mut().find(|w| w.0 == bit / 64) {
+                                Some(w) => w.1 |= 1 << (bit % 64),
+                                None => by_word.push((bit / 64, 1 << (bit % 64))),
+                            }
+                        }
+                    }
+                    let at = (h * ranks + r) as u32;
+                    word_masks.extend(by_word.into_iter().map(|w| (at, w)));
+                }
+            }
+            let masks = Csr::build(held.len() * ranks, word_masks.into_iter());
+            Fills::Expanded {
+                held,
+                bits,
+                ranks,
+                masks,
+            }
         };
         Self {
             comps,
