@@ -905,6 +905,14 @@ fn import_three<'py>(
 /// table and column when a column is missing, of the wrong type, has null ids, holds dates as
 /// strings, or joins ids of another kind.
 ///
+/// The service's other rules, all optional: org_units (org_unit_id, parent_id; a null parent is
+/// a root), org_unit_requirements (org_unit_id, competency_id; inherited by every unit below),
+/// job_requirements (job, competency_id), equivalences (competency_id, satisfies_competency_id;
+/// chains count), with the columns assignments.org_unit_id and .job, and, on any requirements
+/// table, essential (bool; desirable rows are never counted) and min_level, and holdings.level
+/// (ranks as integers or as ESR writes them, "1 - Assessed"; a holding below a requirement's
+/// minimum does not satisfy it). required then counts the essential rows, as the service does.
+///
 /// Example: holdings = esr.read_competence_csv("export.csv", vpd="297");
 /// scores = esr.score_compliance(assignments, requirements, holdings, datetime.date.today())
 #[pyfunction]
@@ -978,7 +986,10 @@ fn score<'a, I: Id>(
 /// negative once expired; null without an expiry). With held_not_required=True, also one
 /// "Blue" row (essential false) per competency the person holds that the position does not
 /// require. Filter it for "who is Red in what". Tables, as_of, output and threads as for
-/// score_compliance, whose counts are these rows summed per assignment.
+/// score_compliance, whose counts are these rows summed per assignment. The optional rule
+/// tables and columns are those of score_compliance; need ("essential", "desirable" or
+/// "not required") and red_reason ("not held", "expired", "below the minimum level") close each
+/// row; a desirable competency not held has no colour and no row.
 #[pyfunction]
 #[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, held_not_required=false, org_units=None, org_unit_requirements=None, job_requirements=None, equivalences=None, output=None, threads=None))]
 #[allow(clippy::too_many_arguments)]
