@@ -1030,18 +1030,55 @@ impl Classify<'_> {
                 }
             },
             (fills, levels) => {
-                for (k, (p, c)) in persons.iter().zip(comps).enumerate() {
+                // A person's words gathered in registers (their holdings come together), written
+                // out when the person changes.
+                let mut pacc = PersonAcc {
+                    person: usize::MAX,
+                    bits: [[0; 2]; PERSON_WORDS],
+                };
+                let rows = persons.iter().zip(comps).zip(expiry).enumerate();
+                for (k, ((p, c), e)) in rows {
                     let Some(p) = self.people.get(p.to_i64()) else {
                         continue;
                     };
-                    let (e, rank) = (expiry_at(k), levels.map_or(0, |l| l[k]));
+                    let e = match &h.expiry_validity {
+                        None => *e,
+                        Some(_) => expiry_at(k),
+                    };
+                    let rank = levels.map_or(0, |l| l[k]);
                     fills.each_word(self.comps, c.to_i64(), rank, |word, bits| {
-                        self.mark_word(masks, &mut acc, p, word, bits, e);
+                        self.mark_person(masks, &mut pacc, p, word, bits, e);
                     });
                 }
+                pacc.flush(masks, self.words);
             }
         }
         acc.flush(masks);
+    }
+}
+
+/// Words of one person gathered at once by [`Classify::mark_person`].
+const PERSON_WORDS: usize = 4;
+
+/// The person being filled, and the bits of their first [`PERSON_WORDS`] words so far.
+struct PersonAcc {
+    person: usize,
+    bits: [[u64; 2]; PERSON_WORDS],
+}
+
+impl PersonAcc {
+    #[inline(always)]
+    fn flush(&self, masks: &mut [[u64; 2]], words: usize) {
+        if self.person == usize::MAX {
+            return;
+        }
+        let base = self.person.wrapping_mul(words);
+        for (w, b) in self.bits.iter().enumerate().take(words) {
+            if let Some(m) = masks.get_mut(base.wrapping_add(w)) {
+                m[0] |= b[0];
+                m[1] |= b[1];
+            }
+        }
     }
 }
 
@@ -1071,13 +1108,14 @@ impl Classify<'_> {
         self.mark(masks, acc, p, c, e, true);
     }
 
-    /// Sets the `bits` of word `word` of person `p` that a holding expiring on `e` fills, at a
-    /// level that meets their minimums: the same rules as [`Self::mark`].
+    /// Sets the `bits` of word `word` of person `p` that a holding expiring on `e` fills (at a
+    /// level that meets their minimums), by the same rules as [`Self::mark`], gathering a
+    /// person's words in `acc`.
     #[inline(always)]
-    fn mark_word(
+    fn mark_person(
         &self,
         masks: &mut [[u64; 2]],
-        acc: &mut Acc,
+        acc: &mut PersonAcc,
         p: u32,
         word: u32,
         bits: u64,
@@ -1085,13 +1123,28 @@ impl Classify<'_> {
     ) {
         let valid = bits & u64::from(is_valid_on(&e, &self.as_of)).wrapping_neg();
         let green = bits & u64::from(lasts_beyond(&e, &self.last_amber)).wrapping_neg();
-        let word = p as usize * self.words + word as usize;
-        if word != acc.word {
-            acc.flush(masks);
-            *acc = Acc { word, bits: [0, 0] };
+        let p = p as usize;
+        if p != acc.person {
+            if acc.person != usize::MAX {
+                acc.flush(masks, self.words);
+            }
+            *acc = PersonAcc {
+                person: p,
+                bits: [[0; 2]; PERSON_WORDS],
+            };
         }
-        acc.bits[0] |= valid;
-        acc.bits[1] |= green;
+        match acc.bits.get_mut(word as usize) {
+            Some(b) => {
+                b[0] |= valid;
+                b[1] |= green;
+            }
+            None => {
+                if let Some(m) = masks.get_mut(p * self.words + word as usize) {
+                    m[0] |= valid;
+                    m[1] |= green;
+                }
+            }
+        }
     }
 
     /// Sets `bit` of person `p` by the service's rules ([`is_valid_on`], [`lasts_beyond`]).

@@ -36,6 +36,9 @@ pub(super) struct Plan<I> {
     pub(super) fills: Fills,
 }
 
+/// Set in a first (word, mask) when the holding fills other words too.
+const MORE: u32 = 1 << 31;
+
 /// The bits a holding can set.
 pub(super) enum Fills {
     /// One bit per competency, no minimum: the bit is the competency's slot.
@@ -48,6 +51,10 @@ pub(super) enum Fills {
         held: IdMap,
         bits: Csr<(u32, u8)>,
         ranks: usize,
+        /// The first (word, mask) of each (held, rank), read without indirection: a holding
+        /// rarely fills bits in more than one word.
+        first: Vec<(u32, u64)>,
+        /// The others.
         masks: Csr<(u32, u64)>,
     },
 }
@@ -83,12 +90,21 @@ impl Fills {
                 }
             }
             Self::Expanded {
-                held, ranks, masks, ..
+                held,
+                ranks,
+                first,
+                masks,
+                ..
             } => {
                 if let Some(h) = held.get(c) {
-                    let r = usize::from(rank).min(ranks - 1);
-                    for &(word, mask) in masks.get(h as usize * ranks + r) {
-                        f(word, mask);
+                    let at = h as usize * ranks + usize::from(rank).min(ranks - 1);
+                    if let Some(&(word, mask)) = first.get(at) {
+                        f(word & !MORE, mask);
+                        if word & MORE != 0 {
+                            for &(word, mask) in masks.get(at) {
+                                f(word, mask);
+                            }
+                        }
                     }
                 }
             }
@@ -343,6 +359,7 @@ impl<I: BulkId> Plan<I> {
             );
             let ranks = usize::from(bit_list.iter().map(|b| b.1).max().unwrap_or(0)) + 1;
             let mut word_masks: Vec<(u32, (u32, u64))> = Vec::new();
+            let mut first = vec![(0u32, 0u64); held.len() * ranks];
             for h in 0..held.len() {
                 for r in 0..ranks {
                     let mut by_word: Vec<(u32, u64)> = Vec::new();
@@ -354,8 +371,13 @@ impl<I: BulkId> Plan<I> {
                             }
                         }
                     }
-                    let at = (h * ranks + r) as u32;
-                    word_masks.extend(by_word.into_iter().map(|w| (at, w)));
+                    let at = h * ranks + r;
+                    let more = if by_word.len() > 1 { MORE } else { 0 };
+                    let mut by_word = by_word.into_iter();
+                    if let Some((word, mask)) = by_word.next() {
+                        first[at] = (word | more, mask);
+                    }
+                    word_masks.extend(by_word.map(|w| (at as u32, w)));
                 }
             }
             let masks = Csr::build(held.len() * ranks, word_masks.into_iter());
@@ -363,6 +385,7 @@ impl<I: BulkId> Plan<I> {
                 held,
                 bits,
                 ranks,
+                first,
                 masks,
             }
         };
