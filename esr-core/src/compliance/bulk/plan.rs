@@ -40,6 +40,8 @@ pub(super) struct Plan<I> {
 const MORE: u32 = 1 << 31;
 
 /// The bits a holding can set.
+// One per scoring: the size of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Fills {
     /// One bit per competency, no minimum: the bit is the competency's slot.
     Direct,
