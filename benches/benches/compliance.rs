@@ -2,14 +2,23 @@
 //! assignments, about 20 million holdings), on one thread and on every core; throughput is in
 //! holdings scored per second.
 //!
+//! The `compliance/bulk_rules` group prices the service's full rules on the same workforce, side
+//! by side on one thread: `position_only` is the three-table call; `full_rules` adds a
+//! hierarchy of wards, directorates and the trust with requirements on units (inherited) and
+//! jobs, desirable requirements, minimum levels with a level per holding, and equivalence
+//! chains (a higher safeguarding level satisfying the lower ones).
+//!
 //! `cargo bench -p esr-benches --bench compliance`
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use esr_core::chrono::NaiveDate;
-use esr_core::{compliance::AmberWindow, compliance::score_compliance_with_threads};
-use esr_examples::{WorkforceSpec, generate_workforce};
+use esr_core::compliance::{
+    AmberWindow, BulkRules, EquivalenceColumns, OrgUnitColumns, RequirementOptions,
+    TargetRequirementColumns, score_compliance_with_rules, score_compliance_with_threads,
+};
+use esr_examples::{CSTF_BASE, ROLE_BASE, Workforce, WorkforceSpec, generate_workforce};
 use std::hint::black_box;
 use std::num::NonZeroUsize;
 use std::time::Instant;
@@ -52,5 +61,153 @@ fn bulk(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bulk);
+/// The columns the full rules read, derived from a generated workforce.
+struct Extras {
+    a_unit: Vec<i64>,
+    a_job: Vec<i64>,
+    r_essential: Vec<bool>,
+    r_min: Vec<u8>,
+    units: Vec<i64>,
+    parents: Vec<i64>,
+    u_target: Vec<i64>,
+    u_comp: Vec<i64>,
+    u_essential: Vec<bool>,
+    u_min: Vec<u8>,
+    j_target: Vec<i64>,
+    j_comp: Vec<i64>,
+    j_essential: Vec<bool>,
+    j_min: Vec<u8>,
+    eq_held: Vec<i64>,
+    eq_satisfies: Vec<i64>,
+    h_level: Vec<u8>,
+}
+
+const WARD: i64 = 1 << 40;
+const DIRECTORATE: i64 = 2 << 40;
+const TRUST: i64 = 3 << 40;
+
+impl Extras {
+    fn of(w: &Workforce) -> Self {
+        // Twenty positions to a ward, fifty wards to a directorate, one trust above them.
+        let ward = |pos: i64| WARD + pos / 20;
+        let a_unit: Vec<i64> = w.assignment_position.iter().map(|p| ward(*p)).collect();
+        let a_job: Vec<i64> = w.assignment_position.iter().map(|p| p % 7).collect();
+        let mut wards: Vec<i64> = a_unit.clone();
+        wards.sort_unstable();
+        wards.dedup();
+        let (mut units, mut parents) = (vec![TRUST], vec![TRUST]);
+        let mut directorates = Vec::new();
+        for u in &wards {
+            let d = DIRECTORATE + (u - WARD) / 50;
+            units.push(*u);
+            parents.push(d);
+            directorates.push(d);
+        }
+        directorates.dedup();
+        for d in &directorates {
+            units.push(*d);
+            parents.push(TRUST);
+        }
+        // The trust requires Safeguarding Adults (CSTF 5) at level 1; each directorate one
+        // role competence, desirable; job 0 one more, essential.
+        let (mut u_target, mut u_comp, mut u_essential, mut u_min) =
+            (vec![TRUST], vec![CSTF_BASE + 5], vec![true], vec![1]);
+        for (k, d) in directorates.iter().enumerate() {
+            u_target.push(*d);
+            u_comp.push(ROLE_BASE + k as i64 % 30);
+            u_essential.push(false);
+            u_min.push(0);
+        }
+        let n = w.requirement_position.len();
+        Self {
+            a_unit,
+            a_job,
+            // One position requirement in seven is desirable, one in five needs level 1.
+            r_essential: (0..n).map(|i| i % 7 != 3).collect(),
+            r_min: (0..n).map(|i| u8::from(i % 5 == 0)).collect(),
+            units,
+            parents,
+            u_target,
+            u_comp,
+            u_essential,
+            u_min,
+            j_target: vec![0, 3],
+            j_comp: vec![ROLE_BASE + 1, ROLE_BASE + 2],
+            j_essential: vec![true, true],
+            j_min: vec![0, 1],
+            // Safeguarding levels: 7 satisfies 6, 6 satisfies 5; two role chains.
+            eq_held: vec![CSTF_BASE + 7, CSTF_BASE + 6, ROLE_BASE + 10, ROLE_BASE + 11],
+            eq_satisfies: vec![CSTF_BASE + 6, CSTF_BASE + 5, ROLE_BASE + 11, ROLE_BASE + 12],
+            // Nine holdings in ten assessed.
+            h_level: (0..w.holding_person.len())
+                .map(|i| u8::from(i % 10 != 0))
+                .collect(),
+        }
+    }
+
+    fn rules(&self) -> BulkRules<'_, i64> {
+        BulkRules {
+            assignment_org_unit: Some(&self.a_unit),
+            assignment_job: Some(&self.a_job),
+            position_requirements: RequirementOptions {
+                essential: Some(&self.r_essential),
+                min_level: Some(&self.r_min),
+            },
+            org_unit_requirements: Some(TargetRequirementColumns {
+                target_id: &self.u_target,
+                competency_id: &self.u_comp,
+                essential: Some(&self.u_essential),
+                min_level: Some(&self.u_min),
+            }),
+            job_requirements: Some(TargetRequirementColumns {
+                target_id: &self.j_target,
+                competency_id: &self.j_comp,
+                essential: Some(&self.j_essential),
+                min_level: Some(&self.j_min),
+            }),
+            org_units: Some(OrgUnitColumns {
+                org_unit_id: &self.units,
+                parent_id: &self.parents,
+                parent_validity: None,
+            }),
+            equivalences: Some(EquivalenceColumns {
+                competency_id: &self.eq_held,
+                satisfies_competency_id: &self.eq_satisfies,
+            }),
+            holding_level: Some(&self.h_level),
+        }
+    }
+}
+
+/// Position-only against the full rules, on one thread, on the same workforce.
+fn rules(c: &mut Criterion) {
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    let w = generate_workforce(&WorkforceSpec::nhs(2026, as_of), cores).unwrap();
+    let extras = Extras::of(&w);
+    let full = extras.rules();
+    let none = BulkRules::default();
+    let mut g = c.benchmark_group("compliance/bulk_rules");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(w.holding_person.len() as u64));
+    for (name, rules) in [("position_only", &none), ("full_rules", &full)] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                score_compliance_with_rules(
+                    black_box(w.assignments()),
+                    black_box(w.requirements()),
+                    black_box(w.holdings()),
+                    rules,
+                    as_of,
+                    AmberWindow::ESR,
+                    NonZeroUsize::MIN,
+                )
+                .unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bulk, rules);
 criterion_main!(benches);

@@ -48,7 +48,7 @@ pub use types::{
     ChallengeStatus, Channel, CompetenceDefinition, CompetenceRecord, ComplianceCounts,
     ComplianceRow, ComplianceStatus, EmailKind, ImportProblem, ImportSummary, Need, NewAssignment,
     NewCompetenceRecord, NewPerson, PasscodeChallenge, PersonCompliance, PersonInfo, Purpose,
-    RecordExpiry, RequirementTarget, SessionInfo, SessionSummary, TeamCompliance,
+    RecordExpiry, RedReason, RequirementTarget, SessionInfo, SessionSummary, TeamCompliance,
     TeamComplianceMember, TrustOptions, UrpGrantRequest, VerifyResult, VerifyStatus,
 };
 

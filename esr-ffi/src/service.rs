@@ -615,7 +615,9 @@ impl EsrService {
             .define_competence(&actor.to_core()?, parse(&vpd)?, def)?)
     }
 
-    /// Requires a competence of a position, an organisation unit or a job.
+    /// Requires a competence of a position, an organisation unit or a job; `min_level`
+    /// (`1 - Assessed`) is the least level that satisfies it (a record below it is Red).
+    #[uniffi::method(default(min_level = None))]
     pub fn set_requirement(
         &self,
         actor: EsrActor,
@@ -623,12 +625,14 @@ impl EsrService {
         competence: String,
         target: RequirementTarget,
         essential: bool,
+        min_level: Option<String>,
     ) -> Result<(), EsrError> {
         let r = esr_core::compliance::Requirement {
             vpd: parse(&vpd)?,
             target: target.to_core()?,
             competence: parse(&competence)?,
             essential,
+            min_level: min_level.as_deref().map(parse).transpose()?,
         };
         Ok(self.core.set_requirement(&actor.to_core()?, r)?)
     }

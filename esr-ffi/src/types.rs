@@ -796,6 +796,31 @@ pub struct ComplianceRow {
     pub satisfied_by: Option<String>,
     /// Its colour; `None` for a desirable competence not held.
     pub status: Option<ComplianceStatus>,
+    /// The least level that satisfies the requirement ("Min Req"), when one is set.
+    pub min_level: Option<String>,
+    /// Why the row is Red (`None` unless it is).
+    pub red_reason: Option<RedReason>,
+}
+
+/// Why a compliance row is Red.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum RedReason {
+    /// No record of the competence or of any equivalent.
+    NotHeld,
+    /// The record that counts has expired.
+    Expired,
+    /// Every record is below the requirement's minimum level.
+    BelowMinimumLevel,
+}
+
+impl From<esr_core::compliance::RedReason> for RedReason {
+    fn from(r: esr_core::compliance::RedReason) -> Self {
+        match r {
+            esr_core::compliance::RedReason::NotHeld => Self::NotHeld,
+            esr_core::compliance::RedReason::Expired => Self::Expired,
+            esr_core::compliance::RedReason::BelowMinimumLevel => Self::BelowMinimumLevel,
+        }
+    }
 }
 
 impl From<esr_core::compliance::ComplianceRow> for ComplianceRow {
@@ -818,6 +843,8 @@ impl From<esr_core::compliance::ComplianceRow> for ComplianceRow {
             level: r.level.map(|l| l.to_string()),
             satisfied_by: r.satisfied_by.map(|s| s.to_string()),
             status: r.status.map(Into::into),
+            min_level: r.min_level.map(|l| l.to_string()),
+            red_reason: r.reason.map(Into::into),
         }
     }
 }
@@ -1059,6 +1086,8 @@ mod tests {
             level: None,
             satisfied_by: None,
             status: Some(esr_core::compliance::ComplianceStatus::Green),
+            min_level: None,
+            reason: None,
         };
         let r = ComplianceRow::from(row);
         assert!(r.held && r.never_expires && r.expiry.is_none());

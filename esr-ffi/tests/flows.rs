@@ -165,6 +165,7 @@ fn world_with(sms: Option<Arc<dyn SmsGateway>>) -> World {
             unit: "Ward 5".into(),
         },
         true,
+        None,
     )
     .unwrap();
     let course = |name: &str, kind| ComponentDefinition {

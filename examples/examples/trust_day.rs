@@ -734,6 +734,7 @@ fn compliance_day<S: Store>(
                 target: everyone.clone(),
                 competence: cstf(title)?,
                 essential: true,
+                min_level: None,
             },
         )?;
     }
@@ -751,6 +752,7 @@ fn compliance_day<S: Store>(
                 target: RequirementTarget::Job(job.into()),
                 competence: sepsis.clone(),
                 essential: true,
+                min_level: None,
             },
         )?;
     }
@@ -941,7 +943,30 @@ fn compliance_day<S: Store>(
         matrix.lines().count().saturating_sub(1)
     );
 
-    heading("Bulk scoring for analysts (NHS scale)");
+    heading("Bulk scoring for analysts: the demo trust itself, then NHS scale");
+    // The trust just reported on, as the tables an analyst would export, scored in bulk by the
+    // same rules (unit requirements inherited, equivalences, levels): the totals must agree.
+    let (bulk, assignments) = score_trust_in_bulk(esr, vpd, &bi, today)?;
+    println!(
+        "  this trust in bulk: {assignments} assignments, {} of {} essential rows compliant ({}); \
+         the service's roll-up: {} of {} ({}): {}",
+        bulk.compliant(),
+        bulk.essential,
+        format_percent(bulk.percent()),
+        report.trust.compliant(),
+        report.trust.essential,
+        format_percent(report.trust.percent()),
+        if bulk == report.trust {
+            "equal"
+        } else {
+            "DIFFERENT"
+        }
+    );
+    if bulk != report.trust {
+        return Err(Error::BulkInput {
+            reason: "the bulk totals differ from the service's roll-up".into(),
+        });
+    }
     // Full scale in a release build; a twentieth of it in a debug build.
     let people = if cfg!(debug_assertions) {
         70_000
@@ -981,6 +1006,128 @@ fn compliance_day<S: Store>(
         sum(&scores.red)
     );
     Ok(())
+}
+
+/// Scores a trust of the service in bulk: its people, assignments, requirements (by position,
+/// unit and job, with their essential flags and minimum levels), hierarchy, equivalences and
+/// records as columns of dense ids, through [`esr_core::compliance::score_compliance_with_rules`].
+/// Returns the summed counts and the number of assignments.
+fn score_trust_in_bulk<S: Store>(
+    esr: &Esr<S, ManualClock>,
+    vpd: esr_core::values::VpdCode,
+    actor: &Actor,
+    as_of: esr_core::chrono::NaiveDate,
+) -> Result<(esr_core::compliance::ComplianceCounts, usize), Error> {
+    use esr_core::compliance::*;
+    let mut ids: BTreeMap<String, i64> = BTreeMap::new();
+    let mut id = |kind: &str, s: &str| {
+        let n = ids.len() as i64;
+        *ids.entry(format!("{kind}\u{1f}{s}")).or_insert(n)
+    };
+    let (mut a_id, mut a_person, mut a_pos, mut a_unit, mut a_job) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let (mut h_person, mut h_comp, mut h_expiry, mut h_level) = (vec![], vec![], vec![], vec![]);
+    for p in esr.people(vpd)? {
+        for a in esr.assignments_of(vpd, &p.employee_number)? {
+            a_id.push(id("assignment", a.number.as_str()));
+            a_person.push(id("person", p.employee_number.as_str()));
+            a_pos.push(id("position", a.position.as_str()));
+            a_unit.push(id("unit", a.org_unit.as_str()));
+            a_job.push(id("job", &a.title));
+        }
+        for r in esr.competence_records(actor, vpd, &p.employee_number)? {
+            h_person.push(id("person", p.employee_number.as_str()));
+            h_comp.push(id("competence", r.competence.as_str()));
+            h_expiry.push(match r.expiry {
+                Some(d) => days_since_epoch(d)?,
+                None => NO_EXPIRY,
+            });
+            h_level.push(r.level.rank());
+        }
+    }
+    // Position, unit and job requirements: (target, competence, essential, minimum level).
+    let mut reqs: [Table; 3] = Default::default();
+    for r in esr.requirements(vpd)? {
+        let (k, target) = match &r.target {
+            RequirementTarget::Position(p) => (0, id("position", p.as_str())),
+            RequirementTarget::OrgUnit(u) => (1, id("unit", u.as_str())),
+            RequirementTarget::Job(j) => (2, id("job", j)),
+        };
+        reqs[k].0.push(target);
+        reqs[k].1.push(id("competence", r.competence.as_str()));
+        reqs[k].2.push(r.essential);
+        reqs[k].3.push(r.min_level.as_ref().map_or(0, |l| l.rank()));
+    }
+    let (mut units, mut parents) = (vec![], vec![]);
+    for u in esr.trust(vpd)?.org_units.values() {
+        let me = id("unit", u.id.as_str());
+        units.push(me);
+        parents.push(u.parent.as_ref().map_or(me, |p| id("unit", p.as_str())));
+    }
+    let (mut held, mut satisfies) = (vec![], vec![]);
+    for e in esr.equivalences(vpd)? {
+        held.push(id("competence", e.held.as_str()));
+        satisfies.push(id("competence", e.satisfies.as_str()));
+    }
+    type Table = (Vec<i64>, Vec<i64>, Vec<bool>, Vec<u8>);
+    fn target(r: &Table) -> TargetRequirementColumns<'_, i64> {
+        TargetRequirementColumns {
+            target_id: &r.0,
+            competency_id: &r.1,
+            essential: Some(&r.2),
+            min_level: Some(&r.3),
+        }
+    }
+    let scores = score_compliance_with_rules(
+        AssignmentColumns {
+            assignment_id: &a_id,
+            person_id: &a_person,
+            position_id: &a_pos,
+        },
+        RequirementColumns {
+            position_id: &reqs[0].0,
+            competency_id: &reqs[0].1,
+        },
+        HoldingColumns {
+            person_id: &h_person,
+            competency_id: &h_comp,
+            expiry: &h_expiry,
+            expiry_validity: None,
+        },
+        &BulkRules {
+            assignment_org_unit: Some(&a_unit),
+            assignment_job: Some(&a_job),
+            position_requirements: RequirementOptions {
+                essential: Some(&reqs[0].2),
+                min_level: Some(&reqs[0].3),
+            },
+            org_unit_requirements: Some(target(&reqs[1])),
+            job_requirements: Some(target(&reqs[2])),
+            org_units: Some(OrgUnitColumns {
+                org_unit_id: &units,
+                parent_id: &parents,
+                parent_validity: None,
+            }),
+            equivalences: Some(EquivalenceColumns {
+                competency_id: &held,
+                satisfies_competency_id: &satisfies,
+            }),
+            holding_level: Some(&h_level),
+        },
+        as_of,
+        esr.compliance_settings(vpd)?.amber_window,
+        std::num::NonZeroUsize::MIN,
+    )?;
+    let mut total = ComplianceCounts::default();
+    for i in 0..scores.len() {
+        total.merge(&ComplianceCounts {
+            essential: scores.required[i],
+            green: scores.green[i],
+            amber: scores.amber[i],
+            red: scores.red[i],
+        });
+    }
+    Ok((total, scores.len()))
 }
 
 fn status_word(s: esr_core::compliance::ComplianceStatus) -> &'static str {

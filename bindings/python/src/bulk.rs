@@ -33,8 +33,8 @@ use esr_core::{
     Error, VpdCode,
     compliance::{
         AmberWindow, AssignmentColumns, BulkId, BulkScores, ComplianceStatus, CsvEncoding,
-        HeldNotRequired, HoldingColumns, ImportOptions, KeyInterner, NO_EXPIRY, RequirementColumns,
-        Validity,
+        HeldNotRequired, HoldingColumns, ImportOptions, KeyInterner, NO_EXPIRY, Need,
+        RequirementColumns, Validity,
     },
 };
 use pyo3::exceptions::PyUserWarning;
@@ -45,6 +45,8 @@ use std::collections::HashMap;
 use std::ffi::{CStr, CString};
 use std::num::NonZeroUsize;
 use std::sync::Arc;
+
+mod rules;
 
 const STREAM: &CStr = c"arrow_array_stream";
 
@@ -903,10 +905,18 @@ fn import_three<'py>(
 /// table and column when a column is missing, of the wrong type, has null ids, holds dates as
 /// strings, or joins ids of another kind.
 ///
+/// The service's other rules, all optional: org_units (org_unit_id, parent_id; a null parent is
+/// a root), org_unit_requirements (org_unit_id, competency_id; inherited by every unit below),
+/// job_requirements (job, competency_id), equivalences (competency_id, satisfies_competency_id;
+/// chains count), with the columns assignments.org_unit_id and .job, and, on any requirements
+/// table, essential (bool; desirable rows are never counted) and min_level, and holdings.level
+/// (ranks as integers or as ESR writes them, "1 - Assessed"; a holding below a requirement's
+/// minimum does not satisfy it). required then counts the essential rows, as the service does.
+///
 /// Example: holdings = esr.read_competence_csv("export.csv", vpd="297");
 /// scores = esr.score_compliance(assignments, requirements, holdings, datetime.date.today())
 #[pyfunction]
-#[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, output=None, threads=None))]
+#[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, org_units=None, org_unit_requirements=None, job_requirements=None, equivalences=None, output=None, threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn score_compliance<'py>(
     py: Python<'py>,
@@ -915,6 +925,10 @@ fn score_compliance<'py>(
     holdings: &Bound<'py, PyAny>,
     as_of: &Bound<'py, PyAny>,
     amber_months: i64,
+    org_units: Option<&Bound<'py, PyAny>>,
+    org_unit_requirements: Option<&Bound<'py, PyAny>>,
+    job_requirements: Option<&Bound<'py, PyAny>>,
+    equivalences: Option<&Bound<'py, PyAny>>,
     output: Option<&str>,
     threads: Option<i64>,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -922,27 +936,42 @@ fn score_compliance<'py>(
     let window = window_of(amber_months)?;
     let threads = thread_count(threads)?;
     let ([a, r, h], lib) = import_three(assignments, requirements, holdings, output)?;
+    let extra = rules::Extra::import(
+        org_units,
+        org_unit_requirements,
+        job_requirements,
+        equivalences,
+    )?;
     let p = prepare(&a, &r, &h)?;
-    let batches = match p.width {
-        IntKind::Small => score::<i32>(py, &p, as_of, window, threads)?,
-        IntKind::U32 => score::<u32>(py, &p, as_of, window, threads)?,
-        IntKind::Wide => score::<i64>(py, &p, as_of, window, threads)?,
+    // The full rules join ids across more tables: they run on i64 ids.
+    let extra = extra.any(p.tables).then_some(&extra);
+    let batches = match (p.width, extra) {
+        (_, Some(_)) | (IntKind::Wide, _) => score::<i64>(py, &p, extra, as_of, window, threads)?,
+        (IntKind::Small, None) => score::<i32>(py, &p, None, as_of, window, threads)?,
+        (IntKind::U32, None) => score::<u32>(py, &p, None, as_of, window, threads)?,
     };
     frames::convert(to_pyarrow(py, batches)?, lib)
 }
 
-fn score<I: Id>(
+fn score<'a, I: Id>(
     py: Python<'_>,
-    p: &Prepared<'_>,
+    p: &Prepared<'a>,
+    extra: Option<&'a rules::Extra>,
     as_of: NaiveDate,
     window: AmberWindow,
     threads: NonZeroUsize,
 ) -> PyResult<(SchemaRef, Vec<RecordBatch>)> {
-    let inputs = inputs::<I>(py, p, threads, false)?;
+    let mut inputs = inputs::<I>(py, p, threads, false)?;
+    let cols = extra
+        .map(|x| rules::columns::<I>(x, p, &mut inputs.names[3]))
+        .transpose()?;
+    let rules = cols.as_ref().map(|c| c.rules()).unwrap_or_default();
     let (a, r, h) = inputs.columns();
     let scores = py
         .detach(|| {
-            esr_core::compliance::score_compliance_with_threads(a, r, h, as_of, window, threads)
+            esr_core::compliance::score_compliance_with_rules(
+                a, r, h, &rules, as_of, window, threads,
+            )
         })
         .map_err(core_err)?;
     scores_into_batches(scores, p.tables[0])
@@ -957,9 +986,12 @@ fn score<I: Id>(
 /// negative once expired; null without an expiry). With held_not_required=True, also one
 /// "Blue" row (essential false) per competency the person holds that the position does not
 /// require. Filter it for "who is Red in what". Tables, as_of, output and threads as for
-/// score_compliance, whose counts are these rows summed per assignment.
+/// score_compliance, whose counts are these rows summed per assignment. The optional rule
+/// tables and columns are those of score_compliance; need ("essential", "desirable" or
+/// "not required") and red_reason ("not held", "expired", "below the minimum level") close each
+/// row; a desirable competency not held has no colour and no row.
 #[pyfunction]
-#[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, held_not_required=false, output=None, threads=None))]
+#[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, held_not_required=false, org_units=None, org_unit_requirements=None, job_requirements=None, equivalences=None, output=None, threads=None))]
 #[allow(clippy::too_many_arguments)]
 fn compliance_detail<'py>(
     py: Python<'py>,
@@ -969,6 +1001,10 @@ fn compliance_detail<'py>(
     as_of: &Bound<'py, PyAny>,
     amber_months: i64,
     held_not_required: bool,
+    org_units: Option<&Bound<'py, PyAny>>,
+    org_unit_requirements: Option<&Bound<'py, PyAny>>,
+    job_requirements: Option<&Bound<'py, PyAny>>,
+    equivalences: Option<&Bound<'py, PyAny>>,
     output: Option<&str>,
     threads: Option<i64>,
 ) -> PyResult<Bound<'py, PyAny>> {
@@ -981,30 +1017,47 @@ fn compliance_detail<'py>(
         HeldNotRequired::Omit
     };
     let ([a, r, h], lib) = import_three(assignments, requirements, holdings, output)?;
+    let extra = rules::Extra::import(
+        org_units,
+        org_unit_requirements,
+        job_requirements,
+        equivalences,
+    )?;
     let p = prepare(&a, &r, &h)?;
-    let batch = match p.width {
-        IntKind::Small => detail::<i32>(py, &p, as_of, window, blue, threads)?,
-        IntKind::U32 => detail::<u32>(py, &p, as_of, window, blue, threads)?,
-        IntKind::Wide => detail::<i64>(py, &p, as_of, window, blue, threads)?,
+    let extra = extra.any(p.tables).then_some(&extra);
+    let batch = match (p.width, extra) {
+        (_, Some(_)) | (IntKind::Wide, _) => {
+            detail::<i64>(py, &p, extra, as_of, window, blue, threads)?
+        }
+        (IntKind::Small, None) => detail::<i32>(py, &p, None, as_of, window, blue, threads)?,
+        (IntKind::U32, None) => detail::<u32>(py, &p, None, as_of, window, blue, threads)?,
     };
     frames::convert(to_pyarrow(py, (batch.schema(), vec![batch]))?, lib)
 }
 
-fn detail<I: Id>(
+#[allow(clippy::too_many_arguments)]
+fn detail<'a, I: Id>(
     py: Python<'_>,
-    p: &Prepared<'_>,
+    p: &Prepared<'a>,
+    extra: Option<&'a rules::Extra>,
     as_of: NaiveDate,
     window: AmberWindow,
     blue: HeldNotRequired,
     threads: NonZeroUsize,
 ) -> PyResult<RecordBatch> {
-    let inputs = inputs::<I>(py, p, threads, true)?;
+    let mut inputs = inputs::<I>(py, p, threads, true)?;
+    let cols = extra
+        .map(|x| rules::columns::<I>(x, p, &mut inputs.names[3]))
+        .transpose()?;
+    let rules = cols.as_ref().map(|c| c.rules()).unwrap_or_default();
     let (a, r, h) = inputs.columns();
     let inp = &inputs;
+    let rules = &rules;
     py.detach(move || -> PyResult<RecordBatch> {
-        let d =
-            esr_core::compliance::score_compliance_detail(a, r, h, as_of, window, blue, threads)
-                .map_err(core_err)?;
+        let d = esr_core::compliance::score_compliance_detail_with_rules(
+            a, r, h, rules, as_of, window, blue, threads,
+        )
+        .map_err(core_err)?;
         let rows = || d.assignment_row.iter().map(|&r| r as usize);
         let assignment = inp.key_column(0, rows().map(|r| inp.ids[0][r]));
         let person = inp.key_column(1, rows().map(|r| inp.ids[1][r]));
@@ -1035,6 +1088,15 @@ fn detail<I: Id>(
         }));
         let status = DictionaryArray::<Int8Type>::try_new(status, Arc::new(statuses))
             .map_err(|e| EsrError::new_err(format!("building the result: {e}")))?;
+        let needs = StringArray::from(vec!["essential", "desirable", "not required"]);
+        let need = Int8Array::from_iter_values(d.need.iter().map(|n| match n {
+            Need::Essential => 0,
+            Need::Desirable => 1,
+            Need::NotRequired => 2,
+        }));
+        let need = DictionaryArray::<Int8Type>::try_new(need, Arc::new(needs))
+            .map_err(|e| EsrError::new_err(format!("building the result: {e}")))?;
+        let reason = StringArray::from_iter(d.reason.iter().map(|r| r.map(|r| r.to_string())));
         let columns: Vec<ArrayRef> = vec![
             assignment,
             person,
@@ -1043,6 +1105,8 @@ fn detail<I: Id>(
             Arc::new(status),
             Arc::new(Date32Array::from(d.expiry)),
             Arc::new(Int32Array::from(d.days_left)),
+            Arc::new(need),
+            Arc::new(reason),
         ];
         let fields: Vec<Field> = [
             "assignment_id",
@@ -1052,6 +1116,8 @@ fn detail<I: Id>(
             "status",
             "expiry",
             "days_left",
+            "need",
+            "red_reason",
         ]
         .iter()
         .zip(&columns)
@@ -1059,7 +1125,7 @@ fn detail<I: Id>(
             Field::new(
                 *n,
                 c.data_type().clone(),
-                c.null_count() > 0 || *n == "expiry" || *n == "days_left",
+                c.null_count() > 0 || matches!(*n, "expiry" | "days_left" | "red_reason"),
             )
         })
         .collect();

@@ -1868,9 +1868,11 @@ impl Esr {
         self.run(py, |c| c.define_competence(&actor, vpd, def))
     }
 
-    /// Requires a competence of a position, an organisation unit or a job (exactly one).
+    /// Requires a competence of a position, an organisation unit or a job (exactly one);
+    /// min_level ("1 - Assessed") is the least level that satisfies it: a record below it is
+    /// Red for this requirement, with red_reason "below the minimum level".
     #[pyo3(signature = (actor, vpd, competence, *, position=None, org_unit=None, job=None,
-                        essential=true))]
+                        essential=true, min_level=None))]
     #[allow(clippy::too_many_arguments)]
     fn set_requirement(
         &self,
@@ -1882,6 +1884,7 @@ impl Esr {
         org_unit: Option<&str>,
         job: Option<&str>,
         essential: bool,
+        min_level: Option<&str>,
     ) -> PyResult<()> {
         let actor = actor_of(actor)?;
         let r = esr_core::compliance::Requirement {
@@ -1889,6 +1892,7 @@ impl Esr {
             target: target_of(position, org_unit, job)?,
             competence: parse(competence)?,
             essential,
+            min_level: min_level.map(parse).transpose()?,
         };
         self.run(py, |c| c.set_requirement(&actor, r))
     }

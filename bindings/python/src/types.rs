@@ -409,6 +409,8 @@ record!(
         level: Option<String>,
         satisfied_by: Option<String>,
         status: Option<ComplianceStatus>,
+        min_level: Option<String>,
+        red_reason: Option<String>,
     }
 );
 record!(
@@ -469,7 +471,7 @@ record!(
 );
 record!(
     /// A competence required of a position, an organisation unit or a job.
-    Requirement { vpd: String, target_kind: String, target: String, competence: String, essential: bool }
+    Requirement { vpd: String, target_kind: String, target: String, competence: String, essential: bool, min_level: Option<String> }
 );
 record!(
     /// A competence a person holds.
@@ -731,6 +733,8 @@ impl From<esr_core::compliance::ComplianceRow> for ComplianceRow {
             level: r.level.map(|l| l.to_string()),
             satisfied_by: r.satisfied_by.map(|s| s.to_string()),
             status: r.status.map(Into::into),
+            min_level: r.min_level.map(|l| l.to_string()),
+            red_reason: r.reason.map(|r| r.to_string()),
         }
     }
 }
@@ -825,6 +829,7 @@ impl From<esr_core::compliance::Requirement> for Requirement {
             target,
             competence: r.competence.to_string(),
             essential: r.essential,
+            min_level: r.min_level.map(|l| l.to_string()),
         }
     }
 }

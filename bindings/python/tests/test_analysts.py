@@ -102,7 +102,7 @@ def test_large_text_keys_agree_with_integer_keys() -> None:
 def test_detail_rows_by_hand() -> None:
     d = esr.compliance_detail(*tables(), AS_OF)
     assert isinstance(d, pa.Table)
-    assert d.column_names == ["assignment_id", "person_id", "competency_id", "essential", "status", "expiry", "days_left"]
+    assert d.column_names == ["assignment_id", "person_id", "competency_id", "essential", "status", "expiry", "days_left", "need", "red_reason"]
     rows = [(x["assignment_id"], x["competency_id"], x["status"], x["days_left"]) for x in d.to_pylist()]
     assert rows == [
         (100, 7, "Green", 93), (100, 8, "Amber", 92), (100, 9, "Green", None),

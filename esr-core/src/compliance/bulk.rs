@@ -22,7 +22,10 @@
 //! [`score_compliance`] gives counts per assignment; [`score_compliance_detail`] the rows behind
 //! them, one per assignment and competency.
 
-use crate::compliance::{AmberWindow, ComplianceStatus};
+use crate::compliance::{
+    AmberWindow, ComplianceStatus, Need, RedReason, choose_holding, compliance_percent,
+    is_valid_on, lasts_beyond, status_of,
+};
 use crate::error::{Error, Result};
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -113,6 +116,91 @@ pub struct HoldingColumns<'a, I> {
     pub expiry: &'a [i32],
     /// Arrow nulls of `expiry`: a null means never expires. `None`: no nulls.
     pub expiry_validity: Option<Validity<'a>>,
+}
+
+/// The essential flag and minimum level of each row of a requirements table (`None`: every row
+/// essential, no minimum).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequirementOptions<'a> {
+    /// Whether each requirement is essential (counts towards the percentage) or desirable.
+    pub essential: Option<&'a [bool]>,
+    /// The least level rank that satisfies each requirement (`1` for `1 - Assessed`; 0: any).
+    pub min_level: Option<&'a [u8]>,
+}
+
+/// Requirements attached to organisation units or jobs: `target_id` is the unit (inherited by
+/// every unit below it) or the job.
+#[derive(Debug, Clone, Copy)]
+pub struct TargetRequirementColumns<'a, I> {
+    /// The organisation unit or job requiring it.
+    pub target_id: &'a [I],
+    /// The competency required.
+    pub competency_id: &'a [I],
+    /// Whether each is essential (`None`: all are).
+    pub essential: Option<&'a [bool]>,
+    /// The least level rank of each (`None`: no minimum).
+    pub min_level: Option<&'a [u8]>,
+}
+
+/// The organisation hierarchy: each unit and its parent (a null parent, in the optional
+/// validity bitmap, or a unit its own parent, is a root).
+#[derive(Debug, Clone, Copy)]
+pub struct OrgUnitColumns<'a, I> {
+    /// The unit.
+    pub org_unit_id: &'a [I],
+    /// The unit above it.
+    pub parent_id: &'a [I],
+    /// Arrow nulls of `parent_id`.
+    pub parent_validity: Option<Validity<'a>>,
+}
+
+/// Equivalences: holding `competency_id` satisfies a requirement for `satisfies_competency_id`
+/// (chains and cycles as in the service: [`crate::compliance::equivalence_closure`]).
+#[derive(Debug, Clone, Copy)]
+pub struct EquivalenceColumns<'a, I> {
+    /// The competency held.
+    pub competency_id: &'a [I],
+    /// The competency it counts as.
+    pub satisfies_competency_id: &'a [I],
+}
+
+/// The rest of the service's compliance rules, for the bulk scorer; every part optional. With
+/// the default (nothing given) the scorer reads requirements by position only, all essential,
+/// without levels or equivalences: the three-table call.
+#[derive(Debug, Clone, Copy)]
+pub struct BulkRules<'a, I> {
+    /// Each assignment's organisation unit (as long as the assignments table).
+    pub assignment_org_unit: Option<&'a [I]>,
+    /// Each assignment's job (as long as the assignments table).
+    pub assignment_job: Option<&'a [I]>,
+    /// Essential flags and minimum levels of the position requirements table's rows.
+    pub position_requirements: RequirementOptions<'a>,
+    /// Requirements of organisation units (inherited down the hierarchy).
+    pub org_unit_requirements: Option<TargetRequirementColumns<'a, I>>,
+    /// Requirements of jobs.
+    pub job_requirements: Option<TargetRequirementColumns<'a, I>>,
+    /// The hierarchy the unit requirements are inherited down.
+    pub org_units: Option<OrgUnitColumns<'a, I>>,
+    /// Which competencies satisfy which.
+    pub equivalences: Option<EquivalenceColumns<'a, I>>,
+    /// Each holding's level rank (as long as the holdings table; `None`: every holding at 0,
+    /// `0 - Not Assessed`, as the CSV import reads a row without a level).
+    pub holding_level: Option<&'a [u8]>,
+}
+
+impl<I> Default for BulkRules<'_, I> {
+    fn default() -> Self {
+        Self {
+            assignment_org_unit: None,
+            assignment_job: None,
+            position_requirements: RequirementOptions::default(),
+            org_unit_requirements: None,
+            job_requirements: None,
+            org_units: None,
+            equivalences: None,
+            holding_level: None,
+        }
+    }
 }
 
 /// One row per assignment, in input order, as columns.
@@ -236,25 +324,43 @@ pub fn score_compliance_with_threads<I: BulkId>(
     window: AmberWindow,
     threads: NonZeroUsize,
 ) -> Result<BulkScores<I>> {
+    score_compliance_with_rules(
+        assignments,
+        requirements,
+        holdings,
+        &BulkRules::default(),
+        as_of,
+        window,
+        threads,
+    )
+}
+
+/// [`score_compliance_with_threads`] by every rule the service applies ([`BulkRules`]):
+/// requirements of organisation units (inherited down the hierarchy) and jobs, desirable
+/// requirements (shown in the detail, never counted), minimum levels and equivalences. The
+/// counts are the service's for the same trust: `required` is the essential rows.
+pub fn score_compliance_with_rules<I: BulkId>(
+    assignments: AssignmentColumns<'_, I>,
+    requirements: RequirementColumns<'_, I>,
+    holdings: HoldingColumns<'_, I>,
+    rules: &BulkRules<'_, I>,
+    as_of: NaiveDate,
+    window: AmberWindow,
+    threads: NonZeroUsize,
+) -> Result<BulkScores<I>> {
     check_columns(&assignments, &requirements, &holdings)?;
+    check_rules(&assignments, &requirements, &holdings, rules)?;
     let as_of_days = days_since_epoch(as_of)?;
     let last_amber = days_since_epoch(window.last_day(as_of))?;
 
-    // Competencies that some position requires get one bit each.
-    let comps = IdMap::build(requirements.competency_id.iter().map(|c| c.to_i64()));
-    let words = comps.len().div_ceil(64).max(1);
-    let positions = IdMap::build(requirements.position_id.iter().map(|p| p.to_i64()));
-    let mut required = vec![0u64; positions.len() * words];
-    for (p, c) in requirements
-        .position_id
-        .iter()
-        .zip(requirements.competency_id)
-    {
-        if let (Some(p), Some(c)) = (positions.get(p.to_i64()), comps.get(c.to_i64())) {
-            let (w, bit) = (c as usize / 64, c % 64);
-            required[p as usize * words + w] |= 1 << bit;
-        }
-    }
+    // What each assignment needs, as bits, and what each holding can fill.
+    let plan = plan::Plan::build(
+        &requirements,
+        rules,
+        assignments.person_id,
+        assignments.position_id,
+    );
+    let words = plan.words;
 
     // Each person with an assignment gets `words` words of "valid" (Amber or Green) and "green".
     let people = IdMap::build(assignments.person_id.iter().map(|p| p.to_i64()));
@@ -266,7 +372,9 @@ pub fn score_compliance_with_threads<I: BulkId>(
     };
     let classify = Classify {
         people: &people,
-        comps: &comps,
+        comps: &plan.comps,
+        fills: &plan.fills,
+        levels: rules.holding_level,
         words,
         as_of: as_of_days,
         last_amber,
@@ -317,9 +425,8 @@ pub fn score_compliance_with_threads<I: BulkId>(
     };
     let score = Score {
         people: &people,
-        positions: &positions,
+        plan: &plan,
         words,
-        required: &required,
         masks: &masks,
     };
     let athreads = if m < PARALLEL_MIN_ROWS { 1 } else { threads };
@@ -348,9 +455,9 @@ pub fn score_compliance_with_threads<I: BulkId>(
             let persons = &assignments.person_id[lo..lo + rows.req.len()];
             let posns = &assignments.position_id[lo..lo + rows.req.len()];
             if athreads == 1 {
-                score.run(persons, posns, rows);
+                score.run(lo, persons, posns, rows);
             } else {
-                s.spawn(move || score.run(persons, posns, rows));
+                s.spawn(move || score.run(lo, persons, posns, rows));
             }
         }
     });
@@ -370,10 +477,14 @@ pub struct BulkDetail<I> {
     pub assignment_row: Vec<u32>,
     /// The competency.
     pub competency_id: Vec<I>,
-    /// Whether the position requires it (every requirement is essential); false for Blue rows.
+    /// Whether it is essential to the assignment; false for desirable and Blue rows.
     pub essential: Vec<bool>,
+    /// How the assignment needs it (essential, desirable, or not at all: Blue).
+    pub need: Vec<Need>,
     /// Its status as of the date scored.
     pub status: Vec<ComplianceStatus>,
+    /// Why it is Red (`None` unless it is).
+    pub reason: Vec<Option<RedReason>>,
     /// The expiry of the holding that counts, days since 1970-01-01; `None` when it never
     /// expires or is not held (then the status is Red).
     pub expiry: Vec<Option<i32>>,
@@ -395,7 +506,9 @@ impl<I> BulkDetail<I> {
         self.assignment_row.append(&mut other.assignment_row);
         self.competency_id.append(&mut other.competency_id);
         self.essential.append(&mut other.essential);
+        self.need.append(&mut other.need);
         self.status.append(&mut other.status);
+        self.reason.append(&mut other.reason);
         self.expiry.append(&mut other.expiry);
         self.days_left.append(&mut other.days_left);
     }
@@ -449,7 +562,35 @@ pub fn score_compliance_detail<I: BulkId>(
     held_not_required: HeldNotRequired,
     threads: NonZeroUsize,
 ) -> Result<BulkDetail<I>> {
+    score_compliance_detail_with_rules(
+        assignments,
+        requirements,
+        holdings,
+        &BulkRules::default(),
+        as_of,
+        window,
+        held_not_required,
+        threads,
+    )
+}
+
+/// [`score_compliance_detail`] by every rule the service applies ([`BulkRules`]): the rows are
+/// the service's compliance rows for the same trust (required rows, essential and desirable, in
+/// the order competencies first appear in the requirements, then the Blue ones), except that a
+/// desirable competency not held, which has no colour, has no row.
+#[allow(clippy::too_many_arguments)]
+pub fn score_compliance_detail_with_rules<I: BulkId>(
+    assignments: AssignmentColumns<'_, I>,
+    requirements: RequirementColumns<'_, I>,
+    holdings: HoldingColumns<'_, I>,
+    rules: &BulkRules<'_, I>,
+    as_of: NaiveDate,
+    window: AmberWindow,
+    held_not_required: HeldNotRequired,
+    threads: NonZeroUsize,
+) -> Result<BulkDetail<I>> {
     check_columns(&assignments, &requirements, &holdings)?;
+    check_rules(&assignments, &requirements, &holdings, rules)?;
     let as_of_days = days_since_epoch(as_of)?;
     let last_amber = days_since_epoch(window.last_day(as_of))?;
     if assignments.assignment_id.len() > u32::MAX as usize {
@@ -458,55 +599,62 @@ pub fn score_compliance_detail<I: BulkId>(
                 .to_owned(),
         });
     }
+    let plan = plan::Plan::build(
+        &requirements,
+        rules,
+        assignments.person_id,
+        assignments.position_id,
+    );
 
-    // Each position's required competencies, as slots in order of first appearance, once each.
-    let comps = IdMap::build(requirements.competency_id.iter().map(|c| c.to_i64()));
-    let mut comp_ids: Vec<Option<I>> = vec![None; comps.len()];
-    for c in requirements.competency_id {
-        if let Some(s) = comps.get(c.to_i64()) {
-            comp_ids[s as usize].get_or_insert(*c);
-        }
-    }
-    let positions = IdMap::build(requirements.position_id.iter().map(|p| p.to_i64()));
-    let mut pairs: Vec<(u32, u32)> = requirements
-        .position_id
-        .iter()
-        .zip(requirements.competency_id)
-        .filter_map(|(p, c)| Some((positions.get(p.to_i64())?, comps.get(c.to_i64())?)))
-        .collect();
-    pairs.sort_unstable();
-    pairs.dedup();
-    let required = Csr::build(positions.len(), pairs.iter().copied());
-
-    // Each person's holdings, the one that counts per competency: slot (NO_SLOT when nothing
-    // requires it), id, expiry (NO_EXPIRY: never).
+    // Each person's candidates for each bit: (bit, expiry, meets the minimum), and, for the
+    // Blue rows, the latest expiry of each competency held. Built in two passes over the
+    // holdings (count, then place) rather than through a list of them all: at NHS scale that
+    // list alone would be half a gigabyte.
     let people = IdMap::build(assignments.person_id.iter().map(|p| p.to_i64()));
     let n = holdings.person_id.len();
     let keep_unrequired = held_not_required == HeldNotRequired::Blue;
-    // Built in two passes over the holdings (count, then place) rather than through a list of
-    // them all: at NHS scale that list alone would be half a gigabyte.
-    let entry = |k: usize| {
-        let p = people.get(holdings.person_id[k].to_i64())?;
-        let c = holdings.competency_id[k];
-        let slot = comps.get(c.to_i64()).unwrap_or(NO_SLOT);
-        if slot == NO_SLOT && !keep_unrequired {
-            return None;
-        }
-        let e = match &holdings.expiry_validity {
-            Some(v) if !v.get(k) => NO_EXPIRY,
-            _ => holdings.expiry[k],
-        };
-        Some((p, (slot, c, e)))
+    let expiry_at = |k: usize| match &holdings.expiry_validity {
+        Some(v) if !v.get(k) => NO_EXPIRY,
+        _ => holdings.expiry[k],
     };
-    let mut held = Csr::build(people.len(), (0..n).filter_map(&entry));
+    let level_at = |k: usize| rules.holding_level.map_or(0, |l| l[k]);
+    let fill = |k: usize| {
+        let p = people.get(holdings.person_id[k].to_i64());
+        let mut v: Vec<(u32, (u32, i32, bool))> = Vec::new();
+        if let Some(p) = p {
+            let e = expiry_at(k);
+            plan.fills.each(
+                &plan.comps,
+                holdings.competency_id[k].to_i64(),
+                level_at(k),
+                |bit, meets| v.push((p, (bit, e, meets))),
+            );
+        }
+        v
+    };
+    let mut cands = Csr::build(people.len(), (0..n).flat_map(&fill));
+    for p in 0..people.len() {
+        // By bit, then best first ([`choose_holding`] is then the first of each bit).
+        cands
+            .get_mut(p)
+            .sort_unstable_by_key(|&(b, e, meets)| (b, std::cmp::Reverse((meets, e))));
+    }
+    let held_entry = |k: usize| {
+        let p = people.get(holdings.person_id[k].to_i64())?;
+        Some((p, (holdings.competency_id[k], expiry_at(k))))
+    };
+    let mut held = if keep_unrequired {
+        Csr::build(people.len(), (0..n).filter_map(&held_entry))
+    } else {
+        Csr::build(people.len(), std::iter::empty())
+    };
     for p in 0..people.len() {
         let list = held.get_mut(p);
-        list.sort_unstable_by_key(|(slot, c, e)| (*slot, c.to_i64(), std::cmp::Reverse(*e)));
+        list.sort_unstable_by_key(|(c, e)| (c.to_i64(), std::cmp::Reverse(*e)));
         // The first of each competency has the latest expiry (NO_EXPIRY is the latest).
         let mut w = 0;
         for r in 0..list.len() {
-            if w == 0 || (list[w - 1].0, list[w - 1].1.to_i64()) != (list[r].0, list[r].1.to_i64())
-            {
+            if w == 0 || list[w - 1].0.to_i64() != list[r].0.to_i64() {
                 list[w] = list[r];
                 w += 1;
             }
@@ -523,10 +671,9 @@ pub fn score_compliance_detail<I: BulkId>(
     let chunk = m.div_ceil(threads).max(1);
     let detail = Detail {
         people: &people,
-        positions: &positions,
-        required: &required,
+        plan: &plan,
+        cands: &cands,
         held: &held,
-        comp_ids: &comp_ids,
         as_of: as_of_days,
         last_amber,
         blue: keep_unrequired,
@@ -613,10 +760,9 @@ impl<T: Copy + Default> Csr<T> {
 
 struct Detail<'a, I> {
     people: &'a IdMap,
-    positions: &'a IdMap,
-    required: &'a Csr<u32>,
-    held: &'a Csr<(u32, I, i32)>,
-    comp_ids: &'a [Option<I>],
+    plan: &'a plan::Plan<I>,
+    cands: &'a Csr<(u32, i32, bool)>,
+    held: &'a Csr<(I, i32)>,
     as_of: i32,
     last_amber: i32,
     blue: bool,
@@ -627,34 +773,50 @@ impl<I: BulkId + Default> Detail<'_, I> {
         let mut out = BulkDetail::default();
         for (i, (p, pos)) in persons.iter().zip(positions).enumerate() {
             let row = (lo + i) as u32;
-            let req = self
-                .positions
-                .get(pos.to_i64())
-                .map_or(&[][..], |s| self.required.get(s as usize));
-            let held = self
-                .people
-                .get(p.to_i64())
-                .map_or(&[][..], |s| self.held.get(s as usize));
-            // Both lists are sorted by competency slot: walk them together.
-            let mut h = 0;
-            for &c in req {
-                while h < held.len() && held[h].0 < c {
-                    h += 1;
-                }
-                let e = (h < held.len() && held[h].0 == c).then(|| held[h].2);
-                let status = match e {
-                    None => ComplianceStatus::Red,
-                    Some(e) if e < self.as_of => ComplianceStatus::Red,
-                    Some(e) if e <= self.last_amber => ComplianceStatus::Amber,
-                    Some(_) => ComplianceStatus::Green,
-                };
-                let id = self.comp_ids.get(c as usize).copied().flatten();
-                self.push(&mut out, row, id.unwrap_or_default(), true, status, e);
+            let items = self
+                .plan
+                .profile(lo + i, *pos)
+                .map_or(&[][..], |s| self.plan.items.get(s as usize));
+            let p = self.people.get(p.to_i64());
+            let cands = p.map_or(&[][..], |s| self.cands.get(s as usize));
+            for &(c, bit, need) in items {
+                let from = cands.partition_point(|x| x.0 < bit);
+                let to = from + cands[from..].partition_point(|x| x.0 == bit);
+                let chosen = choose_holding(cands[from..to].iter().map(|&(_, e, m)| (e, m, ())));
+                let (status, reason) = status_of(
+                    need,
+                    chosen.as_ref().map(|(e, m, _)| (e, *m)),
+                    &self.as_of,
+                    &self.last_amber,
+                );
+                let Some(status) = status else { continue };
+                let id = self.plan.comp_ids.get(c as usize).copied().flatten();
+                let e = chosen.map(|(e, _, _)| e);
+                self.push(
+                    &mut out,
+                    row,
+                    id.unwrap_or_default(),
+                    need,
+                    status,
+                    reason,
+                    e,
+                );
             }
             if self.blue {
-                for &(slot, c, e) in held {
-                    if slot == NO_SLOT || req.binary_search(&slot).is_err() {
-                        self.push(&mut out, row, c, false, ComplianceStatus::Blue, Some(e));
+                let held = p.map_or(&[][..], |s| self.held.get(s as usize));
+                for &(c, e) in held {
+                    let slot = self.plan.comps.get(c.to_i64());
+                    let required =
+                        slot.is_some_and(|s| items.binary_search_by_key(&s, |x| x.0).is_ok());
+                    if !required {
+                        let (status, _) = status_of(
+                            Need::NotRequired,
+                            Some((&e, true)),
+                            &self.as_of,
+                            &self.last_amber,
+                        );
+                        let status = status.unwrap_or(ComplianceStatus::Blue);
+                        self.push(&mut out, row, c, Need::NotRequired, status, None, Some(e));
                     }
                 }
             }
@@ -662,24 +824,95 @@ impl<I: BulkId + Default> Detail<'_, I> {
         out
     }
 
+    #[allow(clippy::too_many_arguments)]
     #[inline]
     fn push(
         &self,
         out: &mut BulkDetail<I>,
         row: u32,
         c: I,
-        essential: bool,
+        need: Need,
         status: ComplianceStatus,
+        reason: Option<RedReason>,
         e: Option<i32>,
     ) {
         let e = e.filter(|e| *e != NO_EXPIRY);
         out.assignment_row.push(row);
         out.competency_id.push(c);
-        out.essential.push(essential);
+        out.essential.push(need == Need::Essential);
+        out.need.push(need);
         out.status.push(status);
+        out.reason.push(reason);
         out.expiry.push(e);
         out.days_left.push(e.map(|e| e.saturating_sub(self.as_of)));
     }
+}
+
+/// The optional rules' columns as long as the tables they belong to.
+fn check_rules<I>(
+    assignments: &AssignmentColumns<'_, I>,
+    requirements: &RequirementColumns<'_, I>,
+    holdings: &HoldingColumns<'_, I>,
+    rules: &BulkRules<'_, I>,
+) -> Result<()> {
+    let m = assignments.assignment_id.len();
+    if let Some(u) = rules.assignment_org_unit {
+        check_len("assignments", "org_unit_id", m, u.len())?;
+    }
+    if let Some(j) = rules.assignment_job {
+        check_len("assignments", "job_id", m, j.len())?;
+    }
+    let r = requirements.position_id.len();
+    let o = &rules.position_requirements;
+    if let Some(e) = o.essential {
+        check_len("requirements", "essential", r, e.len())?;
+    }
+    if let Some(l) = o.min_level {
+        check_len("requirements", "min_level", r, l.len())?;
+    }
+    for (name, t) in [
+        ("org_unit_requirements", &rules.org_unit_requirements),
+        ("job_requirements", &rules.job_requirements),
+    ] {
+        if let Some(t) = t {
+            let n = t.target_id.len();
+            check_len(name, "competency_id", n, t.competency_id.len())?;
+            if let Some(e) = t.essential {
+                check_len(name, "essential", n, e.len())?;
+            }
+            if let Some(l) = t.min_level {
+                check_len(name, "min_level", n, l.len())?;
+            }
+        }
+    }
+    if let Some(t) = &rules.org_units {
+        check_len(
+            "org_units",
+            "parent_id",
+            t.org_unit_id.len(),
+            t.parent_id.len(),
+        )?;
+        if let Some(v) = &t.parent_validity
+            && !v.covers(t.org_unit_id.len())
+        {
+            return Err(Error::BulkInput {
+                reason: "the parent_id validity bitmap is shorter than the org_units table"
+                    .to_owned(),
+            });
+        }
+    }
+    if let Some(e) = &rules.equivalences {
+        check_len(
+            "equivalences",
+            "satisfies_competency_id",
+            e.competency_id.len(),
+            e.satisfies_competency_id.len(),
+        )?;
+    }
+    if let Some(l) = rules.holding_level {
+        check_len("holdings", "level", holdings.person_id.len(), l.len())?;
+    }
+    Ok(())
 }
 
 /// Every column of a table as long as its first, and the expiry bitmap covering the holdings.
@@ -752,15 +985,17 @@ fn or_into(dst: &mut [[u64; 2]], src: &[[u64; 2]]) {
 struct Classify<'a> {
     people: &'a IdMap,
     comps: &'a IdMap,
+    fills: &'a plan::Fills,
+    levels: Option<&'a [u8]>,
     words: usize,
     as_of: i32,
     last_amber: i32,
 }
 
 impl Classify<'_> {
-    /// Marks, for each holding in `range`, its competency bit in the person's "valid" word when
-    /// it has not expired, and in the "green" word when it lasts beyond the amber window.
-    /// `masks[i]` is `[valid, green]` for word `i`.
+    /// Marks, for each holding in `range`, the bits it fills in the person's "valid" words when
+    /// it has not expired and meets the level, and in the "green" words when it also lasts
+    /// beyond the amber window. `masks[i]` is `[valid, green]` for word `i`.
     fn run<I: BulkId>(
         &self,
         h: &HoldingColumns<'_, I>,
@@ -770,30 +1005,80 @@ impl Classify<'_> {
         let persons = &h.person_id[range.clone()];
         let comps = &h.competency_id[range.clone()];
         let expiry = &h.expiry[range.clone()];
+        let levels = self.levels.map(|l| &l[range.clone()]);
         // Holdings usually come grouped by person: gather the bits of a run of holdings that land
         // on the same word in registers, and write them out when the word changes.
         let mut acc = Acc {
             word: usize::MAX,
             bits: [0, 0],
         };
-        match &h.expiry_validity {
-            None => {
-                for ((p, c), e) in persons.iter().zip(comps).zip(expiry) {
-                    self.mark(masks, &mut acc, *p, *c, *e);
+        let expiry_at = |k: usize| match &h.expiry_validity {
+            Some(v) if !v.get(range.start + k) => NO_EXPIRY,
+            _ => expiry[k],
+        };
+        match (self.fills, levels) {
+            (plan::Fills::Direct, _) => match &h.expiry_validity {
+                None => {
+                    for ((p, c), e) in persons.iter().zip(comps).zip(expiry) {
+                        self.mark_direct(masks, &mut acc, *p, *c, *e);
+                    }
                 }
-            }
-            Some(v) => {
-                for (k, ((p, c), e)) in persons.iter().zip(comps).zip(expiry).enumerate() {
-                    let e = if v.get(range.start + k) {
-                        *e
-                    } else {
-                        NO_EXPIRY
+                Some(_) => {
+                    for (k, (p, c)) in persons.iter().zip(comps).enumerate() {
+                        self.mark_direct(masks, &mut acc, *p, *c, expiry_at(k));
+                    }
+                }
+            },
+            (fills, levels) => {
+                // A person's words gathered in registers (their holdings come together), written
+                // out when the person changes.
+                let mut pacc = PersonAcc {
+                    person: usize::MAX,
+                    bits: [[0; 2]; PERSON_WORDS],
+                };
+                let rows = persons.iter().zip(comps).zip(expiry).enumerate();
+                for (k, ((p, c), e)) in rows {
+                    let Some(p) = self.people.get(p.to_i64()) else {
+                        continue;
                     };
-                    self.mark(masks, &mut acc, *p, *c, e);
+                    let e = match &h.expiry_validity {
+                        None => *e,
+                        Some(_) => expiry_at(k),
+                    };
+                    let rank = levels.map_or(0, |l| l[k]);
+                    fills.each_word(self.comps, c.to_i64(), rank, |word, bits| {
+                        self.mark_person(masks, &mut pacc, p, word, bits, e);
+                    });
                 }
+                pacc.flush(masks, self.words);
             }
         }
         acc.flush(masks);
+    }
+}
+
+/// Words of one person gathered at once by [`Classify::mark_person`].
+const PERSON_WORDS: usize = 4;
+
+/// The person being filled, and the bits of their first [`PERSON_WORDS`] words so far.
+struct PersonAcc {
+    person: usize,
+    bits: [[u64; 2]; PERSON_WORDS],
+}
+
+impl PersonAcc {
+    #[inline(always)]
+    fn flush(&self, masks: &mut [[u64; 2]], words: usize) {
+        if self.person == usize::MAX {
+            return;
+        }
+        let base = self.person.wrapping_mul(words);
+        for (w, b) in self.bits.iter().enumerate().take(words) {
+            if let Some(m) = masks.get_mut(base.wrapping_add(w)) {
+                m[0] |= b[0];
+                m[1] |= b[1];
+            }
+        }
     }
 }
 
@@ -814,16 +1099,64 @@ impl Acc {
 }
 
 impl Classify<'_> {
+    /// One bit per competency, no levels: the three-table call's path.
     #[inline(always)]
-    fn mark<I: BulkId>(&self, masks: &mut [[u64; 2]], acc: &mut Acc, p: I, c: I, e: i32) {
+    fn mark_direct<I: BulkId>(&self, masks: &mut [[u64; 2]], acc: &mut Acc, p: I, c: I, e: i32) {
         let (Some(p), Some(c)) = (self.people.get(p.to_i64()), self.comps.get(c.to_i64())) else {
             return;
         };
-        let bit = 1u64 << (c % 64);
+        self.mark(masks, acc, p, c, e, true);
+    }
+
+    /// Sets the `bits` of word `word` of person `p` that a holding expiring on `e` fills (at a
+    /// level that meets their minimums), by the same rules as [`Self::mark`], gathering a
+    /// person's words in `acc`.
+    #[inline(always)]
+    fn mark_person(
+        &self,
+        masks: &mut [[u64; 2]],
+        acc: &mut PersonAcc,
+        p: u32,
+        word: u32,
+        bits: u64,
+        e: i32,
+    ) {
+        let valid = bits & u64::from(is_valid_on(&e, &self.as_of)).wrapping_neg();
+        let green = bits & u64::from(lasts_beyond(&e, &self.last_amber)).wrapping_neg();
+        let p = p as usize;
+        if p != acc.person {
+            if acc.person != usize::MAX {
+                acc.flush(masks, self.words);
+            }
+            *acc = PersonAcc {
+                person: p,
+                bits: [[0; 2]; PERSON_WORDS],
+            };
+        }
+        match acc.bits.get_mut(word as usize) {
+            Some(b) => {
+                b[0] |= valid;
+                b[1] |= green;
+            }
+            None => {
+                if let Some(m) = masks.get_mut(p * self.words + word as usize) {
+                    m[0] |= valid;
+                    m[1] |= green;
+                }
+            }
+        }
+    }
+
+    /// Sets `bit` of person `p` by the service's rules ([`is_valid_on`], [`lasts_beyond`]).
+    #[inline(always)]
+    fn mark(&self, masks: &mut [[u64; 2]], acc: &mut Acc, p: u32, bit: u32, e: i32, meets: bool) {
+        let b = 1u64 << (bit % 64);
         // Branch-free: expiries are as likely one side of the dates as the other.
-        let valid = bit & u64::from(e >= self.as_of).wrapping_neg();
-        let green = bit & u64::from(e > self.last_amber).wrapping_neg();
-        let word = p as usize * self.words + c as usize / 64;
+        let valid = meets & is_valid_on(&e, &self.as_of);
+        let green = meets & lasts_beyond(&e, &self.last_amber);
+        let valid = b & u64::from(valid).wrapping_neg();
+        let green = b & u64::from(green).wrapping_neg();
+        let word = p as usize * self.words + bit as usize / 64;
         if word != acc.word {
             acc.flush(masks);
             *acc = Acc { word, bits: [0, 0] };
@@ -833,11 +1166,10 @@ impl Classify<'_> {
     }
 }
 
-struct Score<'a> {
+struct Score<'a, I> {
     people: &'a IdMap,
-    positions: &'a IdMap,
+    plan: &'a plan::Plan<I>,
     words: usize,
-    required: &'a [u64],
     masks: &'a [[u64; 2]],
 }
 
@@ -850,14 +1182,14 @@ struct OutRows<'a> {
     pv: &'a mut [bool],
 }
 
-impl Score<'_> {
-    fn run<I: BulkId>(&self, persons: &[I], positions: &[I], out: OutRows<'_>) {
+impl<I: BulkId> Score<'_, I> {
+    fn run(&self, lo: usize, persons: &[I], positions: &[I], out: OutRows<'_>) {
         let w = self.words;
         for (i, (p, pos)) in persons.iter().zip(positions).enumerate() {
-            let Some(pos) = self.positions.get(pos.to_i64()) else {
+            let Some(prof) = self.plan.profile(lo + i, *pos) else {
                 continue;
             };
-            let req = &self.required[pos as usize * w..pos as usize * w + w];
+            let req = &self.plan.essential[prof as usize * w..prof as usize * w + w];
             let p = self.people.get(p.to_i64()).unwrap_or(0) as usize;
             let masks = self.masks.get(p * w..p * w + w).unwrap_or(&[]);
             let (mut nreq, mut ng, mut nv) = (0u32, 0u32, 0u32);
@@ -872,8 +1204,8 @@ impl Score<'_> {
             out.gr[i] = ng;
             out.am[i] = nv - ng;
             out.rd[i] = nreq - nv;
-            if nreq > 0 {
-                out.pc[i] = f64::from(nv) * 100.0 / f64::from(nreq);
+            if let Some(pc) = compliance_percent(nv, nreq) {
+                out.pc[i] = pc;
                 out.pv[i] = true;
             }
         }
@@ -898,6 +1230,9 @@ impl Hasher for IdHasher {
         self.0 = (self.0 ^ v as u64)
             .wrapping_mul(0x9E37_79B9_7F4A_7C15)
             .rotate_left(26);
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.write_i64(i64::from(v));
     }
 }
 
@@ -966,6 +1301,8 @@ impl IdMap {
         }
     }
 }
+
+mod plan;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

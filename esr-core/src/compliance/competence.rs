@@ -364,6 +364,13 @@ pub struct Requirement {
     pub competence: CompetenceName,
     /// Essential requirements count towards the compliance percentage; others are shown only.
     pub essential: bool,
+    /// The least level that satisfies it ("Min Req": `1 - Assessed`); a record below it is Red
+    /// for this requirement. `None`: any level.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub min_level: Option<CompetenceLevel>,
 }
 
 impl Requirement {

@@ -56,8 +56,9 @@ impl fmt::Display for ComplianceStatus {
     }
 }
 
-/// Whether, and until when, a competence is held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Whether, and until when, a competence is held. Ordered from worst to best: not held, then
+/// by expiry, then never expiring (the latest counts: [`Holding::latest`] is the maximum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Holding {
     /// No record.
@@ -76,14 +77,7 @@ impl Holding {
 
     /// The better of two holdings: the latest expiry counts, and never expiring beats any date.
     pub fn latest(self, other: Self) -> Self {
-        match (self, other) {
-            (Self::NeverExpires, _) | (_, Self::NeverExpires) => Self::NeverExpires,
-            (Self::Expires(a), Self::Expires(b)) => Self::Expires(a.max(b)),
-            (Self::Expires(a), Self::NotHeld) | (Self::NotHeld, Self::Expires(a)) => {
-                Self::Expires(a)
-            }
-            (Self::NotHeld, Self::NotHeld) => Self::NotHeld,
-        }
+        self.max(other)
     }
 
     /// The expiry, if held with one.
@@ -96,7 +90,7 @@ impl Holding {
 }
 
 /// How a competence is needed by an assignment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Need {
     /// Required and essential: counts towards the percentage.
@@ -104,6 +98,7 @@ pub enum Need {
     /// Required but not essential: shown, never counted.
     Desirable,
     /// Not required at all.
+    #[default]
     NotRequired,
 }
 
@@ -203,6 +198,182 @@ impl ComplianceSettings {
     }
 }
 
+/// Whether a record expiring on `expiry` is still valid on `as_of` (valid through its expiry
+/// date). Generic over the expiry's representation, so that the service (dates, [`Holding`]) and
+/// the bulk scorer (days since 1970, "never" the largest) apply the one rule; "never expires"
+/// must order after every date.
+#[inline(always)]
+pub fn is_valid_on<E: PartialOrd>(expiry: &E, as_of: &E) -> bool {
+    expiry >= as_of
+}
+
+/// Whether a record expiring on `expiry` lasts beyond the amber window's last day (Green).
+#[inline(always)]
+pub fn lasts_beyond<E: PartialOrd>(expiry: &E, last_amber: &E) -> bool {
+    expiry > last_amber
+}
+
+/// Whether a record at level `rank` meets a requirement's minimum level `min_rank` (0: any).
+#[inline(always)]
+pub fn meets_minimum(rank: u8, min_rank: u8) -> bool {
+    rank >= min_rank
+}
+
+/// The colour of a required record from the two facts the bulk scorer keeps as bits: whether it
+/// counts as valid (not expired, level met) and whether it lasts beyond the amber window.
+#[inline(always)]
+pub fn status_from(valid: bool, green: bool) -> ComplianceStatus {
+    match (valid, green) {
+        (false, _) => ComplianceStatus::Red,
+        (true, false) => ComplianceStatus::Amber,
+        (true, true) => ComplianceStatus::Green,
+    }
+}
+
+/// Why a required row is Red.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum RedReason {
+    /// No record of the competence or of any equivalent.
+    NotHeld,
+    /// The record that counts expired before the date.
+    Expired,
+    /// Every record is below the requirement's minimum level (the row shows the latest of them).
+    BelowMinimumLevel,
+}
+
+impl fmt::Display for RedReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NotHeld => "not held",
+            Self::Expired => "expired",
+            Self::BelowMinimumLevel => "below the minimum level",
+        })
+    }
+}
+
+/// The one status rule for a row, for both the service and the bulk scorer: `held` is the
+/// expiry of the record that counts (see [`choose_holding`]) and whether it meets the minimum
+/// level, `None` when nothing is held; expiries of type `E` order "never" after every date.
+///
+/// - essential, not held → Red (not held); desirable, not held → no colour;
+/// - required, held below the minimum level → Red (below the minimum level);
+/// - required, held → Red (expired) before `as_of`, Amber through `last_amber`, Green after;
+/// - not required, held → Blue (levels do not matter).
+#[inline(always)]
+pub fn status_of<E: PartialOrd>(
+    need: Need,
+    held: Option<(&E, bool)>,
+    as_of: &E,
+    last_amber: &E,
+) -> (Option<ComplianceStatus>, Option<RedReason>) {
+    use ComplianceStatus::Red;
+    match (need, held) {
+        (Need::Essential, None) => (Some(Red), Some(RedReason::NotHeld)),
+        (Need::Desirable | Need::NotRequired, None) => (None, None),
+        (Need::NotRequired, Some(_)) => (Some(ComplianceStatus::Blue), None),
+        (Need::Essential | Need::Desirable, Some((e, meets))) => {
+            let valid = is_valid_on(e, as_of);
+            let s = status_from(valid && meets, lasts_beyond(e, last_amber));
+            let reason = match (s, meets) {
+                (Red, false) => Some(RedReason::BelowMinimumLevel),
+                (Red, true) => Some(RedReason::Expired),
+                _ => None,
+            };
+            (Some(s), reason)
+        }
+    }
+}
+
+/// The record that counts for a requirement, from its candidates (the records of the
+/// competence and of every equivalent), each with its ordering key (the latest expiry is the
+/// largest), whether it meets the minimum level, and what the caller wants back. The latest of
+/// those that meet the level; when none does, the latest of the rest (the row is then Red,
+/// below the minimum level). The first of equal keys wins.
+#[inline]
+pub fn choose_holding<K: Ord, T>(
+    candidates: impl IntoIterator<Item = (K, bool, T)>,
+) -> Option<(K, bool, T)> {
+    let mut best: Option<(K, bool, T)> = None;
+    for c in candidates {
+        let better = match &best {
+            None => true,
+            Some(b) => (c.1, &c.0) > (b.1, &b.0),
+        };
+        if better {
+            best = Some(c);
+        }
+    }
+    best
+}
+
+/// What an assignment needs of one competence once every requirement that applies is merged:
+/// essential if any says so, and the strictest minimum level any names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Needed {
+    /// Essential or desirable.
+    pub need: Need,
+    /// The least level rank that satisfies it (0: any).
+    pub min_rank: u8,
+}
+
+impl Needed {
+    /// One requirement's need.
+    #[inline]
+    pub fn of(essential: bool, min_rank: u8) -> Self {
+        let need = if essential {
+            Need::Essential
+        } else {
+            Need::Desirable
+        };
+        Self { need, min_rank }
+    }
+
+    /// Two requirements of the same competence that both apply, merged.
+    #[inline]
+    pub fn merge(self, other: Self) -> Self {
+        Self {
+            need: self.need.min(other.need),
+            min_rank: self.min_rank.max(other.min_rank),
+        }
+    }
+}
+
+/// For each competence, every other competence whose holding satisfies it, from the pairs
+/// (held, satisfies): equivalences chain transitively, and a cycle makes its members satisfy
+/// each other. Generic over the key, so the service (names) and the bulk scorer (ids) resolve
+/// equivalences by the one rule.
+pub fn equivalence_closure<K: Ord + Clone>(
+    pairs: impl IntoIterator<Item = (K, K)>,
+) -> BTreeMap<K, BTreeSet<K>> {
+    let mut direct: BTreeMap<K, Vec<K>> = BTreeMap::new();
+    for (held, satisfies) in pairs {
+        direct.entry(held).or_default().push(satisfies);
+    }
+    let mut satisfied_by: BTreeMap<K, BTreeSet<K>> = BTreeMap::new();
+    for (held, first) in &direct {
+        let mut stack: Vec<&K> = first.iter().collect();
+        let mut reached: BTreeSet<&K> = BTreeSet::new();
+        while let Some(c) = stack.pop() {
+            if reached.insert(c)
+                && let Some(next) = direct.get(c)
+            {
+                stack.extend(next.iter());
+            }
+        }
+        for c in reached {
+            if c != held {
+                satisfied_by
+                    .entry(c.clone())
+                    .or_default()
+                    .insert(held.clone());
+            }
+        }
+    }
+    satisfied_by
+}
+
 /// The status of a record that is held, as of `as_of`: Red if it expired before `as_of`, Amber
 /// if it expires from `as_of` to the window's last day (both included), Green if later or never.
 pub fn expiry_status(
@@ -210,12 +381,13 @@ pub fn expiry_status(
     as_of: NaiveDate,
     window: AmberWindow,
 ) -> ComplianceStatus {
-    match expiry {
-        None => ComplianceStatus::Green,
-        Some(e) if e < as_of => ComplianceStatus::Red,
-        Some(e) if e <= window.last_day(as_of) => ComplianceStatus::Amber,
-        Some(_) => ComplianceStatus::Green,
-    }
+    let (s, _) = status_of(
+        Need::Essential,
+        Some((&Holding::from_expiry(expiry), true)),
+        &Holding::Expires(as_of),
+        &Holding::Expires(window.last_day(as_of)),
+    );
+    s.unwrap_or(ComplianceStatus::Red)
 }
 
 /// The status of one row as of `as_of`. `None` for a desirable competence not held, and for one
@@ -242,12 +414,14 @@ pub fn row_status(
     as_of: NaiveDate,
     window: AmberWindow,
 ) -> Option<ComplianceStatus> {
-    match (need, holding) {
-        (Need::Essential, Holding::NotHeld) => Some(ComplianceStatus::Red),
-        (Need::Desirable | Need::NotRequired, Holding::NotHeld) => None,
-        (Need::NotRequired, _) => Some(ComplianceStatus::Blue),
-        (Need::Essential | Need::Desirable, h) => Some(expiry_status(h.expiry(), as_of, window)),
-    }
+    let held = (holding != Holding::NotHeld).then_some((&holding, true));
+    status_of(
+        need,
+        held,
+        &Holding::Expires(as_of),
+        &Holding::Expires(window.last_day(as_of)),
+    )
+    .0
 }
 
 /// Counts of essential rows by colour, and the percentage they make.
@@ -297,6 +471,7 @@ impl ComplianceCounts {
 }
 
 /// `compliant / essential` as a percentage; `None` when `essential` is 0 (not 100, not NaN).
+#[inline]
 pub fn compliance_percent(compliant: u32, essential: u32) -> Option<f64> {
     (essential > 0).then(|| f64::from(compliant.min(essential)) * 100.0 / f64::from(essential))
 }
@@ -322,6 +497,10 @@ pub struct ComplianceRow {
     pub satisfied_by: Option<CompetenceName>,
     /// Its colour; `None` for a desirable competence not held.
     pub status: Option<ComplianceStatus>,
+    /// The least level that satisfies the requirement ("Min Req"), when one is set.
+    pub min_level: Option<CompetenceLevel>,
+    /// Why the row is Red (`None` unless it is).
+    pub reason: Option<RedReason>,
 }
 
 impl ComplianceRow {
@@ -429,38 +608,18 @@ pub struct ComplianceRules {
 
 impl ComplianceRules {
     /// Rules from a trust's requirements and equivalences. Equivalences chain transitively; a
-    /// cycle simply makes its members satisfy each other.
+    /// cycle simply makes its members satisfy each other ([`equivalence_closure`]).
     pub fn new(
         trust: Trust,
         requirements: Vec<Requirement>,
         equivalences: &[Equivalence],
         window: AmberWindow,
     ) -> Self {
-        // satisfies[h] = what h satisfies directly.
-        let mut direct: BTreeMap<&CompetenceName, Vec<&CompetenceName>> = BTreeMap::new();
-        for e in equivalences {
-            direct.entry(&e.held).or_default().push(&e.satisfies);
-        }
-        let mut satisfied_by: BTreeMap<CompetenceName, BTreeSet<CompetenceName>> = BTreeMap::new();
-        for held in direct.keys() {
-            let mut stack: Vec<&CompetenceName> = direct.get(held).cloned().unwrap_or_default();
-            let mut reached: BTreeSet<&CompetenceName> = BTreeSet::new();
-            while let Some(c) = stack.pop() {
-                if reached.insert(c)
-                    && let Some(next) = direct.get(c)
-                {
-                    stack.extend(next.iter().copied());
-                }
-            }
-            for c in reached {
-                if c != *held {
-                    satisfied_by
-                        .entry(c.clone())
-                        .or_default()
-                        .insert((*held).clone());
-                }
-            }
-        }
+        let satisfied_by = equivalence_closure(
+            equivalences
+                .iter()
+                .map(|e| (e.held.clone(), e.satisfies.clone())),
+        );
         Self {
             trust,
             requirements,
@@ -488,28 +647,51 @@ impl ComplianceRules {
     /// says so. Requirements apply by position, by organisation unit (the assignment's or any
     /// above it) and by job title.
     pub fn needs_of(&self, a: &Assignment) -> BTreeMap<CompetenceName, Need> {
+        self.needs_with_levels_of(a)
+            .into_iter()
+            .map(|(c, (n, _))| (c, n.need))
+            .collect()
+    }
+
+    /// [`Self::needs_of`] with the strictest minimum level of the requirements that apply
+    /// ([`Needed::merge`]), and that level as named.
+    pub fn needs_with_levels_of(
+        &self,
+        a: &Assignment,
+    ) -> BTreeMap<CompetenceName, (Needed, Option<CompetenceLevel>)> {
         let units = self.trust.ancestry(&a.org_unit);
-        let mut out: BTreeMap<CompetenceName, Need> = BTreeMap::new();
+        let mut out: BTreeMap<CompetenceName, (Needed, Option<CompetenceLevel>)> = BTreeMap::new();
         for r in &self.requirements {
             let applies = match &r.target {
                 RequirementTarget::Position(p) => *p == a.position,
                 RequirementTarget::OrgUnit(u) => units.contains(u),
                 RequirementTarget::Job(j) => *j == a.title,
             };
-            if applies {
-                let need = if r.essential {
-                    Need::Essential
-                } else {
-                    Need::Desirable
-                };
-                let e = out.entry(r.competence.clone()).or_insert(need);
-                *e = (*e).min(need);
+            if !applies {
+                continue;
+            }
+            let needed = Needed::of(r.essential, r.min_level.as_ref().map_or(0, |l| l.rank()));
+            match out.entry(r.competence.clone()) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert((needed, r.min_level.clone()));
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => {
+                    let (was, level) = o.get_mut();
+                    let merged = was.merge(needed);
+                    if merged.min_rank != was.min_rank {
+                        *level = r.min_level.clone();
+                    }
+                    *was = merged;
+                }
             }
         }
         out
     }
 
-    /// The rows of one assignment as of `as_of`, from the person's records.
+    /// The rows of one assignment as of `as_of`, from the person's records: for each competence
+    /// needed, the record that counts among those of it and of its equivalents
+    /// ([`choose_holding`]), coloured by [`status_of`]; then one Blue row per competence held
+    /// and not needed.
     pub fn assess(
         &self,
         a: &Assignment,
@@ -517,41 +699,52 @@ impl ComplianceRules {
         as_of: NaiveDate,
     ) -> AssignmentCompliance {
         let best = best_records(records);
-        let needs = self.needs_of(a);
+        let needs = self.needs_with_levels_of(a);
+        let (today, last_amber) = (
+            Holding::Expires(as_of),
+            Holding::Expires(self.window.last_day(as_of)),
+        );
         let mut rows = Vec::new();
         let mut counts = ComplianceCounts::default();
-        for (c, need) in &needs {
-            let mut holding = Holding::NotHeld;
-            let mut level = None;
-            let mut satisfied_by = None;
-            let own = best.get(c);
-            if let Some(r) = own {
-                holding = Holding::from_expiry(r.expiry);
-                level = Some(r.level.clone());
-            }
-            for eq in self.equivalents_of(c) {
-                if let Some(r) = best.get(eq) {
-                    let h = Holding::from_expiry(r.expiry);
-                    if holding.latest(h) != holding {
-                        holding = h;
-                        level = Some(r.level.clone());
-                        satisfied_by = Some(eq.clone());
-                    }
-                }
-            }
-            let status = row_status(*need, holding, as_of, self.window);
-            if *need == Need::Essential
+        for (c, (needed, min_level)) in &needs {
+            let candidates = records
+                .iter()
+                .filter(|r| r.competence == *c)
+                .chain(
+                    self.equivalents_of(c)
+                        .flat_map(|eq| records.iter().filter(move |r| r.competence == *eq)),
+                )
+                .map(|r| {
+                    let key = (Holding::from_expiry(r.expiry), r.achieved);
+                    (key, meets_minimum(r.level.rank(), needed.min_rank), r)
+                });
+            let chosen = choose_holding(candidates);
+            let (status, reason) = status_of(
+                needed.need,
+                chosen.as_ref().map(|((h, _), meets, _)| (h, *meets)),
+                &today,
+                &last_amber,
+            );
+            if needed.need == Need::Essential
                 && let Some(s) = status
             {
                 counts.add(s);
             }
             rows.push(ComplianceRow {
                 competence: c.clone(),
-                need: *need,
-                holding,
-                level,
-                satisfied_by,
+                need: needed.need,
+                holding: chosen
+                    .as_ref()
+                    .map_or(Holding::NotHeld, |((h, _), _, _)| *h),
+                level: chosen.as_ref().map(|(_, _, r)| r.level.clone()),
+                satisfied_by: chosen
+                    .as_ref()
+                    .map(|(_, _, r)| &r.competence)
+                    .filter(|held| *held != c)
+                    .cloned(),
                 status,
+                min_level: min_level.clone(),
+                reason,
             });
         }
         for (c, r) in &best {
@@ -563,7 +756,15 @@ impl ComplianceRules {
                     holding,
                     level: Some(r.level.clone()),
                     satisfied_by: None,
-                    status: row_status(Need::NotRequired, holding, as_of, self.window),
+                    status: status_of(
+                        Need::NotRequired,
+                        Some((&holding, true)),
+                        &today,
+                        &last_amber,
+                    )
+                    .0,
+                    min_level: None,
+                    reason: None,
                 });
             }
         }

@@ -322,6 +322,7 @@ impl<S: Store> Harness<S> {
                 target: RequirementTarget::OrgUnit("Ward".parse().unwrap()),
                 competence: local.clone(),
                 essential: true,
+                min_level: None,
             },
         )
         .expect("set requirement");
@@ -332,6 +333,7 @@ impl<S: Store> Harness<S> {
                 target: RequirementTarget::Job("Staff Nurse".into()),
                 competence: fire.clone(),
                 essential: false,
+                min_level: None,
             },
         )
         .expect("set requirement");

@@ -77,6 +77,7 @@ fn setup(rule: CompletionRule, renewal: Option<Renewal>) -> (Fixture, Staff) {
                     target: RequirementTarget::Position(emma.assignment.position.clone()),
                     competence: cstf(t).unwrap(),
                     essential: true,
+                    min_level: None,
                 },
             )
             .unwrap();

@@ -28,6 +28,7 @@ fn require(fx: &Fixture, target: RequirementTarget, c: &CompetenceName, essentia
                 target,
                 competence: c.clone(),
                 essential,
+                min_level: None,
             },
         )
         .unwrap();
@@ -571,6 +572,7 @@ fn refusals_change_nothing() {
                         target: RequirementTarget::OrgUnit(unit("Nowhere")),
                         competence: fire.clone(),
                         essential: true,
+                        min_level: None,
                     },
                 )
             }),
@@ -709,7 +711,8 @@ fn a_trust_extends_and_overrides_the_catalogue() {
                 vpd: v,
                 target: position_of(&emma),
                 competence: prevent.clone(),
-                essential: true
+                essential: true,
+                min_level: None,
             },
         ),
         Err(Error::UnknownCompetence {
@@ -886,6 +889,7 @@ fn the_store_undoes_compliance_writes_of_a_failed_transaction_and_keeps_trusts_a
         target: RequirementTarget::Job("Staff Nurse".into()),
         competence: fire.clone(),
         essential: true,
+        min_level: None,
     };
     let eq = Equivalence {
         vpd: v,
@@ -955,4 +959,73 @@ fn the_store_undoes_compliance_writes_of_a_failed_transaction_and_keeps_trusts_a
             Ok(())
         })
         .unwrap();
+}
+
+#[test]
+fn a_record_below_the_minimum_level_is_red_and_says_why() {
+    let fx = Fixture::new();
+    let emma = fx.staff("Emma", "Conroy", "Ward 5", None);
+    let fire = subject(CSTF_TITLES[1]);
+    let adults = subject("Safeguarding Adults - Level 1 and Level 2 - 3 Years");
+    for c in [&fire, &adults] {
+        fx.esr
+            .set_requirement(
+                &system(),
+                Requirement {
+                    vpd: fx.vpd(),
+                    target: position_of(&emma),
+                    competence: c.clone(),
+                    essential: true,
+                    min_level: Some(CompetenceLevel::assessed()),
+                },
+            )
+            .unwrap();
+    }
+    // Fire Safety only at 0 - Not Assessed (the default): Red, below the minimum level.
+    record(
+        &fx,
+        &emma,
+        &fire,
+        d(2026, 1, 5),
+        RecordExpiry::On(d(2028, 1, 5)),
+    );
+    // Safeguarding: an older Assessed record still valid counts over a later Not Assessed one.
+    fx.esr
+        .record_competence(
+            &system(),
+            fx.vpd(),
+            emma.employee(),
+            NewCompetenceRecord {
+                competence: adults.clone(),
+                achieved: d(2025, 1, 5),
+                expiry: RecordExpiry::On(d(2027, 6, 1)),
+                level: CompetenceLevel::assessed(),
+            },
+        )
+        .unwrap();
+    record(
+        &fx,
+        &emma,
+        &adults,
+        d(2026, 1, 5),
+        RecordExpiry::On(d(2029, 1, 5)),
+    );
+    let s = fx.hscn(emma.username());
+    let a = fx.esr.my_compliance(s, None).unwrap().assignments.remove(0);
+    let f = row(&a, &fire);
+    assert_eq!(f.status, Some(ComplianceStatus::Red));
+    assert_eq!(f.reason, Some(RedReason::BelowMinimumLevel));
+    assert_eq!(f.min_level, Some(CompetenceLevel::assessed()));
+    assert_eq!(f.level, Some(CompetenceLevel::not_assessed()));
+    let g = row(&a, &adults);
+    assert_eq!(g.status, Some(ComplianceStatus::Green));
+    assert_eq!(g.holding, Holding::Expires(d(2027, 6, 1)));
+    assert_eq!(g.level, Some(CompetenceLevel::assessed()));
+    assert_eq!(a.percent(), Some(50.0));
+    // A requirement stored with its level reads back with it.
+    let reqs = fx.esr.requirements(fx.vpd()).unwrap();
+    assert!(
+        reqs.iter()
+            .all(|r| r.min_level == Some(CompetenceLevel::assessed()))
+    );
 }

@@ -15,6 +15,7 @@ mod certification_properties;
 mod certifications;
 mod channels;
 mod compliance;
+mod compliance_agreement;
 mod concurrency;
 mod limits;
 mod notify;

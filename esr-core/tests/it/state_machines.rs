@@ -1200,6 +1200,7 @@ fn subscription_machine(renewable: bool, ops: &[SubOp], n: &mut Counts) {
             target: RequirementTarget::Position(emma.assignment.position.clone()),
             competence: competence.clone(),
             essential: true,
+            min_level: None,
         },
     )
     .unwrap();

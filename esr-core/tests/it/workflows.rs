@@ -651,6 +651,7 @@ fn a_competence_the_learner_records_counts_only_once_approved() {
                 target: RequirementTarget::Position(nurse.assignment.position.clone()),
                 competence: fire(),
                 essential: true,
+                min_level: None,
             },
         )
         .unwrap();

@@ -684,6 +684,12 @@ class ComplianceRow:
     def satisfied_by(self) -> str | None: ...
     @property
     def status(self) -> ComplianceStatus | None: ...
+    @property
+    def min_level(self) -> str | None: ...
+    @property
+    def red_reason(
+        self,
+    ) -> Literal["not held", "expired", "below the minimum level"] | None: ...
 
 @final
 class AssignmentCompliance:
@@ -785,6 +791,8 @@ class Requirement:
     def competence(self) -> str: ...
     @property
     def essential(self) -> bool: ...
+    @property
+    def min_level(self) -> str | None: ...
 
 @final
 class CompetenceRecord:
@@ -1504,6 +1512,7 @@ class Esr:
         org_unit: str | None = None,
         job: str | None = None,
         essential: bool = True,
+        min_level: str | None = None,
     ) -> None: ...
     def remove_requirement(
         self,
@@ -1622,6 +1631,10 @@ def score_compliance(
     as_of: _AsOf,
     amber_months: int = 3,
     *,
+    org_units: object | None = None,
+    org_unit_requirements: object | None = None,
+    job_requirements: object | None = None,
+    equivalences: object | None = None,
     output: Literal["pyarrow"],
     threads: int | None = None,
 ) -> pyarrow.Table: ...
@@ -1633,6 +1646,10 @@ def score_compliance(
     as_of: _AsOf,
     amber_months: int = 3,
     *,
+    org_units: object | None = None,
+    org_unit_requirements: object | None = None,
+    job_requirements: object | None = None,
+    equivalences: object | None = None,
     output: Literal["pandas"],
     threads: int | None = None,
 ) -> pandas.DataFrame: ...
@@ -1644,6 +1661,10 @@ def score_compliance(
     as_of: _AsOf,
     amber_months: int = 3,
     *,
+    org_units: object | None = None,
+    org_unit_requirements: object | None = None,
+    job_requirements: object | None = None,
+    equivalences: object | None = None,
     output: Literal["polars"],
     threads: int | None = None,
 ) -> polars.DataFrame: ...
@@ -1655,6 +1676,10 @@ def score_compliance(
     as_of: _AsOf,
     amber_months: int = 3,
     *,
+    org_units: object | None = None,
+    org_unit_requirements: object | None = None,
+    job_requirements: object | None = None,
+    equivalences: object | None = None,
     output: None = None,
     threads: int | None = None,
 ) -> Any: ...
@@ -1667,6 +1692,10 @@ def compliance_detail(
     amber_months: int = 3,
     *,
     held_not_required: bool = False,
+    org_units: object | None = None,
+    org_unit_requirements: object | None = None,
+    job_requirements: object | None = None,
+    equivalences: object | None = None,
     output: Literal["pyarrow"],
     threads: int | None = None,
 ) -> pyarrow.Table: ...
@@ -1679,6 +1708,10 @@ def compliance_detail(
     amber_months: int = 3,
     *,
     held_not_required: bool = False,
+    org_units: object | None = None,
+    org_unit_requirements: object | None = None,
+    job_requirements: object | None = None,
+    equivalences: object | None = None,
     output: Literal["pandas"],
     threads: int | None = None,
 ) -> pandas.DataFrame: ...
@@ -1691,6 +1724,10 @@ def compliance_detail(
     amber_months: int = 3,
     *,
     held_not_required: bool = False,
+    org_units: object | None = None,
+    org_unit_requirements: object | None = None,
+    job_requirements: object | None = None,
+    equivalences: object | None = None,
     output: Literal["polars"],
     threads: int | None = None,
 ) -> polars.DataFrame: ...
@@ -1703,6 +1740,10 @@ def compliance_detail(
     amber_months: int = 3,
     *,
     held_not_required: bool = False,
+    org_units: object | None = None,
+    org_unit_requirements: object | None = None,
+    job_requirements: object | None = None,
+    equivalences: object | None = None,
     output: None = None,
     threads: int | None = None,
 ) -> Any: ...

@@ -1753,9 +1753,10 @@ public protocol EsrServiceProtocol: AnyObject, Sendable {
     func setPasswordAsync(actor: EsrActor, username: String, password: String) async throws 
     
     /**
-     * Requires a competence of a position, an organisation unit or a job.
+     * Requires a competence of a position, an organisation unit or a job; `min_level`
+     * (`1 - Assessed`) is the least level that satisfies it (a record below it is Red).
      */
-    func setRequirement(actor: EsrActor, vpd: String, competence: String, target: RequirementTarget, essential: Bool) throws 
+    func setRequirement(actor: EsrActor, vpd: String, competence: String, target: RequirementTarget, essential: Bool, minLevel: String?) throws 
     
     /**
      * Subscribes a learner (themselves with My e-Learning, anyone else with Learning
@@ -2899,9 +2900,10 @@ open func setPasswordAsync(actor: EsrActor, username: String, password: String)a
 }
     
     /**
-     * Requires a competence of a position, an organisation unit or a job.
+     * Requires a competence of a position, an organisation unit or a job; `min_level`
+     * (`1 - Assessed`) is the least level that satisfies it (a record below it is Red).
      */
-open func setRequirement(actor: EsrActor, vpd: String, competence: String, target: RequirementTarget, essential: Bool)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
+open func setRequirement(actor: EsrActor, vpd: String, competence: String, target: RequirementTarget, essential: Bool, minLevel: String? = nil)throws   {try rustCallWithError(FfiConverterTypeEsrError_lift) {
         uniffiCallStatus in
     uniffi_esr_ffi_fn_method_esrservice_set_requirement(
             self.uniffiCloneHandle(),
@@ -2909,7 +2911,8 @@ open func setRequirement(actor: EsrActor, vpd: String, competence: String, targe
         FfiConverterString.lower(vpd),
         FfiConverterString.lower(competence),
         FfiConverterTypeRequirementTarget_lower(target),
-        FfiConverterBool.lower(essential),uniffiCallStatus
+        FfiConverterBool.lower(essential),
+        FfiConverterOptionString.lower(minLevel),uniffiCallStatus
     )
 }
 }
@@ -5778,6 +5781,14 @@ public struct ComplianceRow: Equatable, Hashable {
      * Its colour; `None` for a desirable competence not held.
      */
     public var status: ComplianceStatus?
+    /**
+     * The least level that satisfies the requirement ("Min Req"), when one is set.
+     */
+    public var minLevel: String?
+    /**
+     * Why the row is Red (`None` unless it is).
+     */
+    public var redReason: RedReason?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5805,7 +5816,13 @@ public struct ComplianceRow: Equatable, Hashable {
          */satisfiedBy: String?, 
         /**
          * Its colour; `None` for a desirable competence not held.
-         */status: ComplianceStatus?) {
+         */status: ComplianceStatus?, 
+        /**
+         * The least level that satisfies the requirement ("Min Req"), when one is set.
+         */minLevel: String?, 
+        /**
+         * Why the row is Red (`None` unless it is).
+         */redReason: RedReason?) {
         self.competence = competence
         self.need = need
         self.held = held
@@ -5814,6 +5831,8 @@ public struct ComplianceRow: Equatable, Hashable {
         self.level = level
         self.satisfiedBy = satisfiedBy
         self.status = status
+        self.minLevel = minLevel
+        self.redReason = redReason
     }
 
     
@@ -5839,7 +5858,9 @@ public struct FfiConverterTypeComplianceRow: FfiConverterRustBuffer {
                 neverExpires: FfiConverterBool.read(from: &buf), 
                 level: FfiConverterOptionString.read(from: &buf), 
                 satisfiedBy: FfiConverterOptionString.read(from: &buf), 
-                status: FfiConverterOptionTypeComplianceStatus.read(from: &buf)
+                status: FfiConverterOptionTypeComplianceStatus.read(from: &buf), 
+                minLevel: FfiConverterOptionString.read(from: &buf), 
+                redReason: FfiConverterOptionTypeRedReason.read(from: &buf)
         )
     }
 
@@ -5852,6 +5873,8 @@ public struct FfiConverterTypeComplianceRow: FfiConverterRustBuffer {
         FfiConverterOptionString.write(value.level, into: &buf)
         FfiConverterOptionString.write(value.satisfiedBy, into: &buf)
         FfiConverterOptionTypeComplianceStatus.write(value.status, into: &buf)
+        FfiConverterOptionString.write(value.minLevel, into: &buf)
+        FfiConverterOptionTypeRedReason.write(value.redReason, into: &buf)
     }
 }
 
@@ -11645,6 +11668,91 @@ public func FfiConverterTypeRecordExpiry_lower(_ value: RecordExpiry) -> RustBuf
 
 
 /**
+ * Why a compliance row is Red.
+ */
+
+public enum RedReason: Equatable, Hashable {
+    
+    /**
+     * No record of the competence or of any equivalent.
+     */
+    case notHeld
+    /**
+     * The record that counts has expired.
+     */
+    case expired
+    /**
+     * Every record is below the requirement's minimum level.
+     */
+    case belowMinimumLevel
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RedReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRedReason: FfiConverterRustBuffer {
+    typealias SwiftType = RedReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RedReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notHeld
+        
+        case 2: return .expired
+        
+        case 3: return .belowMinimumLevel
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RedReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notHeld:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .expired:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .belowMinimumLevel:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRedReason_lift(_ buf: RustBuffer) throws -> RedReason {
+    return try FfiConverterTypeRedReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRedReason_lower(_ value: RedReason) -> RustBuffer {
+    return FfiConverterTypeRedReason.lower(value)
+}
+
+
+
+/**
  * What a requirement attaches to.
  */
 
@@ -12673,6 +12781,30 @@ fileprivate struct FfiConverterOptionTypeComplianceStatus: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeRedReason: FfiConverterRustBuffer {
+    typealias SwiftType = RedReason?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRedReason.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRedReason.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionSequenceString: FfiConverterRustBuffer {
     typealias SwiftType = [String]?
 
@@ -13680,7 +13812,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_esr_ffi_checksum_method_esrservice_set_password_async() != 64589) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_esr_ffi_checksum_method_esrservice_set_requirement() != 55803) {
+    if (uniffi_esr_ffi_checksum_method_esrservice_set_requirement() != 31081) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_esr_ffi_checksum_method_esrservice_subscribe() != 53226) {

@@ -877,7 +877,7 @@ uint64_t uniffi_esr_ffi_fn_method_esrservice_set_password_async(uint64_t ptr, Ru
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_REQUIREMENT
 #define UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SET_REQUIREMENT
-void uniffi_esr_ffi_fn_method_esrservice_set_requirement(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer competence, RustBuffer target, int8_t essential, RustCallStatus *_Nonnull out_status
+void uniffi_esr_ffi_fn_method_esrservice_set_requirement(uint64_t ptr, RustBuffer actor, RustBuffer vpd, RustBuffer competence, RustBuffer target, int8_t essential, RustBuffer min_level, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_ESR_FFI_FN_METHOD_ESRSERVICE_SUBSCRIBE

@@ -381,3 +381,91 @@ proptest! {
         }
     }
 }
+
+/// Many competencies with levels and equivalences (several words a person, more than are
+/// gathered at once): the bit-set counts equal the detail rows, which take the other path.
+#[test]
+fn full_rules_counts_equal_the_detail_across_many_words() {
+    let as_of = d(2026, 11, 22);
+    let base = days_since_epoch(as_of).unwrap();
+    let comps = 300i64;
+    let aid: Vec<i64> = (0..500).collect();
+    let ap: Vec<i64> = (0..500).map(|i| i % 200).collect();
+    let apos: Vec<i64> = (0..500).map(|i| i % 9).collect();
+    let rp: Vec<i64> = (0..2000).map(|i| i % 9).collect();
+    let rc: Vec<i64> = (0..2000).map(|i| (i * 37) % comps).collect();
+    let re: Vec<bool> = (0..2000).map(|i| i % 5 != 0).collect();
+    let rl: Vec<u8> = (0..2000).map(|i| (i % 3) as u8).collect();
+    let hp: Vec<i64> = (0..20_000).map(|i| (i / 100) % 200).collect();
+    let hc: Vec<i64> = (0..20_000).map(|i| (i * 13) % comps).collect();
+    let he: Vec<i32> = (0..20_000)
+        .map(|i| {
+            if i % 11 == 0 {
+                NO_EXPIRY
+            } else {
+                base + (i * 7) % 300 - 100
+            }
+        })
+        .collect();
+    let hl: Vec<u8> = (0..20_000).map(|i| (i % 4) as u8).collect();
+    let eh: Vec<i64> = (0..50).map(|i| i * 3).collect();
+    let es: Vec<i64> = (0..50).map(|i| i * 3 + 1).collect();
+    let rules = BulkRules {
+        position_requirements: RequirementOptions {
+            essential: Some(&re),
+            min_level: Some(&rl),
+        },
+        equivalences: Some(EquivalenceColumns {
+            competency_id: &eh,
+            satisfies_competency_id: &es,
+        }),
+        holding_level: Some(&hl),
+        ..BulkRules::default()
+    };
+    let a = AssignmentColumns {
+        assignment_id: &aid,
+        person_id: &ap,
+        position_id: &apos,
+    };
+    let r = RequirementColumns {
+        position_id: &rp,
+        competency_id: &rc,
+    };
+    let h = HoldingColumns {
+        person_id: &hp,
+        competency_id: &hc,
+        expiry: &he,
+        expiry_validity: None,
+    };
+    let w = AmberWindow::ESR;
+    let s = score_compliance_with_rules(a, r, h, &rules, as_of, w, NonZeroUsize::MIN).unwrap();
+    let detail = score_compliance_detail_with_rules(
+        a,
+        r,
+        h,
+        &rules,
+        as_of,
+        w,
+        HeldNotRequired::Omit,
+        NonZeroUsize::MIN,
+    )
+    .unwrap();
+    let mut counts = vec![ComplianceCounts::default(); aid.len()];
+    for k in 0..detail.len() {
+        if detail.essential[k] {
+            counts[detail.assignment_row[k] as usize].add(detail.status[k]);
+        }
+    }
+    for (i, c) in counts.iter().enumerate() {
+        assert_eq!(
+            (s.required[i], s.green[i], s.amber[i], s.red[i]),
+            (c.essential, c.green, c.amber, c.red),
+            "row {i}"
+        );
+    }
+    assert!(
+        counts
+            .iter()
+            .any(|c| c.green > 0 && c.red > 0 && c.amber > 0)
+    );
+}

@@ -613,6 +613,7 @@ pub fn refusals_leave_state_unchanged<S: Store>(make: &dyn Fn() -> S) {
                     target: RequirementTarget::Job("Porter".into()),
                     competence: format!("{v}|LOCAL|Nothing like it|").parse().unwrap(),
                     essential: true,
+                    min_level: None,
                 },
             ),
         ),
