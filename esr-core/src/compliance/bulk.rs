@@ -236,7 +236,131 @@ pub fn score_compliance_with_threads<I: BulkId>(
     window: AmberWindow,
     threads: NonZeroUsize,
 ) -> Result<BulkScores<I>> {
-    check_columns(&assignments, &requirements, &holdings)?;
+    score_compliance_parts(
+        &[assignments],
+        requirements,
+        &[holdings][..],
+        as_of,
+        window,
+        threads,
+    )
+}
+
+/// Holdings given in parts: the chunks of chunked Arrow columns (a slice of [`HoldingColumns`])
+/// or batches decoded as a file is read. The scorer never needs them all at once: each part is
+/// classified and let go, so memory grows with the number of staff, not of records.
+pub trait HoldingParts<I: BulkId>: Sync {
+    /// Rows in all, when known before reading (the scorer runs on one thread below a size).
+    fn rows_hint(&self) -> Option<usize>;
+
+    /// Calls `f(worker, part)` for every part, on up to `workers` threads at once, `worker`
+    /// being below `workers` and never used by two threads at the same time. A part may leave out
+    /// records that expired before `as_of_days` (days since 1970-01-01): they count for nothing
+    /// in the scores.
+    fn each_part(
+        &self,
+        workers: usize,
+        as_of_days: i32,
+        f: &(dyn Fn(usize, HoldingColumns<'_, I>) + Sync),
+    ) -> Result<()>;
+}
+
+impl<I: BulkId> HoldingParts<I> for [HoldingColumns<'_, I>] {
+    fn rows_hint(&self) -> Option<usize> {
+        Some(self.iter().map(|h| h.person_id.len()).sum())
+    }
+
+    fn each_part(
+        &self,
+        workers: usize,
+        _as_of_days: i32,
+        f: &(dyn Fn(usize, HoldingColumns<'_, I>) + Sync),
+    ) -> Result<()> {
+        for h in self {
+            check_holdings(h)?;
+        }
+        let lens: Vec<usize> = self.iter().map(|h| h.person_id.len()).collect();
+        let n: usize = lens.iter().sum();
+        let step = n.div_ceil(workers.max(1)).max(1);
+        let run = |w: usize| {
+            for (c, r) in pieces(&lens, w * step..((w + 1) * step).min(n)) {
+                f(w, self[c].slice(r));
+            }
+        };
+        if workers <= 1 {
+            run(0);
+            return Ok(());
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let run = &run;
+                    s.spawn(move || run(w))
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            }
+        });
+        Ok(())
+    }
+}
+
+impl<'a, I: BulkId> HoldingColumns<'a, I> {
+    /// Rows `r` of the holdings (the validity bitmap kept, its offset moved).
+    pub fn slice(&self, r: std::ops::Range<usize>) -> Self {
+        Self {
+            person_id: &self.person_id[r.clone()],
+            competency_id: &self.competency_id[r.clone()],
+            expiry: &self.expiry[r.clone()],
+            expiry_validity: self
+                .expiry_validity
+                .map(|v| Validity::new(v.bits, v.offset + r.start)),
+        }
+    }
+
+    /// Rows.
+    pub fn len(&self) -> usize {
+        self.person_id.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.person_id.is_empty()
+    }
+}
+
+/// The parts of `range` (rows counted across chunks of lengths `lens`) in each chunk:
+/// (chunk, rows within it).
+fn pieces(lens: &[usize], range: std::ops::Range<usize>) -> Vec<(usize, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    let mut lo = 0;
+    for (c, &len) in lens.iter().enumerate() {
+        let hi = lo + len;
+        let (a, b) = (range.start.max(lo), range.end.min(hi));
+        if a < b {
+            out.push((c, a - lo..b - lo));
+        }
+        lo = hi;
+    }
+    out
+}
+
+/// [`score_compliance`] over tables given in parts: assignments in chunks (scored where they
+/// lie, one output row per row in order), holdings in chunks or streamed from a file
+/// ([`HoldingParts`]), on at most `threads` threads. Nothing is concatenated or converted.
+pub fn score_compliance_parts<I: BulkId, H: HoldingParts<I> + ?Sized>(
+    assignments: &[AssignmentColumns<'_, I>],
+    requirements: RequirementColumns<'_, I>,
+    holdings: &H,
+    as_of: NaiveDate,
+    window: AmberWindow,
+    threads: NonZeroUsize,
+) -> Result<BulkScores<I>> {
+    for a in assignments {
+        check_assignments(a)?;
+    }
+    check_requirements(&requirements)?;
     let as_of_days = days_since_epoch(as_of)?;
     let last_amber = days_since_epoch(window.last_day(as_of))?;
 
@@ -257,8 +381,12 @@ pub fn score_compliance_with_threads<I: BulkId>(
     }
 
     // Each person with an assignment gets `words` words of "valid" (Amber or Green) and "green".
-    let people = IdMap::build(assignments.person_id.iter().map(|p| p.to_i64()));
-    let n = holdings.person_id.len();
+    let people = IdMap::build(
+        assignments
+            .iter()
+            .flat_map(|a| a.person_id.iter().map(|p| p.to_i64())),
+    );
+    let n = holdings.rows_hint().unwrap_or(usize::MAX);
     let threads = if n < PARALLEL_MIN_ROWS {
         1
     } else {
@@ -271,43 +399,43 @@ pub fn score_compliance_with_threads<I: BulkId>(
         as_of: as_of_days,
         last_amber,
     };
-    let masks = if threads == 1 {
-        let mut masks = vec![[0u64; 2]; people.len() * words];
-        classify.run(&holdings, 0..n, &mut masks);
-        masks
-    } else {
-        let chunk = n.div_ceil(threads);
-        let parts: Vec<Vec<[u64; 2]>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let range = (t * chunk).min(n)..((t + 1) * chunk).min(n);
-                    let classify = &classify;
-                    let holdings = &holdings;
-                    s.spawn(move || {
-                        let mut masks = vec![[0u64; 2]; classify.people.len() * classify.words];
-                        classify.run(holdings, range, &mut masks);
-                        masks
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        });
-        let mut parts = parts.into_iter();
-        let mut masks = parts.next().unwrap_or_default();
-        for m in parts {
-            or_into(&mut masks, &m);
+    // One set of masks per worker, each filled by one thread at a time (the locks are never
+    // contended), then OR-ed together.
+    let parts: Vec<std::sync::Mutex<Vec<[u64; 2]>>> = (0..threads)
+        .map(|_| std::sync::Mutex::new(Vec::new()))
+        .collect();
+    holdings.each_part(threads, as_of_days, &|w, part| {
+        let Some(slot) = parts.get(w) else { return };
+        let mut masks = slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if masks.is_empty() {
+            *masks = vec![[0u64; 2]; people.len() * words];
         }
-        masks
-    };
+        classify.run(&part, 0..part.len(), &mut masks);
+    })?;
+    let mut parts = parts
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
+        .filter(|m| !m.is_empty());
+    let mut masks = parts.next().unwrap_or_default();
+    for m in parts {
+        or_into(&mut masks, &m);
+    }
 
     // One output row per assignment.
-    let m = assignments.assignment_id.len();
+    let m: usize = assignments.iter().map(|a| a.assignment_id.len()).sum();
+    let (mut assignment_id, mut person_id) = (Vec::with_capacity(m), Vec::with_capacity(m));
+    for a in assignments {
+        assignment_id.extend_from_slice(a.assignment_id);
+        person_id.extend_from_slice(a.person_id);
+    }
     let mut out = BulkScores {
-        assignment_id: assignments.assignment_id.to_vec(),
-        person_id: assignments.person_id.to_vec(),
+        assignment_id,
+        person_id,
         required: vec![0; m],
         green: vec![0; m],
         amber: vec![0; m],
@@ -322,6 +450,7 @@ pub fn score_compliance_with_threads<I: BulkId>(
         required: &required,
         masks: &masks,
     };
+    let lens: Vec<usize> = assignments.iter().map(|a| a.assignment_id.len()).collect();
     let athreads = if m < PARALLEL_MIN_ROWS { 1 } else { threads };
     let chunk = m.div_ceil(athreads).max(1);
     std::thread::scope(|s| {
@@ -345,16 +474,54 @@ pub fn score_compliance_with_threads<I: BulkId>(
                 pv,
             };
             let score = &score;
-            let persons = &assignments.person_id[lo..lo + rows.req.len()];
-            let posns = &assignments.position_id[lo..lo + rows.req.len()];
+            let pieces = pieces(&lens, lo..lo + rows.req.len());
+            let run = move || {
+                let mut rows = rows;
+                for (c, r) in pieces {
+                    let a = &assignments[c];
+                    let (now, rest) = rows.split_at(r.len());
+                    score.run(&a.person_id[r.clone()], &a.position_id[r], now);
+                    rows = rest;
+                }
+            };
             if athreads == 1 {
-                score.run(persons, posns, rows);
+                run();
             } else {
-                s.spawn(move || score.run(persons, posns, rows));
+                s.spawn(run);
             }
         }
     });
     Ok(out)
+}
+
+impl<'a> OutRows<'a> {
+    /// The first `n` rows, and the rest.
+    fn split_at(self, n: usize) -> (Self, Self) {
+        let (req, req2) = self.req.split_at_mut(n);
+        let (gr, gr2) = self.gr.split_at_mut(n);
+        let (am, am2) = self.am.split_at_mut(n);
+        let (rd, rd2) = self.rd.split_at_mut(n);
+        let (pc, pc2) = self.pc.split_at_mut(n);
+        let (pv, pv2) = self.pv.split_at_mut(n);
+        (
+            Self {
+                req,
+                gr,
+                am,
+                rd,
+                pc,
+                pv,
+            },
+            Self {
+                req: req2,
+                gr: gr2,
+                am: am2,
+                rd: rd2,
+                pc: pc2,
+                pv: pv2,
+            },
+        )
+    }
 }
 
 /// The detail of a scoring: one row per assignment and competence, for "who is Red in what".
@@ -449,10 +616,40 @@ pub fn score_compliance_detail<I: BulkId>(
     held_not_required: HeldNotRequired,
     threads: NonZeroUsize,
 ) -> Result<BulkDetail<I>> {
-    check_columns(&assignments, &requirements, &holdings)?;
+    score_compliance_detail_parts(
+        &[assignments],
+        requirements,
+        &[holdings],
+        as_of,
+        window,
+        held_not_required,
+        threads,
+    )
+}
+
+/// [`score_compliance_detail`] over tables in chunks (Arrow's chunked columns, a file's
+/// batches), read where they lie: `assignment_row` counts rows across the assignments' chunks.
+#[allow(clippy::too_many_arguments)]
+pub fn score_compliance_detail_parts<I: BulkId>(
+    assignments: &[AssignmentColumns<'_, I>],
+    requirements: RequirementColumns<'_, I>,
+    holdings: &[HoldingColumns<'_, I>],
+    as_of: NaiveDate,
+    window: AmberWindow,
+    held_not_required: HeldNotRequired,
+    threads: NonZeroUsize,
+) -> Result<BulkDetail<I>> {
+    for a in assignments {
+        check_assignments(a)?;
+    }
+    check_requirements(&requirements)?;
+    for h in holdings {
+        check_holdings(h)?;
+    }
     let as_of_days = days_since_epoch(as_of)?;
     let last_amber = days_since_epoch(window.last_day(as_of))?;
-    if assignments.assignment_id.len() > u32::MAX as usize {
+    let m: usize = assignments.iter().map(|a| a.assignment_id.len()).sum();
+    if m > u32::MAX as usize {
         return Err(Error::BulkInput {
             reason: "more than 4,294,967,295 assignments in one call; score them in parts"
                 .to_owned(),
@@ -480,12 +677,15 @@ pub fn score_compliance_detail<I: BulkId>(
 
     // Each person's holdings, the one that counts per competency: slot (NO_SLOT when nothing
     // requires it), id, expiry (NO_EXPIRY: never).
-    let people = IdMap::build(assignments.person_id.iter().map(|p| p.to_i64()));
-    let n = holdings.person_id.len();
+    let people = IdMap::build(
+        assignments
+            .iter()
+            .flat_map(|a| a.person_id.iter().map(|p| p.to_i64())),
+    );
     let keep_unrequired = held_not_required == HeldNotRequired::Blue;
     // Built in two passes over the holdings (count, then place) rather than through a list of
     // them all: at NHS scale that list alone would be half a gigabyte.
-    let entry = |k: usize| {
+    let entry = |(holdings, k): (&HoldingColumns<'_, I>, usize)| {
         let p = people.get(holdings.person_id[k].to_i64())?;
         let c = holdings.competency_id[k];
         let slot = comps.get(c.to_i64()).unwrap_or(NO_SLOT);
@@ -498,7 +698,10 @@ pub fn score_compliance_detail<I: BulkId>(
         };
         Some((p, (slot, c, e)))
     };
-    let mut held = Csr::build(people.len(), (0..n).filter_map(&entry));
+    let rows = holdings
+        .iter()
+        .flat_map(|h| (0..h.person_id.len()).map(move |k| (h, k)));
+    let mut held = Csr::build(people.len(), rows.filter_map(&entry));
     for p in 0..people.len() {
         let list = held.get_mut(p);
         list.sort_unstable_by_key(|(slot, c, e)| (*slot, c.to_i64(), std::cmp::Reverse(*e)));
@@ -514,7 +717,6 @@ pub fn score_compliance_detail<I: BulkId>(
         held.truncate(p, w);
     }
 
-    let m = assignments.assignment_id.len();
     let threads = if m < PARALLEL_MIN_ROWS / 8 {
         1
     } else {
@@ -531,13 +733,18 @@ pub fn score_compliance_detail<I: BulkId>(
         last_amber,
         blue: keep_unrequired,
     };
+    let lens: Vec<usize> = assignments.iter().map(|a| a.assignment_id.len()).collect();
     let run = |lo: usize| {
         let hi = (lo + chunk).min(m);
-        detail.run(
-            lo,
-            &assignments.person_id[lo..hi],
-            &assignments.position_id[lo..hi],
-        )
+        let mut out = BulkDetail::default();
+        let mut row = lo;
+        for (c, r) in pieces(&lens, lo..hi) {
+            let a = &assignments[c];
+            let n = r.len();
+            out.append(detail.run(row, &a.person_id[r.clone()], &a.position_id[r]));
+            row += n;
+        }
+        out
     };
     if threads == 1 {
         return Ok(run(0));
@@ -682,12 +889,8 @@ impl<I: BulkId + Default> Detail<'_, I> {
     }
 }
 
-/// Every column of a table as long as its first, and the expiry bitmap covering the holdings.
-fn check_columns<I>(
-    assignments: &AssignmentColumns<'_, I>,
-    requirements: &RequirementColumns<'_, I>,
-    holdings: &HoldingColumns<'_, I>,
-) -> Result<()> {
+/// Every column of a table as long as its first.
+fn check_assignments<I>(assignments: &AssignmentColumns<'_, I>) -> Result<()> {
     check_len(
         "assignments",
         "person_id",
@@ -699,13 +902,20 @@ fn check_columns<I>(
         "position_id",
         assignments.assignment_id.len(),
         assignments.position_id.len(),
-    )?;
+    )
+}
+
+fn check_requirements<I>(requirements: &RequirementColumns<'_, I>) -> Result<()> {
     check_len(
         "requirements",
         "competency_id",
         requirements.position_id.len(),
         requirements.competency_id.len(),
-    )?;
+    )
+}
+
+/// Every column as long as the first, and the expiry bitmap covering the holdings.
+fn check_holdings<I>(holdings: &HoldingColumns<'_, I>) -> Result<()> {
     check_len(
         "holdings",
         "competency_id",
