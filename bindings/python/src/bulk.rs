@@ -289,36 +289,76 @@ where
 
 /// An integer id column as one slice of `I`: borrowed when it is one chunk of `I` already.
 fn int_ids<'a, I: Id>(t: &Table, col: &str, chunks: &[&'a ArrayRef]) -> PyResult<Cow<'a, [I]>> {
-    if let [one] = chunks
-        && one.data_type() == &I::Arrow::DATA_TYPE
-    {
-        return Ok(Cow::Borrowed(one.as_primitive::<I::Arrow>().values()));
+    if let [one] = chunks {
+        return int_chunk(t, col, one);
     }
     let mut out: Vec<I> = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
-    let what = |_| format!("the {} table's column {col}", t.name);
     for c in chunks {
-        if c.data_type() == &I::Arrow::DATA_TYPE {
-            out.extend_from_slice(c.as_primitive::<I::Arrow>().values());
-            continue;
-        }
-        match c.data_type() {
-            DataType::Int8 => extend_as::<Int8Type, I>(&mut out, c, &what)?,
-            DataType::Int16 => extend_as::<Int16Type, I>(&mut out, c, &what)?,
-            DataType::Int32 => extend_as::<Int32Type, I>(&mut out, c, &what)?,
-            DataType::Int64 => extend_as::<Int64Type, I>(&mut out, c, &what)?,
-            DataType::UInt8 => extend_as::<UInt8Type, I>(&mut out, c, &what)?,
-            DataType::UInt16 => extend_as::<UInt16Type, I>(&mut out, c, &what)?,
-            DataType::UInt32 => extend_as::<UInt32Type, I>(&mut out, c, &what)?,
-            DataType::UInt64 => extend_as::<UInt64Type, I>(&mut out, c, &what)?,
-            d => {
-                return Err(bulk_err(format!(
-                    "the {} table's column {col} is {d}, but ids must be integers",
-                    t.name
-                )));
-            }
+        out.extend_from_slice(&int_chunk::<I>(t, col, c)?);
+    }
+    Ok(Cow::Owned(out))
+}
+
+/// One chunk of an integer id column as a slice of `I`: borrowed when it holds `I` already,
+/// else widened.
+fn int_chunk<'a, I: Id>(t: &Table, col: &str, c: &'a ArrayRef) -> PyResult<Cow<'a, [I]>> {
+    if c.data_type() == &I::Arrow::DATA_TYPE {
+        return Ok(Cow::Borrowed(c.as_primitive::<I::Arrow>().values()));
+    }
+    let mut out: Vec<I> = Vec::with_capacity(c.len());
+    let what = |_| format!("the {} table's column {col}", t.name);
+    match c.data_type() {
+        DataType::Int8 => extend_as::<Int8Type, I>(&mut out, c, &what)?,
+        DataType::Int16 => extend_as::<Int16Type, I>(&mut out, c, &what)?,
+        DataType::Int32 => extend_as::<Int32Type, I>(&mut out, c, &what)?,
+        DataType::Int64 => extend_as::<Int64Type, I>(&mut out, c, &what)?,
+        DataType::UInt8 => extend_as::<UInt8Type, I>(&mut out, c, &what)?,
+        DataType::UInt16 => extend_as::<UInt16Type, I>(&mut out, c, &what)?,
+        DataType::UInt32 => extend_as::<UInt32Type, I>(&mut out, c, &what)?,
+        DataType::UInt64 => extend_as::<UInt64Type, I>(&mut out, c, &what)?,
+        d => {
+            return Err(bulk_err(format!(
+                "the {} table's column {col} is {d}, but ids must be integers",
+                t.name
+            )));
         }
     }
     Ok(Cow::Owned(out))
+}
+
+/// An id column as the scorer reads it: integer chunks where they lie (each borrowed, or
+/// widened alone), or one vector (text interned into ids) sliced along the table's chunks.
+enum Col<'a, I: Clone> {
+    Chunks(Vec<Cow<'a, [I]>>),
+    Whole(Vec<I>),
+}
+
+impl<'a, I: Clone> Col<'a, I> {
+    /// Chunk `b`, rows `at..at + len` of the table.
+    fn chunk(&self, b: usize, at: usize, len: usize) -> &[I] {
+        match self {
+            Self::Chunks(c) => c.get(b).map_or(&[][..], |c| &c[..]),
+            Self::Whole(v) => v.get(at..at + len).unwrap_or(&[]),
+        }
+    }
+
+    /// The ids of rows `rows` (counted across chunks, in increasing order).
+    fn gather(&self, rows: impl Iterator<Item = usize>) -> Vec<I> {
+        match self {
+            Self::Whole(v) => rows.filter_map(|r| v.get(r).cloned()).collect(),
+            Self::Chunks(c) => {
+                let (mut b, mut lo) = (0, 0);
+                rows.filter_map(|r| {
+                    while b < c.len() && r >= lo + c[b].len() {
+                        lo += c[b].len();
+                        b += 1;
+                    }
+                    c.get(b)?.get(r - lo).cloned()
+                })
+                .collect()
+            }
+        }
+    }
 }
 
 /// Calls `f` with each string of a text column, row by row.
@@ -500,7 +540,7 @@ struct Expiry<'a> {
     validity: Option<Validity<'a>>,
 }
 
-fn expiry<'a>(t: &Table, chunks: &[&'a ArrayRef]) -> PyResult<Expiry<'a>> {
+fn expiry<'a>(t: &Table, chunks: &[&'a ArrayRef]) -> PyResult<Vec<Expiry<'a>>> {
     let col = "expiry";
     let dt = t
         .schema
@@ -535,8 +575,14 @@ fn expiry<'a>(t: &Table, chunks: &[&'a ArrayRef]) -> PyResult<Expiry<'a>> {
             )));
         }
     };
-    if let ([one], DataType::Date32) = (chunks, &dt) {
-        let a = one.as_primitive::<Date32Type>();
+    chunks.iter().map(|c| expiry_chunk(t, c, per_day)).collect()
+}
+
+/// One chunk of the expiry column: borrowed with its validity when it is date32, else turned
+/// into days.
+fn expiry_chunk<'a>(t: &Table, c: &'a ArrayRef, per_day: i64) -> PyResult<Expiry<'a>> {
+    if let DataType::Date32 = c.data_type() {
+        let a = c.as_primitive::<Date32Type>();
         return Ok(Expiry {
             days: Cow::Borrowed(a.values()),
             validity: a
@@ -544,37 +590,34 @@ fn expiry<'a>(t: &Table, chunks: &[&'a ArrayRef]) -> PyResult<Expiry<'a>> {
                 .map(|n| Validity::new(n.inner().values(), n.inner().offset())),
         });
     }
-    let mut days = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
-    for c in chunks {
-        let push = |days: &mut Vec<i32>, v: Option<i64>| -> PyResult<()> {
-            let d = match v {
-                None => NO_EXPIRY,
-                Some(v) => i32::try_from(v.div_euclid(per_day)).map_err(|_| {
-                    bulk_err(format!(
-                        "the {} table's column expiry has a date too far from 1970 ({v})",
-                        t.name
-                    ))
-                })?,
-            };
-            days.push(d);
-            Ok(())
+    let mut days = Vec::with_capacity(c.len());
+    let push = |days: &mut Vec<i32>, v: Option<i64>| -> PyResult<()> {
+        let d = match v {
+            None => NO_EXPIRY,
+            Some(v) => i32::try_from(v.div_euclid(per_day)).map_err(|_| {
+                bulk_err(format!(
+                    "the {} table's column expiry has a date too far from 1970 ({v})",
+                    t.name
+                ))
+            })?,
         };
-        macro_rules! each {
-            ($ty:ty) => {
-                for v in c.as_primitive::<$ty>().iter() {
-                    push(&mut days, v.map(i64::from))?;
-                }
-            };
-        }
-        match c.data_type() {
-            DataType::Date32 => each!(Date32Type),
-            DataType::Date64 => each!(Date64Type),
-            DataType::Timestamp(TimeUnit::Second, _) => each!(TimestampSecondType),
-            DataType::Timestamp(TimeUnit::Millisecond, _) => each!(TimestampMillisecondType),
-            DataType::Timestamp(TimeUnit::Microsecond, _) => each!(TimestampMicrosecondType),
-            DataType::Timestamp(TimeUnit::Nanosecond, _) => each!(TimestampNanosecondType),
-            _ => {}
-        }
+        days.push(d);
+        Ok(())
+    };
+    macro_rules! each {
+        ($ty:ty) => {
+            for v in c.as_primitive::<$ty>().iter() {
+                push(&mut days, v.map(i64::from))?;
+            }
+        };
+    }
+    match c.data_type() {
+        DataType::Date64 => each!(Date64Type),
+        DataType::Timestamp(TimeUnit::Second, _) => each!(TimestampSecondType),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => each!(TimestampMillisecondType),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => each!(TimestampMicrosecondType),
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => each!(TimestampNanosecondType),
+        _ => {}
     }
     Ok(Expiry {
         days: Cow::Owned(days),
@@ -746,9 +789,12 @@ fn prepare<'a>(a: &'a Table, r: &'a Table, h: &'a Table) -> PyResult<Prepared<'a
 /// The id columns as slices of `I` (integer columns borrowed where they can be, text ones
 /// interned), each key's strings, and the expiry column.
 struct Inputs<'a, I: Clone> {
-    ids: Vec<Cow<'a, [I]>>,
+    ids: Vec<Col<'a, I>>,
     names: Vec<Option<KeyInterner<'a>>>,
-    expiry: Expiry<'a>,
+    /// The holdings' expiry, chunk by chunk.
+    expiry: Vec<Expiry<'a>>,
+    /// The rows of each chunk of the assignments and of the holdings.
+    lens: [Vec<usize>; 2],
 }
 
 fn inputs<'a, I: Id>(
@@ -757,13 +803,22 @@ fn inputs<'a, I: Id>(
     threads: NonZeroUsize,
     need_assignment_ids: bool,
 ) -> PyResult<Inputs<'a, I>> {
-    let mut ids: Vec<Option<Cow<'a, [I]>>> = vec![None; 7];
+    let mut ids: Vec<Option<Col<'a, I>>> = (0..7).map(|_| None).collect();
     let mut names = Vec::with_capacity(KEYS.len());
     for (g, cols) in KEYS.iter().enumerate() {
         if !p.text[g] {
             for &c in cols.iter() {
                 let (t, col) = COLS[c];
-                ids[c] = Some(int_ids::<I>(p.tables[t], col, &p.chunks[c])?);
+                let table = p.tables[t];
+                ids[c] = Some(Col::Chunks(if t == 1 {
+                    // Requirements are few: one slice.
+                    vec![int_ids::<I>(table, col, &p.chunks[c])?]
+                } else {
+                    let chunks = p.chunks[c].iter();
+                    chunks
+                        .map(|a| int_chunk::<I>(table, col, a))
+                        .collect::<PyResult<_>>()?
+                }));
             }
             names.push(None);
             continue;
@@ -801,42 +856,65 @@ fn inputs<'a, I: Id>(
             })
             .map_err(core_err)?;
         for (&c, v) in cols.iter().zip(cols_ids) {
-            ids[c] = Some(Cow::Owned(v));
+            ids[c] = Some(Col::Whole(v));
         }
         names.push(Some(keys));
     }
+    let lens = |t: &Table| t.batches.iter().map(RecordBatch::num_rows).collect();
     Ok(Inputs {
-        ids: ids.into_iter().map(Option::unwrap_or_default).collect(),
+        ids: ids
+            .into_iter()
+            .map(|c| c.unwrap_or(Col::Whole(Vec::new())))
+            .collect(),
         names,
         expiry: expiry(p.tables[2], &p.chunks[7])?,
+        lens: [lens(p.tables[0]), lens(p.tables[2])],
     })
 }
 
 impl<I: Id> Inputs<'_, I> {
+    /// The assignments and holdings chunk by chunk, as they lie, and the requirements.
+    #[allow(clippy::type_complexity)]
     fn columns(
         &self,
     ) -> (
-        AssignmentColumns<'_, I>,
+        Vec<AssignmentColumns<'_, I>>,
         RequirementColumns<'_, I>,
-        HoldingColumns<'_, I>,
+        Vec<HoldingColumns<'_, I>>,
     ) {
-        (
-            AssignmentColumns {
-                assignment_id: &self.ids[0],
-                person_id: &self.ids[1],
-                position_id: &self.ids[2],
-            },
-            RequirementColumns {
-                position_id: &self.ids[3],
-                competency_id: &self.ids[4],
-            },
-            HoldingColumns {
-                person_id: &self.ids[5],
-                competency_id: &self.ids[6],
-                expiry: &self.expiry.days,
-                expiry_validity: self.expiry.validity,
-            },
-        )
+        let mut assignments = Vec::with_capacity(self.lens[0].len());
+        let mut at = 0;
+        for (b, &n) in self.lens[0].iter().enumerate() {
+            assignments.push(AssignmentColumns {
+                assignment_id: self.ids[0].chunk(b, at, n),
+                person_id: self.ids[1].chunk(b, at, n),
+                position_id: self.ids[2].chunk(b, at, n),
+            });
+            at += n;
+        }
+        let whole = |c: &Col<'_, I>| -> usize {
+            match c {
+                Col::Whole(v) => v.len(),
+                Col::Chunks(c) => c.first().map_or(0, |c| c.len()),
+            }
+        };
+        let requirements = RequirementColumns {
+            position_id: self.ids[3].chunk(0, 0, whole(&self.ids[3])),
+            competency_id: self.ids[4].chunk(0, 0, whole(&self.ids[4])),
+        };
+        let mut holdings = Vec::with_capacity(self.lens[1].len());
+        let mut at = 0;
+        for (b, &n) in self.lens[1].iter().enumerate() {
+            let e = &self.expiry[b];
+            holdings.push(HoldingColumns {
+                person_id: self.ids[5].chunk(b, at, n),
+                competency_id: self.ids[6].chunk(b, at, n),
+                expiry: &e.days,
+                expiry_validity: e.validity,
+            });
+            at += n;
+        }
+        (assignments, requirements, holdings)
     }
 
     /// Key `g`'s ids as a column: the strings for a text key, else int64.
@@ -942,7 +1020,7 @@ fn score<I: Id>(
     let (a, r, h) = inputs.columns();
     let scores = py
         .detach(|| {
-            esr_core::compliance::score_compliance_with_threads(a, r, h, as_of, window, threads)
+            esr_core::compliance::score_compliance_parts(&a, r, &h[..], as_of, window, threads)
         })
         .map_err(core_err)?;
     scores_into_batches(scores, p.tables[0])
@@ -1002,12 +1080,13 @@ fn detail<I: Id>(
     let (a, r, h) = inputs.columns();
     let inp = &inputs;
     py.detach(move || -> PyResult<RecordBatch> {
-        let d =
-            esr_core::compliance::score_compliance_detail(a, r, h, as_of, window, blue, threads)
-                .map_err(core_err)?;
+        let d = esr_core::compliance::score_compliance_detail_parts(
+            &a, r, &h, as_of, window, blue, threads,
+        )
+        .map_err(core_err)?;
         let rows = || d.assignment_row.iter().map(|&r| r as usize);
-        let assignment = inp.key_column(0, rows().map(|r| inp.ids[0][r]));
-        let person = inp.key_column(1, rows().map(|r| inp.ids[1][r]));
+        let assignment = inp.key_column(0, inp.ids[0].gather(rows()).into_iter());
+        let person = inp.key_column(1, inp.ids[1].gather(rows()).into_iter());
         let competency: ArrayRef = match &inp.names[3] {
             // Few distinct competences: a dictionary of the names.
             Some(k) => {
