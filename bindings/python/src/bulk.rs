@@ -1061,9 +1061,9 @@ fn compliance_detail<'py>(
     let ([a, r, h], lib) = import_three(assignments, requirements, holdings, output)?;
     let p = prepare(&a, &r, &h)?;
     let batch = match p.width {
-        IntKind::Small => detail::<i32>(py, &p, as_of, window, blue, threads)?,
-        IntKind::U32 => detail::<u32>(py, &p, as_of, window, blue, threads)?,
-        IntKind::Wide => detail::<i64>(py, &p, as_of, window, blue, threads)?,
+        IntKind::Small => self::detail::<i32>(py, &p, as_of, window, blue, threads)?,
+        IntKind::U32 => self::detail::<u32>(py, &p, as_of, window, blue, threads)?,
+        IntKind::Wide => self::detail::<i64>(py, &p, as_of, window, blue, threads)?,
     };
     frames::convert(to_pyarrow(py, (batch.schema(), vec![batch]))?, lib)
 }
@@ -1504,5 +1504,208 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(score_compliance, m)?)?;
     m.add_function(wrap_pyfunction!(compliance_detail, m)?)?;
     m.add_function(wrap_pyfunction!(read_competence_csv, m)?)?;
-    Ok(())
+    register_files(m)
+}
+
+/// A file argument of score_files: a path (str or os.PathLike), or a pyarrow dataset over one
+/// file (its `.files`).
+fn file_path(obj: &Bound<'_, PyAny>, arg: &'static str) -> PyResult<std::path::PathBuf> {
+    let path = file_path_of(obj, arg)?;
+    // OSError(errno, message) is raised as its subclass (FileNotFoundError, ...).
+    std::fs::metadata(&path).map_err(|e| {
+        let msg = format!("argument '{arg}': cannot open {}: {e}", path.display());
+        match e.raw_os_error() {
+            Some(code) => pyo3::exceptions::PyOSError::new_err((code, msg)),
+            None => pyo3::exceptions::PyOSError::new_err(msg),
+        }
+    })?;
+    Ok(path)
+}
+
+fn file_path_of(obj: &Bound<'_, PyAny>, arg: &'static str) -> PyResult<std::path::PathBuf> {
+    let py = obj.py();
+    if let Ok(files) = obj.getattr("files")
+        && let Ok(files) = files.extract::<Vec<std::path::PathBuf>>()
+    {
+        return match <[_; 1]>::try_from(files) {
+            Ok([one]) => Ok(one),
+            Err(files) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "argument '{arg}': the dataset has {} files; score_files reads one file per table",
+                files.len()
+            ))),
+        };
+    }
+    py.import("os")?
+        .call_method1("fspath", (obj,))
+        .and_then(|p| p.extract())
+        .map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err(format!(
+                "argument '{arg}': expected a path (str or os.PathLike) to a Parquet or Arrow IPC file, or a pyarrow dataset over one, got {}",
+                obj.get_type()
+                    .name()
+                    .map_or_else(|_| "this".to_owned(), |n| n.to_string())
+            ))
+        })
+}
+
+/// One table read whole from a file (the columns `cols`), holdings expired before `not_before`
+/// left out while decoding.
+fn read_file_table(
+    path: &std::path::Path,
+    name: &'static str,
+    needs: &'static str,
+    cols: &[&str],
+    not_before: Option<&esr_files::NotBefore>,
+    threads: NonZeroUsize,
+) -> esr_core::Result<Table> {
+    let src = esr_files::Source::open(path, name, cols)?;
+    let batches = src.read_all(threads.get(), not_before)?;
+    Ok(Table {
+        name,
+        needs,
+        schema: src.schema().clone(),
+        batches,
+    })
+}
+
+/// Scores every assignment straight from files, by the rules of score_compliance and with its
+/// result (or, with detail=True, compliance_detail's rows): `assignments`, `requirements` and
+/// `holdings` are paths (str or os.PathLike) to Parquet or Arrow IPC files (Feather v2), or
+/// pyarrow datasets over one file each, with the columns score_compliance reads. The files are
+/// read in Rust: only those columns, row groups on every core, and for the scores the holdings
+/// that expired before `as_of` are dropped while decoding and the rest streamed into the
+/// scorer, so memory grows with the number of staff rather than of records (integer ids and a
+/// date32 expiry; other columns are read whole, then scored as score_compliance does). Parquet
+/// files compressed with snappy or not at all are read; others raise BulkInputError.
+#[pyfunction]
+#[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, detail=false, held_not_required=false, output=None, threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn score_files<'py>(
+    py: Python<'py>,
+    assignments: &Bound<'py, PyAny>,
+    requirements: &Bound<'py, PyAny>,
+    holdings: &Bound<'py, PyAny>,
+    as_of: &Bound<'py, PyAny>,
+    amber_months: i64,
+    detail: bool,
+    held_not_required: bool,
+    output: Option<&str>,
+    threads: Option<i64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let as_of = as_date(as_of)?;
+    let window = window_of(amber_months)?;
+    let threads = thread_count(threads)?;
+    let lib = frames::output_library(output, &[])?;
+    let paths = [
+        file_path(assignments, "assignments")?,
+        file_path(requirements, "requirements")?,
+        file_path(holdings, "holdings")?,
+    ];
+    if held_not_required && !detail {
+        return Err(InvalidInputError::new_err(
+            "held_not_required=True is for the detail rows: give detail=True too",
+        ));
+    }
+    let streamable = !detail
+        && py
+            .detach(|| -> esr_core::Result<bool> {
+                let h =
+                    esr_files::Source::open(&paths[2], "holdings", &esr_files::HOLDING_COLUMNS)?;
+                Ok(esr_files::streamable(h.schema()))
+            })
+            .map_err(core_err)?;
+    if streamable {
+        let scored = py.detach(|| {
+            esr_files::score_files(&paths[0], &paths[1], &paths[2], as_of, window, threads)
+        });
+        match scored {
+            Ok(f) => {
+                let table = Table {
+                    name: "assignments",
+                    needs: ASSIGNMENTS_NEED,
+                    schema: f.schema,
+                    batches: f.assignments,
+                };
+                let batches = scores_into_batches(f.scores, &table)?;
+                return frames::convert(to_pyarrow(py, batches)?, lib);
+            }
+            // Text ids in the assignments or requirements: read them whole below.
+            Err(Error::BulkInput { reason }) if reason.contains("esr_files scores integer ids") => {
+            }
+            Err(e) => return Err(core_err(e)),
+        }
+    }
+    // Expired holdings count for nothing in the scores, but the detail rows show the expiry of
+    // the record that counts, expired or not.
+    let not_before = (!detail)
+        .then(|| esr_core::compliance::days_since_epoch(as_of))
+        .transpose()
+        .map_err(core_err)?
+        .map(|day| esr_files::NotBefore {
+            column: "expiry".to_owned(),
+            day,
+        });
+    let [a, r, h] = py
+        .detach(|| -> esr_core::Result<[Table; 3]> {
+            Ok([
+                read_file_table(
+                    &paths[0],
+                    "assignments",
+                    ASSIGNMENTS_NEED,
+                    &esr_files::ASSIGNMENT_COLUMNS,
+                    None,
+                    threads,
+                )?,
+                read_file_table(
+                    &paths[1],
+                    "requirements",
+                    REQUIREMENTS_NEED,
+                    &esr_files::REQUIREMENT_COLUMNS,
+                    None,
+                    threads,
+                )?,
+                read_file_table(
+                    &paths[2],
+                    "holdings",
+                    HOLDINGS_NEED,
+                    &esr_files::HOLDING_COLUMNS,
+                    not_before
+                        .as_ref()
+                        .filter(|_| is_date32(&paths[2]).unwrap_or(false)),
+                    threads,
+                )?,
+            ])
+        })
+        .map_err(core_err)?;
+    let p = prepare(&a, &r, &h)?;
+    if detail {
+        let blue = if held_not_required {
+            HeldNotRequired::Blue
+        } else {
+            HeldNotRequired::Omit
+        };
+        let batch = match p.width {
+            IntKind::Small => self::detail::<i32>(py, &p, as_of, window, blue, threads)?,
+            IntKind::U32 => self::detail::<u32>(py, &p, as_of, window, blue, threads)?,
+            IntKind::Wide => self::detail::<i64>(py, &p, as_of, window, blue, threads)?,
+        };
+        return frames::convert(to_pyarrow(py, (batch.schema(), vec![batch]))?, lib);
+    }
+    let batches = match p.width {
+        IntKind::Small => score::<i32>(py, &p, as_of, window, threads)?,
+        IntKind::U32 => score::<u32>(py, &p, as_of, window, threads)?,
+        IntKind::Wide => score::<i64>(py, &p, as_of, window, threads)?,
+    };
+    frames::convert(to_pyarrow(py, batches)?, lib)
+}
+
+/// Whether the holdings file's expiry is date32 (the decoding filter reads date32 only).
+fn is_date32(path: &std::path::Path) -> esr_core::Result<bool> {
+    let s = esr_files::Source::open(path, "holdings", &["expiry"])?;
+    Ok(s.schema().field(0).data_type() == &DataType::Date32)
+}
+
+/// Adds score_files to the module.
+pub(crate) fn register_files(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(score_files, m)?)
 }
