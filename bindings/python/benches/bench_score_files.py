@@ -161,8 +161,9 @@ def duckdb_sql(p: dict[str, Path]) -> Any:
             LEFT JOIN latest l ON l.person_id = a.person_id AND l.competency_id = req.competency_id),
         counts AS (
             SELECT assignment_id, count(*) AS required,
-                   count_if(expiry > DATE '{LAST_AMBER}') AS green,
-                   count_if(expiry BETWEEN DATE '{AS_OF}' AND DATE '{LAST_AMBER}') AS amber
+                   -- DuckDB 2.0's count_if gives NULL when no row of a group matches.
+                   coalesce(count_if(expiry > DATE '{LAST_AMBER}'), 0) AS green,
+                   coalesce(count_if(expiry BETWEEN DATE '{AS_OF}' AND DATE '{LAST_AMBER}'), 0) AS amber
             FROM rows GROUP BY assignment_id)
         SELECT a.assignment_id, a.person_id,
                coalesce(required, 0) AS required, coalesce(green, 0) AS green, coalesce(amber, 0) AS amber,
