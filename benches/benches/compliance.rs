@@ -11,9 +11,9 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Int32Type, Int64Type};
+use arrow_array::{Array, RecordBatch};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use esr_core::chrono::NaiveDate;
 use esr_core::compliance::{

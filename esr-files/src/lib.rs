@@ -55,8 +55,15 @@ pub enum Format {
 }
 
 fn bad(path: &Path, what: impl std::fmt::Display) -> Error {
+    let what = what.to_string();
+    // Only snappy is built in (see Cargo.toml): say what to do about another codec.
+    let hint = if what.contains("Disabled feature at compile time") {
+        "; esr reads Parquet compressed with snappy or uncompressed: write it with compression='snappy' (pyarrow's and polars' default)"
+    } else {
+        ""
+    };
     Error::BulkInput {
-        reason: format!("cannot read {}: {what}", shown(path)),
+        reason: format!("cannot read {}: {what}{hint}", shown(path)),
     }
 }
 

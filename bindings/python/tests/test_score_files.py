@@ -105,3 +105,13 @@ def test_bad_files_are_refused(tmp_path: Path) -> None:
         esr.score_files(paths[0], paths[1], tmp_path / "missing.parquet", AS_OF)
     with pytest.raises(TypeError, match="argument 'holdings'"):
         esr.score_files(paths[0], paths[1], 42, AS_OF)
+
+
+def test_other_parquet_codecs_are_refused_with_what_to_do(tmp_path: Path) -> None:
+    paths = []
+    for name, t in zip(("a", "r", "h"), tables()):
+        p = tmp_path / f"{name}.parquet"
+        pq.write_table(t, p, compression="zstd")
+        paths.append(p)
+    with pytest.raises(esr.BulkInputError, match="compression='snappy'"):
+        esr.score_files(*paths, AS_OF)
