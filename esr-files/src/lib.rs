@@ -470,14 +470,12 @@ impl HoldingParts<i64> for StreamedHoldings<'_> {
         };
         self.source
             .for_each_batch(workers, filter.as_ref(), &|w, batch| {
-                for c in 0..2 {
+                for (c, name) in HOLDING_COLUMNS.iter().enumerate().take(2) {
                     if batch.column(c).null_count() > 0 {
                         return Err(Error::BulkInput {
                             reason: format!(
-                                "the holdings file {}'s column {} has null values; every {} must have a value: drop or fill those rows",
+                                "the holdings file {}'s column {name} has null values; every {name} must have a value: drop or fill those rows",
                                 shown(&self.source.path),
-                                HOLDING_COLUMNS[c],
-                                HOLDING_COLUMNS[c]
                             ),
                         });
                     }
