@@ -2,6 +2,11 @@
 //! assignments, about 20 million holdings), on one thread and on every core; throughput is in
 //! holdings scored per second.
 //!
+//! `files`: the same scoring on the Parquet files bindings/python/benches/parquet_files.py
+//! writes (ESR_BENCH_FILES=target/bench-cache/workforce-1400000-2026): the core scoring the
+//! decoded chunks in memory (what a warm `esr.score_compliance` on `pq.read_table` tables
+//! does, to compare with it), and `esr_files::score_files` from the files.
+//!
 //! The `compliance/bulk_rules` group prices the service's full rules on the same workforce, side
 //! by side on one thread: `position_only` is the three-table call; `full_rules` adds a
 //! hierarchy of wards, directorates and the trust with requirements on units (inherited) and
@@ -12,11 +17,15 @@
 
 #![allow(missing_docs, clippy::unwrap_used)]
 
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Date32Type, Int32Type, Int64Type};
+use arrow_array::{Array, RecordBatch};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use esr_core::chrono::NaiveDate;
 use esr_core::compliance::{
-    AmberWindow, BulkRules, EquivalenceColumns, OrgUnitColumns, RequirementOptions,
-    TargetRequirementColumns, score_compliance_with_rules, score_compliance_with_threads,
+    AmberWindow, AssignmentColumns, BulkRules, EquivalenceColumns, HoldingColumns, OrgUnitColumns,
+    RequirementColumns, RequirementOptions, TargetRequirementColumns, Validity,
+    score_compliance_parts, score_compliance_with_rules, score_compliance_with_threads,
 };
 use esr_examples::{CSTF_BASE, ROLE_BASE, Workforce, WorkforceSpec, generate_workforce};
 use std::hint::black_box;
@@ -58,6 +67,112 @@ fn bulk(c: &mut Criterion) {
             })
         });
     }
+    g.finish();
+}
+
+/// Integer ids of a column's batches as i64 chunks (int64 borrowed as they are).
+fn i64_chunks(batches: &[RecordBatch], col: usize) -> Vec<Vec<i64>> {
+    batches
+        .iter()
+        .map(|b| {
+            let c = b.column(col);
+            match c.as_primitive_opt::<Int64Type>() {
+                Some(a) => a.values().to_vec(),
+                None => c
+                    .as_primitive::<Int32Type>()
+                    .values()
+                    .iter()
+                    .map(|&v| i64::from(v))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn files(c: &mut Criterion) {
+    let Some(dir) = std::env::var_os("ESR_BENCH_FILES") else {
+        eprintln!("files: set ESR_BENCH_FILES to a directory parquet_files.py wrote");
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    let as_of = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let cores = std::thread::available_parallelism().unwrap_or(NonZeroUsize::MIN);
+    let path = |t: &str| dir.join(format!("{t}.parquet"));
+    let read = |t: &str, cols: &[&str]| {
+        esr_files::Source::open(&path(t), t, cols)
+            .unwrap()
+            .read_all(cores.get(), None)
+            .unwrap()
+    };
+    let a = read("assignments", &esr_files::ASSIGNMENT_COLUMNS);
+    let r = read("requirements", &esr_files::REQUIREMENT_COLUMNS);
+    let h = read("holdings", &esr_files::HOLDING_COLUMNS);
+    let (aid, ap, apos) = (i64_chunks(&a, 0), i64_chunks(&a, 1), i64_chunks(&a, 2));
+    let (rp, rc) = (i64_chunks(&r, 0), i64_chunks(&r, 1));
+    let (rp, rc) = (rp.concat(), rc.concat());
+    let (hp, hc) = (i64_chunks(&h, 0), i64_chunks(&h, 1));
+    let assignments: Vec<AssignmentColumns<'_, i64>> = (0..a.len())
+        .map(|k| AssignmentColumns {
+            assignment_id: &aid[k],
+            person_id: &ap[k],
+            position_id: &apos[k],
+        })
+        .collect();
+    let holdings: Vec<HoldingColumns<'_, i64>> = (0..h.len())
+        .map(|k| {
+            let e = h[k].column(2).as_primitive::<Date32Type>();
+            HoldingColumns {
+                person_id: &hp[k],
+                competency_id: &hc[k],
+                expiry: e.values(),
+                expiry_validity: e
+                    .nulls()
+                    .map(|n| Validity::new(n.inner().values(), n.inner().offset())),
+                level: None,
+            }
+        })
+        .collect();
+    let rows: usize = holdings.iter().map(|h| h.len()).sum();
+    eprintln!(
+        "files: {} holdings in {} chunks, {} assignments in {} chunks",
+        rows,
+        holdings.len(),
+        ap.iter().map(Vec::len).sum::<usize>(),
+        assignments.len()
+    );
+    let mut g = c.benchmark_group("compliance/bulk_files");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(rows as u64));
+    let req = RequirementColumns {
+        position_id: &rp,
+        competency_id: &rc,
+    };
+    g.bench_function(format!("chunks_in_memory/threads={cores}"), |b| {
+        b.iter(|| {
+            score_compliance_parts(
+                black_box(&assignments),
+                req,
+                black_box(&holdings[..]),
+                as_of,
+                AmberWindow::ESR,
+                cores,
+            )
+            .unwrap()
+        })
+    });
+    g.bench_function(format!("score_files/threads={cores}"), |b| {
+        b.iter(|| {
+            esr_files::score_files(
+                &path("assignments"),
+                &path("requirements"),
+                &path("holdings"),
+                as_of,
+                AmberWindow::ESR,
+                cores,
+            )
+            .unwrap()
+        })
+    });
     g.finish();
 }
 
@@ -174,7 +289,6 @@ impl Extras {
                 competency_id: &self.eq_held,
                 satisfies_competency_id: &self.eq_satisfies,
             }),
-            holding_level: Some(&self.h_level),
         }
     }
 }
@@ -190,13 +304,21 @@ fn rules(c: &mut Criterion) {
     let mut g = c.benchmark_group("compliance/bulk_rules");
     g.sample_size(10);
     g.throughput(Throughput::Elements(w.holding_person.len() as u64));
-    for (name, rules) in [("position_only", &none), ("full_rules", &full)] {
+    let plain = w.holdings();
+    let levelled = HoldingColumns {
+        level: Some(&extras.h_level),
+        ..w.holdings()
+    };
+    for (name, rules, holdings) in [
+        ("position_only", &none, plain),
+        ("full_rules", &full, levelled),
+    ] {
         g.bench_function(name, |b| {
             b.iter(|| {
                 score_compliance_with_rules(
                     black_box(w.assignments()),
                     black_box(w.requirements()),
-                    black_box(w.holdings()),
+                    black_box(holdings),
                     rules,
                     as_of,
                     AmberWindow::ESR,
@@ -209,5 +331,5 @@ fn rules(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bulk, rules);
+criterion_group!(benches, bulk, files, rules);
 criterion_main!(benches);

@@ -1093,6 +1093,7 @@ fn score_trust_in_bulk<S: Store>(
             competency_id: &h_comp,
             expiry: &h_expiry,
             expiry_validity: None,
+            level: Some(&h_level),
         },
         &BulkRules {
             assignment_org_unit: Some(&a_unit),
@@ -1112,7 +1113,6 @@ fn score_trust_in_bulk<S: Store>(
                 competency_id: &held,
                 satisfies_competency_id: &satisfies,
             }),
-            holding_level: Some(&h_level),
         },
         as_of,
         esr.compliance_settings(vpd)?.amber_window,

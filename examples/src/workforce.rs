@@ -91,6 +91,7 @@ impl Workforce {
             competency_id: &self.holding_competency,
             expiry: &self.holding_expiry,
             expiry_validity: None,
+            level: None,
         }
     }
 }

@@ -291,36 +291,76 @@ where
 
 /// An integer id column as one slice of `I`: borrowed when it is one chunk of `I` already.
 fn int_ids<'a, I: Id>(t: &Table, col: &str, chunks: &[&'a ArrayRef]) -> PyResult<Cow<'a, [I]>> {
-    if let [one] = chunks
-        && one.data_type() == &I::Arrow::DATA_TYPE
-    {
-        return Ok(Cow::Borrowed(one.as_primitive::<I::Arrow>().values()));
+    if let [one] = chunks {
+        return int_chunk(t, col, one);
     }
     let mut out: Vec<I> = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
-    let what = |_| format!("the {} table's column {col}", t.name);
     for c in chunks {
-        if c.data_type() == &I::Arrow::DATA_TYPE {
-            out.extend_from_slice(c.as_primitive::<I::Arrow>().values());
-            continue;
-        }
-        match c.data_type() {
-            DataType::Int8 => extend_as::<Int8Type, I>(&mut out, c, &what)?,
-            DataType::Int16 => extend_as::<Int16Type, I>(&mut out, c, &what)?,
-            DataType::Int32 => extend_as::<Int32Type, I>(&mut out, c, &what)?,
-            DataType::Int64 => extend_as::<Int64Type, I>(&mut out, c, &what)?,
-            DataType::UInt8 => extend_as::<UInt8Type, I>(&mut out, c, &what)?,
-            DataType::UInt16 => extend_as::<UInt16Type, I>(&mut out, c, &what)?,
-            DataType::UInt32 => extend_as::<UInt32Type, I>(&mut out, c, &what)?,
-            DataType::UInt64 => extend_as::<UInt64Type, I>(&mut out, c, &what)?,
-            d => {
-                return Err(bulk_err(format!(
-                    "the {} table's column {col} is {d}, but ids must be integers",
-                    t.name
-                )));
-            }
+        out.extend_from_slice(&int_chunk::<I>(t, col, c)?);
+    }
+    Ok(Cow::Owned(out))
+}
+
+/// One chunk of an integer id column as a slice of `I`: borrowed when it holds `I` already,
+/// else widened.
+fn int_chunk<'a, I: Id>(t: &Table, col: &str, c: &'a ArrayRef) -> PyResult<Cow<'a, [I]>> {
+    if c.data_type() == &I::Arrow::DATA_TYPE {
+        return Ok(Cow::Borrowed(c.as_primitive::<I::Arrow>().values()));
+    }
+    let mut out: Vec<I> = Vec::with_capacity(c.len());
+    let what = |_| format!("the {} table's column {col}", t.name);
+    match c.data_type() {
+        DataType::Int8 => extend_as::<Int8Type, I>(&mut out, c, &what)?,
+        DataType::Int16 => extend_as::<Int16Type, I>(&mut out, c, &what)?,
+        DataType::Int32 => extend_as::<Int32Type, I>(&mut out, c, &what)?,
+        DataType::Int64 => extend_as::<Int64Type, I>(&mut out, c, &what)?,
+        DataType::UInt8 => extend_as::<UInt8Type, I>(&mut out, c, &what)?,
+        DataType::UInt16 => extend_as::<UInt16Type, I>(&mut out, c, &what)?,
+        DataType::UInt32 => extend_as::<UInt32Type, I>(&mut out, c, &what)?,
+        DataType::UInt64 => extend_as::<UInt64Type, I>(&mut out, c, &what)?,
+        d => {
+            return Err(bulk_err(format!(
+                "the {} table's column {col} is {d}, but ids must be integers",
+                t.name
+            )));
         }
     }
     Ok(Cow::Owned(out))
+}
+
+/// An id column as the scorer reads it: integer chunks where they lie (each borrowed, or
+/// widened alone), or one vector (text interned into ids) sliced along the table's chunks.
+enum Col<'a, I: Clone> {
+    Chunks(Vec<Cow<'a, [I]>>),
+    Whole(Vec<I>),
+}
+
+impl<'a, I: Clone> Col<'a, I> {
+    /// Chunk `b`, rows `at..at + len` of the table.
+    fn chunk(&self, b: usize, at: usize, len: usize) -> &[I] {
+        match self {
+            Self::Chunks(c) => c.get(b).map_or(&[][..], |c| &c[..]),
+            Self::Whole(v) => v.get(at..at + len).unwrap_or(&[]),
+        }
+    }
+
+    /// The ids of rows `rows` (counted across chunks, in increasing order).
+    fn gather(&self, rows: impl Iterator<Item = usize>) -> Vec<I> {
+        match self {
+            Self::Whole(v) => rows.filter_map(|r| v.get(r).cloned()).collect(),
+            Self::Chunks(c) => {
+                let (mut b, mut lo) = (0, 0);
+                rows.filter_map(|r| {
+                    while b < c.len() && r >= lo + c[b].len() {
+                        lo += c[b].len();
+                        b += 1;
+                    }
+                    c.get(b)?.get(r - lo).cloned()
+                })
+                .collect()
+            }
+        }
+    }
 }
 
 /// Calls `f` with each string of a text column, row by row.
@@ -502,7 +542,7 @@ struct Expiry<'a> {
     validity: Option<Validity<'a>>,
 }
 
-fn expiry<'a>(t: &Table, chunks: &[&'a ArrayRef]) -> PyResult<Expiry<'a>> {
+fn expiry<'a>(t: &Table, chunks: &[&'a ArrayRef]) -> PyResult<Vec<Expiry<'a>>> {
     let col = "expiry";
     let dt = t
         .schema
@@ -537,8 +577,14 @@ fn expiry<'a>(t: &Table, chunks: &[&'a ArrayRef]) -> PyResult<Expiry<'a>> {
             )));
         }
     };
-    if let ([one], DataType::Date32) = (chunks, &dt) {
-        let a = one.as_primitive::<Date32Type>();
+    chunks.iter().map(|c| expiry_chunk(t, c, per_day)).collect()
+}
+
+/// One chunk of the expiry column: borrowed with its validity when it is date32, else turned
+/// into days.
+fn expiry_chunk<'a>(t: &Table, c: &'a ArrayRef, per_day: i64) -> PyResult<Expiry<'a>> {
+    if let DataType::Date32 = c.data_type() {
+        let a = c.as_primitive::<Date32Type>();
         return Ok(Expiry {
             days: Cow::Borrowed(a.values()),
             validity: a
@@ -546,37 +592,34 @@ fn expiry<'a>(t: &Table, chunks: &[&'a ArrayRef]) -> PyResult<Expiry<'a>> {
                 .map(|n| Validity::new(n.inner().values(), n.inner().offset())),
         });
     }
-    let mut days = Vec::with_capacity(chunks.iter().map(|c| c.len()).sum());
-    for c in chunks {
-        let push = |days: &mut Vec<i32>, v: Option<i64>| -> PyResult<()> {
-            let d = match v {
-                None => NO_EXPIRY,
-                Some(v) => i32::try_from(v.div_euclid(per_day)).map_err(|_| {
-                    bulk_err(format!(
-                        "the {} table's column expiry has a date too far from 1970 ({v})",
-                        t.name
-                    ))
-                })?,
-            };
-            days.push(d);
-            Ok(())
+    let mut days = Vec::with_capacity(c.len());
+    let push = |days: &mut Vec<i32>, v: Option<i64>| -> PyResult<()> {
+        let d = match v {
+            None => NO_EXPIRY,
+            Some(v) => i32::try_from(v.div_euclid(per_day)).map_err(|_| {
+                bulk_err(format!(
+                    "the {} table's column expiry has a date too far from 1970 ({v})",
+                    t.name
+                ))
+            })?,
         };
-        macro_rules! each {
-            ($ty:ty) => {
-                for v in c.as_primitive::<$ty>().iter() {
-                    push(&mut days, v.map(i64::from))?;
-                }
-            };
-        }
-        match c.data_type() {
-            DataType::Date32 => each!(Date32Type),
-            DataType::Date64 => each!(Date64Type),
-            DataType::Timestamp(TimeUnit::Second, _) => each!(TimestampSecondType),
-            DataType::Timestamp(TimeUnit::Millisecond, _) => each!(TimestampMillisecondType),
-            DataType::Timestamp(TimeUnit::Microsecond, _) => each!(TimestampMicrosecondType),
-            DataType::Timestamp(TimeUnit::Nanosecond, _) => each!(TimestampNanosecondType),
-            _ => {}
-        }
+        days.push(d);
+        Ok(())
+    };
+    macro_rules! each {
+        ($ty:ty) => {
+            for v in c.as_primitive::<$ty>().iter() {
+                push(&mut days, v.map(i64::from))?;
+            }
+        };
+    }
+    match c.data_type() {
+        DataType::Date64 => each!(Date64Type),
+        DataType::Timestamp(TimeUnit::Second, _) => each!(TimestampSecondType),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => each!(TimestampMillisecondType),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => each!(TimestampMicrosecondType),
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => each!(TimestampNanosecondType),
+        _ => {}
     }
     Ok(Expiry {
         days: Cow::Owned(days),
@@ -748,9 +791,12 @@ fn prepare<'a>(a: &'a Table, r: &'a Table, h: &'a Table) -> PyResult<Prepared<'a
 /// The id columns as slices of `I` (integer columns borrowed where they can be, text ones
 /// interned), each key's strings, and the expiry column.
 struct Inputs<'a, I: Clone> {
-    ids: Vec<Cow<'a, [I]>>,
+    ids: Vec<Col<'a, I>>,
     names: Vec<Option<KeyInterner<'a>>>,
-    expiry: Expiry<'a>,
+    /// The holdings' expiry, chunk by chunk.
+    expiry: Vec<Expiry<'a>>,
+    /// The rows of each chunk of the assignments and of the holdings.
+    lens: [Vec<usize>; 2],
 }
 
 fn inputs<'a, I: Id>(
@@ -759,13 +805,22 @@ fn inputs<'a, I: Id>(
     threads: NonZeroUsize,
     need_assignment_ids: bool,
 ) -> PyResult<Inputs<'a, I>> {
-    let mut ids: Vec<Option<Cow<'a, [I]>>> = vec![None; 7];
+    let mut ids: Vec<Option<Col<'a, I>>> = (0..7).map(|_| None).collect();
     let mut names = Vec::with_capacity(KEYS.len());
     for (g, cols) in KEYS.iter().enumerate() {
         if !p.text[g] {
             for &c in cols.iter() {
                 let (t, col) = COLS[c];
-                ids[c] = Some(int_ids::<I>(p.tables[t], col, &p.chunks[c])?);
+                let table = p.tables[t];
+                ids[c] = Some(Col::Chunks(if t == 1 {
+                    // Requirements are few: one slice.
+                    vec![int_ids::<I>(table, col, &p.chunks[c])?]
+                } else {
+                    let chunks = p.chunks[c].iter();
+                    chunks
+                        .map(|a| int_chunk::<I>(table, col, a))
+                        .collect::<PyResult<_>>()?
+                }));
             }
             names.push(None);
             continue;
@@ -803,42 +858,66 @@ fn inputs<'a, I: Id>(
             })
             .map_err(core_err)?;
         for (&c, v) in cols.iter().zip(cols_ids) {
-            ids[c] = Some(Cow::Owned(v));
+            ids[c] = Some(Col::Whole(v));
         }
         names.push(Some(keys));
     }
+    let lens = |t: &Table| t.batches.iter().map(RecordBatch::num_rows).collect();
     Ok(Inputs {
-        ids: ids.into_iter().map(Option::unwrap_or_default).collect(),
+        ids: ids
+            .into_iter()
+            .map(|c| c.unwrap_or(Col::Whole(Vec::new())))
+            .collect(),
         names,
         expiry: expiry(p.tables[2], &p.chunks[7])?,
+        lens: [lens(p.tables[0]), lens(p.tables[2])],
     })
 }
 
 impl<I: Id> Inputs<'_, I> {
+    /// The assignments and holdings chunk by chunk, as they lie, and the requirements.
+    #[allow(clippy::type_complexity)]
     fn columns(
         &self,
     ) -> (
-        AssignmentColumns<'_, I>,
+        Vec<AssignmentColumns<'_, I>>,
         RequirementColumns<'_, I>,
-        HoldingColumns<'_, I>,
+        Vec<HoldingColumns<'_, I>>,
     ) {
-        (
-            AssignmentColumns {
-                assignment_id: &self.ids[0],
-                person_id: &self.ids[1],
-                position_id: &self.ids[2],
-            },
-            RequirementColumns {
-                position_id: &self.ids[3],
-                competency_id: &self.ids[4],
-            },
-            HoldingColumns {
-                person_id: &self.ids[5],
-                competency_id: &self.ids[6],
-                expiry: &self.expiry.days,
-                expiry_validity: self.expiry.validity,
-            },
-        )
+        let mut assignments = Vec::with_capacity(self.lens[0].len());
+        let mut at = 0;
+        for (b, &n) in self.lens[0].iter().enumerate() {
+            assignments.push(AssignmentColumns {
+                assignment_id: self.ids[0].chunk(b, at, n),
+                person_id: self.ids[1].chunk(b, at, n),
+                position_id: self.ids[2].chunk(b, at, n),
+            });
+            at += n;
+        }
+        let whole = |c: &Col<'_, I>| -> usize {
+            match c {
+                Col::Whole(v) => v.len(),
+                Col::Chunks(c) => c.first().map_or(0, |c| c.len()),
+            }
+        };
+        let requirements = RequirementColumns {
+            position_id: self.ids[3].chunk(0, 0, whole(&self.ids[3])),
+            competency_id: self.ids[4].chunk(0, 0, whole(&self.ids[4])),
+        };
+        let mut holdings = Vec::with_capacity(self.lens[1].len());
+        let mut at = 0;
+        for (b, &n) in self.lens[1].iter().enumerate() {
+            let e = &self.expiry[b];
+            holdings.push(HoldingColumns {
+                person_id: self.ids[5].chunk(b, at, n),
+                competency_id: self.ids[6].chunk(b, at, n),
+                expiry: &e.days,
+                expiry_validity: e.validity,
+                level: None,
+            });
+            at += n;
+        }
+        (assignments, requirements, holdings)
     }
 
     /// Key `g`'s ids as a column: the strings for a text key, else int64.
@@ -849,6 +928,17 @@ impl<I: Id> Inputs<'_, I> {
             )),
             None => Arc::new(Int64Array::from_iter_values(ids.map(BulkId::to_i64))),
         }
+    }
+}
+
+/// Gives each chunk of the holdings its rows of `levels` (a column across every chunk).
+fn with_levels<'a, I>(holdings: &mut [HoldingColumns<'a, I>], levels: Option<&'a [u8]>) {
+    let Some(levels) = levels else { return };
+    let mut at = 0;
+    for h in holdings {
+        let n = h.person_id.len();
+        h.level = levels.get(at..at + n);
+        at += n;
     }
 }
 
@@ -966,11 +1056,18 @@ fn score<'a, I: Id>(
         .map(|x| rules::columns::<I>(x, p, &mut inputs.names[3]))
         .transpose()?;
     let rules = cols.as_ref().map(|c| c.rules()).unwrap_or_default();
-    let (a, r, h) = inputs.columns();
+    let (a, r, mut h) = inputs.columns();
+    with_levels(&mut h, cols.as_ref().and_then(|c| c.holding_levels()));
     let scores = py
         .detach(|| {
-            esr_core::compliance::score_compliance_with_rules(
-                a, r, h, &rules, as_of, window, threads,
+            esr_core::compliance::score_compliance_parts_with_rules(
+                &a,
+                r,
+                &h[..],
+                &rules,
+                as_of,
+                window,
+                threads,
             )
         })
         .map_err(core_err)?;
@@ -1050,17 +1147,18 @@ fn detail<'a, I: Id>(
         .map(|x| rules::columns::<I>(x, p, &mut inputs.names[3]))
         .transpose()?;
     let rules = cols.as_ref().map(|c| c.rules()).unwrap_or_default();
-    let (a, r, h) = inputs.columns();
+    let (a, r, mut h) = inputs.columns();
+    with_levels(&mut h, cols.as_ref().and_then(|c| c.holding_levels()));
     let inp = &inputs;
     let rules = &rules;
     py.detach(move || -> PyResult<RecordBatch> {
-        let d = esr_core::compliance::score_compliance_detail_with_rules(
-            a, r, h, rules, as_of, window, blue, threads,
+        let d = esr_core::compliance::score_compliance_detail_parts_with_rules(
+            &a, r, &h, rules, as_of, window, blue, threads,
         )
         .map_err(core_err)?;
         let rows = || d.assignment_row.iter().map(|&r| r as usize);
-        let assignment = inp.key_column(0, rows().map(|r| inp.ids[0][r]));
-        let person = inp.key_column(1, rows().map(|r| inp.ids[1][r]));
+        let assignment = inp.key_column(0, inp.ids[0].gather(rows()).into_iter());
+        let person = inp.key_column(1, inp.ids[1].gather(rows()).into_iter());
         let competency: ArrayRef = match &inp.names[3] {
             // Few distinct competences: a dictionary of the names.
             Some(k) => {
@@ -1491,5 +1589,208 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(score_compliance, m)?)?;
     m.add_function(wrap_pyfunction!(compliance_detail, m)?)?;
     m.add_function(wrap_pyfunction!(read_competence_csv, m)?)?;
-    Ok(())
+    register_files(m)
+}
+
+/// A file argument of score_files: a path (str or os.PathLike), or a pyarrow dataset over one
+/// file (its `.files`).
+fn file_path(obj: &Bound<'_, PyAny>, arg: &'static str) -> PyResult<std::path::PathBuf> {
+    let path = file_path_of(obj, arg)?;
+    // OSError(errno, message) is raised as its subclass (FileNotFoundError, ...).
+    std::fs::metadata(&path).map_err(|e| {
+        let msg = format!("argument '{arg}': cannot open {}: {e}", path.display());
+        match e.raw_os_error() {
+            Some(code) => pyo3::exceptions::PyOSError::new_err((code, msg)),
+            None => pyo3::exceptions::PyOSError::new_err(msg),
+        }
+    })?;
+    Ok(path)
+}
+
+fn file_path_of(obj: &Bound<'_, PyAny>, arg: &'static str) -> PyResult<std::path::PathBuf> {
+    let py = obj.py();
+    if let Ok(files) = obj.getattr("files")
+        && let Ok(files) = files.extract::<Vec<std::path::PathBuf>>()
+    {
+        return match <[_; 1]>::try_from(files) {
+            Ok([one]) => Ok(one),
+            Err(files) => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "argument '{arg}': the dataset has {} files; score_files reads one file per table",
+                files.len()
+            ))),
+        };
+    }
+    py.import("os")?
+        .call_method1("fspath", (obj,))
+        .and_then(|p| p.extract())
+        .map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err(format!(
+                "argument '{arg}': expected a path (str or os.PathLike) to a Parquet or Arrow IPC file, or a pyarrow dataset over one, got {}",
+                obj.get_type()
+                    .name()
+                    .map_or_else(|_| "this".to_owned(), |n| n.to_string())
+            ))
+        })
+}
+
+/// One table read whole from a file (the columns `cols`), holdings expired before `not_before`
+/// left out while decoding.
+fn read_file_table(
+    path: &std::path::Path,
+    name: &'static str,
+    needs: &'static str,
+    cols: &[&str],
+    not_before: Option<&esr_files::NotBefore>,
+    threads: NonZeroUsize,
+) -> esr_core::Result<Table> {
+    let src = esr_files::Source::open(path, name, cols)?;
+    let batches = src.read_all(threads.get(), not_before)?;
+    Ok(Table {
+        name,
+        needs,
+        schema: src.schema().clone(),
+        batches,
+    })
+}
+
+/// Scores every assignment straight from files, by the rules of score_compliance and with its
+/// result (or, with detail=True, compliance_detail's rows): `assignments`, `requirements` and
+/// `holdings` are paths (str or os.PathLike) to Parquet or Arrow IPC files (Feather v2), or
+/// pyarrow datasets over one file each, with the columns score_compliance reads. The files are
+/// read in Rust: only those columns, row groups on every core, and for the scores the holdings
+/// that expired before `as_of` are dropped while decoding and the rest streamed into the
+/// scorer, so memory grows with the number of staff rather than of records (integer ids and a
+/// date32 expiry; other columns are read whole, then scored as score_compliance does). Parquet
+/// files compressed with snappy or not at all are read; others raise BulkInputError.
+#[pyfunction]
+#[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, detail=false, held_not_required=false, output=None, threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn score_files<'py>(
+    py: Python<'py>,
+    assignments: &Bound<'py, PyAny>,
+    requirements: &Bound<'py, PyAny>,
+    holdings: &Bound<'py, PyAny>,
+    as_of: &Bound<'py, PyAny>,
+    amber_months: i64,
+    detail: bool,
+    held_not_required: bool,
+    output: Option<&str>,
+    threads: Option<i64>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let as_of = as_date(as_of)?;
+    let window = window_of(amber_months)?;
+    let threads = thread_count(threads)?;
+    let lib = frames::output_library(output, &[])?;
+    let paths = [
+        file_path(assignments, "assignments")?,
+        file_path(requirements, "requirements")?,
+        file_path(holdings, "holdings")?,
+    ];
+    if held_not_required && !detail {
+        return Err(InvalidInputError::new_err(
+            "held_not_required=True is for the detail rows: give detail=True too",
+        ));
+    }
+    let streamable = !detail
+        && py
+            .detach(|| -> esr_core::Result<bool> {
+                let h =
+                    esr_files::Source::open(&paths[2], "holdings", &esr_files::HOLDING_COLUMNS)?;
+                Ok(esr_files::streamable(h.schema()))
+            })
+            .map_err(core_err)?;
+    if streamable {
+        let scored = py.detach(|| {
+            esr_files::score_files(&paths[0], &paths[1], &paths[2], as_of, window, threads)
+        });
+        match scored {
+            Ok(f) => {
+                let table = Table {
+                    name: "assignments",
+                    needs: ASSIGNMENTS_NEED,
+                    schema: f.schema,
+                    batches: f.assignments,
+                };
+                let batches = scores_into_batches(f.scores, &table)?;
+                return frames::convert(to_pyarrow(py, batches)?, lib);
+            }
+            // Text ids in the assignments or requirements: read them whole below.
+            Err(Error::BulkInput { reason }) if reason.contains("esr_files scores integer ids") => {
+            }
+            Err(e) => return Err(core_err(e)),
+        }
+    }
+    // Expired holdings count for nothing in the scores, but the detail rows show the expiry of
+    // the record that counts, expired or not.
+    let not_before = (!detail)
+        .then(|| esr_core::compliance::days_since_epoch(as_of))
+        .transpose()
+        .map_err(core_err)?
+        .map(|day| esr_files::NotBefore {
+            column: "expiry".to_owned(),
+            day,
+        });
+    let [a, r, h] = py
+        .detach(|| -> esr_core::Result<[Table; 3]> {
+            Ok([
+                read_file_table(
+                    &paths[0],
+                    "assignments",
+                    ASSIGNMENTS_NEED,
+                    &esr_files::ASSIGNMENT_COLUMNS,
+                    None,
+                    threads,
+                )?,
+                read_file_table(
+                    &paths[1],
+                    "requirements",
+                    REQUIREMENTS_NEED,
+                    &esr_files::REQUIREMENT_COLUMNS,
+                    None,
+                    threads,
+                )?,
+                read_file_table(
+                    &paths[2],
+                    "holdings",
+                    HOLDINGS_NEED,
+                    &esr_files::HOLDING_COLUMNS,
+                    not_before
+                        .as_ref()
+                        .filter(|_| is_date32(&paths[2]).unwrap_or(false)),
+                    threads,
+                )?,
+            ])
+        })
+        .map_err(core_err)?;
+    let p = prepare(&a, &r, &h)?;
+    if detail {
+        let blue = if held_not_required {
+            HeldNotRequired::Blue
+        } else {
+            HeldNotRequired::Omit
+        };
+        let batch = match p.width {
+            IntKind::Small => self::detail::<i32>(py, &p, None, as_of, window, blue, threads)?,
+            IntKind::U32 => self::detail::<u32>(py, &p, None, as_of, window, blue, threads)?,
+            IntKind::Wide => self::detail::<i64>(py, &p, None, as_of, window, blue, threads)?,
+        };
+        return frames::convert(to_pyarrow(py, (batch.schema(), vec![batch]))?, lib);
+    }
+    let batches = match p.width {
+        IntKind::Small => score::<i32>(py, &p, None, as_of, window, threads)?,
+        IntKind::U32 => score::<u32>(py, &p, None, as_of, window, threads)?,
+        IntKind::Wide => score::<i64>(py, &p, None, as_of, window, threads)?,
+    };
+    frames::convert(to_pyarrow(py, batches)?, lib)
+}
+
+/// Whether the holdings file's expiry is date32 (the decoding filter reads date32 only).
+fn is_date32(path: &std::path::Path) -> esr_core::Result<bool> {
+    let s = esr_files::Source::open(path, "holdings", &["expiry"])?;
+    Ok(s.schema().field(0).data_type() == &DataType::Date32)
+}
+
+/// Adds score_files to the module.
+pub(crate) fn register_files(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(score_files, m)?)
 }

@@ -116,6 +116,9 @@ pub struct HoldingColumns<'a, I> {
     pub expiry: &'a [i32],
     /// Arrow nulls of `expiry`: a null means never expires. `None`: no nulls.
     pub expiry_validity: Option<Validity<'a>>,
+    /// Each holding's level rank (`None`: every holding at 0, `0 - Not Assessed`, as the CSV
+    /// import reads a row without a level). Only a requirement with a minimum level reads it.
+    pub level: Option<&'a [u8]>,
 }
 
 /// The essential flag and minimum level of each row of a requirements table (`None`: every row
@@ -183,9 +186,6 @@ pub struct BulkRules<'a, I> {
     pub org_units: Option<OrgUnitColumns<'a, I>>,
     /// Which competencies satisfy which.
     pub equivalences: Option<EquivalenceColumns<'a, I>>,
-    /// Each holding's level rank (as long as the holdings table; `None`: every holding at 0,
-    /// `0 - Not Assessed`, as the CSV import reads a row without a level).
-    pub holding_level: Option<&'a [u8]>,
 }
 
 impl<I> Default for BulkRules<'_, I> {
@@ -198,7 +198,6 @@ impl<I> Default for BulkRules<'_, I> {
             job_requirements: None,
             org_units: None,
             equivalences: None,
-            holding_level: None,
         }
     }
 }
@@ -292,6 +291,7 @@ pub fn date_from_days(days: i32) -> Option<NaiveDate> {
 ///         competency_id: &[100, 101],
 ///         expiry: &[soon, NO_EXPIRY],
 ///         expiry_validity: None,
+///         level: None,
 ///     },
 ///     as_of,
 ///     AmberWindow::months(3)?,
@@ -348,23 +348,171 @@ pub fn score_compliance_with_rules<I: BulkId>(
     window: AmberWindow,
     threads: NonZeroUsize,
 ) -> Result<BulkScores<I>> {
-    check_columns(&assignments, &requirements, &holdings)?;
-    check_rules(&assignments, &requirements, &holdings, rules)?;
+    score_compliance_parts_with_rules(
+        &[assignments],
+        requirements,
+        &[holdings][..],
+        rules,
+        as_of,
+        window,
+        threads,
+    )
+}
+
+/// Holdings given in parts: the chunks of chunked Arrow columns (a slice of [`HoldingColumns`])
+/// or batches decoded as a file is read. The scorer never needs them all at once: each part is
+/// classified and let go, so memory grows with the number of staff, not of records.
+pub trait HoldingParts<I: BulkId>: Sync {
+    /// Rows in all, when known before reading (the scorer runs on one thread below a size).
+    fn rows_hint(&self) -> Option<usize>;
+
+    /// Calls `f(worker, part)` for every part, on up to `workers` threads at once, `worker`
+    /// being below `workers` and never used by two threads at the same time. A part may leave out
+    /// records that expired before `as_of_days` (days since 1970-01-01): they count for nothing
+    /// in the scores.
+    fn each_part(
+        &self,
+        workers: usize,
+        as_of_days: i32,
+        f: &(dyn Fn(usize, HoldingColumns<'_, I>) + Sync),
+    ) -> Result<()>;
+}
+
+impl<I: BulkId> HoldingParts<I> for [HoldingColumns<'_, I>] {
+    fn rows_hint(&self) -> Option<usize> {
+        Some(self.iter().map(|h| h.person_id.len()).sum())
+    }
+
+    fn each_part(
+        &self,
+        workers: usize,
+        _as_of_days: i32,
+        f: &(dyn Fn(usize, HoldingColumns<'_, I>) + Sync),
+    ) -> Result<()> {
+        for h in self {
+            check_holdings(h)?;
+        }
+        let lens: Vec<usize> = self.iter().map(|h| h.person_id.len()).collect();
+        let n: usize = lens.iter().sum();
+        let step = n.div_ceil(workers.max(1)).max(1);
+        let run = |w: usize| {
+            for (c, r) in pieces(&lens, w * step..((w + 1) * step).min(n)) {
+                f(w, self[c].slice(r));
+            }
+        };
+        if workers <= 1 {
+            run(0);
+            return Ok(());
+        }
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..workers)
+                .map(|w| {
+                    let run = &run;
+                    s.spawn(move || run(w))
+                })
+                .collect();
+            for h in handles {
+                h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            }
+        });
+        Ok(())
+    }
+}
+
+impl<'a, I: BulkId> HoldingColumns<'a, I> {
+    /// Rows `r` of the holdings (the validity bitmap kept, its offset moved).
+    pub fn slice(&self, r: std::ops::Range<usize>) -> Self {
+        Self {
+            person_id: &self.person_id[r.clone()],
+            competency_id: &self.competency_id[r.clone()],
+            expiry: &self.expiry[r.clone()],
+            expiry_validity: self
+                .expiry_validity
+                .map(|v| Validity::new(v.bits, v.offset + r.start)),
+            level: self.level.map(|l| &l[r.clone()]),
+        }
+    }
+
+    /// Rows.
+    pub fn len(&self) -> usize {
+        self.person_id.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.person_id.is_empty()
+    }
+}
+
+/// The parts of `range` (rows counted across chunks of lengths `lens`) in each chunk:
+/// (chunk, rows within it).
+fn pieces(lens: &[usize], range: std::ops::Range<usize>) -> Vec<(usize, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    let mut lo = 0;
+    for (c, &len) in lens.iter().enumerate() {
+        let hi = lo + len;
+        let (a, b) = (range.start.max(lo), range.end.min(hi));
+        if a < b {
+            out.push((c, a - lo..b - lo));
+        }
+        lo = hi;
+    }
+    out
+}
+
+/// [`score_compliance`] over tables given in parts: assignments in chunks (scored where they
+/// lie, one output row per row in order), holdings in chunks or streamed from a file
+/// ([`HoldingParts`]), on at most `threads` threads. Nothing is concatenated or converted.
+pub fn score_compliance_parts<I: BulkId, H: HoldingParts<I> + ?Sized>(
+    assignments: &[AssignmentColumns<'_, I>],
+    requirements: RequirementColumns<'_, I>,
+    holdings: &H,
+    as_of: NaiveDate,
+    window: AmberWindow,
+    threads: NonZeroUsize,
+) -> Result<BulkScores<I>> {
+    score_compliance_parts_with_rules(
+        assignments,
+        requirements,
+        holdings,
+        &BulkRules::default(),
+        as_of,
+        window,
+        threads,
+    )
+}
+
+/// [`score_compliance_parts`] by every rule the service applies ([`BulkRules`], whose
+/// per-assignment columns run across the assignments' chunks, row for row).
+pub fn score_compliance_parts_with_rules<I: BulkId, H: HoldingParts<I> + ?Sized>(
+    assignments: &[AssignmentColumns<'_, I>],
+    requirements: RequirementColumns<'_, I>,
+    holdings: &H,
+    rules: &BulkRules<'_, I>,
+    as_of: NaiveDate,
+    window: AmberWindow,
+    threads: NonZeroUsize,
+) -> Result<BulkScores<I>> {
+    for a in assignments {
+        check_assignments(a)?;
+    }
+    check_requirements(&requirements)?;
+    let m: usize = assignments.iter().map(|a| a.assignment_id.len()).sum();
+    check_rules(m, &requirements, rules)?;
     let as_of_days = days_since_epoch(as_of)?;
     let last_amber = days_since_epoch(window.last_day(as_of))?;
 
     // What each assignment needs, as bits, and what each holding can fill.
-    let plan = plan::Plan::build(
-        &requirements,
-        rules,
-        assignments.person_id,
-        assignments.position_id,
-    );
+    let plan = plan::Plan::build(&requirements, rules, assignments);
     let words = plan.words;
 
     // Each person with an assignment gets `words` words of "valid" (Amber or Green) and "green".
-    let people = IdMap::build(assignments.person_id.iter().map(|p| p.to_i64()));
-    let n = holdings.person_id.len();
+    let people = IdMap::build(
+        assignments
+            .iter()
+            .flat_map(|a| a.person_id.iter().map(|p| p.to_i64())),
+    );
+    let n = holdings.rows_hint().unwrap_or(usize::MAX);
     let threads = if n < PARALLEL_MIN_ROWS {
         1
     } else {
@@ -374,48 +522,46 @@ pub fn score_compliance_with_rules<I: BulkId>(
         people: &people,
         comps: &plan.comps,
         fills: &plan.fills,
-        levels: rules.holding_level,
         words,
         as_of: as_of_days,
         last_amber,
     };
-    let masks = if threads == 1 {
-        let mut masks = vec![[0u64; 2]; people.len() * words];
-        classify.run(&holdings, 0..n, &mut masks);
-        masks
-    } else {
-        let chunk = n.div_ceil(threads);
-        let parts: Vec<Vec<[u64; 2]>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let range = (t * chunk).min(n)..((t + 1) * chunk).min(n);
-                    let classify = &classify;
-                    let holdings = &holdings;
-                    s.spawn(move || {
-                        let mut masks = vec![[0u64; 2]; classify.people.len() * classify.words];
-                        classify.run(holdings, range, &mut masks);
-                        masks
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
-        });
-        let mut parts = parts.into_iter();
-        let mut masks = parts.next().unwrap_or_default();
-        for m in parts {
-            or_into(&mut masks, &m);
+    // One set of masks per worker, each filled by one thread at a time (the locks are never
+    // contended), then OR-ed together.
+    let parts: Vec<std::sync::Mutex<Vec<[u64; 2]>>> = (0..threads)
+        .map(|_| std::sync::Mutex::new(Vec::new()))
+        .collect();
+    holdings.each_part(threads, as_of_days, &|w, part| {
+        let Some(slot) = parts.get(w) else { return };
+        let mut masks = slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if masks.is_empty() {
+            *masks = vec![[0u64; 2]; people.len() * words];
         }
-        masks
-    };
+        classify.run(&part, 0..part.len(), &mut masks);
+    })?;
+    let mut parts = parts
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
+        .filter(|m| !m.is_empty());
+    let mut masks = parts.next().unwrap_or_default();
+    for m in parts {
+        or_into(&mut masks, &m);
+    }
 
     // One output row per assignment.
-    let m = assignments.assignment_id.len();
+    let (mut assignment_id, mut person_id) = (Vec::with_capacity(m), Vec::with_capacity(m));
+    for a in assignments {
+        assignment_id.extend_from_slice(a.assignment_id);
+        person_id.extend_from_slice(a.person_id);
+    }
     let mut out = BulkScores {
-        assignment_id: assignments.assignment_id.to_vec(),
-        person_id: assignments.person_id.to_vec(),
+        assignment_id,
+        person_id,
         required: vec![0; m],
         green: vec![0; m],
         amber: vec![0; m],
@@ -429,6 +575,7 @@ pub fn score_compliance_with_rules<I: BulkId>(
         words,
         masks: &masks,
     };
+    let lens: Vec<usize> = assignments.iter().map(|a| a.assignment_id.len()).collect();
     let athreads = if m < PARALLEL_MIN_ROWS { 1 } else { threads };
     let chunk = m.div_ceil(athreads).max(1);
     std::thread::scope(|s| {
@@ -452,16 +599,55 @@ pub fn score_compliance_with_rules<I: BulkId>(
                 pv,
             };
             let score = &score;
-            let persons = &assignments.person_id[lo..lo + rows.req.len()];
-            let posns = &assignments.position_id[lo..lo + rows.req.len()];
+            let pieces = pieces(&lens, lo..lo + rows.req.len());
+            let run = move || {
+                let (mut rows, mut row) = (rows, lo);
+                for (c, r) in pieces {
+                    let a = &assignments[c];
+                    let (now, rest) = rows.split_at(r.len());
+                    let n = r.len();
+                    score.run(row, &a.person_id[r.clone()], &a.position_id[r], now);
+                    (rows, row) = (rest, row + n);
+                }
+            };
             if athreads == 1 {
-                score.run(lo, persons, posns, rows);
+                run();
             } else {
-                s.spawn(move || score.run(lo, persons, posns, rows));
+                s.spawn(run);
             }
         }
     });
     Ok(out)
+}
+
+impl<'a> OutRows<'a> {
+    /// The first `n` rows, and the rest.
+    fn split_at(self, n: usize) -> (Self, Self) {
+        let (req, req2) = self.req.split_at_mut(n);
+        let (gr, gr2) = self.gr.split_at_mut(n);
+        let (am, am2) = self.am.split_at_mut(n);
+        let (rd, rd2) = self.rd.split_at_mut(n);
+        let (pc, pc2) = self.pc.split_at_mut(n);
+        let (pv, pv2) = self.pv.split_at_mut(n);
+        (
+            Self {
+                req,
+                gr,
+                am,
+                rd,
+                pc,
+                pv,
+            },
+            Self {
+                req: req2,
+                gr: gr2,
+                am: am2,
+                rd: rd2,
+                pc: pc2,
+                pv: pv2,
+            },
+        )
+    }
 }
 
 /// The detail of a scoring: one row per assignment and competence, for "who is Red in what".
@@ -541,6 +727,7 @@ pub enum HeldNotRequired {
 ///         competency_id: &[100, 102],
 ///         expiry: &[soon, NO_EXPIRY],
 ///         expiry_validity: None,
+///         level: None,
 ///     },
 ///     as_of,
 ///     AmberWindow::months(3)?,
@@ -589,62 +776,120 @@ pub fn score_compliance_detail_with_rules<I: BulkId>(
     held_not_required: HeldNotRequired,
     threads: NonZeroUsize,
 ) -> Result<BulkDetail<I>> {
-    check_columns(&assignments, &requirements, &holdings)?;
-    check_rules(&assignments, &requirements, &holdings, rules)?;
+    score_compliance_detail_parts_with_rules(
+        &[assignments],
+        requirements,
+        &[holdings],
+        rules,
+        as_of,
+        window,
+        held_not_required,
+        threads,
+    )
+}
+
+/// [`score_compliance_detail`] over tables in chunks (Arrow's chunked columns, a file's
+/// batches), read where they lie: `assignment_row` counts rows across the assignments' chunks.
+#[allow(clippy::too_many_arguments)]
+pub fn score_compliance_detail_parts<I: BulkId>(
+    assignments: &[AssignmentColumns<'_, I>],
+    requirements: RequirementColumns<'_, I>,
+    holdings: &[HoldingColumns<'_, I>],
+    as_of: NaiveDate,
+    window: AmberWindow,
+    held_not_required: HeldNotRequired,
+    threads: NonZeroUsize,
+) -> Result<BulkDetail<I>> {
+    score_compliance_detail_parts_with_rules(
+        assignments,
+        requirements,
+        holdings,
+        &BulkRules::default(),
+        as_of,
+        window,
+        held_not_required,
+        threads,
+    )
+}
+
+/// [`score_compliance_detail_parts`] by every rule the service applies ([`BulkRules`], whose
+/// per-assignment columns run across the assignments' chunks, row for row).
+#[allow(clippy::too_many_arguments)]
+pub fn score_compliance_detail_parts_with_rules<I: BulkId>(
+    assignments: &[AssignmentColumns<'_, I>],
+    requirements: RequirementColumns<'_, I>,
+    holdings: &[HoldingColumns<'_, I>],
+    rules: &BulkRules<'_, I>,
+    as_of: NaiveDate,
+    window: AmberWindow,
+    held_not_required: HeldNotRequired,
+    threads: NonZeroUsize,
+) -> Result<BulkDetail<I>> {
+    for a in assignments {
+        check_assignments(a)?;
+    }
+    check_requirements(&requirements)?;
+    for h in holdings {
+        check_holdings(h)?;
+    }
+    let m: usize = assignments.iter().map(|a| a.assignment_id.len()).sum();
+    check_rules(m, &requirements, rules)?;
     let as_of_days = days_since_epoch(as_of)?;
     let last_amber = days_since_epoch(window.last_day(as_of))?;
-    if assignments.assignment_id.len() > u32::MAX as usize {
+    if m > u32::MAX as usize {
         return Err(Error::BulkInput {
             reason: "more than 4,294,967,295 assignments in one call; score them in parts"
                 .to_owned(),
         });
     }
-    let plan = plan::Plan::build(
-        &requirements,
-        rules,
-        assignments.person_id,
-        assignments.position_id,
-    );
+    let plan = plan::Plan::build(&requirements, rules, assignments);
 
     // Each person's candidates for each bit: (bit, expiry, meets the minimum), and, for the
     // Blue rows, the latest expiry of each competency held. Built in two passes over the
     // holdings (count, then place) rather than through a list of them all: at NHS scale that
     // list alone would be half a gigabyte.
-    let people = IdMap::build(assignments.person_id.iter().map(|p| p.to_i64()));
-    let n = holdings.person_id.len();
+    let people = IdMap::build(
+        assignments
+            .iter()
+            .flat_map(|a| a.person_id.iter().map(|p| p.to_i64())),
+    );
     let keep_unrequired = held_not_required == HeldNotRequired::Blue;
-    let expiry_at = |k: usize| match &holdings.expiry_validity {
+    let expiry_at = |h: &HoldingColumns<'_, I>, k: usize| match &h.expiry_validity {
         Some(v) if !v.get(k) => NO_EXPIRY,
-        _ => holdings.expiry[k],
+        _ => h.expiry[k],
     };
-    let level_at = |k: usize| rules.holding_level.map_or(0, |l| l[k]);
-    let fill = |k: usize| {
-        let p = people.get(holdings.person_id[k].to_i64());
+    let rows = || {
+        holdings
+            .iter()
+            .flat_map(|h| (0..h.person_id.len()).map(move |k| (h, k)))
+    };
+    let fill = |(h, k): (&HoldingColumns<'_, I>, usize)| {
+        let p = people.get(h.person_id[k].to_i64());
         let mut v: Vec<(u32, (u32, i32, bool))> = Vec::new();
         if let Some(p) = p {
-            let e = expiry_at(k);
+            let e = expiry_at(h, k);
             plan.fills.each(
                 &plan.comps,
-                holdings.competency_id[k].to_i64(),
-                level_at(k),
+                h.competency_id[k].to_i64(),
+                h.level.map_or(0, |l| l[k]),
                 |bit, meets| v.push((p, (bit, e, meets))),
             );
         }
         v
     };
-    let mut cands = Csr::build(people.len(), (0..n).flat_map(&fill));
+    let mut cands = Csr::build(people.len(), rows().flat_map(&fill));
     for p in 0..people.len() {
         // By bit, then best first ([`choose_holding`] is then the first of each bit).
         cands
             .get_mut(p)
             .sort_unstable_by_key(|&(b, e, meets)| (b, std::cmp::Reverse((meets, e))));
     }
-    let held_entry = |k: usize| {
-        let p = people.get(holdings.person_id[k].to_i64())?;
-        Some((p, (holdings.competency_id[k], expiry_at(k))))
+    let held_entry = |(h, k): (&HoldingColumns<'_, I>, usize)| {
+        let p = people.get(h.person_id[k].to_i64())?;
+        Some((p, (h.competency_id[k], expiry_at(h, k))))
     };
     let mut held = if keep_unrequired {
-        Csr::build(people.len(), (0..n).filter_map(&held_entry))
+        Csr::build(people.len(), rows().filter_map(&held_entry))
     } else {
         Csr::build(people.len(), std::iter::empty())
     };
@@ -662,7 +907,6 @@ pub fn score_compliance_detail_with_rules<I: BulkId>(
         held.truncate(p, w);
     }
 
-    let m = assignments.assignment_id.len();
     let threads = if m < PARALLEL_MIN_ROWS / 8 {
         1
     } else {
@@ -678,13 +922,18 @@ pub fn score_compliance_detail_with_rules<I: BulkId>(
         last_amber,
         blue: keep_unrequired,
     };
+    let lens: Vec<usize> = assignments.iter().map(|a| a.assignment_id.len()).collect();
     let run = |lo: usize| {
         let hi = (lo + chunk).min(m);
-        detail.run(
-            lo,
-            &assignments.person_id[lo..hi],
-            &assignments.position_id[lo..hi],
-        )
+        let mut out = BulkDetail::default();
+        let mut row = lo;
+        for (c, r) in pieces(&lens, lo..hi) {
+            let a = &assignments[c];
+            let n = r.len();
+            out.append(detail.run(row, &a.person_id[r.clone()], &a.position_id[r]));
+            row += n;
+        }
+        out
     };
     if threads == 1 {
         return Ok(run(0));
@@ -850,12 +1099,10 @@ impl<I: BulkId + Default> Detail<'_, I> {
 
 /// The optional rules' columns as long as the tables they belong to.
 fn check_rules<I>(
-    assignments: &AssignmentColumns<'_, I>,
+    m: usize,
     requirements: &RequirementColumns<'_, I>,
-    holdings: &HoldingColumns<'_, I>,
     rules: &BulkRules<'_, I>,
 ) -> Result<()> {
-    let m = assignments.assignment_id.len();
     if let Some(u) = rules.assignment_org_unit {
         check_len("assignments", "org_unit_id", m, u.len())?;
     }
@@ -909,18 +1156,11 @@ fn check_rules<I>(
             e.satisfies_competency_id.len(),
         )?;
     }
-    if let Some(l) = rules.holding_level {
-        check_len("holdings", "level", holdings.person_id.len(), l.len())?;
-    }
     Ok(())
 }
 
-/// Every column of a table as long as its first, and the expiry bitmap covering the holdings.
-fn check_columns<I>(
-    assignments: &AssignmentColumns<'_, I>,
-    requirements: &RequirementColumns<'_, I>,
-    holdings: &HoldingColumns<'_, I>,
-) -> Result<()> {
+/// Every column of a table as long as its first.
+fn check_assignments<I>(assignments: &AssignmentColumns<'_, I>) -> Result<()> {
     check_len(
         "assignments",
         "person_id",
@@ -932,13 +1172,20 @@ fn check_columns<I>(
         "position_id",
         assignments.assignment_id.len(),
         assignments.position_id.len(),
-    )?;
+    )
+}
+
+fn check_requirements<I>(requirements: &RequirementColumns<'_, I>) -> Result<()> {
     check_len(
         "requirements",
         "competency_id",
         requirements.position_id.len(),
         requirements.competency_id.len(),
-    )?;
+    )
+}
+
+/// Every column as long as the first, and the expiry bitmap covering the holdings.
+fn check_holdings<I>(holdings: &HoldingColumns<'_, I>) -> Result<()> {
     check_len(
         "holdings",
         "competency_id",
@@ -960,6 +1207,9 @@ fn check_columns<I>(
                 holdings.person_id.len()
             ),
         });
+    }
+    if let Some(l) = holdings.level {
+        check_len("holdings", "level", holdings.person_id.len(), l.len())?;
     }
     Ok(())
 }
@@ -986,7 +1236,6 @@ struct Classify<'a> {
     people: &'a IdMap,
     comps: &'a IdMap,
     fills: &'a plan::Fills,
-    levels: Option<&'a [u8]>,
     words: usize,
     as_of: i32,
     last_amber: i32,
@@ -1005,7 +1254,7 @@ impl Classify<'_> {
         let persons = &h.person_id[range.clone()];
         let comps = &h.competency_id[range.clone()];
         let expiry = &h.expiry[range.clone()];
-        let levels = self.levels.map(|l| &l[range.clone()]);
+        let levels = h.level.map(|l| &l[range.clone()]);
         // Holdings usually come grouped by person: gather the bits of a run of holdings that land
         // on the same word in registers, and write them out when the word changes.
         let mut acc = Acc {

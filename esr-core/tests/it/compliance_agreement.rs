@@ -350,6 +350,7 @@ fn check(s: &Spec) -> Result<(), TestCaseError> {
             competency_id: &hc,
             expiry: &he,
             expiry_validity: None,
+            level: Some(&hl),
         },
     );
     let bulk_rules = BulkRules {
@@ -380,7 +381,6 @@ fn check(s: &Spec) -> Result<(), TestCaseError> {
             competency_id: &eh,
             satisfies_competency_id: &es,
         }),
-        holding_level: Some(&hl),
     };
     let scores = score_compliance_with_rules(
         cols.0,

@@ -106,6 +106,7 @@ from esr._esr import (
     read_competence_csv,
     compliance_detail,
     score_compliance,
+    score_files,
     username_stem,
     __version__,
 )
@@ -219,6 +220,7 @@ __all__ = [
     "read_competence_csv",
     "compliance_detail",
     "score_compliance",
+    "score_files",
     "username_stem",
     "__version__",
     # Authenticator apps

@@ -1747,6 +1747,48 @@ def compliance_detail(
     output: None = None,
     threads: int | None = None,
 ) -> Any: ...
+# score_files: paths to Parquet or Arrow IPC files (or pyarrow datasets over one file each).
+_FileArg = str | os.PathLike[str] | object
+
+@overload
+def score_files(
+    assignments: _FileArg,
+    requirements: _FileArg,
+    holdings: _FileArg,
+    as_of: _AsOf,
+    amber_months: int = 3,
+    *,
+    detail: bool = False,
+    held_not_required: bool = False,
+    output: Literal["pyarrow"] | None = None,
+    threads: int | None = None,
+) -> pyarrow.Table: ...
+@overload
+def score_files(
+    assignments: _FileArg,
+    requirements: _FileArg,
+    holdings: _FileArg,
+    as_of: _AsOf,
+    amber_months: int = 3,
+    *,
+    detail: bool = False,
+    held_not_required: bool = False,
+    output: Literal["pandas"],
+    threads: int | None = None,
+) -> pandas.DataFrame: ...
+@overload
+def score_files(
+    assignments: _FileArg,
+    requirements: _FileArg,
+    holdings: _FileArg,
+    as_of: _AsOf,
+    amber_months: int = 3,
+    *,
+    detail: bool = False,
+    held_not_required: bool = False,
+    output: Literal["polars"],
+    threads: int | None = None,
+) -> polars.DataFrame: ...
 # read_competence_csv's columns: person_id int64, competency_id dictionary<int32, string>,
 # expiry date32, achieved date32, level dictionary<int32, string>, employee_number string,
 # line uint64 (the dictionary columns are Categorical in pandas and polars).

@@ -113,8 +113,12 @@ impl<I: Id> RuleColumns<I> {
                 competency_id: h,
                 satisfies_competency_id: s,
             }),
-            holding_level: self.h_level.as_deref(),
         }
+    }
+
+    /// Each holding's level rank, across the holdings table's chunks (`None`: no level column).
+    pub(super) fn holding_levels(&self) -> Option<&[u8]> {
+        self.h_level.as_deref()
     }
 }
 

@@ -8,7 +8,9 @@
 //! sets the bit when it is of that competency or of one that satisfies it, at a level that
 //! meets the minimum. Without levels or equivalences this is one bit per competency, as before.
 
-use super::{BulkId, BulkRules, Csr, IdHasher, IdMap, NO_SLOT, RequirementColumns};
+use super::{
+    AssignmentColumns, BulkId, BulkRules, Csr, IdHasher, IdMap, NO_SLOT, RequirementColumns,
+};
 use crate::compliance::{Need, Needed, equivalence_closure, meets_minimum};
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -158,8 +160,7 @@ impl<I: BulkId> Plan<I> {
     pub(super) fn build(
         requirements: &RequirementColumns<'_, I>,
         rules: &BulkRules<'_, I>,
-        assignment_person: &[I],
-        assignment_position: &[I],
+        assignments: &[AssignmentColumns<'_, I>],
     ) -> Self {
         let unit_req = rules.org_unit_requirements.as_ref();
         let job_req = rules.job_requirements.as_ref();
@@ -279,8 +280,10 @@ impl<I: BulkId> Plan<I> {
             let mut seen: HashMap<(u32, i64, u32), u32, BuildHasherDefault<IdHasher>> =
                 HashMap::default();
             let mut ancestry: Vec<i64> = Vec::new();
-            let mut out = Vec::with_capacity(assignment_person.len());
-            for (k, pos) in assignment_position.iter().enumerate() {
+            let m = assignments.iter().map(|a| a.position_id.len()).sum();
+            let mut out = Vec::with_capacity(m);
+            let positions_of = assignments.iter().flat_map(|a| a.position_id);
+            for (k, pos) in positions_of.enumerate() {
                 let pos = positions.get(pos.to_i64()).unwrap_or(NO_SLOT);
                 let unit = units_of
                     .filter(|_| !unit_rows.is_empty())

@@ -78,6 +78,7 @@ fn run(
             competency_id: &hc,
             expiry: &he,
             expiry_validity: use_bitmap.then(|| Validity::new(&bits, 3)),
+            level: None,
         },
         as_of,
         w,
@@ -120,6 +121,7 @@ fn detail(
             competency_id: &hc,
             expiry: &he,
             expiry_validity: None,
+            level: None,
         },
         as_of,
         w,
@@ -225,6 +227,7 @@ fn ragged_columns_are_refused() {
             competency_id: &[],
             expiry: &[],
             expiry_validity: None,
+            level: None,
         },
         d(2026, 1, 1),
         AmberWindow::ESR,
@@ -246,6 +249,7 @@ fn ragged_columns_are_refused() {
             competency_id: &[1; 9],
             expiry: &[1; 9],
             expiry_validity: Some(Validity::new(&[0xff], 0)),
+            level: None,
         },
         d(2026, 1, 1),
         AmberWindow::ESR,
@@ -382,6 +386,119 @@ proptest! {
     }
 }
 
+/// Splits `n` rows at the cut points (taken modulo n+1, sorted): the chunk ranges.
+fn chunk_ranges(n: usize, cuts: &[usize]) -> Vec<std::ops::Range<usize>> {
+    let mut at: Vec<usize> = cuts.iter().map(|c| c % (n + 1)).collect();
+    at.push(0);
+    at.push(n);
+    at.sort_unstable();
+    at.windows(2).map(|w| w[0]..w[1]).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+    /// Tables in chunks (empty ones too, bitmaps at odd offsets) score exactly as whole ones.
+    #[test]
+    fn chunks_score_as_whole_tables(
+        a in prop::collection::vec((0i64..50, 0i64..6, 0i64..5), 0..12),
+        r in prop::collection::vec((0i64..5, 0i64..8), 0..16),
+        h in prop::collection::vec((0i64..6, 0i64..9, prop::option::of(-200i32..200)), 0..40),
+        acuts in prop::collection::vec(0usize..64, 0..4),
+        hcuts in prop::collection::vec(0usize..64, 0..6),
+        threads in 1usize..4,
+    ) {
+        let as_of = d(2026, 11, 22);
+        let base = days_since_epoch(as_of).unwrap();
+        let w = AmberWindow::ESR;
+        let h: Vec<_> = h.into_iter().map(|(p, c, e)| (p, c, e.map(|e| base + e))).collect();
+        let threads = NonZeroUsize::new(threads).unwrap();
+        let aid: Vec<i64> = a.iter().map(|x| x.0).collect();
+        let ap: Vec<i64> = a.iter().map(|x| x.1).collect();
+        let apos: Vec<i64> = a.iter().map(|x| x.2).collect();
+        let rp: Vec<i64> = r.iter().map(|x| x.0).collect();
+        let rc: Vec<i64> = r.iter().map(|x| x.1).collect();
+        let hp: Vec<i64> = h.iter().map(|x| x.0).collect();
+        let hc: Vec<i64> = h.iter().map(|x| x.1).collect();
+        let mut bits = vec![0u8; (h.len() + 5).div_ceil(8)];
+        let he: Vec<i32> = h.iter().enumerate().map(|(i, x)| match x.2 {
+            Some(e) => { bits[(i + 5) / 8] |= 1 << ((i + 5) % 8); e }
+            None => 0,
+        }).collect();
+        let whole_h = HoldingColumns {
+            person_id: &hp, competency_id: &hc, expiry: &he,
+            expiry_validity: Some(Validity::new(&bits, 5)),
+            level: None,
+        };
+        let whole_a = AssignmentColumns { assignment_id: &aid, person_id: &ap, position_id: &apos };
+        let req = RequirementColumns { position_id: &rp, competency_id: &rc };
+        let ach: Vec<_> = chunk_ranges(a.len(), &acuts).into_iter().map(|r| AssignmentColumns {
+            assignment_id: &aid[r.clone()], person_id: &ap[r.clone()], position_id: &apos[r],
+        }).collect();
+        let hch: Vec<_> = chunk_ranges(h.len(), &hcuts).into_iter().map(|r| whole_h.slice(r)).collect();
+        let want = score_compliance_with_threads(whole_a, req, whole_h, as_of, w, threads).unwrap();
+        let got = score_compliance_parts(&ach, req, &hch[..], as_of, w, threads).unwrap();
+        prop_assert_eq!(&want, &got);
+        let want = score_compliance_detail(whole_a, req, whole_h, as_of, w, HeldNotRequired::Blue, threads).unwrap();
+        let got = score_compliance_detail_parts(&ach, req, &hch, as_of, w, HeldNotRequired::Blue, threads).unwrap();
+        prop_assert_eq!(want, got);
+    }
+}
+
+#[test]
+fn chunks_score_as_whole_tables_in_parallel() {
+    // Past the parallel threshold, with chunk edges inside each worker's share.
+    let as_of = d(2026, 11, 22);
+    let base = days_since_epoch(as_of).unwrap();
+    let people = (PARALLEL_MIN_ROWS + 1_000) as i64;
+    let a: Vec<(i64, i64, i64)> = (0..people).map(|p| (p, p, p % 7)).collect();
+    let r: Vec<(i64, i64)> = (0..7)
+        .flat_map(|pos| (0..10).map(move |c| (pos, (c + pos) % 12)))
+        .collect();
+    let hp: Vec<i64> = (0..400_000i64).map(|i| i % people).collect();
+    let hc: Vec<i64> = (0..400_000i64).map(|i| i * 31 % 12).collect();
+    let he: Vec<i32> = (0..400_000i64)
+        .map(|i| base + (i * 7919 % 400) as i32 - 100)
+        .collect();
+    let aid: Vec<i64> = a.iter().map(|x| x.0).collect();
+    let ap: Vec<i64> = a.iter().map(|x| x.1).collect();
+    let apos: Vec<i64> = a.iter().map(|x| x.2).collect();
+    let rp: Vec<i64> = r.iter().map(|x| x.0).collect();
+    let rc: Vec<i64> = r.iter().map(|x| x.1).collect();
+    let whole_h = HoldingColumns {
+        person_id: &hp,
+        competency_id: &hc,
+        expiry: &he,
+        expiry_validity: None,
+        level: None,
+    };
+    let whole_a = AssignmentColumns {
+        assignment_id: &aid,
+        person_id: &ap,
+        position_id: &apos,
+    };
+    let req = RequirementColumns {
+        position_id: &rp,
+        competency_id: &rc,
+    };
+    let ach: Vec<_> = chunk_ranges(a.len(), &[1, 70_000, 70_001, 200_000])
+        .into_iter()
+        .map(|r| AssignmentColumns {
+            assignment_id: &aid[r.clone()],
+            person_id: &ap[r.clone()],
+            position_id: &apos[r],
+        })
+        .collect();
+    let hch: Vec<_> = chunk_ranges(hp.len(), &[65_536, 100_000, 300_001])
+        .into_iter()
+        .map(|r| whole_h.slice(r))
+        .collect();
+    let two = NonZeroUsize::new(2).unwrap();
+    let want =
+        score_compliance_with_threads(whole_a, req, whole_h, as_of, AmberWindow::ESR, two).unwrap();
+    let got = score_compliance_parts(&ach, req, &hch[..], as_of, AmberWindow::ESR, two).unwrap();
+    assert_eq!(want, got);
+}
+
 /// Many competencies with levels and equivalences (several words a person, more than are
 /// gathered at once): the bit-set counts equal the detail rows, which take the other path.
 #[test]
@@ -419,7 +536,6 @@ fn full_rules_counts_equal_the_detail_across_many_words() {
             competency_id: &eh,
             satisfies_competency_id: &es,
         }),
-        holding_level: Some(&hl),
         ..BulkRules::default()
     };
     let a = AssignmentColumns {
@@ -436,6 +552,7 @@ fn full_rules_counts_equal_the_detail_across_many_words() {
         competency_id: &hc,
         expiry: &he,
         expiry_validity: None,
+        level: Some(&hl),
     };
     let w = AmberWindow::ESR;
     let s = score_compliance_with_rules(a, r, h, &rules, as_of, w, NonZeroUsize::MIN).unwrap();
