@@ -945,7 +945,8 @@ serde_types!(
     // Competences and compliance.
     CompetenceOwner, CompetenceDefinition, RequirementTarget, Requirement, Equivalence,
     CompetenceRecord, RecordExpiry, NewCompetenceRecord, ImportProblem, ImportProblems, ImportOptions,
-    ImportSummary, ComplianceStatus, Holding, Need, ComplianceCounts, ComplianceRow,
+    ImportSummary, ComplianceStatus, Holding, Need, Needed, RedReason, ComplianceCounts,
+    ComplianceRow,
     AssignmentCompliance, PersonCompliance, StatusChange, RollUp<OrgUnitId>, TeamComplianceMember,
     TeamCompliance, ComplianceReport,
     // Certifications and learning.
