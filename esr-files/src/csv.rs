@@ -55,10 +55,13 @@ fn texts(col: &dyn Array) -> Option<Vec<Option<String>>> {
 
 /// The requirements as integer columns: position ids as given, competence names numbered in
 /// the order first met (the map gives each name its number).
-fn requirement_names(
-    batches: &[RecordBatch],
-    path: &Path,
-) -> Result<(Vec<i64>, Vec<i64>, HashMap<String, i64>)> {
+struct NamedRequirements {
+    positions: Vec<i64>,
+    competencies: Vec<i64>,
+    names: HashMap<String, i64>,
+}
+
+fn requirement_names(batches: &[RecordBatch], path: &Path) -> Result<NamedRequirements> {
     let (mut pos, mut comp, mut names) = (Vec::new(), Vec::new(), HashMap::new());
     for b in batches {
         let p = b.column(0);
@@ -93,7 +96,11 @@ fn requirement_names(
             comp.push(*names.entry(name).or_insert(next));
         }
     }
-    Ok((pos, comp, names))
+    Ok(NamedRequirements {
+        positions: pos,
+        competencies: comp,
+        names,
+    })
 }
 
 /// Scores every assignment from the assignments and requirements files (Parquet or Arrow IPC)
@@ -124,7 +131,11 @@ pub fn score_competence_csv(
     let a_batches = a.read_all(t, None)?;
     let r_batches = r.read_all(t, None)?;
     let acols = int_columns(&a_batches, assignments, &ASSIGNMENT_COLUMNS)?;
-    let (positions, competencies, names) = requirement_names(&r_batches, requirements)?;
+    let NamedRequirements {
+        positions,
+        competencies,
+        names,
+    } = requirement_names(&r_batches, requirements)?;
     let _ = days_since_epoch(as_of)?;
     let holdings = CsvHoldings::new(
         std::io::BufReader::with_capacity(1 << 20, file),
