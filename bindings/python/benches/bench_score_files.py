@@ -269,9 +269,9 @@ def csv_files() -> dict[str, Path]:
     out = {"assignments": d / "assignments.emp.parquet", "requirements": d / "requirements.names.parquet", "holdings": d / "export.csv"}
     if all(p.exists() for p in out.values()):
         return out
-    pl.read_parquet(src["assignments"]).with_columns(pl.col("person_id") + EMPLOYEE_BASE).write_parquet(out["assignments"])
+    pl.read_parquet(src["assignments"]).with_columns(pl.col("person_id") + EMPLOYEE_BASE).write_parquet(out["assignments"], compression="snappy")
     pl.read_parquet(src["requirements"]).with_columns(competency_id=competence_name(pl.col("competency_id"))).write_parquet(
-        out["requirements"]
+        out["requirements"], compression="snappy"
     )
     tmp = out["holdings"].with_suffix(".tmp")
     pl.read_parquet(src["holdings"]).select(
