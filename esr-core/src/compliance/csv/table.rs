@@ -829,7 +829,9 @@ fn lost(seq: usize, worker: usize) -> Segment {
     }
 }
 
-/// Where [`read_competence_blocks`] hands the rows: the rows merged since the last call.
+/// Where [`read_competence_blocks`] hands the rows: the rows merged since the last call, of
+/// which only `person_id`, `competence` and `expiry` are filled (the other columns are left
+/// empty rather than copied, as a streaming reader does not need them).
 pub type BlockSink<'s> = dyn FnMut(&CompetenceExportTable) -> Result<()> + Send + 's;
 
 /// The columns read so far, in file order, from the segments of several builders.
@@ -920,18 +922,21 @@ impl Merged<'_> {
         t.competence
             .keys
             .extend(s.competence.keys.iter().map(|&k| remap(names, k)));
-        t.level
-            .keys
-            .extend(s.level.keys.iter().map(|&k| remap(levels, k)));
-        t.line.extend(s.line.iter().map(|l| l + offset));
-        let base = t.employee_number.text.len();
-        t.employee_number.text.push_str(&s.employee_number.text);
-        t.employee_number
-            .ends
-            .extend(s.employee_number.ends.iter().map(|e| e + base));
         t.person_id.extend_from_slice(&s.person_id);
-        t.achieved.extend_from_slice(&s.achieved);
         t.expiry.extend_from_slice(&s.expiry);
+        // A sink is handed the columns the scorer reads (BlockSink): the rest are not copied.
+        if self.sink.is_none() {
+            t.level
+                .keys
+                .extend(s.level.keys.iter().map(|&k| remap(levels, k)));
+            t.line.extend(s.line.iter().map(|l| l + offset));
+            let base = t.employee_number.text.len();
+            t.employee_number.text.push_str(&s.employee_number.text);
+            t.employee_number
+                .ends
+                .extend(s.employee_number.ends.iter().map(|e| e + base));
+            t.achieved.extend_from_slice(&s.achieved);
+        }
         for mut p in problems.listed {
             p.line += offset;
             self.problems.push(p);
@@ -1295,8 +1300,9 @@ pub(super) fn read_table<R: std::io::Read>(
 
 /// Reads an ESR competence export as [`read_competence_table`] does (the same rows, bad rows,
 /// limits, messages and encodings), in blocks on `workers` threads, handing the good rows to
-/// `sink` a block at a time in file order (the rows merged since the last call; the
-/// competence and level values are every value so far, so keys keep their meaning) instead of
+/// `sink` a block at a time in file order (the rows merged since the last call: their
+/// `person_id`, `competence` and `expiry`, the other columns left empty; the competence values
+/// are every value so far, so keys keep their meaning) instead of
 /// keeping them: memory stays a few blocks whatever the file's size. Returns the bad rows
 /// skipped (with `options.skip_bad_rows`) and the encoding read. With bad rows and without
 /// `skip_bad_rows` the import is refused at the end, after the sink has seen the good rows.
