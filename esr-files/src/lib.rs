@@ -58,7 +58,7 @@ fn bad(path: &Path, what: impl std::fmt::Display) -> Error {
     let what = what.to_string();
     // Only snappy is built in (see Cargo.toml): say what to do about another codec.
     let hint = if what.contains("Disabled feature at compile time") {
-        "; esr reads Parquet compressed with snappy or uncompressed: write it with compression='snappy' (pyarrow's and polars' default)"
+        "; esr reads Parquet compressed with snappy or uncompressed: write it with compression='snappy' (pyarrow's default; polars writes zstd unless told)"
     } else {
         ""
     };
