@@ -58,7 +58,7 @@ fn bad(path: &Path, what: impl std::fmt::Display) -> Error {
     let what = what.to_string();
     // Only snappy is built in (see Cargo.toml): say what to do about another codec.
     let hint = if what.contains("Disabled feature at compile time") {
-        "; esr reads Parquet compressed with snappy or uncompressed: write it with compression='snappy' (pyarrow's and polars' default)"
+        "; esr reads Parquet compressed with snappy or uncompressed: write it with compression='snappy' (pyarrow's default; polars writes zstd unless told)"
     } else {
         ""
     };
@@ -514,30 +514,77 @@ pub struct FileScores {
     pub scores: BulkScores<i64>,
 }
 
+/// Why [`score_files`] did not score: the files cannot be streamed as they are (the caller
+/// can read them whole and score the tables), or another failure.
+#[derive(Debug)]
+pub enum ScoreFilesError {
+    /// An id column is not integers (text ids), or the holdings' expiry is not date32:
+    /// `score_files` streams integer ids and a date32 expiry only. Read the tables whole
+    /// ([`Source::read_all`]) and score them as `score_compliance` does.
+    NotStreamable(Error),
+    /// Any other failure: a file missing or unreadable, a column missing, nulls, bad dates.
+    Failed(Error),
+}
+
+impl ScoreFilesError {
+    /// The error, whichever kind.
+    pub fn into_error(self) -> Error {
+        match self {
+            Self::NotStreamable(e) | Self::Failed(e) => e,
+        }
+    }
+}
+
+impl std::fmt::Display for ScoreFilesError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotStreamable(e) | Self::Failed(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ScoreFilesError {}
+
+impl From<Error> for ScoreFilesError {
+    fn from(e: Error) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<ScoreFilesError> for Error {
+    fn from(e: ScoreFilesError) -> Self {
+        e.into_error()
+    }
+}
+
 /// Integer id columns of every batch of a small table, as `i64` vectors.
-fn int_columns(batches: &[RecordBatch], path: &Path, names: &[&str]) -> Result<Vec<Vec<i64>>> {
+fn int_columns(
+    batches: &[RecordBatch],
+    path: &Path,
+    names: &[&str],
+) -> std::result::Result<Vec<Vec<i64>>, ScoreFilesError> {
     let mut out = vec![Vec::new(); names.len()];
     for b in batches {
         for (k, o) in out.iter_mut().enumerate() {
             let col = b.column(k);
             if col.null_count() > 0 {
-                return Err(bad(
+                return Err(ScoreFilesError::Failed(bad(
                     path,
                     format!(
                         "the column {} has null values; every id must have one",
                         names[k]
                     ),
-                ));
+                )));
             }
             let v = ids(col).ok_or_else(|| {
-                bad(
+                ScoreFilesError::NotStreamable(bad(
                     path,
                     format!(
                         "the column {} is {}; esr_files scores integer ids (int32 or int64)",
                         names[k],
                         col.data_type()
                     ),
-                )
+                ))
             })?;
             o.extend_from_slice(&v);
         }
@@ -549,8 +596,8 @@ fn int_columns(batches: &[RecordBatch], path: &Path, names: &[&str]) -> Result<V
 /// result of [`esr_core::compliance::score_compliance`], reading only the columns needed,
 /// row groups on up to `threads` threads, the holdings streamed (memory grows with staff, not
 /// records) and those expired before `as_of` dropped while decoding. Ids must be integers
-/// (int32 or int64) and the expiry date32 ([`streamable`]); read other files with
-/// [`Source::read_all`] and score the tables.
+/// (int32 or int64) and the expiry date32 ([`streamable`]): other files give
+/// [`ScoreFilesError::NotStreamable`]; read them with [`Source::read_all`] and score the tables.
 pub fn score_files(
     assignments: &Path,
     requirements: &Path,
@@ -558,18 +605,18 @@ pub fn score_files(
     as_of: NaiveDate,
     window: AmberWindow,
     threads: NonZeroUsize,
-) -> Result<FileScores> {
+) -> std::result::Result<FileScores, ScoreFilesError> {
     let a = Source::open(assignments, "assignments", &ASSIGNMENT_COLUMNS)?;
     let r = Source::open(requirements, "requirements", &REQUIREMENT_COLUMNS)?;
     let h = Source::open(holdings, "holdings", &HOLDING_COLUMNS)?;
     if !streamable(h.schema()) {
-        return Err(bad(
+        return Err(ScoreFilesError::NotStreamable(bad(
             holdings,
             format!(
                 "its columns are {}; esr_files streams integer ids and a date32 expiry",
                 h.schema()
             ),
-        ));
+        )));
     }
     let t = threads.get();
     let a_batches = a.read_all(t, None)?;
@@ -602,6 +649,9 @@ pub fn score_files(
         scores,
     })
 }
+
+mod csv;
+pub use csv::*;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]

@@ -3,6 +3,7 @@ use arrow_array::{Date32Array, Int32Array, Int64Array};
 use esr_core::compliance::{NO_EXPIRY, score_compliance_with_threads};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -191,4 +192,209 @@ fn missing_columns_and_other_files_are_refused() {
     std::fs::write(&q, "a,b\n1,2\n").unwrap();
     let e = format_of(&q).err().unwrap();
     assert!(e.to_string().contains("neither a Parquet file"), "{e}");
+}
+
+/// An export's competence name for competency `c`.
+fn comp_name(c: i64) -> String {
+    format!("NHS|CSTF|Topic {c} - 1 Year|")
+}
+
+#[test]
+fn a_competence_export_scores_as_its_table_does() {
+    use esr_core::compliance::{CsvEncoding, ImportOptions, read_competence_table};
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let as_of = d(2026, 11, 22);
+    let base = days_since_epoch(as_of).unwrap();
+    // 20,000 staff: 180,000 records, about 10 MB, so many blocks on several threads.
+    let (mut a, r, (mut hp, hc, he, valid)) = workforce(20_000, base);
+    // Employee numbers are 6 to 12 digits.
+    for p in a[1].iter_mut().chain(hp.iter_mut()) {
+        *p += 20_000_000;
+    }
+    let abatch = RecordBatch::try_from_iter([
+        (
+            "assignment_id",
+            Arc::new(Int64Array::from(a[0].clone())) as _,
+        ),
+        ("person_id", Arc::new(Int64Array::from(a[1].clone())) as _),
+        ("position_id", Arc::new(Int64Array::from(a[2].clone())) as _),
+    ])
+    .unwrap();
+    let names: Vec<String> = r[1].iter().map(|&c| comp_name(c)).collect();
+    let rbatch = RecordBatch::try_from_iter([
+        ("position_id", Arc::new(Int64Array::from(r[0].clone())) as _),
+        (
+            "competency_id",
+            Arc::new(arrow_array::StringArray::from(names)) as _,
+        ),
+    ])
+    .unwrap();
+    write_parquet(&dir.path().join("a"), &abatch, 4_000);
+    write_ipc(&dir.path().join("r"), &rbatch, 10);
+    let csv = dir.path().join("export.csv");
+    let mut w = std::io::BufWriter::new(File::create(&csv).unwrap());
+    writeln!(w, "VPD,Competency Name,Employee Number,Expiry Date").unwrap();
+    let epoch = d(1970, 1, 1);
+    for i in 0..hp.len() {
+        let expiry = if valid[i] {
+            (epoch + esr_core::chrono::Duration::days(i64::from(he[i])))
+                .format("%d-%b-%Y")
+                .to_string()
+        } else {
+            String::new()
+        };
+        // A bad row now and then (skipped with skip_bad_rows, refusing the file without).
+        if i % 50_000 == 7 {
+            writeln!(w, "297,Fire Safety,{},{expiry}", hp[i]).unwrap();
+        }
+        writeln!(w, "297,{},{},{expiry}", comp_name(i64::from(hc[i])), hp[i]).unwrap();
+    }
+    drop(w);
+    let vpd: esr_core::values::VpdCode = "297".parse().unwrap();
+    let skip = ImportOptions {
+        skip_bad_rows: true,
+    };
+    // What score_compliance gives over read_competence_table's rows, names matched exactly.
+    let (t, problems) = read_competence_table(
+        vpd,
+        File::open(&csv).unwrap(),
+        skip,
+        CsvEncoding::default(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        problems.total(),
+        4,
+        "{:?}",
+        problems.listed().iter().skip(4).take(3).collect::<Vec<_>>()
+    );
+    let mut ids: HashMap<String, i64> = HashMap::new();
+    let mut req_c = Vec::new();
+    for &c in &r[1] {
+        let next = ids.len() as i64;
+        req_c.push(*ids.entry(comp_name(c)).or_insert(next));
+    }
+    let hcomp: Vec<i64> = t
+        .competence
+        .iter()
+        .map(|n| *ids.get(n).unwrap_or(&-1))
+        .collect();
+    assert!(
+        hcomp.contains(&-1),
+        "some records of competences not required"
+    );
+    let hexp: Vec<i32> = t.expiry.iter().map(|e| e.unwrap_or(NO_EXPIRY)).collect();
+    let want = score_compliance_with_threads(
+        AssignmentColumns {
+            assignment_id: &a[0],
+            person_id: &a[1],
+            position_id: &a[2],
+        },
+        RequirementColumns {
+            position_id: &r[0],
+            competency_id: &req_c,
+        },
+        HoldingColumns {
+            person_id: &t.person_id,
+            competency_id: &hcomp,
+            expiry: &hexp,
+            expiry_validity: None,
+        },
+        as_of,
+        AmberWindow::ESR,
+        NonZeroUsize::MIN,
+    )
+    .unwrap();
+    assert!(want.green.iter().sum::<u32>() > 0 && want.red.iter().sum::<u32>() > 0);
+    assert!(want.amber.iter().sum::<u32>() > 0);
+    for threads in [1, 2, 3] {
+        let got = score_competence_csv(
+            &dir.path().join("a"),
+            &dir.path().join("r"),
+            &csv,
+            (vpd, skip, CsvEncoding::default()),
+            as_of,
+            AmberWindow::ESR,
+            NonZeroUsize::new(threads).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(got.scores, want, "threads {threads}");
+        assert_eq!(got.skipped.total(), 4);
+        assert_eq!(got.encoding, "utf-8");
+    }
+    // Without skip_bad_rows the bad rows refuse the export, as read_competence_table does.
+    let e = score_competence_csv(
+        &dir.path().join("a"),
+        &dir.path().join("r"),
+        &csv,
+        (vpd, ImportOptions::default(), CsvEncoding::default()),
+        as_of,
+        AmberWindow::ESR,
+        NonZeroUsize::new(2).unwrap(),
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(e, Error::ImportRejected { .. }), "{e}");
+    // Integer competency ids in the requirements cannot match the export's names.
+    let e = score_competence_csv(
+        &dir.path().join("a"),
+        &dir.path().join("a"),
+        &csv,
+        (vpd, skip, CsvEncoding::default()),
+        as_of,
+        AmberWindow::ESR,
+        NonZeroUsize::MIN,
+    )
+    .err()
+    .unwrap();
+    assert!(e.to_string().contains("competency_id"), "{e}");
+}
+
+#[test]
+fn text_ids_are_a_typed_refusal() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = RecordBatch::try_from_iter([
+        (
+            "assignment_id",
+            Arc::new(arrow_array::StringArray::from(vec!["A1"])) as _,
+        ),
+        ("person_id", Arc::new(Int64Array::from(vec![1])) as _),
+        ("position_id", Arc::new(Int64Array::from(vec![1])) as _),
+    ])
+    .unwrap();
+    let r = RecordBatch::try_from_iter([
+        ("position_id", Arc::new(Int64Array::from(vec![1])) as _),
+        ("competency_id", Arc::new(Int64Array::from(vec![1])) as _),
+    ])
+    .unwrap();
+    let h = RecordBatch::try_from_iter([
+        ("person_id", Arc::new(Int64Array::from(vec![1])) as _),
+        ("competency_id", Arc::new(Int64Array::from(vec![1])) as _),
+        ("expiry", Arc::new(Date32Array::from(vec![Some(1)])) as _),
+    ])
+    .unwrap();
+    for (n, b) in [("a", &a), ("r", &r), ("h", &h)] {
+        write_parquet(&dir.path().join(n), b, 10);
+    }
+    let p = |n: &str| dir.path().join(n);
+    let got = score_files(
+        &p("a"),
+        &p("r"),
+        &p("h"),
+        d(2026, 1, 1),
+        AmberWindow::ESR,
+        NonZeroUsize::MIN,
+    );
+    assert!(matches!(got, Err(ScoreFilesError::NotStreamable(_))));
+    let got = score_files(
+        &p("a"),
+        &p("r"),
+        &p("missing"),
+        d(2026, 1, 1),
+        AmberWindow::ESR,
+        NonZeroUsize::MIN,
+    );
+    assert!(matches!(got, Err(ScoreFilesError::Failed(_))));
 }

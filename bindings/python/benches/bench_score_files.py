@@ -20,6 +20,21 @@ For each: the engine's own wall time, and from /usr/bin/time -v the process's wa
 and system CPU, peak RSS and page faults (importing the libraries included).
 
     ESR_BENCH_PEOPLE=1400000 target/test-venv/bin/python bindings/python/benches/bench_score_files.py
+
+With --csv the holdings are an ESR competence export instead (CSV: Employee Number, Competency
+Name as ESR writes it, Expiry Date as "30-Nov-2028" or empty, VPD; written once by
+csv_files()), the requirements' competency_id the competence names and the assignments'
+person_id the employee numbers, and the engines are:
+
+  esr csv one pass  esr.score_files(..., "export.csv", vpd="297"): the export read in blocks and
+                    each block counted as it is read, no record kept
+  esr read_csv      esr.read_competence_csv, then esr.score_compliance
+  polars csv        pl.scan_csv (typed columns), the trust's VPD kept, the date parsed, then the
+                    bit-set method above
+  duckdb csv        DuckDB read_csv (typed columns) and the SQL above, the date parsed with
+                    strptime
+
+    ESR_BENCH_PEOPLE=200000 target/test-venv/bin/python bindings/python/benches/bench_score_files.py --csv
 """
 
 from __future__ import annotations
@@ -74,15 +89,20 @@ def esr_read_table(p: dict[str, Path]) -> Any:
 def polars_bitset(p: dict[str, Path]) -> Any:
     import polars as pl
 
-    req = pl.scan_parquet(p["requirements"]).unique()
+    return bitset(pl.scan_parquet(p["assignments"]), pl.scan_parquet(p["requirements"]), pl.scan_parquet(p["holdings"]))
+
+
+def bitset(assignments: Any, requirements: Any, holdings: Any) -> Any:
+    import polars as pl
+
+    req = requirements.unique()
     comps = req.select("competency_id").unique().sort("competency_id").collect()
     if comps.height > 64:
         raise SystemExit("the bit-set query handles up to 64 required competences")
     bits = comps.with_columns(bit=pl.Series([1 << i for i in range(comps.height)], dtype=pl.UInt64)).lazy()
     need = req.join(bits, on="competency_id").group_by("position_id").agg(need=pl.col("bit").sum())
     held = (
-        pl.scan_parquet(p["holdings"])
-        .filter(pl.col("expiry").is_null() | (pl.col("expiry") >= AS_OF))
+        holdings.filter(pl.col("expiry").is_null() | (pl.col("expiry") >= AS_OF))
         .join(bits, on="competency_id")
         .group_by("person_id")
         .agg(
@@ -91,8 +111,7 @@ def polars_bitset(p: dict[str, Path]) -> Any:
         )
     )
     out = (
-        pl.scan_parquet(p["assignments"])
-        .join(need, on="position_id", how="left", maintain_order="left")
+        assignments.join(need, on="position_id", how="left", maintain_order="left")
         .join(held, on="person_id", how="left", maintain_order="left")
         .with_columns(pl.col("need", "valid", "green").fill_null(0))
         .select(
@@ -146,9 +165,13 @@ def polars_joins(p: dict[str, Path]) -> Any:
 
 
 def duckdb_sql(p: dict[str, Path]) -> Any:
+    a, r, h = (f"read_parquet('{p[n]}')" for n in workforce.TABLES)
+    return duckdb_query(a, r, h)
+
+
+def duckdb_query(a: str, r: str, h: str) -> Any:
     import duckdb
 
-    a, r, h = (f"read_parquet('{p[n]}')" for n in workforce.TABLES)
     sql = f"""
         WITH latest AS (
             SELECT person_id, competency_id, max(coalesce(expiry, DATE '{NEVER}')) AS expiry
@@ -224,6 +247,104 @@ def floor(p: dict[str, Path]) -> Any:
     return total
 
 
+EMPLOYEE_BASE = 20_000_000  # ESR employee numbers are 6 to 12 digits
+VPD = "297"
+
+
+def competence_name(c: Any) -> Any:
+    """A polars expression: the competence name ESR writes for competency id `c`."""
+    import polars as pl
+
+    return pl.format("NHS|CSTF|Topic {} - 3 Years|", c)
+
+
+def csv_files() -> dict[str, Path]:
+    """workforce.py's tables as an ESR export has them, written once: the holdings as the
+    competence export (CSV), the requirements naming competences, the assignments' person_id
+    the employee numbers."""
+    import polars as pl
+
+    src = parquet_files.paths("parquet")
+    d = src["holdings"].parent
+    out = {"assignments": d / "assignments.emp.parquet", "requirements": d / "requirements.names.parquet", "holdings": d / "export.csv"}
+    if all(p.exists() for p in out.values()):
+        return out
+    pl.read_parquet(src["assignments"]).with_columns(pl.col("person_id") + EMPLOYEE_BASE).write_parquet(out["assignments"], compression="snappy")
+    pl.read_parquet(src["requirements"]).with_columns(competency_id=competence_name(pl.col("competency_id"))).write_parquet(
+        out["requirements"], compression="snappy"
+    )
+    tmp = out["holdings"].with_suffix(".tmp")
+    pl.read_parquet(src["holdings"]).select(
+        **{
+            "Employee Number": pl.col("person_id") + EMPLOYEE_BASE,
+            "Competency Name": competence_name(pl.col("competency_id")),
+            "Expiry Date": pl.col("expiry").dt.strftime("%d-%b-%Y"),
+            "VPD": pl.lit(VPD),
+        }
+    ).write_csv(tmp, null_value="")
+    tmp.replace(out["holdings"])
+    return out
+
+
+def esr_csv_one_pass(p: dict[str, Path]) -> Any:
+    import esr
+
+    return esr.score_files(p["assignments"], p["requirements"], p["holdings"], AS_OF, vpd=VPD)
+
+
+def esr_read_csv(p: dict[str, Path]) -> Any:
+    import pyarrow.parquet as pq
+
+    import esr
+
+    a = pq.read_table(p["assignments"], columns=COLS["assignments"])
+    r = pq.read_table(p["requirements"], columns=COLS["requirements"])
+    return esr.score_compliance(a, r, esr.read_competence_csv(p["holdings"], VPD), AS_OF)
+
+
+def polars_csv(p: dict[str, Path]) -> Any:
+    import polars as pl
+
+    h = (
+        pl.scan_csv(
+            p["holdings"],
+            schema={"Employee Number": pl.Int64, "Competency Name": pl.String, "Expiry Date": pl.String, "VPD": pl.String},
+        )
+        .filter(pl.col("VPD") == VPD)
+        .select(
+            person_id=pl.col("Employee Number"),
+            competency_id=pl.col("Competency Name"),
+            expiry=pl.col("Expiry Date").str.to_date("%d-%b-%Y"),
+        )
+    )
+    return bitset(pl.scan_parquet(p["assignments"]), pl.scan_parquet(p["requirements"]), h)
+
+
+def duckdb_csv(p: dict[str, Path]) -> Any:
+    cols = "{'Employee Number': 'BIGINT', 'Competency Name': 'VARCHAR', 'Expiry Date': 'VARCHAR', 'VPD': 'VARCHAR'}"
+    h = f"""(SELECT "Employee Number" AS person_id, "Competency Name" AS competency_id,
+                    strptime("Expiry Date", '%d-%b-%Y')::DATE AS expiry
+             FROM read_csv('{p["holdings"]}', header = true, columns = {cols}) WHERE VPD = '{VPD}')"""
+    return duckdb_query(f"read_parquet('{p['assignments']}')", f"read_parquet('{p['requirements']}')", h)
+
+
+def csv_floor(p: dict[str, Path]) -> Any:
+    """Reads the export's bytes (page cache) and the other two files' needed columns."""
+    total = floor({k: v for k, v in p.items() if k != "holdings"})
+    with open(p["holdings"], "rb") as f:
+        while chunk := f.read(1 << 20):
+            total += len(chunk)
+    return total
+
+
+CSV_ENGINES = {
+    "esr csv one pass": esr_csv_one_pass,
+    "esr read_csv": esr_read_csv,
+    "polars csv": polars_csv,
+    "duckdb csv": duckdb_csv,
+    "floor": csv_floor,
+}
+
 ENGINES = {
     "esr files": esr_files,
     "esr read_table": esr_read_table,
@@ -235,11 +356,11 @@ ENGINES = {
 }
 
 
-def one(engine: str) -> None:
-    p = parquet_files.paths("parquet")
+def one(engine: str, csv: bool) -> None:
+    p = csv_files() if csv else parquet_files.paths("parquet")
     t0 = time.perf_counter()
     c0 = time.process_time()
-    out = ENGINES[engine](p)
+    out = (CSV_ENGINES if csv else ENGINES)[engine](p)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     totals = (0, 0, 0) if engine == "floor" else totals_of(out)
     print(json.dumps({"engine": engine, "s": wall, "cpu_s": cpu, "totals": totals, "bytes": out if engine == "floor" else None}))
@@ -268,14 +389,18 @@ def time_v(stderr: str) -> dict[str, float]:
     return out
 
 
-def driver(engines: list[str], rounds: int) -> int:
-    parquet_files.paths("parquet")  # written once, outside the timed processes
+def driver(engines: list[str], rounds: int, csv: bool = False) -> int:
+    # Written once, outside the timed processes.
+    if csv:
+        csv_files()
+    else:
+        parquet_files.paths("parquet")
     with open("/proc/loadavg") as f:
         print("load average before:", f.read().split()[:3])
     results: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
     for _ in range(rounds):
         for e in engines:  # interleaved, so load drifts hit every engine alike
-            cmd = ["/usr/bin/time", "-v", sys.executable, __file__, "--engine", e]
+            cmd = ["/usr/bin/time", "-v", sys.executable, __file__, "--engine", e] + (["--csv"] if csv else [])
             done = subprocess.run(cmd, capture_output=True, text=True)
             if done.returncode != 0:
                 print(f"{e} failed:\n{done.stderr[-2000:]}")
@@ -297,11 +422,11 @@ def driver(engines: list[str], rounds: int) -> int:
             f"{e:16} {m('s'):9.3f} {m('cpu_s'):7.2f} {m('wall'):9.2f} {m('user'):6.2f} {m('sys'):6.2f} "
             f"{m('rss_kb') / 1024:11.0f} {m('minor') + m('major'):8.0f}"
         )
-    base = "esr files"
+    base = "esr csv one pass" if csv else "esr files"
     if base in med:
         for e in engines:
             if e not in (base, "floor"):
-                print(f"{e} / esr files: {med[e] / med[base]:.2f}x")
+                print(f"{e} / {base}: {med[e] / med[base]:.2f}x")
     want = None
     for e, rs in results.items():
         if e == "floor":
@@ -318,14 +443,17 @@ def driver(engines: list[str], rounds: int) -> int:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--engine", choices=list(ENGINES))
+    ap.add_argument("--engine", choices=sorted(set(ENGINES) | set(CSV_ENGINES)))
+    ap.add_argument("--csv", action="store_true", help="holdings from an ESR competence export (CSV)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--no-pandas", action="store_true")
     ap.add_argument("--only", nargs="*")
     args = ap.parse_args()
     if args.engine:
-        one(args.engine)
+        one(args.engine, args.csv)
         return 0
+    if args.csv:
+        return driver(args.only or list(CSV_ENGINES), args.rounds, csv=True)
     engines = args.only or [e for e in ENGINES if not (args.no_pandas and e == "pandas")]
     return driver(engines, args.rounds)
 

@@ -1662,8 +1662,18 @@ fn read_file_table(
 /// scorer, so memory grows with the number of staff rather than of records (integer ids and a
 /// date32 expiry; other columns are read whole, then scored as score_compliance does). Parquet
 /// files compressed with snappy or not at all are read; others raise BulkInputError.
+///
+/// With vpd= given, `holdings` is an ESR competence export (CSV, as read_competence_csv reads
+/// it, with `encoding` as there) scored in one pass: read in blocks on every core, each block's
+/// records matched and counted as it is read and let go (expired ones and those of competences
+/// no requirement names at once), never kept; the result equals
+/// score_compliance(assignments, requirements, read_competence_csv(holdings, vpd), as_of).
+/// Matching is score_compliance's: the export's employee numbers are the assignments'
+/// person_id (integers), its competence names (NHS|CSTF|Fire Safety - 1 Year|) match the
+/// requirements' competency_id (text) exactly; assignment and position ids are integers. A bad
+/// row refuses the export (BulkInputError naming the lines); detail=True is not read this way.
 #[pyfunction]
-#[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, detail=false, held_not_required=false, output=None, threads=None))]
+#[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, detail=false, held_not_required=false, output=None, threads=None, vpd=None, encoding=None))]
 #[allow(clippy::too_many_arguments)]
 fn score_files<'py>(
     py: Python<'py>,
@@ -1676,6 +1686,8 @@ fn score_files<'py>(
     held_not_required: bool,
     output: Option<&str>,
     threads: Option<i64>,
+    vpd: Option<&str>,
+    encoding: Option<&str>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let as_of = as_date(as_of)?;
     let window = window_of(amber_months)?;
@@ -1689,6 +1701,37 @@ fn score_files<'py>(
     if held_not_required && !detail {
         return Err(InvalidInputError::new_err(
             "held_not_required=True is for the detail rows: give detail=True too",
+        ));
+    }
+    if let Some(vpd) = vpd {
+        if detail {
+            return Err(InvalidInputError::new_err(
+                "detail=True is not read from a competence export in one pass: score read_competence_csv's table with compliance_detail",
+            ));
+        }
+        let vpd: VpdCode = vpd
+            .parse()
+            .map_err(|e: esr_core::values::ValueError| core_err(e.into()))?;
+        let csv = (vpd, ImportOptions::default(), csv_encoding(encoding)?);
+        let f = py
+            .detach(|| {
+                esr_files::score_competence_csv(
+                    &paths[0], &paths[1], &paths[2], csv, as_of, window, threads,
+                )
+            })
+            .map_err(core_err)?;
+        let table = Table {
+            name: "assignments",
+            needs: ASSIGNMENTS_NEED,
+            schema: f.schema,
+            batches: f.assignments,
+        };
+        let batches = scores_into_batches(f.scores, &table)?;
+        return frames::convert(to_pyarrow(py, batches)?, lib);
+    }
+    if encoding.is_some() {
+        return Err(InvalidInputError::new_err(
+            "encoding= is for a competence export: give vpd= too",
         ));
     }
     let streamable = !detail
@@ -1715,9 +1758,8 @@ fn score_files<'py>(
                 return frames::convert(to_pyarrow(py, batches)?, lib);
             }
             // Text ids in the assignments or requirements: read them whole below.
-            Err(Error::BulkInput { reason }) if reason.contains("esr_files scores integer ids") => {
-            }
-            Err(e) => return Err(core_err(e)),
+            Err(esr_files::ScoreFilesError::NotStreamable(_)) => {}
+            Err(esr_files::ScoreFilesError::Failed(e)) => return Err(core_err(e)),
         }
     }
     // Expired holdings count for nothing in the scores, but the detail rows show the expiry of

@@ -115,3 +115,64 @@ def test_other_parquet_codecs_are_refused_with_what_to_do(tmp_path: Path) -> Non
         paths.append(p)
     with pytest.raises(esr.BulkInputError, match="compression='snappy'"):
         esr.score_files(*paths, AS_OF)
+
+
+def write_export(path: Path, people: np.ndarray, names: list[str], expiry: np.ndarray, bad_line: bool = False) -> None:
+    """An ESR competence export (CSV) of the given records; an empty expiry never expires."""
+    epoch = dt.date(1970, 1, 1)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("Employee Number,Competency Name,Expiry Date,VPD\n")
+        for i, (p, n, e) in enumerate(zip(people, names, expiry)):
+            text = "" if e < 0 else (epoch + dt.timedelta(days=int(e))).strftime("%d-%b-%Y")
+            if bad_line and i == 5:
+                f.write(f"{p},Fire Safety,{text},297\n")
+            f.write(f"{p},{n},{text},297\n")
+
+
+@pytest.mark.parametrize("threads", [1, 2, None])
+def test_a_competence_export_scores_in_one_pass(tmp_path: Path, threads: int | None) -> None:
+    rng = np.random.default_rng(11)
+    n = 40_000  # about 5 MB of CSV: many blocks
+    a, r, _ = random_tables(n)
+    a = a.set_column(1, "person_id", pa.array(a.column("person_id").to_numpy() + 20_000_000))
+    topic = lambda c: f"NHS|CSTF|Topic {c} - 1 Year|"  # noqa: E731
+    r = r.set_column(1, "competency_id", pa.array([topic(c) for c in r.column("competency_id").to_pylist()]))
+    k = n * 3
+    people = rng.integers(0, n + 10, k) + 20_000_000
+    names = [topic(c) for c in rng.integers(0, 100, k)]
+    base = (AS_OF - dt.date(1970, 1, 1)).days
+    expiry = base - 400 + rng.integers(0, 900, k)
+    expiry[rng.random(k) < 0.05] = -1
+    export = tmp_path / "export.csv"
+    write_export(export, people, names, expiry)
+    pq.write_table(a, tmp_path / "a.parquet", row_group_size=7_000)
+    pq.write_table(r, tmp_path / "r.parquet")
+    want = esr.score_compliance(a, r, esr.read_competence_csv(export, vpd="297"), AS_OF)
+    got = esr.score_files(tmp_path / "a.parquet", tmp_path / "r.parquet", str(export), AS_OF, vpd="297", threads=threads)
+    assert got.equals(want)
+    assert sum(got.column("green").to_pylist()) > 0 and sum(got.column("red").to_pylist()) > 0
+    pl = esr.score_files(tmp_path / "a.parquet", tmp_path / "r.parquet", export, AS_OF, vpd="297", output="polars")
+    assert pl.equals(esr.score_compliance(a, r, esr.read_competence_csv(export, vpd="297"), AS_OF, output="polars"))
+
+
+def test_a_competence_export_refusals(tmp_path: Path) -> None:
+    a, r, _ = random_tables(50)
+    a = a.set_column(1, "person_id", pa.array(a.column("person_id").to_numpy() + 20_000_000))
+    pq.write_table(a, tmp_path / "a.parquet")
+    pq.write_table(r, tmp_path / "r.parquet")
+    export = tmp_path / "export.csv"
+    write_export(export, np.arange(10) + 20_000_000, ["NHS|CSTF|Topic 1 - 1 Year|"] * 10, np.full(10, -1), bad_line=True)
+    rt = pa.table({"position_id": [1], "competency_id": ["NHS|CSTF|Topic 1 - 1 Year|"]})
+    pq.write_table(rt, tmp_path / "rt.parquet")
+    # A bad row refuses the export, naming its line, as read_competence_csv does.
+    with pytest.raises(esr.BulkInputError, match="line 7"):
+        esr.score_files(tmp_path / "a.parquet", tmp_path / "rt.parquet", export, AS_OF, vpd="297")
+    # Integer competency ids cannot match the export's names.
+    with pytest.raises(esr.BulkInputError, match="competency_id"):
+        esr.score_files(tmp_path / "a.parquet", tmp_path / "r.parquet", export, AS_OF, vpd="297")
+    with pytest.raises(esr.InvalidInputError, match="detail"):
+        esr.score_files(tmp_path / "a.parquet", tmp_path / "rt.parquet", export, AS_OF, vpd="297", detail=True)
+    with pytest.raises(esr.InvalidInputError, match="vpd"):
+        esr.score_files(tmp_path / "a.parquet", tmp_path / "rt.parquet", export, AS_OF, encoding="cp1252")
+    with pytest.raises(FileNotFoundError):
+        esr.score_files(tmp_path / "a.parquet", tmp_path / "rt.parquet", tmp_path / "nope.csv", AS_OF, vpd="297")

@@ -995,7 +995,9 @@ pub fn compliance_matrix_csv(rows: &[(EmployeeNumber, AssignmentCompliance)]) ->
         .map_err(|e| Error::Storage(format!("the compliance matrix is not UTF-8: {e}")))
 }
 
+mod stream;
 mod table;
+pub use stream::*;
 pub use table::*;
 
 #[cfg(test)]

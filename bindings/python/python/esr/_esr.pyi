@@ -1762,6 +1762,8 @@ def score_files(
     held_not_required: bool = False,
     output: Literal["pyarrow"] | None = None,
     threads: int | None = None,
+    vpd: str | None = None,
+    encoding: str | None = None,
 ) -> pyarrow.Table: ...
 @overload
 def score_files(
@@ -1775,6 +1777,8 @@ def score_files(
     held_not_required: bool = False,
     output: Literal["pandas"],
     threads: int | None = None,
+    vpd: str | None = None,
+    encoding: str | None = None,
 ) -> pandas.DataFrame: ...
 @overload
 def score_files(
@@ -1788,6 +1792,8 @@ def score_files(
     held_not_required: bool = False,
     output: Literal["polars"],
     threads: int | None = None,
+    vpd: str | None = None,
+    encoding: str | None = None,
 ) -> polars.DataFrame: ...
 # read_competence_csv's columns: person_id int64, competency_id dictionary<int32, string>,
 # expiry date32, achieved date32, level dictionary<int32, string>, employee_number string,

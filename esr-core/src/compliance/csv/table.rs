@@ -829,9 +829,17 @@ fn lost(seq: usize, worker: usize) -> Segment {
     }
 }
 
+/// Where [`read_competence_blocks`] hands the rows: the rows merged since the last call, of
+/// which only `person_id`, `competence` and `expiry` are filled (the other columns are left
+/// empty rather than copied, as a streaming reader does not need them).
+pub type BlockSink<'s> = dyn FnMut(&CompetenceExportTable) -> Result<()> + Send + 's;
+
 /// The columns read so far, in file order, from the segments of several builders.
-struct Merged {
+struct Merged<'s> {
     t: CompetenceExportTable,
+    /// When set, each merged segment's rows are handed here and let go (the values stay, so
+    /// keys keep their meaning): nothing per record is kept.
+    sink: Option<&'s mut BlockSink<'s>>,
     problems: ImportProblems,
     /// Per builder, its keys to the merged columns' keys.
     names: Vec<Vec<u32>>,
@@ -844,7 +852,25 @@ struct Merged {
     line: u64,
 }
 
-impl Merged {
+impl Merged<'_> {
+    /// Hands the rows merged so far to the sink, if any, and lets them go.
+    fn drain(&mut self) -> Result<()> {
+        let Some(sink) = self.sink.as_mut() else {
+            return Ok(());
+        };
+        sink(&self.t)?;
+        let t = &mut self.t;
+        t.line.clear();
+        t.employee_number.text.clear();
+        t.employee_number.ends.clear();
+        t.person_id.clear();
+        t.competence.keys.clear();
+        t.achieved.clear();
+        t.expiry.clear();
+        t.level.keys.clear();
+        Ok(())
+    }
+
     /// Appends the `values` `to` has not got yet, noting each one's key in `map`.
     fn values(
         to: &mut Vec<String>,
@@ -896,23 +922,27 @@ impl Merged {
         t.competence
             .keys
             .extend(s.competence.keys.iter().map(|&k| remap(names, k)));
-        t.level
-            .keys
-            .extend(s.level.keys.iter().map(|&k| remap(levels, k)));
-        t.line.extend(s.line.iter().map(|l| l + offset));
-        let base = t.employee_number.text.len();
-        t.employee_number.text.push_str(&s.employee_number.text);
-        t.employee_number
-            .ends
-            .extend(s.employee_number.ends.iter().map(|e| e + base));
         t.person_id.extend_from_slice(&s.person_id);
-        t.achieved.extend_from_slice(&s.achieved);
         t.expiry.extend_from_slice(&s.expiry);
+        // A sink is handed the columns the scorer reads (BlockSink): the rest are not copied.
+        if self.sink.is_none() {
+            t.level
+                .keys
+                .extend(s.level.keys.iter().map(|&k| remap(levels, k)));
+            t.line.extend(s.line.iter().map(|l| l + offset));
+            let base = t.employee_number.text.len();
+            t.employee_number.text.push_str(&s.employee_number.text);
+            t.employee_number
+                .ends
+                .extend(s.employee_number.ends.iter().map(|e| e + base));
+            t.achieved.extend_from_slice(&s.achieved);
+        }
         for mut p in problems.listed {
             p.line += offset;
             self.problems.push(p);
         }
         self.problems.more = self.problems.more.saturating_add(problems.more);
+        self.drain()?;
         match end {
             Ok(line) => {
                 self.line = line + offset;
@@ -946,7 +976,7 @@ fn read_in_blocks<R: std::io::Read>(
     cols: ExportColumns,
     skip_bad_rows: bool,
     (block, workers): (usize, usize),
-    merged: &mut Merged,
+    merged: &mut Merged<'_>,
 ) -> Result<()> {
     merged.line = line;
     // One queue of blocks for all the workers: whichever is free takes the next.
@@ -1037,7 +1067,7 @@ fn read_in_blocks<R: std::io::Read>(
 /// handing each block's buffer back.
 fn merge_all(
     results: &std::sync::mpsc::Receiver<Segment>,
-    merged: &mut Merged,
+    merged: &mut Merged<'_>,
     spare: &std::sync::mpsc::Sender<Vec<u8>>,
 ) -> Result<()> {
     // Segments that came before their turn, by their place in the file.
@@ -1198,6 +1228,7 @@ pub(super) fn read_table<R: std::io::Read>(
         let (src, rest, line, prev_cr) = rdr.into_rest();
         let mut merged = Merged {
             t: CompetenceExportTable::default(),
+            sink: None,
             problems: ImportProblems::new(),
             names: vec![Vec::new(); workers],
             levels: vec![Vec::new(); workers],
@@ -1265,4 +1296,54 @@ pub(super) fn read_table<R: std::io::Read>(
     let (mut t, problems) = out?;
     t.encoding = text.encoding_used();
     Ok((t, problems))
+}
+
+/// Reads an ESR competence export as [`read_competence_table`] does (the same rows, bad rows,
+/// limits, messages and encodings), in blocks on `workers` threads, handing the good rows to
+/// `sink` a block at a time in file order (the rows merged since the last call: their
+/// `person_id`, `competence` and `expiry`, the other columns left empty; the competence values
+/// are every value so far, so keys keep their meaning) instead of
+/// keeping them: memory stays a few blocks whatever the file's size. Returns the bad rows
+/// skipped (with `options.skip_bad_rows`) and the encoding read. With bad rows and without
+/// `skip_bad_rows` the import is refused at the end, after the sink has seen the good rows.
+pub fn read_competence_blocks<R: std::io::Read>(
+    vpd: VpdCode,
+    reader: R,
+    options: ImportOptions,
+    encoding: CsvEncoding,
+    workers: usize,
+    sink: &mut BlockSink<'_>,
+) -> Result<(ImportProblems, &'static str)> {
+    let mut text = DecodingReader::new(reader, encoding);
+    let mut rdr = RecordReader::new(&mut text);
+    let cols = read_header(&mut rdr)?;
+    let skip_bad_rows = options.skip_bad_rows;
+    let workers = workers.clamp(1, MAX_WORKERS);
+    let (src, rest, line, prev_cr) = rdr.into_rest();
+    let mut merged = Merged {
+        t: CompetenceExportTable::default(),
+        sink: Some(sink),
+        problems: ImportProblems::new(),
+        names: vec![Vec::new(); workers],
+        levels: vec![Vec::new(); workers],
+        name_keys: HashMap::new(),
+        level_keys: HashMap::new(),
+        line,
+    };
+    read_in_blocks(
+        src,
+        rest,
+        (line, prev_cr),
+        vpd,
+        cols,
+        skip_bad_rows,
+        (BLOCK_BYTES, workers),
+        &mut merged,
+    )?;
+    if !merged.problems.is_empty() && !skip_bad_rows {
+        return Err(Error::ImportRejected {
+            problems: merged.problems,
+        });
+    }
+    Ok((merged.problems, text.encoding_used()))
 }

@@ -870,3 +870,81 @@ mod blocks {
         }
     }
 }
+
+#[test]
+fn blocks_hand_on_the_rows_the_table_holds() {
+    use std::fmt::Write as _;
+    // About 3 MB: several 1 MiB blocks, with quoted names, empty expiries and bad rows.
+    let mut csv = String::from("Employee Number,Competency Name,Expiry Date,VPD\n");
+    for i in 0..60_000u32 {
+        let name = match i % 3 {
+            0 => "NHS|CSTF|Fire Safety - 1 Year|".to_owned(),
+            1 => "\"NHS|CSTF|Equality, Diversity and Human Rights - 3 Years|\"".to_owned(),
+            _ => format!("NHS|CSTF|Topic {} - 1 Year|", i % 40),
+        };
+        let expiry = if i % 11 == 0 {
+            String::new()
+        } else {
+            format!("{:02}-Mar-20{}", 1 + i % 28, 20 + i % 15)
+        };
+        let employee = if i % 9_999 == 5 {
+            "x".to_owned()
+        } else {
+            (20_000_000 + i / 7).to_string()
+        };
+        writeln!(csv, "{employee},{name},{expiry},297").unwrap();
+    }
+    let options = ImportOptions {
+        skip_bad_rows: true,
+    };
+    let (t, problems) =
+        read_competence_table(vpd(), csv.as_bytes(), options, CsvEncoding::AUTO, None).unwrap();
+    assert!(problems.total() > 0);
+    let want: Vec<(i64, String, Option<i32>)> = (0..t.len())
+        .map(|i| {
+            (
+                t.person_id[i],
+                t.competence.get(i).unwrap().to_owned(),
+                t.expiry[i],
+            )
+        })
+        .collect();
+    for workers in [1, 2, 3] {
+        let mut got = Vec::new();
+        let mut calls = 0;
+        let (skipped, encoding) = read_competence_blocks(
+            vpd(),
+            csv.as_bytes(),
+            options,
+            CsvEncoding::AUTO,
+            workers,
+            &mut |b: &CompetenceExportTable| {
+                calls += 1;
+                for i in 0..b.person_id.len() {
+                    got.push((
+                        b.person_id[i],
+                        b.competence.get(i).unwrap().to_owned(),
+                        b.expiry[i],
+                    ));
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert!(calls > 2, "{calls} blocks");
+        assert_eq!(got, want, "workers {workers}");
+        assert_eq!(skipped, problems);
+        assert_eq!(encoding, t.encoding);
+    }
+    // Without skip_bad_rows the export is refused, naming the bad lines.
+    let e = read_competence_blocks(
+        vpd(),
+        csv.as_bytes(),
+        ImportOptions::default(),
+        CsvEncoding::AUTO,
+        2,
+        &mut |_: &CompetenceExportTable| Ok(()),
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::ImportRejected { .. }));
+}
