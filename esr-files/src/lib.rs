@@ -56,9 +56,9 @@ pub enum Format {
 
 fn bad(path: &Path, what: impl std::fmt::Display) -> Error {
     let what = what.to_string();
-    // Only snappy is built in (see Cargo.toml): say what to do about another codec.
+    // Only snappy and zstd are built in (see Cargo.toml): say what to do about another codec.
     let hint = if what.contains("Disabled feature at compile time") {
-        "; esr reads Parquet compressed with snappy or uncompressed: write it with compression='snappy' (pyarrow's default; polars writes zstd unless told)"
+        "; esr reads Parquet compressed with snappy (pyarrow's default), zstd (polars' default) or uncompressed: write it with compression='snappy' or 'zstd'"
     } else {
         ""
     };

@@ -301,6 +301,7 @@ fn a_competence_export_scores_as_its_table_does() {
             competency_id: &hcomp,
             expiry: &hexp,
             expiry_validity: None,
+            level: None,
         },
         as_of,
         AmberWindow::ESR,

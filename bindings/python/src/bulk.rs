@@ -1598,7 +1598,10 @@ fn file_path(obj: &Bound<'_, PyAny>, arg: &'static str) -> PyResult<std::path::P
     let path = file_path_of(obj, arg)?;
     // OSError(errno, message) is raised as its subclass (FileNotFoundError, ...).
     std::fs::metadata(&path).map_err(|e| {
-        let msg = format!("argument '{arg}': cannot open {}: {e}", path.display());
+        let msg = format!(
+            "argument '{arg}': cannot open {}: {e}",
+            crate::csv_source::shown(&path)
+        );
         match e.raw_os_error() {
             Some(code) => pyo3::exceptions::PyOSError::new_err((code, msg)),
             None => pyo3::exceptions::PyOSError::new_err(msg),

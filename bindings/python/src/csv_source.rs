@@ -21,7 +21,7 @@ pub(crate) enum CsvSource<'py> {
 }
 
 /// The first 200 characters of a path, for messages.
-fn shown(path: &std::path::Path) -> String {
+pub(crate) fn shown(path: &std::path::Path) -> String {
     let s = path.display().to_string();
     match s.char_indices().nth(200) {
         Some((i, _)) => format!("{}…", &s[..i]),

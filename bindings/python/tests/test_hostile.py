@@ -19,16 +19,21 @@ check that every time rule refuses instead of overflowing.
 
 from __future__ import annotations
 
+import atexit
 import inspect
 import re
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 import esr
@@ -125,7 +130,13 @@ STATEFUL_REFUSALS: dict[tuple[str, type[BaseException]], str] = {
 MAX_MESSAGE = 2_000
 
 # Arguments that may be a file's path, where an OSError is the answer to one that cannot be opened.
-PATH_ARGUMENTS = {("read_competence_csv", "source"), ("Esr.import_competences", "csv")}
+PATH_ARGUMENTS = {
+    ("read_competence_csv", "source"),
+    ("Esr.import_competences", "csv"),
+    ("score_files", "assignments"),
+    ("score_files", "requirements"),
+    ("score_files", "holdings"),
+}
 
 
 @dataclass
@@ -585,7 +596,7 @@ CASES: dict[str, Case] = {
     "Esr.set_requirement": lambda w: (
         w.esr.set_requirement,
         dict(actor="set-up", vpd=VPD, competence=COMPETENCE, position=None, org_unit=None,
-             job="Staff Nurse", essential=True),
+             job="Staff Nurse", essential=True, min_level="1 - Assessed"),
     ),
     "Esr.remove_requirement": lambda w: (
         w.esr.remove_requirement,
@@ -671,12 +682,19 @@ CASES: dict[str, Case] = {
     # bulk (see also the Arrow cases below)
     "score_compliance": lambda w: (
         esr.score_compliance, dict(**dict(zip(("assignments", "requirements", "holdings"), _tables())),
-                                   as_of=date(2026, 11, 23), amber_months=3, output=None, threads=None)
+                                   as_of=date(2026, 11, 23), amber_months=3, **_rule_tables(),
+                                   output=None, threads=None)
     ),
     "compliance_detail": lambda w: (
         esr.compliance_detail, dict(**dict(zip(("assignments", "requirements", "holdings"), _tables())),
                                     as_of=date(2026, 11, 23), amber_months=3, held_not_required=True,
-                                    output=None, threads=None)
+                                    **_rule_tables(), output=None, threads=None)
+    ),
+    "score_files": lambda w: (
+        esr.score_files, dict(**dict(zip(("assignments", "requirements", "holdings"), _table_files())),
+                              as_of=date(2026, 11, 23), amber_months=3, detail=False,
+                              held_not_required=False, output=None, threads=None, vpd=None,
+                              encoding=None)
     ),
     "read_competence_csv": lambda w: (
         esr.read_competence_csv,
@@ -703,6 +721,31 @@ def _tables() -> tuple[pa.Table, pa.Table, pa.Table]:
             }
         ),
     )
+
+
+def _rule_tables() -> dict[str, pa.Table]:
+    """The full rules' optional tables, valid for _tables() (the assignments have no org unit
+    or job columns, so only the equivalence reaches a result)."""
+    return {
+        "org_units": pa.table({"org_unit_id": [1, 2], "parent_id": pa.array([None, 1], pa.int64())}),
+        "org_unit_requirements": pa.table({"org_unit_id": [1], "competency_id": [7]}),
+        "job_requirements": pa.table({"job": [3], "competency_id": [7]}),
+        "equivalences": pa.table({"competency_id": [8], "satisfies_competency_id": [7]}),
+    }
+
+
+_FILES: list[Path] = []
+
+
+def _table_files() -> list[Path]:
+    """The three tables of _tables() as Parquet files, written once for the session."""
+    if not _FILES:
+        d = Path(tempfile.mkdtemp(prefix="esr-hostile-"))
+        atexit.register(shutil.rmtree, d, ignore_errors=True)
+        for name, t in zip(("assignments", "requirements", "holdings"), _tables()):
+            pq.write_table(t, d / f"{name}.parquet")
+            _FILES.append(d / f"{name}.parquet")
+    return list(_FILES)
 
 
 def public_callables() -> dict[str, inspect.Signature]:

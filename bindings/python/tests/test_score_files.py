@@ -107,13 +107,26 @@ def test_bad_files_are_refused(tmp_path: Path) -> None:
         esr.score_files(paths[0], paths[1], 42, AS_OF)
 
 
+@pytest.mark.parametrize("codec", ["zstd", "none"])
+def test_polars_default_codec_reads_as_snappy_does(tmp_path: Path, codec: str) -> None:
+    # polars writes zstd unless told: an analyst's polars files must score as they are.
+    paths = []
+    for name, t in zip(("a", "r", "h"), tables()):
+        p = tmp_path / f"{name}.parquet"
+        pq.write_table(t, p, compression=codec)
+        paths.append(p)
+    (tmp_path / "snappy").mkdir()
+    snappy = write(tables(), tmp_path / "snappy", "parquet")
+    assert esr.score_files(*paths, AS_OF).equals(esr.score_files(*snappy, AS_OF))
+
+
 def test_other_parquet_codecs_are_refused_with_what_to_do(tmp_path: Path) -> None:
     paths = []
     for name, t in zip(("a", "r", "h"), tables()):
         p = tmp_path / f"{name}.parquet"
-        pq.write_table(t, p, compression="zstd")
+        pq.write_table(t, p, compression="brotli")
         paths.append(p)
-    with pytest.raises(esr.BulkInputError, match="compression='snappy'"):
+    with pytest.raises(esr.BulkInputError, match="compression='snappy' or 'zstd'"):
         esr.score_files(*paths, AS_OF)
 
 

@@ -107,6 +107,8 @@ impl<R: std::io::Read + Send> HoldingParts<i64> for CsvHoldings<R> {
                         competency_id: &competency,
                         expiry: &expiry,
                         expiry_validity: None,
+                        // The one-pass path scores by position only (no minimum levels).
+                        level: None,
                     },
                 );
             }
