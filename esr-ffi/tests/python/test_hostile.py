@@ -519,7 +519,8 @@ CASES: dict[str, Case] = {
     "EsrService.set_requirement": lambda c: (
         c.w.esr.set_requirement,
         dict(actor=SYSTEM, vpd=VPD, competence=c.w.conflict,
-             target=esr_ffi.RequirementTarget.JOB(job="Staff Nurse"), essential=True),
+             target=esr_ffi.RequirementTarget.JOB(job="Staff Nurse"), essential=True,
+             min_level="1 - Assessed"),
     ),
     "EsrService.record_competence": lambda c: (
         c.w.esr.record_competence,
