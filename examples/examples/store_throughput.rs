@@ -157,8 +157,10 @@ fn work<S: Store>(
                     &emp,
                     NewCompetenceRecord {
                         competence: "NHS|CSTF|Fire Safety - 1 Year|".parse()?,
+                        // A new date each time (an update to write), cycling within the past
+                        // (at thousands of writes a second, days since 2000 run past today).
                         achieved: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap()
-                            + esr_core::chrono::Days::new(day as u64),
+                            + esr_core::chrono::Days::new((day % 9_000) as u64),
                         expiry: RecordExpiry::Never,
                         level: CompetenceLevel::default(),
                     },
