@@ -1664,7 +1664,7 @@ fn read_file_table(
 /// that expired before `as_of` are dropped while decoding and the rest streamed into the
 /// scorer, so memory grows with the number of staff rather than of records (integer ids and a
 /// date32 expiry; other columns are read whole, then scored as score_compliance does). Parquet
-/// files compressed with snappy or not at all are read; others raise BulkInputError.
+/// files compressed with snappy, zstd or not at all are read; others raise BulkInputError.
 ///
 /// With vpd= given, `holdings` is an ESR competence export (CSV, as read_competence_csv reads
 /// it, with `encoding` as there) scored in one pass: read in blocks on every core, each block's
