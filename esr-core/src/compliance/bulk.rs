@@ -1278,44 +1278,117 @@ impl Classify<'_> {
                     }
                 }
             },
-            (fills, levels) => {
-                // A person's words gathered in registers (their holdings come together), written
-                // out when the person changes.
-                let mut pacc = PersonAcc {
-                    person: usize::MAX,
-                    bits: [[0; 2]; PERSON_WORDS],
-                };
-                let rows = persons.iter().zip(comps).zip(expiry).enumerate();
-                for (k, ((p, c), e)) in rows {
-                    let Some(p) = self.people.get(p.to_i64()) else {
-                        continue;
-                    };
-                    let e = match &h.expiry_validity {
-                        None => *e,
-                        Some(_) => expiry_at(k),
-                    };
-                    let rank = levels.map_or(0, |l| l[k]);
-                    fills.each_word(self.comps, c.to_i64(), rank, |word, bits| {
-                        self.mark_person(masks, &mut pacc, p, word, bits, e);
-                    });
-                }
-                pacc.flush(masks, self.words);
+            // A person's words are gathered in registers: two of them when there are one or two.
+            (plan::Fills::Expanded { .. }, levels) if self.words <= 2 => {
+                self.expanded_in::<I, 2>(masks, h, range, levels);
+            }
+            (plan::Fills::Expanded { .. }, levels) => {
+                self.expanded_in::<I, PERSON_WORDS>(masks, h, range, levels);
             }
         }
         acc.flush(masks);
     }
 }
 
-/// Words of one person gathered at once by [`Classify::mark_person`].
-const PERSON_WORDS: usize = 4;
+impl Classify<'_> {
+    /// [`Self::expanded`] for each shape of the holding columns (expiries with or without
+    /// nulls, levels or none), monomorphised: this loop is the scorer's hot path.
+    fn expanded_in<I: BulkId, const W: usize>(
+        &self,
+        masks: &mut [[u64; 2]],
+        h: &HoldingColumns<'_, I>,
+        range: std::ops::Range<usize>,
+        levels: Option<&[u8]>,
+    ) {
+        let persons = &h.person_id[range.clone()];
+        let comps = &h.competency_id[range.clone()];
+        let expiry = &h.expiry[range.clone()];
+        let expiry_at = |k: usize| match &h.expiry_validity {
+            Some(v) if !v.get(range.start + k) => NO_EXPIRY,
+            _ => expiry[k],
+        };
+        let at = |k: usize| expiry[k];
+        match (&h.expiry_validity, levels) {
+            (None, None) => self.expanded::<I, W>(masks, persons, comps, at, |_| 0),
+            (None, Some(l)) => self.expanded::<I, W>(masks, persons, comps, at, |k| l[k]),
+            (Some(_), None) => self.expanded::<I, W>(masks, persons, comps, expiry_at, |_| 0),
+            (Some(_), Some(l)) => {
+                self.expanded::<I, W>(masks, persons, comps, expiry_at, |k| l[k]);
+            }
+        }
+    }
 
-/// The person being filled, and the bits of their first [`PERSON_WORDS`] words so far.
-struct PersonAcc {
-    person: usize,
-    bits: [[u64; 2]; PERSON_WORDS],
+    /// The holdings of `persons` and `comps` (expiring on `expiry(k)`, at level rank `rank(k)`)
+    /// under [`plan::Fills::Expanded`]: each fills the bits of its competency and of those it
+    /// satisfies, at the minimums its level meets. A person's first `W` words are gathered in
+    /// registers (their holdings come together) and written out when the person changes.
+    #[inline(always)]
+    fn expanded<I: BulkId, const W: usize>(
+        &self,
+        masks: &mut [[u64; 2]],
+        persons: &[I],
+        comps: &[I],
+        expiry: impl Fn(usize) -> i32,
+        rank: impl Fn(usize) -> u8,
+    ) {
+        let plan::Fills::Expanded {
+            held,
+            ranks,
+            first,
+            masks: more,
+            ..
+        } = self.fills
+        else {
+            return;
+        };
+        let top = ranks - 1;
+        let mut acc = PersonAcc::<W> {
+            person: usize::MAX,
+            bits: [[0; 2]; W],
+        };
+        for (k, (p, c)) in persons.iter().zip(comps).enumerate() {
+            let Some(p) = self.people.get(p.to_i64()) else {
+                continue;
+            };
+            let Some(hs) = held.get(c.to_i64()) else {
+                continue;
+            };
+            let at = hs as usize * ranks + usize::from(rank(k)).min(top);
+            let Some(&(word, bits)) = first.get(at) else {
+                continue;
+            };
+            let e = expiry(k);
+            let valid = u64::from(is_valid_on(&e, &self.as_of)).wrapping_neg();
+            let green = u64::from(lasts_beyond(&e, &self.last_amber)).wrapping_neg();
+            let p = p as usize;
+            if p != acc.person {
+                acc.flush(masks, self.words);
+                acc = PersonAcc {
+                    person: p,
+                    bits: [[0; 2]; W],
+                };
+            }
+            self.mark_person(masks, &mut acc, word & !plan::MORE, bits, valid, green);
+            if word & plan::MORE != 0 {
+                for &(word, bits) in more.get(at) {
+                    self.mark_person(masks, &mut acc, word, bits, valid, green);
+                }
+            }
+        }
+        acc.flush(masks, self.words);
+    }
 }
 
-impl PersonAcc {
+/// Words of one person gathered at once by [`Classify::expanded`], at most.
+const PERSON_WORDS: usize = 4;
+
+/// The person being filled, and the bits of their first `W` words so far.
+struct PersonAcc<const W: usize> {
+    person: usize,
+    bits: [[u64; 2]; W],
+}
+
+impl<const W: usize> PersonAcc<W> {
     #[inline(always)]
     fn flush(&self, masks: &mut [[u64; 2]], words: usize) {
         if self.person == usize::MAX {
@@ -1357,42 +1430,31 @@ impl Classify<'_> {
         self.mark(masks, acc, p, c, e, true);
     }
 
-    /// Sets the `bits` of word `word` of person `p` that a holding expiring on `e` fills (at a
-    /// level that meets their minimums), by the same rules as [`Self::mark`], gathering a
-    /// person's words in `acc`.
+    /// Sets the `bits` of word `word` of the person in `acc` in the "valid" words where `valid`
+    /// (all ones or none: [`is_valid_on`]) and in the "green" ones where `green`
+    /// ([`lasts_beyond`]).
     #[inline(always)]
-    fn mark_person(
+    fn mark_person<const W: usize>(
         &self,
         masks: &mut [[u64; 2]],
-        acc: &mut PersonAcc,
-        p: u32,
+        acc: &mut PersonAcc<W>,
         word: u32,
         bits: u64,
-        e: i32,
+        valid: u64,
+        green: u64,
     ) {
-        let valid = bits & u64::from(is_valid_on(&e, &self.as_of)).wrapping_neg();
-        let green = bits & u64::from(lasts_beyond(&e, &self.last_amber)).wrapping_neg();
-        let p = p as usize;
-        if p != acc.person {
-            if acc.person != usize::MAX {
-                acc.flush(masks, self.words);
+        let (valid, green) = (bits & valid, bits & green);
+        if (word as usize) < W {
+            // Every word, masked, rather than one indexed: the words stay in registers
+            // instead of a read-modify-write through memory for each holding.
+            for (w, b) in acc.bits.iter_mut().enumerate() {
+                let hit = u64::from(w == word as usize).wrapping_neg();
+                b[0] |= valid & hit;
+                b[1] |= green & hit;
             }
-            *acc = PersonAcc {
-                person: p,
-                bits: [[0; 2]; PERSON_WORDS],
-            };
-        }
-        match acc.bits.get_mut(word as usize) {
-            Some(b) => {
-                b[0] |= valid;
-                b[1] |= green;
-            }
-            None => {
-                if let Some(m) = masks.get_mut(p * self.words + word as usize) {
-                    m[0] |= valid;
-                    m[1] |= green;
-                }
-            }
+        } else if let Some(m) = masks.get_mut(acc.person * self.words + word as usize) {
+            m[0] |= valid;
+            m[1] |= green;
         }
     }
 

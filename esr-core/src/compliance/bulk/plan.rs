@@ -39,7 +39,7 @@ pub(super) struct Plan<I> {
 }
 
 /// Set in a first (word, mask) when the holding fills other words too.
-const MORE: u32 = 1 << 31;
+pub(super) const MORE: u32 = 1 << 31;
 
 /// The bits a holding can set.
 // One per scoring: the size of the variants does not matter.
@@ -77,38 +77,6 @@ impl Fills {
                 if let Some(h) = held.get(c) {
                     for &(bit, min) in bits.get(h as usize) {
                         f(bit, meets_minimum(rank, min));
-                    }
-                }
-            }
-        }
-    }
-
-    /// Calls `f(word, mask)` for the bits a holding of `c` at level `rank` fills, that is, meets
-    /// the minimum of ([`meets_minimum`], applied when the masks were built).
-    #[inline(always)]
-    pub(super) fn each_word(&self, comps: &IdMap, c: i64, rank: u8, mut f: impl FnMut(u32, u64)) {
-        match self {
-            Self::Direct => {
-                if let Some(s) = comps.get(c) {
-                    f(s / 64, 1 << (s % 64));
-                }
-            }
-            Self::Expanded {
-                held,
-                ranks,
-                first,
-                masks,
-                ..
-            } => {
-                if let Some(h) = held.get(c) {
-                    let at = h as usize * ranks + usize::from(rank).min(ranks - 1);
-                    if let Some(&(word, mask)) = first.get(at) {
-                        f(word & !MORE, mask);
-                        if word & MORE != 0 {
-                            for &(word, mask) in masks.get(at) {
-                                f(word, mask);
-                            }
-                        }
                     }
                 }
             }
@@ -280,41 +248,53 @@ impl<I: BulkId> Plan<I> {
             let mut seen: HashMap<(u32, i64, u32), u32, BuildHasherDefault<IdHasher>> =
                 HashMap::default();
             let mut ancestry: Vec<i64> = Vec::new();
+            // An assignment's unit and job usually follow from its position: per position
+            // slot (and one for none), the raw (unit, job) last seen with it and their
+            // profile answer without hashing.
+            let mut last_of_position = vec![(i64::MAX, i64::MAX, NO_SLOT); positions.len() + 1];
             let m = assignments.iter().map(|a| a.position_id.len()).sum();
             let mut out = Vec::with_capacity(m);
-            let positions_of = assignments.iter().flat_map(|a| a.position_id);
-            for (k, pos) in positions_of.enumerate() {
-                let pos = positions.get(pos.to_i64()).unwrap_or(NO_SLOT);
-                let unit = units_of
-                    .filter(|_| !unit_rows.is_empty())
-                    .and_then(|u| u.get(k))
-                    .map(|u| u.to_i64());
-                let job = jobs_of
-                    .and_then(|j| j.get(k))
-                    .and_then(|j| jobs.get(j.to_i64()))
-                    .unwrap_or(NO_SLOT);
-                let key = (pos, unit.unwrap_or(i64::MIN), job);
-                let p = match seen.get(&key) {
-                    Some(p) => *p,
-                    None => {
-                        ancestry.clear();
-                        if let Some(u) = unit {
-                            ancestry_into(&parents, u, &mut ancestry);
-                        }
-                        let mut lists = std::iter::once(pos_reqs.get(pos as usize))
-                            .chain(
-                                ancestry
-                                    .iter()
-                                    .filter_map(|u| units.get(*u))
-                                    .map(|u| unit_reqs.get(u as usize)),
-                            )
-                            .chain(std::iter::once(job_reqs.get(job as usize)));
-                        let p = add_profile(&mut lists);
-                        seen.insert(key, p);
-                        p
+            let units_of = units_of.filter(|_| !unit_rows.is_empty());
+            let mut k = 0;
+            for a in assignments {
+                for pos in a.position_id {
+                    let pos = positions.get(pos.to_i64()).unwrap_or(NO_SLOT);
+                    let unit = units_of.and_then(|u| u.get(k)).map(|u| u.to_i64());
+                    let raw_job = jobs_of
+                        .and_then(|j| j.get(k))
+                        .map_or(i64::MIN, |j| j.to_i64());
+                    k += 1;
+                    let raw = (unit.unwrap_or(i64::MIN), raw_job);
+                    let last = &mut last_of_position[(pos as usize).min(positions.len())];
+                    if (last.0, last.1) == raw {
+                        out.push(last.2);
+                        continue;
                     }
-                };
-                out.push(p);
+                    let job = jobs.get(raw_job).unwrap_or(NO_SLOT);
+                    let key = (pos, raw.0, job);
+                    let p = match seen.get(&key) {
+                        Some(p) => *p,
+                        None => {
+                            ancestry.clear();
+                            if let Some(u) = unit {
+                                ancestry_into(&parents, u, &mut ancestry);
+                            }
+                            let mut lists = std::iter::once(pos_reqs.get(pos as usize))
+                                .chain(
+                                    ancestry
+                                        .iter()
+                                        .filter_map(|u| units.get(*u))
+                                        .map(|u| unit_reqs.get(u as usize)),
+                                )
+                                .chain(std::iter::once(job_reqs.get(job as usize)));
+                            let p = add_profile(&mut lists);
+                            seen.insert(key, p);
+                            p
+                        }
+                    };
+                    *last = (raw.0, raw.1, p);
+                    out.push(p);
+                }
             }
             Some(out)
         };

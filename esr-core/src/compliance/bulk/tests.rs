@@ -500,9 +500,18 @@ fn chunks_score_as_whole_tables_in_parallel() {
 }
 
 /// Many competencies with levels and equivalences (several words a person, more than are
-/// gathered at once): the bit-set counts equal the detail rows, which take the other path.
+/// gathered at once): the bit-set counts equal the detail rows, which take the other path,
+/// with holdings grouped by person (as exports come) and interleaved (a person's words
+/// written out at every holding).
 #[test]
 fn full_rules_counts_equal_the_detail_across_many_words() {
+    full_rules_across_many_words(|i| i);
+    // The same holdings shuffled (7919 is prime to 20 000).
+    full_rules_across_many_words(|i| (i * 7919) % 20_000);
+}
+
+/// `source(i)`: which of the holdings is row `i`.
+fn full_rules_across_many_words(source: fn(i64) -> i64) {
     let as_of = d(2026, 11, 22);
     let base = days_since_epoch(as_of).unwrap();
     let comps = 300i64;
@@ -513,18 +522,19 @@ fn full_rules_counts_equal_the_detail_across_many_words() {
     let rc: Vec<i64> = (0..2000).map(|i| (i * 37) % comps).collect();
     let re: Vec<bool> = (0..2000).map(|i| i % 5 != 0).collect();
     let rl: Vec<u8> = (0..2000).map(|i| (i % 3) as u8).collect();
-    let hp: Vec<i64> = (0..20_000).map(|i| (i / 100) % 200).collect();
-    let hc: Vec<i64> = (0..20_000).map(|i| (i * 13) % comps).collect();
-    let he: Vec<i32> = (0..20_000)
+    let rows = || (0..20_000).map(source);
+    let hp: Vec<i64> = rows().map(|i| (i / 100) % 200).collect();
+    let hc: Vec<i64> = rows().map(|i| (i * 13) % comps).collect();
+    let he: Vec<i32> = rows()
         .map(|i| {
             if i % 11 == 0 {
                 NO_EXPIRY
             } else {
-                base + (i * 7) % 300 - 100
+                base + (i as i32 * 7) % 300 - 100
             }
         })
         .collect();
-    let hl: Vec<u8> = (0..20_000).map(|i| (i % 4) as u8).collect();
+    let hl: Vec<u8> = rows().map(|i| (i % 4) as u8).collect();
     let eh: Vec<i64> = (0..50).map(|i| i * 3).collect();
     let es: Vec<i64> = (0..50).map(|i| i * 3 + 1).collect();
     let rules = BulkRules {
