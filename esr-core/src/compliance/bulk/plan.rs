@@ -250,8 +250,8 @@ impl<I: BulkId> Plan<I> {
             let mut ancestry: Vec<i64> = Vec::new();
             // An assignment's unit and job usually follow from its position: per position
             // slot (and one for none), the raw (unit, job) last seen with it and their
-            // profile answer without hashing.
-            let mut last_of_position = vec![(i64::MAX, i64::MAX, NO_SLOT); positions.len() + 1];
+            // profile answer without hashing (`NO_SLOT`: none seen yet).
+            let mut last_of_position = vec![(0i64, 0i64, NO_SLOT); positions.len() + 1];
             let m = assignments.iter().map(|a| a.position_id.len()).sum();
             let mut out = Vec::with_capacity(m);
             let units_of = units_of.filter(|_| !unit_rows.is_empty());
@@ -266,7 +266,7 @@ impl<I: BulkId> Plan<I> {
                     k += 1;
                     let raw = (unit.unwrap_or(i64::MIN), raw_job);
                     let last = &mut last_of_position[(pos as usize).min(positions.len())];
-                    if (last.0, last.1) == raw {
+                    if last.2 != NO_SLOT && (last.0, last.1) == raw {
                         out.push(last.2);
                         continue;
                     }

@@ -596,3 +596,67 @@ fn full_rules_across_many_words(source: fn(i64) -> i64) {
             .any(|c| c.green > 0 && c.red > 0 && c.amber > 0)
     );
 }
+
+/// Extreme ids are ids like any other: an assignment whose unit and job are `i64::MAX` (the
+/// values a cache might take for "nothing seen") gets the requirements of its unit, its job
+/// and its position.
+#[test]
+fn extreme_unit_and_job_ids_are_ordinary_ids() {
+    let as_of = d(2026, 11, 22);
+    let good = days_since_epoch(as_of).unwrap() + 400;
+    let (aid, ap, apos) = (vec![1i64, 2], vec![10i64, 20], vec![100i64, 100]);
+    let (a_unit, a_job) = (vec![i64::MAX, i64::MAX], vec![i64::MAX, i64::MAX]);
+    let (rp, rc) = (vec![100i64], vec![1i64]);
+    let (units, parents) = (vec![i64::MAX, i64::MIN], vec![i64::MIN, i64::MIN]);
+    let (ut, uc) = (vec![i64::MIN], vec![2i64]);
+    let (jt, jc) = (vec![i64::MAX], vec![3i64]);
+    let (hp, hc, he) = (vec![10i64, 10, 10], vec![1i64, 2, 3], vec![good; 3]);
+    let rules = BulkRules {
+        assignment_org_unit: Some(&a_unit),
+        assignment_job: Some(&a_job),
+        org_unit_requirements: Some(TargetRequirementColumns {
+            target_id: &ut,
+            competency_id: &uc,
+            essential: None,
+            min_level: None,
+        }),
+        job_requirements: Some(TargetRequirementColumns {
+            target_id: &jt,
+            competency_id: &jc,
+            essential: None,
+            min_level: None,
+        }),
+        org_units: Some(OrgUnitColumns {
+            org_unit_id: &units,
+            parent_id: &parents,
+            parent_validity: None,
+        }),
+        ..BulkRules::default()
+    };
+    let s = score_compliance_with_rules(
+        AssignmentColumns {
+            assignment_id: &aid,
+            person_id: &ap,
+            position_id: &apos,
+        },
+        RequirementColumns {
+            position_id: &rp,
+            competency_id: &rc,
+        },
+        HoldingColumns {
+            person_id: &hp,
+            competency_id: &hc,
+            expiry: &he,
+            expiry_validity: None,
+            level: None,
+        },
+        &rules,
+        as_of,
+        AmberWindow::ESR,
+        NonZeroUsize::MIN,
+    )
+    .unwrap();
+    // Position (1), the unit's parent (2, inherited), the job (3): all held by person 10.
+    assert_eq!((s.required[0], s.green[0], s.red[0]), (3, 3, 0));
+    assert_eq!((s.required[1], s.green[1], s.red[1]), (3, 0, 3));
+}
