@@ -183,8 +183,11 @@ impl<I: BulkId> Plan<I> {
             .chain(&unit_rows)
             .chain(&job_rows)
             .any(|r| r.2.min_rank > 0);
-        let mut bit_of: HashMap<(u32, u8), u32> = HashMap::new();
+        // `bit_list` in (competency, minimum) order; a competency's bits are
+        // `bit_list[bits_from[c]..bits_from[c + 1]]`, a handful at most: a scan finds one
+        // (a hash per profile row cost more than the rest of building the profiles).
         let mut bit_list: Vec<(u32, u8)> = Vec::new();
+        let mut bits_from: Vec<u32> = Vec::new();
         if levels {
             let mut pairs: Vec<(u32, u8)> = pos_rows
                 .iter()
@@ -194,17 +197,24 @@ impl<I: BulkId> Plan<I> {
                 .collect();
             pairs.sort_unstable();
             pairs.dedup();
-            for p in pairs {
-                bit_of.insert(p, bit_list.len() as u32);
-                bit_list.push(p);
+            bit_list = pairs;
+            bits_from = vec![0; comps.len() + 1];
+            for &(c, _) in &bit_list {
+                bits_from[c as usize + 1] += 1;
+            }
+            for c in 0..comps.len() {
+                bits_from[c + 1] += bits_from[c];
             }
         }
         let bit = |c: u32, min: u8| -> u32 {
-            if levels {
-                bit_of.get(&(c, min)).copied().unwrap_or(c)
-            } else {
-                c
+            if !levels {
+                return c;
             }
+            let from = bits_from.get(c as usize).copied().unwrap_or(0);
+            let to = bits_from.get(c as usize + 1).copied().unwrap_or(from);
+            (from..to)
+                .find(|&b| bit_list[b as usize] == (c, min))
+                .unwrap_or(c)
         };
         let nbits = if levels { bit_list.len() } else { comps.len() };
         let words = nbits.div_ceil(64).max(1);
@@ -215,10 +225,16 @@ impl<I: BulkId> Plan<I> {
         let job_reqs = grouped(jobs.len(), &job_rows);
         let mut essential: Vec<u64> = Vec::new();
         let mut item_pairs: Vec<(u32, (u32, u32, Need))> = Vec::new();
+        // One buffer for every profile's rows (a profile is built for each distinct target
+        // combination: tens of thousands on a trust's data).
+        let mut merged: Vec<(u32, Needed)> = Vec::new();
         let mut add_profile = |lists: &mut dyn Iterator<Item = &[(u32, Needed)]>| -> u32 {
             let p = (essential.len() / words) as u32;
             essential.resize(essential.len() + words, 0);
-            let mut merged: Vec<(u32, Needed)> = lists.flat_map(|l| l.iter().copied()).collect();
+            merged.clear();
+            for l in lists {
+                merged.extend_from_slice(l);
+            }
             merged.sort_unstable_by_key(|x| x.0);
             let mut k = 0;
             while k < merged.len() {
@@ -246,7 +262,7 @@ impl<I: BulkId> Plan<I> {
             let units_of = rules.assignment_org_unit;
             let jobs_of = rules.assignment_job;
             let mut seen: HashMap<(u32, i64, u32), u32, BuildHasherDefault<IdHasher>> =
-                HashMap::default();
+                HashMap::with_capacity_and_hasher(positions.len(), Default::default());
             let mut ancestry: Vec<i64> = Vec::new();
             // An assignment's unit and job usually follow from its position: per position
             // slot (and one for none), the raw (unit, job) last seen with it and their
@@ -396,10 +412,13 @@ impl<I: BulkId> Plan<I> {
     }
 }
 
+/// Each unit's parent.
+type Parents = HashMap<i64, i64, BuildHasherDefault<IdHasher>>;
+
 /// Each unit's parent, from the `org_units` table (a null parent, or one equal to the unit, is
 /// a root).
-fn parents_of<I: BulkId>(rules: &BulkRules<'_, I>) -> HashMap<i64, i64> {
-    let mut parents = HashMap::new();
+fn parents_of<I: BulkId>(rules: &BulkRules<'_, I>) -> Parents {
+    let mut parents = Parents::default();
     if let Some(t) = &rules.org_units {
         for (k, (u, p)) in t.org_unit_id.iter().zip(t.parent_id).enumerate() {
             let has_parent = t.parent_validity.as_ref().is_none_or(|v| v.get(k));
@@ -413,7 +432,7 @@ fn parents_of<I: BulkId>(rules: &BulkRules<'_, I>) -> HashMap<i64, i64> {
 
 /// The unit and every unit above it, as [`crate::org::Trust::ancestry`] walks them (a cycle
 /// stops at the first unit seen twice).
-fn ancestry_into(parents: &HashMap<i64, i64>, unit: i64, out: &mut Vec<i64>) {
+fn ancestry_into(parents: &Parents, unit: i64, out: &mut Vec<i64>) {
     let mut cur = Some(unit);
     while let Some(u) = cur {
         if out.contains(&u) || out.len() > parents.len() {
