@@ -499,19 +499,14 @@ pub fn score_compliance_parts_with_rules<I: BulkId, H: HoldingParts<I> + ?Sized>
     check_requirements(&requirements)?;
     let m: usize = assignments.iter().map(|a| a.assignment_id.len()).sum();
     check_rules(m, &requirements, rules)?;
-    let as_of_days = days_since_epoch(as_of)?;
-    let last_amber = days_since_epoch(window.last_day(as_of))?;
-
-    // What each assignment needs, as bits, and what each holding can fill.
-    let plan = plan::Plan::build(&requirements, rules, assignments);
-    let words = plan.words;
-
+    let Prepared {
+        as_of: as_of_days,
+        last_amber,
+        plan,
+        people,
+    } = Prepared::new(assignments, &requirements, rules, as_of, window)?;
     // Each person with an assignment gets `words` words of "valid" (Amber or Green) and "green".
-    let people = IdMap::build(
-        assignments
-            .iter()
-            .flat_map(|a| a.person_id.iter().map(|p| p.to_i64())),
-    );
+    let words = plan.words;
     let n = holdings.rows_hint().unwrap_or(usize::MAX);
     let threads = if n < PARALLEL_MIN_ROWS {
         1
@@ -834,25 +829,23 @@ pub fn score_compliance_detail_parts_with_rules<I: BulkId>(
     }
     let m: usize = assignments.iter().map(|a| a.assignment_id.len()).sum();
     check_rules(m, &requirements, rules)?;
-    let as_of_days = days_since_epoch(as_of)?;
-    let last_amber = days_since_epoch(window.last_day(as_of))?;
     if m > u32::MAX as usize {
         return Err(Error::BulkInput {
             reason: "more than 4,294,967,295 assignments in one call; score them in parts"
                 .to_owned(),
         });
     }
-    let plan = plan::Plan::build(&requirements, rules, assignments);
+    let Prepared {
+        as_of: as_of_days,
+        last_amber,
+        plan,
+        people,
+    } = Prepared::new(assignments, &requirements, rules, as_of, window)?;
 
     // Each person's candidates for each bit: (bit, expiry, meets the minimum), and, for the
     // Blue rows, the latest expiry of each competency held. Built in two passes over the
     // holdings (count, then place) rather than through a list of them all: at NHS scale that
     // list alone would be half a gigabyte.
-    let people = IdMap::build(
-        assignments
-            .iter()
-            .flat_map(|a| a.person_id.iter().map(|p| p.to_i64())),
-    );
     let keep_unrequired = held_not_required == HeldNotRequired::Blue;
     let expiry_at = |h: &HoldingColumns<'_, I>, k: usize| match &h.expiry_validity {
         Some(v) if !v.get(k) => NO_EXPIRY,
@@ -1225,6 +1218,37 @@ fn check_len(table: &'static str, column: &'static str, want: usize, got: usize)
     Ok(())
 }
 
+/// What the counts and the detail rows both need before they read a holding (once their inputs
+/// are checked): the day and the amber window's last day as days since the epoch, what each
+/// assignment needs and each holding can fill, and each person's slot.
+struct Prepared<I> {
+    as_of: i32,
+    last_amber: i32,
+    plan: plan::Plan<I>,
+    people: IdMap,
+}
+
+impl<I: BulkId> Prepared<I> {
+    fn new(
+        assignments: &[AssignmentColumns<'_, I>],
+        requirements: &RequirementColumns<'_, I>,
+        rules: &BulkRules<'_, I>,
+        as_of: NaiveDate,
+        window: AmberWindow,
+    ) -> Result<Self> {
+        Ok(Self {
+            as_of: days_since_epoch(as_of)?,
+            last_amber: days_since_epoch(window.last_day(as_of))?,
+            plan: plan::Plan::build(requirements, rules, assignments),
+            people: IdMap::build(
+                assignments
+                    .iter()
+                    .flat_map(|a| a.person_id.iter().map(|p| p.to_i64())),
+            ),
+        })
+    }
+}
+
 fn or_into(dst: &mut [[u64; 2]], src: &[[u64; 2]]) {
     for (d, s) in dst.iter_mut().zip(src) {
         d[0] |= s[0];
@@ -1279,11 +1303,15 @@ impl Classify<'_> {
                 }
             },
             // A person's words are gathered in registers: two of them when there are one or two.
-            (plan::Fills::Expanded { .. }, levels) if self.words <= 2 => {
-                self.expanded_in::<I, 2>(masks, h, range, levels);
-            }
             (plan::Fills::Expanded { .. }, levels) => {
-                self.expanded_in::<I, PERSON_WORDS>(masks, h, range, levels);
+                let nulls = h.expiry_validity.is_some().then_some(expiry_at);
+                if self.words <= 2 {
+                    self.expanded_in::<I, _, 2>(masks, persons, comps, expiry, nulls, levels);
+                } else {
+                    self.expanded_in::<I, _, PERSON_WORDS>(
+                        masks, persons, comps, expiry, nulls, levels,
+                    );
+                }
             }
         }
         acc.flush(masks);
@@ -1291,30 +1319,24 @@ impl Classify<'_> {
 }
 
 impl Classify<'_> {
-    /// [`Self::expanded`] for each shape of the holding columns (expiries with or without
-    /// nulls, levels or none), monomorphised: this loop is the scorer's hot path.
-    fn expanded_in<I: BulkId, const W: usize>(
+    /// [`Self::expanded`] for each shape of the holding columns (expiries with nulls, read
+    /// through `nulls`, or without; levels or none), monomorphised: this loop is the scorer's
+    /// hot path.
+    fn expanded_in<I: BulkId, F: Fn(usize) -> i32, const W: usize>(
         &self,
         masks: &mut [[u64; 2]],
-        h: &HoldingColumns<'_, I>,
-        range: std::ops::Range<usize>,
+        persons: &[I],
+        comps: &[I],
+        expiry: &[i32],
+        nulls: Option<F>,
         levels: Option<&[u8]>,
     ) {
-        let persons = &h.person_id[range.clone()];
-        let comps = &h.competency_id[range.clone()];
-        let expiry = &h.expiry[range.clone()];
-        let expiry_at = |k: usize| match &h.expiry_validity {
-            Some(v) if !v.get(range.start + k) => NO_EXPIRY,
-            _ => expiry[k],
-        };
         let at = |k: usize| expiry[k];
-        match (&h.expiry_validity, levels) {
+        match (nulls, levels) {
             (None, None) => self.expanded::<I, W>(masks, persons, comps, at, |_| 0),
             (None, Some(l)) => self.expanded::<I, W>(masks, persons, comps, at, |k| l[k]),
-            (Some(_), None) => self.expanded::<I, W>(masks, persons, comps, expiry_at, |_| 0),
-            (Some(_), Some(l)) => {
-                self.expanded::<I, W>(masks, persons, comps, expiry_at, |k| l[k]);
-            }
+            (Some(f), None) => self.expanded::<I, W>(masks, persons, comps, f, |_| 0),
+            (Some(f), Some(l)) => self.expanded::<I, W>(masks, persons, comps, f, |k| l[k]),
         }
     }
 
