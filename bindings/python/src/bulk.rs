@@ -1675,6 +1675,25 @@ fn read_file_table(
 /// person_id (integers), its competence names (NHS|CSTF|Fire Safety - 1 Year|) match the
 /// requirements' competency_id (text) exactly; assignment and position ids are integers. A bad
 /// row refuses the export (BulkInputError naming the lines); detail=True is not read this way.
+/// The assignments read from a file with their scores beside them, as the caller's frame
+/// library's table.
+fn scored_assignments<'py>(
+    py: Python<'py>,
+    schema: SchemaRef,
+    assignments: Vec<RecordBatch>,
+    scores: BulkScores<i64>,
+    lib: Library,
+) -> PyResult<Bound<'py, PyAny>> {
+    let table = Table {
+        name: "assignments",
+        needs: ASSIGNMENTS_NEED,
+        schema,
+        batches: assignments,
+    };
+    let batches = scores_into_batches(scores, &table)?;
+    frames::convert(to_pyarrow(py, batches)?, lib)
+}
+
 #[pyfunction]
 #[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, detail=false, held_not_required=false, output=None, threads=None, vpd=None, encoding=None))]
 #[allow(clippy::too_many_arguments)]
@@ -1723,14 +1742,7 @@ fn score_files<'py>(
                 )
             })
             .map_err(core_err)?;
-        let table = Table {
-            name: "assignments",
-            needs: ASSIGNMENTS_NEED,
-            schema: f.schema,
-            batches: f.assignments,
-        };
-        let batches = scores_into_batches(f.scores, &table)?;
-        return frames::convert(to_pyarrow(py, batches)?, lib);
+        return scored_assignments(py, f.schema, f.assignments, f.scores, lib);
     }
     if encoding.is_some() {
         return Err(InvalidInputError::new_err(
@@ -1750,16 +1762,7 @@ fn score_files<'py>(
             esr_files::score_files(&paths[0], &paths[1], &paths[2], as_of, window, threads)
         });
         match scored {
-            Ok(f) => {
-                let table = Table {
-                    name: "assignments",
-                    needs: ASSIGNMENTS_NEED,
-                    schema: f.schema,
-                    batches: f.assignments,
-                };
-                let batches = scores_into_batches(f.scores, &table)?;
-                return frames::convert(to_pyarrow(py, batches)?, lib);
-            }
+            Ok(f) => return scored_assignments(py, f.schema, f.assignments, f.scores, lib),
             // Text ids in the assignments or requirements: read them whole below.
             Err(esr_files::ScoreFilesError::NotStreamable(_)) => {}
             Err(esr_files::ScoreFilesError::Failed(e)) => return Err(core_err(e)),
