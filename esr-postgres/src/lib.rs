@@ -27,8 +27,12 @@
 //!   of committed state, which never blocks writers nor is refused.
 //! - **Sessions**: kept under the SHA-256 of their id; the id is never written.
 //! - **TLS**: with the `tls` feature, connections go through the operating system's TLS
-//!   library and trust store (OpenSSL on Linux), and the URL's `sslmode` (`require`, `prefer`)
-//!   decides; without it, connect over a Unix socket or a private network.
+//!   library (OpenSSL on Linux), and the URL's `sslmode` (`require`, `prefer`) decides. The
+//!   server's certificate is always verified, chain and host name, against the system's trust
+//!   store and any [`PgConfig::root_certificates`] (a private or cloud CA); giving those makes
+//!   TLS required, so a server that answers "no TLS" cannot talk the store down to plain text.
+//!   Without the feature, connect over a Unix socket or a private network; `sslmode=require` is
+//!   then refused at open.
 //!
 //! ```no_run
 //! use esr_core::{Esr, SystemClock, org::TrustSettings};
@@ -70,6 +74,11 @@ pub struct PgConfig {
     /// A schema to keep the tables in (created if missing) instead of the connection's
     /// default (`public`): several independent stores in one database, as the tests use.
     pub schema: Option<String>,
+    /// Certificates (PEM, one or more: a CA bundle as a cloud provider publishes it) trusted
+    /// for the server's certificate besides the system's trust store (the `tls` feature).
+    /// Giving any makes TLS required (`sslmode=prefer`, the default, becomes `require`);
+    /// `sslmode=disable` with them is refused as a contradiction.
+    pub root_certificates: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for PgConfig {
@@ -81,6 +90,10 @@ impl std::fmt::Debug for PgConfig {
             .field("max_retries", &self.max_retries)
             .field("connect_timeout", &self.connect_timeout)
             .field("schema", &self.schema)
+            .field(
+                "root_certificates",
+                &self.root_certificates.as_ref().map(Vec::len),
+            )
             .finish()
     }
 }
@@ -94,7 +107,15 @@ impl PgConfig {
             max_retries: 20,
             connect_timeout: Duration::from_secs(10),
             schema: None,
+            root_certificates: None,
         }
+    }
+
+    /// The same, also trusting the certificates in `pem` for the server (see
+    /// [`PgConfig::root_certificates`]).
+    pub fn with_root_certificates(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates = Some(pem.into());
+        self
     }
 }
 
@@ -111,17 +132,97 @@ type Connector = postgres_native_tls::MakeTlsConnector;
 #[cfg(not(feature = "tls"))]
 type Connector = postgres::NoTls;
 
+/// Settles `sslmode` against the configuration, before anything connects: root certificates
+/// make TLS required (a server, or anyone between, answering "no TLS" to a store told which
+/// CA to trust must not get plain text), and contradict `disable`.
+fn settle_ssl_mode(pg: &mut postgres::Config, config: &PgConfig) -> Result<()> {
+    use postgres::config::SslMode;
+    if config.root_certificates.is_some() {
+        match pg.get_ssl_mode() {
+            SslMode::Disable => {
+                return Err(Error::Storage(
+                    "root certificates were given for PostgreSQL but the connection string \
+                     says sslmode=disable; remove one or the other"
+                        .into(),
+                ));
+            }
+            SslMode::Prefer => {
+                pg.ssl_mode(SslMode::Require);
+            }
+            _ => {}
+        }
+    }
+    if cfg!(not(feature = "tls"))
+        && (config.root_certificates.is_some() || pg.get_ssl_mode() == SslMode::Require)
+    {
+        return Err(Error::Storage(
+            "TLS to PostgreSQL was asked for (sslmode=require or root certificates) but \
+             esr-postgres was built without its `tls` feature; enable it"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(feature = "tls")]
-fn connector() -> Result<Connector> {
-    let tls = native_tls::TlsConnector::builder()
+fn connector(config: &PgConfig) -> Result<Connector> {
+    let mut builder = native_tls::TlsConnector::builder();
+    if let Some(pem) = &config.root_certificates {
+        let certs = native_tls::Certificate::stack_from_pem(pem)
+            .ok()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| {
+                Error::Storage(
+                    "the root certificates for PostgreSQL cannot be read; give one or more \
+                     certificates in PEM (-----BEGIN CERTIFICATE-----)"
+                        .into(),
+                )
+            })?;
+        for cert in certs {
+            builder.add_root_certificate(cert);
+        }
+    }
+    let tls = builder
         .build()
         .map_err(|e| Error::Storage(format!("could not set up TLS for PostgreSQL: {e}")))?;
     Ok(postgres_native_tls::MakeTlsConnector::new(tls))
 }
 #[cfg(not(feature = "tls"))]
-fn connector() -> Result<Connector> {
+fn connector(_: &PgConfig) -> Result<Connector> {
     Ok(postgres::NoTls)
 }
+
+/// Why a connection could not be opened, with every cause: `postgres::Error` shows only its
+/// own kind ("error performing TLS handshake"), and the pool keeps only this text of the last
+/// failure, so the reason (a certificate for another host, a server without TLS) is written
+/// out here or lost.
+#[derive(Debug)]
+struct ConnectError(String);
+
+impl ConnectError {
+    fn of(e: &postgres::Error) -> Self {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(e);
+        while let Some(cause) = source {
+            let more = cause.to_string();
+            // Some causes repeat their own cause's text; say each thing once.
+            if !text.contains(&more) {
+                text.push_str(": ");
+                text.push_str(&more);
+            }
+            source = cause.source();
+        }
+        Self(text)
+    }
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConnectError {}
 
 /// Opens connections for the pool.
 struct Manager {
@@ -131,18 +232,24 @@ struct Manager {
 
 impl r2d2::ManageConnection for Manager {
     type Connection = PgConn;
-    type Error = postgres::Error;
+    type Error = ConnectError;
 
-    fn connect(&self) -> std::result::Result<PgConn, postgres::Error> {
+    fn connect(&self) -> std::result::Result<PgConn, ConnectError> {
         Ok(PgConn {
             // NoTls is Copy, the TLS connector only Clone.
             #[allow(clippy::clone_on_copy)]
-            client: self.config.connect(self.connector.clone())?,
+            client: self
+                .config
+                .connect(self.connector.clone())
+                .map_err(|e| ConnectError::of(&e))?,
             statements: HashMap::new(),
         })
     }
-    fn is_valid(&self, conn: &mut PgConn) -> std::result::Result<(), postgres::Error> {
-        conn.client.simple_query("").map(drop)
+    fn is_valid(&self, conn: &mut PgConn) -> std::result::Result<(), ConnectError> {
+        conn.client
+            .simple_query("")
+            .map(drop)
+            .map_err(|e| ConnectError::of(&e))
     }
     fn has_broken(&self, conn: &mut PgConn) -> bool {
         conn.client.is_closed()
@@ -185,14 +292,19 @@ impl PostgresStore {
             }
             pg.options(&format!("-c search_path={schema}"));
         }
-        pg.application_name("esr");
+        // A name the URL gives (one per application server, say) is kept for the DBA.
+        if pg.get_application_name().is_none() {
+            pg.application_name("esr");
+        }
+        settle_ssl_mode(&mut pg, config)?;
+        let connector = connector(config)?;
         let pool = r2d2::Pool::builder()
             .max_size(config.pool_size.max(1))
             .min_idle(Some(0))
             .connection_timeout(config.connect_timeout)
             .build_unchecked(Manager {
                 config: pg,
-                connector: connector()?,
+                connector,
             });
         let mut store = Self {
             pool,
@@ -211,8 +323,10 @@ impl PostgresStore {
     fn conn(&self) -> Result<r2d2::PooledConnection<Manager>> {
         self.pool.get().map_err(|e| {
             Error::Storage(format!(
-                "could not connect to PostgreSQL: {e}; check the server is running and the \
-                 connection string"
+                "could not connect to PostgreSQL: {e}; check the server is running, the \
+                 connection string and, over TLS, that the server's certificate is for the host \
+                 the string names and signed by a CA the system or PgConfig::root_certificates \
+                 trusts"
             ))
         })
     }
@@ -357,4 +471,48 @@ pub(crate) fn storage_error(what: &str, doing: &str, e: &postgres::Error) -> Err
         |d| format!("{} ({})", d.message(), d.code().code()),
     );
     Error::Storage(format!("PostgreSQL could not {doing} ({what}): {detail}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A URL that names no server: these are refused before anything connects.
+    const NOWHERE: &str = "postgresql://esr@127.0.0.1:1/esr";
+
+    fn refusal(config: &PgConfig) -> String {
+        match PostgresStore::open(config) {
+            Ok(_) => panic!("opened a store with no server"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    #[cfg(not(feature = "tls"))]
+    fn tls_asked_of_a_build_without_it_is_refused_at_open() {
+        for config in [
+            PgConfig::new(format!("{NOWHERE}?sslmode=require")),
+            PgConfig::new(NOWHERE).with_root_certificates(b"-----BEGIN CERTIFICATE-----".to_vec()),
+        ] {
+            assert!(refusal(&config).contains("`tls` feature"), "{config:?}");
+        }
+    }
+
+    #[test]
+    fn root_certificates_contradicting_sslmode_disable_are_refused() {
+        let config = PgConfig::new(format!("{NOWHERE}?sslmode=disable"))
+            .with_root_certificates(b"-----BEGIN CERTIFICATE-----".to_vec());
+        assert!(refusal(&config).contains("sslmode=disable"));
+    }
+
+    #[test]
+    fn the_debug_form_shows_neither_the_url_nor_the_certificates() {
+        let config =
+            PgConfig::new("postgresql://esr:s3cret@db/esr").with_root_certificates(b"PEM".to_vec());
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("PEM"),
+            "{shown}"
+        );
+    }
 }

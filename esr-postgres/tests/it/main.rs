@@ -6,3 +6,5 @@ mod common;
 mod conformance;
 mod processes;
 mod schema;
+#[cfg(feature = "tls")]
+mod tls;
