@@ -125,6 +125,18 @@ impl Source {
     /// Opens the file at `path` (Parquet or Arrow IPC) to read `columns` of it; `table` names it
     /// in messages (a missing column is refused with the columns the file has).
     pub fn open(path: &Path, table: &str, columns: &[&str]) -> Result<Self> {
+        Self::open_with(path, table, columns, &[])
+    }
+
+    /// As [`Source::open`], also reading those of the `optional` columns the file has (after
+    /// `columns`, in the order given): a table's rule columns that change its meaning when
+    /// present, such as a requirement's `essential` flag.
+    pub fn open_with(
+        path: &Path,
+        table: &str,
+        columns: &[&str],
+        optional: &[&str],
+    ) -> Result<Self> {
         let (kind, full) = match format_of(path)? {
             Format::Parquet => {
                 let f = File::open(path).map_err(|e| bad(path, e))?;
@@ -168,6 +180,12 @@ impl Source {
             })?;
             idx.push(i);
         }
+        idx.extend(
+            optional
+                .iter()
+                .filter(|c| !columns.contains(c))
+                .filter_map(|c| full.index_of(c).ok()),
+        );
         let schema = std::sync::Arc::new(full.project(&idx).map_err(|e| bad(path, e))?);
         let kind = match kind {
             Kind::Parquet { meta, .. } => Kind::Parquet { meta, roots: idx },

@@ -194,6 +194,53 @@ fn missing_columns_and_other_files_are_refused() {
     assert!(e.to_string().contains("neither a Parquet file"), "{e}");
 }
 
+#[test]
+fn optional_columns_are_read_when_the_file_has_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = RecordBatch::try_from_iter([
+        (
+            "essential",
+            Arc::new(arrow_array::BooleanArray::from(vec![false])) as _,
+        ),
+        ("competency_id", Arc::new(Int64Array::from(vec![7i64])) as _),
+        ("position_id", Arc::new(Int64Array::from(vec![3i64])) as _),
+    ])
+    .unwrap();
+    for (name, write) in [
+        ("r.parquet", write_parquet as fn(&Path, &RecordBatch, usize)),
+        ("r.arrow", write_ipc),
+    ] {
+        let p = dir.path().join(name);
+        write(&p, &batch, 10);
+        // Asked-for columns first, then the optional ones the file has, in the order given.
+        let src = Source::open_with(
+            &p,
+            "requirements",
+            &REQUIREMENT_COLUMNS,
+            &["min_level", "essential"],
+        )
+        .unwrap();
+        let names: Vec<&str> = src
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["position_id", "competency_id", "essential"],
+            "{name}"
+        );
+        let read = src.read_all(1, None).unwrap();
+        assert!(!read[0].column(2).as_boolean().value(0));
+        // A required column is still required.
+        let e = Source::open_with(&p, "requirements", &["min_level"], &["essential"])
+            .err()
+            .unwrap();
+        assert!(e.to_string().contains("no column min_level"), "{e}");
+    }
+}
+
 /// An export's competence name for competency `c`.
 fn comp_name(c: i64) -> String {
     format!("NHS|CSTF|Topic {c} - 1 Year|")

@@ -1636,17 +1636,17 @@ fn file_path_of(obj: &Bound<'_, PyAny>, arg: &'static str) -> PyResult<std::path
         })
 }
 
-/// One table read whole from a file (the columns `cols`), holdings expired before `not_before`
-/// left out while decoding.
+/// One table read whole from a file (the columns `cols` and those of `optional` it has),
+/// holdings expired before `not_before` left out while decoding.
 fn read_file_table(
     path: &std::path::Path,
     name: &'static str,
     needs: &'static str,
-    cols: &[&str],
+    (cols, optional): (&[&str], &[&str]),
     not_before: Option<&esr_files::NotBefore>,
     threads: NonZeroUsize,
 ) -> esr_core::Result<Table> {
-    let src = esr_files::Source::open(path, name, cols)?;
+    let src = esr_files::Source::open_with(path, name, cols, optional)?;
     let batches = src.read_all(threads.get(), not_before)?;
     Ok(Table {
         name,
@@ -1654,6 +1654,25 @@ fn read_file_table(
         schema: src.schema().clone(),
         batches,
     })
+}
+
+/// The assignments read from a file with their scores beside them, as the caller's frame
+/// library's table.
+fn scored_assignments<'py>(
+    py: Python<'py>,
+    schema: SchemaRef,
+    assignments: Vec<RecordBatch>,
+    scores: BulkScores<i64>,
+    lib: Library,
+) -> PyResult<Bound<'py, PyAny>> {
+    let table = Table {
+        name: "assignments",
+        needs: ASSIGNMENTS_NEED,
+        schema,
+        batches: assignments,
+    };
+    let batches = scores_into_batches(scores, &table)?;
+    frames::convert(to_pyarrow(py, batches)?, lib)
 }
 
 /// Scores every assignment straight from files, by the rules of score_compliance and with its
@@ -1675,27 +1694,16 @@ fn read_file_table(
 /// person_id (integers), its competence names (NHS|CSTF|Fire Safety - 1 Year|) match the
 /// requirements' competency_id (text) exactly; assignment and position ids are integers. A bad
 /// row refuses the export (BulkInputError naming the lines); detail=True is not read this way.
-/// The assignments read from a file with their scores beside them, as the caller's frame
-/// library's table.
-fn scored_assignments<'py>(
-    py: Python<'py>,
-    schema: SchemaRef,
-    assignments: Vec<RecordBatch>,
-    scores: BulkScores<i64>,
-    lib: Library,
-) -> PyResult<Bound<'py, PyAny>> {
-    let table = Table {
-        name: "assignments",
-        needs: ASSIGNMENTS_NEED,
-        schema,
-        batches: assignments,
-    };
-    let batches = scores_into_batches(scores, &table)?;
-    frames::convert(to_pyarrow(py, batches)?, lib)
-}
-
+///
+/// The full rules are score_compliance's: its rule columns are read when a file has them
+/// (assignments.org_unit_id and .job, requirements.essential and .min_level, holdings.level, or
+/// the export's competence level), and org_units, org_unit_requirements, job_requirements and
+/// equivalences are taken as paths (or datasets over one file) or as tables or frames. When
+/// any rule is in play the three files are read whole and scored as score_compliance scores
+/// them (the export as read_competence_csv reads it), so the result always equals
+/// score_compliance on the same tables.
 #[pyfunction]
-#[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, detail=false, held_not_required=false, output=None, threads=None, vpd=None, encoding=None))]
+#[pyo3(signature = (assignments, requirements, holdings, as_of, amber_months=3, *, detail=false, held_not_required=false, org_units=None, org_unit_requirements=None, job_requirements=None, equivalences=None, output=None, threads=None, vpd=None, encoding=None))]
 #[allow(clippy::too_many_arguments)]
 fn score_files<'py>(
     py: Python<'py>,
@@ -1706,6 +1714,10 @@ fn score_files<'py>(
     amber_months: i64,
     detail: bool,
     held_not_required: bool,
+    org_units: Option<&Bound<'py, PyAny>>,
+    org_unit_requirements: Option<&Bound<'py, PyAny>>,
+    job_requirements: Option<&Bound<'py, PyAny>>,
+    equivalences: Option<&Bound<'py, PyAny>>,
     output: Option<&str>,
     threads: Option<i64>,
     vpd: Option<&str>,
@@ -1725,12 +1737,59 @@ fn score_files<'py>(
             "held_not_required=True is for the detail rows: give detail=True too",
         ));
     }
+    if vpd.is_some() && detail {
+        return Err(InvalidInputError::new_err(
+            "detail=True is not read from a competence export in one pass: score read_competence_csv's table with compliance_detail",
+        ));
+    }
+    if vpd.is_none() && encoding.is_some() {
+        return Err(InvalidInputError::new_err(
+            "encoding= is for a competence export: give vpd= too",
+        ));
+    }
+    let extra = rules::Extra::import_by(
+        [
+            org_units,
+            org_unit_requirements,
+            job_requirements,
+            equivalences,
+        ],
+        &|o, t| rule_table(py, o, t, threads),
+    )?;
+    // A rule table, or a rule column in the assignments or requirements file, changes what is
+    // scored: those are scored by the full rules from the tables read whole, never streamed.
+    // (A holding's level alone changes nothing: without a minimum every level satisfies.)
+    let rule_columns = py
+        .detach(|| -> esr_core::Result<bool> {
+            let a = esr_files::Source::open_with(
+                &paths[0],
+                "assignments",
+                &[],
+                &rules::ASSIGNMENT_RULE_COLUMNS,
+            )?;
+            let r = esr_files::Source::open_with(
+                &paths[1],
+                "requirements",
+                &[],
+                &rules::REQUIREMENT_RULE_COLUMNS,
+            )?;
+            Ok(!a.schema().fields().is_empty() || !r.schema().fields().is_empty())
+        })
+        .map_err(core_err)?;
+    if extra.given() || rule_columns {
+        return score_files_with_rules(
+            py,
+            &paths,
+            holdings,
+            &extra,
+            (as_of, window, threads),
+            detail.then_some(held_not_required),
+            vpd,
+            encoding,
+            lib,
+        );
+    }
     if let Some(vpd) = vpd {
-        if detail {
-            return Err(InvalidInputError::new_err(
-                "detail=True is not read from a competence export in one pass: score read_competence_csv's table with compliance_detail",
-            ));
-        }
         let vpd: VpdCode = vpd
             .parse()
             .map_err(|e: esr_core::values::ValueError| core_err(e.into()))?;
@@ -1743,11 +1802,6 @@ fn score_files<'py>(
             })
             .map_err(core_err)?;
         return scored_assignments(py, f.schema, f.assignments, f.scores, lib);
-    }
-    if encoding.is_some() {
-        return Err(InvalidInputError::new_err(
-            "encoding= is for a competence export: give vpd= too",
-        ));
     }
     let streamable = !detail
         && py
@@ -1785,7 +1839,7 @@ fn score_files<'py>(
                     &paths[0],
                     "assignments",
                     ASSIGNMENTS_NEED,
-                    &esr_files::ASSIGNMENT_COLUMNS,
+                    (&esr_files::ASSIGNMENT_COLUMNS, &[]),
                     None,
                     threads,
                 )?,
@@ -1793,7 +1847,7 @@ fn score_files<'py>(
                     &paths[1],
                     "requirements",
                     REQUIREMENTS_NEED,
-                    &esr_files::REQUIREMENT_COLUMNS,
+                    (&esr_files::REQUIREMENT_COLUMNS, &[]),
                     None,
                     threads,
                 )?,
@@ -1801,7 +1855,7 @@ fn score_files<'py>(
                     &paths[2],
                     "holdings",
                     HOLDINGS_NEED,
-                    &esr_files::HOLDING_COLUMNS,
+                    (&esr_files::HOLDING_COLUMNS, &[]),
                     not_before
                         .as_ref()
                         .filter(|_| is_date32(&paths[2]).unwrap_or(false)),
@@ -1830,6 +1884,96 @@ fn score_files<'py>(
         IntKind::Wide => score::<i64>(py, &p, None, as_of, window, threads)?,
     };
     frames::convert(to_pyarrow(py, batches)?, lib)
+}
+
+/// A rule table of score_files: a path (or a pyarrow dataset over one file) read here, or a
+/// table or frame as score_compliance takes it.
+fn rule_table(
+    py: Python<'_>,
+    o: &Bound<'_, PyAny>,
+    t: &rules::RuleTable,
+    threads: NonZeroUsize,
+) -> PyResult<Table> {
+    if file_path_of(o, t.name).is_err() {
+        return import_table(&frames::collected(o)?, t.name, t.needs);
+    }
+    let path = file_path(o, t.name)?;
+    py.detach(|| {
+        read_file_table(
+            &path,
+            t.name,
+            t.needs,
+            (t.columns, t.optional),
+            None,
+            threads,
+        )
+    })
+    .map_err(core_err)
+}
+
+/// score_files by the full rules: the three tables read whole with their rule columns (the
+/// holdings from the competence export when `vpd` is given, as read_competence_csv reads it),
+/// then scored as score_compliance (or, with `detail` = Some(held_not_required), as
+/// compliance_detail) scores them with `extra`.
+#[allow(clippy::too_many_arguments)]
+fn score_files_with_rules<'py>(
+    py: Python<'py>,
+    paths: &[std::path::PathBuf; 3],
+    holdings: &Bound<'py, PyAny>,
+    extra: &rules::Extra,
+    (as_of, window, threads): (NaiveDate, AmberWindow, NonZeroUsize),
+    detail: Option<bool>,
+    vpd: Option<&str>,
+    encoding: Option<&str>,
+    lib: Library,
+) -> PyResult<Bound<'py, PyAny>> {
+    let read = |i: usize, name, needs, cols, optional| {
+        py.detach(|| read_file_table(&paths[i], name, needs, (cols, optional), None, threads))
+            .map_err(core_err)
+    };
+    let a = read(
+        0,
+        "assignments",
+        ASSIGNMENTS_NEED,
+        &esr_files::ASSIGNMENT_COLUMNS,
+        &rules::ASSIGNMENT_RULE_COLUMNS,
+    )?;
+    let r = read(
+        1,
+        "requirements",
+        REQUIREMENTS_NEED,
+        &esr_files::REQUIREMENT_COLUMNS,
+        &rules::REQUIREMENT_RULE_COLUMNS,
+    )?;
+    let h = match vpd {
+        Some(vpd) => {
+            let t = read_competence_csv(py, holdings, vpd, false, encoding, None)?;
+            import_table(&t, "holdings", HOLDINGS_NEED)?
+        }
+        None => read(
+            2,
+            "holdings",
+            HOLDINGS_NEED,
+            &esr_files::HOLDING_COLUMNS,
+            &rules::HOLDING_RULE_COLUMNS,
+        )?,
+    };
+    let p = prepare(&a, &r, &h)?;
+    match detail {
+        Some(held_not_required) => {
+            let blue = if held_not_required {
+                HeldNotRequired::Blue
+            } else {
+                HeldNotRequired::Omit
+            };
+            let batch = self::detail::<i64>(py, &p, Some(extra), as_of, window, blue, threads)?;
+            frames::convert(to_pyarrow(py, (batch.schema(), vec![batch]))?, lib)
+        }
+        None => {
+            let batches = score::<i64>(py, &p, Some(extra), as_of, window, threads)?;
+            frames::convert(to_pyarrow(py, batches)?, lib)
+        }
+    }
 }
 
 /// Whether the holdings file's expiry is date32 (the decoding filter reads date32 only).

@@ -136,6 +136,10 @@ PATH_ARGUMENTS = {
     ("score_files", "assignments"),
     ("score_files", "requirements"),
     ("score_files", "holdings"),
+    ("score_files", "org_units"),
+    ("score_files", "org_unit_requirements"),
+    ("score_files", "job_requirements"),
+    ("score_files", "equivalences"),
 }
 
 
@@ -693,8 +697,8 @@ CASES: dict[str, Case] = {
     "score_files": lambda w: (
         esr.score_files, dict(**dict(zip(("assignments", "requirements", "holdings"), _table_files())),
                               as_of=date(2026, 11, 23), amber_months=3, detail=False,
-                              held_not_required=False, output=None, threads=None, vpd=None,
-                              encoding=None)
+                              held_not_required=False, **_rule_tables(), output=None, threads=None,
+                              vpd=None, encoding=None)
     ),
     "read_competence_csv": lambda w: (
         esr.read_competence_csv,

@@ -189,3 +189,113 @@ def test_a_competence_export_refusals(tmp_path: Path) -> None:
         esr.score_files(tmp_path / "a.parquet", tmp_path / "rt.parquet", export, AS_OF, encoding="cp1252")
     with pytest.raises(FileNotFoundError):
         esr.score_files(tmp_path / "a.parquet", tmp_path / "rt.parquet", tmp_path / "nope.csv", AS_OF, vpd="297")
+
+
+# ----- the full rules (issue 25's one truth) through score_files ------------------------------
+
+
+def rule_columns_tables() -> tuple[pa.Table, pa.Table, pa.Table]:
+    """Integer ids; the requirements carry essential and min_level, the holdings a level."""
+    a = pa.table({"assignment_id": [1, 2, 3], "person_id": [10, 20, 30], "position_id": [100, 100, 200]})
+    r = pa.table(
+        {
+            "position_id": [100, 100, 200],
+            "competency_id": [5, 6, 5],
+            "essential": [True, False, True],
+            "min_level": pa.array([2, 0, 0], pa.int8()),
+        }
+    )
+    later = dt.date(2030, 1, 1)
+    h = pa.table(
+        {
+            "person_id": [10, 20, 30, 20],
+            "competency_id": [5, 5, 5, 6],
+            "expiry": pa.array([later, later, later, dt.date(2020, 1, 1)], pa.date32()),
+            "level": pa.array([1, 3, 0, 1], pa.int8()),
+        }
+    )
+    return a, r, h
+
+
+@pytest.mark.parametrize("kind", ["parquet", "arrow"])
+def test_rule_columns_in_the_files_score_as_the_tables_do(kind: str, tmp_path: Path) -> None:
+    # Before, score_files read only the key columns: the desirable row counted as required and
+    # the minimum level was ignored, so the same files scored differently from the tables.
+    tabs = rule_columns_tables()
+    paths = write(tabs, tmp_path, kind)
+    want = esr.score_compliance(*tabs, AS_OF)
+    got = esr.score_files(*paths, AS_OF)
+    assert got.equals(want), (got.to_pydict(), want.to_pydict())
+    # Person 10's level 1 is below the minimum 2: Red; the desirable 6 is not required.
+    assert got.column("required").to_pylist() == [1, 1, 1]
+    assert got.column("red").to_pylist() == [1, 0, 0]
+    for blue in (False, True):
+        want_d = esr.compliance_detail(*tabs, AS_OF, held_not_required=blue)
+        got_d = esr.score_files(*paths, AS_OF, detail=True, held_not_required=blue)
+        assert got_d.equals(want_d)
+    assert "below the minimum level" in got_d.column("red_reason").to_pylist()
+
+
+def test_rule_tables_as_files_or_tables_score_as_score_compliance(tmp_path: Path) -> None:
+    from test_bulk_rules import AS_OF as RULES_AS_OF
+    from test_bulk_rules import tables as rules_tables
+
+    a, r, h, ou, ur, jr, eq = rules_tables()
+    paths = write((a, r, h), tmp_path, "parquet")
+    names = ("org_units", "org_unit_requirements", "job_requirements", "equivalences")
+    rule_tabs = dict(zip(names, (ou, ur, jr, eq)))
+    rule_paths = {}
+    for name, t in rule_tabs.items():
+        pq.write_table(t, tmp_path / f"{name}.parquet")
+        rule_paths[name] = tmp_path / f"{name}.parquet"
+    want = esr.score_compliance(a, r, h, RULES_AS_OF, **rule_tabs)
+    want_d = esr.compliance_detail(a, r, h, RULES_AS_OF, held_not_required=True, **rule_tabs)
+    for given in (rule_tabs, rule_paths, {k: str(v) for k, v in rule_paths.items()}):
+        assert esr.score_files(*paths, RULES_AS_OF, **given).equals(want)
+        assert esr.score_files(*paths, RULES_AS_OF, detail=True, held_not_required=True, **given).equals(want_d)
+    # A pandas frame and a dataset over one file are taken too.
+    mixed = {"org_units": ou.to_pandas(), "equivalences": ds.dataset(rule_paths["equivalences"])}
+    assert esr.score_files(*paths, RULES_AS_OF, **mixed).equals(esr.score_compliance(a, r, h, RULES_AS_OF, org_units=ou, equivalences=eq))
+    # The full rules change the answer here: the position-only scores differ.
+    assert not esr.score_compliance(a.select([0, 1, 2]), r.select([0, 1]), h.select([0, 1, 2]), RULES_AS_OF).equals(want)
+
+
+def test_rule_tables_that_cannot_be_read_are_refused(tmp_path: Path) -> None:
+    paths = write(rule_columns_tables(), tmp_path, "parquet")
+    with pytest.raises(FileNotFoundError, match="equivalences"):
+        esr.score_files(*paths, AS_OF, equivalences=tmp_path / "nope.parquet")
+    pq.write_table(pa.table({"competency_id": [1]}), tmp_path / "eq.parquet")
+    with pytest.raises(esr.BulkInputError, match="satisfies_competency_id"):
+        esr.score_files(*paths, AS_OF, equivalences=tmp_path / "eq.parquet")
+
+
+def test_a_competence_export_with_rules_scores_as_its_table_does(tmp_path: Path) -> None:
+    fire, adults1, adults3 = "NHS|CSTF|Fire Safety - 1 Year|", "NHS|CSTF|Adults L1 - 3 Years|", "NHS|CSTF|Adults L3 - 3 Years|"
+    a = pa.table({"assignment_id": [1, 2], "person_id": [20_000_001, 20_000_002], "position_id": [7, 7]})
+    r = pa.table(
+        {
+            "position_id": [7, 7],
+            "competency_id": [fire, adults1],
+            "essential": [True, True],
+            "min_level": ["0 - Not Assessed", "1 - Assessed"],
+        }
+    )
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "Employee Number,Competency Name,Expiry Date,Competence Level,VPD\n"
+        f"20000001,{fire},01-Jan-2030,0 - Not Assessed,297\n"
+        f"20000001,{adults3},01-Jan-2030,1 - Assessed,297\n"
+        f"20000002,{adults1},01-Jan-2030,0 - Not Assessed,297\n",
+        encoding="utf-8",
+    )
+    eq = pa.table({"competency_id": [adults3], "satisfies_competency_id": [adults1]})
+    pq.write_table(a, tmp_path / "a.parquet")
+    pq.write_table(r, tmp_path / "r.parquet")
+    for kw in ({}, {"equivalences": eq}):
+        want = esr.score_compliance(a, r, esr.read_competence_csv(export, vpd="297"), AS_OF, **kw)
+        got = esr.score_files(tmp_path / "a.parquet", tmp_path / "r.parquet", export, AS_OF, vpd="297", **kw)
+        assert got.equals(want), (got.to_pydict(), want.to_pydict())
+    # Person 1's Adults L1 comes through L3 only by equivalence; person 2 has no Fire and an
+    # Adults L1 below its minimum.
+    assert got.column("red").to_pylist() == [0, 2]
+    assert esr.score_files(tmp_path / "a.parquet", tmp_path / "r.parquet", export, AS_OF, vpd="297").column("red").to_pylist() == [1, 2]

@@ -17,6 +17,45 @@ use esr_core::compliance::{
 };
 use pyo3::prelude::*;
 
+/// The optional rule columns of the assignments, requirements and holdings tables: when a file
+/// has one, it is read (score_files), since each changes what the table means.
+pub(super) const ASSIGNMENT_RULE_COLUMNS: [&str; 2] = ["org_unit_id", "job"];
+pub(super) const REQUIREMENT_RULE_COLUMNS: [&str; 2] = ["essential", "min_level"];
+pub(super) const HOLDING_RULE_COLUMNS: [&str; 1] = ["level"];
+
+/// A rule table's name, what it needs (for messages), its columns and its optional ones.
+pub(super) struct RuleTable {
+    pub(super) name: &'static str,
+    pub(super) needs: &'static str,
+    pub(super) columns: &'static [&'static str],
+    pub(super) optional: &'static [&'static str],
+}
+
+const ORG_UNITS: RuleTable = RuleTable {
+    name: "org_units",
+    needs: "org_unit_id and parent_id",
+    columns: &["org_unit_id", "parent_id"],
+    optional: &[],
+};
+const UNIT_REQS: RuleTable = RuleTable {
+    name: "org_unit_requirements",
+    needs: "org_unit_id and competency_id",
+    columns: &["org_unit_id", "competency_id"],
+    optional: &REQUIREMENT_RULE_COLUMNS,
+};
+const JOB_REQS: RuleTable = RuleTable {
+    name: "job_requirements",
+    needs: "job and competency_id",
+    columns: &["job", "competency_id"],
+    optional: &REQUIREMENT_RULE_COLUMNS,
+};
+const EQUIVALENCES: RuleTable = RuleTable {
+    name: "equivalences",
+    needs: "competency_id and satisfies_competency_id",
+    columns: &["competency_id", "satisfies_competency_id"],
+    optional: &[],
+};
+
 /// The optional tables, imported.
 pub(super) struct Extra {
     org_units: Option<Table>,
@@ -26,45 +65,52 @@ pub(super) struct Extra {
 }
 
 impl Extra {
+    /// The tables given as tables or frames (anything score_compliance takes).
     pub(super) fn import(
         org_units: Option<&Bound<'_, PyAny>>,
         unit_reqs: Option<&Bound<'_, PyAny>>,
         job_reqs: Option<&Bound<'_, PyAny>>,
         equivalences: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let get = |o: Option<&Bound<'_, PyAny>>, name, needs| -> PyResult<Option<Table>> {
-            o.filter(|o| !o.is_none())
-                .map(|o| import_table(&crate::frames::collected(o)?, name, needs))
-                .transpose()
+        Self::import_by([org_units, unit_reqs, job_reqs, equivalences], &|o, t| {
+            import_table(&crate::frames::collected(o)?, t.name, t.needs)
+        })
+    }
+
+    /// The tables (org_units, org_unit_requirements, job_requirements, equivalences; None or
+    /// Python's None for one not given), each turned into a [`Table`] by `get`.
+    pub(super) fn import_by(
+        given: [Option<&Bound<'_, PyAny>>; 4],
+        get: &dyn Fn(&Bound<'_, PyAny>, &RuleTable) -> PyResult<Table>,
+    ) -> PyResult<Self> {
+        let [org_units, unit_reqs, job_reqs, equivalences] = given;
+        let one = |o: Option<&Bound<'_, PyAny>>, t: &RuleTable| -> PyResult<Option<Table>> {
+            o.filter(|o| !o.is_none()).map(|o| get(o, t)).transpose()
         };
         Ok(Self {
-            org_units: get(org_units, "org_units", "org_unit_id and parent_id")?,
-            unit_reqs: get(
-                unit_reqs,
-                "org_unit_requirements",
-                "org_unit_id and competency_id",
-            )?,
-            job_reqs: get(job_reqs, "job_requirements", "job and competency_id")?,
-            equivalences: get(
-                equivalences,
-                "equivalences",
-                "competency_id and satisfies_competency_id",
-            )?,
+            org_units: one(org_units, &ORG_UNITS)?,
+            unit_reqs: one(unit_reqs, &UNIT_REQS)?,
+            job_reqs: one(job_reqs, &JOB_REQS)?,
+            equivalences: one(equivalences, &EQUIVALENCES)?,
         })
+    }
+
+    /// Whether any rule table was given.
+    pub(super) fn given(&self) -> bool {
+        self.org_units.is_some()
+            || self.unit_reqs.is_some()
+            || self.job_reqs.is_some()
+            || self.equivalences.is_some()
     }
 
     /// Whether any rule beyond the three tables is asked for (tables or optional columns).
     pub(super) fn any(&self, tables: [&Table; 3]) -> bool {
         let has = |t: &Table, c: &str| t.schema.index_of(c).is_ok();
-        self.org_units.is_some()
-            || self.unit_reqs.is_some()
-            || self.job_reqs.is_some()
-            || self.equivalences.is_some()
-            || has(tables[0], "org_unit_id")
-            || has(tables[0], "job")
-            || has(tables[1], "essential")
-            || has(tables[1], "min_level")
-            || has(tables[2], "level")
+        let [a, r, h] = tables;
+        self.given()
+            || ASSIGNMENT_RULE_COLUMNS.iter().any(|c| has(a, c))
+            || REQUIREMENT_RULE_COLUMNS.iter().any(|c| has(r, c))
+            || HOLDING_RULE_COLUMNS.iter().any(|c| has(h, c))
     }
 }
 
