@@ -1780,7 +1780,6 @@ fn score_files<'py>(
         return score_files_with_rules(
             py,
             &paths,
-            holdings,
             &extra,
             (as_of, window, threads),
             detail.then_some(held_not_required),
@@ -1919,7 +1918,6 @@ fn rule_table(
 fn score_files_with_rules<'py>(
     py: Python<'py>,
     paths: &[std::path::PathBuf; 3],
-    holdings: &Bound<'py, PyAny>,
     extra: &rules::Extra,
     (as_of, window, threads): (NaiveDate, AmberWindow, NonZeroUsize),
     detail: Option<bool>,
@@ -1947,7 +1945,9 @@ fn score_files_with_rules<'py>(
     )?;
     let h = match vpd {
         Some(vpd) => {
-            let t = read_competence_csv(py, holdings, vpd, false, encoding, None)?;
+            // The path checked above (a dataset's one file, too), as read_competence_csv takes it.
+            let path = paths[2].as_os_str().into_pyobject(py)?;
+            let t = read_competence_csv(py, &path, vpd, false, encoding, None)?;
             import_table(&t, "holdings", HOLDINGS_NEED)?
         }
         None => read(

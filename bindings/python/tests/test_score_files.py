@@ -295,6 +295,8 @@ def test_a_competence_export_with_rules_scores_as_its_table_does(tmp_path: Path)
         want = esr.score_compliance(a, r, esr.read_competence_csv(export, vpd="297"), AS_OF, **kw)
         got = esr.score_files(tmp_path / "a.parquet", tmp_path / "r.parquet", export, AS_OF, vpd="297", **kw)
         assert got.equals(want), (got.to_pydict(), want.to_pydict())
+        dataset = ds.dataset(export, format="csv")
+        assert esr.score_files(tmp_path / "a.parquet", tmp_path / "r.parquet", dataset, AS_OF, vpd="297", **kw).equals(want)
     # Person 1's Adults L1 comes through L3 only by equivalence; person 2 has no Fire and an
     # Adults L1 below its minimum.
     assert got.column("red").to_pylist() == [0, 2]
