@@ -11,7 +11,7 @@
 //!   staff, not of records.
 //!
 //! The detail rows show the expiry of the record that counts, expired ones included, so
-//! [`read_table`] without a filter is what a caller scoring detail rows reads the holdings with.
+//! [`Source::read_all`] without a filter is what a caller scoring detail rows reads the holdings with.
 //!
 //! Usable without Python; the Python binding's `esr.score_files` is built on it.
 
@@ -616,6 +616,12 @@ fn int_columns(
 /// records) and those expired before `as_of` dropped while decoding. Ids must be integers
 /// (int32 or int64) and the expiry date32 ([`streamable`]): other files give
 /// [`ScoreFilesError::NotStreamable`]; read them with [`Source::read_all`] and score the tables.
+///
+/// These are requirements by position only, every one essential, with no minimum level and no
+/// equivalences. For the full rules read the tables with their rule columns
+/// ([`Source::open_with`]) and score them with
+/// [`esr_core::compliance::score_compliance_parts_with_rules`], as `esr.score_files` does when
+/// a rule is in play.
 pub fn score_files(
     assignments: &Path,
     requirements: &Path,
