@@ -293,3 +293,24 @@ def test_report_screenshot_is_not_blank(files: dict[str, Path], chromium: str) -
         # The chart's bars: NHS green and red pixels are both there.
         assert any(abs(c[0] - 0x00) < 12 and abs(c[1] - 0x7F) < 12 and abs(c[2] - 0x3B) < 12 for _, c in colours)
         assert any(abs(c[0] - 0xD5) < 12 and abs(c[1] - 0x28) < 12 and abs(c[2] - 0x1B) < 12 for _, c in colours)
+
+
+def test_score_applies_the_requirements_rule_columns(files: dict[str, Path]) -> None:
+    # A desirable requirement and a minimum level change what is scored; the command once kept
+    # only position_id and competency_id, so it counted the desirable row as required.
+    rules = dict(REQUIREMENTS, essential=[True, False, True], min_level=["0 - Not Assessed"] * 3)
+    req = files["dir"] / "requirements_rules.csv"
+    pacsv.write_csv(pa.table(rules), req)
+    out = files["dir"] / "scores.parquet"
+    args = inputs(files)
+    args[args.index("--requirements") + 1] = req
+    p = run("score", *args, "--scores", out)
+    assert p.returncode == 0, p.stderr
+    holdings = esr.read_competence_csv(files["export"], VPD)
+    staff = pacsv.read_csv(files["staff"], convert_options=pacsv.ConvertOptions(column_types={"position_id": pa.string()}))
+    want = esr.score_compliance(staff.select(["assignment_id", "person_id", "position_id"]), pa.table(rules),
+                                holdings, dt.date(2026, 11, 23))
+    got = pq.read_table(out)
+    assert got.equals(want)
+    # Moving and Handling is desirable now: each N01 assignment requires one competence.
+    assert got.column("required").to_pylist() == [1, 1, 1, 1]

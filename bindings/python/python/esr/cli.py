@@ -40,6 +40,9 @@ EXIT_MISSING_DEPENDENCY = 3
 # The columns each table must have; the export's come from read_competence_csv.
 ASSIGNMENT_COLUMNS = ("assignment_id", "person_id", "position_id")
 REQUIREMENT_COLUMNS = ("position_id", "competency_id")
+# Optional columns of the requirements table that change what is scored (score_compliance's
+# rules): kept when the table has them, so the command scores as the library does.
+REQUIREMENT_RULE_COLUMNS = ("essential", "min_level")
 DEFAULT_TARGET = 90.0
 DEFAULT_LIST_LIMIT = 1000
 PROGRESS_EVERY_SECONDS = 0.5
@@ -228,7 +231,8 @@ def load_inputs(args: argparse.Namespace) -> Inputs:
             assignments = assignments.set_column(
                 assignments.column_names.index(extra), extra, pc.cast(assignments.column(extra), pa.string())
             )
-    requirements = requirements.select(list(REQUIREMENT_COLUMNS))
+    rules = [c for c in REQUIREMENT_RULE_COLUMNS if c in requirements.column_names]
+    requirements = requirements.select(list(REQUIREMENT_COLUMNS) + rules)
     requirements = _plain(requirements, "position_id", rpath, "requirements", "text")
     requirements = _plain(requirements, "competency_id", rpath, "requirements", "text")
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
@@ -583,7 +587,9 @@ def _inputs_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--assignments", required=True, metavar="FILE",
                    help="staff table, CSV or Parquet: assignment_id, person_id (employee number), position_id")
     g.add_argument("--requirements", required=True, metavar="FILE",
-                   help="requirements table, CSV or Parquet: position_id, competency_id (the competence name)")
+                   help="requirements table, CSV or Parquet: position_id, competency_id (the competence name), "
+                        "and optionally essential (true/false; desirable rows are not counted) and min_level "
+                        "(a rank or ESR's '1 - Assessed')")
     g.add_argument("--vpd", required=True, help="the trust's VPD code; the export's rows for other VPDs are refused")
     g.add_argument("--encoding", default=None, help="the export's encoding (default: UTF-8, else cp1252)")
     g.add_argument("--skip-bad-rows", action="store_true", help="skip the export's bad rows instead of refusing it")
