@@ -12,6 +12,7 @@ import pytest
 
 import esr
 from esr import Esr, ManualClock, Outbox, Person, Session
+from test_secrets import without_digests
 
 VPD = "297"
 MOBILE = "07700 900374"
@@ -519,8 +520,10 @@ def test_repr_never_shows_a_secret(w: World) -> None:
         ]
     ] + [str(sms.to), str(w.esr.audit_trail(VPD))]
     for text in shown:
+        # A random code may turn up inside an audit hash: digits are looked for outside them.
+        digits_seen = without_digests(text)
         for secret in secrets:
-            assert secret not in text, (secret, text)
+            assert secret not in (digits_seen if secret.isdigit() else text), (secret, text)
     assert "xxxxxxx374" in repr(sms) and "redacted" in repr(mail)
     assert w.esr.resume_session(web.expose_id()) == web
 
