@@ -1033,14 +1033,54 @@ fn score_compliance<'py>(
         equivalences,
     )?;
     let p = prepare(&a, &r, &h)?;
-    // The full rules join ids across more tables: they run on i64 ids.
     let extra = extra.any(p.tables).then_some(&extra);
-    let batches = match (p.width, extra) {
-        (_, Some(_)) | (IntKind::Wide, _) => score::<i64>(py, &p, extra, as_of, window, threads)?,
-        (IntKind::Small, None) => score::<i32>(py, &p, None, as_of, window, threads)?,
-        (IntKind::U32, None) => score::<u32>(py, &p, None, as_of, window, threads)?,
-    };
+    let batches = score_any(py, &p, extra, as_of, window, threads)?;
     frames::convert(to_pyarrow(py, batches)?, lib)
+}
+
+/// The scores of prepared tables, on the narrowest ids they allow. The full rules join ids
+/// across more tables: they run on i64 ids.
+fn score_any<'a>(
+    py: Python<'_>,
+    p: &Prepared<'a>,
+    extra: Option<&'a rules::Extra>,
+    as_of: NaiveDate,
+    window: AmberWindow,
+    threads: NonZeroUsize,
+) -> PyResult<(SchemaRef, Vec<RecordBatch>)> {
+    match (p.width, extra) {
+        (_, Some(_)) | (IntKind::Wide, _) => score::<i64>(py, p, extra, as_of, window, threads),
+        (IntKind::Small, None) => score::<i32>(py, p, None, as_of, window, threads),
+        (IntKind::U32, None) => score::<u32>(py, p, None, as_of, window, threads),
+    }
+}
+
+/// The detail rows of prepared tables, on the narrowest ids they allow (as [`score_any`]).
+fn detail_any<'a>(
+    py: Python<'_>,
+    p: &Prepared<'a>,
+    extra: Option<&'a rules::Extra>,
+    as_of: NaiveDate,
+    window: AmberWindow,
+    blue: HeldNotRequired,
+    threads: NonZeroUsize,
+) -> PyResult<RecordBatch> {
+    match (p.width, extra) {
+        (_, Some(_)) | (IntKind::Wide, _) => {
+            detail::<i64>(py, p, extra, as_of, window, blue, threads)
+        }
+        (IntKind::Small, None) => detail::<i32>(py, p, None, as_of, window, blue, threads),
+        (IntKind::U32, None) => detail::<u32>(py, p, None, as_of, window, blue, threads),
+    }
+}
+
+/// held_not_required=True asks for the Blue rows.
+fn blue_rows(held_not_required: bool) -> HeldNotRequired {
+    if held_not_required {
+        HeldNotRequired::Blue
+    } else {
+        HeldNotRequired::Omit
+    }
 }
 
 fn score<'a, I: Id>(
@@ -1108,11 +1148,7 @@ fn compliance_detail<'py>(
     let as_of = as_date(as_of)?;
     let window = window_of(amber_months)?;
     let threads = thread_count(threads)?;
-    let blue = if held_not_required {
-        HeldNotRequired::Blue
-    } else {
-        HeldNotRequired::Omit
-    };
+    let blue = blue_rows(held_not_required);
     let ([a, r, h], lib) = import_three(assignments, requirements, holdings, output)?;
     let extra = rules::Extra::import(
         org_units,
@@ -1122,13 +1158,7 @@ fn compliance_detail<'py>(
     )?;
     let p = prepare(&a, &r, &h)?;
     let extra = extra.any(p.tables).then_some(&extra);
-    let batch = match (p.width, extra) {
-        (_, Some(_)) | (IntKind::Wide, _) => {
-            detail::<i64>(py, &p, extra, as_of, window, blue, threads)?
-        }
-        (IntKind::Small, None) => detail::<i32>(py, &p, None, as_of, window, blue, threads)?,
-        (IntKind::U32, None) => detail::<u32>(py, &p, None, as_of, window, blue, threads)?,
-    };
+    let batch = detail_any(py, &p, extra, as_of, window, blue, threads)?;
     frames::convert(to_pyarrow(py, (batch.schema(), vec![batch]))?, lib)
 }
 
@@ -1776,19 +1806,8 @@ fn score_files<'py>(
             Ok(!a.schema().fields().is_empty() || !r.schema().fields().is_empty())
         })
         .map_err(core_err)?;
-    if extra.given() || rule_columns {
-        return score_files_with_rules(
-            py,
-            &paths,
-            &extra,
-            (as_of, window, threads),
-            detail.then_some(held_not_required),
-            vpd,
-            encoding,
-            lib,
-        );
-    }
-    if let Some(vpd) = vpd {
+    let with_rules = extra.given() || rule_columns;
+    if let (Some(vpd), false) = (vpd, with_rules) {
         let vpd: VpdCode = vpd
             .parse()
             .map_err(|e: esr_core::values::ValueError| core_err(e.into()))?;
@@ -1803,6 +1822,7 @@ fn score_files<'py>(
         return scored_assignments(py, f.schema, f.assignments, f.scores, lib);
     }
     let streamable = !detail
+        && !with_rules
         && py
             .detach(|| -> esr_core::Result<bool> {
                 let h =
@@ -1821,9 +1841,10 @@ fn score_files<'py>(
             Err(esr_files::ScoreFilesError::Failed(e)) => return Err(core_err(e)),
         }
     }
-    // Expired holdings count for nothing in the scores, but the detail rows show the expiry of
-    // the record that counts, expired or not.
-    let not_before = (!detail)
+    // Read whole. Expired holdings count for nothing in the scores, but the detail rows show
+    // the expiry of the record that counts, expired or not; with rules in play the holdings
+    // are read as score_compliance would be given them, all of them.
+    let not_before = (!detail && !with_rules)
         .then(|| esr_core::compliance::days_since_epoch(as_of))
         .transpose()
         .map_err(core_err)?
@@ -1831,57 +1852,71 @@ fn score_files<'py>(
             column: "expiry".to_owned(),
             day,
         });
-    let [a, r, h] = py
-        .detach(|| -> esr_core::Result<[Table; 3]> {
-            Ok([
-                read_file_table(
-                    &paths[0],
-                    "assignments",
-                    ASSIGNMENTS_NEED,
-                    (&esr_files::ASSIGNMENT_COLUMNS, &[]),
-                    None,
-                    threads,
-                )?,
-                read_file_table(
-                    &paths[1],
-                    "requirements",
-                    REQUIREMENTS_NEED,
-                    (&esr_files::REQUIREMENT_COLUMNS, &[]),
-                    None,
-                    threads,
-                )?,
-                read_file_table(
-                    &paths[2],
-                    "holdings",
-                    HOLDINGS_NEED,
-                    (&esr_files::HOLDING_COLUMNS, &[]),
-                    not_before
-                        .as_ref()
-                        .filter(|_| is_date32(&paths[2]).unwrap_or(false)),
-                    threads,
-                )?,
-            ])
+    // Without rules in play only the key columns are read.
+    let rule_cols = |cols: &'static [&'static str]| if with_rules { cols } else { &[] };
+    let read = |i: usize, name, needs, cols, optional, not_before| {
+        py.detach(|| {
+            read_file_table(
+                &paths[i],
+                name,
+                needs,
+                (cols, rule_cols(optional)),
+                not_before,
+                threads,
+            )
         })
-        .map_err(core_err)?;
+        .map_err(core_err)
+    };
+    let a = read(
+        0,
+        "assignments",
+        ASSIGNMENTS_NEED,
+        &esr_files::ASSIGNMENT_COLUMNS,
+        &rules::ASSIGNMENT_RULE_COLUMNS,
+        None,
+    )?;
+    let r = read(
+        1,
+        "requirements",
+        REQUIREMENTS_NEED,
+        &esr_files::REQUIREMENT_COLUMNS,
+        &rules::REQUIREMENT_RULE_COLUMNS,
+        None,
+    )?;
+    let h = match vpd {
+        // A competence export comes this way only with rules in play: as read_competence_csv
+        // reads it, from the path checked above (a dataset's one file, too).
+        Some(vpd) => {
+            let path = paths[2].as_os_str().into_pyobject(py)?;
+            let t = read_competence_csv(py, &path, vpd, false, encoding, None)?;
+            import_table(&t, "holdings", HOLDINGS_NEED)?
+        }
+        None => read(
+            2,
+            "holdings",
+            HOLDINGS_NEED,
+            &esr_files::HOLDING_COLUMNS,
+            &rules::HOLDING_RULE_COLUMNS,
+            not_before
+                .as_ref()
+                .filter(|_| is_date32(&paths[2]).unwrap_or(false)),
+        )?,
+    };
     let p = prepare(&a, &r, &h)?;
+    let extra = extra.any(p.tables).then_some(&extra);
     if detail {
-        let blue = if held_not_required {
-            HeldNotRequired::Blue
-        } else {
-            HeldNotRequired::Omit
-        };
-        let batch = match p.width {
-            IntKind::Small => self::detail::<i32>(py, &p, None, as_of, window, blue, threads)?,
-            IntKind::U32 => self::detail::<u32>(py, &p, None, as_of, window, blue, threads)?,
-            IntKind::Wide => self::detail::<i64>(py, &p, None, as_of, window, blue, threads)?,
-        };
+        let batch = detail_any(
+            py,
+            &p,
+            extra,
+            as_of,
+            window,
+            blue_rows(held_not_required),
+            threads,
+        )?;
         return frames::convert(to_pyarrow(py, (batch.schema(), vec![batch]))?, lib);
     }
-    let batches = match p.width {
-        IntKind::Small => score::<i32>(py, &p, None, as_of, window, threads)?,
-        IntKind::U32 => score::<u32>(py, &p, None, as_of, window, threads)?,
-        IntKind::Wide => score::<i64>(py, &p, None, as_of, window, threads)?,
-    };
+    let batches = score_any(py, &p, extra, as_of, window, threads)?;
     frames::convert(to_pyarrow(py, batches)?, lib)
 }
 
@@ -1908,72 +1943,6 @@ fn rule_table(
         )
     })
     .map_err(core_err)
-}
-
-/// score_files by the full rules: the three tables read whole with their rule columns (the
-/// holdings from the competence export when `vpd` is given, as read_competence_csv reads it),
-/// then scored as score_compliance (or, with `detail` = Some(held_not_required), as
-/// compliance_detail) scores them with `extra`.
-#[allow(clippy::too_many_arguments)]
-fn score_files_with_rules<'py>(
-    py: Python<'py>,
-    paths: &[std::path::PathBuf; 3],
-    extra: &rules::Extra,
-    (as_of, window, threads): (NaiveDate, AmberWindow, NonZeroUsize),
-    detail: Option<bool>,
-    vpd: Option<&str>,
-    encoding: Option<&str>,
-    lib: Library,
-) -> PyResult<Bound<'py, PyAny>> {
-    let read = |i: usize, name, needs, cols, optional| {
-        py.detach(|| read_file_table(&paths[i], name, needs, (cols, optional), None, threads))
-            .map_err(core_err)
-    };
-    let a = read(
-        0,
-        "assignments",
-        ASSIGNMENTS_NEED,
-        &esr_files::ASSIGNMENT_COLUMNS,
-        &rules::ASSIGNMENT_RULE_COLUMNS,
-    )?;
-    let r = read(
-        1,
-        "requirements",
-        REQUIREMENTS_NEED,
-        &esr_files::REQUIREMENT_COLUMNS,
-        &rules::REQUIREMENT_RULE_COLUMNS,
-    )?;
-    let h = match vpd {
-        Some(vpd) => {
-            // The path checked above (a dataset's one file, too), as read_competence_csv takes it.
-            let path = paths[2].as_os_str().into_pyobject(py)?;
-            let t = read_competence_csv(py, &path, vpd, false, encoding, None)?;
-            import_table(&t, "holdings", HOLDINGS_NEED)?
-        }
-        None => read(
-            2,
-            "holdings",
-            HOLDINGS_NEED,
-            &esr_files::HOLDING_COLUMNS,
-            &rules::HOLDING_RULE_COLUMNS,
-        )?,
-    };
-    let p = prepare(&a, &r, &h)?;
-    match detail {
-        Some(held_not_required) => {
-            let blue = if held_not_required {
-                HeldNotRequired::Blue
-            } else {
-                HeldNotRequired::Omit
-            };
-            let batch = self::detail::<i64>(py, &p, Some(extra), as_of, window, blue, threads)?;
-            frames::convert(to_pyarrow(py, (batch.schema(), vec![batch]))?, lib)
-        }
-        None => {
-            let batches = score::<i64>(py, &p, Some(extra), as_of, window, threads)?;
-            frames::convert(to_pyarrow(py, batches)?, lib)
-        }
-    }
 }
 
 /// Whether the holdings file's expiry is date32 (the decoding filter reads date32 only).
