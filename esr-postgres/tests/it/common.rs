@@ -78,7 +78,12 @@ impl Drop for TempStore {
 
 /// A new, empty store.
 pub(crate) fn fresh() -> TempStore {
-    let schema = unique_schema("t");
-    let store = PostgresStore::open(&config(&schema)).expect("open the PostgreSQL store");
+    temp(&config(&unique_schema("t")))
+}
+
+/// A store opened with `config`, which names a schema of its own: dropped with the store.
+pub(crate) fn temp(config: &PgConfig) -> TempStore {
+    let schema = config.schema.clone().expect("a schema of the store's own");
+    let store = PostgresStore::open(config).expect("open the PostgreSQL store");
     TempStore { store, schema }
 }

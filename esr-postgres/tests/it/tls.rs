@@ -2,7 +2,7 @@
 //! whose certificate is in `ESR_POSTGRES_CA`, with a server certificate naming 127.0.0.1 only.
 //! Built with the `tls` feature: `cargo test -p esr-postgres --features tls --test it tls::`.
 
-use crate::common::{unique_schema, url};
+use crate::common::{temp, unique_schema, url};
 use esr_core::chrono::{TimeZone, Utc};
 use esr_core::org::TrustSettings;
 use esr_core::{Error, Esr, ManualClock, VpdCode};
@@ -37,15 +37,6 @@ fn config(url: &str) -> PgConfig {
     c
 }
 
-fn drop_schema(c: &PgConfig) {
-    if let (Some(schema), Ok(mut client)) = (
-        &c.schema,
-        postgres::Client::connect(&url(), postgres::NoTls),
-    ) {
-        let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-    }
-}
-
 fn open_err(c: &PgConfig) -> String {
     let e = PostgresStore::open(c).expect_err("the store must refuse this connection");
     assert!(matches!(e, Error::Storage(_)), "{e:?}");
@@ -56,7 +47,8 @@ fn open_err(c: &PgConfig) -> String {
 fn a_store_given_the_ca_talks_tls_and_verifies_the_server() {
     let name = unique_schema("tls_app");
     let c = config(&with(&url(), &format!("application_name={name}"))).with_root_certificates(ca());
-    let store = PostgresStore::open(&c).expect("open over TLS with the CA");
+    // Its schema is dropped with it, even when an assertion below fails.
+    let store = temp(&c);
     let esr = Esr::new(
         store,
         ManualClock::new(Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).unwrap()),
@@ -78,8 +70,6 @@ fn a_store_given_the_ca_talks_tls_and_verifies_the_server() {
     let (n, all_tls): (i64, Option<bool>) = (row.get(0), row.get(1));
     assert!(n >= 1, "no connection of the store was found");
     assert_eq!(all_tls, Some(true), "a connection of the store is not TLS");
-    drop(esr);
-    drop_schema(&c);
 }
 
 #[test]
